@@ -1,0 +1,115 @@
+"""aifkit: the context layer between an application and its models.
+
+``import aifkit`` is cheap: names are imported from their subpackages on first use.
+
+Examples:
+    >>> import aifkit
+    >>> out, report = aifkit.convert(
+    ...     {"messages": [{"role": "user", "content": "Hi"}]}, source="openai-chat", target="aif"
+    ... )
+    >>> out["messages"]
+    [{'role': 'user', 'parts': [{'type': 'text', 'text': 'Hi'}], 'extensions': {'openai-chat': {'form': {'content': 'string'}}}}]
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from aifkit._version import __version__
+
+if TYPE_CHECKING:
+    from aifkit.aif import (
+        AIF_VERSION,
+        Conversion,
+        Document,
+        EncodeOptions,
+        LossEntry,
+        LossReport,
+        Message,
+        Violation,
+        convert,
+        formats,
+        load_document,
+        validate,
+    )
+    from aifkit.errors import (
+        AifkitError,
+        ConversionError,
+        InvalidInputError,
+        LossyConversionError,
+        MissingDependencyError,
+        UnknownNameError,
+        UnsupportedVersionError,
+        UsageError,
+    )
+
+__all__ = [
+    "AIF_VERSION",
+    "AifkitError",
+    "Conversion",
+    "ConversionError",
+    "Document",
+    "EncodeOptions",
+    "InvalidInputError",
+    "LossEntry",
+    "LossReport",
+    "LossyConversionError",
+    "Message",
+    "MissingDependencyError",
+    "UnknownNameError",
+    "UnsupportedVersionError",
+    "UsageError",
+    "Violation",
+    "__version__",
+    "convert",
+    "formats",
+    "load_document",
+    "validate",
+]
+
+_LAZY = {
+    **dict.fromkeys(
+        [
+            "AIF_VERSION",
+            "Conversion",
+            "Document",
+            "EncodeOptions",
+            "LossEntry",
+            "LossReport",
+            "Message",
+            "Violation",
+            "convert",
+            "formats",
+            "load_document",
+            "validate",
+        ],
+        "aifkit.aif",
+    ),
+    **dict.fromkeys(
+        [
+            "AifkitError",
+            "ConversionError",
+            "InvalidInputError",
+            "LossyConversionError",
+            "MissingDependencyError",
+            "UnknownNameError",
+            "UnsupportedVersionError",
+            "UsageError",
+        ],
+        "aifkit.errors",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'aifkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

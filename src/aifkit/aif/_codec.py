@@ -1,0 +1,126 @@
+"""Reading and writing AIF documents as JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from aifkit._json import format_pointer, type_name
+from aifkit.aif._loss import Path
+from aifkit.aif._migrate import parse_version, upgrade
+from aifkit.aif._schema import AIF_VERSION, Document, document_adapter
+from aifkit.errors import InvalidInputError
+
+__all__ = ["dump_document", "load_document", "parse_json"]
+
+
+def parse_json(text: str | bytes) -> Any:
+    """Parse JSON text, turning a syntax error into an `InvalidInputError`."""
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        where = ""
+        if isinstance(exc, json.JSONDecodeError):
+            where = f" at line {exc.lineno}, column {exc.colno}"
+        raise InvalidInputError(
+            "", f"not valid JSON{where}", hint="pass a JSON request body or AIF document"
+        ) from None
+
+
+def load_document(data: Any) -> Document:
+    """Validate an AIF document given as parsed JSON (upgrading older versions).
+
+    Unknown fields are an error in documents of this or an older version (they are
+    most likely typos) and are kept in documents from a newer minor version.
+
+    Raises:
+        InvalidInputError: the document is malformed; the pointer says where.
+        UnsupportedVersionError: the document is from a newer major version.
+
+    Examples:
+        >>> doc = load_document({"messages": [{"role": "user", "parts": [{"type": "text", "text": "hi"}]}]})
+        >>> doc.messages[0].parts[0].text
+        'hi'
+    """
+    if isinstance(data, Document):
+        return data
+    if not isinstance(data, dict):
+        raise InvalidInputError("", f"expected an AIF document object, got {type_name(data)}")
+    data = upgrade(data)  # pyright: ignore[reportUnknownArgumentType]
+    try:
+        doc = document_adapter().validate_python(data)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        raise InvalidInputError(
+            format_pointer(_clean_loc(err["loc"])),
+            err["msg"][:1].lower() + err["msg"][1:],
+            hint="see `aif schema` for the AIF document schema",
+        ) from None
+    if parse_version(doc.aif_version)[:2] <= parse_version(AIF_VERSION)[:2]:
+        for path, key in _unknown_fields(doc, ()):
+            raise InvalidInputError(
+                format_pointer((*path, key)),
+                "unknown field",
+                hint="AIF keeps vendor data under `extensions`; check the spelling",
+            )
+    return doc
+
+
+def dump_document(doc: Document) -> dict[str, Any]:
+    """Return a document as JSON-ready data (fields left at their defaults are omitted).
+
+    Examples:
+        >>> from aifkit.aif import Document, Message, TextPart
+        >>> dump_document(Document(messages=(Message(role="user", parts=(TextPart(text="hi"),)),)))
+        {'aif_version': '1.0.0', 'messages': [{'role': 'user', 'parts': [{'type': 'text', 'text': 'hi'}]}]}
+    """
+    return doc.model_dump(mode="json", by_alias=True)
+
+
+def _clean_loc(loc: tuple[int | str, ...]) -> Path:
+    # Pydantic puts the tag of a discriminated union into the location
+    # ("parts", 0, "text", "text"); drop tags so the pointer matches the document.
+    out: list[str | int] = []
+    for i, item in enumerate(loc):
+        prev = loc[i - 1] if i else None
+        is_tag = isinstance(item, str) and item in _TAGS and i + 1 < len(loc)
+        if is_tag and (isinstance(prev, int) or prev == "source"):
+            continue
+        if isinstance(item, str) and item.startswith("function-"):
+            continue
+        out.append(item)
+    return tuple(out)
+
+
+_TAGS = frozenset(
+    {
+        "text",
+        "image",
+        "document",
+        "audio",
+        "tool_call",
+        "tool_result",
+        "reasoning",
+        "refusal",
+        "base64",
+        "url",
+        "file",
+    }
+)
+
+
+def _unknown_fields(model: BaseModel, path: Path) -> Iterator[tuple[Path, str]]:
+    if model.model_extra:
+        for key in model.model_extra:
+            yield path, key
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            yield from _unknown_fields(value, (*path, name))
+        elif isinstance(value, tuple):
+            for i, item in enumerate(value):  # pyright: ignore[reportUnknownArgumentType,reportUnknownVariableType]
+                if isinstance(item, BaseModel):
+                    yield from _unknown_fields(item, (*path, name, i))

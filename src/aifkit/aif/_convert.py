@@ -1,0 +1,135 @@
+"""Conversions between wire formats, through AIF."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from aifkit._registry import Registry
+from aifkit._version import __version__
+from aifkit.aif._loss import LossReport
+from aifkit.aif._schema import ConversionStep, Document, Provenance
+from aifkit.aif.converters._base import Converter, EncodeOptions, Violation
+from aifkit.errors import LossyConversionError
+
+__all__ = ["FORMATS", "Conversion", "convert", "decode", "encode", "formats", "validate"]
+
+FORMATS: Registry[Converter] = Registry("format", group="aifkit.formats")
+"""Every wire format, by name. Plugins register under the ``aifkit.formats`` entry point."""
+
+FORMATS.register("aif", "aifkit.aif.converters.aif:AifConverter")
+FORMATS.register("openai-chat", "aifkit.aif.converters.openai_chat:OpenAIChatConverter")
+FORMATS.register("anthropic", "aifkit.aif.converters.anthropic:AnthropicConverter")
+
+
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    """A converted body and the report of what it lost; unpacks as ``body, report``."""
+
+    body: Any
+    report: LossReport
+
+    def __iter__(self) -> Iterator[Any]:
+        yield self.body
+        yield self.report
+
+
+def formats() -> list[str]:
+    """Return the names of every known wire format.
+
+    Examples:
+        >>> {"aif", "anthropic", "openai-chat"} <= set(formats())
+        True
+    """
+    return FORMATS.names()
+
+
+def decode(body: Any, format: str) -> tuple[Document, LossReport]:
+    """Read a ``format`` request body into an AIF document.
+
+    The document's provenance records the source format and this conversion.
+
+    Raises:
+        UnknownNameError: ``format`` is not a known format.
+        InvalidInputError: the body is malformed.
+    """
+    decoded = FORMATS.get(format).decode(body)
+    doc = decoded.document if format == "aif" else _record_step(decoded.document, format)
+    entries = tuple(decoded.losses.resolve(None))
+    return doc, LossReport(format, "aif", entries)
+
+
+def encode(
+    document: Document, format: str, *, options: EncodeOptions | None = None
+) -> tuple[Any, LossReport]:
+    """Write an AIF document as a ``format`` request body; loss pointers point into AIF."""
+    encoded = FORMATS.get(format).encode(document, options or EncodeOptions())
+    return encoded.body, LossReport("aif", format, tuple(encoded.losses.resolve(None)))
+
+
+def convert(
+    body: Any,
+    *,
+    source: str,
+    target: str,
+    strict: bool = False,
+    options: EncodeOptions | None = None,
+) -> Conversion:
+    """Convert a request body from one wire format to another.
+
+    Args:
+        body: The request body, as parsed JSON.
+        source: Its format, e.g. ``"openai-chat"``.
+        target: The format to write, e.g. ``"anthropic"``.
+        strict: Raise instead of returning a body that lost data.
+        options: Choices for what the target cannot carry as it is.
+
+    Returns:
+        The converted body and a loss report whose pointers point into ``body``.
+
+    Raises:
+        UnknownNameError: ``source`` or ``target`` is not a known format.
+        InvalidInputError: ``body`` is malformed; the pointer says where.
+        LossyConversionError: ``strict`` is set and something would be dropped.
+
+    Examples:
+        >>> body = {"model": "gpt-4o", "messages": [
+        ...     {"role": "system", "content": "Be brief."},
+        ...     {"role": "user", "content": "Hi", "name": "ada"}]}
+        >>> out, report = convert(body, source="openai-chat", target="anthropic")
+        >>> out["system"], out["messages"]
+        ('Be brief.', [{'role': 'user', 'content': 'Hi'}])
+        >>> [(e.pointer, e.action) for e in report]  # doctest: +NORMALIZE_WHITESPACE
+        [('/messages/1/name', 'dropped'), ('/max_tokens', 'synthesized')]
+    """
+    src = FORMATS.get(source)
+    dst = FORMATS.get(target)
+    decoded = src.decode(body)
+    doc = decoded.document
+    if target == "aif" and source != "aif":
+        doc = _record_step(doc, source)
+    encoded = dst.encode(doc, options or EncodeOptions())
+    entries = decoded.losses.resolve(None) + encoded.losses.resolve(decoded.source_map)
+    report = LossReport(source, target, tuple(entries))
+    if strict and report.dropped:
+        raise LossyConversionError(report)
+    return Conversion(encoded.body, report)
+
+
+def _record_step(doc: Document, source: str) -> Document:
+    # Provenance says where the document came from and which conversions made it.
+    step = ConversionStep(source=source, target="aif", tool=f"aifkit {__version__}")
+    prov = doc.provenance or Provenance(format=source, model=doc.settings.model)
+    prov = prov.model_copy(update={"conversions": (*prov.conversions, step)})
+    return doc.model_copy(update={"provenance": prov})
+
+
+def validate(body: Any, format: str) -> list[Violation]:
+    """Check a body against ``format``'s rules; return every violation (empty when valid).
+
+    Examples:
+        >>> [str(v) for v in validate({"messages": "hi"}, "aif")]
+        ['/messages: input should be a valid tuple [aif/schema]']
+    """
+    return FORMATS.get(format).validate(body)

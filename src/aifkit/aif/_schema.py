@@ -1,0 +1,343 @@
+"""The AIF 1.0 document model.
+
+An AIF document is a provider-neutral request: instructions (system and developer
+text, in order), messages made of typed parts, tool definitions and the generation
+settings the source carried. Every model is frozen; parts are a discriminated union
+on ``type``.
+
+Two fields carry what is not neutral:
+
+* ``extensions`` — a namespaced mapping (``{"openai-chat": {...}}``) on every
+  element. A converter keeps under its own namespace what only its format has:
+  ``form`` holds presentation choices needed for an exact round trip (a string
+  content vs. a list of parts), never reported when dropped; ``extra`` holds wire
+  fields AIF has no place for, reported as dropped by every other format.
+* unknown fields — a document from a newer minor version may carry fields this
+  version does not know; they are kept (``extra="allow"``) and written back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    model_serializer,
+)
+
+__all__ = [
+    "AIF_VERSION",
+    "AudioPart",
+    "Base64Source",
+    "CacheHint",
+    "ConversionStep",
+    "Document",
+    "DocumentPart",
+    "Extensions",
+    "FileSource",
+    "ImagePart",
+    "Instruction",
+    "Message",
+    "Part",
+    "Provenance",
+    "ReasoningPart",
+    "ReasoningScope",
+    "RefusalPart",
+    "ResultPart",
+    "Role",
+    "Settings",
+    "Source",
+    "TextPart",
+    "TextSource",
+    "Tool",
+    "ToolCallPart",
+    "ToolChoice",
+    "ToolResultPart",
+    "UrlSource",
+    "document_adapter",
+]
+
+AIF_VERSION = "1.0.0"
+"""The version of the AIF schema this aifkit writes."""
+
+Extensions = dict[str, dict[str, JsonValue]]
+"""Namespaced, vendor-only data: ``{namespace: {"form": {...}, "extra": {...}}}``."""
+
+_ALWAYS_WRITTEN = frozenset({"type", "kind", "aif_version"})
+
+Role = Literal["system", "developer", "user", "assistant", "tool"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        frozen=True,
+        extra="allow",  # unknown fields from a newer minor version survive a round trip
+        populate_by_name=True,
+        defer_build=True,  # keeps `import aifkit` fast; schemas build on first use
+    )
+
+    @model_serializer(mode="wrap")
+    def _drop_defaults(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Documents stay small: a field left at its default is not written, except
+        # the tags that say what a value is.
+        data: dict[str, Any] = handler(self)
+        for name, field in type(self).model_fields.items():
+            if name in _ALWAYS_WRITTEN or field.is_required():
+                continue
+            key = field.alias or name
+            if key in data and getattr(self, name) == field.get_default(call_default_factory=True):
+                del data[key]
+        return data
+
+
+class ConversionStep(_Model):
+    """One conversion an element went through."""
+
+    source: str = Field(description="Format converted from, e.g. 'openai-chat'.")
+    target: str = Field(description="Format converted to.")
+    at: datetime | None = Field(default=None, description="When the conversion ran.")
+    tool: str | None = Field(default=None, description="What converted it, e.g. 'aifkit 0.1.0'.")
+
+
+class Provenance(_Model):
+    """Where an element came from: format, provider, model, time and conversions."""
+
+    format: str | None = Field(default=None, description="Wire format it was read from.")
+    provider: str | None = Field(default=None, description="Provider that produced it.")
+    model: str | None = Field(default=None, description="Model that produced it.")
+    created_at: datetime | None = None
+    conversions: tuple[ConversionStep, ...] = ()
+
+
+class CacheHint(_Model):
+    """A prompt-cache breakpoint: cache the request up to and including this element."""
+
+    ttl: str | None = Field(default=None, description="Time to live, e.g. '5m' or '1h'.")
+
+
+class _Element(_Model):
+    provenance: Provenance | None = None
+    extensions: Extensions = Field(default_factory=dict)
+
+
+class Base64Source(_Model):
+    """Inline binary data."""
+
+    kind: Literal["base64"] = "base64"
+    media_type: str | None = Field(default=None, description="IANA media type, e.g. 'image/png'.")
+    data: str = Field(description="Base64 without a data: prefix.")
+
+
+class UrlSource(_Model):
+    """Data behind a URL."""
+
+    kind: Literal["url"] = "url"
+    url: str
+
+
+class FileSource(_Model):
+    """A file uploaded to a provider; the id is only meaningful there."""
+
+    kind: Literal["file"] = "file"
+    file_id: str
+    provider: str | None = Field(default=None, description="Provider the id belongs to.")
+
+
+class TextSource(_Model):
+    """Plain text carried as a document."""
+
+    kind: Literal["text"] = "text"
+    media_type: str = "text/plain"
+    text: str
+
+
+Source = Annotated[
+    Base64Source | UrlSource | FileSource | TextSource, Field(discriminator="kind")
+]
+
+
+class _Part(_Element):
+    cache: CacheHint | None = Field(default=None, description="Prompt-cache breakpoint.")
+
+
+class TextPart(_Part):
+    """Text."""
+
+    type: Literal["text"] = "text"
+    text: str
+
+
+class ImagePart(_Part):
+    """An image."""
+
+    type: Literal["image"] = "image"
+    source: Source
+    detail: Literal["auto", "low", "high"] | None = None
+
+
+class DocumentPart(_Part):
+    """A document or file, e.g. a PDF or plain text."""
+
+    type: Literal["document"] = "document"
+    source: Source
+    filename: str | None = None
+    title: str | None = None
+    context: str | None = None
+
+
+class AudioPart(_Part):
+    """Audio input."""
+
+    type: Literal["audio"] = "audio"
+    source: Source
+    format: str | None = Field(default=None, description="Encoding, e.g. 'wav' or 'mp3'.")
+
+
+class ToolCallPart(_Part):
+    """A call the assistant made to a tool.
+
+    ``arguments`` holds the parsed JSON; when the model produced text that is not
+    valid JSON, ``arguments`` is ``None`` and ``raw_arguments`` keeps the text as is.
+    """
+
+    type: Literal["tool_call"] = "tool_call"
+    id: str
+    name: str
+    arguments: JsonValue = None
+    raw_arguments: str | None = Field(
+        default=None, description="The arguments text when it was not valid JSON."
+    )
+
+
+ResultPart = Annotated[
+    TextPart | ImagePart | DocumentPart, Field(discriminator="type")
+]
+
+
+class ToolResultPart(_Part):
+    """The result of a tool call."""
+
+    type: Literal["tool_result"] = "tool_result"
+    call_id: str
+    content: tuple[ResultPart, ...] = ()
+    is_error: bool | None = None
+
+
+class ReasoningScope(_Model):
+    """The provider and model a reasoning signature is valid for."""
+
+    provider: str
+    model: str | None = None
+
+
+class ReasoningPart(_Part):
+    """Model reasoning: readable text and/or a redacted (encrypted) payload, with a signature."""
+
+    type: Literal["reasoning"] = "reasoning"
+    text: str | None = None
+    redacted: str | None = Field(default=None, description="Encrypted or redacted payload.")
+    signature: str | None = None
+    valid_for: ReasoningScope | None = None
+
+
+class RefusalPart(_Part):
+    """The model declined to answer."""
+
+    type: Literal["refusal"] = "refusal"
+    text: str
+
+
+Part = Annotated[
+    TextPart
+    | ImagePart
+    | DocumentPart
+    | AudioPart
+    | ToolCallPart
+    | ToolResultPart
+    | ReasoningPart
+    | RefusalPart,
+    Field(discriminator="type"),
+]
+
+
+class Instruction(_Element):
+    """A block of system or developer text sent ahead of the conversation."""
+
+    role: Literal["system", "developer"] = "system"
+    parts: tuple[TextPart, ...] = ()
+    name: str | None = None
+
+
+class Message(_Element):
+    """One turn. Tool results travel as `ToolResultPart`s in ``tool`` or ``user`` messages."""
+
+    role: Role
+    parts: tuple[Part, ...] = ()
+    name: str | None = None
+
+
+class Tool(_Element):
+    """A function the model may call."""
+
+    name: str
+    description: str | None = None
+    parameters: dict[str, JsonValue] | None = Field(
+        default=None, description="JSON Schema of the arguments."
+    )
+    strict: bool | None = None
+    cache: CacheHint | None = None
+
+
+class ToolChoice(_Model):
+    """Whether and which tool the model must call."""
+
+    mode: Literal["auto", "none", "required", "tool"]
+    name: str | None = Field(default=None, description="The tool, when mode is 'tool'.")
+
+
+class Settings(_Model):
+    """Generation settings the source request carried."""
+
+    model: str | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    stop: tuple[str, ...] | None = None
+    seed: int | None = None
+    stream: bool | None = None
+    tool_choice: ToolChoice | None = None
+    parallel_tool_calls: bool | None = None
+    extensions: Extensions = Field(default_factory=dict)
+
+
+class Document(_Model):
+    """An AIF document: one conversation, ready to be sent to any provider."""
+
+    aif_version: str = Field(default=AIF_VERSION, description="Semver of the AIF schema.")
+    id: str | None = Field(default=None, description="Conversation id.")
+    instructions: tuple[Instruction, ...] = ()
+    messages: tuple[Message, ...] = ()
+    tools: tuple[Tool, ...] = ()
+    settings: Settings = Field(default_factory=Settings)
+    metadata: dict[str, JsonValue] = Field(default_factory=dict)
+    provenance: Provenance | None = None
+    extensions: Extensions = Field(default_factory=dict)
+
+
+_ADAPTER: TypeAdapter[Document] | None = None
+
+
+def document_adapter() -> TypeAdapter[Document]:
+    """Return the one `TypeAdapter` for AIF documents (built on first use)."""
+    global _ADAPTER
+    if _ADAPTER is None:
+        _ADAPTER = TypeAdapter(Document)
+    return _ADAPTER
+

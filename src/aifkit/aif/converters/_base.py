@@ -1,0 +1,99 @@
+"""The `Converter` protocol every wire format implements, and what it returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from aifkit.aif._loss import LossLog, SourceMap
+from aifkit.aif._schema import Document
+
+__all__ = ["Converter", "Decoded", "EncodeOptions", "Encoded", "Violation"]
+
+
+@dataclass(frozen=True, slots=True)
+class EncodeOptions:
+    """Choices a conversion makes where the target cannot carry the source as it is.
+
+    Attributes:
+        reasoning: What to do with reasoning the target cannot replay (another
+            provider's signed thinking, or a target with no reasoning input):
+            ``"drop"`` it, or keep it as ``"text"`` wrapped in ``<reasoning>`` tags.
+        default_max_tokens: ``max_tokens`` to send when the target requires one
+            and the source had none.
+    """
+
+    reasoning: Literal["drop", "text"] = "drop"
+    default_max_tokens: int = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """What `Converter.decode` returns.
+
+    Attributes:
+        document: The AIF document.
+        source_map: AIF paths -> source paths, for loss pointers.
+        losses: What decoding itself changed (paths are source paths).
+    """
+
+    document: Document
+    source_map: SourceMap = field(default_factory=SourceMap)
+    losses: LossLog = field(default_factory=LossLog)
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """What `Converter.encode` returns.
+
+    Attributes:
+        body: The request body in the target format.
+        losses: What the target could not carry (paths are AIF paths).
+    """
+
+    body: Any
+    losses: LossLog = field(default_factory=LossLog)
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """A rule of a wire format that a body breaks."""
+
+    pointer: str
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.pointer or '/'}: {self.message} [{self.rule}]"
+
+    def to_json(self) -> dict[str, str]:
+        """Return the violation as a JSON object."""
+        return {"pointer": self.pointer, "rule": self.rule, "message": self.message}
+
+
+class Converter(Protocol):
+    """A wire format: reads its bodies into AIF and writes AIF back out.
+
+    ``decode(body)`` then ``encode(document)`` must return a body equal to ``body``,
+    key for key. ``encode`` must enforce the format's rules on any document and log
+    in its `LossLog` everything it could not carry.
+    """
+
+    name: str
+    """The format's name, e.g. ``"openai-chat"``; also its extensions namespace."""
+
+    def decode(self, body: Any) -> Decoded:
+        """Read a request body.
+
+        Raises:
+            InvalidInputError: the body is malformed; the pointer names where.
+        """
+        ...
+
+    def encode(self, document: Document, options: EncodeOptions) -> Encoded:
+        """Write a document as a request body in this format."""
+        ...
+
+    def validate(self, body: Any) -> list[Violation]:
+        """Return every rule of this format that ``body`` breaks (empty when valid)."""
+        ...

@@ -1,0 +1,142 @@
+"""Every error aifkit raises, in one tree.
+
+Catch `AifkitError` to handle them all. Each message says what was wrong and
+what to do next; errors about a document also carry a JSON pointer to the
+offending place.
+
+```text
+AifkitError
+├── UsageError                 the caller asked for something that cannot be done
+│   ├── UnknownNameError       an unknown format, model, ... (lists the known ones)
+│   └── MissingDependencyError an optional extra is not installed (names the pip command)
+├── InvalidInputError          a body or document is malformed (has .pointer)
+│   └── UnsupportedVersionError an AIF document from a newer major version
+└── ConversionError            a conversion could not be done as asked
+    └── LossyConversionError   strict mode refused a conversion that would drop data
+```
+
+The command line maps them to exit codes: `UsageError` and `InvalidInputError`
+exit 2, `LossyConversionError` exits 3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from aifkit.aif._loss import LossReport
+
+__all__ = [
+    "AifkitError",
+    "ConversionError",
+    "InvalidInputError",
+    "LossyConversionError",
+    "MissingDependencyError",
+    "UnknownNameError",
+    "UnsupportedVersionError",
+    "UsageError",
+]
+
+
+class AifkitError(Exception):
+    """Root of every error raised by aifkit.
+
+    Args:
+        message: What was wrong.
+        hint: What to do about it; appended to the message when given.
+    """
+
+    exit_code: int = 2
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(f"{message}. {hint}" if hint else message)
+
+
+class UsageError(AifkitError):
+    """The caller asked for something that cannot be done (a bad argument or option)."""
+
+
+class UnknownNameError(UsageError, KeyError):
+    """A name (format, model, method, ...) is not registered.
+
+    Args:
+        kind: What kind of name, e.g. ``"format"``.
+        name: The name that was asked for.
+        known: The names that are registered.
+    """
+
+    def __init__(self, kind: str, name: str, known: Iterable[str]) -> None:
+        self.kind = kind
+        self.name = name
+        self.known = sorted(known)
+        super().__init__(
+            f"unknown {kind} {name!r}",
+            hint=f"known {kind}s: {', '.join(self.known) or '(none)'}",
+        )
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return Exception.__str__(self)
+
+
+class MissingDependencyError(UsageError, ImportError):
+    """An optional dependency is not installed.
+
+    Args:
+        package: The module that failed to import.
+        extra: The aifkit extra that provides it.
+    """
+
+    def __init__(self, package: str, extra: str) -> None:
+        self.package = package
+        self.extra = extra
+        super().__init__(
+            f"{package!r} is not installed",
+            hint=f'install it with: pip install "aifkit[{extra}]"',
+        )
+
+
+class InvalidInputError(AifkitError, ValueError):
+    """A request body or AIF document is malformed.
+
+    Args:
+        pointer: JSON pointer (RFC 6901) to the offending value; ``""`` is the whole document.
+        problem: What is wrong there, e.g. ``"expected a string"``.
+        hint: What to do about it.
+    """
+
+    def __init__(self, pointer: str, problem: str, *, hint: str | None = None) -> None:
+        self.pointer = pointer
+        self.problem = problem
+        super().__init__(f"{pointer or '/'}: {problem}", hint=hint)
+
+
+class UnsupportedVersionError(InvalidInputError):
+    """An AIF document was written by a newer major version than this aifkit reads."""
+
+
+class ConversionError(AifkitError):
+    """A conversion could not be carried out as asked."""
+
+
+class LossyConversionError(ConversionError):
+    """Strict mode refused a conversion that would drop data.
+
+    Args:
+        report: The loss report of the refused conversion; its ``dropped`` entries say what.
+    """
+
+    exit_code = 3
+
+    def __init__(self, report: LossReport) -> None:
+        self.report = report
+        dropped = report.dropped
+        first = dropped[0] if dropped else None
+        where = f"; first: {first.pointer or '/'} ({first.rule})" if first else ""
+        super().__init__(
+            f"{report.source} -> {report.target} would drop {len(dropped)} item(s){where}",
+            hint="run without --strict (strict=False) to convert anyway and read the loss report",
+        )
+
