@@ -105,6 +105,7 @@ _TAGS = frozenset(
         "tool_result",
         "reasoning",
         "refusal",
+        "provider",
         "base64",
         "url",
         "file",

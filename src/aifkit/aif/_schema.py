@@ -49,6 +49,7 @@ __all__ = [
     "ReasoningPart",
     "ReasoningScope",
     "RefusalPart",
+    "ProviderPart",
     "ResultPart",
     "Role",
     "Settings",
@@ -253,6 +254,18 @@ class RefusalPart(_Part):
     text: str
 
 
+class ProviderPart(_Part):
+    """Content only one format has (e.g. Anthropic's server tool blocks), kept verbatim.
+
+    Its own format writes ``data`` back as it was; every other format drops it and
+    says so in the loss report.
+    """
+
+    type: Literal["provider"] = "provider"
+    format: str = Field(description="The wire format the block belongs to.")
+    data: dict[str, JsonValue] = Field(description="The block as the format wrote it.")
+
+
 Part = Annotated[
     TextPart
     | ImagePart
@@ -261,7 +274,8 @@ Part = Annotated[
     | ToolCallPart
     | ToolResultPart
     | ReasoningPart
-    | RefusalPart,
+    | RefusalPart
+    | ProviderPart,
     Field(discriminator="type"),
 ]
 
@@ -283,8 +297,14 @@ class Message(_Element):
 
 
 class Tool(_Element):
-    """A function the model may call."""
+    """A tool the model may call.
 
+    ``kind`` is ``"function"`` for a function described by a JSON Schema; any other
+    kind (``"web_search_20250305"``, ``"custom"``, ...) is a provider's own tool whose
+    definition lives in the extensions of the format that declared it.
+    """
+
+    kind: str = "function"
     name: str
     description: str | None = None
     parameters: dict[str, JsonValue] | None = Field(
