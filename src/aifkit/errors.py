@@ -52,7 +52,7 @@ class AifkitError(Exception):
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         self.message = message
         self.hint = hint
-        super().__init__(f"{message}. {hint}" if hint else message)
+        super().__init__(f"{message}; {hint}" if hint else message)
 
 
 class UsageError(AifkitError):
@@ -139,4 +139,3 @@ class LossyConversionError(ConversionError):
             f"{report.source} -> {report.target} would drop {len(dropped)} item(s){where}",
             hint="run without --strict (strict=False) to convert anyway and read the loss report",
         )
-

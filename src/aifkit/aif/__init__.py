@@ -31,6 +31,7 @@ from aifkit.aif._schema import (
     ToolChoice,
     ToolResultPart,
     UrlSource,
+    json_schema,
 )
 from aifkit.aif.converters._base import Converter, EncodeOptions, Violation
 
@@ -72,6 +73,7 @@ __all__ = [
     "dump_document",
     "encode",
     "formats",
+    "json_schema",
     "load_document",
     "register_upgrader",
     "upgrade",

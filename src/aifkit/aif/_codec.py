@@ -56,7 +56,7 @@ def load_document(data: Any) -> Document:
         err = exc.errors(include_url=False)[0]
         raise InvalidInputError(
             format_pointer(_clean_loc(err["loc"])),
-            err["msg"][:1].lower() + err["msg"][1:],
+            _problem(err["type"], err["msg"], err.get("input")),
             hint="see `aif schema` for the AIF document schema",
         ) from None
     if parse_version(doc.aif_version)[:2] <= parse_version(AIF_VERSION)[:2]:
@@ -78,6 +78,30 @@ def dump_document(doc: Document) -> dict[str, Any]:
         {'aif_version': '1.0.0', 'messages': [{'role': 'user', 'parts': [{'type': 'text', 'text': 'hi'}]}]}
     """
     return doc.model_dump(mode="json", by_alias=True)
+
+
+_EXPECTED = {
+    "tuple_type": "an array",
+    "list_type": "an array",
+    "string_type": "a string",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+    "bool_type": "a boolean",
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "float_type": "a number",
+    "float_parsing": "a number",
+}
+
+
+def _problem(kind: str, msg: str, value: object) -> str:
+    if kind == "missing":
+        return "missing required field"
+    expected = _EXPECTED.get(kind)
+    if expected is not None:
+        return f"expected {expected}, got {type_name(value)}"
+    return msg[:1].lower() + msg[1:]
 
 
 def _clean_loc(loc: tuple[int | str, ...]) -> Path:

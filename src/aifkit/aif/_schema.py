@@ -19,7 +19,7 @@ Two fields carry what is not neutral:
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_origin
 
 from pydantic import (
     BaseModel,
@@ -46,10 +46,10 @@ __all__ = [
     "Message",
     "Part",
     "Provenance",
+    "ProviderPart",
     "ReasoningPart",
     "ReasoningScope",
     "RefusalPart",
-    "ProviderPart",
     "ResultPart",
     "Role",
     "Settings",
@@ -62,6 +62,7 @@ __all__ = [
     "ToolResultPart",
     "UrlSource",
     "document_adapter",
+    "json_schema",
 ]
 
 AIF_VERSION = "1.0.0"
@@ -70,7 +71,7 @@ AIF_VERSION = "1.0.0"
 Extensions = dict[str, dict[str, JsonValue]]
 """Namespaced, vendor-only data: ``{namespace: {"form": {...}, "extra": {...}}}``."""
 
-_ALWAYS_WRITTEN = frozenset({"type", "kind", "aif_version"})
+_TAGS = frozenset({"type", "kind"})
 
 Role = Literal["system", "developer", "user", "assistant", "tool"]
 
@@ -89,7 +90,11 @@ class _Model(BaseModel):
         # the tags that say what a value is.
         data: dict[str, Any] = handler(self)
         for name, field in type(self).model_fields.items():
-            if name in _ALWAYS_WRITTEN or field.is_required():
+            if (
+                field.is_required()
+                or name == "aif_version"
+                or (name in _TAGS and get_origin(field.annotation) is Literal)
+            ):
                 continue
             key = field.alias or name
             if key in data and getattr(self, name) == field.get_default(call_default_factory=True):
@@ -158,9 +163,7 @@ class TextSource(_Model):
     text: str
 
 
-Source = Annotated[
-    Base64Source | UrlSource | FileSource | TextSource, Field(discriminator="kind")
-]
+Source = Annotated[Base64Source | UrlSource | FileSource | TextSource, Field(discriminator="kind")]
 
 
 class _Part(_Element):
@@ -216,9 +219,7 @@ class ToolCallPart(_Part):
     )
 
 
-ResultPart = Annotated[
-    TextPart | ImagePart | DocumentPart, Field(discriminator="type")
-]
+ResultPart = Annotated[TextPart | ImagePart | DocumentPart, Field(discriminator="type")]
 
 
 class ToolResultPart(_Part):
@@ -283,7 +284,7 @@ Part = Annotated[
 class Instruction(_Element):
     """A block of system or developer text sent ahead of the conversation."""
 
-    role: Literal["system", "developer"] = "system"
+    role: Literal["system", "developer"]
     parts: tuple[TextPart, ...] = ()
     name: str | None = None
 
@@ -361,3 +362,14 @@ def document_adapter() -> TypeAdapter[Document]:
         _ADAPTER = TypeAdapter(Document)
     return _ADAPTER
 
+
+def json_schema() -> dict[str, Any]:
+    """Return the JSON Schema of AIF documents (published as ``schemas/aif-1.0.schema.json``)."""
+    major, minor, _ = AIF_VERSION.split(".")
+    schema = document_adapter().json_schema(mode="validation")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://aifkit.dev/schemas/aif-{major}.{minor}.schema.json",
+        "title": f"AIF {major}.{minor} document",
+        **schema,
+    }

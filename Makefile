@@ -1,0 +1,52 @@
+# Every target creates .venv and installs what it needs: a fresh machine needs
+# only Python 3.11, pip, make and git.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test lint typecheck unit docs docs-serve schema bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# The main job needs only the runtime dependencies.
+$(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@ $(VENV)/.demo-installed
+
+demo: $(VENV)/.demo-installed
+	$(BIN)/aif demo
+
+test: lint typecheck unit docs
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(VENV)/.dev-installed
+	$(BIN)/pyright
+
+unit: $(VENV)/.dev-installed
+	$(BIN)/pytest -q -n 2 -p no:cacheprovider
+
+docs: $(VENV)/.dev-installed
+	$(BIN)/mkdocs build --strict --quiet -d site
+
+docs-serve: $(VENV)/.dev-installed
+	$(BIN)/mkdocs serve
+
+# Regenerate the published JSON Schema after changing the AIF models.
+schema: $(VENV)/.demo-installed
+	$(BIN)/aif schema > schemas/aif-1.0.schema.json
+
+bench: $(VENV)/.dev-installed
+	$(BIN)/pip install -q -e ".[bench-peers]"
+	$(BIN)/python benchmarks/convert.py
+
+clean:
+	rm -rf $(VENV) site .pytest_cache .ruff_cache .hypothesis

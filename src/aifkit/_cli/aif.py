@@ -1,0 +1,81 @@
+"""``aif convert``, ``aif validate``, ``aif schema`` and ``aif formats``."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from aifkit._cli._io import read_json, write_json
+
+__all__ = ["convert_command", "formats_command", "schema_command", "validate_command"]
+
+Input = Annotated[str, typer.Argument(help="A JSON request body: a path, or - for stdin.")]
+
+
+def convert_command(
+    input: Input,
+    source: Annotated[str, typer.Option("--from", help="Format of INPUT (see `aif formats`).")],
+    target: Annotated[str, typer.Option("--to", help="Format to write.")],
+    output: Annotated[
+        str | None, typer.Option("-o", "--output", help="Write the body here, not stdout.")
+    ] = None,
+    loss_report: Annotated[
+        str | None, typer.Option("--loss-report", help="Write the loss report (JSON) here.")
+    ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Exit 3, writing nothing, if anything would be dropped."),
+    ] = False,
+    reasoning: Annotated[
+        str, typer.Option(help="Reasoning the target cannot replay: drop, or keep as text.")
+    ] = "drop",
+) -> None:
+    """Convert a request body from one wire format to another, through AIF."""
+    from aifkit.aif import EncodeOptions, convert
+    from aifkit.errors import UsageError
+
+    if reasoning not in ("drop", "text"):
+        raise UsageError(f"--reasoning must be drop or text, not {reasoning!r}")
+    options = EncodeOptions(reasoning="drop" if reasoning == "drop" else "text")
+    body, report = convert(
+        read_json(input), source=source, target=target, strict=strict, options=options
+    )
+    write_json(body, output)
+    if loss_report is not None:
+        write_json(report.to_json(), loss_report)
+    if report.dropped and not strict:
+        print(
+            f"aif: {len(report.dropped)} item(s) dropped; see --loss-report for what and where",
+            file=sys.stderr,
+        )
+
+
+def validate_command(
+    input: Input,
+    format: Annotated[str, typer.Option("--format", "-f", help="Format of INPUT.")],
+) -> int:
+    """Check a body against a format's rules; exit 2 naming each violated rule."""
+    from aifkit.aif import validate
+
+    violations = validate(read_json(input), format)
+    write_json({"valid": not violations, "violations": [v.to_json() for v in violations]})
+    for v in violations:
+        print(f"aif: {v}", file=sys.stderr)
+    return 2 if violations else 0
+
+
+def schema_command() -> None:
+    """Print the JSON Schema of AIF documents."""
+    from aifkit.aif import json_schema
+
+    write_json(json_schema())
+
+
+def formats_command() -> None:
+    """List the known wire formats."""
+    from aifkit.aif import formats
+
+    for name in formats():
+        print(name)

@@ -1,0 +1,41 @@
+"""The typer application: one module per command group registers its commands here."""
+
+from __future__ import annotations
+
+import typer
+
+from aifkit._cli import aif, demo
+from aifkit._cli._main import guard
+from aifkit._version import __version__
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="aif",
+    help="aifkit: token budgets, the Assistant Interchange Format, and benchmarks.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+app.command("convert")(guard(aif.convert_command))
+app.command("validate")(guard(aif.validate_command))
+app.command("schema")(guard(aif.schema_command))
+app.command("formats")(guard(aif.formats_command))
+app.command("demo")(guard(demo.demo_command))
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"aif {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """aifkit: the context layer between an application and its models."""

@@ -1,0 +1,128 @@
+"""The CLI contract of `aif convert/validate/schema/formats`: output, exit codes, errors."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from aifkit._cli import main
+from aifkit.aif import json_schema
+
+DOC = {
+    "aif_version": "1.0.0",
+    "messages": [{"role": "user", "parts": [{"type": "text", "text": "Hi"}]}],
+}
+
+
+def run(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    stdin: str | None = None,
+) -> tuple[int, str, str]:
+    if stdin is not None:
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_convert_reads_stdin_and_prints_json(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = run(
+        capsys, monkeypatch, ["convert", "-", "--from", "aif", "--to", "aif"], json.dumps(DOC)
+    )
+    assert (code, err) == (0, "")
+    assert json.loads(out) == DOC
+
+
+def test_convert_writes_output_and_loss_report_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "in.json"
+    src.write_text(json.dumps(DOC))
+    out_file, report_file = tmp_path / "out.json", tmp_path / "loss.json"
+    code, out, _ = run(
+        capsys,
+        monkeypatch,
+        [
+            "convert",
+            str(src),
+            "--from",
+            "aif",
+            "--to",
+            "aif",
+            "-o",
+            str(out_file),
+            "--loss-report",
+            str(report_file),
+        ],
+    )
+    assert (code, out) == (0, "")
+    assert json.loads(out_file.read_text()) == DOC
+    report = json.loads(report_file.read_text())
+    assert report["entries"] == [] and report["lossless"] is True
+
+
+@pytest.mark.parametrize(
+    ("stdin", "message"),
+    [
+        ('{"messages": 3}', "aif: /messages: expected an array, got a number"),
+        ('{"messages": [', "aif: /: not valid JSON at line 1, column 14"),
+    ],
+)
+def test_invalid_input_exits_2_with_one_line(
+    stdin: str, message: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = run(
+        capsys, monkeypatch, ["convert", "-", "--from", "aif", "--to", "aif"], stdin
+    )
+    assert code == 2
+    assert out == ""
+    assert err.startswith(message)
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_unknown_format_exits_2_and_lists_formats(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, _, err = run(capsys, monkeypatch, ["convert", "-", "--from", "aif", "--to", "nope"], "{}")
+    assert code == 2
+    assert "unknown format 'nope'; known formats: aif, anthropic, openai-chat" in err
+
+
+def test_missing_file_and_usage_errors_exit_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert (
+        run(capsys, monkeypatch, ["convert", "/no/such.json", "--from", "aif", "--to", "aif"])[0]
+        == 2
+    )
+    assert run(capsys, monkeypatch, ["convert", "--from", "aif"])[0] == 2
+
+
+def test_validate_reports_violations(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = run(
+        capsys, monkeypatch, ["validate", "-", "--format", "aif"], '{"messages": [{"role": "bot"}]}'
+    )
+    assert code == 2
+    report = json.loads(out)
+    assert report["valid"] is False
+    assert report["violations"][0]["pointer"] == "/messages/0/role"
+    assert err.startswith("aif: /messages/0/role:")
+    assert run(capsys, monkeypatch, ["validate", "-", "--format", "aif"], json.dumps(DOC))[0] == 0
+
+
+def test_schema_and_formats(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = run(capsys, monkeypatch, ["schema"])
+    assert code == 0 and json.loads(out) == json_schema()
+    code, out, _ = run(capsys, monkeypatch, ["formats"])
+    assert code == 0 and {"aif", "openai-chat", "anthropic"} <= set(out.split())
