@@ -72,7 +72,7 @@ def test_convert_writes_output_and_loss_report_files(
     ("stdin", "message"),
     [
         ('{"messages": 3}', "aif: /messages: expected an array, got a number"),
-        ('{"messages": [', "aif: /: not valid JSON at line 1, column 14"),
+        ('{"messages": [', "aif: /: not valid JSON at line 1, column 15"),
     ],
 )
 def test_invalid_input_exits_2_with_one_line(
