@@ -44,9 +44,17 @@ docs-serve: $(VENV)/.dev-installed
 schema: $(VENV)/.demo-installed
 	$(BIN)/aif schema > schemas/aif-1.0.schema.json
 
-bench: $(VENV)/.dev-installed
-	$(BIN)/pip install -q -e ".[bench-peers]"
-	$(BIN)/python benchmarks/convert.py
+# Peers (LiteLLM, LangChain) pin other versions of shared packages, so they live in
+# their own venv beside an editable aifkit; the benchmarks time both in one process.
+PEERS := .venv-peers
+$(PEERS)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install -q --upgrade pip
+	$(PEERS)/bin/pip install -q -e ".[bench-peers]"
+	touch $@
+
+bench: $(PEERS)/.installed
+	$(PEERS)/bin/python benchmarks/convert.py
 
 clean:
-	rm -rf $(VENV) site .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(PEERS) site .pytest_cache .ruff_cache .hypothesis

@@ -65,7 +65,8 @@ def test_convert_writes_output_and_loss_report_files(
     assert (code, out) == (0, "")
     assert json.loads(out_file.read_text()) == DOC
     report = json.loads(report_file.read_text())
-    assert report["entries"] == [] and report["lossless"] is True
+    assert report["entries"] == []
+    assert report["lossless"] is True
 
 
 @pytest.mark.parametrize(
@@ -84,7 +85,8 @@ def test_invalid_input_exits_2_with_one_line(
     assert code == 2
     assert out == ""
     assert err.startswith(message)
-    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
 
 
 def test_unknown_format_exits_2_and_lists_formats(
@@ -123,6 +125,8 @@ def test_schema_and_formats(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     code, out, _ = run(capsys, monkeypatch, ["schema"])
-    assert code == 0 and json.loads(out) == json_schema()
+    assert code == 0
+    assert json.loads(out) == json_schema()
     code, out, _ = run(capsys, monkeypatch, ["formats"])
-    assert code == 0 and {"aif", "openai-chat", "anthropic"} <= set(out.split())
+    assert code == 0
+    assert {"aif", "openai-chat", "anthropic"} <= set(out.split())

@@ -18,6 +18,7 @@ Two fields carry what is not neutral:
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Annotated, Any, Literal, get_origin
 
@@ -352,15 +353,10 @@ class Document(_Model):
     extensions: Extensions = Field(default_factory=dict)
 
 
-_ADAPTER: TypeAdapter[Document] | None = None
-
-
+@functools.cache
 def document_adapter() -> TypeAdapter[Document]:
     """Return the one `TypeAdapter` for AIF documents (built on first use)."""
-    global _ADAPTER
-    if _ADAPTER is None:
-        _ADAPTER = TypeAdapter(Document)
-    return _ADAPTER
+    return TypeAdapter(Document)
 
 
 def json_schema() -> dict[str, Any]:
