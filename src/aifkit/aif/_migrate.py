@@ -8,6 +8,7 @@ Steps never lose data: a field the new version has no place for moves into
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -70,6 +71,9 @@ def upgrade(data: dict[str, Any]) -> dict[str, Any]:
     """
     current = parse_version(AIF_VERSION)
     version = parse_version(data.get("aif_version", AIF_VERSION))
+    if version[0] < current[0]:
+        importlib.import_module("aifkit.aif._upgrades")  # registers the built-in steps
+
     if version[0] > current[0]:
         raise UnsupportedVersionError(
             "/aif_version",
