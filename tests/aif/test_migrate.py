@@ -31,7 +31,7 @@ def test_the_registry_knows_the_path_from_0_9() -> None:
 
 
 def test_an_unknown_old_version_says_so() -> None:
-    with pytest.raises(InvalidInputError, match="no upgrade path from AIF 0.5"):
+    with pytest.raises(InvalidInputError, match=r"no upgrade path from AIF 0\.5"):
         load_document({"aif_version": "0.5", "messages": []})
 
 
