@@ -14,13 +14,32 @@ from aifkit.aif._migrate import parse_version, upgrade
 from aifkit.aif._schema import AIF_VERSION, Document, document_adapter
 from aifkit.errors import InvalidInputError
 
-__all__ = ["dump_document", "load_document", "parse_json"]
+__all__ = ["MAX_INPUT_BYTES", "dump_document", "load_document", "parse_json"]
 
 
-def parse_json(text: str | bytes) -> Any:
-    """Parse JSON text, turning a syntax error into an `InvalidInputError`."""
+MAX_INPUT_BYTES = 256 * 1024 * 1024
+"""The largest JSON text `parse_json` reads (256 MiB); larger input is refused unread."""
+
+
+def parse_json(text: str | bytes, *, max_bytes: int = MAX_INPUT_BYTES) -> Any:
+    """Parse JSON text, turning a syntax error into an `InvalidInputError`.
+
+    Hostile input fails early and in bounded memory: text over ``max_bytes`` is
+    refused before parsing, and nesting too deep for the parser is an error, not a
+    crash.
+    """
+    if len(text) > max_bytes:
+        raise InvalidInputError(
+            "",
+            f"input is {len(text):,} bytes, over the limit of {max_bytes:,}",
+            hint="split the conversation, or raise the limit (max_bytes) if you trust the source",
+        )
     try:
         return json.loads(text)
+    except RecursionError:
+        raise InvalidInputError(
+            "", "JSON nested too deeply", hint="no request body nests this deep; check the input"
+        ) from None
     except ValueError as exc:
         where = ""
         if isinstance(exc, json.JSONDecodeError):

@@ -1,0 +1,23 @@
+"""Reading JSON: syntax errors, hostile sizes and nesting give clear errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from aifkit.aif._codec import parse_json
+from aifkit.errors import InvalidInputError
+
+
+def test_syntax_error_names_line_and_column() -> None:
+    with pytest.raises(InvalidInputError, match="not valid JSON at line 2, column 3"):
+        parse_json('{"a":\n  }')
+
+
+def test_oversized_input_is_refused_before_parsing() -> None:
+    with pytest.raises(InvalidInputError, match="over the limit of 10"):
+        parse_json(b"[" + b"1," * 20 + b"1]", max_bytes=10)
+
+
+def test_deep_nesting_is_an_error_not_a_crash() -> None:
+    with pytest.raises(InvalidInputError, match="nested too deeply"):
+        parse_json("[" * 200_000 + "]" * 200_000)
