@@ -13,6 +13,8 @@ from rich.table import Table
 
 __all__ = ["demo_command"]
 
+EXIT_VERIFY_FAILED = 4
+
 
 def demo_command() -> int:
     """Convert the bundled example conversations between formats and show the losses."""
@@ -44,4 +46,4 @@ def demo_command() -> int:
                 details or "lossless",
             )
         console.print(table)
-    return 1 if failures else 0
+    return EXIT_VERIFY_FAILED if failures else 0

@@ -3,7 +3,7 @@
 Each step takes the JSON of a document at one version and returns it at the next;
 `upgrade` chains the steps until the document is at the current major version.
 Steps never lose data: a field the new version has no place for moves into
-``extensions["aif-legacy"]``.
+``extensions["aif-<old version>"]["extra"]``.
 """
 
 from __future__ import annotations

@@ -366,6 +366,6 @@ def json_schema() -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"https://aifkit.dev/schemas/aif-{major}.{minor}.schema.json",
-        "title": f"AIF {major}.{minor} document",
         **schema,
+        "title": f"AIF {major}.{minor} document",
     }
