@@ -35,7 +35,7 @@ unit: $(VENV)/.dev-installed
 	$(BIN)/pytest -q -n 2 -p no:cacheprovider
 
 docs: $(VENV)/.dev-installed
-	$(BIN)/mkdocs build --strict --quiet -d site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet -d site
 
 docs-serve: $(VENV)/.dev-installed
 	$(BIN)/mkdocs serve

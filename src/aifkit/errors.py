@@ -11,12 +11,13 @@ AifkitError
 │   └── MissingDependencyError an optional extra is not installed (names the pip command)
 ├── InvalidInputError          a body or document is malformed (has .pointer)
 │   └── UnsupportedVersionError an AIF document from a newer major version
-└── ConversionError            a conversion could not be done as asked
-    └── LossyConversionError   strict mode refused a conversion that would drop data
+├── ConversionError            a conversion could not be done as asked
+│   └── LossyConversionError   strict mode refused a conversion that would drop data
+└── BudgetError                what must be kept does not fit the token budget (says by how much)
 ```
 
-The command line maps them to exit codes: `UsageError` and `InvalidInputError`
-exit 2, `LossyConversionError` exits 3.
+The command line maps them to exit codes: `UsageError`, `InvalidInputError` and
+`BudgetError` exit 2, `LossyConversionError` exits 3.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AifkitError",
+    "BudgetError",
     "ConversionError",
     "InvalidInputError",
     "LossyConversionError",
@@ -138,4 +140,25 @@ class LossyConversionError(ConversionError):
         super().__init__(
             f"{report.source} -> {report.target} would drop {len(dropped)} item(s){where}",
             hint="run without --strict (strict=False) to convert anyway and read the loss report",
+        )
+
+
+class BudgetError(AifkitError):
+    """What must be kept (instructions, tools, the current turn, ...) exceeds the token budget.
+
+    Args:
+        needed: Tokens the mandatory items take, request framing included.
+        budget: Tokens allowed.
+        detail: What the mandatory tokens are made of, e.g. ``"current turn 900"``.
+    """
+
+    def __init__(self, needed: int, budget: int, detail: str = "") -> None:
+        self.needed = needed
+        self.budget = budget
+        self.excess = needed - budget
+        what = f" ({detail})" if detail else ""
+        super().__init__(
+            f"the items that must be kept need {needed} tokens{what}, "
+            f"but the budget is {budget}: over by {self.excess}",
+            hint="raise the budget, lower the reply reserve, or shorten the current turn",
         )
