@@ -26,6 +26,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from aifkit.aif._loss import LossReport
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "InvalidInputError",
     "LossyConversionError",
     "MissingDependencyError",
+    "TokenizerDataError",
     "UnknownNameError",
     "UnsupportedVersionError",
     "UsageError",
@@ -161,4 +164,21 @@ class BudgetError(AifkitError):
             f"the items that must be kept need {needed} tokens{what}, "
             f"but the budget is {budget}: over by {self.excess}",
             hint="raise the budget, lower the reply reserve, or shorten the current turn",
+        )
+
+
+class TokenizerDataError(AifkitError):
+    """A tokenizer vocabulary file is missing or is not the file tiktoken expects.
+
+    Args:
+        path: The file that was read (or looked for).
+        problem: What is wrong with it.
+    """
+
+    def __init__(self, path: Path, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(
+            f"{path}: {problem}",
+            hint='reinstall the vocabulary files with: pip install --force-reinstall "bpe-openai>=0.1.4"',
         )

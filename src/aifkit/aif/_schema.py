@@ -90,17 +90,23 @@ class _Model(BaseModel):
         # Documents stay small: a field left at its default is not written, except
         # the tags that say what a value is.
         data: dict[str, Any] = handler(self)
-        for name, field in type(self).model_fields.items():
-            if (
-                field.is_required()
-                or name == "aif_version"
-                or (name in _TAGS and get_origin(field.annotation) is Literal)
-            ):
-                continue
-            key = field.alias or name
-            if key in data and getattr(self, name) == field.get_default(call_default_factory=True):
+        for name, key, default in _omittable(type(self)):
+            if key in data and getattr(self, name) == default:
                 del data[key]
         return data
+
+
+@functools.cache
+def _omittable(cls: type[BaseModel]) -> tuple[tuple[str, str, Any], ...]:
+    """The fields of ``cls`` omitted when at their default: ``(name, key, default)``."""
+    out: list[tuple[str, str, Any]] = []
+    for name, field in cls.model_fields.items():
+        if field.is_required() or name == "aif_version":
+            continue
+        if name in _TAGS and get_origin(field.annotation) is Literal:
+            continue
+        out.append((name, field.alias or name, field.get_default(call_default_factory=True)))
+    return tuple(out)
 
 
 class ConversionStep(_Model):

@@ -1,0 +1,340 @@
+"""The model registry: context window, output limit, tokenizer and counting rules.
+
+Built-in entries cover current OpenAI, Anthropic and Gemini models. A name is
+found exactly, through an alias, or after dropping what makes it a snapshot of a
+known model: a ``provider/`` or ``models/`` prefix, a ``ft:`` fine-tune wrapper,
+and dated or versioned suffixes (``-2024-08-06``, ``-20250514``, ``-0613``,
+``-001``, ``-latest``, ``-preview-05-20``). Prices are not kept here: `ModelInfo.cost`
+asks genai-prices. Plugins register under the ``aifkit.models`` entry point.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from dataclasses import dataclass
+from decimal import Decimal
+from os import PathLike
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from aifkit._registry import Registry
+from aifkit.errors import MissingDependencyError, UnknownNameError, UsageError
+from aifkit.tokens._estimate import ANTHROPIC_ESTIMATOR, GEMINI_ESTIMATOR, Estimator
+from aifkit.tokens._framing import Framing
+from aifkit.tokens._images import ImageRule
+
+__all__ = ["MODELS", "ModelInfo", "get_model", "load_models", "models", "register_model"]
+
+Provider = Literal["openai", "anthropic", "google"] | str
+
+# Framing checked against the API by the cookbook (gpt-4o, gpt-4o-mini; gpt-4 and
+# gpt-3.5-turbo with func_init 10). Newer OpenAI models use the same chat format,
+# but no published check exists, so their counts say "estimate" with a small bound.
+_GPT4O = Framing("openai-chat", verified=True)
+_GPT4 = Framing("openai-chat-gpt4", verified=True, func_init=10)
+_OPENAI = Framing("openai-chat-unverified")
+_GEMINI = Framing("gemini-estimate", tools="json")
+_TILES = ImageRule()
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """What aifkit knows about a model.
+
+    Args:
+        name: The canonical name, e.g. ``"gpt-4o"``.
+        provider: ``"openai"``, ``"anthropic"``, ``"google"`` or another provider id.
+        context_window: Tokens the model reads and writes in one request, at most.
+        max_output: Tokens it writes in one response, at most.
+        tokenizer: The registered tokenizer that counts its text (for an estimated
+            model, the base the estimator scales).
+        aliases: Other names that mean this model.
+        framing: How its chat format frames messages and tools.
+        images: Its rule for image tokens.
+        estimator: Set when its tokenizer is not public: counts are estimates.
+        price_ref: The model name genai-prices knows it by; default ``name``.
+    """
+
+    name: str
+    provider: Provider
+    context_window: int
+    max_output: int
+    tokenizer: str = "o200k_base"
+    aliases: tuple[str, ...] = ()
+    framing: Framing = _OPENAI
+    images: ImageRule = _TILES
+    estimator: Estimator | None = None
+    price_ref: str | None = None
+
+    def cost(
+        self,
+        input_tokens: int,
+        output_tokens: int = 0,
+        *,
+        cache_read_tokens: int = 0,
+        cache_write_tokens: int = 0,
+    ) -> Decimal:
+        """Return the price in USD of a request, computed by genai-prices.
+
+        Raises:
+            MissingDependencyError: genai-prices is not installed.
+            UsageError: genai-prices has no price for this model.
+
+        Examples:
+            >>> get_model("gpt-4o").cost(1_000_000) > 0
+            True
+        """
+        try:
+            from genai_prices import Usage, calc_price
+        except ImportError:
+            raise MissingDependencyError("genai_prices", "tokens") from None
+        usage = Usage(
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cache_read_tokens=cache_read_tokens or None,
+            cache_write_tokens=cache_write_tokens or None,
+        )
+        ref = self.price_ref or self.name
+        try:
+            return calc_price(usage, ref, provider_id=self.provider).total_price
+        except LookupError as exc:
+            raise UsageError(
+                f"genai-prices has no price for model {ref!r} of provider {self.provider!r} ({exc})",
+                hint="set price_ref to a name genai-prices knows, or update genai-prices",
+            ) from None
+
+
+MODELS: Registry[ModelInfo] = Registry("model", group="aifkit.models")
+"""Every known model by canonical name."""
+
+_ALIASES: dict[str, str] = {}
+
+
+def _claude_framing(auto: int, forced: int) -> Framing:
+    # Tool use adds a system prompt of a fixed size, by model and tool_choice:
+    # https://docs.anthropic.com/en/docs/agents-and-tools/tool-use/overview#pricing
+    return Framing(f"anthropic-estimate-{auto}-{forced}", tools="json", tool_prompt=(auto, forced))
+
+
+def _tile(base: int, tile: int) -> ImageRule:
+    return ImageRule("openai-tile", base=base, tile=tile)
+
+
+def _patch(multiplier: float) -> ImageRule:
+    return ImageRule("openai-patch", multiplier=multiplier)
+
+
+def _builtin(info: ModelInfo) -> None:
+    for alias in info.aliases:
+        _ALIASES[alias] = info.name
+    MODELS.register(info.name, lambda: info)
+
+
+def _openai(
+    name: str,
+    context: int,
+    out: int,
+    images: ImageRule,
+    *aliases: str,
+    framing: Framing = _OPENAI,
+    tokenizer: str = "o200k_base",
+) -> None:
+    _builtin(ModelInfo(name, "openai", context, out, tokenizer, aliases, framing, images))
+
+
+def _claude(name: str, out: int, *aliases: str, tools: tuple[int, int] = (346, 313)) -> None:
+    framing, images, est = _claude_framing(*tools), ImageRule("anthropic"), ANTHROPIC_ESTIMATOR
+    _builtin(
+        ModelInfo(name, "anthropic", 200_000, out, "o200k_base", aliases, framing, images, est)
+    )
+
+
+def _gemini(name: str, context: int, out: int) -> None:
+    images = ImageRule("gemini")
+    _builtin(
+        ModelInfo(name, "google", context, out, "o200k_base", (), _GEMINI, images, GEMINI_ESTIMATOR)
+    )
+
+
+# Limits from each provider's model pages (platform.openai.com/docs/models,
+# docs.anthropic.com/en/docs/about-claude/models, ai.google.dev/gemini-api/docs/models);
+# image constants from the image-cost pages cited in `aifkit.tokens._images`.
+_openai("gpt-4o", 128_000, 16_384, _tile(85, 170), "chatgpt-4o-latest", framing=_GPT4O)
+_openai("gpt-4o-mini", 128_000, 16_384, _tile(2833, 5667), framing=_GPT4O)
+_openai("gpt-4.1", 1_047_576, 32_768, _tile(85, 170))
+_openai("gpt-4.1-mini", 1_047_576, 32_768, _patch(1.62))
+_openai("gpt-4.1-nano", 1_047_576, 32_768, _patch(2.46))
+_openai("o1", 200_000, 100_000, _tile(75, 150))
+_openai("o3", 200_000, 100_000, _tile(75, 150))
+_openai("o3-mini", 200_000, 100_000, _tile(75, 150))
+_openai("o4-mini", 200_000, 100_000, _patch(1.72))
+_openai("gpt-5", 400_000, 128_000, _tile(70, 140), "gpt-5-chat")
+_openai("gpt-5-mini", 400_000, 128_000, _patch(1.62))
+_openai("gpt-5-nano", 400_000, 128_000, _patch(2.46))
+_openai("gpt-4", 8_192, 8_192, _tile(85, 170), framing=_GPT4, tokenizer="cl100k_base")
+_openai("gpt-4-turbo", 128_000, 4_096, _tile(85, 170), framing=_GPT4, tokenizer="cl100k_base")
+_openai("gpt-3.5-turbo", 16_385, 4_096, _tile(85, 170), framing=_GPT4, tokenizer="cl100k_base")
+_claude("claude-opus-4-5", 64_000)
+_claude("claude-opus-4-1", 32_000)
+_claude("claude-opus-4", 32_000, "claude-opus-4-0")
+_claude("claude-sonnet-4-5", 64_000)
+_claude("claude-sonnet-4", 64_000, "claude-sonnet-4-0")
+_claude("claude-haiku-4-5", 64_000)
+_claude("claude-3-7-sonnet", 64_000)
+_claude("claude-3-5-sonnet", 8_192)
+_claude("claude-3-5-haiku", 8_192, tools=(264, 340))
+_claude("claude-3-haiku", 4_096, tools=(264, 340))
+_claude("claude-3-opus", 4_096, tools=(530, 281))
+_gemini("gemini-2.5-pro", 1_048_576, 65_536)
+_gemini("gemini-2.5-flash", 1_048_576, 65_536)
+_gemini("gemini-2.5-flash-lite", 1_048_576, 65_536)
+_gemini("gemini-2.0-flash", 1_048_576, 8_192)
+_gemini("gemini-2.0-flash-lite", 1_048_576, 8_192)
+_gemini("gemini-1.5-pro", 2_097_152, 8_192)
+_gemini("gemini-1.5-flash", 1_048_576, 8_192)
+
+_SNAPSHOT = re.compile(
+    r"(-\d{4}-\d{2}-\d{2}|-\d{8}|-\d{4}|-\d{3}|-latest|-preview(-\d{2}-\d{2})?|-exp(-\d{4})?)$"
+)
+
+
+def get_model(name: str) -> ModelInfo:
+    """Return what is known about model ``name`` (a canonical name, alias or snapshot).
+
+    Raises:
+        UnknownNameError: the name matches no model; the message lists the known ones.
+
+    Examples:
+        >>> get_model("gpt-4o-2024-08-06").name
+        'gpt-4o'
+        >>> get_model("claude-sonnet-4-20250514").context_window
+        200000
+        >>> get_model("gpt-4o-mini-2024-07-18").name  # the longer name wins
+        'gpt-4o-mini'
+    """
+    candidate = name.strip().lower()
+    if candidate.startswith("ft:"):
+        candidate = candidate[3:].split(":", 1)[0]
+    candidate = candidate.rsplit("/", 1)[-1]
+    while True:
+        if candidate in MODELS:
+            return MODELS.get(candidate)
+        if candidate in _ALIASES and _ALIASES[candidate] in MODELS:
+            return MODELS.get(_ALIASES[candidate])
+        shorter = _SNAPSHOT.sub("", candidate)
+        if shorter == candidate or not shorter:
+            raise UnknownNameError("model", name, models())
+        candidate = shorter
+
+
+def models() -> list[str]:
+    """Return the canonical names of every known model.
+
+    Examples:
+        >>> {"gpt-4o", "claude-sonnet-4-5", "gemini-2.5-pro"} <= set(models())
+        True
+    """
+    return MODELS.names()
+
+
+def register_model(
+    name: str,
+    *,
+    like: str | None = None,
+    provider: Provider | None = None,
+    context_window: int | None = None,
+    max_output: int | None = None,
+    tokenizer: str | None = None,
+    aliases: tuple[str, ...] = (),
+    price_ref: str | None = None,
+    replace: bool = False,
+) -> ModelInfo:
+    """Add a model; unspecified fields (and the counting rules) come from ``like``.
+
+    Args:
+        name: Its canonical name.
+        like: A known model to copy every other field from, e.g. a fine-tune's base.
+        provider: See `ModelInfo`; required without ``like``, as are the two limits.
+        context_window: See `ModelInfo`.
+        max_output: See `ModelInfo`.
+        tokenizer: See `ModelInfo`.
+        aliases: Other names for it.
+        price_ref: See `ModelInfo`; with ``like``, defaults to the base model's.
+        replace: Replace a model already registered under ``name``.
+
+    Raises:
+        UsageError: ``name`` is taken (and ``replace`` is false), or a field is missing.
+        UnknownNameError: ``like`` is not a known model.
+
+    Examples:
+        >>> info = register_model("acme-4o", like="gpt-4o", context_window=64_000)
+        >>> get_model("acme-4o").tokenizer, info.context_window, info.price_ref
+        ('o200k_base', 64000, 'gpt-4o')
+        >>> MODELS.unregister("acme-4o")
+    """
+    base = get_model(like) if like else None
+    provider = provider or (base.provider if base else None)
+    context_window = context_window or (base.context_window if base else None)
+    max_output = max_output or (base.max_output if base else None)
+    if provider is None or context_window is None or max_output is None:
+        raise UsageError(
+            f"model {name!r} needs a provider, context_window and max_output",
+            hint="pass them, or like= a known model to copy them from",
+        )
+    info = ModelInfo(
+        name,
+        provider,
+        context_window,
+        max_output,
+        tokenizer or (base.tokenizer if base else "o200k_base"),
+        aliases,
+        base.framing if base else _OPENAI,
+        base.images if base else _TILES,
+        base.estimator if base else None,
+        price_ref or (base.price_ref or base.name if base else None),
+    )
+    if replace:
+        MODELS.unregister(name)
+    MODELS.register(name, lambda: info)
+    for alias in aliases:
+        _ALIASES[alias] = name
+    return info
+
+
+def load_models(path: str | PathLike[str]) -> list[ModelInfo]:
+    """Register every model described in a TOML or JSON file; return them.
+
+    The file maps names to `register_model` arguments, under a ``models`` table:
+
+    ```toml
+    [models.acme-large]
+    like = "gpt-4.1"
+    context_window = 500000
+    aliases = ["acme-l"]
+    ```
+
+    Raises:
+        UsageError: the file cannot be read or parsed, or an entry is invalid.
+    """
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+        data: Any = json.loads(text) if file.suffix == ".json" else tomllib.loads(text)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{file}: cannot read models ({exc})") from None
+    table: Any = cast("dict[str, Any]", data).get("models") if isinstance(data, dict) else None
+    if not isinstance(table, dict):
+        raise UsageError(f"{file}: expected a 'models' table mapping names to fields")
+    loaded: list[ModelInfo] = []
+    for name, fields in table.items():  # pyright: ignore[reportUnknownVariableType]
+        if not isinstance(fields, dict):
+            raise UsageError(f"{file}: models.{name} must be a table of fields")
+        spec: dict[str, Any] = dict(fields)  # pyright: ignore[reportUnknownArgumentType]
+        spec["aliases"] = tuple(spec.get("aliases", ()))
+        try:
+            loaded.append(register_model(str(name), replace=True, **spec))  # pyright: ignore[reportUnknownArgumentType]
+        except TypeError as exc:
+            raise UsageError(f"{file}: models.{name}: {exc}") from None
+    return loaded
