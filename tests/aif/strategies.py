@@ -137,7 +137,7 @@ def _turn(draw: st.DrawFn, n: int) -> list[dict[str, Any]]:
     if draw(st.booleans()):
         parts.append(draw(_text_part()))
     ids = draw(st.lists(_ID, max_size=2, unique=True))
-    ids = [f"{i}_{n}" if len(i) < 40 else i for i in ids]  # unique across turns
+    ids = [f"{i}_{n}" if len(i) < 40 else f"t{n}{i}" for i in ids]  # unique across turns
     parts.extend(draw(_call(i)) for i in ids)
     if draw(st.integers(0, 5)) == 0:
         parts.append({"type": "refusal", "text": draw(_TEXT)})
