@@ -8,7 +8,7 @@ Examples:
     ...     {"messages": [{"role": "user", "content": "Hi"}]}, source="openai-chat", target="aif"
     ... )
     >>> out["messages"]
-    [{'role': 'user', 'parts': [{'type': 'text', 'text': 'Hi'}], 'extensions': {'openai-chat': {'form': {'content': 'string'}}}}]
+    [{'role': 'user', 'parts': [{'type': 'text', 'text': 'Hi'}]}]
 """
 
 from __future__ import annotations

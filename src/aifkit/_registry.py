@@ -34,7 +34,7 @@ class Registry(Generic[T]):
         >>> reg.get("bye")
         Traceback (most recent call last):
         ...
-        aifkit.errors.UnknownNameError: unknown greeting 'bye'. known greetings: hello
+        aifkit.errors.UnknownNameError: unknown greeting 'bye'; known greetings: hello
     """
 
     def __init__(self, kind: str, group: str | None = None) -> None:

@@ -130,6 +130,6 @@ def validate(body: Any, format: str) -> list[Violation]:
 
     Examples:
         >>> [str(v) for v in validate({"messages": "hi"}, "aif")]
-        ['/messages: input should be a valid tuple [aif/schema]']
+        ['/messages: expected an array, got a string [aif/schema]']
     """
     return FORMATS.get(format).validate(body)
