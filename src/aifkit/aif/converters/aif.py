@@ -6,7 +6,7 @@ from typing import Any
 
 from aifkit.aif._codec import dump_document, load_document
 from aifkit.aif._schema import Document
-from aifkit.aif.converters._base import Decoded, EncodeOptions, Encoded, Violation
+from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
 from aifkit.errors import InvalidInputError
 
 __all__ = ["AifConverter"]
