@@ -126,3 +126,14 @@ def test_user_content_shaped_like_schema_keys_stays_content() -> None:
     again = load_document(json.loads(json.dumps(dump_document(doc))))
     assert again == doc
     assert again.messages[0].parts[0].arguments == tricky  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("extensions", "pointer"),
+    [(5, "/messages/0/extensions"), ({"openai-chat": []}, "/messages/0/extensions/openai-chat")],
+)
+def test_extensions_shape_is_checked(extensions: object, pointer: str) -> None:
+    data = {"messages": [{"role": "user", "parts": [], "extensions": extensions}]}
+    with pytest.raises(InvalidInputError) as info:
+        load_document(data)
+    assert info.value.pointer == pointer

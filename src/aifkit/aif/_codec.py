@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, ValidationError
 
@@ -78,13 +78,9 @@ def load_document(data: Any) -> Document:
             _problem(err["type"], err["msg"], err.get("input")),
             hint="see `aif schema` for the AIF document schema",
         ) from None
-    if parse_version(doc.aif_version)[:2] <= parse_version(AIF_VERSION)[:2]:
-        for path, key in _unknown_fields(doc, ()):
-            raise InvalidInputError(
-                format_pointer((*path, key)),
-                "unknown field",
-                hint="AIF keeps vendor data under `extensions`; check the spelling",
-            )
+    newer = parse_version(doc.aif_version)[:2] > parse_version(AIF_VERSION)[:2]
+    for pointer, problem, hint in _problems(doc, (), newer):
+        raise InvalidInputError(pointer, problem, hint=hint)
     return doc
 
 
@@ -156,15 +152,38 @@ _TAGS = frozenset(
 )
 
 
-def _unknown_fields(model: BaseModel, path: Path) -> Iterator[tuple[Path, str]]:
-    if model.model_extra:
+def _problems(model: BaseModel, path: Path, newer: bool) -> Iterator[tuple[str, str, str]]:
+    """What validation leaves to us: unknown fields (in documents of this version or
+    older, where they are typos) and the shape of ``extensions``, which is not
+    validated field by field for speed."""
+    if model.model_extra and not newer:
         for key in model.model_extra:
-            yield path, key
+            yield (
+                format_pointer((*path, key)),
+                "unknown field",
+                "AIF keeps vendor data under `extensions`; check the spelling",
+            )
     for name in type(model).model_fields:
         value = getattr(model, name)
-        if isinstance(value, BaseModel):
-            yield from _unknown_fields(value, (*path, name))
+        if name == "extensions":
+            yield from _extension_problems(value, (*path, name))
+        elif isinstance(value, BaseModel):
+            yield from _problems(value, (*path, name), newer)
         elif isinstance(value, tuple):
             for i, item in enumerate(value):  # pyright: ignore[reportUnknownArgumentType,reportUnknownVariableType]
                 if isinstance(item, BaseModel):
-                    yield from _unknown_fields(item, (*path, name, i))
+                    yield from _problems(item, (*path, name, i), newer)
+
+
+def _extension_problems(value: object, path: Path) -> Iterator[tuple[str, str, str]]:
+    hint = 'extensions map a namespace to an object, e.g. {"openai-chat": {"extra": {...}}}'
+    if not isinstance(value, dict):
+        yield format_pointer(path), f"expected an object, got {type_name(value)}", hint
+        return
+    for ns, data in cast("dict[object, object]", value).items():
+        if not isinstance(data, dict):
+            yield (
+                format_pointer((*path, str(ns))),
+                f"expected an object, got {type_name(data)}",
+                hint,
+            )

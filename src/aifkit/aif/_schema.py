@@ -26,9 +26,10 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    JsonValue,
     SerializerFunctionWrapHandler,
+    SkipValidation,
     TypeAdapter,
+    WithJsonSchema,
     model_serializer,
 )
 
@@ -69,7 +70,22 @@ __all__ = [
 AIF_VERSION = "1.0.0"
 """The version of the AIF schema this aifkit writes."""
 
-Extensions = dict[str, dict[str, JsonValue]]
+JsonData = Annotated[Any, WithJsonSchema({"description": "Any JSON value."})]
+"""A JSON value, not validated further: it came from JSON or from a converter that
+checked it, and walking every nested value would cost more than the rest of a
+conversion (see benchmarks/convert.py)."""
+
+Extensions = Annotated[
+    dict[str, dict[str, Any]],
+    SkipValidation,  # written by converters; load_document checks the shape of user input
+    WithJsonSchema(
+        {
+            "type": "object",
+            "additionalProperties": {"type": "object"},
+            "description": "Vendor-only data by namespace: {namespace: {form, extra}}.",
+        }
+    ),
+]
 """Namespaced, vendor-only data: ``{namespace: {"form": {...}, "extra": {...}}}``."""
 
 _TAGS = frozenset({"type", "kind"})
@@ -220,7 +236,7 @@ class ToolCallPart(_Part):
     type: Literal["tool_call"] = "tool_call"
     id: str
     name: str
-    arguments: JsonValue = None
+    arguments: JsonData = None
     raw_arguments: str | None = Field(
         default=None, description="The arguments text when it was not valid JSON."
     )
@@ -271,7 +287,7 @@ class ProviderPart(_Part):
 
     type: Literal["provider"] = "provider"
     format: str = Field(description="The wire format the block belongs to.")
-    data: dict[str, JsonValue] = Field(description="The block as the format wrote it.")
+    data: dict[str, JsonData] = Field(description="The block as the format wrote it.")
 
 
 Part = Annotated[
@@ -315,7 +331,7 @@ class Tool(_Element):
     kind: str = "function"
     name: str
     description: str | None = None
-    parameters: dict[str, JsonValue] | None = Field(
+    parameters: dict[str, JsonData] | None = Field(
         default=None, description="JSON Schema of the arguments."
     )
     strict: bool | None = None
@@ -354,7 +370,7 @@ class Document(_Model):
     messages: tuple[Message, ...] = ()
     tools: tuple[Tool, ...] = ()
     settings: Settings = Field(default_factory=Settings)
-    metadata: dict[str, JsonValue] = Field(default_factory=dict)
+    metadata: dict[str, JsonData] = Field(default_factory=dict)
     provenance: Provenance | None = None
     extensions: Extensions = Field(default_factory=dict)
 

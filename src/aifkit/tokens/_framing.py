@@ -15,7 +15,7 @@ tool-use system prompt), which are never scaled.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, cast
 
 from aifkit._json import canonical_json
 from aifkit.aif._schema import (
@@ -195,13 +195,13 @@ def _openai_function(tool: Tool, tok: Tokenizer, f: Framing) -> Piece:
     properties = schema.get("properties")
     if isinstance(properties, dict) and properties:
         n += f.prop_init
-        for key, prop in properties.items():
+        for key, prop in cast("dict[str, Any]", properties).items():
             n += f.prop_key
-            spec = prop if isinstance(prop, dict) else {}
+            spec = cast("dict[str, Any]", prop) if isinstance(prop, dict) else {}
             enum = spec.get("enum")
             if isinstance(enum, list):
                 n += f.enum_init
-                for item in enum:
+                for item in cast("list[Any]", enum):
                     n += f.enum_item + tok.count(
                         item if isinstance(item, str) else canonical_json(item)
                     )

@@ -19,6 +19,7 @@ from aifkit.errors import InvalidInputError
 __all__ = [
     "IdMapper",
     "build_data_url",
+    "ensure_json",
     "expect_bool",
     "expect_list",
     "expect_obj",
@@ -265,7 +266,7 @@ def report_foreign_extensions(
             continue
         extra = data.get("extra")
         if isinstance(extra, dict):
-            for key in extra:
+            for key in cast("dict[str, Any]", extra):
                 losses.add(
                     (*path, "extensions", ns, "extra", key),
                     "dropped",
@@ -281,3 +282,40 @@ def report_foreign_extensions(
                 "warning",
                 f"{ns} extension data has no equivalent in {namespace}",
             )
+
+
+# -- JSON values -------------------------------------------------------------------
+
+
+def ensure_json(body: Any) -> None:
+    """Raise an `InvalidInputError` at the first value in ``body`` that is not JSON.
+
+    AIF does not validate vendor data and arguments value by value (it would cost
+    more than the rest of a conversion); one pass of the C serializer proves the
+    whole body is JSON, and only a failure pays for the walk that finds where.
+    """
+    try:
+        json.dumps(body, check_circular=False)
+    except (TypeError, ValueError, RecursionError):
+        raise fail(_first_non_json(body, ()) or (), "input was not a valid JSON value") from None
+
+
+def _first_non_json(value: Any, path: Path) -> Path | None:
+    if value is None or isinstance(value, str | bool | int | float):
+        return None
+    if isinstance(value, list | tuple):
+        items = cast("list[Any]", value)
+        for i, item in enumerate(items):
+            hit = _first_non_json(item, (*path, i))
+            if hit is not None:
+                return hit
+        return None
+    if isinstance(value, dict):
+        for key, item in cast("dict[Any, Any]", value).items():
+            if not isinstance(key, str):
+                return (*path, str(key))
+            hit = _first_non_json(item, (*path, key))
+            if hit is not None:
+                return hit
+        return None
+    return path

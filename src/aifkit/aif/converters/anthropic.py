@@ -17,6 +17,7 @@ from aifkit.aif.converters._anthropic_blocks import CACHE_TTLS
 from aifkit.aif.converters._anthropic_decode import IMAGE_MEDIA_TYPES, NAME, TOOL_ID, decode_body
 from aifkit.aif.converters._anthropic_encode import encode_document
 from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
+from aifkit.aif.converters._common import ensure_json
 from aifkit.errors import InvalidInputError
 
 __all__ = ["AnthropicConverter"]
@@ -61,6 +62,7 @@ class AnthropicConverter:
         Raises:
             InvalidInputError: the body is malformed; the pointer names where.
         """
+        ensure_json(body)
         return decode_body(body)
 
     def encode(self, document: Document, options: EncodeOptions) -> Encoded:
