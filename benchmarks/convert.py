@@ -158,7 +158,9 @@ def litellm_transform() -> Callable[[dict[str, Any]], Any] | None:
     # LiteLLM fetches a price map over the network at import unless told not to.
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     try:
-        from litellm.llms.anthropic.chat.transformation import AnthropicConfig
+        from litellm.llms.anthropic.chat.transformation import (  # pyright: ignore[reportMissingImports]
+            AnthropicConfig,  # pyright: ignore[reportUnknownVariableType]
+        )
     except ImportError:
         return None
     config = AnthropicConfig()
@@ -176,9 +178,7 @@ def litellm_transform() -> Callable[[dict[str, Any]], Any] | None:
     return run
 
 
-def timeit(
-    fn: Callable[[dict[str, Any]], Any], body: dict[str, Any], repeat: int, copies: bool
-) -> float:
+def timeit(fn: Callable[[Any], Any], body: Any, repeat: int, copies: bool) -> float:
     """Median seconds of ``fn(body)`` over ``repeat`` runs (deep-copy time excluded)."""
     times: list[float] = []
     for _ in range(repeat):
@@ -190,7 +190,7 @@ def timeit(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1_000, 10_000])
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
