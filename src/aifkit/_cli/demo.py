@@ -15,35 +15,38 @@ __all__ = ["demo_command"]
 
 EXIT_VERIFY_FAILED = 4
 
+_STYLE = {"dropped": "red", "transformed": "yellow", "synthesized": "cyan"}
+
 
 def demo_command() -> int:
     """Convert the bundled example conversations between formats and show the losses."""
     from aifkit.aif import convert, formats
     from aifkit.examples import example, examples
 
-    console = Console()
+    console = Console(width=max(Console().width, 120))
     failures = 0
     for source, name in examples():
         body = example(source, name)
         back, _ = convert(body, source=source, target=source)
         exact = back == body
         failures += not exact
-        console.rule(
-            f"[bold]{name}[/] ({source}): same-format round trip {'exact' if exact else 'NOT EXACT'}"
-        )
-        table = Table("target", "dropped", "transformed", "synthesized", "what and where")
+        verdict = "[green]exact[/]" if exact else "[red]NOT EXACT[/]"
+        console.rule(f"[bold]{name}[/] ({source}, {len(body.get('messages', []))} messages)")
+        console.print(f"{source} -> aif -> {source}: round trip {verdict}")
         for target in formats():
             if target == source:
                 continue
             _, report = convert(body, source=source, target=target)
             counts = Counter(e.action for e in report)
-            details = "\n".join(f"{e.pointer or '/'} {e.action} [{e.rule}]" for e in report)
-            table.add_row(
-                target,
-                str(counts["dropped"]),
-                str(counts["transformed"]),
-                str(counts["synthesized"]),
-                details or "lossless",
-            )
-        console.print(table)
+            summary = ", ".join(f"{counts[a]} {a}" for a in _STYLE) if len(report) else "lossless"
+            console.print(f"\n[bold]{source} -> {target}[/]: {summary}")
+            if not len(report):
+                continue
+            table = Table("pointer (in the source)", "action", "rule", "detail", show_lines=False)
+            for e in report:
+                table.add_row(
+                    e.pointer or "/", f"[{_STYLE[e.action]}]{e.action}[/]", e.rule, e.detail
+                )
+            console.print(table)
+        console.print()
     return EXIT_VERIFY_FAILED if failures else 0
