@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-PACKAGES = ["aifkit", "aifkit.aif", "aifkit.errors", "aifkit.tokens"]
+PACKAGES = ["aifkit", "aifkit.aif", "aifkit.budget", "aifkit.errors", "aifkit.tokens"]
 
 
 def _isort_key(name: str) -> tuple[int, str]:

@@ -33,8 +33,10 @@ if TYPE_CHECKING:
         load_document,
         validate,
     )
+    from aifkit.budget import PackReport, PackResult, pack
     from aifkit.errors import (
         AifkitError,
+        BudgetError,
         ConversionError,
         InvalidInputError,
         LossyConversionError,
@@ -43,10 +45,12 @@ if TYPE_CHECKING:
         UnsupportedVersionError,
         UsageError,
     )
+    from aifkit.tokens import TokenCount, count_tokens
 
 __all__ = [
     "AIF_VERSION",
     "AifkitError",
+    "BudgetError",
     "Conversion",
     "ConversionError",
     "Document",
@@ -57,14 +61,19 @@ __all__ = [
     "LossyConversionError",
     "Message",
     "MissingDependencyError",
+    "PackReport",
+    "PackResult",
+    "TokenCount",
     "UnknownNameError",
     "UnsupportedVersionError",
     "UsageError",
     "Violation",
     "__version__",
     "convert",
+    "count_tokens",
     "formats",
     "load_document",
+    "pack",
     "validate",
 ]
 
@@ -89,6 +98,7 @@ _LAZY = {
     **dict.fromkeys(
         [
             "AifkitError",
+            "BudgetError",
             "ConversionError",
             "InvalidInputError",
             "LossyConversionError",
@@ -99,6 +109,8 @@ _LAZY = {
         ],
         "aifkit.errors",
     ),
+    **dict.fromkeys(["PackReport", "PackResult", "pack"], "aifkit.budget"),
+    **dict.fromkeys(["TokenCount", "count_tokens"], "aifkit.tokens"),
 }
 
 

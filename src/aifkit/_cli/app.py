@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from aifkit._cli import aif, count, demo
+from aifkit._cli import aif, count, demo, pack
 from aifkit._cli._main import guard
 from aifkit._version import __version__
 
@@ -24,6 +24,7 @@ app.command("validate")(guard(aif.validate_command))
 app.command("schema")(guard(aif.schema_command))
 app.command("formats")(guard(aif.formats_command))
 app.command("count")(guard(count.count_command))
+app.command("pack")(guard(pack.pack_command))
 app.command("demo")(guard(demo.demo_command))
 
 

@@ -82,7 +82,7 @@ class CountCache:
         if self.maxsize <= 0:
             return compute()
         digest = hashlib.blake2b(salt.encode() + b"\0", digest_size=16)
-        digest.update(canonical_json(element).encode())
+        digest.update(canonical_json(element).encode("utf-8", "surrogatepass"))
         key = digest.digest()
         with self._lock:
             piece = self._data.get(key)

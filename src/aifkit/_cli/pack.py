@@ -1,0 +1,59 @@
+"""``aif pack``: a request body packed within a token budget, in the same format."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from aifkit._cli._io import read_json, write_json
+
+__all__ = ["pack_command"]
+
+
+def pack_command(
+    input: Annotated[str, typer.Argument(help="A JSON request body: a path, or - for stdin.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="Format of INPUT.")],
+    model: Annotated[str, typer.Option("--model", "-m", help="The model the request is for.")],
+    budget: Annotated[
+        int,
+        typer.Option(
+            "--budget",
+            "-b",
+            help="The most prompt tokens the packed request may take, as `aif count` counts them.",
+        ),
+    ],
+    reserve: Annotated[
+        int | None,
+        typer.Option("--reserve", help="Tokens to keep for the reply; default: estimated."),
+    ] = None,
+    explain: Annotated[
+        str | None,
+        typer.Option("--explain", help="Write the pack report (JSON) here: every item and why."),
+    ] = None,
+    output: Annotated[
+        str | None, typer.Option("-o", "--output", help="Write the body here, not stdout.")
+    ] = None,
+) -> None:
+    """Pack a request body within a token budget; print it in the same format.
+
+    Keeps the instructions, the tools and the current turn, never splits a tool
+    call from its results, never reorders messages, and drops what scores lowest
+    (priority x relevance to the current turn x recency). An impossible budget
+    exits 2 saying by how much it is short.
+    """
+    from aifkit.budget import pack
+
+    result = pack(read_json(input), format=format, model=model, budget=budget, reserve=reserve)
+    write_json(result.body, output)
+    if explain is not None:
+        write_json(result.report.to_json(), explain)
+    report = result.report
+    dropped = len(report.dropped)
+    if dropped:
+        print(
+            f"aif: {report.tokens_before} -> {report.tokens_after} tokens; "
+            f"{dropped} item(s) dropped" + ("" if explain else "; see --explain for which and why"),
+            file=sys.stderr,
+        )

@@ -1,0 +1,71 @@
+"""The token allocation manager: pack a conversation within a token budget.
+
+Every piece of a request becomes an item with a category; items that only make
+sense together (a tool call and its results, a turn and its attachments) form
+atomic groups; a `Policy` weighs categories, scores groups by priority x
+relevance to the current turn (BM25) x recency, and packs them within the budget,
+never dropping the instructions, the tools or the current turn and never
+reordering messages. `Packer` does it pack after pack for a growing conversation,
+reusing earlier work and keeping the provider's prompt-cache prefix stable;
+`pack` does it once for a request body in any wire format.
+
+Needs the ``budget`` extra: ``pip install "aifkit[budget]"``.
+
+Examples:
+    >>> from aifkit.budget import pack
+    >>> body = {"model": "gpt-4o", "messages": [
+    ...     {"role": "user", "content": "Remember: the launch code is 0000."},
+    ...     {"role": "assistant", "content": "Okay."},
+    ...     *[{"role": "user", "content": f"Filler message number {i}."} for i in range(30)],
+    ...     {"role": "user", "content": "What is the launch code?"}]}
+    >>> out, report = pack(body, format="openai-chat", model="gpt-4o", budget=80)
+    >>> out["messages"][0]["content"], report.tokens_after <= 80
+    ('Remember: the launch code is 0000.', True)
+"""
+
+try:
+    import numpy as _numpy  # noqa: F401  # pyright: ignore[reportUnusedImport]
+except ImportError:  # pragma: no cover - depends on the installed extras
+    from aifkit.errors import MissingDependencyError
+
+    raise MissingDependencyError("numpy", "budget") from None
+
+from aifkit.budget._allocate import CONSTRAINTS, Constraint
+from aifkit.budget._complexity import KINDS, Complexity, estimate_complexity
+from aifkit.budget._items import CATEGORIES, Category
+from aifkit.budget._measure import Batch, Measure, MessageCounter, TokensCounter
+from aifkit.budget._pack import PackResult, pack
+from aifkit.budget._packer import Packed, Packer
+from aifkit.budget._policy import DEFAULT_RULES, CacheRule, Policy, ReserveRule, Rule, Thresholds
+from aifkit.budget._prefix import PrefixReport
+from aifkit.budget._report import ItemReport, PackReport
+from aifkit.budget._thresholds import Limits, ReserveTracker
+
+__all__ = [
+    "CATEGORIES",
+    "CONSTRAINTS",
+    "DEFAULT_RULES",
+    "KINDS",
+    "Batch",
+    "CacheRule",
+    "Category",
+    "Complexity",
+    "Constraint",
+    "ItemReport",
+    "Limits",
+    "Measure",
+    "MessageCounter",
+    "PackReport",
+    "PackResult",
+    "Packed",
+    "Packer",
+    "Policy",
+    "PrefixReport",
+    "ReserveRule",
+    "ReserveTracker",
+    "Rule",
+    "Thresholds",
+    "TokensCounter",
+    "estimate_complexity",
+    "pack",
+]

@@ -1,0 +1,380 @@
+"""`Packer`: packs one conversation again and again, doing only the work that changed.
+
+A packer keeps, per message, its token count, its token ids (in an inverted
+index, for relevance), its category and its group. Packing after one appended
+message measures that message, looks the current turn's words up in the index
+(plus the few messages not indexed yet), and re-decides with vectorized passes
+over the groups: the cost follows what changed, not the length of the history.
+The previous pack is remembered for the cache-aware prefix (`CacheRule`), for
+hysteresis (`Thresholds`) and for the report's diff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from aifkit.aif._schema import Document, TextPart, ToolResultPart
+from aifkit.budget._allocate import WHY, Allocation, Groups, allocate
+from aifkit.budget._complexity import estimate_complexity
+from aifkit.budget._items import CATEGORIES, CODES, Category, Conversation
+from aifkit.budget._measure import MessageCounter, TokensCounter
+from aifkit.budget._policy import Policy
+from aifkit.budget._prefix import PrefixReport, Previous, common_prefix, decide
+from aifkit.budget._report import Columns, PackReport
+from aifkit.budget._score import BM25Index, recency, relevance
+from aifkit.budget._thresholds import Limits, ReserveTracker, limits
+from aifkit.errors import UsageError
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+__all__ = ["MAX_QUERY_WORDS", "Packed", "Packer"]
+
+MAX_QUERY_WORDS = 64
+"""Search words taken from the current turn at most (the longest, as the most specific)."""
+
+_CURRENT, _PINNED = CODES["current"], CODES["pinned"]
+
+
+@dataclass(frozen=True, slots=True)
+class Packed:
+    """A packed AIF document and its report; unpacks as ``document, report``."""
+
+    document: Document
+    report: PackReport
+
+    def __iter__(self) -> Iterator[Any]:
+        yield self.document
+        yield self.report
+
+
+@dataclass(frozen=True, slots=True)
+class _Fixed:
+    parts: tuple[object, object, object]  # instructions, tools, settings: compared by identity
+    instructions: tuple[int, ...]
+    tools: int | None
+    overhead: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.instructions) + (self.tools or 0) + self.overhead
+
+
+class Packer:
+    """Packs a conversation within a token budget, pack after pack.
+
+    Args:
+        model: The model the request is for (its window, output limit and counting
+            rules come from `aifkit.tokens`); not needed with ``counter`` and ``window``.
+        policy: How to pack; default `Policy()`.
+        counter: Counts messages; default: `TokensCounter` for ``model``.
+        window: The context window; default: the model's.
+        max_output: The most tokens a reply may have; default: the model's.
+
+    Raises:
+        UnknownNameError: the model is not known.
+        UsageError: neither a model nor a counter and window are given.
+
+    Examples:
+        >>> from aifkit.aif import Document, Instruction, Message, TextPart
+        >>> def msg(role, text):
+        ...     return Message(role=role, parts=(TextPart(text=text),))
+        >>> doc = Document(
+        ...     instructions=(Instruction(role="system", parts=(TextPart(text="Be brief."),)),),
+        ...     messages=(msg("user", "My locker code is 4417."), msg("assistant", "Noted."))
+        ...     + tuple(msg("user" if i % 2 else "assistant", "Some chatter about the weather.")
+        ...             for i in range(40))
+        ...     + (msg("user", "What is my locker code?"),))
+        >>> packed, report = Packer("gpt-4o").pack(doc, budget=120)
+        >>> report.tokens_after <= 120, packed.messages[0].parts[0].text
+        (True, 'My locker code is 4417.')
+    """
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        policy: Policy | None = None,
+        counter: MessageCounter | None = None,
+        window: int | None = None,
+        max_output: int | None = None,
+    ) -> None:
+        if counter is None:
+            if model is None:
+                raise UsageError("a Packer needs a model, or a counter and a window")
+            counter = TokensCounter(model)
+        if isinstance(counter, TokensCounter):
+            window = window or counter.context_window
+            max_output = max_output or counter.max_output
+        if window is None:
+            raise UsageError("a Packer with a custom counter needs window=")
+        self.counter = counter
+        self.policy = policy or Policy()
+        self.window = window
+        self.max_output = max_output or window
+        self.tracker = ReserveTracker(self.policy.reserve)
+        self._conv = Conversation(counter)
+        self._bm25 = BM25Index(self._conv, counter.terms, k1=self.policy.k1, b=self.policy.b)
+        self._fixed: _Fixed | None = None
+        self._previous: Previous | None = None
+        self._kind: str | None = None
+
+    def observe(self, output_tokens: int, kind: str | None = None) -> None:
+        """Record the length of the reply to the last packed request (or to a ``kind`` task).
+
+        The reply reserve of later requests of that kind becomes a high quantile of
+        these observations (`ReserveRule`).
+        """
+        kind = kind or self._kind
+        if kind is None:
+            raise UsageError("nothing was packed yet: pass the task kind to observe()")
+        self.tracker.observe(kind, output_tokens)
+
+    def forget(self) -> None:
+        """Forget the previous pack: the next one is a first pack (a new prefix, no hysteresis).
+
+        Measurements are kept: they depend on the messages only.
+        """
+        self._previous = None
+
+    def pack(
+        self,
+        document: Document,
+        *,
+        budget: int | None = None,
+        reserve: int | None = None,
+        pinned: Collection[int] = (),
+        categories: Mapping[int, Category] | None = None,
+        priorities: Mapping[int, float] | None = None,
+    ) -> Packed:
+        """Pack ``document`` so its request takes at most ``budget`` tokens.
+
+        Args:
+            document: The conversation; usually the previous one with messages appended.
+            budget: The most prompt tokens the packed request may take; default: the
+                context window minus the reply reserve (packing from the trigger).
+            reserve: Tokens kept for the reply; default: estimated, then observed.
+            pinned: Indexes of messages that are pinned memory.
+            categories: Categories for messages by index (overrides their content's).
+            priorities: Priority multipliers for messages by index.
+
+        Raises:
+            BudgetError: the items that must be kept need more than the budget.
+            UsageError: a budget, reserve or message index is invalid.
+        """
+        conv, bm25, policy = self._conv, self._bm25, self.policy
+        work = (conv.measured, conv.reused, bm25.index.indexed_tokens)
+        conv.sync(document.messages)
+        bm25.sync()
+        fixed = self._count_fixed(document)
+        n = len(conv)
+        cat = self._categories(n, pinned, categories)
+        gidx, heads = _dense_groups(conv.group.view)
+        g_tokens, g_cat, g_last, g_mand = self._group_arrays(cat, gidx, len(heads))
+        prio = np.array([policy.rule(c).priority for c in CATEGORIES] + [1.0])[g_cat]
+        if priorities:
+            prio = _boost(prio, gidx, priorities)
+        query = self._query_text(document, cat)
+        bm, idf = self._relevance(query, cat, gidx, heads)
+        rel = relevance(bm, policy.relevance_floor)
+        rec = recency((n - 1 - g_last).astype(np.float64), policy.half_life, policy.recency_floor)
+        score = prio * rel * rec
+        order = np.lexsort((-g_last, -score))  # best first; ties: the most recent first
+        groups = Groups(g_tokens, g_cat, g_mand, order)
+        complexity = estimate_complexity(query, tools=len(document.tools))
+        self._kind = complexity.kind
+        prev = self._previous
+        lim = limits(
+            window=self.window, max_output=self.max_output, budget=budget, reserve=reserve,
+            complexity=complexity, policy=policy, tracker=self.tracker, again=prev is not None,
+        )  # fmt: skip
+        total = fixed.total + int(g_tokens.sum())
+        alloc, prefix = self._decide(groups, gidx, fixed, lim, total, rel, bm)
+        kept_msg = alloc.kept[gidx]
+        if kept_msg.all():
+            out, packed = document.messages, document
+        else:
+            idx = np.flatnonzero(kept_msg).tolist()
+            messages = document.messages
+            out = tuple(messages[i] for i in idx)
+            packed = document.model_copy(update={"messages": out})
+        prefix = self._stability(prefix, fixed, out, kept_msg, alloc.tokens)
+        self._previous = Previous(n, kept_msg, out, fixed.parts, fixed.total, alloc.tokens)
+        columns = Columns(
+            cat, gidx, heads, conv.tokens.view.copy(), prev.kept[: conv.stable] if prev is not None else None,
+            score, rel, rec, prio, alloc.kept, alloc.why, fixed.instructions, fixed.tools,
+        )  # fmt: skip
+        report = PackReport(
+            model=self.counter.name, exact=self.counter.exact, limits=lim,
+            complexity=complexity, policy=policy, tokens_before=total,
+            tokens_after=alloc.tokens, query=idf, prefix=prefix, columns=columns,
+            fixed={"instructions": sum(fixed.instructions), "tools": fixed.tools or 0,
+                   "overhead": fixed.overhead},
+            work={"measured": conv.measured - work[0], "reused": conv.reused - work[1],
+                  "indexed": bm25.index.indexed_tokens - work[2]},
+        )  # fmt: skip
+        return Packed(packed, report)
+
+    def _group_arrays(
+        self, cat: npt.NDArray[np.int8], gidx: npt.NDArray[np.int64], count: int
+    ) -> tuple[
+        npt.NDArray[np.int64], npt.NDArray[np.int8], npt.NDArray[np.int64], npt.NDArray[np.bool_]
+    ]:
+        # Per group: tokens, strongest category, last message, and whether it is required.
+        conv = self._conv
+        tokens = np.bincount(gidx, weights=conv.tokens.view, minlength=count).astype(np.int64)
+        category = np.full(count, len(CATEGORIES), dtype=np.int8)
+        np.minimum.at(category, gidx, cat)
+        last = np.zeros(count, dtype=np.int64)
+        np.maximum.at(last, gidx, np.arange(len(gidx)))
+        required = np.array([self.policy.rule(c).required for c in CATEGORIES] + [False])
+        mandatory = np.bincount(gidx, weights=required[cat], minlength=count) > 0
+        return tokens, category, last, mandatory
+
+    def _decide(
+        self,
+        groups: Groups,
+        gidx: npt.NDArray[np.int64],
+        fixed: _Fixed,
+        lim: Limits,
+        total: int,
+        rel: npt.NDArray[np.float64],
+        bm: npt.NDArray[np.float64],
+    ) -> tuple[Allocation, PrefixReport]:
+        def fresh() -> Allocation:
+            if total <= lim.trigger:  # everything fits (the trigger is within the hard limit)
+                mand = groups.mandatory
+                why = np.where(mand, WHY["required"], WHY["fits"]).astype(np.int8)
+                return Allocation(np.ones(len(mand), dtype=np.bool_), why, total)
+            return allocate(
+                groups, fixed=fixed.total, target=lim.target, hard=lim.hard, policy=self.policy,
+                fixed_parts=_fixed_parts(fixed),
+            )  # fmt: skip
+
+        return decide(
+            groups=groups, gidx=gidx, tokens=self._conv.tokens.view, fresh=fresh,
+            previous=self._previous, stable=self._conv.stable, fixed_key=fixed.parts,
+            fixed_tokens=fixed.total, limits=lim, relevance=rel, bm25=bm, rule=self.policy.cache,
+        )  # fmt: skip
+
+    def _stability(
+        self,
+        prefix: PrefixReport,
+        fixed: _Fixed,
+        out: tuple[Any, ...],
+        kept_msg: npt.NDArray[np.bool_],
+        tokens: int,
+    ) -> PrefixReport:
+        prev = self._previous
+        if prev is None:
+            return prefix
+        shared = 0
+        if prev.fixed_key == fixed.parts:
+            kept_tokens = self._conv.tokens.view[kept_msg]
+            shared = fixed.total + common_prefix(prev.output, out, kept_tokens)
+        shared = min(shared, prev.tokens, tokens)
+        stability = shared / prev.tokens if prev.tokens else 1.0
+        return PrefixReport(prefix.decision, prefix.reason, shared, prev.tokens, stability)
+
+    def _count_fixed(self, document: Document) -> _Fixed:
+        parts = (document.instructions, document.tools, document.settings)
+        cached = self._fixed
+        if cached is not None and all(a is b for a, b in zip(cached.parts, parts, strict=True)):
+            return cached
+        counter = self.counter
+        instructions = tuple(counter.count_instruction(i) for i in document.instructions)
+        tools = counter.count_tools(document) if document.tools else None
+        self._fixed = _Fixed(parts, instructions, tools, counter.overhead(document))
+        return self._fixed
+
+    def _categories(
+        self, n: int, pinned: Collection[int], categories: Mapping[int, Category] | None
+    ) -> npt.NDArray[np.int8]:
+        conv = self._conv
+        cat = conv.category.view.copy()
+        for i in pinned:
+            cat[_index(i, n)] = _PINNED
+        for i, name in (categories or {}).items():
+            if name not in CODES:
+                raise UsageError(
+                    f"unknown category {name!r}", hint=f"known: {', '.join(CATEGORIES)}"
+                )
+            cat[_index(i, n)] = CODES[name]
+        if n:
+            group = conv.group.view
+            last_turn = conv.turns[-1] if conv.turns else n - 1
+            cat[(group == group[last_turn]) | (group == group[n - 1])] = _CURRENT
+        return cat
+
+    def _query_text(self, document: Document, cat: npt.NDArray[np.int8]) -> str:
+        texts: list[str] = []
+        for i in np.flatnonzero(cat == _CURRENT).tolist():
+            for part in document.messages[i].parts:
+                if isinstance(part, TextPart):
+                    texts.append(part.text)
+                elif isinstance(part, ToolResultPart):
+                    texts.extend(p.text for p in part.content if isinstance(p, TextPart))
+        return "\n".join(texts)
+
+    def _relevance(
+        self,
+        query: str,
+        cat: npt.NDArray[np.int8],
+        gidx: npt.NDArray[np.int64],
+        heads: npt.NDArray[np.int64],
+    ) -> tuple[npt.NDArray[np.float64], dict[str, float]]:
+        count = len(heads)
+        if self.policy.relevance == "none" or not count or not query:
+            return np.zeros(count), {}
+        words = self._bm25.words(query)
+        if len(words) > MAX_QUERY_WORDS:
+            longest = set(sorted(words, key=len, reverse=True)[:MAX_QUERY_WORDS])
+            words = [w for w in words if w in longest]
+        corpus = np.zeros(len(gidx), dtype=np.bool_)
+        current = np.zeros(count, dtype=np.bool_)
+        current[gidx[cat == _CURRENT]] = True
+        corpus[heads[~current]] = True
+        scores, idf = self._bm25.scores(words, corpus)
+        return scores[heads], idf
+
+
+def _dense_groups(
+    group: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    # Groups are named by their first message; number them 0..G-1 in order.
+    n = len(group)
+    heads = np.flatnonzero(group == np.arange(n))
+    dense = np.empty(n, dtype=np.int64)
+    dense[heads] = np.arange(len(heads))
+    return dense[group], heads
+
+
+def _boost(
+    prio: npt.NDArray[np.float64], gidx: npt.NDArray[np.int64], priorities: Mapping[int, float]
+) -> npt.NDArray[np.float64]:
+    # A group takes the largest multiplier given to any of its messages.
+    boost: dict[int, float] = {}
+    for i, factor in priorities.items():
+        g = int(gidx[_index(i, len(gidx))])
+        boost[g] = max(boost.get(g, factor), factor)
+    prio = prio.copy()
+    prio[list(boost)] *= list(boost.values())
+    return prio
+
+
+def _index(i: int, n: int) -> int:
+    if not -n <= i < n:
+        raise UsageError(f"message index {i} is out of range for {n} messages")
+    return i % n
+
+
+def _fixed_parts(fixed: _Fixed) -> dict[str, int]:
+    return {
+        "instructions": sum(fixed.instructions),
+        "tools": fixed.tools or 0,
+        "framing": fixed.overhead,
+    }

@@ -1,0 +1,104 @@
+"""The CLI contract of `aif pack`: same format out, within the budget, clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aifkit._cli import main
+
+pytestmark = pytest.mark.skipif(
+    "pack"
+    not in {
+        c.name for c in __import__("aifkit._cli.app", fromlist=["app"]).app.registered_commands
+    },
+    reason="`aif pack` is not wired into _cli/app.py yet",
+)
+
+BODY: dict[str, Any] = {
+    "model": "gpt-4o",
+    "messages": [
+        {"role": "system", "content": "Be brief."},
+        *[
+            {
+                "role": "user" if i % 2 else "assistant",
+                "content": f"Chatter number {i} about nothing.",
+            }
+            for i in range(40)
+        ],
+        {"role": "user", "content": "What now?"},
+    ],
+}
+
+
+def run(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def body_file(tmp_path: Path) -> Path:
+    path = tmp_path / "body.json"
+    path.write_text(json.dumps(BODY))
+    return path
+
+
+def test_pack_prints_the_body_within_the_budget_as_aif_count_counts_it(
+    body_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    explain = tmp_path / "report.json"
+    code, out, err = run(capsys, ["pack", str(body_file), "--format", "openai-chat", "--model", "gpt-4o",
+                                  "--budget", "120", "--explain", str(explain)])  # fmt: skip
+    assert code == 0
+    packed = json.loads(out)
+    assert packed["messages"][0] == BODY["messages"][0]
+    assert packed["messages"][-1] == BODY["messages"][-1]
+    assert "dropped" in err
+    out_file = tmp_path / "packed.json"
+    out_file.write_text(out)
+    code, counted, _ = run(
+        capsys, ["count", str(out_file), "--format", "openai-chat", "--model", "gpt-4o"]
+    )
+    assert code == 0
+    assert json.loads(counted)["total"] <= 120
+    report = json.loads(explain.read_text())
+    assert report["tokens_after"] == json.loads(counted)["total"]
+    assert len(report["items"]) == len(BODY["messages"])
+
+
+def test_a_budget_everything_fits_in_prints_the_body_unchanged(
+    body_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(
+        capsys, ["pack", str(body_file), "-f", "openai-chat", "-m", "gpt-4o", "-b", "100000"]
+    )
+    assert (code, err) == (0, "")
+    assert json.loads(out) == BODY
+
+
+def test_an_impossible_budget_exits_2_with_one_line(
+    body_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(
+        capsys, ["pack", str(body_file), "-f", "openai-chat", "-m", "gpt-4o", "-b", "5"]
+    )
+    assert (code, out) == (2, "")
+    assert err.startswith("aif: the items that must be kept need ")
+    assert "over by" in err
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_an_unknown_model_exits_2_with_one_line(
+    body_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(
+        capsys, ["pack", str(body_file), "-f", "openai-chat", "-m", "gpt-9", "-b", "100"]
+    )
+    assert (code, out) == (2, "")
+    assert err.startswith("aif: unknown model 'gpt-9'; known models: ")
+    assert err.count("\n") == 1

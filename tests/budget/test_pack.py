@@ -1,0 +1,117 @@
+"""`pack` on wire bodies: same format out, kept messages unchanged, within the budget."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aifkit.aif import Document, convert, encode
+from aifkit.budget import pack
+from aifkit.errors import BudgetError, UnknownNameError
+from aifkit.tokens import count_tokens
+from tests.budget.strategies import conversations
+
+
+def _chat(n: int) -> dict[str, Any]:
+    messages: list[dict[str, Any]] = [{"role": "system", "content": "You are terse."}]
+    for i in range(n):
+        messages.append({"role": "user", "content": f"Question {i} about the weather in town {i}?"})
+        messages.append({"role": "assistant", "content": None, "tool_calls": [
+            {"id": f"call_{i}", "type": "function",
+             "function": {"name": "weather", "arguments": f'{{"town": {i}}}'}}]})  # fmt: skip
+        messages.append(
+            {"role": "tool", "tool_call_id": f"call_{i}", "content": f"Sunny, {i} degrees."}
+        )
+        messages.append({"role": "assistant", "content": f"It is sunny and {i} degrees."})
+    messages.append({"role": "user", "content": "What about town 3 again?"})
+    return {"model": "gpt-4o", "messages": messages}
+
+
+def _subsequence(small: list[Any], big: list[Any]) -> bool:
+    """Whether ``small`` is ``big`` with some items left out."""
+    it = iter(big)
+    return all(any(x == y for y in it) for x in small)
+
+
+@pytest.mark.parametrize("budget", [60, 150, 400, 10_000])
+def test_openai_chat_in_openai_chat_out(budget: int) -> None:
+    body = _chat(12)
+    before = copy.deepcopy(body)
+    out, report = pack(body, format="openai-chat", model="gpt-4o", budget=budget)
+    assert body == before  # the input is not touched
+    assert (
+        count_tokens(out, format="openai-chat", model="gpt-4o").total
+        == report.tokens_after
+        <= budget
+    )
+    assert out["messages"][0] == body["messages"][0]
+    assert out["messages"][-1] == body["messages"][-1]
+    assert _subsequence(out["messages"], body["messages"])  # kept messages come back unchanged
+    assert {k: v for k, v in out.items() if k != "messages"} == {
+        k: v for k, v in body.items() if k != "messages"
+    }
+    if budget >= report.tokens_before:
+        assert out == body
+
+
+def test_anthropic_in_anthropic_out() -> None:
+    body, _ = convert(_chat(8), source="openai-chat", target="anthropic")
+    out, report = pack(body, format="anthropic", model="claude-sonnet-4-5", budget=200)
+    assert report.exact is False
+    assert count_tokens(out, format="anthropic", model="claude-sonnet-4-5").total <= 200
+    assert out["system"] == body["system"]
+    # Anthropic alternates roles: messages that dropping made adjacent are merged, so the
+    # last user message may now begin with the tool result kept before it.
+    last = out["messages"][-1]["content"]
+    assert (
+        last == body["messages"][-1]["content"]
+        or last[-1]["text"] == body["messages"][-1]["content"]
+    )
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(conversations(), st.integers(30, 600), st.sampled_from(["openai-chat", "anthropic"]))
+def test_any_conversation_in_any_format_stays_within_the_budget(
+    doc: Document, budget: int, fmt: str
+) -> None:
+    model = "gpt-4o" if fmt == "openai-chat" else "claude-haiku-4-5"
+    body, _ = encode(doc, fmt)
+    try:
+        out, report = pack(body, format=fmt, model=model, budget=budget)
+    except BudgetError:
+        needed = count_tokens(body, format=fmt, model=model).total
+        assert needed > budget
+        return
+    assert count_tokens(out, format=fmt, model=model).total <= budget
+    assert report.tokens_after <= budget
+
+
+def test_unknown_model_and_impossible_budget_are_clear_errors() -> None:
+    with pytest.raises(UnknownNameError, match="unknown model 'gpt-9'"):
+        pack(_chat(1), format="openai-chat", model="gpt-9", budget=100)
+    with pytest.raises(BudgetError, match="over by"):
+        pack(_chat(1), format="openai-chat", model="gpt-4o", budget=10)
+
+
+def test_a_count_that_disagrees_with_count_tokens_is_repaired(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # If per-message counts ever undercount, the verifying count of the packed body
+    # catches it and the pack is redone with the difference taken off.
+    from aifkit.budget import Measure, TokensCounter
+
+    real = TokensCounter.measure
+
+    def undercount(self: TokensCounter, message: Any) -> Measure:
+        tokens, terms = real(self, message)
+        return Measure(tokens - 2, terms)
+
+    monkeypatch.setattr(TokensCounter, "measure", undercount)
+    monkeypatch.delattr(TokensCounter, "measure_many")
+    body = _chat(12)
+    out, _ = pack(body, format="openai-chat", model="gpt-4o", budget=150)
+    assert count_tokens(out, format="openai-chat", model="gpt-4o").total <= 150
