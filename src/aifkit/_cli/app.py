@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from aifkit._cli import aif, count, demo, pack
+from aifkit._cli import aif, count, demo, pack, usage
 from aifkit._cli._main import guard
 from aifkit._version import __version__
 
@@ -25,6 +25,7 @@ app.command("schema")(guard(aif.schema_command))
 app.command("formats")(guard(aif.formats_command))
 app.command("count")(guard(count.count_command))
 app.command("pack")(guard(pack.pack_command))
+app.command("usage")(guard(usage.usage_command))
 app.command("demo")(guard(demo.demo_command))
 
 

@@ -33,6 +33,7 @@ except ImportError:  # pragma: no cover - depends on the installed extras
 from aifkit.budget._allocate import CONSTRAINTS, Constraint
 from aifkit.budget._complexity import KINDS, Complexity, estimate_complexity
 from aifkit.budget._items import CATEGORIES, Category
+from aifkit.budget._ledger import Ledger, UsageRecord, usage_from_response
 from aifkit.budget._measure import Batch, Measure, MessageCounter, TokensCounter
 from aifkit.budget._pack import PackResult, pack
 from aifkit.budget._packer import Packed, Packer
@@ -52,6 +53,7 @@ __all__ = [
     "Complexity",
     "Constraint",
     "ItemReport",
+    "Ledger",
     "Limits",
     "Measure",
     "MessageCounter",
@@ -66,6 +68,8 @@ __all__ = [
     "Rule",
     "Thresholds",
     "TokensCounter",
+    "UsageRecord",
     "estimate_complexity",
     "pack",
+    "usage_from_response",
 ]
