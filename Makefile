@@ -50,11 +50,13 @@ PEERS := .venv-peers
 $(PEERS)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(PEERS)
 	$(PEERS)/bin/python -m pip install -q --upgrade pip
-	$(PEERS)/bin/pip install -q -e ".[bench-peers]"
+	$(PEERS)/bin/pip install -q -e ".[bench-peers,budget]"
 	touch $@
 
 bench: $(PEERS)/.installed
 	$(PEERS)/bin/python benchmarks/convert.py
+	$(PEERS)/bin/python benchmarks/count.py
+	$(PEERS)/bin/python benchmarks/pack.py
 
 clean:
 	rm -rf $(VENV) $(PEERS) site .pytest_cache .ruff_cache .hypothesis

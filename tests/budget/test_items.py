@@ -84,3 +84,20 @@ def test_a_result_answers_the_latest_call_with_its_id() -> None:
     conv = Conversation(WordCounter())
     conv.sync((user, call("c0"), result("c0"), user, call("c0"), result("c0"), result("zz")))
     assert conv.group.view.tolist() == [0, 1, 1, 3, 4, 4, 6]
+
+
+def test_a_system_message_mid_conversation_is_never_dropped() -> None:
+    from aifkit.budget import pack
+
+    body = {
+        "model": "gpt-4o",
+        "messages": [
+            {"role": "user", "content": "hello " * 30},
+            {"role": "system", "content": "From now on answer in French."},
+            {"role": "assistant", "content": "ok " * 30},
+            {"role": "user", "content": "Bonjour?"},
+        ],
+    }
+    out, report = pack(body, format="openai-chat", model="gpt-4o", budget=40)
+    assert {"role": "system", "content": "From now on answer in French."} in out["messages"]
+    assert report.tokens_after <= 40

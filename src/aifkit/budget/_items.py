@@ -107,6 +107,8 @@ def shape(message: Message) -> Shape:
         elif isinstance(part, ImagePart | AudioPart):
             attachments += 1
     category: Category = "tool_results" if results else "documents" if documents else "history"
+    if message.role in ("system", "developer"):
+        category = "system"  # a system prompt mid-conversation is still never dropped
     turn = message.role == "user" and len(results) < len(parts)
     only_attachments = bool(attachments) and attachments == len(parts)
     return Shape(message.role, category, turn, only_attachments, tuple(calls), tuple(results))
