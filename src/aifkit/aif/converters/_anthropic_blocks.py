@@ -45,7 +45,7 @@ from aifkit.aif.converters._common import (
     report_foreign_extensions,
 )
 
-__all__ = ["CACHE_TTLS", "EMPTY", "REPEAT", "RULES", "BlockWriter", "Seg"]
+__all__ = ["CACHE_TTLS", "EMPTY", "REPEAT", "RULES", "BlockWriter", "Seg", "image_block", "quiet"]
 
 RULES: Final[dict[str, tuple[Action, Severity, str]]] = {
     # rule (after "anthropic/"): action, severity, message ({} filled in by the caller)
@@ -141,7 +141,7 @@ class BlockWriter:
 
     def ext(self, ext: Extensions, path: Path) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
         """Return this format's (form, extra) of an element; report other formats' extra."""
-        if not ext:
+        if not ext or quiet(ext):
             return EMPTY, EMPTY
         own = ext.get(NAME)
         if len(ext) > (own is not None):
@@ -429,6 +429,39 @@ class BlockWriter:
             seg.blocks.append({"type": "text", "text": f"<reasoning>{text}</reasoning>"})
         else:
             self.log(path, "reasoning-replay", why)
+
+
+def image_block(part: ImagePart) -> dict[str, Any] | None:
+    """The block `BlockWriter.media` writes for a plain image, or None.
+
+    A plain image has no detail and is base64 data of a type Anthropic takes or a
+    URL other than ``data:``; the caller checks that it has no cache hint and
+    `quiet` extensions.
+    """
+    if part.detail is not None:
+        return None
+    src = part.source
+    if type(src) is Base64Source:
+        if src.media_type not in IMAGE_MEDIA_TYPES:
+            return None
+        source = {"type": "base64", "media_type": src.media_type, "data": src.data}
+    elif type(src) is UrlSource and not src.url.startswith("data:"):
+        source = {"type": "url", "url": src.url}
+    else:
+        return None
+    return {"type": "image", "source": source}
+
+
+def quiet(ext: Extensions) -> bool:
+    """True when ``ext`` holds only other formats' ``form`` hints: nothing to write or report.
+
+    Such extensions (e.g. openai-chat's exact arguments text on every tool call)
+    can be skipped without `BlockWriter.ext`; see `report_foreign_extensions`.
+    """
+    for ns, data in ext.items():
+        if ns == NAME or "extra" in data or (data and "form" not in data):
+            return False
+    return True
 
 
 def _all_ids(doc: Document) -> set[str]:

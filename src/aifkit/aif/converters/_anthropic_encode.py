@@ -25,6 +25,10 @@ are listed in ``_anthropic_blocks.RULES``):
 
 A document this format produced is written back exactly: its ``form`` and
 ``extra`` hints (see ``_anthropic_decode``) restore the wire's shape.
+
+A conversation as agents send it (text, images, function calls answered in the
+next turn) needs none of these rules but turn merging; `_AgentTurns` writes it
+in one pass, and the general path (segments, turns, pairing) writes any other.
 """
 
 from __future__ import annotations
@@ -36,15 +40,18 @@ from typing import Any, Final, cast
 from aifkit.aif._loss import Path
 from aifkit.aif._schema import (
     Document,
+    ImagePart,
     Instruction,
     Message,
+    Part,
     Settings,
     TextPart,
     Tool,
+    ToolCallPart,
     ToolResultPart,
 )
-from aifkit.aif.converters._anthropic_blocks import REPEAT, BlockWriter, Seg
-from aifkit.aif.converters._anthropic_decode import NAME, is_plain_text
+from aifkit.aif.converters._anthropic_blocks import REPEAT, BlockWriter, Seg, image_block, quiet
+from aifkit.aif.converters._anthropic_decode import NAME, TOOL_ID, is_plain_text
 from aifkit.aif.converters._base import Encoded, EncodeOptions
 
 __all__ = ["MISSING_RESULT_TEXT", "SYNTHESIZED_USER_TEXT", "encode_document"]
@@ -204,6 +211,12 @@ class _Encoder(BlockWriter):
     # -- messages ------------------------------------------------------------------
 
     def messages(self, messages: Sequence[Message]) -> list[dict[str, Any]]:
+        simple = _AgentTurns().write(messages)
+        if simple is not None:
+            out, merged = simple
+            for i, role in merged:
+                self.log(("messages", i), "alternating-roles", role)
+            return out
         segs: list[Seg] = []
         for i, m in enumerate(messages):
             role = m.role
@@ -365,6 +378,143 @@ class _Encoder(BlockWriter):
                 if block is not None:
                     out.append(block)
         return out
+
+
+class _AgentTurns:
+    """Writes a conversation as agents send it, in one pass (`_Encoder.messages`' fast path).
+
+    Such a conversation starts with the user and has user, assistant and tool
+    messages of non-blank text, images Anthropic takes, function calls with object
+    arguments and valid, unique ids, and results holding one text that answer each
+    call of the turn before, ahead of any other content of their turn; no cache
+    hints, names or extensions but other formats' ``form`` hints. The general path
+    would only merge consecutive turns of a role (logged by the caller) and put
+    each turn's results in call order, and this does the same. For any other
+    conversation `write` returns None, and the general path writes it.
+    """
+
+    __slots__ = ("blocks", "calls", "ids", "merged", "others", "out", "results", "role")
+
+    def __init__(self) -> None:
+        self.out: list[dict[str, Any]] = []
+        self.merged: list[tuple[int, str]] = []  # (index, role) of messages merged into a turn
+        self.role = ""  # of the current turn
+        self.blocks: list[dict[str, Any]] = []  # its content
+        self.ids: set[str] = set()  # every call id so far
+        self.calls: list[str] = []  # ids of the calls of the last assistant turn
+        self.results: dict[str, dict[str, Any]] = {}  # this user turn's results, by call id
+        self.others = False  # this user turn has a block that is not a tool result
+
+    def write(
+        self, messages: Sequence[Message]
+    ) -> tuple[list[dict[str, Any]], list[tuple[int, str]]] | None:
+        """The wire messages and the ``(index, role)`` of each merged message (to log)."""
+        merged, assistant, user = self.merged, self.assistant, self.user
+        for i, m in enumerate(messages):
+            ext = m.extensions
+            if m.name is not None or (ext and not quiet(ext)) or not m.parts:
+                return None
+            role = m.role
+            if role == "tool":
+                role = "user"
+            elif role != "user" and role != "assistant":
+                return None  # system text moves to the top-level system
+            if role == self.role:
+                merged.append((i, role))
+            else:  # a new turn
+                if role == "user":
+                    self.results, self.others = {}, False
+                elif not self.role or not self.lead():
+                    return None  # the user must speak first; every call needs a result
+                else:
+                    self.calls = []
+                self.role = role
+                self.blocks = []
+                self.out.append({"role": role, "content": self.blocks})
+            if not (assistant(m.parts) if role == "assistant" else user(m.parts)):
+                return None
+        if self.calls if self.role == "assistant" else not self.lead():
+            return None  # a call has no result
+        for message in self.out:  # one plain text is written as a string
+            content = message["content"]
+            if len(content) == 1 and len(content[0]) == 2 and content[0]["type"] == "text":
+                message["content"] = content[0]["text"]
+        return self.out, self.merged
+
+    def lead(self) -> bool:
+        """End a user turn: its results go first, in call order; False when a call has none."""
+        calls, results = self.calls, self.results
+        if len(results) != len(calls):
+            return False
+        if calls:
+            self.blocks[:0] = [results[call_id] for call_id in calls]
+        return True
+
+    def assistant(self, parts: Sequence[Part]) -> bool:
+        """Write an assistant message's parts; False for one the fast path does not take."""
+        blocks, ids, calls = self.blocks, self.ids, self.calls
+        for part in parts:
+            if part.cache is not None or (part.extensions and not quiet(part.extensions)):
+                return False
+            if type(part) is TextPart:
+                text = part.text
+                if not text or text.isspace():
+                    return False
+                blocks.append({"type": "text", "text": text})
+            elif type(part) is ToolCallPart:
+                call_id, args = part.id, part.arguments
+                if type(args) is not dict or call_id in ids or not TOOL_ID.match(call_id):
+                    return False
+                ids.add(call_id)
+                calls.append(call_id)
+                blocks.append({"type": "tool_use", "id": call_id, "name": part.name, "input": args})
+            elif not self.image(part):
+                return False
+        return True
+
+    def user(self, parts: Sequence[Part]) -> bool:
+        """Write a user or tool message's parts; False for one the fast path does not take."""
+        blocks, calls, results = self.blocks, self.calls, self.results
+        for part in parts:
+            if part.cache is not None or (part.extensions and not quiet(part.extensions)):
+                return False
+            if type(part) is ToolResultPart:
+                # A result answers one of the last turn's calls, before any other content.
+                call_id, content = part.call_id, part.content
+                if self.others or call_id not in calls or call_id in results or len(content) != 1:
+                    return False
+                item = content[0]
+                if type(item) is not TextPart or item.cache is not None:
+                    return False
+                if item.extensions and not quiet(item.extensions):
+                    return False
+                block: dict[str, Any] = {
+                    "type": "tool_result",
+                    "tool_use_id": call_id,
+                    "content": item.text,
+                }
+                if part.is_error is not None:
+                    block["is_error"] = part.is_error
+                results[call_id] = block
+            elif type(part) is TextPart:
+                text = part.text
+                if not text or text.isspace():
+                    return False
+                blocks.append({"type": "text", "text": text})
+                self.others = True
+            elif self.image(part):
+                self.others = True
+            else:
+                return False
+        return True
+
+    def image(self, part: Part) -> bool:
+        """Write an image `image_block` takes; False for any other part."""
+        block = image_block(part) if type(part) is ImagePart else None
+        if block is None:
+            return False
+        self.blocks.append(block)
+        return True
 
 
 def _num(value: float, as_int: bool) -> float:

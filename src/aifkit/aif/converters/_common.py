@@ -25,6 +25,7 @@ __all__ = [
     "expect_obj",
     "expect_str",
     "fail",
+    "is_json",
     "model_family",
     "own_extra",
     "own_form",
@@ -89,10 +90,48 @@ def parse_arguments(raw: str) -> tuple[JsonValue, str | None, bool]:
         (None, '{"a": 1', False)
     """
     try:
-        value = cast("JsonValue", json.loads(raw))
+        value = cast("JsonValue", _loads(raw))
     except ValueError:
         return None, raw, False
-    return value, None, canonical_json(value) != raw
+    return value, None, _canonical(value) != raw
+
+
+# Every tool call is parsed and re-serialized; json.loads and json.dumps set up a
+# decoder/encoder on each call, which costs more than the work on a short text.
+# These are the same C scanner and encoder, set up once.
+_scan_once: Callable[[str, int], tuple[Any, int]] = cast("Any", json.JSONDecoder()).scan_once
+
+
+def _loads(text: str) -> Any:
+    """``json.loads(text)``."""
+    try:
+        value, end = _scan_once(text, 0)
+    except (StopIteration, ValueError):
+        return json.loads(text)  # leading whitespace, or the error to raise
+    return value if end == len(text) else json.loads(text)
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _encoder(fallback: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A compact JSON serializer without cycle checks (``fallback`` without the C one)."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return fallback
+    # markers, default, encoder, indent, key_separator, item_separator, sort_keys,
+    # skipkeys, allow_nan: what json.dumps passes for canonical_json's options.
+    encode = make(None, _refuse, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+
+    def dumps(value: Any) -> str:
+        return "".join(encode(value, 0))
+
+    return dumps
+
+
+_canonical = _encoder(canonical_json)
+"""`canonical_json` for a value parsed from JSON."""
 
 
 def write_arguments(arguments: JsonValue, raw_arguments: str | None) -> str:
@@ -294,10 +333,22 @@ def ensure_json(body: Any) -> None:
     more than the rest of a conversion); one pass of the C serializer proves the
     whole body is JSON, and only a failure pays for the walk that finds where.
     """
+    if not is_json(body):
+        raise fail(_first_non_json(body, ()) or (), "input was not a valid JSON value")
+
+
+def is_json(value: Any) -> bool:
+    """True when the C serializer takes ``value`` (the test `ensure_json` applies)."""
     try:
-        json.dumps(body, check_circular=False)
+        _serialize(value)
     except (TypeError, ValueError, RecursionError):
-        raise fail(_first_non_json(body, ()) or (), "input was not a valid JSON value") from None
+        return False
+    return True
+
+
+_serialize = _encoder(json.JSONEncoder(check_circular=False).encode)
+"""Takes and refuses what ``json.dumps(value, check_circular=False)`` does (a cycle
+recurses until RecursionError)."""
 
 
 def _first_non_json(value: Any, path: Path) -> Path | None:

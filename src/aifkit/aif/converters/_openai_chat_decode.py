@@ -1,6 +1,7 @@
 """Reading an OpenAI Chat Completions request body into AIF.
 
-The document is built as plain dicts in AIF's JSON shape and validated once at the
+The document is built as plain dicts in AIF's JSON shape and validated by pydantic:
+messages a batch at a time as they are decoded, the rest with the document at the
 end. What AIF has no field for is kept under ``extensions["openai-chat"]``:
 ``form`` for presentation choices an exact round trip needs, ``extra`` for wire
 fields (see ``docs/contributing/converters.md``).
@@ -21,29 +22,46 @@ Form hints this format writes (only where they differ from the default):
 
 Extra fields nested in a known object (``image_url``, ``input_audio``, ``file``,
 ``function``) are kept under ``extra[<that key>]``.
+
+Speed (see ``benchmarks/convert.py``): the shapes agents send most (string
+content, text and image parts, function tool calls, string tool results) take
+fast paths that only check exact types and fall back to the general path for
+anything else; both build the same dicts. Two costs are paid only when needed:
+
+* JSON: every value the decoder reads is type-checked as it goes; the values it
+  keeps without reading (wire extras, provider blocks, tool parameters) are
+  proved JSON at the end by one pass of the C serializer. Only when decoding
+  fails is the whole body walked, so that a value that is not JSON is reported
+  first and at its exact pointer, as if the body had been checked up front.
+* Source map: instructions are the leading messages and messages the rest, in
+  order, so a message's source is known without recording it; the entries inside
+  one message are recorded when a path inside it is first translated, by decoding
+  that message again on the general path (`_SourceMap`).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Final, cast
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from aifkit._json import type_name
 from aifkit.aif._loss import Path, SourceMap
-from aifkit.aif._schema import document_adapter
+from aifkit.aif._schema import Message, document_adapter
 from aifkit.aif.converters._base import Decoded
 from aifkit.aif.converters._common import (
-    build_data_url,
+    ensure_json,
     expect_bool,
     expect_list,
     expect_obj,
     expect_str,
     fail,
+    is_json,
     parse_arguments,
-    parse_data_url,
 )
+from aifkit.errors import InvalidInputError
 
 __all__ = ["NAME", "decode_body"]
 
@@ -85,48 +103,70 @@ def _required(obj: dict[str, Any], key: str, path: Path) -> Any:
     return value
 
 
-def _ext(form: dict[str, Any] | None, extra: dict[str, Any] | None) -> dict[str, Any]:
-    ns: dict[str, Any] = {}
-    if form:
-        ns["form"] = form
-    if extra:
-        ns["extra"] = extra
-    return {NAME: ns}
-
-
 def _nested(obj: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
     return {k: v for k, v in obj.items() if k not in known}
 
 
 def decode_body(body: Any) -> Decoded:
-    """Read a Chat Completions request body; see the module docstring for the mapping."""
+    """Read a Chat Completions request body; see the module docstring for the mapping.
+
+    Raises:
+        InvalidInputError: the body is malformed; the pointer names where.
+    """
+    try:
+        return _decode(body)
+    except Exception:
+        ensure_json(body)  # a value that is not JSON is the problem to report, at its pointer
+        raise
+
+
+def _decode(body: Any) -> Decoded:
     root = expect_obj(body, ())
-    sm = SourceMap()
     raw_messages = expect_list(_required(root, "messages", ()), ("messages",))
+    dec = _Decoder()
     doc: dict[str, Any] = {}
-    instructions, messages = _Messages(sm).run(raw_messages)
+    instructions, messages, sm = dec.messages(raw_messages)
     if instructions:
         doc["instructions"] = instructions
     doc["messages"] = messages
     extra = {k: v for k, v in root.items() if k not in _TOP_KEYS}
     if root.get("tools") is not None:
         doc["tools"] = [
-            _tool(t, k, sm) for k, t in enumerate(expect_list(root["tools"], ("tools",)))
+            dec.tool(t, k, sm) for k, t in enumerate(expect_list(root["tools"], ("tools",)))
         ]
     elif "tools" in root:
         extra["tools"] = None
-    settings = _settings(root, extra, sm)
+    settings = dec.settings(root, extra, sm)
     if settings:
         doc["settings"] = settings
     if extra:
-        doc["extensions"] = {NAME: {"extra": extra}}
+        doc["extensions"] = dec.ext(None, extra)
         sm.add(("extensions", NAME, "extra"), ())
+    if dec.kept and not is_json(dec.kept):
+        raise fail((), "input was not a valid JSON value")  # decode_body finds where
     try:
         return Decoded(document_adapter().validate_python(doc), sm)
-    except ValidationError as exc:  # a value that is not JSON, e.g. an object in a wire field
-        err = exc.errors(include_url=False)[0]
-        problem = err["msg"][:1].lower() + err["msg"][1:]
-        raise fail(sm.translate(_aif_path(err["loc"])), problem) from None
+    except ValidationError as exc:
+        raise _invalid(exc, (), sm) from None
+
+
+@functools.cache
+def _message_list() -> TypeAdapter[list[Message]]:
+    return TypeAdapter(list[Message])
+
+
+_BATCH: Final = 64
+"""Messages validated at a time (see `_Decoder.messages`)."""
+
+
+def _invalid(exc: ValidationError, prefix: Path, sm: SourceMap) -> InvalidInputError:
+    """The error for a value AIF's types refuse (``prefix``: where the validated data is)."""
+    err = exc.errors(include_url=False)[0]
+    loc = err["loc"]
+    if prefix:  # a batch of messages: prefix is ("messages", index of its first)
+        loc = (prefix[0], cast("int", prefix[1]) + cast("int", loc[0]), *loc[1:])
+    problem = err["msg"][:1].lower() + err["msg"][1:]
+    return fail(sm.translate(_aif_path(loc)), problem)
 
 
 _TAGS = frozenset({"text", "image", "document", "audio", "tool_call", "tool_result", "refusal"})
@@ -151,65 +191,196 @@ def _aif_path(loc: tuple[str | int, ...]) -> Path:
     return tuple(where)
 
 
+# -- source map ----------------------------------------------------------------------
+
+
+class _SourceMap(SourceMap):
+    """A `SourceMap` that records a message's entries when a path in it is first translated.
+
+    Instruction ``k`` is source message ``k`` and message ``i`` is source message
+    ``lead + i``; the entries inside a message come from decoding it again on the
+    general path, which records them.
+    """
+
+    __slots__ = ("_done", "_lead", "_raw")
+
+    def __init__(self, raw: list[Any], lead: int) -> None:
+        super().__init__()
+        self._raw = raw
+        self._lead = lead
+        self._done: set[Path] = set()
+
+    def translate(self, path: Path) -> Path:
+        if len(path) > 1 and (path[0] == "messages" or path[0] == "instructions"):
+            src = self._source(path)
+            if src is not None:
+                if len(path) == 2:  # the message itself (e.g. turns merged)
+                    return ("messages", src)
+                where = path[:2]
+                if where not in self._done:
+                    self._done.add(where)
+                    _Decoder().record(self, where, ("messages", src), self._raw[src])
+        return super().translate(path)
+
+    def _source(self, path: Path) -> int | None:
+        """The index in the source ``messages`` of the instruction or message ``path`` names."""
+        i = path[1]
+        if type(i) is not int or i < 0:
+            return None
+        if path[0] == "instructions":
+            return i if i < self._lead else None
+        src = self._lead + i
+        return src if src < len(self._raw) else None
+
+
 # -- messages ----------------------------------------------------------------------
 
 _Mapping = list[tuple[Path, Path]]
 """(AIF path relative to an element, absolute source path) pairs for the `SourceMap`."""
 
 
-class _Messages:
-    """Decodes the ``messages`` array into instructions and messages."""
+class _Decoder:
+    """Decodes messages, parts, tools and settings.
 
-    def __init__(self, sm: SourceMap) -> None:
-        self.sm = sm
-        self.mapping: _Mapping = []  # of the message being decoded
+    ``kept`` collects the values kept without being read (they must be JSON);
+    ``mapping`` collects the source entries of the message being decoded on the
+    general path.
+    """
 
-    def run(self, raw: list[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def __init__(self) -> None:
+        self.kept: list[Any] = []
+        self.mapping: _Mapping = []
+
+    def ext(self, form: dict[str, Any] | None, extra: dict[str, Any] | None) -> dict[str, Any]:
+        """An ``extensions`` value holding this format's ``form`` and ``extra``."""
+        ns: dict[str, Any] = {}
+        if form:
+            ns["form"] = form
+        if extra:
+            ns["extra"] = extra
+            self.kept.append(extra)
+        return {NAME: ns}
+
+    def provider(self, data: dict[str, Any]) -> dict[str, Any]:
+        """A provider part keeping ``data`` (a block AIF has no neutral form for) as is."""
+        self.kept.append(data)
+        return {"type": "provider", "format": NAME, "data": data}
+
+    def messages(self, raw: list[Any]) -> tuple[list[dict[str, Any]], list[Message], _SourceMap]:
+        """Decode the ``messages`` array: (instructions, validated messages, source map).
+
+        Messages are validated a batch at a time as they are decoded, so that the
+        dicts pydantic reads are freed while still in the CPU cache; on long
+        conversations that is faster than building them all first. Instructions
+        are validated with the document.
+        """
         instructions: list[dict[str, Any]] = []
-        messages: list[dict[str, Any]] = []
-        entries = self.sm.entries
-        leading = True
-        for src, item in enumerate(raw):
-            path: Path = ("messages", src)
-            if item.__class__ is dict and len(item) == 2:  # fast path: {role, content: str}
-                m = cast("dict[str, Any]", item)
-                role, text = m.get("role"), m.get("content")
-                if text.__class__ is str and role.__class__ is str and role in _PLAIN_ROLES:
-                    out: dict[str, Any] = {"role": role, "parts": [{"type": "text", "text": text}]}
-                    if leading and (role == "system" or role == "developer"):
-                        where: Path = ("instructions", len(instructions))
-                        instructions.append(out)
-                    else:
-                        leading = False
-                        where = ("messages", len(messages))
-                        messages.append(out)
-                    entries[where] = path
-                    entries[(*where, "parts", 0)] = (*path, "content")
-                    continue
-            m = expect_obj(item, path)
-            role = expect_str(_required(m, "role", path), (*path, "role"))
-            if role not in _ROLES:
-                raise fail(
-                    (*path, "role"),
-                    f"unknown role {role!r}",
-                    hint="use system, developer, user, assistant or tool",
-                )
-            out = self._tool(m, path) if role == "tool" else self._message(m, role, path)
-            if (
-                leading
-                and (role == "system" or role == "developer")
-                and all(p["type"] == "text" for p in out["parts"])
+        batch: list[dict[str, Any]] = []
+        items = enumerate(raw)
+        for src, item in items:  # the leading system and developer texts are instructions
+            out = self.one(item, src)
+            role = out["role"]
+            if (role == "system" or role == "developer") and all(
+                p["type"] == "text" for p in out["parts"]
             ):
-                self._record(("instructions", len(instructions)), path, m, out)
                 instructions.append(out)
-                continue
-            leading = False
-            self._record(("messages", len(messages)), path, m, out)
-            messages.append(out)
-        return instructions, messages
+            else:
+                batch.append(out)
+                break
+        sm = _SourceMap(raw, len(instructions))
+        messages: list[Message] = []
+        fast = self._fast
+        for src, item in items:  # the rest (the same iterator)
+            out = fast(item) if item.__class__ is dict else None
+            if out is None:
+                out = self.message(item, ("messages", src))
+                self.mapping = []  # recorded on demand (`_SourceMap`)
+            batch.append(out)
+            if len(batch) == _BATCH:
+                messages += self._validate(batch, len(messages), sm)
+                batch = []
+        if batch:
+            messages += self._validate(batch, len(messages), sm)
+        return instructions, messages, sm
 
-    def _record(self, where: Path, path: Path, m: dict[str, Any], out: dict[str, Any]) -> None:
-        sm = self.sm
+    def one(self, item: Any, src: int) -> dict[str, Any]:
+        """Decode message ``src`` (on a fast path when it has a common shape)."""
+        out = self._fast(item) if item.__class__ is dict else None
+        if out is None:
+            out = self.message(item, ("messages", src))
+            self.mapping = []  # recorded on demand (`_SourceMap`)
+        return out
+
+    def _validate(self, batch: list[dict[str, Any]], first: int, sm: SourceMap) -> list[Message]:
+        try:
+            return _message_list().validate_python(batch)
+        except ValidationError as exc:
+            raise _invalid(exc, ("messages", first), sm) from None
+
+    def _fast(self, m: dict[str, Any]) -> dict[str, Any] | None:
+        """Decode a message of a common shape; None for any other (the general path's)."""
+        role = m.get("role")
+        content = m.get("content", _MISSING)
+        size = len(m)
+        if content.__class__ is str:
+            if size == 2:
+                if role.__class__ is str and role in _PLAIN_ROLES:
+                    return {"role": role, "parts": [{"type": "text", "text": content}]}
+                return None
+            if size != 3:
+                return None
+            if role == "tool":
+                call_id = m.get("tool_call_id")
+                if call_id.__class__ is not str:
+                    return None
+                result = {
+                    "type": "tool_result",
+                    "call_id": call_id,
+                    "content": [{"type": "text", "text": content}],
+                }
+                return {"role": "tool", "parts": [result]}
+            if role == "assistant":
+                calls = _fast_calls(m.get("tool_calls"))
+                if calls is None:
+                    return None
+                return {"role": role, "parts": [{"type": "text", "text": content}, *calls]}
+            return None
+        if content is None:
+            if size == 3 and role == "assistant":
+                calls = _fast_calls(m.get("tool_calls"))
+                return None if calls is None else {"role": role, "parts": calls}
+            return None
+        if content.__class__ is list and size == 2 and role.__class__ is str:
+            if role not in _PLAIN_ROLES:
+                return None
+            parts = _fast_parts(content)
+            if parts is None:
+                return None
+            return {
+                "role": role,
+                "parts": parts,
+                "extensions": {NAME: {"form": {"content": "parts"}}},
+            }
+        return None
+
+    # -- the general path ------------------------------------------------------------
+
+    def message(self, item: Any, path: Path) -> dict[str, Any]:
+        """Decode any message (recording source entries in ``mapping``)."""
+        m = expect_obj(item, path)
+        role = expect_str(_required(m, "role", path), (*path, "role"))
+        if role not in _ROLES:
+            raise fail(
+                (*path, "role"),
+                f"unknown role {role!r}",
+                hint="use system, developer, user, assistant or tool",
+            )
+        return self._tool(m, path) if role == "tool" else self._message(m, role, path)
+
+    def record(self, sm: SourceMap, where: Path, path: Path, item: Any) -> None:
+        """Record in ``sm`` where the element at ``where`` and its insides came from."""
+        m = cast("dict[str, Any]", item)
+        out = self.message(m, path)
         sm.add(where, path)
         content = m.get("content")
         if out["role"] == "tool":
@@ -226,10 +397,9 @@ class _Messages:
         ext = out.get("extensions")
         if ext is not None and "extra" in ext[NAME]:
             sm.add((*where, "extensions", NAME, "extra"), path)
-        if self.mapping:
-            for aif, src in self.mapping:
-                sm.add((*where, *aif), src)
-            self.mapping = []
+        for aif, src in self.mapping:
+            sm.add((*where, *aif), src)
+        self.mapping = []
 
     def _content(self, m: dict[str, Any], path: Path) -> tuple[Any, list[dict[str, Any]]]:
         content: Any = m.get("content", _MISSING)
@@ -239,7 +409,7 @@ class _Messages:
             items = cast("list[Any]", content)
             parts: list[dict[str, Any]] = []
             for j, raw in enumerate(items):
-                part, mapping = _part(raw, (*path, "content", j))
+                part, mapping = self.part(raw, (*path, "content", j))
                 if mapping:
                     self.mapping.extend((("parts", j, *aif), src) for aif, src in mapping)
                 parts.append(part)
@@ -274,7 +444,7 @@ class _Messages:
             known = _MESSAGE_KEYS[role]
             extra = {k: v for k, v in m.items() if k not in known}
         if form or extra:
-            out["extensions"] = _ext(form, extra)
+            out["extensions"] = self.ext(form, extra)
         return out
 
     def _assistant_fields(
@@ -291,7 +461,7 @@ class _Messages:
             text = expect_str(refusal, (*path, "refusal"))
             self.mapping.append((("parts", len(parts)), (*path, "refusal")))
             parts.append(
-                {"type": "refusal", "text": text, "extensions": _ext({"field": True}, None)}
+                {"type": "refusal", "text": text, "extensions": self.ext({"field": True}, None)}
             )
         elif "refusal" in m:
             nulls.append("refusal")
@@ -309,7 +479,7 @@ class _Messages:
             self.mapping.append((("parts", j), cpath))
             for key, wire in _CALL_FIELDS:
                 self.mapping.append((("parts", j, key), (*cpath, "function", wire)))
-            parts.append(_tool_call(call, cpath))
+            parts.append(self._tool_call(call, cpath))
         return bool(calls) or refusal is not None
 
     def _tool(self, m: dict[str, Any], path: Path) -> dict[str, Any]:
@@ -339,178 +509,318 @@ class _Messages:
         if len(m) != 3 or content is _MISSING:
             extra = {k: v for k, v in m.items() if k not in _MESSAGE_KEYS["tool"]}
         if form or extra:
-            out["extensions"] = _ext(form, extra)
+            out["extensions"] = self.ext(form, extra)
+        return out
+
+    # -- content parts ---------------------------------------------------------------
+
+    def part(self, raw: Any, path: Path) -> tuple[dict[str, Any], _Mapping]:
+        p = expect_obj(raw, path)
+        kind = p.get("type")
+        if isinstance(kind, str):
+            if kind == "text":
+                return self._text_part(p, path)
+            if kind == "image_url":
+                return self._image_part(p, path)
+            if kind == "input_audio":
+                return self._audio_part(p, path)
+            if kind == "file":
+                return self._file_part(p, path)
+            if kind == "refusal":
+                return self._refusal_part(p, path)
+        return self.provider(p), []
+
+    def _with_extra(
+        self,
+        part: dict[str, Any],
+        p: dict[str, Any],
+        known: frozenset[str],
+        path: Path,
+        nested: tuple[str, dict[str, Any]] | None = None,
+    ) -> _Mapping:
+        """Keep ``p``'s unknown keys (and a nested object's, under its key) on ``part``."""
+        extra = _nested(p, known) if len(p) > len(known) else {}
+        if nested is not None and nested[1]:
+            extra[nested[0]] = nested[1]
+        if not extra:
+            return []
+        part["extensions"] = self.ext(None, extra)
+        return [(("extensions", NAME, "extra"), path)]
+
+    def _text_part(self, p: dict[str, Any], path: Path) -> tuple[dict[str, Any], _Mapping]:
+        part: dict[str, Any] = {
+            "type": "text",
+            "text": expect_str(_required(p, "text", path), (*path, "text")),
+        }
+        if len(p) == 2:
+            return part, []
+        return part, self._with_extra(part, p, _TEXT_KEYS, path)
+
+    def _refusal_part(self, p: dict[str, Any], path: Path) -> tuple[dict[str, Any], _Mapping]:
+        text = expect_str(_required(p, "refusal", path), (*path, "refusal"))
+        part: dict[str, Any] = {"type": "refusal", "text": text}
+        extra = self._with_extra(part, p, _REFUSAL_KEYS, path)
+        return part, [(("text",), (*path, "refusal")), *extra]
+
+    def _image_part(self, p: dict[str, Any], path: Path) -> tuple[dict[str, Any], _Mapping]:
+        ipath = (*path, "image_url")
+        image = expect_obj(_required(p, "image_url", path), ipath)
+        url = expect_str(_required(image, "url", ipath), (*ipath, "url"))
+        part: dict[str, Any] = {"type": "image", "source": _url_source(url)}
+        mapping: _Mapping = []
+        nested = _nested(image, _IMAGE_URL_KEYS) if len(image) > 1 else {}
+        detail = image.get("detail", _MISSING)
+        if isinstance(detail, str) and detail in _DETAILS:
+            part["detail"] = detail
+            mapping.append((("detail",), (*ipath, "detail")))
+        elif detail is not _MISSING:
+            nested["detail"] = detail  # e.g. "original": AIF has no such detail level
+        return part, mapping + self._with_extra(part, p, _IMAGE_KEYS, path, ("image_url", nested))
+
+    def _audio_part(self, p: dict[str, Any], path: Path) -> tuple[dict[str, Any], _Mapping]:
+        apath = (*path, "input_audio")
+        audio = expect_obj(_required(p, "input_audio", path), apath)
+        data = expect_str(_required(audio, "data", apath), (*apath, "data"))
+        fmt = expect_str(_required(audio, "format", apath), (*apath, "format"))
+        part: dict[str, Any] = {
+            "type": "audio",
+            "source": {"kind": "base64", "media_type": f"audio/{fmt}", "data": data},
+            "format": fmt,
+        }
+        nested = _nested(audio, _INPUT_AUDIO_KEYS) if len(audio) > 2 else {}
+        mapping: _Mapping = [(("format",), (*apath, "format"))]
+        return part, mapping + self._with_extra(part, p, _AUDIO_KEYS, path, ("input_audio", nested))
+
+    def _file_part(self, p: dict[str, Any], path: Path) -> tuple[dict[str, Any], _Mapping]:
+        fpath = (*path, "file")
+        file = expect_obj(_required(p, "file", path), fpath)
+        nested = _nested(file, _FILE_FILE_KEYS)
+        data, file_id = file.get("file_data"), file.get("file_id")
+        if data is not None:
+            data = expect_str(data, (*fpath, "file_data"))
+            parsed = _plain_data_url(data)
+            if parsed is not None:
+                source: dict[str, Any] = {
+                    "kind": "base64",
+                    "media_type": parsed[0],
+                    "data": parsed[1],
+                }
+            else:  # raw base64, as the API reference describes the field
+                source = {"kind": "base64", "data": data}
+            mapping: _Mapping = []
+            if "file_id" in file:  # both given: the id travels as a wire field
+                nested["file_id"] = file_id
+        elif file_id is not None:
+            file_id = expect_str(file_id, (*fpath, "file_id"))
+            source = {"kind": "file", "file_id": file_id, "provider": "openai"}
+            mapping = []
+            if "file_data" in file:
+                nested["file_data"] = None
+        else:  # neither data nor id: nothing AIF can call a document
+            return self.provider(p), []
+        part: dict[str, Any] = {"type": "document", "source": source}
+        filename = file.get("filename")
+        if filename is not None:
+            part["filename"] = expect_str(filename, (*fpath, "filename"))
+            mapping.append((("filename",), (*fpath, "filename")))
+        elif "filename" in file:
+            nested["filename"] = None
+        return part, mapping + self._with_extra(part, p, _FILE_KEYS, path, ("file", nested))
+
+    # -- tool calls and tools --------------------------------------------------------
+
+    def _tool_call(self, raw: Any, path: Path) -> dict[str, Any]:
+        call = expect_obj(raw, path)
+        kind = expect_str(_required(call, "type", path), (*path, "type"))
+        call_id = expect_str(_required(call, "id", path), (*path, "id"))
+        if kind != "function":
+            part = self.provider(call)
+            part["extensions"] = self.ext({"tool_call": True}, None)
+            return part
+        fpath = (*path, "function")
+        fn = expect_obj(_required(call, "function", path), fpath)
+        name = expect_str(_required(fn, "name", fpath), (*fpath, "name"))
+        text = expect_str(_required(fn, "arguments", fpath), (*fpath, "arguments"))
+        part = _call_part(call_id, name, text)
+        extra = _nested(call, _CALL_KEYS) if len(call) > 3 else {}
+        if len(fn) > 2:
+            extra["function"] = _nested(fn, _FUNCTION_CALL_KEYS)
+        if extra:
+            ext = part.get("extensions")
+            form = ext[NAME]["form"] if ext is not None else None
+            part["extensions"] = self.ext(form, extra)
+        return part
+
+    def tool(self, raw: Any, k: int, sm: SourceMap) -> dict[str, Any]:
+        """Decode tool ``k`` of the ``tools`` array."""
+        path: Path = ("tools", k)
+        tool = expect_obj(raw, path)
+        kind = expect_str(_required(tool, "type", path), (*path, "type"))
+        if kind != "function":
+            spec = tool.get(kind)
+            name = cast("dict[str, Any]", spec).get("name") if isinstance(spec, dict) else None
+            extra = {key: v for key, v in tool.items() if key != "type"}
+            sm.add((*path, "extensions", NAME, "extra"), path)
+            self.kept.append(extra)
+            return {
+                "kind": kind,
+                "name": name if isinstance(name, str) else kind,
+                "extensions": {NAME: {"extra": extra}},  # the definition, even when empty
+            }
+        fpath = (*path, "function")
+        fn = expect_obj(_required(tool, "function", path), fpath)
+        out: dict[str, Any] = {"name": expect_str(_required(fn, "name", fpath), (*fpath, "name"))}
+        nested = _nested(fn, _FUNCTION_KEYS)
+        sm.add((*path, "name"), (*fpath, "name"))
+        for key, check in (
+            ("description", expect_str),
+            ("parameters", expect_obj),
+            ("strict", expect_bool),
+        ):
+            value = fn.get(key)
+            if value is not None:
+                out[key] = check(value, (*fpath, key))
+                sm.add((*path, key), (*fpath, key))
+            elif key in fn:
+                nested[key] = None
+        if "parameters" in out:
+            self.kept.append(out["parameters"])
+        extra = _nested(tool, _TOOL_KEYS)
+        if nested:
+            extra["function"] = nested
+        if extra:
+            out["extensions"] = self.ext(None, extra)
+            sm.add((*path, "extensions", NAME, "extra"), path)
+        return out
+
+    # -- settings --------------------------------------------------------------------
+
+    def settings(
+        self, root: dict[str, Any], extra: dict[str, Any], sm: SourceMap
+    ) -> dict[str, Any]:
+        """Decode the settings, adding the wire fields kept as they are to ``extra``."""
+        out: dict[str, Any] = {}
+        form: dict[str, Any] = {}
+        nulls: list[str] = []
+        ints: list[str] = []
+        for key in _SETTINGS_KEYS.intersection(root):
+            value = root[key]
+            aif_key = "max_tokens" if key == "max_completion_tokens" else key
+            if key == "max_tokens" and "max_completion_tokens" in root:
+                extra[key] = value  # both given: the legacy key travels as a wire field
+                continue
+            if key == "max_tokens":
+                form["max_tokens_key"] = "max_tokens"
+            sm.add(("settings", aif_key), (key,))
+            if value is None:
+                nulls.append(key)
+            elif key == "tool_choice":
+                choice = _tool_choice(value)
+                if choice is None:
+                    extra[key] = value
+                else:
+                    out[key] = choice
+            elif key == "stop":
+                out[key] = _stop(value, form)
+            else:
+                out[aif_key] = _SETTING_CHECKS[key](value, (key,))
+                if key in ("temperature", "top_p") and not isinstance(value, float):
+                    ints.append(key)
+        if nulls:
+            form["null"] = sorted(nulls)
+        if ints:
+            form["int"] = sorted(ints)
+        if form:
+            out["extensions"] = self.ext(form, None)
         return out
 
 
 _RESULT_TYPES = frozenset({"text", "image", "document"})
 _CALL_FIELDS = (("name", "name"), ("arguments", "arguments"), ("raw_arguments", "arguments"))
-
-
-# -- content parts -------------------------------------------------------------------
-
-
-def _part(raw: Any, path: Path) -> tuple[dict[str, Any], _Mapping]:
-    p = expect_obj(raw, path)
-    kind = p.get("type")
-    decoder = _PARTS.get(kind) if isinstance(kind, str) else None
-    if decoder is None:
-        return {"type": "provider", "format": NAME, "data": p}, []
-    return decoder(p, path)
-
-
-def _with_extra(
-    part: dict[str, Any],
-    p: dict[str, Any],
-    known: frozenset[str],
-    path: Path,
-    nested: tuple[str, dict[str, Any]] | None = None,
-) -> _Mapping:
-    """Keep ``p``'s unknown keys (and a nested object's, under its key) on ``part``."""
-    extra = _nested(p, known) if len(p) > len(known) else {}
-    if nested is not None and nested[1]:
-        extra[nested[0]] = nested[1]
-    if not extra:
-        return []
-    part["extensions"] = _ext(None, extra)
-    return [(("extensions", NAME, "extra"), path)]
-
-
 _TEXT_KEYS = frozenset({"type", "text"})
-
-
-def _text_part(p: dict[str, Any], path: Path) -> tuple[dict[str, Any], _Mapping]:
-    part: dict[str, Any] = {
-        "type": "text",
-        "text": expect_str(_required(p, "text", path), (*path, "text")),
-    }
-    if len(p) == 2:
-        return part, []
-    return part, _with_extra(part, p, _TEXT_KEYS, path)
-
-
 _REFUSAL_KEYS = frozenset({"type", "refusal"})
-
-
-def _refusal_part(p: dict[str, Any], path: Path) -> tuple[dict[str, Any], _Mapping]:
-    text = expect_str(_required(p, "refusal", path), (*path, "refusal"))
-    part: dict[str, Any] = {"type": "refusal", "text": text}
-    return part, [(("text",), (*path, "refusal")), *_with_extra(part, p, _REFUSAL_KEYS, path)]
-
-
 _IMAGE_KEYS = frozenset({"type", "image_url"})
 _IMAGE_URL_KEYS = frozenset({"url", "detail"})
+_AUDIO_KEYS = frozenset({"type", "input_audio"})
+_INPUT_AUDIO_KEYS = frozenset({"data", "format"})
+_FILE_KEYS = frozenset({"type", "file"})
+_FILE_FILE_KEYS = frozenset({"file_data", "file_id", "filename"})
+_CALL_KEYS = frozenset({"id", "type", "function"})
+_FUNCTION_CALL_KEYS = frozenset({"name", "arguments"})
+_TOOL_KEYS = frozenset({"type", "function"})
+_FUNCTION_KEYS = frozenset({"name", "description", "parameters", "strict"})
 
 
-def _image_part(p: dict[str, Any], path: Path) -> tuple[dict[str, Any], _Mapping]:
-    ipath = (*path, "image_url")
-    image = expect_obj(_required(p, "image_url", path), ipath)
-    url = expect_str(_required(image, "url", ipath), (*ipath, "url"))
-    part: dict[str, Any] = {"type": "image", "source": _url_source(url)}
-    mapping: _Mapping = []
-    nested = _nested(image, _IMAGE_URL_KEYS) if len(image) > 1 else {}
-    detail = image.get("detail", _MISSING)
-    if detail in _DETAILS:
-        part["detail"] = detail
-        mapping.append((("detail",), (*ipath, "detail")))
-    elif detail is not _MISSING:
-        nested["detail"] = detail  # e.g. "original": AIF has no such detail level
-    return part, mapping + _with_extra(part, p, _IMAGE_KEYS, path, ("image_url", nested))
+def _fast_calls(calls: Any) -> list[dict[str, Any]] | None:
+    """Function tool calls of the common shape as parts; None for anything else."""
+    if calls.__class__ is not list or not calls:
+        return None
+    parts: list[dict[str, Any]] = []
+    for call in calls:
+        if call.__class__ is not dict or len(call) != 3:
+            return None
+        fn = call.get("function")
+        call_id = call.get("id")
+        if call.get("type") != "function" or fn.__class__ is not dict or len(fn) != 2:
+            return None
+        name = fn.get("name")
+        text = fn.get("arguments")
+        if call_id.__class__ is not str or name.__class__ is not str:
+            return None
+        if text.__class__ is not str:
+            return None
+        parts.append(_call_part(call_id, name, text))
+    return parts
+
+
+def _fast_parts(items: list[Any]) -> list[dict[str, Any]] | None:
+    """Plain text and image-URL parts as AIF parts; None when there is any other kind."""
+    parts: list[dict[str, Any]] = []
+    for p in items:
+        if p.__class__ is not dict or len(p) != 2:
+            return None
+        kind = p.get("type")
+        if kind == "text":
+            text = p.get("text")
+            if text.__class__ is not str:
+                return None
+            parts.append({"type": "text", "text": text})
+        elif kind == "image_url":
+            image = p.get("image_url")
+            if image.__class__ is not dict or len(image) != 1:
+                return None
+            url = image.get("url")
+            if url.__class__ is not str:
+                return None
+            parts.append({"type": "image", "source": _url_source(url)})
+        else:
+            return None
+    return parts
 
 
 def _url_source(url: str) -> dict[str, Any]:
-    parsed = parse_data_url(url)
-    if parsed is not None and build_data_url(*parsed) == url:
+    parsed = _plain_data_url(url)
+    if parsed is not None:
         return {"kind": "base64", "media_type": parsed[0], "data": parsed[1]}
     return {"kind": "url", "url": url}
 
 
-_AUDIO_KEYS = frozenset({"type", "input_audio"})
-_INPUT_AUDIO_KEYS = frozenset({"data", "format"})
+def _plain_data_url(url: str) -> tuple[str, str] | None:
+    """``(media_type, data)`` of a ``data:<media type>;base64,<data>`` URL, else None.
+
+    Only a URL that `build_data_url` writes back exactly (a media type, no
+    parameters) counts; any other data URL is kept as a URL.
+    """
+    if not url.startswith("data:"):
+        return None
+    media_type, sep, data = url[5:].partition(";base64,")
+    if not sep or not media_type or ";" in media_type or "," in media_type:
+        return None
+    return media_type, data
 
 
-def _audio_part(p: dict[str, Any], path: Path) -> tuple[dict[str, Any], _Mapping]:
-    apath = (*path, "input_audio")
-    audio = expect_obj(_required(p, "input_audio", path), apath)
-    data = expect_str(_required(audio, "data", apath), (*apath, "data"))
-    fmt = expect_str(_required(audio, "format", apath), (*apath, "format"))
-    part: dict[str, Any] = {
-        "type": "audio",
-        "source": {"kind": "base64", "media_type": f"audio/{fmt}", "data": data},
-        "format": fmt,
-    }
-    nested = _nested(audio, _INPUT_AUDIO_KEYS) if len(audio) > 2 else {}
-    mapping: _Mapping = [(("format",), (*apath, "format"))]
-    return part, mapping + _with_extra(part, p, _AUDIO_KEYS, path, ("input_audio", nested))
-
-
-_FILE_KEYS = frozenset({"type", "file"})
-_FILE_FILE_KEYS = frozenset({"file_data", "file_id", "filename"})
-
-
-def _file_part(p: dict[str, Any], path: Path) -> tuple[dict[str, Any], _Mapping]:
-    fpath = (*path, "file")
-    file = expect_obj(_required(p, "file", path), fpath)
-    nested = _nested(file, _FILE_FILE_KEYS)
-    data, file_id = file.get("file_data"), file.get("file_id")
-    if data is not None:
-        data = expect_str(data, (*fpath, "file_data"))
-        parsed = parse_data_url(data)
-        if parsed is not None and build_data_url(*parsed) == data:
-            source: dict[str, Any] = {"kind": "base64", "media_type": parsed[0], "data": parsed[1]}
-        else:  # raw base64, as the API reference describes the field
-            source = {"kind": "base64", "data": data}
-        mapping: _Mapping = []
-        if "file_id" in file:  # both given: the id travels as a wire field
-            nested["file_id"] = file_id
-    elif file_id is not None:
-        file_id = expect_str(file_id, (*fpath, "file_id"))
-        source = {"kind": "file", "file_id": file_id, "provider": "openai"}
-        mapping = []
-        if "file_data" in file:
-            nested["file_data"] = None
-    else:  # neither data nor id: nothing AIF can call a document
-        return {"type": "provider", "format": NAME, "data": p}, []
-    part: dict[str, Any] = {"type": "document", "source": source}
-    filename = file.get("filename")
-    if filename is not None:
-        part["filename"] = expect_str(filename, (*fpath, "filename"))
-        mapping.append((("filename",), (*fpath, "filename")))
-    elif "filename" in file:
-        nested["filename"] = None
-    return part, mapping + _with_extra(part, p, _FILE_KEYS, path, ("file", nested))
-
-
-_PARTS = {
-    "text": _text_part,
-    "image_url": _image_part,
-    "input_audio": _audio_part,
-    "file": _file_part,
-    "refusal": _refusal_part,
-}
-
-
-# -- tool calls and tools ------------------------------------------------------------
-
-_CALL_KEYS = frozenset({"id", "type", "function"})
-_FUNCTION_CALL_KEYS = frozenset({"name", "arguments"})
-
-
-def _tool_call(raw: Any, path: Path) -> dict[str, Any]:
-    call = expect_obj(raw, path)
-    kind = expect_str(_required(call, "type", path), (*path, "type"))
-    call_id = expect_str(_required(call, "id", path), (*path, "id"))
-    if kind != "function":
-        return {
-            "type": "provider",
-            "format": NAME,
-            "data": call,
-            "extensions": _ext({"tool_call": True}, None),
-        }
-    fpath = (*path, "function")
-    fn = expect_obj(_required(call, "function", path), fpath)
-    name = expect_str(_required(fn, "name", fpath), (*fpath, "name"))
-    text = expect_str(_required(fn, "arguments", fpath), (*fpath, "arguments"))
+def _call_part(call_id: str, name: str, text: str) -> dict[str, Any]:
+    """A function call's part (with the exact arguments text when it is not canonical)."""
     arguments, raw_arguments, keep = parse_arguments(text)
     if ("NaN" in text or "Infinity" in text) and not _finite(arguments):
         # Python's parser takes NaN and Infinity; JSON (and AIF's JSON form) does not.
@@ -520,11 +830,8 @@ def _tool_call(raw: Any, path: Path) -> dict[str, Any]:
         part["arguments"] = arguments
     if raw_arguments is not None:
         part["raw_arguments"] = raw_arguments
-    extra = _nested(call, _CALL_KEYS) if len(call) > 3 else {}
-    if len(fn) > 2:
-        extra["function"] = _nested(fn, _FUNCTION_CALL_KEYS)
-    if keep or extra:
-        part["extensions"] = _ext({"arguments": text} if keep else None, extra)
+    if keep:
+        part["extensions"] = {NAME: {"form": {"arguments": text}}}
     return part
 
 
@@ -538,87 +845,7 @@ def _finite(value: Any) -> bool:
     return True
 
 
-_TOOL_KEYS = frozenset({"type", "function"})
-_FUNCTION_KEYS = frozenset({"name", "description", "parameters", "strict"})
-
-
-def _tool(raw: Any, k: int, sm: SourceMap) -> dict[str, Any]:
-    path: Path = ("tools", k)
-    tool = expect_obj(raw, path)
-    kind = expect_str(_required(tool, "type", path), (*path, "type"))
-    if kind != "function":
-        spec = tool.get(kind)
-        name = cast("dict[str, Any]", spec).get("name") if isinstance(spec, dict) else None
-        extra = {key: v for key, v in tool.items() if key != "type"}
-        sm.add((*path, "extensions", NAME, "extra"), path)
-        return {
-            "kind": kind,
-            "name": name if isinstance(name, str) else kind,
-            "extensions": {NAME: {"extra": extra}},
-        }
-    fpath = (*path, "function")
-    fn = expect_obj(_required(tool, "function", path), fpath)
-    out: dict[str, Any] = {"name": expect_str(_required(fn, "name", fpath), (*fpath, "name"))}
-    nested = _nested(fn, _FUNCTION_KEYS)
-    sm.add((*path, "name"), (*fpath, "name"))
-    for key, check in (
-        ("description", expect_str),
-        ("parameters", expect_obj),
-        ("strict", expect_bool),
-    ):
-        value = fn.get(key)
-        if value is not None:
-            out[key] = check(value, (*fpath, key))
-            sm.add((*path, key), (*fpath, key))
-        elif key in fn:
-            nested[key] = None
-    extra = _nested(tool, _TOOL_KEYS)
-    if nested:
-        extra["function"] = nested
-    if extra:
-        out["extensions"] = {NAME: {"extra": extra}}
-        sm.add((*path, "extensions", NAME, "extra"), path)
-    return out
-
-
 # -- settings ------------------------------------------------------------------------
-
-
-def _settings(root: dict[str, Any], extra: dict[str, Any], sm: SourceMap) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    form: dict[str, Any] = {}
-    nulls: list[str] = []
-    ints: list[str] = []
-    for key in _SETTINGS_KEYS.intersection(root):
-        value = root[key]
-        aif_key = "max_tokens" if key == "max_completion_tokens" else key
-        if key == "max_tokens" and "max_completion_tokens" in root:
-            extra[key] = value  # both given: the legacy key travels as a wire field
-            continue
-        if key == "max_tokens":
-            form["max_tokens_key"] = "max_tokens"
-        sm.add(("settings", aif_key), (key,))
-        if value is None:
-            nulls.append(key)
-        elif key == "tool_choice":
-            choice = _tool_choice(value)
-            if choice is None:
-                extra[key] = value
-            else:
-                out[key] = choice
-        elif key == "stop":
-            out[key] = _stop(value, form)
-        else:
-            out[aif_key] = _SETTING_CHECKS[key](value, (key,))
-            if key in ("temperature", "top_p") and not isinstance(value, float):
-                ints.append(key)
-    if nulls:
-        form["null"] = sorted(nulls)
-    if ints:
-        form["int"] = sorted(ints)
-    if form:
-        out["extensions"] = _ext(form, None)
-    return out
 
 
 def _tool_choice(value: Any) -> dict[str, Any] | None:

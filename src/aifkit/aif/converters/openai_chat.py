@@ -35,7 +35,7 @@ from aifkit._json import format_pointer, type_name
 from aifkit.aif._loss import Path
 from aifkit.aif._schema import Document
 from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
-from aifkit.aif.converters._common import ensure_json, parse_data_url
+from aifkit.aif.converters._common import parse_data_url
 from aifkit.aif.converters._openai_chat_decode import NAME, decode_body
 from aifkit.aif.converters._openai_chat_encode import MAX_STOP, MAX_TOOL_ID, encode_document
 
@@ -77,7 +77,6 @@ class OpenAIChatConverter:
         Raises:
             InvalidInputError: the body is malformed; the pointer names where.
         """
-        ensure_json(body)
         return decode_body(body)
 
     def encode(self, document: Document, options: EncodeOptions) -> Encoded:
