@@ -133,11 +133,15 @@ def convert(
         if target == "aif" and source != "aif":
             doc = _record_step(doc, source)
         encoded = dst.encode(doc, options or EncodeOptions())
-    entries = decoded.losses.resolve(None) + encoded.losses.resolve(decoded.source_map)
-    report = LossReport(source, target, tuple(entries))
+        entries = decoded.losses.resolve(None) + encoded.losses.resolve(decoded.source_map)
+        report = LossReport(source, target, tuple(entries))
+        out = encoded.body
+        # Free the intermediate document by reference counting while the collector
+        # is off; otherwise its first run afterwards rescans every part of it.
+        del decoded, doc, encoded
     if strict and report.dropped:
         raise LossyConversionError(report)
-    return Conversion(encoded.body, report)
+    return Conversion(out, report)
 
 
 def _record_step(doc: Document, source: str) -> Document:
