@@ -91,7 +91,11 @@ def usage_from_response(response: Mapping[str, Any], *, model: str | None = None
     u = cast("Mapping[str, Any]", usage)
     name = model or response.get("model")
     if not isinstance(name, str):
-        raise InvalidInputError("/model", "the response names no model", hint="pass model=")
+        raise InvalidInputError(
+            "/model",
+            "the response names no model",
+            hint="pass model=... (--model on the command line)",
+        )
     if "prompt_tokens" in u or "input_tokens_details" in u:  # OpenAI (Chat or Responses)
         prompt = _int(u, "prompt_tokens", "input_tokens")
         cached = _int(_sub(u, "prompt_tokens_details", "input_tokens_details"), "cached_tokens")

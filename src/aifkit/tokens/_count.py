@@ -127,7 +127,10 @@ def count_tokens(
     doc = _as_document(body_or_document, format)
     name = model or doc.settings.model
     if not name:
-        raise UsageError("no model given and the request names none", hint="pass model=...")
+        raise UsageError(
+            "no model given and the request names none",
+            hint="pass model=... (--model on the command line)",
+        )
     info = get_model(name)
     tok = tokenizer or get_tokenizer(info.tokenizer)
     raw = _raw_count(doc, info, tok, cache if cache is not None else DEFAULT_CACHE)

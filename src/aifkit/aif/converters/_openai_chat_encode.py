@@ -448,16 +448,7 @@ class _Encoder(PartWriter):
                     f"OpenAI has no {t.kind!r} tool",
                 )
                 continue
-            if t.extensions:
-                report_foreign_extensions(t.extensions, NAME, path, self.losses)
-            if t.cache is not None:
-                self.losses.add(
-                    (*path, "cache"),
-                    "dropped",
-                    "openai-chat/cache",
-                    "info",
-                    "OpenAI caches prompts automatically; cache breakpoints are not sent",
-                )
+            self._check(t, path)
             tools.append(tool)
         if tools:
             body["tools"] = tools

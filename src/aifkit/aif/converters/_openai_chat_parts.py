@@ -27,6 +27,7 @@ from aifkit.aif._schema import (
     ResultPart,
     TextPart,
     TextSource,
+    Tool,
     UrlSource,
 )
 from aifkit.aif.converters._base import EncodeOptions
@@ -87,8 +88,8 @@ class PartWriter:
         self.options = options
         self.losses = LossLog()
 
-    def _check(self, p: Part, path: Path) -> None:
-        """Report a part's foreign extensions and cache hint."""
+    def _check(self, p: Part | Tool, path: Path) -> None:
+        """Report a part's or tool's foreign extensions and cache hint."""
         if p.extensions:
             report_foreign_extensions(p.extensions, NAME, path, self.losses)
         if p.cache is not None:
