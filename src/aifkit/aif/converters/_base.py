@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from aifkit.aif._features import Capabilities
 from aifkit.aif._loss import LossLog, SourceMap
 from aifkit.aif._schema import Document
 
-__all__ = ["Converter", "Decoded", "EncodeOptions", "Encoded", "Violation"]
+__all__ = ["Capabilities", "Converter", "Decoded", "EncodeOptions", "Encoded", "Violation"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,10 @@ class Converter(Protocol):
 
     name: str
     """The format's name, e.g. ``"openai-chat"``; also its extensions namespace."""
+
+    capabilities: Capabilities
+    """What the format carries, feature by feature, and every loss rule its encoder
+    logs; the conversion matrix test holds the encoder to it."""
 
     def decode(self, body: Any) -> Decoded:
         """Read a request body.
