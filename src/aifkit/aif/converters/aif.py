@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aifkit.aif._codec import dump_document, load_document
+from aifkit.aif._features import FEATURES, Capabilities
 from aifkit.aif._schema import Document
 from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
 from aifkit.errors import InvalidInputError
@@ -16,6 +17,7 @@ class AifConverter:
     """Reads and writes AIF documents; nothing is lost either way."""
 
     name = "aif"
+    capabilities = Capabilities(carries=dict.fromkeys(FEATURES, "yes"), rules={})
 
     def decode(self, body: Any) -> Decoded:
         """Validate an AIF document (upgrading older versions)."""

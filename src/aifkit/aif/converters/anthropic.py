@@ -17,6 +17,7 @@ from aifkit.aif.converters._anthropic_blocks import CACHE_TTLS
 from aifkit.aif.converters._anthropic_decode import IMAGE_MEDIA_TYPES, NAME, TOOL_ID, decode_body
 from aifkit.aif.converters._anthropic_encode import encode_document
 from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
+from aifkit.aif.converters._capabilities import ANTHROPIC
 from aifkit.aif.converters._common import ensure_json
 from aifkit.errors import InvalidInputError
 
@@ -55,6 +56,7 @@ class AnthropicConverter:
     """
 
     name = NAME
+    capabilities = ANTHROPIC
 
     def decode(self, body: Any) -> Decoded:
         """Read a Messages request body into an AIF document.

@@ -35,6 +35,7 @@ from aifkit._json import format_pointer, type_name
 from aifkit.aif._loss import Path
 from aifkit.aif._schema import Document
 from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
+from aifkit.aif.converters._capabilities import OPENAI_CHAT
 from aifkit.aif.converters._common import parse_data_url
 from aifkit.aif.converters._openai_chat_decode import NAME, decode_body
 from aifkit.aif.converters._openai_chat_encode import MAX_STOP, MAX_TOOL_ID, encode_document
@@ -70,6 +71,7 @@ class OpenAIChatConverter:
     """
 
     name = NAME
+    capabilities = OPENAI_CHAT
 
     def decode(self, body: Any) -> Decoded:
         """Read a Chat Completions request body into an AIF document.
