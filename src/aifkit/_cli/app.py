@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from aifkit._cli import aif, count, demo, pack, usage
+from aifkit._cli.bench import bench_app
 from aifkit._cli._main import guard
 from aifkit._version import __version__
 
@@ -27,6 +28,7 @@ app.command("count")(guard(count.count_command))
 app.command("pack")(guard(pack.pack_command))
 app.command("usage")(guard(usage.usage_command))
 app.command("demo")(guard(demo.demo_command))
+app.add_typer(bench_app, name="bench")
 
 
 def _version(value: bool) -> None:
