@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit docs docs-serve schema bench clean
+.PHONY: demo test lint typecheck unit docs docs-serve schema capabilities bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ docs: $(VENV)/.dev-installed
 
 docs-serve: $(VENV)/.dev-installed
 	$(BIN)/mkdocs serve
+
+# Regenerate the capability table in docs/aif/formats.md after changing a converter.
+capabilities: $(VENV)/.dev-installed
+	$(BIN)/python -m tests.docs.test_capability_table
 
 # Regenerate the published JSON Schema after changing the AIF models.
 schema: $(VENV)/.demo-installed

@@ -130,3 +130,21 @@ def test_schema_and_formats(
     code, out, _ = run(capsys, monkeypatch, ["formats"])
     assert code == 0
     assert {"aif", "openai-chat", "anthropic"} <= set(out.split())
+
+
+def test_formats_capabilities_as_markdown_and_json(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aifkit.aif import capabilities, formats
+
+    code, out, _ = run(capsys, monkeypatch, ["formats", "--capabilities"])
+    assert code == 0
+    header = out.splitlines()[0]
+    assert all(f"`{name}`" in header for name in formats())
+    assert "| `audio` | audio input |" in out
+    code, out, _ = run(capsys, monkeypatch, ["formats", "--json"])
+    assert code == 0
+    declared = json.loads(out)
+    assert set(declared) == set(formats())
+    assert declared["anthropic"]["carries"] == dict(capabilities("anthropic").carries)
+    assert declared["anthropic"]["rules"]["no-audio"] == "audio"

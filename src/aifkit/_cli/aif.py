@@ -73,9 +73,34 @@ def schema_command() -> None:
     write_json(json_schema())
 
 
-def formats_command() -> None:
-    """List the known wire formats."""
-    from aifkit.aif import formats
+def formats_command(
+    capabilities: Annotated[
+        bool,
+        typer.Option("--capabilities", help="Print what each format carries, as a Markdown table."),
+    ] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print the capability declarations as JSON (implies --capabilities)."
+        ),
+    ] = False,
+) -> None:
+    """List the known wire formats, or what each of them carries (--capabilities)."""
+    from aifkit import aif
 
-    for name in formats():
-        print(name)
+    names = aif.formats()
+    if not (capabilities or as_json):
+        for name in names:
+            print(name)
+        return
+    caps = {name: aif.capabilities(name) for name in names}
+    if as_json:
+        write_json(
+            {
+                name: {"carries": dict(c.carries), "rules": dict(c.rules), "notes": dict(c.notes)}
+                for name, c in caps.items()
+            },
+            None,
+        )
+        return
+    print(aif.capability_table(caps))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from aifkit._cli import aif, count, demo, pack, usage
-from aifkit._cli.bench import bench_app
 from aifkit._cli._main import guard
+from aifkit._cli.bench import bench_app
 from aifkit._version import __version__
 
 __all__ = ["app"]

@@ -2,7 +2,17 @@
 converters to and from wire formats, and loss reports."""
 
 from aifkit.aif._codec import dump_document, load_document
-from aifkit.aif._convert import FORMATS, Conversion, convert, decode, encode, formats, validate
+from aifkit.aif._convert import (
+    FORMATS,
+    Conversion,
+    capabilities,
+    convert,
+    decode,
+    encode,
+    formats,
+    validate,
+)
+from aifkit.aif._features import FEATURES, Capabilities, capability_table
 from aifkit.aif._loss import LossEntry, LossReport
 from aifkit.aif._migrate import register_upgrader, upgrade
 from aifkit.aif._schema import (
@@ -37,10 +47,12 @@ from aifkit.aif.converters._base import Converter, EncodeOptions, Violation
 
 __all__ = [
     "AIF_VERSION",
+    "FEATURES",
     "FORMATS",
     "AudioPart",
     "Base64Source",
     "CacheHint",
+    "Capabilities",
     "Conversion",
     "ConversionStep",
     "Converter",
@@ -68,6 +80,8 @@ __all__ = [
     "ToolResultPart",
     "UrlSource",
     "Violation",
+    "capabilities",
+    "capability_table",
     "convert",
     "decode",
     "dump_document",

@@ -9,12 +9,22 @@ from typing import Any
 
 from aifkit._registry import Registry
 from aifkit._version import __version__
+from aifkit.aif._features import Capabilities
 from aifkit.aif._loss import LossReport
 from aifkit.aif._schema import ConversionStep, Document, Provenance
 from aifkit.aif.converters._base import Converter, EncodeOptions, Violation
 from aifkit.errors import LossyConversionError
 
-__all__ = ["FORMATS", "Conversion", "convert", "decode", "encode", "formats", "validate"]
+__all__ = [
+    "FORMATS",
+    "Conversion",
+    "capabilities",
+    "convert",
+    "decode",
+    "encode",
+    "formats",
+    "validate",
+]
 
 FORMATS: Registry[Converter] = Registry("format", group="aifkit.formats")
 """Every wire format, by name. Plugins register under the ``aifkit.formats`` entry point."""
@@ -61,6 +71,20 @@ def formats() -> list[str]:
         True
     """
     return FORMATS.names()
+
+
+def capabilities(format: str) -> Capabilities:
+    """Return what ``format`` carries, feature by feature, and the feature of each loss rule.
+
+    Raises:
+        UnknownNameError: ``format`` is not a known format.
+
+    Examples:
+        >>> capabilities("anthropic").support("audio")
+        'no'
+    """
+    caps: Capabilities = FORMATS.get(format).capabilities
+    return caps
 
 
 def decode(body: Any, format: str) -> tuple[Document, LossReport]:

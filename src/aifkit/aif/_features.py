@@ -25,7 +25,7 @@ from aifkit.aif._schema import (
     ToolResultPart,
 )
 
-__all__ = ["FEATURES", "Capabilities", "Support", "document_features"]
+__all__ = ["FEATURES", "Capabilities", "Support", "capability_table", "document_features"]
 
 Support = Literal["yes", "partial", "no"]
 
@@ -189,3 +189,40 @@ class _Used(dict[str, list[Path]]):
             self.add("reasoning.signed", path)
         if part.redacted is not None:
             self.add("reasoning.redacted", path)
+
+
+_MARK: Final[dict[Support, str]] = {"yes": "✓", "partial": "◐", "no": "—"}
+
+
+def capability_table(capabilities: Mapping[str, Capabilities]) -> str:
+    """Render what each format carries as a Markdown table, features by formats.
+
+    ``✓`` carried as it is, ``◐`` carried with limits (the notes under the table
+    say which), ``—`` not carried (a conversion to it lists the loss).
+
+    Examples:
+        >>> caps = Capabilities(carries={"text": "yes", "audio": "partial"},
+        ...                     rules={}, notes={"audio": "wav only"})
+        >>> table = capability_table({"demo": caps}).splitlines()
+        >>> for row in [table[0], *(row for row in table if "audio" in row)]:
+        ...     print(row)
+        | feature | meaning | `demo` |
+        | `audio` | audio input | ◐ |
+        - `demo`: `audio` wav only
+    """
+    names = list(capabilities)
+    lines = [
+        "| feature | meaning | " + " | ".join(f"`{n}`" for n in names) + " |",
+        "| --- | --- | " + " | ".join(":-:" for _ in names) + " |",
+    ]
+    for feature, meaning in FEATURES.items():
+        marks = " | ".join(_MARK[capabilities[n].support(feature)] for n in names)
+        lines.append(f"| `{feature}` | {meaning} | {marks} |")
+    notes = [
+        f"- `{name}`: " + "; ".join(f"`{feature}` {note}" for feature, note in caps.notes.items())
+        for name, caps in capabilities.items()
+        if caps.notes
+    ]
+    if notes:
+        lines += ["", "Limits of the partly carried (◐) features:", "", *notes]
+    return "\n".join(lines)
