@@ -94,7 +94,9 @@ def test_unknown_format_exits_2_and_lists_formats(
 ) -> None:
     code, _, err = run(capsys, monkeypatch, ["convert", "-", "--from", "aif", "--to", "nope"], "{}")
     assert code == 2
-    assert "unknown format 'nope'; known formats: aif, anthropic, openai-chat" in err
+    from aifkit.aif import formats
+
+    assert f"unknown format 'nope'; known formats: {', '.join(formats())}" in err
 
 
 def test_missing_file_and_usage_errors_exit_2(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from aifkit._cli import aif, count, demo, pack, usage
+from aifkit._cli import aif, assemble, count, demo, pack, usage
 from aifkit._cli._main import guard
 from aifkit._cli.bench import bench_app
+from aifkit._cli.handoff import handoff_app
 from aifkit._version import __version__
 
 __all__ = ["app"]
@@ -28,7 +29,9 @@ app.command("count")(guard(count.count_command))
 app.command("pack")(guard(pack.pack_command))
 app.command("usage")(guard(usage.usage_command))
 app.command("demo")(guard(demo.demo_command))
+app.command("assemble")(guard(assemble.assemble_command))
 app.add_typer(bench_app, name="bench")
+app.add_typer(handoff_app, name="handoff")
 
 
 def _version(value: bool) -> None:

@@ -13,6 +13,10 @@ from aifkit.aif._convert import (
     validate,
 )
 from aifkit.aif._features import FEATURES, Capabilities, capability_table
+from aifkit.aif._handoff import Envelope, Party, Task, load_envelope, pack_handoff
+from aifkit.aif._handoff_crypto import HandoffKey, generate_key, load_key
+from aifkit.aif._handoff_plan import HandoffPlan, plan_handoff, unpack_handoff
+from aifkit.aif._handoff_verify import VerifyReport, verify_handoff
 from aifkit.aif._loss import LossEntry, LossReport
 from aifkit.aif._migrate import register_upgrader, upgrade
 from aifkit.aif._schema import (
@@ -43,6 +47,7 @@ from aifkit.aif._schema import (
     UrlSource,
     json_schema,
 )
+from aifkit.aif._stream import SSEEvent, SSEParser, assemble
 from aifkit.aif.converters._base import Converter, EncodeOptions, Violation
 
 __all__ = [
@@ -59,19 +64,26 @@ __all__ = [
     "Document",
     "DocumentPart",
     "EncodeOptions",
+    "Envelope",
     "FileSource",
+    "HandoffKey",
+    "HandoffPlan",
     "ImagePart",
     "Instruction",
     "LossEntry",
     "LossReport",
     "Message",
     "Part",
+    "Party",
     "Provenance",
     "ProviderPart",
     "ReasoningPart",
     "ReasoningScope",
     "RefusalPart",
+    "SSEEvent",
+    "SSEParser",
     "Settings",
+    "Task",
     "TextPart",
     "TextSource",
     "Tool",
@@ -79,7 +91,9 @@ __all__ = [
     "ToolChoice",
     "ToolResultPart",
     "UrlSource",
+    "VerifyReport",
     "Violation",
+    "assemble",
     "capabilities",
     "capability_table",
     "convert",
@@ -87,9 +101,16 @@ __all__ = [
     "dump_document",
     "encode",
     "formats",
+    "generate_key",
     "json_schema",
     "load_document",
+    "load_envelope",
+    "load_key",
+    "pack_handoff",
+    "plan_handoff",
     "register_upgrader",
+    "unpack_handoff",
     "upgrade",
     "validate",
+    "verify_handoff",
 ]

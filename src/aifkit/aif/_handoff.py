@@ -1,0 +1,430 @@
+"""The hand-off envelope: a conversation moving from one agent or model to another.
+
+An `Envelope` carries the AIF conversation whole, who sends it and who receives
+it, a summary for receivers that cannot take the whole history, the tool calls
+still waiting for a result, open tasks, application state, the chain of earlier
+hand-offs, and what the planner decided the receiver's request will hold.
+
+Integrity: every message's canonical JSON (keys sorted, compact, UTF-8) is hashed
+into a chain, ``h_0 = sha256("aifkit/handoff/v1")`` and
+``h_i = sha256(h_{i-1} || canonical(message_i))``; the envelope records the head
+``h_n``, each message's own sha256 (so a failure can say which message and how)
+and a hash of everything else in the conversation (instructions, tools,
+settings). The chain detects any change made without recomputing it; only a
+signature (Ed25519, or HMAC with a shared key) over the canonical envelope stops
+someone who recomputes it, so sign envelopes that cross a trust boundary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator
+
+from aifkit._json import format_pointer
+from aifkit.aif._codec import dump_document, load_document, parse_json
+from aifkit.aif._handoff_crypto import Algorithm, HandoffKey, load_key
+from aifkit.aif._schema import Document, ToolCallPart, ToolResultPart
+from aifkit.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from aifkit.aif._handoff_plan import HandoffPlan
+
+__all__ = [
+    "CHAIN_ALGORITHM",
+    "HANDOFF_VERSION",
+    "Envelope",
+    "Hop",
+    "Integrity",
+    "OpenCall",
+    "Party",
+    "PlanRecord",
+    "Signature",
+    "Task",
+    "as_key",
+    "canonical_bytes",
+    "chain",
+    "compute_open_calls",
+    "context_digest",
+    "genesis",
+    "hashed_parts",
+    "integrity_of",
+    "load_envelope",
+    "message_bytes",
+    "pack_handoff",
+    "signed_bytes",
+]
+
+HANDOFF_VERSION = "1.0"
+"""The version of the envelope layout this aifkit writes."""
+
+CHAIN_ALGORITHM = "sha256-chain-v1"
+
+_GENESIS = hashlib.sha256(b"aifkit/handoff/v1").digest()
+
+JsonData = Annotated[Any, WithJsonSchema({"description": "Any JSON value."})]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+
+class Party(_Frozen):
+    """One side of a hand-off: an agent, the model behind it and the format it speaks.
+
+    Examples:
+        >>> Party(agent="triage", model="gpt-4o", provider="openai", format="openai-chat").agent
+        'triage'
+    """
+
+    agent: str | None = None
+    model: str | None = None
+    provider: str | None = None
+    format: str | None = Field(default=None, description="The wire format it takes.")
+
+
+class OpenCall(_Frozen):
+    """A tool call in the conversation that no tool result answers yet."""
+
+    id: str
+    name: str
+    message: int = Field(description="Index of the message that made the call.")
+    arguments: JsonData = None
+
+
+class Task(_Frozen):
+    """A task the receiver takes over."""
+
+    id: str
+    description: str = ""
+    status: str = "open"
+    data: dict[str, JsonData] = Field(default_factory=dict)
+
+
+class Hop(_Frozen):
+    """An earlier hand-off the conversation went through."""
+
+    envelope_id: str
+    sender: Party
+    receiver: Party
+    at: datetime
+    head: str = Field(description="The chain head when it was handed off.")
+    messages: int = Field(description="How many messages it had then.")
+    key_id: str | None = Field(default=None, description="Key that signed it, if any.")
+
+
+class Integrity(_Frozen):
+    """The hash chain over the messages and the hash of the rest of the conversation."""
+
+    algorithm: Literal["sha256-chain-v1"] = CHAIN_ALGORITHM
+    messages: int
+    digests: tuple[str, ...] = Field(description="sha256 of each message's canonical JSON.")
+    head: str = Field(description="The chain head h_n (hex).")
+    context: str = Field(description="sha256 of the conversation without its messages.")
+
+
+class Signature(_Frozen):
+    """A signature over the canonical envelope (every field but this one)."""
+
+    algorithm: Algorithm
+    key_id: str
+    value: str = Field(description="Base64.")
+
+
+class PlanRecord(_Frozen):
+    """What the planner decided the receiver's request holds (see `plan_handoff`)."""
+
+    target: str
+    model: str | None = None
+    budget: int | None = None
+    moved: tuple[int, ...] = Field(description="Indexes of the messages sent as they are.")
+    summarized: tuple[int, ...] = Field(description="Indexes covered by the summary instead.")
+    losses: tuple[dict[str, str], ...] = Field(
+        default=(), description="The loss report's entries for the planned request."
+    )
+
+
+class Envelope(_Frozen):
+    """A conversation handed from one agent or model to another, with its integrity record.
+
+    Build one with `pack_handoff`; check one with `verify_handoff`; turn one into a
+    request body with `unpack_handoff`. `to_json` and `load_envelope` write and read it.
+    """
+
+    handoff_version: str = HANDOFF_VERSION
+    id: str
+    created_at: datetime
+    sender: Party
+    receiver: Party
+    conversation: Document
+    summary: str | None = None
+    open_calls: tuple[OpenCall, ...] = ()
+    tasks: tuple[Task, ...] = ()
+    state: dict[str, JsonData] = Field(default_factory=dict)
+    provenance: tuple[Hop, ...] = Field(default=(), description="Earlier hand-offs, oldest first.")
+    plan: PlanRecord | None = None
+    integrity: Integrity
+    signature: Signature | None = None
+
+    @field_validator("conversation", mode="before")
+    @classmethod
+    def _load_conversation(cls, value: object) -> object:
+        # The conversation goes through load_document: upgrades and typo checks.
+        return load_document(value) if isinstance(value, dict) else value
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the envelope as JSON-ready data."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+def canonical_bytes(value: Any) -> bytes:
+    """Return the canonical JSON of ``value``: sorted keys, compact, UTF-8.
+
+    Examples:
+        >>> canonical_bytes({"b": 1, "a": "é"})
+        b'{"a":"\\xc3\\xa9","b":1}'
+    """
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
+
+
+def message_bytes(document: Document) -> list[bytes]:
+    """Return the canonical JSON of each message of ``document``."""
+    return hashed_parts(document)[0]
+
+
+def hashed_parts(document: Document) -> tuple[list[bytes], str, dict[str, Any]]:
+    """Return the canonical JSON of each message, the context digest and the document's
+    JSON, from one dump (dumping is most of the cost of hashing)."""
+    data = dump_document(document)
+    rest = {k: v for k, v in data.items() if k != "messages"}
+    context = hashlib.sha256(canonical_bytes(rest)).hexdigest()
+    return [canonical_bytes(m) for m in data.get("messages", ())], context, data
+
+
+def chain(canonical: Iterable[bytes]) -> tuple[list[str], list[str]]:
+    """Hash canonical messages: return each one's sha256 and the chain heads h_1..h_n (hex).
+
+    Examples:
+        >>> digests, heads = chain([b'{"role":"user"}'])
+        >>> len(digests), len(heads), digests[0] != heads[0]
+        (1, 1, True)
+    """
+    digests: list[str] = []
+    heads: list[str] = []
+    head = _GENESIS
+    sha256 = hashlib.sha256
+    for data in canonical:
+        digests.append(sha256(data).hexdigest())
+        head = sha256(head + data).digest()
+        heads.append(head.hex())
+    return digests, heads
+
+
+def genesis() -> str:
+    """Return h_0, the head of an empty chain (hex)."""
+    return _GENESIS.hex()
+
+
+def context_digest(document: Document) -> str:
+    """Return the sha256 of the conversation without its messages (instructions, tools, ...)."""
+    return hashed_parts(document)[1]
+
+
+def integrity_of(document: Document) -> Integrity:
+    """Return the `Integrity` record of ``document``."""
+    return _integrity(*hashed_parts(document)[:2])
+
+
+def _integrity(canonical: list[bytes], context: str) -> Integrity:
+    digests, heads = chain(canonical)
+    return Integrity(
+        messages=len(digests),
+        digests=tuple(digests),
+        head=heads[-1] if heads else genesis(),
+        context=context,
+    )
+
+
+def compute_open_calls(document: Document) -> tuple[OpenCall, ...]:
+    """Return the tool calls no tool result in ``document`` answers, in order."""
+    answered = {
+        p.call_id for m in document.messages for p in m.parts if isinstance(p, ToolResultPart)
+    }
+    return tuple(
+        OpenCall(id=p.id, name=p.name, message=i, arguments=p.arguments)
+        for i, m in enumerate(document.messages)
+        for p in m.parts
+        if isinstance(p, ToolCallPart) and p.id not in answered
+    )
+
+
+def signed_bytes(envelope: Envelope, conversation: dict[str, Any] | None = None) -> bytes:
+    """Return the bytes a signature covers: the canonical envelope without its signature.
+
+    ``conversation`` is the conversation's JSON when the caller already has it.
+    """
+    data = envelope.model_dump(
+        mode="json", exclude={"signature", "conversation"}, exclude_none=True
+    )
+    data["conversation"] = (
+        conversation if conversation is not None else dump_document(envelope.conversation)
+    )
+    return canonical_bytes(data)
+
+
+def as_key(key: HandoffKey | bytes | Path | None) -> HandoffKey | None:
+    """Return ``key`` as a `HandoffKey` (reading key bytes or a key file)."""
+    if key is None or isinstance(key, HandoffKey):
+        return key
+    return load_key(key)
+
+
+def load_envelope(data: Envelope | Mapping[str, Any] | str | bytes) -> Envelope:
+    """Read an envelope from parsed JSON, or from JSON text.
+
+    Raises:
+        InvalidInputError: it is not a well-formed envelope; the pointer says where.
+    """
+    if isinstance(data, Envelope):
+        return data
+    if isinstance(data, str | bytes):
+        data = parse_json(data)
+    if not isinstance(data, Mapping):
+        raise InvalidInputError("", "expected a hand-off envelope object")
+    conversation = data.get("conversation")
+    if isinstance(conversation, dict):
+        try:  # validated first, so its errors point into the conversation
+            data = {**data, "conversation": load_document(conversation)}
+        except InvalidInputError as exc:
+            raise InvalidInputError(
+                "/conversation" + exc.pointer, exc.problem, hint=exc.hint
+            ) from None
+    try:
+        return Envelope.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+        raise InvalidInputError(
+            format_pointer(loc),
+            err["msg"][:1].lower() + err["msg"][1:],
+            hint="this is not an envelope written by `aif handoff pack`",
+        ) from None
+
+
+def pack_handoff(
+    conversation: Document | Mapping[str, Any],
+    *,
+    sender: Party | None = None,
+    receiver: Party | None = None,
+    target: str | None = None,
+    model: str | None = None,
+    budget: int | None = None,
+    summary: str | None = None,
+    tasks: Sequence[Task] = (),
+    state: Mapping[str, Any] | None = None,
+    previous: Envelope | None = None,
+    key: HandoffKey | bytes | Path | None = None,
+    now: datetime | None = None,
+) -> Envelope:
+    """Pack a conversation into a hand-off envelope, hash-chained and optionally signed.
+
+    Args:
+        conversation: The AIF document (or its JSON); read other formats with
+            `aifkit.aif.decode` first.
+        sender: Who hands off; its model defaults to the conversation's.
+        receiver: Who receives; its format defaults to ``target``.
+        target: The receiver's wire format. With it (or a ``budget``) the planner
+            runs (`plan_handoff`) and the envelope records what the receiver's
+            request will hold and the loss report.
+        model: The receiver's model, for packing within ``budget``.
+        budget: The most prompt tokens the receiver's request may take.
+        summary: A summary for receivers that cannot take the whole history; when
+            the plan summarizes messages and none is given, an extractive digest of
+            them is written.
+        tasks: Tasks the receiver takes over.
+        state: Application state (JSON).
+        previous: The envelope this conversation arrived in: it joins the provenance chain.
+        key: Signs the envelope: an Ed25519 private key (PEM) or an HMAC shared secret.
+        now: The time to record (default: now, UTC).
+
+    Raises:
+        InvalidInputError: the conversation is malformed.
+        UnknownNameError: the target format or model is unknown.
+        BudgetError: what must be kept does not fit ``budget``.
+
+    Examples:
+        >>> from aifkit.aif import verify_handoff
+        >>> doc = {"messages": [
+        ...     {"role": "user", "parts": [{"type": "text", "text": "Weather in Paris?"}]},
+        ...     {"role": "assistant", "parts": [{"type": "tool_call", "id": "c1",
+        ...      "name": "weather", "arguments": {"city": "Paris"}}]}]}
+        >>> env = pack_handoff(doc, sender=Party(agent="triage"), receiver=Party(agent="weather"),
+        ...                    key=b"a shared secret of enough length")
+        >>> [c.name for c in env.open_calls], env.integrity.messages
+        (['weather'], 2)
+        >>> verify_handoff(env, b"a shared secret of enough length").ok
+        True
+    """
+    document = load_document(conversation)
+    signing = as_key(key)
+    plan: HandoffPlan | None = None
+    if target is not None or budget is not None:
+        from aifkit.aif._handoff_plan import plan_handoff
+
+        fmt = target or (receiver.format if receiver and receiver.format else "aif")
+        plan = plan_handoff(document, fmt, model=model, budget=budget)
+    if plan is not None and plan.summarized and summary is None:
+        summary = plan.summary
+    receiver = receiver or Party()
+    if receiver.format is None and target is not None:
+        receiver = receiver.model_copy(update={"format": target})
+    if receiver.model is None and model is not None:
+        receiver = receiver.model_copy(update={"model": model})
+    sender = sender or Party(model=document.settings.model)
+    canonical, context, conversation_json = hashed_parts(document)
+    provenance = previous.provenance if previous is not None else ()
+    if previous is not None:
+        provenance = (*provenance, _hop(previous))
+    envelope = Envelope(
+        id=uuid.uuid4().hex,
+        created_at=now or datetime.now(UTC),
+        sender=sender,
+        receiver=receiver,
+        conversation=document,
+        summary=summary,
+        open_calls=compute_open_calls(document),
+        tasks=tuple(tasks),
+        state=dict(state or {}),
+        provenance=provenance,
+        plan=plan.record() if plan is not None else None,
+        integrity=_integrity(canonical, context),
+    )
+    if signing is None:
+        return envelope
+    sig = Signature(
+        algorithm=signing.algorithm,
+        key_id=signing.key_id,
+        value=signing.sign(signed_bytes(envelope, conversation_json)),
+    )
+    return envelope.model_copy(update={"signature": sig})
+
+
+def _hop(previous: Envelope) -> Hop:
+    return Hop(
+        envelope_id=previous.id,
+        sender=previous.sender,
+        receiver=previous.receiver,
+        at=previous.created_at,
+        head=previous.integrity.head,
+        messages=previous.integrity.messages,
+        key_id=previous.signature.key_id if previous.signature else None,
+    )

@@ -1,0 +1,326 @@
+"""Streaming assembly: a provider's streamed response, turned into one AIF assistant message.
+
+`SSEParser` reads Server-Sent Events incrementally (bytes or text, in chunks of
+any size, split anywhere); an assembler per format folds the events' JSON
+payloads into the provider's final message, which the format's converter reads
+into AIF, so a streamed reply and the same reply read from a request body are the
+same `Message`.
+
+Response metadata no request carries (usage, stop reason, response id) is kept
+on the message under ``extensions["stream"]["form"]``: it travels with the
+message but is never reported lost when the message is sent to any format.
+
+Errors point into the stream: ``/events/3/delta/partial_json`` is the fourth
+event's payload, at ``delta.partial_json``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, cast
+
+from aifkit._json import format_pointer
+from aifkit.aif._codec import MAX_INPUT_BYTES
+from aifkit.aif._schema import Message, Provenance
+from aifkit.errors import InvalidInputError, UnknownNameError
+
+__all__ = [
+    "STREAM_FORMATS",
+    "Assembler",
+    "SSEEvent",
+    "SSEParser",
+    "assemble",
+    "field",
+    "iter_payloads",
+    "parse_sse",
+    "stream_error",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SSEEvent:
+    """One Server-Sent Event.
+
+    Attributes:
+        event: The event type (``"message"`` when the stream names none).
+        data: The data lines, joined with newlines.
+        id: The last event id, if any.
+        retry: The reconnection time the server asked for, if any.
+    """
+
+    event: str
+    data: str
+    id: str | None = None
+    retry: int | None = None
+
+
+class SSEParser:
+    """An incremental Server-Sent Events parser (the WHATWG ``text/event-stream`` rules).
+
+    Feed it chunks as they arrive, split anywhere (even inside a UTF-8 character
+    or between ``\\r`` and ``\\n``); each call returns the events completed so far.
+
+    Examples:
+        >>> p = SSEParser()
+        >>> p.feed(b"event: ping\\ndata: {\\"a\\"")
+        []
+        >>> p.feed(b": 1}\\n\\ndata: x\\n")
+        [SSEEvent(event='ping', data='{"a": 1}', id=None, retry=None)]
+        >>> p.close()
+        [SSEEvent(event='message', data='x', id=None, retry=None)]
+    """
+
+    def __init__(self, *, max_bytes: int = MAX_INPUT_BYTES) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._buffer = ""
+        self._start = True
+        self._event = ""
+        self._data: list[str] = []
+        self._id: str | None = None
+        self._retry: int | None = None
+        self._seen = 0
+        self._max = max_bytes
+
+    def feed(self, chunk: bytes | str) -> list[SSEEvent]:
+        """Parse ``chunk``; return the events it completed."""
+        self._seen += len(chunk)
+        if self._seen > self._max:
+            raise InvalidInputError(
+                "", f"stream is over the limit of {self._max:,} bytes", hint="raise max_bytes"
+            )
+        if isinstance(chunk, bytes):
+            try:
+                text = self._decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                raise InvalidInputError(
+                    "",
+                    f"stream is not UTF-8 ({exc.reason} near byte {self._seen - len(chunk) + exc.start})",
+                ) from None
+        else:
+            text = chunk
+        if self._start and text:
+            text = text.removeprefix("\ufeff")
+            self._start = False
+        self._buffer += text
+        return self._lines(final=False)
+
+    def close(self) -> list[SSEEvent]:
+        """End the stream: return the last event even without its closing blank line."""
+        try:
+            self._buffer += self._decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise InvalidInputError("", "stream ends inside a UTF-8 character") from None
+        out = self._lines(final=True)
+        if self._buffer:
+            out += self._line(self._buffer)
+            self._buffer = ""
+        out += self._line("")
+        return out
+
+    def _lines(self, *, final: bool) -> list[SSEEvent]:
+        buf = self._buffer
+        held = ""
+        if "\r" in buf:
+            if buf.endswith("\r") and not final:
+                buf, held = buf[:-1], "\r"  # may be the first half of a \r\n
+            buf = buf.replace("\r\n", "\n").replace("\r", "\n")
+        *lines, rest = buf.split("\n")
+        out: list[SSEEvent] = []
+        for line in lines:
+            if line:
+                out += self._line(line)
+            else:
+                out += self._dispatch()
+        self._buffer = rest + held
+        return out
+
+    def _line(self, line: str) -> list[SSEEvent]:
+        if not line:
+            return self._dispatch()
+        if line.startswith(":"):
+            return []  # a comment (keep-alive)
+        name, colon, value = line.partition(":")
+        if colon and value.startswith(" "):
+            value = value[1:]
+        if name == "data":
+            self._data.append(value)
+        elif name == "event":
+            self._event = value
+        elif name == "id" and "\0" not in value:
+            self._id = value
+        elif name == "retry" and value.isdigit():
+            self._retry = int(value)
+        return []
+
+    def _dispatch(self) -> list[SSEEvent]:
+        if not self._data:
+            self._event = ""
+            return []
+        event = SSEEvent(self._event or "message", "\n".join(self._data), self._id, self._retry)
+        self._event, self._data = "", []
+        return [event]
+
+
+def parse_sse(stream: bytes | str | Iterable[bytes | str]) -> Iterator[SSEEvent]:
+    """Yield the events of a whole stream, or of an iterable of chunks.
+
+    Examples:
+        >>> [e.data for e in parse_sse("data: 1\\r\\n\\r\\ndata: 2\\n\\n")]
+        ['1', '2']
+    """
+    parser = SSEParser()
+    chunks: Iterable[bytes | str] = [stream] if isinstance(stream, bytes | str) else stream
+    for chunk in chunks:
+        yield from parser.feed(chunk)
+    yield from parser.close()
+
+
+def field(value: object, key: str) -> Any:
+    """Return ``value[key]`` when ``value`` is a JSON object, else None."""
+    return cast("dict[str, Any]", value).get(key) if isinstance(value, dict) else None
+
+
+def stream_error(
+    index: int | None, path: Iterable[str | int], problem: str, hint: str | None = None
+) -> InvalidInputError:
+    """Return the error for a malformed stream: the pointer names the event and the place
+    (``""``, the stream as a whole, when ``index`` is None)."""
+    pointer = "" if index is None else format_pointer(("events", index, *path))
+    return InvalidInputError(
+        pointer, problem, hint=hint or "the stream is malformed or was cut short; retry the request"
+    )
+
+
+def iter_payloads(
+    stream: bytes | str | Iterable[bytes | str] | Iterable[Mapping[str, Any]],
+) -> Iterator[tuple[int, str, Mapping[str, Any] | None]]:
+    """Yield ``(index, event name, JSON payload)``; the payload is None for ``[DONE]``.
+
+    ``stream`` is raw SSE (bytes or text, whole or in chunks) or payloads already
+    parsed (e.g. an SDK's events as dicts).
+    """
+    if not isinstance(stream, bytes | str):
+        items = iter(stream)
+        first = next(items, None)
+        if first is None:
+            return
+        rest: Iterable[Any] = items
+        if isinstance(first, Mapping):
+            yield from _parsed([first, *rest])
+            return
+        stream = _chain(first, rest)
+    for i, event in enumerate(parse_sse(stream)):
+        if event.data.strip() == "[DONE]":
+            yield i, event.event, None
+            continue
+        try:
+            payload = json.loads(event.data)
+        except ValueError:
+            raise stream_error(i, (), f"event data is not JSON: {event.data[:60]!r}") from None
+        if not isinstance(payload, dict):
+            raise stream_error(i, (), "event data is not a JSON object")
+        yield i, event.event, payload
+
+
+def _chain(first: bytes | str, rest: Iterable[Any]) -> Iterator[bytes | str]:
+    yield first
+    yield from rest
+
+
+def _parsed(items: Iterable[Any]) -> Iterator[tuple[int, str, Mapping[str, Any] | None]]:
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise stream_error(i, (), "expected a JSON object (an event payload)")
+        payload = cast("Mapping[str, Any]", item)
+        yield i, str(payload.get("type", "message")), payload
+
+
+class Assembler(Protocol):
+    """Folds one format's stream payloads into its final message."""
+
+    def feed(self, index: int, event: str, payload: Mapping[str, Any] | None) -> None:
+        """Take one event's payload (None for ``[DONE]``)."""
+        ...
+
+    def finish(self) -> Message:
+        """Return the assembled message; raise `InvalidInputError` if the stream was incomplete."""
+        ...
+
+
+def _factories() -> dict[str, type[Assembler]]:
+    from aifkit.aif._stream_anthropic import AnthropicAssembler
+    from aifkit.aif._stream_gemini import GeminiAssembler
+    from aifkit.aif._stream_openai import OpenAIChatAssembler, OpenAIResponsesAssembler
+
+    return {
+        "anthropic": AnthropicAssembler,
+        "gemini": GeminiAssembler,
+        "openai-chat": OpenAIChatAssembler,
+        "openai-responses": OpenAIResponsesAssembler,
+    }
+
+
+STREAM_FORMATS = ("anthropic", "gemini", "openai-chat", "openai-responses")
+"""The formats whose streams `assemble` reads."""
+
+
+def assemble(
+    stream: bytes | str | Iterable[bytes | str] | Iterable[Mapping[str, Any]],
+    format: str,
+) -> Message:
+    """Assemble a streamed response into one AIF assistant message.
+
+    Args:
+        stream: Raw SSE (bytes or text, whole or as chunks as they arrive), or the
+            events' JSON payloads already parsed.
+        format: ``openai-chat``, ``openai-responses``, ``anthropic`` or ``gemini``.
+
+    Returns:
+        The assistant message, as the format's converter reads the same reply from
+        a request body; usage, stop reason and response id under
+        ``extensions["stream"]["form"]``.
+
+    Raises:
+        UnknownNameError: ``format`` has no stream assembler.
+        InvalidInputError: the stream is malformed, reports an error, or was cut
+            short; the pointer names the event.
+
+    Examples:
+        >>> sse = (
+        ...     'data: {"choices":[{"index":0,"delta":{"role":"assistant","content":"Hel"}}]}\\n\\n'
+        ...     'data: {"choices":[{"index":0,"delta":{"content":"lo"},"finish_reason":"stop"}]}\\n\\n'
+        ...     'data: [DONE]\\n\\n')
+        >>> message = assemble(sse, "openai-chat")
+        >>> message.role, message.parts[0].text, message.extensions["stream"]["form"]["stop_reason"]
+        ('assistant', 'Hello', 'stop')
+    """
+    factories = _factories()
+    factory = factories.get(format)
+    if factory is None:
+        raise UnknownNameError("stream format", format, factories)
+    assembler = factory()
+    for index, event, payload in iter_payloads(stream):
+        assembler.feed(index, event, payload)
+    return assembler.finish()
+
+
+def finish_message(
+    document_messages: Iterable[Message],
+    *,
+    format: str,
+    provider: str,
+    model: str | None,
+    meta: Mapping[str, Any],
+) -> Message:
+    """Merge the decoded assistant message(s) into one, with provenance and stream metadata."""
+    parts = tuple(p for m in document_messages for p in m.parts)
+    form = {k: v for k, v in meta.items() if v is not None}
+    return Message(
+        role="assistant",
+        parts=parts,
+        provenance=Provenance(format=format, provider=provider, model=model),
+        extensions={"stream": {"form": form}} if form else {},
+    )
