@@ -17,3 +17,12 @@ bench_app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+from aifkit._cli import bench_analysis, bench_run  # noqa: E402  # registers on bench_app, defined above
+from aifkit._cli._main import guard  # noqa: E402
+
+bench_app.command("run")(guard(bench_run.run_command))
+bench_app.command("list")(guard(bench_run.list_command))
+bench_app.command("compare")(guard(bench_analysis.compare_command))
+bench_app.command("regress")(guard(bench_analysis.regress_command))
+bench_app.command("report")(guard(bench_analysis.report_command))

@@ -1,0 +1,73 @@
+"""``aif bench run`` and ``aif bench list``: run a suite into a run directory; list suites and runs."""
+
+from __future__ import annotations
+
+import collections
+import sys
+from typing import Annotated
+
+import typer
+
+__all__ = ["list_command", "run_command"]
+
+
+def run_command(
+    suite: Annotated[
+        str, typer.Argument(help="A built-in suite name (see `aif bench list`) or a YAML file.")
+    ],
+    out: Annotated[
+        str | None,
+        typer.Option(
+            "--out", "-o", help="The run directory; default bench-runs/<suite>-<UTC time>."
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", "-w", min=1, help="Worker processes; default: CPU count."),
+    ] = None,
+    dask: Annotated[
+        str | None,
+        typer.Option("--dask", help="A Dask scheduler address, or 'local' for a LocalCluster."),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="Continue the run in --out (default: the latest unfinished one)."
+        ),
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Run a benchmark suite; each finished cell is stored at once, so a killed run resumes."""
+    from aifkit.bench import run_suite
+
+    run = run_suite(suite, out, workers=workers, dask=dask, resume=resume, progress=not quiet)
+    statuses = collections.Counter(c.status for c in run.cells)
+    passed = sum(c.metrics.get("passed") is True for c in run.cells)
+    print(
+        f"{run.path}: {len(run.cells)} cells ({statuses['ok']} ok, {statuses['failed']} failed), "
+        f"{passed} passed"
+    )
+    if statuses["failed"]:
+        print("aif: failed cells carry their error in cells.jsonl", file=sys.stderr)
+
+
+def list_command(
+    runs: Annotated[
+        str, typer.Option("--runs", help="Where to look for run directories.")
+    ] = "bench-runs",
+) -> None:
+    """List the built-in suites and the runs found under --runs."""
+    from aifkit.bench import list_runs, list_suites, load_suite
+
+    print("suites:")
+    for name in list_suites():
+        suite = load_suite(name)
+        print(f"  {name:<10} {len(suite.cell_ids()):>6} cells  {suite.description}")
+    found = list_runs(runs)
+    print(f"runs under {runs}:" if found else f"runs under {runs}: none")
+    for run in found:
+        state = "finished" if run.finished_at else "unfinished (resume with --resume)"
+        print(
+            f"  {run.path}  {run.suite}  {run.started_at or '?'}  "
+            f"{run.cells_done}/{run.cells_total} cells  {state}"
+        )

@@ -1,0 +1,261 @@
+"""Running one job: generate the task, apply the strategy, ask each reader, measure.
+
+This runs in worker processes (local pool or Dask), so it takes and returns plain
+data: a `Job` in, cell JSON objects out. Errors become failed cells that say
+what went wrong; nothing raises out of `execute_job`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from aifkit.bench._metrics import MetricValue
+from aifkit.bench._readers import (
+    READERS,
+    Answer,
+    Reader,
+    context_text,
+    exact_match,
+    f1,
+    string_match_all,
+)
+from aifkit.bench._strategies import Applied, apply_strategy, count_body, orphaned_tool_messages
+from aifkit.bench._suite import Job, budget_tokens
+from aifkit.bench._tasks import TaskInstance, generate
+
+__all__ = ["execute_job", "execute_jobs"]
+
+
+@functools.lru_cache(maxsize=64)
+def _instance(kind: str, params_key: str, seed: int, model: str) -> TaskInstance:
+    import json
+
+    return generate(kind, json.loads(params_key), seed, model)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _cell(job: Job, reader: str, cid: str, **fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "cell_id": cid,
+        "task": job.task,
+        "kind": job.kind,
+        "params": dict(job.params),
+        "strategy": job.strategy.name,
+        "budget": {"spec": job.budget, "tokens": None},
+        "seed": job.seed,
+        "reader": reader,
+        "status": "ok",
+        "error": None,
+        "metrics": {},
+        "report": None,
+        "answer": None,
+        "elapsed_ms": 0.0,
+        "finished_at": _now(),
+    }
+    base.update(fields)
+    return base
+
+
+def _error(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, Exception) and str(exc) else type(exc).__name__
+
+
+def execute_jobs(jobs: list[Job]) -> list[dict[str, Any]]:
+    """Run several jobs (best: of one task instance, which is then generated once)."""
+    return [cell for job in jobs for cell in execute_job(job)]
+
+
+def execute_job(job: Job) -> list[dict[str, Any]]:
+    """Run a job; return one cell (JSON) per reader, failed cells included."""
+    start = time.perf_counter()
+    try:
+        import json
+
+        task = _instance(
+            job.kind, json.dumps(dict(job.params), sort_keys=True), job.seed, job.model
+        )
+        if job.kind == "conversion":
+            return [_conversion_cell(job, task, start)]
+        before = count_body(task.body, job.model)
+        budget = budget_tokens(job.budget, before)
+    except Exception as exc:
+        elapsed = (time.perf_counter() - start) * 1000
+        return [
+            _cell(job, r, cid, status="failed", error=_error(exc), elapsed_ms=elapsed)
+            for r, cid in job.readers
+        ]
+    base: dict[str, MetricValue] = {
+        "tokens_before": before,
+        "ratio_requested": round(budget / before, 6) if before else None,
+    }
+    try:
+        applied = apply_strategy(job.strategy, task.body, budget, job.model)
+    except Exception as exc:
+        elapsed = (time.perf_counter() - start) * 1000
+        budget_json = {"spec": job.budget, "tokens": budget}
+        return [
+            _cell(job, r, cid, status="failed", error=_error(exc), metrics=dict(base),
+                  budget=budget_json, elapsed_ms=elapsed)
+            for r, cid in job.readers
+        ]  # fmt: skip
+    metrics = {**base, **_context_metrics(job, task, applied, before, budget)}
+    setup_ms = (time.perf_counter() - start) * 1000
+    return [
+        _read(job, task, applied, reader, cid, metrics, budget, setup_ms)
+        for reader, cid in job.readers
+    ]
+
+
+def _context_metrics(
+    job: Job, task: TaskInstance, applied: Applied, before: int, budget: int
+) -> dict[str, MetricValue]:
+    survival = string_match_all(context_text(applied.body), task.gold)
+    return {
+        "tokens_after": applied.tokens_after,
+        "ratio_achieved": round(applied.tokens_after / before, 6) if before else None,
+        "budget_violations": int(applied.tokens_after > budget),
+        "orphaned_tool_messages": orphaned_tool_messages(applied.body),
+        "evidence_survival": round(survival, 6),
+        "pack_latency_ms": round(applied.latency_ms, 3),
+        "prefix_stability": _prefix_stability(job, task, applied, budget),
+        "conversion_losses": None,
+    }
+
+
+def _reader(job: Job, name: str) -> Reader:
+    if name.startswith("model"):
+        from aifkit.bench._model_reader import Endpoint, ModelReader
+
+        return _model_reader(ModelReader, Endpoint.from_config(job.endpoint))
+    return READERS.get(name)
+
+
+_MODEL_READERS: dict[object, Reader] = {}
+
+
+def _model_reader(factory: Any, endpoint: Any) -> Reader:
+    reader = _MODEL_READERS.get(endpoint)
+    if reader is None:
+        reader = _MODEL_READERS[endpoint] = factory(endpoint)
+    return reader
+
+
+def _read(
+    job: Job,
+    task: TaskInstance,
+    applied: Applied,
+    reader_name: str,
+    cid: str,
+    metrics: Mapping[str, MetricValue],
+    budget: int,
+    setup_ms: float,
+) -> dict[str, Any]:
+    start = time.perf_counter()
+    out: dict[str, MetricValue] = dict(metrics)
+    fields: dict[str, Any] = {
+        "budget": {"spec": job.budget, "tokens": budget},
+        "report": applied.report,
+    }
+    try:
+        answer = _reader(job, reader_name).read(applied.body, task.question)
+    except Exception as exc:
+        answer, fields["status"], fields["error"] = Answer(None), "failed", _error(exc)
+    reader_ms = (time.perf_counter() - start) * 1000
+    out["reader_latency_ms"] = round(reader_ms, 3)
+    if fields.get("status") == "failed":  # no answer: nothing to score, and not a pass
+        out.update(exact_match=None, f1=None, passed=None, answer_tokens=None)
+    else:
+        out.update(_score(answer, task, out))
+    out["cost_usd"] = _cost(job.model, int(out.get("tokens_after") or 0), answer.output_tokens)
+    return _cell(
+        job, reader_name, cid, metrics=out, answer=answer.text,
+        elapsed_ms=round(setup_ms + reader_ms, 3), **fields,
+    )  # fmt: skip
+
+
+def _score(
+    answer: Answer, task: TaskInstance, metrics: Mapping[str, MetricValue]
+) -> dict[str, MetricValue]:
+    if answer.text is None:  # the evidence reader
+        survived = metrics.get("evidence_survival") == 1.0
+        return {"exact_match": None, "f1": None, "passed": survived, "answer_tokens": None}
+    return {
+        "exact_match": exact_match(answer.text, task.answers),
+        "f1": round(f1(answer.text, task.answers), 6),
+        "passed": string_match_all(answer.text, task.answers) == 1.0,
+        "answer_tokens": answer.output_tokens,
+    }
+
+
+@functools.lru_cache(maxsize=16)
+def _price(model: str) -> tuple[float, float] | None:
+    """USD per input and output token, from genai-prices (None when unknown)."""
+    try:
+        from aifkit.tokens import get_model
+
+        info = get_model(model)
+        million = 1_000_000
+        return float(info.cost(million)) / million, float(info.cost(0, million)) / million
+    except Exception:
+        return None
+
+
+def _cost(model: str, input_tokens: int, output_tokens: int | None) -> float | None:
+    price = _price(model)
+    if price is None:
+        return None
+    return round(input_tokens * price[0] + (output_tokens or 0) * price[1], 8)
+
+
+def _prefix_stability(job: Job, task: TaskInstance, applied: Applied, budget: int) -> float | None:
+    """For conversations: the share of the previous turn's context the last turn repeats first."""
+    if job.kind != "conversation_recall":
+        return None
+    messages: list[Any] = list(task.body["messages"])
+    users = [i for i, m in enumerate(messages[:-1]) if m.get("role") == "user"]
+    if not users:
+        return None
+    previous_body = {**task.body, "messages": messages[: users[-1] + 1]}
+    previous = apply_strategy(job.strategy, previous_body, budget, job.model)
+    old: list[Any] = previous.body["messages"][:-1]  # the previous question is not cached
+    new: list[Any] = applied.body["messages"]
+    shared = 0
+    for a, b in zip(old, new, strict=False):
+        if a != b:
+            break
+        shared += 1
+    if not old:
+        return 1.0
+    from aifkit.bench._haystack import count
+
+    def size(items: list[Any]) -> int:
+        return sum(count(str(m.get("content") or m.get("tool_calls")), job.model) for m in items)
+
+    total = size(old)
+    return round(size(old[:shared]) / total, 6) if total else 1.0
+
+
+def _conversion_cell(job: Job, task: TaskInstance, start: float) -> dict[str, Any]:
+    from aifkit.bench._conversion import run_conversion, surviving
+
+    reader, cid = job.readers[0]
+    try:
+        out, losses, report = run_conversion(task)
+    except Exception as exc:
+        elapsed = (time.perf_counter() - start) * 1000
+        return _cell(job, reader, cid, status="failed", error=_error(exc), elapsed_ms=elapsed)
+    survival = surviving(out, task.gold)
+    metrics: dict[str, MetricValue] = {
+        "conversion_losses": losses,
+        "evidence_survival": round(survival, 6),
+        "passed": survival == 1.0,
+    }
+    elapsed = (time.perf_counter() - start) * 1000
+    return _cell(job, reader, cid, metrics=metrics, report=report, elapsed_ms=round(elapsed, 3))

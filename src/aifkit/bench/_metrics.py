@@ -1,0 +1,94 @@
+"""The metrics every cell may carry: name, which direction is better, unit, meaning.
+
+The table is the contract between the runner (which writes ``metrics`` in each
+cell of ``cells.jsonl``) and the analysis side (compare, regress, report), which
+must know whether a metric going up is good news.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Literal
+
+__all__ = ["METRICS", "MetricSpec", "MetricValue"]
+
+MetricValue = float | int | bool | None
+"""A metric's value in a cell: a number, a pass/fail flag, or ``None`` when not applicable."""
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSpec:
+    """One metric a cell can report.
+
+    Args:
+        name: The key in a cell's ``metrics``.
+        better: ``"higher"`` or ``"lower"`` when a direction is better, ``None`` when neither is.
+        unit: The unit (``"tokens"``, ``"ms"``, ``"USD"``, ``"ratio"``, ``"count"``, ``"bool"``).
+        description: One sentence on what it measures.
+
+    Examples:
+        >>> METRICS["f1"].better, METRICS["pack_latency_ms"].better
+        ('higher', 'lower')
+    """
+
+    name: str
+    better: Literal["higher", "lower"] | None
+    unit: str
+    description: str
+
+
+def _table(*specs: MetricSpec) -> Mapping[str, MetricSpec]:
+    return MappingProxyType({spec.name: spec for spec in specs})
+
+
+METRICS: Mapping[str, MetricSpec] = _table(
+    MetricSpec("tokens_before", None, "tokens", "Tokens of the task's full input before packing."),
+    MetricSpec("tokens_after", "lower", "tokens", "Tokens of the context after the strategy ran."),
+    MetricSpec("ratio_requested", None, "ratio", "Requested size as a fraction of tokens_before."),
+    MetricSpec("ratio_achieved", None, "ratio", "tokens_after divided by tokens_before."),
+    MetricSpec(
+        "budget_violations", "lower", "count", "1 when tokens_after exceeds the budget, else 0."
+    ),
+    MetricSpec(
+        "orphaned_tool_messages",
+        "lower",
+        "count",
+        "Tool results kept without their call, or calls kept without their results.",
+    ),
+    MetricSpec(
+        "evidence_survival",
+        "higher",
+        "ratio",
+        "Share of the gold answers found verbatim in the packed context (RULER string_match_all).",
+    ),
+    MetricSpec(
+        "exact_match", "higher", "ratio", "1 when the normalized answer equals a gold answer."
+    ),
+    MetricSpec(
+        "f1", "higher", "ratio", "Token-level F1 of the answer against the best gold answer."
+    ),
+    MetricSpec(
+        "passed",
+        "higher",
+        "bool",
+        "The reader's answer is right (for the evidence reader: all evidence survived).",
+    ),
+    MetricSpec(
+        "prefix_stability",
+        "higher",
+        "ratio",
+        "Share of the previous turn's packed prefix that the next turn's pack kept unchanged.",
+    ),
+    MetricSpec("pack_latency_ms", "lower", "ms", "Wall time the strategy took to pack."),
+    MetricSpec("cost_usd", "lower", "USD", "Input cost of the packed context at list prices."),
+    MetricSpec(
+        "conversion_losses",
+        "lower",
+        "count",
+        "Losses reported (or detected) when converting the conversation between formats.",
+    ),
+    MetricSpec("answer_tokens", None, "tokens", "Tokens of the reader's answer."),
+    MetricSpec("reader_latency_ms", "lower", "ms", "Wall time the reader took to answer."),
+)

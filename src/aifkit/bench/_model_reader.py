@@ -1,0 +1,281 @@
+"""The model reader: any OpenAI-compatible endpoint, cached, retried, rate-limited.
+
+The endpoint comes from the suite (``endpoint: {base_url, model, api_key}``) or
+the environment (``AIFKIT_BENCH_BASE_URL``, ``AIFKIT_BENCH_MODEL``,
+``OPENAI_API_KEY``). Answers are cached in SQLite under the sha256 of the exact
+request (model, messages, sampling settings), so a rerun costs nothing. Calls to
+one endpoint share a concurrency limit: among the threads of a process, or across
+a whole Dask cluster (a `distributed.Semaphore` named after the endpoint); 429, 5xx, timeouts and
+dropped connections are retried with exponential backoff (honouring
+``Retry-After``). A call that still fails raises `ModelCallError`, which the
+runner records as a failed cell, never as an answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from aifkit.bench._readers import Answer
+from aifkit.errors import MissingDependencyError, ModelCallError, UsageError
+
+if TYPE_CHECKING:
+    import openai
+
+__all__ = ["Endpoint", "ModelReader", "ResponseCache", "default_cache_path"]
+
+_LOCK = threading.Lock()
+_SEMAPHORES: dict[str, AbstractContextManager[Any]] = {}
+_CLIENTS: dict[tuple[str, str, float], openai.OpenAI] = {}
+
+
+def default_cache_path() -> Path:
+    """``$XDG_CACHE_HOME/aifkit/bench-responses.sqlite`` (``~/.cache`` by default)."""
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "aifkit" / "bench-responses.sqlite"
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Where and how to call the model.
+
+    Attributes:
+        base_url: The API's base URL (``https://api.openai.com/v1``).
+        model: The model name sent in requests.
+        api_key: The key; default ``OPENAI_API_KEY`` at call time.
+        concurrency: Calls in flight at once to this base URL (per process; per cluster on Dask).
+        retries: Attempts after the first on 429, 5xx, timeouts and lost connections.
+        backoff: Seconds before the first retry; doubles each time (capped at 30 s).
+        timeout: Seconds a call may take.
+        max_tokens: Tokens the answer may take.
+        cache: The response cache file (default `default_cache_path`); ``""`` disables it.
+    """
+
+    base_url: str
+    model: str
+    api_key: str | None = None
+    concurrency: int = 4
+    retries: int = 4
+    backoff: float = 1.0
+    timeout: float = 60.0
+    max_tokens: int = 64
+    cache: str | None = None
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Endpoint:
+        """Build from a suite's ``endpoint`` mapping, filling gaps from the environment.
+
+        Raises:
+            UsageError: no base URL or no model is configured anywhere.
+        """
+        base_url = config.get("base_url") or os.environ.get("AIFKIT_BENCH_BASE_URL")
+        model = config.get("model") or os.environ.get("AIFKIT_BENCH_MODEL")
+        if not base_url or not model:
+            raise UsageError(
+                "the model reader needs an endpoint and a model",
+                hint="set endpoint: {base_url, model} in the suite, or "
+                "AIFKIT_BENCH_BASE_URL and AIFKIT_BENCH_MODEL",
+            )
+        known = {"api_key", "concurrency", "retries", "backoff", "timeout", "max_tokens", "cache"}
+        extra = {k: v for k, v in config.items() if k in known}
+        return cls(base_url=str(base_url), model=str(model), **extra)
+
+
+class ResponseCache:
+    """Answers by the sha256 of the exact request, in SQLite (safe across processes)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, model TEXT, "
+                "answer TEXT, input_tokens INTEGER, output_tokens INTEGER, created_at REAL)"
+            )
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        return db
+
+    def get(self, key: str) -> Answer | None:
+        """Return the cached answer for ``key``, if any."""
+        db = self._connect()
+        try:
+            row = db.execute(
+                "SELECT answer, input_tokens, output_tokens FROM responses WHERE key = ?", (key,)
+            ).fetchone()
+        finally:
+            db.close()
+        if row is None:
+            return None
+        return Answer(row[0], output_tokens=row[2], input_tokens=row[1], cached=True)
+
+    def put(self, key: str, model: str, answer: Answer) -> None:
+        """Store ``answer`` under ``key``."""
+        db = self._connect()
+        try:
+            with db:
+                db.execute(
+                    "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        key,
+                        model,
+                        answer.text,
+                        answer.input_tokens,
+                        answer.output_tokens,
+                        time.time(),
+                    ),
+                )
+        finally:
+            db.close()
+
+
+def _semaphore(endpoint: Endpoint) -> AbstractContextManager[Any]:
+    """The endpoint's limit: cluster-wide on a Dask worker, else shared by this process's threads."""
+    with _LOCK:
+        sem = _SEMAPHORES.get(endpoint.base_url)
+        if sem is None:
+            sem = _SEMAPHORES[endpoint.base_url] = _dask_semaphore(endpoint) or (
+                threading.BoundedSemaphore(max(1, endpoint.concurrency))
+            )
+        return sem
+
+
+def _dask_semaphore(endpoint: Endpoint) -> AbstractContextManager[Any] | None:
+    distributed: Any = sys.modules.get("distributed")  # only ever loaded by a Dask run
+    if distributed is None:
+        return None
+    try:
+        distributed.get_worker()
+    except ValueError:  # not running on a Dask worker
+        return None
+    return cast(
+        "AbstractContextManager[Any]",
+        distributed.Semaphore(
+            max_leases=max(1, endpoint.concurrency), name=f"aifkit-bench:{endpoint.base_url}"
+        ),
+    )
+
+
+def _client(endpoint: Endpoint, key: str) -> openai.OpenAI:
+    try:
+        import openai
+    except ImportError:
+        raise MissingDependencyError("openai", "bench") from None
+    ident = (endpoint.base_url, key, endpoint.timeout)
+    with _LOCK:
+        client = _CLIENTS.get(ident)
+        if client is None:
+            # Retries are ours (the backoff is configurable and counted); the client's are off.
+            client = _CLIENTS[ident] = openai.OpenAI(
+                base_url=endpoint.base_url, api_key=key, max_retries=0, timeout=endpoint.timeout
+            )
+        return client
+
+
+class ModelReader:
+    """Ask the model the question with the packed messages.
+
+    Examples:
+        >>> reader = ModelReader(Endpoint("http://localhost:1/v1", "tiny", cache=""))
+        >>> reader.name
+        'model:tiny'
+    """
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+        self.name = f"model:{endpoint.model}"
+        path = default_cache_path() if endpoint.cache is None else endpoint.cache
+        self._cache = ResponseCache(Path(path)) if path else None
+
+    def request(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """The exact request sent for a packed body."""
+        return {
+            "model": self.endpoint.model,
+            "messages": list(cast("list[Any]", body.get("messages") or [])),
+            "temperature": 0,
+            "max_tokens": self.endpoint.max_tokens,
+        }
+
+    def read(self, body: Mapping[str, Any], question: str) -> Answer:
+        """Answer from the cache, or call the endpoint.
+
+        Raises:
+            ModelCallError: the call failed after every retry, or the reply had no text.
+        """
+        del question  # it is the body's last message
+        request = self.request(body)
+        key = hashlib.sha256(
+            json.dumps(
+                [self.endpoint.base_url, request], sort_keys=True, ensure_ascii=False
+            ).encode()
+        ).hexdigest()
+        if self._cache is not None:
+            hit = self._cache.get(key)
+            if hit is not None:
+                return hit
+        with _semaphore(self.endpoint):
+            answer = self._call(request)
+        if self._cache is not None:
+            self._cache.put(key, self.endpoint.model, answer)
+        return answer
+
+    def _call(self, request: dict[str, Any]) -> Answer:
+        import openai
+
+        key = self.endpoint.api_key or os.environ.get("OPENAI_API_KEY") or "unused"
+        client = _client(self.endpoint, key)
+        delay = self.endpoint.backoff
+        for attempt in range(self.endpoint.retries + 1):
+            try:
+                response: Any = client.chat.completions.create(**request)  # pyright: ignore[reportUnknownVariableType]
+            except (openai.RateLimitError, openai.InternalServerError) as exc:
+                problem = f"HTTP {exc.status_code}: {exc.message}"
+                wait = _retry_after(exc.response.headers.get("retry-after"), delay)
+            except (openai.APITimeoutError, openai.APIConnectionError) as exc:
+                problem, wait = f"{type(exc).__name__}: {exc}", delay
+            except openai.APIStatusError as exc:
+                raise ModelCallError(
+                    self.endpoint.base_url, f"HTTP {exc.status_code}: {exc.message}"
+                ) from None
+            else:
+                return _answer(self.endpoint.base_url, response)
+            if attempt == self.endpoint.retries:
+                break
+            time.sleep(wait)
+            delay = min(30.0, delay * 2)
+        raise ModelCallError(
+            self.endpoint.base_url,
+            f"{problem} (after {self.endpoint.retries + 1} attempts)",  # pyright: ignore[reportPossiblyUnboundVariable]
+        )
+
+
+def _retry_after(header: str | None, default: float) -> float:
+    try:
+        return min(30.0, max(0.0, float(header))) if header else default
+    except ValueError:
+        return default
+
+
+def _answer(base_url: str, response: Any) -> Answer:
+    choices: list[Any] = list(getattr(response, "choices", None) or [])
+    text: object = choices[0].message.content if choices else None
+    if not isinstance(text, str):
+        raise ModelCallError(base_url, "the reply has no text content")
+    usage = getattr(response, "usage", None)
+    return Answer(
+        text.strip(),
+        output_tokens=getattr(usage, "completion_tokens", None),
+        input_tokens=getattr(usage, "prompt_tokens", None),
+    )

@@ -1,0 +1,543 @@
+"""The regression gate: flag what got worse past a threshold factor and significantly.
+
+As asv does, a metric is flagged only when its mean moves past ``factor`` in
+the bad direction (`MetricSpec.better` says which one that is) **and** a
+Mann-Whitney U test says the two samples differ (``p < alpha``). A gate runs
+dozens of tests, so by default the p-values are Holm-Bonferroni adjusted: the
+chance of any false alarm among the metric checks stays below ``alpha``, and
+likewise among the Pareto points tested. The same rule
+runs on the share of cells that failed and on each task's accuracy-vs-tokens
+Pareto front: a baseline front point is lost when no point of the new run
+reaches ``accuracy / factor`` within ``tokens * factor``, and the best one that
+comes close is significantly worse.
+
+Cells are compared by condition (task, parameters, strategy, budget, reader),
+seeds pooled, so runs with other seeds compare too; conditions only one run
+has are left out and counted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from aifkit.bench._compare import (
+    ParetoPoint,
+    accuracy_metric,
+    budget_label,
+    metric_value,
+    pareto_points,
+    resolve_run,
+)
+from aifkit.bench._metrics import METRICS
+from aifkit.bench._stats import holm, mann_whitney_p
+from aifkit.bench._store import Cell, Run
+from aifkit.errors import UnknownNameError, UsageError
+
+__all__ = [
+    "EXIT_REGRESSION",
+    "FAILED",
+    "PARETO",
+    "FrontLoss",
+    "MetricChange",
+    "RegressionReport",
+    "regress",
+]
+
+EXIT_REGRESSION = 1
+"""Exit code of ``aif bench regress`` when it found a regression (0: none; 2: bad input)."""
+
+FAILED = "failed"
+"""The pseudo-metric for the share of cells whose status is ``failed`` (lower is better)."""
+
+PARETO = "pareto"
+"""The name that turns the Pareto-front check off in ``ignore``."""
+
+Status = Literal["regressed", "improved", "unchanged"]
+Correction = Literal["holm", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricChange:
+    """One metric of one task and strategy, baseline against run.
+
+    Attributes:
+        task: The task.
+        strategy: The strategy.
+        metric: The metric (or `FAILED`).
+        better: Which direction is better.
+        baseline: Mean in the baseline.
+        value: Mean in the run.
+        n_baseline: Cells in the baseline sample.
+        n_run: Cells in the run sample.
+        p_value: Mann-Whitney U two-sided p-value.
+        p_adjusted: ``p_value`` adjusted for the number of tests (what is compared to alpha).
+        status: ``regressed`` or ``improved`` when past the factor and significant.
+
+    Examples:
+        >>> change = MetricChange("niah", "pack:recency", "pack_latency_ms", "lower",
+        ...     2.0, 5.0, 24, 24, 1e-6, 4e-5, "regressed")
+        >>> change.ratio
+        2.5
+    """
+
+    task: str
+    strategy: str
+    metric: str
+    better: Literal["higher", "lower"]
+    baseline: float
+    value: float
+    n_baseline: int
+    n_run: int
+    p_value: float
+    p_adjusted: float
+    status: Status
+
+    @property
+    def ratio(self) -> float | None:
+        """``value / baseline``; None when the baseline is 0."""
+        return self.value / self.baseline if self.baseline else None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the change as JSON-ready data."""
+        return {
+            "task": self.task,
+            "strategy": self.strategy,
+            "metric": self.metric,
+            "better": self.better,
+            "baseline": self.baseline,
+            "value": self.value,
+            "ratio": self.ratio,
+            "n_baseline": self.n_baseline,
+            "n_run": self.n_run,
+            "p_value": self.p_value,
+            "p_adjusted": self.p_adjusted,
+            "status": self.status,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FrontLoss:
+    """A baseline Pareto point the run no longer reaches.
+
+    Attributes:
+        task: The task.
+        reader: The reader (each task and reader has its own front).
+        metric: The accuracy metric.
+        point: The baseline's front point that was lost.
+        best: The run's most accurate point within ``point.tokens * factor``
+            (None: the run has none that small).
+        p_value: Mann-Whitney p-value of the accuracy (or, when ``best`` is None,
+            the tokens) of the two points' cells.
+        p_adjusted: ``p_value`` adjusted for the number of tests.
+    """
+
+    task: str
+    reader: str
+    metric: str
+    point: ParetoPoint
+    best: ParetoPoint | None
+    p_value: float
+    p_adjusted: float
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the loss as JSON-ready data."""
+        return {
+            "task": self.task,
+            "reader": self.reader,
+            "metric": self.metric,
+            "point": self.point.to_json(),
+            "best": None if self.best is None else self.best.to_json(),
+            "p_value": self.p_value,
+            "p_adjusted": self.p_adjusted,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RegressionReport:
+    """What `regress` found.
+
+    Attributes:
+        baseline: The baseline run's id.
+        run: The run's id.
+        factor: The threshold factor.
+        alpha: The significance level.
+        correction: How p-values were adjusted for the number of tests (``holm``, ``none``).
+        cells_baseline: Baseline cells compared (conditions both runs have).
+        cells_run: Run cells compared.
+        skipped_conditions: Conditions only one of the runs has (left out).
+        changes: Every metric checked, per task and strategy.
+        front_losses: Baseline front points the run lost.
+    """
+
+    baseline: str
+    run: str
+    factor: float
+    alpha: float
+    correction: Correction
+    cells_baseline: int
+    cells_run: int
+    skipped_conditions: int
+    changes: tuple[MetricChange, ...]
+    front_losses: tuple[FrontLoss, ...]
+
+    @property
+    def regressions(self) -> tuple[MetricChange, ...]:
+        """The changes flagged as regressions."""
+        return tuple(c for c in self.changes if c.status == "regressed")
+
+    @property
+    def improvements(self) -> tuple[MetricChange, ...]:
+        """The changes flagged as improvements."""
+        return tuple(c for c in self.changes if c.status == "improved")
+
+    @property
+    def regressed(self) -> bool:
+        """Whether any metric regressed or any Pareto front moved back."""
+        return bool(self.regressions or self.front_losses)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when nothing regressed, else `EXIT_REGRESSION` (1)."""
+        return EXIT_REGRESSION if self.regressed else 0
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the report as JSON-ready data."""
+        return {
+            "baseline": self.baseline,
+            "run": self.run,
+            "factor": self.factor,
+            "alpha": self.alpha,
+            "correction": self.correction,
+            "regressed": self.regressed,
+            "cells_baseline": self.cells_baseline,
+            "cells_run": self.cells_run,
+            "skipped_conditions": self.skipped_conditions,
+            "changes": [c.to_json() for c in self.changes],
+            "front_losses": [f.to_json() for f in self.front_losses],
+        }
+
+    def to_markdown(self) -> str:
+        """A Markdown summary for a pull-request comment."""
+        return _markdown(self)
+
+
+def _condition(cell: Cell) -> str:
+    return json.dumps(
+        [cell.task, cell.params, cell.strategy, budget_label(cell), cell.reader],
+        sort_keys=True,
+        default=str,
+    )
+
+
+def _status(
+    better: Literal["higher", "lower"], base: float, value: float, p: float, f: float, alpha: float
+) -> Status:
+    if p >= alpha:
+        return "unchanged"
+    worse = value < base / f if better == "higher" else value > base * f
+    if worse:
+        return "regressed"
+    improved = value > base * f if better == "higher" else value < base / f
+    return "improved" if improved else "unchanged"
+
+
+Sample = tuple[list[float], list[float], list[float], list[float]]
+"""Baseline values, run values, and both centered on each condition's baseline mean."""
+
+
+def _paired_samples(
+    a: Sequence[tuple[str, float]], b: Sequence[tuple[str, float]]
+) -> Sample | None:
+    """Keep conditions both sides report; center each value on its condition's baseline mean.
+
+    Centering takes the spread between conditions (budgets, lengths) out of the
+    test, so Mann-Whitney sees the change itself, not how the grid varies.
+    """
+    by_a: dict[str, list[float]] = defaultdict(list)
+    by_b: dict[str, list[float]] = defaultdict(list)
+    for key, value in a:
+        by_a[key].append(value)
+    for key, value in b:
+        by_b[key].append(value)
+    shared = [key for key in by_a if key in by_b]
+    if not shared:
+        return None
+    raw_a = [v for key in shared for v in by_a[key]]
+    raw_b = [v for key in shared for v in by_b[key]]
+    centers = {key: sum(by_a[key]) / len(by_a[key]) for key in shared}
+    centered_a = [v - centers[key] for key in shared for v in by_a[key]]
+    centered_b = [v - centers[key] for key in shared for v in by_b[key]]
+    return raw_a, raw_b, centered_a, centered_b
+
+
+def _checks(
+    cells_a: Sequence[Cell], cells_b: Sequence[Cell], ignore: AbstractSet[str]
+) -> dict[str, Sample]:
+    """Per metric with a direction (and `FAILED`), unless ignored: the samples of both runs."""
+    samples: dict[str, Sample] = {}
+    failed = _paired_samples(
+        [(_condition(c), float(c.status == "failed")) for c in cells_a],
+        [(_condition(c), float(c.status == "failed")) for c in cells_b],
+    )
+    if failed is not None and FAILED not in ignore:
+        samples[FAILED] = failed
+    ok_a = [(_condition(c), c) for c in cells_a if c.status == "ok"]
+    ok_b = [(_condition(c), c) for c in cells_b if c.status == "ok"]
+    for name, spec in METRICS.items():
+        if spec.better is None or name in ignore:
+            continue
+        found = _paired_samples(
+            [(key, v) for key, c in ok_a if (v := metric_value(c, name)) is not None],
+            [(key, v) for key, c in ok_b if (v := metric_value(c, name)) is not None],
+        )
+        if found is not None:
+            samples[name] = found
+    return samples
+
+
+def _changes(
+    groups: dict[tuple[str, str], tuple[list[Cell], list[Cell]]], ignore: AbstractSet[str]
+) -> list[MetricChange]:
+    changes: list[MetricChange] = []
+    for (task, strategy), (cells_a, cells_b) in sorted(groups.items()):
+        for name, (a, b, centered_a, centered_b) in _checks(cells_a, cells_b, ignore).items():
+            better = "lower" if name == FAILED else METRICS[name].better or "higher"
+            p = mann_whitney_p(centered_a, centered_b)
+            changes.append(
+                MetricChange(
+                    task=task,
+                    strategy=strategy,
+                    metric=name,
+                    better=better,
+                    baseline=sum(a) / len(a),
+                    value=sum(b) / len(b),
+                    n_baseline=len(a),
+                    n_run=len(b),
+                    p_value=p,
+                    p_adjusted=p,
+                    status="unchanged",
+                )
+            )
+    return changes
+
+
+def _values(cells: Sequence[Cell], metric: str) -> dict[tuple[str, str], dict[str, list[float]]]:
+    out: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(
+        lambda: {"tokens": [], "accuracy": []}
+    )
+    for cell in cells:
+        tokens, accuracy = metric_value(cell, "tokens_after"), metric_value(cell, metric)
+        if cell.status == "ok" and tokens is not None and accuracy is not None:
+            out[(cell.strategy, budget_label(cell))]["tokens"].append(tokens)
+            out[(cell.strategy, budget_label(cell))]["accuracy"].append(accuracy)
+    return out
+
+
+def _front_losses(
+    key: tuple[str, str], cells_a: Sequence[Cell], cells_b: Sequence[Cell], factor: float
+) -> list[FrontLoss]:
+    """The baseline front points the run does not cover, each with its raw p-value."""
+    metric = accuracy_metric([c for c in (*cells_a, *cells_b) if c.status == "ok"])
+    if metric is None:
+        return []
+    points_b = pareto_points(cells_b, metric)
+    values_a, values_b = _values(cells_a, metric), _values(cells_b, metric)
+    losses: list[FrontLoss] = []
+    for point in pareto_points(cells_a, metric):
+        if not point.on_front:
+            continue
+        near = [q for q in points_b if q.tokens <= point.tokens * factor]
+        if any(q.accuracy >= point.accuracy / factor for q in near):
+            continue
+        here = values_a[(point.strategy, point.budget)]
+        if near:
+            best = max(near, key=lambda q: (q.accuracy, -q.tokens))
+            there = values_b[(best.strategy, best.budget)]["accuracy"]
+            p = mann_whitney_p(here["accuracy"], there)
+        else:
+            best = None
+            same = values_b.get((point.strategy, point.budget))
+            p = mann_whitney_p(here["tokens"], same["tokens"]) if same else 0.0
+        losses.append(FrontLoss(*key, metric, point, best, p, p))
+    return losses
+
+
+def _unadjusted(p_values: Sequence[float]) -> list[float]:
+    return list(p_values)
+
+
+def regress(
+    baseline: Run | str | Path,
+    run: Run | str | Path,
+    *,
+    factor: float = 1.1,
+    alpha: float = 0.05,
+    correction: Correction = "holm",
+    ignore: Iterable[str] = (),
+) -> RegressionReport:
+    """Check ``run`` against ``baseline`` for regressions.
+
+    Args:
+        baseline: The reference run (a `Run` or a run directory).
+        run: The run to check.
+        factor: How far a mean must move, as a ratio, to count (asv's default is 1.1).
+        alpha: Significance level of the Mann-Whitney U tests.
+        correction: ``holm`` (default) adjusts the p-values for the number of tests
+            (Holm-Bonferroni; the metric checks and the Pareto points are two
+            families); ``none`` compares each raw p-value to alpha.
+        ignore: Metrics not to gate on (e.g. ``pack_latency_ms`` when the runs were
+            timed on different or busy machines); `FAILED` and the Pareto check
+            (``pareto``) can be ignored too.
+
+    Raises:
+        UsageError: ``factor`` is below 1, ``alpha`` is not in (0, 1), or the runs
+            share no condition.
+        StoreError: A run directory cannot be read.
+
+    Examples:
+        >>> def cell(i, passed, ms):
+        ...     return Cell.from_json({"cell_id": f"c{i}", "task": "niah", "kind": "niah",
+        ...         "params": {}, "strategy": "recency", "budget": {"spec": "0.5", "tokens": 50},
+        ...         "seed": i, "reader": "evidence", "status": "ok", "error": None,
+        ...         "metrics": {"passed": passed, "pack_latency_ms": ms}, "report": None,
+        ...         "answer": None, "elapsed_ms": 1.0, "finished_at": "2026-01-01T00:00:00Z"})
+        >>> base = Run(Path("a"), {"run_id": "a"}, tuple(cell(i, True, 10.0 + i) for i in range(8)))
+        >>> new = Run(Path("b"), {"run_id": "b"}, tuple(cell(i, True, 20.0 + i) for i in range(8)))
+        >>> report = regress(base, new)
+        >>> [(c.metric, c.status) for c in report.regressions], report.exit_code
+        ([('pack_latency_ms', 'regressed')], 1)
+        >>> regress(base, base).exit_code
+        0
+    """
+    if factor < 1:
+        raise UsageError(f"factor must be at least 1, got {factor}", hint="e.g. --factor 1.1")
+    if not 0 < alpha < 1:
+        raise UsageError(f"alpha must be in (0, 1), got {alpha}", hint="e.g. --alpha 0.05")
+    if correction not in ("holm", "none"):
+        raise UsageError(f"unknown correction {correction!r}", hint="use holm or none")
+    ignored = frozenset(ignore)
+    known = {*METRICS, FAILED, PARETO}
+    unknown = sorted(ignored - known)
+    if unknown:
+        raise UnknownNameError("metric", unknown[0], known)
+    a, b = resolve_run(baseline), resolve_run(run)
+    keys_a = {_condition(c) for c in a.cells}
+    keys_b = {_condition(c) for c in b.cells}
+    shared = keys_a & keys_b
+    if not shared:
+        raise UsageError(
+            f"runs {a.run_id!r} and {b.run_id!r} share no condition",
+            hint="gate a run against a baseline of the same suite",
+        )
+    cells_a = [c for c in a.cells if _condition(c) in shared]
+    cells_b = [c for c in b.cells if _condition(c) in shared]
+    groups: dict[tuple[str, str], tuple[list[Cell], list[Cell]]] = defaultdict(lambda: ([], []))
+    tasks: dict[tuple[str, str], tuple[list[Cell], list[Cell]]] = defaultdict(lambda: ([], []))
+    for side, cells in ((0, cells_a), (1, cells_b)):
+        for cell in cells:
+            groups[(cell.task, cell.strategy)][side].append(cell)
+            tasks[(cell.task, cell.reader)][side].append(cell)
+    changes = _changes(groups, ignored)
+    losses = [
+        loss
+        for key, (ta, tb) in sorted(tasks.items())
+        if PARETO not in ignored
+        for loss in _front_losses(key, ta, tb, factor)
+    ]
+    # Two families, each held to alpha: the metric checks, and the front points tested.
+    adjust = holm if correction == "holm" else _unadjusted
+    changes = [
+        replace(c, p_adjusted=p, status=_status(c.better, c.baseline, c.value, p, factor, alpha))
+        for c, p in zip(changes, adjust([c.p_value for c in changes]), strict=True)
+    ]
+    losses = [
+        replace(f, p_adjusted=p)
+        for f, p in zip(losses, adjust([f.p_value for f in losses]), strict=True)
+        if p < alpha
+    ]
+    return RegressionReport(
+        baseline=a.run_id,
+        run=b.run_id,
+        factor=factor,
+        alpha=alpha,
+        correction=correction,
+        cells_baseline=len(cells_a),
+        cells_run=len(cells_b),
+        skipped_conditions=len(keys_a ^ keys_b),
+        changes=tuple(changes),
+        front_losses=tuple(losses),
+    )
+
+
+def _num(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def _change_table(changes: Sequence[MetricChange]) -> list[str]:
+    lines = [
+        "| task | strategy | metric | baseline | run | ratio | p | p adj. | cells |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for c in changes:
+        ratio = "-" if c.ratio is None else f"{c.ratio:.3g}x"
+        lines.append(
+            f"| {c.task} | {c.strategy} | {c.metric} ({c.better} is better) | {_num(c.baseline)} "
+            f"| {_num(c.value)} | {ratio} | {c.p_value:.3g} | {c.p_adjusted:.3g} "
+            f"| {c.n_baseline}/{c.n_run} |"
+        )
+    return lines
+
+
+def _front_table(losses: Sequence[FrontLoss]) -> list[str]:
+    lines = [
+        "| task | reader | lost point | baseline | best now within tokens x factor | p | p adj. |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for f in losses:
+        best = (
+            "none"
+            if f.best is None
+            else f"{f.best.label}: {f.best.tokens:.0f} tok, {f.metric} {_num(f.best.accuracy)}"
+        )
+        lines.append(
+            f"| {f.task} | {f.reader} | {f.point.label} | {f.point.tokens:.0f} tok, {f.metric} "
+            f"{_num(f.point.accuracy)} | {best} | {f.p_value:.3g} | {f.p_adjusted:.3g} |"
+        )
+    return lines
+
+
+def _markdown(report: RegressionReport) -> str:
+    r = report
+    count = len(r.regressions) + len(r.front_losses)
+    head = f":x: {count} regression(s)" if r.regressed else ":white_check_mark: no regression"
+    lines = [
+        f"## aif bench regress: {head}",
+        "",
+        f"Run `{r.run}` against baseline `{r.baseline}`: {r.cells_run} cells vs "
+        f"{r.cells_baseline}; flagged when a mean moves past {r.factor:g}x in the bad direction "
+        f"and Mann-Whitney U gives p < {r.alpha:g}"
+        + (" (Holm-adjusted)." if r.correction == "holm" else "."),
+    ]
+    if r.skipped_conditions:
+        lines.append(f"{r.skipped_conditions} condition(s) only one run has were left out.")
+    if r.regressions:
+        lines += ["", "### Regressions", "", *_change_table(r.regressions)]
+    if r.front_losses:
+        lines += ["", "### Pareto fronts that moved back", "", *_front_table(r.front_losses)]
+    if r.improvements:
+        lines += ["", "### Improvements", "", *_change_table(r.improvements)]
+    lines += [
+        "",
+        f"<details><summary>All {len(r.changes)} checks</summary>",
+        "",
+        *_change_table(r.changes),
+        "",
+        "</details>",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,273 @@
+"""Strategies: what makes a context fit its budget (packing, compression, baselines).
+
+A strategy is named in a suite either by a built-in name or by a mapping::
+
+    - truncate-front                    # baseline: drop the oldest messages
+    - pack:recency                      # built-in policies (see STRATEGIES)
+    - compress:truncate                 # aifkit.budget.compressors, when installed
+    - {name: my-pack, pack: {relevance: none, half_life: 8, rules: {history: {cap: 2000}}}}
+    - {name: my-compress, compress: {method: truncate}}
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from aifkit.errors import BudgetError, InvalidInputError, UnknownNameError, UsageError
+
+if TYPE_CHECKING:
+    from aifkit.budget import Policy
+
+__all__ = [
+    "STRATEGIES",
+    "Applied",
+    "Strategy",
+    "apply_strategy",
+    "compress_methods",
+    "orphaned_tool_messages",
+    "parse_strategy",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Strategy:
+    """A resolved strategy: its name, kind and options (plain data, so it pickles and prints).
+
+    Attributes:
+        name: The name cells carry.
+        kind: ``"none"``, ``"truncate-front"``, ``"pack"`` or ``"compress"``.
+        options: Policy fields for ``pack``; ``{"method": ...}`` for ``compress``.
+    """
+
+    name: str
+    kind: str
+    options: Mapping[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the strategy as suite data."""
+        return {"name": self.name, "kind": self.kind, "options": dict(self.options)}
+
+
+STRATEGIES: Mapping[str, Strategy] = {
+    s.name: s
+    for s in (
+        Strategy("none", "none", {}),
+        Strategy("truncate-front", "truncate-front", {}),
+        Strategy("pack", "pack", {}),
+        Strategy("pack:recency", "pack", {"relevance": "none"}),
+        Strategy("pack:relevance", "pack", {"relevance": "bm25", "half_life": 1e9}),
+        Strategy(
+            "pack:priority",
+            "pack",
+            {
+                "relevance": "none",
+                "rules": {
+                    "tool_results": {"priority": 2.0, "share": 1.0},
+                    "documents": {"priority": 2.0, "share": 1.0},
+                },
+            },
+        ),
+    )
+}
+"""The built-in strategies by name (``compress:<method>`` names are resolved at run time)."""
+
+
+def compress_methods() -> list[str]:
+    """Return the compression methods `aifkit.budget.compressors` can build here (none if absent).
+
+    A method whose implementation fails to import or build is left out.
+
+    Examples:
+        >>> isinstance(compress_methods(), list)
+        True
+    """
+    try:
+        from aifkit.budget.compressors import COMPRESSORS
+    except ImportError:
+        return []
+    usable: list[str] = []
+    for name in COMPRESSORS.names():
+        try:
+            COMPRESSORS.get(name)
+        except Exception:  # a plugin or a method whose own dependencies are missing
+            continue
+        usable.append(name)
+    return usable
+
+
+def parse_strategy(spec: object, pointer: str = "") -> Strategy:
+    """Resolve a suite's strategy entry (a name or a mapping).
+
+    Raises:
+        UnknownNameError: an unknown built-in name.
+        InvalidInputError: a malformed mapping.
+
+    Examples:
+        >>> parse_strategy("pack:recency").options
+        {'relevance': 'none'}
+        >>> parse_strategy({"name": "mine", "pack": {"half_life": 4}}).kind
+        'pack'
+    """
+    if isinstance(spec, str):
+        if spec.startswith("compress:"):
+            return Strategy(spec, "compress", {"method": spec.partition(":")[2]})
+        if spec not in STRATEGIES:
+            raise UnknownNameError("strategy", spec, [*STRATEGIES, "compress:<method>"])
+        return STRATEGIES[spec]
+    if not isinstance(spec, dict):
+        raise InvalidInputError(pointer, "expected a strategy name or a mapping")
+    data = cast("dict[str, Any]", spec)
+    name = data.get("name")
+    if not isinstance(name, str):
+        raise InvalidInputError(f"{pointer}/name", "expected a string")
+    kinds = [k for k in ("pack", "compress") if k in data]
+    if len(kinds) != 1 or not isinstance(data[kinds[0]], dict):
+        raise InvalidInputError(
+            pointer, "expected exactly one of 'pack' or 'compress', a mapping of options"
+        )
+    options = dict(cast("dict[str, Any]", data[kinds[0]]))
+    if kinds[0] == "pack":
+        _policy(options, pointer)  # fail at load time, not in every cell
+    elif not isinstance(options.get("method"), str):
+        raise InvalidInputError(f"{pointer}/compress/method", "expected a string")
+    return Strategy(name, kinds[0], options)
+
+
+def _policy(options: Mapping[str, Any], pointer: str = "") -> Policy:
+    from aifkit.budget import CacheRule, Policy, ReserveRule, Rule, Thresholds
+
+    data = dict(options)
+    try:
+        if "rules" in data:
+            rules = cast("dict[str, Any]", data["rules"])
+            data["rules"] = {k: Rule(**v) for k, v in rules.items()}
+        for key, kind in (
+            ("thresholds", Thresholds),
+            ("cache", CacheRule),
+            ("reserve", ReserveRule),
+        ):
+            if key in data:
+                data[key] = kind(**data[key])
+        return Policy(**data)
+    except (TypeError, UsageError) as exc:
+        raise InvalidInputError(f"{pointer}/pack", f"not a valid policy: {exc}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """A strategy's output: the body, its tokens, the report and the time it took."""
+
+    body: dict[str, Any]
+    tokens_after: int
+    report: dict[str, Any] | None
+    latency_ms: float
+
+
+def count_body(body: Mapping[str, Any], model: str) -> int:
+    """Tokens of an ``openai-chat`` body on ``model``."""
+    from aifkit.tokens import count_tokens
+
+    return count_tokens(dict(body), format="openai-chat", model=model).total
+
+
+def apply_strategy(strategy: Strategy, body: Mapping[str, Any], budget: int, model: str) -> Applied:
+    """Make ``body`` (``openai-chat``) fit ``budget`` tokens on ``model`` with ``strategy``.
+
+    Raises:
+        BudgetError: what must be kept alone exceeds the budget.
+        UnknownNameError: a compression method that is not installed.
+    """
+    start = time.perf_counter()
+    report: dict[str, Any] | None = None
+    if strategy.kind == "none":
+        out = dict(body)
+    elif strategy.kind == "truncate-front":
+        out = _truncate_front(body, budget, model)
+        dropped = len(cast("list[Any]", body.get("messages") or [])) - len(out["messages"])
+        report = {"strategy": "truncate-front", "dropped_messages": dropped,
+                  "kept_messages": len(out["messages"])}  # fmt: skip
+    elif strategy.kind == "pack":
+        from aifkit.budget import pack
+
+        packed, pack_report = pack(
+            dict(body), format="openai-chat", model=model, budget=budget,
+            policy=_policy(strategy.options),
+        )  # fmt: skip
+        out, report = cast("dict[str, Any]", packed), pack_report.to_json()
+    else:
+        out, report = _compress(strategy, body, budget, model)
+    elapsed = (time.perf_counter() - start) * 1000
+    return Applied(out, count_body(out, model), report, elapsed)
+
+
+def _truncate_front(body: Mapping[str, Any], budget: int, model: str) -> dict[str, Any]:
+    messages = cast("list[dict[str, Any]]", list(body.get("messages") or []))
+    head = [m for m in messages[:-1] if m.get("role") in ("system", "developer")]
+    rest = [m for m in messages[:-1] if m.get("role") not in ("system", "developer")]
+    last = messages[-1:]
+
+    def fits(drop: int) -> bool:
+        return count_body({**body, "messages": head + rest[drop:] + last}, model) <= budget
+
+    if not fits(len(rest)):
+        needed = count_body({**body, "messages": head + last}, model)
+        raise BudgetError(needed, budget, "the system messages and the question alone")
+    low, high = 0, len(rest)  # the fewest dropped messages that fit
+    while low < high:
+        mid = (low + high) // 2
+        if fits(mid):
+            high = mid
+        else:
+            low = mid + 1
+    return {**body, "messages": head + rest[low:] + last}
+
+
+def _compress(
+    strategy: Strategy, body: Mapping[str, Any], budget: int, model: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    from aifkit.aif import decode, encode
+
+    try:
+        from aifkit.budget import compressors
+    except ImportError:
+        raise UsageError(
+            f"strategy {strategy.name!r} needs aifkit.budget.compressors, which is not installed"
+        ) from None
+    method = str(strategy.options["method"])
+    target = compressors.CompressionTarget(model, budget=budget)
+    document, _ = decode(dict(body), "openai-chat")
+    compress: Any = getattr(compressors, "compress", None)  # newer versions: compress(method=)
+    if callable(compress):
+        result = cast("compressors.CompressionResult", compress(document, target, method=method))
+    else:
+        result = compressors.COMPRESSORS.get(method).compress(document, target)
+    out, _ = encode(result.document, "openai-chat")
+    return cast("dict[str, Any]", out), result.to_json()
+
+
+def orphaned_tool_messages(body: Mapping[str, Any]) -> int:
+    """Tool results without their call plus tool calls without a result, in an ``openai-chat`` body.
+
+    Examples:
+        >>> orphaned_tool_messages({"messages": [
+        ...     {"role": "tool", "tool_call_id": "a", "content": "x"},
+        ...     {"role": "assistant", "tool_calls": [{"id": "b", "type": "function",
+        ...         "function": {"name": "f", "arguments": "{}"}}]}]})
+        2
+    """
+    called: set[str] = set()
+    answered: set[str] = set()
+    orphans = 0
+    for message in cast("list[dict[str, Any]]", body.get("messages") or []):
+        for call in cast("list[dict[str, Any]]", message.get("tool_calls") or []):
+            called.add(str(call.get("id")))
+        if message.get("role") == "tool":
+            ident = str(message.get("tool_call_id"))
+            if ident in called:
+                answered.add(ident)
+            else:
+                orphans += 1
+    return orphans + len(called - answered)
