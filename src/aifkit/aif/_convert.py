@@ -32,6 +32,14 @@ FORMATS: Registry[Converter] = Registry("format", group="aifkit.formats")
 FORMATS.register("aif", "aifkit.aif.converters.aif:AifConverter")
 FORMATS.register("openai-chat", "aifkit.aif.converters.openai_chat:OpenAIChatConverter")
 FORMATS.register("anthropic", "aifkit.aif.converters.anthropic:AnthropicConverter")
+FORMATS.register("ollama", "aifkit.aif.converters.ollama:OllamaConverter")
+FORMATS.register("mcp", "aifkit.aif.converters.mcp:McpConverter")
+FORMATS.register("mcp-prompt", "aifkit.aif.converters.mcp:McpPromptConverter")
+FORMATS.register("a2a", "aifkit.aif.converters.a2a:A2AConverter")
+FORMATS.register("chatml", "aifkit.aif.converters.chatml:ChatMLConverter")
+FORMATS.register("bedrock-converse", "aifkit.aif.converters.bedrock_converse:BedrockConverseConverter")  # fmt: skip
+FORMATS.register("mistral", "aifkit.aif.converters.mistral:MistralConverter")
+FORMATS.register("cohere", "aifkit.aif.converters.cohere:CohereConverter")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,325 @@
+"""Writing any AIF document as a Bedrock Converse request body.
+
+`_Writer` turns parts into content blocks (`_bedrock_blocks`), builds alternating
+turns starting with a user turn, pairs every ``toolUse`` with a ``toolResult`` at
+the head of the next user turn, and writes settings and tools. Every change is
+logged at the AIF path of what it changed; `RULES` lists every rule it applies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final, cast
+
+from aifkit.aif._loss import LossLog, Path
+from aifkit.aif._schema import Document, Instruction, Message, Tool
+from aifkit.aif.converters._base import Encoded, EncodeOptions
+from aifkit.aif.converters._bedrock_blocks import MISSING_RESULT, BlockWriter, Unit, text_of
+from aifkit.aif.converters._bedrock_decode import NAME, Obj
+from aifkit.aif.converters._common import own_extra, own_form
+
+__all__ = ["MISSING_RESULT_TEXT", "SYNTHESIZED_USER_TEXT", "encode_document"]
+
+MISSING_RESULT_TEXT: Final = MISSING_RESULT
+SYNTHESIZED_USER_TEXT: Final = "(conversation continues)"
+_CHOICES: Final = {"auto": "auto", "required": "any"}
+
+
+@dataclass
+class _Turn:
+    role: str
+    units: list[Unit] = field(default_factory=list[Unit])
+    extra: Obj = field(default_factory=dict[str, Any])
+
+
+def encode_document(document: Document, options: EncodeOptions) -> Encoded:
+    """Write ``document`` as a Converse request body the API accepts; log every change."""
+    losses = LossLog()
+    writer = BlockWriter(options, losses, document)
+    body: Obj = {}
+    settings = document.settings
+    if settings.model is not None:
+        body["modelId"] = settings.model
+    system: list[Obj] = []
+    for k, ins in enumerate(document.instructions):
+        system += _instruction(writer, ins, ("instructions", k))
+    turns: list[_Turn] = []
+    for i, msg in enumerate(document.messages):
+        path: Path = ("messages", i)
+        if msg.role in ("system", "developer"):
+            system += _lift(writer, msg, path)
+        else:
+            _add_turn(writer, turns, msg, path)
+    if system or own_form(document.extensions, NAME).get("system") == "empty":
+        body["system"] = system
+    _pair(writer, turns)
+    if turns and turns[0].role != "user":
+        writer.log(("messages", 0), "first-turn-user")
+        turns.insert(0, _Turn("user", [Unit([{"text": SYNTHESIZED_USER_TEXT}])]))
+    form = writer.ext(document.extensions, ())[0]
+    if turns or form.get("messages") == "empty":
+        body["messages"] = [_flatten(t) for t in turns]
+    _settings(writer, document, body)
+    for key, value in own_extra(document.extensions, NAME).items():
+        body.setdefault(key, value)
+    return Encoded(body, losses)
+
+
+# -- instructions ---------------------------------------------------------------------
+
+
+def _instruction(writer: BlockWriter, ins: Instruction, path: Path) -> list[Obj]:
+    if ins.role == "developer":
+        writer.log((*path, "role"), "developer-instructions")
+    if ins.name is not None:
+        writer.log((*path, "name"), "message-name")
+    extra = writer.ext(ins.extensions, path)[1]
+    blocks: list[Obj] = []
+    for j, part in enumerate(ins.parts):
+        blocks += writer.system_text(part, (*path, "parts", j))
+    if not ins.parts and extra:  # a system block AIF has no part for (guardContent, ...)
+        blocks.append(dict(extra))
+    elif blocks and extra:
+        blocks[0].update({k: v for k, v in extra.items() if k not in blocks[0]})
+    return blocks
+
+
+def _lift(writer: BlockWriter, msg: Message, path: Path) -> list[Obj]:
+    """A system or developer message mid-conversation: its text joins ``system``."""
+    writer.log(path, "system-position")
+    if msg.name is not None:
+        writer.log((*path, "name"), "message-name")
+    writer.ext(msg.extensions, path)
+    blocks: list[Obj] = []
+    for j, part in enumerate(msg.parts):
+        text = text_of(part)
+        if text is None:
+            writer.log((*path, "parts", j), "system-content")
+            continue
+        blocks += writer.system_text(text, (*path, "parts", j))
+    return blocks
+
+
+# -- turns ----------------------------------------------------------------------------
+
+
+def _add_turn(writer: BlockWriter, turns: list[_Turn], msg: Message, path: Path) -> None:
+    role = "assistant" if msg.role == "assistant" else "user"
+    if msg.name is not None:
+        writer.log((*path, "name"), "message-name")
+    extra = writer.ext(msg.extensions, path)[1]
+    units: list[Unit] = []
+    for j, part in enumerate(msg.parts):
+        unit = writer.part(part, role, (*path, "parts", j))
+        if unit is not None:
+            units.append(unit)
+    if not units:
+        writer.log(path, "empty-message")
+        return
+    if turns and turns[-1].role == role:
+        writer.log(path, "alternating-roles", role)
+        turns[-1].units += units
+        return
+    turns.append(_Turn(role, units, dict(extra)))
+
+
+def _pair(writer: BlockWriter, turns: list[_Turn]) -> None:
+    """Answer every ``toolUse`` at the head of the next user turn; orphans become text."""
+    n = 0
+    while n < len(turns):
+        turn = turns[n]
+        if turn.role == "user":
+            _orphans(writer, turn, set())
+            n += 1
+            continue
+        calls = [u for u in turn.units if u.call_id is not None and u.kind == "toolUse"]
+        if not calls:
+            n += 1
+            continue
+        if n + 1 == len(turns) or turns[n + 1].role != "user":
+            turns.insert(n + 1, _Turn("user"))
+        nxt = turns[n + 1]
+        ids = {u.call_id for u in calls}
+        _orphans(writer, nxt, ids)
+        head = [u for u in nxt.units if u.kind == "toolResult"]
+        answered = {u.call_id for u in head}
+        for call in calls:
+            if call.call_id not in answered:
+                writer.log(call.path or (), "tool-result-missing")
+                head.append(Unit([writer.missing_result(call.call_id or "")], kind="toolResult"))
+        rest = [u for u in nxt.units if u.kind != "toolResult"]
+        _placement(writer, nxt.units)
+        nxt.units = head + rest
+        n += 2
+
+
+def _placement(writer: BlockWriter, units: list[Unit]) -> None:
+    """Log each result that had to move ahead of other content of its turn."""
+    seen_other = False
+    for unit in units:
+        if unit.kind != "toolResult":
+            seen_other = True
+        elif seen_other and unit.path is not None:
+            writer.log(unit.path, "tool-result-placement")
+
+
+def _orphans(writer: BlockWriter, turn: _Turn, ids: set[str | None]) -> None:
+    """Turn results that answer no call of the previous assistant turn into text."""
+    seen: set[str | None] = set()
+    for k, unit in enumerate(turn.units):
+        if unit.kind != "toolResult":
+            continue
+        if unit.call_id in ids and unit.call_id not in seen:
+            seen.add(unit.call_id)
+            continue
+        turn.units[k] = writer.orphan(unit)
+
+
+def _flatten(turn: _Turn) -> Obj:
+    content: list[Obj] = []
+    for unit in turn.units:
+        content += unit.blocks
+    out: Obj = {"role": turn.role, "content": content}
+    for key, value in turn.extra.items():
+        out.setdefault(key, value)
+    return out
+
+
+# -- settings and tools ---------------------------------------------------------------
+
+
+def _settings(writer: BlockWriter, document: Document, body: Obj) -> None:
+    settings = document.settings
+    form, extra = writer.ext(settings.extensions, ("settings",))
+    config: Obj = {}
+    ints: list[Any] = _as_list(form.get("int"))
+    if settings.max_tokens is not None:
+        if settings.max_tokens >= 1:
+            config["maxTokens"] = settings.max_tokens
+        else:
+            writer.log(("settings", "max_tokens"), "max-tokens-range")
+    for name, wire in (("temperature", "temperature"), ("top_p", "topP")):
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        if not 0 <= value <= 1:
+            writer.log(("settings", name), f"{name.replace('_', '-')}-range", value)
+            value = min(max(value, 0.0), 1.0)
+        config[wire] = int(value) if name in ints and value == int(value) else value
+    if settings.stop is not None:
+        stop = [s for s in settings.stop if s]
+        if len(stop) != len(settings.stop):
+            writer.log(("settings", "stop"), "stop-empty")
+        config["stopSequences"] = stop
+    for name in ("top_k", "seed", "parallel_tool_calls", "stream"):
+        if getattr(settings, name) is not None:
+            writer.log(("settings", name), name.replace("_", "-"))
+    inference = _as_obj(extra.get("inferenceConfig"))
+    if inference is not None:
+        for key, value in inference.items():
+            config.setdefault(key, value)
+    if config or form.get("inferenceConfig") == "empty":
+        body["inferenceConfig"] = config
+    _tool_config(writer, document, body, extra)
+
+
+def _tool_config(writer: BlockWriter, document: Document, body: Obj, extra: Any) -> None:
+    tools: list[Obj] = []
+    names: set[str] = set()
+    for k, tool in enumerate(document.tools):
+        tools += _tool(writer, tool, ("tools", k), names)
+    if not tools:
+        tools = _synthesized_tools(writer, body)
+    choice = _choice(writer, document, names if tools else set())
+    config: Obj = {}
+    if tools:
+        config["tools"] = tools
+        if choice is not None:
+            config["toolChoice"] = choice
+        elif "toolChoice" in extra:
+            config["toolChoice"] = extra["toolChoice"]
+        rest = _as_obj(extra.get("toolConfig"))
+        if rest is not None:
+            for key, value in rest.items():
+                config.setdefault(key, value)
+        body["toolConfig"] = config
+
+
+def _as_obj(value: Any) -> Obj | None:
+    return cast("Obj", value) if isinstance(value, dict) else None
+
+
+def _as_list(value: Any) -> list[Any]:
+    return cast("list[Any]", value) if isinstance(value, list) else []
+
+
+def _tool(writer: BlockWriter, tool: Tool, path: Path, names: set[str]) -> list[Obj]:
+    form, extra = writer.ext(tool.extensions, path)
+    del form
+    if tool.kind != "function":
+        definition = _as_obj(extra.get("definition"))
+        if definition is not None:
+            out: list[Obj] = [dict(definition)]
+        else:
+            writer.log(path, "tool-kind", tool.kind)
+            return []
+    else:
+        name = writer.tool_name(tool.name, (*path, "name"))
+        names.add(tool.name)
+        spec: Obj = {"name": name}
+        if tool.description:
+            spec["description"] = tool.description
+        elif tool.description is not None:
+            writer.log((*path, "description"), "empty-text")
+        if tool.parameters is not None:
+            spec["inputSchema"] = {"json": tool.parameters}
+        else:
+            writer.log((*path, "parameters"), "tool-input-schema")
+            spec["inputSchema"] = {"json": {"type": "object", "properties": {}}}
+        if tool.strict is not None:
+            spec["strict"] = tool.strict
+        nested = _as_obj(extra.get("toolSpec"))
+        if nested is not None:
+            for key, value in nested.items():
+                spec.setdefault(key, value)
+        item: Obj = {"toolSpec": spec}
+        outer = _as_obj(extra.get("tool"))
+        if outer is not None:
+            item.update({k: v for k, v in outer.items() if k != "toolSpec"})
+        out = [item]
+    if tool.cache is not None:
+        out.append(writer.cache_point(tool.cache, tool.extensions, (*path, "cache")))
+    return out
+
+
+def _synthesized_tools(writer: BlockWriter, body: Obj) -> list[Obj]:
+    """Bedrock needs ``toolConfig`` whenever the messages hold tool blocks."""
+    called: dict[str, None] = {}
+    uses = False
+    for msg in body.get("messages", []):
+        for block in msg["content"]:
+            if "toolUse" in block:
+                called[block["toolUse"]["name"]] = None
+            uses = uses or "toolResult" in block
+    if not called and not uses:
+        return []
+    writer.log(("tools",), "tool-config-required")
+    schema: Obj = {"type": "object", "properties": {}}
+    return [{"toolSpec": {"name": n, "inputSchema": {"json": schema}}} for n in called or {"tool"}]
+
+
+def _choice(writer: BlockWriter, document: Document, names: set[str]) -> Obj | None:
+    choice = document.settings.tool_choice
+    if choice is None:
+        return None
+    path: Path = ("settings", "tool_choice")
+    if not names:
+        writer.log(path, "tool-choice", "there are no tools to choose from")
+        return None
+    if choice.mode in _CHOICES:
+        return {_CHOICES[choice.mode]: {}}
+    if choice.mode == "tool" and choice.name in names:
+        return {"tool": {"name": writer.tool_name(choice.name, (*path, "name"))}}
+    why = "Bedrock has no 'none' tool choice" if choice.mode == "none" else "the tool is absent"
+    writer.log(path, "tool-choice", why)
+    return None

@@ -1,0 +1,613 @@
+"""Writing any AIF document as a Mistral chat completions request body.
+
+Mistral's chat endpoint is OpenAI-like with stricter rules: tool call ids are
+exactly nine alphanumerics (remapped bijectively here, calls and results alike),
+every call is answered by a tool message right after its assistant message, a user
+message never follows a tool message directly, and the last message is a user or
+tool message (or an assistant message with ``prefix: true``). `RULES` lists every
+rule the encoder applies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final, cast
+
+from aifkit.aif._loss import Action, LossLog, Path, Severity
+from aifkit.aif._schema import (
+    AudioPart,
+    Base64Source,
+    Document,
+    DocumentPart,
+    Extensions,
+    FileSource,
+    ImagePart,
+    Instruction,
+    Message,
+    Part,
+    ProviderPart,
+    ReasoningPart,
+    RefusalPart,
+    TextPart,
+    TextSource,
+    Tool,
+    ToolCallPart,
+    ToolResultPart,
+    UrlSource,
+)
+from aifkit.aif.converters._base import Encoded, EncodeOptions
+from aifkit.aif.converters._common import (
+    build_data_url,
+    own_extra,
+    own_form,
+    report_foreign_extensions,
+    write_arguments,
+)
+from aifkit.aif.converters._mistral_decode import NAME, Obj
+from aifkit.aif.converters._mistral_ids import NineCharIds
+
+__all__ = [
+    "BRIDGE_TEXT",
+    "MISSING_RESULT_TEXT",
+    "RULES",
+    "encode_document",
+]
+
+BRIDGE_TEXT: Final = "(tool results received)"
+"""The assistant text put between tool results and a user message."""
+MISSING_RESULT_TEXT: Final = "Error: no result was recorded for this tool call."
+
+RULES: Final[dict[str, tuple[Action, Severity, str]]] = {
+    # rule (after "mistral/"): action, severity, message ({} filled in by the caller)
+    "cache": ("dropped", "info", "Mistral has no cache hints"),
+    "developer-instructions": ("transformed", "info", "developer instructions sent as system"),
+    "document-text": ("transformed", "info", "a text document sent as a text chunk"),
+    "document-title": ("dropped", "info", "the document's name is its filename; title dropped"),
+    "empty-message": ("dropped", "info", "an assistant message needs content or tool calls"),
+    "file-source": ("dropped", "error", "a {} file id is not valid on Mistral"),
+    "last-role": ("transformed", "info", "{}"),
+    "message-name": ("dropped", "warning", "Mistral messages have no participant name"),
+    "no-audio": ("dropped", "error", "Mistral audio is base64 data"),
+    "no-field": ("dropped", "warning", "no equivalent field"),
+    "orphan-tool-result": ("transformed", "warning", "no call awaits this result; sent as text"),
+    "part-not-allowed": ("dropped", "error", "{} parts cannot be sent in a {} message"),
+    "prefix-position": ("dropped", "warning", "prefix is only allowed on the last message"),
+    "provider-part": ("dropped", "error", "a {} block has no equivalent in Mistral"),
+    "reasoning-replay": ("dropped", "info", "{}"),
+    "reasoning-signature": ("dropped", "info", "the {} signature is not valid on Mistral"),
+    "refusal": ("transformed", "info", "refusal sent as assistant text"),
+    "tool-call-role": ("transformed", "warning", "only the assistant calls tools; sent as text"),
+    "tool-choice": ("dropped", "warning", "{}"),
+    "tool-error-flag": ("transformed", "warning", "the error flag became an 'Error: ' prefix"),
+    "tool-id": ("transformed", "info", "tool call id rewritten to nine alphanumerics"),
+    "tool-kind": ("dropped", "error", "{} tools have no equivalent in Mistral"),
+    "tool-parameters": ("synthesized", "info", "an empty object schema was sent"),
+    "tool-result-media": ("dropped", "error", "Mistral tool results are text"),
+    "tool-result-missing": ("synthesized", "warning", "an error result was sent for the call"),
+    "tool-then-user": ("synthesized", "info", "an assistant turn was put between tool and user"),
+}
+
+
+def encode_document(document: Document, options: EncodeOptions) -> Encoded:
+    """Write ``document`` as a chat completions body Mistral accepts; log every change."""
+    return _Encoder(document, options).run()
+
+
+class _Encoder:
+    def __init__(self, doc: Document, options: EncodeOptions) -> None:
+        self.doc = doc
+        self.options = options
+        self.losses = LossLog()
+        self.ids = NineCharIds(_all_ids(doc))
+        self.out: list[Obj] = []
+        self.paths: list[Path] = []  # the AIF path each written message came from
+        self.open: list[tuple[str, Path]] = []  # calls of the last assistant message
+
+    def log(self, path: Path, rule: str, *args: Any, **kw: Any) -> None:
+        action, severity, message = RULES[rule]
+        self.losses.add(
+            path,
+            kw.get("action", action),
+            f"{NAME}/{rule}",
+            kw.get("severity", severity),
+            message.format(*args) if args else message.replace("{}", "").strip(),
+        )
+
+    def ext(
+        self, extensions: Extensions, path: Path
+    ) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+        if not extensions:
+            return {}, {}
+        report_foreign_extensions(extensions, NAME, path, self.losses)
+        return own_form(extensions, NAME), own_extra(extensions, NAME)
+
+    # -- the body -----------------------------------------------------------------------
+
+    def run(self) -> Encoded:
+        doc = self.doc
+        body: Obj = {}
+        if doc.settings.model is not None:
+            body["model"] = doc.settings.model
+        for k, ins in enumerate(doc.instructions):
+            self.instruction(ins, ("instructions", k))
+        for i, msg in enumerate(doc.messages):
+            self.message(msg, ("messages", i))
+        self.close_calls()
+        self.last_role()
+        body["messages"] = self.out
+        self.settings(body)
+        self.tools(body)
+        form, extra = self.ext(doc.extensions, ())
+        del form
+        for key, value in extra.items():
+            body.setdefault(key, value)
+        return Encoded(body, self.losses)
+
+    def emit(self, message: Obj, path: Path) -> None:
+        if self.out and self.out[-1]["role"] == "tool" and message["role"] == "user":
+            self.log(path, "tool-then-user")
+            self.out.append({"role": "assistant", "content": BRIDGE_TEXT})
+            self.paths.append(path)
+        self.out.append(message)
+        self.paths.append(path)
+
+    def instruction(self, ins: Instruction, path: Path) -> None:
+        if ins.role == "developer":
+            self.log((*path, "role"), "developer-instructions")
+        if ins.name is not None:
+            self.log((*path, "name"), "message-name")
+        form, extra = self.ext(ins.extensions, path)
+        chunks: list[Obj] = []
+        for j, part in enumerate(ins.parts):
+            chunks.append(self.text(part, (*path, "parts", j)))
+        message: Obj = {"role": "system", "content": _content(chunks, form)}
+        if form.get("content") == "absent":
+            del message["content"]
+        _merge(message, extra)
+        self.emit(message, path)
+
+    def message(self, msg: Message, path: Path) -> None:
+        if msg.name is not None:
+            self.log((*path, "name"), "message-name")
+        form, extra = self.ext(msg.extensions, path)
+        if msg.role == "assistant":
+            self.close_calls()
+            self.assistant(msg, path, form, extra)
+            return
+        results = [(j, p) for j, p in enumerate(msg.parts) if isinstance(p, ToolResultPart)]
+        for j, part in results:
+            self.result(part, (*path, "parts", j), form if msg.role == "tool" else {}, extra)
+        rest = [(j, p) for j, p in enumerate(msg.parts) if not isinstance(p, ToolResultPart)]
+        if results and not rest:
+            return
+        self.close_calls()
+        role = "system" if msg.role in ("system", "developer") else "user"
+        if msg.role == "developer":
+            self.log((*path, "role"), "developer-instructions")
+        chunks: list[Obj] = []
+        for j, part in rest:
+            chunk = self.part(part, role, (*path, "parts", j))
+            if chunk is not None:
+                chunks.append(chunk)
+        message: Obj = {"role": role, "content": _content(chunks, form)}
+        if form.get("content") == "absent" and not chunks:
+            del message["content"]
+        elif form.get("content") == "null" and not chunks:
+            message["content"] = None
+        if not results:
+            _merge(message, extra)
+        self.emit(message, path)
+
+    def assistant(
+        self, msg: Message, path: Path, form: Mapping[str, Any], extra: Mapping[str, Any]
+    ) -> None:
+        chunks: list[Obj] = []
+        calls: list[Obj] = []
+        for j, part in enumerate(msg.parts):
+            ppath: Path = (*path, "parts", j)
+            if isinstance(part, ToolCallPart):
+                calls.append(self.call(part, ppath))
+                self.open.append((part.id, ppath))
+            elif isinstance(part, ToolResultPart):
+                self.orphan(part, ppath, chunks)
+            else:
+                chunk = self.part(part, "assistant", ppath)
+                if chunk is not None:
+                    chunks.append(chunk)
+        message: Obj = {"role": "assistant"}
+        content_form = form.get("content")
+        if content_form == "null" and not chunks:
+            message["content"] = None
+        elif content_form != "absent" or chunks:
+            message["content"] = _content(chunks, form)
+        if calls:
+            message["tool_calls"] = calls
+        elif form.get("tool_calls") == "null":
+            message["tool_calls"] = None
+        elif form.get("tool_calls") == "empty":
+            message["tool_calls"] = []
+        if not calls and all(c.get("type") == "text" and not c.get("text") for c in chunks):
+            self.log(path, "empty-message")
+            return
+        _merge(message, extra)
+        self.emit(message, path)
+
+    # -- tool calls and results ---------------------------------------------------------------
+
+    def call(self, part: ToolCallPart, path: Path) -> Obj:
+        form, extra = self.ext(part.extensions, path)
+        call_id = self.ids.map(part.id)
+        if call_id != part.id:
+            self.log((*path, "id"), "tool-id")
+        arguments: Any
+        arg_form = form.get("arguments")
+        if isinstance(arg_form, dict) and part.raw_arguments is None:
+            arguments = part.arguments
+        else:
+            text = arg_form if isinstance(arg_form, str) else None
+            arguments = text or write_arguments(part.arguments, part.raw_arguments)
+        if part.cache is not None:
+            self.log((*path, "cache"), "cache")
+        out: Obj = {
+            "id": call_id,
+            "type": "function",
+            "function": {"name": part.name, "arguments": arguments},
+        }
+        if form.get("type") == "absent":
+            del out["type"]
+        nested = extra.get("function")
+        for key, value in extra.items():
+            if key != "function":
+                out.setdefault(key, value)
+        if isinstance(nested, dict):
+            for key, value in cast("Obj", nested).items():
+                out["function"].setdefault(key, value)
+        return out
+
+    def result(
+        self, part: ToolResultPart, path: Path, form: Mapping[str, Any], extra: Mapping[str, Any]
+    ) -> None:
+        own_form_, own = self.ext(part.extensions, path)
+        del own_form_
+        waiting = [k for k, (call_id, _) in enumerate(self.open) if call_id == part.call_id]
+        if not waiting:
+            self.orphan(part, path, None)
+            return
+        self.open.pop(waiting[0])
+        chunks: list[Obj] = []
+        if "content" in own:
+            content: Any = own["content"]
+        else:
+            for k, item in enumerate(part.content):
+                ipath: Path = (*path, "content", k)
+                self.ext(item.extensions, ipath)
+                if item.cache is not None:
+                    self.log((*ipath, "cache"), "cache")
+                if isinstance(item, TextPart):
+                    chunks.append({"type": "text", "text": item.text})
+                elif isinstance(item, DocumentPart) and isinstance(item.source, TextSource):
+                    self.log(ipath, "document-text")
+                    chunks.append({"type": "text", "text": item.source.text})
+                else:
+                    self.log(ipath, "tool-result-media")
+            if part.is_error:
+                self.log((*path, "is_error"), "tool-error-flag")
+                first = chunks[0]["text"] if chunks else ""
+                chunks[:1] = [{"type": "text", "text": f"Error: {first}".rstrip()}]
+            content = _content(chunks, form)
+        if part.cache is not None:
+            self.log((*path, "cache"), "cache")
+        message: Obj = {
+            "role": "tool",
+            "content": content,
+            "tool_call_id": self.ids.map(part.call_id),
+        }
+        if form.get("content") == "absent" and not chunks and "content" not in own:
+            del message["content"]
+        elif form.get("content") == "null" and not chunks and "content" not in own:
+            message["content"] = None
+        if "name" in form:
+            message["name"] = form["name"]
+        _merge(message, extra)
+        self.emit(message, path)
+
+    def orphan(self, part: ToolResultPart, path: Path, into: list[Obj] | None) -> None:
+        """A result no open call awaits, as user text (or text of ``into``)."""
+        self.log(path, "orphan-tool-result")
+        texts = [c.text for c in part.content if isinstance(c, TextPart)]
+        chunk = {"type": "text", "text": f"[tool result {part.call_id}]\n" + "\n".join(texts)}
+        if into is not None:
+            into.append(chunk)
+            return
+        self.close_calls()
+        self.emit({"role": "user", "content": chunk["text"]}, path)
+
+    def close_calls(self) -> None:
+        """Answer every call still open with an error result."""
+        for call_id, path in self.open:
+            self.log(path, "tool-result-missing")
+            message = {
+                "role": "tool",
+                "content": MISSING_RESULT_TEXT,
+                "tool_call_id": self.ids.map(call_id),
+            }
+            self.out.append(message)
+            self.paths.append(path)
+        self.open = []
+
+    def last_role(self) -> None:
+        """The last message is user or tool, or an assistant prefix."""
+        for k, message in enumerate(self.out):
+            if message.get("prefix") and k != len(self.out) - 1:
+                self.log(self.paths[k], "prefix-position")
+                del message["prefix"]
+        if not self.out:
+            return
+        last = self.out[-1]
+        path = self.paths[-1]
+        if last["role"] == "assistant" and not last.get("prefix"):
+            if last.get("tool_calls"):  # pragma: no cover - close_calls answered them
+                return
+            self.log(path, "last-role", "the final assistant message is sent with prefix: true")
+            last["prefix"] = True
+        elif last["role"] == "system":
+            self.log(path, "last-role", "the final system message is sent as a user message")
+            last["role"] = "user"
+
+    # -- parts ---------------------------------------------------------------------------------
+
+    def text(self, part: TextPart, path: Path) -> Obj:
+        extra = self.ext(part.extensions, path)[1]
+        if part.cache is not None:
+            self.log((*path, "cache"), "cache")
+        chunk: Obj = {"type": "text", "text": part.text}
+        _merge(chunk, extra)
+        return chunk
+
+    def part(self, part: Part, role: str, path: Path) -> Obj | None:
+        if isinstance(part, TextPart):
+            return self.text(part, path)
+        form, extra = self.ext(part.extensions, path)
+        if part.cache is not None:
+            self.log((*path, "cache"), "cache")
+        chunk: Obj | None
+        if isinstance(part, ToolCallPart):
+            self.log(path, "tool-call-role")
+            args = write_arguments(part.arguments, part.raw_arguments)
+            return {"type": "text", "text": f"[tool call {part.name}({args})]"}
+        if isinstance(part, ProviderPart):
+            if part.format == NAME:
+                return dict(part.data)
+            self.log(path, "provider-part", part.format)
+            return None
+        if isinstance(part, RefusalPart):
+            self.log(path, "refusal")
+            return {"type": "text", "text": part.text}
+        if isinstance(part, ReasoningPart):
+            chunk = self.reasoning(part, role, path)
+        elif isinstance(part, ToolResultPart):  # pragma: no cover - callers route results
+            return None
+        elif role == "assistant":
+            self.log(path, "part-not-allowed", part.type, role)
+            return None
+        elif isinstance(part, ImagePart):
+            chunk = self.image(part, form, extra, path)
+        elif isinstance(part, DocumentPart):
+            chunk = self.document(part, path)
+        else:
+            chunk = self.audio(part, path)
+        if chunk is not None and not isinstance(part, ImagePart):
+            _merge(chunk, extra)
+        return chunk
+
+    def image(
+        self, part: ImagePart, form: Mapping[str, Any], extra: Mapping[str, Any], path: Path
+    ) -> Obj | None:
+        url = self.url(part.source, path)
+        if url is None:
+            return None
+        nested = extra.get("image_url")
+        if part.detail is not None or form.get("image_url") == "object" or nested:
+            image: Any = {"url": url}
+            if part.detail is not None:
+                image["detail"] = part.detail
+            if isinstance(nested, dict):
+                for key, value in cast("Obj", nested).items():
+                    image.setdefault(key, value)
+        else:
+            image = url
+        chunk: Obj = {"type": "image_url", "image_url": image}
+        for key, value in extra.items():
+            if key != "image_url":
+                chunk.setdefault(key, value)
+        return chunk
+
+    def url(self, src: Any, path: Path) -> str | None:
+        if isinstance(src, UrlSource):
+            return src.url
+        if isinstance(src, Base64Source):
+            return build_data_url(src.media_type, src.data)
+        if isinstance(src, FileSource):
+            self.log(path, "file-source", src.provider or "provider")
+        else:
+            self.log(path, "part-not-allowed", "text-source image", "user")
+        return None
+
+    def document(self, part: DocumentPart, path: Path) -> Obj | None:
+        src = part.source
+        if isinstance(src, TextSource):
+            self.log(path, "document-text")
+            return {"type": "text", "text": src.text}
+        if isinstance(src, FileSource):
+            if src.provider not in (None, NAME):
+                self.log(path, "file-source", src.provider)
+                return None
+            chunk: Obj = {"type": "file", "file_id": src.file_id}
+        else:
+            url = self.url(src, path)
+            if url is None:  # pragma: no cover - url and base64 always give one
+                return None
+            chunk = {"type": "document_url", "document_url": url}
+            name = part.filename if part.filename is not None else part.title
+            if name is not None:
+                chunk["document_name"] = name
+        if part.title is not None and (part.filename is not None or "file_id" in chunk):
+            self.log((*path, "title"), "document-title")
+        return chunk
+
+    def audio(self, part: AudioPart, path: Path) -> Obj | None:
+        src = part.source
+        if isinstance(src, Base64Source):
+            return {"type": "input_audio", "input_audio": src.data}
+        self.log(path, "no-audio")
+        return None
+
+    def reasoning(self, part: ReasoningPart, role: str, path: Path) -> Obj | None:
+        text = part.text
+        if role == "assistant" and text is not None:
+            chunk: Obj = {"type": "thinking", "thinking": [{"type": "text", "text": text}]}
+            scope = part.valid_for
+            if part.signature is not None and scope is not None and scope.provider == NAME:
+                chunk["signature"] = part.signature
+            elif part.signature is not None:
+                self.log(
+                    (*path, "signature"),
+                    "reasoning-signature",
+                    scope.provider if scope else "unknown",
+                )
+            if part.redacted is not None:
+                self.log((*path, "redacted"), "reasoning-replay", "redacted reasoning dropped")
+            return chunk
+        why = (
+            "reasoning can only be sent in an assistant message"
+            if role != "assistant"
+            else "Mistral has no redacted reasoning"
+        )
+        if self.options.reasoning == "text" and text and not text.isspace():
+            self.log(path, "reasoning-replay", f"{why}; sent as text", action="transformed")
+            return {"type": "text", "text": f"<reasoning>{text}</reasoning>"}
+        self.log(path, "reasoning-replay", why)
+        return None
+
+    # -- settings and tools ------------------------------------------------------------------
+
+    def settings(self, body: Obj) -> None:
+        s = self.doc.settings
+        form, extra = self.ext(s.extensions, ("settings",))
+        ints = cast("list[Any]", form.get("int") or [])
+        for field, wire in (
+            ("temperature", "temperature"),
+            ("top_p", "top_p"),
+            ("max_tokens", "max_tokens"),
+            ("top_k", "top_k"),
+            ("seed", "random_seed"),
+            ("stream", "stream"),
+            ("parallel_tool_calls", "parallel_tool_calls"),
+        ):
+            value = getattr(s, field)
+            if value is None:
+                continue
+            if field in ints and isinstance(value, float) and value.is_integer():
+                value = int(value)
+            body[wire] = value
+        if s.stop is not None:
+            body["stop"] = (
+                s.stop[0] if form.get("stop") == "string" and len(s.stop) == 1 else list(s.stop)
+            )
+        for key, value in extra.items():
+            if key != "tool_choice":
+                body.setdefault(key, value)
+
+    def tools(self, body: Obj) -> None:
+        tools: list[Obj] = []
+        names: set[str] = set()
+        for k, tool in enumerate(self.doc.tools):
+            out = self.tool(tool, ("tools", k))
+            if out is not None:
+                tools.append(out)
+                names.add(tool.name)
+        if tools:
+            body["tools"] = tools
+        choice = self.doc.settings.tool_choice
+        form, extra = (
+            own_form(self.doc.settings.extensions, NAME),
+            own_extra(self.doc.settings.extensions, NAME),
+        )
+        path: Path = ("settings", "tool_choice")
+        if choice is None:
+            if "tool_choice" in extra:
+                body["tool_choice"] = extra["tool_choice"]
+            return
+        if choice.mode != "none" and not tools:
+            self.log(path, "tool-choice", "there are no tools to choose from")
+        elif choice.mode == "tool":
+            if choice.name in names:
+                fn = {"type": "function", "function": {"name": choice.name}}
+                if form.get("tool_choice") == "untyped":
+                    del fn["type"]
+                body["tool_choice"] = fn
+            else:
+                self.log(path, "tool-choice", f"the tool {choice.name!r} is not among the tools")
+        elif choice.mode == "required" and form.get("tool_choice") == "any":
+            body["tool_choice"] = "any"
+        else:
+            body["tool_choice"] = choice.mode
+
+    def tool(self, tool: Tool, path: Path) -> Obj | None:
+        form, extra = self.ext(tool.extensions, path)
+        if tool.cache is not None:
+            self.log((*path, "cache"), "cache")
+        if tool.kind != "function":
+            definition = extra.get("definition")
+            if isinstance(definition, dict):
+                return dict(cast("Obj", definition))
+            self.log(path, "tool-kind", tool.kind)
+            return None
+        fn: Obj = {"name": tool.name}
+        if tool.description is not None:
+            fn["description"] = tool.description
+        if tool.parameters is not None:
+            fn["parameters"] = tool.parameters
+        else:
+            self.log((*path, "parameters"), "tool-parameters")
+            fn["parameters"] = {"type": "object", "properties": {}}
+        if tool.strict is not None:
+            fn["strict"] = tool.strict
+        out: Obj = {"type": "function", "function": fn}
+        if form.get("type") == "absent":
+            del out["type"]
+        nested = extra.get("function")
+        if isinstance(nested, dict):
+            for key, value in cast("Obj", nested).items():
+                fn.setdefault(key, value)
+        for key, value in extra.items():
+            if key != "function":
+                out.setdefault(key, value)
+        return out
+
+
+def _content(chunks: list[Obj], form: Mapping[str, Any]) -> Any:
+    """Content as a string when it is one plain text chunk (or none), else a list."""
+    if form.get("content") == "parts":
+        return chunks
+    if not chunks:
+        return ""
+    if len(chunks) == 1 and chunks[0].get("type") == "text" and len(chunks[0]) == 2:
+        return chunks[0]["text"]
+    return chunks
+
+
+def _merge(target: Obj, extra: Mapping[str, Any]) -> None:
+    for key, value in extra.items():
+        target.setdefault(key, value)
+
+
+def _all_ids(doc: Document) -> set[str]:
+    ids: set[str] = set()
+    for m in doc.messages:
+        for p in m.parts:
+            if isinstance(p, ToolCallPart):
+                ids.add(p.id)
+            elif isinstance(p, ToolResultPart):
+                ids.add(p.call_id)
+    return ids

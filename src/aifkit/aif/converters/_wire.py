@@ -1,0 +1,181 @@
+"""Small helpers shared by the ``ollama``, ``mcp``, ``a2a`` and ``chatml`` converters.
+
+`RuleLog` logs losses from a format's rule table (``{rule: (action, severity,
+message)}``); `ext` returns a format's own ``form`` and ``extra`` of an element
+and reports every other format's ``extra`` as dropped; `sniff_image` guesses an
+image's media type from its first base64 characters; `read_int`/`read_number`
+read settings with pointers; `b64_ok` checks raw base64.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from typing import Any, Final, cast
+
+from aifkit._json import type_name
+from aifkit.aif._loss import Action, LossLog, Path, Severity
+from aifkit.aif._schema import Extensions
+from aifkit.aif.converters._common import fail, report_foreign_extensions
+
+__all__ = [
+    "EMPTY",
+    "MISSING",
+    "RuleLog",
+    "RuleTable",
+    "b64_ok",
+    "ext",
+    "make_ext",
+    "read_int",
+    "read_number",
+    "sniff_image",
+    "unknown_keys",
+]
+
+RuleTable = Mapping[str, tuple[Action, Severity, str]]
+"""A format's rules: rule id (after ``<format>/``) -> action, severity, message."""
+
+EMPTY: Final[Mapping[str, Any]] = {}
+MISSING: Final[Any] = object()
+"""Marks a key that is absent (``dict.get(key, MISSING)``)."""
+
+_SNIFF: Final = (
+    ("iVBORw0KGgo", "image/png"),
+    ("/9j/", "image/jpeg"),
+    ("R0lGOD", "image/gif"),
+    ("UklGR", "image/webp"),
+)
+
+
+class RuleLog:
+    """Records losses under one format's rule table.
+
+    Examples:
+        >>> log = RuleLog("demo", {"no-audio": ("dropped", "error", "no audio in {}")})
+        >>> log.log(("messages", 0, "parts", 1), "no-audio", "demo")
+        >>> [(e.pointer, e.rule, e.detail) for e in log.losses.resolve(None)]
+        [('/messages/0/parts/1', 'demo/no-audio', 'no audio in demo')]
+    """
+
+    def __init__(self, name: str, rules: RuleTable) -> None:
+        self.name = name
+        self.rules = rules
+        self.losses = LossLog()
+
+    def log(
+        self,
+        path: Path,
+        rule: str,
+        *args: object,
+        action: Action | None = None,
+        severity: Severity | None = None,
+    ) -> None:
+        """Record one loss at AIF ``path`` under ``rule``."""
+        default_action, default_severity, message = self.rules[rule]
+        self.losses.add(
+            path,
+            action or default_action,
+            f"{self.name}/{rule}",
+            severity or default_severity,
+            message.format(*args),
+        )
+
+    def ext(
+        self, extensions: Extensions, path: Path
+    ) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+        """Return this format's ``(form, extra)`` of an element; report others' extra."""
+        return ext(extensions, self.name, path, self.losses)
+
+
+def ext(
+    extensions: Extensions, name: str, path: Path, losses: LossLog
+) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+    """Return format ``name``'s ``(form, extra)`` of an element; report others' extra."""
+    if not extensions:
+        return EMPTY, EMPTY
+    own = extensions.get(name)
+    if len(extensions) > (own is not None):
+        report_foreign_extensions(extensions, name, path, losses)
+    if not own:
+        return EMPTY, EMPTY
+    form = own.get("form")
+    extra = own.get("extra")
+    return (
+        cast("Mapping[str, Any]", form) if isinstance(form, dict) else EMPTY,
+        cast("Mapping[str, Any]", extra) if isinstance(extra, dict) else EMPTY,
+    )
+
+
+def make_ext(
+    name: str, form: Mapping[str, Any] | None, extra: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """Return ``{name: {"form": ..., "extra": ...}}`` without empty members (``{}`` if none).
+
+    Examples:
+        >>> make_ext("x", {"a": 1}, None)
+        {'x': {'form': {'a': 1}}}
+        >>> make_ext("x", {}, {})
+        {}
+    """
+    ns: dict[str, Any] = {}
+    if form:
+        ns["form"] = dict(form)
+    if extra:
+        ns["extra"] = dict(extra)
+    return {name: ns} if ns else {}
+
+
+def unknown_keys(obj: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
+    """Return the entries of ``obj`` whose keys are not in ``known``.
+
+    Examples:
+        >>> unknown_keys({"a": 1, "b": 2}, frozenset({"a"}))
+        {'b': 2}
+    """
+    if obj.keys() <= known:
+        return {}
+    return {k: v for k, v in obj.items() if k not in known}
+
+
+def read_int(value: Any, path: Path) -> int:
+    """Return ``value`` if it is an integer, else raise an error naming ``path``."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise fail(path, f"expected an integer, got {type_name(value)}")
+    return value
+
+
+def read_number(value: Any, path: Path) -> float:
+    """Return ``value`` if it is a number, else raise an error naming ``path``."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise fail(path, f"expected a number, got {type_name(value)}")
+    return value
+
+
+def sniff_image(data: str) -> str | None:
+    """Guess an image's media type from the start of its base64 data.
+
+    Examples:
+        >>> sniff_image("iVBORw0KGgoAAAA"), sniff_image("AAAA")
+        ('image/png', None)
+    """
+    for prefix, media_type in _SNIFF:
+        if data.startswith(prefix):
+            return media_type
+    return None
+
+
+def b64_ok(data: str) -> bool:
+    """True when ``data`` is raw (not ``data:``) standard base64.
+
+    Examples:
+        >>> b64_ok("iVBORw0KGgo="), b64_ok("data:image/png;base64,iVBORw0KGgo="), b64_ok("")
+        (True, False, False)
+    """
+    if not data:
+        return False
+    try:
+        base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True

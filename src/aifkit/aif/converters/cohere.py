@@ -1,0 +1,211 @@
+"""The ``cohere`` format: Cohere v2 chat request bodies (``POST /v2/chat``).
+
+Decoding lives in ``_cohere_decode``; encoding, and the table of every rule the
+encoder logs, in ``_cohere_encode``. This module holds the converter and the
+format's rules (`CohereConverter.validate`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, cast
+
+from aifkit._json import format_pointer
+from aifkit.aif._features import STRUCTURE, Capabilities
+from aifkit.aif._loss import Path
+from aifkit.aif._schema import Document
+from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
+from aifkit.aif.converters._cohere_decode import NAME, decode_body
+from aifkit.aif.converters._cohere_encode import encode_document
+from aifkit.aif.converters._common import ensure_json
+from aifkit.errors import InvalidInputError
+
+__all__ = ["COHERE", "CohereConverter"]
+
+COHERE: Final = Capabilities(
+    carries={
+        "instructions": "yes",
+        "text": "yes",
+        "image.url": "yes",
+        "image.base64": "yes",
+        "image.detail": "yes",
+        "document.text": "partial",
+        "document.base64": "partial",
+        "tool_call": "yes",
+        "tool_call.parallel": "yes",
+        "tool_call.id": "yes",
+        "tool_result": "yes",
+        "tool_result.media": "partial",
+        "reasoning.text": "partial",
+        "tools": "partial",
+        "tools.strict": "partial",
+        "tool_choice": "partial",
+        "settings.max_tokens": "yes",
+        "settings.temperature": "yes",
+        "settings.top_p": "yes",
+        "settings.top_k": "yes",
+        "settings.stop": "yes",
+        "settings.seed": "yes",
+    },
+    rules={
+        "assistant-text": STRUCTURE,
+        "cache": "cache",
+        "developer-instructions": "instructions.developer",
+        "document-base64": "document.base64",
+        "document-context": "document.text",
+        "document-position": "document.text",
+        "document-source": STRUCTURE,
+        "empty-message": STRUCTURE,
+        "image-source": STRUCTURE,
+        "message-name": "message.name",
+        "no-audio": "audio",
+        "no-field": "extensions",
+        "orphan-tool-result": STRUCTURE,
+        "parallel-tool-calls": STRUCTURE,
+        "part-not-allowed": STRUCTURE,
+        "provider-part": "provider_part",
+        "reasoning-replay": STRUCTURE,
+        "reasoning-signature": "reasoning.signed",
+        "refusal": "refusal",
+        "strict-tools": "tools.strict",
+        "tool-call-role": STRUCTURE,
+        "tool-choice": "tool_choice",
+        "tool-error-flag": "tool_result.error",
+        "tool-kind": "tools",
+        "tool-parameters": STRUCTURE,
+        "tool-result-media": "tool_result.media",
+        "tool-result-missing": STRUCTURE,
+    },
+    notes={
+        "document.text": "text or JSON data, in the request's documents or tool results",
+        "document.base64": "text/* only, decoded to text",
+        "tool_result.media": "documents, not images",
+        "reasoning.text": "thinking items in assistant messages",
+        "tools": "function tools",
+        "tools.strict": "one strict_tools flag for every tool",
+        "tool_choice": "REQUIRED or NONE; no named tool",
+    },
+)
+
+
+class CohereConverter:
+    """Reads and writes Cohere v2 chat request bodies.
+
+    Leading ``system`` messages become instructions; ``user`` content (text and
+    ``image_url`` items) becomes parts; an ``assistant`` message's ``thinking``
+    items become `ReasoningPart`s, its ``tool_plan`` a text part before its
+    ``tool_calls`` (string arguments, parsed); each ``tool`` message is a
+    `ToolResultPart` whose content holds text and documents. The request's
+    ``documents`` become `DocumentPart`s at the head of the first user message.
+    Wire fields AIF has no place for (``citations``, a document ``id``,
+    ``safety_mode``, ...) are kept under ``extensions["cohere"]``, so a body that
+    `validate` accepts encodes back exactly. Any other document is written so that
+    Cohere accepts it, and every change is logged.
+
+    Examples:
+        >>> from aifkit.aif import EncodeOptions
+        >>> conv = CohereConverter()
+        >>> body = {"model": "command-a-03-2025", "messages": [
+        ...     {"role": "user", "content": "Which planet is largest?"}],
+        ...     "documents": [{"data": {"title": "Planets", "text": "Jupiter is largest."}}]}
+        >>> doc = conv.decode(body).document
+        >>> [p.type for p in doc.messages[0].parts], doc.messages[0].parts[0].title
+        (['document', 'text'], 'Planets')
+        >>> conv.encode(doc, EncodeOptions()).body == body
+        True
+        >>> [str(v) for v in conv.validate({"model": "m", "messages": [
+        ...     {"role": "tool", "tool_call_id": "c1", "content": "r"}]})]
+        ["/messages/0/tool_call_id: no call of the previous assistant message awaits 'c1' [cohere/orphan-tool-result]"]
+    """
+
+    name = NAME
+    capabilities = COHERE
+
+    def decode(self, body: Any) -> Decoded:
+        """Read a v2 chat request body into an AIF document.
+
+        Raises:
+            InvalidInputError: the body is malformed; the pointer names where.
+        """
+        ensure_json(body)
+        return decode_body(body)
+
+    def encode(self, document: Document, options: EncodeOptions) -> Encoded:
+        """Write any AIF document as a v2 chat body Cohere accepts."""
+        return encode_document(document, options)
+
+    def validate(self, body: Any) -> list[Violation]:
+        """Return every rule of Cohere's v2 chat endpoint that ``body`` breaks."""
+        found: list[Violation] = []
+        try:
+            decode_body(body)
+        except InvalidInputError as exc:
+            found.append(Violation(exc.pointer, f"{NAME}/schema", exc.problem))
+        root = _obj(body)
+        if root is None:
+            return found
+        checker = _Validator(found)
+        if "model" not in root:
+            checker.flag(("model",), "model-required", "model is required")
+        checker.messages(_list(root.get("messages")))
+        if root.get("tool_choice") == "REQUIRED" and not _list(root.get("tools")):
+            checker.flag(("tool_choice",), "tool-choice", "tool_choice REQUIRED needs tools")
+        return found
+
+
+def _obj(value: Any) -> dict[str, Any] | None:
+    return cast("dict[str, Any]", value) if isinstance(value, dict) else None
+
+
+def _list(value: Any) -> list[Any]:
+    return cast("list[Any]", value) if isinstance(value, list) else []
+
+
+class _Validator:
+    def __init__(self, found: list[Violation]) -> None:
+        self.found = found
+
+    def flag(self, path: Path, rule: str, message: str) -> None:
+        self.found.append(Violation(format_pointer(path), f"{NAME}/{rule}", message))
+
+    def messages(self, messages: list[Any]) -> None:
+        pending: dict[str, Path] = {}
+        prev: Any = None
+        for i, raw in enumerate(messages):
+            m = _obj(raw) or {}
+            path: Path = ("messages", i)
+            role = m.get("role")
+            if role != "tool":
+                self.unanswered(pending)
+                pending = {}
+            if role == "tool":
+                call_id = m.get("tool_call_id")
+                if prev not in ("assistant", "tool") or call_id not in pending:
+                    msg = f"no call of the previous assistant message awaits {call_id!r}"
+                    self.flag((*path, "tool_call_id"), "orphan-tool-result", msg)
+                else:
+                    del pending[call_id]
+            elif role == "assistant":
+                pending = self.assistant(m, path)
+            prev = role
+        self.unanswered(pending)
+
+    def assistant(self, m: dict[str, Any], path: Path) -> dict[str, Path]:
+        calls = _list(m.get("tool_calls"))
+        content = m.get("content")
+        if not calls and "tool_plan" not in m and content in (None, "", []):
+            self.flag(path, "empty-message", "an assistant message needs content or tool calls")
+        pending: dict[str, Path] = {}
+        for k, raw in enumerate(calls):
+            call = _obj(raw) or {}
+            call_id = call.get("id")
+            if isinstance(call_id, str):
+                if call_id in pending:
+                    msg = f"tool call id {call_id!r} is used twice"
+                    self.flag((*path, "tool_calls", k, "id"), "tool-id-unique", msg)
+                pending[call_id] = (*path, "tool_calls", k, "id")
+        return pending
+
+    def unanswered(self, pending: dict[str, Path]) -> None:
+        for call_id, where in pending.items():
+            msg = f"tool call {call_id!r} has no tool message after it"
+            self.flag(where, "tool-result-missing", msg)

@@ -1,0 +1,259 @@
+"""The ``mistral`` format: Mistral chat completions request bodies (``POST /v1/chat/completions``).
+
+Decoding lives in ``_mistral_decode``; encoding, and the table of every rule the
+encoder logs, in ``_mistral_encode``. This module holds the converter and the
+format's rules (`MistralConverter.validate`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, cast
+
+from aifkit._json import format_pointer
+from aifkit.aif._features import STRUCTURE, Capabilities
+from aifkit.aif._loss import Path
+from aifkit.aif._schema import Document
+from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
+from aifkit.aif.converters._common import ensure_json
+from aifkit.aif.converters._mistral_decode import NAME, TOOL_ID, decode_body
+from aifkit.aif.converters._mistral_encode import encode_document
+from aifkit.errors import InvalidInputError
+
+__all__ = ["MISTRAL", "MistralConverter"]
+
+MISTRAL: Final = Capabilities(
+    carries={
+        "instructions": "yes",
+        "text": "yes",
+        "image.url": "yes",
+        "image.base64": "yes",
+        "image.detail": "yes",
+        "document.url": "yes",
+        "document.base64": "yes",
+        "document.file": "partial",
+        "audio": "partial",
+        "tool_call": "yes",
+        "tool_call.parallel": "yes",
+        "tool_call.id": "partial",
+        "tool_result": "yes",
+        "reasoning.text": "partial",
+        "reasoning.signed": "partial",
+        "tools": "partial",
+        "tools.strict": "yes",
+        "tool_choice": "partial",
+        "settings.max_tokens": "yes",
+        "settings.temperature": "yes",
+        "settings.top_p": "yes",
+        "settings.top_k": "yes",
+        "settings.stop": "yes",
+        "settings.seed": "yes",
+    },
+    rules={
+        "cache": "cache",
+        "developer-instructions": "instructions.developer",
+        "document-text": "document.text",
+        "document-title": STRUCTURE,
+        "empty-message": STRUCTURE,
+        "file-source": STRUCTURE,
+        "last-role": STRUCTURE,
+        "message-name": "message.name",
+        "no-audio": "audio",
+        "no-field": "extensions",
+        "orphan-tool-result": STRUCTURE,
+        "part-not-allowed": STRUCTURE,
+        "prefix-position": STRUCTURE,
+        "provider-part": "provider_part",
+        "reasoning-replay": STRUCTURE,
+        "reasoning-signature": "reasoning.signed",
+        "refusal": "refusal",
+        "tool-call-role": STRUCTURE,
+        "tool-choice": "tool_choice",
+        "tool-error-flag": "tool_result.error",
+        "tool-id": "tool_call.id",
+        "tool-kind": "tools",
+        "tool-parameters": STRUCTURE,
+        "tool-result-media": "tool_result.media",
+        "tool-result-missing": STRUCTURE,
+        "tool-then-user": STRUCTURE,
+    },
+    notes={
+        "document.file": "Mistral file ids",
+        "audio": "base64, user messages",
+        "tool_call.id": "exactly 9 alphanumerics",
+        "reasoning.text": "thinking chunks in assistant messages",
+        "reasoning.signed": "Mistral's own signatures",
+        "tools": "function tools and Mistral's own tools",
+        "tool_choice": "needs tools",
+    },
+)
+
+
+class MistralConverter:
+    """Reads and writes Mistral chat completions request bodies.
+
+    Leading ``system`` messages become instructions; content chunks (``text``,
+    ``image_url``, ``document_url``, ``file``, ``input_audio``, ``thinking``) become
+    parts; ``tool_calls`` become `ToolCallPart`s and each ``tool`` message a
+    `ToolResultPart`. Wire fields AIF has no place for (``prefix``,
+    ``response_format``, ``safe_prompt``, ...) are kept under
+    ``extensions["mistral"]``, so a body that `validate` accepts encodes back
+    exactly. Any other document is written so that Mistral accepts it: tool call
+    ids become nine alphanumerics (bijectively), every call is answered, a user
+    message never follows a tool message, and the conversation ends on a user or
+    tool message or an assistant prefix. Every change is logged.
+
+    Examples:
+        >>> from aifkit.aif import EncodeOptions, convert
+        >>> conv = MistralConverter()
+        >>> body = {"model": "mistral-large-latest", "messages": [
+        ...     {"role": "system", "content": "Be brief."},
+        ...     {"role": "user", "content": "Hello"}], "safe_prompt": True}
+        >>> doc = conv.decode(body).document
+        >>> doc.instructions[0].parts[0].text, doc.extensions
+        ('Be brief.', {'mistral': {'extra': {'safe_prompt': True}}})
+        >>> conv.encode(doc, EncodeOptions()).body == body
+        True
+        >>> [str(v) for v in conv.validate({"model": "m", "messages": [
+        ...     {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hel"}]})]
+        ['/messages/1/role: the last message must be user or tool, or an assistant with prefix: true [mistral/last-role]']
+    """
+
+    name = NAME
+    capabilities = MISTRAL
+
+    def decode(self, body: Any) -> Decoded:
+        """Read a chat completions request body into an AIF document.
+
+        Raises:
+            InvalidInputError: the body is malformed; the pointer names where.
+        """
+        ensure_json(body)
+        return decode_body(body)
+
+    def encode(self, document: Document, options: EncodeOptions) -> Encoded:
+        """Write any AIF document as a chat completions body Mistral accepts."""
+        return encode_document(document, options)
+
+    def validate(self, body: Any) -> list[Violation]:
+        """Return every rule of Mistral's chat endpoint that ``body`` breaks."""
+        found: list[Violation] = []
+        try:
+            decode_body(body)
+        except InvalidInputError as exc:
+            found.append(Violation(exc.pointer, f"{NAME}/schema", exc.problem))
+        root = _obj(body)
+        if root is None:
+            return found
+        checker = _Validator(found)
+        if "model" not in root:
+            checker.flag(("model",), "model-required", "model is required")
+        checker.messages(_list(root.get("messages")))
+        checker.tool_choice(root)
+        return found
+
+
+# -- rules -------------------------------------------------------------------------
+
+
+def _obj(value: Any) -> dict[str, Any] | None:
+    return cast("dict[str, Any]", value) if isinstance(value, dict) else None
+
+
+def _list(value: Any) -> list[Any]:
+    return cast("list[Any]", value) if isinstance(value, list) else []
+
+
+class _Validator:
+    def __init__(self, found: list[Violation]) -> None:
+        self.found = found
+
+    def flag(self, path: Path, rule: str, message: str) -> None:
+        self.found.append(Violation(format_pointer(path), f"{NAME}/{rule}", message))
+
+    def messages(self, messages: list[Any]) -> None:
+        prev: Any = None
+        pending: dict[str, Path] = {}
+        last = len(messages) - 1
+        for i, raw in enumerate(messages):
+            m = _obj(raw) or {}
+            path: Path = ("messages", i)
+            role = m.get("role")
+            if role != "tool" and pending:
+                self.unanswered(pending)
+                pending = {}
+            if role == "user" and prev == "tool":
+                self.flag(
+                    (*path, "role"), "tool-then-user", "a user message cannot follow a tool message"
+                )
+            if role == "tool":
+                self.tool(m, path, pending, prev)
+            if role == "assistant":
+                pending = self.assistant(m, path, i == last)
+            if m.get("prefix") is True and i != last:
+                self.flag(
+                    (*path, "prefix"),
+                    "prefix-position",
+                    "prefix is only allowed on the last message",
+                )
+            for j, chunk in enumerate(_list(m.get("content"))):
+                kind = (_obj(chunk) or {}).get("type")
+                if role == "assistant" and kind not in ("text", "thinking", None):
+                    msg = f"{kind} chunks cannot be sent in an assistant message"
+                    self.flag((*path, "content", j), "part-not-allowed", msg)
+            prev = role
+        if pending:
+            self.unanswered(pending)
+        if messages:
+            m = _obj(messages[last]) or {}
+            ok = m.get("role") in ("user", "tool") or (
+                m.get("role") == "assistant" and m.get("prefix") is True
+            )
+            if not ok:
+                msg = "the last message must be user or tool, or an assistant with prefix: true"
+                self.flag(("messages", last, "role"), "last-role", msg)
+
+    def assistant(self, m: dict[str, Any], path: Path, is_last: bool) -> dict[str, Path]:
+        calls = _list(m.get("tool_calls"))
+        content = m.get("content")
+        if not calls and (content is None or content in ("", [])):
+            self.flag(path, "empty-message", "an assistant message needs content or tool calls")
+        pending: dict[str, Path] = {}
+        for k, raw in enumerate(calls):
+            call_id = (_obj(raw) or {}).get("id")
+            if not isinstance(call_id, str):
+                continue
+            where: Path = (*path, "tool_calls", k, "id")
+            if not TOOL_ID.match(call_id):
+                msg = f"tool call id {call_id!r} must be exactly 9 of [a-zA-Z0-9]"
+                self.flag(where, "tool-id", msg)
+            pending[call_id] = where
+        if calls and m.get("prefix") is True:
+            self.flag((*path, "prefix"), "prefix-position", "a prefix message cannot call tools")
+        del is_last
+        return pending
+
+    def tool(self, m: dict[str, Any], path: Path, pending: dict[str, Path], prev: Any) -> None:
+        call_id = m.get("tool_call_id")
+        if prev not in ("assistant", "tool") or call_id not in pending:
+            msg = f"no call of the previous assistant message awaits {call_id!r}"
+            self.flag((*path, "tool_call_id"), "orphan-tool-result", msg)
+            return
+        del pending[call_id]
+
+    def unanswered(self, pending: dict[str, Path]) -> None:
+        for call_id, where in pending.items():
+            msg = f"tool call {call_id!r} has no tool message after it"
+            self.flag(where, "tool-result-missing", msg)
+
+    def tool_choice(self, root: dict[str, Any]) -> None:
+        choice = root.get("tool_choice")
+        names: set[Any] = set()
+        for tool in _list(root.get("tools")):
+            function = _obj((_obj(tool) or {}).get("function")) or {}
+            names.add(function.get("name"))
+        fn = _obj((_obj(choice) or {}).get("function"))
+        if choice is not None and choice != "none" and not _list(root.get("tools")):
+            self.flag(("tool_choice",), "tool-choice", "tool_choice needs tools")
+        elif fn is not None and fn.get("name") not in names:
+            msg = f"tool_choice names {fn.get('name')!r}, which is not among the tools"
+            self.flag(("tool_choice", "function", "name"), "tool-choice", msg)
