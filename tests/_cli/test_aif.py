@@ -150,3 +150,17 @@ def test_formats_capabilities_as_markdown_and_json(
     assert set(declared) == set(formats())
     assert declared["anthropic"]["carries"] == dict(capabilities("anthropic").carries)
     assert declared["anthropic"]["rules"]["no-audio"] == "audio"
+
+
+def test_convert_names_the_model_a_source_lacks(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = {"messages": [{"role": "user", "content": {"type": "text", "text": "Hi"}}],
+            "maxTokens": 100}  # fmt: skip
+    args = ["convert", "-", "--from", "mcp", "--to", "openai-chat"]
+    code, out, _ = run(capsys, monkeypatch, [*args, "--model", "gpt-4o"], json.dumps(body))
+    assert code == 0
+    assert json.loads(out)["model"] == "gpt-4o"
+    code, out, _ = run(capsys, monkeypatch, args, json.dumps(body))
+    assert code == 0
+    assert "model" not in json.loads(out)

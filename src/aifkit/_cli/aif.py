@@ -31,6 +31,10 @@ def convert_command(
     reasoning: Annotated[
         str, typer.Option(help="Reasoning the target cannot replay: drop, or keep as text.")
     ] = "drop",
+    model: Annotated[
+        str | None,
+        typer.Option(help="The model to name when INPUT names none (e.g. from a2a or mcp)."),
+    ] = None,
 ) -> None:
     """Convert a request body from one wire format to another, through AIF."""
     from aifkit.aif import EncodeOptions, convert
@@ -38,7 +42,7 @@ def convert_command(
 
     if reasoning not in ("drop", "text"):
         raise UsageError(f"--reasoning must be drop or text, not {reasoning!r}")
-    options = EncodeOptions(reasoning="drop" if reasoning == "drop" else "text")
+    options = EncodeOptions(reasoning="drop" if reasoning == "drop" else "text", model=model)
     body, report = convert(
         read_json(input), source=source, target=target, strict=strict, options=options
     )

@@ -117,8 +117,9 @@ def encode(
 ) -> tuple[Any, LossReport]:
     """Write an AIF document as a ``format`` request body; loss pointers point into AIF."""
     conv = FORMATS.get(format)
+    options = options or EncodeOptions()
     with _no_cycle_collection():
-        encoded = conv.encode(document, options or EncodeOptions())
+        encoded = conv.encode(_with_model(document, options), options)
     return encoded.body, LossReport("aif", format, tuple(encoded.losses.resolve(None)))
 
 
@@ -164,7 +165,8 @@ def convert(
         doc = decoded.document
         if target == "aif" and source != "aif":
             doc = _record_step(doc, source)
-        encoded = dst.encode(doc, options or EncodeOptions())
+        options = options or EncodeOptions()
+        encoded = dst.encode(_with_model(doc, options), options)
         entries = decoded.losses.resolve(None) + encoded.losses.resolve(decoded.source_map)
         report = LossReport(source, target, tuple(entries))
         out = encoded.body
@@ -174,6 +176,15 @@ def convert(
     if strict and report.dropped:
         raise LossyConversionError(report)
     return Conversion(out, report)
+
+
+def _with_model(doc: Document, options: EncodeOptions) -> Document:
+    # The model the caller names for a document that names none (an A2A or MCP
+    # source carries no model; most targets require one).
+    if options.model is None or doc.settings.model is not None:
+        return doc
+    settings = doc.settings.model_copy(update={"model": options.model})
+    return doc.model_copy(update={"settings": settings})
 
 
 def _record_step(doc: Document, source: str) -> Document:

@@ -22,10 +22,14 @@ class EncodeOptions:
             ``"drop"`` it, or keep it as ``"text"`` wrapped in ``<reasoning>`` tags.
         default_max_tokens: ``max_tokens`` to send when the target requires one
             and the source had none.
+        model: The model to name when the document names none (formats that keep
+            the model outside the body, such as Gemini's URL, leave it out). A
+            document's own model wins.
     """
 
     reasoning: Literal["drop", "text"] = "drop"
     default_max_tokens: int = 4096
+    model: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
