@@ -32,6 +32,10 @@ FORMATS: Registry[Converter] = Registry("format", group="aifkit.formats")
 FORMATS.register("aif", "aifkit.aif.converters.aif:AifConverter")
 FORMATS.register("openai-chat", "aifkit.aif.converters.openai_chat:OpenAIChatConverter")
 FORMATS.register("anthropic", "aifkit.aif.converters.anthropic:AnthropicConverter")
+FORMATS.register(
+    "openai-responses", "aifkit.aif.converters.openai_responses:OpenAIResponsesConverter"
+)
+FORMATS.register("gemini", "aifkit.aif.converters.gemini:GeminiConverter")
 FORMATS.register("ollama", "aifkit.aif.converters.ollama:OllamaConverter")
 FORMATS.register("mcp", "aifkit.aif.converters.mcp:McpConverter")
 FORMATS.register("mcp-prompt", "aifkit.aif.converters.mcp:McpPromptConverter")

@@ -1,0 +1,557 @@
+"""Reading a Gemini ``generateContent`` request body (REST, camelCase) into AIF.
+
+``systemInstruction`` becomes a system instruction; each entry of ``contents`` one
+message (``model`` turns are assistant messages; a user turn holding only
+``functionResponse`` parts is a ``tool`` message); each part one AIF part:
+
+* ``text`` is a `TextPart`; with ``thought: true`` it is a `ReasoningPart` valid
+  for Google, its ``thoughtSignature`` as the signature;
+* ``inlineData`` is an image, audio or document part by its MIME type (base64);
+  ``fileData`` the same by URI: a Gemini Files API or ``gs://`` URI is a
+  `FileSource` of Google, any other a URL;
+* ``functionCall`` is a `ToolCallPart`. Gemini calls may have no ``id``: one is
+  synthesized (``gemini_<turn>_<part>``) and reported in `Decoded.losses`; a
+  ``functionResponse`` without an ``id`` answers the first open call of its name;
+* ``functionResponse`` is a `ToolResultPart`: ``{"output": text}`` and
+  ``{"error": text}`` (an error result) as their text, any other ``response`` as
+  its JSON text; images and documents of its ``parts`` as media content;
+* any other part (``executableCode``, ``codeExecutionResult``, ...) a `ProviderPart`.
+
+A ``thoughtSignature`` on any other part stays on that part (``extra``). What AIF
+has no field for is kept under ``extensions["gemini"]``: ``extra`` for wire fields,
+``form`` for presentation (only where it differs from the encoder's default):
+
+* document: ``system: {"role": ...}`` for a role given on ``systemInstruction``;
+  ``tools: [[kind, ...], ...]`` the layout of ``tools`` when not one object
+  holding every function declaration;
+* message: ``role: "absent"`` for a content without a role;
+* part: ``id: "absent"`` for a call or response without an id (the id is
+  synthesized); ``response: "json"`` for a response kept as JSON text; ``name``
+  for a response naming another function than its call; ``thought: false`` for a
+  text part that said so; ``uri: true`` for a Files API URI kept as a URL;
+* tool: ``schema: "parameters"`` when the schema was in ``parameters`` (the
+  OpenAPI subset) rather than ``parametersJsonSchema``;
+* settings: ``int`` lists float settings given as integers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, Final, cast
+
+from pydantic import ValidationError
+
+from aifkit._json import type_name
+from aifkit.aif._loss import LossLog, Path, SourceMap
+from aifkit.aif._schema import document_adapter
+from aifkit.aif.converters._base import Decoded
+from aifkit.aif.converters._common import expect_bool, expect_list, expect_obj, expect_str, fail
+
+__all__ = ["FILES_PREFIXES", "NAME", "PROVIDER", "decode_body", "response_text"]
+
+NAME: Final = "gemini"
+PROVIDER: Final = "google"
+FILES_PREFIXES: Final = ("https://generativelanguage.googleapis.com/", "gs://")
+"""URIs of files uploaded to Google: provider file ids rather than public URLs."""
+
+_MISSING: Final[Any] = object()
+_TOP_KEYS: Final = frozenset(
+    {"contents", "systemInstruction", "tools", "toolConfig", "generationConfig"}
+)
+_DATA_KEYS: Final = ("text", "inlineData", "fileData", "functionCall", "functionResponse")
+_CHOICE_MODES: Final = {"AUTO": "auto", "ANY": "required", "NONE": "none"}
+
+
+def response_text(response: dict[str, Any]) -> tuple[str, bool, bool]:
+    """A function response as AIF text: ``(text, is_error, kept_as_json)``.
+
+    Examples:
+        >>> response_text({"output": "18C"})
+        ('18C', False, False)
+        >>> response_text({"error": "not found"})
+        ('not found', True, False)
+        >>> response_text({"temperature": 18})
+        ('{"temperature":18}', False, True)
+    """
+    if len(response) == 1:
+        ((key, value),) = response.items()
+        if key in ("output", "error") and isinstance(value, str):
+            return value, key == "error", False
+    return json.dumps(response, ensure_ascii=False, separators=(",", ":")), False, True
+
+
+def decode_body(body: Any) -> Decoded:
+    """Read a ``generateContent`` request body (see the module docstring)."""
+    root = expect_obj(body, ())
+    sm = SourceMap()
+    losses = LossLog()
+    doc: dict[str, Any] = {}
+    doc_form: dict[str, Any] = {}
+    settings = _settings(root, sm)
+    if settings:
+        doc["settings"] = settings
+    if "systemInstruction" in root:
+        doc["instructions"] = [_system(root["systemInstruction"], sm, doc_form)]
+    contents = expect_list(_required(root, "contents", ()), ("contents",))
+    doc["messages"] = _Reader(sm, losses).contents(contents)
+    if "tools" in root:
+        doc["tools"] = _tools(expect_list(root["tools"], ("tools",)), sm, doc_form)
+    extra = _unknown(root, _TOP_KEYS)
+    if extra:
+        sm.add(("extensions", NAME, "extra"), ())
+    ext = _ext(doc_form, extra)
+    if ext:
+        doc["extensions"] = ext
+    try:
+        document = document_adapter().validate_python(doc)
+    except ValidationError as exc:  # only non-JSON values get this far
+        err = exc.errors(include_url=False)[0]
+        raise fail(sm.translate(tuple(err["loc"])), err["msg"]) from None
+    return Decoded(document, sm, losses)
+
+
+# -- small readers -------------------------------------------------------------------
+
+
+def _required(obj: dict[str, Any], key: str, path: Path) -> Any:
+    value = obj.get(key, _MISSING)
+    if value is _MISSING:
+        raise fail((*path, key), "missing required field")
+    return value
+
+
+def _int(value: Any, path: Path) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise fail(path, f"expected an integer, got {type_name(value)}")
+    return value
+
+
+def _number(value: Any, path: Path) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise fail(path, f"expected a number, got {type_name(value)}")
+    return value
+
+
+def _ext(form: dict[str, Any] | None, extra: dict[str, Any] | None) -> dict[str, Any]:
+    if not form and not extra:
+        return {}
+    ns: dict[str, Any] = {}
+    if form:
+        ns["form"] = form
+    if extra:
+        ns["extra"] = extra
+    return {NAME: ns}
+
+
+def _unknown(obj: dict[str, Any], known: frozenset[str]) -> dict[str, Any] | None:
+    if obj.keys() <= known:
+        return None
+    return {k: v for k, v in obj.items() if k not in known}
+
+
+# -- settings, system, tools -----------------------------------------------------------
+
+_SETTINGS: Final[tuple[tuple[str, str, Callable[[Any, Path], Any]], ...]] = (
+    ("maxOutputTokens", "max_tokens", _int),
+    ("temperature", "temperature", _number),
+    ("topP", "top_p", _number),
+    ("topK", "top_k", _int),
+    ("seed", "seed", _int),
+)
+_GEN_KEYS: Final = frozenset({wire for wire, _, _ in _SETTINGS} | {"stopSequences"})
+
+
+def _settings(root: dict[str, Any], sm: SourceMap) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    ints: list[str] = []
+    extra: dict[str, Any] = {}
+    if "generationConfig" in root:
+        path: Path = ("generationConfig",)
+        gen = expect_obj(root["generationConfig"], path)
+        for wire, aif, read in _SETTINGS:
+            value = gen.get(wire, _MISSING)
+            if value is _MISSING:
+                continue
+            out[aif] = read(value, (*path, wire))
+            if aif in ("temperature", "top_p") and isinstance(value, int):
+                ints.append(aif)
+            sm.add(("settings", aif), (*path, wire))
+        if "stopSequences" in gen:
+            stop = expect_list(gen["stopSequences"], (*path, "stopSequences"))
+            out["stop"] = [expect_str(s, (*path, "stopSequences", i)) for i, s in enumerate(stop)]
+            sm.add(("settings", "stop"), (*path, "stopSequences"))
+        rest = _unknown(gen, _GEN_KEYS)
+        if rest is not None or not gen:
+            extra["generationConfig"] = rest or {}
+            sm.add(("settings", "extensions", NAME, "extra", "generationConfig"), path)
+    if "toolConfig" in root:
+        _tool_config(root["toolConfig"], out, extra, sm)
+    ext = _ext({"int": ints} if ints else None, extra)
+    if ext:
+        out["extensions"] = ext
+    return out
+
+
+def _tool_config(value: Any, out: dict[str, Any], extra: dict[str, Any], sm: SourceMap) -> None:
+    path: Path = ("toolConfig",)
+    tc = expect_obj(value, path)
+    fcc = tc.get("functionCallingConfig", _MISSING)
+    choice: dict[str, Any] | None = None
+    if isinstance(fcc, dict):
+        fcc = cast("dict[str, Any]", fcc)
+        mode, names = fcc.get("mode"), fcc.get("allowedFunctionNames", _MISSING)
+        plain = fcc.keys() <= {"mode", "allowedFunctionNames"} and mode in _CHOICE_MODES
+        if plain and names is _MISSING:
+            choice = {"mode": _CHOICE_MODES[cast("str", mode)]}
+        elif plain and mode == "ANY" and isinstance(names, list):
+            listed = cast("list[Any]", names)
+            name = listed[0] if len(listed) == 1 else None
+            if isinstance(name, str):
+                choice = {"mode": "tool", "name": name}
+    elif fcc is not _MISSING:
+        expect_obj(fcc, (*path, "functionCallingConfig"))
+    if choice is not None:
+        out["tool_choice"] = choice
+        sm.add(("settings", "tool_choice"), (*path, "functionCallingConfig"))
+        rest = {k: v for k, v in tc.items() if k != "functionCallingConfig"}
+    else:
+        rest = tc
+    if rest or choice is None:
+        extra["toolConfig"] = rest
+        sm.add(("settings", "extensions", NAME, "extra", "toolConfig"), path)
+
+
+def _system(value: Any, sm: SourceMap, doc_form: dict[str, Any]) -> dict[str, Any]:
+    path: Path = ("systemInstruction",)
+    si = expect_obj(value, path)
+    sm.add(("instructions", 0), path)
+    if "role" in si:
+        doc_form["system"] = {"role": si["role"]}
+    parts: list[dict[str, Any]] = []
+    for j, raw in enumerate(expect_list(_required(si, "parts", path), (*path, "parts"))):
+        ppath = (*path, "parts", j)
+        p = expect_obj(raw, ppath)
+        text = expect_str(_required(p, "text", ppath), (*ppath, "text"))
+        part: dict[str, Any] = {"type": "text", "text": text}
+        extra = _unknown(p, frozenset({"text"}))
+        if extra:
+            part["extensions"] = _ext(None, extra)
+        sm.add(("instructions", 0, "parts", j), ppath)
+        parts.append(part)
+    extra = _unknown(si, frozenset({"role", "parts"}))
+    out: dict[str, Any] = {"role": "system", "parts": parts}
+    if extra:
+        out["extensions"] = _ext(None, extra)
+    return out
+
+
+_DECL_KEYS: Final = frozenset({"name", "description", "parameters", "parametersJsonSchema"})
+
+
+def _tools(raw: list[Any], sm: SourceMap, doc_form: dict[str, Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    layout: list[list[str]] = []
+    for k, value in enumerate(raw):
+        path: Path = ("tools", k)
+        t = expect_obj(value, path)
+        slot: list[str] = []
+        for key, spec in t.items():
+            if key != "functionDeclarations":  # a Google tool: googleSearch, codeExecution, ...
+                sm.add(("tools", len(out)), (*path, key))
+                ext = {NAME: {"extra": {key: spec}}}
+                out.append({"kind": key, "name": key, "extensions": ext})
+                slot.append(key)
+                continue
+            decls = expect_list(spec, (*path, key))
+            for d, decl in enumerate(decls):
+                out.append(_declaration(decl, (*path, key, d), len(out), sm))
+            slot.extend(["function"] * len(decls))
+        layout.append(slot)
+    functions = sum(s.count("function") for s in layout)
+    default = [["function"] * functions] if functions else []
+    default += [[t["kind"]] for t in out if t.get("kind", "function") != "function"]
+    if layout != default:
+        doc_form["tools"] = layout
+    return out
+
+
+def _declaration(raw: Any, path: Path, k: int, sm: SourceMap) -> dict[str, Any]:
+    decl = expect_obj(raw, path)
+    sm.add(("tools", k), path)
+    out: dict[str, Any] = {"name": expect_str(_required(decl, "name", path), (*path, "name"))}
+    form: dict[str, Any] = {}
+    if "description" in decl:
+        out["description"] = expect_str(decl["description"], (*path, "description"))
+    if "parametersJsonSchema" in decl:
+        schema = decl["parametersJsonSchema"]
+        out["parameters"] = expect_obj(schema, (*path, "parametersJsonSchema"))
+        sm.add(("tools", k, "parameters"), (*path, "parametersJsonSchema"))
+    elif "parameters" in decl:
+        out["parameters"] = expect_obj(decl["parameters"], (*path, "parameters"))
+        form["schema"] = "parameters"
+        sm.add(("tools", k, "parameters"), (*path, "parameters"))
+    else:
+        form["schema"] = "none"
+    extra = _unknown(decl, _DECL_KEYS)
+    if "parametersJsonSchema" in decl and "parameters" in decl:  # both: one travels as extra
+        extra = {**(extra or {}), "parameters": decl["parameters"]}
+    if extra:
+        sm.add(("tools", k, "extensions", NAME, "extra"), path)
+    ext = _ext(form, extra)
+    if ext:
+        out["extensions"] = ext
+    return out
+
+
+# -- contents ---------------------------------------------------------------------------
+
+_CALL_KEYS: Final = frozenset({"id", "name", "args"})
+_RESPONSE_KEYS: Final = frozenset({"id", "name", "response", "parts"})
+_BLOB_KEYS: Final = frozenset({"mimeType", "data"})
+_FILE_KEYS: Final = frozenset({"mimeType", "fileUri"})
+
+
+class _Reader:
+    """Decodes contents and parts, pairing responses with calls and recording the map."""
+
+    def __init__(self, sm: SourceMap, losses: LossLog) -> None:
+        self.sm = sm
+        self.losses = losses
+        self.scope = {"provider": PROVIDER}
+        self.ids: set[str] = set()
+        self.open: list[tuple[str, str]] = []  # (name, id) of calls not yet answered
+        self.names: dict[str, str] = {}  # call id -> function name
+
+    def contents(self, raw: list[Any]) -> list[dict[str, Any]]:
+        self.ids = _given_ids(raw)
+        return [self.content(c, i) for i, c in enumerate(raw)]
+
+    def content(self, raw: Any, i: int) -> dict[str, Any]:
+        path: Path = ("contents", i)
+        c = expect_obj(raw, path)
+        self.sm.add(("messages", i), path)
+        role = c.get("role", _MISSING)
+        form: dict[str, Any] = {}
+        if role is _MISSING:
+            form["role"] = "absent"
+            role = "user"
+        elif role not in ("user", "model"):
+            got = repr(role) if isinstance(role, str) else type_name(role)
+            raise fail((*path, "role"), f"expected 'user' or 'model', got {got}")
+        blocks = expect_list(_required(c, "parts", path), (*path, "parts"))
+        parts = [
+            self.part(p, (*path, "parts", j), ("messages", i, "parts", j))
+            for j, p in enumerate(blocks)
+        ]
+        if role == "model":
+            aif_role = "assistant"
+        elif parts and all(p["type"] == "tool_result" for p in parts):
+            aif_role = "tool"
+        else:
+            aif_role = "user"
+        msg: dict[str, Any] = {"role": aif_role, "parts": parts}
+        extra = _unknown(c, frozenset({"role", "parts"}))
+        if extra:
+            self.sm.add(("messages", i, "extensions", NAME, "extra"), path)
+        ext = _ext(form, extra)
+        if ext:
+            msg["extensions"] = ext
+        return msg
+
+    def part(self, raw: Any, src: Path, aif: Path) -> dict[str, Any]:
+        p = expect_obj(raw, src)
+        self.sm.add(aif, src)
+        self.sm.add((*aif, "extensions", NAME, "extra"), src)
+        kinds = [k for k in _DATA_KEYS if k in p]
+        if len(kinds) != 1:
+            return {"type": "provider", "format": NAME, "data": p}
+        kind = kinds[0]
+        value = p[kind]
+        if kind == "text":
+            return self.text(p, src)
+        if kind in ("inlineData", "fileData"):
+            part, extra = self.media(expect_obj(value, (*src, kind)), kind, (*src, kind))
+        elif kind == "functionCall":
+            part, extra = self.call(expect_obj(value, (*src, kind)), (*src, kind), aif)
+        else:
+            part, extra = self.response(expect_obj(value, (*src, kind)), (*src, kind), aif)
+        return _finish(part, p, frozenset({kind}), extra)
+
+    def text(self, p: dict[str, Any], src: Path) -> dict[str, Any]:
+        text = expect_str(p["text"], (*src, "text"))
+        thought = p.get("thought", _MISSING)
+        if thought is not _MISSING:
+            thought = expect_bool(thought, (*src, "thought"))
+        if thought is True:
+            part: dict[str, Any] = {"type": "reasoning", "text": text, "valid_for": self.scope}
+            known = {"text", "thought"}
+            if "thoughtSignature" in p:
+                part["signature"] = expect_str(p["thoughtSignature"], (*src, "thoughtSignature"))
+                known.add("thoughtSignature")
+            return _finish(part, p, frozenset(known), {})
+        form = {"thought": False} if thought is False else None
+        return _finish({"type": "text", "text": text}, p, frozenset({"text", "thought"}), {}, form)
+
+    def media(
+        self, blob: dict[str, Any], kind: str, src: Path
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        mime = blob.get("mimeType")
+        extra: dict[str, Any] = {}
+        form: dict[str, Any] = {}
+        if kind == "inlineData":
+            data = expect_str(_required(blob, "data", src), (*src, "data"))
+            mime = expect_str(_required(blob, "mimeType", src), (*src, "mimeType"))
+            source: dict[str, Any] = {"kind": "base64", "media_type": mime, "data": data}
+            nested = _unknown(blob, _BLOB_KEYS)
+        else:
+            uri = expect_str(_required(blob, "fileUri", src), (*src, "fileUri"))
+            if uri.startswith(FILES_PREFIXES):
+                source = {"kind": "file", "file_id": uri, "provider": PROVIDER}
+            else:
+                source = {"kind": "url", "url": uri}
+            if mime is None and "mimeType" in blob:
+                form["mime"] = None
+            elif mime is not None:
+                form["mime"] = expect_str(mime, (*src, "mimeType"))
+            nested = _unknown(blob, _FILE_KEYS)
+        if nested:
+            extra[kind] = nested
+        media = mime if isinstance(mime, str) else ""
+        if media.startswith("image/"):
+            part: dict[str, Any] = {"type": "image", "source": source}
+        elif media.startswith("audio/"):
+            part = {"type": "audio", "source": source}
+        else:  # a PDF, plain text, ... (video too: AIF has no video part)
+            part = {"type": "document", "source": source}
+        if form:
+            part["extensions"] = {NAME: {"form": form}}
+        return part, extra
+
+    def new_id(self, src: Path, what: str) -> str:
+        n = 0
+        stem = f"gemini_{src[1]}_{src[3]}"
+        candidate = stem
+        while candidate in self.ids:
+            n += 1
+            candidate = f"{stem}_{n}"
+        self.ids.add(candidate)
+        detail = f"the {what} had no id; synthesized {candidate!r}"
+        self.losses.add((*src, "id"), "synthesized", f"{NAME}/synthesized-id", "info", detail)
+        return candidate
+
+    def call(
+        self, fc: dict[str, Any], src: Path, aif: Path
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        name = expect_str(_required(fc, "name", src), (*src, "name"))
+        form: dict[str, Any] = {}
+        if "id" in fc:
+            call_id = expect_str(fc["id"], (*src, "id"))
+        else:
+            call_id = self.new_id(src, "function call")
+            form["id"] = "absent"
+        self.open.append((name, call_id))
+        self.names[call_id] = name
+        part: dict[str, Any] = {"type": "tool_call", "id": call_id, "name": name}
+        args = fc.get("args", _MISSING)
+        if args is _MISSING:
+            form["args"] = "absent"
+            part["arguments"] = {}
+        else:
+            part["arguments"] = expect_obj(args, (*src, "args"))
+        self.sm.add((*aif, "arguments"), (*src, "args"))
+        if form:
+            part["extensions"] = {NAME: {"form": form}}
+        nested = _unknown(fc, _CALL_KEYS)
+        return part, {"functionCall": nested} if nested else {}
+
+    def response(
+        self, fr: dict[str, Any], src: Path, aif: Path
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        name = expect_str(_required(fr, "name", src), (*src, "name"))
+        form: dict[str, Any] = {}
+        if "id" in fr:
+            call_id = expect_str(fr["id"], (*src, "id"))
+            self.open = [c for c in self.open if c[1] != call_id]
+        else:
+            form["id"] = "absent"
+            match = next((c for c in self.open if c[0] == name), None)
+            if match is None:
+                call_id = self.new_id(src, "function response")
+            else:
+                call_id = match[1]
+                self.open.remove(match)
+        if self.names.get(call_id) != name:
+            form["name"] = name
+        response = expect_obj(_required(fr, "response", src), (*src, "response"))
+        text, is_error, as_json = response_text(response)
+        content: list[dict[str, Any]] = [{"type": "text", "text": text}]
+        if as_json:
+            form["response"] = "json"
+        self.sm.add((*aif, "content", 0), (*src, "response"))
+        nested = _unknown(fr, _RESPONSE_KEYS) or {}
+        if "parts" in fr:
+            media = self.response_parts(expect_list(fr["parts"], (*src, "parts")), src, aif)
+            if media is None:  # a part AIF cannot hold: the wire parts are kept as is
+                nested["parts"] = fr["parts"]
+            else:
+                content.extend(media)
+        part: dict[str, Any] = {"type": "tool_result", "call_id": call_id, "content": content}
+        if is_error:
+            part["is_error"] = True
+        if form:
+            part["extensions"] = {NAME: {"form": form}}
+        return part, {"functionResponse": nested} if nested else {}
+
+    def response_parts(self, raw: list[Any], src: Path, aif: Path) -> list[dict[str, Any]] | None:
+        """The images and documents of a response's ``parts``; None if one is anything else."""
+        out: list[dict[str, Any]] = []
+        for k, value in enumerate(raw):
+            ppath = (*src, "parts", k)
+            blob = expect_obj(value, ppath)
+            kind = next(iter(blob), None) if len(blob) == 1 else None
+            if kind not in ("inlineData", "fileData"):
+                return None
+            media, nested = self.media(expect_obj(blob[kind], (*ppath, kind)), kind, (*ppath, kind))
+            if media["type"] == "audio":
+                return None
+            self.sm.add((*aif, "content", 1 + k), ppath)
+            out.append(_finish(media, blob, frozenset({kind}), nested))
+        return out
+
+
+def _given_ids(raw: list[Any]) -> set[str]:
+    """Every call and response id the body gives (synthesized ids avoid them)."""
+    ids: set[str] = set()
+    for c in raw:
+        parts: Any = cast("dict[str, Any]", c).get("parts") if isinstance(c, dict) else None
+        for p in cast("list[Any]", parts) if isinstance(parts, list) else []:
+            if not isinstance(p, dict):
+                continue
+            for key in ("functionCall", "functionResponse"):
+                inner: Any = cast("dict[str, Any]", p).get(key)
+                given = cast("dict[str, Any]", inner).get("id") if isinstance(inner, dict) else None
+                if isinstance(given, str):
+                    ids.add(given)
+    return ids
+
+
+def _finish(
+    part: dict[str, Any],
+    p: dict[str, Any],
+    known: frozenset[str],
+    extra: dict[str, Any],
+    form: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Add the part's other keys (``thoughtSignature``, ``videoMetadata``, ...) as extra."""
+    unknown = _unknown(p, known)
+    if unknown:
+        extra = {**unknown, **extra}
+    if not extra and not form:
+        return part
+    own = part.setdefault("extensions", {}).setdefault(NAME, {})
+    if form:
+        own.setdefault("form", {}).update(form)
+    if extra:
+        own["extra"] = extra
+    return part

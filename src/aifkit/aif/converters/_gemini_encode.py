@@ -1,0 +1,598 @@
+"""Writing any AIF document as a Gemini ``generateContent`` request body.
+
+The encoder reads the frozen models and builds wire dicts (camelCase, as on the
+REST wire), enforcing the API's rules and logging every change against the AIF
+path (`RULES` lists them):
+
+* system and developer text goes to ``systemInstruction`` (instructions in order,
+  then system/developer messages lifted out of the conversation);
+* turns are ``user`` and ``model``, start with the user and alternate: consecutive
+  turns of one role are merged, and a conversation starting with the model gets a
+  user turn reading `SYNTHESIZED_USER_TEXT` before it;
+* the turn after a model turn with function calls starts with one
+  ``functionResponse`` per call, in call order, each named after its call: a call
+  with no result gets an error response reading `MISSING_RESULT_TEXT`, and a
+  result that answers no call of the turn before is sent as text;
+* the request ends on a user or function-response turn: a trailing model turn
+  gets a user turn reading `CONTINUE_TEXT` after it;
+* when the document's model is a Gemini 3 model, the first function call of a
+  model turn without a ``thoughtSignature`` gets Google's documented placeholder
+  (`SKIP_SIGNATURE`), as Gemini 3 rejects it otherwise;
+* reasoning is replayed as ``thought`` parts only when it came from Google;
+  elsewhere it is dropped or, with `EncodeOptions.reasoning` ``"text"``, sent as
+  text; a ``thoughtSignature`` kept on any other part is written back on it;
+* what the API cannot take is dropped: other providers' file ids and blocks,
+  redacted reasoning, message names, cache hints, image detail, strict schemas,
+  more than 5 stop sequences, foreign fields.
+
+A document this format produced is written back exactly through its ``form`` and
+``extra`` hints (see ``_gemini_decode``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import mimetypes
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+from aifkit.aif._loss import Action, LossLog, Path, Severity
+from aifkit.aif._schema import (
+    AudioPart,
+    Base64Source,
+    Document,
+    DocumentPart,
+    Extensions,
+    FileSource,
+    ImagePart,
+    Message,
+    Part,
+    ProviderPart,
+    ReasoningPart,
+    RefusalPart,
+    Settings,
+    TextPart,
+    TextSource,
+    Tool,
+    ToolCallPart,
+    ToolResultPart,
+    UrlSource,
+)
+from aifkit.aif.converters._base import Encoded, EncodeOptions
+from aifkit.aif.converters._common import (
+    parse_data_url,
+    reasoning_replayable,
+    report_foreign_extensions,
+)
+from aifkit.aif.converters._gemini_decode import NAME, PROVIDER
+from aifkit.aif.converters._gemini_rules import (
+    CONTINUE_TEXT,
+    EMPTY,
+    MAGIC,
+    MAX_STOP,
+    MAX_TEMPERATURE,
+    MISSING_RESULT_TEXT,
+    RULES,
+    SKIP_SIGNATURE,
+    SYNTHESIZED_USER_TEXT,
+    as_number,
+    lay_out,
+    merge_extra,
+    own_hints,
+    quiet,
+)
+
+__all__ = [
+    "CONTINUE_TEXT",
+    "MAX_STOP",
+    "MISSING_RESULT_TEXT",
+    "RULES",
+    "SYNTHESIZED_USER_TEXT",
+    "encode_document",
+]
+
+
+def encode_document(document: Document, options: EncodeOptions) -> Encoded:
+    """Write ``document`` as a ``generateContent`` body (see the module docstring)."""
+    enc = _Encoder(document, options)
+    return Encoded(enc.run(), enc.losses)
+
+
+class _Turn:
+    """One wire content being built: its role, parts, and the calls it makes."""
+
+    __slots__ = ("calls", "extra", "form", "index", "late", "parts", "results", "role")
+
+    def __init__(self, role: str, index: int) -> None:
+        self.role = role
+        self.index = index  # the AIF message it starts at
+        self.parts: list[dict[str, Any]] = []
+        self.calls: list[tuple[str, str, Path]] = []  # (id, name, path)
+        self.results: list[tuple[ToolResultPart, Path]] = []
+        self.late = False  # a result came after other content
+        self.form: Mapping[str, Any] = EMPTY
+        self.extra: Mapping[str, Any] = EMPTY
+
+
+class _Encoder:
+    def __init__(self, document: Document, options: EncodeOptions) -> None:
+        self.doc = document
+        self.options = options
+        self.losses = LossLog()
+        self.system: list[dict[str, Any]] = []
+        self.system_extra: Mapping[str, Any] = EMPTY  # systemInstruction's own keys
+        # Gemini 3 rejects a turn's first function call without a thought signature.
+        self.gemini3 = (
+            (document.settings.model or "").removeprefix("models/").startswith("gemini-3")
+        )
+        self.names = {
+            p.id: p.name for m in document.messages for p in m.parts if isinstance(p, ToolCallPart)
+        }
+
+    def log(
+        self,
+        path: Path,
+        rule: str,
+        *args: object,
+        action: Action | None = None,
+        severity: Severity | None = None,
+    ) -> None:
+        """Record a loss under one of `RULES`."""
+        default_action, default_severity, message = RULES[rule]
+        self.losses.add(
+            path,
+            action or default_action,
+            f"{NAME}/{rule}",
+            severity or default_severity,
+            message.format(*args),
+        )
+
+    def ext(self, ext: Extensions, path: Path) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+        """Return this format's (form, extra) of an element; report other formats' extra."""
+        if not ext:
+            return EMPTY, EMPTY
+        if not quiet(ext):
+            report_foreign_extensions(ext, NAME, path, self.losses)
+        return own_hints(ext)
+
+    # -- the body ----------------------------------------------------------------------
+
+    def run(self) -> dict[str, Any]:
+        doc = self.doc
+        body: dict[str, Any] = {}
+        form, extra = self.ext(doc.extensions, ())
+        for k, ins in enumerate(doc.instructions):
+            path: Path = ("instructions", k)
+            _, iextra = self.ext(ins.extensions, path)
+            if ins.name is not None:
+                self.log((*path, "name"), "message-name")
+            if ins.role == "developer":
+                self.log(path, "developer-instructions")
+            for j, part in enumerate(ins.parts):
+                self.system.append(self.system_text(part, (*path, "parts", j)))
+            if k == 0:
+                self.system_extra = iextra
+        body["contents"] = self.contents(doc.messages)
+        if self.system:
+            si: dict[str, Any] = {}
+            system_form = form.get("system")
+            if isinstance(system_form, dict):
+                si.update(cast("dict[str, Any]", system_form))
+            si["parts"] = self.system
+            for key, value in self.system_extra.items():
+                si.setdefault(key, value)
+            body["systemInstruction"] = si
+        tools = self.tools(doc.tools, form.get("tools"))
+        if tools:
+            body["tools"] = tools
+        self.settings(doc.settings, body)
+        for key, value in extra.items():
+            body.setdefault(key, value)
+        return body
+
+    def system_text(self, part: TextPart, path: Path) -> dict[str, Any]:
+        _, extra = self.ext(part.extensions, path)
+        if part.cache is not None:
+            self.log((*path, "cache"), "cache")
+        return {"text": part.text, **extra}
+
+    # -- settings and tools ------------------------------------------------------------
+
+    def settings(self, s: Settings, body: dict[str, Any]) -> None:
+        form, extra = self.ext(s.extensions, ("settings",))
+        ints: Sequence[str] = form.get("int") or ()
+        gen: dict[str, Any] = {}
+        if s.max_tokens is not None:
+            gen["maxOutputTokens"] = s.max_tokens
+        if s.temperature is not None:
+            temperature = s.temperature
+            if temperature > MAX_TEMPERATURE:
+                self.log(("settings", "temperature"), "temperature-range", temperature)
+                temperature = MAX_TEMPERATURE
+            gen["temperature"] = as_number(temperature, "temperature" in ints)
+        if s.top_p is not None:
+            gen["topP"] = as_number(s.top_p, "top_p" in ints)
+        if s.top_k is not None:
+            gen["topK"] = s.top_k
+        if s.stop is not None:
+            if len(s.stop) > MAX_STOP:
+                self.log(("settings", "stop"), "stop-limit")
+            gen["stopSequences"] = list(s.stop[:MAX_STOP])
+        if s.seed is not None:
+            gen["seed"] = s.seed
+        self.unsent(s)
+        nested = extra.get("generationConfig")
+        if isinstance(nested, dict):
+            gen.update(cast("dict[str, Any]", nested))
+        if gen or isinstance(nested, dict):
+            body["generationConfig"] = gen
+        self.tool_config(s, body, extra.get("toolConfig"))
+        for key, value in extra.items():
+            if key not in ("generationConfig", "toolConfig"):
+                body.setdefault(key, value)
+
+    def unsent(self, s: Settings) -> None:
+        """Log the settings Gemini has no place for in the body."""
+        if s.model is not None:
+            self.log(("settings", "model"), "model-in-url", s.model)
+        if s.stream is not None:
+            what = "stream (streamGenerateContent is its own endpoint)"
+            self.log(("settings", "stream"), "no-field", what, severity="info")
+        if s.parallel_tool_calls is not None:
+            self.log(("settings", "parallel_tool_calls"), "parallel-tool-calls")
+
+    def tool_config(self, s: Settings, body: dict[str, Any], nested: Any) -> None:
+        tc = dict(cast("dict[str, Any]", nested)) if isinstance(nested, dict) else None
+        choice = s.tool_choice
+        if choice is not None:
+            names = {
+                d["name"] for t in body.get("tools", ()) for d in t.get("functionDeclarations", ())
+            }
+            if choice.mode == "tool" and choice.name not in names:
+                self.log(
+                    ("settings", "tool_choice"), "tool-choice", "the tool it names is not declared"
+                )
+            elif choice.mode in ("required", "tool") and not names:
+                self.log(("settings", "tool_choice"), "tool-choice", "no function is declared")
+            else:
+                mode = {"auto": "AUTO", "none": "NONE"}.get(choice.mode, "ANY")
+                fcc: dict[str, Any] = {"mode": mode}
+                if choice.mode == "tool":
+                    fcc["allowedFunctionNames"] = [choice.name]
+                tc = tc if tc is not None else {}
+                tc["functionCallingConfig"] = fcc
+        if tc is not None:
+            body["toolConfig"] = tc
+
+    def tools(self, tools: Sequence[Tool], layout: Any) -> list[dict[str, Any]]:
+        functions: list[dict[str, Any]] = []
+        others: list[dict[str, Any]] = []
+        for k, t in enumerate(tools):
+            path: Path = ("tools", k)
+            form, extra = self.ext(t.extensions, path)
+            if t.cache is not None:
+                self.log((*path, "cache"), "cache")
+            if t.kind == "function":
+                functions.append(self.declaration(t, form, extra, path))
+            elif NAME in t.extensions and extra:
+                others.append(dict(extra))
+            else:
+                self.log(path, "tool-kind", t.kind)
+        if isinstance(layout, list):
+            laid = lay_out(cast("list[Any]", layout), functions, others)
+            if laid is not None:
+                return laid
+        out: list[dict[str, Any]] = [{"functionDeclarations": functions}] if functions else []
+        return out + others
+
+    def declaration(
+        self, t: Tool, form: Mapping[str, Any], extra: Mapping[str, Any], path: Path
+    ) -> dict[str, Any]:
+        d: dict[str, Any] = {"name": t.name}
+        if t.description is not None:
+            d["description"] = t.description
+        schema = form.get("schema")
+        if t.parameters is not None and schema != "none":
+            d["parameters" if schema == "parameters" else "parametersJsonSchema"] = t.parameters
+        if t.strict:
+            self.log((*path, "strict"), "tool-strict")
+        for key, value in extra.items():
+            d.setdefault(key, value)
+        return d
+
+    # -- contents ----------------------------------------------------------------------
+
+    def contents(self, messages: Sequence[Message]) -> list[dict[str, Any]]:
+        turns: list[_Turn] = []
+        for i, m in enumerate(messages):
+            path: Path = ("messages", i)
+            form, extra = self.ext(m.extensions, path)
+            if m.name is not None:
+                self.log((*path, "name"), "message-name")
+            if m.role in ("system", "developer"):
+                self.lift(m, path)
+                continue
+            turn = _Turn("model" if m.role == "assistant" else "user", i)
+            turn.form, turn.extra = form, extra
+            for j, part in enumerate(m.parts):
+                self.part(part, turn, (*path, "parts", j))
+            if not turn.parts and not turn.results:
+                if m.parts or m.role != "tool":
+                    self.log(path, "empty-message")
+                continue
+            if turns and turns[-1].role == turn.role:
+                if m.role != "tool":  # results of parallel calls belong in one turn
+                    self.log(path, "alternating-roles", turn.role)
+                turns[-1].late = turns[-1].late or (bool(turn.results) and bool(turns[-1].parts))
+                turns[-1].late = turns[-1].late or turn.late
+                turns[-1].parts.extend(turn.parts)
+                turns[-1].calls.extend(turn.calls)
+                turns[-1].results.extend(turn.results)
+            else:
+                turns.append(turn)
+        turns = self.pair(turns)
+        if turns and turns[0].role == "model":
+            self.log(("messages", turns[0].index), "first-turn-user", SYNTHESIZED_USER_TEXT)
+            first = _Turn("user", turns[0].index)
+            first.parts.append({"text": SYNTHESIZED_USER_TEXT})
+            turns.insert(0, first)
+        if turns and turns[-1].role == "model":
+            self.log(("messages", turns[-1].index), "last-turn-user", CONTINUE_TEXT)
+            last = _Turn("user", turns[-1].index)
+            last.parts.append({"text": CONTINUE_TEXT})
+            turns.append(last)
+        out: list[dict[str, Any]] = []
+        for turn in turns:
+            content: dict[str, Any] = (
+                {} if turn.form.get("role") == "absent" else {"role": turn.role}
+            )
+            content["parts"] = turn.parts
+            for key, value in turn.extra.items():
+                content.setdefault(key, value)
+            out.append(content)
+        return out
+
+    def lift(self, m: Message, path: Path) -> None:
+        self.log(path, "system-position", m.role)
+        for j, part in enumerate(m.parts):
+            ppath: Path = (*path, "parts", j)
+            if isinstance(part, TextPart):
+                self.system.append(self.system_text(part, ppath))
+            else:
+                self.log(ppath, "system-content", part.type)
+
+    def pair(self, turns: list[_Turn]) -> list[_Turn]:
+        """Answer every call of a model turn first in the next user turn, in call order."""
+        full: list[_Turn] = []
+        for n, turn in enumerate(turns):
+            full.append(turn)
+            last = n + 1 == len(turns)
+            if turn.role == "model" and turn.calls and (last or turns[n + 1].role != "user"):
+                full.append(_Turn("user", turn.index))  # the function-response turn
+        out: list[_Turn] = []
+        for turn in full:
+            if turn.role == "model":
+                out.append(turn)
+                continue
+            prev = out[-1] if out and out[-1].role == "model" else None
+            calls = prev.calls if prev is not None else []
+            by_id = {res.call_id: (res, path) for res, path in reversed(turn.results)}
+            lead: list[dict[str, Any]] = []
+            used: set[int] = set()
+            for call_id, name, cpath in calls:
+                hit = by_id.get(call_id)
+                if hit is None:
+                    self.log(cpath, "tool-result-missing")
+                    response = {"name": name, "response": {"error": MISSING_RESULT_TEXT}}
+                    lead.append({"functionResponse": {"id": call_id, **response}})
+                    continue
+                res, rpath = hit
+                used.add(id(res))
+                lead.append(self.response(res, rpath, name))
+            orphans: list[dict[str, Any]] = []
+            for res, rpath in turn.results:
+                if id(res) not in used:
+                    orphans.extend(self.orphan(res, rpath))
+            if lead and turn.late:
+                self.log(("messages", turn.index), "tool-result-placement")
+            turn.parts[:0] = lead
+            turn.parts.extend(orphans)
+            if turn.parts:
+                out.append(turn)
+        return out
+
+    def response(self, res: ToolResultPart, path: Path, name: str) -> dict[str, Any]:
+        form, extra = self.ext(res.extensions, path)
+        if res.cache is not None:
+            self.log((*path, "cache"), "cache")
+        texts = [p.text for p in res.content if isinstance(p, TextPart)]
+        text = "\n".join(texts)
+        response: Any = None
+        if form.get("response") == "json":
+            try:
+                response = json.loads(text)
+            except ValueError:
+                response = None
+        if not isinstance(response, dict):
+            response = {"error" if res.is_error else "output": text}
+        fr: dict[str, Any] = {}
+        if form.get("id") != "absent":
+            fr["id"] = res.call_id
+        fr["name"] = form.get("name") or name
+        fr["response"] = response
+        parts: list[dict[str, Any]] = []
+        for k, p in enumerate(res.content):
+            if not isinstance(p, TextPart):
+                block = self.result_media(p, (*path, "content", k))
+                if block is not None:
+                    parts.append(block)
+        if parts:
+            fr["parts"] = parts
+        nested = extra.get("functionResponse")
+        if isinstance(nested, dict):
+            fr.update(cast("dict[str, Any]", nested))
+        return {
+            "functionResponse": fr,
+            **{k: v for k, v in extra.items() if k != "functionResponse"},
+        }
+
+    def orphan(self, res: ToolResultPart, path: Path) -> list[dict[str, Any]]:
+        self.log(path, "orphan-tool-result", f"no call of the turn before has id {res.call_id!r}")
+        error = " (error)" if res.is_error else ""
+        texts = [p.text for p in res.content if isinstance(p, TextPart)]
+        out: list[dict[str, Any]] = [
+            {"text": "\n".join([f"Result of tool call {res.call_id}{error}:", *texts])}
+        ]
+        for k, p in enumerate(res.content):
+            if not isinstance(p, TextPart):
+                block = self.result_media(p, (*path, "content", k))
+                if block is not None:
+                    out.append(block)
+        return out
+
+    def result_media(self, part: Part, path: Path) -> dict[str, Any] | None:
+        """An image or document inside a tool result (its extensions checked here)."""
+        _, extra = self.ext(part.extensions, path)
+        if part.cache is not None:
+            self.log((*path, "cache"), "cache")
+        block = self.media(part, path)
+        if block is not None:
+            merge_extra(block, extra)
+        return block
+
+    # -- parts -------------------------------------------------------------------------
+
+    def part(self, part: Part, turn: _Turn, path: Path) -> None:
+        if isinstance(part, ToolResultPart):
+            turn.results.append((part, path))
+            turn.late = turn.late or bool(turn.parts)
+            return
+        form, extra = self.ext(part.extensions, path)
+        if part.cache is not None:
+            self.log((*path, "cache"), "cache")
+        block: dict[str, Any] | None
+        if isinstance(part, TextPart):
+            block = {"text": part.text}
+            if form.get("thought") is False:
+                block["thought"] = False
+        elif isinstance(part, ToolCallPart):
+            block = self.call(part, turn, form, path)
+        elif isinstance(part, ReasoningPart):
+            block = self.reasoning(part, turn, path)
+        elif isinstance(part, RefusalPart):
+            self.log(path, "refusal")
+            block = {"text": part.text}
+        elif isinstance(part, ProviderPart):
+            if part.format != NAME:
+                self.log(path, "provider-part", part.format)
+                return
+            block = dict(part.data)
+        else:
+            block = self.media(part, path)
+        if block is None:
+            return
+        block = merge_extra(block, extra)
+        first_call = "functionCall" in block and len(turn.calls) == 1
+        if self.gemini3 and first_call and "thoughtSignature" not in block:
+            self.log(path, "thought-signature")
+            block["thoughtSignature"] = SKIP_SIGNATURE
+        turn.parts.append(block)
+
+    def call(
+        self, part: ToolCallPart, turn: _Turn, form: Mapping[str, Any], path: Path
+    ) -> dict[str, Any]:
+        args = part.arguments
+        if turn.role != "model":
+            self.log(path, "tool-call-role")
+            text = part.raw_arguments if part.raw_arguments is not None else json.dumps(args)
+            return {"text": f"Call to {part.name}: {text}"}
+        fc: dict[str, Any] = {}
+        if form.get("id") != "absent":
+            fc["id"] = part.id
+        fc["name"] = part.name
+        if not isinstance(args, dict):
+            shown = part.raw_arguments if part.raw_arguments is not None else json.dumps(args)
+            self.log(path, "no-field", f"arguments that are not an object ({shown[:40]})")
+            args = {}
+        if form.get("args") != "absent":
+            fc["args"] = args
+        turn.calls.append((part.id, part.name, path))
+        return {"functionCall": fc}
+
+    def reasoning(self, part: ReasoningPart, turn: _Turn, path: Path) -> dict[str, Any] | None:
+        own = part.valid_for is not None and part.valid_for.provider == PROVIDER
+        model = self.doc.settings.model
+        if (
+            own
+            and turn.role == "model"
+            and part.redacted is None
+            and reasoning_replayable(part, PROVIDER, model)
+        ):
+            block: dict[str, Any] = {"text": part.text or "", "thought": True}
+            if part.signature is not None:
+                block["thoughtSignature"] = part.signature
+            return block
+        why = "only Google's own thoughts can be replayed"
+        if self.options.reasoning == "text" and part.text:
+            self.log(path, "reasoning-replay", why + "; sent as text", action="transformed")
+            return {"text": f"<reasoning>{part.text}</reasoning>"}
+        self.log(path, "reasoning-replay", why)
+        return None
+
+    def media(self, part: Part, path: Path) -> dict[str, Any] | None:
+        """An ``inlineData`` or ``fileData`` part for an image, document or audio."""
+        if not isinstance(part, ImagePart | DocumentPart | AudioPart):
+            self.log(path, "provider-part", part.type)
+            return None
+        form = own_hints(part.extensions)[0]
+        if isinstance(part, ImagePart) and part.detail is not None:
+            self.log((*path, "detail"), "image-detail")
+        if isinstance(part, DocumentPart) and (part.title or part.context or part.filename):
+            self.log(path, "no-field", "a document's filename, title or context", severity="info")
+        src = part.source
+        if isinstance(src, UrlSource):
+            parsed = parse_data_url(src.url)
+            if parsed is not None:
+                self.log(path, "data-url")
+                return {
+                    "inlineData": {
+                        "mimeType": parsed[0] or "application/octet-stream",
+                        "data": parsed[1],
+                    }
+                }
+            return {"fileData": self.file_data(src.url, form, part)}
+        if isinstance(src, FileSource):
+            if src.provider not in (None, PROVIDER):
+                self.log(path, "file-id", src.provider)
+                return None
+            return {"fileData": self.file_data(src.file_id, form, part)}
+        if isinstance(src, TextSource):
+            data = base64.b64encode(src.text.encode()).decode()
+            return {"inlineData": {"mimeType": src.media_type, "data": data}}
+        mime = src.media_type or self.sniff(src, part, path)
+        return {"inlineData": {"mimeType": mime, "data": src.data}}
+
+    def file_data(self, uri: str, form: Mapping[str, Any], part: Part) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if "mime" in form:
+            if form["mime"] is not None:
+                out["mimeType"] = form["mime"]
+            else:
+                out["mimeType"] = None
+        else:
+            guess = mimetypes.guess_type(uri)[0]
+            if guess is None and isinstance(part, AudioPart) and part.format:
+                guess = f"audio/{part.format}"
+            if guess is not None:
+                out["mimeType"] = guess
+        out["fileUri"] = uri
+        return out
+
+    def sniff(self, src: Base64Source, part: Part, path: Path) -> str:
+        mime = next((m for magic, m in MAGIC if src.data.startswith(magic)), None)
+        if mime is None:
+            fmt = part.format if isinstance(part, AudioPart) else None
+            mime = f"audio/{fmt}" if fmt else "application/octet-stream"
+        self.log(path, "media-type", mime)
+        return mime
