@@ -7,7 +7,9 @@ import typer
 from aifkit._cli import aif, assemble, count, demo, pack, usage
 from aifkit._cli._main import guard
 from aifkit._cli.bench import bench_app
+from aifkit._cli.compress import compress_command
 from aifkit._cli.handoff import handoff_app
+from aifkit._cli.memory import memory_app
 from aifkit._version import __version__
 
 __all__ = ["app"]
@@ -27,11 +29,13 @@ app.command("schema")(guard(aif.schema_command))
 app.command("formats")(guard(aif.formats_command))
 app.command("count")(guard(count.count_command))
 app.command("pack")(guard(pack.pack_command))
+app.command("compress")(guard(compress_command))
 app.command("usage")(guard(usage.usage_command))
 app.command("demo")(guard(demo.demo_command))
 app.command("assemble")(guard(assemble.assemble_command))
 app.add_typer(bench_app, name="bench")
 app.add_typer(handoff_app, name="handoff")
+app.add_typer(memory_app, name="memory")
 
 
 def _version(value: bool) -> None:

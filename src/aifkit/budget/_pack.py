@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aifkit.budget._packer import Packer
 from aifkit.budget._policy import Policy
 from aifkit.budget._report import PackReport
-from aifkit.errors import AifkitError
+from aifkit.errors import AifkitError, BudgetError
+
+if TYPE_CHECKING:
+    from aifkit.aif import Document
+    from aifkit.budget.compressors import Compressor
 
 __all__ = ["PackResult", "pack"]
 
@@ -37,6 +41,7 @@ def pack(
     reserve: int | None = None,
     policy: Policy | None = None,
     pinned: Collection[int] = (),
+    compress: str | Compressor | None = None,
 ) -> PackResult:
     """Pack a request body so its prompt takes at most ``budget`` tokens; same format out.
 
@@ -55,6 +60,11 @@ def pack(
         reserve: Tokens kept for the reply; default: estimated from the request.
         policy: How to pack; default `Policy()`.
         pinned: Indexes (in the AIF document's messages) of pinned memory.
+        compress: Compress before dropping: when the pack would drop messages, the
+            conversation is first compressed with this method (a name such as
+            ``"extract"``, or a `Compressor`) down to the pack's target, and then
+            packed; messages kept in compressed form are reported as
+            ``compressed``. Default: drop only.
 
     Returns:
         The packed body and the `PackReport`.
@@ -79,6 +89,12 @@ def pack(
 
     document, _ = decode(body, format)
     packer = Packer(model, policy=policy)
+    compressed: frozenset[int] = frozenset()
+    before = -1
+    if compress is not None:
+        document, compressed, before = _compress_first(
+            packer, document, model, budget, reserve, pinned, compress
+        )
     limit = budget
     counted_total = hard = -1
     for _ in range(_REPAIRS):
@@ -89,7 +105,11 @@ def pack(
         if hard < 0:
             hard = packed.report.limits.hard  # what the caller asked for
         if counted_total <= hard:
-            return PackResult(out, packed.report)
+            report = packed.report
+            report.compressed = compressed
+            if before >= 0:
+                report.tokens_before = before  # of the request as given, not as compressed
+            return PackResult(out, report)
         # The per-message counts disagree with the whole-body count (a counting rule
         # outside what the allocator adds up): pack again with the difference taken off.
         limit = packed.report.limits.hard - (counted_total - hard)
@@ -98,3 +118,45 @@ def pack(
         f"the packed request still counts {counted_total} tokens, over the limit {hard}",
         hint="this is a bug in aifkit's counting; please report it",
     )
+
+
+def _compress_first(
+    packer: Packer,
+    document: Document,
+    model: str,
+    budget: int | None,
+    reserve: int | None,
+    pinned: Collection[int],
+    method: str | Compressor,
+) -> tuple[Document, frozenset[int], int]:
+    """Compress ``document`` to the pack's target when packing it would drop messages.
+
+    Returns the document to pack, the indexes of the messages compressed, and the
+    tokens of the request as given (-1 when nothing was compressed).
+    """
+    from aifkit.budget.compressors import CompressionTarget
+    from aifkit.budget.compressors import compress as run
+
+    trial = packer.pack(document, budget=budget, reserve=reserve, pinned=pinned).report
+    packer.forget()
+    if not trial.dropped:
+        return document, frozenset(), -1
+    target = CompressionTarget(model, budget=trial.limits.target)
+    try:
+        result = run(document, target, method=method)
+    except BudgetError:  # compressing cannot reach the target: drop as usual
+        return document, frozenset(), -1
+    touched = {int(a.pointer.split("/")[2]) for a in result.actions if a.pointer.count("/") >= 2}
+    if pinned and len(result.document.messages) == len(document.messages):
+        # Pinned memory is kept as it was.
+        keep = {p % len(document.messages) for p in pinned}
+        touched -= keep
+        result_doc = result.document.model_copy(
+            update={"messages": tuple(
+                document.messages[i] if i in keep else m
+                for i, m in enumerate(result.document.messages)
+            )}
+        )  # fmt: skip
+    else:
+        result_doc = result.document
+    return result_doc, frozenset(touched), trial.tokens_before

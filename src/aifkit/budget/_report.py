@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Change", "Columns", "Decision", "ItemReport", "PackReport"]
 
-Decision = Literal["kept", "dropped"]
+Decision = Literal["kept", "dropped", "compressed"]
 Change = Literal["new", "same", "now kept", "now dropped"]
 
 
@@ -45,7 +45,8 @@ class ItemReport:
         relevance: Its group's relevance to the current turn, in ``[floor, 1]``.
         recency: Its group's recency, in ``[floor, 1]``.
         priority: Its group's priority.
-        decision: ``kept`` or ``dropped``.
+        decision: ``kept``, ``dropped``, or ``compressed`` (kept with its content
+            compressed, see ``pack(compress=...)``).
         constraint: What decided it (see `CONSTRAINTS`).
         change: Against the previous pack of the session: ``new``, ``same``,
             ``now kept`` or ``now dropped``; None for a first pack.
@@ -164,6 +165,8 @@ class PackReport:
         self.query = dict(query)
         self.prefix = prefix
         self.work = dict(work)
+        self.compressed: frozenset[int] = frozenset()
+        """Indexes of the messages kept in compressed form (set by ``pack(compress=...)``)."""
         self._c = columns
 
     def __repr__(self) -> str:
@@ -201,15 +204,16 @@ class PackReport:
                     f"/messages/{i}", "message", CATEGORIES[int(c.category[i])],
                     f"/messages/{int(c.head[g])}", int(c.tokens[i]), float(c.score[g]),
                     float(c.relevance[g]), float(c.recency[g]), float(c.priority[g]),
-                    "kept" if kept else "dropped", CONSTRAINTS[int(c.why[g])], change,
+                    ("compressed" if i in self.compressed else "kept") if kept else "dropped",
+                    CONSTRAINTS[int(c.why[g])], change,
                 )
             )  # fmt: skip
         return tuple(out)
 
     @property
     def kept(self) -> tuple[ItemReport, ...]:
-        """The items kept."""
-        return tuple(i for i in self.items if i.decision == "kept")
+        """The items kept, compressed ones included."""
+        return tuple(i for i in self.items if i.decision != "dropped")
 
     @property
     def dropped(self) -> tuple[ItemReport, ...]:

@@ -1,0 +1,276 @@
+"""Compressors: how much planted evidence survives 2x, 4x and 10x compression, and at what cost.
+
+Run with ``.venv/bin/python benchmarks/compress.py`` (needs ``aifkit[budget]``).
+
+Conversations are generated: a system prompt, user turns of prose, assistant
+replies, and tool calls whose results are logs, JSON listings and source files
+(some read twice). Facts are planted in them — "The access code for project
+Kelamo is 482913." — one needle, or three, at a depth (0 = the oldest message,
+1 = the newest before the question); the current turn asks for the codes. A
+needle survives when its code is still in the compressed request. Each method
+gets the same conversations and ratio:
+
+* ``front`` — plain truncation from the front: the oldest messages go first
+  (the system prompt and the current turn stay), the common client-side default;
+* ``pack`` — `aifkit.budget.pack`: whole messages dropped by priority x BM25
+  relevance x recency (no compression);
+* ``pack+extract`` — `pack(compress="extract")`: compress before dropping;
+* ``truncate``, ``extract``, ``dedupe``, ``clear-tool-output``, ``auto`` — the
+  compressors (``dedupe`` and ``clear-tool-output`` only take what they find, so
+  they stop short of the goal: read their achieved ratio beside their survival).
+
+Then the time each takes on a ~100k-token conversation at 4x, beside the
+tokenize-once floor (the model's tokenizer over every text once, nothing else).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aifkit.aif import Document, decode, encode
+from aifkit.budget import CompressionTarget, compress, pack
+from aifkit.errors import BudgetError
+from aifkit.tokens import count_tokens, get_tokenizer
+
+MODEL = "gpt-4o"
+FORMAT = "openai-chat"
+RATIOS = {"2x": 0.5, "4x": 0.25, "10x": 0.1}
+DEPTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
+METHODS = ("front", "pack", "pack+extract", "truncate", "extract", "dedupe",
+           "clear-tool-output", "auto")  # fmt: skip
+
+_WORD_TEXT = """time year people way day man thing woman life child world school state family
+student group country problem hand part place case week company system program question work
+government number night point home water room mother area money story fact month lot right
+study book eye job word business issue side kind head house service friend father power hour
+game line end member law car city community name president team minute idea kid body
+information back parent face others level office door health person art war history party
+result change morning reason research girl guy moment air teacher force education release
+build deploy server cache request review meeting budget schedule report plan design test
+"""
+_VERB_TEXT = "said made found gave told asked used moved kept held brought wrote ran checked"
+_WORDS = _WORD_TEXT.split()
+_VERBS = _VERB_TEXT.split()
+_SYL = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
+
+
+def _sentence(rng: random.Random) -> str:
+    n = rng.randint(6, 16)
+    words = rng.choices(_WORDS, weights=[1 / (i + 1) ** 0.7 for i in range(len(_WORDS))], k=n)
+    words.insert(rng.randint(1, n - 1), rng.choice(_VERBS))
+    return " ".join(words).capitalize() + "."
+
+
+def _prose(rng: random.Random, sentences: int) -> str:
+    return " ".join(_sentence(rng) for _ in range(sentences))
+
+
+def _log(rng: random.Random, lines: int) -> str:
+    return "\n".join(
+        f"2025-03-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d} "
+        f"{rng.choice(['INFO', 'INFO', 'INFO', 'WARN'])} {_sentence(rng)}"
+        for _ in range(lines)
+    )
+
+
+def _listing(rng: random.Random, rows: int) -> str:
+    return json.dumps(
+        {"status": "ok", "rows": [
+            {"id": i, "owner": rng.choice(_WORDS), "note": _sentence(rng)} for i in range(rows)]},
+        indent=2,
+    )  # fmt: skip
+
+
+def _source(rng: random.Random, functions: int) -> str:
+    out = ["import os", "import json", ""]
+    for f in range(functions):
+        out.append(f"def {rng.choice(_WORDS)}_{f}(record, options=None):")
+        out.append(f'    """{_sentence(rng)}"""')
+        for k in range(rng.randint(4, 14)):
+            out.append(f"    record['{rng.choice(_WORDS)}'] = options.get('{k}', {k})")
+        out += ["    return record", ""]
+    return "\n".join(out)
+
+
+def conversation(rng: random.Random, tokens: int) -> dict[str, Any]:
+    """An OpenAI Chat body of about ``tokens`` tokens, ending on an assistant reply."""
+    messages: list[dict[str, Any]] = [
+        {"role": "system", "content": "You are a careful assistant. Answer from the conversation."}
+    ]
+    files: list[str] = []
+    size = 0
+    call = 0
+    while size < tokens * 4:  # ~4 characters a token
+        messages.append({"role": "user", "content": _prose(rng, rng.randint(4, 25))})
+        if rng.random() < 0.6:
+            call += 1
+            kind = rng.choice(["read_file", "read_file", "search", "logs"])
+            if kind == "read_file" and files and rng.random() < 0.3:
+                result = rng.choice(files)  # the same file read again
+            elif kind == "read_file":
+                result = _source(rng, rng.randint(2, 8))
+                files.append(result)
+            elif kind == "search":
+                result = _listing(rng, rng.randint(3, 20))
+            else:
+                result = _log(rng, rng.randint(10, 60))
+            messages.append({"role": "assistant", "content": None, "tool_calls": [
+                {"id": f"call_{call}", "type": "function",
+                 "function": {"name": kind, "arguments": json.dumps({"n": call})}}]})  # fmt: skip
+            messages.append({"role": "tool", "tool_call_id": f"call_{call}", "content": result})
+        messages.append({"role": "assistant", "content": _prose(rng, rng.randint(2, 10))})
+        size = sum(len(m.get("content") or "") for m in messages)
+    return {"model": MODEL, "messages": messages}
+
+
+def plant(rng: random.Random, body: dict[str, Any], depths: list[float]) -> list[str]:
+    """Put one fact per depth into the conversation; ask for all of them; return the codes."""
+    messages = body["messages"]
+    holders = [i for i, m in enumerate(messages) if i > 0 and isinstance(m.get("content"), str)]
+    names: list[str] = []
+    codes: list[str] = []
+    for depth in depths:
+        name = "".join(rng.choice(_SYL) for _ in range(3)).capitalize()
+        code = str(rng.randint(100_000, 999_999))
+        i = holders[round(depth * (len(holders) - 1))]
+        text: str = messages[i]["content"]
+        fact = f"The access code for project {name} is {code}."
+        sep = "\n" if "\n" in text else " "
+        cuts = [k for k, ch in enumerate(text) if ch == sep] or [len(text)]
+        at = rng.choice(cuts)
+        messages[i]["content"] = f"{text[:at]}{sep}{fact}{sep}{text[at:]}".strip()
+        names.append(name)
+        codes.append(code)
+    ask = ", ".join(names)
+    messages.append({"role": "user", "content": f"What is the access code for project {ask}?"})
+    return codes
+
+
+def front(body: dict[str, Any], goal: int) -> dict[str, Any]:
+    """Drop the oldest messages (never the system prompt or the last) until the body fits."""
+    messages = body["messages"]
+    system, rest = messages[:1], messages[1:]
+    sizes = [count_tokens({"model": MODEL, "messages": [m]}, format=FORMAT).messages[0]
+             for m in rest]  # fmt: skip
+    total = count_tokens(body, format=FORMAT).total
+    start = 0
+    while total > goal and start < len(rest) - 1:
+        total -= sizes[start]
+        start += 1
+    while start < len(rest) - 1 and rest[start]["role"] == "tool":  # no result without its call
+        start += 1
+    return {**body, "messages": system + rest[start:]}
+
+
+def run(method: str, body: dict[str, Any], doc: Document, ratio: float) -> tuple[str, int]:
+    """Return the compressed request's text and its tokens."""
+    before = count_tokens(doc, model=MODEL).total
+    goal = int(before * ratio)
+    if method == "front":
+        out = front(body, goal)
+    elif method in ("pack", "pack+extract"):
+        squeeze = "extract" if method == "pack+extract" else None
+        out = pack(body, format=FORMAT, model=MODEL, budget=goal, reserve=0,
+                   compress=squeeze).body  # fmt: skip
+    else:
+        out, _ = encode(compress(doc, CompressionTarget(MODEL, ratio=ratio), method).document,
+                        FORMAT)  # fmt: skip
+    return json.dumps(out), count_tokens(out, format=FORMAT, model=MODEL).total
+
+
+def evidence(trials: int, tokens: int, seed: int) -> None:
+    """Print survival and achieved ratio per method, ratio and needle count."""
+    rng = random.Random(seed)
+    cases: list[tuple[str, dict[str, Any], Document, list[str]]] = []
+    for t in range(trials):
+        for depth in DEPTHS:
+            body = conversation(rng, tokens)
+            codes = plant(rng, body, [depth])
+            cases.append(("single", body, decode(body, FORMAT)[0], codes))
+        body = conversation(rng, tokens)
+        spread = [rng.random() for _ in range(3)]
+        codes = plant(rng, body, spread)
+        cases.append(("multi", body, decode(body, FORMAT)[0], codes))
+        del t
+    print(f"Evidence survival: {len(cases)} conversations of ~{tokens:,} tokens "
+          f"({trials} x {len(DEPTHS)} single-needle depths + {trials} three-needle)\n")  # fmt: skip
+    head = f"{'method':<18}" + "".join(
+        f"{name:>9} {'single':>7} {'multi':>6} {'ratio':>7}" for name in RATIOS
+    )
+    print(head)
+    print("-" * len(head))
+    for method in METHODS:
+        row = f"{method:<18}"
+        for ratio in RATIOS.values():
+            found: dict[str, list[float]] = {"single": [], "multi": []}
+            achieved: list[float] = []
+            for kind, body, doc, codes in cases:
+                before = count_tokens(doc, model=MODEL).total
+                try:
+                    text, after = run(method, body, doc, ratio)
+                except BudgetError:
+                    found[kind].append(0.0)
+                    continue
+                found[kind].append(sum(c in text for c in codes) / len(codes))
+                achieved.append(after / before)
+            row += (f"{'':>9} {statistics.mean(found['single']):>7.0%} "
+                    f"{statistics.mean(found['multi']):>6.0%} "
+                    f"{statistics.mean(achieved):>7.3f}")  # fmt: skip
+        print(row)
+    print(f"\nratio = achieved tokens after / before (requested: "
+          f"{', '.join(f'{k} {v}' for k, v in RATIOS.items())})")  # fmt: skip
+
+
+def timing(tokens: int, seed: int, repeat: int) -> None:
+    """Print the time of each method at 4x on one large conversation, per 100k tokens."""
+    rng = random.Random(seed)
+    body = conversation(rng, tokens)
+    plant(rng, body, [0.3])
+    doc = decode(body, FORMAT)[0]
+    before = count_tokens(doc, model=MODEL).total
+    tok = get_tokenizer("o200k_base")
+    texts = [m["content"] for m in body["messages"] if isinstance(m.get("content"), str)]
+
+    def best(fn: Callable[[], object]) -> float:
+        times: list[float] = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    floor = best(lambda: [tok.encode(t) for t in texts])
+    scale = 100_000 / before
+    print(f"\nTime at 4x on one conversation of {before:,} tokens, per 100k tokens "
+          f"(best of {repeat}):\n")  # fmt: skip
+    print(f"{'method':<18}{'ms/100k':>10}{'x floor':>9}")
+    print(f"{'tokenize once':<18}{floor * scale * 1000:>10.0f}{1:>9.1f}")
+    target = CompressionTarget(MODEL, ratio=0.25)
+    for method in METHODS:
+        if method in ("front", "pack", "pack+extract"):
+            seconds = best(lambda m=method: run(m, body, doc, 0.25))
+        else:
+            seconds = best(lambda m=method: compress(doc, target, m))
+        print(f"{method:<18}{seconds * scale * 1000:>10.0f}{seconds / floor:>9.1f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=4, help="conversations per depth")
+    parser.add_argument("--tokens", type=int, default=8_000, help="size of each conversation")
+    parser.add_argument("--big", type=int, default=100_000, help="size of the timed conversation")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=11)
+    args = parser.parse_args()
+    evidence(args.trials, args.tokens, args.seed)
+    timing(args.big, args.seed, args.repeat)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""``aif compress``: a request body compressed toward a ratio or budget, in the same format."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from aifkit._cli._io import read_json, write_json
+
+__all__ = ["compress_command"]
+
+
+def compress_command(
+    input: Annotated[str, typer.Argument(help="A JSON request body: a path, or - for stdin.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="Format of INPUT.")],
+    model: Annotated[str, typer.Option("--model", "-m", help="The model whose tokens count.")],
+    ratio: Annotated[
+        float | None,
+        typer.Option(
+            "--ratio",
+            "-r",
+            help="Fraction of the prompt tokens to keep, between 0 and 1 (0.25 keeps a quarter).",
+        ),
+    ] = None,
+    budget: Annotated[
+        int | None,
+        typer.Option("--budget", "-b", help="The most prompt tokens the result may take."),
+    ] = None,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            help="auto, dedupe, clear-tool-output, truncate, extract or summary.",
+        ),
+    ] = "auto",
+    query: Annotated[
+        str | None,
+        typer.Option(
+            "--query", help="What kept text should be relevant to; default: the current turn."
+        ),
+    ] = None,
+    protect_last: Annotated[
+        int, typer.Option("--protect-last", help="How many of the last messages are never touched.")
+    ] = 1,
+    report: Annotated[
+        str | None,
+        typer.Option("--report", help="Write the compression report (JSON) here: every change."),
+    ] = None,
+    output: Annotated[
+        str | None, typer.Option("-o", "--output", help="Write the body here, not stdout.")
+    ] = None,
+) -> None:
+    """Compress a request body toward --ratio or --budget; print it in the same format.
+
+    The instructions and the current turn are never compressed, and tool calls keep
+    their results. A method that cannot reach the goal (dedupe and clear-tool-output
+    only take what they find) says so on stderr; a goal below what is never
+    compressed exits 2 saying by how much it is short.
+    """
+    from aifkit.aif import decode, encode
+    from aifkit.budget import CompressionTarget, compress
+    from aifkit.errors import UsageError
+    from aifkit.tokens import count_tokens
+
+    if (ratio is None) == (budget is None):
+        raise UsageError("give exactly one of --ratio and --budget", hint="e.g. --ratio 0.25")
+    target = CompressionTarget(
+        model, ratio=ratio, budget=budget, query=query, protect_last=protect_last
+    )
+    document, _ = decode(read_json(input), format)
+    result = compress(document, target, method=method)
+    body, _ = encode(result.document, format)
+    after = count_tokens(body, format=format, model=model).total
+    goal = target.goal(result.tokens_before)
+    write_json(body, output)
+    if report is not None:
+        write_json(_report(result.to_json(), method, model, ratio, budget, goal, after), report)
+    if after > goal:
+        print(
+            f"aif: {method} reached {after} tokens, over the goal of {goal} "
+            f"({result.tokens_before} before); try --method auto or extract",
+            file=sys.stderr,
+        )
+
+
+def _report(
+    data: dict[str, Any], method: str, model: str, ratio: float | None, budget: int | None,
+    goal: int, after: int,
+) -> dict[str, Any]:  # fmt: skip
+    return {
+        "method": method,
+        "model": model,
+        "requested": {"ratio": ratio} if ratio is not None else {"budget": budget},
+        "goal": goal,
+        "met": after <= goal,
+        **data,
+        "tokens_after": after,
+    }

