@@ -234,15 +234,15 @@ class ModelCallError(AifkitError):
     Args:
         endpoint: The base URL (never the key).
         problem: What went wrong, e.g. ``"HTTP 503 after 4 attempts"``.
+        settings: The settings that configure this endpoint, named in the hint
+            (e.g. ``"AIFKIT_SUMMARY_BASE_URL, AIFKIT_SUMMARY_MODEL, OPENAI_API_KEY"``).
     """
 
-    def __init__(self, endpoint: str, problem: str) -> None:
+    def __init__(self, endpoint: str, problem: str, *, settings: str | None = None) -> None:
         self.endpoint = endpoint
         self.problem = problem
-        super().__init__(
-            f"{endpoint}: {problem}",
-            hint="check the base URL, model name and key (OPENAI_BASE_URL, OPENAI_API_KEY)",
-        )
+        where = f" ({settings})" if settings else ""
+        super().__init__(f"{endpoint}: {problem}", hint=f"check the base URL, model and key{where}")
 
 
 class StoreError(AifkitError):

@@ -246,7 +246,7 @@ class ModelReader:
             except (openai.APITimeoutError, openai.APIConnectionError) as exc:
                 problem, wait = f"{type(exc).__name__}: {exc}", delay
             except openai.APIStatusError as exc:
-                raise ModelCallError(
+                raise _failed(
                     self.endpoint.base_url, f"HTTP {exc.status_code}: {exc.message}"
                 ) from None
             else:
@@ -255,7 +255,7 @@ class ModelReader:
                 break
             time.sleep(wait)
             delay = min(30.0, delay * 2)
-        raise ModelCallError(
+        raise _failed(
             self.endpoint.base_url,
             f"{problem} (after {self.endpoint.retries + 1} attempts)",  # pyright: ignore[reportPossiblyUnboundVariable]
         )
@@ -272,10 +272,16 @@ def _answer(base_url: str, response: Any) -> Answer:
     choices: list[Any] = list(getattr(response, "choices", None) or [])
     text: object = choices[0].message.content if choices else None
     if not isinstance(text, str):
-        raise ModelCallError(base_url, "the reply has no text content")
+        raise _failed(base_url, "the reply has no text content")
     usage = getattr(response, "usage", None)
     return Answer(
         text.strip(),
         output_tokens=getattr(usage, "completion_tokens", None),
         input_tokens=getattr(usage, "prompt_tokens", None),
+    )
+
+
+def _failed(endpoint: str, problem: str) -> ModelCallError:
+    return ModelCallError(
+        endpoint, problem, settings="AIFKIT_BENCH_BASE_URL, AIFKIT_BENCH_MODEL, OPENAI_API_KEY"
     )

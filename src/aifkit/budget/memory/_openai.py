@@ -121,15 +121,13 @@ AIFKIT_SUMMARY_MODEL
                 temperature=self.temperature,
             )
         except openai.APITimeoutError:
-            raise ModelCallError(self.base_url, f"timed out after {self.timeout:g}s") from None
+            raise _failed(self.base_url, f"timed out after {self.timeout:g}s") from None
         except openai.APIStatusError as exc:
-            raise ModelCallError(
-                self.base_url, f"HTTP {exc.status_code}: {_message(exc)}"
-            ) from None
+            raise _failed(self.base_url, f"HTTP {exc.status_code}: {_message(exc)}") from None
         except openai.APIConnectionError as exc:
-            raise ModelCallError(self.base_url, f"could not connect: {exc}") from None
+            raise _failed(self.base_url, f"could not connect: {exc}") from None
         except openai.OpenAIError as exc:
-            raise ModelCallError(self.base_url, f"{type(exc).__name__}: {exc}") from None
+            raise _failed(self.base_url, f"{type(exc).__name__}: {exc}") from None
         if not reply.choices:
             return ""
         return (reply.choices[0].message.content or "").strip()
@@ -163,3 +161,9 @@ def _message(exc: openai.APIStatusError) -> str:
         elif isinstance(inner, str) and inner:
             return inner
     return exc.message
+
+
+def _failed(endpoint: str, problem: str) -> ModelCallError:
+    return ModelCallError(
+        endpoint, problem, settings="AIFKIT_SUMMARY_BASE_URL, AIFKIT_SUMMARY_MODEL, OPENAI_API_KEY"
+    )
