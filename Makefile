@@ -10,17 +10,20 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-# The main job needs only the runtime dependencies.
+# The main job: the benchmark runner's quick suite, offline, and its dashboard.
 $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -e ".[bench]"
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@ $(VENV)/.demo-installed
 
+RUN := bench-runs/quick-$(shell date -u +%Y%m%dT%H%M%S)
 demo: $(VENV)/.demo-installed
-	$(BIN)/aif demo
+	$(BIN)/aif bench run quick --out $(RUN)
+	$(BIN)/aif bench report $(RUN) -o $(RUN)/report.html
+	@echo "dashboard: $(RUN)/report.html (opens offline); every cell: $(RUN)/cells.jsonl"
 
 test: lint typecheck unit docs
 
@@ -58,9 +61,14 @@ $(PEERS)/.installed: pyproject.toml
 	touch $@
 
 bench: $(PEERS)/.installed
-	$(PEERS)/bin/python benchmarks/convert.py
 	$(PEERS)/bin/python benchmarks/count.py
 	$(PEERS)/bin/python benchmarks/pack.py
+	$(PEERS)/bin/python benchmarks/compress.py
+	$(PEERS)/bin/python benchmarks/memory.py
+	$(PEERS)/bin/python benchmarks/convert.py
+	$(PEERS)/bin/python benchmarks/assemble.py
+	$(PEERS)/bin/python benchmarks/handoff.py
+	$(PEERS)/bin/python benchmarks/bench_scaling.py
 
 clean:
-	rm -rf $(VENV) $(PEERS) site .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(PEERS) bench-runs site .pytest_cache .ruff_cache .hypothesis

@@ -1,29 +1,43 @@
-"""µs per message for openai-chat -> anthropic, beside LiteLLM and two lower bounds.
+"""µs per message for openai-chat -> every wire format, beside LiteLLM and lower bounds.
 
 Run with ``make bench`` (installs LiteLLM into ``.venv-peers``), or with any Python
 that has aifkit: peers that are not installed are reported as such.
 
 The conversation mixes what agents send: user text, images, assistant tool calls
-(two in parallel), tool results and assistant text. Lower bounds:
+(two in parallel), tool results and assistant text. Tables:
 
-* ``json.loads`` — parsing the body once, the least any converter reading JSON pays;
-* ``bare walk`` — a hand-written openai -> anthropic dict walk with no validation,
-  no loss report and no rules (the cost of touching every message once).
+* openai-chat -> anthropic: aifkit, LiteLLM's ``AnthropicConfig.transform_request`` and
+  two lower bounds: ``json.loads`` (parsing the body once, the least any converter
+  reading JSON pays) and ``bare walk`` (a hand-written openai -> anthropic dict walk
+  with no validation, no loss report and no rules: touching every message once);
+* openai-chat -> every other registered format, with the ratio to ``json.loads`` and
+  to the decode-only pass (openai-chat -> an AIF document, the half every target
+  shares), and each format's same-format round trip (its own body back to itself);
+* openai-chat -> gemini beside LiteLLM's Gemini request transform, and
+  openai-chat -> bedrock-converse beside LiteLLM's ``AmazonConverseConfig``.
+
+Peers run with the network blocked: a peer that reaches for it is reported as
+``needs network`` instead of timed.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import json
+import logging
 import os
+import socket
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from aifkit.aif import convert, validate
+from aifkit.aif import FORMATS, convert, decode, formats, validate
+from aifkit.errors import MissingDependencyError
 
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 
@@ -153,20 +167,126 @@ def bare_walk(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def litellm_transform() -> Callable[[dict[str, Any]], Any] | None:
-    """LiteLLM's full Anthropic request transform, or None when LiteLLM is not installed."""
-    # LiteLLM fetches a price map over the network at import unless told not to.
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+Fn = Callable[[Any], Any]
+GEMINI_MODEL = "gemini-2.5-flash"
+BEDROCK_MODEL = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+
+
+class NeedsNetwork(RuntimeError):
+    """A peer tried to open a connection while the network was blocked."""
+
+
+@contextlib.contextmanager
+def no_network() -> Iterator[None]:
+    """Make every connection attempt in the block raise :class:`NeedsNetwork`."""
+
+    def refuse(*_args: object, **_kwargs: object) -> Any:
+        raise NeedsNetwork
+
+    targets: list[Any] = [socket.socket, socket]
+    names = [(0, "connect"), (0, "connect_ex"), (1, "getaddrinfo"), (1, "create_connection")]
+    saved = [(targets[i], name, vars(targets[i]).get(name)) for i, name in names]
+    for owner, name, _ in saved:
+        setattr(owner, name, refuse)
     try:
-        from litellm.llms.anthropic.chat.transformation import (  # pyright: ignore[reportMissingImports]
-            AnthropicConfig,  # pyright: ignore[reportUnknownVariableType]
-        )
-    except ImportError:
-        return None
-    config = AnthropicConfig()
+        yield
+    finally:
+        for owner, name, original in saved:
+            if original is None:
+                delattr(owner, name)  # it was inherited: uncover the base class's
+            else:
+                setattr(owner, name, original)
+
+
+def timeit(fn: Fn, arg: Any, repeat: int, copies: bool) -> float:
+    """Median seconds of ``fn(arg)`` over ``repeat`` runs (deep-copy time excluded)."""
+    times: list[float] = []
+    for _ in range(repeat):
+        a = copy.deepcopy(arg) if copies else arg
+        t0 = time.perf_counter()
+        fn(a)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def failure(exc: BaseException) -> str:
+    """A table cell saying why something could not be timed."""
+    if isinstance(exc, NeedsNetwork):
+        return "needs network"
+    if isinstance(exc, MissingDependencyError):
+        return f"needs {exc.package}"
+    if isinstance(exc, ImportError):
+        return f"import fails: {exc.name or exc}"
+    return f"fails: {type(exc).__name__}"
+
+
+@dataclass
+class Contender:
+    """One column of a comparison: a function timed at each size, or why it is not."""
+
+    name: str
+    short: str
+    fn: Fn | None
+    status: str = "not installed"
+    copies: bool = False  # it mutates its input: time it on fresh deep copies
+    peer: bool = False  # a third party: run it with the network blocked
+    text: bool = False  # it takes the JSON text (json.loads), not the parsed body
+
+    def run(self, body: dict[str, Any], text: str, repeat: int) -> float | None:
+        """Median seconds at this body, or None (and a status) when it cannot run."""
+        if self.fn is None:
+            return None
+        guard = no_network() if self.peer else contextlib.nullcontext()
+        try:
+            with guard:
+                return timeit(self.fn, text if self.text else body, repeat, self.copies)
+        except Exception as exc:  # any failure becomes a cell, not a crash
+            self.fn, self.status = None, failure(exc)
+            return None
+
+
+def aifkit_to(target: str) -> Contender:
+    """aifkit's openai-chat -> ``target`` conversion."""
 
     def run(body: dict[str, Any]) -> Any:
-        # LiteLLM mutates its input; give it a fresh copy (copy time is subtracted).
+        return convert(body, source="openai-chat", target=target)
+
+    return Contender(f"aifkit -> {target}", "aifkit", run)
+
+
+def json_loads() -> Contender:
+    """Parsing the openai-chat body once: the least any converter reading JSON pays."""
+    return Contender("json.loads (lower bound)", "json.loads", json.loads, text=True)
+
+
+def import_litellm(name: str, module: str, short: str) -> tuple[Contender, Any]:
+    """A LiteLLM contender with no function yet, and ``module`` (None when unavailable)."""
+    # LiteLLM fetches a price map over the network at import unless told not to.
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    contender = Contender(name, short, None, copies=True, peer=True)
+    try:
+        with no_network():
+            mod = __import__(module, fromlist=["_"])
+    except ModuleNotFoundError:
+        return contender, None
+    except Exception as exc:
+        contender.status = failure(exc)
+        return contender, None
+    # LiteLLM logs a warning per merged turn; printing them would be timed too.
+    logging.getLogger("LiteLLM").setLevel(logging.ERROR)
+    return contender, mod
+
+
+def litellm_anthropic() -> Contender:
+    """LiteLLM's full Anthropic request transform (it mutates its input: copies are fresh)."""
+    contender, mod = import_litellm(
+        "litellm transform_request", "litellm.llms.anthropic.chat.transformation", "litellm"
+    )
+    if mod is None:
+        return contender
+    config = mod.AnthropicConfig()
+
+    def run(body: dict[str, Any]) -> Any:
         return config.transform_request(
             model=body["model"],
             messages=body["messages"],
@@ -175,67 +295,244 @@ def litellm_transform() -> Callable[[dict[str, Any]], Any] | None:
             headers={},
         )
 
-    return run
+    contender.fn = run
+    return contender
 
 
-def timeit(fn: Callable[[Any], Any], body: Any, repeat: int, copies: bool) -> float:
-    """Median seconds of ``fn(body)`` over ``repeat`` runs (deep-copy time excluded)."""
-    times: list[float] = []
-    for _ in range(repeat):
-        arg = copy.deepcopy(body) if copies else body
-        t0 = time.perf_counter()
-        fn(arg)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+def litellm_gemini() -> Contender:
+    """LiteLLM's Gemini (Google AI Studio) request body: tool mapping plus the messages."""
+    contender, mod = import_litellm(
+        "litellm gemini request", "litellm.llms.vertex_ai.gemini.transformation", "litellm"
+    )
+    if mod is None:
+        return contender
+    from litellm.llms.gemini.chat.transformation import (  # pyright: ignore[reportMissingImports]
+        GoogleAIStudioGeminiConfig,  # pyright: ignore[reportUnknownVariableType]
+    )
+
+    config = GoogleAIStudioGeminiConfig()
+
+    def run(body: dict[str, Any]) -> Any:
+        params = {"tools": body["tools"], "max_tokens": body["max_tokens"]}
+        optional = config.map_openai_params(params, {}, GEMINI_MODEL, False)
+        return mod.sync_transform_request_body(
+            gemini_api_key=None,
+            messages=body["messages"],
+            api_base=None,
+            model=GEMINI_MODEL,
+            client=None,
+            timeout=None,
+            extra_headers=None,
+            optional_params=optional,
+            logging_obj=None,
+            custom_llm_provider="gemini",
+            litellm_params={},
+            vertex_project=None,
+            vertex_location=None,
+            vertex_auth_header=None,
+        )
+
+    contender.fn = run
+    return contender
+
+
+def litellm_bedrock() -> Contender:
+    """LiteLLM's Bedrock Converse request transform: tool mapping plus the messages."""
+    contender, mod = import_litellm(
+        "litellm converse request", "litellm.llms.bedrock.chat.converse_transformation", "litellm"
+    )
+    if mod is None:
+        return contender
+    config = mod.AmazonConverseConfig()
+
+    def run(body: dict[str, Any]) -> Any:
+        params = {"tools": body["tools"], "max_tokens": body["max_tokens"]}
+        optional = config.map_openai_params(params, {}, BEDROCK_MODEL, False)
+        return config._transform_request(
+            model=BEDROCK_MODEL,
+            messages=body["messages"],
+            optional_params=optional,
+            litellm_params={},
+            headers={},
+        )
+
+    contender.fn = run
+    return contender
+
+
+def cell(value: float | None, status: str, width: int) -> str:
+    """A right-aligned figure, or the reason there is none."""
+    return f"{status[:width]:>{width}}" if value is None else f"{value:>{width}.2f}"
+
+
+def compare(title: str, contenders: list[Contender], sizes: list[int], repeat: int) -> None:
+    """Print µs per message for each contender, then the first's ratio to each other."""
+    small = conversation(20)
+    for c in contenders:  # warm up: imports, pydantic validators, first-call caches
+        c.run(small, json.dumps(small), 1)
+    width = max(14, *(len(c.name) for c in contenders))
+    header = f"{'messages':>9} | " + " | ".join(f"{c.name:>{width}}" for c in contenders)
+    print(f"\n{title}\n{header}\n{'-' * len(header)}")
+    for n in sizes:
+        body = conversation(n)
+        text = json.dumps(body)
+        per_msg = [
+            None if (t := c.run(body, text, repeat)) is None else t / n * 1e6 for c in contenders
+        ]
+        cells = [cell(v, c.status, width) for c, v in zip(contenders, per_msg, strict=True)]
+        print(f"{n:>9} | " + " | ".join(cells))
+        ours = per_msg[0]
+        ratios = [
+            f"{contenders[0].short}/{c.short} = {ours / v:.2f}x"
+            for c, v in zip(contenders[1:], per_msg[1:], strict=True)
+            if ours and v
+        ]
+        print(f"{'':>9}   " + "; ".join(ratios))
+
+
+@dataclass
+class Target:
+    """One format of the every-format table and what the probe found."""
+
+    name: str
+    status: str = ""  # why it cannot be converted to; empty when it can
+    round_trip: str = ""  # why its round trip cannot be timed; empty when it can
+    warnings: list[str] | None = None
+
+
+def probe(name: str) -> Target:
+    """Convert a small conversation to ``name`` and back, noting what fails."""
+    target = Target(name)
+    small = conversation(20)
+    try:
+        out, _ = convert(small, source="openai-chat", target=name)
+    except Exception as exc:
+        target.status = failure(exc)
+        return target
+    target.warnings = [str(v) for v in validate(out, name)]
+    if getattr(FORMATS.get(name), "render_only", False):
+        target.round_trip = "render-only"
+        return target
+    try:
+        convert(out, source=name, target=name)
+    except Exception as exc:
+        target.round_trip = failure(exc)
+    return target
+
+
+def micros(fn: Fn, arg: Any, n: int, repeat: int) -> float:
+    """µs per message of ``fn(arg)`` on an ``n``-message conversation."""
+    return timeit(fn, arg, repeat, copies=False) / n * 1e6
+
+
+def round_trip_cells(target: Target, out: Any, n: int, repeat: int) -> list[str]:
+    """Same-format round trip: µs per message, ratio to json.loads of that body, exact?"""
+    if target.round_trip:
+        return [f"{target.round_trip:>12}", f"{'':>11}", f"{'':>6}"]
+
+    def back(body: Any) -> Any:
+        return convert(body, source=target.name, target=target.name)
+
+    try:
+        t = micros(back, out, n, repeat)
+        again, _ = back(out)
+    except Exception as exc:
+        return [f"{failure(exc)[:12]:>12}", f"{'':>11}", f"{'':>6}"]
+    floor = micros(json.loads, json.dumps(out), n, repeat)
+    return [f"{t:>12.2f}", f"{t / floor:>10.1f}x", f"{'yes' if again == out else 'NO':>6}"]
+
+
+def format_row(
+    target: Target, body: dict[str, Any], n: int, repeat: int, floors: tuple[float, float]
+) -> str:
+    """One row of the every-format table."""
+    loads, decoded = floors
+    if target.status:
+        return f"{n:>9} | {target.name:<17} | {target.status:>52}"
+
+    def there(b: dict[str, Any]) -> Any:
+        return convert(b, source="openai-chat", target=target.name)
+
+    t = micros(there, body, n, repeat)
+    out, report = there(body)
+    cells = [f"{t:>9.2f}", f"{t / loads:>10.1f}x", f"{t / decoded:>8.2f}x", f"{len(report):>6}"]
+    cells += round_trip_cells(target, out, n, repeat)
+    return f"{n:>9} | {target.name:<17} | " + " | ".join(cells)
+
+
+def every_format(names: list[str], sizes: list[int], repeat: int) -> None:
+    """openai-chat -> each format and each format's own round trip, beside two floors."""
+    targets = [probe(name) for name in names]
+    decode(conversation(20), "openai-chat")  # warm up: its first call builds provenance models
+    print(
+        "\nopenai-chat -> each format (µs per message; x = ratio to json.loads of the"
+        " openai body / to decode only; round trip: the format's body back to itself, x to"
+        " json.loads of that body)"
+    )
+    header = (
+        f"{'messages':>9} | {'target':<17} | {'convert':>9} | {'/json.loads':>11} | "
+        f"{'/decode':>9} | {'losses':>6} | {'round trip':>12} | {'/json.loads':>11} | "
+        f"{'exact':>6}"
+    )
+    print(f"{header}\n{'-' * len(header)}")
+    for n in sizes:
+        body = conversation(n)
+        loads = micros(json.loads, json.dumps(body), n, repeat)
+        decoded = micros(lambda b: decode(b, "openai-chat"), body, n, repeat)
+        print(f"{n:>9} | {'json.loads':<17} | {loads:>9.2f} | {1:>10.1f}x |")
+        print(
+            f"{n:>9} | {'decode only':<17} | {decoded:>9.2f} | {decoded / loads:>10.1f}x | "
+            f"{1:>8.2f}x |"
+        )
+        for target in targets:
+            print(format_row(target, body, n, repeat, (loads, decoded)))
+    for target in targets:
+        for warning in target.warnings or ():
+            print(f"warning: aifkit's {target.name} output is invalid: {warning}")
 
 
 def main() -> None:
+    known = [f for f in formats() if f != "aif"]
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1_000, 10_000])
     parser.add_argument("--repeat", type=int, default=7)
-    args = parser.parse_args()
-
-    def aifkit_convert(body: dict[str, Any]) -> Any:
-        return convert(body, source="openai-chat", target="anthropic")
-
-    peers: dict[str, tuple[Callable[[dict[str, Any]], Any] | None, bool]] = {
-        "aifkit convert": (aifkit_convert, False),
-        "litellm transform_request": (litellm_transform(), True),
-        "bare walk (lower bound)": (bare_walk, False),
-    }
-    # Warm up: the first call builds pydantic's validators and imports converters.
-    small = conversation(20)
-    out, _ = aifkit_convert(small)
-    assert validate(out, "anthropic") == [], "aifkit's output must be a valid Anthropic body"
-
-    print(f"python {sys.version.split()[0]}; median of {args.repeat} runs; µs per message")
-    header = f"{'messages':>9} | " + " | ".join(
-        f"{name:>26}" for name in [*peers, "json.loads (lower bound)"]
+    parser.add_argument(
+        "--formats",
+        nargs="+",
+        choices=known,
+        default=known,
+        metavar="FORMAT",
+        help=f"targets to time (default: all of {', '.join(known)})",
     )
-    print(header)
-    print("-" * len(header))
-    for n in args.sizes:
-        body = conversation(n)
-        text = json.dumps(body)
-        cells: dict[str, float | None] = {}
-        for name, (fn, copies) in peers.items():
-            cells[name] = None if fn is None else timeit(fn, body, args.repeat, copies) / n * 1e6
-        cells["json.loads"] = timeit(json.loads, text, args.repeat, False) / n * 1e6
-        print(
-            f"{n:>9} | "
-            + " | ".join(
-                f"{'not installed':>26}" if v is None else f"{v:>26.2f}" for v in cells.values()
-            )
+    args = parser.parse_args()
+    sizes: list[int] = args.sizes
+    repeat: int = args.repeat
+    selected: list[str] = args.formats
+
+    print(f"python {sys.version.split()[0]}; median of {repeat} runs; µs per message")
+    if "anthropic" in selected:
+        bare = Contender("bare walk (lower bound)", "bare walk", bare_walk)
+        compare(
+            "openai-chat -> anthropic",
+            [aifkit_to("anthropic"), litellm_anthropic(), bare, json_loads()],
+            sizes,
+            repeat,
         )
-        ours, lite, bare = (
-            cells["aifkit convert"],
-            cells["litellm transform_request"],
-            cells["bare walk (lower bound)"],
+    if "gemini" in selected:
+        compare(
+            "openai-chat -> gemini",
+            [aifkit_to("gemini"), litellm_gemini(), json_loads()],
+            sizes,
+            repeat,
         )
-        ratios = [f"aifkit/bare walk = {ours / bare:.2f}x" if ours and bare else ""]
-        if ours and lite:
-            ratios.append(f"aifkit/litellm = {ours / lite:.2f}x")
-        print(f"{'':>9}   " + "; ".join(r for r in ratios if r))
+    if "bedrock-converse" in selected:
+        compare(
+            "openai-chat -> bedrock-converse",
+            [aifkit_to("bedrock-converse"), litellm_bedrock(), json_loads()],
+            sizes,
+            repeat,
+        )
+    every_format(selected, sizes, repeat)
 
 
 if __name__ == "__main__":

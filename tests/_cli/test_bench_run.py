@@ -55,3 +55,19 @@ def test_an_unknown_suite_exits_2_with_the_known_ones(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["bench", "run", "nope", "--out", str(tmp_path / "r")])
     assert result.exit_code == 2
     assert "known suites: quick, standard" in result.stderr
+
+
+def test_run_prints_one_summary_row_per_strategy(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(SUITE)
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        app, ["bench", "run", str(tmp_path / "s.yaml"), "--out", str(out), "--workers", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    run = load_run(out)
+    rows = {line.split("│")[1].strip(): line for line in result.stdout.splitlines()
+            if line.startswith("│")}  # fmt: skip
+    assert set(rows) == {c.strategy for c in run.cells}
+    for strategy, line in rows.items():
+        cells = [c for c in run.cells if c.strategy == strategy]
+        assert line.split("│")[2].strip() == str(len(cells))

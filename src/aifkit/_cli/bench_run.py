@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import collections
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from aifkit.bench import Run
 
 __all__ = ["list_command", "run_command"]
 
@@ -47,8 +50,39 @@ def run_command(
         f"{run.path}: {len(run.cells)} cells ({statuses['ok']} ok, {statuses['failed']} failed), "
         f"{passed} passed"
     )
+    if not quiet:
+        _print_summary(run)
     if statuses["failed"]:
         print("aif: failed cells carry their error in cells.jsonl", file=sys.stderr)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def _print_summary(run: Run) -> None:
+    from rich.console import Console
+    from rich.table import Column, Table
+
+    from aifkit.bench import summarize
+
+    table = Table(
+        Column("strategy", no_wrap=True), "cells", "passed", "evidence kept", "tokens kept",
+        "over budget", "orphans", "pack ms", title="per strategy (pack ms: median)",
+        title_justify="left",
+    )  # fmt: skip
+    for row in summarize(run):
+        table.add_row(
+            row.strategy,
+            str(row.cells) + (f" ({row.failed} failed)" if row.failed else ""),
+            _pct(row.pass_rate),
+            _pct(row.evidence_survival),
+            _pct(row.ratio_achieved),
+            str(row.budget_violations),
+            str(row.orphaned_tool_messages),
+            "-" if row.pack_latency_ms is None else f"{row.pack_latency_ms:.2f}",
+        )
+    Console(width=max(Console().width, 110)).print(table)
 
 
 def list_command(

@@ -35,6 +35,7 @@ from aifkit.bench._runner import RunSummary, list_runs, run_suite
 from aifkit.bench._store import Cell, Run, load_run
 from aifkit.bench._strategies import STRATEGIES, Strategy
 from aifkit.bench._suite import Job, Suite, TaskSpec, load_suite
+from aifkit.bench._summary import StrategySummary, summarize
 from aifkit.bench._tasks import GENERATORS, TaskInstance, generate
 
 __all__ = [
@@ -63,6 +64,7 @@ __all__ = [
     "Run",
     "RunSummary",
     "Strategy",
+    "StrategySummary",
     "Suite",
     "TaskFront",
     "TaskInstance",
@@ -75,5 +77,6 @@ __all__ = [
     "load_suite",
     "regress",
     "run_suite",
+    "summarize",
     "write_report",
 ]
