@@ -18,6 +18,7 @@ The body is ``{"prompt": str, "template": name, "model"?: str}``. Needs the
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -269,18 +270,12 @@ def _strftime_now(fmt: str) -> str:
 
 def _render(source: str, context: Mapping[str, Any]) -> str:
     try:
+        import jinja2.sandbox  # noqa: F401  # pyright: ignore[reportUnusedImport]
         from jinja2.exceptions import SecurityError, TemplateError
-        from jinja2.sandbox import ImmutableSandboxedEnvironment
     except ImportError:
         raise MissingDependencyError("jinja2", "templates") from None
-    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
-    filters = cast("dict[str, Any]", env.filters)  # pyright: ignore[reportUnknownMemberType]
-    filters["tojson"] = _tojson
-    names = cast("dict[str, Any]", env.globals)  # pyright: ignore[reportUnknownMemberType]
-    names["raise_exception"] = _raise
-    names["strftime_now"] = _strftime_now
     try:
-        return env.from_string(source).render(**context)
+        return _compiled(source).render(**context)
     except SecurityError as exc:
         raise UsageError(
             f"the chat template tried something the sandbox forbids: {exc}",
@@ -291,6 +286,20 @@ def _render(source: str, context: Mapping[str, Any]) -> str:
             f"the chat template failed: {exc}",
             hint="check the template text (a Hugging Face chat_template)",
         ) from None
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(source: str) -> Any:
+    # Compiling a template costs milliseconds; rendering it, microseconds.
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    filters = cast("dict[str, Any]", env.filters)  # pyright: ignore[reportUnknownMemberType]
+    filters["tojson"] = _tojson
+    names = cast("dict[str, Any]", env.globals)  # pyright: ignore[reportUnknownMemberType]
+    names["raise_exception"] = _raise
+    names["strftime_now"] = _strftime_now
+    return env.from_string(source)
 
 
 # -- from AIF to template messages -------------------------------------------------------
