@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from aifkit._json import format_pointer, type_name
 from aifkit.aif._loss import Path
 from aifkit.aif._migrate import parse_version, upgrade
-from aifkit.aif._schema import AIF_VERSION, Document, document_adapter
+from aifkit.aif._schema import AIF_VERSION, MAX_INLINE_CHARS, Document, document_adapter
 from aifkit.errors import InvalidInputError
 
 __all__ = ["MAX_INPUT_BYTES", "dump_document", "load_document", "parse_json"]
@@ -73,8 +73,16 @@ def load_document(data: Any) -> Document:
         doc = document_adapter().validate_python(data)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
+        pointer = format_pointer(_clean_loc(err["loc"]))
+        if err["type"] == "string_too_long":
+            size = len(err.get("input") or "")
+            raise InvalidInputError(
+                pointer,
+                f"inline data is {size:,} characters, over the limit of {MAX_INLINE_CHARS:,}",
+                hint="send media this large by URL or provider file id",
+            ) from None
         raise InvalidInputError(
-            format_pointer(_clean_loc(err["loc"])),
+            pointer,
             _problem(err["type"], err["msg"], err.get("input")),
             hint="see `aif schema` for the AIF document schema",
         ) from None

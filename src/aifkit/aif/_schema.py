@@ -35,6 +35,7 @@ from pydantic import (
 
 __all__ = [
     "AIF_VERSION",
+    "MAX_INLINE_CHARS",
     "AudioPart",
     "Base64Source",
     "CacheHint",
@@ -68,6 +69,13 @@ __all__ = [
 ]
 
 AIF_VERSION = "1.0.0"
+
+MAX_INLINE_CHARS = 64 * 1024 * 1024
+"""The longest base64 payload a document may carry inline (about 48 MiB of data).
+
+Every provider refuses inline media far smaller than this; larger data belongs
+behind a URL or a provider file id.
+"""
 """The version of the AIF schema this aifkit writes."""
 
 JsonData = Annotated[Any, WithJsonSchema({"description": "Any JSON value."})]
@@ -160,7 +168,7 @@ class Base64Source(_Model):
 
     kind: Literal["base64"] = "base64"
     media_type: str | None = Field(default=None, description="IANA media type, e.g. 'image/png'.")
-    data: str = Field(description="Base64 without a data: prefix.")
+    data: str = Field(max_length=MAX_INLINE_CHARS, description="Base64 without a data: prefix.")
 
 
 class UrlSource(_Model):
