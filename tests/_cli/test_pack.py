@@ -102,3 +102,59 @@ def test_an_unknown_model_exits_2_with_one_line(
     assert (code, out) == (2, "")
     assert err.startswith("aif: unknown model 'gpt-9'; known models: ")
     assert err.count("\n") == 1
+
+
+def logs_body() -> dict[str, Any]:
+    """Long logs, one holding a fact the last turn asks for (as in docs/compress.md)."""
+    filler = " ".join(f"Day {i}: the nightly build passed all checks." for i in range(60))
+    messages: list[dict[str, Any]] = [{"role": "system", "content": "Be brief."}]
+    for i in range(6):
+        fact = " The vault code is 8812." if i == 1 else ""
+        messages += [
+            {"role": "user", "content": f"Log {i}: {filler}{fact}"},
+            {"role": "assistant", "content": f"Stored log {i}."},
+        ]
+    messages.append({"role": "user", "content": "What is the vault code?"})
+    return {"model": "gpt-4o", "messages": messages}
+
+
+def test_compress_keeps_messages_shortened_and_explain_marks_them_compressed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = logs_body()
+    path = tmp_path / "logs.json"
+    path.write_text(json.dumps(body))
+    argv = ["pack", str(path), "-f", "openai-chat", "-m", "gpt-4o", "-b", "900"]
+    code, plain, _ = run(capsys, argv)
+    assert code == 0
+    explain = tmp_path / "report.json"
+    code, out, err = run(capsys, [*argv, "--compress", "extract", "--explain", str(explain)])
+    assert code == 0, err
+    packed = json.loads(out)
+    assert len(packed["messages"]) > len(json.loads(plain)["messages"])
+    assert any("8812" in m["content"] for m in packed["messages"])
+    items = json.loads(explain.read_text())["items"]
+    compressed = [i["pointer"] for i in items if i["decision"] == "compressed"]
+    assert compressed
+    assert all(p.startswith("/messages/") for p in compressed)
+    assert f"{len(compressed)} item(s) compressed" in err
+    # Here every message fits once compressed: each one marked compressed (AIF pointers:
+    # the system message is an instruction) is shorter than it was; none is dropped.
+    assert len(packed["messages"]) == len(body["messages"])
+    assert "dropped" not in err
+    for pointer in compressed:
+        k = int(pointer.rsplit("/", 1)[1]) + 1
+        assert len(packed["messages"][k]["content"]) < len(body["messages"][k]["content"])
+    assert json.loads(explain.read_text())["tokens_after"] <= 900
+
+
+def test_an_unknown_compress_method_exits_2_listing_the_known_ones(
+    body_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, ["pack", str(body_file), "-f", "openai-chat", "-m", "gpt-4o",
+                                  "-b", "100", "--compress", "shrink"])  # fmt: skip
+    assert (code, out) == (2, "")
+    assert err.startswith("aif: unknown compressor 'shrink'; known compressors: ")
+    assert "extract" in err
+    assert "truncate" in err
+    assert err.count("\n") == 1

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aifkit.aif import (
+    Document,
     Message,
     ReasoningPart,
     SSEEvent,
@@ -20,6 +21,7 @@ from aifkit.aif import (
     ToolCallPart,
     assemble,
     decode,
+    encode,
 )
 from aifkit.aif._stream import parse_sse
 from aifkit.errors import InvalidInputError, UnknownNameError
@@ -140,12 +142,16 @@ def test_gemini_thought_signatures_stay_on_their_parts() -> None:
     assert thought.text == (
         "**Planning the answer**\n\nThe user wants the weather; I will call get_weather."
     )
+    assert thought.valid_for is not None
+    assert thought.valid_for.provider == "google"
     assert isinstance(call, ToolCallPart)
     assert call.name == "get_weather"
     assert call.extensions["gemini"]["extra"] == {
         "thoughtSignature": "CiQB0e2Kb7Hh5c6yRz3vYl1nQW7ox0xY2eA"
     }
-    assert call.extensions["gemini"]["form"] == {"synthesized_id": True}
+    # Gemini sent no id: the converter's id for part 1 of the (only) model turn.
+    assert call.id == "gemini_0_1"
+    assert call.extensions["gemini"]["form"] == {"id": "absent"}
     assert isinstance(text, TextPart)
     # The signature arrived on a closing empty text part: it stays on the text it closes.
     assert text.text == "Checking Paris now."
@@ -153,6 +159,53 @@ def test_gemini_thought_signatures_stay_on_their_parts() -> None:
         "thoughtSignature": "EuUDCuIDAdHtim9xBnPq0e8tOa1w"
     }
     assert m.extensions["stream"]["form"]["stop_reason"] == "STOP"
+
+
+# The reply the stream above adds up to, as a non-streamed generateContent returns it.
+GEMINI_FINAL = {
+    "role": "model",
+    "parts": [
+        {"text": "**Planning the answer**\n\nThe user wants the weather; I will call get_weather.",
+         "thought": True},
+        {"functionCall": {"name": "get_weather", "args": {"location": "Paris"}},
+         "thoughtSignature": "CiQB0e2Kb7Hh5c6yRz3vYl1nQW7ox0xY2eA"},
+        {"text": "Checking Paris now.", "thoughtSignature": "EuUDCuIDAdHtim9xBnPq0e8tOa1w"},
+    ],
+}  # fmt: skip
+
+
+def test_gemini_stream_equals_the_same_reply_read_from_a_body() -> None:
+    doc, report = decode({"contents": [GEMINI_FINAL]}, "gemini")
+    assert [e.rule for e in report.entries] == ["gemini/synthesized-id"]
+    m = assemble(fixture("gemini__thought-signatures.sse"), "gemini")
+    assert m.parts == doc.messages[-1].parts
+    # ... and it goes back to Gemini as it came: signatures on their parts, no made-up id.
+    history = Document(messages=(Message(role="user", parts=(TextPart(text="Weather?"),)), m))
+    body, _ = encode(history, "gemini")
+    assert body["contents"][1] == GEMINI_FINAL
+
+
+def test_gemini_empty_fragments_leave_no_parts_and_ids_follow_the_rebuilt_content() -> None:
+    def chunk(*parts: dict[str, Any], finish: bool = False) -> dict[str, Any]:
+        cand: dict[str, Any] = {"content": {"role": "model", "parts": list(parts)}}
+        return {"candidates": [{**cand, "finishReason": "STOP"} if finish else cand]}
+
+    call = {"functionCall": {"name": "f", "args": {}}}
+    stream = sse(
+        chunk({"text": ""}),
+        chunk({"text": "Calling"}, {"text": ""}, {"text": " f."}),
+        chunk(call, {"text": ""}),
+        chunk(call, {"functionCall": {"id": "gemini_0_2", "name": "g"}}),
+        chunk(finish=True),
+    )
+    m = assemble(stream, "gemini")
+    doc, _ = decode({"contents": [{"role": "model", "parts": [
+        {"text": "Calling f."}, call, call, {"functionCall": {"id": "gemini_0_2", "name": "g"}},
+    ]}]}, "gemini")  # fmt: skip
+    assert m.parts == doc.messages[0].parts
+    # A given id is never reused: the third call's synthesized id steps aside.
+    assert [getattr(p, "id", None) for p in m.parts] == [
+        None, "gemini_0_1", "gemini_0_2_1", "gemini_0_2"]  # fmt: skip
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
@@ -218,6 +271,11 @@ START = {"type": "message_start", "message": {"id": "m", "model": "claude-sonnet
          "openai-responses", "/events/0/response/error", "failed"),
         (sse({"promptFeedback": {"blockReason": "SAFETY"}}),
          "gemini", "/events/0/promptFeedback", "blocked: SAFETY"),
+        (sse({"candidates": [{"content": {"parts": [{"text": "Hi"}]}}]},
+             {"candidates": [{"content": {"parts": [{"functionCall": {"args": {}}}]},
+                              "finishReason": "STOP"}]}),
+         "gemini", "/events/1/candidates/0/content/parts/0/functionCall/name",
+         "missing required field"),
         (sse({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {
             "arguments": "{}"}}]}, "finish_reason": "tool_calls"}]}),
          "openai-chat", "", "never received its id"),

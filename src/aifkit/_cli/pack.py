@@ -28,6 +28,15 @@ def pack_command(
         int | None,
         typer.Option("--reserve", help="Tokens to keep for the reply; default: estimated."),
     ] = None,
+    compress: Annotated[
+        str | None,
+        typer.Option(
+            "--compress",
+            metavar="METHOD",
+            help="Compress before dropping, with this method (auto, extract, truncate, ...); "
+            "messages kept shortened are marked compressed in --explain.",
+        ),
+    ] = None,
     explain: Annotated[
         str | None,
         typer.Option("--explain", help="Write the pack report (JSON) here: every item and why."),
@@ -40,20 +49,39 @@ def pack_command(
 
     Keeps the instructions, the tools and the current turn, never splits a tool
     call from its results, never reorders messages, and drops what scores lowest
-    (priority x relevance to the current turn x recency). An impossible budget
-    exits 2 saying by how much it is short.
+    (priority x relevance to the current turn x recency). With --compress METHOD,
+    a pack that would drop messages first compresses the conversation with that
+    method and drops only what still does not fit. An impossible budget exits 2
+    saying by how much it is short; an unknown method exits 2 listing the known ones.
     """
-    from aifkit.budget import pack
+    from aifkit.budget import COMPRESSORS, pack
 
-    result = pack(read_json(input), format=format, model=model, budget=budget, reserve=reserve)
+    if compress is not None:
+        COMPRESSORS.get(compress)  # an unknown name fails now, listing the known ones
+    result = pack(
+        read_json(input),
+        format=format,
+        model=model,
+        budget=budget,
+        reserve=reserve,
+        compress=compress,
+    )
     write_json(result.body, output)
     if explain is not None:
         write_json(result.report.to_json(), explain)
     report = result.report
-    dropped = len(report.dropped)
-    if dropped:
+    changes = [
+        f"{n} item(s) {what}"
+        for what, n in (
+            ("compressed", sum(i.decision == "compressed" for i in report.items)),
+            ("dropped", len(report.dropped)),
+        )
+        if n
+    ]
+    if changes:
         print(
             f"aif: {report.tokens_before} -> {report.tokens_after} tokens; "
-            f"{dropped} item(s) dropped" + ("" if explain else "; see --explain for which and why"),
+            + ", ".join(changes)
+            + ("" if explain else "; see --explain for which and why"),
             file=sys.stderr,
         )

@@ -5,32 +5,36 @@ the new parts (text, ``thought`` text, a whole ``functionCall``), the last chunk
 has ``finishReason``, and ``usageMetadata`` grows as the stream goes. Text
 fragments of the same kind join into one part; a ``thoughtSignature`` stays on
 the part it came on (on the text it closes, when it arrives on an empty text
-part, as Gemini sends it at the end of a reply).
+part, as Gemini sends it at the end of a reply); empty text fragments that carry
+nothing else are dropped.
 
-Parts map to AIF directly: text to `TextPart`, thought text to `ReasoningPart`
-(its signature on it), ``functionCall`` to `ToolCallPart` (an id synthesized when
-Gemini sent none, noted under ``extensions["gemini"]["form"]``), a signature on
-any other part under ``extensions["gemini"]["extra"]["thoughtSignature"]``;
-other parts (inline data, code execution) stay `ProviderPart`s.
+The rebuilt content is the reply's final ``model`` turn, and the gemini converter
+reads it, as the last turn of a request body: thought text becomes a
+`ReasoningPart` with its signature, a signature on any other part stays under
+``extensions["gemini"]["extra"]``, and a function call without an id gets the
+converter's id, ``gemini_0_<part>`` (``form: {"id": "absent"}``, so it is sent
+back without one). A part the converter refuses is reported at the chunk it came
+from: ``/events/2/candidates/0/content/parts/0/functionCall/name``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any, Final, cast
 
-from aifkit.aif._schema import (
-    Message,
-    Part,
-    ProviderPart,
-    ReasoningPart,
-    ReasoningScope,
-    TextPart,
-    ToolCallPart,
-)
+from aifkit._json import format_pointer
+from aifkit.aif._convert import decode
+from aifkit.aif._schema import Message
 from aifkit.aif._stream import field, finish_message, stream_error
+from aifkit.errors import InvalidInputError
 
 __all__ = ["GeminiAssembler"]
+
+_PARTS: Final = "/contents/0/parts/"
+"""Where the rebuilt parts sit in the body the converter reads."""
+
+Origin = tuple[int, tuple[str | int, ...]]
+"""The event index and the path of a part in that event's payload."""
 
 
 class GeminiAssembler:
@@ -38,6 +42,7 @@ class GeminiAssembler:
 
     def __init__(self) -> None:
         self.parts: list[dict[str, Any]] = []  # wire parts, text runs joined
+        self.origins: list[Origin] = []  # where each part began in the stream
         self.meta: dict[str, Any] = {}
         self.model: str | None = None
         self.finished = False
@@ -88,76 +93,64 @@ class GeminiAssembler:
         if not isinstance(parts, list):
             raise stream_error(index, ("candidates", c, "content", "parts"), "expected an array")
         for k, part in enumerate(cast("list[object]", parts)):
+            path = ("candidates", c, "content", "parts", k)
             if not isinstance(part, dict):
-                raise stream_error(
-                    index, ("candidates", c, "content", "parts", k), "expected an object"
-                )
-            self._part(
-                index, ("candidates", c, "content", "parts", k), cast("dict[str, Any]", part)
-            )
+                raise stream_error(index, path, "expected an object")
+            self._part(index, path, cast("dict[str, Any]", part))
 
     def _part(self, index: int, path: tuple[str | int, ...], part: dict[str, Any]) -> None:
         sig = part.get("thoughtSignature")
+        last = self.parts[-1] if self.parts else None
         if "text" in part:
             text = part["text"]
             if not isinstance(text, str):
                 raise stream_error(index, (*path, "text"), "expected a string")
-            last = self.parts[-1] if self.parts else None
             joinable = (
                 last is not None
                 and "text" in last
                 and bool(last.get("thought")) == bool(part.get("thought"))
                 and "thoughtSignature" not in last
+                and part.keys() <= {"text", "thought", "thoughtSignature"}
             )
-            if joinable and last is not None and (text or sig):
+            if joinable and last is not None:
                 last["text"] += text
                 if sig is not None:
                     last["thoughtSignature"] = sig
                 return
-            self.parts.append(dict(part))
+            if not text and part.keys() <= {"text", "thought"}:
+                return  # an empty fragment carrying nothing
+        elif (
+            sig is not None
+            and set(part) == {"thoughtSignature"}
+            and last is not None
+            and "text" in last
+            and "thoughtSignature" not in last
+        ):
+            last["thoughtSignature"] = sig  # the signature closing the text before it
             return
-        if sig is not None and set(part) == {"thoughtSignature"}:
-            last = self.parts[-1] if self.parts else None
-            if last is not None and "text" in last and "thoughtSignature" not in last:
-                last["thoughtSignature"] = sig  # the signature closing the text before it
-                return
-        if "functionCall" in part and not isinstance(part["functionCall"], dict):
-            raise stream_error(index, (*path, "functionCall"), "expected an object")
         self.parts.append(dict(part))
+        self.origins.append((index, path))
 
     def finish(self) -> Message:
-        """Return the assembled message."""
+        """Return the assembled message, as the gemini converter reads the final content."""
         if not self.chunks:
             raise stream_error(None, (), "the stream holds no chunks")
         if not self.finished:
             raise stream_error(None, (), "the stream ended before a finishReason (cut short?)")
-        parts = [self._aif(i, p) for i, p in enumerate(self.parts)]
-        message = Message(role="assistant", parts=tuple(p for p in parts if p is not None))
+        body = {"contents": [{"role": "model", "parts": self.parts}]}
+        try:
+            doc, _ = decode(body, "gemini")
+        except InvalidInputError as exc:
+            raise self._located(exc) from None
         return finish_message(
-            [message], format="gemini", provider="google", model=self.model, meta=self.meta
+            doc.messages, format="gemini", provider="google", model=self.model, meta=self.meta
         )
 
-    def _aif(self, i: int, part: dict[str, Any]) -> Part | None:
-        sig = part.get("thoughtSignature")
-        extra = {"gemini": {"extra": {"thoughtSignature": sig}}} if sig is not None else {}
-        if "text" in part:
-            if part.get("thought"):
-                scope = ReasoningScope(provider="google", model=self.model)
-                return ReasoningPart(text=part["text"], signature=sig, valid_for=scope)
-            if not part["text"] and sig is None:
-                return None
-            return TextPart(text=part["text"], extensions=extra)
-        if "functionCall" in part:
-            call = part["functionCall"]
-            name = call.get("name")
-            if not isinstance(name, str):
-                raise stream_error(None, (), f"function call part {i} has no name")
-            call_id = call.get("id")
-            ext: dict[str, dict[str, Any]] = {k: dict(v) for k, v in extra.items()}
-            if not isinstance(call_id, str) or not call_id:
-                call_id = f"call_{i}"
-                ext.setdefault("gemini", {})["form"] = {"synthesized_id": True}
-            return ToolCallPart(
-                id=call_id, name=name, arguments=call.get("args", {}), extensions=ext
-            )
-        return ProviderPart(format="gemini", data=part)
+    def _located(self, exc: InvalidInputError) -> InvalidInputError:
+        """The converter's error, its pointer moved from the rebuilt body into the stream."""
+        if not exc.pointer.startswith(_PARTS):
+            return stream_error(None, (), exc.problem, hint=exc.hint)
+        k, _, rest = exc.pointer.removeprefix(_PARTS).partition("/")
+        index, path = self.origins[int(k)]
+        pointer = format_pointer(("events", index, *path)) + (f"/{rest}" if rest else "")
+        return InvalidInputError(pointer, exc.problem, hint=exc.hint)
