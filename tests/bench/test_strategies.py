@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import itertools
+from typing import cast
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aifkit.bench import STRATEGIES, generate
+from aifkit.bench._execute import execute_job
 from aifkit.bench._strategies import (
     apply_strategy,
+    apply_turns,
     compress_methods,
+    conversation_turns,
     count_body,
     orphaned_tool_messages,
     parse_strategy,
+    prefix_kept,
+    previous_turn,
 )
+from aifkit.bench._suite import Job
 from aifkit.errors import BudgetError, InvalidInputError, UnknownNameError
+from aifkit.tokens import count_tokens
 
 
 @pytest.mark.parametrize("name", sorted(set(STRATEGIES) - {"none"}))
@@ -67,3 +79,76 @@ def test_strategy_specs_are_checked() -> None:
         parse_strategy("pack:magic")
     with pytest.raises(InvalidInputError, match="exactly one"):
         parse_strategy({"name": "x"})
+
+
+def _chat(turns: int) -> dict[str, object]:
+    messages: list[dict[str, object]] = [{"role": "system", "content": "Be brief."}]
+    for i in range(turns):
+        messages.append({"role": "user", "content": f"Question {i} about topic {i * 7}. " * 6})
+        messages.append({"role": "assistant", "content": f"Answer {i} on subject {i * 5}. " * 6})
+    messages.append({"role": "user", "content": "What did we discuss?"})
+    return {"model": "gpt-4o", "messages": messages}
+
+
+def test_conversation_turns_are_the_requests_of_each_turn() -> None:
+    task = generate("conversation_recall", {"length": 1500}, 2, "gpt-4o")
+    turns = conversation_turns(task.body)
+    assert turns[-1] == task.body
+    assert len(turns) > 3
+    for earlier, later in itertools.pairwise(turns):
+        assert earlier["messages"] == later["messages"][: len(earlier["messages"])]
+        assert earlier["messages"][-1]["role"] == "user"
+    assert previous_turn(generate("niah", {"length": 300}, 0, "gpt-4o").body) is None
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(2, 12), st.data())
+def test_prefix_kept_counts_the_identical_leading_messages(n: int, data: st.DataObject) -> None:
+    body = _chat(n)
+    messages = cast("list[dict[str, object]]", body["messages"])
+    k = data.draw(st.integers(0, len(messages) - 1))
+    changed = [*messages[:k], {"role": "user", "content": "changed"}, *messages[k + 1 :]]
+    share = prefix_kept(body, {**body, "messages": changed}, "gpt-4o")
+    whole = count_tokens(body, format="openai-chat", model="gpt-4o")
+    part = count_tokens({**body, "messages": messages[:k]}, format="openai-chat", model="gpt-4o")
+    assert share == round((part.total - part.overhead) / (whole.total - whole.overhead), 6)
+    grown = {**body, "messages": [*messages, {"role": "assistant", "content": "More."}]}
+    assert prefix_kept(body, grown, "gpt-4o") == 1.0
+    other_tools = {**grown, "tools": [{"type": "function", "function": {"name": "f"}}]}
+    assert prefix_kept(body, other_tools, "gpt-4o") == 0.0
+    # Byte-identical means key order too: a provider's cache compares bytes.
+    reordered = [{"content": m["content"], "role": m["role"]} for m in messages]
+    assert prefix_kept(body, {**body, "messages": reordered}, "gpt-4o") == 0.0
+
+
+def test_a_packer_session_keeps_the_prefix_that_independent_packs_rewrite() -> None:
+    turns = conversation_turns(_chat(30))
+    budget = count_body(turns[-1], "gpt-4o") // 3
+    strategy = STRATEGIES["pack:recency"]
+    session = apply_turns(strategy, turns, budget, "gpt-4o")
+    alone = [apply_strategy(strategy, t, budget, "gpt-4o").body for t in turns]
+    over = [i for i, t in enumerate(turns[:-1]) if count_body(turns[i + 1], "gpt-4o") > budget]
+    assert len(over) > 10
+    kept = [prefix_kept(session[i], session[i + 1], "gpt-4o") for i in over]
+    rewritten = [prefix_kept(alone[i], alone[i + 1], "gpt-4o") for i in over]
+    # Independent packs drop the oldest kept message each turn: the prefix ends at the system.
+    assert max(rewritten) < 0.2
+    # The session keeps its selection (appending) until its headroom is used up.
+    assert sum(k == 1.0 for k in kept) >= len(kept) // 2
+    assert sum(kept) > 3 * sum(rewritten)
+    assert all(count_body(b, "gpt-4o") <= budget for b in session)
+
+
+@pytest.mark.parametrize("name", ["none", "truncate-front", "pack", "pack:recency"])
+def test_prefix_stability_is_measured_on_conversations_only(name: str) -> None:
+    strategy = STRATEGIES[name]
+    cells = execute_job(Job("c", "conversation_recall", {"length": 1500}, 3, strategy, "0.5",
+                            (("evidence", "x"),), "gpt-4o"))  # fmt: skip
+    value = cells[0]["metrics"]["prefix_stability"]
+    assert cells[0]["status"] == "ok"
+    assert 0.0 <= value <= 1.0
+    if name == "none":
+        assert value == 1.0  # nothing is dropped: the previous request is a prefix
+    niah = execute_job(Job("n", "niah", {"length": 400}, 0, strategy, "0.5",
+                           (("evidence", "x"),), "gpt-4o"))  # fmt: skip
+    assert niah[0]["metrics"]["prefix_stability"] is None

@@ -23,9 +23,18 @@ from aifkit.bench._readers import (
     f1,
     string_match_all,
 )
-from aifkit.bench._strategies import Applied, apply_strategy, count_body, orphaned_tool_messages
+from aifkit.bench._strategies import (
+    Applied,
+    apply_strategy,
+    apply_turns,
+    conversation_turns,
+    count_body,
+    orphaned_tool_messages,
+    prefix_kept,
+)
 from aifkit.bench._suite import Job, budget_tokens
 from aifkit.bench._tasks import TaskInstance, generate
+from aifkit.errors import BudgetError
 
 __all__ = ["execute_job", "execute_jobs"]
 
@@ -97,6 +106,7 @@ def execute_job(job: Job) -> list[dict[str, Any]]:
     }
     try:
         applied = apply_strategy(job.strategy, task.body, budget, job.model)
+        metrics = {**base, **_context_metrics(job, task, applied, before, budget)}
     except Exception as exc:
         elapsed = (time.perf_counter() - start) * 1000
         budget_json = {"spec": job.budget, "tokens": budget}
@@ -105,7 +115,6 @@ def execute_job(job: Job) -> list[dict[str, Any]]:
                   budget=budget_json, elapsed_ms=elapsed)
             for r, cid in job.readers
         ]  # fmt: skip
-    metrics = {**base, **_context_metrics(job, task, applied, before, budget)}
     setup_ms = (time.perf_counter() - start) * 1000
     return [
         _read(job, task, applied, reader, cid, metrics, budget, setup_ms)
@@ -124,7 +133,7 @@ def _context_metrics(
         "orphaned_tool_messages": orphaned_tool_messages(applied.body),
         "evidence_survival": round(survival, 6),
         "pack_latency_ms": round(applied.latency_ms, 3),
-        "prefix_stability": _prefix_stability(job, task, applied, budget),
+        "prefix_stability": _prefix_stability(job, task, budget),
         "conversion_losses": None,
     }
 
@@ -214,32 +223,26 @@ def _cost(model: str, input_tokens: int, output_tokens: int | None) -> float | N
     return round(input_tokens * price[0] + (output_tokens or 0) * price[1], 8)
 
 
-def _prefix_stability(job: Job, task: TaskInstance, applied: Applied, budget: int) -> float | None:
-    """For conversations: the share of the previous turn's context the last turn repeats first."""
-    if job.kind != "conversation_recall":
-        return None
-    messages: list[Any] = list(task.body["messages"])
-    users = [i for i, m in enumerate(messages[:-1]) if m.get("role") == "user"]
-    if not users:
-        return None
-    previous_body = {**task.body, "messages": messages[: users[-1] + 1]}
-    previous = apply_strategy(job.strategy, previous_body, budget, job.model)
-    old: list[Any] = previous.body["messages"][:-1]  # the previous question is not cached
-    new: list[Any] = applied.body["messages"]
-    shared = 0
-    for a, b in zip(old, new, strict=False):
-        if a != b:
-            break
-        shared += 1
-    if not old:
-        return 1.0
-    from aifkit.bench._haystack import count
+def _prefix_stability(job: Job, task: TaskInstance, budget: int) -> float | None:
+    """For conversations: the share of the previous turn's request the last one repeats first.
 
-    def size(items: list[Any]) -> int:
-        return sum(count(str(m.get("content") or m.get("tool_calls")), job.model) for m in items)
-
-    total = size(old)
-    return round(size(old[:shared]) / total, 6) if total else 1.0
+    Both turns go through the strategy as an application would run it (pack
+    strategies: one `Packer` session that has packed every earlier turn too;
+    others: each turn on its own), and the share is counted in tokens of
+    byte-identical leading content (`prefix_kept`).
+    None for a task that is not a conversation, or whose previous turn alone
+    cannot fit the budget.
+    """
+    turns = conversation_turns(task.body)
+    if len(turns) < 2:
+        return None
+    if job.strategy.kind != "pack":
+        turns = turns[-2:]  # each turn on its own: the earlier ones change nothing
+    try:
+        *_, before, after = apply_turns(job.strategy, turns, budget, job.model)
+    except BudgetError:
+        return None
+    return prefix_kept(before, after, job.model)
 
 
 def _conversion_cell(job: Job, task: TaskInstance, start: float) -> dict[str, Any]:

@@ -79,7 +79,9 @@ METRICS: Mapping[str, MetricSpec] = _table(
         "prefix_stability",
         "higher",
         "ratio",
-        "Share of the previous turn's packed prefix that the next turn's pack kept unchanged.",
+        "For conversations: share of the previous turn's request tokens that the last turn "
+        "repeats byte for byte first (pack strategies in one Packer session, others applied "
+        "to each turn), what a provider's prompt cache can reuse.",
     ),
     MetricSpec("pack_latency_ms", "lower", "ms", "Wall time the strategy took to pack."),
     MetricSpec("cost_usd", "lower", "USD", "Input cost of the packed context at list prices."),

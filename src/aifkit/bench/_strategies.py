@@ -11,8 +11,9 @@ A strategy is named in a suite either by a built-in name or by a mapping::
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -26,9 +27,13 @@ __all__ = [
     "Applied",
     "Strategy",
     "apply_strategy",
+    "apply_turns",
     "compress_methods",
+    "conversation_turns",
     "orphaned_tool_messages",
     "parse_strategy",
+    "prefix_kept",
+    "previous_turn",
 ]
 
 
@@ -246,6 +251,143 @@ def _compress(
         result = compressors.COMPRESSORS.get(method).compress(document, target)
     out, _ = encode(result.document, "openai-chat")
     return cast("dict[str, Any]", out), result.to_json()
+
+
+def previous_turn(body: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The request of the turn before an ``openai-chat`` body's last one, or None.
+
+    A conversation's previous request ended at the last user message before the
+    final question that the assistant then answered; a body without such a
+    message (one prompt, or passages without replies) has no previous turn.
+
+    Examples:
+        >>> body = {"messages": [{"role": "user", "content": "Hi."},
+        ...     {"role": "assistant", "content": "Hello."},
+        ...     {"role": "user", "content": "Bye?"}]}
+        >>> previous_turn(body)["messages"]
+        [{'role': 'user', 'content': 'Hi.'}]
+        >>> previous_turn({"messages": [{"role": "user", "content": "A"},
+        ...     {"role": "user", "content": "B?"}]}) is None
+        True
+    """
+    messages = cast("list[dict[str, Any]]", list(body.get("messages") or []))
+    replied = False
+    for i in range(len(messages) - 2, -1, -1):
+        role = messages[i].get("role")
+        if role == "assistant":
+            replied = True
+        elif role == "user":
+            return {**body, "messages": messages[: i + 1]} if replied else None
+    return None
+
+
+def conversation_turns(body: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The requests of every turn of an ``openai-chat`` conversation, ``body`` last.
+
+    Examples:
+        >>> body = {"messages": [{"role": "user", "content": "Hi."},
+        ...     {"role": "assistant", "content": "Hello."},
+        ...     {"role": "user", "content": "Bye?"}]}
+        >>> [len(turn["messages"]) for turn in conversation_turns(body)]
+        [1, 3]
+    """
+    turns = [dict(body)]
+    while (earlier := previous_turn(turns[-1])) is not None:
+        turns.append(earlier)
+    return turns[::-1]
+
+
+def apply_turns(
+    strategy: Strategy, bodies: Sequence[Mapping[str, Any]], budget: int, model: str
+) -> list[dict[str, Any]]:
+    """Fit successive turns' bodies (``openai-chat``) to ``budget`` as an application would.
+
+    A pack strategy packs them with one `aifkit.budget.Packer` session, each turn's
+    conversation extending the previous one's (so its cache-aware prefix and
+    hysteresis apply); any other strategy applies to each body on its own.
+
+    Raises:
+        BudgetError: what must be kept alone exceeds the budget in some turn.
+
+    Examples:
+        >>> turns = [{"model": "gpt-4o", "messages": [
+        ...     {"role": "user", "content": f"Message {i}. " * 20} for i in range(n)]}
+        ...     for n in (6, 8)]
+        >>> first, second = apply_turns(STRATEGIES["pack"], turns, 120, "gpt-4o")
+        >>> second["messages"][: len(first["messages"]) - 1] == first["messages"][:-1]
+        True
+    """
+    if strategy.kind != "pack":
+        return [apply_strategy(strategy, body, budget, model).body for body in bodies]
+    from aifkit.aif import decode, encode
+    from aifkit.budget import Packer
+
+    packer = Packer(model, policy=_policy(strategy.options))
+    out: list[dict[str, Any]] = []
+    previous = None
+    for body in bodies:
+        document, _ = decode(dict(body), "openai-chat")
+        if previous is not None:
+            document = _extend(previous, document)
+        packed = packer.pack(document, budget=budget)
+        wire, _ = encode(packed.document, "openai-chat")
+        out.append(cast("dict[str, Any]", wire))
+        previous = document
+    return out
+
+
+def _extend(previous: Any, document: Any) -> Any:
+    """``document`` sharing ``previous``'s objects where they are equal (as a session's would)."""
+    old, new = previous.messages, document.messages
+    update: dict[str, Any] = {}
+    if new[: len(old)] == old:
+        update["messages"] = old + new[len(old) :]
+    for name in ("instructions", "tools", "settings"):
+        if getattr(document, name) == getattr(previous, name):
+            update[name] = getattr(previous, name)
+    return document.model_copy(update=update)
+
+
+def prefix_kept(before: Mapping[str, Any], after: Mapping[str, Any], model: str) -> float:
+    """The share of ``before``'s prompt tokens that ``after`` repeats byte for byte first.
+
+    Both are ``openai-chat`` bodies. The prompt cache reads tools first, then the
+    messages in order; a message counts as kept when its JSON is identical, and
+    the prefix ends at the first message that differs (different tools: nothing
+    is kept). The framing that primes the reply is not part of either.
+
+    Examples:
+        >>> a = {"messages": [{"role": "system", "content": "Be brief."},
+        ...     {"role": "user", "content": "Hello there."}]}
+        >>> prefix_kept(a, {"messages": [*a["messages"], {"role": "user", "content": "?"}]},
+        ...     "gpt-4o")
+        1.0
+        >>> 0 < prefix_kept(a, {"messages": a["messages"][:1]}, "gpt-4o") < 1
+        True
+    """
+    from aifkit.tokens import count_tokens
+
+    def tokens(messages: list[Any]) -> int:
+        counted = count_tokens({**before, "messages": messages}, format="openai-chat", model=model)
+        return counted.total - counted.overhead
+
+    old: list[Any] = list(before.get("messages") or [])
+    total = tokens(old)
+    if not total:
+        return 1.0
+    if _bytes(before.get("tools")) != _bytes(after.get("tools")):
+        return 0.0
+    new: list[Any] = list(after.get("messages") or [])
+    shared = 0
+    for a, b in zip(old, new, strict=False):
+        if _bytes(a) != _bytes(b):
+            break
+        shared += 1
+    return round(tokens(old[:shared]) / total, 6)
+
+
+def _bytes(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 def orphaned_tool_messages(body: Mapping[str, Any]) -> int:

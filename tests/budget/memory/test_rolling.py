@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -180,3 +181,18 @@ def test_it_builds_a_document_around_the_memory() -> None:
     assert doc.messages == mem.messages()
     assert "recent=2" in repr(mem)
     assert mem.add([]) is None
+
+
+def test_the_memory_notes_are_system_side_so_turns_still_alternate() -> None:
+    mem = memory()
+    mem.pin("The customer is Dana Reyes.")
+    for i in range(30):
+        mem.add(chatter(i))
+    head = [m for m in mem.messages() if m not in mem.recent]
+    assert [m.role for m in head] == ["system", "system"]
+    roles = [m.role for m in mem.messages() if m.role != "system"]
+    assert all(a != b for a, b in itertools.pairwise(roles))
+    assert mem.history() == tuple(chatter(i) for i in range(30))  # the originals, exactly
+    user_notes = memory(role="user")
+    user_notes.pin("The customer is Dana Reyes.")
+    assert user_notes.messages()[0].role == "user"

@@ -30,7 +30,8 @@ def test_a_good_summary_is_committed_and_restorable() -> None:
     done = summarize_span(doc, 0, 7, FakeSummarizer([GOOD]))
     assert done.committed
     assert done.reason is None
-    assert [m.role for m in done.document.messages] == ["user", "user"]
+    # The span opens the conversation before a user turn: a system note, not two user turns.
+    assert [m.role for m in done.document.messages] == ["system", "user"]
     note = done.document.messages[0]
     assert is_summary(note)
     assert GOOD in note.parts[0].text  # type: ignore[union-attr]
@@ -181,3 +182,43 @@ def test_tool_calls_and_results_are_never_separated(
         assert restore_summaries(done.document) == doc
     else:
         assert done.document is doc
+
+
+def _side(role: str) -> str:
+    return "user" if role in ("user", "tool") else role
+
+
+@settings(max_examples=60, deadline=None)
+@given(conversations(), st.data())
+def test_an_auto_summary_keeps_user_and_assistant_turns_alternating(
+    doc: Document, data: st.DataObject
+) -> None:
+    n = len(doc.messages)
+    start = data.draw(st.integers(0, n))
+    end = data.draw(st.integers(start, n))
+    originals = doc.messages
+    done = summarize_span(
+        doc, start, end, FakeSummarizer(["ok"]), checks="off", raise_on_reject=False
+    )
+    if not done.committed:
+        return
+    messages = done.document.messages
+    note = messages[done.start]
+    assert is_summary(note)
+    neighbours = [originals[i].role for i in (done.start - 1, done.end) if 0 <= i < n]
+    if note.role != "system":
+        # never the same side as a neighbour, and never an assistant opening the conversation
+        assert _side(note.role) not in {_side(r) for r in neighbours}
+        assert note.role == "user" or done.start > 0
+    else:
+        # a system note only where neither user nor assistant could stand
+        assert "user" in {_side(r) for r in neighbours}
+    assert restore_summaries(done.document) == doc
+
+
+@pytest.mark.parametrize("role", ["user", "assistant", "system"])
+def test_an_explicit_role_is_used_and_restored_exactly(role: str) -> None:
+    doc = support_chat()
+    done = summarize_span(doc, 0, 7, FakeSummarizer([GOOD]), role=role)  # type: ignore[arg-type]
+    assert done.document.messages[0].role == role
+    assert restore_summaries(done.document) == doc

@@ -29,6 +29,7 @@ from aifkit.budget.memory._span import (
     restore_summaries,
     summarize_span,
     summary_message,
+    summary_role,
 )
 from aifkit.budget.memory._store import SCHEMA_VERSION, MemoryStore, SessionInfo
 from aifkit.budget.memory._summarizer import Summarizer, transcript
@@ -61,5 +62,6 @@ __all__ = [
     "restore_summaries",
     "summarize_span",
     "summary_message",
+    "summary_role",
     "transcript",
 ]

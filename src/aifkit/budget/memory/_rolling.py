@@ -74,7 +74,10 @@ class RollingMemory:
         checks: What each new summary must keep (a `SummaryChecks` or a strictness name).
         on_reject: ``"keep"``: a rejected fold keeps the messages verbatim and is
             returned (and kept in ``last_rejection``); ``"raise"``: it raises.
-        role: The role of the pinned-facts and summary messages.
+        role: The role of the pinned-facts and summary messages. ``"system"`` (default):
+            they come before the recent turns, which then alternate as they did
+            (APIs that need alternation lift them into the system prompt); ``"user"``
+            puts two user messages in a row whenever the recent turns start with one.
 
     Examples:
         >>> from aifkit.aif import Message, TextPart
@@ -104,7 +107,7 @@ class RollingMemory:
         keep_last: int = 2,
         checks: SummaryChecks | Strictness = "normal",
         on_reject: Literal["keep", "raise"] = "keep",
-        role: Literal["user", "system"] = "user",
+        role: Literal["user", "system"] = "system",
     ) -> None:
         self.low_water = low_water if low_water is not None else max_tokens * 3 // 5
         self.summary_tokens = summary_tokens if summary_tokens is not None else max_tokens // 4

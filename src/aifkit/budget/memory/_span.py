@@ -31,12 +31,14 @@ __all__ = [
     "restore_summaries",
     "summarize_span",
     "summary_message",
+    "summary_role",
 ]
 
 NAMESPACE = "aifkit"
 """The extensions namespace a summary message keeps its originals under."""
 
 Align = Literal["shrink", "expand"]
+SummaryRole = Literal["auto", "user", "assistant", "system"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +78,7 @@ def summarize_span(
     focus: str | None = None,
     checks: SummaryChecks | Strictness = "normal",
     tokenizer: Tokenizer | str = "o200k_base",
-    role: Literal["user", "assistant", "system"] = "user",
+    role: SummaryRole = "auto",
     keep_originals: bool = True,
     align: Align = "shrink",
     raise_on_reject: bool = True,
@@ -93,7 +95,8 @@ def summarize_span(
         checks: What must survive: a `SummaryChecks` or a strictness name
             (``"strict"``, ``"normal"``, ``"lenient"``, ``"off"``).
         tokenizer: Counts the span and the summary (a `Tokenizer` or a registered name).
-        role: The role of the summary message.
+        role: The role of the summary message; ``"auto"`` (default) picks one that
+            keeps user and assistant turns alternating (`summary_role`).
         keep_originals: Keep the originals in the summary message, for `restore_summaries`.
         align: Move a boundary inside a tool call/result pair inward (``"shrink"``)
             or outward (``"expand"``).
@@ -156,6 +159,8 @@ or use another summarizer
         reason = f"the summary ({after} tokens) is not shorter than the original ({before})"
     if reason is not None:
         return reject(reason, summary)
+    if role == "auto":
+        role = summary_role(messages[start - 1] if start else None, messages[end : end + 1])
     note = summary_message(summary, span, role=role, keep_originals=keep_originals)
     new = document.model_copy(update={"messages": (*messages[:start], note, *messages[end:])})
     return SpanSummary(new, True, start, end, summary, None, before, after, span)
@@ -182,6 +187,48 @@ def summary_message(
     return Message(
         role=role, parts=(TextPart(text=text),), extensions={NAMESPACE: {"summary": meta}}
     )
+
+
+def summary_role(
+    before: Message | None, after: Message | Sequence[Message] | None
+) -> Literal["user", "assistant", "system"]:
+    """The role for a summary between ``before`` and ``after`` that keeps turns alternating.
+
+    Tool results count as the user's side (Anthropic, Bedrock and Gemini send them
+    in user turns). A summary is a ``user`` message when no neighbour is on the
+    user's side, an ``assistant`` recap after a user-side message when the next one
+    is not the assistant's, and otherwise a ``system`` note: no user or assistant
+    role fits there (or an assistant message would open the conversation), and a
+    system note is kept in place by OpenAI-style APIs and lifted into the system
+    prompt by those that need alternation, instead of two user messages in a row.
+
+    Examples:
+        >>> from aifkit.aif import Message, TextPart
+        >>> def msg(role):
+        ...     return Message(role=role, parts=(TextPart(text="x"),))
+        >>> summary_role(msg("assistant"), msg("assistant")), summary_role(None, None)
+        ('user', 'user')
+        >>> summary_role(msg("user"), msg("assistant")), summary_role(msg("tool"), None)
+        ('system', 'assistant')
+        >>> summary_role(None, msg("user")), summary_role(msg("assistant"), msg("user"))
+        ('system', 'system')
+    """
+    if after is not None and not isinstance(after, Message):
+        after = after[0] if after else None
+    first, then = _side(before), _side(after)
+    if "user" not in (first, then):
+        return "user"
+    if first == "user" and then != "assistant":
+        return "assistant"
+    return "system"
+
+
+def _side(message: Message | None) -> str | None:
+    if message is None:
+        return None
+    if message.role in ("user", "tool"):
+        return "user"
+    return "assistant" if message.role == "assistant" else None
 
 
 def is_summary(message: Message) -> bool:
