@@ -158,3 +158,47 @@ def test_an_unknown_compress_method_exits_2_listing_the_known_ones(
     assert "extract" in err
     assert "truncate" in err
     assert err.count("\n") == 1
+
+
+def test_compress_summary_explain_accounts_for_every_message_it_folded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    words = [
+        "alpha",
+        "bravo",
+        "charlie",
+        "delta",
+        "echo",
+        "foxtrot",
+        "golf",
+        "hotel",
+        "india",
+        "juliet",
+        "kilo",
+        "lima",
+    ]
+    messages: list[dict[str, Any]] = [{"role": "system", "content": "Be brief."}]
+    for i, word in enumerate(words):
+        line = f"Step {word}: we checked the pipeline again and nothing notable happened. "
+        messages.append({"role": "user" if i % 2 == 0 else "assistant", "content": line * 3})
+    messages.append({"role": "user", "content": "Status?"})
+    path = tmp_path / "chat.json"
+    path.write_text(json.dumps({"model": "gpt-4o", "messages": messages}))
+    explain = tmp_path / "report.json"
+    code, out, err = run(capsys, ["pack", str(path), "-f", "openai-chat", "-m", "gpt-4o", "-b", "200",
+                                  "--compress", "summary", "--explain", str(explain)])  # fmt: skip
+    assert code == 0, err
+    packed = json.loads(out)["messages"]
+    assert [m["role"] for m in packed][::2] == ["system", "user"]
+    assert packed[1]["content"].startswith("[Summary of 12 earlier messages]")
+    report = json.loads(explain.read_text())
+    items = {i["pointer"]: i for i in report["items"] if i["kind"] == "message"}
+    assert list(items) == [f"/messages/{k}" for k in range(13)]  # every message as given
+    assert [items[f"/messages/{k}"]["decision"] for k in range(12)] == ["summarized"] * 12
+    assert all("summary" in items[f"/messages/{k}"]["detail"] for k in range(12))
+    assert items["/messages/12"]["decision"] == "kept"
+    assert report["tokens_after"] <= 200
+    assert (
+        err
+        == f"aif: {report['tokens_before']} -> {report['tokens_after']} tokens; 12 item(s) summarized\n"
+    )

@@ -33,8 +33,9 @@ def pack_command(
         typer.Option(
             "--compress",
             metavar="METHOD",
-            help="Compress before dropping, with this method (auto, extract, truncate, ...); "
-            "messages kept shortened are marked compressed in --explain.",
+            help="Compress before dropping, with this method (auto, extract, summary, ...); "
+            "--explain marks messages kept shortened compressed, those folded into a "
+            "summary summarized.",
         ),
     ] = None,
     explain: Annotated[
@@ -74,6 +75,7 @@ def pack_command(
         f"{n} item(s) {what}"
         for what, n in (
             ("compressed", sum(i.decision == "compressed" for i in report.items)),
+            ("summarized", sum(i.decision == "summarized" for i in report.items)),
             ("dropped", len(report.dropped)),
         )
         if n

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from aifkit.budget._packer import Packer
 from aifkit.budget._policy import Policy
@@ -12,8 +12,8 @@ from aifkit.budget._report import PackReport
 from aifkit.errors import AifkitError, BudgetError
 
 if TYPE_CHECKING:
-    from aifkit.aif import Document
-    from aifkit.budget.compressors import Compressor
+    from aifkit.aif import Document, Message
+    from aifkit.budget.compressors import CompressionResult, Compressor
 
 __all__ = ["PackResult", "pack"]
 
@@ -62,9 +62,13 @@ def pack(
         pinned: Indexes (in the AIF document's messages) of pinned memory.
         compress: Compress before dropping: when the pack would drop messages, the
             conversation is first compressed with this method (a name such as
-            ``"extract"``, or a `Compressor`) down to the pack's target, and then
-            packed; messages kept in compressed form are reported as
-            ``compressed``. Default: drop only.
+            ``"extract"`` or ``"summary"``, or a `Compressor`) down to the pack's
+            target, and then packed. The report still has one item per message of
+            the request as given: those kept in compressed form are ``compressed``,
+            those folded into a kept summary ``summarized``, each with a ``detail``.
+            A compression that cannot reach the target, or that would fold a pinned
+            message into a summary, is not used: the pack drops as usual.
+            Default: drop only.
 
     Returns:
         The packed body and the `PackReport`.
@@ -73,6 +77,8 @@ def pack(
         UnknownNameError: the model or format is unknown.
         InvalidInputError: the body is malformed.
         BudgetError: what must be kept alone exceeds the budget; says by how much.
+        SummaryRejectedError: ``compress="summary"`` wrote a summary that failed its
+            checks (a `SummaryCompressor` with ``on_reject="keep"`` drops instead).
 
     Examples:
         >>> body = {"model": "gpt-4o", "messages": [
@@ -89,12 +95,11 @@ def pack(
 
     document, _ = decode(body, format)
     packer = Packer(model, policy=policy)
-    compressed: frozenset[int] = frozenset()
-    before = -1
+    done = None
     if compress is not None:
-        document, compressed, before = _compress_first(
-            packer, document, model, budget, reserve, pinned, compress
-        )
+        done = _compress_first(packer, document, model, budget, reserve, pinned, compress)
+        if done is not None:
+            document, pinned = done.document, done.pinned
     limit = budget
     counted_total = hard = -1
     for _ in range(_REPAIRS):
@@ -106,9 +111,13 @@ def pack(
             hard = packed.report.limits.hard  # what the caller asked for
         if counted_total <= hard:
             report = packed.report
-            report.compressed = compressed
-            if before >= 0:
-                report.tokens_before = before  # of the request as given, not as compressed
+            if done is not None:  # restated over the request as given, not as compressed
+                report.account(
+                    done.origins,
+                    compressed=done.compressed,
+                    details=done.details,
+                    tokens_before=done.tokens_before,
+                )
             return PackResult(out, report)
         # The per-message counts disagree with the whole-body count (a counting rule
         # outside what the allocator adds up): pack again with the difference taken off.
@@ -120,6 +129,18 @@ def pack(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Compressed:
+    """A conversation compressed before packing, and how it maps to the request as given."""
+
+    document: Document
+    origins: tuple[tuple[int, ...], ...]  # per compressed message: the originals it stands for
+    compressed: frozenset[int]  # originals compressed in place
+    details: dict[int, str]  # what was done to each compressed or summarized original
+    pinned: tuple[int, ...]  # the pinned messages' indexes in ``document``
+    tokens_before: int  # of the request as given
+
+
 def _compress_first(
     packer: Packer,
     document: Document,
@@ -128,11 +149,12 @@ def _compress_first(
     reserve: int | None,
     pinned: Collection[int],
     method: str | Compressor,
-) -> tuple[Document, frozenset[int], int]:
+) -> _Compressed | None:
     """Compress ``document`` to the pack's target when packing it would drop messages.
 
-    Returns the document to pack, the indexes of the messages compressed, and the
-    tokens of the request as given (-1 when nothing was compressed).
+    Returns None when the document is packed as it is: nothing would be dropped,
+    the target cannot be reached, a pinned message would be folded into a summary,
+    or the compressor changed the list of messages in a way no report can follow.
     """
     from aifkit.budget.compressors import CompressionTarget
     from aifkit.budget.compressors import compress as run
@@ -140,23 +162,103 @@ def _compress_first(
     trial = packer.pack(document, budget=budget, reserve=reserve, pinned=pinned).report
     packer.forget()
     if not trial.dropped:
-        return document, frozenset(), -1
+        return None
     target = CompressionTarget(model, budget=trial.limits.target)
     try:
         result = run(document, target, method=method)
     except BudgetError:  # compressing cannot reach the target: drop as usual
-        return document, frozenset(), -1
-    touched = {int(a.pointer.split("/")[2]) for a in result.actions if a.pointer.count("/") >= 2}
-    if pinned and len(result.document.messages) == len(document.messages):
-        # Pinned memory is kept as it was.
-        keep = {p % len(document.messages) for p in pinned}
-        touched -= keep
-        result_doc = result.document.model_copy(
-            update={"messages": tuple(
-                document.messages[i] if i in keep else m
-                for i, m in enumerate(result.document.messages)
-            )}
-        )  # fmt: skip
-    else:
-        result_doc = result.document
-    return result_doc, frozenset(touched), trial.tokens_before
+        return None
+    traced = _trace(len(document.messages), result)
+    if traced is None:
+        return None
+    origins, compressed, details = traced
+    where = [k for k, ids in enumerate(origins) for _ in ids]  # original -> compressed index
+    messages = list(result.document.messages)
+    pins: list[int] = []
+    for i in sorted({p % len(document.messages) for p in pinned}):
+        k = where[i]
+        if len(origins[k]) > 1:  # pinned memory would be summarized: drop as usual
+            return None
+        messages[k] = document.messages[i]  # pinned memory is kept as it was
+        compressed.discard(i)
+        details.pop(i, None)
+        pins.append(k)
+    packed_doc = result.document.model_copy(update={"messages": tuple(messages)})
+    return _Compressed(
+        packed_doc,
+        tuple(origins),
+        frozenset(compressed),
+        {i: "; ".join(d) for i, d in details.items()},
+        tuple(pins),
+        trial.tokens_before,
+    )
+
+
+def _trace(
+    n: int, result: CompressionResult
+) -> tuple[list[tuple[int, ...]], set[int], dict[int, list[str]]] | None:
+    """Follow the actions of ``result`` from the ``n`` messages given to those it returns.
+
+    Returns, per message of the result, the original messages it stands for (several
+    for a summary); the originals compressed in place; and what was done to each
+    original. None when an action on the whole list (``/messages``) did other than
+    fold a run of messages into one.
+    """
+    from aifkit.budget.compressors import CompressionResult
+
+    origins: list[tuple[int, ...]] = [(i,) for i in range(n)]
+    compressed: set[int] = set()
+    details: dict[int, list[str]] = {}
+    actions = result.actions
+    for j, action in enumerate(actions):
+        said = f"{action.method}: {action.detail}"
+        steps = action.pointer.split("/")
+        if action.pointer == "/messages":
+            # The list right after this action: the result with the later actions undone.
+            after = CompressionResult(result.document, 0, 0, actions[j + 1 :]).restore()
+            span = _fold(action.original, [_json(m) for m in after.messages])
+            if span is None:
+                return None
+            start, end = span
+            if end - start == 1:  # one message rewritten in place
+                compressed.update(origins[start])
+            elif end - start > 1:
+                merged = tuple(i for ids in origins[start:end] for i in ids)
+                origins[start:end] = [merged]
+                said = (
+                    f"folded with /messages/{merged[0]}-/messages/{merged[-1]} into one "
+                    f"summary message ({said})"
+                )
+            for i in origins[start] if end > start else ():
+                details.setdefault(i, []).append(said)
+        elif len(steps) > 2 and steps[1] == "messages" and steps[2].isdigit():
+            for i in origins[int(steps[2])]:
+                compressed.add(i)
+                details.setdefault(i, []).append(said)
+    return origins, compressed, details
+
+
+def _fold(old: Any, new: Sequence[Any]) -> tuple[int, int] | None:
+    """The run ``old[start:end]`` that ``new`` replaces by one message, or None if none does.
+
+    ``(start, start)`` when nothing changed.
+    """
+    if not isinstance(old, list):
+        return None
+    before = cast("list[Any]", old)
+    shortest = min(len(before), len(new))
+    start = 0
+    while start < shortest and before[start] == new[start]:
+        start += 1
+    if start == len(before) == len(new):
+        return start, start
+    tail = 0
+    while tail < shortest - start and before[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    if len(new) - start - tail != 1 or len(before) - start - tail < 1:
+        return None
+    return start, len(before) - tail
+
+
+def _json(message: Message) -> Any:
+    return message.model_dump(mode="json", by_alias=True)

@@ -7,8 +7,9 @@ pack of a long conversation pays for its report only when someone reads it.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Change", "Columns", "Decision", "ItemReport", "PackReport"]
 
-Decision = Literal["kept", "dropped", "compressed"]
+Decision = Literal["kept", "dropped", "compressed", "summarized"]
 Change = Literal["new", "same", "now kept", "now dropped"]
 
 
@@ -45,11 +46,14 @@ class ItemReport:
         relevance: Its group's relevance to the current turn, in ``[floor, 1]``.
         recency: Its group's recency, in ``[floor, 1]``.
         priority: Its group's priority.
-        decision: ``kept``, ``dropped``, or ``compressed`` (kept with its content
-            compressed, see ``pack(compress=...)``).
+        decision: ``kept``, ``dropped``, ``compressed`` (kept with its content
+            compressed, see ``pack(compress=...)``) or ``summarized`` (folded with the
+            messages of its group into one summary message that was kept; the summary's
+            tokens are counted on the group's first message, 0 on the others).
         constraint: What decided it (see `CONSTRAINTS`).
         change: Against the previous pack of the session: ``new``, ``same``,
             ``now kept`` or ``now dropped``; None for a first pack.
+        detail: What compressing it did (the compressor's own words), or None.
     """
 
     pointer: str
@@ -64,6 +68,7 @@ class ItemReport:
     decision: Decision
     constraint: Constraint
     change: Change | None
+    detail: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Return the item as JSON-ready data."""
@@ -82,6 +87,8 @@ class ItemReport:
                 data[name] = round(value, 6)
         if self.change is not None:
             data["change"] = self.change
+        if self.detail is not None:
+            data["detail"] = self.detail
         return data
 
 
@@ -166,7 +173,11 @@ class PackReport:
         self.prefix = prefix
         self.work = dict(work)
         self.compressed: frozenset[int] = frozenset()
-        """Indexes of the messages kept in compressed form (set by ``pack(compress=...)``)."""
+        """Indexes of the messages compressed in place (set by ``pack(compress=...)``)."""
+        self.summarized: frozenset[int] = frozenset()
+        """Indexes of the messages folded into a summary (set by ``pack(compress=...)``)."""
+        self.details: dict[int, str] = {}
+        """What compressing did to each compressed or summarized message, by index."""
         self._c = columns
 
     def __repr__(self) -> str:
@@ -204,15 +215,65 @@ class PackReport:
                     f"/messages/{i}", "message", CATEGORIES[int(c.category[i])],
                     f"/messages/{int(c.head[g])}", int(c.tokens[i]), float(c.score[g]),
                     float(c.relevance[g]), float(c.recency[g]), float(c.priority[g]),
-                    ("compressed" if i in self.compressed else "kept") if kept else "dropped",
-                    CONSTRAINTS[int(c.why[g])], change,
+                    self._decision(i, kept), CONSTRAINTS[int(c.why[g])], change,
+                    self.details.get(i),
                 )
             )  # fmt: skip
         return tuple(out)
 
+    def _decision(self, i: int, kept: bool) -> Decision:
+        if not kept:
+            return "dropped"
+        if i in self.summarized:
+            return "summarized"
+        return "compressed" if i in self.compressed else "kept"
+
+    def account(
+        self,
+        origins: Sequence[Sequence[int]],
+        *,
+        compressed: frozenset[int],
+        details: Mapping[int, str],
+        tokens_before: int,
+    ) -> None:
+        """Restate a report made on a compressed conversation over the request as given.
+
+        Called by ``pack(compress=...)``: ``origins[k]`` are the indexes (in the
+        request as given) of the messages that message ``k`` of the compressed
+        conversation stands for, in order; several for a summary. Each original then
+        has its own item: one folded into a summary is ``summarized``, in the
+        summary's group, and the summary's tokens are counted on the first of them.
+
+        Args:
+            origins: For each compressed message, the original messages it stands for.
+            compressed: Original indexes compressed in place.
+            details: What was done to each compressed or summarized original.
+            tokens_before: Tokens of the request as given.
+        """
+        c = self._c
+        where = np.array([k for k, ids in enumerate(origins) for _ in ids], dtype=np.int64)
+        first = np.array([j == 0 for ids in origins for j in range(len(ids))], dtype=np.bool_)
+        start = np.cumsum([0, *(len(ids) for ids in origins)])[:-1].astype(np.int64)
+        previous = c.previous
+        if previous is not None:
+            previous = previous[where[where < len(previous)]]
+        self._c = dataclasses.replace(
+            c,
+            category=c.category[where],
+            group=c.group[where],
+            head=start[c.head],
+            tokens=np.where(first, c.tokens[where], 0),
+            previous=previous,
+        )
+        self.summarized = frozenset(i for ids in origins if len(ids) > 1 for i in ids)
+        self.compressed = compressed
+        self.details = dict(details)
+        self.tokens_before = tokens_before
+        self.__dict__.pop("items", None)  # restate the items if they were read already
+
     @property
     def kept(self) -> tuple[ItemReport, ...]:
-        """The items kept, compressed ones included."""
+        """The items kept, compressed and summarized ones included."""
         return tuple(i for i in self.items if i.decision != "dropped")
 
     @property

@@ -460,7 +460,73 @@ def test_a_trailing_call_gets_a_response_turn() -> None:
     assert rules(losses) == ["tool-result-missing"]
 
 
-def test_gemini_3_gets_a_placeholder_signature_on_foreign_calls() -> None:
+_NO_ID = {"gemini": {"form": {"id": "absent"}}}
+
+
+def _wire_ids(body: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+    """Every call's and every response's id as sent (None: the part has no id)."""
+    parts = [p for c in body["contents"] for p in c["parts"]]
+    calls = [p["functionCall"].get("id") for p in parts if "functionCall" in p]
+    responses = [p["functionResponse"].get("id") for p in parts if "functionResponse" in p]
+    return calls, responses
+
+
+def test_a_made_up_response_carries_exactly_its_calls_wire_id() -> None:
+    # A call decoded without an id (its id was synthesized) is sent without one, so
+    # the response made up for it must not name the synthesized id either.
+    wire = {
+        "contents": [
+            {"role": "user", "parts": [{"text": "weather?"}]},
+            {"role": "model", "parts": [
+                {"functionCall": {"name": "get_weather", "args": {"city": "Paris"}}},
+                {"functionCall": {"id": "t2", "name": "get_time", "args": {}}},
+            ]},
+            {"role": "user", "parts": [{"text": "never mind"}]},
+        ]
+    }  # fmt: skip
+    document = CONV.decode(wire).document
+    body, losses = encode(document)
+    assert_accepted(body)
+    assert body["contents"][2]["parts"][:2] == [
+        {"functionResponse": {"name": "get_weather", "response": {"error": MISSING_RESULT_TEXT}}},
+        {"functionResponse": {"id": "t2", "name": "get_time", "response": {"error": MISSING_RESULT_TEXT}}},
+    ]  # fmt: skip
+    assert _wire_ids(body) == ([None, "t2"], [None, "t2"])
+    assert rules(losses) == ["tool-result-missing", "tool-result-missing"]
+
+
+def test_a_response_to_an_id_less_call_is_sent_without_an_id() -> None:
+    # The result comes from elsewhere (no Gemini form of its own) and names the
+    # synthesized id: the call goes out without an id, so the response does too.
+    body, _ = encode(
+        doc(
+            user(text("go")),
+            assistant(call("gemini_1_0", "alpha", extensions=_NO_ID), call("b", "beta")),
+            tool(result("gemini_1_0", text("A")), result("b", text("B"))),
+        )
+    )
+    assert_accepted(body)
+    assert body["contents"][2]["parts"] == [
+        {"functionResponse": {"name": "alpha", "response": {"output": "A"}}},
+        {"functionResponse": {"id": "b", "name": "beta", "response": {"output": "B"}}},
+    ]
+    assert _wire_ids(body) == ([None, "b"], [None, "b"])
+
+
+@given(body=bodies())
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_every_response_id_sent_is_an_id_its_call_sent(body: dict[str, Any]) -> None:
+    # Drop every response: each call then gets a made-up one.
+    contents = [
+        {**c, "parts": [p for p in c["parts"] if "functionResponse" not in p]}
+        for c in body["contents"]
+    ]
+    contents = [c for c in contents if c["parts"]]
+    if not contents:
+        return
+    out, _ = encode(CONV.decode({**body, "contents": contents}).document)
+    calls, responses = _wire_ids(out)
+    assert sorted(map(str, calls)) == sorted(map(str, responses))
     messages = [user(text("go")), assistant(call("a"), call("b")), tool(result("a"), result("b"))]
     body, losses = encode(doc(*messages, settings={"model": "gemini-3-pro-preview"}))
     assert_accepted(body)

@@ -108,7 +108,8 @@ class _Turn:
         self.role = role
         self.index = index  # the AIF message it starts at
         self.parts: list[dict[str, Any]] = []
-        self.calls: list[tuple[str, str, Path]] = []  # (id, name, path)
+        # (id, name, path, the id on the wire: None when the call is sent without one)
+        self.calls: list[tuple[str, str, Path, str | None]] = []
         self.results: list[tuple[ToolResultPart, Path]] = []
         self.late = False  # a result came after other content
         self.form: Mapping[str, Any] = EMPTY
@@ -380,16 +381,18 @@ class _Encoder:
             by_id = {res.call_id: (res, path) for res, path in reversed(turn.results)}
             lead: list[dict[str, Any]] = []
             used: set[int] = set()
-            for call_id, name, cpath in calls:
+            for call_id, name, cpath, wire_id in calls:
                 hit = by_id.get(call_id)
                 if hit is None:
                     self.log(cpath, "tool-result-missing")
+                    # The made-up response carries exactly the id its call carries on the wire.
+                    fr = {} if wire_id is None else {"id": wire_id}
                     response = {"name": name, "response": {"error": MISSING_RESULT_TEXT}}
-                    lead.append({"functionResponse": {"id": call_id, **response}})
+                    lead.append({"functionResponse": {**fr, **response}})
                     continue
                 res, rpath = hit
                 used.add(id(res))
-                lead.append(self.response(res, rpath, name))
+                lead.append(self.response(res, rpath, name, wire_id))
             orphans: list[dict[str, Any]] = []
             for res, rpath in turn.results:
                 if id(res) not in used:
@@ -402,7 +405,9 @@ class _Encoder:
                 out.append(turn)
         return out
 
-    def response(self, res: ToolResultPart, path: Path, name: str) -> dict[str, Any]:
+    def response(
+        self, res: ToolResultPart, path: Path, name: str, wire_id: str | None
+    ) -> dict[str, Any]:
         form, extra = self.ext(res.extensions, path)
         if res.cache is not None:
             self.log((*path, "cache"), "cache")
@@ -417,8 +422,9 @@ class _Encoder:
         if not isinstance(response, dict):
             response = {"error" if res.is_error else "output": text}
         fr: dict[str, Any] = {}
-        if form.get("id") != "absent":
-            fr["id"] = res.call_id
+        if wire_id is not None and form.get("id") != "absent":
+            # Never an id the call does not carry (one synthesized when it was decoded).
+            fr["id"] = wire_id
         fr["name"] = form.get("name") or name
         fr["response"] = response
         parts: list[dict[str, Any]] = []
@@ -517,7 +523,7 @@ class _Encoder:
             args = {}
         if form.get("args") != "absent":
             fc["args"] = args
-        turn.calls.append((part.id, part.name, path))
+        turn.calls.append((part.id, part.name, path, fc.get("id")))
         return {"functionCall": fc}
 
     def reasoning(self, part: ReasoningPart, turn: _Turn, path: Path) -> dict[str, Any] | None:
