@@ -15,7 +15,9 @@ must stay in what the memory sends. Four tables:
   those already folded into the summary (the ones the summary alone carries);
 * ``hysteresis`` — for several marks: the peak of the memory's tokens, the tokens
   right after a fold (against ``low_water``), messages added per fold, and the
-  folds rejected (a rejected fold leaves the memory over its mark);
+  folds rejected (a rejected fold leaves the memory over its mark; after one, the
+  memory backs off until it has grown by ``retry_growth`` of ``max_tokens``, so
+  this counts summarizer runs that were refused, not messages added while over);
 * ``time`` — feeding a ~100k-token conversation into a fresh memory (counting,
   folding, SQLite writes, in memory), per 100k tokens, beside the tokenize-once
   floor (the model's tokenizer over every message text once, nothing else);

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from aifkit.aif import Document, Instruction, Message, TextPart, ToolCallPart, ToolResultPart
-from aifkit.budget import CacheRule, Packer, Policy, Thresholds
+from aifkit.budget import CacheRule, Packer, PackReport, Policy, Thresholds
 from aifkit.errors import BudgetError, UsageError
 from aifkit.tokens import count_tokens
 from tests.budget import oracle
@@ -207,6 +207,60 @@ def test_a_dropped_message_the_current_turn_asks_about_is_brought_back() -> None
     assert report.items[0].constraint == "rescued"
     assert report.prefix.decision == "repacked"
     assert "brought back" in report.prefix.reason
+
+
+_FILLER = (
+    "The river bank was quiet and the morning market opened late near the old bridge.",
+    "A long walk along the river bank brought the market crowd to the bridge by noon.",
+    "Rain over the old bridge kept the market stalls covered for most of the morning.",
+    "By evening the quiet river and the market lights made the bridge look busy again.",
+)
+
+
+def test_filler_that_reuses_words_keeps_the_prefix_yet_a_real_question_rescues() -> None:
+    fact = text("user", "For the record, the locker code for Hartwell is 4417.")
+    packer, _ = fake_packer()
+    messages: tuple[Message, ...] = (fact, text("assistant", "Noted."))
+    reports: list[PackReport] = []
+    for turn in range(40):  # user filler, assistant filler: the same words, reshuffled
+        messages += (text("user", _FILLER[turn % 4]), text("assistant", _FILLER[(turn + 1) % 4]))
+        packed, report = packer.pack(Document(messages=messages), budget=600)
+        reports.append(report)
+        if turn == 20:
+            assert fact not in packed.messages  # dropped for the budget by now
+    later = [r.prefix for r in reports[10:]]
+    assert not [p.reason for p in later if "brought back" in p.reason]
+    kept = [p.decision for p in later].count("kept")
+    assert kept >= 0.7 * len(later)  # repacks only when the selection no longer fits
+    assert all("hard limit" in p.reason for p in later if p.decision == "repacked")
+    asked = (*messages, text("user", "What is the locker code for Hartwell?"))
+    packed, report = packer.pack(Document(messages=asked), budget=600)
+    assert fact in packed.messages
+    assert report.items[0].constraint == "rescued"
+    assert "no kept item matches" in report.prefix.reason
+
+
+def test_a_rescue_must_clearly_beat_the_kept_items_and_pay_for_the_cache() -> None:
+    fact = text("user", "The wifi password is zebra-crossing-42 for the guest network.")
+    chatter = tuple(text("user" if i % 2 else "assistant", "chatter " * 10) for i in range(30))
+    hello = (fact, *chatter, text("user", "hello"))
+    # A kept message that mentions the wifi too: the fact is not clearly what is asked.
+    near = (*hello, text("assistant", "wifi slow"), text("user", "wifi password?"))
+    lenient = CacheRule(rescue_margin=1.0, rescue_cooldown=0, write=0.2)  # cheap cache writes
+    for rule, rescued in ((CacheRule(), False), (lenient, True)):
+        packer, _ = fake_packer(Policy(cache=rule))
+        assert fact not in packer.pack(Document(messages=hello), budget=200).document.messages
+        packed, report = packer.pack(Document(messages=near), budget=200)
+        assert (fact in packed.messages) is rescued, report.prefix.reason
+    # Above the margin, but re-writing the cache after it costs more than it is worth.
+    pricey = CacheRule(rescue_margin=1.0, rescue_cooldown=0, write=100.0)
+    packer, _ = fake_packer(Policy(cache=pricey))
+    packer.pack(Document(messages=hello), budget=200)
+    packed, report = packer.pack(Document(messages=near), budget=200)
+    assert report.prefix.decision == "kept"
+    assert fact not in packed.messages
+    assert "nothing brought back" in report.prefix.reason
+    assert "re-writing" in report.prefix.reason
 
 
 def test_observed_reply_lengths_set_the_reserve() -> None:

@@ -29,6 +29,8 @@ def test_policy_prints_as_json() -> None:
         (lambda: Rule(priority=-1), "must not be negative"),
         (lambda: Rule(floor=10, cap=5), "below its floor"),
         (lambda: Thresholds(soft=0), "must be in"),
+        (lambda: CacheRule(rescue_margin=0.5), "must be at least 1"),
+        (lambda: CacheRule(rescue_cooldown=-1), "must not be negative"),
         (lambda: Policy(rules={"nope": Rule()}), "unknown categories"),  # type: ignore[dict-item]
         (lambda: Policy(rules={"current": Rule()}), "always required"),
     ],

@@ -203,7 +203,8 @@ class Packer:
             out = tuple(messages[i] for i in idx)
             packed = document.model_copy(update={"messages": out})
         prefix = self._stability(prefix, fixed, out, kept_msg, alloc.tokens)
-        self._previous = Previous(n, kept_msg, out, fixed.parts, fixed.total, alloc.tokens)
+        since = prev.since_change + 1 if prev is not None and prefix.decision == "kept" else 0
+        self._previous = Previous(n, kept_msg, out, fixed.parts, fixed.total, alloc.tokens, since)
         columns = Columns(
             cat, gidx, heads, conv.tokens.view.copy(), prev.kept[: conv.stable] if prev is not None else None,
             score, rel, rec, prio, alloc.kept, alloc.why, fixed.instructions, fixed.tools,

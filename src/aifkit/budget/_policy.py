@@ -86,17 +86,35 @@ class CacheRule:
     """The provider's prompt cache, in prices relative to an uncached input token.
 
     A session keeps the previous pack's prefix (appending new messages) unless it
-    no longer fits, the current turn asks about something it dropped, or the
-    tokens a fresh pack saves over ``horizon`` requests cost more, read from the
-    cache, than re-writing the cache after the first changed item.
+    no longer fits, the current turn clearly asks about something it dropped (a
+    rescue that pays for the cache it re-writes), or the tokens a fresh pack saves
+    over ``horizon`` requests cost more, read from the cache, than re-writing the
+    cache after the first changed item.
+
+    A dropped item is rescued only when all hold: its relevance is at least
+    ``rescue``; its BM25 score is at least ``rescue_margin`` times the best score
+    among the items the previous selection keeps (the turn asks about *it*, not
+    about words the kept messages share too); and its tokens, weighted by that
+    ratio, over ``horizon`` requests, exceed the cache-miss cost of the change:
+    the tokens after it, re-written at ``write`` instead of read at ``read``.
+    For ``rescue_cooldown`` packs after the prefix changed, the margin doubles
+    (hysteresis: filler does not flip the prefix turn after turn).
 
     Args:
         enabled: Keep prefixes stable across packs of a session.
         read: Price of a cached input token (e.g. 0.1).
         write: Price of writing a token to the cache (e.g. 1.25).
         horizon: Requests a pack is expected to serve before the next change.
-        rescue: Relevance (in ``[0, 1]``) from which a dropped item the current
-            turn asks about is brought back, even at the cost of the prefix.
+        rescue: Relevance (in ``[0, 1]``, relative to the best match) a dropped
+            item needs to be brought back.
+        rescue_margin: How many times the best kept item's BM25 score a dropped
+            item's must be to be brought back.
+        rescue_cooldown: Packs after a change of prefix during which the margin
+            is doubled.
+
+    Examples:
+        >>> CacheRule().rescue_margin, CacheRule(rescue_cooldown=0).rescue_cooldown
+        (2.0, 0)
     """
 
     enabled: bool = True
@@ -104,6 +122,17 @@ class CacheRule:
     write: float = 1.25
     horizon: int = 8
     rescue: float = 0.75
+    rescue_margin: float = 2.0
+    rescue_cooldown: int = 3
+
+    def __post_init__(self) -> None:
+        if self.read < 0 or self.write < 0 or self.horizon < 0 or self.rescue_cooldown < 0:
+            raise UsageError("CacheRule's prices, horizon and rescue_cooldown must not be negative")
+        if self.rescue_margin < 1:
+            raise UsageError(
+                f"CacheRule.rescue_margin ({self.rescue_margin}) must be at least 1",
+                hint="it is how many times the best kept item's score a rescued item needs",
+            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,9 @@ Instead, a session keeps what the previous pack kept and appends the new
 messages (`sticky`), and packs afresh only when:
 
 * that no longer fits the hard limit, or needs a required item it had dropped;
-* the current turn is about something it dropped (relevance ≥ ``rescue``);
+* the current turn clearly asks about something it dropped: a rescue (see
+  `CacheRule`: relative to the kept items' relevance, paying for the cache it
+  re-writes, with a doubled margin for a few packs after the prefix changed);
 * it has passed the trigger and the tokens a fresh pack saves, read from the
   cache over ``horizon`` requests, cost more than re-writing the cache from the
   first changed item (`CacheRule`'s ``read`` and ``write`` prices).
@@ -46,6 +48,7 @@ class Previous:
         fixed_key: The instructions, tools and settings it had (compared by identity).
         fixed: Their tokens (framing included).
         tokens: Tokens of the packed request.
+        since_change: Packs since the prefix last changed (0: that pack changed it).
     """
 
     messages: int
@@ -54,6 +57,7 @@ class Previous:
     fixed_key: tuple[object, object, object]
     fixed: int
     tokens: int
+    since_change: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +182,7 @@ def decide(
         limits: Hard limit and trigger.
         relevance: Each group's relevance, in ``[floor, 1]``.
         bm25: Each group's BM25 score (0: no word of the current turn).
-        rule: Cache prices and the rescue threshold.
+        rule: Cache prices and when a rescue pays (`CacheRule`).
     """
     if previous is None:
         return fresh(), PrefixReport("first", "no previous pack", 0, 0, 1.0)
@@ -201,17 +205,20 @@ def decide(
             f"over the hard limit {limits.hard}"
         )
         return fresh(), PrefixReport("repacked", why, 0, 0, 0.0)
-    rescue = dropped_before & (relevance >= rule.rescue) & (bm25 > 0)
+    margin = rule.rescue_margin * (2 if previous.since_change < rule.rescue_cooldown else 1)
+    best_kept = float(bm25[sticky].max()) if sticky.any() else 0.0
+    rescue = dropped_before & (relevance >= rule.rescue) & (bm25 > 0) & (bm25 >= margin * best_kept)
+    declined = ""
     if rescue.any():
-        found = _rescue(groups, rescue, sticky, sticky_tokens, limits.hard, fresh, rule)
-        if found is not None:
+        found = _rescue(
+            groups, rescue, sticky, sticky_tokens, limits.hard, fresh,
+            _Worth(rule, margin, best_kept, bm25, gidx, tokens, grown),
+        )  # fmt: skip
+        if not isinstance(found, str):
             return found
+        declined = f"; nothing brought back: {found}"
     candidate = fresh() if sticky_tokens > limits.trigger else None
-    rewrite = 0
-    if candidate is not None:
-        changed = candidate.kept[gidx] != grown
-        first_change = int(np.argmax(changed)) if changed.any() else len(changed)
-        rewrite = int(tokens[first_change:][candidate.kept[gidx][first_change:]].sum())
+    rewrite = _rewrite(candidate.kept, gidx, grown, tokens) if candidate is not None else 0
     keep, reason = choose(
         sticky_tokens=sticky_tokens,
         fresh_tokens=candidate.tokens if candidate is not None else sticky_tokens,
@@ -219,11 +226,59 @@ def decide(
         trigger=limits.trigger,
         rule=rule,
     )
+    reason += declined
     if not keep and candidate is not None:
         return candidate, PrefixReport("repacked", reason, 0, 0, 0.0)
     why = np.full(len(sticky), WHY["prefix"], dtype=np.int8)
     why[groups.mandatory] = WHY["required"]
     return Allocation(sticky, why, sticky_tokens), PrefixReport("kept", reason, 0, 0, 0.0)
+
+
+def _rewrite(
+    kept: npt.NDArray[np.bool_],
+    gidx: npt.NDArray[np.int64],
+    grown: npt.NDArray[np.bool_],
+    tokens: npt.NDArray[np.int64],
+) -> int:
+    # Tokens of the new selection from its first change on: the provider writes them again.
+    kept_msg = kept[gidx]
+    changed = kept_msg != grown
+    first = int(np.argmax(changed)) if changed.any() else len(changed)
+    return int(tokens[first:][kept_msg[first:]].sum())
+
+
+@dataclass(frozen=True, slots=True)
+class _Worth:
+    # Whether bringing groups back pays for the cache it re-writes.
+    rule: CacheRule
+    margin: float
+    best_kept: float
+    bm25: npt.NDArray[np.float64]
+    gidx: npt.NDArray[np.int64]
+    tokens: npt.NDArray[np.int64]
+    grown: npt.NDArray[np.bool_]
+
+    def judge(
+        self, kept: npt.NDArray[np.bool_], back: npt.NDArray[np.int64], back_tokens: int
+    ) -> tuple[bool, str]:
+        rule = self.rule
+        rewrite = _rewrite(kept, self.gidx, self.grown, self.tokens)
+        cost = rewrite * (rule.write - rule.read)
+        basis = f"BM25 >= {self.margin:g} x the best kept item's ({round(self.best_kept, 2)})"
+        if self.best_kept <= 0:
+            return True, f"{basis}: no kept item matches the current turn"
+        ratio = float(self.bm25[back].sum()) / len(back) / self.best_kept
+        worth = back_tokens * ratio * rule.horizon
+        figures = (
+            f"{back_tokens} tokens x {round(ratio, 2)} (relevance over the best kept) x "
+            f"{rule.horizon} requests = {round(worth, 1)}"
+        )
+        miss = (
+            f"re-writing {rewrite} cached tokens x ({rule.write} - {rule.read}) = {round(cost, 1)}"
+        )
+        if worth > cost:
+            return True, f"{basis}; {figures} > {miss}"
+        return False, f"{basis}, but {figures} <= {miss}"
 
 
 def _rescue(
@@ -233,10 +288,11 @@ def _rescue(
     sticky_tokens: int,
     hard: int,
     fresh: Callable[[], Allocation],
-    rule: CacheRule,
-) -> tuple[Allocation, PrefixReport] | None:
-    # The current turn asks about groups the previous pack dropped: add them to the
-    # previous selection if they fit, else pack afresh if that keeps them.
+    worth: _Worth,
+) -> tuple[Allocation, PrefixReport] | str:
+    # The current turn clearly asks about groups the previous pack dropped: add them to
+    # the previous selection if they fit, else pack afresh if that keeps them; either
+    # only when the rescue pays for the cache it re-writes (else: why not).
     ids = groups.order[rescue[groups.order]]
     back = ids[fill(groups.tokens[ids], hard - sticky_tokens)]
     if len(back):
@@ -250,10 +306,10 @@ def _rescue(
         alloc = fresh()
         back = np.flatnonzero(rescue & alloc.kept)
         if not len(back):
-            return None
+            return "a fresh pack within the hard limit would not keep them"
         alloc.why[back] = WHY["rescued"]
-    reason = (
-        f"brought back {len(back)} dropped group(s) the current turn asks about "
-        f"(relevance >= {rule.rescue})"
-    )
+    pays, figures = worth.judge(alloc.kept, back, int(groups.tokens[back].sum()))
+    if not pays:
+        return figures
+    reason = f"brought back {len(back)} dropped group(s) the current turn asks about ({figures})"
     return alloc, PrefixReport("repacked", reason, 0, 0, 0.0)

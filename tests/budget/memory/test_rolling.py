@@ -126,7 +126,7 @@ def test_a_rejected_fold_keeps_every_message(tmp_path: Path, output: object) -> 
 
 
 def test_a_rejected_fold_can_raise() -> None:
-    mem = memory(summarizer=FakeSummarizer([""], repeat=True))
+    mem = memory(summarizer=FakeSummarizer([""], repeat=True), retry_growth=0)
     for i in range(20):
         mem.add(chatter(i))
     assert mem.tokens > mem.max_tokens
@@ -137,9 +137,74 @@ def test_a_rejected_fold_can_raise() -> None:
     assert len(mem.recent) == 21  # the message was added; only the fold failed
 
 
+def test_a_fold_that_would_grow_the_memory_is_rejected() -> None:
+    # Short turns and a summarizer that keeps them word for word: with the summary's
+    # framing ("[Summary of N earlier messages]"), the fold would take more, not less.
+    fake = FakeSummarizer([lambda t: t], repeat=True)
+    mem = RollingMemory(max_tokens=60, low_water=40, summary_tokens=30, summarizer=fake)
+    turns = [text("user" if i % 2 == 0 else "assistant", f"Ok {i}.") for i in range(12)]
+    folds = [f for f in (mem.add(m) for m in turns) if f is not None]
+    assert folds
+    fold = folds[0]
+    assert not fold.committed
+    assert fold.tokens_after == fold.tokens_before
+    assert fold.reason is not None
+    assert fold.reason.startswith("the fold would not shrink the memory")
+    assert mem.last_rejection == folds[-1].reason
+    assert (mem.summary, mem.folded, mem.recent) == ("", 0, tuple(turns))
+    # The same turns with a summarizer that shortens them fold, and the memory shrinks.
+    shorter = FakeSummarizer(["Ok."], repeat=True)
+    short = RollingMemory(
+        max_tokens=60, low_water=40, summary_tokens=30, summarizer=shorter, checks="off"
+    )
+    done = [f for f in (short.add(m) for m in turns) if f is not None]
+    assert done
+    assert all(f.committed and f.tokens_after < f.tokens_before for f in done)
+
+
+def test_after_a_rejection_it_backs_off_before_summarizing_again() -> None:
+    fake = FakeSummarizer([""], repeat=True)
+    mem = memory(summarizer=fake)  # max_tokens 200: retries after 50 more tokens
+    folds = [mem.add(chatter(i)) for i in range(40)]
+    attempted = [i for i, f in enumerate(folds) if f is not None]
+    assert len(fake.calls) == len(attempted) >= 3  # one summarizer call per attempt
+    assert len(attempted) < (40 - attempted[0]) // 2  # not one per message
+    for i, j in itertools.pairwise(attempted):
+        grown = folds[j].tokens_before - folds[i].tokens_before  # type: ignore[union-attr]
+        assert grown > 50
+    assert mem.over
+    assert mem.tokens > 200
+    assert mem.last_rejection == "the summary is empty"
+    assert mem.retry_at is not None
+    assert mem.tokens <= mem.retry_at
+    # fold() always tries; with retry_growth=0, add() tries on every message
+    assert not mem.fold().committed
+    assert len(fake.calls) == len(attempted) + 1
+    eager = memory(summarizer=FakeSummarizer([""], repeat=True), retry_growth=0)
+    eager_folds = [eager.add(chatter(i)) for i in range(40)]
+    assert sum(f is not None for f in eager_folds) == 40 - attempted[0]
+    with pytest.raises(UsageError, match="retry_growth"):
+        memory(retry_growth=-1)
+
+
+def test_a_committed_fold_ends_the_back_off() -> None:
+    fake = FakeSummarizer(["", "", lambda t: "Weather talk."], repeat=True)
+    mem = memory(summarizer=fake, checks="off")
+    folds = [f for f in (mem.add(chatter(i)) for i in range(60)) if f is not None]
+    assert [f.committed for f in folds[:3]] == [False, False, True]
+    assert mem.retry_at is None
+    assert mem.last_rejection is None
+    assert not mem.over
+
+
 def test_a_smaller_fold_is_tried_when_facts_do_not_fit() -> None:
-    # the summarizer keeps three lines: only a fold of at most three messages keeps its facts
-    fake = FakeSummarizer([lambda t: "\n".join(t.splitlines()[:3])], repeat=True)
+    # the summarizer keeps the ids of three lines: only a fold of at most three messages
+    # keeps its facts
+    def ids(transcript: str) -> str:
+        return " ".join(w.strip(".") for line in transcript.splitlines()[:3]
+                        for w in line.split() if w.startswith("T-"))  # fmt: skip
+
+    fake = FakeSummarizer([ids], repeat=True)
     mem = memory(summarizer=fake)
     mem.add(text("user", "Ticket T-1001 opened."))
     for i in range(25):

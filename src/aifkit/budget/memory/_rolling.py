@@ -5,13 +5,18 @@ call without its results, never the last ``keep_last`` messages) are folded into
 the running summary until the memory is down to ``low_water`` tokens; the gap
 between the two marks is the hysteresis that keeps it from summarizing on every
 turn. Each fold is transactional: the new summary must keep the facts of the old
-summary and of the folded messages (see `SummaryChecks`), or nothing changes.
+summary and of the folded messages (see `SummaryChecks`) and, with its framing,
+take fewer tokens than the summary and messages it replaces, or nothing changes.
+After a rejected fold, `add` backs off: it tries again only once the memory has
+grown by a further ``retry_growth`` of ``max_tokens`` (or a fold succeeds), so a
+memory that cannot fold does not run its summarizer on every message.
 Pinned facts are never summarized. Everything lives in a SQLite file, so a new
 process that opens the same file and session continues where the last one stopped.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +83,9 @@ class RollingMemory:
             they come before the recent turns, which then alternate as they did
             (APIs that need alternation lift them into the system prompt); ``"user"``
             puts two user messages in a row whenever the recent turns start with one.
+        retry_growth: After a rejected fold, `add` tries the next one only once the
+            memory has grown by this fraction of ``max_tokens`` past where the
+            rejected one started (`retry_at`); `fold` always tries.
 
     Examples:
         >>> from aifkit.aif import Message, TextPart
@@ -108,6 +116,7 @@ class RollingMemory:
         checks: SummaryChecks | Strictness = "normal",
         on_reject: Literal["keep", "raise"] = "keep",
         role: Literal["user", "system"] = "system",
+        retry_growth: float = 0.25,
     ) -> None:
         self.low_water = low_water if low_water is not None else max_tokens * 3 // 5
         self.summary_tokens = summary_tokens if summary_tokens is not None else max_tokens // 4
@@ -117,7 +126,15 @@ class RollingMemory:
                 f" < max_tokens ({max_tokens}) and keep_last >= 0",
                 hint="e.g. max_tokens=4000, low_water=2400, summary_tokens=1000",
             )
+        if retry_growth < 0:
+            raise UsageError(
+                f"retry_growth ({retry_growth}) must not be negative",
+                hint="0 retries a rejected fold on the next add; 0.25 waits for a quarter of "
+                "max_tokens more",
+            )
         self.max_tokens = max_tokens
+        self.retry_growth = retry_growth
+        self._retry_at: int | None = None
         self.session = session
         self.model = get_model(model).name
         self._tokenizer: Tokenizer = get_tokenizer(get_model(model).tokenizer)
@@ -156,11 +173,23 @@ class RollingMemory:
         fixed = count_tokens(Document(messages=tuple(extra)), model=self.model).messages
         return sum(fixed) + sum(r.tokens for r in self._recent)
 
+    @property
+    def over(self) -> bool:
+        """Whether the memory takes more than ``max_tokens`` (a fold was rejected or is due)."""
+        return self.tokens > self.max_tokens
+
+    @property
+    def retry_at(self) -> int | None:
+        """After a rejected fold: the tokens past which `add` tries the next one; else None."""
+        return self._retry_at
+
     def add(self, messages: Message | Iterable[Message]) -> Fold | None:
         """Append messages; fold old ones if the memory is now over ``max_tokens``.
 
         Returns:
-            The fold attempted, or ``None`` when none was needed.
+            The fold attempted, or ``None`` when none was: the memory is within
+            ``max_tokens``, or it is backing off after a rejected fold and has not
+            yet grown past `retry_at` (`over` and `last_rejection` still say so).
 
         Raises:
             SummaryRejectedError: a fold was rejected and ``on_reject="raise"``
@@ -176,7 +205,12 @@ class RollingMemory:
         self.store.add(self.session, rows)
         self._recent.extend(rows)
         self._next += len(rows)
-        return self.fold() if self.tokens > self.max_tokens else None
+        tokens = self.tokens
+        if tokens <= self.max_tokens:
+            return None
+        if self._retry_at is not None and tokens <= self._retry_at:
+            return None  # backing off: the last fold was rejected not long ago
+        return self.fold()
 
     def pin(self, text: str) -> int:
         """Pin a fact, kept word for word in every `messages`; returns its id."""
@@ -237,6 +271,7 @@ class RollingMemory:
         if not attempt.committed:
             return self._rejected(before, attempt.folded, attempt.summary, attempt.reason or "")
         self.last_rejection = None
+        self._retry_at = None
         return Fold(True, attempt.folded, before, self.tokens, attempt.summary)
 
     def _try(self, count: int) -> Fold:
@@ -256,6 +291,8 @@ class RollingMemory:
             max_tokens=self.summary_tokens,
             count=self._tokenizer.count,
         )
+        if reason is None:
+            reason = self._grows(new, folded)
         if reason is not None:
             return Fold(False, count, 0, 0, new, reason)
         self.store.fold(self.session, new, [r.seq for r in folded], self.summarizer.name)
@@ -287,8 +324,29 @@ class RollingMemory:
             end = end if end <= len(msgs) - max(1, self.keep_last) else 0
         return end
 
+    def _grows(self, summary: str, folded: list[Row]) -> str | None:
+        """Why replacing the summary and ``folded`` with ``summary`` would not shrink the memory."""
+        old = self._note_tokens(self._summary, self.folded)
+        replaced = old + sum(r.tokens for r in folded)
+        new = self._note_tokens(summary, self.folded + len(folded))
+        if new < replaced:
+            return None
+        what = f"{len(folded)} message(s)" + (" and the old summary" if old else "")
+        return (
+            f"the fold would not shrink the memory: the new summary takes {new} tokens with "
+            f"its framing, the {what} it replaces {replaced}"
+        )
+
+    def _note_tokens(self, summary: str, of: int) -> int:
+        # Tokens of the summary message as `messages` sends it (0: no summary).
+        if not summary:
+            return 0
+        note = self._summary_note(summary, of)
+        return count_tokens(Document(messages=(note,)), model=self.model).messages[0]
+
     def _rejected(self, before: int, count: int, summary: str, reason: str) -> Fold:
         self.last_rejection = reason
+        self._retry_at = before + math.ceil(self.retry_growth * self.max_tokens)
         if self.on_reject == "raise":
             raise SummaryRejectedError(reason)
         return Fold(False, count, before, before, summary, reason)
@@ -298,11 +356,12 @@ class RollingMemory:
         if self._pins:
             text = "[Pinned facts]\n" + "\n".join(f"- {p.text}" for p in self._pins)
             pins = self._note(text, {"pinned": len(self._pins)})
-        summary = None
-        if self._summary:
-            text = f"[Summary of {self.folded} earlier messages]\n{self._summary}"
-            summary = self._note(text, {"summary": {"of": self.folded, "session": self.session}})
+        summary = self._summary_note(self._summary, self.folded) if self._summary else None
         return pins, summary
+
+    def _summary_note(self, summary: str, of: int) -> Message:
+        text = f"[Summary of {of} earlier messages]\n{summary}"
+        return self._note(text, {"summary": {"of": of, "session": self.session}})
 
     def _note(self, text: str, meta: dict[str, Any]) -> Message:
         return Message(role=self.role, parts=(TextPart(text=text),), extensions={NAMESPACE: meta})
