@@ -31,15 +31,19 @@ import base64
 import binascii
 from typing import Any, Final, cast
 
-from pydantic import ValidationError
-
 from aifkit._json import type_name
 from aifkit.aif._codec import dump_document, load_document
 from aifkit.aif._loss import Path, SourceMap
-from aifkit.aif._schema import Document, document_adapter
+from aifkit.aif._schema import document_adapter
 from aifkit.aif.converters._base import Decoded
-from aifkit.aif.converters._common import expect_list, expect_obj, expect_str, fail
-from aifkit.aif.converters._wire import MISSING, make_ext, unknown_keys
+from aifkit.aif.converters._common import (
+    expect_list,
+    expect_obj,
+    expect_str,
+    fail,
+    validate_document,
+)
+from aifkit.aif.converters._wire import MISSING, make_ext, required, unknown_keys
 from aifkit.errors import InvalidInputError
 
 __all__ = [
@@ -93,29 +97,14 @@ def decode_body(body: Any, summarize: Any) -> Decoded:
     root = expect_obj(body, ())
     if is_task(root):
         return _task(root)
-    parts = expect_list(_required(root, "parts", ()), ("parts",))
+    parts = expect_list(required(root, "parts", ()), ("parts",))
     k = aif_part_index(parts)
     if k is not None:
         return _envelope(root, parts, k, summarize)
     sm = SourceMap()
     message = _message(root, (), ("messages", 0), sm)
     doc = {"messages": [message], "extensions": {NAME: {"form": {"shape": "message"}}}}
-    return Decoded(_validate(doc, sm), sm)
-
-
-def _required(obj: dict[str, Any], key: str, path: Path) -> Any:
-    value = obj.get(key, MISSING)
-    if value is MISSING:
-        raise fail((*path, key), "missing required field")
-    return value
-
-
-def _validate(doc: dict[str, Any], sm: SourceMap) -> Document:
-    try:
-        return document_adapter().validate_python(doc)
-    except ValidationError as exc:  # only values that are not JSON get this far
-        err = exc.errors(include_url=False)[0]
-        raise fail(sm.translate(tuple(err["loc"])), err["msg"]) from None
+    return Decoded(validate_document(doc, sm), sm)
 
 
 # -- the AIF envelope ------------------------------------------------------------------
@@ -179,19 +168,19 @@ def _task(root: dict[str, Any]) -> Decoded:
         "messages": messages,
         "extensions": make_ext(NAME, form, rest),
     }
-    return Decoded(_validate(doc, sm), sm)
+    return Decoded(validate_document(doc, sm), sm)
 
 
 def _message(m: dict[str, Any], src: Path, aif: Path, sm: SourceMap) -> dict[str, Any]:
     sm.add(aif, src)
-    role = _required(m, "role", src)
+    role = required(m, "role", src)
     if role not in ROLES:
         problem = f"expected 'ROLE_USER' or 'ROLE_AGENT', got {role!r}"
         if not isinstance(role, str):
             problem = f"expected a string, got {type_name(role)}"
         raise fail((*src, "role"), problem)
     parts: list[dict[str, Any]] = []
-    for j, raw in enumerate(expect_list(_required(m, "parts", src), (*src, "parts"))):
+    for j, raw in enumerate(expect_list(required(m, "parts", src), (*src, "parts"))):
         ppath: Path = (*src, "parts", j)
         sm.add((*aif, "parts", j), ppath)
         parts.append(_part(expect_obj(raw, ppath), ppath))

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any, Final, cast
 
 from aifkit._json import canonical_json
-from aifkit.aif._loss import Action, LossLog, Path, Severity
+from aifkit.aif._loss import Action, Path, Severity
 from aifkit.aif._schema import (
     Base64Source,
     CacheHint,
@@ -44,6 +44,7 @@ from aifkit.aif.converters._common import (
     reasoning_replayable,
     report_foreign_extensions,
 )
+from aifkit.aif.converters._wire import RuleLog
 
 __all__ = ["CACHE_TTLS", "EMPTY", "REPEAT", "RULES", "BlockWriter", "Seg", "image_block", "quiet"]
 
@@ -109,38 +110,23 @@ class Seg:
         self.extra: Mapping[str, Any] = EMPTY
 
 
-class BlockWriter:
+class BlockWriter(RuleLog):
     """Writes parts as blocks into a `Seg`, logging what the API cannot take as it is."""
 
     def __init__(self, document: Document, options: EncodeOptions) -> None:
         self.doc = document
         self.options = options
         self.model = document.settings.model
-        self.losses = LossLog()
+        super().__init__(NAME, RULES)
         self.mapper: IdMapper | None = None
         self.paired = False  # the document has tool calls or results
         self.call_ids: dict[str, int] = {}  # times each call id was seen
 
-    def log(
-        self,
-        path: Path,
-        rule: str,
-        *args: object,
-        action: Action | None = None,
-        severity: Severity | None = None,
-    ) -> None:
-        """Record a loss under one of `RULES`."""
-        default_action, default_severity, message = RULES[rule]
-        self.losses.add(
-            path,
-            action or default_action,
-            f"{NAME}/{rule}",
-            severity or default_severity,
-            message.format(*args),
-        )
-
-    def ext(self, ext: Extensions, path: Path) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+    def ext(
+        self, extensions: Extensions, path: Path
+    ) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
         """Return this format's (form, extra) of an element; report other formats' extra."""
+        ext = extensions
         if not ext or quiet(ext):
             return EMPTY, EMPTY
         own = ext.get(NAME)

@@ -30,11 +30,8 @@ import re
 from collections.abc import Callable
 from typing import Any, Final, NoReturn, cast
 
-from pydantic import ValidationError
-
 from aifkit._json import type_name
 from aifkit.aif._loss import Path, SourceMap
-from aifkit.aif._schema import document_adapter
 from aifkit.aif.converters._base import Decoded
 from aifkit.aif.converters._common import (
     expect_bool,
@@ -42,6 +39,17 @@ from aifkit.aif.converters._common import (
     expect_obj,
     expect_str,
     fail,
+    validate_document,
+)
+from aifkit.aif.converters._wire import (
+    MISSING,
+    SettingsTable,
+    make_ext,
+    read_int,
+    read_number,
+    read_settings,
+    required,
+    unknown_keys,
 )
 
 __all__ = ["IMAGE_MEDIA_TYPES", "NAME", "TOOL_ID", "decode_body", "is_plain_text"]
@@ -51,7 +59,6 @@ TOOL_ID: Final = re.compile(r"^[a-zA-Z0-9_-]+$")
 """Tool-use ids Anthropic accepts."""
 IMAGE_MEDIA_TYPES: Final = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 
-_MISSING: Final[Any] = object()
 _ROLES: Final = frozenset({"user", "assistant", "system", "developer", "tool"})
 _TOP_KEYS: Final = frozenset(
     {
@@ -108,28 +115,23 @@ def decode_body(body: Any) -> Decoded:
     settings = _settings(root, sm)
     if settings:
         doc["settings"] = settings
-    system = root.get("system", _MISSING)
-    if system is not _MISSING:
+    system = root.get("system", MISSING)
+    if system is not MISSING:
         instruction = reader.system(system, doc_form)
         if instruction is not None:
             doc["instructions"] = [instruction]
-    raw_messages = expect_list(_required(root, "messages", ()), ("messages",))
+    raw_messages = expect_list(required(root, "messages", ()), ("messages",))
     doc["messages"] = reader.messages(raw_messages)
-    tools = root.get("tools", _MISSING)
-    if tools is not _MISSING:
+    tools = root.get("tools", MISSING)
+    if tools is not MISSING:
         doc["tools"] = [_tool(t, k, sm) for k, t in enumerate(expect_list(tools, ("tools",)))]
     extra = _unknown(root, _TOP_KEYS)
     if extra:
         sm.add(("extensions", NAME, "extra"), ())
-    ext = _ext(doc_form, extra)
+    ext = make_ext(NAME, doc_form, extra)
     if ext:
         doc["extensions"] = ext
-    try:
-        document = document_adapter().validate_python(doc)
-    except ValidationError as exc:  # only non-JSON values get this far
-        err = exc.errors(include_url=False)[0]
-        problem = err["msg"][:1].lower() + err["msg"][1:]
-        raise fail(sm.translate(_aif_path(err["loc"])), problem) from None
+    document = validate_document(doc, sm, _aif_path, lower=True)
     return Decoded(document, sm)
 
 
@@ -155,75 +157,30 @@ def _aif_path(loc: tuple[int | str, ...]) -> Path:
 # -- small readers -------------------------------------------------------------------
 
 
-def _required(obj: dict[str, Any], key: str, path: Path) -> Any:
-    value = obj.get(key, _MISSING)
-    if value is _MISSING:
-        raise fail((*path, key), "missing required field")
-    return value
-
-
-def _int(value: Any, path: Path) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise fail(path, f"expected an integer, got {type_name(value)}")
-    return value
-
-
-def _number(value: Any, path: Path) -> float:
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise fail(path, f"expected a number, got {type_name(value)}")
-    return value
-
-
-def _ext(form: dict[str, Any] | None, extra: dict[str, Any] | None) -> dict[str, Any]:
-    if not form and not extra:
-        return {}
-    ns: dict[str, Any] = {}
-    if form:
-        ns["form"] = form
-    if extra:
-        ns["extra"] = extra
-    return {NAME: ns}
-
-
-def _unknown(obj: dict[str, Any], known: frozenset[str]) -> dict[str, Any] | None:
-    if obj.keys() <= known:
-        return None
-    return {k: v for k, v in obj.items() if k not in known}
-
-
 # -- settings ------------------------------------------------------------------------
 
-_SETTINGS: Final[tuple[tuple[str, str, Callable[[Any, Path], Any]], ...]] = (
+_SETTINGS: Final[SettingsTable] = (
     ("model", "model", expect_str),
-    ("max_tokens", "max_tokens", _int),
-    ("temperature", "temperature", _number),
-    ("top_p", "top_p", _number),
-    ("top_k", "top_k", _int),
+    ("max_tokens", "max_tokens", read_int),
+    ("temperature", "temperature", read_number),
+    ("top_p", "top_p", read_number),
+    ("top_k", "top_k", read_int),
     ("stream", "stream", expect_bool),
 )
 
 
 def _settings(root: dict[str, Any], sm: SourceMap) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    ints: list[str] = []
-    for wire, aif, read in _SETTINGS:
-        value = root.get(wire, _MISSING)
-        if value is _MISSING:
-            continue
-        out[aif] = read(value, (wire,))
-        if aif in ("temperature", "top_p") and isinstance(value, int):
-            ints.append(aif)
-        sm.add(("settings", aif), (wire,))
-    stop = root.get("stop_sequences", _MISSING)
-    if stop is not _MISSING:
+    out, ints = read_settings(root, _SETTINGS, sm)
+    stop = root.get("stop_sequences", MISSING)
+    if stop is not MISSING:
         items = expect_list(stop, ("stop_sequences",))
         out["stop"] = [expect_str(s, ("stop_sequences", i)) for i, s in enumerate(items)]
         sm.add(("settings", "stop"), ("stop_sequences",))
-    choice = root.get("tool_choice", _MISSING)
+    choice = root.get("tool_choice", MISSING)
     extra: dict[str, Any] | None = None
-    if choice is not _MISSING:
+    if choice is not MISSING:
         extra = _tool_choice(expect_obj(choice, ("tool_choice",)), out, sm)
-    ext = _ext({"int": ints} if ints else None, extra)
+    ext = make_ext(NAME, {"int": ints} if ints else None, extra)
     if ext:
         out["extensions"] = ext
     return out
@@ -231,20 +188,20 @@ def _settings(root: dict[str, Any], sm: SourceMap) -> dict[str, Any]:
 
 def _tool_choice(tc: dict[str, Any], out: dict[str, Any], sm: SourceMap) -> dict[str, Any] | None:
     path: Path = ("tool_choice",)
-    kind = expect_str(_required(tc, "type", path), (*path, "type"))
+    kind = expect_str(required(tc, "type", path), (*path, "type"))
     mode = _CHOICE_MODES.get(kind)
     if mode is None:  # a type this version does not know: kept whole
         sm.add(("settings", "extensions", NAME, "extra", "tool_choice"), path)
         return {"tool_choice": tc}
     choice: dict[str, Any] = {"mode": mode}
     unknown = _unknown(tc, _TOOL_CHOICE_KEYS)
-    name = tc.get("name", _MISSING)
+    name = tc.get("name", MISSING)
     if mode == "tool":
-        choice["name"] = expect_str(_required(tc, "name", path), (*path, "name"))
-    elif name is not _MISSING:
+        choice["name"] = expect_str(required(tc, "name", path), (*path, "name"))
+    elif name is not MISSING:
         unknown = {**(unknown or {}), "name": name}
-    disable = tc.get("disable_parallel_tool_use", _MISSING)
-    if disable is not _MISSING:
+    disable = tc.get("disable_parallel_tool_use", MISSING)
+    if disable is not MISSING:
         out["parallel_tool_calls"] = not expect_bool(disable, (*path, "disable_parallel_tool_use"))
         sm.add(("settings", "parallel_tool_calls"), (*path, "disable_parallel_tool_use"))
     out["tool_choice"] = choice
@@ -261,7 +218,7 @@ def _tool_choice(tc: dict[str, Any], out: dict[str, Any], sm: SourceMap) -> dict
 def _tool(raw: Any, k: int, sm: SourceMap) -> dict[str, Any]:
     path: Path = ("tools", k)
     t = expect_obj(raw, path)
-    name = expect_str(_required(t, "name", path), (*path, "name"))
+    name = expect_str(required(t, "name", path), (*path, "name"))
     kind = t.get("type")
     form: dict[str, Any] = {}
     if kind is not None and kind != "custom":  # a server tool: its definition is kept whole
@@ -276,7 +233,7 @@ def _tool(raw: Any, k: int, sm: SourceMap) -> dict[str, Any]:
     out: dict[str, Any] = {"name": name}
     if "description" in t:
         out["description"] = expect_str(t["description"], (*path, "description"))
-    out["parameters"] = expect_obj(_required(t, "input_schema", path), (*path, "input_schema"))
+    out["parameters"] = expect_obj(required(t, "input_schema", path), (*path, "input_schema"))
     sm.add(("tools", k, "parameters"), (*path, "input_schema"))
     if "strict" in t:
         out["strict"] = expect_bool(t["strict"], (*path, "strict"))
@@ -286,7 +243,7 @@ def _tool(raw: Any, k: int, sm: SourceMap) -> dict[str, Any]:
     extra = _unknown(t, _TOOL_KEYS)
     if extra:
         sm.add(("tools", k, "extensions", NAME, "extra"), path)
-    ext = _ext(form, extra)
+    ext = make_ext(NAME, form, extra)
     if ext:
         out["extensions"] = ext
     return out
@@ -347,7 +304,7 @@ class _Reader:
         for j, raw in enumerate(blocks):
             src: Path = ("system", j)
             b = expect_obj(raw, src)
-            kind = expect_str(_required(b, "type", src), (*src, "type"))
+            kind = expect_str(required(b, "type", src), (*src, "type"))
             if kind != "text":
                 raise fail((*src, "type"), f"expected a text block, got {kind!r}")
             parts.append(self.text(b, src, ("instructions", 0, "parts", j)))
@@ -362,10 +319,10 @@ class _Reader:
             if not isinstance(item, dict):
                 expect_obj(item, ("messages", i))  # raises
             m = cast("dict[str, Any]", item)
-            role = m.get("role", _MISSING)
+            role = m.get("role", MISSING)
             if not isinstance(role, str) or role not in _ROLES:
                 _bad_role(role, i)
-            content = m.get("content", _MISSING)
+            content = m.get("content", MISSING)
             form: dict[str, Any] | None = None
             if isinstance(content, str):
                 msg: dict[str, Any] = {"role": role, "parts": [{"type": "text", "text": content}]}
@@ -385,7 +342,7 @@ class _Reader:
             if extra:
                 entries["messages", i, "extensions", NAME, "extra"] = ("messages", i)
             if form or extra:
-                msg["extensions"] = _ext(form, extra)
+                msg["extensions"] = make_ext(NAME, form, extra)
             out.append(msg)
         return out
 
@@ -398,7 +355,7 @@ class _Reader:
 
     def block(self, raw: Any, src: Path, aif: Path) -> dict[str, Any]:
         b = expect_obj(raw, src)
-        kind = expect_str(_required(b, "type", src), (*src, "type"))
+        kind = expect_str(required(b, "type", src), (*src, "type"))
         read = self.blocks.get(kind)
         if read is None:
             return self.provider(b, src, aif)
@@ -430,11 +387,11 @@ class _Reader:
         if extra:
             self.entries[(*aif, "extensions", NAME, "extra")] = src
         if form or extra:
-            part["extensions"] = _ext(form, extra)
+            part["extensions"] = make_ext(NAME, form, extra)
         return part
 
     def text(self, b: dict[str, Any], src: Path, aif: Path) -> dict[str, Any]:
-        text = expect_str(_required(b, "text", src), (*src, "text"))
+        text = expect_str(required(b, "text", src), (*src, "text"))
         part = {"type": "text", "text": text}
         if len(b) == 2:
             return part
@@ -445,18 +402,18 @@ class _Reader:
     ) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
         """Read ``b["source"]``: the AIF source and its unknown keys; None if AIF has no form."""
         spath = (*src, "source")
-        s = expect_obj(_required(b, "source", src), spath)
-        kind = expect_str(_required(s, "type", spath), (*spath, "type"))
+        s = expect_obj(required(b, "source", src), spath)
+        kind = expect_str(required(s, "type", spath), (*spath, "type"))
         if kind not in kinds:
             return None
         if kind == "url":
-            out = {"kind": "url", "url": expect_str(_required(s, "url", spath), (*spath, "url"))}
+            out = {"kind": "url", "url": expect_str(required(s, "url", spath), (*spath, "url"))}
         elif kind == "file":
-            file_id = expect_str(_required(s, "file_id", spath), (*spath, "file_id"))
+            file_id = expect_str(required(s, "file_id", spath), (*spath, "file_id"))
             out = {"kind": "file", "file_id": file_id, "provider": NAME}
         else:
-            media_type = expect_str(_required(s, "media_type", spath), (*spath, "media_type"))
-            data = expect_str(_required(s, "data", spath), (*spath, "data"))
+            media_type = expect_str(required(s, "media_type", spath), (*spath, "media_type"))
+            data = expect_str(required(s, "data", spath), (*spath, "data"))
             if kind == "text":
                 out = {"kind": "text", "media_type": media_type, "text": data}
             else:
@@ -482,10 +439,10 @@ class _Reader:
         self.entries[(*aif, "filename")] = src
         form: dict[str, Any] = {}
         for key in ("title", "context"):
-            value = b.get(key, _MISSING)
+            value = b.get(key, MISSING)
             if value is None:
                 form.setdefault("null", []).append(key)
-            elif value is not _MISSING:
+            elif value is not MISSING:
                 part[key] = expect_str(value, (*src, key))
         extra = {"source": nested} if nested else None
         return self.finish(part, b, _DOCUMENT_KEYS, src, aif, form, extra)
@@ -493,9 +450,9 @@ class _Reader:
     def tool_use(self, b: dict[str, Any], src: Path, aif: Path) -> dict[str, Any]:
         part = {
             "type": "tool_call",
-            "id": expect_str(_required(b, "id", src), (*src, "id")),
-            "name": expect_str(_required(b, "name", src), (*src, "name")),
-            "arguments": _required(b, "input", src),
+            "id": expect_str(required(b, "id", src), (*src, "id")),
+            "name": expect_str(required(b, "name", src), (*src, "name")),
+            "arguments": required(b, "input", src),
         }
         entries = self.entries
         entries[(*aif, "arguments")] = entries[(*aif, "raw_arguments")] = (*src, "input")
@@ -504,12 +461,12 @@ class _Reader:
         return self.finish(part, b, _TOOL_USE_KEYS, src, aif)
 
     def tool_result(self, b: dict[str, Any], src: Path, aif: Path) -> dict[str, Any]:
-        call_id = expect_str(_required(b, "tool_use_id", src), (*src, "tool_use_id"))
+        call_id = expect_str(required(b, "tool_use_id", src), (*src, "tool_use_id"))
         self.entries[(*aif, "call_id")] = (*src, "tool_use_id")
         part: dict[str, Any] = {"type": "tool_result", "call_id": call_id}
         form: dict[str, Any] = {}
         extra: dict[str, Any] | None = None
-        content = b.get("content", _MISSING)
+        content = b.get("content", MISSING)
         cpath = (*src, "content")
         if isinstance(content, str):
             part["content"] = [{"type": "text", "text": content}]
@@ -529,30 +486,30 @@ class _Reader:
             self.entries[(*aif, "content")] = cpath
             if not content or (len(content) == 1 and is_plain_text(content[0])):
                 form["content"] = "blocks"
-        elif content is not _MISSING:
+        elif content is not MISSING:
             raise fail(cpath, f"expected a string or an array, got {type_name(content)}")
-        is_error = b.get("is_error", _MISSING)
+        is_error = b.get("is_error", MISSING)
         if is_error is None:
             form["null"] = ["is_error"]
-        elif is_error is not _MISSING:
+        elif is_error is not MISSING:
             part["is_error"] = expect_bool(is_error, (*src, "is_error"))
         return self.finish(part, b, _TOOL_RESULT_KEYS, src, aif, form, extra)
 
     def thinking(self, b: dict[str, Any], src: Path, aif: Path) -> dict[str, Any]:
         part: dict[str, Any] = {
             "type": "reasoning",
-            "text": expect_str(_required(b, "thinking", src), (*src, "thinking")),
+            "text": expect_str(required(b, "thinking", src), (*src, "thinking")),
             "valid_for": self.scope,
         }
         self.entries[(*aif, "text")] = (*src, "thinking")
         self.entries[(*aif, "valid_for")] = src
-        signature = b.get("signature", _MISSING)
-        if signature is not _MISSING:
+        signature = b.get("signature", MISSING)
+        if signature is not MISSING:
             part["signature"] = expect_str(signature, (*src, "signature"))
         return self.finish(part, b, _THINKING_KEYS, src, aif)
 
     def redacted_thinking(self, b: dict[str, Any], src: Path, aif: Path) -> dict[str, Any]:
-        data = expect_str(_required(b, "data", src), (*src, "data"))
+        data = expect_str(required(b, "data", src), (*src, "data"))
         self.entries[(*aif, "redacted")] = (*src, "data")
         self.entries[(*aif, "valid_for")] = src
         part = {"type": "reasoning", "redacted": data, "valid_for": self.scope}
@@ -564,7 +521,7 @@ _MESSAGE_KEYS: Final = frozenset({"role", "content"})
 
 def _bad_role(role: Any, i: int) -> NoReturn:
     path: Path = ("messages", i, "role")
-    if role is _MISSING:
+    if role is MISSING:
         raise fail(path, "missing required field")
     if isinstance(role, str):
         raise fail(path, f"expected 'user' or 'assistant', got {role!r}")
@@ -573,10 +530,14 @@ def _bad_role(role: Any, i: int) -> NoReturn:
 
 def _bad_content(content: Any, i: int) -> NoReturn:
     path: Path = ("messages", i, "content")
-    if content is _MISSING:
+    if content is MISSING:
         raise fail(path, "missing required field")
     raise fail(path, f"expected a string or an array, got {type_name(content)}")
 
 
 _IMAGE_SOURCES: Final = frozenset({"base64", "url", "file"})
 _DOCUMENT_SOURCES: Final = frozenset({"base64", "text", "url", "file"})
+
+
+def _unknown(obj: dict[str, Any], known: frozenset[str]) -> dict[str, Any] | None:
+    return unknown_keys(obj, known) or None

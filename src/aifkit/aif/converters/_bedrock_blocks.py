@@ -51,10 +51,9 @@ from aifkit.aif.converters._common import (
     IdMapper,
     model_family,
     own_extra,
-    own_form,
     parse_data_url,
-    report_foreign_extensions,
 )
+from aifkit.aif.converters._wire import RuleLog
 
 __all__ = ["MISSING_RESULT", "RULES", "BlockWriter", "Unit", "text_of"]
 
@@ -128,12 +127,16 @@ def text_of(part: Part) -> TextPart | None:
     return part if isinstance(part, TextPart) else None
 
 
-class BlockWriter:
+def _unfilled(message: str) -> str:
+    return message.replace(" ({})", "").replace("{}", "")
+
+
+class BlockWriter(RuleLog):
     """Writes parts as blocks for one document, logging every change."""
 
     def __init__(self, options: EncodeOptions, losses: LossLog, document: Document) -> None:
+        super().__init__(NAME, RULES, losses, _unfilled)
         self.options = options
-        self.losses = losses
         self.model = document.settings.model
         self.ids = IdMapper(_accepts_id, _sanitize, 64)
         self.ids.reserve(_all_ids(document))
@@ -142,33 +145,6 @@ class BlockWriter:
         self.documents = 0
 
     # -- logging and extensions ---------------------------------------------------
-
-    def log(
-        self,
-        path: Path,
-        rule: str,
-        *args: Any,
-        action: Action | None = None,
-        severity: Severity | None = None,
-    ) -> None:
-        """Record ``rule`` at ``path`` (message from `RULES`, filled with ``args``)."""
-        default_action, default_severity, message = RULES[rule]
-        self.losses.add(
-            path,
-            action or default_action,
-            f"{NAME}/{rule}",
-            severity or default_severity,
-            message.format(*args) if args else message.replace(" ({})", "").replace("{}", ""),
-        )
-
-    def ext(
-        self, extensions: Extensions, path: Path
-    ) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
-        """This format's form and extra on an element; other formats' extras are reported."""
-        if not extensions:
-            return {}, {}
-        report_foreign_extensions(extensions, NAME, path, self.losses)
-        return own_form(extensions, NAME), own_extra(extensions, NAME)
 
     # -- parts --------------------------------------------------------------------
 

@@ -23,13 +23,17 @@ from __future__ import annotations
 import re
 from typing import Any, Final, cast
 
-from pydantic import ValidationError
-
 from aifkit._json import canonical_json
 from aifkit.aif._loss import Path, SourceMap
-from aifkit.aif._schema import document_adapter
 from aifkit.aif.converters._base import Decoded
-from aifkit.aif.converters._common import expect_list, expect_obj, expect_str, fail
+from aifkit.aif.converters._common import (
+    expect_list,
+    expect_obj,
+    expect_str,
+    fail,
+    validate_body,
+)
+from aifkit.aif.converters._wire import merge_ns
 
 __all__ = [
     "AUDIO_FORMATS",
@@ -128,12 +132,12 @@ def decode_body(body: Any) -> Decoded:
     if "system" in root:
         doc["instructions"] = _system(expect_list(root["system"], ("system",)), sm)
         if not root["system"]:
-            _ns(doc, "form", {"system": "empty"})
+            merge_ns(NAME, doc, "form", {"system": "empty"})
     if "messages" in root:
         messages = expect_list(root["messages"], ("messages",))
         doc["messages"] = [_message(m, i, sm) for i, m in enumerate(messages)]
         if not messages:
-            _ns(doc, "form", {"messages": "empty"})
+            merge_ns(NAME, doc, "form", {"messages": "empty"})
     extra_path: Path = ("settings", "extensions", NAME, "extra")
     sm.add((*extra_path, "inferenceConfig"), ("inferenceConfig",))
     sm.add((*extra_path, "toolConfig"), ("toolConfig",))
@@ -145,10 +149,7 @@ def decode_body(body: Any) -> Decoded:
     if settings:
         doc["settings"] = settings
     _scope_reasoning(doc.get("messages", []), settings.get("model"))
-    try:
-        document = document_adapter().validate_python(doc)
-    except ValidationError as exc:  # pragma: no cover - the checks above come first
-        raise fail((), f"the body does not map to AIF: {exc.errors()[0]['msg']}") from exc
+    document = validate_body(doc)
     return Decoded(document, sm)
 
 
@@ -165,16 +166,10 @@ def _scope_reasoning(messages: list[Obj], model: str | None) -> None:
 # -- helpers --------------------------------------------------------------------------
 
 
-def _ns(element: Obj, key: str, value: Obj) -> None:
-    """Add ``value`` to ``extensions[NAME][key]`` on an element being built."""
-    ns = element.setdefault("extensions", {}).setdefault(NAME, {})
-    ns[key] = {**ns.get(key, {}), **value}
-
-
 def _extra(element: Obj, raw: Obj, known: frozenset[str] | tuple[str, ...]) -> None:
     extra = {k: v for k, v in raw.items() if k not in known}
     if extra:
-        _ns(element, "extra", extra)
+        merge_ns(NAME, element, "extra", extra)
 
 
 def _cache(point: Obj, path: Path) -> Obj:
@@ -201,7 +196,7 @@ def _attach_cache(target: Obj | None, block: Obj, path: Path) -> bool:
     if rest:
         others["cachePoint"] = rest
     if others:  # unknown keys of the cache point travel with the cached element
-        _ns(target, "extra", {"cachePoint": others})
+        merge_ns(NAME, target, "extra", {"cachePoint": others})
     return True
 
 
@@ -349,10 +344,10 @@ def _document(document: Obj, path: Path) -> Obj | None:
     if "context" in document:
         part["context"] = expect_str(document["context"], (*path, "context"))
     if fmt is None:
-        _ns(part, "form", {"format": "absent"})
+        merge_ns(NAME, part, "form", {"format": "absent"})
     rest = {k: v for k, v in document.items() if k not in ("format", "name", "source", "context")}
     if rest:  # e.g. citations: kept with the part, written back inside the document
-        _ns(part, "extra", {"document": rest})
+        merge_ns(NAME, part, "extra", {"document": rest})
     return part
 
 
@@ -368,7 +363,7 @@ def _tool_use(use: Obj, path: Path) -> Obj:
     }
     rest = {k: v for k, v in use.items() if k not in ("toolUseId", "name", "input")}
     if rest:
-        _ns(part, "extra", {"toolUse": rest})
+        merge_ns(NAME, part, "extra", {"toolUse": rest})
     return part
 
 
@@ -401,7 +396,7 @@ def _tool_result(raw: Any, path: Path) -> Obj:
     if not whole:  # an item AIF cannot hold: the wire content is written back as it was
         rest["content"] = items
     if rest:
-        _ns(part, "extra", {"toolResult": rest})
+        merge_ns(NAME, part, "extra", {"toolResult": rest})
     return part
 
 
@@ -410,7 +405,7 @@ def _result_item(item: Obj, path: Path) -> Obj | None:
         return {"type": "text", "text": expect_str(item["text"], (*path, "text"))}
     if set(item) == {"json"}:
         part: Obj = {"type": "text", "text": canonical_json(item["json"])}
-        _ns(part, "form", {"json": True})
+        merge_ns(NAME, part, "form", {"json": True})
         return part
     if set(item) == {"image"}:
         return _image(expect_obj(item["image"], (*path, "image")), (*path, "image"))
@@ -462,11 +457,11 @@ def _inference(config: Obj, settings: Obj, sm: SourceMap) -> None:
         sm.add(("settings", field), path)
     rest = {k: v for k, v in config.items() if k not in _INFERENCE}
     if rest:
-        _ns(settings, "extra", {"inferenceConfig": rest})
+        merge_ns(NAME, settings, "extra", {"inferenceConfig": rest})
     if not config:
-        _ns(settings, "form", {"inferenceConfig": "empty"})
+        merge_ns(NAME, settings, "form", {"inferenceConfig": "empty"})
     if ints:
-        _ns(settings, "form", {"int": ints})
+        merge_ns(NAME, settings, "form", {"int": ints})
 
 
 def _tool_config(config: Obj, settings: Obj, sm: SourceMap) -> list[Obj]:
@@ -487,13 +482,13 @@ def _tool_config(config: Obj, settings: Obj, sm: SourceMap) -> list[Obj]:
         choice = expect_obj(config["toolChoice"], ("toolConfig", "toolChoice"))
         mapped = _choice(choice)
         if mapped is None:
-            _ns(settings, "extra", {"toolChoice": choice})
+            merge_ns(NAME, settings, "extra", {"toolChoice": choice})
         else:
             settings["tool_choice"] = mapped
             sm.add(("settings", "tool_choice"), ("toolConfig", "toolChoice"))
     rest = {k: v for k, v in config.items() if k not in ("tools", "toolChoice")}
     if rest:
-        _ns(settings, "extra", {"toolConfig": rest})
+        merge_ns(NAME, settings, "extra", {"toolConfig": rest})
     return tools
 
 
@@ -503,7 +498,7 @@ def _tool(item: Obj, path: Path) -> Obj:
         inner = item.get(kind)
         name = cast("Obj", inner).get("name") if isinstance(inner, dict) else None
         tool: Obj = {"kind": kind, "name": name if isinstance(name, str) else kind}
-        _ns(tool, "extra", {"definition": item})
+        merge_ns(NAME, tool, "extra", {"definition": item})
         return tool
     spath: Path = (*path, "toolSpec")
     spec = expect_obj(item["toolSpec"], spath)
@@ -531,7 +526,7 @@ def _tool(item: Obj, path: Path) -> Obj:
     if outer:
         extra["tool"] = outer
     if extra:
-        _ns(tool, "extra", extra)
+        merge_ns(NAME, tool, "extra", extra)
     return tool
 
 

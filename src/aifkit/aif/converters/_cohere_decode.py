@@ -27,11 +27,8 @@ from __future__ import annotations
 
 from typing import Any, Final, cast
 
-from pydantic import ValidationError
-
 from aifkit._json import canonical_json
 from aifkit.aif._loss import Path, SourceMap
-from aifkit.aif._schema import document_adapter
 from aifkit.aif.converters._base import Decoded
 from aifkit.aif.converters._common import (
     build_data_url,
@@ -41,7 +38,9 @@ from aifkit.aif.converters._common import (
     fail,
     parse_arguments,
     parse_data_url,
+    validate_body,
 )
+from aifkit.aif.converters._wire import merge_ns
 
 __all__ = ["NAME", "Obj", "decode_body", "document_data"]
 
@@ -88,22 +87,13 @@ def decode_body(body: Any) -> Decoded:
         if not doc.get("tools"):
             extra["strict_tools"] = strict
     if extra:
-        _ns(doc, "extra", extra)
+        merge_ns(NAME, doc, "extra", extra)
         for key in extra:
             sm.add(("extensions", NAME, "extra", key), (key,))
     if settings:
         doc["settings"] = settings
-    try:
-        document = document_adapter().validate_python(doc)
-    except ValidationError as exc:  # pragma: no cover - the checks above come first
-        raise fail((), f"the body does not map to AIF: {exc.errors()[0]['msg']}") from exc
+    document = validate_body(doc)
     return Decoded(document, sm)
-
-
-def _ns(element: Obj, key: str, value: Obj) -> None:
-    """Add ``value`` to ``extensions[NAME][key]`` on an element being built."""
-    ns = element.setdefault("extensions", {}).setdefault(NAME, {})
-    ns[key] = {**ns.get(key, {}), **value}
 
 
 def _settings(root: Obj, sm: SourceMap) -> Obj:
@@ -129,7 +119,7 @@ def _settings(root: Obj, sm: SourceMap) -> Obj:
         settings[field] = value
         sm.add(("settings", field), path)
     if ints:
-        _ns(settings, "form", {"int": ints})
+        merge_ns(NAME, settings, "form", {"int": ints})
     if "stop_sequences" in root:
         items = expect_list(root["stop_sequences"], ("stop_sequences",))
         settings["stop"] = [expect_str(s, ("stop_sequences", n)) for n, s in enumerate(items)]
@@ -163,17 +153,17 @@ def document_data(data: Obj) -> tuple[Obj, str | None]:
 def _document(raw: Any, path: Path) -> Obj:
     if isinstance(raw, str):
         part: Obj = {"type": "document", "source": {"kind": "text", "text": raw}}
-        _ns(part, "form", {"document": "string"})
+        merge_ns(NAME, part, "form", {"document": "string"})
         return part
     obj = expect_obj(raw, path)
     data = expect_obj(obj.get("data"), (*path, "data"))
     fields, form = document_data(data)
     part = {"type": "document", **fields}
     if form is not None:
-        _ns(part, "form", {"data": form})
+        merge_ns(NAME, part, "form", {"data": form})
     rest = {k: v for k, v in obj.items() if k != "data"}
     if rest:
-        _ns(part, "extra", rest)
+        merge_ns(NAME, part, "extra", rest)
     return part
 
 
@@ -240,7 +230,7 @@ def _messages(raw: list[Any], sm: SourceMap, model: str | None) -> tuple[list[Ob
 def _text_content(m: Obj, path: Path, out: Obj) -> list[Obj]:
     """String or text-item content as text parts (with the content form recorded)."""
     if "content" not in m:
-        _ns(out, "form", {"content": "absent"})
+        merge_ns(NAME, out, "form", {"content": "absent"})
         return []
     content = m["content"]
     if isinstance(content, str):
@@ -253,7 +243,7 @@ def _text_content(m: Obj, path: Path, out: Obj) -> list[Obj]:
             raise fail((*path, "content", j, "type"), "system content items are text")
         parts.append(_text(item, (*path, "content", j)))
     if len(parts) <= 1:
-        _ns(out, "form", {"content": "parts"})
+        merge_ns(NAME, out, "form", {"content": "parts"})
     return parts
 
 
@@ -261,14 +251,14 @@ def _text(item: Obj, path: Path) -> Obj:
     part: Obj = {"type": "text", "text": expect_str(item.get("text"), (*path, "text"))}
     rest = {k: v for k, v in item.items() if k not in ("type", "text")}
     if rest:
-        _ns(part, "extra", rest)
+        merge_ns(NAME, part, "extra", rest)
     return part
 
 
 def _rest(out: Obj, m: Obj, known: tuple[str, ...]) -> None:
     rest = {k: v for k, v in m.items() if k not in known}
     if rest:
-        _ns(out, "extra", rest)
+        merge_ns(NAME, out, "extra", rest)
 
 
 def _system(m: Obj, path: Path, kind: str) -> Obj:
@@ -289,7 +279,7 @@ def _url_source(url: str) -> Obj:
 def _items(m: Obj, path: Path, at: Path, sm: SourceMap, out: Obj, allowed: str) -> list[Obj]:
     """Content items of a user, assistant or tool message as parts."""
     if "content" not in m:
-        _ns(out, "form", {"content": "absent"})
+        merge_ns(NAME, out, "form", {"content": "absent"})
         return []
     content = m["content"]
     if isinstance(content, str):
@@ -316,7 +306,7 @@ def _items(m: Obj, path: Path, at: Path, sm: SourceMap, out: Obj, allowed: str) 
     if (
         len(parts) == 1 and parts[0]["type"] == "text" and "extensions" not in parts[0]
     ) or not parts:
-        _ns(out, "form", {"content": "parts"})
+        merge_ns(NAME, out, "form", {"content": "parts"})
     return parts
 
 
@@ -333,7 +323,7 @@ def _image(item: Obj, path: Path) -> Obj:
     if rest:
         extra["image_url"] = rest
     if extra:
-        _ns(part, "extra", extra)
+        merge_ns(NAME, part, "extra", extra)
     return part
 
 
@@ -361,17 +351,17 @@ def _assistant(m: Obj, path: Path, at: Path, sm: SourceMap, model: str | None) -
     if calls is not None:
         items = expect_list(calls, (*path, "tool_calls"))
         if not items:
-            _ns(out, "form", {"tool_calls": "empty"})
+            merge_ns(NAME, out, "form", {"tool_calls": "empty"})
         if items:
             for part in parts:
                 if part["type"] == "text":
-                    _ns(part, "form", {"field": "content"})
+                    merge_ns(NAME, part, "form", {"field": "content"})
     else:
         items = []
     if "tool_plan" in m:
         plan: Obj = {"type": "text", "text": expect_str(m["tool_plan"], (*path, "tool_plan"))}
         if not items:
-            _ns(plan, "form", {"field": "tool_plan"})
+            merge_ns(NAME, plan, "form", {"field": "tool_plan"})
         sm.add((*at, "parts", len(parts)), (*path, "tool_plan"))
         parts.append(plan)
     for k, call in enumerate(items):
@@ -380,7 +370,7 @@ def _assistant(m: Obj, path: Path, at: Path, sm: SourceMap, model: str | None) -
         sm.add((*at, "parts", len(parts), "extensions", NAME, "extra"), cpath)
         parts.append(_call(expect_obj(call, cpath), cpath))
     if m.get("content") == "" and (items or "tool_plan" in m):
-        _ns(out, "form", {"content": "empty"})
+        merge_ns(NAME, out, "form", {"content": "empty"})
     out["parts"] = parts
     _rest(out, m, ("role", "content", "tool_calls", "tool_plan"))
     return out
@@ -400,17 +390,17 @@ def _call(call: Obj, path: Path) -> Obj:
     else:
         part["arguments"] = value
     if keep:
-        _ns(part, "form", {"arguments": text})
+        merge_ns(NAME, part, "form", {"arguments": text})
     if call.get("type", "function") != "function":
         raise fail((*path, "type"), "a tool call's type is 'function'")
     extra = {k: v for k, v in call.items() if k not in ("id", "type", "function")}
     if "type" not in call:
-        _ns(part, "form", {"type": "absent"})
+        merge_ns(NAME, part, "form", {"type": "absent"})
     rest = {k: v for k, v in fn.items() if k not in ("name", "arguments")}
     if rest:
         extra["function"] = rest
     if extra:
-        _ns(part, "extra", extra)
+        merge_ns(NAME, part, "extra", extra)
     return part
 
 
@@ -442,11 +432,11 @@ def _tool(raw: Any, path: Path, sm: SourceMap, k: int) -> Obj:
     if item.get("type", "function") != "function":
         raise fail((*path, "type"), "a tool's type is 'function'")
     if "type" not in item:
-        _ns(tool, "form", {"type": "absent"})
+        merge_ns(NAME, tool, "form", {"type": "absent"})
     extra = {k: v for k, v in item.items() if k not in ("type", "function")}
     rest = {k: v for k, v in fn.items() if k not in ("name", "description", "parameters")}
     if rest:
         extra["function"] = rest
     if extra:
-        _ns(tool, "extra", extra)
+        merge_ns(NAME, tool, "extra", extra)
     return tool

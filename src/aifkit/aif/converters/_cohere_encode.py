@@ -15,12 +15,11 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final, cast
 
-from aifkit.aif._loss import Action, LossLog, Path, Severity
+from aifkit.aif._loss import Action, Path, Severity
 from aifkit.aif._schema import (
     Base64Source,
     Document,
     DocumentPart,
-    Extensions,
     FileSource,
     ImagePart,
     Instruction,
@@ -40,11 +39,9 @@ from aifkit.aif.converters._base import Encoded, EncodeOptions
 from aifkit.aif.converters._cohere_decode import NAME, Obj
 from aifkit.aif.converters._common import (
     build_data_url,
-    own_extra,
-    own_form,
-    report_foreign_extensions,
     write_arguments,
 )
+from aifkit.aif.converters._wire import RuleLog
 
 __all__ = ["MISSING_RESULT_TEXT", "RULES", "encode_document"]
 
@@ -87,33 +84,19 @@ def encode_document(document: Document, options: EncodeOptions) -> Encoded:
     return _Encoder(document, options).run()
 
 
-class _Encoder:
+def _unfilled(message: str) -> str:
+    return message.replace("{}", "").strip()
+
+
+class _Encoder(RuleLog):
     def __init__(self, doc: Document, options: EncodeOptions) -> None:
         self.doc = doc
         self.options = options
-        self.losses = LossLog()
+        super().__init__(NAME, RULES, unfilled=_unfilled)
         self.out: list[Obj] = []
         self.documents: list[Any] = []
         self.open: list[tuple[str, Path]] = []
         self.leading = True  # still at the head of the first user message
-
-    def log(self, path: Path, rule: str, *args: Any, **kw: Any) -> None:
-        action, severity, message = RULES[rule]
-        self.losses.add(
-            path,
-            kw.get("action", action),
-            f"{NAME}/{rule}",
-            kw.get("severity", severity),
-            message.format(*args) if args else message.replace("{}", "").strip(),
-        )
-
-    def ext(
-        self, extensions: Extensions, path: Path
-    ) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
-        if not extensions:
-            return {}, {}
-        report_foreign_extensions(extensions, NAME, path, self.losses)
-        return own_form(extensions, NAME), own_extra(extensions, NAME)
 
     def run(self) -> Encoded:
         doc = self.doc

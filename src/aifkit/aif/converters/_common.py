@@ -9,11 +9,11 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
-from pydantic import JsonValue
+from pydantic import JsonValue, ValidationError
 
 from aifkit._json import canonical_json, format_pointer, type_name
-from aifkit.aif._loss import LossLog, Path
-from aifkit.aif._schema import Extensions, ReasoningPart
+from aifkit.aif._loss import LossLog, Path, SourceMap
+from aifkit.aif._schema import Document, Extensions, ReasoningPart, document_adapter
 from aifkit.errors import InvalidInputError
 
 __all__ = [
@@ -33,6 +33,8 @@ __all__ = [
     "parse_data_url",
     "reasoning_replayable",
     "report_foreign_extensions",
+    "validate_body",
+    "validate_document",
     "write_arguments",
 ]
 
@@ -68,6 +70,34 @@ def expect_bool(value: Any, path: Path) -> bool:
     if not isinstance(value, bool):
         raise fail(path, f"expected a boolean, got {type_name(value)}")
     return value
+
+
+def validate_document(
+    doc: dict[str, Any],
+    sm: SourceMap,
+    locate: Callable[[tuple[int | str, ...]], Path] = tuple,
+    *,
+    lower: bool = False,
+) -> Document:
+    """Validate a decoded ``doc``; a value AIF refuses is an error at its source pointer.
+
+    ``locate`` turns pydantic's error location into the AIF path that ``sm``
+    translates; ``lower`` starts the problem with a lower-case letter.
+    """
+    try:
+        return document_adapter().validate_python(doc)
+    except ValidationError as exc:  # only values that are not JSON get this far
+        err = exc.errors(include_url=False)[0]
+        problem = err["msg"][:1].lower() + err["msg"][1:] if lower else err["msg"]
+        raise fail(sm.translate(locate(err["loc"])), problem) from None
+
+
+def validate_body(doc: dict[str, Any]) -> Document:
+    """Validate a decoded ``doc``; a value AIF refuses is an error about the whole body."""
+    try:
+        return document_adapter().validate_python(doc)
+    except ValidationError as exc:  # pragma: no cover - the decoders' checks come first
+        raise fail((), f"the body does not map to AIF: {exc.errors()[0]['msg']}") from exc
 
 
 # -- tool arguments -------------------------------------------------------------

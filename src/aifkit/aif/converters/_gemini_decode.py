@@ -37,16 +37,29 @@ has no field for is kept under ``extensions["gemini"]``: ``extra`` for wire fiel
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any, Final, cast
-
-from pydantic import ValidationError
 
 from aifkit._json import type_name
 from aifkit.aif._loss import LossLog, Path, SourceMap
-from aifkit.aif._schema import document_adapter
 from aifkit.aif.converters._base import Decoded
-from aifkit.aif.converters._common import expect_bool, expect_list, expect_obj, expect_str, fail
+from aifkit.aif.converters._common import (
+    expect_bool,
+    expect_list,
+    expect_obj,
+    expect_str,
+    fail,
+    validate_document,
+)
+from aifkit.aif.converters._wire import (
+    MISSING,
+    SettingsTable,
+    make_ext,
+    read_int,
+    read_number,
+    read_settings,
+    required,
+    unknown_keys,
+)
 
 __all__ = ["FILES_PREFIXES", "NAME", "PROVIDER", "decode_body", "response_text"]
 
@@ -55,7 +68,6 @@ PROVIDER: Final = "google"
 FILES_PREFIXES: Final = ("https://generativelanguage.googleapis.com/", "gs://")
 """URIs of files uploaded to Google: provider file ids rather than public URLs."""
 
-_MISSING: Final[Any] = object()
 _TOP_KEYS: Final = frozenset(
     {"contents", "systemInstruction", "tools", "toolConfig", "generationConfig"}
 )
@@ -93,71 +105,31 @@ def decode_body(body: Any) -> Decoded:
         doc["settings"] = settings
     if "systemInstruction" in root:
         doc["instructions"] = [_system(root["systemInstruction"], sm, doc_form)]
-    contents = expect_list(_required(root, "contents", ()), ("contents",))
+    contents = expect_list(required(root, "contents", ()), ("contents",))
     doc["messages"] = _Reader(sm, losses).contents(contents)
     if "tools" in root:
         doc["tools"] = _tools(expect_list(root["tools"], ("tools",)), sm, doc_form)
     extra = _unknown(root, _TOP_KEYS)
     if extra:
         sm.add(("extensions", NAME, "extra"), ())
-    ext = _ext(doc_form, extra)
+    ext = make_ext(NAME, doc_form, extra)
     if ext:
         doc["extensions"] = ext
-    try:
-        document = document_adapter().validate_python(doc)
-    except ValidationError as exc:  # only non-JSON values get this far
-        err = exc.errors(include_url=False)[0]
-        raise fail(sm.translate(tuple(err["loc"])), err["msg"]) from None
+    document = validate_document(doc, sm)
     return Decoded(document, sm, losses)
 
 
 # -- small readers -------------------------------------------------------------------
 
 
-def _required(obj: dict[str, Any], key: str, path: Path) -> Any:
-    value = obj.get(key, _MISSING)
-    if value is _MISSING:
-        raise fail((*path, key), "missing required field")
-    return value
-
-
-def _int(value: Any, path: Path) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise fail(path, f"expected an integer, got {type_name(value)}")
-    return value
-
-
-def _number(value: Any, path: Path) -> float:
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise fail(path, f"expected a number, got {type_name(value)}")
-    return value
-
-
-def _ext(form: dict[str, Any] | None, extra: dict[str, Any] | None) -> dict[str, Any]:
-    if not form and not extra:
-        return {}
-    ns: dict[str, Any] = {}
-    if form:
-        ns["form"] = form
-    if extra:
-        ns["extra"] = extra
-    return {NAME: ns}
-
-
-def _unknown(obj: dict[str, Any], known: frozenset[str]) -> dict[str, Any] | None:
-    if obj.keys() <= known:
-        return None
-    return {k: v for k, v in obj.items() if k not in known}
-
-
 # -- settings, system, tools -----------------------------------------------------------
 
-_SETTINGS: Final[tuple[tuple[str, str, Callable[[Any, Path], Any]], ...]] = (
-    ("maxOutputTokens", "max_tokens", _int),
-    ("temperature", "temperature", _number),
-    ("topP", "top_p", _number),
-    ("topK", "top_k", _int),
-    ("seed", "seed", _int),
+_SETTINGS: Final[SettingsTable] = (
+    ("maxOutputTokens", "max_tokens", read_int),
+    ("temperature", "temperature", read_number),
+    ("topP", "top_p", read_number),
+    ("topK", "top_k", read_int),
+    ("seed", "seed", read_int),
 )
 _GEN_KEYS: Final = frozenset({wire for wire, _, _ in _SETTINGS} | {"stopSequences"})
 
@@ -169,14 +141,7 @@ def _settings(root: dict[str, Any], sm: SourceMap) -> dict[str, Any]:
     if "generationConfig" in root:
         path: Path = ("generationConfig",)
         gen = expect_obj(root["generationConfig"], path)
-        for wire, aif, read in _SETTINGS:
-            value = gen.get(wire, _MISSING)
-            if value is _MISSING:
-                continue
-            out[aif] = read(value, (*path, wire))
-            if aif in ("temperature", "top_p") and isinstance(value, int):
-                ints.append(aif)
-            sm.add(("settings", aif), (*path, wire))
+        out, ints = read_settings(gen, _SETTINGS, sm, path)
         if "stopSequences" in gen:
             stop = expect_list(gen["stopSequences"], (*path, "stopSequences"))
             out["stop"] = [expect_str(s, (*path, "stopSequences", i)) for i, s in enumerate(stop)]
@@ -187,7 +152,7 @@ def _settings(root: dict[str, Any], sm: SourceMap) -> dict[str, Any]:
             sm.add(("settings", "extensions", NAME, "extra", "generationConfig"), path)
     if "toolConfig" in root:
         _tool_config(root["toolConfig"], out, extra, sm)
-    ext = _ext({"int": ints} if ints else None, extra)
+    ext = make_ext(NAME, {"int": ints} if ints else None, extra)
     if ext:
         out["extensions"] = ext
     return out
@@ -196,20 +161,20 @@ def _settings(root: dict[str, Any], sm: SourceMap) -> dict[str, Any]:
 def _tool_config(value: Any, out: dict[str, Any], extra: dict[str, Any], sm: SourceMap) -> None:
     path: Path = ("toolConfig",)
     tc = expect_obj(value, path)
-    fcc = tc.get("functionCallingConfig", _MISSING)
+    fcc = tc.get("functionCallingConfig", MISSING)
     choice: dict[str, Any] | None = None
     if isinstance(fcc, dict):
         fcc = cast("dict[str, Any]", fcc)
-        mode, names = fcc.get("mode"), fcc.get("allowedFunctionNames", _MISSING)
+        mode, names = fcc.get("mode"), fcc.get("allowedFunctionNames", MISSING)
         plain = fcc.keys() <= {"mode", "allowedFunctionNames"} and mode in _CHOICE_MODES
-        if plain and names is _MISSING:
+        if plain and names is MISSING:
             choice = {"mode": _CHOICE_MODES[cast("str", mode)]}
         elif plain and mode == "ANY" and isinstance(names, list):
             listed = cast("list[Any]", names)
             name = listed[0] if len(listed) == 1 else None
             if isinstance(name, str):
                 choice = {"mode": "tool", "name": name}
-    elif fcc is not _MISSING:
+    elif fcc is not MISSING:
         expect_obj(fcc, (*path, "functionCallingConfig"))
     if choice is not None:
         out["tool_choice"] = choice
@@ -229,20 +194,20 @@ def _system(value: Any, sm: SourceMap, doc_form: dict[str, Any]) -> dict[str, An
     if "role" in si:
         doc_form["system"] = {"role": si["role"]}
     parts: list[dict[str, Any]] = []
-    for j, raw in enumerate(expect_list(_required(si, "parts", path), (*path, "parts"))):
+    for j, raw in enumerate(expect_list(required(si, "parts", path), (*path, "parts"))):
         ppath = (*path, "parts", j)
         p = expect_obj(raw, ppath)
-        text = expect_str(_required(p, "text", ppath), (*ppath, "text"))
+        text = expect_str(required(p, "text", ppath), (*ppath, "text"))
         part: dict[str, Any] = {"type": "text", "text": text}
         extra = _unknown(p, frozenset({"text"}))
         if extra:
-            part["extensions"] = _ext(None, extra)
+            part["extensions"] = make_ext(NAME, None, extra)
         sm.add(("instructions", 0, "parts", j), ppath)
         parts.append(part)
     extra = _unknown(si, frozenset({"role", "parts"}))
     out: dict[str, Any] = {"role": "system", "parts": parts}
     if extra:
-        out["extensions"] = _ext(None, extra)
+        out["extensions"] = make_ext(NAME, None, extra)
     return out
 
 
@@ -279,7 +244,7 @@ def _tools(raw: list[Any], sm: SourceMap, doc_form: dict[str, Any]) -> list[dict
 def _declaration(raw: Any, path: Path, k: int, sm: SourceMap) -> dict[str, Any]:
     decl = expect_obj(raw, path)
     sm.add(("tools", k), path)
-    out: dict[str, Any] = {"name": expect_str(_required(decl, "name", path), (*path, "name"))}
+    out: dict[str, Any] = {"name": expect_str(required(decl, "name", path), (*path, "name"))}
     form: dict[str, Any] = {}
     if "description" in decl:
         out["description"] = expect_str(decl["description"], (*path, "description"))
@@ -298,7 +263,7 @@ def _declaration(raw: Any, path: Path, k: int, sm: SourceMap) -> dict[str, Any]:
         extra = {**(extra or {}), "parameters": decl["parameters"]}
     if extra:
         sm.add(("tools", k, "extensions", NAME, "extra"), path)
-    ext = _ext(form, extra)
+    ext = make_ext(NAME, form, extra)
     if ext:
         out["extensions"] = ext
     return out
@@ -331,15 +296,15 @@ class _Reader:
         path: Path = ("contents", i)
         c = expect_obj(raw, path)
         self.sm.add(("messages", i), path)
-        role = c.get("role", _MISSING)
+        role = c.get("role", MISSING)
         form: dict[str, Any] = {}
-        if role is _MISSING:
+        if role is MISSING:
             form["role"] = "absent"
             role = "user"
         elif role not in ("user", "model"):
             got = repr(role) if isinstance(role, str) else type_name(role)
             raise fail((*path, "role"), f"expected 'user' or 'model', got {got}")
-        blocks = expect_list(_required(c, "parts", path), (*path, "parts"))
+        blocks = expect_list(required(c, "parts", path), (*path, "parts"))
         parts = [
             self.part(p, (*path, "parts", j), ("messages", i, "parts", j))
             for j, p in enumerate(blocks)
@@ -354,7 +319,7 @@ class _Reader:
         extra = _unknown(c, frozenset({"role", "parts"}))
         if extra:
             self.sm.add(("messages", i, "extensions", NAME, "extra"), path)
-        ext = _ext(form, extra)
+        ext = make_ext(NAME, form, extra)
         if ext:
             msg["extensions"] = ext
         return msg
@@ -380,8 +345,8 @@ class _Reader:
 
     def text(self, p: dict[str, Any], src: Path) -> dict[str, Any]:
         text = expect_str(p["text"], (*src, "text"))
-        thought = p.get("thought", _MISSING)
-        if thought is not _MISSING:
+        thought = p.get("thought", MISSING)
+        if thought is not MISSING:
             thought = expect_bool(thought, (*src, "thought"))
         if thought is True:
             part: dict[str, Any] = {"type": "reasoning", "text": text, "valid_for": self.scope}
@@ -400,12 +365,12 @@ class _Reader:
         extra: dict[str, Any] = {}
         form: dict[str, Any] = {}
         if kind == "inlineData":
-            data = expect_str(_required(blob, "data", src), (*src, "data"))
-            mime = expect_str(_required(blob, "mimeType", src), (*src, "mimeType"))
+            data = expect_str(required(blob, "data", src), (*src, "data"))
+            mime = expect_str(required(blob, "mimeType", src), (*src, "mimeType"))
             source: dict[str, Any] = {"kind": "base64", "media_type": mime, "data": data}
             nested = _unknown(blob, _BLOB_KEYS)
         else:
-            uri = expect_str(_required(blob, "fileUri", src), (*src, "fileUri"))
+            uri = expect_str(required(blob, "fileUri", src), (*src, "fileUri"))
             if uri.startswith(FILES_PREFIXES):
                 source = {"kind": "file", "file_id": uri, "provider": PROVIDER}
             else:
@@ -443,7 +408,7 @@ class _Reader:
     def call(
         self, fc: dict[str, Any], src: Path, aif: Path
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        name = expect_str(_required(fc, "name", src), (*src, "name"))
+        name = expect_str(required(fc, "name", src), (*src, "name"))
         form: dict[str, Any] = {}
         if "id" in fc:
             call_id = expect_str(fc["id"], (*src, "id"))
@@ -453,8 +418,8 @@ class _Reader:
         self.open.append((name, call_id))
         self.names[call_id] = name
         part: dict[str, Any] = {"type": "tool_call", "id": call_id, "name": name}
-        args = fc.get("args", _MISSING)
-        if args is _MISSING:
+        args = fc.get("args", MISSING)
+        if args is MISSING:
             form["args"] = "absent"
             part["arguments"] = {}
         else:
@@ -468,7 +433,7 @@ class _Reader:
     def response(
         self, fr: dict[str, Any], src: Path, aif: Path
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        name = expect_str(_required(fr, "name", src), (*src, "name"))
+        name = expect_str(required(fr, "name", src), (*src, "name"))
         form: dict[str, Any] = {}
         if "id" in fr:
             call_id = expect_str(fr["id"], (*src, "id"))
@@ -483,7 +448,7 @@ class _Reader:
                 self.open.remove(match)
         if self.names.get(call_id) != name:
             form["name"] = name
-        response = expect_obj(_required(fr, "response", src), (*src, "response"))
+        response = expect_obj(required(fr, "response", src), (*src, "response"))
         text, is_error, as_json = response_text(response)
         content: list[dict[str, Any]] = [{"type": "text", "text": text}]
         if as_json:
@@ -555,3 +520,7 @@ def _finish(
     if extra:
         own["extra"] = extra
     return part
+
+
+def _unknown(obj: dict[str, Any], known: frozenset[str]) -> dict[str, Any] | None:
+    return unknown_keys(obj, known) or None

@@ -37,13 +37,12 @@ import mimetypes
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from aifkit.aif._loss import Action, LossLog, Path, Severity
+from aifkit.aif._loss import Path
 from aifkit.aif._schema import (
     AudioPart,
     Base64Source,
     Document,
     DocumentPart,
-    Extensions,
     FileSource,
     ImagePart,
     Message,
@@ -63,7 +62,6 @@ from aifkit.aif.converters._base import Encoded, EncodeOptions
 from aifkit.aif.converters._common import (
     parse_data_url,
     reasoning_replayable,
-    report_foreign_extensions,
 )
 from aifkit.aif.converters._gemini_decode import NAME, PROVIDER
 from aifkit.aif.converters._gemini_rules import (
@@ -80,8 +78,8 @@ from aifkit.aif.converters._gemini_rules import (
     lay_out,
     merge_extra,
     own_hints,
-    quiet,
 )
+from aifkit.aif.converters._wire import RuleLog
 
 __all__ = [
     "CONTINUE_TEXT",
@@ -116,11 +114,11 @@ class _Turn:
         self.extra: Mapping[str, Any] = EMPTY
 
 
-class _Encoder:
+class _Encoder(RuleLog):
     def __init__(self, document: Document, options: EncodeOptions) -> None:
         self.doc = document
         self.options = options
-        self.losses = LossLog()
+        super().__init__(NAME, RULES)
         self.system: list[dict[str, Any]] = []
         self.system_extra: Mapping[str, Any] = EMPTY  # systemInstruction's own keys
         # Gemini 3 rejects a turn's first function call without a thought signature.
@@ -130,32 +128,6 @@ class _Encoder:
         self.names = {
             p.id: p.name for m in document.messages for p in m.parts if isinstance(p, ToolCallPart)
         }
-
-    def log(
-        self,
-        path: Path,
-        rule: str,
-        *args: object,
-        action: Action | None = None,
-        severity: Severity | None = None,
-    ) -> None:
-        """Record a loss under one of `RULES`."""
-        default_action, default_severity, message = RULES[rule]
-        self.losses.add(
-            path,
-            action or default_action,
-            f"{NAME}/{rule}",
-            severity or default_severity,
-            message.format(*args),
-        )
-
-    def ext(self, ext: Extensions, path: Path) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
-        """Return this format's (form, extra) of an element; report other formats' extra."""
-        if not ext:
-            return EMPTY, EMPTY
-        if not quiet(ext):
-            report_foreign_extensions(ext, NAME, path, self.losses)
-        return own_hints(ext)
 
     # -- the body ----------------------------------------------------------------------
 

@@ -29,14 +29,25 @@ from __future__ import annotations
 
 from typing import Any, Final, cast
 
-from pydantic import ValidationError
-
 from aifkit._json import type_name
 from aifkit.aif._loss import Path, SourceMap
-from aifkit.aif._schema import document_adapter
 from aifkit.aif.converters._base import Decoded
-from aifkit.aif.converters._common import expect_bool, expect_list, expect_obj, expect_str, fail
-from aifkit.aif.converters._wire import MISSING, make_ext, read_int, read_number, unknown_keys
+from aifkit.aif.converters._common import (
+    expect_bool,
+    expect_list,
+    expect_obj,
+    expect_str,
+    fail,
+    validate_document,
+)
+from aifkit.aif.converters._wire import (
+    MISSING,
+    make_ext,
+    read_int,
+    read_number,
+    required,
+    unknown_keys,
+)
 
 __all__ = ["NAME", "PROMPT", "decode_params", "decode_prompt"]
 
@@ -72,21 +83,6 @@ _RESOURCE_KEYS: Final = frozenset({"uri", "mimeType", "text", "blob"})
 _CHOICES: Final = frozenset({"auto", "required", "none"})
 
 
-def _required(obj: dict[str, Any], key: str, path: Path) -> Any:
-    value = obj.get(key, MISSING)
-    if value is MISSING:
-        raise fail((*path, key), "missing required field")
-    return value
-
-
-def _validate(doc: dict[str, Any], sm: SourceMap) -> Any:
-    try:
-        return document_adapter().validate_python(doc)
-    except ValidationError as exc:  # only values that are not JSON get this far
-        err = exc.errors(include_url=False)[0]
-        raise fail(sm.translate(tuple(err["loc"])), err["msg"]) from None
-
-
 def decode_params(body: Any) -> Decoded:
     """Read ``sampling/createMessage`` params (see the module docstring)."""
     root = expect_obj(body, ())
@@ -101,7 +97,7 @@ def decode_params(body: Any) -> Decoded:
         sm.add(("instructions", 0), ("systemPrompt",))
         text = expect_str(system, ("systemPrompt",))
         doc["instructions"] = [{"role": "system", "parts": [{"type": "text", "text": text}]}]
-    raw = expect_list(_required(root, "messages", ()), ("messages",))
+    raw = expect_list(required(root, "messages", ()), ("messages",))
     doc["messages"] = [reader.message(m, i, False) for i, m in enumerate(raw)]
     tools = root.get("tools", MISSING)
     if tools is not MISSING:
@@ -110,7 +106,7 @@ def decode_params(body: Any) -> Decoded:
     if extra:
         sm.add(("extensions", NAME, "extra"), ())
         doc["extensions"] = make_ext(NAME, None, extra)
-    return Decoded(_validate(doc, sm), sm)
+    return Decoded(validate_document(doc, sm), sm)
 
 
 def decode_prompt(body: Any) -> Decoded:
@@ -118,13 +114,13 @@ def decode_prompt(body: Any) -> Decoded:
     root = expect_obj(body, ())
     sm = SourceMap()
     reader = _Reader(PROMPT, sm)
-    raw = expect_list(_required(root, "messages", ()), ("messages",))
+    raw = expect_list(required(root, "messages", ()), ("messages",))
     doc: dict[str, Any] = {"messages": [reader.message(m, i, True) for i, m in enumerate(raw)]}
     extra = unknown_keys(root, _PROMPT_KEYS)
     if extra:
         sm.add(("extensions", PROMPT, "extra"), ())
         doc["extensions"] = make_ext(PROMPT, None, extra)
-    return Decoded(_validate(doc, sm), sm)
+    return Decoded(validate_document(doc, sm), sm)
 
 
 # -- settings and tools ----------------------------------------------------------------
@@ -184,10 +180,10 @@ def _tool(raw: Any, k: int, sm: SourceMap) -> dict[str, Any]:
     path: Path = ("tools", k)
     t = expect_obj(raw, path)
     sm.add(("tools", k), path)
-    out: dict[str, Any] = {"name": expect_str(_required(t, "name", path), (*path, "name"))}
+    out: dict[str, Any] = {"name": expect_str(required(t, "name", path), (*path, "name"))}
     if "description" in t:
         out["description"] = expect_str(t["description"], (*path, "description"))
-    schema = _required(t, "inputSchema", path)
+    schema = required(t, "inputSchema", path)
     out["parameters"] = expect_obj(schema, (*path, "inputSchema"))
     sm.add(("tools", k, "parameters"), (*path, "inputSchema"))
     extra = unknown_keys(t, _TOOL_KEYS)
@@ -209,12 +205,12 @@ class _Reader:
         aif: Path = ("messages", i)
         m = expect_obj(raw, src)
         self.sm.add(aif, src)
-        role = _required(m, "role", src)
+        role = required(m, "role", src)
         if role not in ROLES:
             if not isinstance(role, str):
                 raise fail((*src, "role"), f"expected a string, got {type_name(role)}")
             raise fail((*src, "role"), f"expected 'user' or 'assistant', got {role!r}")
-        content = _required(m, "content", src)
+        content = required(m, "content", src)
         cpath: Path = (*src, "content")
         form: dict[str, Any] = {}
         if isinstance(content, dict):
@@ -244,7 +240,7 @@ class _Reader:
 
     def block(self, raw: Any, src: Path, aif: Path, prompt: bool) -> dict[str, Any]:
         b = expect_obj(raw, src)
-        kind = expect_str(_required(b, "type", src), (*src, "type"))
+        kind = expect_str(required(b, "type", src), (*src, "type"))
         allowed = ("resource", "resource_link") if prompt else ("tool_use", "tool_result")
         if kind not in _BLOCK_KEYS or (kind not in allowed and kind in _SPECIAL):
             self.sm.add((*aif, "data"), src)
@@ -263,15 +259,15 @@ class _Reader:
         return part
 
     def text(self, b: dict[str, Any], src: Path, aif: Path, form: dict[str, Any]) -> dict[str, Any]:
-        return {"type": "text", "text": expect_str(_required(b, "text", src), (*src, "text"))}
+        return {"type": "text", "text": expect_str(required(b, "text", src), (*src, "text"))}
 
     def media(
         self, b: dict[str, Any], src: Path, aif: Path, form: dict[str, Any]
     ) -> dict[str, Any]:
         source = {
             "kind": "base64",
-            "media_type": expect_str(_required(b, "mimeType", src), (*src, "mimeType")),
-            "data": expect_str(_required(b, "data", src), (*src, "data")),
+            "media_type": expect_str(required(b, "mimeType", src), (*src, "mimeType")),
+            "data": expect_str(required(b, "data", src), (*src, "data")),
         }
         return {"type": b["type"], "source": source}
 
@@ -281,15 +277,15 @@ class _Reader:
         self.sm.add((*aif, "arguments"), (*src, "input"))
         return {
             "type": "tool_call",
-            "id": expect_str(_required(b, "id", src), (*src, "id")),
-            "name": expect_str(_required(b, "name", src), (*src, "name")),
-            "arguments": expect_obj(_required(b, "input", src), (*src, "input")),
+            "id": expect_str(required(b, "id", src), (*src, "id")),
+            "name": expect_str(required(b, "name", src), (*src, "name")),
+            "arguments": expect_obj(required(b, "input", src), (*src, "input")),
         }
 
     def tool_result(
         self, b: dict[str, Any], src: Path, aif: Path, form: dict[str, Any]
     ) -> dict[str, Any]:
-        call_id = expect_str(_required(b, "toolUseId", src), (*src, "toolUseId"))
+        call_id = expect_str(required(b, "toolUseId", src), (*src, "toolUseId"))
         self.sm.add((*aif, "call_id"), (*src, "toolUseId"))
         part: dict[str, Any] = {"type": "tool_result", "call_id": call_id}
         content = b.get("content", MISSING)
@@ -315,8 +311,8 @@ class _Reader:
         self, b: dict[str, Any], src: Path, aif: Path, form: dict[str, Any]
     ) -> dict[str, Any]:
         rpath: Path = (*src, "resource")
-        r = expect_obj(_required(b, "resource", src), rpath)
-        uri = expect_str(_required(r, "uri", rpath), (*rpath, "uri"))
+        r = expect_obj(required(b, "resource", src), rpath)
+        uri = expect_str(required(r, "uri", rpath), (*rpath, "uri"))
         mime = r.get("mimeType", MISSING)
         if mime is not MISSING:
             mime = expect_str(mime, (*rpath, "mimeType"))
@@ -327,7 +323,7 @@ class _Reader:
             media_type = "text/plain" if mime is MISSING else mime
             source = {"kind": "text", "media_type": media_type, "text": text}
         else:
-            blob = expect_str(_required(r, "blob", rpath), (*rpath, "blob"))
+            blob = expect_str(required(r, "blob", rpath), (*rpath, "blob"))
             source = {"kind": "base64", "data": blob}
             if mime is not MISSING:
                 source["media_type"] = mime
@@ -340,11 +336,11 @@ class _Reader:
     def resource_link(
         self, b: dict[str, Any], src: Path, aif: Path, form: dict[str, Any]
     ) -> dict[str, Any]:
-        uri = expect_str(_required(b, "uri", src), (*src, "uri"))
+        uri = expect_str(required(b, "uri", src), (*src, "uri"))
         part: dict[str, Any] = {
             "type": "document",
             "source": {"kind": "url", "url": uri},
-            "filename": expect_str(_required(b, "name", src), (*src, "name")),
+            "filename": expect_str(required(b, "name", src), (*src, "name")),
         }
         if "title" in b:
             part["title"] = expect_str(b["title"], (*src, "title"))

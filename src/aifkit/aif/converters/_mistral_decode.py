@@ -26,10 +26,7 @@ from __future__ import annotations
 import re
 from typing import Any, Final, cast
 
-from pydantic import ValidationError
-
 from aifkit.aif._loss import Path, SourceMap
-from aifkit.aif._schema import document_adapter
 from aifkit.aif.converters._base import Decoded
 from aifkit.aif.converters._common import (
     build_data_url,
@@ -39,7 +36,9 @@ from aifkit.aif.converters._common import (
     fail,
     parse_arguments,
     parse_data_url,
+    validate_body,
 )
+from aifkit.aif.converters._wire import merge_ns
 
 __all__ = ["NAME", "TOOL_ID", "Obj", "decode_body"]
 
@@ -75,7 +74,7 @@ def decode_body(body: Any) -> Decoded:
         if key not in _TOP:
             extra[key] = value
     if extra:
-        _ns(doc, "extra", extra)
+        merge_ns(NAME, doc, "extra", extra)
         for key in extra:
             sm.add(("extensions", NAME, "extra", key), (key,))
     if "messages" not in root:
@@ -87,17 +86,8 @@ def decode_body(body: Any) -> Decoded:
         doc["tools"] = [_tool(t, ("tools", k), sm, k) for k, t in enumerate(tools)]
     if settings:
         doc["settings"] = settings
-    try:
-        document = document_adapter().validate_python(doc)
-    except ValidationError as exc:  # pragma: no cover - the checks above come first
-        raise fail((), f"the body does not map to AIF: {exc.errors()[0]['msg']}") from exc
+    document = validate_body(doc)
     return Decoded(document, sm)
-
-
-def _ns(element: Obj, key: str, value: Obj) -> None:
-    """Add ``value`` to ``extensions[NAME][key]`` on an element being built."""
-    ns = element.setdefault("extensions", {}).setdefault(NAME, {})
-    ns[key] = {**ns.get(key, {}), **value}
 
 
 def _plain_text(chunk: Any) -> bool:
@@ -136,7 +126,7 @@ def _settings(root: Obj, sm: SourceMap, extra: Obj) -> Obj:
         settings[field] = value
         sm.add(("settings", field), path)
     if ints:
-        _ns(settings, "form", {"int": ints})
+        merge_ns(NAME, settings, "form", {"int": ints})
     if "stop" in root:
         _stop(root["stop"], settings, sm, extra)
     if "tool_choice" in root:
@@ -149,7 +139,7 @@ def _stop(stop: Any, settings: Obj, sm: SourceMap, extra: Obj) -> None:
         extra["stop"] = None
     elif isinstance(stop, str):
         settings["stop"] = [stop]
-        _ns(settings, "form", {"stop": "string"})
+        merge_ns(NAME, settings, "form", {"stop": "string"})
     else:
         items = expect_list(stop, ("stop",))
         settings["stop"] = [expect_str(s, ("stop", n)) for n, s in enumerate(items)]
@@ -161,7 +151,7 @@ def _tool_choice(raw: Any, settings: Obj, sm: SourceMap) -> None:
     if isinstance(raw, str) and raw in _CHOICES:
         settings["tool_choice"] = {"mode": _CHOICES[raw]}
         if raw == "any":
-            _ns(settings, "form", {"tool_choice": "any"})
+            merge_ns(NAME, settings, "form", {"tool_choice": "any"})
         return
     choice = cast("Obj", raw) if isinstance(raw, dict) else None
     function = choice.get("function") if choice is not None else None
@@ -175,9 +165,9 @@ def _tool_choice(raw: Any, settings: Obj, sm: SourceMap) -> None:
     ):
         settings["tool_choice"] = {"mode": "tool", "name": cast("Obj", function)["name"]}
         if "type" not in choice:
-            _ns(settings, "form", {"tool_choice": "untyped"})
+            merge_ns(NAME, settings, "form", {"tool_choice": "untyped"})
         return
-    _ns(settings, "extra", {"tool_choice": raw})
+    merge_ns(NAME, settings, "extra", {"tool_choice": raw})
 
 
 # -- messages ---------------------------------------------------------------------------
@@ -228,25 +218,25 @@ def _instruction(m: Obj, path: Path) -> Obj | None:
             for j, c in enumerate(chunks)
         ]
         if len(chunks) == 1 or not chunks:
-            _ns(ins, "form", {"content": "parts"})
+            merge_ns(NAME, ins, "form", {"content": "parts"})
     else:
         return None  # null or absent content: kept as a message of its own
     extra = {k: v for k, v in m.items() if k not in ("role", "content")}
     if extra:
-        _ns(ins, "extra", extra)
+        merge_ns(NAME, ins, "extra", extra)
     return ins
 
 
 def _content_form(element: Obj, m: Obj, parts: list[Obj]) -> None:
     """Record how ``content`` was written, when the encoder would write it otherwise."""
     if "content" not in m:
-        _ns(element, "form", {"content": "absent"})
+        merge_ns(NAME, element, "form", {"content": "absent"})
     elif m["content"] is None:
-        _ns(element, "form", {"content": "null"})
+        merge_ns(NAME, element, "form", {"content": "null"})
     elif isinstance(m["content"], list) and (
         not parts or (len(parts) == 1 and _plain_text(m["content"][0]))
     ):
-        _ns(element, "form", {"content": "parts"})
+        merge_ns(NAME, element, "form", {"content": "parts"})
 
 
 def _chunks(m: Obj, path: Path, sm: SourceMap, at: Path, model: str | None) -> list[Obj]:
@@ -274,11 +264,11 @@ def _message(m: Obj, role: str, path: Path, at: Path, sm: SourceMap, model: str 
         known.add("tool_calls")
         calls = m["tool_calls"]
         if calls is None:
-            _ns(out, "form", {"tool_calls": "null"})
+            merge_ns(NAME, out, "form", {"tool_calls": "null"})
         else:
             items = expect_list(calls, (*path, "tool_calls"))
             if not items:
-                _ns(out, "form", {"tool_calls": "empty"})
+                merge_ns(NAME, out, "form", {"tool_calls": "empty"})
             for k, call in enumerate(items):
                 cpath: Path = (*path, "tool_calls", k)
                 sm.add((*at, "parts", len(parts)), cpath)
@@ -287,7 +277,7 @@ def _message(m: Obj, role: str, path: Path, at: Path, sm: SourceMap, model: str 
     out["parts"] = parts
     extra = {k: v for k, v in m.items() if k not in known}
     if extra:
-        _ns(out, "extra", extra)
+        merge_ns(NAME, out, "extra", extra)
     return out
 
 
@@ -313,14 +303,14 @@ def _tool_message(m: Obj, path: Path, at: Path, sm: SourceMap) -> Obj:
             else:
                 whole = False
         if not whole:
-            _ns(result, "extra", {"content": chunks})
+            merge_ns(NAME, result, "extra", {"content": chunks})
     result["content"] = items
     _content_form(out, m, items)
     if "name" in m:
-        _ns(out, "form", {"name": m["name"]})
+        merge_ns(NAME, out, "form", {"name": m["name"]})
     extra = {k: v for k, v in m.items() if k not in ("role", "content", "tool_call_id", "name")}
     if extra:
-        _ns(out, "extra", extra)
+        merge_ns(NAME, out, "extra", extra)
     return out
 
 
@@ -364,7 +354,7 @@ def _chunk(chunk: Obj, path: Path, model: str | None) -> Obj:
         return {"type": "provider", "format": NAME, "data": chunk}
     extra = {k: v for k, v in chunk.items() if k not in known}
     if extra:
-        _ns(part, "extra", extra)
+        merge_ns(NAME, part, "extra", extra)
     return part
 
 
@@ -379,10 +369,10 @@ def _image(raw: Any, path: Path) -> Obj | None:
     if detail in ("auto", "low", "high"):
         part["detail"] = detail
     else:
-        _ns(part, "form", {"image_url": "object"})
+        merge_ns(NAME, part, "form", {"image_url": "object"})
     rest = {k: v for k, v in obj.items() if k != "url" and (k != "detail" or "detail" not in part)}
     if rest:
-        _ns(part, "extra", {"image_url": rest})
+        merge_ns(NAME, part, "extra", {"image_url": rest})
     return part
 
 
@@ -398,7 +388,7 @@ def _thinking(chunk: Obj, path: Path, model: str | None) -> Obj | None:
     if isinstance(signature, str):
         part["signature"] = signature
     elif "signature" in chunk:
-        _ns(part, "extra", {"signature": signature})
+        merge_ns(NAME, part, "extra", {"signature": signature})
     scope: Obj = {"provider": NAME}
     if model is not None:
         scope["model"] = model
@@ -440,13 +430,13 @@ def _call(call: Obj, path: Path) -> Obj:
     elif call["type"] != "function":
         raise fail((*path, "type"), "a tool call's type is 'function'")
     if form:
-        _ns(part, "form", form)
+        merge_ns(NAME, part, "form", form)
     extra = {k: v for k, v in call.items() if k not in ("id", "type", "function")}
     rest = {k: v for k, v in fn.items() if k not in ("name", "arguments")}
     if rest:
         extra["function"] = rest
     if extra:
-        _ns(part, "extra", extra)
+        merge_ns(NAME, part, "extra", extra)
     return part
 
 
@@ -462,7 +452,7 @@ def _tool(raw: Any, path: Path, sm: SourceMap, k: int) -> Obj:
     if kind != "function" or not isinstance(fn, dict):
         name = cast("Obj", fn).get("name") if isinstance(fn, dict) else None
         tool: Obj = {"kind": str(kind), "name": name if isinstance(name, str) else str(kind)}
-        _ns(tool, "extra", {"definition": item})
+        merge_ns(NAME, tool, "extra", {"definition": item})
         return tool
     function = cast("Obj", fn)
     fpath: Path = (*path, "function")
@@ -478,7 +468,7 @@ def _tool(raw: Any, path: Path, sm: SourceMap, k: int) -> Obj:
             raise fail((*fpath, "strict"), "expected a boolean")
         tool["strict"] = function["strict"]
     if "type" not in item:
-        _ns(tool, "form", {"type": "absent"})
+        merge_ns(NAME, tool, "form", {"type": "absent"})
     rest = {
         k: v
         for k, v in function.items()
@@ -488,5 +478,5 @@ def _tool(raw: Any, path: Path, sm: SourceMap, k: int) -> Obj:
     if rest:
         extra["function"] = rest
     if extra:
-        _ns(tool, "extra", extra)
+        merge_ns(NAME, tool, "extra", extra)
     return tool

@@ -28,13 +28,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final, cast
 
-from pydantic import ValidationError
-
 from aifkit._json import type_name
 from aifkit.aif._loss import LossLog, Path, SourceMap
-from aifkit.aif._schema import document_adapter
 from aifkit.aif.converters._base import Decoded
-from aifkit.aif.converters._common import expect_bool, expect_list, expect_obj, expect_str, fail
+from aifkit.aif.converters._common import (
+    expect_bool,
+    expect_list,
+    expect_obj,
+    expect_str,
+    fail,
+    validate_document,
+)
 from aifkit.aif.converters._wire import (
     MISSING,
     make_ext,
@@ -99,11 +103,7 @@ def decode_body(body: Any) -> Decoded:
     ext = make_ext(NAME, form, extra)
     if ext:
         doc["extensions"] = ext
-    try:
-        document = document_adapter().validate_python(doc)
-    except ValidationError as exc:  # only values that are not JSON get this far
-        err = exc.errors(include_url=False)[0]
-        raise fail(sm.translate(tuple(err["loc"])), err["msg"]) from None
+    document = validate_document(doc, sm)
     return Decoded(document, sm, losses)
 
 

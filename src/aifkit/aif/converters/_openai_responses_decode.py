@@ -38,14 +38,10 @@ from what the encoder does by default):
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Final, cast
-
-from pydantic import ValidationError
 
 from aifkit._json import type_name
 from aifkit.aif._loss import Path, SourceMap
-from aifkit.aif._schema import document_adapter
 from aifkit.aif.converters._base import Decoded
 from aifkit.aif.converters._common import (
     build_data_url,
@@ -55,6 +51,17 @@ from aifkit.aif.converters._common import (
     expect_str,
     fail,
     parse_arguments,
+    validate_document,
+)
+from aifkit.aif.converters._wire import (
+    MISSING,
+    SettingsTable,
+    make_ext,
+    read_int,
+    read_number,
+    read_settings,
+    required,
+    unknown_keys,
 )
 
 __all__ = ["DETAILS", "NAME", "PROVIDER", "decode_body", "plain_data_url"]
@@ -63,7 +70,6 @@ NAME: Final = "openai-responses"
 PROVIDER: Final = "openai"
 DETAILS: Final = frozenset({"auto", "low", "high"})
 
-_MISSING: Final[Any] = object()
 _TOP_KEYS: Final = frozenset(
     {
         "model",
@@ -123,7 +129,7 @@ def decode_body(body: Any) -> Decoded:
             text = expect_str(instructions, ("instructions",))
             doc["instructions"] = [{"role": "system", "parts": [{"type": "text", "text": text}]}]
             sm.add(("instructions", 0), ("instructions",))
-    raw = _required(root, "input", ())
+    raw = required(root, "input", ())
     if isinstance(raw, str):
         doc_form["input"] = "string"
         doc["messages"] = [{"role": "user", "parts": [{"type": "text", "text": raw}]}]
@@ -136,62 +142,22 @@ def decode_body(body: Any) -> Decoded:
     extra = _unknown(root, _TOP_KEYS)
     if extra:
         sm.add(("extensions", NAME, "extra"), ())
-    ext = _ext(doc_form, extra)
+    ext = make_ext(NAME, doc_form, extra)
     if ext:
         doc["extensions"] = ext
-    try:
-        document = document_adapter().validate_python(doc)
-    except ValidationError as exc:  # only non-JSON values get this far
-        err = exc.errors(include_url=False)[0]
-        raise fail(sm.translate(tuple(err["loc"])), err["msg"]) from None
+    document = validate_document(doc, sm)
     return Decoded(document, sm)
 
 
 # -- small readers -------------------------------------------------------------------
 
 
-def _required(obj: dict[str, Any], key: str, path: Path) -> Any:
-    value = obj.get(key, _MISSING)
-    if value is _MISSING:
-        raise fail((*path, key), "missing required field")
-    return value
-
-
-def _int(value: Any, path: Path) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise fail(path, f"expected an integer, got {type_name(value)}")
-    return value
-
-
-def _number(value: Any, path: Path) -> float:
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise fail(path, f"expected a number, got {type_name(value)}")
-    return value
-
-
-def _ext(form: dict[str, Any] | None, extra: dict[str, Any] | None) -> dict[str, Any]:
-    if not form and not extra:
-        return {}
-    ns: dict[str, Any] = {}
-    if form:
-        ns["form"] = form
-    if extra:
-        ns["extra"] = extra
-    return {NAME: ns}
-
-
-def _unknown(obj: dict[str, Any], known: frozenset[str]) -> dict[str, Any] | None:
-    if obj.keys() <= known:
-        return None
-    return {k: v for k, v in obj.items() if k not in known}
-
-
 def _opt_str(
     obj: dict[str, Any], key: str, path: Path, nulls: list[str] | None = None
 ) -> str | None:
     """``obj[key]`` as a string; None when absent or null (a null is added to ``nulls``)."""
-    value = obj.get(key, _MISSING)
-    if value is _MISSING:
+    value = obj.get(key, MISSING)
+    if value is MISSING:
         return None
     if value is None:
         if nulls is not None:
@@ -202,11 +168,11 @@ def _opt_str(
 
 # -- settings ------------------------------------------------------------------------
 
-_SETTINGS: Final[tuple[tuple[str, str, Callable[[Any, Path], Any]], ...]] = (
+_SETTINGS: Final[SettingsTable] = (
     ("model", "model", expect_str),
-    ("max_output_tokens", "max_tokens", _int),
-    ("temperature", "temperature", _number),
-    ("top_p", "top_p", _number),
+    ("max_output_tokens", "max_tokens", read_int),
+    ("temperature", "temperature", read_number),
+    ("top_p", "top_p", read_number),
     ("parallel_tool_calls", "parallel_tool_calls", expect_bool),
     ("stream", "stream", expect_bool),
 )
@@ -214,30 +180,21 @@ _CHOICE_MODES: Final = frozenset({"auto", "none", "required"})
 
 
 def _settings(root: dict[str, Any], sm: SourceMap) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    ints: list[str] = []
-    for wire, aif, read in _SETTINGS:
-        value = root.get(wire, _MISSING)
-        if value is _MISSING:
-            continue
-        out[aif] = read(value, (wire,))
-        if aif in ("temperature", "top_p") and isinstance(value, int):
-            ints.append(aif)
-        sm.add(("settings", aif), (wire,))
+    out, ints = read_settings(root, _SETTINGS, sm)
     extra: dict[str, Any] | None = None
-    choice = root.get("tool_choice", _MISSING)
+    choice = root.get("tool_choice", MISSING)
     if isinstance(choice, str) and choice in _CHOICE_MODES:
         out["tool_choice"] = {"mode": choice}
     elif isinstance(choice, dict) and _is_function_choice(cast("dict[str, Any]", choice)):
         out["tool_choice"] = {"mode": "tool", "name": choice["name"]}
-    elif choice is not _MISSING:  # another kind (allowed_tools, a hosted tool): kept whole
+    elif choice is not MISSING:  # another kind (allowed_tools, a hosted tool): kept whole
         if not isinstance(choice, str | dict):
             raise fail(("tool_choice",), f"expected a string or an object, got {type_name(choice)}")
         extra = {"tool_choice": choice}
         sm.add(("settings", "extensions", NAME, "extra", "tool_choice"), ("tool_choice",))
     if "tool_choice" in out:
         sm.add(("settings", "tool_choice"), ("tool_choice",))
-    ext = _ext({"int": ints} if ints else None, extra)
+    ext = make_ext(NAME, {"int": ints} if ints else None, extra)
     if ext:
         out["extensions"] = ext
     return out
@@ -257,7 +214,7 @@ def _is_function_choice(choice: dict[str, Any]) -> bool:
 def _tool(raw: Any, k: int, sm: SourceMap) -> dict[str, Any]:
     path: Path = ("tools", k)
     t = expect_obj(raw, path)
-    kind = expect_str(_required(t, "type", path), (*path, "type"))
+    kind = expect_str(required(t, "type", path), (*path, "type"))
     sm.add(path, path)
     if kind != "function":  # a hosted tool (web_search, file_search, mcp, custom, ...)
         name = t.get("name")
@@ -265,15 +222,15 @@ def _tool(raw: Any, k: int, sm: SourceMap) -> dict[str, Any]:
         sm.add((*path, "extensions", NAME, "extra"), path)
         out: dict[str, Any] = {"kind": kind, "name": name if isinstance(name, str) else kind}
         return {**out, "extensions": {NAME: {"extra": rest}}}
-    out = {"name": expect_str(_required(t, "name", path), (*path, "name"))}
+    out = {"name": expect_str(required(t, "name", path), (*path, "name"))}
     form: dict[str, Any] = {}
     nulls: list[str] = []
     description = _opt_str(t, "description", path, nulls)
     if description is not None:
         out["description"] = description
     for key in ("parameters", "strict"):
-        value = t.get(key, _MISSING)
-        if value is _MISSING:
+        value = t.get(key, MISSING)
+        if value is MISSING:
             form[key] = "absent"
         elif value is None:
             form[key] = "null"
@@ -286,7 +243,7 @@ def _tool(raw: Any, k: int, sm: SourceMap) -> dict[str, Any]:
     extra = _unknown(t, _TOOL_KEYS)
     if extra:
         sm.add((*path, "extensions", NAME, "extra"), path)
-    ext = _ext(form, extra)
+    ext = make_ext(NAME, form, extra)
     if ext:
         out["extensions"] = ext
     return out
@@ -296,8 +253,8 @@ def _tool(raw: Any, k: int, sm: SourceMap) -> dict[str, Any]:
 
 
 def _item_kind(item: dict[str, Any], path: Path) -> str:
-    kind = item.get("type", _MISSING)
-    if kind is _MISSING:
+    kind = item.get("type", MISSING)
+    if kind is MISSING:
         if "role" in item:
             return "message"
         raise fail((*path, "type"), "missing required field", "give the item a type")
@@ -351,14 +308,14 @@ class _Reader:
     # -- message items -------------------------------------------------------------
 
     def message(self, item: dict[str, Any], path: Path) -> None:
-        role = expect_str(_required(item, "role", path), (*path, "role"))
+        role = expect_str(required(item, "role", path), (*path, "role"))
         if role not in _ROLES:
             expected = "'user', 'assistant', 'system' or 'developer'"
             raise fail((*path, "role"), f"expected {expected}, got {role!r}")
         form: dict[str, Any] = {}
         if "type" in item:
             form["type"] = True
-        content = _required(item, "content", path)
+        content = required(item, "content", path)
         extra = _unknown(item, _MESSAGE_KEYS)
         if role != "assistant":
             self.close()
@@ -368,7 +325,7 @@ class _Reader:
                 self.sm.add(("messages", i, "extensions", NAME, "extra"), path)
             parts = self.content(content, role, path, ("messages", i, "parts", 0), form)
             msg: dict[str, Any] = {"role": role, "parts": parts}
-            ext = _ext(form, extra)
+            ext = make_ext(NAME, form, extra)
             if ext:
                 msg["extensions"] = ext
             self.out.append(msg)
@@ -414,15 +371,15 @@ class _Reader:
         return parts
 
     def part(self, p: dict[str, Any], src: Path, role: str) -> dict[str, Any]:
-        kind = expect_str(_required(p, "type", src), (*src, "type"))
+        kind = expect_str(required(p, "type", src), (*src, "type"))
         if kind == "input_text":
-            text = expect_str(_required(p, "text", src), (*src, "text"))
+            text = expect_str(required(p, "text", src), (*src, "text"))
             form = {"kind": kind} if role == "assistant" else {}
             return _finish({"type": "text", "text": text}, p, _INPUT_TEXT_KEYS, form)
         if kind == "output_text":
             return self.output_text(p, src, role)
         if kind == "refusal":
-            text = expect_str(_required(p, "refusal", src), (*src, "refusal"))
+            text = expect_str(required(p, "refusal", src), (*src, "refusal"))
             return _finish({"type": "refusal", "text": text}, p, _REFUSAL_KEYS, {})
         if kind == "input_image":
             return self.image(p, src)
@@ -432,11 +389,11 @@ class _Reader:
         return {"type": "provider", "format": NAME, "data": p, "extensions": ext}
 
     def output_text(self, p: dict[str, Any], src: Path, role: str) -> dict[str, Any]:
-        text = expect_str(_required(p, "text", src), (*src, "text"))
+        text = expect_str(required(p, "text", src), (*src, "text"))
         form: dict[str, Any] = {} if role == "assistant" else {"kind": "output_text"}
         extra: dict[str, Any] = {}
-        annotations = p.get("annotations", _MISSING)
-        if annotations is _MISSING:
+        annotations = p.get("annotations", MISSING)
+        if annotations is MISSING:
             form["annotations"] = "absent"
         elif expect_list(annotations, (*src, "annotations")):
             extra["annotations"] = annotations
@@ -457,8 +414,8 @@ class _Reader:
         else:
             raise fail(src, "an input_image needs an image_url or a file_id")
         part: dict[str, Any] = {"type": "image", "source": source}
-        detail = p.get("detail", _MISSING)
-        if detail is _MISSING:
+        detail = p.get("detail", MISSING)
+        if detail is MISSING:
             form["detail"] = "absent"
         elif detail in DETAILS:
             part["detail"] = detail
@@ -504,9 +461,9 @@ class _Reader:
 
     def call(self, item: dict[str, Any], src: Path, aif: Path) -> dict[str, Any]:
         self.sm.add(aif, src)
-        call_id = expect_str(_required(item, "call_id", src), (*src, "call_id"))
-        name = expect_str(_required(item, "name", src), (*src, "name"))
-        text = expect_str(_required(item, "arguments", src), (*src, "arguments"))
+        call_id = expect_str(required(item, "call_id", src), (*src, "call_id"))
+        name = expect_str(required(item, "name", src), (*src, "name"))
+        text = expect_str(required(item, "arguments", src), (*src, "arguments"))
         self.sm.add((*aif, "arguments"), (*src, "arguments"))
         arguments, raw_arguments, keep = parse_arguments(text)
         if ("NaN" in text or "Infinity" in text) and not _finite(arguments):
@@ -523,13 +480,13 @@ class _Reader:
         part: dict[str, Any] = {"type": "reasoning", "valid_for": self.scope}
         form: dict[str, Any] = {}
         nulls: list[str] = []
-        part["signature"] = expect_str(_required(item, "id", src), (*src, "id"))
-        summary = expect_list(_required(item, "summary", src), (*src, "summary"))
+        part["signature"] = expect_str(required(item, "id", src), (*src, "id"))
+        summary = expect_list(required(item, "summary", src), (*src, "summary"))
         texts: list[str] = []
         for k, raw in enumerate(summary):
             s = expect_obj(raw, (*src, "summary", k))
             texts.append(
-                expect_str(_required(s, "text", (*src, "summary", k)), (*src, "summary", k, "text"))
+                expect_str(required(s, "text", (*src, "summary", k)), (*src, "summary", k, "text"))
             )
         if texts:
             part["text"] = "\n\n".join(texts)
@@ -544,9 +501,9 @@ class _Reader:
 
     def output(self, item: dict[str, Any], src: Path, aif: Path) -> dict[str, Any]:
         self.sm.add(aif, src)
-        call_id = expect_str(_required(item, "call_id", src), (*src, "call_id"))
+        call_id = expect_str(required(item, "call_id", src), (*src, "call_id"))
         part: dict[str, Any] = {"type": "tool_result", "call_id": call_id}
-        output = _required(item, "output", src)
+        output = required(item, "output", src)
         opath = (*src, "output")
         form: dict[str, Any] = {}
         extra: dict[str, Any] = {}
@@ -582,7 +539,7 @@ class _Reader:
             extra = {**(extra or {}), **nested}
         if extra:
             self.sm.add((*aif, "extensions", NAME, "extra"), self.sm.translate(aif))
-        ext = _ext(form, extra)
+        ext = make_ext(NAME, form, extra)
         if ext:
             part["extensions"] = ext
         return part
@@ -606,7 +563,7 @@ def _finish(
     unknown = _unknown(p, known)
     if unknown:
         extra = {**unknown, **extra} if extra else unknown
-    ext = _ext(form, extra)
+    ext = make_ext(NAME, form, extra)
     if ext:
         part["extensions"] = ext
     return part
@@ -647,3 +604,7 @@ def _finite(value: Any) -> bool:
     if isinstance(value, list):
         return all(_finite(v) for v in cast("list[Any]", value))
     return True
+
+
+def _unknown(obj: dict[str, Any], known: frozenset[str]) -> dict[str, Any] | None:
+    return unknown_keys(obj, known) or None

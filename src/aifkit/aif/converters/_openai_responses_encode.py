@@ -27,13 +27,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from aifkit.aif._loss import Action, LossLog, Path, Severity
+from aifkit.aif._loss import Path
 from aifkit.aif._schema import (
     AudioPart,
     Base64Source,
     Document,
     DocumentPart,
-    Extensions,
     FileSource,
     ImagePart,
     Instruction,
@@ -54,7 +53,6 @@ from aifkit.aif.converters._base import Encoded, EncodeOptions
 from aifkit.aif.converters._common import (
     build_data_url,
     reasoning_replayable,
-    report_foreign_extensions,
     write_arguments,
 )
 from aifkit.aif.converters._openai_responses_decode import NAME, PROVIDER
@@ -75,6 +73,7 @@ from aifkit.aif.converters._openai_responses_rules import (
     user_string,
     with_extra,
 )
+from aifkit.aif.converters._wire import RuleLog
 
 __all__ = [
     "MAX_TEMPERATURE",
@@ -93,12 +92,12 @@ def encode_document(document: Document, options: EncodeOptions) -> Encoded:
     return Encoded(enc.run(), enc.losses)
 
 
-class _Encoder:
+class _Encoder(RuleLog):
     def __init__(self, document: Document, options: EncodeOptions) -> None:
         self.doc = document
         self.options = options
         self.model = document.settings.model
-        self.losses = LossLog()
+        super().__init__(NAME, RULES)
         self.items: list[dict[str, Any]] = []
         self.paths: list[Path] = []  # the AIF path each item came from
         self.calls: set[str] = set()  # call ids written so far
@@ -109,32 +108,6 @@ class _Encoder:
         _, extra = own_hints(document.extensions)
         # Earlier turns given by reference: a result may answer a call not in the input.
         self.by_reference = extra.get("previous_response_id") is not None or "conversation" in extra
-
-    def log(
-        self,
-        path: Path,
-        rule: str,
-        *args: object,
-        action: Action | None = None,
-        severity: Severity | None = None,
-    ) -> None:
-        """Record a loss under one of `RULES`."""
-        default_action, default_severity, message = RULES[rule]
-        self.losses.add(
-            path,
-            action or default_action,
-            f"{NAME}/{rule}",
-            severity or default_severity,
-            message.format(*args),
-        )
-
-    def ext(self, ext: Extensions, path: Path) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
-        """Return this format's (form, extra) of an element; report other formats' extra."""
-        if not ext:
-            return EMPTY, EMPTY
-        if not quiet(ext):
-            report_foreign_extensions(ext, NAME, path, self.losses)
-        return own_hints(ext)
 
     def emit(self, item: dict[str, Any], path: Path) -> None:
         self.items.append(item)

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final, cast
 
 from aifkit._json import type_name
-from aifkit.aif._loss import Action, LossLog, Path, Severity
+from aifkit.aif._loss import Action, LossLog, Path, Severity, SourceMap
 from aifkit.aif._schema import Extensions
 from aifkit.aif.converters._common import fail, report_foreign_extensions
 
@@ -24,11 +24,15 @@ __all__ = [
     "MISSING",
     "RuleLog",
     "RuleTable",
+    "SettingsTable",
     "b64_ok",
     "ext",
     "make_ext",
+    "merge_ns",
     "read_int",
     "read_number",
+    "read_settings",
+    "required",
     "sniff_image",
     "unknown_keys",
 ]
@@ -58,10 +62,18 @@ class RuleLog:
         [('/messages/0/parts/1', 'demo/no-audio', 'no audio in demo')]
     """
 
-    def __init__(self, name: str, rules: RuleTable) -> None:
+    def __init__(
+        self,
+        name: str,
+        rules: RuleTable,
+        losses: LossLog | None = None,
+        unfilled: Callable[[str], str] | None = None,
+    ) -> None:
         self.name = name
         self.rules = rules
-        self.losses = LossLog()
+        self.losses = LossLog() if losses is None else losses
+        self.unfilled = unfilled
+        """What a message logged without ``args`` becomes (default: ``str.format()``)."""
 
     def log(
         self,
@@ -78,7 +90,7 @@ class RuleLog:
             action or default_action,
             f"{self.name}/{rule}",
             severity or default_severity,
-            message.format(*args),
+            message.format(*args) if args or self.unfilled is None else self.unfilled(message),
         )
 
     def ext(
@@ -126,6 +138,19 @@ def make_ext(
     return {name: ns} if ns else {}
 
 
+def merge_ns(name: str, element: dict[str, Any], key: str, value: Mapping[str, Any]) -> None:
+    """Add ``value`` to ``extensions[name][key]`` on an element being built.
+
+    Examples:
+        >>> part = {"type": "text"}
+        >>> merge_ns("x", part, "form", {"a": 1}); merge_ns("x", part, "form", {"b": 2})
+        >>> part["extensions"]
+        {'x': {'form': {'a': 1, 'b': 2}}}
+    """
+    ns = element.setdefault("extensions", {}).setdefault(name, {})
+    ns[key] = {**ns.get(key, {}), **value}
+
+
 def unknown_keys(obj: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
     """Return the entries of ``obj`` whose keys are not in ``known``.
 
@@ -136,6 +161,14 @@ def unknown_keys(obj: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any
     if obj.keys() <= known:
         return {}
     return {k: v for k, v in obj.items() if k not in known}
+
+
+def required(obj: Mapping[str, Any], key: str, path: Path) -> Any:
+    """Return ``obj[key]``, else raise a "missing required field" error at ``path``/``key``."""
+    value = obj.get(key, MISSING)
+    if value is MISSING:
+        raise fail((*path, key), "missing required field")
+    return value
 
 
 def read_int(value: Any, path: Path) -> int:
@@ -150,6 +183,36 @@ def read_number(value: Any, path: Path) -> float:
     if not isinstance(value, int | float) or isinstance(value, bool):
         raise fail(path, f"expected a number, got {type_name(value)}")
     return value
+
+
+SettingsTable = tuple[tuple[str, str, Callable[[Any, Path], Any]], ...]
+"""A format's settings: wire key, AIF setting, reader (value, path) -> value."""
+
+
+def read_settings(
+    obj: Mapping[str, Any], table: SettingsTable, sm: SourceMap, path: Path = ()
+) -> tuple[dict[str, Any], list[str]]:
+    """Read the settings of ``table`` present in ``obj`` (at ``path``), mapping each in ``sm``.
+
+    Returns the AIF settings and the number settings written as integers (for ``form``).
+
+    Examples:
+        >>> from aifkit.aif._loss import SourceMap
+        >>> table = (("maxTokens", "max_tokens", read_int), ("temp", "temperature", read_number))
+        >>> read_settings({"maxTokens": 9, "temp": 1}, table, SourceMap())
+        ({'max_tokens': 9, 'temperature': 1}, ['temperature'])
+    """
+    out: dict[str, Any] = {}
+    ints: list[str] = []
+    for wire, aif, read in table:
+        value = obj.get(wire, MISSING)
+        if value is MISSING:
+            continue
+        out[aif] = read(value, (*path, wire))
+        if aif in ("temperature", "top_p") and isinstance(value, int):
+            ints.append(aif)
+        sm.add(("settings", aif), (*path, wire))
+    return out, ints
 
 
 def sniff_image(data: str) -> str | None:

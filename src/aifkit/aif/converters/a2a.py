@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from typing import Any, Final, cast
 
-from aifkit._json import format_pointer
 from aifkit.aif._features import FEATURES, Capabilities
 from aifkit.aif._loss import Path
 from aifkit.aif._schema import Document
@@ -34,8 +33,8 @@ from aifkit.aif.converters._a2a_decode import (
 )
 from aifkit.aif.converters._a2a_encode import encode_document, summarize
 from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
+from aifkit.aif.converters._checks import RuleChecker
 from aifkit.aif.converters._common import ensure_json
-from aifkit.errors import InvalidInputError
 
 __all__ = ["A2AConverter"]
 
@@ -91,16 +90,9 @@ class A2AConverter:
 
     def validate(self, body: Any) -> list[Violation]:
         """Return every A2A rule ``body`` breaks."""
-        found: list[Violation] = []
-
-        def flag(path: Path, rule: str, message: str) -> None:
-            found.append(Violation(format_pointer(path), f"{NAME}/{rule}", message))
-
-        try:
-            ensure_json(body)
-            decode_body(body, summarize)
-        except InvalidInputError as exc:
-            found.append(Violation(exc.pointer, f"{NAME}/schema", exc.problem))
+        checker = RuleChecker(NAME)
+        checker.schema(lambda b: decode_body(b, summarize), body, json=True)
+        found, flag = checker.found, checker.flag
         if not isinstance(body, dict):
             return found
         root = cast("dict[str, Any]", body)

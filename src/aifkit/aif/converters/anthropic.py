@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any, Final, cast
 
-from aifkit._json import format_pointer
 from aifkit.aif._loss import Path
 from aifkit.aif._schema import Document
 from aifkit.aif.converters._anthropic_blocks import CACHE_TTLS
@@ -18,8 +17,8 @@ from aifkit.aif.converters._anthropic_decode import IMAGE_MEDIA_TYPES, NAME, TOO
 from aifkit.aif.converters._anthropic_encode import encode_document
 from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
 from aifkit.aif.converters._capabilities import ANTHROPIC
+from aifkit.aif.converters._checks import RuleChecker, as_obj, is_blank
 from aifkit.aif.converters._common import ensure_json
-from aifkit.errors import InvalidInputError
 
 __all__ = ["AnthropicConverter"]
 
@@ -80,18 +79,8 @@ class AnthropicConverter:
 
 # -- rules -------------------------------------------------------------------------
 
-_RULE: Final = "anthropic/"
 
-
-def _obj(value: Any) -> dict[str, Any] | None:
-    return cast("dict[str, Any]", value) if isinstance(value, dict) else None
-
-
-def _blank(text: Any) -> bool:
-    return isinstance(text, str) and (not text or text.isspace())
-
-
-class _Validator:
+class _Validator(RuleChecker):
     """Collects violations; never raises, whatever the body holds.
 
     Besides the API's own rules it flags what the encoder would change (an empty
@@ -100,18 +89,12 @@ class _Validator:
     """
 
     def __init__(self) -> None:
-        self.found: list[Violation] = []
+        super().__init__(NAME)
         self.call_ids: set[str] = set()
 
-    def flag(self, path: Path, rule: str, message: str) -> None:
-        self.found.append(Violation(format_pointer(path), _RULE + rule, message))
-
     def body(self, body: Any) -> None:
-        try:
-            decode_body(body)
-        except InvalidInputError as exc:
-            self.found.append(Violation(exc.pointer, _RULE + "schema", exc.problem))
-        root = _obj(body)
+        self.schema(decode_body, body)
+        root = as_obj(body)
         if root is None:
             return
         if "model" not in root:
@@ -122,7 +105,7 @@ class _Validator:
         if isinstance(temperature, int | float) and temperature > 1:
             self.flag(("temperature",), "temperature-range", "temperature must be at most 1")
         system = root.get("system")
-        if _blank(system):
+        if is_blank(system):
             self.flag(("system",), "empty-text", "system text must not be empty")
         elif isinstance(system, list):
             self.blocks(cast("list[Any]", system), ("system",))
@@ -132,10 +115,10 @@ class _Validator:
         tools = root.get("tools")
         if isinstance(tools, list):
             for k, tool in enumerate(cast("list[Any]", tools)):
-                self.cache_ttl(_obj(tool), ("tools", k))
+                self.cache_ttl(as_obj(tool), ("tools", k))
 
     def cache_ttl(self, element: dict[str, Any] | None, path: Path) -> None:
-        cc = _obj(element.get("cache_control")) if element is not None else None
+        cc = as_obj(element.get("cache_control")) if element is not None else None
         if cc is not None and "ttl" in cc and cc["ttl"] not in CACHE_TTLS:
             msg = f"cache ttl is '5m' or '1h', not {cc['ttl']!r}"
             self.flag((*path, "cache_control", "ttl"), "cache-ttl", msg)
@@ -143,18 +126,18 @@ class _Validator:
     def blocks(self, blocks: list[Any], path: Path) -> None:
         """Check the content of each block (text, images, documents, tool results)."""
         for j, raw in enumerate(blocks):
-            b = _obj(raw)
+            b = as_obj(raw)
             if b is None:
                 continue
             kind = b.get("type")
-            source = _obj(b.get("source")) or {}
+            source = as_obj(b.get("source")) or {}
             media_type = source.get("media_type")
             self.cache_ttl(b, (*path, j))
             url = source.get("url")
             if kind in ("image", "document") and isinstance(url, str) and url.startswith("data:"):
                 msg = "a url source is fetched by Anthropic; send data: URLs as base64"
                 self.flag((*path, j, "source", "url"), "data-url", msg)
-            if kind == "text" and _blank(b.get("text")):
+            if kind == "text" and is_blank(b.get("text")):
                 self.flag((*path, j, "text"), "empty-text", "text blocks must not be empty")
             elif kind == "image" and source.get("type") == "base64":
                 if media_type not in IMAGE_MEDIA_TYPES:
@@ -178,7 +161,7 @@ class _Validator:
         pending: list[tuple[str, Path]] = []  # tool_use ids of the previous assistant turn
         prev = None
         for i, raw in enumerate(messages):
-            m = _obj(raw)
+            m = as_obj(raw)
             if m is None:
                 continue
             path: Path = ("messages", i)
@@ -194,7 +177,7 @@ class _Validator:
                 self.flag((*path, "role"), "alternating-roles", msg)
             prev = role
             content = m.get("content")
-            if _blank(content):
+            if is_blank(content):
                 self.flag((*path, "content"), "empty-text", "message text must not be empty")
             elif content == []:
                 self.flag((*path, "content"), "empty-message", "a message needs content")
@@ -213,7 +196,7 @@ class _Validator:
     def roles(self, blocks: list[Any], path: Path, role: Any) -> None:
         """Flag blocks the message's role cannot hold."""
         for j, raw in enumerate(blocks):
-            kind = (_obj(raw) or {}).get("type")
+            kind = (as_obj(raw) or {}).get("type")
             if role == "user" and kind == "tool_use":
                 msg = "only the assistant calls tools"
                 self.flag((*path, j), "tool-call-role", msg)
@@ -231,7 +214,7 @@ class _Validator:
     def calls(self, blocks: list[Any], path: Path) -> list[tuple[str, Path]]:
         calls: list[tuple[str, Path]] = []
         for j, raw in enumerate(blocks):
-            b = _obj(raw)
+            b = as_obj(raw)
             if b is None:
                 continue
             kind = b.get("type")
@@ -256,7 +239,7 @@ class _Validator:
         answered: set[str] = set()
         leading = True
         for j, raw in enumerate(blocks):
-            b = _obj(raw)
+            b = as_obj(raw)
             if b is None or b.get("type") != "tool_result":
                 leading = False
                 continue

@@ -10,9 +10,8 @@ logs). This module holds the converter and the format's rules.
 
 from __future__ import annotations
 
-from typing import Any, Final, cast
+from typing import Any, Final
 
-from aifkit._json import format_pointer
 from aifkit.aif._features import STRUCTURE, Capabilities
 from aifkit.aif._loss import Path
 from aifkit.aif._schema import Document
@@ -27,8 +26,8 @@ from aifkit.aif.converters._bedrock_decode import (
     decode_body,
 )
 from aifkit.aif.converters._bedrock_encode import encode_document
+from aifkit.aif.converters._checks import RuleChecker, as_list, as_obj, is_blank
 from aifkit.aif.converters._common import ensure_json
-from aifkit.errors import InvalidInputError
 
 __all__ = ["BEDROCK_CONVERSE", "BedrockConverseConverter"]
 
@@ -187,43 +186,25 @@ class BedrockConverseConverter:
 _TEXT_FORMATS: Final = frozenset({"txt", "md", "html", "csv"})
 
 
-def _obj(value: Any) -> dict[str, Any] | None:
-    return cast("dict[str, Any]", value) if isinstance(value, dict) else None
-
-
-def _list(value: Any) -> list[Any]:
-    return cast("list[Any]", value) if isinstance(value, list) else []
-
-
-def _blank(text: Any) -> bool:
-    return isinstance(text, str) and (not text or text.isspace())
-
-
-class _Validator:
+class _Validator(RuleChecker):
     """Collects violations; never raises, whatever the body holds."""
 
     def __init__(self) -> None:
-        self.found: list[Violation] = []
+        super().__init__(NAME)
         self.uses_tools = False
 
-    def flag(self, path: Path, rule: str, message: str) -> None:
-        self.found.append(Violation(format_pointer(path), f"{NAME}/{rule}", message))
-
     def body(self, body: Any) -> None:
-        try:
-            decode_body(body)
-        except InvalidInputError as exc:
-            self.found.append(Violation(exc.pointer, f"{NAME}/schema", exc.problem))
-        root = _obj(body)
+        self.schema(decode_body, body)
+        root = as_obj(body)
         if root is None:
             return
-        for k, raw in enumerate(_list(root.get("system"))):
-            block = _obj(raw) or {}
+        for k, raw in enumerate(as_list(root.get("system"))):
+            block = as_obj(raw) or {}
             if "text" in block and not block["text"]:
                 self.flag(("system", k, "text"), "empty-text", "system text must not be empty")
-        self.messages(_list(root.get("messages")))
-        self.inference(_obj(root.get("inferenceConfig")) or {})
-        config = _obj(root.get("toolConfig"))
+        self.messages(as_list(root.get("messages")))
+        self.inference(as_obj(root.get("inferenceConfig")) or {})
+        config = as_obj(root.get("toolConfig"))
         if config is not None:
             self.tools(config)
         elif self.uses_tools:
@@ -239,17 +220,17 @@ class _Validator:
             value = config.get(key)
             if isinstance(value, int | float) and not 0 <= value <= 1:
                 self.flag((*path, key), rule, f"{key} must be between 0 and 1")
-        for n, stop in enumerate(_list(config.get("stopSequences"))):
+        for n, stop in enumerate(as_list(config.get("stopSequences"))):
             if stop == "":
                 self.flag((*path, "stopSequences", n), "stop-empty", "stop sequences are non-empty")
 
     def tools(self, config: dict[str, Any]) -> None:
-        tools = _list(config.get("tools"))
+        tools = as_list(config.get("tools"))
         names: set[str] = set()
         if not tools:
             self.flag(("toolConfig", "tools"), "tools-empty", "toolConfig needs at least one tool")
         for k, raw in enumerate(tools):
-            spec = _obj((_obj(raw) or {}).get("toolSpec"))
+            spec = as_obj((as_obj(raw) or {}).get("toolSpec"))
             if spec is None:
                 continue
             path: Path = ("toolConfig", "tools", k, "toolSpec")
@@ -259,8 +240,8 @@ class _Validator:
                 self.tool_name(name, (*path, "name"))
             if spec.get("description") == "":
                 self.flag((*path, "description"), "empty-text", "a description is non-empty")
-        choice = _obj(_obj(config.get("toolChoice")) or {})
-        named = _obj((choice or {}).get("tool"))
+        choice = as_obj(as_obj(config.get("toolChoice")) or {})
+        named = as_obj((choice or {}).get("tool"))
         if named is not None and named.get("name") not in names:
             msg = f"toolChoice names {named.get('name')!r}, which is not among the tools"
             self.flag(("toolConfig", "toolChoice", "tool", "name"), "tool-choice", msg)
@@ -273,7 +254,7 @@ class _Validator:
         pending: list[tuple[str, Path]] = []
         prev = None
         for i, raw in enumerate(messages):
-            m = _obj(raw)
+            m = as_obj(raw)
             if m is None:
                 continue
             path: Path = ("messages", i)
@@ -285,7 +266,7 @@ class _Validator:
             if role == prev:
                 self.flag((*path, "role"), "alternating-roles", f"two {role} turns in a row")
             prev = role
-            content = _list(m.get("content"))
+            content = as_list(m.get("content"))
             if not content:
                 self.flag((*path, "content"), "empty-message", "a message needs content")
             self.blocks(content, (*path, "content"), role)
@@ -300,11 +281,11 @@ class _Validator:
 
     def blocks(self, blocks: list[Any], path: Path, role: Any) -> None:
         for j, raw in enumerate(blocks):
-            b = _obj(raw) or {}
+            b = as_obj(raw) or {}
             where: Path = (*path, j)
             if "toolUse" in b or "toolResult" in b:
                 self.uses_tools = True
-            if "text" in b and _blank(b["text"]):
+            if "text" in b and is_blank(b["text"]):
                 self.flag((*where, "text"), "empty-text", "text blocks must not be blank")
             elif "toolUse" in b and role != "assistant":
                 self.flag(where, "tool-call-role", "only the assistant calls tools")
@@ -313,17 +294,17 @@ class _Validator:
             elif "reasoningContent" in b and role != "assistant":
                 self.flag(where, "reasoning-role", "reasoning belongs to assistant turns")
             self.media(b, where)
-            result = _obj(b.get("toolResult"))
+            result = as_obj(b.get("toolResult"))
             if result is not None:
-                for k, item in enumerate(_list(result.get("content"))):
-                    self.media(_obj(item) or {}, (*where, "toolResult", "content", k))
+                for k, item in enumerate(as_list(result.get("content"))):
+                    self.media(as_obj(item) or {}, (*where, "toolResult", "content", k))
 
     def media(self, block: dict[str, Any], path: Path) -> None:
-        image = _obj(block.get("image"))
+        image = as_obj(block.get("image"))
         if image is not None and image.get("format") not in IMAGE_FORMATS:
             msg = f"images are {', '.join(IMAGE_FORMATS)}, not {image.get('format')!r}"
             self.flag((*path, "image", "format"), "image-format", msg)
-        document = _obj(block.get("document"))
+        document = as_obj(block.get("document"))
         if document is None:
             return
         dpath: Path = (*path, "document")
@@ -331,7 +312,7 @@ class _Validator:
         if fmt is not None and fmt not in DOCUMENT_FORMATS:
             msg = f"documents are {', '.join(DOCUMENT_FORMATS)}, not {fmt!r}"
             self.flag((*dpath, "format"), "document-format", msg)
-        elif "text" in (_obj(document.get("source")) or {}) and fmt not in (None, *_TEXT_FORMATS):
+        elif "text" in (as_obj(document.get("source")) or {}) and fmt not in (None, *_TEXT_FORMATS):
             msg = f"a text source needs a text format, not {fmt!r}"
             self.flag((*dpath, "format"), "document-format", msg)
         name = document.get("name")
@@ -345,7 +326,7 @@ class _Validator:
     def calls(self, blocks: list[Any], path: Path) -> list[tuple[str, Path]]:
         calls: list[tuple[str, Path]] = []
         for j, raw in enumerate(blocks):
-            use = _obj((_obj(raw) or {}).get("toolUse"))
+            use = as_obj((as_obj(raw) or {}).get("toolUse"))
             if use is None:
                 continue
             where: Path = (*path, j, "toolUse")
@@ -365,9 +346,9 @@ class _Validator:
         answered: set[str] = set()
         other = False
         for j, raw in enumerate(blocks):
-            result = _obj((_obj(raw) or {}).get("toolResult"))
+            result = as_obj((as_obj(raw) or {}).get("toolResult"))
             if result is None:
-                other = other or "cachePoint" not in (_obj(raw) or {})
+                other = other or "cachePoint" not in (as_obj(raw) or {})
                 continue
             call_id = result.get("toolUseId")
             if not isinstance(call_id, str):

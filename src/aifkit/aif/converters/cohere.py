@@ -7,17 +7,16 @@ format's rules (`CohereConverter.validate`).
 
 from __future__ import annotations
 
-from typing import Any, Final, cast
+from typing import Any, Final
 
-from aifkit._json import format_pointer
 from aifkit.aif._features import STRUCTURE, Capabilities
 from aifkit.aif._loss import Path
 from aifkit.aif._schema import Document
 from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
+from aifkit.aif.converters._checks import RuleChecker, as_list, as_obj
 from aifkit.aif.converters._cohere_decode import NAME, decode_body
 from aifkit.aif.converters._cohere_encode import encode_document
 from aifkit.aif.converters._common import ensure_json
-from aifkit.errors import InvalidInputError
 
 __all__ = ["COHERE", "CohereConverter"]
 
@@ -135,43 +134,25 @@ class CohereConverter:
 
     def validate(self, body: Any) -> list[Violation]:
         """Return every rule of Cohere's v2 chat endpoint that ``body`` breaks."""
-        found: list[Violation] = []
-        try:
-            decode_body(body)
-        except InvalidInputError as exc:
-            found.append(Violation(exc.pointer, f"{NAME}/schema", exc.problem))
-        root = _obj(body)
+        checker = _Validator(NAME)
+        checker.schema(decode_body, body)
+        root = as_obj(body)
         if root is None:
-            return found
-        checker = _Validator(found)
+            return checker.found
         if "model" not in root:
             checker.flag(("model",), "model-required", "model is required")
-        checker.messages(_list(root.get("messages")))
-        if root.get("tool_choice") == "REQUIRED" and not _list(root.get("tools")):
+        checker.messages(as_list(root.get("messages")))
+        if root.get("tool_choice") == "REQUIRED" and not as_list(root.get("tools")):
             checker.flag(("tool_choice",), "tool-choice", "tool_choice REQUIRED needs tools")
-        return found
+        return checker.found
 
 
-def _obj(value: Any) -> dict[str, Any] | None:
-    return cast("dict[str, Any]", value) if isinstance(value, dict) else None
-
-
-def _list(value: Any) -> list[Any]:
-    return cast("list[Any]", value) if isinstance(value, list) else []
-
-
-class _Validator:
-    def __init__(self, found: list[Violation]) -> None:
-        self.found = found
-
-    def flag(self, path: Path, rule: str, message: str) -> None:
-        self.found.append(Violation(format_pointer(path), f"{NAME}/{rule}", message))
-
+class _Validator(RuleChecker):
     def messages(self, messages: list[Any]) -> None:
         pending: dict[str, Path] = {}
         prev: Any = None
         for i, raw in enumerate(messages):
-            m = _obj(raw) or {}
+            m = as_obj(raw) or {}
             path: Path = ("messages", i)
             role = m.get("role")
             if role != "tool":
@@ -190,13 +171,13 @@ class _Validator:
         self.unanswered(pending)
 
     def assistant(self, m: dict[str, Any], path: Path) -> dict[str, Path]:
-        calls = _list(m.get("tool_calls"))
+        calls = as_list(m.get("tool_calls"))
         content = m.get("content")
         if not calls and "tool_plan" not in m and content in (None, "", []):
             self.flag(path, "empty-message", "an assistant message needs content or tool calls")
         pending: dict[str, Path] = {}
         for k, raw in enumerate(calls):
-            call = _obj(raw) or {}
+            call = as_obj(raw) or {}
             call_id = call.get("id")
             if isinstance(call_id, str):
                 if call_id in pending:

@@ -27,15 +27,14 @@ from __future__ import annotations
 
 from typing import Any, Final, cast
 
-from aifkit._json import format_pointer
 from aifkit.aif._features import STRUCTURE, Capabilities
 from aifkit.aif._loss import Path
 from aifkit.aif._schema import Document
 from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
+from aifkit.aif.converters._checks import RuleChecker, as_list, as_obj
 from aifkit.aif.converters._common import ensure_json
 from aifkit.aif.converters._gemini_decode import NAME, decode_body
 from aifkit.aif.converters._gemini_encode import MAX_STOP, MAX_TEMPERATURE, encode_document
-from aifkit.errors import InvalidInputError
 
 __all__ = ["GEMINI", "GeminiConverter"]
 
@@ -165,51 +164,32 @@ class GeminiConverter:
 
     def validate(self, body: Any) -> list[Violation]:
         """Return every rule of the Gemini API that ``body`` breaks."""
-        checker = _Validator()
+        checker = _Validator(NAME)
         checker.body(body)
         return checker.found
 
 
 # -- rules -------------------------------------------------------------------------
 
-_RULE: Final = NAME + "/"
 _DATA_KEYS: Final = ("text", "inlineData", "fileData", "functionCall", "functionResponse")
 
 
-def _obj(value: Any) -> dict[str, Any] | None:
-    return cast("dict[str, Any]", value) if isinstance(value, dict) else None
-
-
-def _list(value: Any) -> list[Any]:
-    return cast("list[Any]", value) if isinstance(value, list) else []
-
-
-class _Validator:
+class _Validator(RuleChecker):
     """Collects violations; never raises, whatever the body holds."""
 
-    def __init__(self) -> None:
-        self.found: list[Violation] = []
-
-    def flag(self, path: Path, rule: str, message: str) -> None:
-        self.found.append(Violation(format_pointer(path), _RULE + rule, message))
-
     def body(self, body: Any) -> None:
-        try:
-            ensure_json(body)
-            decode_body(body)
-        except InvalidInputError as exc:
-            self.found.append(Violation(exc.pointer, _RULE + "schema", exc.problem))
-        root = _obj(body)
+        self.schema(decode_body, body, json=True)
+        root = as_obj(body)
         if root is None:
             return
         self.settings(root)
-        contents = [(i, c) for i, c in enumerate(_list(root.get("contents"))) if _obj(c)]
+        contents = [(i, c) for i, c in enumerate(as_list(root.get("contents"))) if as_obj(c)]
         self.turns(cast("list[tuple[int, dict[str, Any]]]", contents))
 
     def settings(self, root: dict[str, Any]) -> None:
-        gen = _obj(root.get("generationConfig")) or {}
+        gen = as_obj(root.get("generationConfig")) or {}
         path: Path = ("generationConfig",)
-        if len(_list(gen.get("stopSequences"))) > MAX_STOP:
+        if len(as_list(gen.get("stopSequences"))) > MAX_STOP:
             msg = f"at most {MAX_STOP} stop sequences"
             self.flag((*path, "stopSequences"), "stop-limit", msg)
         temperature = gen.get("temperature")
@@ -217,12 +197,12 @@ class _Validator:
             self.flag((*path, "temperature"), "temperature-range", "temperature must be 0 to 2")
         declared = {
             d.get("name")
-            for t in map(_obj, _list(root.get("tools")))
-            for d in map(_obj, _list((t or {}).get("functionDeclarations")))
+            for t in map(as_obj, as_list(root.get("tools")))
+            for d in map(as_obj, as_list((t or {}).get("functionDeclarations")))
             if d is not None
         }
-        fcc = _obj((_obj(root.get("toolConfig")) or {}).get("functionCallingConfig")) or {}
-        for k, name in enumerate(_list(fcc.get("allowedFunctionNames"))):
+        fcc = as_obj((as_obj(root.get("toolConfig")) or {}).get("functionCallingConfig")) or {}
+        for k, name in enumerate(as_list(fcc.get("allowedFunctionNames"))):
             if name not in declared:
                 where = ("toolConfig", "functionCallingConfig", "allowedFunctionNames", k)
                 self.flag(where, "tool-choice", f"no function {name!r} is declared")
@@ -240,7 +220,7 @@ class _Validator:
             elif role == prev:
                 self.flag((*path, "role"), "alternating-roles", f"two {role} turns in a row")
             prev = role
-            parts = [(j, p) for j, p in enumerate(_list(c.get("parts"))) if _obj(p) is not None]
+            parts = [(j, p) for j, p in enumerate(as_list(c.get("parts"))) if as_obj(p) is not None]
             if not parts:
                 self.flag((*path, "parts"), "empty-message", "a content needs parts")
             for j, p in parts:
@@ -253,7 +233,7 @@ class _Validator:
                 calls = [
                     (fc.get("id"), fc.get("name"), (*path, "parts", j))
                     for j, p in parts
-                    if (fc := _obj(p.get("functionCall"))) is not None
+                    if (fc := as_obj(p.get("functionCall"))) is not None
                 ]
             else:
                 self.answers(parts, path, calls)
@@ -277,7 +257,7 @@ class _Validator:
     ) -> None:
         open_calls = list(calls)
         for j, p in parts:
-            fr = _obj(p.get("functionResponse"))
+            fr = as_obj(p.get("functionResponse"))
             if fr is None:
                 continue
             where: Path = (*path, "parts", j, "functionResponse")

@@ -20,15 +20,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final, cast
 
-from aifkit._json import format_pointer
 from aifkit.aif._features import STRUCTURE, Capabilities
 from aifkit.aif._loss import Path
 from aifkit.aif._schema import Document
 from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
+from aifkit.aif.converters._checks import RuleChecker
 from aifkit.aif.converters._common import ensure_json
 from aifkit.aif.converters._mcp_decode import NAME, PROMPT, decode_params, decode_prompt
 from aifkit.aif.converters._mcp_encode import encode_params, encode_prompt
-from aifkit.errors import InvalidInputError
 
 __all__ = ["McpConverter", "McpPromptConverter"]
 
@@ -163,16 +162,9 @@ class McpConverter:
 
     def validate(self, body: Any) -> list[Violation]:
         """Return every rule of MCP sampling that ``body`` breaks."""
-        found: list[Violation] = []
-
-        def flag(path: Path, rule: str, message: str) -> None:
-            found.append(Violation(format_pointer(path), f"{NAME}/{rule}", message))
-
-        try:
-            ensure_json(body)
-            decode_params(body)
-        except InvalidInputError as exc:
-            found.append(Violation(exc.pointer, f"{NAME}/schema", exc.problem))
+        checker = RuleChecker(NAME)
+        checker.schema(decode_params, body, json=True)
+        found, flag = checker.found, checker.flag
         if not isinstance(body, dict):
             return found
         root = cast("dict[str, Any]", body)
@@ -284,22 +276,13 @@ class McpPromptConverter:
 
     def validate(self, body: Any) -> list[Violation]:
         """Return every rule of MCP prompt messages that ``body`` breaks."""
-        found: list[Violation] = []
-        try:
-            ensure_json(body)
-            decode_prompt(body)
-        except InvalidInputError as exc:
-            found.append(Violation(exc.pointer, f"{PROMPT}/schema", exc.problem))
+        checker = RuleChecker(PROMPT)
+        checker.schema(decode_prompt, body, json=True)
         messages = cast("dict[str, Any]", body).get("messages") if isinstance(body, dict) else None
         for i, m in enumerate(cast("list[Any]", messages) if isinstance(messages, list) else []):
             for _, b in _blocks(m):
                 kind = b.get("type")
                 if kind not in ("text", "image", "audio", "resource", "resource_link"):
-                    found.append(
-                        Violation(
-                            format_pointer(("messages", i, "content")),
-                            f"{PROMPT}/block-type",
-                            f"a prompt message cannot hold a {kind!r} block",
-                        )
-                    )
-        return found
+                    msg = f"a prompt message cannot hold a {kind!r} block"
+                    checker.flag(("messages", i, "content"), "block-type", msg)
+        return checker.found

@@ -7,17 +7,16 @@ format's rules (`MistralConverter.validate`).
 
 from __future__ import annotations
 
-from typing import Any, Final, cast
+from typing import Any, Final
 
-from aifkit._json import format_pointer
 from aifkit.aif._features import STRUCTURE, Capabilities
 from aifkit.aif._loss import Path
 from aifkit.aif._schema import Document
 from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
+from aifkit.aif.converters._checks import RuleChecker, as_list, as_obj
 from aifkit.aif.converters._common import ensure_json
 from aifkit.aif.converters._mistral_decode import NAME, TOOL_ID, decode_body
 from aifkit.aif.converters._mistral_encode import encode_document
-from aifkit.errors import InvalidInputError
 
 __all__ = ["MISTRAL", "MistralConverter"]
 
@@ -136,46 +135,28 @@ class MistralConverter:
 
     def validate(self, body: Any) -> list[Violation]:
         """Return every rule of Mistral's chat endpoint that ``body`` breaks."""
-        found: list[Violation] = []
-        try:
-            decode_body(body)
-        except InvalidInputError as exc:
-            found.append(Violation(exc.pointer, f"{NAME}/schema", exc.problem))
-        root = _obj(body)
+        checker = _Validator(NAME)
+        checker.schema(decode_body, body)
+        root = as_obj(body)
         if root is None:
-            return found
-        checker = _Validator(found)
+            return checker.found
         if "model" not in root:
             checker.flag(("model",), "model-required", "model is required")
-        checker.messages(_list(root.get("messages")))
+        checker.messages(as_list(root.get("messages")))
         checker.tool_choice(root)
-        return found
+        return checker.found
 
 
 # -- rules -------------------------------------------------------------------------
 
 
-def _obj(value: Any) -> dict[str, Any] | None:
-    return cast("dict[str, Any]", value) if isinstance(value, dict) else None
-
-
-def _list(value: Any) -> list[Any]:
-    return cast("list[Any]", value) if isinstance(value, list) else []
-
-
-class _Validator:
-    def __init__(self, found: list[Violation]) -> None:
-        self.found = found
-
-    def flag(self, path: Path, rule: str, message: str) -> None:
-        self.found.append(Violation(format_pointer(path), f"{NAME}/{rule}", message))
-
+class _Validator(RuleChecker):
     def messages(self, messages: list[Any]) -> None:
         prev: Any = None
         pending: dict[str, Path] = {}
         last = len(messages) - 1
         for i, raw in enumerate(messages):
-            m = _obj(raw) or {}
+            m = as_obj(raw) or {}
             path: Path = ("messages", i)
             role = m.get("role")
             if role != "tool" and pending:
@@ -195,8 +176,8 @@ class _Validator:
                     "prefix-position",
                     "prefix is only allowed on the last message",
                 )
-            for j, chunk in enumerate(_list(m.get("content"))):
-                kind = (_obj(chunk) or {}).get("type")
+            for j, chunk in enumerate(as_list(m.get("content"))):
+                kind = (as_obj(chunk) or {}).get("type")
                 if role == "assistant" and kind not in ("text", "thinking", None):
                     msg = f"{kind} chunks cannot be sent in an assistant message"
                     self.flag((*path, "content", j), "part-not-allowed", msg)
@@ -204,7 +185,7 @@ class _Validator:
         if pending:
             self.unanswered(pending)
         if messages:
-            m = _obj(messages[last]) or {}
+            m = as_obj(messages[last]) or {}
             ok = m.get("role") in ("user", "tool") or (
                 m.get("role") == "assistant" and m.get("prefix") is True
             )
@@ -213,13 +194,13 @@ class _Validator:
                 self.flag(("messages", last, "role"), "last-role", msg)
 
     def assistant(self, m: dict[str, Any], path: Path, is_last: bool) -> dict[str, Path]:
-        calls = _list(m.get("tool_calls"))
+        calls = as_list(m.get("tool_calls"))
         content = m.get("content")
         if not calls and (content is None or content in ("", [])):
             self.flag(path, "empty-message", "an assistant message needs content or tool calls")
         pending: dict[str, Path] = {}
         for k, raw in enumerate(calls):
-            call_id = (_obj(raw) or {}).get("id")
+            call_id = (as_obj(raw) or {}).get("id")
             if not isinstance(call_id, str):
                 continue
             where: Path = (*path, "tool_calls", k, "id")
@@ -248,11 +229,11 @@ class _Validator:
     def tool_choice(self, root: dict[str, Any]) -> None:
         choice = root.get("tool_choice")
         names: set[Any] = set()
-        for tool in _list(root.get("tools")):
-            function = _obj((_obj(tool) or {}).get("function")) or {}
+        for tool in as_list(root.get("tools")):
+            function = as_obj((as_obj(tool) or {}).get("function")) or {}
             names.add(function.get("name"))
-        fn = _obj((_obj(choice) or {}).get("function"))
-        if choice is not None and choice != "none" and not _list(root.get("tools")):
+        fn = as_obj((as_obj(choice) or {}).get("function"))
+        if choice is not None and choice != "none" and not as_list(root.get("tools")):
             self.flag(("tool_choice",), "tool-choice", "tool_choice needs tools")
         elif fn is not None and fn.get("name") not in names:
             msg = f"tool_choice names {fn.get('name')!r}, which is not among the tools"

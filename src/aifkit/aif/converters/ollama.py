@@ -18,16 +18,15 @@ from __future__ import annotations
 
 from typing import Any, Final, cast
 
-from aifkit._json import format_pointer
 from aifkit.aif._features import STRUCTURE, Capabilities
 from aifkit.aif._loss import Path
 from aifkit.aif._schema import Document
 from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
+from aifkit.aif.converters._checks import RuleChecker
 from aifkit.aif.converters._common import ensure_json
 from aifkit.aif.converters._ollama_decode import NAME, decode_body
 from aifkit.aif.converters._ollama_encode import encode_document
 from aifkit.aif.converters._wire import b64_ok
-from aifkit.errors import InvalidInputError
 
 __all__ = ["OllamaConverter"]
 
@@ -138,16 +137,9 @@ class OllamaConverter:
 
     def validate(self, body: Any) -> list[Violation]:
         """Return every rule of Ollama's chat API that ``body`` breaks."""
-        found: list[Violation] = []
-
-        def flag(path: Path, rule: str, message: str) -> None:
-            found.append(Violation(format_pointer(path), f"{NAME}/{rule}", message))
-
-        try:
-            ensure_json(body)
-            decode_body(body)
-        except InvalidInputError as exc:
-            found.append(Violation(exc.pointer, f"{NAME}/schema", exc.problem))
+        checker = RuleChecker(NAME)
+        checker.schema(decode_body, body, json=True)
+        found, flag = checker.found, checker.flag
         if not isinstance(body, dict):
             return found
         root = cast("dict[str, Any]", body)

@@ -25,13 +25,13 @@ converter, its capabilities and the format's rules.
 
 from __future__ import annotations
 
-from typing import Any, Final, cast
+from typing import Any, Final
 
-from aifkit._json import format_pointer
 from aifkit.aif._features import STRUCTURE, Capabilities
 from aifkit.aif._loss import Path
 from aifkit.aif._schema import Document
 from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
+from aifkit.aif.converters._checks import RuleChecker, as_list, as_obj
 from aifkit.aif.converters._common import ensure_json
 from aifkit.aif.converters._openai_responses_decode import NAME, decode_body
 from aifkit.aif.converters._openai_responses_encode import (
@@ -40,7 +40,6 @@ from aifkit.aif.converters._openai_responses_encode import (
     encode_document,
     model_side,
 )
-from aifkit.errors import InvalidInputError
 
 __all__ = ["OPENAI_RESPONSES", "OpenAIResponsesConverter"]
 
@@ -159,40 +158,20 @@ class OpenAIResponsesConverter:
 
     def validate(self, body: Any) -> list[Violation]:
         """Return every rule of the Responses API that ``body`` breaks."""
-        checker = _Validator()
+        checker = _Validator(NAME)
         checker.body(body)
         return checker.found
 
 
 # -- rules -------------------------------------------------------------------------
 
-_RULE: Final = NAME + "/"
 
-
-def _obj(value: Any) -> dict[str, Any] | None:
-    return cast("dict[str, Any]", value) if isinstance(value, dict) else None
-
-
-def _list(value: Any) -> list[Any]:
-    return cast("list[Any]", value) if isinstance(value, list) else []
-
-
-class _Validator:
+class _Validator(RuleChecker):
     """Collects violations; never raises, whatever the body holds."""
 
-    def __init__(self) -> None:
-        self.found: list[Violation] = []
-
-    def flag(self, path: Path, rule: str, message: str) -> None:
-        self.found.append(Violation(format_pointer(path), _RULE + rule, message))
-
     def body(self, body: Any) -> None:
-        try:
-            ensure_json(body)
-            decode_body(body)
-        except InvalidInputError as exc:
-            self.found.append(Violation(exc.pointer, _RULE + "schema", exc.problem))
-        root = _obj(body)
+        self.schema(decode_body, body, json=True)
+        root = as_obj(body)
         if root is None:
             return
         limit = root.get("max_output_tokens")
@@ -204,15 +183,15 @@ class _Validator:
             self.flag(("temperature",), "temperature-range", "temperature must be 0 to 2")
         self.tool_choice(root)
         context = root.get("previous_response_id") is not None or "conversation" in root
-        items = [(n, _obj(i)) for n, i in enumerate(_list(root.get("input")))]
+        items = [(n, as_obj(i)) for n, i in enumerate(as_list(root.get("input")))]
         self.items([(n, i) for n, i in items if i is not None], context)
 
     def tool_choice(self, root: dict[str, Any]) -> None:
         choice = root.get("tool_choice")
-        names = {t.get("name") for t in map(_obj, _list(root.get("tools"))) if t is not None}
+        names = {t.get("name") for t in map(as_obj, as_list(root.get("tools"))) if t is not None}
         if choice == "required" and not names:
             self.flag(("tool_choice",), "tool-choice-needs-tools", "tool_choice needs tools")
-        fn = _obj(choice)
+        fn = as_obj(choice)
         if fn is not None and fn.get("type") == "function" and fn.get("name") not in names:
             msg = f"tool_choice names {fn.get('name')!r}, which tools does not declare"
             self.flag(("tool_choice", "name"), "tool-choice-needs-tools", msg)
@@ -235,10 +214,10 @@ class _Validator:
                 if call_id not in calls and not context:
                     msg = f'no earlier function_call has call_id "{call_id}"'
                     self.flag(("input", n, "call_id"), "tool-result-without-call", msg)
-                self.contents(_list(item.get("output")), ("input", n, "output"), "tool")
+                self.contents(as_list(item.get("output")), ("input", n, "output"), "tool")
             elif kind == "message":
                 role = item.get("role")
-                self.contents(_list(item.get("content")), ("input", n, "content"), role)
+                self.contents(as_list(item.get("content")), ("input", n, "content"), role)
         for call_id, n in calls.items():
             if call_id not in answered:
                 msg = f'function_call "{call_id}" has no function_call_output'
@@ -246,7 +225,7 @@ class _Validator:
 
     def contents(self, parts: list[Any], path: Path, role: Any) -> None:
         for j, raw in enumerate(parts):
-            p = _obj(raw)
+            p = as_obj(raw)
             if p is None:
                 continue
             kind = p.get("type")
