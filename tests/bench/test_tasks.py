@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -79,3 +80,18 @@ def test_bad_params_name_the_parameter() -> None:
         generate("niah", {"depth": 2}, 0, "gpt-4o")
     with pytest.raises(InvalidInputError, match="/params/variant"):
         generate("niah", {"variant": "many"}, 0, "gpt-4o")
+
+
+def test_retrieval_names_as_many_near_identical_entities_as_documents() -> None:
+    # 30 documents is more than there are adjectives: names must still be distinct
+    # (this once looped forever, hanging the standard suite).
+    inst = generate("retrieval", {"docs": 30, "depth": 1.0}, 0, "gpt-4o")
+    content = json.dumps(inst.body)
+    titles = re.findall(r"\(Title: ([^)]+)\)", content)
+    assert len(titles) == len(set(titles)) == 30
+    assert len({t.split()[-1] for t in titles}) == 1  # all share the same base noun
+
+
+def test_retrieval_refuses_more_documents_than_distinct_entities() -> None:
+    with pytest.raises(InvalidInputError, match="distinct entities"):
+        generate("retrieval", {"docs": 10_000}, 0, "gpt-4o")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from aifkit.tokens import Tokenizer
 
-__all__ = ["Haystack", "count", "key_word", "tokenizer_for"]
+__all__ = ["ADJECTIVES", "NOUNS", "Haystack", "count", "key_word", "tokenizer_for"]
 
 _SUBJECTS = (
     "The committee", "A small team", "The old harbour", "Every engineer", "The village council",
@@ -31,11 +31,11 @@ _TAILS = (
     "under a pale grey sky", "as the guests looked on", "in the usual careful way",
     "despite the cold wind", "to everyone's surprise", "late in the evening",
 )  # fmt: skip
-_ADJECTIVES = (
+ADJECTIVES = (
     "amber", "brisk", "cobalt", "dusty", "eager", "fuzzy", "gentle", "hollow", "icy", "jolly",
     "keen", "lucky", "misty", "noble", "olive", "proud", "quiet", "rusty", "silver", "tidy",
 )  # fmt: skip
-_NOUNS = (
+NOUNS = (
     "anchor", "badger", "candle", "dolphin", "ember", "falcon", "garnet", "harbor", "island",
     "juniper", "kettle", "lantern", "meadow", "nectar", "otter", "pepper", "quartz", "raven",
 )  # fmt: skip
@@ -61,7 +61,7 @@ def count(text: str, model: str) -> int:
 
 def key_word(rng: random.Random) -> str:
     """Return a two-word key such as ``"misty-otter"``."""
-    return f"{rng.choice(_ADJECTIVES)}-{rng.choice(_NOUNS)}"
+    return f"{rng.choice(ADJECTIVES)}-{rng.choice(NOUNS)}"
 
 
 class Haystack:

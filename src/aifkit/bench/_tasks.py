@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from aifkit._registry import Registry
-from aifkit.bench._haystack import Haystack, count, key_word
+from aifkit.bench._haystack import ADJECTIVES, NOUNS, Haystack, count, key_word
 from aifkit.errors import InvalidInputError
 
 __all__ = ["GENERATORS", "Generator", "TaskInstance", "chunk", "generate"]
@@ -293,15 +293,7 @@ def retrieval(params: Mapping[str, Any], seed: int, model: str) -> TaskInstance:
     hay = Haystack(rng, model)
     attribute = _ATTRIBUTES[rng.randrange(len(_ATTRIBUTES))]
     base = key_word(rng).split("-")[1].title()
-    entities: list[str] = []
-    while len(entities) < docs:
-        entity = (
-            f"{key_word(rng).split('-')[0].title()} {base}"
-            if params.get("hard", True)
-            else key_word(rng).title()
-        )
-        if entity not in entities:
-            entities.append(entity)
+    entities = _entities(rng, docs, base if params.get("hard", True) else None)
     values = [key_word(rng).replace("-", " ").title() for _ in entities]
     gold = min(docs - 1, round(depth * (docs - 1)))
     passages: list[str] = []
@@ -311,6 +303,28 @@ def retrieval(params: Mapping[str, Any], seed: int, model: str) -> TaskInstance:
         passages.append(f"Document [{i + 1}] (Title: {entity}) " + " ".join(filler))
     question = f"Using the documents, what is the {attribute} of {entities[gold]}?"
     return TaskInstance(_body(passages, question), question, (values[gold],))
+
+
+def _entities(rng: random.Random, n: int, base: str | None) -> list[str]:
+    """``n`` distinct entity names; with ``base``, all share it (near-identical entities).
+
+    Names come from the adjective and noun lists, shuffled by ``rng``; with ``base``,
+    one adjective each first, then pairs of adjectives once those run out.
+    """
+    if base is not None:
+        words = [a.title() for a in ADJECTIVES]
+        rng.shuffle(words)
+        pairs = [f"{a} {b}" for a, b in itertools.permutations(words, 2)]
+        rng.shuffle(pairs)
+        names = [f"{w} {base}" for w in (*words, *pairs)]
+    else:
+        names = [f"{a}-{b}".title() for a, b in itertools.product(ADJECTIVES, NOUNS)]
+        rng.shuffle(names)
+    if n > len(names):
+        raise InvalidInputError(
+            "/params/docs", f"{n} documents is more than the {len(names)} distinct entities"
+        )
+    return names[:n]
 
 
 def jsonl_task(params: Mapping[str, Any], seed: int, model: str) -> TaskInstance:
