@@ -72,6 +72,17 @@ def test_every_cell_opens_its_escaped_pack_report(report: Path, runs: list[Path]
     assert "<needle>" not in page
 
 
+def test_a_large_run_embeds_a_bounded_number_of_pack_reports(
+    runs: list[Path], tmp_path: Path
+) -> None:
+    cells = load_run(runs[-1]).cells
+    path = write_report([runs[-1]], tmp_path / "small.html", max_details=5)
+    page = path.read_text(encoding="utf-8")
+    assert page.count("<details><summary>pack report</summary>") == 5
+    assert page.count("in cells.jsonl</span>") == len(cells) - 5
+    assert f"{len(cells)} cells; the first 5 (failed cells first)" in page
+
+
 def test_trends_mark_the_run_that_regressed(report: Path) -> None:
     page = report.read_text(encoding="utf-8")
     assert '"name":"regression"' in page

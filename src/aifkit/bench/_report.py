@@ -437,27 +437,42 @@ def _cell_detail(cell: Cell) -> str:
     return f'{report}<pre class="cell">{_e(_dump(rest))}</pre>'
 
 
-def _cells_section(run: Run) -> _Section:
+MAX_DETAILS = 500
+"""Cells whose pack report is embedded in the page (failed cells first); the rest
+name their ``cell_id`` in ``cells.jsonl``. A standard run's reports would take
+hundreds of megabytes."""
+
+
+def _cells_section(run: Run, max_details: int = MAX_DETAILS) -> _Section:
+    cells = sorted(run.cells, key=lambda c: (c.task, c.strategy, budget_label(c), c.seed))
+    shown = {c.cell_id for c in sorted(cells, key=lambda c: c.status != "failed")[:max_details]}
     rows: list[str] = []
-    for c in sorted(run.cells, key=lambda c: (c.task, c.strategy, budget_label(c), c.seed)):
+    for c in cells:
         metric = accuracy_metric([c]) or ""
         accuracy = metric_value(c, metric) if metric else None
-        detail = _cell_detail(c)
-        label = "pack report" if c.report is not None else "cell"
+        if c.cell_id in shown:
+            label = "pack report" if c.report is not None else "cell"
+            detail = f"<details><summary>{label}</summary>{_cell_detail(c)}</details>"
+        else:
+            detail = f'<span class="id">{_e(c.cell_id)} in cells.jsonl</span>'
         params = ", ".join(f"{k}={v}" for k, v in sorted(c.params.items()))
         rows.append(
             f'<tr class="{"bad" if c.status == "failed" else ""}">'
             f"<td>{_e(c.task)}</td><td>{_e(params)}</td><td>{_e(c.strategy)}</td>"
             f"<td>{_e(budget_label(c))}</td><td>{c.seed}</td><td>{_e(c.reader)}</td>"
             f"<td>{_e(c.status)}</td><td>{_opt(accuracy)}</td>"
-            f"<td>{_opt(metric_value(c, 'tokens_after'), 0)}</td>"
-            f"<td><details><summary>{label}</summary>{detail}</details></td></tr>"
+            f"<td>{_opt(metric_value(c, 'tokens_after'), 0)}</td><td>{detail}</td></tr>"
         )
+    embedded = (
+        "open a row's details for its pack report and metrics"
+        if len(shown) == len(cells)
+        else f"the first {len(shown)} (failed cells first) open their pack report and "
+        "metrics in place; the others name their cell_id in the run's cells.jsonl"
+    )
     return _Section(
         "cells",
         f"Cells of {run.run_id}",
-        f"{len(run.cells)} cells; open a row's details for its pack report and metrics. "
-        "Type in the box to filter rows.",
+        f"{len(cells)} cells; {embedded}. Type in the box to filter rows.",
         '<input id="cell-filter" type="search" placeholder="filter cells, e.g. niah recency">'
         '<table id="cell-table"><thead><tr><th>task</th><th>params</th><th>strategy</th>'
         "<th>budget</th><th>seed</th><th>reader</th><th>status</th><th>accuracy</th>"
@@ -534,6 +549,7 @@ def write_report(
     factor: float = 1.1,
     alpha: float = 0.05,
     title: str | None = None,
+    max_details: int = MAX_DETAILS,
 ) -> Path:
     """Write the dashboard of ``runs`` as one self-contained HTML file.
 
@@ -550,6 +566,7 @@ def write_report(
         factor: Threshold factor of the trend gates.
         alpha: Significance level of the trend gates.
         title: The page title (default: names the last run).
+        max_details: How many cells embed their pack report (failed cells first).
 
     Returns:
         The path written.
@@ -580,7 +597,7 @@ def write_report(
         _savings_section(go, make_subplots, last),
         _tasks_section(go, last),
         trends,
-        _cells_section(last),
+        _cells_section(last, max_details),
     ]
     page = _page(title or f"aif bench report: {last.run_id}", plotly_js(), _runs_table(loaded),
                  sections)  # fmt: skip
