@@ -10,10 +10,9 @@ FILE = "\n".join(f"def handler_{i}(event):\n    return process(event, {i})\n" fo
 
 
 def _doc(*texts: str) -> Document:
-    roles = ["user", "assistant"]
     msgs = tuple(
-        Message(role=roles[i % 2], parts=(TextPart(text=t),))
-        for i, t in enumerate(texts)  # type: ignore[arg-type]
+        Message(role="user" if i % 2 == 0 else "assistant", parts=(TextPart(text=t),))
+        for i, t in enumerate(texts)
     )
     return Document(messages=(*msgs, Message(role="user", parts=(TextPart(text="Go on."),))))
 

@@ -62,7 +62,9 @@ def test_kept_chunks_stay_in_order_with_gap_markers() -> None:
     text = " ".join(f"Sentence {i} talks about topic {i}." for i in range(100))
     doc = Document(messages=(_msg("user", text), _msg("user", "What about topic 42 and 77?")))
     result = ExtractiveCompressor().compress(doc, CompressionTarget("gpt-4o", ratio=0.2))
-    out = result.document.messages[0].parts[0].text  # type: ignore[union-attr]
+    part = result.document.messages[0].parts[0]
+    assert isinstance(part, TextPart)
+    out = part.text
     assert "[…]" in out
     assert out.index("topic 42") < out.index("topic 77")
     action = result.actions[0]
