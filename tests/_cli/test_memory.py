@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from aifkit._cli import main
+from aifkit.aif import Message, TextPart
 
 MOODS = ("mild", "warm", "cool", "grey", "windy", "sunny", "humid", "calm", "foggy", "crisp")
 
@@ -136,3 +137,46 @@ def test_compress_method_summary_goes_through_the_registry(
     assert messages[1]["content"].startswith("[Summary of ")
     assert "ord_9001" in messages[1]["content"]
     assert messages[-1] == {"role": "user", "content": "Where is my order?"}
+
+
+def test_add_and_show_report_the_back_off_and_add_honours_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from aifkit.budget.memory import RollingMemory
+    from aifkit.testing import FakeSummarizer
+
+    db = tmp_path / "m.sqlite"
+    fake = FakeSummarizer([""], repeat=True)
+    with RollingMemory(db, max_tokens=300, summarizer=fake) as mem:
+        i = 0
+        while mem.retry_at is None:  # a rejected fold, as an earlier run might have left
+            mem.add(Message(role="user", parts=(TextPart(text=f"The {MOODS[i % 10]} weather."),)))
+            i += 1
+        retry_at = mem.retry_at
+    code, out, err = run(
+        capsys, ["memory", "show", str(db), "-s", "default", "--max-tokens", "300"]
+    )
+    assert (code, err) == (0, "")
+    state = json.loads(out)
+    assert (state["over"], state["retry_at"]) == (True, retry_at)
+    assert state["last_rejection"] == "the summary is empty"
+
+    def add(content: str) -> dict[str, Any]:
+        path = tmp_path / "turn.json"
+        path.write_text(json.dumps({"messages": [{"role": "user", "content": content}]}))
+        argv = ["memory", "add", str(db), str(path), "-f", "openai-chat", "--max-tokens", "300"]
+        code, out, err = run(capsys, argv)
+        assert (code, err) == (0, "")
+        return json.loads(out)
+
+    report = add("Still chatting.")  # a new process, yet no fold tried: backing off
+    assert "fold" not in report
+    assert report["tokens"] <= retry_at
+    assert (report["over"], report["retry_at"]) == (True, retry_at)
+    assert report["last_rejection"] == "the summary is empty"
+
+    report = add("We chatted about the weather; nothing else happened. " * 12)  # past retry_at
+    assert report["fold"]["committed"] is True
+    assert (report["over"], report["retry_at"], report["last_rejection"]) == (False, None, None)
+    code, out, _ = run(capsys, ["memory", "show", str(db), "-s", "default", "--max-tokens", "300"])
+    assert json.loads(out)["retry_at"] is None

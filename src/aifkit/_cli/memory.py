@@ -8,13 +8,16 @@ mark), ``pin`` pins a fact, ``show`` prints the sessions or one session's state,
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from aifkit._cli._io import read_json, write_json
 from aifkit._cli._main import guard
 from aifkit.errors import UsageError
+
+if TYPE_CHECKING:
+    from aifkit.budget.memory import RollingMemory
 
 __all__ = ["memory_app"]
 
@@ -61,6 +64,7 @@ def add_command(
     with RollingMemory(db, session=session, model=model, max_tokens=max_tokens, checks=checks) as m:
         fold = m.add(doc.messages)
         out: dict[str, Any] = {"session": session, "added": len(doc.messages), "tokens": m.tokens}
+        out.update(_backoff(m))
         if doc.instructions or doc.tools:  # not conversation turns: say so rather than drop quietly
             out["not_added"] = {"instructions": len(doc.instructions), "tools": len(doc.tools)}
         if fold is not None:
@@ -93,8 +97,12 @@ def show_command(
         str | None, typer.Option("--session", "-s", help="Show this session; default: list them.")
     ] = None,
     model: ModelOpt = "gpt-4o",
+    max_tokens: MaxOpt = 4000,
 ) -> None:
-    """List the sessions in DB, or show one: summary, pins, recent messages, tokens."""
+    """List the sessions in DB, or show one: summary, pins, recent messages, tokens.
+
+    ``over`` compares the session's tokens with ``--max-tokens`` (pass the one ``add`` used).
+    """
     from aifkit.budget.memory import MemoryStore, RollingMemory
 
     _existing(db)
@@ -120,12 +128,13 @@ def show_command(
         raise UsageError(
             f"{db}: no session {session!r}", hint=f"sessions: {', '.join(known) or '(none)'}"
         )
-    with RollingMemory(db, session=session, model=model) as mem:
+    with RollingMemory(db, session=session, model=model, max_tokens=max_tokens) as mem:
         write_json(
             {
                 "session": session,
                 "tokens": mem.tokens,
                 "folded": mem.folded,
+                **_backoff(mem),
                 "summary": mem.summary,
                 "pins": [{"id": p.id, "text": p.text} for p in mem.pinned],
                 "recent": [m.model_dump(mode="json", by_alias=True) for m in mem.recent],
@@ -148,6 +157,11 @@ def export_command(
         doc = mem.document().model_copy(update={"settings": Settings(model=model)})
     body = doc.model_dump(mode="json", by_alias=True)
     write_json(convert(body, source="aif", target=format).body)
+
+
+def _backoff(mem: RollingMemory) -> dict[str, Any]:
+    # Over the mark, and backing off after a rejected fold until the memory passes retry_at.
+    return {"over": mem.over, "retry_at": mem.retry_at, "last_rejection": mem.last_rejection}
 
 
 def _sessions(db: str) -> list[str]:

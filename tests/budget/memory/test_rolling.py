@@ -261,3 +261,50 @@ def test_the_memory_notes_are_system_side_so_turns_still_alternate() -> None:
     user_notes = memory(role="user")
     user_notes.pin("The customer is Dana Reyes.")
     assert user_notes.messages()[0].role == "user"
+
+
+def test_the_back_off_survives_a_restart(tmp_path: Path) -> None:
+    db = tmp_path / "m.sqlite"
+    first = FakeSummarizer([""], repeat=True)
+    mem = memory(db, summarizer=first)
+    i = 0
+    while mem.retry_at is None:  # add until a fold is tried and rejected
+        mem.add(chatter(i))
+        i += 1
+    assert len(first.calls) == 1
+    retry_at = mem.retry_at
+    mem.close()
+
+    # A new process on the same file: it backs off too, and says why.
+    again = FakeSummarizer([""], repeat=True)
+    mem = memory(db, summarizer=again)
+    assert (mem.retry_at, mem.last_rejection) == (retry_at, "the summary is empty")
+    assert mem.over
+    while mem.tokens + 20 <= retry_at:  # chatter takes under 20 tokens
+        assert mem.add(chatter(i)) is None
+        i += 1
+    assert again.calls == []
+    mem.close()
+
+    # Reopened each time, as `aif memory add` does: no call until retry_at is passed.
+    while True:
+        mem = memory(db, summarizer=again)
+        tried = mem.add(chatter(i))
+        tokens = mem.tokens
+        mem.close()
+        i += 1
+        if tried is not None:
+            break
+        assert tokens <= retry_at
+        assert again.calls == []
+    assert tokens > retry_at
+    assert len(again.calls) == 1
+    assert not tried.committed
+
+    # A committed fold ends the back-off in the file as well.
+    mem = memory(db, summarizer=FakeSummarizer(["Weather talk."]), checks="off")
+    assert mem.fold().committed
+    mem.close()
+    mem = memory(db)
+    assert (mem.retry_at, mem.last_rejection, mem.over) == (None, None, False)
+    mem.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from aifkit.budget.memory import SCHEMA_VERSION, MemoryStore
-from aifkit.budget.memory._store import Row
+from aifkit.budget.memory._store import MIGRATIONS, Row
 from aifkit.errors import StoreError
 from tests.budget.memory.helpers import text
 
@@ -65,4 +65,48 @@ def test_a_fold_is_one_transaction(tmp_path: Path) -> None:
     assert [r.seq for r in store.history("s")] == [0, 1]
     (info,) = store.sessions()
     assert (info.id, info.messages, info.folded, info.pins) == ("s", 2, 1, 0)
+    store.close()
+
+
+def test_an_old_file_migrates_and_keeps_its_sessions(tmp_path: Path) -> None:
+    db = tmp_path / "v1.sqlite"
+    with sqlite3.connect(db) as raw:  # a file as schema 1 wrote it, before the back-off
+        raw.execute(
+            "CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        MIGRATIONS[0](raw)
+        raw.execute("INSERT INTO schema_version VALUES (1, 'then')")
+        raw.execute(
+            "INSERT INTO sessions (id, created_at, summary, folded) VALUES ('s', 'then', 'old', 4)"
+        )
+    store = MemoryStore(db)
+    assert store.state("s") == ("old", 4)
+    assert store.backoff("s") == (None, None)
+    store.set_backoff("s", 250, "the summary is empty")
+    assert store.backoff("s") == (250, "the summary is empty")
+    store.close()
+    with sqlite3.connect(db) as raw:
+        versions = [
+            v for (v,) in raw.execute("SELECT version FROM schema_version ORDER BY version")
+        ]
+    assert versions == list(range(1, SCHEMA_VERSION + 1))
+
+
+def test_the_back_off_is_stored_and_a_fold_clears_it(tmp_path: Path) -> None:
+    store = MemoryStore(tmp_path / "m.sqlite")
+    store.open_session("s")
+    store.open_session("t")
+    assert store.backoff("s") == (None, None)
+    assert store.backoff("missing") == (None, None)
+    store.set_backoff("s", 300, "lost 1 fact the original had: ord_1 (id)")
+    store.set_backoff("t", 90, "the summary is empty")
+    store.close()
+    store = MemoryStore(tmp_path / "m.sqlite")
+    assert store.backoff("s") == (300, "lost 1 fact the original had: ord_1 (id)")
+    store.add("s", [Row(0, text("user", "a"), 3)])
+    store.fold("s", "summary", [0], "fake")
+    assert store.backoff("s") == (None, None)
+    assert store.backoff("t") == (90, "the summary is empty")  # only that session's
+    store.set_backoff("t", None, None)
+    assert store.backoff("t") == (None, None)
     store.close()

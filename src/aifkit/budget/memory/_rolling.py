@@ -9,7 +9,9 @@ summary and of the folded messages (see `SummaryChecks`) and, with its framing,
 take fewer tokens than the summary and messages it replaces, or nothing changes.
 After a rejected fold, `add` backs off: it tries again only once the memory has
 grown by a further ``retry_growth`` of ``max_tokens`` (or a fold succeeds), so a
-memory that cannot fold does not run its summarizer on every message.
+memory that cannot fold does not run its summarizer on every message. The
+back-off (`retry_at` and `last_rejection`) is kept in the file too, so a new
+process on the same session backs off as well.
 Pinned facts are never summarized. Everything lives in a SQLite file, so a new
 process that opens the same file and session continues where the last one stopped.
 """
@@ -134,7 +136,6 @@ class RollingMemory:
             )
         self.max_tokens = max_tokens
         self.retry_growth = retry_growth
-        self._retry_at: int | None = None
         self.session = session
         self.model = get_model(model).name
         self._tokenizer: Tokenizer = get_tokenizer(get_model(model).tokenizer)
@@ -143,9 +144,10 @@ class RollingMemory:
         self.checks = checks if isinstance(checks, SummaryChecks) else SummaryChecks.preset(checks)
         self.on_reject = on_reject
         self.role: Literal["user", "system"] = role
-        self.last_rejection: str | None = None
         self.store = MemoryStore(path if path is not None else ":memory:")
         self.store.open_session(session)
+        # The back-off is in the file, so a new process does not retry a rejected fold at once.
+        self._retry_at, self.last_rejection = self.store.backoff(session)
         self._summary, self.folded = self.store.state(session)
         self._recent = self.store.recent(session)
         self._next = self.store.next_seq(session)
@@ -270,7 +272,7 @@ class RollingMemory:
             attempt = self._try(smaller)
         if not attempt.committed:
             return self._rejected(before, attempt.folded, attempt.summary, attempt.reason or "")
-        self.last_rejection = None
+        self.last_rejection = None  # the store cleared its copy with the fold
         self._retry_at = None
         return Fold(True, attempt.folded, before, self.tokens, attempt.summary)
 
@@ -347,6 +349,7 @@ class RollingMemory:
     def _rejected(self, before: int, count: int, summary: str, reason: str) -> Fold:
         self.last_rejection = reason
         self._retry_at = before + math.ceil(self.retry_growth * self.max_tokens)
+        self.store.set_backoff(self.session, self._retry_at, reason)
         if self.on_reject == "raise":
             raise SummaryRejectedError(reason)
         return Fold(False, count, before, before, summary, reason)

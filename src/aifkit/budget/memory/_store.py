@@ -3,7 +3,8 @@
 One file holds any number of sessions. Every message ever added stays in
 ``messages`` (as AIF JSON), marked with the fold that summarized it, so the
 originals of a summary can always be read back; ``folds`` keeps every summary
-written, ``sessions`` the current one, ``pins`` the pinned facts. The schema
+written, ``sessions`` the current one (and, after a rejected fold, the back-off:
+``retry_at`` and the rejection's reason), ``pins`` the pinned facts. The schema
 migrates in numbered, append-only steps recorded in ``schema_version``.
 """
 
@@ -62,13 +63,24 @@ def _v1(db: sqlite3.Connection) -> None:
     )
 
 
+def _v2(db: sqlite3.Connection) -> None:
+    # The back-off after a rejected fold, so a new process does not retry it at once.
+    _statements(
+        db,
+        """
+        ALTER TABLE sessions ADD COLUMN retry_at INTEGER;
+        ALTER TABLE sessions ADD COLUMN last_rejection TEXT;
+        """,
+    )
+
+
 def _statements(db: sqlite3.Connection, script: str) -> None:
     for statement in script.split(";"):
         if statement.strip():
             db.execute(statement)
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1,)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2)
 """Schema steps, in order; step ``n`` (1-based) brings the file to version ``n``. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -157,6 +169,25 @@ class MemoryStore:
         ).fetchone()
         return (str(row[0]), int(row[1])) if row else ("", 0)
 
+    def backoff(self, session: str) -> tuple[int | None, str | None]:
+        """Return the session's back-off: ``(retry_at, last_rejection)``; ``(None, None)``: none."""
+        row = self._db.execute(
+            "SELECT retry_at, last_rejection FROM sessions WHERE id = ?", (session,)
+        ).fetchone()
+        if row is None:
+            return None, None
+        retry_at, reason = row
+        return (None if retry_at is None else int(retry_at)), (
+            None if reason is None else str(reason)
+        )
+
+    def set_backoff(self, session: str, retry_at: int | None, reason: str | None) -> None:
+        """Record (or, with ``None``, clear) the back-off after a rejected fold."""
+        self._run(
+            "UPDATE sessions SET retry_at = ?, last_rejection = ? WHERE id = ?",
+            (retry_at, reason, session),
+        )
+
     def add(self, session: str, rows: Sequence[Row]) -> None:
         """Append messages to ``session``."""
         with self.transaction():
@@ -186,7 +217,10 @@ class MemoryStore:
         return int(top) + 1
 
     def fold(self, session: str, summary: str, seqs: Sequence[int], summarizer: str) -> int:
-        """Record a fold: the new summary replaces the messages ``seqs``, in one transaction."""
+        """Record a fold: the new summary replaces the messages ``seqs``, in one transaction.
+
+        A committed fold also ends the session's back-off (`backoff` is then ``(None, None)``).
+        """
         with self.transaction():
             cur = self._db.execute(
                 "INSERT INTO folds (session, summary, first_seq, last_seq, summarizer, created_at)"
@@ -199,7 +233,8 @@ class MemoryStore:
                 [(fold, session, s) for s in seqs],
             )
             self._db.execute(
-                "UPDATE sessions SET summary = ?, folded = folded + ? WHERE id = ?",
+                "UPDATE sessions SET summary = ?, folded = folded + ?, retry_at = NULL,"
+                " last_rejection = NULL WHERE id = ?",
                 (summary, len(seqs), session),
             )
         return fold
