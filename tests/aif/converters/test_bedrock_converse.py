@@ -297,8 +297,7 @@ def bodies(draw: st.DrawFn) -> dict[str, Any]:
         if messages and messages[-1]["role"] == "user":
             messages[-1]["content"] += exchange.pop(0)["content"]
         messages += exchange
-    body: dict[str, Any] = {"modelId": draw(st.sampled_from(["amazon.nova-pro-v1:0",
-                                                             "meta.llama3-70b"])),
+    body: dict[str, Any] = {"modelId": draw(st.sampled_from(_MODELS)),
                             "messages": messages}  # fmt: skip
     if draw(st.booleans()):
         system: list[dict[str, Any]] = [{"text": draw(_TEXT)}]
@@ -329,8 +328,35 @@ def bodies(draw: st.DrawFn) -> dict[str, Any]:
             tool_config["toolChoice"] = choice
         body["toolConfig"] = tool_config
     if draw(st.booleans()):
-        body["additionalModelRequestFields"] = {"top_k": draw(st.integers(1, 500))}
+        body["additionalModelRequestFields"] = draw(_additional_fields())
     return body
+
+
+_MODELS = [
+    "amazon.nova-pro-v1:0",
+    "meta.llama3-70b",
+    "us.anthropic.claude-sonnet-4-20250514-v1:0",
+]
+
+
+@st.composite
+def _additional_fields(draw: st.DrawFn) -> dict[str, Any]:
+    """Top-k fields of every family mixed with other model-specific keys."""
+    fields: dict[str, Any] = {}
+    if draw(st.booleans()):
+        fields["top_k"] = draw(st.integers(1, 500))
+    if draw(st.booleans()):
+        inner: dict[str, Any] = {}
+        if draw(st.booleans()):
+            inner["topK"] = draw(st.integers(1, 128))
+        if draw(st.booleans()):
+            inner["reasoningEffort"] = "low"
+        fields["inferenceConfig"] = inner
+    if draw(st.booleans()):
+        fields["thinking"] = {"type": "enabled", "budget_tokens": 1024}
+    if draw(st.booleans()):
+        fields["top_k_note"] = draw(st.sampled_from([1.5, "x", None, True]))
+    return fields
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -338,6 +364,157 @@ def bodies(draw: st.DrawFn) -> dict[str, Any]:
 def test_generated_bodies_round_trip_exactly(body: dict[str, Any]) -> None:
     assert_accepted(body)
     assert round_trip(body) == body
+
+
+# -- top_k in additionalModelRequestFields ----------------------------------------------
+
+
+_USER = [{"role": "user", "content": [{"text": "hi"}]}]
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        ("anthropic.claude-3-haiku-20240307-v1:0", {"top_k": 40}),
+        ("us.anthropic.claude-sonnet-4-20250514-v1:0", {"top_k": 40}),
+        (
+            "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-v2",
+            {"top_k": 40},
+        ),
+        ("amazon.nova-lite-v1:0", {"inferenceConfig": {"topK": 40}}),
+        ("us.amazon.nova-2-lite-v1:0", {"inferenceConfig": {"topK": 40}}),
+    ],
+)
+def test_top_k_goes_where_the_model_family_takes_it(model: str, expected: dict[str, Any]) -> None:
+    doc = {"messages": [msg("user", text("hi"))], "settings": {"model": model, "top_k": 40}}
+    body, losses = encode(doc)
+    assert body["additionalModelRequestFields"] == expected
+    assert losses == []
+    back = CONV.decode(body)
+    assert back.document.settings.top_k == 40
+    assert back.document.extensions == {}
+    wire = ("top_k",) if "top_k" in expected else ("inferenceConfig", "topK")
+    assert back.source_map.translate(("settings", "top_k")) == (
+        "additionalModelRequestFields",
+        *wire,
+    )
+
+
+@pytest.mark.parametrize(
+    ("model", "why"),
+    [
+        ("meta.llama3-70b-instruct-v1:0", "for model 'meta.llama3-70b-instruct-v1:0'"),
+        ("mistral.mistral-large-2407-v1:0", "model 'mistral.mistral-large-2407-v1:0'"),
+        (None, "no modelId to pick"),
+    ],
+)
+def test_top_k_is_a_loss_for_families_without_a_documented_field(
+    model: str | None, why: str
+) -> None:
+    settings: dict[str, Any] = {"top_k": 40}
+    if model is not None:
+        settings["model"] = model
+    doc = load_document({"messages": [msg("user", text("hi"))], "settings": settings})
+    encoded = CONV.encode(doc, EncodeOptions())
+    assert "additionalModelRequestFields" not in encoded.body
+    [entry] = encoded.losses.resolve(None)
+    assert (entry.pointer, entry.action, entry.rule) == (
+        "/settings/top_k",
+        "dropped",
+        "bedrock-converse/top-k",
+    )
+    assert why in entry.detail
+
+
+def test_top_k_joins_the_other_model_fields_and_wins_over_a_stale_value() -> None:
+    extra = {
+        "additionalModelRequestFields": {
+            "thinking": {"type": "enabled", "budget_tokens": 2048},
+            "top_k": 3,
+        }
+    }
+    doc = {
+        "messages": [msg("user", text("hi"))],
+        "settings": {"model": "anthropic.claude-3-haiku-20240307-v1:0", "top_k": 40},
+        "extensions": {"bedrock-converse": {"extra": extra}},
+    }
+    body, losses = encode(doc)
+    assert body["additionalModelRequestFields"] == {
+        "thinking": {"type": "enabled", "budget_tokens": 2048},
+        "top_k": 40,
+    }
+    assert losses == []
+    nova = {
+        "messages": [msg("user", text("hi"))],
+        "settings": {"model": "amazon.nova-pro-v1:0", "top_k": 7},
+        "extensions": {
+            "bedrock-converse": {
+                "extra": {"additionalModelRequestFields": {"inferenceConfig": {"x": 1}, "y": 2}}
+            }
+        },
+    }
+    body, losses = encode(nova)
+    assert body["additionalModelRequestFields"] == {"inferenceConfig": {"x": 1, "topK": 7}, "y": 2}
+    assert losses == []
+
+
+def test_top_k_is_a_loss_when_the_model_fields_cannot_hold_it() -> None:
+    doc = {
+        "messages": [msg("user", text("hi"))],
+        "settings": {"model": "amazon.nova-pro-v1:0", "top_k": 7},
+        "extensions": {
+            "bedrock-converse": {"extra": {"additionalModelRequestFields": {"inferenceConfig": 1}}}
+        },
+    }
+    encoded = CONV.encode(load_document(doc), EncodeOptions())
+    assert encoded.body["additionalModelRequestFields"] == {"inferenceConfig": 1}
+    assert rules([(e.pointer, e.action, e.rule) for e in encoded.losses.resolve(None)]) == {"top-k"}
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"top_k": 5},  # not Nova's field: kept as it is
+        {"inferenceConfig": {"topK": 2.5}},  # not an integer
+        {"inferenceConfig": {"topK": True}},
+        {"inferenceConfig": "none"},
+    ],
+)
+def test_other_top_k_shapes_stay_in_extra(fields: dict[str, Any]) -> None:
+    body = {"modelId": "amazon.nova-pro-v1:0", "messages": _USER,
+            "additionalModelRequestFields": fields}  # fmt: skip
+    doc = CONV.decode(body).document
+    assert doc.settings.top_k is None
+    assert doc.extensions["bedrock-converse"]["extra"]["additionalModelRequestFields"] == fields
+    assert round_trip(body) == body
+
+
+def test_a_cross_family_conversion_moves_top_k_to_the_new_field() -> None:
+    body = {"modelId": "anthropic.claude-3-haiku-20240307-v1:0", "messages": _USER,
+            "additionalModelRequestFields": {"top_k": 9, "thinking": {"type": "disabled"}}}  # fmt: skip
+    doc = CONV.decode(body).document
+    assert doc.settings.top_k == 9
+    assert doc.extensions["bedrock-converse"]["extra"] == {
+        "additionalModelRequestFields": {"thinking": {"type": "disabled"}}
+    }
+    moved = doc.model_copy(
+        update={"settings": doc.settings.model_copy(update={"model": "amazon.nova-pro-v1:0"})}
+    )
+    out, losses = encode(moved)
+    assert out["additionalModelRequestFields"] == {
+        "thinking": {"type": "disabled"},
+        "inferenceConfig": {"topK": 9},
+    }
+    assert losses == []
+
+
+def test_top_k_converts_from_the_anthropic_format() -> None:
+    anthropic = {"model": "claude-3-5-haiku-latest", "max_tokens": 64, "top_k": 12,
+                 "messages": [{"role": "user", "content": "hi"}]}  # fmt: skip
+    body, report = convert(anthropic, source="anthropic", target="bedrock-converse")
+    assert body["additionalModelRequestFields"] == {"top_k": 12}
+    assert not [e for e in report if e.rule.endswith("top-k")]
+    assert_accepted(body)
 
 
 # -- the target's rules on any document ------------------------------------------------

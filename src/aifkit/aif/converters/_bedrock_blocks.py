@@ -101,7 +101,7 @@ RULES: Final[dict[str, tuple[Action, Severity, str]]] = {
     "tool-name": ("transformed", "info", "tool name rewritten to 1-64 of [a-zA-Z0-9_-]"),
     "tool-result-missing": ("synthesized", "warning", "an error result was sent for the call"),
     "tool-result-placement": ("transformed", "info", "moved first in the turn after its call"),
-    "top-k": ("dropped", "warning", "top_k belongs in additionalModelRequestFields"),
+    "top-k": ("dropped", "warning", "top_k: {}"),
     "top-p-range": ("transformed", "warning", "top_p {} clamped into 0..1"),
     "no-field": ("dropped", "warning", "no equivalent field"),
 }

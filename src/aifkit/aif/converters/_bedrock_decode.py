@@ -5,7 +5,9 @@ strings, as the AWS CLI and the HTTP API take them). The document is built as pl
 dicts in AIF's JSON shape and validated once at the end. What AIF has no field for
 is kept under ``extensions["bedrock-converse"]``: ``extra`` for wire fields
 (``additionalModelRequestFields``, ``guardrailConfig``, a block's ``citations``, a
-future key), ``form`` for presentation choices an exact round trip needs:
+future key), ``form`` for presentation choices an exact round trip needs. ``top_k``
+is read from ``additionalModelRequestFields`` where the body's model documents it
+(`top_k_path`); the other keys there stay in ``extra``. Presentation choices:
 
 * settings: ``inferenceConfig: "empty"`` for an empty ``inferenceConfig`` object;
   ``int`` lists float settings given as integers.
@@ -45,6 +47,7 @@ __all__ = [
     "TOOL_NAME",
     "Obj",
     "decode_body",
+    "top_k_path",
 ]
 
 NAME: Final = "bedrock-converse"
@@ -93,6 +96,9 @@ AUDIO_FORMATS: Final = frozenset(
     }
 )
 
+_ANTHROPIC: Final = re.compile(r"(?:^|[./:])anthropic\.|claude", re.IGNORECASE)
+_NOVA: Final = re.compile(r"(?:^|[./:])amazon\.nova-", re.IGNORECASE)
+_TOP_K: Final = "additionalModelRequestFields"
 _TOP_KEYS: Final = frozenset({"modelId", "messages", "system", "inferenceConfig", "toolConfig"})
 _INFERENCE: Final = {
     "maxTokens": "max_tokens",
@@ -122,6 +128,8 @@ def decode_body(body: Any) -> Decoded:
     doc: Obj = {}
     settings: Obj = {}
     extra = {k: v for k, v in root.items() if k not in _TOP_KEYS}
+    model = root.get("modelId")
+    _top_k(extra, model if isinstance(model, str) else None, settings, sm)
     if extra:
         doc["extensions"] = {NAME: {"extra": extra}}
         for key in extra:
@@ -151,6 +159,60 @@ def decode_body(body: Any) -> Decoded:
     _scope_reasoning(doc.get("messages", []), settings.get("model"))
     document = validate_body(doc)
     return Decoded(document, sm)
+
+
+def top_k_path(model: str | None) -> tuple[str, ...] | None:
+    """Where ``top_k`` goes inside ``additionalModelRequestFields`` for ``model``.
+
+    Anthropic (Claude) models take ``top_k``; Amazon Nova models take
+    ``inferenceConfig.topK``. None when the model is unknown or its family documents
+    no top-k field for Converse.
+
+    Examples:
+        >>> top_k_path("us.anthropic.claude-sonnet-4-20250514-v1:0")
+        ('top_k',)
+        >>> top_k_path("amazon.nova-pro-v1:0")
+        ('inferenceConfig', 'topK')
+        >>> top_k_path("meta.llama3-70b-instruct-v1:0") is None
+        True
+    """
+    if model is None:
+        return None
+    if _ANTHROPIC.search(model):
+        return ("top_k",)
+    if _NOVA.search(model):
+        return ("inferenceConfig", "topK")
+    return None
+
+
+def _top_k(extra: Obj, model: str | None, settings: Obj, sm: SourceMap) -> None:
+    """Lift the model's documented top-k field out of ``additionalModelRequestFields``."""
+    where = top_k_path(model)
+    fields = extra.get(_TOP_K)
+    if where is None or not isinstance(fields, dict):
+        return
+    rest = dict(cast("Obj", fields))
+    holder = rest
+    if len(where) == 2:
+        inner = rest.get(where[0])
+        if not isinstance(inner, dict):
+            return
+        holder = dict(cast("Obj", inner))
+    value = holder.get(where[-1])
+    if not isinstance(value, int) or isinstance(value, bool):
+        return
+    del holder[where[-1]]
+    if len(where) == 2:
+        if holder:
+            rest[where[0]] = holder
+        else:
+            del rest[where[0]]
+    if rest:
+        extra[_TOP_K] = rest
+    else:
+        del extra[_TOP_K]
+    settings["top_k"] = value
+    sm.add(("settings", "top_k"), (_TOP_K, *where))
 
 
 def _scope_reasoning(messages: list[Obj], model: str | None) -> None:

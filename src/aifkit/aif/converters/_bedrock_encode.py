@@ -15,7 +15,7 @@ from aifkit.aif._loss import LossLog, Path
 from aifkit.aif._schema import Document, Instruction, Message, Tool
 from aifkit.aif.converters._base import Encoded, EncodeOptions
 from aifkit.aif.converters._bedrock_blocks import MISSING_RESULT, BlockWriter, Unit, text_of
-from aifkit.aif.converters._bedrock_decode import NAME, Obj
+from aifkit.aif.converters._bedrock_decode import NAME, Obj, top_k_path
 from aifkit.aif.converters._common import own_extra, own_form
 
 __all__ = ["MISSING_RESULT_TEXT", "SYNTHESIZED_USER_TEXT", "encode_document"]
@@ -211,7 +211,9 @@ def _settings(writer: BlockWriter, document: Document, body: Obj) -> None:
         if len(stop) != len(settings.stop):
             writer.log(("settings", "stop"), "stop-empty")
         config["stopSequences"] = stop
-    for name in ("top_k", "seed", "parallel_tool_calls", "stream"):
+    if settings.top_k is not None:
+        _top_k(writer, document, body, settings.top_k)
+    for name in ("seed", "parallel_tool_calls", "stream"):
         if getattr(settings, name) is not None:
             writer.log(("settings", name), name.replace("_", "-"))
     inference = _as_obj(extra.get("inferenceConfig"))
@@ -221,6 +223,32 @@ def _settings(writer: BlockWriter, document: Document, body: Obj) -> None:
     if config or form.get("inferenceConfig") == "empty":
         body["inferenceConfig"] = config
     _tool_config(writer, document, body, extra)
+
+
+def _top_k(writer: BlockWriter, document: Document, body: Obj, top_k: int) -> None:
+    """Write ``top_k`` where the model takes it in ``additionalModelRequestFields``.
+
+    The other keys of that field (kept in the document's ``extra``) stay as they were;
+    ``settings.top_k`` wins over a top-k value among them.
+    """
+    path: Path = ("settings", "top_k")
+    model = document.settings.model
+    where = top_k_path(model)
+    if where is None:
+        why = f"no documented field for model {model!r}" if model else "no modelId to pick a field"
+        writer.log(path, "top-k", why)
+        return
+    fields = own_extra(document.extensions, NAME).get("additionalModelRequestFields", {})
+    given = _as_obj(fields)
+    out = None if given is None else dict(given)
+    holder = out if len(where) == 1 or out is None else _as_obj(out.get(where[0], {}))
+    if out is None or holder is None:
+        writer.log(path, "top-k", "additionalModelRequestFields is not an object to hold it")
+        return
+    if len(where) == 2:
+        holder = out[where[0]] = dict(holder)
+    holder[where[-1]] = top_k
+    body["additionalModelRequestFields"] = out
 
 
 def _tool_config(writer: BlockWriter, document: Document, body: Obj, extra: Any) -> None:

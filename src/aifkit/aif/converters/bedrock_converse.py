@@ -2,10 +2,10 @@
 
 The body is the JSON form of a ``Converse`` (or ``ConverseStream``) request, with
 binary fields as base64 strings: ``modelId``, ``messages``, ``system``,
-``inferenceConfig`` and ``toolConfig``. Decoding lives in ``_bedrock_decode``;
-encoding in ``_bedrock_encode`` (turns, tool pairing, settings) and
-``_bedrock_blocks`` (one part to one block, and the table of every rule the encoder
-logs). This module holds the converter and the format's rules.
+``inferenceConfig``, ``toolConfig`` and, for ``top_k``,
+``additionalModelRequestFields``. Decoding lives in ``_bedrock_decode``; encoding
+in ``_bedrock_encode`` (turns, tool pairing, settings) and ``_bedrock_blocks`` (one
+part to one block, and the table of every rule the encoder logs). This module holds the converter and the format's rules.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ BEDROCK_CONVERSE: Final = Capabilities(
         "settings.max_tokens": "yes",
         "settings.temperature": "partial",
         "settings.top_p": "partial",
+        "settings.top_k": "partial",
         "settings.stop": "partial",
     },
     rules={
@@ -123,6 +124,7 @@ BEDROCK_CONVERSE: Final = Capabilities(
         "tool_choice": "auto, any or one tool; no 'none'",
         "settings.temperature": "0 to 1",
         "settings.top_p": "0 to 1",
+        "settings.top_k": "Anthropic and Amazon Nova models, in additionalModelRequestFields",
         "settings.stop": "non-empty",
     },
 )
