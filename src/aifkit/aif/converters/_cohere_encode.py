@@ -12,10 +12,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final, cast
 
-from aifkit.aif._loss import Action, Path, Severity
+from aifkit.aif._loss import Path
 from aifkit.aif._schema import (
     Base64Source,
     Document,
@@ -36,47 +36,54 @@ from aifkit.aif._schema import (
     UrlSource,
 )
 from aifkit.aif.converters._base import Encoded, EncodeOptions
+from aifkit.aif.converters._chatlike import (
+    MISSING_RESULT_TEXT,
+    ChatlikeEncoder,
+    content,
+    merge,
+    rule_table,
+)
 from aifkit.aif.converters._cohere_decode import NAME, Obj
 from aifkit.aif.converters._common import (
     build_data_url,
     write_arguments,
 )
-from aifkit.aif.converters._wire import RuleLog
 
 __all__ = ["MISSING_RESULT_TEXT", "RULES", "encode_document"]
 
-MISSING_RESULT_TEXT: Final = "Error: no result was recorded for this tool call."
+RULES: Final = rule_table(
+    "Cohere",
+    {
+        # rule (after "cohere/"): action, severity, message ({} filled in by the caller);
+        # rule_table adds the rules of the steps shared with mistral
+        "assistant-text": ("transformed", "info", "several texts joined into one tool_plan"),
+        "document-base64": ("transformed", "info", "base64 {} sent as document text"),
+        "document-context": ("dropped", "info", "Cohere documents have no context field"),
+        "document-position": ("transformed", "info", "moved to the request's documents"),
+        "document-source": ("dropped", "error", "Cohere documents are text or JSON data, not {}"),
+        "empty-message": ("dropped", "info", "an assistant message needs content or tool calls"),
+        "image-source": ("dropped", "error", "Cohere images are URLs or data URLs, not {}"),
+        "no-audio": ("dropped", "error", "Cohere takes no audio"),
+        "parallel-tool-calls": ("dropped", "info", "Cohere has no parallel_tool_calls setting"),
+        "part-not-allowed": ("dropped", "error", "{} parts cannot be sent in a {} message"),
+        "provider-part": ("dropped", "error", "a {} block has no equivalent in Cohere"),
+        "strict-tools": ("transformed", "warning", "strict applies to every tool on Cohere"),
+        "tool-choice": ("transformed", "warning", "{}"),
+        "tool-error-flag": ("transformed", "warning", "the error flag became an 'Error: ' prefix"),
+        "tool-result-media": ("dropped", "error", "Cohere tool results are text or documents"),
+        "tool-result-missing": ("synthesized", "warning", "an error result was sent for the call"),
+    },
+)
 
-RULES: Final[dict[str, tuple[Action, Severity, str]]] = {
-    # rule (after "cohere/"): action, severity, message ({} filled in by the caller)
-    "assistant-text": ("transformed", "info", "several texts joined into one tool_plan"),
-    "cache": ("dropped", "info", "Cohere has no cache hints"),
-    "developer-instructions": ("transformed", "info", "developer instructions sent as system"),
-    "document-base64": ("transformed", "info", "base64 {} sent as document text"),
-    "document-context": ("dropped", "info", "Cohere documents have no context field"),
-    "document-position": ("transformed", "info", "moved to the request's documents"),
-    "document-source": ("dropped", "error", "Cohere documents are text or JSON data, not {}"),
-    "empty-message": ("dropped", "info", "an assistant message needs content or tool calls"),
-    "image-source": ("dropped", "error", "Cohere images are URLs or data URLs, not {}"),
-    "message-name": ("dropped", "warning", "Cohere messages have no participant name"),
-    "no-audio": ("dropped", "error", "Cohere takes no audio"),
-    "no-field": ("dropped", "warning", "no equivalent field"),
-    "orphan-tool-result": ("transformed", "warning", "no call awaits this result; sent as text"),
-    "parallel-tool-calls": ("dropped", "info", "Cohere has no parallel_tool_calls setting"),
-    "part-not-allowed": ("dropped", "error", "{} parts cannot be sent in a {} message"),
-    "provider-part": ("dropped", "error", "a {} block has no equivalent in Cohere"),
-    "reasoning-replay": ("dropped", "info", "{}"),
-    "reasoning-signature": ("dropped", "info", "the {} signature is not valid on Cohere"),
-    "refusal": ("transformed", "info", "refusal sent as assistant text"),
-    "strict-tools": ("transformed", "warning", "strict applies to every tool on Cohere"),
-    "tool-call-role": ("transformed", "warning", "only the assistant calls tools; sent as text"),
-    "tool-choice": ("transformed", "warning", "{}"),
-    "tool-error-flag": ("transformed", "warning", "the error flag became an 'Error: ' prefix"),
-    "tool-kind": ("dropped", "error", "{} tools have no equivalent in Cohere"),
-    "tool-parameters": ("synthesized", "info", "an empty object schema was sent"),
-    "tool-result-media": ("dropped", "error", "Cohere tool results are text or documents"),
-    "tool-result-missing": ("synthesized", "warning", "an error result was sent for the call"),
-}
+_SETTINGS: Final = (
+    ("max_tokens", "max_tokens"),
+    ("temperature", "temperature"),
+    ("top_p", "p"),
+    ("top_k", "k"),
+    ("seed", "seed"),
+    ("stream", "stream"),
+)
+"""AIF setting -> Cohere's key, in the order they are written."""
 
 
 def encode_document(document: Document, options: EncodeOptions) -> Encoded:
@@ -84,39 +91,24 @@ def encode_document(document: Document, options: EncodeOptions) -> Encoded:
     return _Encoder(document, options).run()
 
 
-def _unfilled(message: str) -> str:
-    return message.replace("{}", "").strip()
+class _Encoder(ChatlikeEncoder):
+    display = "Cohere"
 
-
-class _Encoder(RuleLog):
     def __init__(self, doc: Document, options: EncodeOptions) -> None:
-        self.doc = doc
-        self.options = options
-        super().__init__(NAME, RULES, unfilled=_unfilled)
-        self.out: list[Obj] = []
+        super().__init__(NAME, RULES, doc, options)
         self.documents: list[Any] = []
-        self.open: list[tuple[str, Path]] = []
         self.leading = True  # still at the head of the first user message
 
     def run(self) -> Encoded:
-        doc = self.doc
         body: Obj = {}
-        if doc.settings.model is not None:
-            body["model"] = doc.settings.model
-        for k, ins in enumerate(doc.instructions):
-            self.instruction(ins, ("instructions", k))
-        for i, msg in enumerate(doc.messages):
-            self.message(msg, ("messages", i))
-        self.close_calls()
+        self.head(body)
         body["messages"] = self.out
-        form, extra = self.ext(doc.extensions, ())
-        del form
+        extra = self.ext(self.doc.extensions, ())[1]
         if self.documents:
             body["documents"] = self.documents
         self.tools(body)
         self.settings(body)
-        for key, value in extra.items():
-            body.setdefault(key, value)
+        merge(body, extra)
         return Encoded(body, self.losses)
 
     # -- messages ---------------------------------------------------------------------------
@@ -133,37 +125,23 @@ class _Encoder(RuleLog):
         return items
 
     def instruction(self, ins: Instruction, path: Path) -> None:
-        if ins.role == "developer":
-            self.log((*path, "role"), "developer-instructions")
-        if ins.name is not None:
-            self.log((*path, "name"), "message-name")
-        form, extra = self.ext(ins.extensions, path)
+        form, extra = self.instruction_head(ins, path)
         items = self.texts(list(enumerate(ins.parts)), path)
         message: Obj = {"role": "system"}
         if form.get("content") != "absent":
-            message["content"] = _content(items, form)
-        _merge(message, extra)
+            message["content"] = content(items, form)
+        merge(message, extra)
         self.out.append(message)
 
-    def message(self, msg: Message, path: Path) -> None:
-        if msg.name is not None:
-            self.log((*path, "name"), "message-name")
-        form, extra = self.ext(msg.extensions, path)
-        if msg.role == "assistant":
-            self.close_calls()
-            self.leading = False
-            self.assistant(msg, path, form, extra)
-            return
-        results = [(j, p) for j, p in enumerate(msg.parts) if isinstance(p, ToolResultPart)]
-        for j, part in results:
-            self.result(part, (*path, "parts", j), form if msg.role == "tool" else {}, extra)
-        rest = [(j, p) for j, p in enumerate(msg.parts) if not isinstance(p, ToolResultPart)]
-        if results and not rest:
-            return
-        self.close_calls()
+    def plain(
+        self,
+        msg: Message,
+        path: Path,
+        form: Mapping[str, Any],
+        extra: Mapping[str, Any],
+        rest: Sequence[tuple[int, Part]],
+    ) -> None:
         role = "user" if msg.role in ("user", "tool") else "system"
-        if msg.role == "developer":
-            self.log((*path, "role"), "developer-instructions")
         items: list[Obj] = []
         for j, part in rest:
             item = self.part(part, role, (*path, "parts", j))
@@ -175,16 +153,16 @@ class _Encoder(RuleLog):
             return  # only documents, now in the request's documents
         message: Obj = {"role": role}
         if form.get("content") != "absent" or items:
-            message["content"] = _content(items, form)
-        if not results:
-            _merge(message, extra)
+            message["content"] = content(items, form)
+        merge(message, extra)
         self.out.append(message)
 
     def assistant(
         self, msg: Message, path: Path, form: Mapping[str, Any], extra: Mapping[str, Any]
     ) -> None:
+        self.leading = False
         has_calls = any(isinstance(p, ToolCallPart) for p in msg.parts)
-        content: list[Obj] = []
+        items: list[Obj] = []
         plans: list[tuple[Path, str]] = []
         calls: list[Obj] = []
         for j, part in enumerate(msg.parts):
@@ -193,7 +171,7 @@ class _Encoder(RuleLog):
                 calls.append(self.call(part, ppath))
                 self.open.append((part.id, ppath))
             elif isinstance(part, ToolResultPart):
-                self.orphan(part, ppath, content)
+                self.orphan(part, ppath, items)
             elif isinstance(part, TextPart):
                 pform, pextra = self.ext(part.extensions, ppath)
                 if part.cache is not None:
@@ -202,11 +180,11 @@ class _Encoder(RuleLog):
                 if field == "tool_plan":
                     plans.append((ppath, part.text))
                 else:
-                    content.append({"type": "text", "text": part.text, **pextra})
+                    items.append({"type": "text", "text": part.text, **pextra})
             else:
                 item = self.part(part, "assistant", ppath)
                 if item is not None:
-                    content.append(item)
+                    items.append(item)
         message: Obj = {"role": "assistant"}
         if calls:
             message["tool_calls"] = calls
@@ -217,20 +195,16 @@ class _Encoder(RuleLog):
                 self.log(plans[1][0], "assistant-text")
             message["tool_plan"] = "\n".join(t for _, t in plans)
         shape = form.get("content")
-        if (
-            content
-            or shape in ("parts", "empty")
-            or (shape != "absent" and not calls and not plans)
-        ):
-            message["content"] = _content(content, form)
+        if items or shape in ("parts", "empty") or (shape != "absent" and not calls and not plans):
+            message["content"] = content(items, form)
         if (
             not calls
             and not plans
-            and all(c.get("type") == "text" and not c.get("text") for c in content)
+            and all(c.get("type") == "text" and not c.get("text") for c in items)
         ):
             self.log(path, "empty-message")
             return
-        _merge(message, extra)
+        merge(message, extra)
         self.out.append(message)
 
     # -- tool calls and results ----------------------------------------------------------------
@@ -243,30 +217,14 @@ class _Encoder(RuleLog):
         arguments = (
             text if isinstance(text, str) else write_arguments(part.arguments, part.raw_arguments)
         )
-        out: Obj = {
-            "id": part.id,
-            "type": "function",
-            "function": {"name": part.name, "arguments": arguments},
-        }
-        if form.get("type") == "absent":
-            del out["type"]
-        nested = extra.get("function")
-        if isinstance(nested, dict):
-            out["function"].update(
-                {k: v for k, v in cast("Obj", nested).items() if k not in out["function"]}
-            )
-        _merge(out, {k: v for k, v in extra.items() if k != "function"})
-        return out
+        fn: Obj = {"name": part.name, "arguments": arguments}
+        return self.function({"id": part.id}, fn, form, extra)
 
     def result(
         self, part: ToolResultPart, path: Path, form: Mapping[str, Any], extra: Mapping[str, Any]
     ) -> None:
-        self.ext(part.extensions, path)
-        waiting = [k for k, (call_id, _) in enumerate(self.open) if call_id == part.call_id]
-        if not waiting:
-            self.orphan(part, path, None)
+        if self.claim(part, path) is None:
             return
-        self.open.pop(waiting[0])
         items: list[Obj] = []
         for k, item in enumerate(part.content):
             ipath: Path = (*path, "content", k)
@@ -291,19 +249,9 @@ class _Encoder(RuleLog):
             self.log((*path, "cache"), "cache")
         message: Obj = {"role": "tool", "tool_call_id": part.call_id}
         if form.get("content") != "absent" or items:
-            message["content"] = _content(items, form)
-        _merge(message, extra)
+            message["content"] = content(items, form)
+        merge(message, extra)
         self.out.append(message)
-
-    def orphan(self, part: ToolResultPart, path: Path, into: list[Obj] | None) -> None:
-        self.log(path, "orphan-tool-result")
-        texts = [c.text for c in part.content if isinstance(c, TextPart)]
-        text = f"[tool result {part.call_id}]\n" + "\n".join(texts)
-        if into is not None:
-            into.append({"type": "text", "text": text})
-            return
-        self.close_calls()
-        self.out.append({"role": "user", "content": text})
 
     def close_calls(self) -> None:
         for call_id, path in self.open:
@@ -322,12 +270,9 @@ class _Encoder(RuleLog):
         if isinstance(part, TextPart):
             return {"type": "text", "text": part.text, **extra}
         if isinstance(part, ToolCallPart):
-            self.log(path, "tool-call-role")
-            args = write_arguments(part.arguments, part.raw_arguments)
-            return {"type": "text", "text": f"[tool call {part.name}({args})]"}
+            return self.call_text(part, path)
         if isinstance(part, RefusalPart):
-            self.log(path, "refusal")
-            return {"type": "text", "text": part.text}
+            return self.refusal(part, path)
         if isinstance(part, ReasoningPart):
             return self.reasoning(part, role, extra, path)
         if isinstance(part, ProviderPart):
@@ -362,9 +307,9 @@ class _Encoder(RuleLog):
             image["detail"] = part.detail
         nested = extra.get("image_url")
         if isinstance(nested, dict):
-            _merge(image, cast("Obj", nested))
+            merge(image, cast("Obj", nested))
         item: Obj = {"type": "image_url", "image_url": image}
-        _merge(item, {k: v for k, v in extra.items() if k != "image_url"})
+        merge(item, {k: v for k, v in extra.items() if k != "image_url"})
         return item
 
     def document(
@@ -405,7 +350,7 @@ class _Encoder(RuleLog):
             if title is not None:
                 data["title"] = title
         out: Obj = {"data": data}
-        _merge(out, extra)
+        merge(out, extra)
         return out
 
     def reasoning(
@@ -423,16 +368,7 @@ class _Encoder(RuleLog):
             if part.redacted is not None:
                 self.log((*path, "redacted"), "reasoning-replay", "redacted reasoning dropped")
             return {"type": "thinking", "thinking": text, **extra}
-        why = (
-            "reasoning can only be sent in an assistant message"
-            if role != "assistant"
-            else "Cohere has no redacted reasoning"
-        )
-        if self.options.reasoning == "text" and text and not text.isspace():
-            self.log(path, "reasoning-replay", f"{why}; sent as text", action="transformed")
-            return {"type": "text", "text": f"<reasoning>{text}</reasoning>"}
-        self.log(path, "reasoning-replay", why)
-        return None
+        return self.unreplayable(part, role, path)
 
     # -- tools and settings ---------------------------------------------------------------------
 
@@ -460,41 +396,12 @@ class _Encoder(RuleLog):
         if tool.kind != "function":
             self.log(path, "tool-kind", tool.kind)
             return None
-        fn: Obj = {"name": tool.name}
-        if tool.description is not None:
-            fn["description"] = tool.description
-        if tool.parameters is not None:
-            fn["parameters"] = tool.parameters
-        else:
-            self.log((*path, "parameters"), "tool-parameters")
-            fn["parameters"] = {"type": "object", "properties": {}}
-        nested = extra.get("function")
-        if isinstance(nested, dict):
-            _merge(fn, cast("Obj", nested))
-        out: Obj = {"type": "function", "function": fn}
-        if form.get("type") == "absent":
-            del out["type"]
-        _merge(out, {k: v for k, v in extra.items() if k != "function"})
-        return out
+        return self.function({}, self.function_tool(tool, path), form, extra)
 
     def settings(self, body: Obj) -> None:
         s = self.doc.settings
         form = self.ext(s.extensions, ("settings",))[0]
-        ints = cast("list[Any]", form.get("int") or [])
-        for field, wire in (
-            ("max_tokens", "max_tokens"),
-            ("temperature", "temperature"),
-            ("top_p", "p"),
-            ("top_k", "k"),
-            ("seed", "seed"),
-            ("stream", "stream"),
-        ):
-            value = getattr(s, field)
-            if value is None:
-                continue
-            if field in ints and isinstance(value, float) and value.is_integer():
-                value = int(value)
-            body[wire] = value
+        self.scalars(body, form, _SETTINGS)
         if s.stop is not None:
             body["stop_sequences"] = list(s.stop)
         if s.parallel_tool_calls is not None:
@@ -515,19 +422,3 @@ class _Encoder(RuleLog):
         else:
             self.log(path, "tool-choice", f"Cohere cannot force {choice.name!r}; sent REQUIRED")
             body["tool_choice"] = "REQUIRED"
-
-
-def _content(items: list[Obj], form: Mapping[str, Any]) -> Any:
-    """A string for one plain text item (or none), else the list of items."""
-    if form.get("content") == "parts":
-        return items
-    if not items:
-        return ""
-    if len(items) == 1 and items[0].get("type") == "text" and len(items[0]) == 2:
-        return items[0]["text"]
-    return items
-
-
-def _merge(target: Obj, extra: Mapping[str, Any]) -> None:
-    for key, value in extra.items():
-        target.setdefault(key, value)

@@ -10,10 +10,10 @@ rule the encoder applies.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final, cast
 
-from aifkit.aif._loss import Action, Path, Severity
+from aifkit.aif._loss import Path
 from aifkit.aif._schema import (
     AudioPart,
     Base64Source,
@@ -35,6 +35,13 @@ from aifkit.aif._schema import (
     UrlSource,
 )
 from aifkit.aif.converters._base import Encoded, EncodeOptions
+from aifkit.aif.converters._chatlike import (
+    MISSING_RESULT_TEXT,
+    ChatlikeEncoder,
+    content,
+    merge,
+    rule_table,
+)
 from aifkit.aif.converters._common import (
     build_data_url,
     own_extra,
@@ -43,7 +50,6 @@ from aifkit.aif.converters._common import (
 )
 from aifkit.aif.converters._mistral_decode import NAME, Obj
 from aifkit.aif.converters._mistral_ids import NineCharIds
-from aifkit.aif.converters._wire import RuleLog
 
 __all__ = [
     "BRIDGE_TEXT",
@@ -54,37 +60,44 @@ __all__ = [
 
 BRIDGE_TEXT: Final = "(tool results received)"
 """The assistant text put between tool results and a user message."""
-MISSING_RESULT_TEXT: Final = "Error: no result was recorded for this tool call."
 
-RULES: Final[dict[str, tuple[Action, Severity, str]]] = {
-    # rule (after "mistral/"): action, severity, message ({} filled in by the caller)
-    "cache": ("dropped", "info", "Mistral has no cache hints"),
-    "developer-instructions": ("transformed", "info", "developer instructions sent as system"),
-    "document-text": ("transformed", "info", "a text document sent as a text chunk"),
-    "document-title": ("dropped", "info", "the document's name is its filename; title dropped"),
-    "empty-message": ("dropped", "info", "an assistant message needs content or tool calls"),
-    "file-source": ("dropped", "error", "a {} file id is not valid on Mistral"),
-    "last-role": ("transformed", "info", "{}"),
-    "message-name": ("dropped", "warning", "Mistral messages have no participant name"),
-    "no-audio": ("dropped", "error", "Mistral audio is base64 data"),
-    "no-field": ("dropped", "warning", "no equivalent field"),
-    "orphan-tool-result": ("transformed", "warning", "no call awaits this result; sent as text"),
-    "part-not-allowed": ("dropped", "error", "{} parts cannot be sent in a {} message"),
-    "prefix-position": ("dropped", "warning", "prefix is only allowed on the last message"),
-    "provider-part": ("dropped", "error", "a {} block has no equivalent in Mistral"),
-    "reasoning-replay": ("dropped", "info", "{}"),
-    "reasoning-signature": ("dropped", "info", "the {} signature is not valid on Mistral"),
-    "refusal": ("transformed", "info", "refusal sent as assistant text"),
-    "tool-call-role": ("transformed", "warning", "only the assistant calls tools; sent as text"),
-    "tool-choice": ("dropped", "warning", "{}"),
-    "tool-error-flag": ("transformed", "warning", "the error flag became an 'Error: ' prefix"),
-    "tool-id": ("transformed", "info", "tool call id rewritten to nine alphanumerics"),
-    "tool-kind": ("dropped", "error", "{} tools have no equivalent in Mistral"),
-    "tool-parameters": ("synthesized", "info", "an empty object schema was sent"),
-    "tool-result-media": ("dropped", "error", "Mistral tool results are text"),
-    "tool-result-missing": ("synthesized", "warning", "an error result was sent for the call"),
-    "tool-then-user": ("synthesized", "info", "an assistant turn was put between tool and user"),
-}
+RULES: Final = rule_table(
+    "Mistral",
+    {
+        # rule (after "mistral/"): action, severity, message ({} filled in by the caller);
+        # rule_table adds the rules of the steps shared with cohere
+        "document-text": ("transformed", "info", "a text document sent as a text chunk"),
+        "document-title": ("dropped", "info", "the document's name is its filename; title dropped"),
+        "empty-message": ("dropped", "info", "an assistant message needs content or tool calls"),
+        "file-source": ("dropped", "error", "a {} file id is not valid on Mistral"),
+        "last-role": ("transformed", "info", "{}"),
+        "no-audio": ("dropped", "error", "Mistral audio is base64 data"),
+        "part-not-allowed": ("dropped", "error", "{} parts cannot be sent in a {} message"),
+        "prefix-position": ("dropped", "warning", "prefix is only allowed on the last message"),
+        "provider-part": ("dropped", "error", "a {} block has no equivalent in Mistral"),
+        "tool-choice": ("dropped", "warning", "{}"),
+        "tool-error-flag": ("transformed", "warning", "the error flag became an 'Error: ' prefix"),
+        "tool-id": ("transformed", "info", "tool call id rewritten to nine alphanumerics"),
+        "tool-result-media": ("dropped", "error", "Mistral tool results are text"),
+        "tool-result-missing": ("synthesized", "warning", "an error result was sent for the call"),
+        "tool-then-user": (
+            "synthesized",
+            "info",
+            "an assistant turn was put between tool and user",
+        ),
+    },
+)
+
+_SETTINGS: Final = (
+    ("temperature", "temperature"),
+    ("top_p", "top_p"),
+    ("max_tokens", "max_tokens"),
+    ("top_k", "top_k"),
+    ("seed", "random_seed"),
+    ("stream", "stream"),
+    ("parallel_tool_calls", "parallel_tool_calls"),
+)
+"""AIF setting -> Mistral's key, in the order they are written."""
 
 
 def encode_document(document: Document, options: EncodeOptions) -> Encoded:
@@ -92,40 +105,24 @@ def encode_document(document: Document, options: EncodeOptions) -> Encoded:
     return _Encoder(document, options).run()
 
 
-def _unfilled(message: str) -> str:
-    return message.replace("{}", "").strip()
+class _Encoder(ChatlikeEncoder):
+    display = "Mistral"
 
-
-class _Encoder(RuleLog):
     def __init__(self, doc: Document, options: EncodeOptions) -> None:
-        self.doc = doc
-        self.options = options
-        super().__init__(NAME, RULES, unfilled=_unfilled)
+        super().__init__(NAME, RULES, doc, options)
         self.ids = NineCharIds(_all_ids(doc))
-        self.out: list[Obj] = []
         self.paths: list[Path] = []  # the AIF path each written message came from
-        self.open: list[tuple[str, Path]] = []  # calls of the last assistant message
 
     # -- the body -----------------------------------------------------------------------
 
     def run(self) -> Encoded:
-        doc = self.doc
         body: Obj = {}
-        if doc.settings.model is not None:
-            body["model"] = doc.settings.model
-        for k, ins in enumerate(doc.instructions):
-            self.instruction(ins, ("instructions", k))
-        for i, msg in enumerate(doc.messages):
-            self.message(msg, ("messages", i))
-        self.close_calls()
+        self.head(body)
         self.last_role()
         body["messages"] = self.out
         self.settings(body)
         self.tools(body)
-        form, extra = self.ext(doc.extensions, ())
-        del form
-        for key, value in extra.items():
-            body.setdefault(key, value)
+        merge(body, self.ext(self.doc.extensions, ())[1])
         return Encoded(body, self.losses)
 
     def emit(self, message: Obj, path: Path) -> None:
@@ -137,50 +134,36 @@ class _Encoder(RuleLog):
         self.paths.append(path)
 
     def instruction(self, ins: Instruction, path: Path) -> None:
-        if ins.role == "developer":
-            self.log((*path, "role"), "developer-instructions")
-        if ins.name is not None:
-            self.log((*path, "name"), "message-name")
-        form, extra = self.ext(ins.extensions, path)
+        form, extra = self.instruction_head(ins, path)
         chunks: list[Obj] = []
         for j, part in enumerate(ins.parts):
             chunks.append(self.text(part, (*path, "parts", j)))
-        message: Obj = {"role": "system", "content": _content(chunks, form)}
+        message: Obj = {"role": "system", "content": content(chunks, form)}
         if form.get("content") == "absent":
             del message["content"]
-        _merge(message, extra)
+        merge(message, extra)
         self.emit(message, path)
 
-    def message(self, msg: Message, path: Path) -> None:
-        if msg.name is not None:
-            self.log((*path, "name"), "message-name")
-        form, extra = self.ext(msg.extensions, path)
-        if msg.role == "assistant":
-            self.close_calls()
-            self.assistant(msg, path, form, extra)
-            return
-        results = [(j, p) for j, p in enumerate(msg.parts) if isinstance(p, ToolResultPart)]
-        for j, part in results:
-            self.result(part, (*path, "parts", j), form if msg.role == "tool" else {}, extra)
-        rest = [(j, p) for j, p in enumerate(msg.parts) if not isinstance(p, ToolResultPart)]
-        if results and not rest:
-            return
-        self.close_calls()
+    def plain(
+        self,
+        msg: Message,
+        path: Path,
+        form: Mapping[str, Any],
+        extra: Mapping[str, Any],
+        rest: Sequence[tuple[int, Part]],
+    ) -> None:
         role = "system" if msg.role in ("system", "developer") else "user"
-        if msg.role == "developer":
-            self.log((*path, "role"), "developer-instructions")
         chunks: list[Obj] = []
         for j, part in rest:
             chunk = self.part(part, role, (*path, "parts", j))
             if chunk is not None:
                 chunks.append(chunk)
-        message: Obj = {"role": role, "content": _content(chunks, form)}
+        message: Obj = {"role": role, "content": content(chunks, form)}
         if form.get("content") == "absent" and not chunks:
             del message["content"]
         elif form.get("content") == "null" and not chunks:
             message["content"] = None
-        if not results:
-            _merge(message, extra)
+        merge(message, extra)
         self.emit(message, path)
 
     def assistant(
@@ -204,7 +187,7 @@ class _Encoder(RuleLog):
         if content_form == "null" and not chunks:
             message["content"] = None
         elif content_form != "absent" or chunks:
-            message["content"] = _content(chunks, form)
+            message["content"] = content(chunks, form)
         if calls:
             message["tool_calls"] = calls
         elif form.get("tool_calls") == "null":
@@ -214,7 +197,7 @@ class _Encoder(RuleLog):
         if not calls and all(c.get("type") == "text" and not c.get("text") for c in chunks):
             self.log(path, "empty-message")
             return
-        _merge(message, extra)
+        merge(message, extra)
         self.emit(message, path)
 
     # -- tool calls and results ---------------------------------------------------------------
@@ -233,35 +216,18 @@ class _Encoder(RuleLog):
             arguments = text or write_arguments(part.arguments, part.raw_arguments)
         if part.cache is not None:
             self.log((*path, "cache"), "cache")
-        out: Obj = {
-            "id": call_id,
-            "type": "function",
-            "function": {"name": part.name, "arguments": arguments},
-        }
-        if form.get("type") == "absent":
-            del out["type"]
-        nested = extra.get("function")
-        for key, value in extra.items():
-            if key != "function":
-                out.setdefault(key, value)
-        if isinstance(nested, dict):
-            for key, value in cast("Obj", nested).items():
-                out["function"].setdefault(key, value)
-        return out
+        fn: Obj = {"name": part.name, "arguments": arguments}
+        return self.function({"id": call_id}, fn, form, extra)
 
     def result(
         self, part: ToolResultPart, path: Path, form: Mapping[str, Any], extra: Mapping[str, Any]
     ) -> None:
-        own_form_, own = self.ext(part.extensions, path)
-        del own_form_
-        waiting = [k for k, (call_id, _) in enumerate(self.open) if call_id == part.call_id]
-        if not waiting:
-            self.orphan(part, path, None)
+        own = self.claim(part, path)
+        if own is None:
             return
-        self.open.pop(waiting[0])
         chunks: list[Obj] = []
         if "content" in own:
-            content: Any = own["content"]
+            wire: Any = own["content"]
         else:
             for k, item in enumerate(part.content):
                 ipath: Path = (*path, "content", k)
@@ -279,12 +245,12 @@ class _Encoder(RuleLog):
                 self.log((*path, "is_error"), "tool-error-flag")
                 first = chunks[0]["text"] if chunks else ""
                 chunks[:1] = [{"type": "text", "text": f"Error: {first}".rstrip()}]
-            content = _content(chunks, form)
+            wire = content(chunks, form)
         if part.cache is not None:
             self.log((*path, "cache"), "cache")
         message: Obj = {
             "role": "tool",
-            "content": content,
+            "content": wire,
             "tool_call_id": self.ids.map(part.call_id),
         }
         if form.get("content") == "absent" and not chunks and "content" not in own:
@@ -293,19 +259,8 @@ class _Encoder(RuleLog):
             message["content"] = None
         if "name" in form:
             message["name"] = form["name"]
-        _merge(message, extra)
+        merge(message, extra)
         self.emit(message, path)
-
-    def orphan(self, part: ToolResultPart, path: Path, into: list[Obj] | None) -> None:
-        """A result no open call awaits, as user text (or text of ``into``)."""
-        self.log(path, "orphan-tool-result")
-        texts = [c.text for c in part.content if isinstance(c, TextPart)]
-        chunk = {"type": "text", "text": f"[tool result {part.call_id}]\n" + "\n".join(texts)}
-        if into is not None:
-            into.append(chunk)
-            return
-        self.close_calls()
-        self.emit({"role": "user", "content": chunk["text"]}, path)
 
     def close_calls(self) -> None:
         """Answer every call still open with an error result."""
@@ -346,7 +301,7 @@ class _Encoder(RuleLog):
         if part.cache is not None:
             self.log((*path, "cache"), "cache")
         chunk: Obj = {"type": "text", "text": part.text}
-        _merge(chunk, extra)
+        merge(chunk, extra)
         return chunk
 
     def part(self, part: Part, role: str, path: Path) -> Obj | None:
@@ -357,17 +312,14 @@ class _Encoder(RuleLog):
             self.log((*path, "cache"), "cache")
         chunk: Obj | None
         if isinstance(part, ToolCallPart):
-            self.log(path, "tool-call-role")
-            args = write_arguments(part.arguments, part.raw_arguments)
-            return {"type": "text", "text": f"[tool call {part.name}({args})]"}
+            return self.call_text(part, path)
         if isinstance(part, ProviderPart):
             if part.format == NAME:
                 return dict(part.data)
             self.log(path, "provider-part", part.format)
             return None
         if isinstance(part, RefusalPart):
-            self.log(path, "refusal")
-            return {"type": "text", "text": part.text}
+            return self.refusal(part, path)
         if isinstance(part, ReasoningPart):
             chunk = self.reasoning(part, role, path)
         elif isinstance(part, ToolResultPart):  # pragma: no cover - callers route results
@@ -382,7 +334,7 @@ class _Encoder(RuleLog):
         else:
             chunk = self.audio(part, path)
         if chunk is not None and not isinstance(part, ImagePart):
-            _merge(chunk, extra)
+            merge(chunk, extra)
         return chunk
 
     def image(
@@ -463,38 +415,14 @@ class _Encoder(RuleLog):
             if part.redacted is not None:
                 self.log((*path, "redacted"), "reasoning-replay", "redacted reasoning dropped")
             return chunk
-        why = (
-            "reasoning can only be sent in an assistant message"
-            if role != "assistant"
-            else "Mistral has no redacted reasoning"
-        )
-        if self.options.reasoning == "text" and text and not text.isspace():
-            self.log(path, "reasoning-replay", f"{why}; sent as text", action="transformed")
-            return {"type": "text", "text": f"<reasoning>{text}</reasoning>"}
-        self.log(path, "reasoning-replay", why)
-        return None
+        return self.unreplayable(part, role, path)
 
     # -- settings and tools ------------------------------------------------------------------
 
     def settings(self, body: Obj) -> None:
         s = self.doc.settings
         form, extra = self.ext(s.extensions, ("settings",))
-        ints = cast("list[Any]", form.get("int") or [])
-        for field, wire in (
-            ("temperature", "temperature"),
-            ("top_p", "top_p"),
-            ("max_tokens", "max_tokens"),
-            ("top_k", "top_k"),
-            ("seed", "random_seed"),
-            ("stream", "stream"),
-            ("parallel_tool_calls", "parallel_tool_calls"),
-        ):
-            value = getattr(s, field)
-            if value is None:
-                continue
-            if field in ints and isinstance(value, float) and value.is_integer():
-                value = int(value)
-            body[wire] = value
+        self.scalars(body, form, _SETTINGS)
         if s.stop is not None:
             body["stop"] = (
                 s.stop[0] if form.get("stop") == "string" and len(s.stop) == 1 else list(s.stop)
@@ -548,43 +476,10 @@ class _Encoder(RuleLog):
                 return dict(cast("Obj", definition))
             self.log(path, "tool-kind", tool.kind)
             return None
-        fn: Obj = {"name": tool.name}
-        if tool.description is not None:
-            fn["description"] = tool.description
-        if tool.parameters is not None:
-            fn["parameters"] = tool.parameters
-        else:
-            self.log((*path, "parameters"), "tool-parameters")
-            fn["parameters"] = {"type": "object", "properties": {}}
+        fn = self.function_tool(tool, path)
         if tool.strict is not None:
             fn["strict"] = tool.strict
-        out: Obj = {"type": "function", "function": fn}
-        if form.get("type") == "absent":
-            del out["type"]
-        nested = extra.get("function")
-        if isinstance(nested, dict):
-            for key, value in cast("Obj", nested).items():
-                fn.setdefault(key, value)
-        for key, value in extra.items():
-            if key != "function":
-                out.setdefault(key, value)
-        return out
-
-
-def _content(chunks: list[Obj], form: Mapping[str, Any]) -> Any:
-    """Content as a string when it is one plain text chunk (or none), else a list."""
-    if form.get("content") == "parts":
-        return chunks
-    if not chunks:
-        return ""
-    if len(chunks) == 1 and chunks[0].get("type") == "text" and len(chunks[0]) == 2:
-        return chunks[0]["text"]
-    return chunks
-
-
-def _merge(target: Obj, extra: Mapping[str, Any]) -> None:
-    for key, value in extra.items():
-        target.setdefault(key, value)
+        return self.function({}, fn, form, extra)
 
 
 def _all_ids(doc: Document) -> set[str]:

@@ -13,7 +13,8 @@ from aifkit.aif._features import STRUCTURE, Capabilities
 from aifkit.aif._loss import Path
 from aifkit.aif._schema import Document
 from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
-from aifkit.aif.converters._checks import RuleChecker, as_list, as_obj
+from aifkit.aif.converters._chatlike import ChatlikeChecker
+from aifkit.aif.converters._checks import as_list, as_obj
 from aifkit.aif.converters._cohere_decode import NAME, decode_body
 from aifkit.aif.converters._cohere_encode import encode_document
 from aifkit.aif.converters._common import ensure_json
@@ -147,7 +148,7 @@ class CohereConverter:
         return checker.found
 
 
-class _Validator(RuleChecker):
+class _Validator(ChatlikeChecker):
     def messages(self, messages: list[Any]) -> None:
         pending: dict[str, Path] = {}
         prev: Any = None
@@ -159,12 +160,7 @@ class _Validator(RuleChecker):
                 self.unanswered(pending)
                 pending = {}
             if role == "tool":
-                call_id = m.get("tool_call_id")
-                if prev not in ("assistant", "tool") or call_id not in pending:
-                    msg = f"no call of the previous assistant message awaits {call_id!r}"
-                    self.flag((*path, "tool_call_id"), "orphan-tool-result", msg)
-                else:
-                    del pending[call_id]
+                self.tool(m, path, pending, prev)
             elif role == "assistant":
                 pending = self.assistant(m, path)
             prev = role
@@ -185,8 +181,3 @@ class _Validator(RuleChecker):
                     self.flag((*path, "tool_calls", k, "id"), "tool-id-unique", msg)
                 pending[call_id] = (*path, "tool_calls", k, "id")
         return pending
-
-    def unanswered(self, pending: dict[str, Path]) -> None:
-        for call_id, where in pending.items():
-            msg = f"tool call {call_id!r} has no tool message after it"
-            self.flag(where, "tool-result-missing", msg)

@@ -13,7 +13,8 @@ from aifkit.aif._features import STRUCTURE, Capabilities
 from aifkit.aif._loss import Path
 from aifkit.aif._schema import Document
 from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
-from aifkit.aif.converters._checks import RuleChecker, as_list, as_obj
+from aifkit.aif.converters._chatlike import ChatlikeChecker
+from aifkit.aif.converters._checks import as_list, as_obj
 from aifkit.aif.converters._common import ensure_json
 from aifkit.aif.converters._mistral_decode import NAME, TOOL_ID, decode_body
 from aifkit.aif.converters._mistral_encode import encode_document
@@ -150,7 +151,7 @@ class MistralConverter:
 # -- rules -------------------------------------------------------------------------
 
 
-class _Validator(RuleChecker):
+class _Validator(ChatlikeChecker):
     def messages(self, messages: list[Any]) -> None:
         prev: Any = None
         pending: dict[str, Path] = {}
@@ -212,19 +213,6 @@ class _Validator(RuleChecker):
             self.flag((*path, "prefix"), "prefix-position", "a prefix message cannot call tools")
         del is_last
         return pending
-
-    def tool(self, m: dict[str, Any], path: Path, pending: dict[str, Path], prev: Any) -> None:
-        call_id = m.get("tool_call_id")
-        if prev not in ("assistant", "tool") or call_id not in pending:
-            msg = f"no call of the previous assistant message awaits {call_id!r}"
-            self.flag((*path, "tool_call_id"), "orphan-tool-result", msg)
-            return
-        del pending[call_id]
-
-    def unanswered(self, pending: dict[str, Path]) -> None:
-        for call_id, where in pending.items():
-            msg = f"tool call {call_id!r} has no tool message after it"
-            self.flag(where, "tool-result-missing", msg)
 
     def tool_choice(self, root: dict[str, Any]) -> None:
         choice = root.get("tool_choice")
