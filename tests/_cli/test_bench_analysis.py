@@ -94,6 +94,19 @@ def test_regress_ignore_drops_a_metric_from_the_gate(
     assert "unknown metric 'latency'" in err
 
 
+def test_regress_names_the_p_value_it_compared(
+    runs: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["bench", "regress", "--baseline", str(runs["base"]), str(runs["slow"])]
+    code, out, _ = run(capsys, argv)
+    assert code == 1
+    assert "adjusted p=" in out
+    code, out, _ = run(capsys, [*argv, "--no-correction"])
+    assert code == 1
+    assert "is better, p=" in out
+    assert "adjusted p=" not in out
+
+
 def test_regress_factor_decides(runs: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["bench", "regress", "--baseline", str(runs["base"]), str(runs["slow"])]
     assert run(capsys, [*argv, "--factor", "2.5"])[0] == 0  # 2x slower is inside 2.5x

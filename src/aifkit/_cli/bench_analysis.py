@@ -129,10 +129,11 @@ def regress_command(
 
 
 def _print_summary(r: RegressionReport) -> None:
+    p_name = "adjusted p" if r.correction == "holm" else "p"  # --no-correction: raw p-values
     for c in r.regressions:
         print(
             f"REGRESSION {c.task} / {c.strategy}: {c.metric} {c.baseline:.4g} -> {c.value:.4g} "
-            f"({c.better} is better, adjusted p={c.p_adjusted:.3g})"
+            f"({c.better} is better, {p_name}={c.p_adjusted:.3g})"
         )
     for f in r.front_losses:
         best = "nothing" if f.best is None else f"{f.best.label} at {f.best.accuracy:.3g}"

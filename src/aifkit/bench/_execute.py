@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aifkit.bench._metrics import MetricValue
 from aifkit.bench._readers import (
@@ -35,6 +35,9 @@ from aifkit.bench._strategies import (
 from aifkit.bench._suite import Job, budget_tokens
 from aifkit.bench._tasks import TaskInstance, generate
 from aifkit.errors import BudgetError
+
+if TYPE_CHECKING:
+    from aifkit.bench._model_reader import Endpoint
 
 __all__ = ["execute_job", "execute_jobs"]
 
@@ -140,20 +143,18 @@ def _context_metrics(
 
 def _reader(job: Job, name: str) -> Reader:
     if name.startswith("model"):
-        from aifkit.bench._model_reader import Endpoint, ModelReader
+        from aifkit.bench._model_reader import Endpoint
 
-        return _model_reader(ModelReader, Endpoint.from_config(job.endpoint))
+        return _model_reader(Endpoint.from_config(job.endpoint))
     return READERS.get(name)
 
 
-_MODEL_READERS: dict[object, Reader] = {}
+@functools.cache
+def _model_reader(endpoint: Endpoint) -> Reader:
+    """One reader (and response cache) per endpoint in this process."""
+    from aifkit.bench._model_reader import ModelReader
 
-
-def _model_reader(factory: Any, endpoint: Any) -> Reader:
-    reader = _MODEL_READERS.get(endpoint)
-    if reader is None:
-        reader = _MODEL_READERS[endpoint] = factory(endpoint)
-    return reader
+    return ModelReader(endpoint)
 
 
 def _read(

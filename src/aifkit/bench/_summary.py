@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from aifkit.bench._compare import metric_value
 from aifkit.bench._store import Cell, Run
 
 __all__ = ["StrategySummary", "summarize"]
@@ -42,12 +43,7 @@ class StrategySummary:
 
 
 def _values(cells: Iterable[Cell], name: str) -> list[float]:
-    out: list[float] = []
-    for cell in cells:
-        value = cell.metrics.get(name)
-        if value is not None:
-            out.append(float(value))
-    return out
+    return [v for cell in cells if (v := metric_value(cell, name)) is not None]
 
 
 def _mean(values: Sequence[float]) -> float | None:
