@@ -270,6 +270,17 @@ def test_unpack_refuses_a_tampered_envelope() -> None:
     assert "dropped" in info.value.failures[0]
 
 
+def test_unpack_of_a_malformed_envelope_fails_verification_or_says_where() -> None:
+    data = packed()
+    data["conversation"]["messages"][0]["role"] = "hacker"
+    with pytest.raises(VerificationError) as failed:
+        unpack_handoff(data, "openai-chat")
+    assert failed.value.failures[0].startswith("/conversation/messages/0/role: malformed")
+    with pytest.raises(InvalidInputError) as invalid:
+        unpack_handoff(data, "openai-chat", verify=False)
+    assert invalid.value.pointer == "/conversation/messages/0/role"
+
+
 # Any single alteration, reorder, drop or append is detected and named.
 
 _TEXTS = st.lists(

@@ -139,6 +139,7 @@ def verify_command(
 ) -> int:
     """Verify an envelope: exit 0 when intact, 4 naming every check that failed."""
     from aifkit.aif import verify_handoff
+    from aifkit.errors import VerificationError
 
     report = verify_handoff(read_json(envelope), _read_key(key))
     write_json(report.to_json())
@@ -146,7 +147,7 @@ def verify_command(
         print(f"aif: verification failed: {line}", file=sys.stderr)
     for line in report.warnings:
         print(f"aif: warning: {line}", file=sys.stderr)
-    return 0 if report.ok else 4
+    return 0 if report.ok else VerificationError.exit_code
 
 
 @handoff_app.command("unpack")

@@ -52,12 +52,9 @@ __all__ = [
     "canonical_bytes",
     "chain",
     "compute_open_calls",
-    "context_digest",
     "genesis",
     "hashed_parts",
-    "integrity_of",
     "load_envelope",
-    "message_bytes",
     "pack_handoff",
     "signed_bytes",
 ]
@@ -196,11 +193,6 @@ def canonical_bytes(value: Any) -> bytes:
     ).encode()
 
 
-def message_bytes(document: Document) -> list[bytes]:
-    """Return the canonical JSON of each message of ``document``."""
-    return hashed_parts(document)[0]
-
-
 def hashed_parts(document: Document) -> tuple[list[bytes], str, dict[str, Any]]:
     """Return the canonical JSON of each message, the context digest and the document's
     JSON, from one dump (dumping is most of the cost of hashing)."""
@@ -232,16 +224,6 @@ def chain(canonical: Iterable[bytes]) -> tuple[list[str], list[str]]:
 def genesis() -> str:
     """Return h_0, the head of an empty chain (hex)."""
     return _GENESIS.hex()
-
-
-def context_digest(document: Document) -> str:
-    """Return the sha256 of the conversation without its messages (instructions, tools, ...)."""
-    return hashed_parts(document)[1]
-
-
-def integrity_of(document: Document) -> Integrity:
-    """Return the `Integrity` record of ``document``."""
-    return _integrity(*hashed_parts(document)[:2])
 
 
 def _integrity(canonical: list[bytes], context: str) -> Integrity:

@@ -30,7 +30,7 @@ from aifkit.aif._schema import (
     ToolCallPart,
     ToolResultPart,
 )
-from aifkit.errors import UsageError
+from aifkit.errors import InvalidInputError, UsageError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -250,9 +250,14 @@ def unpack_handoff(
         >>> body["messages"], report.lossless
         ([{'role': 'user', 'content': 'hi'}], True)
     """
+    try:
+        env = load_envelope(envelope)  # read once, for verifying and for writing
+    except InvalidInputError:
+        if verify:  # a malformed envelope fails verification, naming where
+            verify_handoff(envelope).raise_for_failures()
+        raise
     if verify:
-        verify_handoff(envelope, as_key(key)).raise_for_failures()
-    env = load_envelope(envelope)
+        verify_handoff(env, as_key(key)).raise_for_failures()
     doc = env.conversation
     moved: tuple[int, ...] = tuple(range(len(doc.messages)))
     if env.plan is not None and not whole:

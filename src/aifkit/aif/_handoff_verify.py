@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Any
 
 from aifkit.aif._handoff import (
@@ -246,6 +245,8 @@ def _general(recorded: list[str], actual: list[str]) -> list[str]:
     dropped: list[tuple[int, str]] = []
     added: list[tuple[int, str]] = []
     altered: list[int] = []
+    from difflib import SequenceMatcher  # only when a chain failed to match
+
     matcher = SequenceMatcher(None, recorded, actual, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":

@@ -69,6 +69,7 @@ __all__ = [
 ]
 
 AIF_VERSION = "1.0.0"
+"""The version of the AIF schema this aifkit writes."""
 
 MAX_INLINE_CHARS = 64 * 1024 * 1024
 """The longest base64 payload a document may carry inline (about 48 MiB of data).
@@ -76,7 +77,6 @@ MAX_INLINE_CHARS = 64 * 1024 * 1024
 Every provider refuses inline media far smaller than this; larger data belongs
 behind a URL or a provider file id.
 """
-"""The version of the AIF schema this aifkit writes."""
 
 JsonData = Annotated[Any, WithJsonSchema({"description": "Any JSON value."})]
 """A JSON value, not validated further: it came from JSON or from a converter that

@@ -28,11 +28,13 @@ from aifkit.aif._schema import Message, Provenance
 from aifkit.errors import InvalidInputError, UnknownNameError
 
 __all__ = [
-    "STREAM_FORMATS",
     "Assembler",
     "SSEEvent",
     "SSEParser",
     "assemble",
+    "expect_int",
+    "expect_obj",
+    "expect_str",
     "field",
     "iter_payloads",
     "parse_sse",
@@ -194,6 +196,27 @@ def stream_error(
     )
 
 
+def expect_str(value: object, index: int, path: tuple[str | int, ...]) -> str:
+    """Return ``value`` if it is a string; else the error naming event ``index`` at ``path``."""
+    if not isinstance(value, str):
+        raise stream_error(index, path, "expected a string")
+    return value
+
+
+def expect_int(value: object, index: int, path: tuple[str | int, ...]) -> int:
+    """Return ``value`` if it is an integer (not a bool); else the error, as `expect_str`."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise stream_error(index, path, "expected an integer")
+    return value
+
+
+def expect_obj(value: object, index: int, path: tuple[str | int, ...]) -> dict[str, Any]:
+    """Return ``value`` if it is a JSON object; else the error, as `expect_str`."""
+    if not isinstance(value, dict):
+        raise stream_error(index, path, "expected an object")
+    return cast("dict[str, Any]", value)
+
+
 def iter_payloads(
     stream: bytes | str | Iterable[bytes | str] | Iterable[Mapping[str, Any]],
 ) -> Iterator[tuple[int, str, Mapping[str, Any] | None]]:
@@ -261,10 +284,6 @@ def _factories() -> dict[str, type[Assembler]]:
         "openai-chat": OpenAIChatAssembler,
         "openai-responses": OpenAIResponsesAssembler,
     }
-
-
-STREAM_FORMATS = ("anthropic", "gemini", "openai-chat", "openai-responses")
-"""The formats whose streams `assemble` reads."""
 
 
 def assemble(

@@ -19,7 +19,7 @@ from typing import Any, cast
 
 from aifkit.aif._convert import decode
 from aifkit.aif._schema import Message
-from aifkit.aif._stream import field, finish_message, stream_error
+from aifkit.aif._stream import expect_obj, expect_str, field, finish_message, stream_error
 
 __all__ = ["AnthropicAssembler"]
 
@@ -100,22 +100,19 @@ class AnthropicAssembler:
         i = self._index(index, payload)
         if i not in self.open:
             raise stream_error(index, ("index",), f"a delta for block {i}, which is not open")
-        delta = payload.get("delta")
-        if not isinstance(delta, dict):
-            raise stream_error(index, ("delta",), "expected an object")
-        delta = cast("dict[str, Any]", delta)
+        delta = expect_obj(payload.get("delta"), index, ("delta",))
         block = self.blocks[i]
         kind = delta.get("type")
         if kind in _APPEND:
             key, field = _APPEND[kind]
-            block[key] = block.get(key, "") + _text(delta.get(field), index, field)
+            block[key] = block.get(key, "") + expect_str(delta.get(field), index, ("delta", field))
         elif kind == "input_json_delta":
             self.json.setdefault(i, []).append(
-                _text(delta.get("partial_json"), index, "partial_json")
+                expect_str(delta.get("partial_json"), index, ("delta", "partial_json"))
             )
         elif kind == "signature_delta":
-            block["signature"] = block.get("signature", "") + _text(
-                delta.get("signature"), index, "signature"
+            block["signature"] = block.get("signature", "") + expect_str(
+                delta.get("signature"), index, ("delta", "signature")
             )
         elif kind == "citations_delta":
             block.setdefault("citations", []).append(delta.get("citation"))
@@ -164,9 +161,3 @@ class AnthropicAssembler:
             model=model if isinstance(model, str) else None,
             meta=self.meta,
         )
-
-
-def _text(value: object, index: int, field: str) -> str:
-    if not isinstance(value, str):
-        raise stream_error(index, ("delta", field), "expected a string")
-    return value

@@ -25,7 +25,7 @@ from typing import Any, Final, cast
 from aifkit._json import format_pointer
 from aifkit.aif._convert import decode
 from aifkit.aif._schema import Message
-from aifkit.aif._stream import field, finish_message, stream_error
+from aifkit.aif._stream import expect_str, field, finish_message, stream_error
 from aifkit.errors import InvalidInputError
 
 __all__ = ["GeminiAssembler"]
@@ -102,9 +102,7 @@ class GeminiAssembler:
         sig = part.get("thoughtSignature")
         last = self.parts[-1] if self.parts else None
         if "text" in part:
-            text = part["text"]
-            if not isinstance(text, str):
-                raise stream_error(index, (*path, "text"), "expected a string")
+            text = expect_str(part["text"], index, (*path, "text"))
             joinable = (
                 last is not None
                 and "text" in last

@@ -21,27 +21,16 @@ from typing import Any, cast
 
 from aifkit.aif._convert import decode
 from aifkit.aif._schema import Message
-from aifkit.aif._stream import field, finish_message, stream_error
+from aifkit.aif._stream import (
+    expect_int,
+    expect_obj,
+    expect_str,
+    field,
+    finish_message,
+    stream_error,
+)
 
 __all__ = ["OpenAIChatAssembler", "OpenAIResponsesAssembler"]
-
-
-def _str(value: object, index: int, path: tuple[str | int, ...]) -> str:
-    if not isinstance(value, str):
-        raise stream_error(index, path, "expected a string")
-    return value
-
-
-def _int(value: object, index: int, path: tuple[str | int, ...]) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise stream_error(index, path, "expected an integer")
-    return value
-
-
-def _obj(value: object, index: int, path: tuple[str | int, ...]) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise stream_error(index, path, "expected an object")
-    return cast("dict[str, Any]", value)
 
 
 class _Call:
@@ -82,7 +71,7 @@ class OpenAIChatAssembler:
         if not isinstance(choices, list):
             raise stream_error(index, ("choices",), "expected an array")
         for c, choice in enumerate(cast("list[object]", choices)):
-            self._choice(index, c, _obj(choice, index, ("choices", c)))
+            self._choice(index, c, expect_obj(choice, index, ("choices", c)))
 
     def _choice(self, index: int, c: int, choice: dict[str, Any]) -> None:
         if choice.get("index", 0) != 0:
@@ -95,30 +84,34 @@ class OpenAIChatAssembler:
         if choice.get("finish_reason") is not None:
             self.meta["stop_reason"] = choice["finish_reason"]
             self.finished = True
-        delta = _obj(choice.get("delta", {}), index, ("choices", c, "delta"))
+        delta = expect_obj(choice.get("delta", {}), index, ("choices", c, "delta"))
         where = ("choices", c, "delta")
         if delta.get("content") is not None:
-            self.content.append(_str(delta["content"], index, (*where, "content")))
+            self.content.append(expect_str(delta["content"], index, (*where, "content")))
         if delta.get("refusal") is not None:
-            self.refusal.append(_str(delta["refusal"], index, (*where, "refusal")))
+            self.refusal.append(expect_str(delta["refusal"], index, (*where, "refusal")))
         calls: Any = delta.get("tool_calls") or []
         if not isinstance(calls, list):
             raise stream_error(index, (*where, "tool_calls"), "expected an array")
         for k, raw in enumerate(cast("list[object]", calls)):
             self._call(
-                index, (*where, "tool_calls", k), _obj(raw, index, (*where, "tool_calls", k))
+                index, (*where, "tool_calls", k), expect_obj(raw, index, (*where, "tool_calls", k))
             )
 
     def _call(self, index: int, path: tuple[str | int, ...], raw: dict[str, Any]) -> None:
-        slot = _int(raw.get("index"), index, (*path, "index"))
+        slot = expect_int(raw.get("index"), index, (*path, "index"))
         call = self.calls.setdefault(slot, _Call())
         if raw.get("id") is not None:
-            call.id = _str(raw["id"], index, (*path, "id"))
-        fn = _obj(raw.get("function", {}), index, (*path, "function"))
+            call.id = expect_str(raw["id"], index, (*path, "id"))
+        fn = expect_obj(raw.get("function", {}), index, (*path, "function"))
         if fn.get("name") is not None:
-            call.name = (call.name or "") + _str(fn["name"], index, (*path, "function", "name"))
+            call.name = (call.name or "") + expect_str(
+                fn["name"], index, (*path, "function", "name")
+            )
         if fn.get("arguments") is not None:
-            call.arguments.append(_str(fn["arguments"], index, (*path, "function", "arguments")))
+            call.arguments.append(
+                expect_str(fn["arguments"], index, (*path, "function", "arguments"))
+            )
 
     def finish(self) -> Message:
         """Return the assembled message."""
@@ -174,13 +167,15 @@ class OpenAIResponsesAssembler:
         if kind == "error":
             raise stream_error(index, (), f"the stream reports an error: {payload.get('message')}")
         if kind == "response.failed":
-            err = _obj(payload.get("response", {}), index, ("response",)).get("error")
+            err = expect_obj(payload.get("response", {}), index, ("response",)).get("error")
             raise stream_error(index, ("response", "error"), f"the response failed: {err}")
         if kind in ("response.created", "response.in_progress", *_DONE):
-            self._response(index, kind, _obj(payload.get("response", {}), index, ("response",)))
+            self._response(
+                index, kind, expect_obj(payload.get("response", {}), index, ("response",))
+            )
         elif kind == "response.output_item.added" or kind == "response.output_item.done":
-            oi = _int(payload.get("output_index"), index, ("output_index",))
-            self.items[oi] = copy.deepcopy(_obj(payload.get("item"), index, ("item",)))
+            oi = expect_int(payload.get("output_index"), index, ("output_index",))
+            self.items[oi] = copy.deepcopy(expect_obj(payload.get("item"), index, ("item",)))
         else:
             self._delta(index, str(kind), payload)
 
@@ -199,7 +194,7 @@ class OpenAIResponsesAssembler:
                 self.final = copy.deepcopy(cast("list[Any]", output))
 
     def _item(self, index: int, payload: Mapping[str, Any]) -> dict[str, Any]:
-        oi = _int(payload.get("output_index"), index, ("output_index",))
+        oi = expect_int(payload.get("output_index"), index, ("output_index",))
         item = self.items.get(oi)
         if item is None:
             raise stream_error(
@@ -214,27 +209,31 @@ class OpenAIResponsesAssembler:
             field = "text" if kind == "response.output_text.delta" else "refusal"
             part_type = "output_text" if field == "text" else "refusal"
             part = self._slot(index, payload, "content", "content_index", part_type)
-            part[field] = part.get(field, "") + _str(payload.get("delta"), index, ("delta",))
+            part[field] = part.get(field, "") + expect_str(payload.get("delta"), index, ("delta",))
         elif kind == "response.function_call_arguments.delta":
             item = self._item(index, payload)
-            item["arguments"] = item.get("arguments", "") + _str(
+            item["arguments"] = item.get("arguments", "") + expect_str(
                 payload.get("delta"), index, ("delta",)
             )
         elif kind == "response.function_call_arguments.done":
-            self._item(index, payload)["arguments"] = _str(
+            self._item(index, payload)["arguments"] = expect_str(
                 payload.get("arguments"), index, ("arguments",)
             )
         elif kind == "response.reasoning_summary_text.delta":
             part = self._slot(index, payload, "summary", "summary_index", "summary_text")
-            part["text"] = part.get("text", "") + _str(payload.get("delta"), index, ("delta",))
+            part["text"] = part.get("text", "") + expect_str(
+                payload.get("delta"), index, ("delta",)
+            )
         elif kind == "response.reasoning_text.delta":
             part = self._slot(index, payload, "content", "content_index", "reasoning_text")
-            part["text"] = part.get("text", "") + _str(payload.get("delta"), index, ("delta",))
+            part["text"] = part.get("text", "") + expect_str(
+                payload.get("delta"), index, ("delta",)
+            )
         elif kind in ("response.content_part.added", "response.reasoning_summary_part.added"):
             key, at = (
                 ("content", "content_index") if "content" in kind else ("summary", "summary_index")
             )
-            part = _obj(payload.get("part"), index, ("part",))
+            part = expect_obj(payload.get("part"), index, ("part",))
             self._slot(index, payload, key, at, str(part.get("type"))).update(copy.deepcopy(part))
         # Other events (*.done repeats of what the deltas built, annotations, ...) add nothing.
 
@@ -242,7 +241,7 @@ class OpenAIResponsesAssembler:
         self, index: int, payload: Mapping[str, Any], key: str, at: str, part_type: str
     ) -> dict[str, Any]:
         item = self._item(index, payload)
-        n = _int(payload.get(at, 0), index, (at,))
+        n = expect_int(payload.get(at, 0), index, (at,))
         parts = cast("list[dict[str, Any]]", item.setdefault(key, []))
         while len(parts) <= n:
             parts.append({"type": part_type})
