@@ -160,3 +160,14 @@ def test_capabilities_speak_the_feature_vocabulary(fmt: str) -> None:
     assert set(caps.carries) <= set(FEATURES)
     assert set(caps.rules.values()) <= {*FEATURES, STRUCTURE}
     assert set(caps.notes) <= set(caps.carries)
+
+
+@pytest.mark.parametrize("fmt", [f for f in _targets() if _decodes(f)])
+def test_a_body_that_validates_also_decodes(fmt: str) -> None:
+    # validate() runs the checks decode() runs first: a value JSON cannot hold
+    # (a set) is a violation, not a surprise at decode time.
+    body = next(body for f, _, body, _ in corpus() if f == fmt)
+    bad = {**body, "zz": {1, 2}}
+    with pytest.raises(AifkitError):
+        decode(bad, fmt)
+    assert any(v.rule == f"{fmt}/schema" for v in validate(bad, fmt))

@@ -53,6 +53,7 @@ from aifkit.aif._schema import (
 from aifkit.aif.converters._anthropic_blocks import REPEAT, BlockWriter, Seg, image_block, quiet
 from aifkit.aif.converters._anthropic_decode import NAME, TOOL_ID, is_plain_text
 from aifkit.aif.converters._base import Encoded, EncodeOptions
+from aifkit.aif.converters._wire import as_number
 
 __all__ = ["MISSING_RESULT_TEXT", "SYNTHESIZED_USER_TEXT", "encode_document"]
 
@@ -131,9 +132,9 @@ class _Encoder(BlockWriter):
             if temperature > 1:
                 self.log(("settings", "temperature"), "temperature-range", temperature)
                 temperature = 1.0
-            body["temperature"] = _num(temperature, "temperature" in ints)
+            body["temperature"] = as_number(temperature, "temperature" in ints)
         if s.top_p is not None:
-            body["top_p"] = _num(s.top_p, "top_p" in ints)
+            body["top_p"] = as_number(s.top_p, "top_p" in ints)
         if s.top_k is not None:
             body["top_k"] = s.top_k
         if s.stop is not None:
@@ -515,10 +516,6 @@ class _AgentTurns:
             return False
         self.blocks.append(block)
         return True
-
-
-def _num(value: float, as_int: bool) -> float:
-    return int(value) if as_int and value.is_integer() else value
 
 
 def _emit(turns: list[list[Seg]]) -> list[dict[str, Any]]:

@@ -9,13 +9,14 @@ logged at the AIF path of what it changed; `RULES` lists every rule it applies.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Final, cast
+from typing import Any, Final
 
 from aifkit.aif._loss import LossLog, Path
 from aifkit.aif._schema import Document, Instruction, Message, Tool
 from aifkit.aif.converters._base import Encoded, EncodeOptions
 from aifkit.aif.converters._bedrock_blocks import MISSING_RESULT, BlockWriter, Unit, text_of
 from aifkit.aif.converters._bedrock_decode import NAME, Obj, top_k_path
+from aifkit.aif.converters._checks import as_list, as_obj
 from aifkit.aif.converters._common import own_extra, own_form
 
 __all__ = ["MISSING_RESULT_TEXT", "SYNTHESIZED_USER_TEXT", "encode_document"]
@@ -192,7 +193,7 @@ def _settings(writer: BlockWriter, document: Document, body: Obj) -> None:
     settings = document.settings
     form, extra = writer.ext(settings.extensions, ("settings",))
     config: Obj = {}
-    ints: list[Any] = _as_list(form.get("int"))
+    ints: list[Any] = as_list(form.get("int"))
     if settings.max_tokens is not None:
         if settings.max_tokens >= 1:
             config["maxTokens"] = settings.max_tokens
@@ -216,7 +217,7 @@ def _settings(writer: BlockWriter, document: Document, body: Obj) -> None:
     for name in ("seed", "parallel_tool_calls", "stream"):
         if getattr(settings, name) is not None:
             writer.log(("settings", name), name.replace("_", "-"))
-    inference = _as_obj(extra.get("inferenceConfig"))
+    inference = as_obj(extra.get("inferenceConfig"))
     if inference is not None:
         for key, value in inference.items():
             config.setdefault(key, value)
@@ -239,9 +240,9 @@ def _top_k(writer: BlockWriter, document: Document, body: Obj, top_k: int) -> No
         writer.log(path, "top-k", why)
         return
     fields = own_extra(document.extensions, NAME).get("additionalModelRequestFields", {})
-    given = _as_obj(fields)
+    given = as_obj(fields)
     out = None if given is None else dict(given)
-    holder = out if len(where) == 1 or out is None else _as_obj(out.get(where[0], {}))
+    holder = out if len(where) == 1 or out is None else as_obj(out.get(where[0], {}))
     if out is None or holder is None:
         writer.log(path, "top-k", "additionalModelRequestFields is not an object to hold it")
         return
@@ -266,26 +267,18 @@ def _tool_config(writer: BlockWriter, document: Document, body: Obj, extra: Any)
             config["toolChoice"] = choice
         elif "toolChoice" in extra:
             config["toolChoice"] = extra["toolChoice"]
-        rest = _as_obj(extra.get("toolConfig"))
+        rest = as_obj(extra.get("toolConfig"))
         if rest is not None:
             for key, value in rest.items():
                 config.setdefault(key, value)
         body["toolConfig"] = config
 
 
-def _as_obj(value: Any) -> Obj | None:
-    return cast("Obj", value) if isinstance(value, dict) else None
-
-
-def _as_list(value: Any) -> list[Any]:
-    return cast("list[Any]", value) if isinstance(value, list) else []
-
-
 def _tool(writer: BlockWriter, tool: Tool, path: Path, names: set[str]) -> list[Obj]:
     form, extra = writer.ext(tool.extensions, path)
     del form
     if tool.kind != "function":
-        definition = _as_obj(extra.get("definition"))
+        definition = as_obj(extra.get("definition"))
         if definition is not None:
             out: list[Obj] = [dict(definition)]
         else:
@@ -306,12 +299,12 @@ def _tool(writer: BlockWriter, tool: Tool, path: Path, names: set[str]) -> list[
             spec["inputSchema"] = {"json": {"type": "object", "properties": {}}}
         if tool.strict is not None:
             spec["strict"] = tool.strict
-        nested = _as_obj(extra.get("toolSpec"))
+        nested = as_obj(extra.get("toolSpec"))
         if nested is not None:
             for key, value in nested.items():
                 spec.setdefault(key, value)
         item: Obj = {"toolSpec": spec}
-        outer = _as_obj(extra.get("tool"))
+        outer = as_obj(extra.get("tool"))
         if outer is not None:
             item.update({k: v for k, v in outer.items() if k != "toolSpec"})
         out = [item]

@@ -37,11 +37,14 @@ class RuleChecker:
         """Record a violation of ``<name>/<rule>`` at AIF-free wire ``path``."""
         self.found.append(Violation(format_pointer(path), f"{self.name}/{rule}", message))
 
-    def schema(self, decode: Callable[[Any], object], body: Any, *, json: bool = False) -> None:
-        """Record the error ``decode`` (after `ensure_json` when ``json``) raises as ``schema``."""
+    def schema(self, decode: Callable[[Any], object], body: Any) -> None:
+        """Record the error `ensure_json` or ``decode`` raises as ``schema``.
+
+        The same checks the converter's own ``decode`` runs first, so a body that
+        validates always decodes.
+        """
         try:
-            if json:
-                ensure_json(body)
+            ensure_json(body)
             decode(body)
         except InvalidInputError as exc:
             self.found.append(Violation(exc.pointer, f"{self.name}/schema", exc.problem))

@@ -31,13 +31,12 @@ from aifkit._json import canonical_json
 from aifkit.aif._loss import Path, SourceMap
 from aifkit.aif.converters._base import Decoded
 from aifkit.aif.converters._common import (
-    build_data_url,
     expect_list,
     expect_obj,
     expect_str,
     fail,
     parse_arguments,
-    parse_data_url,
+    url_source,
     validate_body,
 )
 from aifkit.aif.converters._wire import merge_ns
@@ -269,13 +268,6 @@ def _system(m: Obj, path: Path, kind: str) -> Obj:
     return out
 
 
-def _url_source(url: str) -> Obj:
-    parsed = parse_data_url(url)
-    if parsed is not None and build_data_url(parsed[0] or None, parsed[1]) == url:
-        return {"kind": "base64", "media_type": parsed[0], "data": parsed[1]}
-    return {"kind": "url", "url": url}
-
-
 def _items(m: Obj, path: Path, at: Path, sm: SourceMap, out: Obj, allowed: str) -> list[Obj]:
     """Content items of a user, assistant or tool message as parts."""
     if "content" not in m:
@@ -313,7 +305,7 @@ def _items(m: Obj, path: Path, at: Path, sm: SourceMap, out: Obj, allowed: str) 
 def _image(item: Obj, path: Path) -> Obj:
     image = expect_obj(item.get("image_url"), (*path, "image_url"))
     url = expect_str(image.get("url"), (*path, "image_url", "url"))
-    part: Obj = {"type": "image", "source": _url_source(url)}
+    part: Obj = {"type": "image", "source": url_source(url)}
     if image.get("detail") in ("auto", "low", "high"):
         part["detail"] = image["detail"]
     rest = {

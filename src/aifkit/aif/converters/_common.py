@@ -31,8 +31,10 @@ __all__ = [
     "own_form",
     "parse_arguments",
     "parse_data_url",
+    "plain_data_url",
     "reasoning_replayable",
     "report_foreign_extensions",
+    "url_source",
     "validate_body",
     "validate_document",
     "write_arguments",
@@ -189,6 +191,38 @@ def parse_data_url(url: str) -> tuple[str, str] | None:
     if m is None:
         return None
     return m.group("mt"), m.group("data")
+
+
+def plain_data_url(url: str) -> tuple[str, str] | None:
+    """``(media_type, data)`` of a data URL that `build_data_url` writes back exactly.
+
+    Examples:
+        >>> plain_data_url("data:image/png;base64,AAAA")
+        ('image/png', 'AAAA')
+        >>> plain_data_url("data:image/png;charset=x;base64,AAAA") is None
+        True
+    """
+    if not url.startswith("data:"):
+        return None
+    media_type, sep, data = url[5:].partition(";base64,")
+    if not sep or not media_type or ";" in media_type or "," in media_type:
+        return None
+    return media_type, data
+
+
+def url_source(url: str) -> dict[str, Any]:
+    """An AIF source for ``url``: base64 when `plain_data_url` reads it, else a URL.
+
+    Examples:
+        >>> url_source("data:image/png;base64,AAAA")
+        {'kind': 'base64', 'media_type': 'image/png', 'data': 'AAAA'}
+        >>> url_source("https://example.com/cat.png")
+        {'kind': 'url', 'url': 'https://example.com/cat.png'}
+    """
+    parsed = plain_data_url(url)
+    if parsed is not None:
+        return {"kind": "base64", "media_type": parsed[0], "data": parsed[1]}
+    return {"kind": "url", "url": url}
 
 
 def build_data_url(media_type: str | None, data: str) -> str:

@@ -66,7 +66,6 @@ from aifkit.aif.converters._common import (
 from aifkit.aif.converters._gemini_decode import NAME, PROVIDER
 from aifkit.aif.converters._gemini_rules import (
     CONTINUE_TEXT,
-    EMPTY,
     MAGIC,
     MAX_STOP,
     MAX_TEMPERATURE,
@@ -74,12 +73,10 @@ from aifkit.aif.converters._gemini_rules import (
     RULES,
     SKIP_SIGNATURE,
     SYNTHESIZED_USER_TEXT,
-    as_number,
     lay_out,
     merge_extra,
-    own_hints,
 )
-from aifkit.aif.converters._wire import RuleLog
+from aifkit.aif.converters._wire import EMPTY, RuleLog, as_number, own_hints
 
 __all__ = [
     "CONTINUE_TEXT",
@@ -523,7 +520,7 @@ class _Encoder(RuleLog):
         if not isinstance(part, ImagePart | DocumentPart | AudioPart):
             self.log(path, "provider-part", part.type)
             return None
-        form = own_hints(part.extensions)[0]
+        form = own_hints(part.extensions, NAME)[0]
         if isinstance(part, ImagePart) and part.detail is not None:
             self.log((*path, "detail"), "image-detail")
         if isinstance(part, DocumentPart) and (part.title or part.context or part.filename):

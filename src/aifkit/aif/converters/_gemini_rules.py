@@ -1,5 +1,5 @@
 """The rules the ``gemini`` encoder logs, its limits and texts, and small helpers
-(extension hints, the ``tools`` layout, kept wire keys)."""
+(the ``tools`` layout, kept wire keys)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,9 @@ from collections.abc import Mapping
 from typing import Any, Final, cast
 
 from aifkit.aif._loss import Action, Severity
-from aifkit.aif._schema import Extensions
-from aifkit.aif.converters._gemini_decode import NAME
 
 __all__ = [
     "CONTINUE_TEXT",
-    "EMPTY",
     "MAGIC",
     "MAX_STOP",
     "MAX_TEMPERATURE",
@@ -20,11 +17,8 @@ __all__ = [
     "RULES",
     "SKIP_SIGNATURE",
     "SYNTHESIZED_USER_TEXT",
-    "as_number",
     "lay_out",
     "merge_extra",
-    "own_hints",
-    "quiet",
 ]
 
 
@@ -71,7 +65,6 @@ RULES: Final[dict[str, tuple[Action, Severity, str]]] = {
     "tool-strict": ("dropped", "info", "Gemini function declarations have no strict mode"),
 }  # fmt: skip
 
-EMPTY: Final[Mapping[str, Any]] = {}
 MAGIC: Final = (
     ("iVBOR", "image/png"),
     ("/9j/", "image/jpeg"),
@@ -79,23 +72,6 @@ MAGIC: Final = (
     ("UklGR", "image/webp"),
     ("JVBER", "application/pdf"),
 )
-
-
-def quiet(ext: Extensions) -> bool:
-    """True when no extension but this format's own and other formats' ``form`` is set."""
-    return all(ns == NAME or set(data) <= {"form"} for ns, data in ext.items())
-
-
-def own_hints(ext: Extensions) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
-    """This format's (form, extra) of an element, without reporting anything."""
-    own = ext.get(NAME)
-    if own is None:
-        return EMPTY, EMPTY
-    form, extra = own.get("form"), own.get("extra")
-    return (
-        cast("Mapping[str, Any]", form) if isinstance(form, dict) else EMPTY,
-        cast("Mapping[str, Any]", extra) if isinstance(extra, dict) else EMPTY,
-    )
 
 
 def merge_extra(block: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -129,8 +105,3 @@ def lay_out(
     if next(fn, None) is not None or next(ot, None) is not None:
         return None
     return out
-
-
-def as_number(value: float, as_int: bool) -> float:
-    """``value`` as an int when the source wrote it as one."""
-    return int(value) if as_int and value.is_integer() else value

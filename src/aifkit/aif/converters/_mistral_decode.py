@@ -29,13 +29,12 @@ from typing import Any, Final, cast
 from aifkit.aif._loss import Path, SourceMap
 from aifkit.aif.converters._base import Decoded
 from aifkit.aif.converters._common import (
-    build_data_url,
     expect_list,
     expect_obj,
     expect_str,
     fail,
     parse_arguments,
-    parse_data_url,
+    url_source,
     validate_body,
 )
 from aifkit.aif.converters._wire import merge_ns
@@ -317,13 +316,6 @@ def _tool_message(m: Obj, path: Path, at: Path, sm: SourceMap) -> Obj:
 # -- chunks -------------------------------------------------------------------------------
 
 
-def _url_source(url: str) -> Obj:
-    parsed = parse_data_url(url)
-    if parsed is not None and build_data_url(parsed[0] or None, parsed[1]) == url:
-        return {"kind": "base64", "media_type": parsed[0], "data": parsed[1]}
-    return {"kind": "url", "url": url}
-
-
 def _chunk(chunk: Obj, path: Path, model: str | None) -> Obj:
     kind = chunk.get("type")
     part: Obj | None = None
@@ -335,7 +327,7 @@ def _chunk(chunk: Obj, path: Path, model: str | None) -> Obj:
         part = _image(chunk["image_url"], (*path, "image_url"))
         known = ("type", "image_url")
     elif kind == "document_url" and isinstance(chunk.get("document_url"), str):
-        part = {"type": "document", "source": _url_source(chunk["document_url"])}
+        part = {"type": "document", "source": url_source(chunk["document_url"])}
         known = ("type", "document_url")
         if isinstance(chunk.get("document_name"), str):
             part["filename"] = chunk["document_name"]
@@ -360,11 +352,11 @@ def _chunk(chunk: Obj, path: Path, model: str | None) -> Obj:
 
 def _image(raw: Any, path: Path) -> Obj | None:
     if isinstance(raw, str):
-        return {"type": "image", "source": _url_source(raw)}
+        return {"type": "image", "source": url_source(raw)}
     obj = expect_obj(raw, path)
     if not isinstance(obj.get("url"), str):
         raise fail((*path, "url"), "an image needs a url")
-    part: Obj = {"type": "image", "source": _url_source(obj["url"])}
+    part: Obj = {"type": "image", "source": url_source(obj["url"])}
     detail = obj.get("detail")
     if detail in ("auto", "low", "high"):
         part["detail"] = detail

@@ -60,6 +60,8 @@ from aifkit.aif.converters._common import (
     fail,
     is_json,
     parse_arguments,
+    plain_data_url,
+    url_source,
 )
 from aifkit.errors import InvalidInputError
 
@@ -566,7 +568,7 @@ class _Decoder:
         ipath = (*path, "image_url")
         image = expect_obj(_required(p, "image_url", path), ipath)
         url = expect_str(_required(image, "url", ipath), (*ipath, "url"))
-        part: dict[str, Any] = {"type": "image", "source": _url_source(url)}
+        part: dict[str, Any] = {"type": "image", "source": url_source(url)}
         mapping: _Mapping = []
         nested = _nested(image, _IMAGE_URL_KEYS) if len(image) > 1 else {}
         detail = image.get("detail", _MISSING)
@@ -598,7 +600,7 @@ class _Decoder:
         data, file_id = file.get("file_data"), file.get("file_id")
         if data is not None:
             data = expect_str(data, (*fpath, "file_data"))
-            parsed = _plain_data_url(data)
+            parsed = plain_data_url(data)
             if parsed is not None:
                 source: dict[str, Any] = {
                     "kind": "base64",
@@ -792,31 +794,10 @@ def _fast_parts(items: list[Any]) -> list[dict[str, Any]] | None:
             url = image.get("url")
             if url.__class__ is not str:
                 return None
-            parts.append({"type": "image", "source": _url_source(url)})
+            parts.append({"type": "image", "source": url_source(url)})
         else:
             return None
     return parts
-
-
-def _url_source(url: str) -> dict[str, Any]:
-    parsed = _plain_data_url(url)
-    if parsed is not None:
-        return {"kind": "base64", "media_type": parsed[0], "data": parsed[1]}
-    return {"kind": "url", "url": url}
-
-
-def _plain_data_url(url: str) -> tuple[str, str] | None:
-    """``(media_type, data)`` of a ``data:<media type>;base64,<data>`` URL, else None.
-
-    Only a URL that `build_data_url` writes back exactly (a media type, no
-    parameters) counts; any other data URL is kept as a URL.
-    """
-    if not url.startswith("data:"):
-        return None
-    media_type, sep, data = url[5:].partition(";base64,")
-    if not sep or not media_type or ";" in media_type or "," in media_type:
-        return None
-    return media_type, data
 
 
 def _call_part(call_id: str, name: str, text: str) -> dict[str, Any]:

@@ -44,13 +44,14 @@ from aifkit._json import type_name
 from aifkit.aif._loss import Path, SourceMap
 from aifkit.aif.converters._base import Decoded
 from aifkit.aif.converters._common import (
-    build_data_url,
     expect_bool,
     expect_list,
     expect_obj,
     expect_str,
     fail,
     parse_arguments,
+    plain_data_url,
+    url_source,
     validate_document,
 )
 from aifkit.aif.converters._wire import (
@@ -64,7 +65,7 @@ from aifkit.aif.converters._wire import (
     unknown_keys,
 )
 
-__all__ = ["DETAILS", "NAME", "PROVIDER", "decode_body", "plain_data_url"]
+__all__ = ["DETAILS", "NAME", "PROVIDER", "decode_body"]
 
 NAME: Final = "openai-responses"
 PROVIDER: Final = "openai"
@@ -92,23 +93,6 @@ _REASONING_KEYS: Final = frozenset({"type", "id", "summary", "encrypted_content"
 """A reasoning item's id is required: the API finds the reasoning it stands for by it."""
 _TOOL_KEYS: Final = frozenset({"type", "name", "description", "parameters", "strict"})
 _MODEL_SIDE: Final = frozenset({"function_call", "reasoning"})
-
-
-def plain_data_url(url: str) -> tuple[str, str] | None:
-    """``(media_type, data)`` of a data URL that `build_data_url` writes back exactly.
-
-    Examples:
-        >>> plain_data_url("data:image/png;base64,AAAA")
-        ('image/png', 'AAAA')
-        >>> plain_data_url("data:image/png;charset=x;base64,AAAA") is None
-        True
-    """
-    if not url.startswith("data:"):
-        return None
-    media_type, sep, data = url[5:].partition(";base64,")
-    if not sep or not media_type or ";" in media_type or "," in media_type:
-        return None
-    return media_type, data
 
 
 def decode_body(body: Any) -> Decoded:
@@ -406,7 +390,7 @@ class _Reader:
         url = _opt_str(p, "image_url", src, nulls)
         file_id = _opt_str(p, "file_id", src, nulls)
         if url is not None:
-            source = _url_source(url)
+            source = url_source(url)
             if file_id is not None:
                 extra["file_id"] = file_id
         elif file_id is not None:
@@ -587,13 +571,6 @@ def _is_content(part: dict[str, Any]) -> bool:
         return False
     form = part.get("extensions", {}).get(NAME, {}).get("form", {})
     return bool(form.get("content"))
-
-
-def _url_source(url: str) -> dict[str, Any]:
-    parsed = plain_data_url(url)
-    if parsed is not None and build_data_url(*parsed) == url:
-        return {"kind": "base64", "media_type": parsed[0], "data": parsed[1]}
-    return {"kind": "url", "url": url}
 
 
 def _finite(value: Any) -> bool:

@@ -58,22 +58,19 @@ from aifkit.aif.converters._common import (
 from aifkit.aif.converters._openai_responses_decode import NAME, PROVIDER
 from aifkit.aif.converters._openai_responses_rules import (
     ABSENT,
-    EMPTY,
     MAX_TEMPERATURE,
     MIN_OUTPUT_TOKENS,
     MISSING_RESULT_TEXT,
     RULES,
-    as_number,
     content_of,
     empty_schema,
     model_side,
-    own_hints,
     presence,
     quiet,
     user_string,
     with_extra,
 )
-from aifkit.aif.converters._wire import RuleLog
+from aifkit.aif.converters._wire import EMPTY, RuleLog, as_number, own_hints
 
 __all__ = [
     "MAX_TEMPERATURE",
@@ -105,7 +102,7 @@ class _Encoder(RuleLog):
         self.results = {
             p.call_id for m in document.messages for p in m.parts if isinstance(p, ToolResultPart)
         }
-        _, extra = own_hints(document.extensions)
+        _, extra = own_hints(document.extensions, NAME)
         # Earlier turns given by reference: a result may answer a call not in the input.
         self.by_reference = extra.get("previous_response_id") is not None or "conversation" in extra
 

@@ -4,7 +4,7 @@ shares with the converter (extension hints, content shapes, item kinds)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final, cast
+from typing import Any, Final
 
 from aifkit.aif._loss import Action, Severity
 from aifkit.aif._schema import Extensions
@@ -12,16 +12,13 @@ from aifkit.aif.converters._openai_responses_decode import NAME
 
 __all__ = [
     "ABSENT",
-    "EMPTY",
     "MAX_TEMPERATURE",
     "MIN_OUTPUT_TOKENS",
     "MISSING_RESULT_TEXT",
     "RULES",
-    "as_number",
     "content_of",
     "empty_schema",
     "model_side",
-    "own_hints",
     "presence",
     "quiet",
     "user_string",
@@ -64,8 +61,6 @@ RULES: Final[dict[str, tuple[Action, Severity, str]]] = {
     "top-k": ("dropped", "warning", "the Responses API has no top_k"),
 }  # fmt: skip
 
-EMPTY: Final[Mapping[str, Any]] = {}
-
 
 def quiet(ext: Extensions) -> bool:
     """True when no extension but this format's own and other formats' ``form`` is set."""
@@ -78,18 +73,6 @@ def empty_schema() -> dict[str, Any]:
 
 
 ABSENT: Final[Any] = object()
-
-
-def own_hints(ext: Extensions) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
-    """This format's (form, extra) of an element, without reporting anything."""
-    own = ext.get(NAME)
-    if own is None:
-        return EMPTY, EMPTY
-    form, extra = own.get("form"), own.get("extra")
-    return (
-        cast("Mapping[str, Any]", form) if isinstance(form, dict) else EMPTY,
-        cast("Mapping[str, Any]", extra) if isinstance(extra, dict) else EMPTY,
-    )
 
 
 def presence(value: Any, form: Any, default: Any) -> Any:
@@ -138,8 +121,3 @@ def user_string(item: dict[str, Any] | None) -> bool:
     if item is None or set(item) != {"role", "content"}:
         return False
     return item["role"] == "user" and isinstance(item["content"], str)
-
-
-def as_number(value: float, as_int: bool) -> float:
-    """``value`` as an int when the source wrote it as one."""
-    return int(value) if as_int and value.is_integer() else value

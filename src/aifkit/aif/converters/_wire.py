@@ -1,10 +1,11 @@
-"""Small helpers shared by the ``ollama``, ``mcp``, ``a2a`` and ``chatml`` converters.
+"""Small helpers shared by the converters.
 
 `RuleLog` logs losses from a format's rule table (``{rule: (action, severity,
 message)}``); `ext` returns a format's own ``form`` and ``extra`` of an element
-and reports every other format's ``extra`` as dropped; `sniff_image` guesses an
-image's media type from its first base64 characters; `read_int`/`read_number`
-read settings with pointers; `b64_ok` checks raw base64.
+and reports every other format's ``extra`` as dropped (`own_hints` only returns
+them); `as_number` writes a setting back as an int when it was one; `sniff_image`
+guesses an image's media type from its first base64 characters;
+`read_int`/`read_number` read settings with pointers; `b64_ok` checks raw base64.
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ __all__ = [
     "RuleLog",
     "RuleTable",
     "SettingsTable",
+    "as_number",
     "b64_ok",
     "ext",
     "make_ext",
     "merge_ns",
+    "own_hints",
     "read_int",
     "read_number",
     "read_settings",
@@ -109,6 +112,17 @@ def ext(
     own = extensions.get(name)
     if len(extensions) > (own is not None):
         report_foreign_extensions(extensions, name, path, losses)
+    return own_hints(extensions, name)
+
+
+def own_hints(extensions: Extensions, name: str) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+    """Return format ``name``'s ``(form, extra)`` of an element, reporting nothing.
+
+    Examples:
+        >>> own_hints({"x": {"form": {"a": 1}}, "y": {"extra": {"b": 2}}}, "x")
+        ({'a': 1}, {})
+    """
+    own = extensions.get(name)
     if not own:
         return EMPTY, EMPTY
     form = own.get("form")
@@ -117,6 +131,16 @@ def ext(
         cast("Mapping[str, Any]", form) if isinstance(form, dict) else EMPTY,
         cast("Mapping[str, Any]", extra) if isinstance(extra, dict) else EMPTY,
     )
+
+
+def as_number(value: float, as_int: bool) -> float:
+    """``value`` as an int when the source wrote it as one (``as_int``).
+
+    Examples:
+        >>> as_number(1.0, True), as_number(1.0, False), as_number(1.5, True)
+        (1, 1.0, 1.5)
+    """
+    return int(value) if as_int and value.is_integer() else value
 
 
 def make_ext(

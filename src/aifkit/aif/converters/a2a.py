@@ -91,7 +91,7 @@ class A2AConverter:
     def validate(self, body: Any) -> list[Violation]:
         """Return every A2A rule ``body`` breaks."""
         checker = RuleChecker(NAME)
-        checker.schema(lambda b: decode_body(b, summarize), body, json=True)
+        checker.schema(lambda b: decode_body(b, summarize), body)
         found, flag = checker.found, checker.flag
         if not isinstance(body, dict):
             return found

@@ -163,7 +163,7 @@ class McpConverter:
     def validate(self, body: Any) -> list[Violation]:
         """Return every rule of MCP sampling that ``body`` breaks."""
         checker = RuleChecker(NAME)
-        checker.schema(decode_params, body, json=True)
+        checker.schema(decode_params, body)
         found, flag = checker.found, checker.flag
         if not isinstance(body, dict):
             return found
@@ -277,7 +277,7 @@ class McpPromptConverter:
     def validate(self, body: Any) -> list[Violation]:
         """Return every rule of MCP prompt messages that ``body`` breaks."""
         checker = RuleChecker(PROMPT)
-        checker.schema(decode_prompt, body, json=True)
+        checker.schema(decode_prompt, body)
         messages = cast("dict[str, Any]", body).get("messages") if isinstance(body, dict) else None
         for i, m in enumerate(cast("list[Any]", messages) if isinstance(messages, list) else []):
             for _, b in _blocks(m):

@@ -138,7 +138,7 @@ class OllamaConverter:
     def validate(self, body: Any) -> list[Violation]:
         """Return every rule of Ollama's chat API that ``body`` breaks."""
         checker = RuleChecker(NAME)
-        checker.schema(decode_body, body, json=True)
+        checker.schema(decode_body, body)
         found, flag = checker.found, checker.flag
         if not isinstance(body, dict):
             return found

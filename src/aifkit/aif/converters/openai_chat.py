@@ -36,9 +36,10 @@ from aifkit.aif._loss import Path
 from aifkit.aif._schema import Document
 from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
 from aifkit.aif.converters._capabilities import OPENAI_CHAT
-from aifkit.aif.converters._common import parse_data_url
+from aifkit.aif.converters._common import ensure_json, parse_data_url
 from aifkit.aif.converters._openai_chat_decode import NAME, decode_body
 from aifkit.aif.converters._openai_chat_encode import MAX_STOP, MAX_TOOL_ID, encode_document
+from aifkit.errors import InvalidInputError
 
 __all__ = ["OpenAIChatConverter"]
 
@@ -153,6 +154,10 @@ class _Validator:
         return self.typed(obj[key], kind, (*path, key))
 
     def body(self, body: Any) -> None:
+        try:
+            ensure_json(body)  # what decode checks first
+        except InvalidInputError as exc:
+            self.found.append(Violation(exc.pointer, _SCHEMA, exc.problem))
         if not self.typed(body, "object", ()):
             return
         root = cast("dict[str, Any]", body)

@@ -170,7 +170,7 @@ class _Validator(RuleChecker):
     """Collects violations; never raises, whatever the body holds."""
 
     def body(self, body: Any) -> None:
-        self.schema(decode_body, body, json=True)
+        self.schema(decode_body, body)
         root = as_obj(body)
         if root is None:
             return
