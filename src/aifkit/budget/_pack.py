@@ -95,15 +95,22 @@ def pack(
 
     document, _ = decode(body, format)
     packer = Packer(model, policy=policy)
-    done = None
+    done = first = None
     if compress is not None:
-        done = _compress_first(packer, document, model, budget, reserve, pinned, compress)
-        if done is not None:
-            document, pinned = done.document, done.pinned
+        first = packer.pack(document, budget=budget, reserve=reserve, pinned=pinned)
+        done = _compress_first(first.report, document, model, pinned, compress)
+        if done is not None:  # pack the compressed document afresh
+            document, pinned, first = done.document, done.pinned, None
+            packer.forget()
     limit = budget
     counted_total = hard = -1
     for _ in range(_REPAIRS):
-        packed = packer.pack(document, budget=limit, reserve=reserve, pinned=pinned)
+        packed = (
+            first
+            if first is not None
+            else packer.pack(document, budget=limit, reserve=reserve, pinned=pinned)
+        )
+        first = None  # the trial pack of the uncompressed document serves once
         out, _ = encode(packed.document, format)
         counted = count_tokens(out, format=format, model=model, cache=CountCache(maxsize=0))
         counted_total = counted.total
@@ -142,15 +149,13 @@ class _Compressed:
 
 
 def _compress_first(
-    packer: Packer,
+    trial: PackReport,
     document: Document,
     model: str,
-    budget: int | None,
-    reserve: int | None,
     pinned: Collection[int],
     method: str | Compressor,
 ) -> _Compressed | None:
-    """Compress ``document`` to the pack's target when packing it would drop messages.
+    """Compress ``document`` to the pack's target when its ``trial`` pack drops messages.
 
     Returns None when the document is packed as it is: nothing would be dropped,
     the target cannot be reached, a pinned message would be folded into a summary,
@@ -159,8 +164,6 @@ def _compress_first(
     from aifkit.budget.compressors import CompressionTarget
     from aifkit.budget.compressors import compress as run
 
-    trial = packer.pack(document, budget=budget, reserve=reserve, pinned=pinned).report
-    packer.forget()
     if not trial.dropped:
         return None
     target = CompressionTarget(model, budget=trial.limits.target)

@@ -64,7 +64,8 @@ class SummaryCompressor:
     def compress(self, document: Document, target: CompressionTarget) -> CompressionResult:
         """Summarize the messages before the protected tail, within what ``target`` leaves."""
         model = target.model
-        before = count_tokens(document, model=model).total
+        counted = count_tokens(document, model=model)
+        before = counted.total
         goal = target.goal(before)
         messages = document.messages
         keep = _protected_start(messages, target.protect_last)
@@ -99,19 +100,17 @@ class SummaryCompressor:
         if not done.committed:
             return CompressionResult(document, before, before, ())
         after_doc = done.document
-        counts_before = count_tokens(document, model=model).messages
-        counts_after = count_tokens(after_doc, model=model).messages
+        counted_after = count_tokens(after_doc, model=model)
         action = CompressionAction(
             pointer="/messages",
             method=self.name,
-            tokens_before=sum(counts_before),
-            tokens_after=sum(counts_after),
+            tokens_before=sum(counted.messages),
+            tokens_after=sum(counted_after.messages),
             detail=f"summarized messages {start}-{end - 1} ({end - start}) into one, "
             f"{done.tokens_before} -> {done.tokens_after} text tokens",
             original=[m.model_dump(mode="json", by_alias=True) for m in messages],
         )
-        after = count_tokens(after_doc, model=model).total
-        return CompressionResult(after_doc, before, after, (action,))
+        return CompressionResult(after_doc, before, counted_after.total, (action,))
 
 
 def _protected_start(messages: tuple[Message, ...], protect_last: int) -> int:
