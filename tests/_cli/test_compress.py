@@ -104,3 +104,34 @@ def test_errors_exit_2_with_one_line(
     assert out == ""
     assert message in err
     assert "Traceback" not in err
+
+
+def test_summary_with_an_endpoint_calls_it_and_keeps_the_history_when_lossy(
+    body_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aifkit.testing import FakeOpenAIServer
+
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    with FakeOpenAIServer(["All good, nothing to note."]) as server:
+        code, out, err = run(capsys, ["compress", str(body_file), "--format", "openai-chat",
+                                      "--model", "gpt-4o", "--ratio", "0.3",
+                                      "--method", "summary", "--summary-model", "llama3.1",
+                                      "--summary-base-url", server.base_url])  # fmt: skip
+    assert [r["model"] for r in server.requests] == ["llama3.1"]
+    assert "tulip-42" in json.dumps(server.requests[0]["messages"])
+    assert code == 2
+    assert not out
+    assert "summary rejected" in err
+
+
+def test_summary_options_need_the_summary_method(
+    body_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["compress", str(body_file), "--format", "openai-chat", "--model", "gpt-4o",
+            "--ratio", "0.3"]  # fmt: skip
+    code, _, err = run(capsys, [*base, "--summary-model", "m"])
+    assert code == 2
+    assert "go with --method summary" in err
+    code, _, err = run(capsys, [*base, "--method", "summary", "--summary-base-url", "http://x"])
+    assert code == 2
+    assert "needs --summary-model" in err

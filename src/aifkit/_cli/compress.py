@@ -51,6 +51,19 @@ def compress_command(
     output: Annotated[
         str | None, typer.Option("-o", "--output", help="Write the body here, not stdout.")
     ] = None,
+    summary_model: Annotated[
+        str | None,
+        typer.Option(
+            "--summary-model",
+            help="With --method summary: summarize with this model on an OpenAI-compatible "
+            "endpoint (--summary-base-url or AIFKIT_SUMMARY_BASE_URL; key: OPENAI_API_KEY) "
+            "instead of the offline extractive summarizer.",
+        ),
+    ] = None,
+    summary_base_url: Annotated[
+        str | None,
+        typer.Option("--summary-base-url", help="The endpoint for --summary-model."),
+    ] = None,
 ) -> None:
     """Compress a request body toward --ratio or --budget; print it in the same format.
 
@@ -69,8 +82,12 @@ def compress_command(
     target = CompressionTarget(
         model, ratio=ratio, budget=budget, query=query, protect_last=protect_last
     )
+    if (summary_model or summary_base_url) and method != "summary":
+        raise UsageError("--summary-model and --summary-base-url go with --method summary")
+    if summary_base_url and not summary_model:
+        raise UsageError("--summary-base-url needs --summary-model", hint="e.g. llama3.1")
     document, _ = decode(read_json(input), format)
-    result = compress(document, target, method=method)
+    result = compress(document, target, method=_method(method, summary_model, summary_base_url))
     body, _ = encode(result.document, format)
     after = count_tokens(body, format=format, model=model).total
     goal = target.goal(result.tokens_before)
@@ -83,6 +100,14 @@ def compress_command(
             f"({result.tokens_before} before); try --method auto or extract",
             file=sys.stderr,
         )
+
+
+def _method(name: str, model: str | None, base_url: str | None) -> Any:
+    if model is None:
+        return name
+    from aifkit.budget import OpenAISummarizer, SummaryCompressor
+
+    return SummaryCompressor(OpenAISummarizer(model, base_url=base_url))
 
 
 def _report(
