@@ -108,6 +108,7 @@ def pack_command(
     """
     from aifkit.aif import Party, decode, load_envelope, pack_handoff
 
+    signing = _load_key(sign_key, hmac_secret, "--sign-key")  # before reading INPUT
     document, _ = decode(read_json(input), format)
     env = pack_handoff(
         document,
@@ -119,7 +120,7 @@ def pack_command(
         summary=summary,
         state=read_json(state) if state is not None else None,
         previous=load_envelope(read_json(previous)) if previous is not None else None,
-        key=_load_key(sign_key, hmac_secret, "--sign-key"),
+        key=signing,
     )
     write_json(env.to_json())
     if env.plan is not None:

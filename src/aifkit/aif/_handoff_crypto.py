@@ -128,7 +128,10 @@ class HandoffKey:
             raw = base64.b64decode(signature, validate=True)
         except (ValueError, binascii.Error):
             return False
-        if len(raw) != _SIGNATURE_BYTES[self.algorithm]:
+        # Only the canonical encoding of a signature of the right length counts.
+        if len(raw) != _SIGNATURE_BYTES[self.algorithm] or base64.b64encode(raw) != (
+            signature.encode("ascii", "replace")
+        ):
             return False
         if self.algorithm == "hmac-sha256":
             expected = hmac.new(self._material, data, hashlib.sha256).digest()
