@@ -456,3 +456,11 @@ def test_a_secret_written_by_an_older_keygen_still_verifies_when_typed() -> None
     assert verify(envelope, key, receiver="booker").ok
     envelope["state"] = {"paid": True}
     assert "bad signature" in rejected(envelope, key)[0]
+
+
+def test_a_key_wrapped_in_hmac_armor_is_still_not_a_secret() -> None:
+    der = base64.b64decode(b"".join(PUBLIC.splitlines()[1:-1]))
+    wrapped = PUBLIC.replace(b"PUBLIC KEY", b"AIFKIT HMAC-SHA256 SECRET")
+    assert base64.b64decode(b"".join(wrapped.splitlines()[1:-1])) == der
+    with pytest.raises(UsageError, match="looks like a key"):
+        load_key(wrapped)

@@ -175,7 +175,8 @@ def load_key(data: bytes | str | Path, algorithm: Algorithm | None = None) -> Ha
         Traceback (most recent call last):
         ...
         aifkit.errors.UsageError: the key: not a typed key (no -----BEGIN ...----- block); \
-for a raw shared HMAC secret say so: load_key(data, "hmac-sha256") (CLI: --hmac-secret FILE)
+a raw shared HMAC secret must be typed: pass it with --hmac-secret FILE \
+(Python: load_key(data, "hmac-sha256"))
     """
     where = "the key"
     if isinstance(data, Path):
@@ -188,22 +189,22 @@ for a raw shared HMAC secret say so: load_key(data, "hmac-sha256") (CLI: --hmac-
     armor = _armor(raw, where)
     if armor is None:
         if algorithm == "hmac-sha256":
-            return _hmac_key(_raw_secret(raw, where), where)
+            return _hmac_key(_not_a_key(raw.strip(), where), where)
         expected = "an Ed25519 PEM key" if algorithm == "ed25519" else "a typed key"
         raise UsageError(
             f"{where}: not {expected} (no -----BEGIN ...----- block)",
             hint=(
                 _HINT
                 if algorithm == "ed25519"
-                else 'for a raw shared HMAC secret say so: load_key(data, "hmac-sha256") '
-                "(CLI: --hmac-secret FILE)"
+                else "a raw shared HMAC secret must be typed: pass it with --hmac-secret FILE "
+                '(Python: load_key(data, "hmac-sha256"))'
             ),
         )
     label, body = armor
     if label == HMAC_LABEL:
         if algorithm == "ed25519":
             raise UsageError(f"{where}: an HMAC secret, not an Ed25519 key", hint=_HINT)
-        return _hmac_key(_base64(body, where), where)
+        return _hmac_key(_not_a_key(_base64(body, where), where), where)
     if label not in ("PRIVATE KEY", "PUBLIC KEY"):
         hint = (
             "decrypt it first: openssl pkey -in KEY -out PLAIN"
@@ -215,7 +216,8 @@ for a raw shared HMAC secret say so: load_key(data, "hmac-sha256") (CLI: --hmac-
     if algorithm == "hmac-sha256":
         raise UsageError(
             f"{where}: an {key.kind}, not an HMAC secret (a key is never used as a secret)",
-            hint="verify Ed25519 signatures with --key FILE, or pass the shared secret file",
+            hint="pass it as the key it is (--key FILE, load_key(data)); "
+            "make a secret with `aif handoff keygen --hmac`",
         )
     return key
 
@@ -290,8 +292,8 @@ def _base64(body: bytes, where: str) -> bytes:
         raise UsageError(f"{where}: the key block is not base64", hint=_HINT) from None
 
 
-def _raw_secret(raw: bytes, where: str) -> bytes:
-    secret = raw.strip()
+def _not_a_key(secret: bytes, where: str) -> bytes:
+    """Return ``secret``, refusing bytes that carry the marks of a key."""
     mark = next((m for m in _KEY_MARKS if m in secret), None)
     if mark is not None:
         raise UsageError(
