@@ -27,7 +27,7 @@ from aifkit.aif import (
 from aifkit.aif._handoff import chain
 from aifkit.errors import InvalidInputError, UsageError, VerificationError
 
-SECRET = b"a shared secret that is long enough"
+SECRET = load_key(b"a shared secret that is long enough", "hmac-sha256")
 
 
 def text(role: str, value: str) -> dict[str, Any]:
@@ -173,7 +173,7 @@ def test_hmac_signature_binds_the_whole_envelope() -> None:
 def test_missing_wrong_and_stripped_keys_are_named() -> None:
     data = packed(key=SECRET)
     assert verify_handoff(data).failures[0].startswith("/signature: missing key")
-    other = b"another secret that is long enough"
+    other = load_key(b"another secret that is long enough", "hmac-sha256")
     assert verify_handoff(data, other).failures[0].startswith("/signature: wrong key")
     del data["signature"]
     assert verify_handoff(data, SECRET).failures[0].startswith("/signature: missing:")
@@ -192,8 +192,8 @@ def test_ed25519_signs_with_private_and_verifies_with_public() -> None:
 
 
 def test_short_hmac_secret_is_refused() -> None:
-    with pytest.raises(InvalidInputError, match="at least 16 bytes"):
-        load_key(b"short")
+    with pytest.raises(UsageError, match="at least 16 bytes"):
+        load_key(b"short", "hmac-sha256")
 
 
 def test_provenance_chains_earlier_handoffs() -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from aifkit._cli._io import read_json, write_json
 from aifkit._cli._main import guard
+
+if TYPE_CHECKING:
+    from aifkit.aif import HandoffKey
 
 __all__ = ["handoff_app"]
 
@@ -26,20 +30,35 @@ KeyFile = Annotated[
     Path | None,
     typer.Option(
         "--key",
-        help="Key to verify with: an Ed25519 public (or private) PEM, or the HMAC secret file.",
+        help="Key to verify with: an Ed25519 public (or private) PEM, or an HMAC secret "
+        "file from `keygen --hmac`.",
     ),
+]
+SecretFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--hmac-secret",
+        help="A shared HMAC-SHA256 secret file, typed by this option: also takes a raw "
+        "secret (e.g. one written by an older keygen); never a key.",
+    ),
+]
+Receiver = Annotated[
+    str | None,
+    typer.Option("--receiver", help="Fail unless the envelope is addressed to this agent."),
 ]
 
 
-def _read_key(path: Path | None) -> bytes | None:
+def _load_key(key: Path | None, secret: Path | None, option: str) -> HandoffKey | None:
+    """Read the key the options name: typed files through OPTION, raw secrets only
+    through --hmac-secret (key material is never guessed from its bytes)."""
+    from aifkit.aif import load_key
     from aifkit.errors import UsageError
 
-    if path is None:
-        return None
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read the key ({exc.strerror})") from None
+    if key is not None and secret is not None:
+        raise UsageError(f"pass {option} or --hmac-secret, not both")
+    if secret is not None:
+        return load_key(secret, "hmac-sha256")
+    return load_key(key) if key is not None else None
 
 
 @handoff_app.command("pack")
@@ -62,8 +81,12 @@ def pack_command(
     ] = None,
     sign_key: Annotated[
         Path | None,
-        typer.Option("--sign-key", help="Sign with this Ed25519 private PEM or HMAC secret."),
+        typer.Option(
+            "--sign-key",
+            help="Sign with this Ed25519 private PEM or HMAC secret file from `keygen --hmac`.",
+        ),
     ] = None,
+    hmac_secret: SecretFile = None,
     sender: Annotated[str | None, typer.Option(help="The sending agent's name.")] = None,
     receiver: Annotated[str | None, typer.Option(help="The receiving agent's name.")] = None,
     summary: Annotated[
@@ -85,6 +108,7 @@ def pack_command(
     """
     from aifkit.aif import Party, decode, load_envelope, pack_handoff
 
+    signing = _load_key(sign_key, hmac_secret, "--sign-key")  # before reading INPUT
     document, _ = decode(read_json(input), format)
     env = pack_handoff(
         document,
@@ -96,7 +120,7 @@ def pack_command(
         summary=summary,
         state=read_json(state) if state is not None else None,
         previous=load_envelope(read_json(previous)) if previous is not None else None,
-        key=_read_key(sign_key),
+        key=signing,
     )
     write_json(env.to_json())
     if env.plan is not None:
@@ -136,12 +160,15 @@ def plan_command(
 def verify_command(
     envelope: Annotated[str, typer.Argument(help="The envelope: a path, or - for stdin.")],
     key: KeyFile = None,
+    hmac_secret: SecretFile = None,
+    receiver: Receiver = None,
 ) -> int:
     """Verify an envelope: exit 0 when intact, 4 naming every check that failed."""
     from aifkit.aif import verify_handoff
     from aifkit.errors import VerificationError
 
-    report = verify_handoff(read_json(envelope), _read_key(key))
+    signing = _load_key(key, hmac_secret, "--key")
+    report = verify_handoff(read_json(envelope), signing, receiver=receiver)
     write_json(report.to_json())
     for line in report.failures:
         print(f"aif: verification failed: {line}", file=sys.stderr)
@@ -156,6 +183,8 @@ def unpack_command(
     envelope: Annotated[str, typer.Argument(help="The envelope: a path, or - for stdin.")],
     to: Annotated[str, typer.Option("--to", help="The format of the request body to print.")],
     key: KeyFile = None,
+    hmac_secret: SecretFile = None,
+    receiver: Receiver = None,
     whole: Annotated[
         bool, typer.Option("--whole", help="Send every message, ignoring the plan's summary.")
     ] = False,
@@ -166,7 +195,10 @@ def unpack_command(
     """Verify an envelope (exit 4 if it fails) and print the receiver's request body."""
     from aifkit.aif import unpack_handoff
 
-    body, report = unpack_handoff(read_json(envelope), to, key=_read_key(key), whole=whole)
+    signing = _load_key(key, hmac_secret, "--key")
+    body, report = unpack_handoff(
+        read_json(envelope), to, key=signing, whole=whole, receiver=receiver
+    )
     write_json(body)
     if loss_report is not None:
         write_json(report.to_json(), loss_report)
@@ -185,23 +217,51 @@ def keygen_command(
         bool, typer.Option("--hmac", help="A shared HMAC-SHA256 secret instead of Ed25519.")
     ] = False,
 ) -> None:
-    """Make a signing key: an Ed25519 pair (OUTPUT, OUTPUT.pub) or an HMAC secret (OUTPUT)."""
+    """Make a signing key: an Ed25519 pair (OUTPUT, OUTPUT.pub) or an HMAC secret (OUTPUT).
+
+    Secrets and private keys are created mode 600; existing files are never overwritten.
+    """
     from aifkit.aif import generate_key
     from aifkit.errors import UsageError
 
     private, public = generate_key("hmac-sha256" if hmac else "ed25519")
-    targets = [(output, private)] + (
-        [] if hmac else [(output.with_name(output.name + ".pub"), public)]
+    targets = [(output, private, 0o600)] + (
+        [] if hmac else [(output.with_name(output.name + ".pub"), public, 0o644)]
     )
-    for path, _ in targets:
-        if path.exists():
+    for path, _, _ in targets:  # refuse before writing anything
+        if os.path.lexists(path):
             raise UsageError(
                 f"{path} exists", hint="choose another path; keys are never overwritten"
             )
-    for path, data in targets:
-        try:
-            path.touch(mode=0o600 if data is private else 0o644)
-            path.write_bytes(data)
-        except OSError as exc:
-            raise UsageError(f"{path}: cannot write ({exc.strerror})") from None
+    written: list[Path] = []
+    try:
+        for path, data, mode in targets:
+            _create(path, data, mode)
+            written.append(path)
+    except UsageError:
+        for path in written:  # no private key left without its public half
+            path.unlink(missing_ok=True)
+        raise
+    for path in written:
         print(path)
+
+
+def _create(path: Path, data: bytes, mode: int) -> None:
+    """Write a new file with ``mode`` from the start: it must not exist (nor be a link)."""
+    from aifkit.errors import UsageError
+
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags, mode)
+    except FileExistsError:
+        raise UsageError(
+            f"{path} exists", hint="choose another path; keys are never overwritten"
+        ) from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        raise UsageError(f"{path}: cannot write ({exc.strerror})") from None

@@ -264,7 +264,7 @@ def signed_bytes(envelope: Envelope, conversation: dict[str, Any] | None = None)
 
 
 def as_key(key: HandoffKey | bytes | Path | None) -> HandoffKey | None:
-    """Return ``key`` as a `HandoffKey` (reading key bytes or a key file)."""
+    """Return ``key`` as a `HandoffKey`: key bytes or a key file must be typed (see `load_key`)."""
     if key is None or isinstance(key, HandoffKey):
         return key
     return load_key(key)
@@ -335,25 +335,30 @@ def pack_handoff(
         tasks: Tasks the receiver takes over.
         state: Application state (JSON).
         previous: The envelope this conversation arrived in: it joins the provenance chain.
-        key: Signs the envelope: an Ed25519 private key (PEM) or an HMAC shared secret.
+        key: Signs the envelope: a `HandoffKey` (`load_key`), or a typed key
+            file's bytes or path (an Ed25519 private PEM, an armored HMAC secret
+            from `generate_key`); a raw shared secret must be typed first with
+            ``load_key(secret, "hmac-sha256")``.
         now: The time to record (default: now, UTC).
 
     Raises:
         InvalidInputError: the conversation is malformed.
+        UsageError: ``key`` is not typed key material, or is a public key.
         UnknownNameError: the target format or model is unknown.
         BudgetError: what must be kept does not fit ``budget``.
 
     Examples:
-        >>> from aifkit.aif import verify_handoff
+        >>> from aifkit.aif import load_key, verify_handoff
+        >>> secret = load_key(b"a shared secret of enough length", "hmac-sha256")
         >>> doc = {"messages": [
         ...     {"role": "user", "parts": [{"type": "text", "text": "Weather in Paris?"}]},
         ...     {"role": "assistant", "parts": [{"type": "tool_call", "id": "c1",
         ...      "name": "weather", "arguments": {"city": "Paris"}}]}]}
         >>> env = pack_handoff(doc, sender=Party(agent="triage"), receiver=Party(agent="weather"),
-        ...                    key=b"a shared secret of enough length")
+        ...                    key=secret)
         >>> [c.name for c in env.open_calls], env.integrity.messages
         (['weather'], 2)
-        >>> verify_handoff(env, b"a shared secret of enough length").ok
+        >>> verify_handoff(env, secret).ok
         True
     """
     document = load_document(conversation)

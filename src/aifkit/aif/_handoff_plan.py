@@ -11,7 +11,7 @@ into the conversation as handed off).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -221,6 +221,8 @@ def unpack_handoff(
     key: HandoffKey | bytes | Path | None = None,
     verify: bool = True,
     whole: bool = False,
+    receiver: str | None = None,
+    seen: Container[str] = (),
 ) -> Conversion:
     """Verify an envelope and write the receiver's request body in ``to``.
 
@@ -231,9 +233,11 @@ def unpack_handoff(
     Args:
         envelope: The envelope, its JSON, or its JSON text.
         to: The wire format to write.
-        key: The key to verify the signature with.
+        key: The key to verify the signature with (see `verify_handoff`).
         verify: Verify first (default); a failure raises.
         whole: Ignore the plan and send the whole conversation.
+        receiver: Fail unless the envelope is addressed to this agent.
+        seen: Ids of envelopes already accepted: fail if this is one of them.
 
     Returns:
         The body and its loss report (pointers into the conversation as handed off).
@@ -257,7 +261,7 @@ def unpack_handoff(
             verify_handoff(envelope).raise_for_failures()
         raise
     if verify:
-        verify_handoff(env, as_key(key)).raise_for_failures()
+        verify_handoff(env, as_key(key), receiver=receiver, seen=seen).raise_for_failures()
     doc = env.conversation
     moved: tuple[int, ...] = tuple(range(len(doc.messages)))
     if env.plan is not None and not whole:

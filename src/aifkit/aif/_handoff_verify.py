@@ -8,7 +8,7 @@ bad, missing, or made with another key.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -82,16 +82,27 @@ class VerifyReport:
 def verify_handoff(
     envelope: Envelope | Mapping[str, Any] | str | bytes,
     key: HandoffKey | bytes | Path | None = None,
+    *,
+    receiver: str | None = None,
+    seen: Container[str] = (),
 ) -> VerifyReport:
     """Check an envelope's hash chain, context hash, open calls and signature.
 
     A signed envelope needs the key to verify (a public Ed25519 key, or the HMAC
     secret): without one, the missing key is a failure, as is a key given for an
-    envelope that is not signed (its signature may have been stripped).
+    envelope that is not signed (its signature may have been stripped). The key
+    decides the algorithm: an envelope whose signature claims another one fails.
+    The signature covers every other field (id, time, sender, receiver, version,
+    ...), so a signature moved to another envelope fails; ``receiver`` and
+    ``seen`` catch a whole envelope replayed to another receiver or a second time.
 
     Args:
         envelope: The envelope, its JSON, or its JSON text.
-        key: The key to check the signature with.
+        key: The key to check the signature with: a `HandoffKey` (`load_key`), or
+            a typed key file's bytes or path (an Ed25519 PEM key, an armored HMAC
+            secret); raw secret bytes must go through ``load_key(data, "hmac-sha256")``.
+        receiver: Fail unless the envelope is addressed to this agent.
+        seen: Ids of envelopes already accepted: fail if this is one of them.
 
     Returns:
         The report; call `VerifyReport.raise_for_failures` to raise on failure.
@@ -126,6 +137,13 @@ def verify_handoff(
     if compute_open_calls(env.conversation) != env.open_calls:
         failures.append("/open_calls: does not match the tool calls left open in the conversation")
     failures += _check_signature(env, as_key(key), conversation)
+    if receiver is not None and env.receiver.agent != receiver:
+        failures.append(
+            f"/receiver/agent: wrong receiver: addressed to {env.receiver.agent!r}, "
+            f"not {receiver!r}"
+        )
+    if env.id in seen:
+        failures.append(f"/id: replayed: envelope {env.id} was already accepted")
     return VerifyReport(
         env.id,
         len(digests),
@@ -179,7 +197,14 @@ def _check_signature(
     if key is None:
         return [f"/signature: missing key: signed with key {sig.key_id} ({sig.algorithm}); "
                 "pass the key to verify it"]  # fmt: skip
-    if key.algorithm != sig.algorithm or key.key_id != sig.key_id:
+    if key.algorithm != sig.algorithm:
+        # The key decides the algorithm, never the envelope: an envelope claiming
+        # HMAC is not checked with an Ed25519 key's bytes as the secret.
+        return [
+            f"/signature/algorithm: algorithm mismatch: the envelope says {sig.algorithm}, "
+            f"the key given is an {key.kind} ({key.algorithm})"
+        ]
+    if key.key_id != sig.key_id:
         return [
             f"/signature: wrong key: signed with {sig.algorithm} key {sig.key_id}, "
             f"the key given is {key.algorithm} key {key.key_id}"
