@@ -95,6 +95,7 @@ class Report:
     refused: list[str] = field(default_factory=list[str])
     folds: int = 0
     outpaced: int = 0
+    outpaced_why: list[str] = field(default_factory=list[str])
     summarizer_calls: int = 0
     views_checked: int = 0
     view_errors: list[str] = field(default_factory=list[str])
@@ -150,6 +151,8 @@ def write(path: str, writer: int, seconds: float, start: Any, out: Any) -> None:
                 report.folds += 1
             elif fold is not None:
                 report.outpaced += 1
+                if len(report.outpaced_why) < 3:
+                    report.outpaced_why.append(fold.reason or "")
             if time.monotonic() - checked >= 0.5:
                 checked = time.monotonic()
                 report.views_checked += 1
