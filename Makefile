@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit docs docs-serve schema capabilities bench clean
+.PHONY: demo test lint typecheck unit docs docs-serve schema capabilities bench clean load-memory
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ docs: $(VENV)/.dev-installed
 
 docs-serve: $(VENV)/.dev-installed
 	$(BIN)/mkdocs serve
+
+# Two processes add to one memory file for 60 s, folding often; fails if a turn is
+# lost, refused or duplicated, or a fold overlaps another (the test suite runs 3 s).
+load-memory: $(VENV)/.dev-installed
+	$(BIN)/python -m tests.budget.memory.concurrency --seconds 60
 
 # Regenerate the capability table in docs/aif/formats.md after changing a converter.
 capabilities: $(VENV)/.dev-installed

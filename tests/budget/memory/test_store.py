@@ -53,7 +53,8 @@ def test_a_file_that_is_not_sqlite_is_a_store_error(tmp_path: Path) -> None:
 def test_a_fold_is_one_transaction(tmp_path: Path) -> None:
     store = MemoryStore(tmp_path / "m.sqlite")
     store.open_session("s")
-    store.add("s", [Row(0, text("user", "a"), 3), Row(1, text("user", "b"), 3)])
+    rows = store.add("s", [(text("user", "a"), 3), (text("user", "b"), 3)])
+    assert rows == [Row(0, text("user", "a"), 3), Row(1, text("user", "b"), 3)]
     with pytest.raises(StoreError):
         # the summarizer column is NOT NULL: the fold fails half way and is rolled back
         store.fold("s", "summary", [0, 1], None)  # type: ignore[arg-type]
@@ -103,10 +104,58 @@ def test_the_back_off_is_stored_and_a_fold_clears_it(tmp_path: Path) -> None:
     store.close()
     store = MemoryStore(tmp_path / "m.sqlite")
     assert store.backoff("s") == (300, "lost 1 fact the original had: ord_1 (id)")
-    store.add("s", [Row(0, text("user", "a"), 3)])
+    store.add("s", [(text("user", "a"), 3)])
     store.fold("s", "summary", [0], "fake")
     assert store.backoff("s") == (None, None)
     assert store.backoff("t") == (90, "the summary is empty")  # only that session's
     store.set_backoff("t", None, None)
     assert store.backoff("t") == (None, None)
+    store.close()
+
+
+def test_a_file_another_process_keeps_locked_says_so(tmp_path: Path) -> None:
+    db = tmp_path / "m.sqlite"
+    store = MemoryStore(db, timeout=0.05)
+    store.open_session("s")
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process in the middle of a write
+    with pytest.raises(StoreError, match="another process kept it locked") as caught:
+        store.add("s", [(text("user", "a"), 3)])
+    assert "permissions" not in str(caught.value)
+    holder.execute("ROLLBACK")
+    holder.close()
+    assert [r.seq for r in store.add("s", [(text("user", "a"), 3)])] == [0]  # and it recovers
+    store.close()
+
+
+def test_a_file_it_may_not_write_says_so(tmp_path: Path) -> None:
+    store = MemoryStore(tmp_path / "m.sqlite")
+    store.open_session("s")
+    store._db.execute("PRAGMA query_only = ON")  # pyright: ignore[reportPrivateUsage]
+    with pytest.raises(StoreError, match="not allowed") as caught:
+        store.add("s", [(text("user", "a"), 3)])
+    assert "may write the file" in str(caught.value)
+    store.close()
+
+
+def test_a_damaged_file_says_so(tmp_path: Path) -> None:
+    db = tmp_path / "m.sqlite"
+    db.write_bytes(b"\x00" * 100 + b"not a database at all" * 200)
+    with pytest.raises(StoreError, match="damaged or not a SQLite database") as caught:
+        MemoryStore(db)
+    assert "permissions" not in str(caught.value)
+
+
+def test_a_back_off_is_not_recorded_over_a_fold_another_writer_committed(tmp_path: Path) -> None:
+    store = MemoryStore(tmp_path / "m.sqlite")
+    store.open_session("s")
+    store.add("s", [(text("user", "a"), 3), (text("user", "b"), 3)])
+    assert store.fold("s", "one", [0], "fake", folded=0) is not None
+    # a writer that saw 0 folded and had its fold rejected: its back-off is stale
+    assert not store.set_backoff("s", 300, "the summary is empty", folded=0)
+    assert store.backoff("s") == (None, None)
+    # and a fold written from that stale view is not committed either
+    assert store.fold("s", "stale", [1], "fake", folded=0) is None
+    assert store.state("s") == ("one", 1)
+    assert store.set_backoff("s", 300, "the summary is empty", folded=1)
     store.close()

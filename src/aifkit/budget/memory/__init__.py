@@ -31,7 +31,7 @@ from aifkit.budget.memory._span import (
     summary_message,
     summary_role,
 )
-from aifkit.budget.memory._store import SCHEMA_VERSION, MemoryStore, SessionInfo
+from aifkit.budget.memory._store import SCHEMA_VERSION, MemoryStore, SessionInfo, SessionView
 from aifkit.budget.memory._summarizer import Summarizer, transcript
 
 __all__ = [
@@ -49,6 +49,7 @@ __all__ = [
     "Pin",
     "RollingMemory",
     "SessionInfo",
+    "SessionView",
     "SpanSummary",
     "Strictness",
     "Summarizer",

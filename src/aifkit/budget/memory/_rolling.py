@@ -14,6 +14,13 @@ back-off (`retry_at` and `last_rejection`) is kept in the file too, so a new
 process on the same session backs off as well.
 Pinned facts are never summarized. Everything lives in a SQLite file, so a new
 process that opens the same file and session continues where the last one stopped.
+
+Several processes (or objects) may add to the same file and session at once: the
+file numbers each message as it stores it, every read of the memory (`messages`,
+`recent`, `tokens`, ...) first picks up what other writers stored, and a fold
+commits only if no other fold landed while its summary was being written; if one
+did, it looks again and, when still over the mark, folds what is left. No turn is
+lost, refused or folded twice.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from aifkit.aif._schema import Document, Message, TextPart
 from aifkit.budget.memory._checks import Strictness, SummaryChecks, check_summary
 from aifkit.budget.memory._extractive import ExtractiveSummarizer
 from aifkit.budget.memory._span import NAMESPACE, align_span
-from aifkit.budget.memory._store import MemoryStore, Row
+from aifkit.budget.memory._store import MemoryStore, Row, SessionView
 from aifkit.budget.memory._summarizer import Summarizer, transcript
 from aifkit.errors import SummaryRejectedError, UsageError
 from aifkit.tokens import Tokenizer, count_tokens, get_model, get_tokenizer
@@ -146,31 +153,91 @@ class RollingMemory:
         self.role: Literal["user", "system"] = role
         self.store = MemoryStore(path if path is not None else ":memory:")
         self.store.open_session(session)
-        # The back-off is in the file, so a new process does not retry a rejected fold at once.
-        self._retry_at, self.last_rejection = self.store.backoff(session)
-        self._summary, self.folded = self.store.state(session)
-        self._recent = self.store.recent(session)
-        self._next = self.store.next_seq(session)
-        self._pins = [Pin(i, t) for i, t in self.store.pins(session)]
+        # Everything below is a copy of the file, read again when it changed (`refresh`).
+        # The back-off is in the file too, so a new process does not retry a rejected fold.
+        self._retry_at: int | None = None
+        self._last_rejection: str | None = None
+        self._summary = ""
+        self._folded = 0
+        self._recent: list[Row] = []
+        self._pins: list[Pin] = []
+        self._last_seq = -1  # the highest sequence number read
+        self._version: int | None = None  # the file's data_version at the last read
+        self._loaded = False
+        self._stale = True  # this object wrote since its last read
+        self._closed = False
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Read what changed in the file since the last read (other writers' turns and folds).
+
+        Every public read calls it, so this is needed only to pick up changes
+        explicitly. Cheap when nothing changed: one query; after new turns, it
+        reads only those; after a fold, every unfolded message.
+        """
+        if self._closed:
+            return  # closed: the state last read stays readable
+        version = self.store.data_version()
+        if not self._stale and version == self._version:
+            return
+        view = self.store.view(
+            self.session, folded=self._folded if self._loaded else None, after=self._last_seq
+        )
+        self._apply(view)
+        self._version = version
+        self._loaded, self._stale = True, False
+
+    def _apply(self, view: SessionView) -> None:
+        self._summary, self._folded = view.summary, view.folded
+        self._retry_at, self._last_rejection = view.retry_at, view.last_rejection
+        self._pins = [Pin(i, t) for i, t in view.pins]
+        if view.full:
+            self._recent = list(view.rows)
+        else:
+            self._recent.extend(view.rows)
+        self._last_seq = view.last_seq
+
+    def _reload(self) -> None:
+        self._stale = True
+        self.refresh()
+
+    @property
+    def folded(self) -> int:
+        """How many messages the running summary covers."""
+        self.refresh()
+        return self._folded
+
+    @property
+    def last_rejection(self) -> str | None:
+        """Why the last fold was rejected, while the memory backs off; else None."""
+        self.refresh()
+        return self._last_rejection
 
     @property
     def summary(self) -> str:
         """The running summary (``""`` before the first fold)."""
+        self.refresh()
         return self._summary
 
     @property
     def recent(self) -> tuple[Message, ...]:
         """The messages kept verbatim, oldest first."""
+        self.refresh()
         return tuple(r.message for r in self._recent)
 
     @property
     def pinned(self) -> tuple[Pin, ...]:
         """The pinned facts, oldest first."""
+        self.refresh()
         return tuple(self._pins)
 
     @property
     def tokens(self) -> int:
         """Tokens of `messages` on the model (message framing included)."""
+        self.refresh()
+        return self._tokens()
+
+    def _tokens(self) -> int:
         extra = [m for m in self._header() if m is not None]
         fixed = count_tokens(Document(messages=tuple(extra)), model=self.model).messages
         return sum(fixed) + sum(r.tokens for r in self._recent)
@@ -183,15 +250,20 @@ class RollingMemory:
     @property
     def retry_at(self) -> int | None:
         """After a rejected fold: the tokens past which `add` tries the next one; else None."""
+        self.refresh()
         return self._retry_at
 
     def add(self, messages: Message | Iterable[Message]) -> Fold | None:
         """Append messages; fold old ones if the memory is now over ``max_tokens``.
 
+        The file numbers the messages as it stores them, after every message any
+        writer stored before, so concurrent writers never collide.
+
         Returns:
             The fold attempted, or ``None`` when none was: the memory is within
-            ``max_tokens``, or it is backing off after a rejected fold and has not
-            yet grown past `retry_at` (`over` and `last_rejection` still say so).
+            ``max_tokens`` (perhaps thanks to another writer's fold), or it is
+            backing off after a rejected fold and has not yet grown past
+            `retry_at` (`over` and `last_rejection` still say so).
 
         Raises:
             SummaryRejectedError: a fold was rejected and ``on_reject="raise"``
@@ -201,25 +273,26 @@ class RollingMemory:
         if not batch:
             return None
         counts = count_tokens(Document(messages=tuple(batch)), model=self.model).messages
-        rows = [
-            Row(self._next + i, m, n) for i, (m, n) in enumerate(zip(batch, counts, strict=True))
-        ]
-        self.store.add(self.session, rows)
-        self._recent.extend(rows)
-        self._next += len(rows)
-        tokens = self.tokens
-        if tokens <= self.max_tokens:
-            return None
-        if self._retry_at is not None and tokens <= self._retry_at:
-            return None  # backing off: the last fold was rejected not long ago
-        return self.fold()
+        self.store.add(self.session, list(zip(batch, counts, strict=True)))
+        self._reload()  # our turns, and whatever other writers stored meanwhile
+        for _ in range(_ROUNDS):
+            tokens = self._tokens()
+            if tokens <= self.max_tokens:
+                return None
+            if self._retry_at is not None and tokens <= self._retry_at:
+                return None  # backing off: the last fold was rejected not long ago
+            fold = self._fold_once()
+            if fold is not None:
+                return fold
+            self._reload()  # another writer folded first: look again
+        return self._outpaced()
 
     def pin(self, text: str) -> int:
         """Pin a fact, kept word for word in every `messages`; returns its id."""
         if not text.strip():
             raise UsageError("a pinned fact cannot be empty", hint="pass the fact's text")
         pin = self.store.pin(self.session, text.strip())
-        self._pins.append(Pin(pin, text.strip()))
+        self._reload()
         return pin
 
     def unpin(self, pin: int) -> None:
@@ -228,14 +301,16 @@ class RollingMemory:
         Raises:
             UsageError: no pin has that id.
         """
-        if not self.store.unpin(self.session, pin):
+        removed = self.store.unpin(self.session, pin)
+        self._reload()
+        if not removed:
             known = ", ".join(str(p.id) for p in self._pins) or "(none)"
             raise UsageError(f"no pinned fact has id {pin}", hint=f"pinned ids: {known}")
-        self._pins = [p for p in self._pins if p.id != pin]
 
     def messages(self) -> tuple[Message, ...]:
         """Return what to send: the pinned facts, the running summary, then the recent messages."""
-        return (*(m for m in self._header() if m is not None), *self.recent)
+        self.refresh()
+        return (*(m for m in self._header() if m is not None), *(r.message for r in self._recent))
 
     def document(self, base: Document | None = None) -> Document:
         """Return ``base`` (instructions, tools, settings) with `messages` as its messages."""
@@ -250,9 +325,20 @@ class RollingMemory:
 
         When a summary of that many messages loses facts or overruns its budget,
         fewer messages are tried (half as many, up to three attempts): a smaller
-        fold that keeps every fact beats none.
+        fold that keeps every fact beats none. When another writer folds first,
+        it looks again and folds what is left.
         """
-        before = self.tokens
+        self.refresh()
+        for _ in range(_ROUNDS):
+            fold = self._fold_once()
+            if fold is not None:
+                return fold
+            self._reload()  # another writer folded first: look again
+        return self._outpaced()
+
+    def _fold_once(self) -> Fold | None:
+        """One fold of the memory as last read; ``None``: another writer folded first."""
+        before = self._tokens()
         count = self._choose()
         if count == 0:
             return self._rejected(
@@ -264,20 +350,36 @@ class RollingMemory:
             )
         attempt = self._try(count)
         for _ in range(2):
-            if attempt.committed or not _retryable(attempt.reason):
+            if attempt is None or attempt.committed or not _retryable(attempt.reason):
                 break
             smaller = _aligned([r.message for r in self._recent], attempt.folded // 2)
             if smaller == 0:
                 break
             attempt = self._try(smaller)
+        if attempt is None:
+            return None
         if not attempt.committed:
             return self._rejected(before, attempt.folded, attempt.summary, attempt.reason or "")
-        self.last_rejection = None  # the store cleared its copy with the fold
-        self._retry_at = None
-        return Fold(True, attempt.folded, before, self.tokens, attempt.summary)
+        return Fold(True, attempt.folded, before, self._tokens(), attempt.summary)
 
-    def _try(self, count: int) -> Fold:
-        """Summarize the oldest ``count`` messages with the summary; commit if it passes."""
+    def _outpaced(self) -> Fold:
+        # Other writers folded first in every round; rare, and harmless: nothing was
+        # lost, and the next add looks again. No back-off: nothing was rejected.
+        before = self._tokens()
+        return Fold(
+            False,
+            0,
+            before,
+            before,
+            "",
+            f"other writers folded first {_ROUNDS} times in a row; the next add tries again",
+        )
+
+    def _try(self, count: int) -> Fold | None:
+        """Summarize the oldest ``count`` messages with the summary; commit if it passes.
+
+        ``None``: another writer folded since the memory was read; nothing was written.
+        """
         folded = self._recent[:count]
         source = "\n".join(t for t in (self._summary, transcript([r.message for r in folded])) if t)
         try:
@@ -297,10 +399,13 @@ class RollingMemory:
             reason = self._grows(new, folded)
         if reason is not None:
             return Fold(False, count, 0, 0, new, reason)
-        self.store.fold(self.session, new, [r.seq for r in folded], self.summarizer.name)
-        self._summary = new
-        self.folded += count
-        del self._recent[:count]
+        seqs = [r.seq for r in folded]
+        if (
+            self.store.fold(self.session, new, seqs, self.summarizer.name, folded=self._folded)
+            is None
+        ):
+            return None
+        self._reload()  # the fold, the cleared back-off, and other writers' turns
         return Fold(True, count, 0, 0, new)
 
     def _choose(self) -> int:
@@ -308,7 +413,7 @@ class RollingMemory:
         foldable = len(self._recent) - self.keep_last
         if foldable <= 0:
             return 0
-        fixed = self.tokens - sum(r.tokens for r in self._recent)
+        fixed = self._tokens() - sum(r.tokens for r in self._recent)
         fixed += (
             0 if self._summary else self._tokenizer.count("[Summary of 0 earlier messages]") + 4
         )
@@ -328,9 +433,9 @@ class RollingMemory:
 
     def _grows(self, summary: str, folded: list[Row]) -> str | None:
         """Why replacing the summary and ``folded`` with ``summary`` would not shrink the memory."""
-        old = self._note_tokens(self._summary, self.folded)
+        old = self._note_tokens(self._summary, self._folded)
         replaced = old + sum(r.tokens for r in folded)
-        new = self._note_tokens(summary, self.folded + len(folded))
+        new = self._note_tokens(summary, self._folded + len(folded))
         if new < replaced:
             return None
         what = f"{len(folded)} message(s)" + (" and the old summary" if old else "")
@@ -347,9 +452,11 @@ class RollingMemory:
         return count_tokens(Document(messages=(note,)), model=self.model).messages[0]
 
     def _rejected(self, before: int, count: int, summary: str, reason: str) -> Fold:
-        self.last_rejection = reason
+        self._last_rejection = reason
         self._retry_at = before + math.ceil(self.retry_growth * self.max_tokens)
-        self.store.set_backoff(self.session, self._retry_at, reason)
+        # Only if no other writer's fold landed meanwhile: a committed fold ends the back-off.
+        self.store.set_backoff(self.session, self._retry_at, reason, folded=self._folded)
+        self._stale = True
         if self.on_reject == "raise":
             raise SummaryRejectedError(reason)
         return Fold(False, count, before, before, summary, reason)
@@ -359,7 +466,7 @@ class RollingMemory:
         if self._pins:
             text = "[Pinned facts]\n" + "\n".join(f"- {p.text}" for p in self._pins)
             pins = self._note(text, {"pinned": len(self._pins)})
-        summary = self._summary_note(self._summary, self.folded) if self._summary else None
+        summary = self._summary_note(self._summary, self._folded) if self._summary else None
         return pins, summary
 
     def _summary_note(self, summary: str, of: int) -> Message:
@@ -370,8 +477,10 @@ class RollingMemory:
         return Message(role=self.role, parts=(TextPart(text=text),), extensions={NAMESPACE: meta})
 
     def close(self) -> None:
-        """Close the SQLite file."""
-        self.store.close()
+        """Close the SQLite file; the state last read stays readable."""
+        if not self._closed:
+            self._closed = True
+            self.store.close()
 
     def __enter__(self) -> RollingMemory:
         return self
@@ -387,8 +496,12 @@ class RollingMemory:
     def __repr__(self) -> str:
         return (
             f"RollingMemory(session={self.session!r}, recent={len(self._recent)}, "
-            f"folded={self.folded}, pins={len(self._pins)}, tokens={self.tokens})"
+            f"folded={self._folded}, pins={len(self._pins)}, tokens={self._tokens()})"
         )
+
+
+_ROUNDS = 3
+"""Folds tried in a row when other writers keep folding first."""
 
 
 def _aligned(messages: list[Message], count: int) -> int:
