@@ -47,7 +47,7 @@ def run_command(
         typer.Option(
             "--no-endpoint-check",
             help="Skip the one call that checks a model endpoint before the run "
-            "(for a rerun answered from the response cache).",
+            "(a rerun answered from the response cache, an endpoint only Dask workers reach).",
         ),
     ] = False,
 ) -> int:

@@ -7,7 +7,9 @@ request (model, messages, sampling settings), so a rerun costs nothing. Calls to
 one endpoint share a concurrency limit: among the threads of a process, or across
 a whole Dask cluster (a `distributed.Semaphore` named after the endpoint); 429, 5xx, timeouts and
 dropped connections are retried with exponential backoff (honouring
-``Retry-After``). A call that still fails raises `ModelCallError`, which the
+``Retry-After``). The timeout bounds a whole call, not each read, so a reply
+trickled slowly cannot outlast it. A call that still fails, or a reply that is
+not a chat completion, raises `ModelCallError` naming the endpoint, which the
 runner records as a failed cell, never as an answer.
 """
 

@@ -91,13 +91,12 @@ def _meta(suite: Suite, run_id: str, total: int) -> dict[str, Any]:
     }
 
 
-def _warm() -> None:
+def _start_worker() -> None:
     """Start a worker process: bind its life to the run's, load the tokenizer once."""
     from aifkit.bench._lifetime import bind_to_parent
     from aifkit.tokens import get_tokenizer
 
     bind_to_parent()
-
     get_tokenizer("o200k_base").count("warm")
 
 
@@ -143,7 +142,7 @@ def _local(jobs: Sequence[Job], workers: int) -> Results:
             # Workers are spawned here, by the thread that drives the run, which
             # outlives them (Linux's death signal follows the spawning thread).
             pool = ProcessPoolExecutor(
-                workers, mp_context=multiprocessing.get_context("spawn"), initializer=_warm
+                workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker
             )
             futures += [pool.submit(execute_jobs, b) for b in _batches(cpu_jobs)]
         for future in as_completed(futures):
@@ -265,7 +264,8 @@ def run_suite(
         on_cell: Called with each cell as it is stored.
         check_endpoint: Before running, make one cheap call to each model endpoint
             that cells still to run will use (`ModelReader.check`); off for a
-            rerun served from the response cache without the endpoint.
+            rerun served from the response cache without the endpoint, or an
+            endpoint only the Dask workers can reach.
 
     Raises:
         StoreError: ``out`` already holds a run and ``resume`` is not set.
