@@ -30,6 +30,7 @@ class FakeServer:
         self.failures: list[int] = []
         self.raw: bytes | None = None
         self.trickle = 0.0
+        self.sizes: list[int] = []
         self.closing = threading.Event()
         self.requests: list[dict[str, Any]] = []
         self.delay = 0.0
@@ -64,6 +65,7 @@ class FakeServer:
                 else:
                     payload = {"error": {"message": f"status {status}", "type": "x"}}
                 data = json.dumps(payload).encode() if server.raw is None else server.raw
+                server.sizes.append(len(data))
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -199,15 +201,15 @@ def test_on_dask_the_limit_holds_across_the_cluster(server: FakeServer, tmp_path
 def test_a_trickled_reply_fails_at_the_whole_call_deadline(
     server: FakeServer, tmp_path: Path
 ) -> None:
-    server.trickle = 0.02  # each read is quick; the whole reply is not
     reader = ModelReader(_endpoint(server, tmp_path, timeout=0.3, retries=1, cache=""))
+    reader.check()  # the client is imported and built before the clock starts
+    server.trickle = 0.02  # each read is quick; the whole reply is not
     start = time.monotonic()
     with pytest.raises(ModelCallError, match=r"no complete reply within 0.3 s .*after 2 attempts"):
         reader.read(BODY, "q")
     elapsed = time.monotonic() - start
-    whole = len(json.dumps({"choices": [{"message": {"content": server.answer}}]})) * 0.02
-    assert elapsed < whole  # it did not wait for even one whole reply
-    assert len(server.requests) == 2  # an overdue call is retried like a timeout
+    assert elapsed < server.sizes[-1] * server.trickle  # it did not wait for one whole reply
+    assert len(server.requests) == 3  # the check, then an overdue call retried like a timeout
 
 
 BAD_REPLIES = [
