@@ -77,3 +77,11 @@ bench: $(PEERS)/.installed
 
 clean:
 	rm -rf $(VENV) $(PEERS) bench-runs site .pytest_cache .ruff_cache .hypothesis
+
+# Long runs outside the default suite. load-bench: SIGKILL `aif bench run` at 20
+# random points (and a Dask LocalCluster run at 3); no process may be left behind,
+# no finished cell lost or doubled.
+.PHONY: load load-bench
+load: load-bench
+load-bench: $(VENV)/.dev-installed
+	AIFKIT_KILL_POINTS=20 $(BIN)/pytest -q -p no:cacheprovider -n 0 tests/bench/test_lifetime.py

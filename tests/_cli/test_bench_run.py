@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from aifkit._cli.app import app
 from aifkit.bench import load_run
+from aifkit.testing import FakeOpenAIServer, FakeReply
 
 SUITE = """
 name: cli-suite
@@ -71,3 +72,65 @@ def test_run_prints_one_summary_row_per_strategy(tmp_path: Path) -> None:
     for strategy, line in rows.items():
         cells = [c for c in run.cells if c.strategy == strategy]
         assert line.split("│")[2].strip() == str(len(cells))
+
+
+MODEL_SUITE = """
+name: model-suite
+tasks:
+  - {kind: niah, params: {length: 300}, grid: {depth: [0.0, 1.0]}}
+strategies: [truncate-front]
+budgets: [0.6]
+readers: [model]
+endpoint: {base_url: %s, model: fake, api_key: k, retries: 0, cache: ""}
+"""
+
+
+def _run(*argv: str) -> Result:
+    return CliRunner().invoke(app, ["bench", "run", *argv, "--workers", "1", "--quiet"])
+
+
+def test_failed_cells_exit_1_and_name_the_first_error(tmp_path: Path) -> None:
+    with FakeOpenAIServer([FakeReply(status=500)], repeat=True) as server:
+        url = server.base_url
+        (tmp_path / "s.yaml").write_text(MODEL_SUITE % url)
+        result = _run(str(tmp_path / "s.yaml"), "--out", str(tmp_path / "r"),
+                      "--no-endpoint-check")  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert "2 cells (0 ok, 2 failed)" in result.stdout
+    [line] = result.stderr.splitlines()
+    assert line.startswith("aif: 2 of 2 cells failed; first: ")
+    assert f"{url}: HTTP 500" in line
+    assert str(tmp_path / "r" / "cells.jsonl") in line
+
+
+def test_an_endpoint_that_fails_its_check_exits_2_before_the_run(tmp_path: Path) -> None:
+    with FakeOpenAIServer([FakeReply(status=404)], repeat=True) as server:
+        url = server.base_url
+        (tmp_path / "s.yaml").write_text(MODEL_SUITE % url)
+        result = _run(str(tmp_path / "s.yaml"), "--out", str(tmp_path / "r"))
+        assert len(server.requests) == 1
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"aif: {url}: HTTP 404")
+    assert "check the base URL, model and key" in line
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_working_endpoint_is_checked_then_used(tmp_path: Path) -> None:
+    with FakeOpenAIServer(["OK"], repeat=True) as server:
+        (tmp_path / "s.yaml").write_text(MODEL_SUITE % server.base_url)
+        result = _run(str(tmp_path / "s.yaml"), "--out", str(tmp_path / "r"))
+        assert [r["max_tokens"] for r in server.requests] == [1, 64, 64]
+    assert result.exit_code == 0, result.output
+    assert "2 cells (2 ok, 0 failed)" in result.stdout
+
+
+def test_resume_of_a_folder_without_a_run_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(SUITE)
+    (tmp_path / "empty").mkdir()
+    result = _run(str(tmp_path / "s.yaml"), "--out", str(tmp_path / "empty"), "--resume")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"aif: {tmp_path / 'empty'} holds no run to resume; drop --resume to start a new run there\n"
+    )
+    assert list((tmp_path / "empty").iterdir()) == []

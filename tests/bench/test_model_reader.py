@@ -12,16 +12,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from aifkit.bench import Endpoint, ModelReader, Suite, TaskSpec, run_suite
+from aifkit.bench import Answer, Endpoint, ModelReader, Suite, TaskSpec, run_suite
 from aifkit.errors import ModelCallError, UsageError
 
 
 class FakeServer:
-    """Answers chat completions; fails with the queued statuses first; counts what it saw."""
+    """Answers chat completions; fails with the queued statuses first; counts what it saw.
+
+    ``raw`` replaces the reply body (say, malformed JSON); ``trickle`` sends the
+    body one byte at a time, that many seconds apart.
+    """
 
     def __init__(self) -> None:
         self.failures: list[int] = []
+        self.raw: bytes | None = None
+        self.trickle = 0.0
+        self.sizes: list[int] = []
+        self.closing = threading.Event()
         self.requests: list[dict[str, Any]] = []
         self.delay = 0.0
         self.in_flight = 0
@@ -54,14 +64,25 @@ class FakeServer:
                     }  # fmt: skip
                 else:
                     payload = {"error": {"message": f"status {status}", "type": "x"}}
-                data = json.dumps(payload).encode()
+                data = json.dumps(payload).encode() if server.raw is None else server.raw
+                server.sizes.append(len(data))
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 if status == 429:
                     self.send_header("Retry-After", "0")
                 self.end_headers()
-                self.wfile.write(data)
+                if not server.trickle:
+                    self.wfile.write(data)
+                    return
+                for byte in data:  # each read returns quickly; the whole reply is slow
+                    if server.closing.wait(server.trickle):
+                        return
+                    try:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                    except OSError:  # the client gave up
+                        return
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
@@ -69,6 +90,7 @@ class FakeServer:
         self.thread.start()
 
     def close(self) -> None:
+        self.closing.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -147,7 +169,7 @@ def test_a_failed_call_is_a_failed_cell_never_an_answer(server: FakeServer, tmp_
                 "cache": str(tmp_path / "c.sqlite"), "api_key": "k", "concurrency": 1}  # fmt: skip
     suite = Suite("m", (TaskSpec("n", "niah", {"length": 300}, {"depth": [0.0, 1.0]}),),
                   strategies=("pack",), readers=("model",), endpoint=endpoint)  # fmt: skip
-    run = run_suite(suite, tmp_path / "run", workers=1)
+    run = run_suite(suite, tmp_path / "run", workers=1, check_endpoint=False)
     by_status = {c.status: c for c in run.cells}
     assert set(by_status) == {"ok", "failed"}
     failed = by_status["failed"]
@@ -171,5 +193,103 @@ def test_on_dask_the_limit_holds_across_the_cluster(server: FakeServer, tmp_path
                   strategies=("truncate-front", "pack"), readers=("model",), endpoint=endpoint)  # fmt: skip
     run = run_suite(suite, tmp_path / "run", workers=2, dask="local")
     assert [c.status for c in run.cells] == ["ok"] * 6
-    assert len(server.requests) == 6
+    assert len(server.requests) == 7  # the endpoint check, then one call per cell
+    assert server.requests[0]["max_tokens"] == 1
     assert server.max_in_flight == 1  # two worker processes, one call at a time
+
+
+def test_a_trickled_reply_fails_at_the_whole_call_deadline(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    reader = ModelReader(_endpoint(server, tmp_path, timeout=0.3, retries=1, cache=""))
+    reader.check()  # the client is imported and built before the clock starts
+    server.trickle = 0.02  # each read is quick; the whole reply is not
+    start = time.monotonic()
+    with pytest.raises(ModelCallError, match=r"no complete reply within 0.3 s .*after 2 attempts"):
+        reader.read(BODY, "q")
+    elapsed = time.monotonic() - start
+    assert elapsed < server.sizes[-1] * server.trickle  # it did not wait for one whole reply
+    assert len(server.requests) == 3  # the check, then an overdue call retried like a timeout
+
+
+BAD_REPLIES = [
+    (b'{"id": "c1", "choices": [', "not a chat completion"),
+    (b"<html>Bad gateway</html>", "not a chat completion"),
+    (b'{"id": "c1", "choices": [{"index": 0, "finish_reason": "stop"}]}', "no choices"),
+    (b'{"id": "c1", "choices": []}', "no choices"),
+    (b'{"choices": [{"message": {"role": "assistant"}}]}', "no text content"),
+]
+
+
+@pytest.mark.parametrize(("raw", "problem"), BAD_REPLIES)
+def test_a_malformed_reply_is_a_model_call_error_naming_the_endpoint(
+    server: FakeServer, tmp_path: Path, raw: bytes, problem: str
+) -> None:
+    server.raw = raw
+    with pytest.raises(ModelCallError, match=problem) as caught:
+        ModelReader(_endpoint(server, tmp_path, cache="")).read(BODY, "q")
+    assert caught.value.endpoint == server.url
+    assert str(caught.value).startswith(f"{server.url}: ")
+    assert len(server.requests) == 1  # a malformed reply is not retried
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(
+        ["choices", "message", "content", "usage", "completion_tokens", "index", "id"]
+    ), inner, max_size=4),
+    max_leaves=12,
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def shared_server() -> Iterator[FakeServer]:
+    fake = FakeServer()
+    yield fake
+    fake.close()
+
+
+@settings(max_examples=60, deadline=None)
+@given(body=json_values)
+def test_any_reply_is_an_answer_or_a_model_call_error(
+    shared_server: FakeServer, body: object
+) -> None:
+    shared_server.raw = json.dumps(body).encode()
+    endpoint = Endpoint(shared_server.url, "m", retries=0, timeout=5.0, cache="", api_key="k")
+    outcome: Answer | ModelCallError
+    try:
+        outcome = ModelReader(endpoint).read(BODY, "q")
+    except ModelCallError as exc:
+        outcome = exc
+    if isinstance(outcome, ModelCallError):
+        assert outcome.endpoint == shared_server.url
+    else:
+        assert isinstance(outcome.text, str)
+        assert outcome.output_tokens is None or isinstance(outcome.output_tokens, int)
+
+
+def test_the_check_makes_one_uncached_one_token_call(server: FakeServer, tmp_path: Path) -> None:
+    reader = ModelReader(_endpoint(server, tmp_path))
+    reader.check()
+    reader.check()
+    assert len(server.requests) == 2  # never served from the cache
+    assert server.requests[0]["max_tokens"] == 1
+
+
+def test_a_run_checks_the_endpoint_before_writing_anything(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    server.failures = [401]
+    endpoint = {"base_url": server.url, "model": "fake", "retries": 0, "cache": "",
+                "api_key": "k"}  # fmt: skip
+    suite = Suite("m", (TaskSpec("n", "niah", {"length": 300}),), strategies=("pack",),
+                  readers=("evidence", "model"), endpoint=endpoint)  # fmt: skip
+    with pytest.raises(ModelCallError, match="HTTP 401"):
+        run_suite(suite, tmp_path / "run", workers=1)
+    assert not (tmp_path / "run").exists()
+    assert len(server.requests) == 1
+
+    offline = Suite("o", (TaskSpec("n", "niah", {"length": 300}),), strategies=("pack",),
+                    readers=("evidence",), endpoint=endpoint)  # fmt: skip
+    run_suite(offline, tmp_path / "offline", workers=1)  # no model cell: nothing to check
+    assert len(server.requests) == 1

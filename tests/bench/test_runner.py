@@ -88,6 +88,12 @@ def test_resume_without_an_unfinished_run_says_so(tmp_path: Path) -> None:
         run_suite(_tiny(), resume=True, runs_root=tmp_path)
 
 
+def test_resume_of_a_folder_without_a_run_refuses_to_start_fresh(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="holds no run to resume; drop --resume"):
+        run_suite(_tiny(), tmp_path / "nothing", workers=1, resume=True)
+    assert not (tmp_path / "nothing").exists()
+
+
 def test_a_run_killed_with_sigkill_resumes_without_loss_or_duplicates(tmp_path: Path) -> None:
     depths = [round(i / 59, 4) for i in range(60)]
     (tmp_path / "suite.yaml").write_text(SUITE_YAML % json.dumps(depths))

@@ -11,7 +11,10 @@ import typer
 if TYPE_CHECKING:
     from aifkit.bench import Run
 
-__all__ = ["list_command", "run_command"]
+__all__ = ["EXIT_CELLS_FAILED", "list_command", "run_command"]
+
+EXIT_CELLS_FAILED = 1
+"""`aif bench run` finished, but some cells failed (as `aif bench regress` exits 1 on a finding)."""
 
 
 def run_command(
@@ -39,11 +42,26 @@ def run_command(
         ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-) -> None:
-    """Run a benchmark suite; each finished cell is stored at once, so a killed run resumes."""
+    no_endpoint_check: Annotated[
+        bool,
+        typer.Option(
+            "--no-endpoint-check",
+            help="Skip the one call that checks a model endpoint before the run "
+            "(a rerun answered from the response cache, an endpoint only Dask workers reach).",
+        ),
+    ] = False,
+) -> int:
+    """Run a benchmark suite; each finished cell is stored at once, so a killed run resumes.
+
+    Exits 1 when cells failed (the first error on stderr), 2 on bad input or an
+    endpoint that fails its check before the run.
+    """
     from aifkit.bench import run_suite
 
-    run = run_suite(suite, out, workers=workers, dask=dask, resume=resume, progress=not quiet)
+    run = run_suite(
+        suite, out, workers=workers, dask=dask, resume=resume, progress=not quiet,
+        check_endpoint=not no_endpoint_check,
+    )  # fmt: skip
     statuses = collections.Counter(c.status for c in run.cells)
     passed = sum(c.metrics.get("passed") is True for c in run.cells)
     print(
@@ -52,8 +70,17 @@ def run_command(
     )
     if not quiet:
         _print_summary(run)
-    if statuses["failed"]:
-        print("aif: failed cells carry their error in cells.jsonl", file=sys.stderr)
+    failed = [c for c in run.cells if c.status == "failed"]
+    if not failed:
+        return 0
+    first = failed[0]
+    print(
+        f"aif: {len(failed)} of {len(run.cells)} cells failed; first: {first.cell_id} "
+        f"({first.task}, {first.strategy}, {first.reader}): {' '.join((first.error or '?').split())}; "
+        f"every failed cell's error is in {run.path / 'cells.jsonl'}",
+        file=sys.stderr,
+    )
+    return EXIT_CELLS_FAILED
 
 
 def _pct(value: float | None) -> str:

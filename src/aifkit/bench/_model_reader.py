@@ -7,7 +7,9 @@ request (model, messages, sampling settings), so a rerun costs nothing. Calls to
 one endpoint share a concurrency limit: among the threads of a process, or across
 a whole Dask cluster (a `distributed.Semaphore` named after the endpoint); 429, 5xx, timeouts and
 dropped connections are retried with exponential backoff (honouring
-``Retry-After``). A call that still fails raises `ModelCallError`, which the
+``Retry-After``). The timeout bounds a whole call, not each read, so a reply
+trickled slowly cannot outlast it. A call that still fails, or a reply that is
+not a chat completion, raises `ModelCallError` naming the endpoint, which the
 runner records as a failed cell, never as an answer.
 """
 
@@ -20,7 +22,7 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +58,8 @@ class Endpoint:
         concurrency: Calls in flight at once to this base URL (per process; per cluster on Dask).
         retries: Attempts after the first on 429, 5xx, timeouts and lost connections.
         backoff: Seconds before the first retry; doubles each time (capped at 30 s).
-        timeout: Seconds a call may take.
+        timeout: Seconds one call (one attempt) may take in all, from sending the request
+            to the last byte of the reply; an attempt that overruns is retried.
         max_tokens: Tokens the answer may take.
         cache: The response cache file (default `default_cache_path`); ``""`` disables it.
     """
@@ -231,34 +234,88 @@ class ModelReader:
             self._cache.put(key, self.endpoint.model, answer)
         return answer
 
-    def _call(self, request: dict[str, Any]) -> Answer:
+    def check(self) -> None:
+        """Make one cheap call (a one-token reply, never cached) to prove the endpoint answers.
+
+        Raises:
+            ModelCallError: the endpoint, model or key does not work (after the retries).
+        """
+        ping = {"messages": [{"role": "user", "content": "Reply with OK."}]}
+        self._call(self.request(ping) | {"max_tokens": 1}, need_text=False)
+
+    def _call(self, request: dict[str, Any], *, need_text: bool = True) -> Answer:
         import openai
 
         key = self.endpoint.api_key or os.environ.get("OPENAI_API_KEY") or "unused"
         client = _client(self.endpoint, key)
+        base_url, timeout = self.endpoint.base_url, self.endpoint.timeout
         delay = self.endpoint.backoff
         for attempt in range(self.endpoint.retries + 1):
             try:
-                response: Any = client.chat.completions.create(**request)  # pyright: ignore[reportUnknownVariableType]
+                response = _within(
+                    timeout,
+                    lambda: client.chat.completions.create(**request),  # pyright: ignore[reportUnknownLambdaType, reportUnknownMemberType]
+                )
+            except _Overdue:
+                problem, wait = f"no complete reply within {timeout:g} s (timeout)", delay
             except (openai.RateLimitError, openai.InternalServerError) as exc:
                 problem = f"HTTP {exc.status_code}: {exc.message}"
                 wait = _retry_after(exc.response.headers.get("retry-after"), delay)
             except (openai.APITimeoutError, openai.APIConnectionError) as exc:
                 problem, wait = f"{type(exc).__name__}: {exc}", delay
             except openai.APIStatusError as exc:
+                raise _failed(base_url, f"HTTP {exc.status_code}: {exc.message}") from None
+            except Exception as exc:  # a 200 whose body is not a chat completion (not JSON, ...)
                 raise _failed(
-                    self.endpoint.base_url, f"HTTP {exc.status_code}: {exc.message}"
+                    base_url, f"the reply is not a chat completion: {_why(exc)}"
                 ) from None
             else:
-                return _answer(self.endpoint.base_url, response)
+                return _answer(base_url, response, need_text=need_text)
             if attempt == self.endpoint.retries:
                 break
             time.sleep(wait)
             delay = min(30.0, delay * 2)
         raise _failed(
-            self.endpoint.base_url,
+            base_url,
             f"{problem} (after {self.endpoint.retries + 1} attempts)",  # pyright: ignore[reportPossiblyUnboundVariable]
         )
+
+
+class _Overdue(Exception):
+    """The whole call took longer than the endpoint's timeout."""
+
+
+def _within(seconds: float, call: Callable[[], Any]) -> Any:
+    """Return ``call()``, or raise `_Overdue` once ``seconds`` have passed in all.
+
+    The HTTP client's timeout bounds each read, so a reply trickled a byte at a
+    time never trips it; this bounds the whole call. The call runs on a daemon
+    thread; one that is given up on is abandoned and ends on its own (the client's
+    per-read timeout still applies to it).
+    """
+    done = threading.Event()
+    outcome: list[Any] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(call())
+        except BaseException as exc:  # handed to the caller below
+            failure.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="aifkit-model-call", daemon=True).start()
+    if not done.wait(seconds):
+        raise _Overdue
+    if failure:
+        raise failure[0]
+    return outcome[0]
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _retry_after(header: str | None, default: float) -> float:
@@ -268,17 +325,29 @@ def _retry_after(header: str | None, default: float) -> float:
         return default
 
 
-def _answer(base_url: str, response: Any) -> Answer:
-    choices: list[Any] = list(getattr(response, "choices", None) or [])
-    text: object = choices[0].message.content if choices else None
+def _answer(base_url: str, response: Any, *, need_text: bool = True) -> Answer:
+    try:
+        choices: list[Any] = list(getattr(response, "choices", None) or [])
+        message: Any = getattr(choices[0], "message", None) if choices else None
+    except Exception as exc:  # a wrongly shaped reply: choices is not a list, ...
+        raise _failed(base_url, f"the reply is not a chat completion: {_why(exc)}") from None
+    if message is None:
+        raise _failed(base_url, "the reply has no choices[0].message")
+    text: object = getattr(message, "content", None)
     if not isinstance(text, str):
-        raise _failed(base_url, "the reply has no text content")
+        if need_text:
+            raise _failed(base_url, "the reply has no text content")
+        text = ""
     usage = getattr(response, "usage", None)
     return Answer(
         text.strip(),
-        output_tokens=getattr(usage, "completion_tokens", None),
-        input_tokens=getattr(usage, "prompt_tokens", None),
+        output_tokens=_count(getattr(usage, "completion_tokens", None)),
+        input_tokens=_count(getattr(usage, "prompt_tokens", None)),
     )
+
+
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _failed(endpoint: str, problem: str) -> ModelCallError:

@@ -22,10 +22,12 @@ from typing import Any, cast
 from aifkit.bench._execute import execute_job, execute_jobs
 from aifkit.bench._index import RunIndex
 from aifkit.bench._store import (
+    RUN_FILE,
     Cell,
     Run,
     append_cells,
     load_run,
+    read_cells,
     read_meta,
     repair_cells,
     write_meta,
@@ -89,10 +91,12 @@ def _meta(suite: Suite, run_id: str, total: int) -> dict[str, Any]:
     }
 
 
-def _warm() -> None:
-    """Load the tokenizer once per worker process, before the first job."""
+def _start_worker() -> None:
+    """Start a worker process: bind its life to the run's, load the tokenizer once."""
+    from aifkit.bench._lifetime import bind_to_parent
     from aifkit.tokens import get_tokenizer
 
+    bind_to_parent()
     get_tokenizer("o200k_base").count("warm")
 
 
@@ -135,8 +139,10 @@ def _local(jobs: Sequence[Job], workers: int) -> Results:
             from concurrent.futures import ProcessPoolExecutor
 
             # spawn: forking a process that runs threads (progress, model calls) is unsafe.
+            # Workers are spawned here, by the thread that drives the run, which
+            # outlives them (Linux's death signal follows the spawning thread).
             pool = ProcessPoolExecutor(
-                workers, mp_context=multiprocessing.get_context("spawn"), initializer=_warm
+                workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker
             )
             futures += [pool.submit(execute_jobs, b) for b in _batches(cpu_jobs)]
         for future in as_completed(futures):
@@ -242,6 +248,7 @@ def run_suite(
     progress: bool = False,
     runs_root: str | Path = DEFAULT_RUNS,
     on_cell: Callable[[Cell], None] | None = None,
+    check_endpoint: bool = True,
 ) -> Run:
     """Run a suite into a run directory and return the run.
 
@@ -255,9 +262,16 @@ def run_suite(
         progress: Show a rich progress bar on stderr.
         runs_root: Where new runs go when ``out`` is not given.
         on_cell: Called with each cell as it is stored.
+        check_endpoint: Before running, make one cheap call to each model endpoint
+            that cells still to run will use (`ModelReader.check`); off for a
+            rerun served from the response cache without the endpoint, or an
+            endpoint only the Dask workers can reach.
 
     Raises:
         StoreError: ``out`` already holds a run and ``resume`` is not set.
+        UsageError: ``resume`` is set but ``out`` holds no run (or, without ``out``,
+            no unfinished run of the suite is found).
+        ModelCallError: ``check_endpoint`` is set and an endpoint does not answer.
 
     Examples:
         >>> import tempfile
@@ -273,11 +287,18 @@ def run_suite(
     target = _target(suite, out, resume, Path(runs_root))
     jobs = suite.jobs()
     total = sum(len(j.readers) for j in jobs)
-    if (target / "run.json").exists():
-        if not resume:
-            raise StoreError(
-                target, "already holds a run", hint="pass --resume to continue it, or another --out"
-            )
+    exists = (target / RUN_FILE).exists()
+    if exists and not resume:
+        raise StoreError(
+            target, "already holds a run", hint="pass --resume to continue it, or another --out"
+        )
+    if resume and not exists:
+        raise UsageError(
+            f"{target} holds no run to resume", hint="drop --resume to start a new run there"
+        )
+    if check_endpoint:  # before anything is written, so a bad endpoint leaves no trace
+        _check_endpoints(_pending(jobs, {c.cell_id for c in read_cells(target)[0]}))
+    if exists:
         meta = read_meta(target)
         meta.update(cells_total=total, finished_at=None, suite_spec=suite.to_json())
     else:
@@ -303,6 +324,21 @@ def run_suite(
         index.set_run(meta)
         index.close()
     return load_run(target)
+
+
+def _check_endpoints(jobs: Sequence[Job]) -> None:
+    """One cheap call per distinct endpoint the jobs will call, before the run starts."""
+    from dataclasses import replace
+
+    from aifkit.bench._model_reader import Endpoint, ModelReader
+
+    checked: set[Endpoint] = set()
+    for job in jobs:
+        if job.uses_model:
+            endpoint = replace(Endpoint.from_config(job.endpoint), cache="")
+            if endpoint not in checked:
+                checked.add(endpoint)
+                ModelReader(endpoint).check()
 
 
 def _pending(jobs: Sequence[Job], done: set[str]) -> list[Job]:
