@@ -134,3 +134,25 @@ def test_resume_of_a_folder_without_a_run_exits_2(tmp_path: Path) -> None:
         f"aif: {tmp_path / 'empty'} holds no run to resume; drop --resume to start a new run there\n"
     )
     assert list((tmp_path / "empty").iterdir()) == []
+
+
+REFUSED_SUITE = """
+name: refused
+tasks:
+  - {kind: niah, params: {length: 300}, grid: {depth: [0.0]}}
+strategies: [pack:relevance]
+budgets: [0.02]
+readers: [evidence]
+"""
+
+
+def test_cells_a_strategy_refused_are_results_and_exit_0(tmp_path: Path) -> None:
+    # A budget below what must be kept is the strategy's answer (BudgetError), not a broken run.
+    (tmp_path / "s.yaml").write_text(REFUSED_SUITE)
+    result = _run(str(tmp_path / "s.yaml"), "--out", str(tmp_path / "r"))
+    assert result.exit_code == 0, result.output
+    assert "1 cells (0 ok, 1 failed)" in result.stdout
+    [cell] = load_run(tmp_path / "r").cells
+    assert cell.error_type == "BudgetError"
+    [line] = result.stderr.splitlines()
+    assert line.startswith("1 cells were refused by their strategy")

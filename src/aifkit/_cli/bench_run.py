@@ -16,6 +16,10 @@ __all__ = ["EXIT_CELLS_FAILED", "list_command", "run_command"]
 EXIT_CELLS_FAILED = 1
 """`aif bench run` finished, but some cells failed (as `aif bench regress` exits 1 on a finding)."""
 
+REFUSALS = frozenset({"BudgetError", "SummaryRejectedError"})
+"""Errors that are a strategy's answer to a cell (what must be kept does not fit, a summary
+lost facts), counted in the results and not as failures of the run."""
+
 
 def run_command(
     suite: Annotated[
@@ -54,7 +58,8 @@ def run_command(
     """Run a benchmark suite; each finished cell is stored at once, so a killed run resumes.
 
     Exits 1 when cells failed (the first error on stderr), 2 on bad input or an
-    endpoint that fails its check before the run.
+    endpoint that fails its check before the run. A cell a strategy refused (`BudgetError`,
+    `SummaryRejectedError`) is a result, not a failure of the run.
     """
     from aifkit.bench import run_suite
 
@@ -71,6 +76,14 @@ def run_command(
     if not quiet:
         _print_summary(run)
     failed = [c for c in run.cells if c.status == "failed"]
+    refused = [c for c in failed if c.error_type in REFUSALS]
+    if refused:
+        print(
+            f"{len(refused)} cells were refused by their strategy (a budget below what must be "
+            "kept, or a rejected summary): results, not errors",
+            file=sys.stderr,
+        )
+    failed = [c for c in failed if c.error_type not in REFUSALS]
     if not failed:
         return 0
     first = failed[0]

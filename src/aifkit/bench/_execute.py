@@ -100,7 +100,15 @@ def execute_job(job: Job) -> list[dict[str, Any]]:
     except Exception as exc:
         elapsed = (time.perf_counter() - start) * 1000
         return [
-            _cell(job, r, cid, status="failed", error=_error(exc), elapsed_ms=elapsed)
+            _cell(
+                job,
+                r,
+                cid,
+                status="failed",
+                error=_error(exc),
+                error_type=type(exc).__name__,
+                elapsed_ms=elapsed,
+            )
             for r, cid in job.readers
         ]
     base: dict[str, MetricValue] = {
@@ -114,8 +122,8 @@ def execute_job(job: Job) -> list[dict[str, Any]]:
         elapsed = (time.perf_counter() - start) * 1000
         budget_json = {"spec": job.budget, "tokens": budget}
         return [
-            _cell(job, r, cid, status="failed", error=_error(exc), metrics=dict(base),
-                  budget=budget_json, elapsed_ms=elapsed)
+            _cell(job, r, cid, status="failed", error=_error(exc), error_type=type(exc).__name__,
+                  metrics=dict(base), budget=budget_json, elapsed_ms=elapsed)
             for r, cid in job.readers
         ]  # fmt: skip
     setup_ms = (time.perf_counter() - start) * 1000
@@ -177,6 +185,7 @@ def _read(
         answer = _reader(job, reader_name).read(applied.body, task.question)
     except Exception as exc:
         answer, fields["status"], fields["error"] = Answer(None), "failed", _error(exc)
+        fields["error_type"] = type(exc).__name__
     reader_ms = (time.perf_counter() - start) * 1000
     out["reader_latency_ms"] = round(reader_ms, 3)
     if fields.get("status") == "failed":  # no answer: nothing to score, and not a pass
@@ -254,7 +263,8 @@ def _conversion_cell(job: Job, task: TaskInstance, start: float) -> dict[str, An
         out, losses, report = run_conversion(task)
     except Exception as exc:
         elapsed = (time.perf_counter() - start) * 1000
-        return _cell(job, reader, cid, status="failed", error=_error(exc), elapsed_ms=elapsed)
+        return _cell(job, reader, cid, status="failed", error=_error(exc),
+                     error_type=type(exc).__name__, elapsed_ms=elapsed)  # fmt: skip
     survival = surviving(out, task.gold)
     metrics: dict[str, MetricValue] = {
         "conversion_losses": losses,

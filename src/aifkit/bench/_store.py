@@ -66,6 +66,8 @@ class Cell:
     answer: str | None
     elapsed_ms: float
     finished_at: str
+    error_type: str | None = None
+    """The exception class of a failed cell, e.g. ``BudgetError`` (None in older runs)."""
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Cell:
@@ -84,7 +86,7 @@ class Cell:
             _expect(data, name, isinstance(data.get(name), dict), "an object")
         report = data.get("report")
         _expect(data, "report", report is None or isinstance(report, dict), "an object or null")
-        for name in ("error", "answer"):
+        for name in ("error", "answer", "error_type"):
             value = data.get(name)
             _expect(data, name, value is None or isinstance(value, str), "a string or null")
         elapsed = data.get("elapsed_ms")
@@ -109,6 +111,7 @@ class Cell:
             answer=data.get("answer"),
             elapsed_ms=float(cast(float, elapsed)),
             finished_at=data["finished_at"],
+            error_type=data.get("error_type"),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -129,6 +132,7 @@ class Cell:
             "answer": self.answer,
             "elapsed_ms": self.elapsed_ms,
             "finished_at": self.finished_at,
+            **({"error_type": self.error_type} if self.error_type else {}),
         }
 
 
