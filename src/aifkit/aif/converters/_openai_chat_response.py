@@ -1,0 +1,141 @@
+"""OpenAI Chat Completions responses (``chat.completion`` objects) <-> AIF.
+
+Only the first choice is a message AIF carries; further choices (``n > 1``) are
+kept verbatim as an ``extra`` field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aifkit.aif._loss import LossLog, Path, SourceMap
+from aifkit.aif._response import FinishReason, Response, Usage
+from aifkit.aif.converters._base import EncodeOptions
+from aifkit.aif.converters._response_base import (
+    Obj,
+    ResponseCodec,
+    add,
+    decode_message,
+    encode_message,
+    epoch,
+    expect_list,
+    expect_obj,
+    rest,
+    shape,
+    to_epoch,
+)
+
+__all__ = ["OpenAIChatResponses"]
+
+_TOP = frozenset({"id", "object", "created", "model", "choices", "usage"})
+_CHOICE = frozenset({"index", "message", "logprobs", "finish_reason"})
+
+USAGE_SPEC = {
+    "prompt_tokens": "input_tokens",
+    "completion_tokens": "output_tokens",
+    "total_tokens": "total_tokens",
+    "prompt_tokens_details.cached_tokens": "cache_read_tokens",
+    "completion_tokens_details.reasoning_tokens": "reasoning_tokens",
+}
+
+
+class OpenAIChatResponses(ResponseCodec):
+    """``chat.completion`` bodies (``POST /v1/chat/completions`` without streaming)."""
+
+    name = "openai-chat"
+    object_name = "chat.completion"
+    finish_reasons: dict[str, FinishReason] = {
+        "stop": "stop",
+        "length": "length",
+        "tool_calls": "tool_calls",
+        "content_filter": "content_filter",
+        "function_call": "tool_calls",
+    }
+
+    def _decode(self, body: Obj, sm: SourceMap, losses: LossLog) -> Response:
+        choices = expect_list(body.get("choices"), ("choices",))
+        if not choices:
+            from aifkit.aif.converters._common import fail
+
+            raise fail(("choices",), "a response needs at least one choice")
+        choice = expect_obj(choices[0], ("choices", 0))
+        at: Path = ("choices", 0, "message")
+        wire = expect_obj(choice.get("message"), at)
+        request = {"messages": [{"role": "user", "content": "."}, wire]}
+        message = decode_message(self.name, request, 1, ("messages", 1), at, sm, losses)
+        finish, raw = self.read_finish(choice.get("finish_reason"), ("choices", 0, "finish_reason"))
+        sm.add(("finish_reason",), ("choices", 0, "finish_reason"))
+        extra = rest(body, _TOP)
+        self.keep_extra(extra, (), (), sm)
+        for key, value in rest(choice, _CHOICE).items():
+            extra[f"choice.{key}"] = value
+            sm.add(("extensions", self.name, "extra", f"choice.{key}"), ("choices", 0, key))
+        if choice.get("logprobs") is not None:
+            extra["choice.logprobs"] = choice["logprobs"]
+            sm.add(("extensions", self.name, "extra", "choice.logprobs"), ("choices", 0, "logprobs"))  # fmt: skip
+        if len(choices) > 1:
+            extra["choices"] = choices[1:]
+            sm.add(("extensions", self.name, "extra", "choices"), ("choices", 1))
+        form = {"keys": list(body), "choice": list(choice)}
+        return Response(
+            id=body.get("id"),
+            model=body.get("model"),
+            message=message,
+            finish_reason=finish,
+            raw_finish_reason=raw,
+            usage=self._read_usage(body, sm),
+            created_at=epoch(body.get("created"), ("created",)),
+            extensions=self.ext(extra, form),
+        )
+
+    def _read_usage(self, body: Obj, sm: SourceMap) -> Usage | None:
+        if body.get("usage") is None:
+            return None
+        usage = expect_obj(body["usage"], ("usage",))
+        counts, ext = self.read_usage(usage, ("usage",), USAGE_SPEC, sm)
+        return Usage(**counts, extensions=ext)
+
+    def _encode(self, response: Response, options: EncodeOptions, losses: LossLog) -> Obj:
+        form, extra = self.own(response.extensions)
+        self.foreign(response.extensions, (), losses)
+        wire = encode_message(self.name, response.message, options, losses)["messages"][1]
+        choice_full: Obj = {
+            "index": 0,
+            "message": wire,
+            "logprobs": extra.get("choice.logprobs"),
+            "finish_reason": self.fill(self.write_finish(response, losses), "stop", (), "a finish reason", losses),  # fmt: skip
+        }
+        choice_full.update({k[7:]: v for k, v in extra.items() if k.startswith("choice.")})
+        choice = shape(choice_full, form.get("choice") or ["index", "message", "logprobs", "finish_reason"])  # fmt: skip
+        full: Obj = {
+            "id": self.fill(response.id, "chatcmpl-aif", (), "an id", losses),
+            "object": self.object_name,
+            "created": self.fill(to_epoch(response.created_at), 0, (), "a creation time", losses),
+            "model": self.fill(response.model or options.model, "unknown", (), "a model", losses),
+            "choices": [choice, *self._more(extra)],
+            "usage": self._write_usage(response.usage, losses),
+        }
+        full.update({k: v for k, v in extra.items() if not k.startswith("choice") and k != "choices"})  # fmt: skip
+        return shape(full, form.get("keys"))
+
+    @staticmethod
+    def _more(extra: Any) -> list[Any]:
+        more = extra.get("choices")
+        return list(more) if isinstance(more, list) else []
+
+    def _write_usage(self, usage: Usage | None, losses: LossLog) -> Obj | None:
+        if usage is None:
+            return None
+        counts = {
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "total_tokens": usage.total_tokens,
+            "cache_read_tokens": usage.cache_read_tokens,
+            "reasoning_tokens": usage.reasoning_tokens,
+        }
+        if self.name not in usage.extensions:
+            # The SDK types require all three totals; a foreign reply may lack the sum.
+            counts["total_tokens"] = counts["total_tokens"] or add(usage.input_tokens, usage.output_tokens)  # fmt: skip
+            counts["input_tokens"] = counts["input_tokens"] or 0
+            counts["output_tokens"] = counts["output_tokens"] or 0
+        return self.write_usage(usage, USAGE_SPEC, counts, losses)
