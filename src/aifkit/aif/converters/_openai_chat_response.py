@@ -29,6 +29,7 @@ __all__ = ["OpenAIChatResponses"]
 
 _TOP = frozenset({"id", "object", "created", "model", "choices", "usage"})
 _CHOICE = frozenset({"index", "message", "logprobs", "finish_reason"})
+_FIXED = frozenset({"index", "object"})
 
 USAGE_SPEC = {
     "prompt_tokens": "input_tokens",
@@ -106,7 +107,7 @@ class OpenAIChatResponses(ResponseCodec):
             "finish_reason": self.fill(self.write_finish(response, losses), "stop", (), "a finish reason", losses),  # fmt: skip
         }
         choice_full.update({k[7:]: v for k, v in extra.items() if k.startswith("choice.")})
-        choice = shape(choice_full, form.get("choice") or ["index", "message", "logprobs", "finish_reason"])  # fmt: skip
+        choice = shape(choice_full, form.get("choice") or ["index", "message", "logprobs", "finish_reason"], _FIXED)  # fmt: skip
         full: Obj = {
             "id": self.fill(response.id, "chatcmpl-aif", (), "an id", losses),
             "object": self.object_name,
@@ -116,7 +117,7 @@ class OpenAIChatResponses(ResponseCodec):
             "usage": self._write_usage(response.usage, losses),
         }
         full.update({k: v for k, v in extra.items() if not k.startswith("choice") and k != "choices"})  # fmt: skip
-        return shape(full, form.get("keys"))
+        return shape(full, form.get("keys"), _FIXED)
 
     @staticmethod
     def _more(extra: Any) -> list[Any]:

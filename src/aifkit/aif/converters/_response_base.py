@@ -21,6 +21,7 @@ from aifkit.aif._schema import (
     Document,
     Extensions,
     Message,
+    Provenance,
     TextPart,
     Tool,
     ToolCallPart,
@@ -114,7 +115,8 @@ class ResponseCodec:
         sm = SourceMap()
         losses = LossLog()
         response = self._decode(obj, sm, losses)
-        return DecodedResponse(response, sm, losses)
+        prov = Provenance(format=self.name, model=response.model, created_at=response.created_at)
+        return DecodedResponse(response.model_copy(update={"provenance": prov}), sm, losses)
 
     def encode_response(self, response: Response, options: EncodeOptions) -> Encoded:
         """Write a response body (see `ResponseConverter.encode_response`)."""
@@ -151,7 +153,8 @@ class ResponseCodec:
         has no word for is written as its nearest word and reported.
         """
         reason, raw = response.finish_reason, response.raw_finish_reason
-        if raw is not None and self.finish_reasons.get(raw) == (reason or "other"):
+        own = response.provenance is not None and response.provenance.format == self.name
+        if raw is not None and (own or self.finish_reasons.get(raw) == (reason or "other")):
             return raw
         if reason is None:
             return None
@@ -327,6 +330,8 @@ def encode_message(
     if calls:
         results = tuple(ToolResultPart(call_id=c.id, content=(TextPart(text="."),)) for c in calls)
         turns.append(Message(role="tool", parts=results))
+    else:  # formats that want a conversation to end on a user turn
+        turns.append(Message(role="user", parts=(TextPart(text=user_text),)))
     names = dict.fromkeys(c.name for c in calls)
     tools = tuple(Tool(name=n, parameters={"type": "object"}) for n in names)
     doc = Document(messages=tuple(turns), tools=tools)
@@ -458,16 +463,21 @@ def unflatten(flat: Mapping[str, Any]) -> Obj:
     return out
 
 
-def shape(full: Mapping[str, Any], keys: Any) -> Obj:
+def shape(full: Mapping[str, Any], keys: Any, fixed: frozenset[str] = frozenset()) -> Obj:
     """Lay out an object: the source's ``keys`` first, in order, as they were (null
-    included), then every other field of ``full`` that is set."""
+    included), then every other field of ``full`` that is set.
+
+    A ``fixed`` field (a constant such as ``object`` or ``index``) is written only
+    when the source had it, or when there is no source layout.
+    """
     out: Obj = {}
-    if isinstance(keys, list):
+    given = isinstance(keys, list)
+    if given:
         for k in cast("list[Any]", keys):
             if isinstance(k, str):
                 out[k] = full.get(k)
     for k, v in full.items():
-        if k not in out and v is not None:
+        if k not in out and v is not None and not (given and k in fixed):
             out[k] = v
     return out
 
