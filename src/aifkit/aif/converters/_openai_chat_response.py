@@ -114,7 +114,7 @@ class OpenAIChatResponses(ResponseCodec):
             "created": self.fill(to_epoch(response.created_at), 0, (), "a creation time", losses),
             "model": self.fill(response.model or options.model, "unknown", (), "a model", losses),
             "choices": [choice, *self._more(extra)],
-            "usage": self._write_usage(response.usage, losses),
+            "usage": self._write_usage(response.usage, bool(form), losses),
         }
         full.update({k: v for k, v in extra.items() if not k.startswith("choice") and k != "choices"})  # fmt: skip
         return shape(full, form.get("keys"), _FIXED)
@@ -124,7 +124,7 @@ class OpenAIChatResponses(ResponseCodec):
         more = extra.get("choices")
         return list(more) if isinstance(more, list) else []
 
-    def _write_usage(self, usage: Usage | None, losses: LossLog) -> Obj | None:
+    def _write_usage(self, usage: Usage | None, own: bool, losses: LossLog) -> Obj | None:
         if usage is None:
             return None
         counts = {
@@ -134,7 +134,7 @@ class OpenAIChatResponses(ResponseCodec):
             "cache_read_tokens": usage.cache_read_tokens,
             "reasoning_tokens": usage.reasoning_tokens,
         }
-        if self.name not in usage.extensions:
+        if not own:
             # The SDK types require all three totals; a foreign reply may lack the sum.
             counts["total_tokens"] = counts["total_tokens"] or add(usage.input_tokens, usage.output_tokens)  # fmt: skip
             counts["input_tokens"] = counts["input_tokens"] or 0

@@ -36,6 +36,7 @@ USAGE_SPEC = {
     "input_tokens": "input_tokens",
     "input_tokens_details.cached_tokens": "cache_read_tokens",
     "output_tokens": "output_tokens",
+    "input_tokens_details.cache_write_tokens": "cache_write_tokens",
     "output_tokens_details.reasoning_tokens": "reasoning_tokens",
     "total_tokens": "total_tokens",
 }
@@ -106,7 +107,7 @@ class OpenAIResponsesResponses(ResponseCodec):
             "incomplete_details": details,
             "model": self.fill(response.model or options.model, "unknown", (), "a model", losses),
             "output": items,
-            "usage": self._write_usage(response.usage, losses),
+            "usage": self._write_usage(response.usage, bool(form), losses),
         }
         if not form:  # the fields the SDK's Response type requires
             full.update(parallel_tool_calls=True, tool_choice="auto", tools=[])
@@ -120,8 +121,8 @@ class OpenAIResponsesResponses(ResponseCodec):
         body = encode_message(self.name, message, options, losses)
         items = [
             cast("Obj", i)
-            for i in cast("list[Any]", body.get("input", []))[1:]
-            if isinstance(i, dict) and not str(cast("Obj", i).get("type", "")).endswith("_output")
+            for i in cast("list[Any]", body.get("input", []))
+            if isinstance(i, dict) and _assistant_item(cast("Obj", i))
         ]
         return items if own else [_as_output(item, n) for n, item in enumerate(items)]
 
@@ -133,22 +134,28 @@ class OpenAIResponsesResponses(ResponseCodec):
             return "incomplete", {"reason": word}
         return word, None
 
-    def _write_usage(self, usage: Usage | None, losses: LossLog) -> Obj | None:
+    def _write_usage(self, usage: Usage | None, own: bool, losses: LossLog) -> Obj | None:
         if usage is None:
             return None
         counts = {
             "input_tokens": usage.input_tokens,
             "cache_read_tokens": usage.cache_read_tokens,
+            "cache_write_tokens": usage.cache_write_tokens,
             "output_tokens": usage.output_tokens,
             "reasoning_tokens": usage.reasoning_tokens,
             "total_tokens": usage.total_tokens,
         }
-        if self.name not in usage.extensions:  # the SDK's usage type requires every count
+        if not own:  # the SDK's usage type requires every count
             counts = {
-                **{k: v or 0 for k, v in counts.items()},
+                **{k: v or 0 for k, v in counts.items() if k != "cache_write_tokens"},
                 "total_tokens": usage.total_tokens or add(usage.input_tokens, usage.output_tokens) or 0,  # fmt: skip
             }
         return self.write_usage(usage, USAGE_SPEC, counts, losses)
+
+
+def _assistant_item(item: Obj) -> bool:
+    # The synthetic request around the turn: user messages and tool outputs.
+    return item.get("role") != "user" and not str(item.get("type", "")).endswith("_output")
 
 
 def _as_output(item: Obj, n: int) -> Obj:

@@ -180,7 +180,10 @@ class ResponseCodec:
         """Report every usage count set on ``usage`` that this format has no field for."""
         if usage is None:
             return
+        implied = usage.total_tokens == add(usage.input_tokens, usage.output_tokens)
         for name in _USAGE_FIELDS:
+            if name == "total_tokens" and implied:
+                continue  # the sum of the two counts every format carries
             if name not in carried and getattr(usage, name) is not None:
                 losses.add(
                     ("usage", name),
