@@ -10,10 +10,10 @@ from typing import Any
 
 from aifkit._json import format_pointer
 from aifkit._registry import Registry
-from aifkit.aif._loss import LossReport
+from aifkit.aif._loss import LossEntry, LossLog, LossReport, SourceMap
 from aifkit.aif._response import Response, response_adapter
 from aifkit.aif.converters._base import EncodeOptions
-from aifkit.aif.converters._response_base import ResponseConverter
+from aifkit.aif.converters._response_base import ResponseConverter, nearest
 from aifkit.errors import InvalidInputError, LossyConversionError
 
 __all__ = [
@@ -124,19 +124,31 @@ def convert_response(
     """
     options = options or EncodeOptions()
     if source == "aif":
-        response, sm, decode_losses = _load(body), None, []
+        response, sm, decode_losses = _load(body), SourceMap(), LossLog()
     else:
         decoded = RESPONSES.get(source).decode_response(body)
-        response, sm, decode_losses = decoded.response, decoded.source_map, decoded.losses.resolve(None)  # fmt: skip
+        response, sm, decode_losses = decoded.response, decoded.source_map, decoded.losses
     if target == "aif":
-        out, encode_losses = _dump(response), []
+        out, encode_losses = _dump(response), LossLog()
     else:
         encoded = RESPONSES.get(target).encode_response(response, options)
-        out, encode_losses = encoded.body, encoded.losses.resolve(sm)
-    report = LossReport(source, target, tuple(decode_losses + encode_losses))
+        out, encode_losses = encoded.body, encoded.losses
+    entries = _entries(decode_losses, None, body) + _entries(encode_losses, sm, body)
+    report = LossReport(source, target, tuple(entries))
     if strict and report.dropped:
         raise LossyConversionError(report)
     return out, report
+
+
+def _entries(log: LossLog, sm: SourceMap | None, body: Any) -> list[LossEntry]:
+    # Every pointer names something in the source: a loss inside an element the
+    # source wrote without that field (a synthesized id, a signature another
+    # format keeps elsewhere) points at the element.
+    out: list[LossEntry] = []
+    for r in log.raw:
+        path = sm.translate(r.path) if sm is not None else r.path
+        out.append(LossEntry(format_pointer(nearest(body, path)), r.action, r.rule, r.severity, r.detail))  # fmt: skip
+    return out
 
 
 def _load(body: Any) -> Response:

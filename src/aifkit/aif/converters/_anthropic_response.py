@@ -16,7 +16,6 @@ from aifkit.aif.converters._response_base import (
     ResponseCodec,
     add,
     decode_message,
-    encode_message,
     expect_list,
     expect_obj,
     rest,
@@ -41,6 +40,7 @@ class AnthropicResponses(ResponseCodec):
     """``message`` bodies (``POST /v1/messages`` without streaming)."""
 
     name = "anthropic"
+    empty_turn = {"role": "assistant", "content": []}
     finish_reasons: dict[str, FinishReason] = {
         "end_turn": "stop",
         "max_tokens": "length",
@@ -58,6 +58,8 @@ class AnthropicResponses(ResponseCodec):
         finish, raw = self.read_finish(body.get("stop_reason"), ("stop_reason",))
         sm.add(("finish_reason",), ("stop_reason",))
         extra = {k: v for k, v in rest(body, _TOP).items() if v is not None}
+        sm.add(("id",), ("id",))
+        sm.add(("model",), ("model",))
         self.keep_extra(extra, (), (), sm)
         return Response(
             id=body.get("id"),
@@ -81,7 +83,7 @@ class AnthropicResponses(ResponseCodec):
     def _encode(self, response: Response, options: EncodeOptions, losses: LossLog) -> Obj:
         form, extra = self.own(response.extensions)
         self.foreign(response.extensions, (), losses)
-        wire = encode_message(self.name, response.message, options, losses)["messages"][1]
+        wire = self.assistant_turn(response.message, options, losses)
         content: Any = wire.get("content", [])
         if isinstance(content, str):  # a request may write one text block as a string
             content = [{"type": "text", "text": content}] if content else []

@@ -17,7 +17,6 @@ from aifkit.aif.converters._response_base import (
     ResponseCodec,
     add,
     decode_message,
-    encode_message,
     expect_obj,
     rest,
     shape,
@@ -41,6 +40,7 @@ class BedrockResponses(ResponseCodec):
     """``ConverseResponse`` bodies (``POST /model/{modelId}/converse``)."""
 
     name = "bedrock-converse"
+    empty_turn = {"role": "assistant", "content": []}
     finish_reasons: dict[str, FinishReason] = {
         "end_turn": "stop",
         "max_tokens": "length",
@@ -95,7 +95,7 @@ class BedrockResponses(ResponseCodec):
                 losses.add((field,), "dropped", f"{self.name}/no-field", "info", f"Converse responses carry no {field}")  # fmt: skip
         out_full: Obj = {}
         if response.message.parts or not form:
-            out_full["message"] = encode_message(self.name, response.message, options, losses)["messages"][1]  # fmt: skip
+            out_full["message"] = self.assistant_turn(response.message, options, losses)
         out_full.update({k[7:]: v for k, v in extra.items() if k.startswith("output.")})
         full: Obj = {
             "output": shape(out_full, form.get("output")),

@@ -13,7 +13,6 @@ from aifkit.aif.converters._response_base import (
     Obj,
     ResponseCodec,
     decode_message,
-    encode_message,
     expect_obj,
     rest,
     shape,
@@ -34,6 +33,7 @@ class CohereResponses(ResponseCodec):
     """v2 ``ChatResponse`` bodies (``POST /v2/chat`` without streaming)."""
 
     name = "cohere"
+    empty_turn = {"role": "assistant", "content": []}
     finish_reasons: dict[str, FinishReason] = {
         "COMPLETE": "stop",
         "MAX_TOKENS": "length",
@@ -50,6 +50,7 @@ class CohereResponses(ResponseCodec):
         finish, raw = self.read_finish(body.get("finish_reason"), ("finish_reason",))
         sm.add(("finish_reason",), ("finish_reason",))
         extra = rest(body, _TOP)
+        sm.add(("id",), ("id",))
         self.keep_extra(extra, (), (), sm)
         return Response(
             id=body.get("id"),
@@ -72,7 +73,9 @@ class CohereResponses(ResponseCodec):
         self.foreign(response.extensions, (), losses)
         if response.model is not None and not form:
             losses.add(("model",), "dropped", f"{self.name}/no-field", "info", "Cohere chat responses carry no model")  # fmt: skip
-        wire = encode_message(self.name, response.message, options, losses)["messages"][1]
+        wire = self.assistant_turn(response.message, options, losses)
+        if isinstance(wire.get("content"), str):  # a request may write text as a string
+            wire["content"] = [{"type": "text", "text": wire["content"]}] if wire["content"] else []
         full: Obj = {
             "id": self.fill(response.id, "aif", (), "an id", losses),
             "finish_reason": self.fill(self.write_finish(response, losses), "COMPLETE", (), "a finish reason", losses),  # fmt: skip

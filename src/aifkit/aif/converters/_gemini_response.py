@@ -19,7 +19,6 @@ from aifkit.aif.converters._response_base import (
     ResponseCodec,
     add,
     decode_message,
-    encode_message,
     expect_list,
     expect_obj,
     rest,
@@ -46,6 +45,8 @@ class GeminiResponses(ResponseCodec):
     """``GenerateContentResponse`` bodies (``:generateContent``)."""
 
     name = "gemini"
+    turns_key = "contents"
+    empty_turn = {"role": "model", "parts": []}
     finish_reasons: dict[str, FinishReason] = {
         "STOP": "stop",
         "MAX_TOKENS": "length",
@@ -78,6 +79,8 @@ class GeminiResponses(ResponseCodec):
         if finish == "stop" and any(isinstance(p, ToolCallPart) for p in message.parts):
             finish = "tool_calls"
         extra = rest(body, _TOP)
+        sm.add(("id",), ("responseId",))
+        sm.add(("model",), ("modelVersion",))
         self.keep_extra(extra, (), (), sm)
         for key, value in rest(candidate, _CANDIDATE).items():
             extra[f"candidate.{key}"] = value
@@ -113,7 +116,7 @@ class GeminiResponses(ResponseCodec):
         form, extra = self.own(response.extensions)
         self.foreign(response.extensions, (), losses)
         if response.message.parts:
-            content: Any = encode_message(self.name, response.message, options, losses)["contents"][1]  # fmt: skip
+            content: Any = self.assistant_turn(response.message, options, losses)
         else:
             content = form.get("content") if form else {"role": "model", "parts": []}
         if response.finish_reason == "tool_calls" and response.raw_finish_reason in (None, "STOP"):  # fmt: skip

@@ -16,6 +16,8 @@ class MistralResponses(OpenAIChatResponses):
     """``ChatCompletionResponse`` bodies (``POST /v1/chat/completions``)."""
 
     name = "mistral"
+    string_content = False
+    usage_required = True
     finish_reasons: dict[str, FinishReason] = {
         "stop": "stop",
         "length": "length",

@@ -19,7 +19,6 @@ from aifkit.aif.converters._response_base import (
     Obj,
     ResponseCodec,
     decode_message,
-    encode_message,
     expect_obj,
     rest,
     shape,
@@ -51,6 +50,8 @@ class OllamaResponses(ResponseCodec):
         if finish == "stop" and any(isinstance(p, ToolCallPart) for p in message.parts):
             finish = "tool_calls"
         extra = rest(body, _TOP)
+        sm.add(("model",), ("model",))
+        sm.add(("created_at",), ("created_at",))
         self.keep_extra(extra, (), (), sm)
         form: Obj = {"keys": list(body)}
         created = body.get("created_at")
@@ -79,7 +80,7 @@ class OllamaResponses(ResponseCodec):
         self.foreign(response.extensions, (), losses)
         if response.id is not None and not form:
             losses.add(("id",), "dropped", f"{self.name}/no-field", "info", "Ollama chat responses carry no id")  # fmt: skip
-        wire = encode_message(self.name, response.message, options, losses)["messages"][1]
+        wire = self.assistant_turn(response.message, options, losses)
         if response.finish_reason == "tool_calls" and response.raw_finish_reason in (None, "stop"):  # fmt: skip
             finish: str | None = "stop"
         else:

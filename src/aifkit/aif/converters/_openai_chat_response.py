@@ -6,7 +6,7 @@ kept verbatim as an ``extra`` field.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from aifkit.aif._loss import LossLog, Path, SourceMap
 from aifkit.aif._response import FinishReason, Response, Usage
@@ -16,7 +16,6 @@ from aifkit.aif.converters._response_base import (
     ResponseCodec,
     add,
     decode_message,
-    encode_message,
     epoch,
     expect_list,
     expect_obj,
@@ -45,6 +44,9 @@ class OpenAIChatResponses(ResponseCodec):
 
     name = "openai-chat"
     object_name = "chat.completion"
+    string_content = True
+    """A completion's message content is a string (Mistral's may be a list of chunks)."""
+    usage_required = False
     finish_reasons: dict[str, FinishReason] = {
         "stop": "stop",
         "length": "length",
@@ -78,6 +80,9 @@ class OpenAIChatResponses(ResponseCodec):
             extra["choices"] = choices[1:]
             sm.add(("extensions", self.name, "extra", "choices"), ("choices", 1))
         form = {"keys": list(body), "choice": list(choice)}
+        sm.add(("id",), ("id",))
+        sm.add(("model",), ("model",))
+        sm.add(("created_at",), ("created",))
         return Response(
             id=body.get("id"),
             model=body.get("model"),
@@ -99,7 +104,14 @@ class OpenAIChatResponses(ResponseCodec):
     def _encode(self, response: Response, options: EncodeOptions, losses: LossLog) -> Obj:
         form, extra = self.own(response.extensions)
         self.foreign(response.extensions, (), losses)
-        wire = encode_message(self.name, response.message, options, losses)["messages"][1]
+        wire = self.assistant_turn(response.message, options, losses)
+        content = wire.get("content")
+        if self.string_content and isinstance(content, list):
+            # A request may send assistant text as parts; a completion's content is a string.
+            texts = [p.get("text") for p in cast("list[Obj]", content) if isinstance(p, dict)]
+            if all(isinstance(t, str) for t in texts) and len(texts) == len(cast("list[Any]", content)):  # fmt: skip
+                wire["content"] = "".join(cast("list[str]", texts))
+                losses.add(("message", "parts"), "transformed", f"{self.name}/joined-text", "info", "text blocks joined into one content string")  # fmt: skip
         choice_full: Obj = {
             "index": 0,
             "message": wire,
@@ -126,7 +138,10 @@ class OpenAIChatResponses(ResponseCodec):
 
     def _write_usage(self, usage: Usage | None, own: bool, losses: LossLog) -> Obj | None:
         if usage is None:
-            return None
+            if own or not self.usage_required:
+                return None
+            losses.add((), "synthesized", f"{self.name}/required-field", "info", f"{self.name} responses require usage; wrote zero counts")  # fmt: skip
+            return {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
         counts = {
             "input_tokens": usage.input_tokens,
             "output_tokens": usage.output_tokens,

@@ -75,6 +75,9 @@ class OpenAIResponsesResponses(ResponseCodec):
         if finish == "stop" and any(isinstance(p, ToolCallPart) for p in message.parts):
             finish = "tool_calls"
         extra = rest(body, _TOP)
+        sm.add(("id",), ("id",))
+        sm.add(("model",), ("model",))
+        sm.add(("created_at",), ("created_at",))
         self.keep_extra(extra, (), (), sm)
         return Response(
             id=body.get("id"),
@@ -147,7 +150,7 @@ class OpenAIResponsesResponses(ResponseCodec):
         }
         if not own:  # the SDK's usage type requires every count
             counts = {
-                **{k: v or 0 for k, v in counts.items() if k != "cache_write_tokens"},
+                **{k: v or 0 for k, v in counts.items()},
                 "total_tokens": usage.total_tokens or add(usage.input_tokens, usage.output_tokens) or 0,  # fmt: skip
             }
         return self.write_usage(usage, USAGE_SPEC, counts, losses)

@@ -217,7 +217,8 @@ class ResponseCodec:
         counts: dict[str, int | None] = {}
         extra: Obj = {}
         nulls: list[str] = []
-        for key, value in flatten(obj).items():
+        flat = flatten(obj)
+        for key, value in flat.items():
             name = spec.get(key)
             if name is None:
                 extra[key] = value
@@ -230,7 +231,10 @@ class ResponseCodec:
             counts[name] = value
             if name in _USAGE_FIELDS:
                 sm.add(("usage", name), dotted(path, key))
-        return counts, self.ext(extra, {"null": nulls} if nulls else None)
+        form: Obj = {"keys": list(flat)}
+        if nulls:
+            form["null"] = nulls
+        return counts, self.ext(extra, form)
 
     def write_usage(
         self, usage: Usage, spec: Mapping[str, str], counts: Mapping[str, int | None], losses: LossLog
@@ -249,12 +253,34 @@ class ResponseCodec:
         flat.update(extra)
         self.drop_usage(usage, tuple(spec.values()), losses)
         self.foreign(usage.extensions, ("usage",), losses)
-        return unflatten(flat)
+        return unflatten(shape(flat, form.get("keys")))
 
     def keep_extra(self, extra: Obj, aif: Path, source: Path, sm: SourceMap) -> None:
         """Map each kept ``extra`` field of the element at ``aif`` to its source path."""
         for key in extra:
             sm.add((*aif, "extensions", self.name, "extra", key), (*source, key))
+
+    turns_key: str = "messages"
+    """Where the request body lists its turns."""
+    empty_turn: Mapping[str, Any] = {"role": "assistant", "content": ""}
+    """The assistant turn written for a reply with no content."""
+
+    def assistant_turn(self, message: Message, options: EncodeOptions, losses: LossLog) -> Obj:
+        """Write ``message`` as this format's assistant turn, through the request encoder.
+
+        A turn the request rules drop (no content left) is written as `empty_turn`:
+        a response may be empty where a request turn may not.
+        """
+        scratch = LossLog()
+        body = encode_message(self.name, message, options, scratch)
+        turns = body.get(self.turns_key)
+        if isinstance(turns, list) and len(cast("list[Any]", turns)) > 1:
+            turn = cast("list[Any]", turns)[1]
+            if isinstance(turn, dict) and cast("Obj", turn).get("role") in ("assistant", "model"):
+                losses.raw.extend(scratch.raw)
+                return cast("Obj", turn)
+        losses.raw.extend(r for r in scratch.raw if r.path != ("message",))
+        return {k: (list(v) if isinstance(v, list) else v) for k, v in self.empty_turn.items()}  # pyright: ignore[reportUnknownArgumentType, reportUnknownVariableType]
 
     def fill(self, value: Any, default: Any, path: Path, what: str, losses: LossLog) -> Any:
         """Return ``value``, or ``default`` (reported as synthesized) when it is unset."""
@@ -306,9 +332,17 @@ def decode_message(
         if aif_path[:2] == own:
             sm.add(("message", *aif_path[2:]), _move(wire_path, wire_prefix, source_prefix))
     sm.add(("message",), source_prefix)
+    message = messages[index]
+    # Extra fields kept on the message and its parts point at the wire key they came from.
+    for at, element in ((("message",), message), *((("message", "parts", k), p) for k, p in enumerate(message.parts))):  # fmt: skip
+        for key in own_extra(element.extensions, format):
+            path = (*at, "extensions", format, "extra", key)
+            wire = _move(sm.translate(path), source_prefix, wire_prefix)
+            if not _exists(request, wire):
+                sm.add(path, (*sm.translate(at), key))
     for raw in decoded.losses.raw:
-        losses.add(_move(raw.path, wire_prefix, source_prefix), raw.action, raw.rule, raw.severity, raw.detail)  # fmt: skip
-    return messages[index]
+        losses.add(_move(_existing(request, raw.path), wire_prefix, source_prefix), raw.action, raw.rule, raw.severity, raw.detail)  # fmt: skip
+    return message
 
 
 def encode_message(
@@ -344,6 +378,31 @@ def encode_message(
         if raw.path[:2] == own:
             losses.add(("message", *raw.path[2:]), raw.action, raw.rule, raw.severity, raw.detail)
     return cast("Obj", encoded.body)
+
+
+def _exists(body: Any, path: Path) -> bool:
+    node = body
+    for step in path:
+        if isinstance(node, list) and isinstance(step, int) and 0 <= step < len(cast("list[Any]", node)):  # fmt: skip
+            node = cast("list[Any]", node)[step]
+        elif isinstance(node, dict) and step in node:
+            node = cast("Obj", node)[cast("str", step)]
+        else:
+            return False
+    return True
+
+
+def _existing(body: Any, path: Path) -> Path:
+    """The longest prefix of ``path`` that names something in ``body``."""
+    for cut in range(len(path), 0, -1):
+        if _exists(body, path[:cut]):
+            return path[:cut]
+    return ()
+
+
+def nearest(body: Any, pointer_path: Path) -> Path:
+    """The longest prefix of a loss path that names something in the source body."""
+    return _existing(body, pointer_path)
 
 
 def _move(path: Path, old: Path, new: Path) -> Path:
