@@ -24,14 +24,16 @@ __all__ = [
     "response_formats",
 ]
 
-RESPONSES: Registry[ResponseConverter] = Registry("response format", group="aifkit.response_formats")  # fmt: skip
+RESPONSES: Registry[ResponseConverter] = Registry(
+    "response format", group="aifkit.response_formats"
+)
 """Every format with response bodies, by name. Plugins register under the
 ``aifkit.response_formats`` entry point."""
 
 _M = "aifkit.aif.converters"
 RESPONSES.register("openai-chat", f"{_M}._openai_chat_response:OpenAIChatResponses")
 RESPONSES.register("anthropic", f"{_M}._anthropic_response:AnthropicResponses")
-RESPONSES.register("openai-responses", f"{_M}._openai_responses_response:OpenAIResponsesResponses")  # fmt: skip
+RESPONSES.register("openai-responses", f"{_M}._openai_responses_response:OpenAIResponsesResponses")
 RESPONSES.register("gemini", f"{_M}._gemini_response:GeminiResponses")
 RESPONSES.register("bedrock-converse", f"{_M}._bedrock_response:BedrockResponses")
 RESPONSES.register("ollama", f"{_M}._ollama_response:OllamaResponses")
@@ -115,12 +117,13 @@ def convert_response(
         ...         "model": "gpt-4o", "choices": [{"index": 0, "message": {
         ...             "role": "assistant", "content": "Hi", "refusal": None},
         ...             "logprobs": None, "finish_reason": "stop"}],
-        ...         "usage": {"prompt_tokens": 9, "completion_tokens": 1, "total_tokens": 10}}
+        ...         "usage": {"prompt_tokens": 9, "completion_tokens": 1, "total_tokens": 10},
+        ...         "system_fingerprint": "fp_1"}
         >>> out, report = convert_response(body, source="openai-chat", target="anthropic")
         >>> out["content"], out["stop_reason"], out["usage"]
         ([{'type': 'text', 'text': 'Hi'}], 'end_turn', {'input_tokens': 9, 'output_tokens': 1})
         >>> [(e.pointer, e.action) for e in report]
-        [('/usage/total_tokens', 'dropped')]
+        [('/system_fingerprint', 'dropped')]
     """
     options = options or EncodeOptions()
     if source == "aif":
@@ -147,7 +150,9 @@ def _entries(log: LossLog, sm: SourceMap | None, body: Any) -> list[LossEntry]:
     out: list[LossEntry] = []
     for r in log.raw:
         path = sm.translate(r.path) if sm is not None else r.path
-        out.append(LossEntry(format_pointer(nearest(body, path)), r.action, r.rule, r.severity, r.detail))  # fmt: skip
+        out.append(
+            LossEntry(format_pointer(nearest(body, path)), r.action, r.rule, r.severity, r.detail)
+        )
     return out
 
 

@@ -6,7 +6,8 @@ prompt cache; AIF's ``input_tokens`` is the sum, split again on encode.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from collections.abc import Mapping
+from typing import Any, ClassVar, cast
 
 from aifkit.aif._loss import LossLog, SourceMap
 from aifkit.aif._response import FinishReason, Response, Usage
@@ -40,8 +41,8 @@ class AnthropicResponses(ResponseCodec):
     """``message`` bodies (``POST /v1/messages`` without streaming)."""
 
     name = "anthropic"
-    empty_turn = {"role": "assistant", "content": []}
-    finish_reasons: dict[str, FinishReason] = {
+    empty_turn: ClassVar[Mapping[str, Any]] = {"role": "assistant", "content": []}
+    finish_reasons: ClassVar[Mapping[str, FinishReason]] = {
         "end_turn": "stop",
         "max_tokens": "length",
         "tool_use": "tool_calls",
@@ -53,7 +54,12 @@ class AnthropicResponses(ResponseCodec):
 
     def _decode(self, body: Obj, sm: SourceMap, losses: LossLog) -> Response:
         content = expect_list(body.get("content"), ("content",))
-        request = {"messages": [{"role": "user", "content": "."}, {"role": "assistant", "content": content}]}  # fmt: skip
+        request = {
+            "messages": [
+                {"role": "user", "content": "."},
+                {"role": "assistant", "content": content},
+            ]
+        }
         message = decode_message(self.name, request, 1, ("messages", 1), (), sm, losses)
         finish, raw = self.read_finish(body.get("stop_reason"), ("stop_reason",))
         sm.add(("finish_reason",), ("stop_reason",))
@@ -77,7 +83,11 @@ class AnthropicResponses(ResponseCodec):
         usage = expect_obj(body["usage"], ("usage",))
         counts, ext = self.read_usage(usage, ("usage",), USAGE_SPEC, sm)
         if counts.get("input_tokens") is not None:
-            counts["input_tokens"] = add(counts["input_tokens"], counts.get("cache_read_tokens"), counts.get("cache_write_tokens"))  # fmt: skip
+            counts["input_tokens"] = add(
+                counts["input_tokens"],
+                counts.get("cache_read_tokens"),
+                counts.get("cache_write_tokens"),
+            )
         return Usage(**counts, extensions=ext)
 
     def _encode(self, response: Response, options: EncodeOptions, losses: LossLog) -> Obj:
@@ -99,14 +109,26 @@ class AnthropicResponses(ResponseCodec):
             "usage": self._write_usage(response.usage, losses),
         }
         full.update(extra)
-        keys = form.get("keys") or ["id", "type", "role", "model", "content", "stop_reason", "stop_sequence", "usage"]  # fmt: skip
+        keys = form.get("keys") or [
+            "id",
+            "type",
+            "role",
+            "model",
+            "content",
+            "stop_reason",
+            "stop_sequence",
+            "usage",
+        ]
         return shape(full, keys)
 
     def _write_usage(self, usage: Usage | None, losses: LossLog) -> Obj:
         if usage is None:
             return {"input_tokens": 0, "output_tokens": 0}
         counts = {
-            "input_tokens": sub(usage.input_tokens, usage.cache_read_tokens, usage.cache_write_tokens) or 0,  # fmt: skip
+            "input_tokens": sub(
+                usage.input_tokens, usage.cache_read_tokens, usage.cache_write_tokens
+            )
+            or 0,
             "cache_read_tokens": usage.cache_read_tokens,
             "cache_write_tokens": usage.cache_write_tokens,
             "output_tokens": usage.output_tokens or 0,

@@ -6,7 +6,8 @@ writes; AIF's ``input_tokens`` is the sum, split again on encode.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from aifkit.aif._loss import LossLog, Path, SourceMap
 from aifkit.aif._response import FinishReason, Response, Usage
@@ -40,8 +41,8 @@ class BedrockResponses(ResponseCodec):
     """``ConverseResponse`` bodies (``POST /model/{modelId}/converse``)."""
 
     name = "bedrock-converse"
-    empty_turn = {"role": "assistant", "content": []}
-    finish_reasons: dict[str, FinishReason] = {
+    empty_turn: ClassVar[Mapping[str, Any]] = {"role": "assistant", "content": []}
+    finish_reasons: ClassVar[Mapping[str, FinishReason]] = {
         "end_turn": "stop",
         "max_tokens": "length",
         "tool_use": "tool_calls",
@@ -58,7 +59,9 @@ class BedrockResponses(ResponseCodec):
         at: Path = ("output", "message")
         wire = output.get("message")
         if wire is not None:
-            request = {"messages": [{"role": "user", "content": [{"text": "."}]}, expect_obj(wire, at)]}  # fmt: skip
+            request = {
+                "messages": [{"role": "user", "content": [{"text": "."}]}, expect_obj(wire, at)]
+            }
             message = decode_message(self.name, request, 1, ("messages", 1), at, sm, losses)
         else:
             message = Message(role="assistant")
@@ -84,7 +87,11 @@ class BedrockResponses(ResponseCodec):
         usage = expect_obj(body["usage"], ("usage",))
         counts, ext = self.read_usage(usage, ("usage",), USAGE_SPEC, sm)
         if counts.get("input_tokens") is not None:
-            counts["input_tokens"] = add(counts["input_tokens"], counts.get("cache_read_tokens"), counts.get("cache_write_tokens"))  # fmt: skip
+            counts["input_tokens"] = add(
+                counts["input_tokens"],
+                counts.get("cache_read_tokens"),
+                counts.get("cache_write_tokens"),
+            )
         return Usage(**counts, extensions=ext)
 
     def _encode(self, response: Response, options: EncodeOptions, losses: LossLog) -> Obj:
@@ -92,14 +99,22 @@ class BedrockResponses(ResponseCodec):
         self.foreign(response.extensions, (), losses)
         for field, value in (("id", response.id), ("model", response.model)):
             if value is not None and not form:
-                losses.add((field,), "dropped", f"{self.name}/no-field", "info", f"Converse responses carry no {field}")  # fmt: skip
+                losses.add(
+                    (field,),
+                    "dropped",
+                    f"{self.name}/no-field",
+                    "info",
+                    f"Converse responses carry no {field}",
+                )
         out_full: Obj = {}
         if response.message.parts or not form:
             out_full["message"] = self.assistant_turn(response.message, options, losses)
         out_full.update({k[7:]: v for k, v in extra.items() if k.startswith("output.")})
         full: Obj = {
             "output": shape(out_full, form.get("output")),
-            "stopReason": self.fill(self.write_finish(response, losses), "end_turn", (), "a stop reason", losses),  # fmt: skip
+            "stopReason": self.fill(
+                self.write_finish(response, losses), "end_turn", (), "a stop reason", losses
+            ),
             "usage": self._write_usage(response.usage, own=bool(form), losses=losses),
         }
         if not form:
@@ -111,7 +126,9 @@ class BedrockResponses(ResponseCodec):
         if usage is None:
             return None if own else {"inputTokens": 0, "outputTokens": 0, "totalTokens": 0}
         counts: dict[str, Any] = {
-            "input_tokens": sub(usage.input_tokens, usage.cache_read_tokens, usage.cache_write_tokens),  # fmt: skip
+            "input_tokens": sub(
+                usage.input_tokens, usage.cache_read_tokens, usage.cache_write_tokens
+            ),
             "output_tokens": usage.output_tokens,
             "total_tokens": usage.total_tokens,
             "cache_read_tokens": usage.cache_read_tokens,
@@ -120,5 +137,7 @@ class BedrockResponses(ResponseCodec):
         if self.name not in usage.extensions:  # the service model requires the three counts
             counts["input_tokens"] = counts["input_tokens"] or 0
             counts["output_tokens"] = counts["output_tokens"] or 0
-            counts["total_tokens"] = counts["total_tokens"] or add(usage.input_tokens, usage.output_tokens) or 0  # fmt: skip
+            counts["total_tokens"] = (
+                counts["total_tokens"] or add(usage.input_tokens, usage.output_tokens) or 0
+            )
         return self.write_usage(usage, USAGE_SPEC, counts, losses)

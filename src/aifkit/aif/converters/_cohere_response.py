@@ -6,6 +6,9 @@ wrote, read as AIF usage) and ``usage.billed_units`` (kept as Cohere extra data)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
 from aifkit.aif._loss import LossLog, SourceMap
 from aifkit.aif._response import FinishReason, Response, Usage
 from aifkit.aif.converters._base import EncodeOptions
@@ -33,8 +36,8 @@ class CohereResponses(ResponseCodec):
     """v2 ``ChatResponse`` bodies (``POST /v2/chat`` without streaming)."""
 
     name = "cohere"
-    empty_turn = {"role": "assistant", "content": []}
-    finish_reasons: dict[str, FinishReason] = {
+    empty_turn: ClassVar[Mapping[str, Any]] = {"role": "assistant", "content": []}
+    finish_reasons: ClassVar[Mapping[str, FinishReason]] = {
         "COMPLETE": "stop",
         "MAX_TOKENS": "length",
         "TOOL_CALL": "tool_calls",
@@ -46,7 +49,7 @@ class CohereResponses(ResponseCodec):
     def _decode(self, body: Obj, sm: SourceMap, losses: LossLog) -> Response:
         wire = expect_obj(body.get("message"), ("message",))
         request = {"messages": [{"role": "user", "content": "."}, wire]}
-        message = decode_message(self.name, request, 1, ("messages", 1), ("message",), sm, losses)  # fmt: skip
+        message = decode_message(self.name, request, 1, ("messages", 1), ("message",), sm, losses)
         finish, raw = self.read_finish(body.get("finish_reason"), ("finish_reason",))
         sm.add(("finish_reason",), ("finish_reason",))
         extra = rest(body, _TOP)
@@ -72,13 +75,21 @@ class CohereResponses(ResponseCodec):
         form, extra = self.own(response.extensions)
         self.foreign(response.extensions, (), losses)
         if response.model is not None and not form:
-            losses.add(("model",), "dropped", f"{self.name}/no-field", "info", "Cohere chat responses carry no model")  # fmt: skip
+            losses.add(
+                ("model",),
+                "dropped",
+                f"{self.name}/no-field",
+                "info",
+                "Cohere chat responses carry no model",
+            )
         wire = self.assistant_turn(response.message, options, losses)
         if isinstance(wire.get("content"), str):  # a request may write text as a string
             wire["content"] = [{"type": "text", "text": wire["content"]}] if wire["content"] else []
         full: Obj = {
             "id": self.fill(response.id, "aif", (), "an id", losses),
-            "finish_reason": self.fill(self.write_finish(response, losses), "COMPLETE", (), "a finish reason", losses),  # fmt: skip
+            "finish_reason": self.fill(
+                self.write_finish(response, losses), "COMPLETE", (), "a finish reason", losses
+            ),
             "message": wire,
             "usage": self._write_usage(response.usage, losses),
         }

@@ -8,7 +8,8 @@ AIF says ``tool_calls``.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar, cast
 
 from aifkit.aif._loss import LossLog, Path, SourceMap
 from aifkit.aif._response import FinishReason, Response, Usage
@@ -46,8 +47,8 @@ class GeminiResponses(ResponseCodec):
 
     name = "gemini"
     turns_key = "contents"
-    empty_turn = {"role": "model", "parts": []}
-    finish_reasons: dict[str, FinishReason] = {
+    empty_turn: ClassVar[Mapping[str, Any]] = {"role": "model", "parts": []}
+    finish_reasons: ClassVar[Mapping[str, FinishReason]] = {
         "STOP": "stop",
         "MAX_TOKENS": "length",
         "SAFETY": "content_filter",
@@ -67,14 +68,16 @@ class GeminiResponses(ResponseCodec):
         candidates = expect_list(body.get("candidates", []), ("candidates",))
         candidate: Obj = expect_obj(candidates[0], ("candidates", 0)) if candidates else {}
         at: Path = ("candidates", 0, "content")
-        content = candidate.get("content")
-        if isinstance(content, dict) and content.get("parts"):
-            request = {"contents": [{"role": "user", "parts": [{"text": "."}]}, content]}
+        content: Any = candidate.get("content")
+        if isinstance(content, dict) and cast("Obj", content).get("parts"):
+            request: Obj = {"contents": [{"role": "user", "parts": [{"text": "."}]}, content]}
             message = decode_message(self.name, request, 1, ("contents", 1), at, sm, losses)
         else:
             message = Message(role="assistant")
             sm.add(("message",), at if content is not None else ())
-        finish, raw = self.read_finish(candidate.get("finishReason"), ("candidates", 0, "finishReason"))  # fmt: skip
+        finish, raw = self.read_finish(
+            candidate.get("finishReason"), ("candidates", 0, "finishReason")
+        )
         sm.add(("finish_reason",), ("candidates", 0, "finishReason"))
         if finish == "stop" and any(isinstance(p, ToolCallPart) for p in message.parts):
             finish = "tool_calls"
@@ -89,7 +92,7 @@ class GeminiResponses(ResponseCodec):
             extra["candidates"] = candidates[1:]
             sm.add(("extensions", self.name, "extra", "candidates"), ("candidates", 1))
         form: Obj = {"keys": list(body), "candidate": list(candidate) if candidates else None}
-        if isinstance(content, dict) and not content.get("parts"):
+        if isinstance(content, dict) and not cast("Obj", content).get("parts"):
             form["content"] = content
         return Response(
             id=body.get("responseId"),
@@ -119,7 +122,7 @@ class GeminiResponses(ResponseCodec):
             content: Any = self.assistant_turn(response.message, options, losses)
         else:
             content = form.get("content") if form else {"role": "model", "parts": []}
-        if response.finish_reason == "tool_calls" and response.raw_finish_reason in (None, "STOP"):  # fmt: skip
+        if response.finish_reason == "tool_calls" and response.raw_finish_reason in (None, "STOP"):
             finish: str | None = "STOP"
         else:
             finish = self.write_finish(response, losses)
@@ -127,9 +130,13 @@ class GeminiResponses(ResponseCodec):
         cand_full.update({k[10:]: v for k, v in extra.items() if k.startswith("candidate.")})
         candidates: list[Any] = []
         if form.get("candidate") is not None or not form:
-            candidates.append(shape(cand_full, form.get("candidate") or ["content", "finishReason", "index"], _FIXED))  # fmt: skip
-        more = extra.get("candidates")
-        candidates.extend(more if isinstance(more, list) else [])
+            candidates.append(
+                shape(
+                    cand_full, form.get("candidate") or ["content", "finishReason", "index"], _FIXED
+                )
+            )
+        more: Any = extra.get("candidates")
+        candidates.extend(cast("list[Any]", more) if isinstance(more, list) else [])
         full: Obj = {
             "candidates": candidates or None,
             "usageMetadata": self._write_usage(response.usage, losses),
@@ -150,4 +157,6 @@ class GeminiResponses(ResponseCodec):
             "total_tokens": usage.total_tokens,
         }
         spec = {**USAGE_SPEC, "candidatesTokenCount": "output_tokens"}
-        return self.write_usage(usage, spec, {**counts, "output_tokens": counts["candidates_tokens"]}, losses)  # fmt: skip
+        return self.write_usage(
+            usage, spec, {**counts, "output_tokens": counts["candidates_tokens"]}, losses
+        )

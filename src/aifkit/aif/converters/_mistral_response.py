@@ -6,6 +6,9 @@ Mistral's response is an OpenAI ``chat.completion`` in shape (choices, usage wit
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import ClassVar
+
 from aifkit.aif._response import FinishReason
 from aifkit.aif.converters._openai_chat_response import OpenAIChatResponses
 
@@ -18,7 +21,7 @@ class MistralResponses(OpenAIChatResponses):
     name = "mistral"
     string_content = False
     usage_required = True
-    finish_reasons: dict[str, FinishReason] = {
+    finish_reasons: ClassVar[Mapping[str, FinishReason]] = {
         "stop": "stop",
         "length": "length",
         "tool_calls": "tool_calls",

@@ -7,8 +7,9 @@ that calls tools stops with ``stop``; AIF says ``tool_calls``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from aifkit.aif._loss import LossLog, SourceMap
 from aifkit.aif._response import FinishReason, Response, Usage
@@ -26,7 +27,9 @@ from aifkit.aif.converters._response_base import (
 
 __all__ = ["OllamaResponses"]
 
-_TOP = frozenset({"model", "created_at", "message", "done", "done_reason", "prompt_eval_count", "eval_count"})  # fmt: skip
+_TOP = frozenset(
+    {"model", "created_at", "message", "done", "done_reason", "prompt_eval_count", "eval_count"}
+)
 _FIXED = frozenset({"done"})
 
 
@@ -34,7 +37,7 @@ class OllamaResponses(ResponseCodec):
     """``ChatResponse`` bodies (``POST /api/chat`` with ``"stream": false``)."""
 
     name = "ollama"
-    finish_reasons: dict[str, FinishReason] = {
+    finish_reasons: ClassVar[Mapping[str, FinishReason]] = {
         "stop": "stop",
         "length": "length",
         "load": "other",
@@ -44,7 +47,7 @@ class OllamaResponses(ResponseCodec):
     def _decode(self, body: Obj, sm: SourceMap, losses: LossLog) -> Response:
         wire = expect_obj(body.get("message"), ("message",))
         request = {"messages": [{"role": "user", "content": "."}, wire]}
-        message = decode_message(self.name, request, 1, ("messages", 1), ("message",), sm, losses)  # fmt: skip
+        message = decode_message(self.name, request, 1, ("messages", 1), ("message",), sm, losses)
         finish, raw = self.read_finish(body.get("done_reason"), ("done_reason",))
         sm.add(("finish_reason",), ("done_reason",))
         if finish == "stop" and any(isinstance(p, ToolCallPart) for p in message.parts):
@@ -57,11 +60,19 @@ class OllamaResponses(ResponseCodec):
         created = body.get("created_at")
         if created is not None:
             form["created_at"] = created
-        counts = {"input_tokens": body.get("prompt_eval_count"), "output_tokens": body.get("eval_count")}  # fmt: skip
+        counts: dict[str, Any] = {
+            "input_tokens": body.get("prompt_eval_count"),
+            "output_tokens": body.get("eval_count"),
+        }
         usage = None
         if any(v is not None for v in counts.values()):
-            for name, key in (("input_tokens", "prompt_eval_count"), ("output_tokens", "eval_count")):
-                if counts[name] is not None and (isinstance(counts[name], bool) or not isinstance(counts[name], int)):  # fmt: skip
+            for name, key in (
+                ("input_tokens", "prompt_eval_count"),
+                ("output_tokens", "eval_count"),
+            ):
+                if counts[name] is not None and (
+                    isinstance(counts[name], bool) or not isinstance(counts[name], int)
+                ):
                     raise fail((key,), "expected an integer token count")
                 sm.add(("usage", name), (key,))
             usage = Usage(**counts)
@@ -79,9 +90,15 @@ class OllamaResponses(ResponseCodec):
         form, extra = self.own(response.extensions)
         self.foreign(response.extensions, (), losses)
         if response.id is not None and not form:
-            losses.add(("id",), "dropped", f"{self.name}/no-field", "info", "Ollama chat responses carry no id")  # fmt: skip
+            losses.add(
+                ("id",),
+                "dropped",
+                f"{self.name}/no-field",
+                "info",
+                "Ollama chat responses carry no id",
+            )
         wire = self.assistant_turn(response.message, options, losses)
-        if response.finish_reason == "tool_calls" and response.raw_finish_reason in (None, "stop"):  # fmt: skip
+        if response.finish_reason == "tool_calls" and response.raw_finish_reason in (None, "stop"):
             finish: str | None = "stop"
         else:
             finish = self.write_finish(response, losses)

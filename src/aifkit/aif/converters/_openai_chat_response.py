@@ -6,7 +6,8 @@ kept verbatim as an ``extra`` field.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from collections.abc import Mapping
+from typing import Any, ClassVar, cast
 
 from aifkit.aif._loss import LossLog, Path, SourceMap
 from aifkit.aif._response import FinishReason, Response, Usage
@@ -47,7 +48,7 @@ class OpenAIChatResponses(ResponseCodec):
     string_content = True
     """A completion's message content is a string (Mistral's may be a list of chunks)."""
     usage_required = False
-    finish_reasons: dict[str, FinishReason] = {
+    finish_reasons: ClassVar[Mapping[str, FinishReason]] = {
         "stop": "stop",
         "length": "length",
         "tool_calls": "tool_calls",
@@ -75,7 +76,9 @@ class OpenAIChatResponses(ResponseCodec):
             sm.add(("extensions", self.name, "extra", f"choice.{key}"), ("choices", 0, key))
         if choice.get("logprobs") is not None:
             extra["choice.logprobs"] = choice["logprobs"]
-            sm.add(("extensions", self.name, "extra", "choice.logprobs"), ("choices", 0, "logprobs"))  # fmt: skip
+            sm.add(
+                ("extensions", self.name, "extra", "choice.logprobs"), ("choices", 0, "logprobs")
+            )
         if len(choices) > 1:
             extra["choices"] = choices[1:]
             sm.add(("extensions", self.name, "extra", "choices"), ("choices", 1))
@@ -108,18 +111,30 @@ class OpenAIChatResponses(ResponseCodec):
         content = wire.get("content")
         if self.string_content and isinstance(content, list):
             # A request may send assistant text as parts; a completion's content is a string.
-            texts = [p.get("text") for p in cast("list[Obj]", content) if isinstance(p, dict)]
-            if all(isinstance(t, str) for t in texts) and len(texts) == len(cast("list[Any]", content)):  # fmt: skip
+            texts: list[Any] = [_text_of(p) for p in cast("list[Any]", content)]
+            if all(isinstance(t, str) for t in texts):
                 wire["content"] = "".join(cast("list[str]", texts))
-                losses.add(("message", "parts"), "transformed", f"{self.name}/joined-text", "info", "text blocks joined into one content string")  # fmt: skip
+                losses.add(
+                    ("message", "parts"),
+                    "transformed",
+                    f"{self.name}/joined-text",
+                    "info",
+                    "text blocks joined into one content string",
+                )
         choice_full: Obj = {
             "index": 0,
             "message": wire,
             "logprobs": extra.get("choice.logprobs"),
-            "finish_reason": self.fill(self.write_finish(response, losses), "stop", (), "a finish reason", losses),  # fmt: skip
+            "finish_reason": self.fill(
+                self.write_finish(response, losses), "stop", (), "a finish reason", losses
+            ),
         }
         choice_full.update({k[7:]: v for k, v in extra.items() if k.startswith("choice.")})
-        choice = shape(choice_full, form.get("choice") or ["index", "message", "logprobs", "finish_reason"], _FIXED)  # fmt: skip
+        choice = shape(
+            choice_full,
+            form.get("choice") or ["index", "message", "logprobs", "finish_reason"],
+            _FIXED,
+        )
         full: Obj = {
             "id": self.fill(response.id, "chatcmpl-aif", (), "an id", losses),
             "object": self.object_name,
@@ -128,19 +143,27 @@ class OpenAIChatResponses(ResponseCodec):
             "choices": [choice, *self._more(extra)],
             "usage": self._write_usage(response.usage, bool(form), losses),
         }
-        full.update({k: v for k, v in extra.items() if not k.startswith("choice") and k != "choices"})  # fmt: skip
+        full.update(
+            {k: v for k, v in extra.items() if not k.startswith("choice") and k != "choices"}
+        )
         return shape(full, form.get("keys"), _FIXED)
 
     @staticmethod
     def _more(extra: Any) -> list[Any]:
-        more = extra.get("choices")
-        return list(more) if isinstance(more, list) else []
+        more: Any = extra.get("choices")
+        return list(cast("list[Any]", more)) if isinstance(more, list) else []
 
     def _write_usage(self, usage: Usage | None, own: bool, losses: LossLog) -> Obj | None:
         if usage is None:
             if own or not self.usage_required:
                 return None
-            losses.add((), "synthesized", f"{self.name}/required-field", "info", f"{self.name} responses require usage; wrote zero counts")  # fmt: skip
+            losses.add(
+                (),
+                "synthesized",
+                f"{self.name}/required-field",
+                "info",
+                f"{self.name} responses require usage; wrote zero counts",
+            )
             return {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
         counts = {
             "input_tokens": usage.input_tokens,
@@ -151,7 +174,13 @@ class OpenAIChatResponses(ResponseCodec):
         }
         if not own:
             # The SDK types require all three totals; a foreign reply may lack the sum.
-            counts["total_tokens"] = counts["total_tokens"] or add(usage.input_tokens, usage.output_tokens)  # fmt: skip
+            counts["total_tokens"] = counts["total_tokens"] or add(
+                usage.input_tokens, usage.output_tokens
+            )
             counts["input_tokens"] = counts["input_tokens"] or 0
             counts["output_tokens"] = counts["output_tokens"] or 0
         return self.write_usage(usage, USAGE_SPEC, counts, losses)
+
+
+def _text_of(part: Any) -> Any:
+    return cast("Obj", part).get("text") if isinstance(part, dict) else None

@@ -8,7 +8,8 @@ completed response that called tools finishes with ``tool_calls`` in AIF.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from collections.abc import Mapping
+from typing import Any, ClassVar, cast
 
 from aifkit.aif._loss import LossLog, SourceMap
 from aifkit.aif._response import FinishReason, Response, Usage
@@ -30,7 +31,9 @@ from aifkit.aif.converters._response_base import (
 
 __all__ = ["OpenAIResponsesResponses"]
 
-_TOP = frozenset({"id", "object", "created_at", "model", "output", "usage", "status", "incomplete_details"})  # fmt: skip
+_TOP = frozenset(
+    {"id", "object", "created_at", "model", "output", "usage", "status", "incomplete_details"}
+)
 
 USAGE_SPEC = {
     "input_tokens": "input_tokens",
@@ -46,7 +49,7 @@ class OpenAIResponsesResponses(ResponseCodec):
     """``response`` bodies (``POST /v1/responses`` without streaming)."""
 
     name = "openai-responses"
-    finish_reasons: dict[str, FinishReason] = {
+    finish_reasons: ClassVar[Mapping[str, FinishReason]] = {
         "completed": "stop",
         "max_output_tokens": "length",
         "content_filter": "content_filter",
@@ -105,7 +108,9 @@ class OpenAIResponsesResponses(ResponseCodec):
         full: Obj = {
             "id": self.fill(response.id, "resp_aif", (), "an id", losses),
             "object": "response",
-            "created_at": self.fill(to_epoch(response.created_at), 0, (), "a creation time", losses),  # fmt: skip
+            "created_at": self.fill(
+                to_epoch(response.created_at), 0, (), "a creation time", losses
+            ),
             "status": status,
             "incomplete_details": details,
             "model": self.fill(response.model or options.model, "unknown", (), "a model", losses),
@@ -115,10 +120,20 @@ class OpenAIResponsesResponses(ResponseCodec):
         if not form:  # the fields the SDK's Response type requires
             full.update(parallel_tool_calls=True, tool_choice="auto", tools=[])
         full.update(extra)
-        keys = form.get("keys") or ["id", "object", "created_at", "status", "incomplete_details", "model", "output"]  # fmt: skip
+        keys = form.get("keys") or [
+            "id",
+            "object",
+            "created_at",
+            "status",
+            "incomplete_details",
+            "model",
+            "output",
+        ]
         return shape(full, keys)
 
-    def _items(self, message: Message, options: EncodeOptions, losses: LossLog, own: bool) -> list[Any]:  # fmt: skip
+    def _items(
+        self, message: Message, options: EncodeOptions, losses: LossLog, own: bool
+    ) -> list[Any]:
         if not message.parts:
             return []
         body = encode_message(self.name, message, options, losses)
@@ -130,7 +145,10 @@ class OpenAIResponsesResponses(ResponseCodec):
         return items if own else [_as_output(item, n) for n, item in enumerate(items)]
 
     def _status(self, response: Response, losses: LossLog) -> tuple[str, Obj | None]:
-        if response.finish_reason == "tool_calls" and response.raw_finish_reason in (None, "completed"):  # fmt: skip
+        if response.finish_reason == "tool_calls" and response.raw_finish_reason in (
+            None,
+            "completed",
+        ):
             return "completed", None
         word = self.write_finish(response, losses) or "completed"
         if word in ("max_output_tokens", "content_filter"):
@@ -151,7 +169,9 @@ class OpenAIResponsesResponses(ResponseCodec):
         if not own:  # the SDK's usage type requires every count
             counts = {
                 **{k: v or 0 for k, v in counts.items()},
-                "total_tokens": usage.total_tokens or add(usage.input_tokens, usage.output_tokens) or 0,  # fmt: skip
+                "total_tokens": usage.total_tokens
+                or add(usage.input_tokens, usage.output_tokens)
+                or 0,
             }
         return self.write_usage(usage, USAGE_SPEC, counts, losses)
 
@@ -164,17 +184,23 @@ def _assistant_item(item: Obj) -> bool:
 def _as_output(item: Obj, n: int) -> Obj:
     """Turn an input item the request encoder wrote into the output item a response holds."""
     kind = item.get("type")
-    if kind is None and item.get("role") == "assistant" or kind == "message":
+    if (kind is None and item.get("role") == "assistant") or kind == "message":
         content: Any = item.get("content", [])
         if isinstance(content, str):
             content = [{"type": "output_text", "text": content}]
-        parts = [
+        parts: list[Any] = [
             {**cast("Obj", p), "annotations": cast("Obj", p).get("annotations", [])}
             if isinstance(p, dict) and cast("Obj", p).get("type") == "output_text"
             else p
             for p in cast("list[Any]", content)
         ]
-        return {"id": item.get("id", f"msg_aif_{n}"), "type": "message", "role": "assistant", "status": item.get("status", "completed"), "content": parts}  # fmt: skip
+        return {
+            "id": item.get("id", f"msg_aif_{n}"),
+            "type": "message",
+            "role": "assistant",
+            "status": item.get("status", "completed"),
+            "content": parts,
+        }
     if kind == "reasoning":
         return {"id": f"rs_aif_{n}", "summary": [], **item}
     return item

@@ -10,10 +10,10 @@ from there, through the response's `SourceMap`, into the source body.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol, cast
+from typing import Any, ClassVar, Protocol, cast
 
 from aifkit.aif._loss import LossLog, Path, SourceMap
 from aifkit.aif._response import FinishReason, Response, Usage
@@ -27,7 +27,7 @@ from aifkit.aif._schema import (
     ToolCallPart,
     ToolResultPart,
 )
-from aifkit.aif.converters._base import EncodeOptions, Encoded, Violation
+from aifkit.aif.converters._base import Encoded, EncodeOptions, Violation
 from aifkit.aif.converters._checks import RuleChecker
 from aifkit.aif.converters._common import fail, own_extra, own_form
 
@@ -105,7 +105,7 @@ class ResponseCodec:
     """
 
     name: str = ""
-    finish_reasons: Mapping[str, FinishReason] = {}
+    finish_reasons: ClassVar[Mapping[str, FinishReason]] = {}
     """The format's finish words -> AIF's; the first word listed for an AIF reason
     is the one written for it."""
 
@@ -227,7 +227,9 @@ class ResponseCodec:
             if value is None:
                 nulls.append(key)
             elif isinstance(value, bool) or not isinstance(value, int):
-                raise fail(dotted(path, key), f"expected an integer token count, got {_kind(value)}")  # fmt: skip
+                raise fail(
+                    dotted(path, key), f"expected an integer token count, got {_kind(value)}"
+                )
             counts[name] = value
             if name in _USAGE_FIELDS:
                 sm.add(("usage", name), dotted(path, key))
@@ -237,7 +239,11 @@ class ResponseCodec:
         return counts, self.ext(extra, form)
 
     def write_usage(
-        self, usage: Usage, spec: Mapping[str, str], counts: Mapping[str, int | None], losses: LossLog
+        self,
+        usage: Usage,
+        spec: Mapping[str, str],
+        counts: Mapping[str, int | None],
+        losses: LossLog,
     ) -> Obj:
         """Write a usage object from wire ``counts`` (by ``spec`` name) and this format's extras.
 
@@ -262,7 +268,7 @@ class ResponseCodec:
 
     turns_key: str = "messages"
     """Where the request body lists its turns."""
-    empty_turn: Mapping[str, Any] = {"role": "assistant", "content": ""}
+    empty_turn: ClassVar[Mapping[str, Any]] = {"role": "assistant", "content": ""}
     """The assistant turn written for a reply with no content."""
 
     def assistant_turn(self, message: Message, options: EncodeOptions, losses: LossLog) -> Obj:
@@ -286,7 +292,13 @@ class ResponseCodec:
         """Return ``value``, or ``default`` (reported as synthesized) when it is unset."""
         if value is not None:
             return value
-        losses.add(path, "synthesized", f"{self.name}/required-field", "info", f"{self.name} responses require {what}; wrote {default!r}")  # fmt: skip
+        losses.add(
+            path,
+            "synthesized",
+            f"{self.name}/required-field",
+            "info",
+            f"{self.name} responses require {what}; wrote {default!r}",
+        )
         return default
 
     def ext(self, extra: Obj, form: Obj | None = None) -> Extensions:
@@ -334,14 +346,23 @@ def decode_message(
     sm.add(("message",), source_prefix)
     message = messages[index]
     # Extra fields kept on the message and its parts point at the wire key they came from.
-    for at, element in ((("message",), message), *((("message", "parts", k), p) for k, p in enumerate(message.parts))):  # fmt: skip
+    for at, element in (
+        (("message",), message),
+        *((("message", "parts", k), p) for k, p in enumerate(message.parts)),
+    ):
         for key in own_extra(element.extensions, format):
             path = (*at, "extensions", format, "extra", key)
             wire = _move(sm.translate(path), source_prefix, wire_prefix)
             if not _exists(request, wire):
                 sm.add(path, (*sm.translate(at), key))
     for raw in decoded.losses.raw:
-        losses.add(_move(_existing(request, raw.path), wire_prefix, source_prefix), raw.action, raw.rule, raw.severity, raw.detail)  # fmt: skip
+        losses.add(
+            _move(_existing(request, raw.path), wire_prefix, source_prefix),
+            raw.action,
+            raw.rule,
+            raw.severity,
+            raw.detail,
+        )
     return message
 
 
@@ -383,7 +404,11 @@ def encode_message(
 def _exists(body: Any, path: Path) -> bool:
     node = body
     for step in path:
-        if isinstance(node, list) and isinstance(step, int) and 0 <= step < len(cast("list[Any]", node)):  # fmt: skip
+        if (
+            isinstance(node, list)
+            and isinstance(step, int)
+            and 0 <= step < len(cast("list[Any]", node))
+        ):
             node = cast("list[Any]", node)[step]
         elif isinstance(node, dict) and step in node:
             node = cast("Obj", node)[cast("str", step)]
