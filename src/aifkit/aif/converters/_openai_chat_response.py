@@ -110,17 +110,7 @@ class OpenAIChatResponses(ResponseCodec):
         wire = self.assistant_turn(response.message, options, losses)
         content = wire.get("content")
         if self.string_content and isinstance(content, list):
-            # A request may send assistant text as parts; a completion's content is a string.
-            texts: list[Any] = [_text_of(p) for p in cast("list[Any]", content)]
-            if all(isinstance(t, str) for t in texts):
-                wire["content"] = "".join(cast("list[str]", texts))
-                losses.add(
-                    ("message", "parts"),
-                    "transformed",
-                    f"{self.name}/joined-text",
-                    "info",
-                    "text blocks joined into one content string",
-                )
+            self._flatten_content(wire, cast("list[Any]", content), losses)
         choice_full: Obj = {
             "index": 0,
             "message": wire,
@@ -147,6 +137,27 @@ class OpenAIChatResponses(ResponseCodec):
             {k: v for k, v in extra.items() if not k.startswith("choice") and k != "choices"}
         )
         return shape(full, form.get("keys"), _FIXED)
+
+    def _flatten_content(self, wire: Obj, content: list[Any], losses: LossLog) -> None:
+        # A request may send assistant text and refusals as parts; a completion's
+        # content is one string and its refusal another.
+        texts = [_field(p, "text") for p in content]
+        refusals = [_field(p, "refusal") for p in content]
+        if not all(isinstance(t, str) or isinstance(r, str) for t, r in zip(texts, refusals, strict=True)):  # fmt: skip
+            return
+        shown = [t for t in texts if isinstance(t, str)]
+        wire["content"] = "".join(shown) if shown else None
+        refused = [r for r in refusals if isinstance(r, str)]
+        if refused:
+            wire["refusal"] = "".join(refused)
+        if len(shown) > 1 or len(refused) > 1:
+            losses.add(
+                ("message", "parts"),
+                "transformed",
+                f"{self.name}/joined-text",
+                "info",
+                "text blocks joined into one content string",
+            )
 
     @staticmethod
     def _more(extra: Any) -> list[Any]:
@@ -182,5 +193,5 @@ class OpenAIChatResponses(ResponseCodec):
         return self.write_usage(usage, USAGE_SPEC, counts, losses)
 
 
-def _text_of(part: Any) -> Any:
-    return cast("Obj", part).get("text") if isinstance(part, dict) else None
+def _field(part: Any, key: str) -> Any:
+    return cast("Obj", part).get(key) if isinstance(part, dict) else None
