@@ -93,6 +93,7 @@ class AnthropicResponses(ResponseCodec):
     def _encode(self, response: Response, options: EncodeOptions, losses: LossLog) -> Obj:
         form, extra = self.own(response.extensions)
         self.foreign(response.extensions, (), losses)
+        self.drop_fields(response, ("id", "model"), losses)
         wire = self.assistant_turn(response.message, options, losses)
         content: Any = wire.get("content", [])
         if isinstance(content, str):  # a request may write one text block as a string

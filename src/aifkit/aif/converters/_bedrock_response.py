@@ -97,15 +97,7 @@ class BedrockResponses(ResponseCodec):
     def _encode(self, response: Response, options: EncodeOptions, losses: LossLog) -> Obj:
         form, extra = self.own(response.extensions)
         self.foreign(response.extensions, (), losses)
-        for field, value in (("id", response.id), ("model", response.model)):
-            if value is not None and not form:
-                losses.add(
-                    (field,),
-                    "dropped",
-                    f"{self.name}/no-field",
-                    "info",
-                    f"Converse responses carry no {field}",
-                )
+        self.drop_fields(response, (), losses)
         out_full: Obj = {}
         if response.message.parts or not form:
             out_full["message"] = self.assistant_turn(response.message, options, losses)

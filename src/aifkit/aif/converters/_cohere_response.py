@@ -74,14 +74,7 @@ class CohereResponses(ResponseCodec):
     def _encode(self, response: Response, options: EncodeOptions, losses: LossLog) -> Obj:
         form, extra = self.own(response.extensions)
         self.foreign(response.extensions, (), losses)
-        if response.model is not None and not form:
-            losses.add(
-                ("model",),
-                "dropped",
-                f"{self.name}/no-field",
-                "info",
-                "Cohere chat responses carry no model",
-            )
+        self.drop_fields(response, ("id",), losses)
         wire = self.assistant_turn(response.message, options, losses)
         if isinstance(wire.get("content"), str):  # a request may write text as a string
             wire["content"] = [{"type": "text", "text": wire["content"]}] if wire["content"] else []

@@ -118,6 +118,7 @@ class GeminiResponses(ResponseCodec):
     def _encode(self, response: Response, options: EncodeOptions, losses: LossLog) -> Obj:
         form, extra = self.own(response.extensions)
         self.foreign(response.extensions, (), losses)
+        self.drop_fields(response, ("id", "model"), losses)
         if response.message.parts:
             content: Any = self.assistant_turn(response.message, options, losses)
         else:

@@ -89,14 +89,7 @@ class OllamaResponses(ResponseCodec):
     def _encode(self, response: Response, options: EncodeOptions, losses: LossLog) -> Obj:
         form, extra = self.own(response.extensions)
         self.foreign(response.extensions, (), losses)
-        if response.id is not None and not form:
-            losses.add(
-                ("id",),
-                "dropped",
-                f"{self.name}/no-field",
-                "info",
-                "Ollama chat responses carry no id",
-            )
+        self.drop_fields(response, ("model", "created_at"), losses)
         wire = self.assistant_turn(response.message, options, losses)
         if response.finish_reason == "tool_calls" and response.raw_finish_reason in (None, "stop"):
             finish: str | None = "stop"

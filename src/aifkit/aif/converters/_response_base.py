@@ -193,6 +193,18 @@ class ResponseCodec:
                     f"{self.name} responses carry no {name.replace('_', ' ')} count",
                 )
 
+    def drop_fields(self, response: Response, carried: Sequence[str], losses: LossLog) -> None:
+        """Report the reply's id, model and creation time where this format has no field."""
+        for name in ("id", "model", "created_at"):
+            if name not in carried and getattr(response, name) is not None:
+                losses.add(
+                    (name,),
+                    "dropped",
+                    f"{self.name}/no-field",
+                    "info",
+                    f"{self.name} responses carry no {name.replace('_', ' ')}",
+                )
+
     def foreign(self, extensions: Extensions, path: Path, losses: LossLog) -> None:
         """Report as dropped the ``extra`` fields another format kept at ``path``."""
         for ns, data in extensions.items():
