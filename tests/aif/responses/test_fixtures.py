@@ -153,6 +153,8 @@ def test_gemini_output_counts_include_thoughts() -> None:
         ("openai-responses/queued", "other"),
         ("ollama/tool-calls", "tool_calls"),
         ("cohere/plain", "stop"),
+        ("cohere/tool-calls", "tool_calls"),
+        ("cohere/max-tokens", "length"),
         ("mistral/tool-calls", "tool_calls"),
         ("openai-chat/tool-calls", "tool_calls"),
     ],
