@@ -13,7 +13,8 @@ from aifkit._registry import Registry
 from aifkit.aif._loss import LossEntry, LossLog, LossReport, SourceMap
 from aifkit.aif._response import Response, response_adapter
 from aifkit.aif.converters._base import EncodeOptions
-from aifkit.aif.converters._response_base import ResponseConverter, nearest
+from aifkit.aif.converters._response_base import ResponseConverter
+from aifkit.aif.converters._response_message import nearest
 from aifkit.errors import InvalidInputError, LossyConversionError
 
 __all__ = [
@@ -123,7 +124,7 @@ def convert_response(
         >>> out["content"], out["stop_reason"], out["usage"]
         ([{'type': 'text', 'text': 'Hi'}], 'end_turn', {'input_tokens': 9, 'output_tokens': 1})
         >>> [(e.pointer, e.action) for e in report]
-        [('/system_fingerprint', 'dropped')]
+        [('/system_fingerprint', 'dropped'), ('/created', 'dropped')]
     """
     options = options or EncodeOptions()
     if source == "aif":

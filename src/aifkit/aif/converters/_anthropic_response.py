@@ -12,11 +12,11 @@ from typing import Any, ClassVar, cast
 from aifkit.aif._loss import LossLog, SourceMap
 from aifkit.aif._response import FinishReason, Response, Usage
 from aifkit.aif.converters._base import EncodeOptions
-from aifkit.aif.converters._response_base import (
+from aifkit.aif.converters._response_base import ResponseCodec
+from aifkit.aif.converters._response_message import decode_message
+from aifkit.aif.converters._response_wire import (
     Obj,
-    ResponseCodec,
     add,
-    decode_message,
     expect_list,
     expect_obj,
     rest,

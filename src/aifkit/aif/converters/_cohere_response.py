@@ -12,10 +12,10 @@ from typing import Any, ClassVar
 from aifkit.aif._loss import LossLog, SourceMap
 from aifkit.aif._response import FinishReason, Response, Usage
 from aifkit.aif.converters._base import EncodeOptions
-from aifkit.aif.converters._response_base import (
+from aifkit.aif.converters._response_base import ResponseCodec
+from aifkit.aif.converters._response_message import decode_message
+from aifkit.aif.converters._response_wire import (
     Obj,
-    ResponseCodec,
-    decode_message,
     expect_obj,
     rest,
     shape,

@@ -16,10 +16,10 @@ from aifkit.aif._response import FinishReason, Response, Usage
 from aifkit.aif._schema import ToolCallPart
 from aifkit.aif.converters._base import EncodeOptions
 from aifkit.aif.converters._common import fail
-from aifkit.aif.converters._response_base import (
+from aifkit.aif.converters._response_base import ResponseCodec
+from aifkit.aif.converters._response_message import decode_message
+from aifkit.aif.converters._response_wire import (
     Obj,
-    ResponseCodec,
-    decode_message,
     expect_obj,
     rest,
     shape,

@@ -15,12 +15,11 @@ from aifkit.aif._loss import LossLog, SourceMap
 from aifkit.aif._response import FinishReason, Response, Usage
 from aifkit.aif._schema import Message, ToolCallPart
 from aifkit.aif.converters._base import EncodeOptions
-from aifkit.aif.converters._response_base import (
+from aifkit.aif.converters._response_base import ResponseCodec
+from aifkit.aif.converters._response_message import decode_message, encode_message
+from aifkit.aif.converters._response_wire import (
     Obj,
-    ResponseCodec,
     add,
-    decode_message,
-    encode_message,
     epoch,
     expect_list,
     expect_obj,

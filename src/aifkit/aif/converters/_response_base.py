@@ -1,50 +1,35 @@
-"""The `ResponseConverter` protocol and what the per-format response codecs share.
-
-A response's assistant message is written in the same blocks a request's
-assistant turn is, so the response codecs reuse the request converters for it:
-the message is read as the assistant turn of a minimal request body and written
-as the assistant turn of a minimal document. Loss paths are moved from those
-synthetic request paths onto the response (``("message", "parts", 2)``) and
-from there, through the response's `SourceMap`, into the source body.
-"""
+"""The `ResponseConverter` protocol and `ResponseCodec`, the base every format's
+response codec builds on: finish reasons, usage, extensions and the assistant
+turn (written through the format's request converter, see `_response_message`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, cast
 
 from aifkit.aif._loss import LossLog, Path, SourceMap
 from aifkit.aif._response import FinishReason, Response, Usage
-from aifkit.aif._schema import (
-    Document,
-    Extensions,
-    Message,
-    Provenance,
-    TextPart,
-    Tool,
-    ToolCallPart,
-    ToolResultPart,
-)
+from aifkit.aif._schema import Extensions, Message, Provenance
 from aifkit.aif.converters._base import Encoded, EncodeOptions, Violation
 from aifkit.aif.converters._checks import RuleChecker
 from aifkit.aif.converters._common import fail, own_extra, own_form
+from aifkit.aif.converters._response_message import encode_message
+from aifkit.aif.converters._response_wire import (
+    Obj,
+    add,
+    dotted,
+    expect_obj,
+    expect_str,
+    flatten,
+    kind,
+    shape,
+    unflatten,
+)
 
-__all__ = [
-    "DecodedResponse",
-    "ResponseConverter",
-    "UsageField",
-    "decode_message",
-    "encode_message",
-]
+__all__ = ["DecodedResponse", "ResponseCodec", "ResponseConverter"]
 
-Obj = dict[str, Any]
-
-UsageField = str
-"""A `Usage` attribute name: ``input_tokens``, ``cache_read_tokens``, ..."""
-
-_USAGE_FIELDS: tuple[UsageField, ...] = (
+_USAGE_FIELDS = (
     "input_tokens",
     "output_tokens",
     "cache_read_tokens",
@@ -111,7 +96,7 @@ class ResponseCodec:
 
     def decode_response(self, body: Any) -> DecodedResponse:
         """Read a response body (see `ResponseConverter.decode_response`)."""
-        obj = _expect_obj(body, ())
+        obj = expect_obj(body, ())
         sm = SourceMap()
         losses = LossLog()
         response = self._decode(obj, sm, losses)
@@ -142,7 +127,7 @@ class ResponseCodec:
         """Map the format's finish word to AIF's; keep the word itself."""
         if raw is None:
             return None, None
-        word = _expect_str(raw, path)
+        word = expect_str(raw, path)
         return self.finish_reasons.get(word, "other"), word
 
     def write_finish(self, response: Response, losses: LossLog) -> str | None:
@@ -174,9 +159,7 @@ class ResponseCodec:
 
     # -- usage and extensions --------------------------------------------------
 
-    def drop_usage(
-        self, usage: Usage | None, carried: Sequence[UsageField], losses: LossLog
-    ) -> None:
+    def drop_usage(self, usage: Usage | None, carried: Sequence[str], losses: LossLog) -> None:
         """Report every usage count set on ``usage`` that this format has no field for."""
         if usage is None:
             return
@@ -239,9 +222,7 @@ class ResponseCodec:
             if value is None:
                 nulls.append(key)
             elif isinstance(value, bool) or not isinstance(value, int):
-                raise fail(
-                    dotted(path, key), f"expected an integer token count, got {_kind(value)}"
-                )
+                raise fail(dotted(path, key), f"expected an integer token count, got {kind(value)}")
             counts[name] = value
             if name in _USAGE_FIELDS:
                 sm.add(("usage", name), dotted(path, key))
@@ -325,262 +306,3 @@ class ResponseCodec:
     def own(self, extensions: Extensions) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
         """Return this format's ``(form, extra)`` on an element."""
         return own_form(extensions, self.name), own_extra(extensions, self.name)
-
-
-# -- the assistant message, through the request converters --------------------------
-
-
-def decode_message(
-    format: str,
-    request: Obj,
-    index: int,
-    wire_prefix: Path,
-    source_prefix: Path,
-    sm: SourceMap,
-    losses: LossLog,
-) -> Message:
-    """Read the assistant turn ``index`` of a synthetic ``format`` request body.
-
-    ``wire_prefix`` is where the turn sits in ``request`` (``("messages", 1)``);
-    ``source_prefix`` where it sits in the response body (``("choices", 0,
-    "message")``). Source-map entries and decode losses are moved accordingly.
-    """
-    from aifkit.aif._convert import FORMATS  # the registry imports this module's users
-
-    decoded = FORMATS.get(format).decode(request)
-    messages = decoded.document.messages
-    if index >= len(messages):  # pragma: no cover - the wrapper always yields the turn
-        raise fail(source_prefix, "the reply has no assistant message")
-    own: Path = ("messages", index)
-    for aif_path, wire_path in decoded.source_map.entries.items():
-        if aif_path[:2] == own:
-            sm.add(("message", *aif_path[2:]), _move(wire_path, wire_prefix, source_prefix))
-    sm.add(("message",), source_prefix)
-    message = messages[index]
-    # Extra fields kept on the message and its parts point at the wire key they came from.
-    for at, element in (
-        (("message",), message),
-        *((("message", "parts", k), p) for k, p in enumerate(message.parts)),
-    ):
-        for key in own_extra(element.extensions, format):
-            path = (*at, "extensions", format, "extra", key)
-            wire = _move(sm.translate(path), source_prefix, wire_prefix)
-            if not _exists(request, wire):
-                sm.add(path, (*sm.translate(at), key))
-    for raw in decoded.losses.raw:
-        losses.add(
-            _move(_existing(request, raw.path), wire_prefix, source_prefix),
-            raw.action,
-            raw.rule,
-            raw.severity,
-            raw.detail,
-        )
-    return message
-
-
-def encode_message(
-    format: str,
-    message: Message,
-    options: EncodeOptions,
-    losses: LossLog,
-    *,
-    user_text: str = ".",
-) -> Obj:
-    """Write ``message`` as the assistant turn of a synthetic ``format`` request.
-
-    The document around it (a user turn before, results for its tool calls after,
-    a declaration for each tool it calls) exists only so the request encoder's
-    rules hold; the caller picks the assistant turn out of the returned body.
-    Only losses inside the message are kept, moved to ``("message", ...)``.
-    """
-    from aifkit.aif._convert import FORMATS
-
-    calls = [p for p in message.parts if isinstance(p, ToolCallPart)]
-    turns = [Message(role="user", parts=(TextPart(text=user_text),)), message]
-    if calls:
-        results = tuple(ToolResultPart(call_id=c.id, content=(TextPart(text="."),)) for c in calls)
-        turns.append(Message(role="tool", parts=results))
-    else:  # formats that want a conversation to end on a user turn
-        turns.append(Message(role="user", parts=(TextPart(text=user_text),)))
-    names = dict.fromkeys(c.name for c in calls)
-    tools = tuple(Tool(name=n, parameters={"type": "object"}) for n in names)
-    doc = Document(messages=tuple(turns), tools=tools)
-    encoded = FORMATS.get(format).encode(doc, options)
-    own: Path = ("messages", 1)
-    for raw in encoded.losses.raw:
-        if raw.path[:2] == own:
-            losses.add(("message", *raw.path[2:]), raw.action, raw.rule, raw.severity, raw.detail)
-    return cast("Obj", encoded.body)
-
-
-def _exists(body: Any, path: Path) -> bool:
-    node = body
-    for step in path:
-        if (
-            isinstance(node, list)
-            and isinstance(step, int)
-            and 0 <= step < len(cast("list[Any]", node))
-        ):
-            node = cast("list[Any]", node)[step]
-        elif isinstance(node, dict) and step in node:
-            node = cast("Obj", node)[cast("str", step)]
-        else:
-            return False
-    return True
-
-
-def _existing(body: Any, path: Path) -> Path:
-    """The longest prefix of ``path`` that names something in ``body``."""
-    for cut in range(len(path), 0, -1):
-        if _exists(body, path[:cut]):
-            return path[:cut]
-    return ()
-
-
-def nearest(body: Any, pointer_path: Path) -> Path:
-    """The longest prefix of a loss path that names something in the source body."""
-    return _existing(body, pointer_path)
-
-
-def _move(path: Path, old: Path, new: Path) -> Path:
-    n = len(old)
-    return (*new, *path[n:]) if path[:n] == old else path
-
-
-# -- small readers ----------------------------------------------------------------
-
-
-def _expect_obj(value: Any, path: Path) -> Obj:
-    if not isinstance(value, dict):
-        raise fail(path, f"expected an object, got {_kind(value)}")
-    return cast("Obj", value)
-
-
-def _expect_str(value: Any, path: Path) -> str:
-    if not isinstance(value, str):
-        raise fail(path, f"expected a string, got {_kind(value)}")
-    return value
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
-
-
-def expect_obj(value: Any, path: Path) -> Obj:
-    """Return ``value`` as an object, or raise an `InvalidInputError` at ``path``."""
-    return _expect_obj(value, path)
-
-
-def expect_list(value: Any, path: Path) -> list[Any]:
-    """Return ``value`` as an array, or raise an `InvalidInputError` at ``path``."""
-    if not isinstance(value, list):
-        raise fail(path, f"expected an array, got {_kind(value)}")
-    return cast("list[Any]", value)
-
-
-def read_count(obj: Mapping[str, Any], key: str, path: Path) -> int | None:
-    """Return the token count at ``obj[key]`` (``None`` when absent or null)."""
-    value = obj.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise fail((*path, key), f"expected an integer token count, got {_kind(value)}")
-    return value
-
-
-def rest(obj: Mapping[str, Any], known: frozenset[str]) -> Obj:
-    """Return the fields of ``obj`` not in ``known`` (kept as ``extra``)."""
-    return {k: v for k, v in obj.items() if k not in known}
-
-
-def put(out: Obj, key: str, value: Any, present: bool) -> None:
-    """Set ``out[key]`` when ``value`` is set or the source had the key (as null)."""
-    if value is not None or present:
-        out[key] = value
-
-
-def epoch(value: Any, path: Path) -> datetime | None:
-    """Read a Unix-seconds timestamp."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise fail(path, f"expected Unix seconds, got {_kind(value)}")
-    return datetime.fromtimestamp(value, UTC)
-
-
-def to_epoch(value: datetime | None) -> int | None:
-    """Write a timestamp as Unix seconds."""
-    return None if value is None else int(value.timestamp())
-
-
-def sub(a: int | None, *b: int | None) -> int | None:
-    """``a`` minus every set ``b`` (``None`` when ``a`` is)."""
-    if a is None:
-        return None
-    return a - sum(x for x in b if x is not None)
-
-
-def add(*values: int | None) -> int | None:
-    """The sum of the set ``values`` (``None`` when none is)."""
-    got = [v for v in values if v is not None]
-    return sum(got) if got else None
-
-
-def flatten(obj: Mapping[str, Any], prefix: str = "") -> Obj:
-    """Return ``obj`` with nested objects flattened to dotted keys (``a.b``).
-
-    An empty nested object stays a value, so `unflatten` restores it.
-    """
-    out: Obj = {}
-    for key, value in obj.items():
-        if isinstance(value, dict) and value:
-            out.update(flatten(cast("Obj", value), f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
-def unflatten(flat: Mapping[str, Any]) -> Obj:
-    """Undo `flatten`."""
-    out: Obj = {}
-    for key, value in flat.items():
-        *parents, last = key.split(".")
-        node = out
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[last] = value
-    return out
-
-
-def shape(full: Mapping[str, Any], keys: Any, fixed: frozenset[str] = frozenset()) -> Obj:
-    """Lay out an object: the source's ``keys`` first, in order, as they were (null
-    included), then every other field of ``full`` that is set.
-
-    A ``fixed`` field (a constant such as ``object`` or ``index``) is written only
-    when the source had it, or when there is no source layout.
-    """
-    out: Obj = {}
-    given = isinstance(keys, list)
-    if given:
-        for k in cast("list[Any]", keys):
-            if isinstance(k, str):
-                out[k] = full.get(k)
-    for k, v in full.items():
-        if k not in out and v is not None and not (given and k in fixed):
-            out[k] = v
-    return out
-
-
-def dotted(path: Path, key: str) -> Path:
-    """The source path of a dotted key under ``path``."""
-    return (*path, *key.split("."))
