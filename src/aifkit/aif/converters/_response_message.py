@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from aifkit._json import format_pointer
 from aifkit.aif._loss import LossLog, Path, SourceMap
 from aifkit.aif._schema import (
     Document,
@@ -24,6 +25,7 @@ from aifkit.aif._schema import (
 from aifkit.aif.converters._base import EncodeOptions
 from aifkit.aif.converters._common import fail, own_extra
 from aifkit.aif.converters._response_wire import Obj
+from aifkit.errors import InvalidInputError
 
 __all__ = ["decode_message", "encode_message", "nearest"]
 
@@ -45,7 +47,11 @@ def decode_message(
     """
     from aifkit.aif._convert import FORMATS  # the registry imports this module's users
 
-    decoded = FORMATS.get(format).decode(request)
+    try:
+        decoded = FORMATS.get(format).decode(request)
+    except InvalidInputError as exc:  # say where in the response, not in the synthetic request
+        where = _move(_parse(exc.pointer), wire_prefix, source_prefix)
+        raise InvalidInputError(format_pointer(where), exc.problem, hint=exc.hint) from None
     messages = decoded.document.messages
     if index >= len(messages):  # pragma: no cover - the wrapper always yields the turn
         raise fail(source_prefix, "the reply has no assistant message")
@@ -138,6 +144,11 @@ def _existing(body: Any, path: Path) -> Path:
 def nearest(body: Any, path: Path) -> Path:
     """The longest prefix of a loss path that names something in the source body."""
     return _existing(body, path)
+
+
+def _parse(pointer: str) -> Path:
+    steps = [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
+    return tuple(int(t) if t.isdigit() else t for t in steps)
 
 
 def _move(path: Path, old: Path, new: Path) -> Path:
