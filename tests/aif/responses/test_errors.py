@@ -24,17 +24,17 @@ _TEXT = {"role": "assistant", "content": "hi"}
             "openai-chat",
             {"choices": [{"message": {"role": "assistant", "content": 3}}]},
             "/choices/0/message/content",
-        ),  # fmt: skip
+        ),
         (
             "openai-chat",
             {"choices": [{"message": _TEXT}], "usage": {"prompt_tokens": "9"}},
             "/usage/prompt_tokens",
-        ),  # fmt: skip
+        ),
         (
             "openai-chat",
             {"choices": [{"message": _TEXT, "finish_reason": 3}]},
             "/choices/0/finish_reason",
-        ),  # fmt: skip
+        ),
         ("openai-chat", {"choices": [{"message": _TEXT}], "created": "x"}, "/created"),
         ("anthropic", {"content": {}}, "/content"),
         ("anthropic", {"content": [{"type": "text", "text": 1}]}, "/content/0/text"),
@@ -48,7 +48,7 @@ _TEXT = {"role": "assistant", "content": "hi"}
             "cohere",
             {"message": {"role": "assistant"}, "usage": {"tokens": {"input_tokens": 1.5}}},
             "/usage/tokens/input_tokens",
-        ),  # fmt: skip
+        ),
         ("openai-responses", {"output": [3]}, "/output/0"),
         ("mistral", {"choices": None}, "/choices"),
     ],
@@ -81,4 +81,5 @@ def test_an_aif_response_is_checked_against_the_model() -> None:
     assert info.value.pointer == "/message/role"
     reply, _ = decode_response({"message": {"role": "assistant"}}, "aif")
     body, report = encode_response(reply, "anthropic")
-    assert body["content"] == [] and report.lossless is False  # id and model synthesized
+    assert body["content"] == []
+    assert not report.lossless  # id and model synthesized

@@ -122,8 +122,12 @@ def test_usage_counts_cross_formats_with_cache_and_reasoning() -> None:
         + usage["cache_creation_input_tokens"]
     )
     assert out["usage"]["prompt_tokens"] == total_in
-    assert out["usage"]["prompt_tokens_details"] == {"cached_tokens": usage["cache_read_input_tokens"]}  # fmt: skip
-    assert ("/usage/cache_creation_input_tokens", "dropped") in {(e.pointer, e.action) for e in report}  # fmt: skip
+    assert out["usage"]["prompt_tokens_details"] == {
+        "cached_tokens": usage["cache_read_input_tokens"]
+    }
+    assert ("/usage/cache_creation_input_tokens", "dropped") in {
+        (e.pointer, e.action) for e in report
+    }
     # Back to Anthropic: the uncached count is split out again.
     back, _ = convert_response(out, source="openai-chat", target="anthropic")
     assert back["usage"]["input_tokens"] == total_in - usage["cache_read_input_tokens"]
@@ -137,7 +141,9 @@ def test_gemini_output_counts_include_thoughts() -> None:
     assert response.usage.output_tokens == meta["candidatesTokenCount"] + meta["thoughtsTokenCount"]
     assert response.usage.reasoning_tokens == meta["thoughtsTokenCount"]
     out, _ = encode_response(response, "openai-chat")
-    assert out["usage"]["completion_tokens_details"]["reasoning_tokens"] == meta["thoughtsTokenCount"]  # fmt: skip
+    assert (
+        out["usage"]["completion_tokens_details"]["reasoning_tokens"] == meta["thoughtsTokenCount"]
+    )
 
 
 @pytest.mark.parametrize(

@@ -47,7 +47,9 @@ def _parts(draw: st.DrawFn) -> tuple[Any, ...]:
     if draw(st.integers(0, 5)) == 0:
         parts.append(RefusalPart(text=draw(_TEXT)))
     for n in range(draw(st.integers(0, 2))):
-        parts.append(ToolCallPart(id=f"call_{n}x{draw(_NAME)}", name=draw(_NAME), arguments=draw(_ARGS)))  # fmt: skip
+        parts.append(
+            ToolCallPart(id=f"call_{n}x{draw(_NAME)}", name=draw(_NAME), arguments=draw(_ARGS))
+        )
     if not parts:
         parts.append(TextPart(text=draw(_TEXT)))
     return tuple(parts)
@@ -95,8 +97,12 @@ def test_every_encoded_response_is_valid_for_its_sdk(response: Response) -> None
         body, _ = encode_response(response, fmt)
         check(fmt, body)
         again, _ = decode_response(body, fmt)
-        calls = [(p.name, p.arguments) for p in response.message.parts if isinstance(p, ToolCallPart)]  # fmt: skip
-        assert [(p.name, p.arguments) for p in again.message.parts if isinstance(p, ToolCallPart)] == calls  # fmt: skip
+        calls = [
+            (p.name, p.arguments) for p in response.message.parts if isinstance(p, ToolCallPart)
+        ]
+        assert [
+            (p.name, p.arguments) for p in again.message.parts if isinstance(p, ToolCallPart)
+        ] == calls
 
 
 def _text(response: Response) -> str:
@@ -123,11 +129,20 @@ def test_losses_point_into_the_source_and_name_what_is_missing(
         pointers = [e.pointer for e in report]
         # A usage count the target did not carry is reported at its source field.
         if before.usage is not None:
-            for field in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens"):  # fmt: skip
+            for field in (
+                "input_tokens",
+                "output_tokens",
+                "cache_read_tokens",
+                "cache_write_tokens",
+                "reasoning_tokens",
+            ):
                 value = getattr(before.usage, field)
                 kept = after.usage is not None and getattr(after.usage, field) == value
                 if value is not None and not kept:
-                    assert _source_pointer(source, body, ("usage", field)) in pointers, (target, field)  # fmt: skip
+                    assert _source_pointer(source, body, ("usage", field)) in pointers, (
+                        target,
+                        field,
+                    )
         # Text that did not arrive as text is reported somewhere in the source message.
         if _text(before) not in _text(after):
             message = _source_pointer(source, body, ("message",))
