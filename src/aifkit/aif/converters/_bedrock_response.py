@@ -41,6 +41,7 @@ class BedrockResponses(ResponseCodec):
     """``ConverseResponse`` bodies (``POST /model/{modelId}/converse``)."""
 
     name = "bedrock-converse"
+    output_media = True
     empty_turn: ClassVar[Mapping[str, Any]] = {"role": "assistant", "content": []}
     finish_reasons: ClassVar[Mapping[str, FinishReason]] = {
         "end_turn": "stop",

@@ -46,6 +46,7 @@ class GeminiResponses(ResponseCodec):
     """``GenerateContentResponse`` bodies (``:generateContent``)."""
 
     name = "gemini"
+    output_media = True
     turns_key = "contents"
     empty_turn: ClassVar[Mapping[str, Any]] = {"role": "model", "parts": []}
     finish_reasons: ClassVar[Mapping[str, FinishReason]] = {

@@ -185,11 +185,11 @@ class OpenAIChatResponses(ResponseCodec):
         }
         if not own:
             # The SDK types require all three totals; a foreign reply may lack the sum.
-            counts["total_tokens"] = counts["total_tokens"] or add(
-                usage.input_tokens, usage.output_tokens
-            )
             counts["input_tokens"] = counts["input_tokens"] or 0
             counts["output_tokens"] = counts["output_tokens"] or 0
+            counts["total_tokens"] = counts["total_tokens"] or add(
+                counts["input_tokens"], counts["output_tokens"]
+            )
         return self.write_usage(usage, USAGE_SPEC, counts, losses)
 
 

@@ -16,7 +16,7 @@ from aifkit.aif._response import FinishReason, Response, Usage
 from aifkit.aif._schema import Message, ToolCallPart
 from aifkit.aif.converters._base import EncodeOptions
 from aifkit.aif.converters._response_base import ResponseCodec
-from aifkit.aif.converters._response_message import decode_message, encode_message
+from aifkit.aif.converters._response_message import decode_message
 from aifkit.aif.converters._response_wire import (
     Obj,
     add,
@@ -135,7 +135,7 @@ class OpenAIResponsesResponses(ResponseCodec):
     ) -> list[Any]:
         if not message.parts:
             return []
-        body = encode_message(self.name, message, options, losses)
+        body = self.request_with(message, options, losses)
         items = [
             cast("Obj", i)
             for i in cast("list[Any]", body.get("input", []))

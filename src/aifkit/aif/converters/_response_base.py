@@ -29,6 +29,8 @@ from aifkit.aif.converters._response_wire import (
 
 __all__ = ["DecodedResponse", "ResponseCodec", "ResponseConverter"]
 
+_MEDIA = frozenset({"image", "document", "audio"})
+
 _USAGE_FIELDS = (
     "input_tokens",
     "output_tokens",
@@ -264,6 +266,39 @@ class ResponseCodec:
     empty_turn: ClassVar[Mapping[str, Any]] = {"role": "assistant", "content": ""}
     """The assistant turn written for a reply with no content."""
 
+    output_media: ClassVar[bool] = False
+    """Whether the format's replies may hold images, documents or audio (Gemini's do)."""
+
+    def request_with(self, message: Message, options: EncodeOptions, losses: LossLog) -> Obj:
+        """Write ``message`` as the assistant turn of a synthetic request (see `encode_message`).
+
+        Media a reply of this format cannot hold are dropped first and reported;
+        the encoder's losses keep the part indices of ``message``.
+        """
+        kept = [
+            (k, p) for k, p in enumerate(message.parts) if self.output_media or p.type not in _MEDIA
+        ]
+        for k, p in enumerate(message.parts):
+            if not self.output_media and p.type in _MEDIA:
+                losses.add(
+                    ("message", "parts", k),
+                    "dropped",
+                    f"{self.name}/no-output-media",
+                    "error",
+                    f"{self.name} replies cannot hold {p.type} content",
+                )
+        if len(kept) < len(message.parts):
+            message = message.model_copy(update={"parts": tuple(p for _, p in kept)})
+        scratch = LossLog()
+        body = encode_message(self.name, message, options, scratch)
+        index = [k for k, _ in kept]
+        for r in scratch.raw:
+            at = r.path[2] if r.path[:2] == ("message", "parts") and len(r.path) > 2 else None
+            if isinstance(at, int) and at < len(index):
+                r.path = ("message", "parts", index[at], *r.path[3:])
+        losses.raw.extend(scratch.raw)
+        return body
+
     def assistant_turn(self, message: Message, options: EncodeOptions, losses: LossLog) -> Obj:
         """Write ``message`` as this format's assistant turn, through the request encoder.
 
@@ -271,7 +306,7 @@ class ResponseCodec:
         a response may be empty where a request turn may not.
         """
         scratch = LossLog()
-        body = encode_message(self.name, message, options, scratch)
+        body = self.request_with(message, options, scratch)
         turns = body.get(self.turns_key)
         if isinstance(turns, list) and len(cast("list[Any]", turns)) > 1:
             turn = cast("list[Any]", turns)[1]
