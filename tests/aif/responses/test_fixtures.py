@@ -185,3 +185,30 @@ def test_reasoning_signature_is_reported_where_the_target_cannot_replay_it() -> 
         body, source="anthropic", target="openai-chat", options=EncodeOptions(reasoning="text")
     )
     assert body["content"][0]["thinking"][:40] in out["choices"][0]["message"]["content"]
+
+
+def test_media_a_target_reply_cannot_hold_is_reported() -> None:
+    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+    body = {
+        "candidates": [
+            {
+                "content": {
+                    "role": "model",
+                    "parts": [
+                        {"text": "Here:"},
+                        {"inlineData": {"mimeType": "image/png", "data": png}},
+                    ],
+                },
+                "finishReason": "STOP",
+            }
+        ]
+    }
+    for target in ("anthropic", "openai-chat", "openai-responses", "ollama", "cohere", "mistral"):
+        out, report = convert_response(body, source="gemini", target=target)
+        check(target, out)
+        assert png not in json.dumps(out)
+        entry = next(e for e in report if e.pointer == "/candidates/0/content/parts/1")
+        assert (entry.action, entry.rule) == ("dropped", f"{target}/no-output-media")
+    out, report = convert_response(body, source="gemini", target="bedrock-converse")
+    assert out["output"]["message"]["content"][1]["image"]["format"] == "png"
+    assert not report.dropped
