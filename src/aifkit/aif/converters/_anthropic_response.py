@@ -98,6 +98,9 @@ class AnthropicResponses(ResponseCodec):
         content: Any = wire.get("content", [])
         if isinstance(content, str):  # a request may write one text block as a string
             content = [{"type": "text", "text": content}] if content else []
+        content = self.keep_blank_text(
+            cast("list[Any]", content), response.message, losses, "anthropic"
+        )
         finish = self.write_finish(response, losses)
         full: Obj = {
             "id": self.fill(response.id, "msg_aif", (), "an id", losses),

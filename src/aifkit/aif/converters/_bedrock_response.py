@@ -7,7 +7,7 @@ writes; AIF's ``input_tokens`` is the sum, split again on encode.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from aifkit.aif._loss import LossLog, Path, SourceMap
 from aifkit.aif._response import FinishReason, Response, Usage
@@ -101,7 +101,13 @@ class BedrockResponses(ResponseCodec):
         self.drop_fields(response, (), losses)
         out_full: Obj = {}
         if response.message.parts or not form:
-            out_full["message"] = self.assistant_turn(response.message, options, losses)
+            turn = self.assistant_turn(response.message, options, losses)
+            blocks = turn.get("content")
+            if isinstance(blocks, list):
+                turn["content"] = self.keep_blank_text(
+                    cast("list[Any]", blocks), response.message, losses, "bedrock"
+                )
+            out_full["message"] = turn
         out_full.update({k[7:]: v for k, v in extra.items() if k.startswith("output.")})
         full: Obj = {
             "output": shape(out_full, form.get("output")),

@@ -143,7 +143,9 @@ class OpenAIChatResponses(ResponseCodec):
         # content is one string and its refusal another.
         texts = [_field(p, "text") for p in content]
         refusals = [_field(p, "refusal") for p in content]
-        if not all(isinstance(t, str) or isinstance(r, str) for t, r in zip(texts, refusals, strict=True)):  # fmt: skip
+        if not all(
+            isinstance(t, str) or isinstance(r, str) for t, r in zip(texts, refusals, strict=True)
+        ):
             return
         shown = [t for t in texts if isinstance(t, str)]
         wire["content"] = "".join(shown) if shown else None

@@ -316,6 +316,35 @@ class ResponseCodec:
         losses.raw.extend(r for r in scratch.raw if r.path != ("message",))
         return {k: (list(v) if isinstance(v, list) else v) for k, v in self.empty_turn.items()}  # pyright: ignore[reportUnknownArgumentType, reportUnknownVariableType]
 
+    def keep_blank_text(
+        self, blocks: list[Any], message: Message, losses: LossLog, block: str
+    ) -> list[Any]:
+        """Put back the blank text blocks the request rules dropped from ``blocks``.
+
+        A request may not carry a whitespace-only text block; a reply may, and
+        does (Claude opens some replies with ``"\\n\\n"``). Each part is one block
+        here, so the dropped ones go back where their parts were.
+        """
+        rule = f"{self.name}/empty-text"
+        dropped = {
+            cast("int", r.path[2])
+            for r in losses.raw
+            if r.rule == rule and r.path[:2] == ("message", "parts") and len(r.path) == 3
+        }
+        if not dropped or len(blocks) + len(dropped) != len(message.parts):
+            return blocks
+        losses.raw[:] = [
+            r for r in losses.raw if not (r.rule == rule and r.path[2:3] and r.path[2] in dropped)
+        ]
+        out = list(blocks)
+        for k in sorted(dropped):
+            part = message.parts[k]
+            text = getattr(part, "text", "")
+            out.insert(
+                k, {"type": "text", "text": text} if block == "anthropic" else {"text": text}
+            )
+        return out
+
     def fill(self, value: Any, default: Any, path: Path, what: str, losses: LossLog) -> Any:
         """Return ``value``, or ``default`` (reported as synthesized) when it is unset."""
         if value is not None:
