@@ -212,3 +212,24 @@ def test_media_a_target_reply_cannot_hold_is_reported() -> None:
     out, report = convert_response(body, source="gemini", target="bedrock-converse")
     assert out["output"]["message"]["content"][1]["image"]["format"] == "png"
     assert not report.dropped
+
+
+def test_further_choices_are_kept_for_openai_and_reported_elsewhere() -> None:
+    body = json.loads(json.dumps(load("openai-chat/reasoning-tokens")["body"]))
+    second = {**body["choices"][0], "index": 1}
+    body["choices"].append(second)
+    again, report = convert_response(body, source="openai-chat", target="openai-chat")
+    assert again == body
+    assert report.lossless
+    _, report = convert_response(body, source="openai-chat", target="anthropic")
+    assert ("/choices/1", "dropped") in {(e.pointer, e.action) for e in report}
+
+
+def test_strict_refuses_a_lossy_response_conversion() -> None:
+    from aifkit.errors import LossyConversionError
+
+    body = load("openai-chat/reasoning-tokens")["body"]
+    with pytest.raises(LossyConversionError):
+        convert(body, source="openai-chat", target="cohere", kind="response", strict=True)
+    out, _ = convert(body, source="openai-chat", target="openai-chat", kind="response", strict=True)
+    assert out == body
