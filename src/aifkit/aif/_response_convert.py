@@ -73,7 +73,7 @@ def decode_response(body: Any, format: str) -> tuple[Response, LossReport]:
     if format == "aif":
         return _load(body), LossReport("aif", "aif")
     decoded = RESPONSES.get(format).decode_response(body)
-    return decoded.response, LossReport(format, "aif", tuple(decoded.losses.resolve(None)))
+    return decoded.response, LossReport(format, "aif", tuple(_entries(decoded.losses, None, body)))
 
 
 def encode_response(
