@@ -92,6 +92,41 @@ def test_conversion_is_valid_for_the_target_sdk_and_reports_into_the_source(
 
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("target", FORMATS)
+def test_message_content_that_does_not_arrive_is_reported(case: str, target: str) -> None:
+    source = case.split("/")[0]
+    body = load(case)["body"]
+    decoded = RESPONSES.get(source).decode_response(body)
+    before = decoded.response.message
+    out, report = convert_response(body, source=source, target=target)
+    after, _ = decode_response(out, target)
+    pointers = [e.pointer for e in report]
+    for k, part in enumerate(before.parts):
+        kind = part.type
+        arrived = [p for p in after.message.parts if p.type == kind]
+        if kind == "text":
+            texts = "".join(getattr(p, "text", "") for p in arrived)
+            gone = getattr(part, "text", "") not in texts
+        elif kind == "tool_call":
+            gone = getattr(part, "name", None) not in [getattr(p, "name", None) for p in arrived]
+        elif kind == "reasoning":
+            signature = getattr(part, "signature", None)
+            gone = not arrived or (
+                signature is not None
+                and signature not in [getattr(p, "signature", None) for p in arrived]
+            )
+        else:
+            gone = not arrived
+        if gone:
+            where = "/" + "/".join(
+                str(p) for p in decoded.source_map.translate(("message", "parts", k))
+            )
+            assert any(p.startswith(where) or where.startswith(p + "/") for p in pointers if p), (
+                f"{source} part {k} ({kind}) lost on the way to {target} without a report"
+            )
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("target", FORMATS)
 def test_provider_only_fields_are_reported_when_dropped(case: str, target: str) -> None:
     source = case.split("/")[0]
     if target == source:
