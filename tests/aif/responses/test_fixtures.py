@@ -268,3 +268,18 @@ def test_strict_refuses_a_lossy_response_conversion() -> None:
         convert(body, source="openai-chat", target="cohere", kind="response", strict=True)
     out, _ = convert(body, source="openai-chat", target="openai-chat", kind="response", strict=True)
     assert out == body
+
+
+def test_ollama_times_keep_their_nanoseconds_and_offset() -> None:
+    body = {
+        **load("ollama/structured-output")["body"],
+        "created_at": "2023-08-04T08:52:19.385406455-07:00",
+    }
+    response, _ = decode_response(body, "ollama")
+    assert response.created_at is not None
+    assert response.created_at.isoformat() == "2023-08-04T08:52:19.385406-07:00"
+    out, _ = encode_response(response, "ollama")
+    assert out == body
+    # Another format writes the instant in its own way.
+    chat, _ = convert_response(body, source="ollama", target="openai-chat")
+    assert chat["created"] == int(response.created_at.timestamp())
