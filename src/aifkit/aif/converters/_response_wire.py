@@ -101,6 +101,12 @@ def flatten(obj: Mapping[str, Any], prefix: str = "") -> Obj:
     """Return ``obj`` with nested objects flattened to dotted keys (``a.b``).
 
     An empty nested object stays a value, so `unflatten` restores it.
+
+    Examples:
+        >>> flatten({"a": 1, "b": {"c": 2, "d": {}}})
+        {'a': 1, 'b.c': 2, 'b.d': {}}
+        >>> unflatten(flatten({"a": 1, "b": {"c": 2, "d": {}}}))
+        {'a': 1, 'b': {'c': 2, 'd': {}}}
     """
     out: Obj = {}
     for key, value in obj.items():
@@ -129,6 +135,12 @@ def shape(full: Mapping[str, Any], keys: Any, fixed: frozenset[str] = frozenset(
 
     A ``fixed`` field (a constant such as ``object`` or ``index``) is written only
     when the source had it, or when there is no source layout.
+
+    Examples:
+        >>> shape({"id": "r1", "logprobs": None, "index": 0}, ["logprobs", "id"], frozenset({"index"}))
+        {'logprobs': None, 'id': 'r1'}
+        >>> shape({"id": "r1", "logprobs": None, "index": 0}, None)
+        {'id': 'r1', 'index': 0}
     """
     out: Obj = {}
     given = isinstance(keys, list)
