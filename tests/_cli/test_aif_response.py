@@ -75,3 +75,19 @@ def test_convert_response_bad_input_exits_2_with_one_line(
     assert (code, out) == (2, "")
     assert message in err
     assert err.count("\n") == 1
+
+
+def test_convert_response_through_an_aif_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = body("bedrock-converse/thinking-tool-use")
+    aif_file = tmp_path / "reply.aif.json"
+    args = ["convert", "-", "--from", "bedrock-converse", "--to", "aif", "--response"]
+    code, _, _ = run(capsys, monkeypatch, [*args, "-o", str(aif_file)], json.dumps(source))
+    assert code == 0
+    reply = json.loads(aif_file.read_text())
+    assert (reply["finish_reason"], reply["raw_finish_reason"]) == ("tool_calls", "tool_use")
+    back = ["convert", str(aif_file), "--from", "aif", "--to", "bedrock-converse", "--response"]
+    code, out, _ = run(capsys, monkeypatch, back)
+    assert code == 0
+    assert json.loads(out) == source
