@@ -283,3 +283,19 @@ def test_ollama_times_keep_their_nanoseconds_and_offset() -> None:
     # Another format writes the instant in its own way.
     chat, _ = convert_response(body, source="ollama", target="openai-chat")
     assert chat["created"] == int(response.created_at.timestamp())
+
+
+def test_an_edited_finish_reason_wins_over_the_recorded_word() -> None:
+    body = load("anthropic/thinking")["body"]
+    response, _ = decode_response(body, "anthropic")
+    assert response.raw_finish_reason == "end_turn"
+    edited = response.model_copy(update={"finish_reason": "length"})
+    out, _ = encode_response(edited, "anthropic")
+    assert out["stop_reason"] == "max_tokens"
+    out, report = encode_response(
+        response.model_copy(update={"finish_reason": "error"}), "anthropic"
+    )
+    assert out["stop_reason"] == "end_turn"
+    assert [(e.pointer, e.action) for e in report if e.rule == "anthropic/finish-reason"] == [
+        ("/finish_reason", "transformed")
+    ]

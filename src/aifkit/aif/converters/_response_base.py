@@ -140,8 +140,12 @@ class ResponseCodec:
         has no word for is written as its nearest word and reported.
         """
         reason, raw = response.finish_reason, response.raw_finish_reason
+        # A word this format did not list is still its own when it read it (a new
+        # provider word, normalized to "other").
         own = response.provenance is not None and response.provenance.format == self.name
-        if raw is not None and (own or self.finish_reasons.get(raw) == (reason or "other")):
+        if raw is not None and self.finish_reasons.get(raw, "other" if own else None) == (
+            reason or "other"
+        ):
             return raw
         if reason is None:
             return None
