@@ -14,7 +14,9 @@ The conversation mixes what agents send: user text, images, assistant tool calls
   to the decode-only pass (openai-chat -> an AIF document, the half every target
   shares), and each format's same-format round trip (its own body back to itself);
 * openai-chat -> gemini beside LiteLLM's Gemini request transform, and
-  openai-chat -> bedrock-converse beside LiteLLM's ``AmazonConverseConfig``.
+  openai-chat -> bedrock-converse beside LiteLLM's ``AmazonConverseConfig``;
+* response bodies: the recorded fixtures of every format, converted to their own
+  format and to every other, beside ``json.loads`` + ``json.dumps`` of the body.
 
 Peers run with the network blocked: a peer that reaches for it is reported as
 ``needs network`` instead of timed.
@@ -34,6 +36,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aifkit.aif import FORMATS, convert, decode, formats, validate
@@ -504,6 +507,12 @@ def main() -> None:
         metavar="FORMAT",
         help=f"targets to time (default: all of {', '.join(known)})",
     )
+    parser.add_argument(
+        "--no-responses",
+        dest="responses",
+        action="store_false",
+        help="skip the response-body table (recorded fixtures, every format pair)",
+    )
     args = parser.parse_args()
     sizes: list[int] = args.sizes
     repeat: int = args.repeat
@@ -533,6 +542,55 @@ def main() -> None:
             repeat,
         )
     every_format(selected, sizes, repeat)
+    if args.responses:
+        responses(repeat)
+
+
+RESPONSE_FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "responses"
+
+
+def responses(repeat: int) -> None:
+    """µs per recorded response body: same-format round trip and to every other format.
+
+    The lower bound is ``json.loads`` + ``json.dumps`` of the body: reading and
+    writing it once, what any converter of JSON bodies pays.
+    """
+    from aifkit.aif import response_formats
+
+    names = response_formats()
+    print("\nresponse bodies (recorded fixtures); µs per response, median of runs")
+    print(f"{'source':<18}{'n':>3}{'json rt':>10}{'same fmt':>10}{'x':>6}{'to others':>11}{'x':>6}")
+    for source in names:
+        bodies = [
+            json.loads(p.read_text("utf-8"))["body"]
+            for p in sorted((RESPONSE_FIXTURES / source).glob("*.json"))
+        ]
+        if not bodies:
+            continue
+
+        floor = _per_body(lambda b: json.loads(json.dumps(b)), bodies, repeat)
+        same = _per_body(_response_to(source, source), bodies, repeat)
+        others = statistics.mean(
+            _per_body(_response_to(source, t), bodies, repeat) for t in names if t != source
+        )
+        print(
+            f"{source:<18}{len(bodies):>3}{floor:>10.1f}{same:>10.1f}{same / floor:>6.0f}"
+            f"{others:>11.1f}{others / floor:>6.0f}"
+        )
+
+
+def _response_to(source: str, target: str) -> Fn:
+    from aifkit.aif import convert_response
+
+    def run(body: Any) -> Any:
+        return convert_response(body, source=source, target=target)
+
+    return run
+
+
+def _per_body(fn: Fn, bodies: list[Any], repeat: int) -> float:
+    """Mean over ``bodies`` of the median µs of ``fn(body)``."""
+    return statistics.mean(timeit(fn, b, repeat, copies=False) for b in bodies) * 1e6
 
 
 if __name__ == "__main__":

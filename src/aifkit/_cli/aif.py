@@ -35,8 +35,15 @@ def convert_command(
         str | None,
         typer.Option(help="The model to name when INPUT names none (e.g. from a2a or mcp)."),
     ] = None,
+    response: Annotated[
+        bool,
+        typer.Option(
+            "--response",
+            help="INPUT is a non-streamed response body (a chat.completion, a message, ...).",
+        ),
+    ] = False,
 ) -> None:
-    """Convert a request body from one wire format to another, through AIF."""
+    """Convert a request (or, with --response, a response) body between wire formats."""
     from aifkit.aif import EncodeOptions, convert
     from aifkit.errors import UsageError
 
@@ -44,7 +51,12 @@ def convert_command(
         raise UsageError(f"--reasoning must be drop or text, not {reasoning!r}")
     options = EncodeOptions(reasoning="drop" if reasoning == "drop" else "text", model=model)
     body, report = convert(
-        read_json(input), source=source, target=target, strict=strict, options=options
+        read_json(input),
+        source=source,
+        target=target,
+        strict=strict,
+        options=options,
+        kind="response" if response else "request",
     )
     write_json(body, output)
     if loss_report is not None:

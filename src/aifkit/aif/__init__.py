@@ -19,6 +19,14 @@ from aifkit.aif._handoff_plan import HandoffPlan, plan_handoff, unpack_handoff
 from aifkit.aif._handoff_verify import VerifyReport, verify_handoff
 from aifkit.aif._loss import LossEntry, LossReport
 from aifkit.aif._migrate import register_upgrader, upgrade
+from aifkit.aif._response import FinishReason, Response, Usage
+from aifkit.aif._response_convert import (
+    RESPONSES,
+    convert_response,
+    decode_response,
+    encode_response,
+    response_formats,
+)
 from aifkit.aif._schema import (
     AIF_VERSION,
     AudioPart,
@@ -49,11 +57,13 @@ from aifkit.aif._schema import (
 )
 from aifkit.aif._stream import SSEEvent, SSEParser, assemble
 from aifkit.aif.converters._base import Converter, EncodeOptions, Violation
+from aifkit.aif.converters._response_base import DecodedResponse, ResponseConverter
 
 __all__ = [
     "AIF_VERSION",
     "FEATURES",
     "FORMATS",
+    "RESPONSES",
     "AudioPart",
     "Base64Source",
     "CacheHint",
@@ -61,11 +71,13 @@ __all__ = [
     "Conversion",
     "ConversionStep",
     "Converter",
+    "DecodedResponse",
     "Document",
     "DocumentPart",
     "EncodeOptions",
     "Envelope",
     "FileSource",
+    "FinishReason",
     "HandoffKey",
     "HandoffPlan",
     "ImagePart",
@@ -80,6 +92,8 @@ __all__ = [
     "ReasoningPart",
     "ReasoningScope",
     "RefusalPart",
+    "Response",
+    "ResponseConverter",
     "SSEEvent",
     "SSEParser",
     "Settings",
@@ -91,15 +105,19 @@ __all__ = [
     "ToolChoice",
     "ToolResultPart",
     "UrlSource",
+    "Usage",
     "VerifyReport",
     "Violation",
     "assemble",
     "capabilities",
     "capability_table",
     "convert",
+    "convert_response",
     "decode",
+    "decode_response",
     "dump_document",
     "encode",
+    "encode_response",
     "formats",
     "generate_key",
     "json_schema",
@@ -109,6 +127,7 @@ __all__ = [
     "pack_handoff",
     "plan_handoff",
     "register_upgrader",
+    "response_formats",
     "unpack_handoff",
     "upgrade",
     "validate",

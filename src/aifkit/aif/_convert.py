@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from aifkit._registry import Registry
 from aifkit._version import __version__
@@ -134,8 +134,9 @@ def convert(
     target: str,
     strict: bool = False,
     options: EncodeOptions | None = None,
+    kind: Literal["request", "response"] = "request",
 ) -> Conversion:
-    """Convert a request body from one wire format to another.
+    """Convert a request (or, with ``kind="response"``, a response) body between formats.
 
     Args:
         body: The request body, as parsed JSON.
@@ -143,6 +144,8 @@ def convert(
         target: The format to write, e.g. ``"anthropic"``.
         strict: Raise instead of returning a body that lost data.
         options: Choices for what the target cannot carry as it is.
+        kind: ``"response"`` converts a non-streamed response body (a
+            ``chat.completion``, an Anthropic ``message``, ...); see `convert_response`.
 
     Returns:
         The converted body and a loss report whose pointers point into ``body``.
@@ -162,6 +165,11 @@ def convert(
         >>> [(e.pointer, e.action) for e in report]  # doctest: +NORMALIZE_WHITESPACE
         [('/messages/1/name', 'dropped'), ('/max_tokens', 'synthesized')]
     """
+    if kind == "response":
+        from aifkit.aif._response_convert import convert_response
+
+        out, report = convert_response(body, source=source, target=target, strict=strict, options=options)  # fmt: skip
+        return Conversion(out, report)
     src = FORMATS.get(source)
     dst = FORMATS.get(target)
     with _no_cycle_collection():

@@ -1,0 +1,199 @@
+"""OpenAI Chat Completions responses (``chat.completion`` objects) <-> AIF.
+
+Only the first choice is a message AIF carries; further choices (``n > 1``) are
+kept verbatim as an ``extra`` field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar, cast
+
+from aifkit.aif._loss import LossLog, Path, SourceMap
+from aifkit.aif._response import FinishReason, Response, Usage
+from aifkit.aif.converters._base import EncodeOptions
+from aifkit.aif.converters._response_base import ResponseCodec
+from aifkit.aif.converters._response_message import decode_message
+from aifkit.aif.converters._response_wire import (
+    Obj,
+    add,
+    epoch,
+    expect_list,
+    expect_obj,
+    rest,
+    shape,
+    to_epoch,
+)
+
+__all__ = ["OpenAIChatResponses"]
+
+_TOP = frozenset({"id", "object", "created", "model", "choices", "usage"})
+_CHOICE = frozenset({"index", "message", "logprobs", "finish_reason"})
+_FIXED = frozenset({"index", "object"})
+
+USAGE_SPEC = {
+    "prompt_tokens": "input_tokens",
+    "completion_tokens": "output_tokens",
+    "total_tokens": "total_tokens",
+    "prompt_tokens_details.cached_tokens": "cache_read_tokens",
+    "completion_tokens_details.reasoning_tokens": "reasoning_tokens",
+}
+
+
+class OpenAIChatResponses(ResponseCodec):
+    """``chat.completion`` bodies (``POST /v1/chat/completions`` without streaming)."""
+
+    name = "openai-chat"
+    object_name = "chat.completion"
+    string_content = True
+    """A completion's message content is a string (Mistral's may be a list of chunks)."""
+    usage_required = False
+    finish_reasons: ClassVar[Mapping[str, FinishReason]] = {
+        "stop": "stop",
+        "length": "length",
+        "tool_calls": "tool_calls",
+        "content_filter": "content_filter",
+        "function_call": "tool_calls",
+    }
+
+    def _decode(self, body: Obj, sm: SourceMap, losses: LossLog) -> Response:
+        choices = expect_list(body.get("choices"), ("choices",))
+        if not choices:
+            from aifkit.aif.converters._common import fail
+
+            raise fail(("choices",), "a response needs at least one choice")
+        choice = expect_obj(choices[0], ("choices", 0))
+        at: Path = ("choices", 0, "message")
+        wire = expect_obj(choice.get("message"), at)
+        request = {"messages": [{"role": "user", "content": "."}, wire]}
+        message = decode_message(self.name, request, 1, ("messages", 1), at, sm, losses)
+        finish, raw = self.read_finish(choice.get("finish_reason"), ("choices", 0, "finish_reason"))
+        sm.add(("finish_reason",), ("choices", 0, "finish_reason"))
+        extra = rest(body, _TOP)
+        self.keep_extra(extra, (), (), sm)
+        for key, value in rest(choice, _CHOICE).items():
+            extra[f"choice.{key}"] = value
+            sm.add(("extensions", self.name, "extra", f"choice.{key}"), ("choices", 0, key))
+        if choice.get("logprobs") is not None:
+            extra["choice.logprobs"] = choice["logprobs"]
+            sm.add(
+                ("extensions", self.name, "extra", "choice.logprobs"), ("choices", 0, "logprobs")
+            )
+        if len(choices) > 1:
+            extra["choices"] = choices[1:]
+            sm.add(("extensions", self.name, "extra", "choices"), ("choices", 1))
+        form = {"keys": list(body), "choice": list(choice)}
+        sm.add(("id",), ("id",))
+        sm.add(("model",), ("model",))
+        sm.add(("created_at",), ("created",))
+        return Response(
+            id=body.get("id"),
+            model=body.get("model"),
+            message=message,
+            finish_reason=finish,
+            raw_finish_reason=raw,
+            usage=self._read_usage(body, sm),
+            created_at=epoch(body.get("created"), ("created",)),
+            extensions=self.ext(extra, form),
+        )
+
+    def _read_usage(self, body: Obj, sm: SourceMap) -> Usage | None:
+        if body.get("usage") is None:
+            return None
+        usage = expect_obj(body["usage"], ("usage",))
+        counts, ext = self.read_usage(usage, ("usage",), USAGE_SPEC, sm)
+        return Usage(**counts, extensions=ext)
+
+    def _encode(self, response: Response, options: EncodeOptions, losses: LossLog) -> Obj:
+        form, extra = self.own(response.extensions)
+        self.foreign(response.extensions, (), losses)
+        wire = self.assistant_turn(response.message, options, losses)
+        content = wire.get("content")
+        if self.string_content and isinstance(content, list):
+            self._flatten_content(wire, cast("list[Any]", content), losses)
+        choice_full: Obj = {
+            "index": 0,
+            "message": wire,
+            "logprobs": extra.get("choice.logprobs"),
+            "finish_reason": self.fill(
+                self.write_finish(response, losses), "stop", (), "a finish reason", losses
+            ),
+        }
+        choice_full.update({k[7:]: v for k, v in extra.items() if k.startswith("choice.")})
+        choice = shape(
+            choice_full,
+            form.get("choice") or ["index", "message", "logprobs", "finish_reason"],
+            _FIXED,
+        )
+        full: Obj = {
+            "id": self.fill(response.id, "chatcmpl-aif", (), "an id", losses),
+            "object": self.object_name,
+            "created": self.fill(to_epoch(response.created_at), 0, (), "a creation time", losses),
+            "model": self.fill(response.model or options.model, "unknown", (), "a model", losses),
+            "choices": [choice, *self._more(extra)],
+            "usage": self._write_usage(response.usage, bool(form), losses),
+        }
+        full.update(
+            {k: v for k, v in extra.items() if not k.startswith("choice") and k != "choices"}
+        )
+        return shape(full, form.get("keys"), _FIXED)
+
+    def _flatten_content(self, wire: Obj, content: list[Any], losses: LossLog) -> None:
+        # A request may send assistant text and refusals as parts; a completion's
+        # content is one string and its refusal another.
+        texts = [_field(p, "text") for p in content]
+        refusals = [_field(p, "refusal") for p in content]
+        if not all(
+            isinstance(t, str) or isinstance(r, str) for t, r in zip(texts, refusals, strict=True)
+        ):
+            return
+        shown = [t for t in texts if isinstance(t, str)]
+        wire["content"] = "".join(shown) if shown else None
+        refused = [r for r in refusals if isinstance(r, str)]
+        if refused:
+            wire["refusal"] = "".join(refused)
+        if len(shown) > 1 or len(refused) > 1:
+            losses.add(
+                ("message", "parts"),
+                "transformed",
+                f"{self.name}/joined-text",
+                "info",
+                "text blocks joined into one content string",
+            )
+
+    @staticmethod
+    def _more(extra: Any) -> list[Any]:
+        more: Any = extra.get("choices")
+        return list(cast("list[Any]", more)) if isinstance(more, list) else []
+
+    def _write_usage(self, usage: Usage | None, own: bool, losses: LossLog) -> Obj | None:
+        if usage is None:
+            if own or not self.usage_required:
+                return None
+            losses.add(
+                (),
+                "synthesized",
+                f"{self.name}/required-field",
+                "info",
+                f"{self.name} responses require usage; wrote zero counts",
+            )
+            return {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+        counts = {
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "total_tokens": usage.total_tokens,
+            "cache_read_tokens": usage.cache_read_tokens,
+            "reasoning_tokens": usage.reasoning_tokens,
+        }
+        if not own:
+            # The SDK types require all three totals; a foreign reply may lack the sum.
+            counts["input_tokens"] = counts["input_tokens"] or 0
+            counts["output_tokens"] = counts["output_tokens"] or 0
+            counts["total_tokens"] = counts["total_tokens"] or add(
+                counts["input_tokens"], counts["output_tokens"]
+            )
+        return self.write_usage(usage, USAGE_SPEC, counts, losses)
+
+
+def _field(part: Any, key: str) -> Any:
+    return cast("Obj", part).get(key) if isinstance(part, dict) else None

@@ -1,0 +1,205 @@
+"""OpenAI Responses API responses (``response`` objects) <-> AIF.
+
+The ``output`` items are the assistant turn the request format replays as
+``input`` items, so they are read and written by the request converter. Why a
+response ended is its ``status`` (and ``incomplete_details.reason``); a
+completed response that called tools finishes with ``tool_calls`` in AIF.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar, cast
+
+from aifkit.aif._loss import LossLog, SourceMap
+from aifkit.aif._response import FinishReason, Response, Usage
+from aifkit.aif._schema import Message, ToolCallPart
+from aifkit.aif.converters._base import EncodeOptions
+from aifkit.aif.converters._response_base import ResponseCodec
+from aifkit.aif.converters._response_message import decode_message
+from aifkit.aif.converters._response_wire import (
+    Obj,
+    add,
+    epoch,
+    expect_list,
+    expect_obj,
+    rest,
+    shape,
+    to_epoch,
+)
+
+__all__ = ["OpenAIResponsesResponses"]
+
+_TOP = frozenset(
+    {"id", "object", "created_at", "model", "output", "usage", "status", "incomplete_details"}
+)
+
+USAGE_SPEC = {
+    "input_tokens": "input_tokens",
+    "input_tokens_details.cached_tokens": "cache_read_tokens",
+    "output_tokens": "output_tokens",
+    "input_tokens_details.cache_write_tokens": "cache_write_tokens",
+    "output_tokens_details.reasoning_tokens": "reasoning_tokens",
+    "total_tokens": "total_tokens",
+}
+
+
+class OpenAIResponsesResponses(ResponseCodec):
+    """``response`` bodies (``POST /v1/responses`` without streaming)."""
+
+    name = "openai-responses"
+    finish_reasons: ClassVar[Mapping[str, FinishReason]] = {
+        "completed": "stop",
+        "max_output_tokens": "length",
+        "content_filter": "content_filter",
+        "failed": "error",
+        "cancelled": "other",
+        "in_progress": "other",
+        "queued": "other",
+    }
+
+    def _decode(self, body: Obj, sm: SourceMap, losses: LossLog) -> Response:
+        output = expect_list(body.get("output"), ("output",))
+        if output:
+            request = {"input": output}
+            message = decode_message(self.name, request, 0, ("input",), ("output",), sm, losses)
+        else:
+            message = Message(role="assistant")
+            sm.add(("message",), ("output",))
+        status = body.get("status")
+        details = body.get("incomplete_details")
+        word: Any = status
+        sm.add(("finish_reason",), ("status",))
+        if status == "incomplete" and isinstance(details, dict):
+            word = cast("Obj", details).get("reason")
+            sm.add(("finish_reason",), ("incomplete_details", "reason"))
+        finish, raw = self.read_finish(word, ("status",))
+        if finish == "stop" and any(isinstance(p, ToolCallPart) for p in message.parts):
+            finish = "tool_calls"
+        extra = rest(body, _TOP)
+        sm.add(("id",), ("id",))
+        sm.add(("model",), ("model",))
+        sm.add(("created_at",), ("created_at",))
+        self.keep_extra(extra, (), (), sm)
+        return Response(
+            id=body.get("id"),
+            model=body.get("model"),
+            message=message,
+            finish_reason=finish,
+            raw_finish_reason=raw,
+            usage=self._read_usage(body, sm),
+            created_at=epoch(body.get("created_at"), ("created_at",)),
+            extensions=self.ext(extra, {"keys": list(body)}),
+        )
+
+    def _read_usage(self, body: Obj, sm: SourceMap) -> Usage | None:
+        if body.get("usage") is None:
+            return None
+        usage = expect_obj(body["usage"], ("usage",))
+        counts, ext = self.read_usage(usage, ("usage",), USAGE_SPEC, sm)
+        return Usage(**counts, extensions=ext)
+
+    def _encode(self, response: Response, options: EncodeOptions, losses: LossLog) -> Obj:
+        form, extra = self.own(response.extensions)
+        self.foreign(response.extensions, (), losses)
+        items = self._items(response.message, options, losses, own=bool(form))
+        status, details = self._status(response, losses)
+        full: Obj = {
+            "id": self.fill(response.id, "resp_aif", (), "an id", losses),
+            "object": "response",
+            "created_at": self.fill(
+                to_epoch(response.created_at), 0, (), "a creation time", losses
+            ),
+            "status": status,
+            "incomplete_details": details,
+            "model": self.fill(response.model or options.model, "unknown", (), "a model", losses),
+            "output": items,
+            "usage": self._write_usage(response.usage, bool(form), losses),
+        }
+        if not form:  # the fields the SDK's Response type requires
+            full.update(parallel_tool_calls=True, tool_choice="auto", tools=[])
+        full.update(extra)
+        keys = form.get("keys") or [
+            "id",
+            "object",
+            "created_at",
+            "status",
+            "incomplete_details",
+            "model",
+            "output",
+        ]
+        return shape(full, keys)
+
+    def _items(
+        self, message: Message, options: EncodeOptions, losses: LossLog, own: bool
+    ) -> list[Any]:
+        if not message.parts:
+            return []
+        body = self.request_with(message, options, losses)
+        items = [
+            cast("Obj", i)
+            for i in cast("list[Any]", body.get("input", []))
+            if isinstance(i, dict) and _assistant_item(cast("Obj", i))
+        ]
+        return items if own else [_as_output(item, n) for n, item in enumerate(items)]
+
+    def _status(self, response: Response, losses: LossLog) -> tuple[str, Obj | None]:
+        if response.finish_reason == "tool_calls" and response.raw_finish_reason in (
+            None,
+            "completed",
+        ):
+            return "completed", None
+        word = self.write_finish(response, losses) or "completed"
+        if word in ("max_output_tokens", "content_filter"):
+            return "incomplete", {"reason": word}
+        return word, None
+
+    def _write_usage(self, usage: Usage | None, own: bool, losses: LossLog) -> Obj | None:
+        if usage is None:
+            return None
+        counts = {
+            "input_tokens": usage.input_tokens,
+            "cache_read_tokens": usage.cache_read_tokens,
+            "cache_write_tokens": usage.cache_write_tokens,
+            "output_tokens": usage.output_tokens,
+            "reasoning_tokens": usage.reasoning_tokens,
+            "total_tokens": usage.total_tokens,
+        }
+        if not own:  # the SDK's usage type requires every count
+            counts = {
+                **{k: v or 0 for k, v in counts.items()},
+                "total_tokens": usage.total_tokens
+                or add(usage.input_tokens, usage.output_tokens)
+                or 0,
+            }
+        return self.write_usage(usage, USAGE_SPEC, counts, losses)
+
+
+def _assistant_item(item: Obj) -> bool:
+    # The synthetic request around the turn: user messages and tool outputs.
+    return item.get("role") != "user" and not str(item.get("type", "")).endswith("_output")
+
+
+def _as_output(item: Obj, n: int) -> Obj:
+    """Turn an input item the request encoder wrote into the output item a response holds."""
+    kind = item.get("type")
+    if (kind is None and item.get("role") == "assistant") or kind == "message":
+        content: Any = item.get("content", [])
+        if isinstance(content, str):
+            content = [{"type": "output_text", "text": content}]
+        parts: list[Any] = [
+            {**cast("Obj", p), "annotations": cast("Obj", p).get("annotations", [])}
+            if isinstance(p, dict) and cast("Obj", p).get("type") == "output_text"
+            else p
+            for p in cast("list[Any]", content)
+        ]
+        return {
+            "id": item.get("id", f"msg_aif_{n}"),
+            "type": "message",
+            "role": "assistant",
+            "status": item.get("status", "completed"),
+            "content": parts,
+        }
+    if kind == "reasoning":
+        return {"id": f"rs_aif_{n}", "summary": [], **item}
+    return item
