@@ -12,6 +12,17 @@ from aifkit.aif._convert import (
     formats,
     validate,
 )
+from aifkit.aif._events import (
+    PartDelta,
+    PartEnd,
+    PartKind,
+    PartStart,
+    ResponseEnd,
+    ResponseStart,
+    StreamError,
+    StreamEvent,
+    UsageUpdate,
+)
 from aifkit.aif._features import FEATURES, Capabilities, capability_table
 from aifkit.aif._handoff import Envelope, Party, Task, load_envelope, pack_handoff
 from aifkit.aif._handoff_crypto import HandoffKey, generate_key, load_key
@@ -47,6 +58,15 @@ from aifkit.aif._schema import (
     UrlSource,
     json_schema,
 )
+from aifkit.aif._sse_codec import (
+    STREAM_FORMATS,
+    StreamCodec,
+    StreamDecoder,
+    StreamEncoder,
+    decode_stream,
+    encode_stream,
+    translate_stream,
+)
 from aifkit.aif._stream import SSEEvent, SSEParser, assemble
 from aifkit.aif.converters._base import Converter, EncodeOptions, Violation
 
@@ -54,6 +74,7 @@ __all__ = [
     "AIF_VERSION",
     "FEATURES",
     "FORMATS",
+    "STREAM_FORMATS",
     "AudioPart",
     "Base64Source",
     "CacheHint",
@@ -74,15 +95,26 @@ __all__ = [
     "LossReport",
     "Message",
     "Part",
+    "PartDelta",
+    "PartEnd",
+    "PartKind",
+    "PartStart",
     "Party",
     "Provenance",
     "ProviderPart",
     "ReasoningPart",
     "ReasoningScope",
     "RefusalPart",
+    "ResponseEnd",
+    "ResponseStart",
     "SSEEvent",
     "SSEParser",
     "Settings",
+    "StreamCodec",
+    "StreamDecoder",
+    "StreamEncoder",
+    "StreamError",
+    "StreamEvent",
     "Task",
     "TextPart",
     "TextSource",
@@ -91,6 +123,7 @@ __all__ = [
     "ToolChoice",
     "ToolResultPart",
     "UrlSource",
+    "UsageUpdate",
     "VerifyReport",
     "Violation",
     "assemble",
@@ -98,8 +131,10 @@ __all__ = [
     "capability_table",
     "convert",
     "decode",
+    "decode_stream",
     "dump_document",
     "encode",
+    "encode_stream",
     "formats",
     "generate_key",
     "json_schema",
@@ -109,6 +144,7 @@ __all__ = [
     "pack_handoff",
     "plan_handoff",
     "register_upgrader",
+    "translate_stream",
     "unpack_handoff",
     "upgrade",
     "validate",
