@@ -109,8 +109,11 @@ def encode_stream(format: str) -> StreamEncoder:
         UnknownNameError: ``format`` has no stream codec.
 
     Examples:
-        >>> from aifkit.aif._events import PartStart
-        >>> encode_stream("anthropic").encode(PartStart(0, "text"))
+        >>> from aifkit.aif._events import PartStart, ResponseStart
+        >>> encoder = encode_stream("anthropic")
+        >>> encoder.encode(ResponseStart(id="msg_1", model="claude-sonnet-4-5"))[:40]
+        b'event: message_start\\ndata: {"type":"mess'
+        >>> encoder.encode(PartStart(0, "text"))
         b'event: content_block_start\\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\\n\\n'
     """
     return STREAM_FORMATS.get(format).encoder()
