@@ -15,12 +15,15 @@ Encoding: each text, reasoning or refusal delta is one chunk at once. Gemini
 sends a function call whole, so a tool call's argument fragments are the one
 thing held back: until the call's `PartEnd`, then one chunk with the parsed
 ``args`` (and its source id). A signature on text goes out as an empty text part
-carrying it, as Gemini sends it.
+carrying it, as Gemini sends it; Gemini's signatures are bytes, so one that is not
+base64 (which no provider's is) is not written, lest the client fail to parse the
+chunk.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, Final, cast
 
@@ -61,6 +64,20 @@ _WORDS: Final[Mapping[FinishReason, str]] = {
     "content_filter": "SAFETY",
     "refusal": "SAFETY",
 }
+
+
+_BASE64: Final = re.compile(r"[A-Za-z0-9+/_-]*={0,2}")
+
+
+def is_base64(text: str) -> bool:
+    """Whether ``text`` is base64 (standard or URL-safe, padding optional), as Gemini's
+    ``thoughtSignature`` bytes must be.
+
+    Examples:
+        >>> is_base64("CiQB0e2K"), is_base64("EqQ"), is_base64("E"), is_base64("not base64!")
+        (True, True, False, False)
+    """
+    return _BASE64.fullmatch(text) is not None and len(text.rstrip("=")) % 4 != 1
 
 
 def read_usage(raw: Mapping[str, Any]) -> Usage:
@@ -288,7 +305,7 @@ class GeminiStreamEncoder:
         if held is not None:
             if event.text:
                 held[1].append(event.text)
-            if event.signature:
+            if event.signature and is_base64(event.signature):
                 held[2].append(event.signature)
             return ""
         kind = self._kinds.get(event.index)
@@ -298,7 +315,7 @@ class GeminiStreamEncoder:
         out = ""
         if event.text:
             out = self._chunk(f'{{"text":{json.dumps(event.text, ensure_ascii=False)}{thought}}}')
-        if event.signature:
+        if event.signature and is_base64(event.signature):
             out += self._chunk(
                 f'{{"text":""{thought},"thoughtSignature":{dumps(event.signature)}}}'
             )

@@ -67,17 +67,24 @@ def read_usage(raw: Mapping[str, Any]) -> Usage:
         output_tokens=int_or_none(raw.get("output_tokens")),
         total_tokens=int_or_none(raw.get("total_tokens")),
         cache_read_tokens=int_or_none(field(raw.get("input_tokens_details"), "cached_tokens")),
+        cache_write_tokens=int_or_none(
+            field(raw.get("input_tokens_details"), "cache_write_tokens")
+        ),
         reasoning_tokens=int_or_none(field(raw.get("output_tokens_details"), "reasoning_tokens")),
     )
 
 
 def write_usage(usage: Usage) -> dict[str, Any]:
-    """AIF usage as ``response.completed`` reports it (every field is required there)."""
+    """AIF usage as ``response.completed`` reports it (every field is required there, so
+    a count not known is written 0)."""
     inp = usage.input_tokens or 0
     out = usage.output_tokens or 0
     return {
         "input_tokens": inp,
-        "input_tokens_details": {"cached_tokens": usage.cache_read_tokens or 0},
+        "input_tokens_details": {
+            "cached_tokens": usage.cache_read_tokens or 0,
+            "cache_write_tokens": usage.cache_write_tokens or 0,
+        },
         "output_tokens": out,
         "output_tokens_details": {"reasoning_tokens": usage.reasoning_tokens or 0},
         "total_tokens": usage.total_tokens if usage.total_tokens is not None else inp + out,
