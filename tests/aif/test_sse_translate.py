@@ -551,3 +551,138 @@ def test_sdk_events_can_be_fed_already_parsed() -> None:
     assert isinstance(decoder, PayloadDecoder)
     events = [e for name, p in payloads(raw) for e in decoder.feed_payload(name, p)]
     assert events + decoder.close() == decoded(raw, "anthropic")
+
+
+# --- hostile input: malformed payloads are InvalidInputError, never a crash ----------------
+
+_KEYS = st.sampled_from(
+    [
+        "type",
+        "index",
+        "delta",
+        "content_block",
+        "message",
+        "usage",
+        "choices",
+        "finish_reason",
+        "tool_calls",
+        "function",
+        "id",
+        "name",
+        "arguments",
+        "content",
+        "text",
+        "partial_json",
+        "signature",
+        "stop_reason",
+        "candidates",
+        "parts",
+        "functionCall",
+        "args",
+        "thoughtSignature",
+        "thought",
+        "finishReason",
+        "usageMetadata",
+        "response",
+        "output_index",
+        "content_index",
+        "item",
+        "call_id",
+        "part",
+        "summary_index",
+        "encrypted_content",
+        "created",
+        "created_at",
+        "model",
+        "error",
+        "promptFeedback",
+        "blockReason",
+        "status",
+        "incomplete_details",
+    ]
+)
+_WORDS = st.sampled_from(
+    [
+        "message_start",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "text_delta",
+        "input_json_delta",
+        "signature_delta",
+        "text",
+        "tool_use",
+        "thinking",
+        "response.created",
+        "response.output_item.added",
+        "response.output_item.done",
+        "response.content_part.added",
+        "response.output_text.delta",
+        "response.completed",
+        "response.function_call_arguments.delta",
+        "function_call",
+        "reasoning",
+        "output_text",
+        "STOP",
+    ]
+)
+_LEAF = st.none() | st.booleans() | st.integers(-2, 2) | st.floats() | _WORDS | st.text(max_size=3)
+_JSON = st.recursive(
+    _LEAF, lambda c: st.lists(c, max_size=3) | st.dictionaries(_KEYS, c, max_size=5), max_leaves=20
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(FORMATS),
+    st.sampled_from(FORMATS),
+    st.lists(st.dictionaries(_KEYS, _JSON, max_size=6), max_size=8),
+)
+def test_malformed_payloads_are_refused_never_crash(
+    source: str, target: str, stream: list[dict[str, Any]]
+) -> None:
+    raw = b"".join(b"data: " + json.dumps(p).encode() + b"\n\n" for p in stream)
+    error: InvalidInputError | None = None
+    try:
+        translate(raw, source, target)
+    except InvalidInputError as exc:
+        error = exc
+    if error is not None:
+        assert error.pointer == "" or error.pointer.startswith("/events/")
+
+
+_INDEX = st.integers(0, 3)
+_TEXT = st.text(max_size=4)
+_EVENTS = st.one_of(
+    st.builds(ResponseStart, id=st.none() | _TEXT, model=st.none() | _TEXT),
+    st.builds(
+        PartStart,
+        _INDEX,
+        st.sampled_from(["text", "reasoning", "tool_call", "refusal"]),
+        id=st.none() | _TEXT,
+        name=st.none() | _TEXT,
+    ),
+    st.builds(PartDelta, _INDEX, _TEXT, signature=st.none() | _TEXT),
+    st.builds(PartEnd, _INDEX),
+    st.builds(
+        ResponseEnd, st.none() | st.sampled_from(["stop", "length", "other"]), st.none() | _TEXT
+    ),
+    st.builds(StreamError, _TEXT, _TEXT),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(FORMATS), st.lists(_EVENTS, max_size=12))
+def test_encoders_take_any_event_order(target: str, events: list[StreamEvent]) -> None:
+    encoder = encode_stream(target)
+    error: InvalidInputError | None = None
+    out = b""
+    try:
+        out = b"".join(encoder.encode(e) for e in events) + encoder.close()
+    except InvalidInputError as exc:
+        error = exc
+    if error is not None:  # only Gemini's whole tool call, when its JSON is bad
+        assert target == "gemini"
+        assert "arguments" in error.problem
+    assert all(e.data for e in parse_sse(out))

@@ -34,7 +34,15 @@ from aifkit.aif._events import (
     UsageUpdate,
 )
 from aifkit.aif._response import FinishReason, Usage
-from aifkit.aif._sse_codec import PayloadDecoder, cut_short, finish_word, frame, int_or_none
+from aifkit.aif._sse_codec import (
+    PayloadDecoder,
+    cut_short,
+    event_type,
+    finish_word,
+    frame,
+    int_or_none,
+    text_or_none,
+)
 from aifkit.aif._stream import expect_int, expect_obj, expect_str, field, stream_error
 from aifkit.aif.converters._anthropic_blocks import _ID_CHARS  # pyright: ignore[reportPrivateUsage]
 from aifkit.aif.converters._anthropic_decode import TOOL_ID
@@ -116,7 +124,7 @@ class AnthropicStreamDecoder(PayloadDecoder):
         """Turn one event into neutral events."""
         if payload is None:
             return
-        kind = payload.get("type", event)
+        kind = event_type(index, payload, event)
         if kind == "content_block_delta":
             self._delta(index, payload, out)
         elif kind == "content_block_start":
@@ -140,8 +148,8 @@ class AnthropicStreamDecoder(PayloadDecoder):
             self._started = True
             out.append(
                 ResponseStart(
-                    id=message.get("id"),
-                    model=message.get("model"),
+                    id=text_or_none(message.get("id")),
+                    model=text_or_none(message.get("model")),
                     usage=read_usage(self._usage) if self._usage else None,
                 )
             )
@@ -162,7 +170,7 @@ class AnthropicStreamDecoder(PayloadDecoder):
         self._need_start(index)
         i = expect_int(payload.get("index"), index, ("index",))
         block = expect_obj(payload.get("content_block"), index, ("content_block",))
-        kind = _BLOCK_KINDS.get(block.get("type"))  # pyright: ignore[reportArgumentType]
+        kind = _BLOCK_KINDS.get(text_or_none(block.get("type")) or "")
         if kind is None:
             self._skipped.add(i)
             return
@@ -170,7 +178,9 @@ class AnthropicStreamDecoder(PayloadDecoder):
         self._parts += 1
         self._blocks[i] = part
         if kind == "tool_call":
-            out.append(PartStart(part, kind, id=block.get("id"), name=block.get("name")))
+            call_id = expect_str(block.get("id"), index, ("content_block", "id"))
+            name = expect_str(block.get("name"), index, ("content_block", "name"))
+            out.append(PartStart(part, kind, id=call_id, name=name))
             return
         out.append(PartStart(part, kind))
         text = block.get("text" if kind == "text" else "thinking")
@@ -185,8 +195,8 @@ class AnthropicStreamDecoder(PayloadDecoder):
                 return
             raise stream_error(index, ("index",), f"a delta for block {i}, which is not open")
         delta = expect_obj(payload.get("delta"), index, ("delta",))
-        kind = delta.get("type")
-        key = _DELTA_FIELDS.get(kind) or ("partial_json" if kind == "input_json_delta" else None)  # pyright: ignore[reportArgumentType]
+        kind = text_or_none(delta.get("type")) or ""
+        key = _DELTA_FIELDS.get(kind) or ("partial_json" if kind == "input_json_delta" else None)
         if key is not None:
             text = expect_str(delta.get(key), index, ("delta", key))
             if text:

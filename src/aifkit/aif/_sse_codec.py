@@ -15,6 +15,7 @@ The codecs are registered by name in `STREAM_FORMATS`, as converters are in
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
@@ -253,6 +254,26 @@ def finish_word(
     if finish is None:
         return default
     return words.get(finish, default)
+
+
+def text_or_none(value: object) -> str | None:
+    """``value`` if it is a string, else None (an id or model name of the wrong type is ignored)."""
+    return value if isinstance(value, str) else None
+
+
+def seconds_or_none(value: object) -> int | None:
+    """A timestamp in whole seconds, if ``value`` is a finite number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value) if math.isfinite(value) else None
+
+
+def event_type(index: int, payload: Mapping[str, Any], event: str) -> str:
+    """The payload's ``type`` (the SSE event name when it has none); it must be a string."""
+    kind = payload.get("type", event)
+    if not isinstance(kind, str):
+        raise stream_error(index, ("type",), "expected a string")
+    return kind
 
 
 def int_or_none(value: object) -> int | None:

@@ -39,7 +39,14 @@ from aifkit.aif._events import (
     UsageUpdate,
 )
 from aifkit.aif._response import FinishReason, Usage
-from aifkit.aif._sse_codec import PayloadDecoder, cut_short, dumps, finish_word, int_or_none
+from aifkit.aif._sse_codec import (
+    PayloadDecoder,
+    cut_short,
+    dumps,
+    finish_word,
+    int_or_none,
+    text_or_none,
+)
 from aifkit.aif._stream import expect_obj, expect_str, field, stream_error
 
 __all__ = ["GeminiStreamCodec", "GeminiStreamDecoder", "GeminiStreamEncoder"]
@@ -143,8 +150,8 @@ class GeminiStreamDecoder(PayloadDecoder):
             return
         if not self._started:
             self._started = True
-            self._rid = payload.get("responseId")
-            out.append(ResponseStart(id=self._rid, model=payload.get("modelVersion")))
+            self._rid = text_or_none(payload.get("responseId"))
+            out.append(ResponseStart(id=self._rid, model=text_or_none(payload.get("modelVersion"))))
         raw_usage = payload.get("usageMetadata")
         if isinstance(raw_usage, dict) and raw_usage != self._raw_usage:
             self._raw_usage = raw_usage

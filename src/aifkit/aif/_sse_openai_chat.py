@@ -35,7 +35,15 @@ from aifkit.aif._events import (
     UsageUpdate,
 )
 from aifkit.aif._response import FinishReason, Usage
-from aifkit.aif._sse_codec import PayloadDecoder, cut_short, dumps, finish_word, int_or_none
+from aifkit.aif._sse_codec import (
+    PayloadDecoder,
+    cut_short,
+    dumps,
+    finish_word,
+    int_or_none,
+    seconds_or_none,
+    text_or_none,
+)
 from aifkit.aif._stream import expect_int, expect_obj, expect_str, field, stream_error
 
 __all__ = ["OpenAIChatStreamCodec", "OpenAIChatStreamDecoder", "OpenAIChatStreamEncoder"]
@@ -116,12 +124,11 @@ class OpenAIChatStreamDecoder(PayloadDecoder):
             return
         if not self._started:
             self._started = True
-            created = payload.get("created")
             out.append(
                 ResponseStart(
-                    id=payload.get("id"),
-                    model=payload.get("model"),
-                    created=created if isinstance(created, int) else None,
+                    id=text_or_none(payload.get("id")),
+                    model=text_or_none(payload.get("model")),
+                    created=seconds_or_none(payload.get("created")),
                 )
             )
         choices: Any = payload.get("choices") or []

@@ -37,7 +37,15 @@ from aifkit.aif._events import (
     UsageUpdate,
 )
 from aifkit.aif._response import FinishReason, Usage
-from aifkit.aif._sse_codec import PayloadDecoder, cut_short, frame, int_or_none
+from aifkit.aif._sse_codec import (
+    PayloadDecoder,
+    cut_short,
+    event_type,
+    frame,
+    int_or_none,
+    seconds_or_none,
+    text_or_none,
+)
 from aifkit.aif._stream import expect_int, expect_obj, expect_str, field
 
 __all__ = [
@@ -110,7 +118,7 @@ class OpenAIResponsesStreamDecoder(PayloadDecoder):
         """Turn one event into neutral events."""
         if payload is None:
             return
-        kind = payload.get("type", event)
+        kind = event_type(index, payload, event)
         if kind in _DELTAS:
             key = self._key(index, payload)
             part = self._content.get(key)
@@ -128,7 +136,7 @@ class OpenAIResponsesStreamDecoder(PayloadDecoder):
         elif kind == "response.content_part.added":
             key = self._key(index, payload)
             part_obj = expect_obj(payload.get("part"), index, ("part",))
-            ptype = _CONTENT_KINDS.get(part_obj.get("type"))  # pyright: ignore[reportArgumentType]
+            ptype = _CONTENT_KINDS.get(text_or_none(part_obj.get("type")) or "")
             if ptype is not None and key not in self._content:
                 part = self._open_content(key, ptype, out)
                 text = part_obj.get("text" if ptype == "text" else "refusal")
@@ -153,13 +161,12 @@ class OpenAIResponsesStreamDecoder(PayloadDecoder):
     ) -> None:
         if kind == "response.created":
             response = expect_obj(payload.get("response"), index, ("response",))
-            created = response.get("created_at")
             self._started = True
             out.append(
                 ResponseStart(
-                    id=response.get("id"),
-                    model=response.get("model"),
-                    created=int(created) if isinstance(created, int | float) else None,
+                    id=text_or_none(response.get("id")),
+                    model=text_or_none(response.get("model")),
+                    created=seconds_or_none(response.get("created_at")),
                 )
             )
         elif kind in ("response.completed", "response.incomplete"):
