@@ -43,6 +43,7 @@ STREAMS = Path(__file__).parents[1] / "fixtures" / "streams"
 FIXTURES = sorted(STREAMS.glob("*.sse"))
 FORMATS = ["anthropic", "gemini", "openai-chat", "openai-responses"]
 REASONING = {"anthropic", "gemini", "openai-responses"}  # targets that carry reasoning text
+REFUSALS = {"openai-chat", "openai-responses"}  # targets with a refusal part
 
 
 def fmt(path: Path) -> str:
@@ -86,14 +87,21 @@ def test_translated_stream_assembles_to_the_same_reply(path: Path, target: str) 
     before = assemble(raw, source)
     after = assemble(translate(raw, source, target), target)
     carried = source in REASONING and target in REASONING
-    assert summary(after, reasoning=carried) == summary(before, reasoning=carried)
+    expected = summary(before, reasoning=carried)
+    if target not in REFUSALS:  # a refusal is written as text where there is no refusal part
+        expected["text"] += expected["refusal"]
+        expected["refusal"] = ""
+    assert summary(after, reasoning=carried) == expected
     if source != "gemini":  # a Gemini call without an id gets one made up on each side
         ids = [p.id for p in before.parts if isinstance(p, ToolCallPart)]
         assert [p.id for p in after.parts if isinstance(p, ToolCallPart)] == ids
     if target != "openai-chat":  # chat puts its text before its calls, whatever the order
-        assert [p.type for p in after.parts if source in REASONING or p.type != "reasoning"] == [
-            p.type for p in before.parts if target in REASONING or p.type != "reasoning"
-        ]
+        kinds = [p.type for p in before.parts if target in REASONING or p.type != "reasoning"]
+        if target not in REFUSALS:
+            kinds = ["text" if k == "refusal" else k for k in kinds]
+        assert [
+            p.type for p in after.parts if source in REASONING or p.type != "reasoning"
+        ] == kinds
 
 
 def test_translation_keeps_the_reply_metadata() -> None:
@@ -327,18 +335,22 @@ def test_chunks_split_anywhere_give_the_same_output(
     assert b"".join(translate_stream(chunks, source=fmt(path), target=target)) == whole
 
 
+_VISIBLE_DELTAS = {"response.output_text.delta", "response.refusal.delta"}
+
+
 def visible_text(frames: bytes, format: str) -> str:
-    """The reply's visible text so far, as a client of ``format`` would show it."""
+    """The reply's visible text so far (answer and refusal), as a client of ``format`` shows it."""
     out: list[str] = []
     for _, p in payloads(frames):
         if p is None:
             continue
         if format == "anthropic" and p["type"] == "content_block_delta":
             out.append(p["delta"].get("text", ""))
-        elif format == "openai-responses" and p["type"] == "response.output_text.delta":
+        elif format == "openai-responses" and p["type"] in _VISIBLE_DELTAS:
             out.append(p["delta"])
         elif format == "openai-chat":
-            out += [c["delta"].get("content") or "" for c in p["choices"]]
+            for c in p["choices"]:
+                out += [c["delta"].get("content") or "", c["delta"].get("refusal") or ""]
         elif format == "gemini":
             for cand in p.get("candidates", []):
                 out += [
