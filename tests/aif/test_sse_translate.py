@@ -434,6 +434,24 @@ def test_anthropic_writes_interleaved_parts_one_block_after_another() -> None:
     assert calls == [("f", {"x": 1}), ("g", {"y": 2})]
 
 
+def test_anthropic_stops_a_call_whose_arguments_are_whole_when_the_next_starts() -> None:
+    # Chat never says a call ended: a call whose JSON is whole must not hold the next one.
+    encoder = encode_stream("anthropic")
+    encoder.encode(ResponseStart(id="chatcmpl-1", model="gpt-4o"))
+    encoder.encode(PartStart(0, "tool_call", id="call_a", name="f"))
+    encoder.encode(PartDelta(0, '{"s": "} ]"'))
+    encoder.encode(PartDelta(0, "}"))
+    frames = [
+        p for _, p in payloads(encoder.encode(PartStart(1, "tool_call", id="call_b", name="g")))
+    ]
+    assert [(p["type"], p["index"]) for p in frames] == [
+        ("content_block_stop", 0),
+        ("content_block_start", 1),
+    ]
+    assert encoder.encode(PartEnd(0)) == b""  # already stopped
+    assert payloads(encoder.encode(PartDelta(1, "{}")))[0][1]["index"] == 1
+
+
 # --- finish reasons, usage, errors ---------------------------------------------------------
 
 FINISH = {

@@ -10,7 +10,9 @@ nothing); ``ping`` is dropped; ``error`` is `StreamError`.
 Encoding: Anthropic numbers blocks in order and never interleaves them, so when
 a part starts while another is still open (OpenAI interleaves parallel tool
 calls), its events wait until the open block stops: the only thing this encoder
-holds back. A refusal is written as a text block; a tool call id outside
+holds back. A chat stream never says a tool call ended, so an open tool call
+whose arguments are already whole JSON is stopped as soon as the next part
+starts; only a call still mid-arguments makes the next one wait. A refusal is written as a text block; a tool call id outside
 Anthropic's alphabet (``[a-zA-Z0-9_-]``) is rewritten the way the request
 converter rewrites it, so the call and its result keep matching. Final usage goes
 in ``message_delta``; ``message_start`` says what is known then (0 otherwise).
@@ -234,6 +236,49 @@ class AnthropicStreamDecoder(PayloadDecoder):
             raise cut_short("message_delta")
 
 
+class JsonDepth:
+    """Follows a JSON text fragment by fragment, to tell when it is whole (linear in its length).
+
+    Examples:
+        >>> j = JsonDepth()
+        >>> j.feed('{"a": "}'); j.complete
+        False
+        >>> j.feed('", "b": [1]}'); j.complete
+        True
+    """
+
+    __slots__ = ("_depth", "_escape", "_started", "_string")
+
+    def __init__(self) -> None:
+        self._depth = 0
+        self._started = False
+        self._string = False
+        self._escape = False
+
+    def feed(self, text: str) -> None:
+        """Take the next fragment."""
+        for ch in text:
+            if self._string:
+                if self._escape:
+                    self._escape = False
+                elif ch == "\\":
+                    self._escape = True
+                elif ch == '"':
+                    self._string = False
+            elif ch == '"':
+                self._string = True
+            elif ch in "{[":
+                self._depth += 1
+                self._started = True
+            elif ch in "}]":
+                self._depth -= 1
+
+    @property
+    def complete(self) -> bool:
+        """Whether an object or array began and has closed."""
+        return self._started and self._depth <= 0 and not self._string
+
+
 class AnthropicStreamEncoder:
     """Writes neutral events as an Anthropic Messages stream."""
 
@@ -246,6 +291,7 @@ class AnthropicStreamEncoder:
         self._usage: Usage | None = None
         self._ids: IdMapper | None = None
         self._ended = False
+        self._json = JsonDepth()  # where the open tool call's arguments stand
 
     def encode(self, event: StreamEvent) -> bytes:
         """Return the SSE frames for ``event``."""
@@ -265,6 +311,8 @@ class AnthropicStreamEncoder:
                 self._waiting[event.index].append(event)
         elif isinstance(event, PartStart):
             self._begin(out)
+            if self._current is not None and not self._waiting and self._json.complete:
+                self._close_block(out)  # its arguments are whole: nothing more can follow
             if self._current is None and not self._waiting:
                 self._open(event, out)
             else:
@@ -320,6 +368,7 @@ class AnthropicStreamEncoder:
         kind = event.kind
         self._kinds[event.index] = kind
         self._current = event.index
+        self._json = JsonDepth()
         if kind == "tool_call":
             block: dict[str, Any] = {
                 "type": "tool_use",
@@ -351,6 +400,7 @@ class AnthropicStreamEncoder:
         kind = self._kinds[event.index]
         if event.text:
             if kind == "tool_call":
+                self._json.feed(event.text)
                 delta = {"type": "input_json_delta", "partial_json": event.text}
             elif kind == "reasoning":
                 delta = {"type": "thinking_delta", "thinking": event.text}
