@@ -5,7 +5,7 @@ in the same format, and incremental (split anywhere, nothing but tool calls held
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
@@ -31,6 +31,7 @@ from aifkit.aif import (
     ToolCallPart,
     UsageUpdate,
     assemble,
+    atranslate_stream,
     decode_stream,
     encode_stream,
     translate_stream,
@@ -336,6 +337,27 @@ def test_chunks_split_anywhere_give_the_same_output(
 
 
 _VISIBLE_DELTAS = {"response.output_text.delta", "response.refusal.delta"}
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
+def test_async_translation_yields_what_the_sync_one_does(path: Path) -> None:
+    import asyncio
+
+    raw = path.read_bytes()
+    blocks = list(sse_blocks(raw))
+
+    async def upstream() -> AsyncIterator[bytes]:
+        for block in blocks:
+            yield block
+
+    async def run() -> list[bytes]:
+        return [
+            f async for f in atranslate_stream(upstream(), source=fmt(path), target="anthropic")
+        ]
+
+    assert asyncio.run(run()) == list(
+        translate_stream(blocks, source=fmt(path), target="anthropic")
+    )
 
 
 def visible_text(frames: bytes, format: str) -> str:

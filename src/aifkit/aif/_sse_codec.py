@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
 from aifkit._registry import Registry
@@ -30,6 +30,7 @@ __all__ = [
     "StreamCodec",
     "StreamDecoder",
     "StreamEncoder",
+    "atranslate_stream",
     "decode_stream",
     "encode_stream",
     "translate_stream",
@@ -151,6 +152,33 @@ def translate_stream(
     decoder = decode_stream(source)
     encoder = encode_stream(target)
     for chunk in [chunks] if isinstance(chunks, bytes | str) else chunks:
+        out = b"".join([encoder.encode(e) for e in decoder.feed(chunk)])
+        if out:
+            yield out
+    out = b"".join([encoder.encode(e) for e in decoder.close()]) + encoder.close()
+    if out:
+        yield out
+
+
+async def atranslate_stream(
+    chunks: AsyncIterable[bytes | str], *, source: str, target: str
+) -> AsyncIterator[bytes]:
+    """`translate_stream` for an asynchronous source (an HTTP client's byte stream).
+
+    Examples:
+        >>> import asyncio
+        >>> async def upstream():
+        ...     yield b'data: {"id":"c1","model":"m","choices":[{"index":0,"delta":{"content":"Hi"}}]}\\n\\n'
+        ...     yield b'data: {"id":"c1","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\\n\\n'
+        >>> async def main():
+        ...     return [f async for f in atranslate_stream(upstream(), source="openai-chat", target="gemini")]
+        >>> frames = asyncio.run(main())
+        >>> len(frames), frames[0][:40]
+        (2, b'data: {"candidates":[{"content":{"parts"')
+    """
+    decoder = decode_stream(source)
+    encoder = encode_stream(target)
+    async for chunk in chunks:
         out = b"".join([encoder.encode(e) for e in decoder.feed(chunk)])
         if out:
             yield out
