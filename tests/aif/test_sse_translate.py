@@ -738,3 +738,40 @@ def test_encoders_take_any_event_order(target: str, events: list[StreamEvent]) -
         assert target == "gemini"
         assert "arguments" in error.problem
     assert all(e.data for e in parse_sse(out))
+
+
+def _long_reply(n: int) -> list[StreamEvent]:
+    """Two interleaved tool calls of ``n`` fragments each (the Anthropic queue and the
+    Gemini hold both grow), then ``n`` text deltas."""
+    events: list[StreamEvent] = [
+        ResponseStart(id="r", model="m"),
+        PartStart(0, "tool_call", id="a", name="f"),
+        PartDelta(0, '{"k": ['),
+        PartStart(1, "tool_call", id="b", name="g"),
+        PartDelta(1, '{"k": ['),
+    ]
+    for i in range(n):
+        events += [PartDelta(0, f"{i}, "), PartDelta(1, f"{i}, ")]
+    events += [PartDelta(0, "0]}"), PartDelta(1, "0]}"), PartEnd(0), PartEnd(1)]
+    events += [PartStart(2, "text"), *[PartDelta(2, "w ") for _ in range(n)], PartEnd(2)]
+    return [*events, ResponseEnd("tool_calls", None)]
+
+
+@pytest.mark.parametrize("target", FORMATS)
+def test_encoding_is_linear_in_the_stream(target: str) -> None:
+    import time
+
+    def cost(n: int) -> float:
+        events = _long_reply(n)
+        best = float("inf")
+        for _ in range(3):
+            encoder = encode_stream(target)
+            start = time.perf_counter()
+            for e in events:
+                encoder.encode(e)
+            best = min(best, time.perf_counter() - start)
+        return best
+
+    # Four times the events: linear work takes ~4x (up to ~6x as the heap grows);
+    # quadratic work would take ~16x.
+    assert cost(12_000) / cost(3000) < 10
