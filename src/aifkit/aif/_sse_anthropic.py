@@ -21,6 +21,7 @@ Empty deltas and pings are not written.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, Final, cast
 
@@ -39,6 +40,7 @@ from aifkit.aif._response import FinishReason, Usage
 from aifkit.aif._sse_codec import (
     PayloadDecoder,
     cut_short,
+    dumps,
     event_type,
     finish_word,
     frame,
@@ -75,6 +77,14 @@ _BLOCK_KINDS: Final[Mapping[str, PartKind]] = {
     "tool_use": "tool_call",
 }
 _DELTA_FIELDS: Final = {"text_delta": "text", "thinking_delta": "thinking"}
+_HEAD: Final = 'event: content_block_delta\ndata: {"type":"content_block_delta","index":'
+_DELTA_KEYS: Final[Mapping[PartKind, str]] = {  # the delta's type, then its field
+    "text": 'text_delta","text',
+    "refusal": 'text_delta","text',
+    "reasoning": 'thinking_delta","thinking',
+    "tool_call": 'input_json_delta","partial_json',
+}
+_JSON_MARKS: Final = re.compile(r'[\\"{}\[\]]')
 
 
 def read_usage(raw: Mapping[str, Any]) -> Usage:
@@ -257,7 +267,8 @@ class JsonDepth:
 
     def feed(self, text: str) -> None:
         """Take the next fragment."""
-        for ch in text:
+        for match in _JSON_MARKS.finditer(text):  # only the characters that matter
+            ch = match.group()
             if self._string:
                 if self._escape:
                     self._escape = False
@@ -401,16 +412,10 @@ class AnthropicStreamEncoder:
         if event.text:
             if kind == "tool_call":
                 self._json.feed(event.text)
-                delta = {"type": "input_json_delta", "partial_json": event.text}
-            elif kind == "reasoning":
-                delta = {"type": "thinking_delta", "thinking": event.text}
-            else:
-                delta = {"type": "text_delta", "text": event.text}
+            # The hottest path of a stream: the frame is written as text, not built as a dict.
+            key = _DELTA_KEYS[kind]
             out.append(
-                frame(
-                    {"type": "content_block_delta", "index": self._blocks, "delta": delta},
-                    "content_block_delta",
-                )
+                f'{_HEAD}{self._blocks},"delta":{{"type":"{key}":{dumps(event.text)}}}}}\n\n'
             )
         if event.signature and kind == "reasoning":
             delta = {"type": "signature_delta", "signature": event.signature}

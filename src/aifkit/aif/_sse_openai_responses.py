@@ -40,6 +40,7 @@ from aifkit.aif._response import FinishReason, Usage
 from aifkit.aif._sse_codec import (
     PayloadDecoder,
     cut_short,
+    dumps,
     event_type,
     frame,
     int_or_none,
@@ -62,6 +63,12 @@ _CONTENT_KINDS: Final[Mapping[str, PartKind]] = {"output_text": "text", "refusal
 _DELTAS: Final[Mapping[str, PartKind]] = {
     "response.output_text.delta": "text",
     "response.refusal.delta": "refusal",
+}
+_DELTA_EVENTS: Final[Mapping[PartKind, tuple[str, str]]] = {  # event type, what ends the frame
+    "text": ("response.output_text.delta", ',"logprobs":[]}\n\n'),
+    "refusal": ("response.refusal.delta", "}\n\n"),
+    "tool_call": ("response.function_call_arguments.delta", "}\n\n"),
+    "reasoning": ("response.reasoning_summary_text.delta", "}\n\n"),
 }
 _REASONING_DELTAS: Final = frozenset(
     {"response.reasoning_summary_text.delta", "response.reasoning_text.delta"}
@@ -262,15 +269,20 @@ class OpenAIResponsesStreamDecoder(PayloadDecoder):
 class _Item:
     """An output item being written: its wire shape and the text so far."""
 
-    __slots__ = ("done", "index", "item", "kind", "signature", "text")
+    __slots__ = ("delta", "done", "index", "item", "kind", "signature", "text")
 
     def __init__(self, index: int, kind: PartKind, item: dict[str, Any]) -> None:
         self.index = index
-        self.kind = kind
+        self.kind: PartKind = kind
         self.item = item
         self.text: list[str] = []
         self.signature: str | None = None
         self.done = False
+        self.delta: tuple[str, str, str] = (
+            "",
+            "",
+            "",
+        )  # see OpenAIResponsesStreamEncoder._delta_frame
 
 
 class OpenAIResponsesStreamEncoder:
@@ -363,6 +375,7 @@ class OpenAIResponsesStreamEncoder:
                 "content": [],
             }
         item = self._items[event.index] = _Item(oi, event.kind, wire)
+        item.delta = self._delta_frame(item)
         self._order.append(item)
         self._emit(out, "response.output_item.added", output_index=oi, item=wire)
         if event.kind in ("text", "refusal"):
@@ -393,31 +406,31 @@ class OpenAIResponsesStreamEncoder:
             item.signature = event.signature
         if not event.text:
             return
-        where = self._where(item)
-        if item.kind == "text":
-            self._emit(out, "response.output_text.delta", **where, delta=event.text, logprobs=[])
-        elif item.kind == "refusal":
-            self._emit(out, "response.refusal.delta", **where, delta=event.text)
-        elif item.kind == "tool_call":
-            self._emit(out, "response.function_call_arguments.delta", **where, delta=event.text)
-        else:
-            if not item.text:
-                part = {"type": "summary_text", "text": ""}
-                self._emit(
-                    out,
-                    "response.reasoning_summary_part.added",
-                    **where,
-                    summary_index=0,
-                    part=part,
-                )
+        if item.kind == "reasoning" and not item.text:
+            part = {"type": "summary_text", "text": ""}
             self._emit(
                 out,
-                "response.reasoning_summary_text.delta",
-                **where,
+                "response.reasoning_summary_part.added",
+                **self._where(item),
                 summary_index=0,
-                delta=event.text,
+                part=part,
             )
+        # The hottest path of a stream: the frame is written as text, not built as a dict.
+        head, where, end = item.delta
+        out.append(f"{head}{self._seq}{where}{dumps(event.text)}{end}")
+        self._seq += 1
         item.text.append(event.text)
+
+    def _delta_frame(self, item: _Item) -> tuple[str, str, str]:
+        """The fixed text around a delta event of ``item``: before the sequence number,
+        between it and the delta, after the delta."""
+        kind, end = _DELTA_EVENTS[item.kind]
+        where = self._where(item)
+        if item.kind == "reasoning":
+            where["summary_index"] = 0
+        middle = "".join(f",{dumps(k)}:{dumps(v)}" for k, v in where.items())
+        head = f'event: {kind}\ndata: {{"type":"{kind}","sequence_number":'
+        return head, f'{middle},"delta":', end
 
     def _end_part(self, item: _Item, out: list[str]) -> None:
         item.done = True
