@@ -14,7 +14,9 @@ that one chunk so it can carry the usage. A ``{"error": ...}`` chunk is
 Encoding: one chunk per delta, ``choices[0].index`` 0; a tool call's id and name on
 its first chunk only; the finish chunk, then a usage chunk (``choices: []``) when
 usage is known, then ``data: [DONE]``. Chat has no place for reasoning or its
-signature: they are not written.
+signature: they are not written. Every chunk repeats the id, ``created`` and model
+of `ResponseStart` (``created`` is 0 when the source sent none, as Anthropic and
+Gemini do not: a gateway sets its own clock there).
 """
 
 from __future__ import annotations

@@ -15,8 +15,9 @@ output item (a text part is a ``message`` item with one content part), with item
 ids made from the response id (``msg_<hash>_<n>``, ``rs_``, ``fc_``), the same
 for the same stream every time. The ``*.done`` events repeat the part's whole
 text, as the API does, so the encoder keeps a copy of each part until it ends;
-``response.completed`` carries every item and the usage. Parts may interleave:
-every event names its ``output_index``.
+``response.completed`` carries every item and the usage; ``created_at`` is the
+source's, or 0 when it sent none. Parts may interleave: every event names its
+``output_index``.
 """
 
 from __future__ import annotations
