@@ -226,15 +226,18 @@ class AnthropicStreamDecoder(PayloadDecoder):
         if isinstance(raw_usage, dict):
             self._usage.update(cast("dict[str, Any]", raw_usage))
         reason: Any = field(payload.get("delta"), "stop_reason")
-        if isinstance(reason, str) or reason is None:
-            self._ended = True
-            out.append(
-                ResponseEnd(
-                    STOP_REASONS.get(reason, "other") if reason else None,
-                    reason,
-                    read_usage(self._usage) if self._usage else None,
-                )
+        if reason is not None:
+            reason = expect_str(reason, index, ("delta", "stop_reason"))
+        if self._ended:
+            return  # a second message_delta: the reply already ended
+        self._ended = True
+        out.append(
+            ResponseEnd(
+                STOP_REASONS.get(reason, "other") if reason else None,
+                reason,
+                read_usage(self._usage) if self._usage else None,
             )
+        )
 
     def _need_start(self, index: int) -> None:
         if not self._started:
