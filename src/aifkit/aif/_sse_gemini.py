@@ -142,8 +142,8 @@ class GeminiStreamDecoder(PayloadDecoder):
         """Turn one chunk into neutral events."""
         if payload is None:
             return
-        if "error" in payload:
-            err: Any = payload["error"]
+        err: Any = payload.get("error")
+        if err is not None:
             kind = field(err, "status") or field(err, "code") or "error"
             out.append(StreamError(str(kind), str(field(err, "message") or err)))
             self._ended = True

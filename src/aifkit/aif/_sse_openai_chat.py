@@ -118,8 +118,8 @@ class OpenAIChatStreamDecoder(PayloadDecoder):
         if payload is None:
             self._end(out)
             return
-        if "error" in payload:
-            err: Any = payload["error"]
+        err: Any = payload.get("error")
+        if err is not None:
             kind = field(err, "type") or field(err, "code") or "error"
             out.append(StreamError(str(kind), str(field(err, "message") or err)))
             self._ended = True
