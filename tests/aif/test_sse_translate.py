@@ -38,7 +38,7 @@ from aifkit.aif import (
 )
 from aifkit.aif._response import Usage
 from aifkit.aif._stream import parse_sse
-from aifkit.errors import InvalidInputError, UnknownNameError
+from aifkit.errors import InvalidInputError, UnknownNameError, UsageError
 
 STREAMS = Path(__file__).parents[1] / "fixtures" / "streams"
 FIXTURES = sorted(STREAMS.glob("*.sse"))
@@ -775,3 +775,23 @@ def test_encoding_is_linear_in_the_stream(target: str) -> None:
     # Four times the events: linear work takes ~4x (up to ~6x as the heap grows);
     # quadratic work would take ~16x.
     assert cost(12_000) / cost(3000) < 10
+
+
+def test_chat_writes_the_usage_chunk_only_when_asked() -> None:
+    raw = (STREAMS / "anthropic__thinking-tool.sse").read_bytes()
+    with_usage = translate(raw, "anthropic", "openai-chat")
+    without = b"".join(
+        translate_stream(raw, source="anthropic", target="openai-chat", include_usage=False)
+    )
+    assert b'"usage":' in with_usage
+    assert b'"usage":' not in without
+    assert without.endswith(b"data: [DONE]\n\n")
+
+
+def test_encoder_options_are_checked() -> None:
+    with pytest.raises(UsageError, match="no option 'include_usage'"):
+        encode_stream("anthropic", include_usage=False)
+    with pytest.raises(UsageError, match="True or False"):
+        encode_stream("openai-chat", include_usage="yes")
+    with pytest.raises(UsageError, match="no option 'colour'"):
+        encode_stream("openai-chat", colour=1)

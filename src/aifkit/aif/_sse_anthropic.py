@@ -45,6 +45,7 @@ from aifkit.aif._sse_codec import (
     finish_word,
     frame,
     int_or_none,
+    no_options,
     text_or_none,
 )
 from aifkit.aif._stream import expect_int, expect_obj, expect_str, field, stream_error
@@ -479,6 +480,7 @@ class AnthropicStreamCodec:
         """Return a new decoder."""
         return AnthropicStreamDecoder()
 
-    def encoder(self) -> AnthropicStreamEncoder:
-        """Return a new encoder."""
+    def encoder(self, **options: object) -> AnthropicStreamEncoder:
+        """Return a new encoder (this format has no options)."""
+        no_options("anthropic", options)
         return AnthropicStreamEncoder()

@@ -23,7 +23,7 @@ from aifkit._registry import Registry
 from aifkit.aif._events import StreamEvent
 from aifkit.aif._response import FinishReason
 from aifkit.aif._stream import SSEEvent, SSEParser, stream_error
-from aifkit.errors import InvalidInputError
+from aifkit.errors import InvalidInputError, UsageError
 
 __all__ = [
     "STREAM_FORMATS",
@@ -72,8 +72,12 @@ class StreamCodec(Protocol):
         """Return a new decoder, for one stream."""
         ...
 
-    def encoder(self) -> StreamEncoder:
-        """Return a new encoder, for one stream."""
+    def encoder(self, **options: object) -> StreamEncoder:
+        """Return a new encoder, for one stream, with the format's own options.
+
+        Raises:
+            UsageError: an option the format does not have, or a bad value.
+        """
         ...
 
 
@@ -104,11 +108,19 @@ def decode_stream(format: str) -> StreamDecoder:
     return STREAM_FORMATS.get(format).decoder()
 
 
-def encode_stream(format: str) -> StreamEncoder:
+def encode_stream(format: str, **options: object) -> StreamEncoder:
     """Return an encoder writing neutral events as ``format``'s SSE.
+
+    Args:
+        format: The format to write.
+        **options: The format's encoder options: ``openai-chat`` takes
+            ``include_usage`` (default True: write the usage chunk, as OpenAI does
+            when the request set ``stream_options.include_usage``; a gateway passes
+            what its client asked for). The other formats take none.
 
     Raises:
         UnknownNameError: ``format`` has no stream codec.
+        UsageError: an option the format does not have, or a bad value.
 
     Examples:
         >>> from aifkit.aif._events import PartStart, ResponseStart
@@ -118,11 +130,11 @@ def encode_stream(format: str) -> StreamEncoder:
         >>> encoder.encode(PartStart(0, "text"))
         b'event: content_block_start\\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\\n\\n'
     """
-    return STREAM_FORMATS.get(format).encoder()
+    return STREAM_FORMATS.get(format).encoder(**options)
 
 
 def translate_stream(
-    chunks: bytes | str | Iterable[bytes | str], *, source: str, target: str
+    chunks: bytes | str | Iterable[bytes | str], *, source: str, target: str, **options: object
 ) -> Iterator[bytes]:
     """Translate a streamed reply from ``source``'s SSE to ``target``'s, as it arrives.
 
@@ -134,9 +146,11 @@ def translate_stream(
         chunks: The source stream: bytes or text, whole or as chunks.
         source: The format the stream is in.
         target: The format to write.
+        **options: The target's encoder options (see `encode_stream`).
 
     Raises:
         UnknownNameError: either format has no stream codec.
+        UsageError: an option the target does not have.
         InvalidInputError: the source stream is malformed or cut short; the
             pointer names the event (``/events/3/delta``).
 
@@ -150,7 +164,7 @@ def translate_stream(
         'Hi'
     """
     decoder = decode_stream(source)
-    encoder = encode_stream(target)
+    encoder = encode_stream(target, **options)
     for chunk in [chunks] if isinstance(chunks, bytes | str) else chunks:
         out = b"".join([encoder.encode(e) for e in decoder.feed(chunk)])
         if out:
@@ -161,7 +175,7 @@ def translate_stream(
 
 
 async def atranslate_stream(
-    chunks: AsyncIterable[bytes | str], *, source: str, target: str
+    chunks: AsyncIterable[bytes | str], *, source: str, target: str, **options: object
 ) -> AsyncIterator[bytes]:
     """`translate_stream` for an asynchronous source (an HTTP client's byte stream).
 
@@ -177,7 +191,7 @@ async def atranslate_stream(
         (2, b'data: {"candidates":[{"content":{"parts"')
     """
     decoder = decode_stream(source)
-    encoder = encode_stream(target)
+    encoder = encode_stream(target, **options)
     async for chunk in chunks:
         out = b"".join([encoder.encode(e) for e in decoder.feed(chunk)])
         if out:
@@ -245,6 +259,15 @@ class PayloadDecoder:
     def on_close(self, out: list[StreamEvent]) -> None:
         """Append the events the end of the stream completes; raise if it was cut short."""
         raise NotImplementedError
+
+
+def no_options(format: str, options: Mapping[str, object]) -> None:
+    """Refuse the options a format's encoder does not have."""
+    if options:
+        raise UsageError(
+            f"the {format} stream encoder has no option {next(iter(options))!r}",
+            hint="see encode_stream for each format's options",
+        )
 
 
 def cut_short(what: str) -> InvalidInputError:

@@ -45,6 +45,7 @@ from aifkit.aif._sse_codec import (
     dumps,
     finish_word,
     int_or_none,
+    no_options,
     text_or_none,
 )
 from aifkit.aif._stream import expect_obj, expect_str, field, stream_error
@@ -371,6 +372,7 @@ class GeminiStreamCodec:
         """Return a new decoder."""
         return GeminiStreamDecoder()
 
-    def encoder(self) -> GeminiStreamEncoder:
-        """Return a new encoder."""
+    def encoder(self, **options: object) -> GeminiStreamEncoder:
+        """Return a new encoder (this format has no options)."""
+        no_options("gemini", options)
         return GeminiStreamEncoder()

@@ -13,7 +13,8 @@ that one chunk so it can carry the usage. A ``{"error": ...}`` chunk is
 
 Encoding: one chunk per delta, ``choices[0].index`` 0; a tool call's id and name on
 its first chunk only; the finish chunk, then a usage chunk (``choices: []``) when
-usage is known, then ``data: [DONE]``. Chat has no place for reasoning or its
+usage is known (unless the encoder is made with ``include_usage=False``, for a
+client that did not ask for it), then ``data: [DONE]``. Chat has no place for reasoning or its
 signature: they are not written. Every chunk repeats the id, ``created`` and model
 of `ResponseStart` (``created`` is 0 when the source sent none, as Anthropic and
 Gemini do not: a gateway sets its own clock there).
@@ -43,10 +44,12 @@ from aifkit.aif._sse_codec import (
     dumps,
     finish_word,
     int_or_none,
+    no_options,
     seconds_or_none,
     text_or_none,
 )
 from aifkit.aif._stream import expect_int, expect_obj, expect_str, field, stream_error
+from aifkit.errors import UsageError
 
 __all__ = ["OpenAIChatStreamCodec", "OpenAIChatStreamDecoder", "OpenAIChatStreamEncoder"]
 
@@ -260,9 +263,15 @@ class OpenAIChatStreamDecoder(PayloadDecoder):
 
 
 class OpenAIChatStreamEncoder:
-    """Writes neutral events as a Chat Completions stream."""
+    """Writes neutral events as a Chat Completions stream.
 
-    def __init__(self) -> None:
+    Args:
+        include_usage: Write the usage chunk (``choices: []``) after the finish chunk,
+            as OpenAI does only when the request set ``stream_options.include_usage``.
+    """
+
+    def __init__(self, *, include_usage: bool = True) -> None:
+        self._include_usage = include_usage
         self._prefix = ""
         self._calls: dict[int, int] = {}  # tool call part -> its tool_calls index
         self._kinds: dict[int, PartKind] = {}
@@ -346,7 +355,7 @@ class OpenAIChatStreamEncoder:
         )
         out = self._chunk("{}", dumps(word))
         usage = event.usage or self._usage
-        if usage is not None:
+        if usage is not None and self._include_usage:
             out += f'data: {self._prefix}"choices":[],"usage":{dumps(write_usage(usage))}}}\n\n'
         return out + "data: [DONE]\n\n"
 
@@ -358,6 +367,10 @@ class OpenAIChatStreamCodec:
         """Return a new decoder."""
         return OpenAIChatStreamDecoder()
 
-    def encoder(self) -> OpenAIChatStreamEncoder:
-        """Return a new encoder."""
-        return OpenAIChatStreamEncoder()
+    def encoder(self, **options: object) -> OpenAIChatStreamEncoder:
+        """Return a new encoder; ``include_usage`` (default True) writes the usage chunk."""
+        include_usage = options.pop("include_usage", True)
+        if not isinstance(include_usage, bool):
+            raise UsageError("include_usage must be True or False")
+        no_options("openai-chat", options)
+        return OpenAIChatStreamEncoder(include_usage=include_usage)

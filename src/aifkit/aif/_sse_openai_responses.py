@@ -45,6 +45,7 @@ from aifkit.aif._sse_codec import (
     event_type,
     frame,
     int_or_none,
+    no_options,
     seconds_or_none,
     text_or_none,
 )
@@ -498,6 +499,7 @@ class OpenAIResponsesStreamCodec:
         """Return a new decoder."""
         return OpenAIResponsesStreamDecoder()
 
-    def encoder(self) -> OpenAIResponsesStreamEncoder:
-        """Return a new encoder."""
+    def encoder(self, **options: object) -> OpenAIResponsesStreamEncoder:
+        """Return a new encoder (this format has no options)."""
+        no_options("openai-responses", options)
         return OpenAIResponsesStreamEncoder()
