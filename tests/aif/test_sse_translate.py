@@ -402,6 +402,25 @@ def test_text_goes_out_with_the_event_that_brought_it(path: Path, target: str) -
         assert visible_text(sent, target) == visible_text(received, source)
 
 
+@settings(max_examples=30, deadline=None)
+@given(
+    st.sampled_from(FIXTURES),
+    st.sampled_from(FORMATS),
+    st.lists(st.integers(0, 10_000), max_size=12),
+)
+def test_text_is_never_held_whatever_the_split(path: Path, target: str, cuts: list[int]) -> None:
+    # After any chunk, the target shows exactly the text of the source events completed so far.
+    raw = path.read_bytes()
+    points = sorted({c % (len(raw) + 1) for c in cuts})
+    decoder = decode_stream(fmt(path))
+    encoder = encode_stream(target)
+    sent = b""
+    for a, b in zip([0, *points], [*points, len(raw)], strict=True):
+        sent += b"".join(encoder.encode(e) for e in decoder.feed(raw[a:b]))
+        complete = raw[: raw.rfind(b"\n\n", 0, b) + 2] if b"\n\n" in raw[:b] else b""
+        assert visible_text(sent, target) == visible_text(complete, fmt(path))
+
+
 def test_a_tool_call_is_held_back_only_for_gemini() -> None:
     start, delta = PartStart(0, "tool_call", id="call_1", name="f"), PartDelta(0, '{"a": ')
     for target in ("anthropic", "openai-chat", "openai-responses"):
