@@ -216,7 +216,9 @@ class GeminiStreamDecoder(PayloadDecoder):
                 )
             self._calls = True
             self._new("tool_call", out, id=call_id, name=name)
-            out.append(PartDelta(part_index, dumps(call.get("args") or {})))
+            args = call.get("args")
+            args = {} if args is None else expect_obj(args, index, (*path, "functionCall", "args"))
+            out.append(PartDelta(part_index, dumps(args)))
             if sig:
                 out.append(PartDelta(part_index, signature=sig))
             out.append(PartEnd(part_index))
