@@ -814,3 +814,13 @@ def test_encoder_options_are_checked() -> None:
         encode_stream("openai-chat", include_usage="yes")
     with pytest.raises(UsageError, match="no option 'colour'"):
         encode_stream("openai-chat", colour=1)
+
+
+def test_a_done_text_longer_than_its_deltas_sends_the_rest() -> None:
+    # Recorded: the summary deltas stop at "**Calculating a simple sum"; the .done has "**".
+    raw = (STREAMS / "openai-responses__dotnet-reasoning-text.sse").read_bytes()
+    deltas = [e for e in decoded(raw, "openai-responses") if isinstance(e, PartDelta)]
+    assert [e.text for e in deltas if e.index == 0][-1] == "**"
+    reasoning = assemble(translate(raw, "openai-responses", "anthropic"), "anthropic").parts[0]
+    assert isinstance(reasoning, ReasoningPart)
+    assert reasoning.text == "**Calculating a simple sum**"

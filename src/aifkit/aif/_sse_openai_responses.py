@@ -7,8 +7,10 @@ reasoning part (its summaries joined by blank lines, as the converter joins them
 its ``encrypted_content``, on ``response.output_item.done``, is the part's
 signature); a ``function_call`` item is a tool call (``call_id`` is its id).
 ``response.completed`` or ``response.incomplete`` is `ResponseEnd`;
-``response.failed`` and ``error`` are `StreamError`. Repeats of what the deltas
-built (``*.done``) add nothing.
+``response.failed`` and ``error`` are `StreamError`. The ``*.done`` events repeat
+what the deltas built, and add nothing, except where their text goes on past it:
+the API's deltas of a reasoning summary can stop short of its final text (the
+closing ``**`` of a bold title), and the rest is then sent as one more delta.
 
 Encoding: every event gets the next ``sequence_number``; each part is its own
 output item (a text part is a ``message`` item with one content part), with item
@@ -72,9 +74,18 @@ _DELTA_EVENTS: Final[Mapping[PartKind, tuple[str, str]]] = {  # event type, what
     "tool_call": ("response.function_call_arguments.delta", "}\n\n"),
     "reasoning": ("response.reasoning_summary_text.delta", "}\n\n"),
 }
-_REASONING_DELTAS: Final = frozenset(
-    {"response.reasoning_summary_text.delta", "response.reasoning_text.delta"}
-)
+_ITEM_DELTAS: Final[Mapping[str, tuple[str, str | None]]] = {  # segment family, its index
+    "response.function_call_arguments.delta": ("args", None),
+    "response.reasoning_summary_text.delta": ("summary", "summary_index"),
+    "response.reasoning_text.delta": ("reasoning_text", "content_index"),
+}
+_DONES: Final[Mapping[str, tuple[str, str | None, str]]] = {  # family, index, full text's key
+    "response.output_text.done": ("content", "content_index", "text"),
+    "response.refusal.done": ("content", "content_index", "refusal"),
+    "response.function_call_arguments.done": ("args", None, "arguments"),
+    "response.reasoning_summary_text.done": ("summary", "summary_index", "text"),
+    "response.reasoning_text.done": ("reasoning_text", "content_index", "text"),
+}
 
 
 def read_usage(raw: Mapping[str, Any]) -> Usage:
@@ -119,6 +130,7 @@ class OpenAIResponsesStreamDecoder(PayloadDecoder):
         self._items: dict[int, int] = {}  # open reasoning / function_call item -> part
         self._content: dict[tuple[int, int], int] = {}  # open (item, content index) -> part
         self._argued: set[int] = set()  # tool call parts that got argument deltas
+        self._built: dict[tuple[int, str, int], list[str]] = {}  # text so far, per segment
         self._calls = False
 
     def on_payload(
@@ -133,24 +145,21 @@ class OpenAIResponsesStreamDecoder(PayloadDecoder):
             part = self._content.get(key)
             if part is None:  # a delta without its content_part.added
                 part = self._open_content(key, _DELTAS[kind], out)
-            self._text(index, part, payload, out)
-        elif kind == "response.function_call_arguments.delta" or kind in _REASONING_DELTAS:
+            self._text(index, part, (key[0], "content", key[1]), payload, out)
+        elif kind in _ITEM_DELTAS:
             oi = expect_int(payload.get("output_index"), index, ("output_index",))
             part = self._items.get(oi)
             if part is not None:
                 self._argued.add(part)
-                self._text(index, part, payload, out)
+                family, at = _ITEM_DELTAS[kind]
+                sub = expect_int(payload.get(at, 0), index, (at,)) if at else 0
+                self._text(index, part, (oi, family, sub), payload, out)
+        elif kind in _DONES:
+            self._done_text(index, kind, payload, out)
         elif kind == "response.output_item.added":
             self._added(index, payload, out)
         elif kind == "response.content_part.added":
-            key = self._key(index, payload)
-            part_obj = expect_obj(payload.get("part"), index, ("part",))
-            ptype = _CONTENT_KINDS.get(text_or_none(part_obj.get("type")) or "")
-            if ptype is not None and key not in self._content:
-                part = self._open_content(key, ptype, out)
-                text = part_obj.get("text" if ptype == "text" else "refusal")
-                if isinstance(text, str) and text:
-                    out.append(PartDelta(part, text))
+            self._content_added(index, payload, out)
         elif kind == "response.content_part.done":
             part = self._content.pop(self._key(index, payload), None)
             if part is not None:
@@ -218,11 +227,48 @@ class OpenAIResponsesStreamDecoder(PayloadDecoder):
         return part
 
     def _text(
-        self, index: int, part: int, payload: Mapping[str, Any], out: list[StreamEvent]
+        self,
+        index: int,
+        part: int,
+        segment: tuple[int, str, int],
+        payload: Mapping[str, Any],
+        out: list[StreamEvent],
     ) -> None:
         text = expect_str(payload.get("delta"), index, ("delta",))
         if text:
             out.append(PartDelta(part, text))
+            self._built.setdefault(segment, []).append(text)
+
+    def _done_text(
+        self, index: int, kind: str, payload: Mapping[str, Any], out: list[StreamEvent]
+    ) -> None:
+        """Add what a ``*.done`` text has beyond its deltas (the API's deltas of a reasoning
+        summary can stop short of its final text)."""
+        family, at, key = _DONES[kind]
+        oi = expect_int(payload.get("output_index"), index, ("output_index",))
+        sub = expect_int(payload.get(at, 0), index, (at,)) if at else 0
+        part = self._content.get((oi, sub)) if family == "content" else self._items.get(oi)
+        full = payload.get(key)
+        if part is None or not isinstance(full, str):
+            return
+        built = "".join(self._built.pop((oi, family, sub), ()))
+        if len(full) > len(built) and full.startswith(built):
+            out.append(PartDelta(part, full[len(built) :]))
+        if family == "args":
+            self._argued.add(part)
+
+    def _content_added(
+        self, index: int, payload: Mapping[str, Any], out: list[StreamEvent]
+    ) -> None:
+        key = self._key(index, payload)
+        part_obj = expect_obj(payload.get("part"), index, ("part",))
+        kind = _CONTENT_KINDS.get(text_or_none(part_obj.get("type")) or "")
+        if kind is not None and key not in self._content:
+            part = self._open_content(key, kind, out)
+            text = part_obj.get("text" if kind == "text" else "refusal")
+            if isinstance(text, str) and text:
+                out.append(PartDelta(part, text))
+                self._built.setdefault((key[0], "content", key[1]), []).append(text)
 
     def _added(self, index: int, payload: Mapping[str, Any], out: list[StreamEvent]) -> None:
         oi = expect_int(payload.get("output_index"), index, ("output_index",))
@@ -239,6 +285,7 @@ class OpenAIResponsesStreamDecoder(PayloadDecoder):
             if isinstance(arguments, str) and arguments:
                 self._argued.add(part)
                 out.append(PartDelta(part, arguments))
+                self._built.setdefault((oi, "args", 0), []).append(arguments)
 
     def _done(self, index: int, payload: Mapping[str, Any], out: list[StreamEvent]) -> None:
         oi = expect_int(payload.get("output_index"), index, ("output_index",))
