@@ -606,6 +606,14 @@ def test_malformed_streams_name_the_event(source: str, raw: bytes, pointer: str)
     assert info.value.pointer == pointer
 
 
+@pytest.mark.parametrize("source", FORMATS)
+def test_json_nested_too_deeply_is_refused_not_a_crash(source: str) -> None:
+    raw = b"data: {}\n\ndata: " + b"[" * 100_000 + b"\n\n"
+    with pytest.raises(InvalidInputError, match="nested too deeply") as info:
+        translate(raw, source, "openai-chat")
+    assert info.value.pointer == "/events/1"
+
+
 def test_unknown_formats_list_the_known_ones() -> None:
     with pytest.raises(UnknownNameError, match="openai-chat"):
         decode_stream("cohere")

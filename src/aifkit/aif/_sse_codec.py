@@ -246,6 +246,8 @@ class PayloadDecoder:
             payload = json.loads(data)
         except ValueError:
             raise stream_error(index, (), f"event data is not JSON: {data[:60]!r}") from None
+        except RecursionError:  # hostile nesting: an error, not a crash
+            raise stream_error(index, (), "event data is JSON nested too deeply") from None
         if not isinstance(payload, dict):
             raise stream_error(index, (), "event data is not a JSON object")
         self.on_payload(index, event.event, payload, out)  # pyright: ignore[reportUnknownArgumentType]

@@ -335,7 +335,7 @@ class GeminiStreamEncoder:
         text = "".join(fragments)
         try:
             args: Any = json.loads(text) if text.strip() else {}
-        except ValueError:
+        except (ValueError, RecursionError):
             raise stream_error(
                 None,
                 (),
