@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any, cast
 
 from pydantic import BaseModel, ValidationError
 
 from aifkit._json import format_pointer, type_name
+from aifkit._limits import MAX_INT_DIGITS, check_json, loads
 from aifkit.aif._loss import Path
 from aifkit.aif._migrate import parse_version, upgrade
 from aifkit.aif._schema import AIF_VERSION, MAX_INLINE_CHARS, Document, document_adapter
@@ -22,31 +24,69 @@ MAX_INPUT_BYTES = 256 * 1024 * 1024
 
 
 def parse_json(text: str | bytes, *, max_bytes: int = MAX_INPUT_BYTES) -> Any:
-    """Parse JSON text, turning a syntax error into an `InvalidInputError`.
+    """Parse JSON text, turning every way it can be unfit into an `InvalidInputError`.
 
     Hostile input fails early and in bounded memory: text over ``max_bytes`` is
-    refused before parsing, and nesting too deep for the parser is an error, not a
-    crash.
+    refused before parsing; bytes that are not UTF-8, nesting too deep for the
+    parser, and integers too long for Python are errors, not crashes; and the value
+    is checked with `aifkit._limits.check_json` (nesting, lone surrogates, NaN and
+    Infinity), with a pointer to the place.
+
+    Examples:
+        >>> parse_json(b'{"messages": []}')
+        {'messages': []}
+        >>> parse_json('{"temperature": NaN}')
+        Traceback (most recent call last):
+        ...
+        aifkit.errors.InvalidInputError: /temperature: NaN is not a JSON number; ...
     """
     if len(text) > max_bytes:
+        raise _too_big(max_bytes)
+    try:
+        return loads(text)
+    except InvalidInputError:
+        raise
+    except UnicodeDecodeError as exc:
         raise InvalidInputError(
             "",
-            f"input is {len(text):,} bytes, over the limit of {max_bytes:,}",
-            hint="split the conversation, or raise the limit (max_bytes) if you trust the source",
-        )
-    try:
-        return json.loads(text)
-    except RecursionError:
-        raise InvalidInputError(
-            "", "JSON nested too deeply", hint="no request body nests this deep; check the input"
+            f"not UTF-8 text ({exc.reason} at byte {exc.start:,})",
+            hint="save the input as UTF-8",
         ) from None
-    except ValueError as exc:
-        where = ""
-        if isinstance(exc, json.JSONDecodeError):
-            where = f" at line {exc.lineno}, column {exc.colno}"
+    except json.JSONDecodeError as exc:
         raise InvalidInputError(
-            "", f"not valid JSON{where}", hint="pass a JSON request body or AIF document"
+            "",
+            f"not valid JSON at line {exc.lineno}, column {exc.colno}",
+            hint="pass a JSON request body or AIF document",
         ) from None
+    except ValueError:  # Python refuses to read an integer this long
+        raise InvalidInputError(
+            "",
+            f"not valid JSON{_long_number(text)}: a number has more than {MAX_INT_DIGITS:,} digits",
+            hint="send a number this long as a string",
+        ) from None
+
+
+def _too_big(max_bytes: int) -> InvalidInputError:
+    return InvalidInputError(
+        "",
+        f"input is over the limit of {max_bytes:,} bytes",
+        hint="split the conversation, or raise the limit (max_bytes) if you trust the source",
+    )
+
+
+def _long_number(text: str | bytes) -> str:
+    # Where the number is: the parser does not say (one pass of a C regex, on failure only).
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    found = _LONG_NUMBER.search(text)
+    if found is None:
+        return ""
+    start = found.start()
+    line = text.count("\n", 0, start) + 1
+    return f" at line {line}, column {start - text.rfind(chr(10), 0, start)}"
+
+
+_LONG_NUMBER = re.compile(rf"\d{{{MAX_INT_DIGITS + 1}}}")
 
 
 def load_document(data: Any) -> Document:
@@ -68,6 +108,7 @@ def load_document(data: Any) -> Document:
         return data
     if not isinstance(data, dict):
         raise InvalidInputError("", f"expected an AIF document object, got {type_name(data)}")
+    check_json(data)
     data = upgrade(data)  # pyright: ignore[reportUnknownArgumentType]
     try:
         doc = document_adapter().validate_python(data)

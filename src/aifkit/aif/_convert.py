@@ -7,13 +7,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from aifkit._limits import check_json
 from aifkit._registry import Registry
 from aifkit._version import __version__
 from aifkit.aif._features import Capabilities
 from aifkit.aif._loss import LossReport
 from aifkit.aif._schema import ConversionStep, Document, Provenance
 from aifkit.aif.converters._base import Converter, EncodeOptions, Violation
-from aifkit.errors import LossyConversionError
+from aifkit.errors import InvalidInputError, LossyConversionError
 
 __all__ = [
     "FORMATS",
@@ -106,9 +107,11 @@ def decode(body: Any, format: str) -> tuple[Document, LossReport]:
 
     Raises:
         UnknownNameError: ``format`` is not a known format.
-        InvalidInputError: the body is malformed.
+        InvalidInputError: the body is malformed, or holds what no body may (see
+            `aifkit._limits`: nesting, lone surrogates, NaN and Infinity).
     """
     conv = FORMATS.get(format)
+    _check(body, format)
     with _no_cycle_collection():
         decoded = conv.decode(body)
     doc = decoded.document if format == "aif" else _record_step(decoded.document, format)
@@ -149,7 +152,9 @@ def convert(
 
     Raises:
         UnknownNameError: ``source`` or ``target`` is not a known format.
-        InvalidInputError: ``body`` is malformed; the pointer says where.
+        InvalidInputError: ``body`` is malformed, or holds what no body may (nesting
+            deeper than 128 levels, a lone surrogate, NaN or Infinity); the pointer
+            says where.
         LossyConversionError: ``strict`` is set and something would be dropped.
 
     Examples:
@@ -164,6 +169,7 @@ def convert(
     """
     src = FORMATS.get(source)
     dst = FORMATS.get(target)
+    _check(body, source)
     with _no_cycle_collection():
         decoded = src.decode(body)
         doc = decoded.document
@@ -180,6 +186,13 @@ def convert(
     if strict and report.dropped:
         raise LossyConversionError(report)
     return Conversion(out, report)
+
+
+def _check(body: Any, format: str) -> None:
+    # Once, before any converter walks the body. The aif format's reader
+    # (load_document) checks the documents it is given itself.
+    if format != "aif":
+        check_json(body)
 
 
 def _with_model(doc: Document, options: EncodeOptions) -> Document:
@@ -202,8 +215,17 @@ def _record_step(doc: Document, source: str) -> Document:
 def validate(body: Any, format: str) -> list[Violation]:
     """Check a body against ``format``'s rules; return every violation (empty when valid).
 
+    A body that holds what no body may (see `decode`) breaks the ``FORMAT/schema`` rule.
+
     Examples:
         >>> [str(v) for v in validate({"messages": "hi"}, "aif")]
         ['/messages: expected an array, got a string [aif/schema]']
+        >>> [str(v) for v in validate({"temperature": float("nan")}, "openai-chat")]
+        ['/temperature: NaN is not a JSON number [openai-chat/schema]']
     """
-    return FORMATS.get(format).validate(body)
+    conv = FORMATS.get(format)
+    try:
+        _check(body, format)
+    except InvalidInputError as exc:
+        return [Violation(exc.pointer, f"{format}/schema", exc.problem)]
+    return conv.validate(body)
