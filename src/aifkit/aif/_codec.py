@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, cast
 
 from pydantic import BaseModel, ValidationError
@@ -13,10 +13,27 @@ from aifkit._json import format_pointer, type_name
 from aifkit._limits import MAX_INT_DIGITS, check_json, loads
 from aifkit.aif._loss import Path
 from aifkit.aif._migrate import parse_version, upgrade
-from aifkit.aif._schema import AIF_VERSION, MAX_INLINE_CHARS, Document, document_adapter
+from aifkit.aif._schema import (
+    AIF_VERSION,
+    MAX_INLINE_CHARS,
+    AudioPart,
+    Base64Source,
+    Document,
+    DocumentPart,
+    ImagePart,
+    ToolResultPart,
+    document_adapter,
+)
 from aifkit.errors import InvalidInputError
 
-__all__ = ["MAX_INPUT_BYTES", "dump_document", "load_document", "parse_json"]
+__all__ = [
+    "MAX_INPUT_BYTES",
+    "base64_problem",
+    "check_inline_data",
+    "dump_document",
+    "load_document",
+    "parse_json",
+]
 
 
 MAX_INPUT_BYTES = 256 * 1024 * 1024
@@ -130,7 +147,70 @@ def load_document(data: Any) -> Document:
     newer = parse_version(doc.aif_version)[:2] > parse_version(AIF_VERSION)[:2]
     for pointer, problem, hint in _problems(doc, (), newer):
         raise InvalidInputError(pointer, problem, hint=hint)
+    check_inline_data(doc, lambda path: (*path, "source", "data"))
     return doc
+
+
+def base64_problem(data: str) -> str | None:
+    """Say why ``data`` is not base64 (RFC 4648), or return None when it is.
+
+    Both alphabets are read: the standard one and the URL-safe one (``-_``), which
+    Google's JSON APIs also accept; padding may be left out. One pass of a C regex.
+
+    Examples:
+        >>> base64_problem("iVBORw0KGgo="), base64_problem("a-_b"), base64_problem("")
+        (None, None, None)
+        >>> base64_problem("cat.png")
+        "'.' at character 3"
+        >>> base64_problem("A")
+        'a length of 1 is not whole bytes'
+    """
+    match = _BASE64.fullmatch(data)
+    if match is None:
+        bad = _NOT_BASE64.search(data)
+        where = bad.start() if bad else data.find("=")
+        if where < 0:
+            return "it mixes the standard (+/) and URL-safe (-_) alphabets"
+        return f"{data[where]!a} at character {where:,}"
+    padding = len(match.group(1) or match.group(2) or "")
+    if (len(data) - padding) % 4 == 1 or (padding and len(data) % 4):
+        return f"a length of {len(data):,} is not whole bytes"
+    return None
+
+
+_MEDIA = (ImagePart, DocumentPart, AudioPart)
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*(={0,2})|[A-Za-z0-9_-]*(={0,2})")
+_NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/=_-]")
+
+
+def check_inline_data(document: Document, locate: Callable[[Path], Path] = tuple) -> None:
+    """Check that the inline (base64) data of every part of ``document`` is base64.
+
+    Runs once per read document, at decode time; ``locate`` turns the AIF path of a
+    part into the pointer the error names (a decoder's source map).
+
+    Raises:
+        InvalidInputError: a part's data is not base64; the pointer names the part.
+    """
+    for name in ("instructions", "messages"):
+        items: tuple[Any, ...] = getattr(document, name)
+        for i, item in enumerate(items):
+            _check_parts(item.parts, (name, i, "parts"), locate)
+
+
+def _check_parts(parts: Iterable[Any], at: Path, locate: Callable[[Path], Path]) -> None:
+    for j, part in enumerate(parts):
+        kind = cast("type[object]", type(part))
+        if kind in _MEDIA and type(source := part.source) is Base64Source:
+            problem = base64_problem(source.data)
+            if problem is not None:
+                raise InvalidInputError(
+                    format_pointer(locate((*at, j))),
+                    f"inline data is not base64 ({problem})",
+                    hint="send the bytes base64-encoded (RFC 4648), or by URL",
+                )
+        elif kind is ToolResultPart:
+            _check_parts(part.content, (*at, j, "content"), locate)
 
 
 def dump_document(doc: Document) -> dict[str, Any]:

@@ -10,11 +10,12 @@ from typing import Any
 from aifkit._limits import check_json
 from aifkit._registry import Registry
 from aifkit._version import __version__
+from aifkit.aif._codec import check_inline_data
 from aifkit.aif._features import Capabilities
 from aifkit.aif._loss import LossReport
 from aifkit.aif._schema import ConversionStep, Document, Provenance
-from aifkit.aif.converters._base import Converter, EncodeOptions, Violation
-from aifkit.errors import InvalidInputError, LossyConversionError
+from aifkit.aif.converters._base import Converter, Decoded, EncodeOptions, Violation
+from aifkit.errors import InvalidInputError, LossyConversionError, UsageError
 
 __all__ = [
     "FORMATS",
@@ -114,6 +115,7 @@ def decode(body: Any, format: str) -> tuple[Document, LossReport]:
     _check(body, format)
     with _no_cycle_collection():
         decoded = conv.decode(body)
+        _check_decoded(decoded, format)
     doc = decoded.document if format == "aif" else _record_step(decoded.document, format)
     entries = tuple(decoded.losses.resolve(None))
     return doc, LossReport(format, "aif", entries)
@@ -172,6 +174,7 @@ def convert(
     _check(body, source)
     with _no_cycle_collection():
         decoded = src.decode(body)
+        _check_decoded(decoded, source)
         doc = decoded.document
         if target == "aif" and source != "aif":
             doc = _record_step(doc, source)
@@ -195,6 +198,13 @@ def _check(body: Any, format: str) -> None:
         check_json(body)
 
 
+def _check_decoded(decoded: Decoded, format: str) -> None:
+    # Inline data is read as base64 by every provider: refuse what is not, pointing
+    # at the part in the body (load_document checks AIF documents itself).
+    if format != "aif":
+        check_inline_data(decoded.document, decoded.source_map.translate)
+
+
 def _with_model(doc: Document, options: EncodeOptions) -> Document:
     # The model the caller names for a document that names none (an A2A or MCP
     # source carries no model; most targets require one).
@@ -215,7 +225,8 @@ def _record_step(doc: Document, source: str) -> Document:
 def validate(body: Any, format: str) -> list[Violation]:
     """Check a body against ``format``'s rules; return every violation (empty when valid).
 
-    A body that holds what no body may (see `decode`) breaks the ``FORMAT/schema`` rule.
+    A body that holds what no body may (see `decode`), or inline data that is not
+    base64, breaks the ``FORMAT/schema`` rule.
 
     Examples:
         >>> [str(v) for v in validate({"messages": "hi"}, "aif")]
@@ -224,8 +235,14 @@ def validate(body: Any, format: str) -> list[Violation]:
         ['/temperature: NaN is not a JSON number [openai-chat/schema]']
     """
     conv = FORMATS.get(format)
+    violations: list[Violation] = []
     try:
         _check(body, format)
+        violations = conv.validate(body)
+        if not violations and format != "aif":  # so that a body that validates decodes
+            _check_decoded(conv.decode(body), format)
     except InvalidInputError as exc:
         return [Violation(exc.pointer, f"{format}/schema", exc.problem)]
-    return conv.validate(body)
+    except UsageError:  # a render-only format (chatml) cannot be read back to check further
+        pass
+    return violations
