@@ -138,7 +138,13 @@ class InvalidInputError(AifkitError, ValueError):
     def __init__(self, pointer: str, problem: str, *, hint: str | None = None) -> None:
         self.pointer = pointer
         self.problem = problem = one_line(problem, MESSAGE_LIMIT)
+        if len(pointer) > _POINTER_SHOWN:  # a deep pointer: its start and its end, and the problem
+            half = _POINTER_SHOWN // 2
+            pointer = f"{pointer[:half]}…{pointer[-half:]}"
         super().__init__(f"{pointer or '/'}: {problem}", hint=hint)
+
+
+_POINTER_SHOWN = 200
 
 
 class UnsupportedVersionError(InvalidInputError):

@@ -383,7 +383,7 @@ def load_suite(source: str | Path | Mapping[str, Any]) -> Suite:
         ) from None
     except RecursionError:
         raise InvalidInputError(str(path), "cannot read the suite: nested too deeply") from None
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, ValueError, yaml.YAMLError) as exc:  # ValueError: a number YAML cannot read
         raise InvalidInputError(str(path), f"cannot read the suite: {exc}") from None
     if not isinstance(data, dict):
         raise InvalidInputError(str(path), "expected a YAML mapping")
