@@ -42,6 +42,7 @@ READERS: dict[str, list[str]] = {
 OPTION_READERS: dict[str, list[str]] = {
     "handoff pack --state": ["handoff", "pack", "{good}", "--state", "{input}"],
     "handoff pack --previous": ["handoff", "pack", "{good}", "--previous", "{input}"],
+    "count --models": ["count", "{good}", "-f", "aif", "-m", "gpt-4o", "--models", "{input}"],
 }
 # Commands that read no body, envelope, stream or suite from the user.
 NO_INPUT = {
