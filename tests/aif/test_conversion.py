@@ -199,3 +199,12 @@ def test_python_api_nesting_past_the_limit_is_refused() -> None:
 def test_a_legacy_document_of_the_wrong_shape_is_an_error() -> None:
     with pytest.raises(InvalidInputError, match="/messages: expected an array"):
         convert({"aif_version": "0.9", "messages": 5}, source="aif", target="openai-chat")
+
+
+def test_a_document_built_in_code_cannot_hold_a_nan_setting() -> None:
+    from pydantic import ValidationError
+
+    from aifkit.aif import Settings
+
+    with pytest.raises(ValidationError, match="finite number"):
+        Settings(temperature=float("nan"))
