@@ -148,7 +148,7 @@ def check_document(document: BaseModel) -> int:
     """Check an AIF document built in code the way `check_json` checks a body.
 
     A document read from a body was checked as the body; one built in code may
-    still hold a NaN temperature or a lone surrogate, which no body can carry. The
+    still hold NaN in tool arguments or a lone surrogate, which no body can carry. The
     walk reads the models' fields as they are, without serializing them; each
     model is one level, so the document's own structure is allowed on top of
     `MAX_DEPTH`.
@@ -157,11 +157,12 @@ def check_document(document: BaseModel) -> int:
         InvalidInputError: as `check_json`; the pointer names the document's fields.
 
     Examples:
-        >>> from aifkit.aif import Document, Settings
-        >>> check_document(Document(settings=Settings(temperature=float("inf"))))
+        >>> from aifkit.aif import Document, Message, ToolCallPart
+        >>> call = ToolCallPart(id="c1", name="f", arguments={"x": float("inf")})
+        >>> check_document(Document(messages=(Message(role="assistant", parts=(call,)),)))
         Traceback (most recent call last):
         ...
-        aifkit.errors.InvalidInputError: /settings/temperature: Infinity is not a JSON number; ...
+        aifkit.errors.InvalidInputError: /messages/0/parts/0/arguments/x: Infinity is not a JSON number; ...
     """
     from pydantic import BaseModel
 
