@@ -38,8 +38,10 @@ READERS: dict[str, list[str]] = {
     "handoff unpack": ["handoff", "unpack", "{input}", "--to", "anthropic"],
     "memory add": ["memory", "add", "{tmp}/memory.db", "{input}", "-f", "openai-chat"],
 }
-# Options that read a JSON file, run with a good INPUT.
+# Other readers: options that read a JSON file (with a good INPUT), other source formats.
 OPTION_READERS: dict[str, list[str]] = {
+    "convert --from aif": ["convert", "{input}", "--from", "aif", "--to", "gemini"],
+    "convert --from gemini": ["convert", "{input}", "--from", "gemini", "--to", "a2a"],
     "handoff pack --state": ["handoff", "pack", "{good}", "--state", "{input}"],
     "handoff pack --previous": ["handoff", "pack", "{good}", "--previous", "{input}"],
     "count --models": ["count", "{good}", "-f", "aif", "-m", "gpt-4o", "--models", "{input}"],
