@@ -58,3 +58,16 @@ def test_lossy_conversion_points_at_first_drop() -> None:
     assert "/messages/1/name (anthropic/no-name)" in str(err)
     with pytest.raises(AifkitError):
         raise err
+
+
+def test_a_huge_hostile_value_gives_a_short_single_line_message() -> None:
+    from aifkit.errors import HINT_LIMIT, MESSAGE_LIMIT
+
+    value = "x\ny\x1b" * 400_000
+    err = InvalidInputError("/messages/0/role", f"unknown role {value!r}", hint=f"not {value}")
+    text = str(err)
+    assert "\n" not in text
+    assert text.isprintable()
+    assert len(text) <= MESSAGE_LIMIT + HINT_LIMIT + 2
+    assert text.startswith("/messages/0/role: unknown role 'x\\ny\\x1b")
+    assert "\n" not in err.problem

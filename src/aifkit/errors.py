@@ -23,12 +23,20 @@ AifkitError
 
 The command line maps them to exit codes: `UsageError`, `InvalidInputError` and
 `BudgetError` exit 2, `LossyConversionError` exits 3, `VerificationError` exits 4.
+
+A message is always one line, whatever the input held: characters a terminal
+would not print as they are (newlines, escape sequences, lone surrogates, ...)
+are escaped, and the message and the hint are each cut at a bounded length
+(`MESSAGE_LIMIT`, `HINT_LIMIT`), so a megabyte of hostile input never becomes a
+megabyte of error.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
+
+from aifkit._json import one_line
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -52,6 +60,12 @@ __all__ = [
     "VerificationError",
 ]
 
+MESSAGE_LIMIT = 500
+"""The most characters of an error's message (its hint is cut apart)."""
+
+HINT_LIMIT = 1000
+"""The most characters of an error's hint."""
+
 
 class AifkitError(Exception):
     """Root of every error raised by aifkit.
@@ -64,8 +78,8 @@ class AifkitError(Exception):
     exit_code: int = 2
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
-        self.message = message
-        self.hint = hint
+        self.message = message = one_line(message, MESSAGE_LIMIT)
+        self.hint = hint = None if hint is None else one_line(hint, HINT_LIMIT)
         super().__init__(f"{message}; {hint}" if hint else message)
 
 
@@ -123,8 +137,14 @@ class InvalidInputError(AifkitError, ValueError):
 
     def __init__(self, pointer: str, problem: str, *, hint: str | None = None) -> None:
         self.pointer = pointer
-        self.problem = problem
+        self.problem = problem = one_line(problem, MESSAGE_LIMIT)
+        if len(pointer) > _POINTER_SHOWN:  # a deep pointer: its start and its end, and the problem
+            half = _POINTER_SHOWN // 2
+            pointer = f"{pointer[:half]}…{pointer[-half:]}"
         super().__init__(f"{pointer or '/'}: {problem}", hint=hint)
+
+
+_POINTER_SHOWN = 200
 
 
 class UnsupportedVersionError(InvalidInputError):

@@ -26,6 +26,7 @@ from aifkit.aif import (
     encode,
     validate,
 )
+from aifkit.errors import InvalidInputError
 from aifkit.examples import example, examples
 
 from .strategies import documents
@@ -148,3 +149,62 @@ def test_openai_to_anthropic_report_is_exact() -> None:
     assert any(p.startswith("/messages/3/tool_calls/0") and a == "transformed" for p, a, _ in got)
     assert any(p.startswith("/messages/3/tool_calls/1") and a == "transformed" for p, a, _ in got)
     assert all(a != "dropped" or not p.startswith("/messages/4") for p, a, _ in got)
+
+
+# -- the edge: what no body may hold -------------------------------------------------
+
+EDGE_BODY = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+
+
+@pytest.mark.parametrize("target", ["a2a", "gemini", "anthropic", "aif", "mistral"])
+def test_a_lone_surrogate_is_refused_before_any_converter_hashes_it(target: str) -> None:
+    body = {**EDGE_BODY, "messages": [{"role": "user", "content": "a\ud800b"}]}
+    with pytest.raises(InvalidInputError, match="lone surrogate") as info:
+        convert(body, source="openai-chat", target=target)
+    assert info.value.pointer == "/messages/0/content"
+
+
+@pytest.mark.parametrize("target", ["anthropic", "aif", "gemini"])
+def test_nan_is_refused_not_written_as_nan_or_null(target: str) -> None:
+    with pytest.raises(InvalidInputError, match="NaN is not a JSON number") as info:
+        convert({**EDGE_BODY, "temperature": float("nan")}, source="openai-chat", target=target)
+    assert info.value.pointer == "/temperature"
+
+
+def test_tool_arguments_that_are_not_strict_json_are_kept_as_text() -> None:
+    for text in ('{"x": NaN}', '{"x": "\\ud800"}', "[" * 5000 + "]" * 5000):
+        body = {**EDGE_BODY, "messages": [
+            {"role": "assistant", "content": None, "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "f", "arguments": text}}]}]}  # fmt: skip
+        doc, _ = convert(body, source="openai-chat", target="aif")
+        part = doc["messages"][0]["parts"][0]
+        assert part["raw_arguments"] == text
+        json.dumps(doc, allow_nan=False).encode("utf-8")
+
+
+def test_python_api_nesting_past_the_limit_is_refused() -> None:
+    schema: dict[str, object] = {"type": "object"}
+    for _ in range(2000):
+        schema = {"type": "object", "properties": {"a": schema}}
+    body = {**EDGE_BODY, "tools": [{"type": "function", "function": {"name": "f", "parameters": schema}}]}  # fmt: skip
+    for call in (
+        lambda: convert(body, source="openai-chat", target="anthropic"),
+        lambda: decode(body, "openai-chat"),
+    ):
+        with pytest.raises(InvalidInputError, match="nested more than 128 levels"):
+            call()
+    assert "nested more than 128" in str(validate(body, "openai-chat")[0])
+
+
+def test_a_legacy_document_of_the_wrong_shape_is_an_error() -> None:
+    with pytest.raises(InvalidInputError, match="/messages: expected an array"):
+        convert({"aif_version": "0.9", "messages": 5}, source="aif", target="openai-chat")
+
+
+def test_a_document_built_in_code_cannot_hold_a_nan_setting() -> None:
+    from pydantic import ValidationError
+
+    from aifkit.aif import Settings
+
+    with pytest.raises(ValidationError, match="finite number"):
+        Settings(temperature=float("nan"))

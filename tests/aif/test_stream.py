@@ -280,6 +280,24 @@ START = {"type": "message_start", "message": {"id": "m", "model": "claude-sonnet
             "arguments": "{}"}}]}, "finish_reason": "tool_calls"}]}),
          "openai-chat", "", "never received its id"),
         (b"data: \xff\xfe\n\n", "openai-chat", "", "not UTF-8"),
+        ("data: " + "[" * 50_000 + "]" * 50_000 + "\n\n", "openai-chat", "/events/0",
+         "nested more than 128 levels"),
+        ('data: {"choices": [{"index": 0, "delta": {"content": "\\ud800"}}]}\n\n',
+         "openai-chat", "/events/0/choices/0/delta/content", "lone surrogate"),
+        ('data: {"usage": {"prompt_tokens": NaN}}\n\n', "openai-chat",
+         "/events/0/usage/prompt_tokens", "NaN is not a JSON number"),
+        (sse(START, {"type": "content_block_start", "index": 0,
+                     "content_block": {"type": "tool_use", "id": "t", "name": "f", "input": {}}},
+             {"type": "content_block_delta", "index": 0,
+              "delta": {"type": "input_json_delta", "partial_json": "[" * 5000 + "]" * 5000}},
+             {"type": "content_block_stop", "index": 0}),
+         "anthropic", "/events/3", "nested more than 128 levels"),
+        (sse(START, {"type": "content_block_start", "index": 0,
+                     "content_block": {"type": "tool_use", "id": "t", "name": "f", "input": {}}},
+             {"type": "content_block_delta", "index": 0,
+              "delta": {"type": "input_json_delta", "partial_json": '{"a": Infinity}'}},
+             {"type": "content_block_stop", "index": 0}),
+         "anthropic", "/events/3", "at /a: Infinity is not a JSON number"),
     ],
 )  # fmt: skip
 def test_malformed_streams_name_the_event(
@@ -337,3 +355,10 @@ def test_sse_events_survive_any_line_ending_and_any_split(
     assert [(e.event, e.data) for e in got] == [
         (name or "message", "\n".join(data)) for name, data in events
     ]
+
+
+def test_parsed_payloads_are_checked_like_raw_ones() -> None:
+    payloads = [{"choices": [{"index": 0, "delta": {"content": "hi", "x": float("nan")}}]}]
+    with pytest.raises(InvalidInputError, match="NaN") as info:
+        assemble(payloads, "openai-chat")
+    assert info.value.pointer == "/events/0/choices/0/delta/x"

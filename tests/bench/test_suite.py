@@ -103,6 +103,25 @@ def test_bad_suites_say_where(tmp_path: Path) -> None:
         load_suite(str(tmp_path / "missing.yaml"))
 
 
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (b"name: x\ndescription: \xff\xfe\n", "not UTF-8 text (invalid start byte at byte 21)"),
+        (b"a: " + b"[" * 5000 + b"]" * 5000, "nested too deeply"),
+        (b"a: " + b"9" * 5000, "cannot read the suite"),
+    ],
+)
+def test_a_suite_file_that_cannot_be_read_is_named(
+    tmp_path: Path, text: bytes, problem: str
+) -> None:
+    suite = tmp_path / "suite.yaml"
+    suite.write_bytes(text)
+    with pytest.raises(InvalidInputError) as info:
+        load_suite(str(suite))
+    assert str(suite) in str(info.value)
+    assert problem in str(info.value)
+
+
 def test_the_quick_suite_stays_small_and_standard_is_larger() -> None:
     assert list_suites() == ["quick", "standard"]
     quick, standard = load_suite("quick"), load_suite("standard")

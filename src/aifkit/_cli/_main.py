@@ -8,12 +8,15 @@ failed; 70 an internal error (a bug).
 from __future__ import annotations
 
 import functools
+import importlib
+import importlib.util
 import sys
 from collections.abc import Callable, Sequence
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import typer
 
+from aifkit._json import one_line
 from aifkit.errors import AifkitError
 
 __all__ = ["EXIT_INTERNAL", "guard", "main"]
@@ -28,18 +31,58 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``aif`` with ``argv`` (default: ``sys.argv[1:]``).
 
     Called by the console script (which exits with the code) and by tests (which
-    pass ``argv`` and get the code back).
+    pass ``argv`` and get the code back). A bad option or argument is one line on
+    stderr, ``aif: <what>; see aif COMMAND --help``, and exit 2, as every other
+    bad input is; only ``aif`` or a group with nothing after it prints its help.
     """
     from aifkit._cli.app import app
 
     try:
-        app(args=list(argv) if argv is not None else None, prog_name="aif")
-        code = 0
+        result = app(
+            args=list(argv) if argv is not None else None, prog_name="aif", standalone_mode=False
+        )
+        code = result if isinstance(result, int) and not isinstance(result, bool) else 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    except Exception as exc:
+        code = _parse_error(exc)
     if argv is None:
         sys.exit(code)
     return code
+
+
+def _parse_error(exc: Exception) -> int:
+    """Say what went wrong while reading the command line; return the exit code."""
+    click = _click_exceptions()
+    error: Any = exc  # click's exceptions, from whichever click typer uses
+    if isinstance(exc, getattr(click, "NoArgsIsHelpError", ())):
+        error.show()  # the help, asked for by giving nothing
+        return 2
+    if isinstance(exc, click.UsageError):
+        where = error.ctx.command_path if error.ctx is not None else "aif"
+        _say(f"{_sentence(error.format_message())}; see {where} --help")
+        return 2
+    if isinstance(exc, click.ClickException):
+        _say(_sentence(error.format_message()))
+        return int(error.exit_code)
+    if isinstance(exc, click.Abort | typer.Abort):
+        _say("aborted")
+        return 1
+    # A bug outside any command (commands are guarded): one line, never a traceback.
+    _say(f"internal error: {type(exc).__name__}: {exc} (please report this as a bug)")
+    return EXIT_INTERNAL
+
+
+def _click_exceptions() -> Any:
+    # Typer 0.2x parses with its own copy of click (typer._click); earlier ones with click.
+    name = "typer._click" if importlib.util.find_spec("typer._click") else "click"
+    return importlib.import_module(f"{name}.exceptions")
+
+
+def _sentence(message: str) -> str:
+    # Click's "Invalid value for '-b': 'x' is not a valid integer." in aifkit's voice.
+    message = message.strip().removesuffix(".")
+    return message[:1].lower() + message[1:]
 
 
 def guard(command: Callable[P, R]) -> Callable[P, R]:
@@ -70,4 +113,8 @@ def guard(command: Callable[P, R]) -> Callable[P, R]:
 
 
 def _say(message: str) -> None:
-    print(f"aif: {message}", file=sys.stderr)
+    # One line whatever the message holds (errors are capped and escaped already).
+    print(f"aif: {one_line(message, _LINE_LIMIT)}", file=sys.stderr)
+
+
+_LINE_LIMIT = 2000

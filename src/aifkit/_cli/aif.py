@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from aifkit._cli._io import read_json, write_json
+from aifkit._json import one_line
 
 __all__ = ["convert_command", "formats_command", "schema_command", "validate_command"]
 
@@ -77,8 +78,8 @@ def validate_command(
 
     violations = validate(read_json(input), format)
     write_json({"valid": not violations, "violations": [v.to_json() for v in violations]})
-    for v in violations:
-        print(f"aif: {v}", file=sys.stderr)
+    for v in violations:  # one line each, whatever the body holds
+        print(f"aif: {one_line(str(v), 2000)}", file=sys.stderr)
     return 2 if violations else 0
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from aifkit._cli._io import read_json, write_json
+from aifkit._cli._io import read_json, read_json_object, write_json
 from aifkit._cli._main import guard
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ def pack_command(
         model=model,
         budget=budget,
         summary=summary,
-        state=read_json(state) if state is not None else None,
+        state=read_json_object(state, "--state") if state is not None else None,
         previous=load_envelope(read_json(previous)) if previous is not None else None,
         key=signing,
     )

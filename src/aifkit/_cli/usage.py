@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from aifkit._cli._io import read_json, write_json
+from aifkit._cli._io import read_json, read_lines, write_json
 
 __all__ = ["usage_command"]
 
@@ -44,9 +43,6 @@ def usage_command(
 
 def _bodies(source: str) -> list[Any]:
     if source != "-" and source.endswith(".jsonl"):
-        from aifkit.aif._codec import parse_json
-
-        lines = Path(source).read_text(encoding="utf-8").splitlines()
-        return [parse_json(line) for line in lines if line.strip()]
+        return read_lines(source)
     data = read_json(source)
     return data if isinstance(data, list) else [data]  # pyright: ignore[reportUnknownVariableType]

@@ -3,18 +3,37 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, cast
 
 from pydantic import BaseModel, ValidationError
 
 from aifkit._json import format_pointer, type_name
+from aifkit._limits import MAX_INT_DIGITS, check_json, loads
 from aifkit.aif._loss import Path
 from aifkit.aif._migrate import parse_version, upgrade
-from aifkit.aif._schema import AIF_VERSION, MAX_INLINE_CHARS, Document, document_adapter
+from aifkit.aif._schema import (
+    AIF_VERSION,
+    MAX_INLINE_CHARS,
+    AudioPart,
+    Base64Source,
+    Document,
+    DocumentPart,
+    ImagePart,
+    ToolResultPart,
+    document_adapter,
+)
 from aifkit.errors import InvalidInputError
 
-__all__ = ["MAX_INPUT_BYTES", "dump_document", "load_document", "parse_json"]
+__all__ = [
+    "MAX_INPUT_BYTES",
+    "base64_problem",
+    "check_inline_data",
+    "dump_document",
+    "load_document",
+    "parse_json",
+]
 
 
 MAX_INPUT_BYTES = 256 * 1024 * 1024
@@ -22,31 +41,69 @@ MAX_INPUT_BYTES = 256 * 1024 * 1024
 
 
 def parse_json(text: str | bytes, *, max_bytes: int = MAX_INPUT_BYTES) -> Any:
-    """Parse JSON text, turning a syntax error into an `InvalidInputError`.
+    """Parse JSON text, turning every way it can be unfit into an `InvalidInputError`.
 
     Hostile input fails early and in bounded memory: text over ``max_bytes`` is
-    refused before parsing, and nesting too deep for the parser is an error, not a
-    crash.
+    refused before parsing; bytes that are not UTF-8, nesting too deep for the
+    parser, and integers too long for Python are errors, not crashes; and the value
+    is checked with `aifkit._limits.check_json` (nesting, lone surrogates, NaN and
+    Infinity), with a pointer to the place.
+
+    Examples:
+        >>> parse_json(b'{"messages": []}')
+        {'messages': []}
+        >>> parse_json('{"temperature": NaN}')
+        Traceback (most recent call last):
+        ...
+        aifkit.errors.InvalidInputError: /temperature: NaN is not a JSON number; ...
     """
     if len(text) > max_bytes:
+        raise _too_big(max_bytes)
+    try:
+        return loads(text)
+    except InvalidInputError:
+        raise
+    except UnicodeDecodeError as exc:
         raise InvalidInputError(
             "",
-            f"input is {len(text):,} bytes, over the limit of {max_bytes:,}",
-            hint="split the conversation, or raise the limit (max_bytes) if you trust the source",
-        )
-    try:
-        return json.loads(text)
-    except RecursionError:
-        raise InvalidInputError(
-            "", "JSON nested too deeply", hint="no request body nests this deep; check the input"
+            f"not UTF-8 text ({exc.reason} at byte {exc.start:,})",
+            hint="save the input as UTF-8",
         ) from None
-    except ValueError as exc:
-        where = ""
-        if isinstance(exc, json.JSONDecodeError):
-            where = f" at line {exc.lineno}, column {exc.colno}"
+    except json.JSONDecodeError as exc:
         raise InvalidInputError(
-            "", f"not valid JSON{where}", hint="pass a JSON request body or AIF document"
+            "",
+            f"not valid JSON at line {exc.lineno}, column {exc.colno}",
+            hint="pass a JSON request body or AIF document",
         ) from None
+    except ValueError:  # Python refuses to read an integer this long
+        raise InvalidInputError(
+            "",
+            f"not valid JSON{_long_number(text)}: a number has more than {MAX_INT_DIGITS:,} digits",
+            hint="send a number this long as a string",
+        ) from None
+
+
+def _too_big(max_bytes: int) -> InvalidInputError:
+    return InvalidInputError(
+        "",
+        f"input is over the limit of {max_bytes:,} bytes",
+        hint="split the conversation, or raise the limit (max_bytes) if you trust the source",
+    )
+
+
+def _long_number(text: str | bytes) -> str:
+    # Where the number is: the parser does not say (one pass of a C regex, on failure only).
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    found = _LONG_NUMBER.search(text)
+    if found is None:
+        return ""
+    start = found.start()
+    line = text.count("\n", 0, start) + 1
+    return f" at line {line}, column {start - text.rfind(chr(10), 0, start)}"
+
+
+_LONG_NUMBER = re.compile(rf"\d{{{MAX_INT_DIGITS + 1}}}")
 
 
 def load_document(data: Any) -> Document:
@@ -68,6 +125,7 @@ def load_document(data: Any) -> Document:
         return data
     if not isinstance(data, dict):
         raise InvalidInputError("", f"expected an AIF document object, got {type_name(data)}")
+    check_json(data)
     data = upgrade(data)  # pyright: ignore[reportUnknownArgumentType]
     try:
         doc = document_adapter().validate_python(data)
@@ -89,7 +147,70 @@ def load_document(data: Any) -> Document:
     newer = parse_version(doc.aif_version)[:2] > parse_version(AIF_VERSION)[:2]
     for pointer, problem, hint in _problems(doc, (), newer):
         raise InvalidInputError(pointer, problem, hint=hint)
+    check_inline_data(doc, lambda path: (*path, "source", "data"))
     return doc
+
+
+def base64_problem(data: str) -> str | None:
+    """Say why ``data`` is not base64 (RFC 4648), or return None when it is.
+
+    Both alphabets are read: the standard one and the URL-safe one (``-_``), which
+    Google's JSON APIs also accept; padding may be left out. One pass of a C regex.
+
+    Examples:
+        >>> base64_problem("iVBORw0KGgo="), base64_problem("a-_b"), base64_problem("")
+        (None, None, None)
+        >>> base64_problem("cat.png")
+        "'.' at character 3"
+        >>> base64_problem("A")
+        'a length of 1 is not whole bytes'
+    """
+    match = _BASE64.fullmatch(data)
+    if match is None:
+        bad = _NOT_BASE64.search(data)
+        where = bad.start() if bad else data.find("=")
+        if where < 0:
+            return "it mixes the standard (+/) and URL-safe (-_) alphabets"
+        return f"{data[where]!a} at character {where:,}"
+    padding = len(match.group(1) or match.group(2) or "")
+    if (len(data) - padding) % 4 == 1 or (padding and len(data) % 4):
+        return f"a length of {len(data):,} is not whole bytes"
+    return None
+
+
+_MEDIA = (ImagePart, DocumentPart, AudioPart)
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*(={0,2})|[A-Za-z0-9_-]*(={0,2})")
+_NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/=_-]")
+
+
+def check_inline_data(document: Document, locate: Callable[[Path], Path] = tuple) -> None:
+    """Check that the inline (base64) data of every part of ``document`` is base64.
+
+    Runs once per read document, at decode time; ``locate`` turns the AIF path of a
+    part into the pointer the error names (a decoder's source map).
+
+    Raises:
+        InvalidInputError: a part's data is not base64; the pointer names the part.
+    """
+    for name in ("instructions", "messages"):
+        items: tuple[Any, ...] = getattr(document, name)
+        for i, item in enumerate(items):
+            _check_parts(item.parts, (name, i, "parts"), locate)
+
+
+def _check_parts(parts: Iterable[Any], at: Path, locate: Callable[[Path], Path]) -> None:
+    for j, part in enumerate(parts):
+        kind = cast("type[object]", type(part))
+        if kind in _MEDIA and type(source := part.source) is Base64Source:
+            problem = base64_problem(source.data)
+            if problem is not None:
+                raise InvalidInputError(
+                    format_pointer(locate((*at, j))),
+                    f"inline data is not base64 ({problem})",
+                    hint="send the bytes base64-encoded (RFC 4648), or by URL",
+                )
+        elif kind is ToolResultPart:
+            _check_parts(part.content, (*at, j, "content"), locate)
 
 
 def dump_document(doc: Document) -> dict[str, Any]:

@@ -7,13 +7,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from aifkit._limits import check_json
 from aifkit._registry import Registry
 from aifkit._version import __version__
+from aifkit.aif._codec import check_inline_data
 from aifkit.aif._features import Capabilities
 from aifkit.aif._loss import LossReport
 from aifkit.aif._schema import ConversionStep, Document, Provenance
-from aifkit.aif.converters._base import Converter, EncodeOptions, Violation
-from aifkit.errors import LossyConversionError
+from aifkit.aif.converters._base import Converter, Decoded, EncodeOptions, Violation
+from aifkit.errors import InvalidInputError, LossyConversionError, UsageError
 
 __all__ = [
     "FORMATS",
@@ -106,11 +108,14 @@ def decode(body: Any, format: str) -> tuple[Document, LossReport]:
 
     Raises:
         UnknownNameError: ``format`` is not a known format.
-        InvalidInputError: the body is malformed.
+        InvalidInputError: the body is malformed, or holds what no body may (see
+            `aifkit._limits`: nesting, lone surrogates, NaN and Infinity).
     """
     conv = FORMATS.get(format)
+    _check(body, format)
     with _no_cycle_collection():
         decoded = conv.decode(body)
+        _check_decoded(decoded, format)
     doc = decoded.document if format == "aif" else _record_step(decoded.document, format)
     entries = tuple(decoded.losses.resolve(None))
     return doc, LossReport(format, "aif", entries)
@@ -152,7 +157,9 @@ def convert(
 
     Raises:
         UnknownNameError: ``source`` or ``target`` is not a known format.
-        InvalidInputError: ``body`` is malformed; the pointer says where.
+        InvalidInputError: ``body`` is malformed, or holds what no body may (nesting
+            deeper than 128 levels, a lone surrogate, NaN or Infinity); the pointer
+            says where.
         LossyConversionError: ``strict`` is set and something would be dropped.
 
     Examples:
@@ -172,8 +179,10 @@ def convert(
         return Conversion(out, report)
     src = FORMATS.get(source)
     dst = FORMATS.get(target)
+    _check(body, source)
     with _no_cycle_collection():
         decoded = src.decode(body)
+        _check_decoded(decoded, source)
         doc = decoded.document
         if target == "aif" and source != "aif":
             doc = _record_step(doc, source)
@@ -188,6 +197,20 @@ def convert(
     if strict and report.dropped:
         raise LossyConversionError(report)
     return Conversion(out, report)
+
+
+def _check(body: Any, format: str) -> None:
+    # Once, before any converter walks the body. The aif format's reader
+    # (load_document) checks the documents it is given itself.
+    if format != "aif":
+        check_json(body)
+
+
+def _check_decoded(decoded: Decoded, format: str) -> None:
+    # Inline data is read as base64 by every provider: refuse what is not, pointing
+    # at the part in the body (load_document checks AIF documents itself).
+    if format != "aif":
+        check_inline_data(decoded.document, decoded.source_map.translate)
 
 
 def _with_model(doc: Document, options: EncodeOptions) -> Document:
@@ -210,8 +233,24 @@ def _record_step(doc: Document, source: str) -> Document:
 def validate(body: Any, format: str) -> list[Violation]:
     """Check a body against ``format``'s rules; return every violation (empty when valid).
 
+    A body that holds what no body may (see `decode`), or inline data that is not
+    base64, breaks the ``FORMAT/schema`` rule.
+
     Examples:
         >>> [str(v) for v in validate({"messages": "hi"}, "aif")]
         ['/messages: expected an array, got a string [aif/schema]']
+        >>> [str(v) for v in validate({"temperature": float("nan")}, "openai-chat")]
+        ['/temperature: NaN is not a JSON number [openai-chat/schema]']
     """
-    return FORMATS.get(format).validate(body)
+    conv = FORMATS.get(format)
+    violations: list[Violation] = []
+    try:
+        _check(body, format)
+        violations = conv.validate(body)
+        if not violations and format != "aif":  # so that a body that validates decodes
+            _check_decoded(conv.decode(body), format)
+    except InvalidInputError as exc:
+        return [Violation(exc.pointer, f"{format}/schema", exc.problem)]
+    except UsageError:  # a render-only format (chatml) cannot be read back to check further
+        pass
+    return violations

@@ -107,6 +107,7 @@ class _Model(BaseModel):
         extra="allow",  # unknown fields from a newer minor version survive a round trip
         populate_by_name=True,
         defer_build=True,  # keeps `import aifkit` fast; schemas build on first use
+        allow_inf_nan=False,  # JSON has no NaN or Infinity, and no provider accepts them
     )
 
     @model_serializer(mode="wrap")

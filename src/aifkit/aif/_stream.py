@@ -17,12 +17,12 @@ event's payload, at ``delta.partial_json``.
 from __future__ import annotations
 
 import codecs
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
-from aifkit._json import format_pointer
+from aifkit._json import format_pointer, quote
+from aifkit._limits import check_json, loads
 from aifkit.aif._codec import MAX_INPUT_BYTES
 from aifkit.aif._schema import Message, Provenance
 from aifkit.errors import InvalidInputError, UnknownNameError
@@ -240,9 +240,11 @@ def iter_payloads(
             yield i, event.event, None
             continue
         try:
-            payload = json.loads(event.data)
+            payload = loads(event.data, at=("events", i))
+        except InvalidInputError:
+            raise
         except ValueError:
-            raise stream_error(i, (), f"event data is not JSON: {event.data[:60]!r}") from None
+            raise stream_error(i, (), f"event data is not JSON: {quote(event.data, 60)}") from None
         if not isinstance(payload, dict):
             raise stream_error(i, (), "event data is not a JSON object")
         yield i, event.event, payload
@@ -257,6 +259,7 @@ def _parsed(items: Iterable[Any]) -> Iterator[tuple[int, str, Mapping[str, Any] 
     for i, item in enumerate(items):
         if not isinstance(item, Mapping):
             raise stream_error(i, (), "expected a JSON object (an event payload)")
+        check_json(item, at=("events", i))
         payload = cast("Mapping[str, Any]", item)
         yield i, str(payload.get("type", "message")), payload
 

@@ -13,13 +13,15 @@ a keep-alive; ``error`` ends the stream with an error.
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Mapping
 from typing import Any, cast
 
+from aifkit._json import quote
+from aifkit._limits import loads
 from aifkit.aif._convert import decode
 from aifkit.aif._schema import Message
 from aifkit.aif._stream import expect_obj, expect_str, field, finish_message, stream_error
+from aifkit.errors import InvalidInputError
 
 __all__ = ["AnthropicAssembler"]
 
@@ -117,7 +119,7 @@ class AnthropicAssembler:
         elif kind == "citations_delta":
             block.setdefault("citations", []).append(delta.get("citation"))
         else:
-            raise stream_error(index, ("delta", "type"), f"unknown delta type {kind!r}")
+            raise stream_error(index, ("delta", "type"), f"unknown delta type {quote(kind)}")
 
     def _stop(self, index: int, i: int) -> None:
         if i not in self.open:
@@ -130,10 +132,14 @@ class AnthropicAssembler:
             return
         text = "".join(fragments)
         try:
-            value: Any = json.loads(text) if text.strip() else {}
+            value: Any = loads(text) if text.strip() else {}
+        except InvalidInputError as exc:
+            raise stream_error(
+                index, (), f"the input of tool block {i}, at {exc.pointer or '/'}: {exc.problem}"
+            ) from None
         except ValueError:
             raise stream_error(
-                index, (), f"the input of tool block {i} is not valid JSON: {text[:60]!r}"
+                index, (), f"the input of tool block {i} is not valid JSON: {quote(text, 60)}"
             ) from None
         self.blocks[i]["input"] = value
 

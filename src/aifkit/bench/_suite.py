@@ -375,7 +375,15 @@ def load_suite(source: str | Path | Mapping[str, Any]) -> Suite:
         raise MissingDependencyError("yaml", "bench") from None
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(
+            str(path),
+            f"cannot read the suite: not UTF-8 text ({exc.reason} at byte {exc.start:,})",
+            hint="save the suite file as UTF-8",
+        ) from None
+    except RecursionError:
+        raise InvalidInputError(str(path), "cannot read the suite: nested too deeply") from None
+    except (OSError, ValueError, yaml.YAMLError) as exc:  # ValueError: a number YAML cannot read
         raise InvalidInputError(str(path), f"cannot read the suite: {exc}") from None
     if not isinstance(data, dict):
         raise InvalidInputError(str(path), "expected a YAML mapping")

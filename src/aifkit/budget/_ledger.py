@@ -85,6 +85,8 @@ def usage_from_response(response: Mapping[str, Any], *, model: str | None = None
         ...     "output_tokens": 12}}).prompt_tokens
         950
     """
+    if not isinstance(response, Mapping):  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise InvalidInputError("", "expected a provider response object")
     usage = response.get("usage")
     if not isinstance(usage, Mapping):
         raise InvalidInputError("/usage", "expected the response's usage object")

@@ -10,7 +10,6 @@ asks genai-prices. Plugins register under the ``aifkit.models`` entry point.
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from aifkit._limits import loads
 from aifkit._registry import Registry
 from aifkit.errors import MissingDependencyError, UnknownNameError, UsageError
 from aifkit.tokens._estimate import ANTHROPIC_ESTIMATOR, GEMINI_ESTIMATOR, Estimator
@@ -321,9 +321,11 @@ def load_models(path: str | PathLike[str]) -> list[ModelInfo]:
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")
-        data: Any = json.loads(text) if file.suffix == ".json" else tomllib.loads(text)
-    except (OSError, ValueError) as exc:
+        data: Any = loads(text) if file.suffix == ".json" else tomllib.loads(text)
+    except (OSError, ValueError) as exc:  # InvalidInputError is a ValueError
         raise UsageError(f"{file}: cannot read models ({exc})") from None
+    except RecursionError:
+        raise UsageError(f"{file}: cannot read models (nested too deeply)") from None
     table: Any = cast("dict[str, Any]", data).get("models") if isinstance(data, dict) else None
     if not isinstance(table, dict):
         raise UsageError(f"{file}: expected a 'models' table mapping names to fields")

@@ -15,7 +15,9 @@ from __future__ import annotations
 import json
 from typing import Any, cast
 
+from aifkit._json import type_name
 from aifkit.aif._migrate import register_upgrader
+from aifkit.errors import InvalidInputError
 
 __all__ = ["upgrade_0_9"]
 
@@ -31,11 +33,18 @@ def upgrade_0_9(data: dict[str, Any]) -> dict[str, Any]:
         out["id"] = data["id"]
     system = data.get("system")
     if system is not None:
-        texts = [system] if isinstance(system, str) else list(cast("list[Any]", system))
+        if not isinstance(system, str | list):
+            raise InvalidInputError(
+                "/system", f"expected a string or an array of strings, got {type_name(system)}"
+            )
+        texts = [system] if isinstance(system, str) else cast("list[Any]", system)
         out["instructions"] = [
             {"role": "system", "parts": [{"type": "text", "text": t}]} for t in texts
         ]
-    out["messages"] = [_message(m) for m in data.get("messages", [])]
+    messages = data.get("messages", [])
+    if not isinstance(messages, list):
+        raise InvalidInputError("/messages", f"expected an array, got {type_name(messages)}")
+    out["messages"] = [_message(m, i) for i, m in enumerate(cast("list[Any]", messages))]
     if "tools" in data:
         out["tools"] = data["tools"]
     settings = {k: data[k] for k in _SETTINGS if k in data}
@@ -49,7 +58,7 @@ def upgrade_0_9(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _message(m: Any) -> Any:
+def _message(m: Any, index: int) -> Any:
     if not isinstance(m, dict):
         return m  # let 1.0 validation name the problem
     msg = cast("dict[str, Any]", m)
@@ -62,9 +71,13 @@ def _message(m: Any) -> Any:
         }
         return {"role": "tool", "parts": [result]}
     parts = _parts(msg.get("content"))
-    calls = cast("list[Any]", msg.get("tool_calls") or [])
+    calls: Any = msg.get("tool_calls") or []
+    if not isinstance(calls, list):
+        raise InvalidInputError(
+            f"/messages/{index}/tool_calls", f"expected an array, got {type_name(calls)}"
+        )
     if isinstance(parts, list):
-        parts = [*cast("list[Any]", parts), *(_call(c) for c in calls)]
+        parts = [*cast("list[Any]", parts), *(_call(c) for c in cast("list[Any]", calls))]
     out: dict[str, Any] = {"role": role, "parts": parts}
     if "name" in msg:
         out["name"] = msg["name"]

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, cast
 
 from aifkit._json import canonical_json
+from aifkit._limits import loads
 from aifkit.aif._loss import Action, LossLog, Path, Severity
 from aifkit.aif._schema import (
     AudioPart,
@@ -475,7 +475,7 @@ class BlockWriter(RuleLog):
         if isinstance(item, TextPart):
             if form.get("json"):
                 try:
-                    return {"json": json.loads(item.text)}
+                    return {"json": loads(item.text)}  # strict: no NaN, bounded depth
                 except ValueError:
                     pass
             return {"text": item.text}

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, cast
 
+from aifkit._limits import loads
 from aifkit.aif._loss import Path
 from aifkit.aif._schema import (
     Base64Source,
@@ -341,7 +341,7 @@ class _Encoder(ChatlikeEncoder):
         data: Obj
         if form.get("data") == "json":
             try:
-                parsed = json.loads(text)
+                parsed = loads(text)  # strict: no NaN, bounded depth
             except ValueError:
                 parsed = None
             data = cast("Obj", parsed) if isinstance(parsed, dict) else {"text": text}

@@ -12,6 +12,7 @@ from typing import Any, cast
 from pydantic import JsonValue, ValidationError
 
 from aifkit._json import canonical_json, format_pointer, type_name
+from aifkit._limits import check_json
 from aifkit.aif._loss import LossLog, Path, SourceMap
 from aifkit.aif._schema import Document, Extensions, ReasoningPart, document_adapter
 from aifkit.errors import InvalidInputError
@@ -123,7 +124,8 @@ def parse_arguments(raw: str) -> tuple[JsonValue, str | None, bool]:
     """
     try:
         value = cast("JsonValue", _loads(raw))
-    except ValueError:
+        check_json(value)  # NaN, lone surrogates, too deep: kept as text, like invalid JSON
+    except (ValueError, RecursionError):  # InvalidInputError is a ValueError
         return None, raw, False
     return value, None, _canonical(value) != raw
 

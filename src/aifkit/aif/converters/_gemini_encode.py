@@ -37,6 +37,7 @@ import mimetypes
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
+from aifkit._limits import loads
 from aifkit.aif._loss import Path
 from aifkit.aif._schema import (
     AudioPart,
@@ -385,7 +386,7 @@ class _Encoder(RuleLog):
         response: Any = None
         if form.get("response") == "json":
             try:
-                response = json.loads(text)
+                response = loads(text)  # strict: no NaN, bounded depth
             except ValueError:
                 response = None
         if not isinstance(response, dict):

@@ -21,13 +21,13 @@ the rules the API checks and logs each change against the AIF path:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, Final
 
 from pydantic import JsonValue
 
 from aifkit._json import canonical_json
+from aifkit._limits import loads
 from aifkit.aif._loss import Path
 from aifkit.aif._schema import (
     Document,
@@ -542,6 +542,6 @@ class _Encoder(PartWriter):
 def _same_json(text: str, arguments: JsonValue) -> bool:
     # The kept text is only used while it still says what `arguments` says.
     try:
-        return canonical_json(json.loads(text)) == canonical_json(arguments)
+        return canonical_json(loads(text)) == canonical_json(arguments)
     except ValueError:
         return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from aifkit._limits import check_document
 from aifkit.aif._schema import Document
 from aifkit.budget.compressors._base import (
     COMPRESSORS,
@@ -88,6 +89,8 @@ def compress(
 
     Raises:
         UnknownNameError: no compressor is registered under ``method``.
+        InvalidInputError: ``document`` holds what no body may (a lone surrogate,
+            NaN or Infinity, nesting too deep; see `aifkit._limits.check_document`).
         BudgetError: a goal-seeking method (``truncate``, ``extract``) cannot reach the
             goal because what is never compressed (the instructions, the current
             turn) alone passes it.
@@ -102,6 +105,7 @@ def compress(
         >>> result.tokens_before, 0.95 * 0.25 <= result.ratio <= 0.25
         (425, True)
     """
+    check_document(document)
     if isinstance(method, str):
         compressor = COMPRESSORS.get(method)
     elif isinstance(method, Sequence):
