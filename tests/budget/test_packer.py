@@ -321,3 +321,14 @@ def test_empty_conversations_pack_to_themselves(budget: int) -> None:
     packed, report = fake_packer()[0].pack(Document(), budget=budget)
     assert packed.messages == ()
     assert report.tokens_after == 3
+
+
+@pytest.mark.parametrize(("budget", "reserve"), [(0, None), (-1, None), (2.5, None), (10, -3)])
+def test_a_bad_budget_or_reserve_is_refused_before_any_message_is_measured(
+    budget: object, reserve: object
+) -> None:
+    packer, counter = fake_packer()
+    doc = Document(messages=(Message(role="user", parts=(TextPart(text="hi " * 1000),)),))
+    with pytest.raises(UsageError):
+        packer.pack(doc, budget=budget, reserve=reserve)  # type: ignore[arg-type]
+    assert counter.calls == 0

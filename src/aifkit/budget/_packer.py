@@ -26,7 +26,7 @@ from aifkit.budget._policy import Policy
 from aifkit.budget._prefix import PrefixReport, Previous, common_prefix, decide
 from aifkit.budget._report import Columns, PackReport
 from aifkit.budget._score import BM25Index, recency, relevance
-from aifkit.budget._thresholds import Limits, ReserveTracker, limits
+from aifkit.budget._thresholds import Limits, ReserveTracker, check_limits, limits
 from aifkit.errors import UsageError
 
 if TYPE_CHECKING:
@@ -166,6 +166,7 @@ class Packer:
             BudgetError: the items that must be kept need more than the budget.
             UsageError: a budget, reserve or message index is invalid.
         """
+        check_limits(budget, reserve)  # before any message is read
         conv, bm25, policy = self._conv, self._bm25, self.policy
         work = (conv.measured, conv.reused, bm25.index.indexed_tokens)
         conv.sync(document.messages)

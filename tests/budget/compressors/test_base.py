@@ -14,7 +14,7 @@ from aifkit.budget import (
     Truncator,
 )
 from aifkit.budget.compressors._base import apply_pointer, get_pointer
-from aifkit.errors import InvalidInputError, UsageError
+from aifkit.errors import InvalidInputError, UnknownNameError, UsageError
 
 
 def _doc(*texts: str) -> Document:
@@ -28,8 +28,14 @@ def _doc(*texts: str) -> Document:
         ({"ratio": 0.5, "budget": 10}, "exactly one of ratio and budget"),
         ({"ratio": 0.0}, "between 0 and 1"),
         ({"ratio": 1.0}, "between 0 and 1"),
-        ({"budget": 0}, "positive number of tokens"),
+        ({"budget": 0}, "positive whole number of tokens"),
+        ({"budget": 2.5}, "positive whole number of tokens"),
+        ({"budget": True}, "positive whole number of tokens"),
+        ({"ratio": True}, "between 0 and 1"),
+        ({"ratio": "0.5"}, "between 0 and 1"),
+        ({"ratio": float("nan")}, "between 0 and 1"),
         ({"ratio": 0.5, "protect_last": -1}, "protect_last"),
+        ({"ratio": 0.5, "protect_last": 1.5}, "protect_last"),
     ],
 )
 def test_a_target_rejects_what_cannot_be_done(kwargs: dict[str, float], match: str) -> None:
@@ -102,3 +108,8 @@ def test_restore_brings_back_a_list_emptied_by_a_compressor() -> None:
     emptied = doc.model_copy(update={"messages": ()})
     action = CompressionAction("/messages", "drop", 5, 0, "", get_pointer(doc, "/messages"))
     assert CompressionResult(emptied, 5, 0, (action,)).restore() == doc
+
+
+def test_a_target_on_an_unknown_model_is_refused_when_made() -> None:
+    with pytest.raises(UnknownNameError):
+        CompressionTarget("no-such-model", ratio=0.5)
