@@ -7,7 +7,8 @@ have). What is compared is how the cost grows, never a time: the cost at each
 size is the least CPU time (``time.process_time``) of a few runs, and the growth
 exponent from n to 4n must stay under 1.5. Linear work gives 1 (less while a
 fixed cost dominates), quadratic work 2: with the patterns issue 11 fixed put
-back, `pack` on newline runs grows as n^1.75 here and ``compress extract`` as n^1.9.
+back, `pack` on newline runs grows as n^1.75 here, ``compress extract`` as n^1.9,
+and the near-duplicate search dedupe had before as n^1.67 on many messages.
 
 The cyclic garbage collector is off while a run is timed: how often it runs
 depends on every object the test process holds, not on the input. A case that
@@ -59,16 +60,22 @@ def _long(n: int) -> Body:
 
 
 def _messages(n: int) -> Body:
+    # Alike (a shared report) but no near duplicates (each adds its own words): what
+    # looks for similar texts meets every pair here.
     turns = [
         (
             "user" if i % 2 == 0 else "assistant",
-            f"Message {i} is about topic {i % 7}. It goes on for a while, so that there is "
-            "something to cut: the weather held, the build passed, and the team met at noon "
-            "to plan the next release. Nothing else happened.",
+            f"{_REPORT} Message {i} adds: " + " ".join(f"note{i}x{k}" for k in range(12)) + ".",
         )
         for i in range(n)
     ]
     return _chat([*turns, ("user", "Which topic came up most?")])
+
+
+_REPORT = (
+    "It goes on for a while, so that there is something to cut: the weather held, the "
+    "build passed, and the team met at noon to plan the next release."
+)
 
 
 def _nested(n: int) -> Body:
