@@ -2,8 +2,8 @@
 
 `count_tokens`, `pack`, `convert` and every `compress` method run on inputs of
 size n, 2n and 4n of one shape: runs of newlines, long strings without spaces,
-many messages, and tool arguments nested deep (within the 128 levels a body may
-have). What is compared is how the cost grows, never a time: the cost at each
+many messages, tool arguments nested deep (within the 128 levels a body may
+have), and a long current turn over a long history. What is compared is how the cost grows, never a time: the cost at each
 size is the least CPU time (``time.process_time``) of a few runs, and the growth
 exponent from n to 4n must stay under 1.5. Linear work gives 1 (less while a
 fixed cost dominates), quadratic work 2: with the patterns issue 11 fixed put
@@ -111,12 +111,26 @@ def _chat(turns: list[tuple[str, str]]) -> Body:
     return {"model": MODEL, "messages": [system, *({"role": r, "content": t} for r, t in turns)]}
 
 
+def _wordy(n: int) -> Body:
+    # A long current turn of distinct words over a long history: relevance to the
+    # current turn must not cost its words times the history's sentences.
+    history = [
+        (
+            "user" if m % 2 == 0 else "assistant",
+            " ".join(f"Note {i} says w{i} and w{i + 1} matter." for i in range(m, n // 2, 8)),
+        )
+        for m in range(8)
+    ]
+    return _chat([*history, ("user", " ".join(f"w{i}" for i in range(n // 5)))])
+
+
 # Per shape: the builder and its smallest size (newlines / characters / messages / levels).
 SHAPES: dict[str, tuple[Callable[[int], Body], int]] = {
     "newline runs": (_newlines, 3_000),
     "long strings": (_long, 20_000),
     "many messages": (_messages, 100),
-    "deep nesting": (_nested, 24),  # 4n = 96 levels of arguments, within the 128 allowed
+    "deep nesting": (_nested, 24),
+    "long turn": (_wordy, 2_000),  # 4n = 96 levels of arguments, within the 128 allowed
 }
 
 

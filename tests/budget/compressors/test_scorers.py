@@ -184,3 +184,25 @@ def test_bm25_kept_sparse_scores_exactly_as_the_dense_matrix_did(
 ) -> None:
     scorer = BM25Scorer()
     assert scorer.score(query, chunks).tolist() == _dense_bm25(scorer, query, chunks).tolist()
+
+
+def _peak_bytes(query: str, chunks: list[str]) -> int:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        BM25Scorer().score(query, chunks)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_bm25_memory_grows_with_the_text_not_with_query_words_times_chunks() -> None:
+    # Memory is counted, not timed: a words x chunks matrix grows 16x when both grow 4x.
+    def case(n: int) -> tuple[str, list[str]]:
+        query = " ".join(f"w{i}" for i in range(n))
+        return query, [f"Note {i} says w{i} and w{i + 1} matter." for i in range(n)]
+
+    _peak_bytes(*case(10))  # loads the stop words once
+    small, large = _peak_bytes(*case(1_000)), _peak_bytes(*case(4_000))
+    assert large < 8 * small
