@@ -78,6 +78,25 @@ def test_an_action_on_a_whole_array_restores_it() -> None:
     assert result.restore() == doc
 
 
+def test_restore_leaves_the_originals_as_they_were() -> None:
+    # An edit inside a message, then a fold of the list: undoing the edit writes
+    # inside the list the fold's original holds, which must stay as the fold saw it.
+    doc = _doc("one", "two", "three")
+    edited = apply_pointer(doc, "/messages/1/parts/0", {"type": "text", "text": "2"})
+    folded_from = get_pointer(edited, "/messages")
+    folded = apply_pointer(
+        edited, "/messages", [{"role": "user", "parts": [{"type": "text", "text": "1-3"}]}]
+    )
+    actions = (
+        CompressionAction("/messages/1/parts/0", "edit", 1, 1, "", {"type": "text", "text": "two"}),
+        CompressionAction("/messages", "fold", 9, 3, "", folded_from),
+    )  # fmt: skip
+    result = CompressionResult(folded, 9, 3, actions)
+    assert result.restore() == doc
+    assert result.actions[1].original == get_pointer(edited, "/messages")
+    assert result.restore() == doc
+
+
 def test_an_empty_prompt_has_ratio_one() -> None:
     assert CompressionResult(Document(), 0, 0, ()).ratio == 1.0
 

@@ -15,6 +15,7 @@ Restoring applies the actions last to first, each writing ``original`` back at
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -183,7 +184,9 @@ class CompressionResult:
         data = _dump(self.document)
         for action in reversed(self.actions):
             # A value left at its default is not written (an emptied list), so add it back.
-            data = _set(data, action.pointer, action.original, add=True)
+            # A copy: undoing an earlier action writes inside it, and the action's own
+            # original must stay as it was (restore again, or trace the actions).
+            data = _set(data, action.pointer, copy.deepcopy(action.original), add=True)
         return _load(data)
 
     def to_json(self) -> dict[str, Any]:
