@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from aifkit.aif import Document, convert, encode
 from aifkit.budget import pack
-from aifkit.errors import BudgetError, UnknownNameError
+from aifkit.errors import BudgetError, UnknownNameError, UsageError
 from aifkit.tokens import count_tokens
 from tests.budget.strategies import conversations
 
@@ -115,3 +115,36 @@ def test_a_count_that_disagrees_with_count_tokens_is_repaired(
     body = _chat(12)
     out, _ = pack(body, format="openai-chat", model="gpt-4o", budget=150)
     assert count_tokens(out, format="openai-chat", model="gpt-4o").total <= 150
+
+
+class _Unreadable:
+    """A body that fails loudly if anything reads it."""
+
+    def __getattribute__(self, name: str) -> Any:
+        raise AssertionError(f"the body was read ({name}) before the arguments were checked")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"budget": 0}, UsageError),
+        ({"budget": -5}, UsageError),
+        ({"budget": 1.5}, UsageError),
+        ({"budget": True}, UsageError),
+        ({"budget": "100"}, UsageError),
+        ({"reserve": -1}, UsageError),
+        ({"reserve": 2.5}, UsageError),
+        ({"pinned": ["0"]}, UsageError),
+        ({"model": "no-such-model"}, UnknownNameError),
+        ({"model": "gpt-4o" + "-0000" * 10_000}, UnknownNameError),
+        ({"compress": "no-such-method"}, UnknownNameError),
+        ({"format": "no-such-format"}, UnknownNameError),
+    ],
+)
+def test_bad_arguments_are_refused_before_the_body_is_read(
+    kwargs: dict[str, Any], error: type[Exception]
+) -> None:
+    # Issue 11: an invalid budget used to pay for the whole pack before it was refused.
+    args: dict[str, Any] = {"format": "openai-chat", "model": "gpt-4o", "budget": 100, **kwargs}
+    with pytest.raises(error):
+        pack(_Unreadable(), **args)

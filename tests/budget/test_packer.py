@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -321,3 +323,24 @@ def test_empty_conversations_pack_to_themselves(budget: int) -> None:
     packed, report = fake_packer()[0].pack(Document(), budget=budget)
     assert packed.messages == ()
     assert report.tokens_after == 3
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"budget": 0},
+        {"budget": -1},
+        {"budget": 2.5},
+        {"budget": 10, "reserve": -3},
+        {"pinned": [5]},
+        {"pinned": ["0"]},
+        {"categories": {0: "nope"}},
+        {"priorities": {-9: 2.0}},
+    ],
+)
+def test_bad_arguments_are_refused_before_any_message_is_measured(kwargs: dict[str, Any]) -> None:
+    packer, counter = fake_packer()
+    doc = Document(messages=(Message(role="user", parts=(TextPart(text="hi " * 1000),)),))
+    with pytest.raises(UsageError):
+        packer.pack(doc, **kwargs)
+    assert counter.calls == 0

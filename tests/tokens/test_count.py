@@ -11,7 +11,7 @@ import pytest
 
 import aifkit.aif
 from aifkit.aif import Document, Message, Settings
-from aifkit.errors import AifkitError, UsageError
+from aifkit.errors import AifkitError, UnknownNameError, UsageError
 from aifkit.tokens import TokenCount, count_tokens
 
 from .helpers import COOKBOOK_CHAT, text
@@ -145,3 +145,12 @@ def test_the_endpoint_gets_the_anthropic_body_without_generation_settings() -> N
     assert payload["messages"] == [{"role": "user", "content": "Hi"}]
     assert "max_tokens" not in payload
     assert "temperature" not in payload
+
+
+def test_an_unknown_model_is_refused_before_the_body_is_read() -> None:
+    class Unreadable(dict[str, Any]):
+        def get(self, *_: object) -> Any:  # type: ignore[override]
+            raise AssertionError("the body was read before the model was checked")
+
+    with pytest.raises(UnknownNameError):
+        count_tokens(Unreadable(), format="openai-chat", model="no-such-model")

@@ -145,3 +145,10 @@ def test_a_model_genai_prices_does_not_know_is_a_clear_error(cleanup: list[str])
     info = register_model("acme-unpriced", provider="openai", context_window=10, max_output=10)
     with pytest.raises(UsageError, match="no price for model 'acme-unpriced'"):
         info.cost(100)
+
+
+def test_a_very_long_name_is_unknown_at_once() -> None:
+    # Stripping one snapshot suffix at a time rescanned the name: n^2 on n suffixes.
+    with pytest.raises(UnknownNameError) as info:
+        get_model("gpt-4o" + "-0000" * 100_000)
+    assert len(str(info.value).split(";")[0]) < 100  # the name is clipped in the message

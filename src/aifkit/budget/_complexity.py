@@ -44,10 +44,13 @@ _KIND_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 _QUESTION = re.compile(
     r"^\s*(what|who|when|where|which|how (many|much|old|long)|is|are|does|do|can)\b", re.I
 )
-_FENCE = re.compile(r"^\s*```", re.MULTILINE)
+# Line-anchored patterns skip only spaces and tabs (``[^\S\n]``), never newlines: a
+# ``^\s*`` would rescan a whole run of blank lines from each of its line starts, which
+# makes a turn of n newlines cost n^2 (issue 11).
+_FENCE = re.compile(r"^[^\S\n]*```", re.MULTILINE)
 _CODE_LINE = re.compile(
-    r"^\s*(def |class |import |from \S+ import|function |const |let |var |#include|public |"
-    r"SELECT |return\b)|[;{}]\s*$|^\s{4,}\S",
+    r"^[^\S\n]*(def |class |import |from \S+ import|function |const |let |var |#include|"
+    r"public |SELECT |return\b)|[;{}][^\S\n]*$|^[^\S\n]{4,}\S",
     re.MULTILINE,
 )
 _ENTITY = re.compile(
@@ -56,7 +59,7 @@ _ENTITY = re.compile(
 )
 _CONSTRAINT = re.compile(
     r"\b(must|should|exactly|at least|at most|no more than|no less than|without|only|"
-    r"don'?t|do not|never|always|ensure|require[sd]?|avoid|limit)\b|^\s*([-*•]|\d+[.)])\s",
+    r"don'?t|do not|never|always|ensure|require[sd]?|avoid|limit)\b|^[^\S\n]*([-*•]|\d+[.)])\s",
     re.IGNORECASE | re.MULTILINE,
 )
 _SHORT = re.compile(r"\b(brief(ly)?|short|concise(ly)?|one (line|word)|yes or no|tl;?dr)\b", re.I)

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, cast
 from aifkit.budget._packer import Packer
 from aifkit.budget._policy import Policy
 from aifkit.budget._report import PackReport
-from aifkit.errors import AifkitError, BudgetError
+from aifkit.budget._thresholds import check_limits, whole_number
+from aifkit.errors import AifkitError, BudgetError, UsageError
 
 if TYPE_CHECKING:
     from aifkit.aif import Document, Message
@@ -74,7 +75,9 @@ def pack(
         The packed body and the `PackReport`.
 
     Raises:
-        UnknownNameError: the model or format is unknown.
+        UsageError: the budget, reserve or a pinned index is not a valid number;
+            checked, like the names, before the body is read.
+        UnknownNameError: the model, format or compression method is unknown.
         InvalidInputError: the body is malformed.
         BudgetError: what must be kept alone exceeds the budget; says by how much.
         SummaryRejectedError: ``compress="summary"`` wrote a summary that failed its
@@ -91,10 +94,16 @@ def pack(
         (['Be brief.', 'And tomorrow?'], 17)
     """
     from aifkit.aif import decode, encode
+    from aifkit.budget.compressors import COMPRESSORS
     from aifkit.tokens import CountCache, count_tokens
 
+    # Every argument is checked before the body is read: a bad one costs nothing.
+    check_limits(budget, reserve)
+    _check_pinned(pinned)
+    packer = Packer(model, policy=policy)  # an unknown model is refused here
+    if isinstance(compress, str):
+        compress = COMPRESSORS.get(compress)  # so is an unknown method
     document, _ = decode(body, format)
-    packer = Packer(model, policy=policy)
     done = first = None
     if compress is not None:
         first = packer.pack(document, budget=budget, reserve=reserve, pinned=pinned)
@@ -134,6 +143,15 @@ def pack(
         f"the packed request still counts {counted_total} tokens, over the limit {hard}",
         hint="this is a bug in aifkit's counting; please report it",
     )
+
+
+def _check_pinned(pinned: Collection[int]) -> None:
+    for i in pinned:
+        if whole_number(i) is None:
+            raise UsageError(
+                f"pinned holds message indexes, got {i!r:.40}",
+                hint="pass the indexes of the pinned messages, e.g. pinned=[0]",
+            )
 
 
 @dataclass(frozen=True, slots=True)

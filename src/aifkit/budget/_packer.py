@@ -26,7 +26,7 @@ from aifkit.budget._policy import Policy
 from aifkit.budget._prefix import PrefixReport, Previous, common_prefix, decide
 from aifkit.budget._report import Columns, PackReport
 from aifkit.budget._score import BM25Index, recency, relevance
-from aifkit.budget._thresholds import Limits, ReserveTracker, limits
+from aifkit.budget._thresholds import Limits, ReserveTracker, check_limits, limits, whole_number
 from aifkit.errors import UsageError
 
 if TYPE_CHECKING:
@@ -166,6 +166,9 @@ class Packer:
             BudgetError: the items that must be kept need more than the budget.
             UsageError: a budget, reserve or message index is invalid.
         """
+        # Every argument is checked before any message is measured.
+        check_limits(budget, reserve)
+        _check_indexes(len(document.messages), pinned, categories, priorities)
         conv, bm25, policy = self._conv, self._bm25, self.policy
         work = (conv.measured, conv.reused, bm25.index.indexed_tokens)
         conv.sync(document.messages)
@@ -368,9 +371,24 @@ def _boost(
 
 
 def _index(i: int, n: int) -> int:
-    if not -n <= i < n:
-        raise UsageError(f"message index {i} is out of range for {n} messages")
+    if whole_number(i) is None or not -n <= i < n:
+        raise UsageError(f"message index {i!r:.40} is out of range for {n} messages")
     return i % n
+
+
+def _check_indexes(
+    n: int,
+    pinned: Collection[int],
+    categories: Mapping[int, Category] | None,
+    priorities: Mapping[int, float] | None,
+) -> None:
+    for i in (*pinned, *(categories or {}), *(priorities or {})):
+        _index(i, n)
+    for name in (categories or {}).values():
+        if name not in CODES:
+            raise UsageError(
+                f"unknown category {name!r:.40}", hint=f"known: {', '.join(CATEGORIES)}"
+            )
 
 
 def _fixed_parts(fixed: _Fixed) -> dict[str, int]:

@@ -17,15 +17,16 @@
 from __future__ import annotations
 
 import math
+import operator
 from collections import deque
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, SupportsIndex
 
 from aifkit.budget._complexity import Complexity
 from aifkit.budget._policy import Policy, ReserveRule
 from aifkit.errors import UsageError
 
-__all__ = ["Limits", "ReserveTracker", "limits"]
+__all__ = ["Limits", "ReserveTracker", "check_limits", "limits", "whole_number"]
 
 
 class ReserveTracker:
@@ -94,6 +95,54 @@ class Limits:
         return asdict(self)
 
 
+def check_limits(budget: object, reserve: object) -> None:
+    """Refuse a budget or reserve that is not a whole number of tokens in range.
+
+    Called first by `pack` and `Packer.pack`, so a bad argument is refused before
+    any of the request is read.
+
+    Raises:
+        UsageError: the budget is not a positive whole number, or the reserve is
+            not a whole number of 0 or more.
+
+    Examples:
+        >>> check_limits(1000, None)
+        >>> check_limits(0, None)
+        Traceback (most recent call last):
+        ...
+        aifkit.errors.UsageError: the budget must be a positive whole number of tokens, got 0; \
+pass the most prompt tokens the packed request may take, e.g. budget=8000
+        >>> check_limits(None, 2.5)
+        Traceback (most recent call last):
+        ...
+        aifkit.errors.UsageError: the reserve must be a whole number of tokens, 0 or more, \
+got 2.5; pass the tokens to keep for the reply, e.g. reserve=1000
+    """
+    if budget is not None and (whole_number(budget) or 0) <= 0:
+        raise UsageError(
+            f"the budget must be a positive whole number of tokens, got {_shown(budget)}",
+            hint="pass the most prompt tokens the packed request may take, e.g. budget=8000",
+        )
+    whole = whole_number(reserve)
+    if reserve is not None and (whole is None or whole < 0):
+        raise UsageError(
+            f"the reserve must be a whole number of tokens, 0 or more, got {_shown(reserve)}",
+            hint="pass the tokens to keep for the reply, e.g. reserve=1000",
+        )
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:39]}…"
+
+
+def whole_number(value: object) -> int | None:
+    """``value`` as an int when it is a whole number (an int or a numpy integer), else None."""
+    if isinstance(value, bool) or not isinstance(value, SupportsIndex):
+        return None
+    return operator.index(value)
+
+
 def limits(
     *,
     window: int,
@@ -128,10 +177,7 @@ def limits(
         >>> lim.reserve, lim.hard, lim.trigger, lim.target
         (1350, 126650, 47453, 35590)
     """
-    if budget is not None and budget <= 0:
-        raise UsageError(f"the budget must be a positive number of tokens, got {budget}")
-    if reserve is not None and reserve < 0:
-        raise UsageError(f"the reserve cannot be negative, got {reserve}")
+    check_limits(budget, reserve)
     rule = policy.reserve
     if reserve is not None:
         source = "given"

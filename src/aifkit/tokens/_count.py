@@ -124,6 +124,8 @@ def count_tokens(
         >>> count_tokens(doc, model="claude-sonnet-4-5").method
         'estimate'
     """
+    # A model given is checked before the body is read: an unknown one costs nothing.
+    info = get_model(model) if model else None
     doc = _as_document(body_or_document, format)
     name = model or doc.settings.model
     if not name:
@@ -131,7 +133,7 @@ def count_tokens(
             "no model given and the request names none",
             hint="pass model=... (--model on the command line)",
         )
-    info = get_model(name)
+    info = info or get_model(name)
     tok = tokenizer or get_tokenizer(info.tokenizer)
     raw = _raw_count(doc, info, tok, cache if cache is not None else DEFAULT_CACHE)
     result = _scale(raw, info, tok, estimator or info.estimator)

@@ -195,6 +195,8 @@ _gemini("gemini-2.0-flash-lite", 1_048_576, 8_192)
 _gemini("gemini-1.5-pro", 2_097_152, 8_192)
 _gemini("gemini-1.5-flash", 1_048_576, 8_192)
 
+_LONGEST_NAME = 256
+"""Longer model names are unknown without a look-up (a fine-tune id is well under this)."""
 _SNAPSHOT = re.compile(
     r"(-\d{4}-\d{2}-\d{2}|-\d{8}|-\d{4}|-\d{3}|-latest|-preview(-\d{2}-\d{2})?|-exp(-\d{4})?)$"
 )
@@ -214,6 +216,8 @@ def get_model(name: str) -> ModelInfo:
         >>> get_model("gpt-4o-mini-2024-07-18").name  # the longer name wins
         'gpt-4o-mini'
     """
+    if len(name) > _LONGEST_NAME:  # each suffix strip below rescans the name: keep it short
+        raise UnknownNameError("model", f"{name[:60]}…", models())
     candidate = name.strip().lower()
     if candidate.startswith("ft:"):
         candidate = candidate[3:].split(":", 1)[0]

@@ -75,7 +75,14 @@ class TiktokenTokenizer:
         return self._encode(text)
 
     def count(self, text: str) -> int:
-        """Return the number of tokens in ``text``."""
+        """Return the number of tokens in ``text``.
+
+        The cost is linear in ``text`` except inside one pre-token (a run of letters,
+        digits or symbols with no space or line break): tiktoken merges such a run
+        a little worse than linearly, about 6x the time for 4x the run (0.3 s for a
+        1 MB run of one letter, 1.8 s for 4 MB), far from quadratic. The run cannot
+        be cut to count it faster: a cut inside a pre-token changes its tokens.
+        """
         return len(self._encode(text)) if text else 0
 
     def decode(self, tokens: list[int]) -> str:

@@ -14,7 +14,7 @@ from aifkit.budget import (
     Truncator,
 )
 from aifkit.budget.compressors._base import apply_pointer, get_pointer
-from aifkit.errors import InvalidInputError, UsageError
+from aifkit.errors import InvalidInputError, UnknownNameError, UsageError
 
 
 def _doc(*texts: str) -> Document:
@@ -28,8 +28,14 @@ def _doc(*texts: str) -> Document:
         ({"ratio": 0.5, "budget": 10}, "exactly one of ratio and budget"),
         ({"ratio": 0.0}, "between 0 and 1"),
         ({"ratio": 1.0}, "between 0 and 1"),
-        ({"budget": 0}, "positive number of tokens"),
+        ({"budget": 0}, "positive whole number of tokens"),
+        ({"budget": 2.5}, "positive whole number of tokens"),
+        ({"budget": True}, "positive whole number of tokens"),
+        ({"ratio": True}, "between 0 and 1"),
+        ({"ratio": "0.5"}, "between 0 and 1"),
+        ({"ratio": float("nan")}, "between 0 and 1"),
         ({"ratio": 0.5, "protect_last": -1}, "protect_last"),
+        ({"ratio": 0.5, "protect_last": 1.5}, "protect_last"),
     ],
 )
 def test_a_target_rejects_what_cannot_be_done(kwargs: dict[str, float], match: str) -> None:
@@ -72,6 +78,25 @@ def test_an_action_on_a_whole_array_restores_it() -> None:
     assert result.restore() == doc
 
 
+def test_restore_leaves_the_originals_as_they_were() -> None:
+    # An edit inside a message, then a fold of the list: undoing the edit writes
+    # inside the list the fold's original holds, which must stay as the fold saw it.
+    doc = _doc("one", "two", "three")
+    edited = apply_pointer(doc, "/messages/1/parts/0", {"type": "text", "text": "2"})
+    folded_from = get_pointer(edited, "/messages")
+    folded = apply_pointer(
+        edited, "/messages", [{"role": "user", "parts": [{"type": "text", "text": "1-3"}]}]
+    )
+    actions = (
+        CompressionAction("/messages/1/parts/0", "edit", 1, 1, "", {"type": "text", "text": "two"}),
+        CompressionAction("/messages", "fold", 9, 3, "", folded_from),
+    )  # fmt: skip
+    result = CompressionResult(folded, 9, 3, actions)
+    assert result.restore() == doc
+    assert result.actions[1].original == get_pointer(edited, "/messages")
+    assert result.restore() == doc
+
+
 def test_an_empty_prompt_has_ratio_one() -> None:
     assert CompressionResult(Document(), 0, 0, ()).ratio == 1.0
 
@@ -102,3 +127,8 @@ def test_restore_brings_back_a_list_emptied_by_a_compressor() -> None:
     emptied = doc.model_copy(update={"messages": ()})
     action = CompressionAction("/messages", "drop", 5, 0, "", get_pointer(doc, "/messages"))
     assert CompressionResult(emptied, 5, 0, (action,)).restore() == doc
+
+
+def test_a_target_on_an_unknown_model_is_refused_when_made() -> None:
+    with pytest.raises(UnknownNameError):
+        CompressionTarget("no-such-model", ratio=0.5)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from aifkit.aif import Document, Message, TextPart
 from aifkit.budget import CompressionTarget, Deduplicator
 from aifkit.budget.compressors._dedupe import jaccard, minhash, shingles
@@ -75,3 +77,26 @@ def test_minhash_estimates_jaccard() -> None:
     estimate = float((minhash(a) == minhash(b)).mean())
     assert abs(estimate - true) < 0.2
     assert true > 0.7
+
+
+def test_texts_alike_but_not_duplicates_are_compared_a_bounded_number_of_times(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Sharing 100 of 120 words, they meet in some band but are no near duplicates:
+    # each used to be compared with every earlier one, n^2 comparisons (issue 11).
+    from aifkit.budget.compressors import _dedupe
+
+    compared = 0
+
+    def counted(a: frozenset[int], b: frozenset[int]) -> float:
+        nonlocal compared
+        compared += 1
+        return jaccard(a, b)
+
+    monkeypatch.setattr(_dedupe, "jaccard", counted)
+    shared = " ".join(f"w{k}" for k in range(100))
+    n = 600
+    doc = _doc(*(f"{shared} " + " ".join(f"u{i}x{k}" for k in range(20)) for i in range(n)), "ok?")
+    result = Deduplicator().compress(doc, CompressionTarget("gpt-4o", ratio=0.5))
+    assert not result.actions
+    assert compared <= _dedupe._CHECKS * n  # pyright: ignore[reportPrivateUsage]

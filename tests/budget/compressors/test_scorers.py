@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from aifkit.aif import Document, Message, TextPart
 from aifkit.budget import BM25Scorer, CompressionTarget, ExtractiveCompressor, SemanticScorer
@@ -138,3 +140,69 @@ def test_extract_with_minilm_keeps_a_paraphrased_answer(minilm: SemanticScorer) 
     assert isinstance(kept, TextPart)
     assert answer in kept.text
     assert 0.095 <= result.ratio <= 0.1
+
+
+def _dense_bm25(scorer: BM25Scorer, query: str, chunks: Sequence[str]) -> np.ndarray:  # type: ignore[type-arg]
+    """BM25 over a dense words x chunks matrix, as the scorer computed it before issue 11."""
+    import math
+
+    from aifkit.budget._score import _stopwords, query_words  # pyright: ignore[reportPrivateUsage]
+
+    stop = _stopwords()
+    words = query_words(query, stop)
+    n = len(chunks)
+    scores = np.zeros(n, dtype=np.float64)
+    if not words or not n:
+        return scores
+    lengths = np.empty(n, dtype=np.float64)
+    tf = np.zeros((len(words), n), dtype=np.float64)
+    row = {w: k for k, w in enumerate(words)}
+    for i, chunk in enumerate(chunks):
+        tokens = [t for t in re.findall(r"(?u)\b\w\w+\b", chunk.lower()) if t not in stop]
+        lengths[i] = len(tokens)
+        for t in tokens:
+            if t in row:
+                tf[row[t], i] += 1
+    norm = scorer.k1 * (1 - scorer.b + scorer.b * lengths / (float(lengths.mean()) or 1.0))
+    for k in range(len(words)):
+        df = int(np.count_nonzero(tf[k]))
+        if df:
+            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            scores += idf * tf[k] * (scorer.k1 + 1) / (tf[k] + norm)
+    return scores
+
+
+_WORDS = st.sampled_from(["tax", "rate", "the", "Rate", "vat", "2024", "is", "a", "of", "fee"])
+
+
+@given(
+    st.lists(_WORDS, max_size=12).map(" ".join),
+    st.lists(st.lists(_WORDS, max_size=15).map(" ".join), max_size=12),
+)
+def test_bm25_kept_sparse_scores_exactly_as_the_dense_matrix_did(
+    query: str, chunks: list[str]
+) -> None:
+    scorer = BM25Scorer()
+    assert scorer.score(query, chunks).tolist() == _dense_bm25(scorer, query, chunks).tolist()
+
+
+def _peak_bytes(query: str, chunks: list[str]) -> int:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        BM25Scorer().score(query, chunks)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_bm25_memory_grows_with_the_text_not_with_query_words_times_chunks() -> None:
+    # Memory is counted, not timed: a words x chunks matrix grows 16x when both grow 4x.
+    def case(n: int) -> tuple[str, list[str]]:
+        query = " ".join(f"w{i}" for i in range(n))
+        return query, [f"Note {i} says w{i} and w{i + 1} matter." for i in range(n)]
+
+    _peak_bytes(*case(10))  # loads the stop words once
+    small, large = _peak_bytes(*case(1_000)), _peak_bytes(*case(4_000))
+    assert large < 8 * small

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -49,3 +51,24 @@ def test_gist_of_empty_and_long_lines() -> None:
     assert gist("   \n  ") == "(empty)"
     assert gist("x" * 200, width=10) == "xxxxxxxxx…"
     assert gist("[1, 2, 3]") == "JSON array of 3 items"
+
+
+# The sentence splitter as it was before issue 11: ``\n\s*\n`` rescans a run of blank
+# lines from each of its newlines (n^2 on n newlines).
+_QUADRATIC_SENTENCE = re.compile(
+    r"(?<=[.!?])(?=\s+[\"'(\[]?[A-Z0-9])|(?=\n\s*\n)|(?=\n\s*(?:[-*•]|\d+[.)])\s)"
+)
+
+
+@given(st.text(alphabet=st.sampled_from(list('\n\r\t \x0b\x85-*•1.)!?aA"(')), max_size=80))
+def test_prose_splits_fall_where_the_quadratic_pattern_put_them(text: str) -> None:
+    # Splits at m.start() > previous split, as chunks() takes them.
+    expected: list[str] = []
+    start = 0
+    for m in _QUADRATIC_SENTENCE.finditer(text):
+        if m.start() > start:
+            expected.append(text[start : m.start()])
+            start = m.start()
+    if start < len(text):
+        expected.append(text[start:])
+    assert chunks(text, "prose") == expected

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
+from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -103,3 +106,40 @@ def test_never_above_the_budget(lines: int, budget: int) -> None:
     text = "\n".join(f"entry {i} with some words in it" for i in range(lines))
     result = Truncator().compress(_doc(text), CompressionTarget("gpt-4o", budget=budget))
     assert result.tokens_after <= budget
+
+
+class _Superadditive:
+    """Counts a text as more than its parts: every estimate truncate_code makes falls short."""
+
+    name = "superadditive"
+
+    def count(self, text: str) -> int:
+        return len(text) + len(text) ** 2 // 200_000
+
+    def encode(self, text: str) -> list[int]:
+        return [0] * self.count(text)
+
+
+def test_code_takes_bodies_back_in_doubling_batches_when_its_estimate_misses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One render per body taken back made a miss over many bodies n^2 (issue 11).
+    from aifkit.budget.compressors import _truncate
+
+    renders = 0
+    render = _truncate._render  # pyright: ignore[reportPrivateUsage]
+
+    def counted(*args: Any) -> str:
+        nonlocal renders
+        renders += 1
+        return render(*args)
+
+    monkeypatch.setattr(_truncate, "_render", counted)
+    body = "".join(f"    y = y * x + {j}\n" for j in range(6))
+    code = "".join(f"def f{i}(x):\n    y = {i}\n{body}    return y\n" for i in range(400))
+    tok = _Superadditive()
+    cap = tok.count(code) // 2
+    out = truncate_code(code, cap, tok)  # type: ignore[arg-type]
+    assert out is not None
+    assert tok.count(out) <= cap
+    assert renders <= 2 + math.ceil(math.log2(400)) + 1

@@ -15,6 +15,7 @@ Restoring applies the actions last to first, each writing ``original`` back at
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from typing import Any, Protocol, cast, runtime_checkable
 
 from aifkit._registry import Registry
 from aifkit.aif._schema import Document, document_adapter
+from aifkit.budget._thresholds import whole_number
 from aifkit.errors import InvalidInputError, UsageError
 
 __all__ = [
@@ -71,24 +73,29 @@ class CompressionTarget:
     protect_last: int = 1
 
     def __post_init__(self) -> None:
+        # Checked here, before any document is read: a bad target costs nothing.
+        from aifkit.tokens import get_model
+
+        get_model(self.model)  # an unknown model is refused now, not after counting
         if (self.ratio is None) == (self.budget is None):
             raise UsageError(
                 "give exactly one of ratio and budget",
                 hint="ratio=0.25 keeps a quarter of the prompt tokens; budget=N keeps at most N",
             )
-        if self.ratio is not None and not 0 < self.ratio < 1:
+        if self.ratio is not None and not (_real(self.ratio) and 0 < self.ratio < 1):
             raise UsageError(
-                f"ratio must be between 0 and 1 (exclusive), got {self.ratio}",
+                f"ratio must be between 0 and 1 (exclusive), got {self.ratio!r:.40}",
                 hint="0.25 keeps a quarter of the prompt tokens",
             )
-        if self.budget is not None and self.budget < 1:
+        if self.budget is not None and (whole_number(self.budget) or 0) < 1:
             raise UsageError(
-                f"budget must be a positive number of tokens, got {self.budget}",
+                f"budget must be a positive whole number of tokens, got {self.budget!r:.40}",
                 hint="pass the number of prompt tokens to end at or below",
             )
-        if self.protect_last < 0:
+        protect = whole_number(self.protect_last)
+        if protect is None or protect < 0:
             raise UsageError(
-                f"protect_last must be 0 or more, got {self.protect_last}",
+                f"protect_last must be a whole number, 0 or more, got {self.protect_last!r:.40}",
                 hint="it counts the last messages never compressed",
             )
 
@@ -98,6 +105,10 @@ class CompressionTarget:
             return self.budget
         assert self.ratio is not None
         return max(1, math.floor(tokens_before * self.ratio))
+
+
+def _real(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +184,9 @@ class CompressionResult:
         data = _dump(self.document)
         for action in reversed(self.actions):
             # A value left at its default is not written (an emptied list), so add it back.
-            data = _set(data, action.pointer, action.original, add=True)
+            # A copy: undoing an earlier action writes inside it, and the action's own
+            # original must stay as it was (restore again, or trace the actions).
+            data = _set(data, action.pointer, copy.deepcopy(action.original), add=True)
         return _load(data)
 
     def to_json(self) -> dict[str, Any]:

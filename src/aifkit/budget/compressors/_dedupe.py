@@ -18,6 +18,7 @@ import difflib
 import functools
 import hashlib
 import re
+from collections import Counter, deque
 from collections.abc import Sequence
 
 import numpy as np
@@ -32,6 +33,8 @@ __all__ = ["Deduplicator", "jaccard", "minhash", "shingles"]
 _WORD = re.compile(r"\S+")
 _PERMS = 64
 _BANDS = 16  # 16 bands of 4 rows: pairs above ~0.6 similarity meet in some band
+_BUCKET = 16  # texts a band remembers, the latest: bounds the candidates of a text
+_CHECKS = 8  # candidates whose true similarity is computed, the most bands shared first
 _MASK = (1 << 61) - 1
 
 
@@ -154,27 +157,32 @@ class Deduplicator:
         return changes
 
     def _near(self, units: Sequence[Unit], exact: dict[int, int]) -> dict[int, tuple[int, float]]:
+        # Buckets hold only texts kept as they are (a near duplicate is never a
+        # reference), each the latest `_BUCKET` of them, and a text is compared with
+        # the `_CHECKS` candidates sharing the most bands: without these bounds, n
+        # texts alike enough to share bands but not to be near duplicates cost n^2.
         sets = [shingles(u.text) for u in units]
-        buckets: dict[tuple[int, bytes], list[int]] = {}
+        buckets: dict[tuple[int, bytes], deque[int]] = {}
         found: dict[int, tuple[int, float]] = {}
         rows = _PERMS // _BANDS
         for i, sh in enumerate(sets):
             if i in exact or len(sh) < 4:
                 continue
             sig = minhash(sh)
-            candidates: set[int] = set()
-            for band in range(_BANDS):
-                key = (band, sig[band * rows : (band + 1) * rows].tobytes())
-                bucket = buckets.setdefault(key, [])
-                candidates.update(bucket)
-                bucket.append(i)
+            keys = [
+                (band, sig[band * rows : (band + 1) * rows].tobytes()) for band in range(_BANDS)
+            ]
+            shared = Counter(j for key in keys for j in buckets.get(key, ()))
             best = max(
-                ((j, jaccard(sh, sets[j])) for j in candidates if j not in found),
+                ((j, jaccard(sh, sets[j])) for j, _ in shared.most_common(_CHECKS)),
                 key=lambda t: (t[1], -t[0]),
                 default=None,
             )
             if best is not None and best[1] >= self.threshold:
                 found[i] = best
+                continue
+            for key in keys:
+                buckets.setdefault(key, deque(maxlen=_BUCKET)).append(i)
         return found
 
     def _near_change(self, ws: Workspace, u: Unit, first: Unit, sim: float) -> Change | None:

@@ -67,24 +67,27 @@ class BM25Scorer:
         scores = np.zeros(n, dtype=np.float64)
         if not words or not n:
             return scores
-        wanted = set(words)
+        # Term frequencies are kept sparse (word -> chunk -> count): a dense words x
+        # chunks matrix grows as the current turn times the history (issue 11).
+        postings: dict[str, dict[int, int]] = {w: {} for w in words}
         lengths = np.empty(n, dtype=np.float64)
-        tf = np.zeros((len(words), n), dtype=np.float64)
-        row = {w: k for k, w in enumerate(words)}
         for i, chunk in enumerate(chunks):
             tokens = [t for t in _WORD.findall(chunk.lower()) if t not in stop]
             lengths[i] = len(tokens)
             for t in tokens:
-                if t in wanted:
-                    tf[row[t], i] += 1
+                post = postings.get(t)
+                if post is not None:
+                    post[i] = post.get(i, 0) + 1
         avg = float(lengths.mean()) or 1.0
         norm = self.k1 * (1 - self.b + self.b * lengths / avg)
-        for k in range(len(words)):
-            df = int(np.count_nonzero(tf[k]))
+        for post in postings.values():  # in query order, as the sums always were
+            df = len(post)
             if not df:
                 continue
             idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-            scores += idf * tf[k] * (self.k1 + 1) / (tf[k] + norm)
+            at = np.fromiter(post.keys(), dtype=np.int64, count=df)
+            tf = np.fromiter(post.values(), dtype=np.float64, count=df)
+            scores[at] += idf * tf * (self.k1 + 1) / (tf + norm[at])
         return scores
 
 

@@ -33,8 +33,11 @@ _CODE_LINE = re.compile(
 )
 # Splits fall before the whitespace that follows a sentence, so that each chunk
 # tokenizes as it does in place (" Next" is one token, "next" after a cut is not).
+# Between two line breaks only spaces and tabs are skipped (``[^\S\n]``): ``\n\s*\n``
+# splits at the same places but rescans a run of blank lines from each of its
+# newlines, n^2 on a run of n (issue 11).
 _SENTENCE = re.compile(
-    r"(?<=[.!?])(?=\s+[\"'(\[]?[A-Z0-9])|(?=\n\s*\n)|(?=\n\s*(?:[-*•]|\d+[.)])\s)"
+    r"(?<=[.!?])(?=\s+[\"'(\[]?[A-Z0-9])|(?=\n[^\S\n]*\n)|(?=\n[^\S\n]*(?:[-*•]|\d+[.)])\s)"
 )
 
 

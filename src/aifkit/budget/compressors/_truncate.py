@@ -216,9 +216,18 @@ def truncate_code(text: str, cap: int, tok: Tokenizer) -> str | None:
             kept[r] = True
             used += cost
     out = _render(lines, runs, kept)
-    while tok.count(out) > cap and any(kept):  # the estimate missed: take the last back out
-        last = max((r for r in range(len(runs)) if kept[r]), key=lambda r: runs[r][1] - runs[r][0])
-        kept[last] = False
+    # The estimate missed (joins tokenize differently): take the longest kept bodies back
+    # out, one, then two, then four..., so that a miss over many bodies costs a few
+    # renders, not one render of the whole text per body.
+    longest = sorted(
+        (r for r in range(len(runs)) if kept[r]), key=lambda r: runs[r][0] - runs[r][1]
+    )
+    batch = 1
+    while longest and tok.count(out) > cap:
+        for r in longest[:batch]:
+            kept[r] = False
+        del longest[:batch]
+        batch *= 2
         out = _render(lines, runs, kept)
     return out
 
