@@ -16,8 +16,9 @@ from aifkit.budget.compressors._base import (
 
 __all__ = ["DEFAULT_STAGES", "Pipeline", "compress"]
 
-DEFAULT_STAGES: tuple[str, ...] = ("dedupe", "extract")
-"""The stages of the ``auto`` method: duplicates first (nothing is lost), then extraction."""
+DEFAULT_STAGES: tuple[str, ...] = ("dedupe", "salient")
+"""The stages of the ``auto`` method: duplicates first (nothing is lost), then content-aware
+compression (`SalientCompressor`: each text routed by its kind, elided parts behind references)."""
 
 
 class Pipeline:
@@ -39,7 +40,7 @@ class Pipeline:
         ...      ("user", "How did revenue do?")]))
         >>> result = Pipeline().compress(doc, CompressionTarget("gpt-4o", ratio=0.3))
         >>> sorted({a.method for a in result.actions}), result.ratio <= 0.3
-        (['dedupe', 'extract'], True)
+        (['dedupe', 'salient'], True)
         >>> result.restore() == doc
         True
     """

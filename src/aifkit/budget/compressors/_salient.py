@@ -1,0 +1,243 @@
+"""Content-aware compression: keep what any later question may need, route by content kind.
+
+Each unprotected text is recognized (`content_kind`) and cut by the module that
+knows its shape into scored pieces: error lines and stack traces of a log,
+outlier rows of a record set, the constants and signatures of a source file,
+novel snippets of search results, sentences of prose. A piece's priority is its
+salience (question-blind) plus its relevance to the current query (BM25), so the
+question's fact stays and so do the facts a later question may ask about. Pieces
+are then kept best first while they fit what the goal leaves, counting one
+marker per elided group, and the plan is counted exactly and planned again
+until it lands within the goal (a few percent under it).
+
+Everything elided is kept: each marker names a reference (the hash of exactly
+the elided text), and the result's actions carry the elided texts, to put in an
+`ElisionStore` and answer ``aif_expand`` calls with.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any, cast
+
+import numpy as np
+
+from aifkit.aif._schema import Document
+from aifkit.budget.compressors._base import (
+    CompressionAction,
+    CompressionResult,
+    CompressionTarget,
+)
+from aifkit.budget.compressors._code import code_layout
+from aifkit.budget.compressors._kinds import content_kind
+from aifkit.budget.compressors._layout import MARKER, Layout, Piece, marker, novelty, render
+from aifkit.budget.compressors._logs import log_layout
+from aifkit.budget.compressors._records import records_layout, table_layout
+from aifkit.budget.compressors._scorers import Scorer, get_scorer
+from aifkit.budget.compressors._search import search_layout
+from aifkit.budget.compressors._text import chunks, parse_json
+from aifkit.budget.compressors._work import Change, Unit, Workspace
+
+__all__ = ["SalientCompressor", "layout_of"]
+
+_RELEVANCE = 1.0
+_MAX_PIECE = 400
+
+
+def layout_of(text: str) -> Layout:
+    """Return ``text`` cut into scored pieces by the module for its content kind.
+
+    Examples:
+        >>> layout_of("12:00:01 INFO a\\n12:00:02 INFO b\\n12:00:03 ERROR c\\n").kind
+        'logs'
+        >>> layout_of("Plain words. More words.").kind
+        'prose'
+    """
+    kind = content_kind(text)
+    if kind == "logs":
+        return log_layout(text)
+    if kind == "table":
+        return table_layout(text)
+    if kind == "code":
+        return code_layout(text)
+    if kind == "search":
+        return search_layout(text, parse_json(text))
+    if kind == "records":
+        found = records_layout(parse_json(text))
+        if found is not None:
+            return found
+    if kind == "json":
+        return _json_layout(parse_json(text))
+    return _prose_layout(text)
+
+
+def _prose_layout(text: str) -> Layout:
+    sentences = chunks(text, "prose")
+    fresh = novelty(sentences)
+    pieces = [
+        Piece(s, 0.1 + 0.4 * f + (0.1 if i == 0 else 0.0), "sentences")
+        for i, (s, f) in enumerate(zip(sentences, fresh, strict=True))
+    ]
+    return Layout(pieces, "sentences", inline=True, kind="prose", stub=" […]")
+
+
+def _json_layout(value: Any) -> Layout:
+    lines = json.dumps(value, indent=1, ensure_ascii=False).splitlines(keepends=True)
+    fresh = novelty(lines)
+    pieces = [Piece(line, 0.05 + 0.6 * f, "values") for line, f in zip(lines, fresh, strict=True)]
+    return Layout(pieces, "lines", kind="json")
+
+
+@dataclass(slots=True)
+class _Laid:
+    unit: Unit
+    layout: Layout
+    tokens: list[int]
+    priority: list[float]
+    marks: dict[str, int]  # marker tokens per group
+    counts: dict[str, int]  # pieces per group
+    whole: int  # marker tokens when nothing is kept
+
+
+class SalientCompressor:
+    """Keeps, in every text, what a later question may need; the rest goes behind references.
+
+    Args:
+        scorer: Relevance to the query: ``"bm25"`` (default), ``"semantic"`` or any `Scorer`.
+
+    Examples:
+        >>> from aifkit.aif import Document, Message, TextPart
+        >>> log = "".join(f"2024-05-01 12:{i // 60:02d}:{i % 60:02d} INFO served /api/{i} in "
+        ...               f"{i % 90}ms\\n" for i in range(600))
+        >>> log = log.replace("INFO served /api/300 in 30ms", "FATAL disk full on node-7")
+        >>> doc = Document(messages=(
+        ...     Message(role="user", parts=(TextPart(text=log),)),
+        ...     Message(role="assistant", parts=(TextPart(text="Read."),)),
+        ...     Message(role="user", parts=(TextPart(text="Anything odd?"),))))
+        >>> result = SalientCompressor().compress(doc, CompressionTarget("gpt-4o", ratio=0.1))
+        >>> text = result.document.messages[0].parts[0].text
+        >>> "FATAL disk full on node-7" in text, 0.095 <= result.ratio <= 0.1
+        (True, True)
+        >>> ref = next(iter(result.elided))
+        >>> result.expand(ref) in log
+        False
+        >>> result.restore() == doc
+        True
+    """
+
+    name = "salient"
+
+    def __init__(self, *, scorer: str | Scorer = "bm25") -> None:
+        self.scorer: Scorer = get_scorer(scorer) if isinstance(scorer, str) else scorer
+
+    def compress(self, document: Document, target: CompressionTarget) -> CompressionResult:
+        """Keep the most salient and relevant pieces of the unprotected texts within ``target``."""
+        ws = Workspace(document, target, self.name)
+        if ws.need <= 0:
+            return ws.finish(())
+        laid = [self._lay(ws, u) for u in ws.units() if u.tokens > 0]
+        self._relevance(ws, laid)
+        refs: dict[str, str] = {}
+        result = ws.seek(lambda need: _plan(ws, laid, need, refs), strict=True)
+        return _attach(result, refs)
+
+    def _lay(self, ws: Workspace, unit: Unit) -> _Laid:
+        layout = _split_long(layout_of(unit.text))
+        tokens = [ws.tokens(p.text) for p in layout.pieces]
+        counts: dict[str, int] = {}
+        for p in layout.pieces:
+            counts[p.group] = counts.get(p.group, 0) + 1
+        marks = {
+            g: ws.tokens(marker(c, layout.noun, layout.about.get(g, ""), "0123456789")) + 1
+            for g, c in counts.items()
+        }
+        whole = max(marks.values(), default=0)
+        prio = [p.score for p in layout.pieces]
+        return _Laid(unit, layout, tokens, prio, marks, counts, whole)
+
+    def _relevance(self, ws: Workspace, laid: Sequence[_Laid]) -> None:
+        query = ws.query()
+        texts = [p.text for lay in laid for p in lay.layout.pieces]
+        if not query.strip() or not texts:
+            return
+        raw = self.scorer.score(query, texts)
+        top = float(raw.max()) if len(raw) else 0.0
+        if top <= 0:
+            return
+        norm = np.asarray(raw, dtype=np.float64) / top
+        pos = 0
+        for lay in laid:
+            k = len(lay.priority)
+            for i, r in enumerate(norm[pos : pos + k].tolist()):
+                lay.priority[i] += _RELEVANCE * r
+            pos += k
+
+
+def _split_long(layout: Layout) -> Layout:
+    """Split pieces over `_MAX_PIECE` characters at line ends, so one piece cannot hog the room."""
+    if all(len(p.text) <= _MAX_PIECE * 4 for p in layout.pieces):
+        return layout
+    pieces: list[Piece] = []
+    for p in layout.pieces:
+        if len(p.text) <= _MAX_PIECE * 4:
+            pieces.append(p)
+            continue
+        text = p.text
+        for start in range(0, len(text), _MAX_PIECE):
+            pieces.append(Piece(text[start : start + _MAX_PIECE], p.score, p.group))
+    return replace(layout, pieces=pieces)
+
+
+def _plan(ws: Workspace, laid: Sequence[_Laid], need: int, refs: dict[str, str]) -> list[Change]:
+    total = sum(lay.unit.tokens for lay in laid)
+    room = total - need - sum(lay.whole for lay in laid)
+    keep = [[False] * len(lay.tokens) for lay in laid]
+    left = [dict(lay.counts) for lay in laid]
+    opened = [False] * len(laid)
+    order = sorted(
+        ((-p, u, i) for u, lay in enumerate(laid) for i, p in enumerate(lay.priority)),
+    )
+    for _, u, i in order:
+        if room <= 0:
+            break
+        lay = laid[u]
+        group = lay.layout.pieces[i].group
+        spend = lay.tokens[i]
+        if not opened[u]:  # the first piece kept: group markers replace the whole one
+            spend += sum(lay.marks.values()) - lay.whole
+        if left[u][group] == 1:
+            spend -= lay.marks[group]  # the last elided piece of its group: no marker
+        if spend <= room:
+            keep[u][i] = True
+            opened[u] = True
+            left[u][group] -= 1
+            room -= spend
+    changes: list[Change] = []
+    for lay, kept in zip(laid, keep, strict=True):
+        if all(kept):
+            continue
+        text, elided = render(lay.layout, kept)
+        refs.update(elided)
+        n = len(kept) - sum(kept)
+        detail = f"{lay.layout.kind}: kept {sum(kept)} of {len(kept)} {lay.layout.noun}, {n} elided"
+        changes.append(ws.change(lay.unit, text, detail))
+    return changes
+
+
+def _attach(result: CompressionResult, refs: dict[str, str]) -> CompressionResult:
+    """Record on each action the elided texts its markers refer to."""
+    if not result.actions:
+        return result
+    data: Any = result.document.model_dump(mode="json", by_alias=True)
+    actions: list[CompressionAction] = []
+    for action in result.actions:
+        part: Any = data
+        for token in action.pointer[1:].split("/"):
+            part = cast("Any", part[int(token)] if isinstance(part, list) else part[token])
+        obj = cast("dict[str, Any]", part)
+        text = str(obj.get("text", obj.get("source", {}).get("text", "")))
+        found = tuple((r, refs[r]) for r in MARKER.findall(text) if r in refs)
+        actions.append(replace(action, elided=found))
+    return replace(result, actions=tuple(actions))
