@@ -16,9 +16,10 @@ from aifkit.budget.compressors._base import (
 
 __all__ = ["DEFAULT_STAGES", "Pipeline", "compress"]
 
-DEFAULT_STAGES: tuple[str, ...] = ("dedupe", "salient")
-"""The stages of the ``auto`` method: duplicates first (nothing is lost), then content-aware
-compression (`SalientCompressor`: each text routed by its kind, elided parts behind references)."""
+DEFAULT_STAGES: tuple[str, ...] = ("salient",)
+"""The stages of the ``auto`` method: content-aware compression (`SalientCompressor`: each
+text routed by its kind, repeats and elided parts behind references). Add ``dedupe``
+first to also fold near-duplicates (it costs about as much again)."""
 
 
 class Pipeline:
@@ -40,7 +41,7 @@ class Pipeline:
         ...      ("user", "How did revenue do?")]))
         >>> result = Pipeline().compress(doc, CompressionTarget("gpt-4o", ratio=0.3))
         >>> sorted({a.method for a in result.actions}), result.ratio <= 0.3
-        (['dedupe', 'salient'], True)
+        (['salient'], True)
         >>> result.restore() == doc
         True
     """

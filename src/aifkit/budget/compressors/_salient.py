@@ -18,7 +18,7 @@ the elided text), and the result's actions carry the elided texts, to put in an
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
@@ -39,11 +39,13 @@ from aifkit.budget.compressors._scorers import Scorer, get_scorer
 from aifkit.budget.compressors._search import search_layout
 from aifkit.budget.compressors._text import chunks, parse_json
 from aifkit.budget.compressors._work import Change, Unit, Workspace
+from aifkit.errors import BudgetError
 
 __all__ = ["SalientCompressor", "layout_of"]
 
 _RELEVANCE = 1.0
 _MAX_PIECE = 400
+_TRIES = 10
 
 
 def layout_of(text: str) -> Layout:
@@ -137,15 +139,28 @@ class SalientCompressor:
         ws = Workspace(document, target, self.name)
         if ws.need <= 0:
             return ws.finish(())
-        laid = [self._lay(ws, u) for u in ws.units() if u.tokens > 0]
+        seen: set[str] = set()
+        laid: list[_Laid] = []
+        for unit in ws.units():
+            if unit.tokens > 0:
+                laid.append(self._lay(ws, unit, unit.text in seen))
+                seen.add(unit.text)
         self._relevance(ws, laid)
         refs: dict[str, str] = {}
-        result = ws.seek(lambda need: _plan(ws, laid, need, refs), strict=True)
+        result = _seek(ws, lambda need: _plan(ws, laid, need, refs))
         return _attach(result, refs)
 
-    def _lay(self, ws: Workspace, unit: Unit) -> _Laid:
-        layout = _split_long(layout_of(unit.text))
-        tokens = [ws.tokens(p.text) for p in layout.pieces]
+    def _lay(self, ws: Workspace, unit: Unit, repeated: bool) -> _Laid:
+        if repeated:  # the same text as an earlier one: worth nothing again
+            layout = Layout([Piece(unit.text, 0.0, "repeat")], "texts", kind="repeat")
+            layout.about["repeat"] = "identical to an earlier one"
+        else:
+            layout = _split_long(layout_of(unit.text))
+        # Pieces are counted in proportion to their characters (one count per text,
+        # not per piece); the plan is counted exactly afterwards and corrected.
+        chars = sum(len(p.text) for p in layout.pieces) or 1
+        per = unit.tokens / chars
+        tokens = [max(1, round(len(p.text) * per)) for p in layout.pieces]
         counts: dict[str, int] = {}
         for p in layout.pieces:
             counts[p.group] = counts.get(p.group, 0) + 1
@@ -190,9 +205,50 @@ def _split_long(layout: Layout) -> Layout:
     return replace(layout, pieces=pieces)
 
 
+def _seek(ws: Workspace, plan: Callable[[int], Sequence[Change]]) -> CompressionResult:
+    """Plan, count exactly, and plan again until the result lands at the goal or just under.
+
+    Unlike `Workspace.seek`, a plan that stays over the goal is pushed harder each
+    time (the push doubles), since one piece more or less can leave a plan as it was.
+
+    Raises:
+        BudgetError: what cannot be compressed alone passes the goal.
+    """
+    goal, need = ws.goal, ws.need
+    best: CompressionResult | None = None
+    over: CompressionResult | None = None
+    push = 1
+    for _ in range(_TRIES):
+        result = ws.finish(plan(need))
+        after = result.tokens_after
+        if after <= goal:
+            if best is None or after > best.tokens_after:
+                best = result
+            slack = goal - after
+            if slack <= max(2, goal // 40):  # within 2.5 %
+                break
+            need -= slack if over is None else max(1, slack // 2)
+        else:
+            if over is None or after < over.tokens_after:
+                over = result
+            need += max(after - goal, push)
+            push *= 2
+    if best is not None:
+        return best
+    assert over is not None
+    raise BudgetError(
+        over.tokens_after,
+        goal,
+        f"after {ws.method}; the instructions, the current turn and the last "
+        f"{ws.target.protect_last} message(s) are never compressed",
+    )
+
+
 def _plan(ws: Workspace, laid: Sequence[_Laid], need: int, refs: dict[str, str]) -> list[Change]:
     total = sum(lay.unit.tokens for lay in laid)
-    room = total - need - sum(lay.whole for lay in laid)
+    # A little under: pieces joined and markers filled in count a few tokens off.
+    margin = max(2, (total - need) // 200)
+    room = total - need - margin - sum(lay.whole for lay in laid)
     keep = [[False] * len(lay.tokens) for lay in laid]
     left = [dict(lay.counts) for lay in laid]
     opened = [False] * len(laid)
