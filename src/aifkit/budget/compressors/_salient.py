@@ -151,11 +151,9 @@ class SalientCompressor:
         return _attach(result, refs)
 
     def _lay(self, ws: Workspace, unit: Unit, repeated: bool) -> _Laid:
-        if repeated:  # the same text as an earlier one: worth nothing again
-            layout = Layout([Piece(unit.text, 0.0, "repeat")], "texts", kind="repeat")
-            layout.about["repeat"] = "identical to an earlier one"
-        else:
-            layout = _split_long(layout_of(unit.text))
+        layout = _split_long(layout_of(unit.text))
+        if repeated:  # the same text as an earlier one: worth little again
+            layout.pieces = [Piece(p.text, p.score * 0.1, p.group) for p in layout.pieces]
         # Pieces are counted in proportion to their characters (one count per text,
         # not per piece); the plan is counted exactly afterwards and corrected.
         chars = sum(len(p.text) for p in layout.pieces) or 1
@@ -217,6 +215,8 @@ def _seek(ws: Workspace, plan: Callable[[int], Sequence[Change]]) -> Compression
     goal, need = ws.goal, ws.need
     best: CompressionResult | None = None
     over: CompressionResult | None = None
+    low: int | None = None  # a need that ended over the goal
+    high: int | None = None  # a need that ended under it
     push = 1
     for _ in range(_TRIES):
         result = ws.finish(plan(need))
@@ -227,12 +227,19 @@ def _seek(ws: Workspace, plan: Callable[[int], Sequence[Change]]) -> Compression
             slack = goal - after
             if slack <= max(2, goal // 40):  # within 2.5 %
                 break
-            need -= slack if over is None else max(1, slack // 2)
+            high = need
+            need = need - slack if low is None else (low + high) // 2
         else:
             if over is None or after < over.tokens_after:
                 over = result
-            need += max(after - goal, push)
-            push *= 2
+            low = need
+            if high is None:
+                need += max(after - goal, push)
+                push *= 2
+            else:
+                need = (low + high) // 2
+        if low is not None and high is not None and high - low <= 1:
+            break
     if best is not None:
         return best
     assert over is not None
