@@ -37,7 +37,7 @@ def _body() -> dict[str, Any]:
 
 def test_compressing_first_keeps_the_fact_dropping_loses() -> None:
     body = _body()
-    dropped, plain = pack(body, format="openai-chat", model="gpt-4o", budget=900)
+    dropped, plain = pack(body, format="openai-chat", model="gpt-4o", budget=900, compress=None)
     kept, report = pack(body, format="openai-chat", model="gpt-4o", budget=900, compress="extract")
     assert count_tokens(kept, format="openai-chat", model="gpt-4o").total <= 900
     assert len(kept["messages"]) > len(dropped["messages"])

@@ -41,7 +41,7 @@ def pack(
     reserve: int | None = None,
     policy: Policy | None = None,
     pinned: Collection[int] = (),
-    compress: str | Compressor | None = None,
+    compress: str | Compressor | None = "auto",
 ) -> PackResult:
     """Pack a request body so its prompt takes at most ``budget`` tokens; same format out.
 
@@ -68,7 +68,9 @@ def pack(
             those folded into a kept summary ``summarized``, each with a ``detail``.
             A compression that cannot reach the target, or that would fold a pinned
             message into a summary, is not used: the pack drops as usual.
-            Default: drop only.
+            Default: ``"auto"``, content-aware compression that keeps what a later
+            question may need (errors in logs, outlier rows, constants in code) and
+            marks what it elides with a reference; None drops only.
 
     Returns:
         The packed body and the `PackReport`.

@@ -24,7 +24,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from aifkit.aif._schema import Document
+from aifkit.aif._schema import Document, DocumentPart, TextPart, TextSource, ToolResultPart
 from aifkit.budget.compressors._base import (
     CompressionAction,
     CompressionResult,
@@ -38,7 +38,7 @@ from aifkit.budget.compressors._records import records_layout, table_layout
 from aifkit.budget.compressors._scorers import Scorer, get_scorer
 from aifkit.budget.compressors._search import search_layout
 from aifkit.budget.compressors._text import chunks, parse_json
-from aifkit.budget.compressors._work import Change, Unit, Workspace
+from aifkit.budget.compressors._work import Change, Unit, Workspace, protected_messages
 from aifkit.errors import BudgetError
 
 __all__ = ["SalientCompressor", "layout_of"]
@@ -46,6 +46,10 @@ __all__ = ["SalientCompressor", "layout_of"]
 _RELEVANCE = 1.0
 _MAX_PIECE = 400
 _TRIES = 10
+_MIN_UNIT = 48
+"""Texts shorter than this (tokens) are left as they are: a marker would cost about as much."""
+_WHOLE = 22
+"""About the tokens of the marker that replaces a whole text."""
 
 
 def layout_of(text: str) -> Layout:
@@ -136,12 +140,32 @@ class SalientCompressor:
 
     def compress(self, document: Document, target: CompressionTarget) -> CompressionResult:
         """Keep the most salient and relevant pieces of the unprotected texts within ``target``."""
+        rough_before, rough_floor = _rough(document, target)
+        rough_goal = target.goal(rough_before)
+        if rough_floor > rough_goal * 1.25:  # clearly out of reach: fail before counting
+            raise BudgetError(
+                rough_floor,
+                rough_goal,
+                f"(estimated) after {self.name}; the instructions, the current turn and the "
+                f"last {target.protect_last} message(s) are never compressed, and a text "
+                f"under {_MIN_UNIT} tokens is not worth a marker",
+            )
         ws = Workspace(document, target, self.name)
         if ws.need <= 0:
             return ws.finish(())
+        units = [u for u in ws.units() if u.tokens >= _MIN_UNIT]
+        floor = ws.before - sum(u.tokens for u in units) + _WHOLE * len(units)
+        if floor > ws.goal:  # even every text cut to its marker stays over: say so at once
+            raise BudgetError(
+                floor,
+                ws.goal,
+                f"after {self.name}, counting a marker of about {_WHOLE} tokens for each text "
+                f"of {_MIN_UNIT} tokens or more and the rest as it is; the instructions, the "
+                f"current turn and the last {target.protect_last} message(s) are never compressed",
+            )
         seen: set[str] = set()
         laid: list[_Laid] = []
-        for unit in ws.units():
+        for unit in units:
             if unit.tokens > 0:
                 laid.append(self._lay(ws, unit, unit.text in seen))
                 seen.add(unit.text)
@@ -186,6 +210,28 @@ class SalientCompressor:
             for i, r in enumerate(norm[pos : pos + k].tolist()):
                 lay.priority[i] += _RELEVANCE * r
             pos += k
+
+
+def _rough(document: Document, target: CompressionTarget) -> tuple[int, int]:
+    """Estimate from characters alone (about four a token) the prompt's tokens, and those
+    left if every text long enough became a marker, so a hopeless goal fails at once."""
+    protected = protected_messages(document.messages, target.protect_last)
+    total = saved = 0
+    for i, message in enumerate(document.messages):
+        for part in message.parts:
+            texts: list[str] = []
+            if isinstance(part, TextPart):
+                texts.append(part.text)
+            elif isinstance(part, ToolResultPart):
+                texts.extend(p.text for p in part.content if isinstance(p, TextPart))
+            elif isinstance(part, DocumentPart) and isinstance(part.source, TextSource):
+                texts.append(part.source.text)
+            for text in texts:
+                tokens = len(text) // 4
+                total += tokens + 4
+                if tokens >= _MIN_UNIT and i not in protected:
+                    saved += tokens - _WHOLE
+    return total, total - saved
 
 
 def _split_long(layout: Layout) -> Layout:
