@@ -88,9 +88,12 @@ def pack(
         ...     {"role": "user", "content": "Tell me about the weather. " * 50},
         ...     {"role": "assistant", "content": "It is sunny. " * 50},
         ...     {"role": "user", "content": "And tomorrow?"}]}
-        >>> out, report = pack(body, format="openai-chat", model="gpt-4o", budget=60)
+        >>> out, report = pack(body, format="openai-chat", model="gpt-4o", budget=60, compress=None)
         >>> [m["content"] for m in out["messages"]], report.tokens_after
         (['Be brief.', 'And tomorrow?'], 17)
+        >>> out, report = pack(body, format="openai-chat", model="gpt-4o", budget=60)
+        >>> [m["content"] for m in out["messages"]][1], report.tokens_after <= 60
+        ('Tell me about the weather. […]', True)
     """
     from aifkit.aif import decode, encode
     from aifkit.tokens import CountCache, count_tokens

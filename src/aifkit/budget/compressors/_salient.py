@@ -50,6 +50,8 @@ _MIN_UNIT = 48
 """Texts shorter than this (tokens) are left as they are: a marker would cost about as much."""
 _WHOLE = 22
 """About the tokens of the marker that replaces a whole text."""
+_CUT = 8
+"""About the tokens of a bare cut marker (``[… 1,234 tokens cut]``)."""
 
 
 def layout_of(text: str) -> Layout:
@@ -140,29 +142,24 @@ class SalientCompressor:
 
     def compress(self, document: Document, target: CompressionTarget) -> CompressionResult:
         """Keep the most salient and relevant pieces of the unprotected texts within ``target``."""
-        rough_before, rough_floor = _rough(document, target)
+        rough_before, rough_floor, rough_cut = _rough(document, target)
         rough_goal = target.goal(rough_before)
-        if rough_floor > rough_goal * 1.25:  # clearly out of reach: fail before counting
+        if rough_cut > rough_goal * 1.25:  # clearly out of reach: fail before counting
             raise BudgetError(
-                rough_floor,
+                rough_cut,
                 rough_goal,
                 f"(estimated) after {self.name}; the instructions, the current turn and the "
-                f"last {target.protect_last} message(s) are never compressed, and a text "
-                f"under {_MIN_UNIT} tokens is not worth a marker",
+                f"last {target.protect_last} message(s) are never compressed",
             )
+        if rough_floor > rough_goal:  # markers with references cost too much here
+            return self._fallback(document, target)
         ws = Workspace(document, target, self.name)
         if ws.need <= 0:
             return ws.finish(())
         units = [u for u in ws.units() if u.tokens >= _MIN_UNIT]
         floor = ws.before - sum(u.tokens for u in units) + _WHOLE * len(units)
-        if floor > ws.goal:  # even every text cut to its marker stays over: say so at once
-            raise BudgetError(
-                floor,
-                ws.goal,
-                f"after {self.name}, counting a marker of about {_WHOLE} tokens for each text "
-                f"of {_MIN_UNIT} tokens or more and the rest as it is; the instructions, the "
-                f"current turn and the last {target.protect_last} message(s) are never compressed",
-            )
+        if floor > ws.goal:
+            return self._fallback(document, target)
         seen: set[str] = set()
         laid: list[_Laid] = []
         for unit in units:
@@ -173,6 +170,13 @@ class SalientCompressor:
         refs: dict[str, str] = {}
         result = _seek(ws, lambda need: _plan(ws, laid, need, refs))
         return _attach(result, refs)
+
+    def _fallback(self, document: Document, target: CompressionTarget) -> CompressionResult:
+        """Many short texts and a steep goal: a marker with a reference for each costs more
+        than the goal allows, so keep the relevant sentences instead, with bare gap markers."""
+        from aifkit.budget.compressors._extract import ExtractiveCompressor
+
+        return ExtractiveCompressor(scorer=self.scorer).compress(document, target)
 
     def _lay(self, ws: Workspace, unit: Unit, repeated: bool) -> _Laid:
         layout = _split_long(layout_of(unit.text))
@@ -212,11 +216,12 @@ class SalientCompressor:
             pos += k
 
 
-def _rough(document: Document, target: CompressionTarget) -> tuple[int, int]:
-    """Estimate from characters alone (about four a token) the prompt's tokens, and those
-    left if every text long enough became a marker, so a hopeless goal fails at once."""
+def _rough(document: Document, target: CompressionTarget) -> tuple[int, int, int]:
+    """Estimate from characters alone (about four a token) the prompt's tokens, those left if
+    every text long enough became a marker with a reference, and those left if every text
+    became a bare cut marker; so a hopeless goal fails, or falls back, before counting."""
     protected = protected_messages(document.messages, target.protect_last)
-    total = saved = 0
+    total = saved = cut = 0
     for i, message in enumerate(document.messages):
         for part in message.parts:
             texts: list[str] = []
@@ -229,9 +234,12 @@ def _rough(document: Document, target: CompressionTarget) -> tuple[int, int]:
             for text in texts:
                 tokens = len(text) // 4
                 total += tokens + 4
-                if tokens >= _MIN_UNIT and i not in protected:
+                if i in protected:
+                    continue
+                if tokens >= _MIN_UNIT:
                     saved += tokens - _WHOLE
-    return total, total - saved
+                cut += max(0, tokens - _CUT)
+    return total, total - saved, total - cut
 
 
 def _split_long(layout: Layout) -> Layout:
