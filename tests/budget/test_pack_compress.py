@@ -163,7 +163,7 @@ class _Reverser:
 def test_a_list_change_no_report_can_follow_is_not_used() -> None:
     body = _chatter()
     out, report = pack(body, format="openai-chat", model="gpt-4o", budget=200, compress=_Reverser())
-    plain, _ = pack(body, format="openai-chat", model="gpt-4o", budget=200)
+    plain, _ = pack(body, format="openai-chat", model="gpt-4o", budget=200, compress=None)
     assert out == plain
     assert {i.decision for i in report.items} == {"kept", "dropped"}
 

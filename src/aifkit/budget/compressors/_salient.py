@@ -203,11 +203,20 @@ class SalientCompressor:
         texts = [p.text for lay in laid for p in lay.layout.pieces]
         if not query.strip() or not texts:
             return
-        raw = self.scorer.score(query, texts)
+        raw = np.asarray(self.scorer.score(query, texts), dtype=np.float64)
+        # Relevance counts above what is usual in its text: a word of the question that
+        # every row of a listing shares ("sku") says nothing about which row to keep.
+        pos = 0
+        for lay in laid:
+            k = len(lay.priority)
+            if k > 2:
+                part = raw[pos : pos + k]
+                raw[pos : pos + k] = np.maximum(part - float(np.median(part)), 0.0)
+            pos += k
         top = float(raw.max()) if len(raw) else 0.0
         if top <= 0:
             return
-        norm = np.asarray(raw, dtype=np.float64) / top
+        norm = raw / top
         pos = 0
         for lay in laid:
             k = len(lay.priority)
