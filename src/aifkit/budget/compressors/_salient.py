@@ -13,6 +13,12 @@ until it lands within the goal (a few percent under it).
 Everything elided is kept: each marker names a reference (the hash of exactly
 the elided text), and the result's actions carry the elided texts, to put in an
 `ElisionStore` and answer ``aif_expand`` calls with.
+
+A marker with a reference costs some twenty tokens; when a steep goal over many
+short texts cannot afford one per text, the compressor falls back to the
+extractive path (`ExtractiveCompressor`, bare ``[…]`` gaps), and when even that
+clearly cannot reach the goal it says so at once, from a character estimate,
+before counting anything.
 """
 
 from __future__ import annotations
@@ -129,8 +135,8 @@ class SalientCompressor:
         >>> "FATAL disk full on node-7" in text, 0.095 <= result.ratio <= 0.1
         (True, True)
         >>> ref = next(iter(result.elided))
-        >>> result.expand(ref) in log
-        False
+        >>> all(line + "\\n" in log for line in result.expand(ref).splitlines())
+        True
         >>> result.restore() == doc
         True
     """
