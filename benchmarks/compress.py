@@ -32,8 +32,9 @@ the last turn asks about one of them, rotating. Each transcript is compressed
 by Headroom's ``compress()`` (``headroom-ai``, from the peers venv; skipped with
 a line saying so when absent) at its default and at ``target_ratio=0.27``, and
 by aifkit's ``auto`` and the former ``auto`` (``dedupe`` then ``extract``) at the
-ratio Headroom reached. Reported: facts kept among ALL planted facts (per kind
-and overall), the asked fact kept, achieved vs requested ratio, and time per
+ratio Headroom reached, as is ``pack(body, budget=...)`` with its defaults
+(which compress with ``auto`` before dropping). Reported: facts kept among ALL
+planted facts (per kind and overall), the asked fact kept, achieved vs requested ratio, and time per
 transcript (aifkit's from the wire body to the wire body; each method warmed up
 once on another transcript, and each timed transcript is new to it, so no
 result cache helps). Seeds for the report are the default ``--seed``; develop
@@ -334,6 +335,15 @@ def _aifkit(
     return run
 
 
+def _pack_default(budget: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """`aifkit.budget.pack` as a user calls it: a budget, nothing else (it compresses first)."""
+
+    def run(body: dict[str, Any]) -> dict[str, Any]:
+        return pack(body, format=FORMAT, model=MODEL, budget=budget).body
+
+    return run
+
+
 def _measure(
     fn: Callable[[dict[str, Any]], dict[str, Any]], tr: Transcript, before: int
 ) -> tuple[float, float, set[str]]:
@@ -355,7 +365,8 @@ def agent(trials: int, seed: int, scale: float) -> None:
               "venv: pip install headroom-ai); aifkit runs at ratio 0.27.\n")  # fmt: skip
     rows: dict[str, list[tuple[float, float, float, set[str], bool]]] = {}
     warm = transcript(seed - 1, scale=scale)
-    for method in ("headroom", "headroom@0.27", "auto", "dedupe+extract", "auto@0.27"):
+    for method in ("headroom", "headroom@0.27", "auto", "dedupe+extract", "auto@0.27",
+                   "pack (default)"):  # fmt: skip
         rows[method] = []
     warmups: dict[str, float] = {}
     for t in range(trials):
@@ -377,9 +388,11 @@ def agent(trials: int, seed: int, scale: float) -> None:
             if name == "headroom":
                 reached = ratio
             rows[name].append((seconds, ratio, want or ratio, kept, tr.asked.kind in kept))
-        for name, method, want in (("auto", "auto", reached), ("dedupe+extract", ["dedupe", "extract"], reached),
-                                   ("auto@0.27", "auto", 0.27)):  # fmt: skip
-            fn = _aifkit(method, want)
+        ours = [("auto", _aifkit("auto", reached), reached),
+                ("dedupe+extract", _aifkit(["dedupe", "extract"], reached), reached),
+                ("auto@0.27", _aifkit("auto", 0.27), 0.27),
+                ("pack (default)", _pack_default(int(before * reached)), reached)]  # fmt: skip
+        for name, fn, want in ours:
             if name not in warmups:
                 start = time.perf_counter()
                 fn(warm.body)
