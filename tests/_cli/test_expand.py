@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from aifkit._cli import main
+from aifkit.tokens import count_tokens
 
 LOG = "\n".join(f"2026-03-04T10:{i // 60:02d}:{i % 60:02d}Z INFO served /a/{i} in {i % 90}ms"
                 for i in range(600))  # fmt: skip
@@ -32,6 +33,9 @@ def test_compress_then_expand_gives_back_exactly_the_elided_lines(
     assert code == 0, err
     small = json.loads(out)
     assert small["tools"][0]["function"]["name"] == "aif_expand"
+    before = count_tokens(BODY, format="openai-chat", model="gpt-4o").total
+    assert count_tokens(small, format="openai-chat", model="gpt-4o").total <= before * 0.1
+    assert "over the goal" not in err  # the tool's own tokens were made room for
     text = small["messages"][2]["content"]
     refs = re.findall(r"ref ([0-9a-f]{10}): expand to see", text)
     assert refs

@@ -102,6 +102,17 @@ def compress_command(
     if summary_base_url and not summary_model:
         raise UsageError("--summary-base-url needs --summary-model", hint="e.g. llama3.1")
     document, _ = decode(read_json(input), format)
+    requested = target
+    if expand_tool:  # the tool takes room too: compress toward the goal less its tokens
+        from aifkit.budget import expand_tool as tool
+
+        before = count_tokens(document, model=model).total
+        with_tool = document.model_copy(update={"tools": (*document.tools, tool())})
+        extra = count_tokens(with_tool, model=model).total - before
+        target = CompressionTarget(
+            model, budget=max(1, target.goal(before) - extra), query=query,
+            protect_last=protect_last,
+        )  # fmt: skip
     result = compress(document, target, method=_method(method, summary_model, summary_base_url))
     if store is not None:
         from aifkit.budget import ElisionStore
@@ -118,7 +129,7 @@ def compress_command(
         out = out.model_copy(update={"tools": (*out.tools, tool())})
     body, _ = encode(out, format)
     after = count_tokens(body, format=format, model=model).total
-    goal = target.goal(result.tokens_before)
+    goal = requested.goal(result.tokens_before)
     write_json(body, output)
     if report is not None:
         write_json(_report(result.to_json(), method, model, ratio, budget, goal, after), report)
