@@ -104,7 +104,7 @@ def test_patterns_growth_shares_drops_and_task_quantiles() -> None:
             {"role": "user", "content": "and now?"},
         ],
     }
-    _, report = pack(body, format="openai-chat", model="gpt-4o", budget=200)
+    _, report = pack(body, format="openai-chat", model="gpt-4o", budget=200, compress=None)
     ledger = Ledger()
     for i, prompt in enumerate((1000, 1500, 2100)):
         ledger.record(

@@ -37,7 +37,7 @@ def _body() -> dict[str, Any]:
 
 def test_compressing_first_keeps_the_fact_dropping_loses() -> None:
     body = _body()
-    dropped, plain = pack(body, format="openai-chat", model="gpt-4o", budget=900)
+    dropped, plain = pack(body, format="openai-chat", model="gpt-4o", budget=900, compress=None)
     kept, report = pack(body, format="openai-chat", model="gpt-4o", budget=900, compress="extract")
     assert count_tokens(kept, format="openai-chat", model="gpt-4o").total <= 900
     assert len(kept["messages"]) > len(dropped["messages"])
@@ -163,7 +163,7 @@ class _Reverser:
 def test_a_list_change_no_report_can_follow_is_not_used() -> None:
     body = _chatter()
     out, report = pack(body, format="openai-chat", model="gpt-4o", budget=200, compress=_Reverser())
-    plain, _ = pack(body, format="openai-chat", model="gpt-4o", budget=200)
+    plain, _ = pack(body, format="openai-chat", model="gpt-4o", budget=200, compress=None)
     assert out == plain
     assert {i.decision for i in report.items} == {"kept", "dropped"}
 

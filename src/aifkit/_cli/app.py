@@ -7,7 +7,7 @@ import typer
 from aifkit._cli import aif, assemble, count, demo, pack, usage
 from aifkit._cli._main import guard
 from aifkit._cli.bench import bench_app
-from aifkit._cli.compress import compress_command
+from aifkit._cli.compress import compress_command, expand_command
 from aifkit._cli.handoff import handoff_app
 from aifkit._cli.memory import memory_app
 from aifkit._cli.stream import stream_app
@@ -31,6 +31,7 @@ app.command("formats")(guard(aif.formats_command))
 app.command("count")(guard(count.count_command))
 app.command("pack")(guard(pack.pack_command))
 app.command("compress")(guard(compress_command))
+app.command("expand")(guard(expand_command))
 app.command("usage")(guard(usage.usage_command))
 app.command("demo")(guard(demo.demo_command))
 app.command("assemble")(guard(assemble.assemble_command))

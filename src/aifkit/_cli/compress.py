@@ -9,7 +9,7 @@ import typer
 
 from aifkit._cli._io import read_json, write_json
 
-__all__ = ["compress_command"]
+__all__ = ["compress_command", "expand_command"]
 
 
 def compress_command(
@@ -64,6 +64,21 @@ def compress_command(
         str | None,
         typer.Option("--summary-base-url", help="The endpoint for --summary-model."),
     ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            help="Keep every elided text in this SQLite file, for aif expand REF --store PATH.",
+        ),
+    ] = None,
+    expand_tool: Annotated[
+        bool,
+        typer.Option(
+            "--expand-tool",
+            help="Add the aif_expand(ref) tool to the request, so the model can ask for "
+            "elided content (answer it from --store).",
+        ),
+    ] = False,
 ) -> None:
     """Compress a request body toward --ratio or --budget; print it in the same format.
 
@@ -87,10 +102,34 @@ def compress_command(
     if summary_base_url and not summary_model:
         raise UsageError("--summary-base-url needs --summary-model", hint="e.g. llama3.1")
     document, _ = decode(read_json(input), format)
+    requested = target
+    if expand_tool:  # the tool takes room too: compress toward the goal less its tokens
+        from aifkit.budget import expand_tool as tool
+
+        before = count_tokens(document, model=model).total
+        with_tool = document.model_copy(update={"tools": (*document.tools, tool())})
+        extra = count_tokens(with_tool, model=model).total - before
+        target = CompressionTarget(
+            model, budget=max(1, target.goal(before) - extra), query=query,
+            protect_last=protect_last,
+        )  # fmt: skip
     result = compress(document, target, method=_method(method, summary_model, summary_base_url))
-    body, _ = encode(result.document, format)
+    if store is not None:
+        from aifkit.budget import ElisionStore
+
+        kept = ElisionStore(store)
+        try:
+            kept.save(result)
+        finally:
+            kept.close()
+    out = result.document
+    if expand_tool:
+        from aifkit.budget import expand_tool as tool
+
+        out = out.model_copy(update={"tools": (*out.tools, tool())})
+    body, _ = encode(out, format)
     after = count_tokens(body, format=format, model=model).total
-    goal = target.goal(result.tokens_before)
+    goal = requested.goal(result.tokens_before)
     write_json(body, output)
     if report is not None:
         write_json(_report(result.to_json(), method, model, ratio, budget, goal, after), report)
@@ -123,3 +162,15 @@ def _report(
         **data,
         "tokens_after": after,
     }
+
+
+def expand_command(
+    ref: Annotated[str, typer.Argument(help="The ref a marker names: [... elided, ref REF: ...].")],
+    store: Annotated[
+        str, typer.Option("--store", help="The SQLite file aif compress --store wrote.")
+    ],
+) -> None:
+    """Print exactly the text that was elided under REF."""
+    from aifkit.budget import expand
+
+    sys.stdout.write(expand(ref, store))

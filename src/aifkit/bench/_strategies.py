@@ -197,9 +197,9 @@ def apply_strategy(strategy: Strategy, body: Mapping[str, Any], budget: int, mod
     elif strategy.kind == "pack":
         from aifkit.budget import pack
 
-        packed, pack_report = pack(
+        packed, pack_report = pack(  # drop only: compression strategies are their own kind
             dict(body), format="openai-chat", model=model, budget=budget,
-            policy=_policy(strategy.options),
+            policy=_policy(strategy.options), compress=None,
         )  # fmt: skip
         out, report = cast("dict[str, Any]", packed), pack_report.to_json()
     else:

@@ -42,7 +42,7 @@ def pack(
     reserve: int | None = None,
     policy: Policy | None = None,
     pinned: Collection[int] = (),
-    compress: str | Compressor | None = None,
+    compress: str | Compressor | None = "auto",
 ) -> PackResult:
     """Pack a request body so its prompt takes at most ``budget`` tokens; same format out.
 
@@ -69,7 +69,9 @@ def pack(
             those folded into a kept summary ``summarized``, each with a ``detail``.
             A compression that cannot reach the target, or that would fold a pinned
             message into a summary, is not used: the pack drops as usual.
-            Default: drop only.
+            Default: ``"auto"``, content-aware compression that keeps what a later
+            question may need (errors in logs, outlier rows, constants in code) and
+            marks what it elides with a reference; None drops only.
 
     Returns:
         The packed body and the `PackReport`.
@@ -89,9 +91,12 @@ def pack(
         ...     {"role": "user", "content": "Tell me about the weather. " * 50},
         ...     {"role": "assistant", "content": "It is sunny. " * 50},
         ...     {"role": "user", "content": "And tomorrow?"}]}
-        >>> out, report = pack(body, format="openai-chat", model="gpt-4o", budget=60)
+        >>> out, report = pack(body, format="openai-chat", model="gpt-4o", budget=60, compress=None)
         >>> [m["content"] for m in out["messages"]], report.tokens_after
         (['Be brief.', 'And tomorrow?'], 17)
+        >>> out, report = pack(body, format="openai-chat", model="gpt-4o", budget=60)
+        >>> [m["content"] for m in out["messages"]][1], report.tokens_after <= 60
+        ('Tell me about the weather. […]', True)
     """
     from aifkit.aif import decode, encode
     from aifkit.budget.compressors import COMPRESSORS

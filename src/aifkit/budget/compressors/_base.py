@@ -123,6 +123,8 @@ class CompressionAction:
         tokens_after: Tokens of its replacement.
         detail: One line on what was done, e.g. ``"kept head 120 + tail 60 of 2,400"``.
         original: The original value as AIF JSON, to restore it.
+        elided: ``(ref, text)`` of each marker the new value holds: the text it stands
+            for, exactly (see `CompressionResult.expand`).
     """
 
     pointer: str
@@ -131,6 +133,7 @@ class CompressionAction:
     tokens_after: int
     detail: str
     original: Any
+    elided: tuple[tuple[str, str], ...] = ()
 
     @property
     def saved(self) -> int:
@@ -168,6 +171,26 @@ class CompressionResult:
     def ratio(self) -> float:
         """The achieved ratio: ``tokens_after / tokens_before`` (1.0 for an empty prompt)."""
         return self.tokens_after / self.tokens_before if self.tokens_before else 1.0
+
+    @property
+    def elided(self) -> dict[str, str]:
+        """Every text the markers in ``document`` stand for, by reference."""
+        return {ref: text for a in self.actions for ref, text in a.elided}
+
+    def expand(self, ref: str) -> str:
+        """Return exactly the text elided under ``ref`` (what ``aif_expand(ref)`` answers).
+
+        Raises:
+            UsageError: no marker of this result names ``ref``.
+        """
+        for action in self.actions:
+            for r, text in action.elided:
+                if r == ref:
+                    return text
+        raise UsageError(
+            f"no text was elided under ref {ref!r} in this result",
+            hint="refs are named in the markers: [... elided, ref 0123456789: expand to see]",
+        )
 
     def restore(self) -> Document:
         """Return the document with every original put back.
@@ -228,6 +251,7 @@ for _name, _path in (
     ("clear-tool-output", "aifkit.budget.compressors._clear:ToolOutputClearer"),
     ("dedupe", "aifkit.budget.compressors._dedupe:Deduplicator"),
     ("extract", "aifkit.budget.compressors._extract:ExtractiveCompressor"),
+    ("salient", "aifkit.budget.compressors._salient:SalientCompressor"),
     ("summary", "aifkit.budget.memory:SummaryCompressor"),
     ("truncate", "aifkit.budget.compressors._truncate:Truncator"),
 ):

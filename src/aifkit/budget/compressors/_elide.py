@@ -1,0 +1,182 @@
+"""Reversible elision: what compression elided, kept by content address in SQLite.
+
+`SalientCompressor` (the ``auto`` method's main stage) replaces what it leaves
+out by markers such as ``[240 rows similar elided, ref a1b2c3d4e5: expand to
+see]``; the result's actions carry the elided texts. `ElisionStore` keeps them
+under their reference (the first hex digits of the text's SHA-256), `expand`
+gives one back, and `expand_tool` is the tool definition (``aif_expand``) to add
+to a request so the model can ask for elided content itself.
+
+Examples:
+    >>> store = ElisionStore(":memory:")
+    >>> ref = store.put("line one\\nline two\\n")
+    >>> ref, expand(ref, store)
+    ('e9024f1a07', 'line one\\nline two\\n')
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, cast
+
+from aifkit.aif._schema import Tool, ToolCallPart
+from aifkit.budget.compressors._base import CompressionResult
+from aifkit.budget.compressors._layout import make_ref
+from aifkit.errors import StoreError, UsageError
+
+__all__ = ["EXPAND_TOOL", "MIGRATIONS", "ElisionStore", "answer_expand", "expand", "expand_tool"]
+
+EXPAND_TOOL = "aif_expand"
+"""The name of the tool that gives back elided content."""
+
+
+def _v1(db: sqlite3.Connection) -> None:
+    db.execute("CREATE TABLE elided (ref TEXT PRIMARY KEY, text TEXT NOT NULL)")
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1,)
+"""Schema steps, in order; step ``n`` (1-based) brings the file to version ``n``. Append only."""
+
+
+class ElisionStore:
+    """Elided texts by reference, in a SQLite file (or ``":memory:"``).
+
+    Args:
+        path: The SQLite file (created with its folders), or ``":memory:"``.
+
+    Raises:
+        StoreError: the file cannot be opened, or a newer aifkit wrote it.
+    """
+
+    def __init__(self, path: str | Path = ":memory:") -> None:
+        self.path = str(path)
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise StoreError(self.path, f"cannot open the elision store: {exc}") from None
+
+    def _migrate(self) -> None:
+        db = self._db
+        db.execute("CREATE TABLE IF NOT EXISTS elision_schema (version INTEGER NOT NULL)")
+        (current,) = db.execute("SELECT COALESCE(MAX(version), 0) FROM elision_schema").fetchone()
+        if current > len(MIGRATIONS):
+            raise StoreError(
+                self.path,
+                f"was written by a newer aifkit (schema {current}, this one reads "
+                f"{len(MIGRATIONS)})",
+                hint="upgrade aifkit: pip install -U aifkit",
+            )
+        for version in range(current + 1, len(MIGRATIONS) + 1):
+            db.execute("BEGIN")
+            MIGRATIONS[version - 1](db)
+            db.execute("INSERT INTO elision_schema VALUES (?)", (version,))
+            db.execute("COMMIT")
+
+    def put(self, text: str, ref: str | None = None) -> str:
+        """Keep ``text``; return its reference.
+
+        Raises:
+            StoreError: ``ref`` is given and does not address ``text``.
+        """
+        address = make_ref(text)
+        if ref is not None and ref != address:
+            raise StoreError(self.path, f"ref {ref} does not address the text given with it")
+        self._db.execute("INSERT OR IGNORE INTO elided VALUES (?, ?)", (address, text))
+        return address
+
+    def save(self, result: CompressionResult) -> list[str]:
+        """Keep every text ``result`` elided; return their references."""
+        refs: list[str] = []
+        self._db.execute("BEGIN")
+        try:
+            for ref, text in result.elided.items():
+                refs.append(self.put(text, ref))
+        finally:
+            self._db.execute("COMMIT")
+        return refs
+
+    def get(self, ref: str) -> str:
+        """Return the text kept under ``ref``.
+
+        Raises:
+            UsageError: nothing is kept under ``ref``.
+        """
+        row = self._db.execute("SELECT text FROM elided WHERE ref = ?", (ref.strip(),)).fetchone()
+        if row is None:
+            raise UsageError(
+                f"no elided text under ref {ref!r} in {self.path}",
+                hint="refs are named in the markers of a compressed request "
+                "([... elided, ref 0123456789: expand to see]); save them with --store",
+            )
+        return str(row[0])
+
+    def __len__(self) -> int:
+        (n,) = self._db.execute("SELECT COUNT(*) FROM elided").fetchone()
+        return int(n)
+
+    def close(self) -> None:
+        """Close the file."""
+        self._db.close()
+
+
+def expand(ref: str, store: ElisionStore | CompressionResult | str | Path) -> str:
+    """Return exactly the text elided under ``ref``.
+
+    Args:
+        ref: The reference a marker names.
+        store: An `ElisionStore`, its path, or the `CompressionResult` that elided it.
+
+    Raises:
+        UsageError: nothing was elided under ``ref``.
+    """
+    if isinstance(store, CompressionResult):
+        return store.expand(ref)
+    if isinstance(store, ElisionStore):
+        return store.get(ref)
+    if not Path(store).exists():
+        raise UsageError(f"no elision store at {store}", hint="save one with aif compress --store")
+    opened = ElisionStore(store)
+    try:
+        return opened.get(ref)
+    finally:
+        opened.close()
+
+
+def expand_tool() -> Tool:
+    """Return the ``aif_expand`` tool definition to add to a request's tools.
+
+    Examples:
+        >>> expand_tool().parameters["required"]
+        ['ref']
+    """
+    return Tool(
+        name=EXPAND_TOOL,
+        description=(
+            "Give back content that was elided from earlier messages to save space. "
+            "Call it with the ref named in a marker such as "
+            "'[240 rows similar elided, ref a1b2c3d4e5: expand to see]'."
+        ),
+        parameters={
+            "type": "object",
+            "properties": {
+                "ref": {"type": "string", "description": "The ref named in the marker."}
+            },
+            "required": ["ref"],
+            "additionalProperties": False,
+        },
+    )
+
+
+def answer_expand(call: ToolCallPart, store: ElisionStore | CompressionResult) -> str:
+    """Return the answer to an ``aif_expand`` call: the elided text, or why there is none."""
+    args: Any = call.arguments
+    ref = str(cast("dict[str, Any]", args).get("ref", "")) if isinstance(args, dict) else ""
+    try:
+        return expand(ref, store)
+    except UsageError as exc:
+        return str(exc)

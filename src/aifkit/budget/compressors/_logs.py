@@ -1,0 +1,118 @@
+"""Logs: keep errors, warnings, stack traces, the first and last lines and rare templates.
+
+Each line's message template is its text with the timestamp dropped and the
+variable fields (numbers, hex ids, quoted strings, ``key=value`` values) made
+``<*>``. Lines of a frequent template collapse into one marker that says how many
+there were and how their fields varied; one example of each template is worth
+keeping. One pass over the lines, so linear in the log.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from aifkit.budget.compressors._layout import Layout, Piece
+
+__all__ = ["log_layout", "template"]
+
+_TIMESTAMP = re.compile(
+    r"^\s*\[?(?:\d{4}-\d{2}-\d{2}[T ][\d:.,]+(?:Z|[+-]\d{2}:?\d{2})?|\d{2}:\d{2}:\d{2}[.,\d]*|"
+    r"[A-Z][a-z]{2}\s+\d{1,2}\s\d{2}:\d{2}:\d{2}|\d{10}(?:\.\d+)?)\]?\s*"
+)
+_VARIABLE = re.compile(
+    r"(?<==)[^\s,;)\]]+|\"[^\"]*\"|'[^']*'|\b0x[0-9a-fA-F]+\b|\b[0-9a-fA-F]{8,}\b|"
+    r"\b[0-9a-fA-F]{8}-[0-9a-fA-F-]{27}\b|\d+(?:[.:]\d+)*"
+)
+_FATAL = re.compile(
+    r"\b(?:FATAL|CRITICAL|CRIT|PANIC|EMERG|ALERT|SEVERE|ERROR|ERR|Exception|Traceback|panic|"
+    r"fatal|error|failed|failure|denied|refused|timed? ?out|OOM|segfault|corrupt\w*)\b"
+)
+_WARN = re.compile(r"\b(?:WARN|WARNING|warn|warning|deprecated|retry(?:ing)?|slow)\b")
+_TRACE = re.compile(r"^(?:\s+(?:at |File |\.\.\.|in )|\s*Caused by|\s*Traceback|\s{2,}\S)")
+_GROUPS = 12
+_EDGE = 2
+
+
+def template(line: str) -> str:
+    """Return the message template of a log line: no timestamp, variable fields as ``<*>``.
+
+    Examples:
+        >>> template("2024-05-01 12:00:01 INFO served /api/7 in 31ms user=ana")
+        'INFO served /api/<*> in <*>ms user=<*>'
+    """
+    body = _TIMESTAMP.sub("", line, count=1).strip()
+    return _VARIABLE.sub("<*>", body)
+
+
+def log_layout(text: str) -> Layout:
+    """Cut a log into scored lines, one group per frequent template.
+
+    Examples:
+        >>> log = "".join(f"12:00:{i:02d} INFO ok id={i}\\n" for i in range(40))
+        >>> log = log.replace("INFO ok id=20", "FATAL disk /dev/sda full")
+        >>> lay = log_layout(log)
+        >>> max(lay.pieces, key=lambda p: p.score).text
+        '12:00:20 FATAL disk /dev/sda full\\n'
+    """
+    lines = text.splitlines(keepends=True)
+    temps = [template(line) for line in lines]
+    counts = Counter(temps)
+    frequent = [t for t, c in counts.most_common(_GROUPS) if c >= 5]
+    groups = {t: f"t{i}" for i, t in enumerate(frequent)}
+    seen: set[str] = set()
+    pieces: list[Piece] = []
+    after_error = False
+    n = len(lines)
+    for i, (line, temp) in enumerate(zip(lines, temps, strict=True)):
+        score, after_error = _score(line, counts[temp], temp in seen, after_error)
+        if i < _EDGE or i >= n - _EDGE:
+            score = max(score, 0.8)
+        seen.add(temp)
+        pieces.append(Piece(line, score, groups.get(temp, "other")))
+    about = {g: _about(t, lines, temps) for t, g in groups.items()}
+    about["other"] = "other"
+    return Layout(pieces, "log lines", about, kind="logs")
+
+
+def _score(line: str, count: int, seen: bool, after_error: bool) -> tuple[float, bool]:
+    """Return a line's salience, and whether the lines after it may be its stack trace."""
+    if after_error and _TRACE.match(line):
+        return 0.9, True
+    if _FATAL.search(line):
+        return 1.0, True
+    if _WARN.search(line):
+        return 0.7, False
+    if count == 1:
+        return 0.55, False
+    if count <= 3:
+        return 0.45, False
+    return (0.05 if seen else 0.35), False
+
+
+def _about(temp: str, lines: list[str], temps: list[str]) -> str:
+    """Describe a template's lines: the template and how its first fields varied."""
+    values: list[list[str]] = [[], [], []]
+    for line, t in zip(lines, temps, strict=True):
+        if t != temp:
+            continue
+        body = _TIMESTAMP.sub("", line, count=1)
+        for k, m in enumerate(_VARIABLE.finditer(body)):
+            if k >= len(values):
+                break
+            values[k].append(m.group(0))
+    fields = [_field(v) for v in values if v]
+    clip = temp if len(temp) <= 70 else temp[:69] + "…"
+    return f'like "{clip}"' + (f" ({'; '.join(fields)})" if fields else "")
+
+
+def _field(values: list[str]) -> str:
+    try:
+        nums = [float(v) for v in values]
+    except ValueError:
+        distinct = set(values)
+        if len(distinct) == 1:
+            return values[0][:30]
+        return f"{len(distinct)} values, e.g. {values[0][:24]}"
+    lo, hi = min(nums), max(nums)
+    return f"{lo:g}..{hi:g}" if lo != hi else f"{lo:g}"

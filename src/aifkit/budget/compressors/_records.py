@@ -1,0 +1,187 @@
+"""Records (a JSON array of objects, a CSV table): schema, counts, a few rows, every outlier.
+
+A row is an outlier when one of its fields is: a number far from the field's
+median (robust z-score over the median absolute deviation above 3.5), a
+negative number where nearly all are positive, a null or missing value where
+nearly all rows have one, or a category that nearly no row has. The outliers, the
+first rows and the last row are worth keeping; the rest collapse into one marker.
+Medians come from `numpy.median` (a partition, not a sort), so this is linear.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from typing import Any, cast
+
+import numpy as np
+
+from aifkit.budget.compressors._kinds import record_array
+from aifkit.budget.compressors._layout import Layout, Piece
+
+__all__ = ["outliers", "records_layout", "table_layout"]
+
+_FRAME = 3.0
+_FIRST = 2
+_Z = 3.5
+_SEP = {"\t": "\t", ",": ",", "|": "|", ";": ";"}
+
+
+def outliers(rows: list[dict[str, Any]]) -> list[list[str]]:
+    """Return, per row, the fields in which it is an outlier.
+
+    Examples:
+        >>> rows = [{"sku": f"A{i}", "stock": 10 + i % 7} for i in range(50)]
+        >>> rows[17]["stock"] = -3
+        >>> rows[30]["stock"] = None
+        >>> [(i, f) for i, f in enumerate(outliers(rows)) if f]
+        [(17, ['stock']), (30, ['stock'])]
+    """
+    n = len(rows)
+    found: list[list[str]] = [[] for _ in rows]
+    keys: Counter[str] = Counter()
+    for row in rows:
+        keys.update(row.keys())
+    for key, present in keys.items():
+        column = [row.get(key) for row in rows]
+        present = sum(1 for v in column if v is not None)
+        if present * 10 >= n * 9:
+            for i, v in enumerate(column):
+                if v is None:
+                    found[i].append(key)
+        for i in _column_outliers(column):
+            found[i].append(key)
+    return found
+
+
+def _column_outliers(column: list[Any]) -> list[int]:
+    nums = [
+        (i, float(v))
+        for i, v in enumerate(column)
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    ]
+    if len(nums) * 2 > len(column) and len(nums) >= 5:
+        return _numeric(nums)
+    values = [(i, v) for i, v in enumerate(column) if isinstance(v, str | bool)]
+    if len(values) < 10:
+        return []
+    counts = Counter(v for _, v in values)
+    if len(counts) > max(10, len(values) // 10):
+        return []  # names and ids, not categories
+    rare = max(1, len(values) // 100)
+    return [i for i, v in values if counts[v] <= rare and counts[v] < len(values)]
+
+
+def _numeric(nums: list[tuple[int, float]]) -> list[int]:
+    arr = np.fromiter((v for _, v in nums), dtype=np.float64, count=len(nums))
+    med = float(np.median(arr))
+    mad = float(np.median(np.abs(arr - med)))
+    negative_rare = int((arr < 0).sum()) * 20 <= len(arr)
+    out: list[int] = []
+    for (i, _), x in zip(nums, arr, strict=True):
+        far = 0.6745 * abs(x - med) / mad > _Z if mad > 0 else x != med
+        if far or (negative_rare and x < 0):
+            out.append(i)
+    if len(out) * 20 > len(nums):  # not rare: a spread, not outliers (negatives stay)
+        return [i for (i, v) in nums if v < 0] if negative_rare else []
+    return out
+
+
+def _schema(rows: list[dict[str, Any]]) -> str:
+    keys: Counter[str] = Counter()
+    for row in rows:
+        keys.update(row.keys())
+    parts: list[str] = []
+    for key in list(keys)[:12]:
+        vals = [row.get(key) for row in rows]
+        nums = [v for v in vals if isinstance(v, int | float) and not isinstance(v, bool)]
+        if nums and len(nums) * 2 > len(vals):
+            parts.append(f"{key} {min(nums):g}..{max(nums):g}")
+        else:
+            distinct = len({json.dumps(v) for v in vals})
+            parts.append(f"{key} ({distinct} distinct)" if distinct > 5 else key)
+    return f"{len(rows)} rows; fields: {', '.join(parts)}"
+
+
+def _row_score(i: int, n: int, odd: list[str]) -> float:
+    if odd:
+        return 0.9
+    if i < _FIRST:
+        return 0.5
+    return 0.3 if i == n - 1 else 0.05
+
+
+def records_layout(value: Any) -> Layout | None:
+    """Lay out the array of objects in a JSON value one row a line, outliers scored high.
+
+    Returns None when the value holds no such array.
+
+    Examples:
+        >>> rows = [{"sku": f"A{i}", "stock": 10 + i % 7} for i in range(50)]
+        >>> rows[17]["stock"] = -3
+        >>> lay = records_layout({"items": rows})
+        >>> sorted(lay.pieces, key=lambda p: -p.score)[3].text
+        '{"sku": "A17", "stock": -3},\\n'
+    """
+    found = record_array(value)
+    if found is None:
+        return None
+    key, rows = found
+    n = len(rows)
+    odd = outliers(rows)
+    if key is None:
+        head, tail = "[\n", "]"
+    else:
+        frame = json.dumps({**cast("dict[str, Any]", value), key: None}, ensure_ascii=False)
+        marker = json.dumps(key, ensure_ascii=False) + ": null"
+        cut = frame.rindex(marker) + len(marker) - 4
+        head, tail = frame[:cut] + "[\n", "]" + frame[cut + 4 :]
+    pieces = [Piece(head, _FRAME, "frame"), Piece(f"// {_schema(rows)}\n", _FRAME, "frame")]
+    for i, row in enumerate(rows):
+        end = ",\n" if i < n - 1 else "\n"
+        text = json.dumps(row, ensure_ascii=False) + end
+        pieces.append(Piece(text, _row_score(i, n, odd[i]), "rows"))
+    pieces.append(Piece(tail, _FRAME, "frame"))
+    return Layout(pieces, "rows", {"rows": "similar"}, kind="records")
+
+
+def table_layout(text: str) -> Layout:
+    """Lay out a CSV, TSV or Markdown table: the header kept, outlier rows scored high.
+
+    Examples:
+        >>> csv_text = "sku,stock\\n" + "".join(f"A{i},{10 + i % 5}\\n" for i in range(40))
+        >>> csv_text = csv_text.replace("A9,14", "A9,-2")
+        >>> lay = table_layout(csv_text)
+        >>> [p.text for p in lay.pieces if p.score == 0.9]
+        ['A9,-2\\n']
+    """
+    lines = text.splitlines(keepends=True)
+    sep = _separator(lines[0]) if lines else ","
+    reader = csv.reader((line.rstrip("\r\n") for line in lines), delimiter=sep)
+    cells = [row for row in reader]
+    header = [h.strip() for h in cells[0]] if cells else []
+    rows = [dict(zip(header, (_cell(c) for c in row), strict=False)) for row in cells[1:]]
+    odd: list[list[str]] = outliers(rows) if len(rows) >= 3 else [[] for _ in rows]
+    pieces = [Piece(lines[0], _FRAME, "frame")] if lines else []
+    n = len(rows)
+    for i, line in enumerate(lines[1:]):
+        score = _row_score(i, n, odd[i]) if i < n else 0.05
+        if line.lstrip().startswith("|-") or set(line.strip()) <= set("|-: "):
+            score = _FRAME
+        pieces.append(Piece(line, score, "rows"))
+    return Layout(pieces, "rows", {"rows": "similar"}, kind="table")
+
+
+def _separator(header: str) -> str:
+    return max(_SEP, key=header.count)
+
+
+def _cell(text: str) -> Any:
+    s = text.strip()
+    if not s or s.lower() in ("null", "none", "nan", "na", "n/a"):
+        return None
+    try:
+        return float(s) if any(c in s for c in ".eE") else int(s)
+    except ValueError:
+        return s

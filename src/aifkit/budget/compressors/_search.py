@@ -1,0 +1,110 @@
+"""Search results and retrieved chunks: deduplicated, titles and URLs kept, snippets by salience.
+
+A result is a block: text separated by blank lines or a new numbered entry, or
+one object of a JSON array with a URL. Its first line and any URL line are its
+handle (kept before snippets); a repeated result (same URL or same snippet) is
+worth nothing; snippet lines score by novelty — the words no other result uses,
+the names and numbers they carry — with a small bonus for the engine's rank.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aifkit.budget.compressors._kinds import record_array
+from aifkit.budget.compressors._layout import Layout, Piece, novelty
+
+__all__ = ["search_layout"]
+
+_URL = re.compile(r"https?://\S+")
+_ENTRY = re.compile(r"^\s*(?:\d+[.)]|#\d+|\[\d+\]|[-*]\s+\[)")
+_TITLE_KEYS = ("title", "name", "heading")
+_URL_KEYS = ("url", "link", "href", "source")
+_TEXT_KEYS = ("snippet", "content", "text", "body", "description", "summary")
+
+
+def search_layout(text: str, value: Any = None) -> Layout:
+    """Cut search results into scored lines: handles, then novel snippets, duplicates last.
+
+    Args:
+        text: The results as text.
+        value: The parsed JSON, when ``text`` is a JSON array of results.
+
+    Examples:
+        >>> res = "".join(f"{i}. Guide {i}\\nhttps://x.org/{i}\\nA generic guide to bridges.\\n\\n"
+        ...               for i in range(1, 6))
+        >>> res += "6. Orvane\\nhttps://y.org/o\\nThe Orvane bridge reopened with a 7,450 t limit.\\n"
+        >>> lay = search_layout(res)
+        >>> max(lay.pieces, key=lambda p: p.score).text
+        'The Orvane bridge reopened with a 7,450 t limit.\\n'
+    """
+    blocks = _json_blocks(value) if value is not None else _text_blocks(text)
+    flat = ["".join(b[1:]) for b in blocks]
+    fresh = novelty(flat)
+    seen: set[str] = set()
+    pieces: list[Piece] = []
+    n = max(len(blocks), 1)
+    for rank, (block, new) in enumerate(zip(blocks, fresh, strict=True)):
+        key = _key(block)
+        dup = key in seen
+        seen.add(key)
+        rank_bonus = 0.1 * (1 - rank / n)
+        for j, line in enumerate(block):
+            if dup:
+                score = 0.0
+            elif j == 0 or _URL.search(line):
+                score = 0.6
+            elif not line.strip():
+                score = 0.02
+            else:
+                score = 0.1 + 0.7 * new + rank_bonus
+            pieces.append(Piece(line, score, "duplicates" if dup else "results"))
+    return Layout(
+        pieces, "lines", {"duplicates": "of repeated results", "results": "of snippets"},
+        kind="search",
+    )  # fmt: skip
+
+
+def _key(block: list[str]) -> str:
+    for line in block:
+        m = _URL.search(line)
+        if m:
+            return m.group(0).rstrip("/.,)")
+    return " ".join("".join(block[1:]).split()).lower()
+
+
+def _text_blocks(text: str) -> list[list[str]]:
+    blocks: list[list[str]] = []
+    current: list[str] = []
+    for line in text.splitlines(keepends=True):
+        starts = _ENTRY.match(line) is not None or (not line.strip() and current)
+        if starts and current and any(s.strip() for s in current):
+            if not line.strip():
+                current.append(line)
+                blocks.append(current)
+                current = []
+                continue
+            blocks.append(current)
+            current = []
+        current.append(line)
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def _json_blocks(value: Any) -> list[list[str]]:
+    import json
+
+    found = record_array(value)
+    if found is None:
+        return []
+    blocks: list[list[str]] = []
+    for row in found[1]:
+        title = next((str(row[k]) for k in _TITLE_KEYS if k in row), "")
+        url = next((str(row[k]) for k in _URL_KEYS if k in row), "")
+        body = next((str(row[k]) for k in _TEXT_KEYS if k in row), "")
+        rest = {k: v for k, v in row.items() if k not in (*_TITLE_KEYS, *_URL_KEYS, *_TEXT_KEYS)}
+        head = f"- {title} <{url}>" + (f" {json.dumps(rest, ensure_ascii=False)}" if rest else "")
+        blocks.append([head + "\n", f"  {body}\n"])
+    return blocks

@@ -1,0 +1,44 @@
+"""Logs: errors, warnings, traces and the edges outrank repeated traffic; templates collapse."""
+
+from __future__ import annotations
+
+import random
+
+from aifkit.budget.compressors._layout import render
+from aifkit.budget.compressors._logs import log_layout, template
+
+
+def _log(n: int, seed: int = 0) -> list[str]:
+    rng = random.Random(seed)
+    return [
+        f"2026-03-04T10:{i // 60 % 60:02d}:{i % 60:02d}Z INFO served /api/{rng.randint(1, 999)} "
+        f"in {rng.randint(1, 90)}ms"
+        for i in range(n)
+    ]
+
+
+def test_the_fatal_line_and_its_trace_score_highest() -> None:
+    lines = _log(300)
+    lines[150] = "2026-03-04T10:02:30Z ERROR payment failed: card declined"
+    lines.insert(151, "  at charge (billing.py:42)")
+    lay = log_layout("\n".join(lines) + "\n")
+    scores = {p.text.strip(): p.score for p in lay.pieces}
+    assert scores["2026-03-04T10:02:30Z ERROR payment failed: card declined"] == 1.0
+    assert scores["at charge (billing.py:42)"] == 0.9
+    assert scores[lines[0]] >= 0.8
+    assert scores[lines[-1]] >= 0.8
+    assert sorted(p.score for p in lay.pieces)[len(lay.pieces) // 2] < 0.1  # traffic is cheap
+
+
+def test_a_repeated_template_collapses_into_one_marker_with_its_count_and_fields() -> None:
+    lines = _log(200)
+    lay = log_layout("\n".join(lines) + "\n")
+    keep = [p.score >= 0.8 for p in lay.pieces]
+    text, elided = render(lay, keep)
+    markers = [line for line in text.splitlines() if "elided, ref" in line]
+    assert len(markers) == 1
+    assert "196 log lines like" in markers[0]
+    assert "ms" in markers[0]
+    assert template(lines[0]) == "INFO served /api/<*> in <*>ms"
+    (body,) = elided.values()
+    assert body.splitlines() == lines[2:-2]  # exactly what was left out, in order

@@ -1,0 +1,56 @@
+"""Records: every kind of outlier found, schema and counts stated, elided rows given back."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+from aifkit.budget.compressors._layout import render
+from aifkit.budget.compressors._records import outliers, records_layout, table_layout
+
+
+def _rows(n: int) -> list[dict[str, Any]]:
+    rng = random.Random(1)
+    return [{"sku": f"S{i}", "stock": rng.randint(10, 500), "status": "active",
+             "price": round(rng.uniform(5, 50), 2)} for i in range(n)]  # fmt: skip
+
+
+def test_negative_extreme_null_and_rare_category_are_outliers() -> None:
+    rows = _rows(260)
+    rows[10]["stock"] = -4
+    rows[20]["stock"] = 990_000
+    rows[30]["price"] = None
+    rows[40]["status"] = "recalled"
+    del rows[50]["sku"]
+    found = {i: f for i, f in enumerate(outliers(rows)) if f}
+    assert found == {10: ["stock"], 20: ["stock"], 30: ["price"], 40: ["status"], 50: ["sku"]}
+
+
+def test_uniform_data_has_no_outliers() -> None:
+    assert not any(outliers(_rows(200)))
+
+
+def test_the_layout_states_the_schema_and_gives_back_exactly_the_elided_rows() -> None:
+    rows = _rows(100)
+    rows[60]["stock"] = -7
+    lay = records_layout({"count": 100, "items": rows})
+    assert lay is not None
+    keep = [p.score >= 0.9 for p in lay.pieces]
+    text, elided = render(lay, keep)
+    top = max(r["stock"] for r in rows)
+    assert f"// 100 rows; fields: sku (100 distinct), stock -7..{top}, status" in text
+    assert '{"sku": "S60", "stock": -7' in text
+    assert "[99 rows similar elided, ref " in text
+    (body,) = elided.values()
+    back = [json.loads(line.rstrip().rstrip(",")) for line in body.splitlines()]
+    assert back == rows[:60] + rows[61:]  # exactly the rows left out, in order
+
+
+def test_a_csv_table_keeps_its_header_and_finds_the_odd_row() -> None:
+    text = "sku,stock\n" + "".join(f"A{i},{10 + i % 5}\n" for i in range(60))
+    text = text.replace("A33,13", "A33,-1")
+    lay = table_layout(text)
+    assert lay.pieces[0].text == "sku,stock\n"
+    assert lay.pieces[0].score == 3.0
+    assert [p.text for p in lay.pieces if p.score == 0.9] == ["A33,-1\n"]

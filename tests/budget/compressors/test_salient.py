@@ -1,0 +1,170 @@
+"""Content-aware compression: facts in tool output survive without being asked about, the
+ratio is hit within ±5 %, nothing is lost (restore, expand), and the work grows linearly."""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from collections import Counter
+from types import FrameType
+from typing import Any
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from aifkit.aif import Document, load_document
+from aifkit.budget import CompressionTarget, SalientCompressor, compress
+from aifkit.budget.compressors._layout import MARKER
+from aifkit.tokens import count_tokens
+from tests.budget.compressors.strategies import floor, long_conversations
+
+QUESTION = "Please summarize the day for me."
+
+
+def _doc(outputs: list[str], question: str = QUESTION) -> Document:
+    messages: list[dict[str, Any]] = [
+        {"role": "user", "parts": [{"type": "text", "text": "Investigate the incident."}]}
+    ]
+    for i, out in enumerate(outputs):
+        messages.append(
+            {
+                "role": "assistant",
+                "parts": [{"type": "tool_call", "id": f"c{i}", "name": "tool", "arguments": {}}],
+            }
+        )
+        messages.append({"role": "tool", "parts": [{"type": "tool_result", "call_id": f"c{i}",
+                         "content": [{"type": "text", "text": out}]}]})  # fmt: skip
+    messages.append({"role": "assistant", "parts": [{"type": "text", "text": "Done."}]})
+    messages.append({"role": "user", "parts": [{"type": "text", "text": question}]})
+    return load_document({"messages": messages})
+
+
+def _log(rng: random.Random, n: int, fatal: int | None = None) -> str:
+    lines = [f"2026-03-04T10:{i // 60 % 60:02d}:{i % 60:02d}Z INFO [api] served "
+             f"path=/a/{rng.randint(1, 9999)} ms={rng.randint(1, 99)}" for i in range(n)]  # fmt: skip
+    if fatal is not None:
+        lines[fatal] = "2026-03-04T10:05:00Z FATAL [ledger] checksum mismatch in seg-48213"
+    return "\n".join(lines)
+
+
+def _records(rng: random.Random, n: int) -> str:
+    rows = [{"sku": f"SKU-{rng.randint(10**5, 10**6)}", "stock": rng.randint(0, 900),
+             "city": rng.choice(["Arden", "Belmora", "Castine"])} for _ in range(n)]  # fmt: skip
+    rows[n // 2] = {"sku": "SKU-777001", "stock": -37, "city": "Arden"}
+    return json.dumps({"items": rows}, indent=2)
+
+
+def _code(rng: random.Random, n: int) -> str:
+    out = ["import json", ""]
+    for f in range(n):
+        if f == n // 2:
+            out += ["SETTLEMENT_WINDOW_SECONDS = 86421", ""]
+        out += [f"def step_{f}(x, ctx=None):", f"    y = ctx.get('k{rng.randint(0, 9)}', {f})",
+                "    for i in range(y):", "        x = json.dumps(x)", "    return x", ""]  # fmt: skip
+    return "\n".join(out)
+
+
+def _search(rng: random.Random, n: int) -> str:
+    out = []
+    for i in range(n):
+        snippet = f"Read the guide to {rng.choice(['Arden', 'Castine'])} roads for {2020 + i % 6}."
+        if i == n // 2:
+            snippet = "The Orvane bridge reopened with a load limit of 74,450 tonnes."
+        out.append(f"{i + 1}. Guide {i}\n   https://news.example.com/{i}\n   {snippet}\n")
+    return "\n".join(out)
+
+
+FACTS = {"logs": "seg-48213", "records": "SKU-777001", "code": "86421", "search": "74,450"}
+
+
+def _agent_doc(seed: int, scale: int = 1) -> Document:
+    rng = random.Random(seed)
+    return _doc([_log(rng, 400 * scale, 200 * scale), _records(rng, 120 * scale),
+                 _code(rng, 60 * scale), _search(rng, 40 * scale)])  # fmt: skip
+
+
+def _all_text(doc: Document) -> str:
+    return json.dumps(doc.model_dump(mode="json"))
+
+
+def test_every_planted_fact_survives_a_question_about_something_else() -> None:
+    doc = _agent_doc(1)
+    for ratio in (0.3, 0.15):
+        result = compress(doc, CompressionTarget("gpt-4o", ratio=ratio))
+        text = _all_text(result.document)
+        assert {k for k, v in FACTS.items() if v in text} == set(FACTS), ratio
+        assert 0.95 * ratio <= result.ratio <= ratio
+
+
+def test_rows_matching_the_question_are_kept_too() -> None:
+    text = _records(random.Random(2), 200)
+    rows = json.loads(text)["items"]
+    wanted = rows[17]["sku"]  # an ordinary row, kept only for being asked about
+    result = compress(_doc([text], f"What is the stock of {wanted}?"),
+                      CompressionTarget("gpt-4o", ratio=0.1))  # fmt: skip
+    assert wanted in _all_text(result.document)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=long_conversations(), ratio=st.floats(0.1, 0.9))
+def test_the_requested_ratio_is_hit_within_five_percent(doc: Document, ratio: float) -> None:
+    before = count_tokens(doc, model="gpt-4o").total
+    target = CompressionTarget("gpt-4o", ratio=ratio)
+    assume(before >= 1500 and floor(doc, target) <= target.goal(before) * 0.5)
+    result = SalientCompressor().compress(doc, target)
+    assert 0.95 * ratio <= result.ratio <= ratio
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), ratio=st.floats(0.05, 0.6), extra=long_conversations(3))
+def test_restore_gives_back_the_input_and_expand_exactly_what_was_elided(
+    seed: int, ratio: float, extra: Document
+) -> None:
+    doc = _agent_doc(seed)
+    doc = doc.model_copy(update={"messages": extra.messages[:-1] + doc.messages})
+    result = SalientCompressor().compress(doc, CompressionTarget("gpt-4o", ratio=ratio))
+    assert result.restore() == doc
+    assert result.restore().model_dump_json() == doc.model_dump_json()  # byte for byte
+    for action in result.actions:
+        original = action.original["text"]
+        kept = json.dumps(result.document.model_dump(mode="json"))
+        for ref, text in action.elided:
+            assert result.expand(ref) == text
+            assert ref in kept
+        if original.startswith("2026-"):  # a log: kept lines + elided lines = its lines
+            now = _text_at(result.document, action.pointer)
+            shown = [ln for ln in now.splitlines() if not MARKER.search(ln)]
+            gone = [ln for _, t in action.elided for ln in t.splitlines()]
+            assert Counter(shown + gone) == Counter(original.splitlines())
+
+
+def _text_at(doc: Document, pointer: str) -> str:
+    value: Any = doc.model_dump(mode="json", by_alias=True)
+    for token in pointer[1:].split("/"):
+        value = value[int(token)] if isinstance(value, list) else value[token]
+    return str(value["text"])
+
+
+def _calls(doc: Document) -> int:
+    """Python function calls made compressing ``doc`` at 20 %: the work, not the time."""
+    calls = 0
+
+    def count(frame: FrameType, event: str, arg: object) -> None:
+        nonlocal calls
+        if event == "call":
+            calls += 1
+
+    target = CompressionTarget("gpt-4o", ratio=0.2)
+    compress(doc, target)  # warm caches
+    sys.setprofile(count)
+    try:
+        compress(doc, target)
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+def test_the_work_grows_linearly_with_the_input() -> None:
+    small, large = _calls(_agent_doc(3, 1)), _calls(_agent_doc(3, 4))
+    assert large <= 4 * small * 1.25
