@@ -5,7 +5,7 @@ OpenAI models are counted with their own vocabularies (``o200k_base``,
 Models whose tokenizer is not public (Claude, Gemini) get calibrated estimates
 that say so (``exact=False``) and how far off they may be (``error_bound``).
 
-Needs the ``tokens`` extra: ``pip install "aifkit[tokens]"``.
+Part of the default install: ``pip install aifkit``.
 
 Examples:
     >>> from aifkit.tokens import count_tokens, get_model
