@@ -30,10 +30,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     Called by the console script (which exits with the code) and by tests (which
     pass ``argv`` and get the code back).
     """
-    from aifkit._cli.app import app
+    from aifkit._cli.app import app_for
 
+    args = list(argv) if argv is not None else sys.argv[1:]
     try:
-        app(args=list(argv) if argv is not None else None, prog_name="aif")
+        app_for(args)(args=args, prog_name="aif")  # imports only the command it runs
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)

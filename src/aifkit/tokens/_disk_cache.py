@@ -84,10 +84,16 @@ def read_entry(name: str) -> bytes | None:
     return payload
 
 
-def write_entry(name: str, payload: bytes) -> bool:
+def write_entry(name: str, payload: bytes, *, replaces: str | None = None) -> bool:
     """Store ``payload`` under ``name`` atomically; return whether it was stored.
 
     A concurrent reader sees the old entry or the new one, never half of one.
+
+    Args:
+        name: The entry's file name.
+        payload: What to keep.
+        replaces: A name prefix: other entries starting with it are outdated versions
+            of this one (built from an older file) and are deleted.
     """
     folder = cache_dir()
     if folder is None:
@@ -105,4 +111,8 @@ def write_entry(name: str, payload: bytes) -> bool:
             raise
     except OSError:
         return False
+    if replaces:
+        for stale in folder.glob(f"{replaces}*"):
+            if stale.name != name:
+                stale.unlink(missing_ok=True)
     return True

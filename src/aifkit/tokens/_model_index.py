@@ -17,7 +17,6 @@ was built from: the next process reads the index in a few milliseconds.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import importlib.util
 import json
@@ -174,6 +173,8 @@ class ModelIndex:
 
     def nearest(self, name: str, extra: Iterable[str] = (), n: int = 5) -> list[str]:
         """Return up to ``n`` known names closest to ``name`` (difflib's ratio)."""
+        import difflib  # only an unknown name needs it
+
         pool = {m for m in self.models if "/" not in m} | set(extra)
         return difflib.get_close_matches(base_name(name), sorted(pool), n=n, cutoff=0.6)
 
@@ -296,5 +297,7 @@ def _load() -> ModelIndex:
     from genai_prices import data as genai_data  # the slow import this cache avoids
 
     index = build_index(genai_data.providers, f"genai-prices {version('genai-prices')}")
-    write_entry(entry, json.dumps(index.to_json(), separators=(",", ":")).encode())
+    write_entry(
+        entry, json.dumps(index.to_json(), separators=(",", ":")).encode(), replaces="models-"
+    )
     return index
