@@ -334,7 +334,10 @@ def _family(name: str) -> str:
 
 
 def models() -> list[str]:
-    """Return the canonical names of every known model.
+    """Return the names of the hand-entered and registered models.
+
+    `get_model` also finds the ~1,400 models genai-prices knows; they are not listed
+    here, so that listing does not load genai-prices' data.
 
     Examples:
         >>> {"gpt-4o", "claude-sonnet-4-5", "gemini-2.5-pro"} <= set(models())
