@@ -151,3 +151,30 @@ def test_the_index_is_cached_on_disk_and_rebuilt_when_damaged(
     rebuilt = index_module._load()
     assert rebuilt.models == first.models
     assert len(model_index()) == len(first)
+
+
+def test_a_registered_model_shadows_the_genai_prices_entry() -> None:
+    from aifkit.tokens import register_model
+    from aifkit.tokens._models import MODELS
+
+    assert get_model("deepseek-chat").source.startswith("genai-prices")
+    try:
+        mine = register_model("deepseek-chat", like="gpt-4o", context_window=50_000)
+        assert get_model("deepseek-chat") is mine
+        assert get_model("DeepSeek Chat") is mine
+    finally:
+        MODELS.unregister("deepseek-chat")
+    assert get_model("deepseek-chat").source.startswith("genai-prices")
+
+
+def test_the_index_is_built_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    model_index()  # built (or read from the cache) by now
+
+    def no_second_build() -> ModelIndex:
+        raise AssertionError("the index was built twice")
+
+    monkeypatch.setattr(index_module, "_load", no_second_build)
+    for name in ("grok-3", "deepseek-reasoner", "kimi-k2"):
+        assert get_model(name).source.startswith("genai-prices")
+    with pytest.raises(UnknownNameError):
+        get_model("no-such-model-at-all-xyz")

@@ -27,8 +27,10 @@ unknown name is answered with the nearest known ones. Prices are not kept here:
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from os import PathLike
@@ -138,6 +140,9 @@ MODELS: Registry[ModelInfo] = Registry("model", group="aifkit.models")
 _ALIASES: dict[str, str] = {}
 _SPELLINGS: dict[str, str] = {}  # squash(name or alias) -> canonical name
 _INDEXED: dict[str, ModelInfo] = {}  # genai-prices models built so far, by name
+_RESOLVED: dict[str, str] = {}  # names already resolved to a registered model
+_FOUND: dict[str, ModelInfo] = {}  # names already resolved through genai-prices
+_RESOLVED_MAX = 4096
 
 
 def _claude_framing(auto: int, forced: int) -> Framing:
@@ -155,6 +160,9 @@ def _patch(multiplier: float) -> ImageRule:
 
 
 def _remember(name: str, aliases: tuple[str, ...]) -> None:
+    # A new name may fit a snapshot better than what it resolved to, or shadow an indexed one.
+    _RESOLVED.clear()
+    _FOUND.clear()
     for alias in aliases:
         _ALIASES[alias] = name
     for spelling in (name, *aliases):
@@ -257,11 +265,22 @@ def get_model(name: str) -> ModelInfo:
         (True, True)
     """
     text = name.strip().lower()
+    if text in MODELS:  # the common case, first: a canonical name
+        return MODELS.get(text)
+    known = _RESOLVED.get(text)  # a snapshot or alias seen before
+    if known is not None and known in MODELS:
+        return MODELS.get(known)
+    indexed = _FOUND.get(text)
+    if indexed is not None:
+        return indexed
     if text.startswith("ft:"):
         text = text[3:].split(":", 1)[0]
     base = base_name(text)
     found = _registered(text, base)
     if found is not None:
+        if len(_RESOLVED) >= _RESOLVED_MAX:
+            _RESOLVED.clear()
+        _RESOLVED[name.strip().lower()] = found.name
         return found
     index = model_index()
     head = text.split("/", 1)[0] if "/" in text else None
@@ -269,7 +288,10 @@ def get_model(name: str) -> ModelInfo:
     for form in _undated(base):
         hit = index.find(form, provider if provider in index.providers else None)
         if hit is not None:
-            return _indexed(hit, index.source)
+            if len(_FOUND) >= _RESOLVED_MAX:
+                _FOUND.clear()
+            _FOUND[name.strip().lower()] = info = _indexed(hit, index.source)
+            return info
     nearest = index.nearest(base, extra=[*MODELS.names(), *_ALIASES])
     raise UnknownNameError(
         "model",
@@ -280,19 +302,24 @@ def get_model(name: str) -> ModelInfo:
     )
 
 
-def _undated(base: str) -> list[str]:
+def _undated(base: str) -> Iterator[str]:
     # The name, then the name without each snapshot suffix in turn, last one first.
-    forms = [base]
-    while True:
-        shorter = SNAPSHOT.sub("", forms[-1])
-        if shorter == forms[-1] or not shorter:
-            return forms
-        forms.append(shorter)
+    form = base
+    while form:
+        yield form
+        shorter = SNAPSHOT.sub("", form)
+        if shorter == form:
+            return
+        form = shorter
 
 
 def _registered(text: str, base: str) -> ModelInfo | None:
     # The exact text first: a registered name may hold what looks like a prefix.
-    for form in dict.fromkeys([text, text.rsplit("/", 1)[-1], *_undated(base)]):
+    seen: set[str] = set()
+    for form in itertools.chain((text, text.rsplit("/", 1)[-1]), _undated(base)):
+        if form in seen:
+            continue
+        seen.add(form)
         for canonical in (form, _ALIASES.get(form), _SPELLINGS.get(squash(form))):
             if canonical is not None and canonical in MODELS:
                 return MODELS.get(canonical)
