@@ -38,7 +38,7 @@ def test_an_unknown_command_is_still_answered_with_the_near_ones(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main(["cuont"]) == 2
-    assert "No such command 'cuont'" in capsys.readouterr().err
+    assert "no such command 'cuont'" in capsys.readouterr().err.lower()
 
 
 def test_count_does_not_import_the_other_commands() -> None:
