@@ -93,16 +93,19 @@ class UnknownNameError(UsageError, KeyError):
     Args:
         kind: What kind of name, e.g. ``"format"``.
         name: The name that was asked for.
-        known: The names that are registered.
+        known: The names that are registered (or, with ``hint``, the nearest of them).
+        hint: What to say instead of listing ``known``, e.g. when there are thousands.
     """
 
-    def __init__(self, kind: str, name: str, known: Iterable[str]) -> None:
+    def __init__(
+        self, kind: str, name: str, known: Iterable[str], *, hint: str | None = None
+    ) -> None:
         self.kind = kind
         self.name = name
         self.known = sorted(known)
         super().__init__(
             f"unknown {kind} {name!r}",
-            hint=f"known {kind}s: {', '.join(self.known) or '(none)'}",
+            hint=hint or f"known {kind}s: {', '.join(self.known) or '(none)'}",
         )
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message

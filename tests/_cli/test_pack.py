@@ -100,7 +100,7 @@ def test_an_unknown_model_exits_2_with_one_line(
         capsys, ["pack", str(body_file), "-f", "openai-chat", "-m", "gpt-9", "-b", "100"]
     )
     assert (code, out) == (2, "")
-    assert err.startswith("aif: unknown model 'gpt-9'; known models: ")
+    assert err.startswith("aif: unknown model 'gpt-9'; nearest known: ")
     assert err.count("\n") == 1
 
 

@@ -65,13 +65,21 @@ def test_builtins_cover_the_current_families() -> None:
     assert get_model("gpt-4o").estimator is None
 
 
-def test_an_unknown_model_lists_the_known_ones() -> None:
+def test_an_unknown_model_names_the_nearest_known_ones_in_one_line() -> None:
     with pytest.raises(UnknownNameError, match="unknown model 'gpt-17'") as info:
         get_model("gpt-17")
     assert "gpt-4o" in info.value.known
-    assert "gpt-4o-mini" in str(info.value)
+    assert len(info.value.known) <= 5
+    message = str(info.value)
+    assert "\n" not in message
+    assert "nearest known: " in message
+    assert all(name in message for name in info.value.known)
     with pytest.raises(UnknownNameError):
         get_model("gpt-4o-turbo-max")  # a known prefix is not enough: only snapshot suffixes
+    with pytest.raises(UnknownNameError) as far:
+        get_model("zzzz-qqqq")
+    assert far.value.known == []
+    assert "no known model is close" in str(far.value)
 
 
 def test_register_model_copies_rules_from_a_base(cleanup: list[str]) -> None:

@@ -35,12 +35,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     stderr, ``aif: <what>; see aif COMMAND --help``, and exit 2, as every other
     bad input is; only ``aif`` or a group with nothing after it prints its help.
     """
-    from aifkit._cli.app import app
+    from aifkit._cli.app import app_for
 
+    args = list(argv) if argv is not None else sys.argv[1:]
     try:
-        result = app(
-            args=list(argv) if argv is not None else None, prog_name="aif", standalone_mode=False
-        )
+        result = app_for(args)(args=args, prog_name="aif", standalone_mode=False)
         code = result if isinstance(result, int) and not isinstance(result, bool) else 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)

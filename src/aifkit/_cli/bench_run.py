@@ -61,10 +61,19 @@ def run_command(
     endpoint that fails its check before the run. A cell a strategy refused (`BudgetError`,
     `SummaryRejectedError`) is a result, not a failure of the run.
     """
-    from aifkit.bench import run_suite
+    from aifkit._extras import require
+    from aifkit.bench import load_suite, run_suite
 
+    # Checked here, not in a worker: a missing extra is one line, before any work starts.
+    # (A YAML suite without pyyaml already stops in load_suite, with the same line.)
+    spec = load_suite(suite)
+    needs = {
+        "distributed": dask is not None,
+        "openai": any(r.startswith("model") for r in spec.readers),
+    }
+    require("bench", [module for module, needed in needs.items() if needed])
     run = run_suite(
-        suite, out, workers=workers, dask=dask, resume=resume, progress=not quiet,
+        spec, out, workers=workers, dask=dask, resume=resume, progress=not quiet,
         check_endpoint=not no_endpoint_check,
     )  # fmt: skip
     statuses = collections.Counter(c.status for c in run.cells)
@@ -132,11 +141,17 @@ def list_command(
 ) -> None:
     """List the built-in suites and the runs found under --runs."""
     from aifkit.bench import list_runs, list_suites, load_suite
+    from aifkit.bench._strategies import unavailable_compress_methods
 
     print("suites:")
     for name in list_suites():
         suite = load_suite(name)
         print(f"  {name:<10} {len(suite.cell_ids()):>6} cells  {suite.description}")
+    left_out = unavailable_compress_methods()
+    if left_out:  # cell counts differ between installs: say which strategies and why
+        print("strategies left out of these counts, because they cannot run here:")
+        for strategy, reason in sorted(left_out.items()):
+            print(f"  {strategy}: {reason}")
     found = list_runs(runs)
     print(f"runs under {runs}:" if found else f"runs under {runs}: none")
     for run in found:

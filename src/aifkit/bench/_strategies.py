@@ -34,6 +34,7 @@ __all__ = [
     "parse_strategy",
     "prefix_kept",
     "previous_turn",
+    "unavailable_compress_methods",
 ]
 
 
@@ -83,24 +84,47 @@ STRATEGIES: Mapping[str, Strategy] = {
 def compress_methods() -> list[str]:
     """Return the compression methods `aifkit.budget.compressors` can build here (none if absent).
 
-    A method whose implementation fails to import or build is left out.
+    A method whose implementation fails to import or build is left out; see
+    `unavailable_compress_methods` for which and why.
 
     Examples:
         >>> isinstance(compress_methods(), list)
         True
     """
+    return [name for name, reason in _probe_compress_methods().items() if reason is None]
+
+
+def unavailable_compress_methods() -> dict[str, str]:
+    """Return the ``compress:<method>`` strategies that cannot run here, with the reason.
+
+    Built-in suites leave these out, so their cell counts differ between installs;
+    ``aif bench list`` prints this to say why.
+
+    Examples:
+        >>> unavailable_compress_methods()  # the default install builds every built-in method
+        {}
+    """
+    return {
+        f"compress:{name}": reason
+        for name, reason in _probe_compress_methods().items()
+        if reason is not None
+    }
+
+
+def _probe_compress_methods() -> dict[str, str | None]:
     try:
         from aifkit.budget.compressors import COMPRESSORS
-    except ImportError:
-        return []
-    usable: list[str] = []
+    except ImportError as exc:
+        return {"*": str(exc)}
+    found: dict[str, str | None] = {}
     for name in COMPRESSORS.names():
         try:
             COMPRESSORS.get(name)
-        except Exception:  # a plugin or a method whose own dependencies are missing
-            continue
-        usable.append(name)
-    return usable
+        except Exception as exc:  # a plugin or a method whose own dependencies are missing
+            found[name] = str(exc) or type(exc).__name__
+        else:
+            found[name] = None
+    return found
 
 
 def parse_strategy(spec: object, pointer: str = "") -> Strategy:

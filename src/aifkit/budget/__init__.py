@@ -9,7 +9,7 @@ reordering messages. `Packer` does it pack after pack for a growing conversation
 reusing earlier work and keeping the provider's prompt-cache prefix stable;
 `pack` does it once for a request body in any wire format.
 
-Needs the ``budget`` extra: ``pip install "aifkit[budget]"``.
+Part of the default install: ``pip install aifkit``.
 
 Examples:
     >>> from aifkit.budget import pack

@@ -2,10 +2,11 @@
 
 OpenAI models are counted with their own vocabularies (``o200k_base``,
 ``cl100k_base``) through tiktoken, loaded from local files; nothing is downloaded.
-Models whose tokenizer is not public (Claude, Gemini) get calibrated estimates
-that say so (``exact=False``) and how far off they may be (``error_bound``).
+Models whose tokenizer is not shipped here (Claude, Gemini, and the open-weight and
+other models the registry finds through genai-prices) get estimates that say so
+(``exact=False``) and how far off they may be (``error_bound``).
 
-Needs the ``tokens`` extra: ``pip install "aifkit[tokens]"``.
+Part of the default install: ``pip install aifkit``.
 
 Examples:
     >>> from aifkit.tokens import count_tokens, get_model

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from aifkit.errors import UsageError
 
-__all__ = ["ANTHROPIC_ESTIMATOR", "GEMINI_ESTIMATOR", "Estimator"]
+__all__ = ["ANTHROPIC_ESTIMATOR", "GEMINI_ESTIMATOR", "OTHER_ESTIMATOR", "Estimator"]
 
 MIN_RELATIVE_ERROR = 0.01
 """The smallest error bound a fitted estimator declares, however well it fits."""
@@ -81,3 +81,10 @@ class Estimator:
 # more tokens than o200k_base for the same English text; Gemini's is close to it.
 ANTHROPIC_ESTIMATOR = Estimator("anthropic", ratio=1.2, relative_error=0.25)
 GEMINI_ESTIMATOR = Estimator("gemini", ratio=1.05, relative_error=0.2)
+
+# Every other model (Llama, Mistral, Qwen, DeepSeek, ...): its own tokenizer is not
+# shipped here. Their vocabularies (Llama 3's 128k tiktoken-style BPE, Mistral's
+# Tekken, Qwen's 151k BPE) split English text much like o200k_base, and older
+# 32k SentencePiece vocabularies (Llama 2, Mistral 7B) into up to ~30 % more tokens:
+# a ratio a little above 1 and a bound wide enough for both.
+OTHER_ESTIMATOR = Estimator("other", ratio=1.1, relative_error=0.3)

@@ -1,17 +1,35 @@
 """The model registry: context window, output limit, tokenizer and counting rules.
 
-Built-in entries cover current OpenAI, Anthropic and Gemini models. A name is
-found exactly, through an alias, or after dropping what makes it a snapshot of a
-known model: a ``provider/`` or ``models/`` prefix, a ``ft:`` fine-tune wrapper,
-and dated or versioned suffixes (``-2024-08-06``, ``-20250514``, ``-0613``,
-``-001``, ``-latest``, ``-preview-05-20``). Prices are not kept here: `ModelInfo.cost`
-asks genai-prices. Plugins register under the ``aifkit.models`` entry point.
+Two sources, looked up in this order:
+
+1. Hand entries (below) for the models whose counting rules aifkit knows: the
+   tokenizer, the chat framing, the image rule and the output limit, none of which
+   genai-prices records; each cites the provider page it comes from. Models added
+   with `register_model`, `load_models` or the ``aifkit.models`` entry point join them.
+2. Every other model genai-prices knows with a context window (~1,400: Llama,
+   Mistral, DeepSeek, Qwen, Grok, newer GPT, Claude and Gemini releases, ...), through
+   `aifkit.tokens._model_index`, loaded on the first name the hand entries miss.
+   Their counting rules follow their family: OpenAI models are counted with
+   ``o200k_base`` (``cl100k_base`` for GPT-4 and GPT-3.5), Claude and Gemini with
+   their calibrated estimators, and any other model with a deliberately wide estimate
+   (`OTHER_ESTIMATOR`): counts say ``exact=False`` and give their error bound.
+   genai-prices has no output limits; for these models ``max_output`` is the window.
+
+A name is found exactly, through an alias, without its spelling (``gpt4o`` is
+``gpt-4o``), or after dropping what makes it a snapshot of a known model: a
+``provider/`` or ``models/`` prefix, a Bedrock-style ``vendor.`` prefix, a ``:variant``
+or ``ft:`` fine-tune wrapper, and dated or versioned suffixes (``-2024-08-06``,
+``-20250514``, ``-0613``, ``-001``, ``-latest``, ``-preview-05-20``, ``-v1``). An
+unknown name is answered with the nearest known ones. Prices are not kept here:
+`ModelInfo.cost` asks genai-prices.
 """
 
 from __future__ import annotations
 
-import re
+import dataclasses
+import itertools
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from os import PathLike
@@ -21,9 +39,15 @@ from typing import Any, Literal, cast
 from aifkit._limits import loads
 from aifkit._registry import Registry
 from aifkit.errors import MissingDependencyError, UnknownNameError, UsageError
-from aifkit.tokens._estimate import ANTHROPIC_ESTIMATOR, GEMINI_ESTIMATOR, Estimator
+from aifkit.tokens._estimate import (
+    ANTHROPIC_ESTIMATOR,
+    GEMINI_ESTIMATOR,
+    OTHER_ESTIMATOR,
+    Estimator,
+)
 from aifkit.tokens._framing import Framing
 from aifkit.tokens._images import ImageRule
+from aifkit.tokens._model_index import SNAPSHOT, IndexedModel, base_name, model_index, squash
 
 __all__ = ["MODELS", "ModelInfo", "get_model", "load_models", "models", "register_model"]
 
@@ -36,6 +60,8 @@ _GPT4O = Framing("openai-chat", verified=True)
 _GPT4 = Framing("openai-chat-gpt4", verified=True, func_init=10)
 _OPENAI = Framing("openai-chat-unverified")
 _GEMINI = Framing("gemini-estimate", tools="json")
+# Other chat models: the common "<|role|>text<|end|>" shape, tools sent as their JSON.
+_OTHER = Framing("generic-estimate", tools="json")
 _TILES = ImageRule()
 
 
@@ -55,6 +81,7 @@ class ModelInfo:
         images: Its rule for image tokens.
         estimator: Set when its tokenizer is not public: counts are estimates.
         price_ref: The model name genai-prices knows it by; default ``name``.
+        source: Where its limits come from: a provider's page, or the genai-prices entry.
     """
 
     name: str
@@ -67,6 +94,7 @@ class ModelInfo:
     images: ImageRule = _TILES
     estimator: Estimator | None = None
     price_ref: str | None = None
+    source: str = ""
 
     def cost(
         self,
@@ -110,6 +138,11 @@ MODELS: Registry[ModelInfo] = Registry("model", group="aifkit.models")
 """Every known model by canonical name."""
 
 _ALIASES: dict[str, str] = {}
+_SPELLINGS: dict[str, str] = {}  # squash(name or alias) -> canonical name
+_INDEXED: dict[str, ModelInfo] = {}  # genai-prices models built so far, by name
+_RESOLVED: dict[str, str] = {}  # names already resolved to a registered model
+_FOUND: dict[str, ModelInfo] = {}  # names already resolved through genai-prices
+_RESOLVED_MAX = 4096
 
 
 def _claude_framing(auto: int, forced: int) -> Framing:
@@ -126,9 +159,18 @@ def _patch(multiplier: float) -> ImageRule:
     return ImageRule("openai-patch", multiplier=multiplier)
 
 
+def _remember(name: str, aliases: tuple[str, ...]) -> None:
+    # A new name may fit a snapshot better than what it resolved to, or shadow an indexed one.
+    _RESOLVED.clear()
+    _FOUND.clear()
+    for alias in aliases:
+        _ALIASES[alias] = name
+    for spelling in (name, *aliases):
+        _SPELLINGS.setdefault(squash(spelling), name)
+
+
 def _builtin(info: ModelInfo) -> None:
-    for alias in info.aliases:
-        _ALIASES[alias] = info.name
+    _remember(info.name, info.aliases)
     MODELS.register(info.name, lambda: info)
 
 
@@ -141,20 +183,24 @@ def _openai(
     framing: Framing = _OPENAI,
     tokenizer: str = "o200k_base",
 ) -> None:
-    _builtin(ModelInfo(name, "openai", context, out, tokenizer, aliases, framing, images))
+    source = f"https://platform.openai.com/docs/models/{name}"
+    _builtin(
+        ModelInfo(name, "openai", context, out, tokenizer, aliases, framing, images, source=source)
+    )
 
 
 def _claude(name: str, out: int, *aliases: str, tools: tuple[int, int] = (346, 313)) -> None:
     framing, images, est = _claude_framing(*tools), ImageRule("anthropic"), ANTHROPIC_ESTIMATOR
-    _builtin(
-        ModelInfo(name, "anthropic", 200_000, out, "o200k_base", aliases, framing, images, est)
-    )
+    info = ModelInfo(name, "anthropic", 200_000, out, "o200k_base", aliases, framing, images, est)
+    source = "https://docs.anthropic.com/en/docs/about-claude/models/overview"
+    _builtin(dataclasses.replace(info, source=source))
 
 
 def _gemini(name: str, context: int, out: int) -> None:
-    images = ImageRule("gemini")
+    images, est = ImageRule("gemini"), GEMINI_ESTIMATOR
+    info = ModelInfo(name, "google", context, out, "o200k_base", (), _GEMINI, images, est)
     _builtin(
-        ModelInfo(name, "google", context, out, "o200k_base", (), _GEMINI, images, GEMINI_ESTIMATOR)
+        dataclasses.replace(info, source=f"https://ai.google.dev/gemini-api/docs/models#{name}")
     )
 
 
@@ -197,16 +243,16 @@ _gemini("gemini-1.5-flash", 1_048_576, 8_192)
 
 _LONGEST_NAME = 256
 """Longer model names are unknown without a look-up (a fine-tune id is well under this)."""
-_SNAPSHOT = re.compile(
-    r"(-\d{4}-\d{2}-\d{2}|-\d{8}|-\d{4}|-\d{3}|-latest|-preview(-\d{2}-\d{2})?|-exp(-\d{4})?)$"
-)
+
+# LiteLLM-style routing prefixes that are not genai-prices provider ids.
+_PROVIDER_PREFIXES = {"gemini": "google", "vertex_ai": "google", "bedrock": "aws", "xai": "x-ai"}
 
 
 def get_model(name: str) -> ModelInfo:
-    """Return what is known about model ``name`` (a canonical name, alias or snapshot).
+    """Return what is known about model ``name`` (a canonical name, alias, spelling or snapshot).
 
     Raises:
-        UnknownNameError: the name matches no model; the message lists the known ones.
+        UnknownNameError: the name matches no model; the message gives the nearest known names.
 
     Examples:
         >>> get_model("gpt-4o-2024-08-06").name
@@ -215,26 +261,115 @@ def get_model(name: str) -> ModelInfo:
         200000
         >>> get_model("gpt-4o-mini-2024-07-18").name  # the longer name wins
         'gpt-4o-mini'
+        >>> get_model("gpt4o").name, get_model("openai/gpt-4o").name
+        ('gpt-4o', 'gpt-4o')
+        >>> info = get_model("llama-3.1-8b")  # from genai-prices, counted by estimate
+        >>> info.estimator is not None, info.source.startswith("genai-prices")
+        (True, True)
     """
     if len(name) > _LONGEST_NAME:  # each suffix strip below rescans the name: keep it short
         raise UnknownNameError("model", f"{name[:60]}…", models())
-    candidate = name.strip().lower()
-    if candidate.startswith("ft:"):
-        candidate = candidate[3:].split(":", 1)[0]
-    candidate = candidate.rsplit("/", 1)[-1]
-    while True:
-        if candidate in MODELS:
-            return MODELS.get(candidate)
-        if candidate in _ALIASES and _ALIASES[candidate] in MODELS:
-            return MODELS.get(_ALIASES[candidate])
-        shorter = _SNAPSHOT.sub("", candidate)
-        if shorter == candidate or not shorter:
-            raise UnknownNameError("model", name, models())
-        candidate = shorter
+    text = name.strip().lower()
+    if text in MODELS:  # the common case, first: a canonical name
+        return MODELS.get(text)
+    known = _RESOLVED.get(text)  # a snapshot or alias seen before
+    if known is not None and known in MODELS:
+        return MODELS.get(known)
+    indexed = _FOUND.get(text)
+    if indexed is not None:
+        return indexed
+    if text.startswith("ft:"):
+        text = text[3:].split(":", 1)[0]
+    base = base_name(text)
+    found = _registered(text, base)
+    if found is not None:
+        if len(_RESOLVED) >= _RESOLVED_MAX:
+            _RESOLVED.clear()
+        _RESOLVED[name.strip().lower()] = found.name
+        return found
+    index = model_index()
+    head = text.split("/", 1)[0] if "/" in text else None
+    provider = _PROVIDER_PREFIXES.get(head, head) if head else None
+    for form in _undated(base):
+        hit = index.find(form, provider if provider in index.providers else None)
+        if hit is not None:
+            if len(_FOUND) >= _RESOLVED_MAX:
+                _FOUND.clear()
+            _FOUND[name.strip().lower()] = info = _indexed(hit, index.source)
+            return info
+    nearest = index.nearest(base, extra=[*MODELS.names(), *_ALIASES])
+    raise UnknownNameError(
+        "model",
+        name,
+        nearest,
+        hint=(f"nearest known: {', '.join(nearest)}" if nearest else "no known model is close")
+        + "; describe it in a models file (aif count --models FILE, or load_models)",
+    )
+
+
+def _undated(base: str) -> Iterator[str]:
+    # The name, then the name without each snapshot suffix in turn, last one first.
+    form = base
+    while form:
+        yield form
+        shorter = SNAPSHOT.sub("", form)
+        if shorter == form:
+            return
+        form = shorter
+
+
+def _registered(text: str, base: str) -> ModelInfo | None:
+    # The exact text first: a registered name may hold what looks like a prefix.
+    seen: set[str] = set()
+    for form in itertools.chain((text, text.rsplit("/", 1)[-1]), _undated(base)):
+        if form in seen:
+            continue
+        seen.add(form)
+        for canonical in (form, _ALIASES.get(form), _SPELLINGS.get(squash(form))):
+            if canonical is not None and canonical in MODELS:
+                return MODELS.get(canonical)
+    return None
+
+
+def _indexed(hit: IndexedModel, source: str) -> ModelInfo:
+    info = _INDEXED.get(hit.name)
+    if info is None:
+        window, family = hit.context_window, _family(hit.name)
+        if family == "openai":
+            legacy = hit.name.startswith(("gpt-4-", "gpt-3.5")) or hit.name == "gpt-4"
+            tokenizer = "cl100k_base" if legacy else "o200k_base"
+            rules: tuple[Framing, ImageRule, Estimator | None] = (_OPENAI, _TILES, None)
+        elif family == "anthropic":
+            tokenizer = "o200k_base"
+            rules = (_claude_framing(346, 313), ImageRule("anthropic"), ANTHROPIC_ESTIMATOR)
+        elif family == "google":
+            tokenizer, rules = "o200k_base", (_GEMINI, ImageRule("gemini"), GEMINI_ESTIMATOR)
+        else:
+            tokenizer, rules = "o200k_base", (_OTHER, _TILES, OTHER_ESTIMATOR)
+        info = ModelInfo(
+            hit.name, hit.provider, window, window, tokenizer, (), *rules,
+            price_ref=hit.price_id, source=f"{source}: {hit.provider} {hit.price_id}",
+        )  # fmt: skip
+        _INDEXED[hit.name] = info
+    return info
+
+
+def _family(name: str) -> str:
+    base = base_name(name)
+    if base.startswith("claude"):
+        return "anthropic"
+    if base.startswith("gemini"):
+        return "google"
+    if base.startswith(("gpt-", "chatgpt-", "codex-", "o1", "o3", "o4")):
+        return "openai"
+    return "other"
 
 
 def models() -> list[str]:
-    """Return the canonical names of every known model.
+    """Return the names of the hand-entered and registered models.
+
+    `get_model` also finds the ~1,400 models genai-prices knows; they are not listed
+    here, so that listing does not load genai-prices' data.
 
     Examples:
         >>> {"gpt-4o", "claude-sonnet-4-5", "gemini-2.5-pro"} <= set(models())
@@ -302,8 +437,7 @@ def register_model(
     if replace:
         MODELS.unregister(name)
     MODELS.register(name, lambda: info)
-    for alias in aliases:
-        _ALIASES[alias] = name
+    _remember(name, aliases)
     return info
 
 

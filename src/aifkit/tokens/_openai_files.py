@@ -8,7 +8,9 @@ pins in ``tiktoken_ext/openai_public.py``. We read them from there, check that h
 and build the `tiktoken.Encoding` from tiktoken's own encoding definitions.
 
 The package is located with `importlib.util.find_spec`, which does not import it
-(importing ``bpe_openai`` costs ~0.7 s for a Rust backend we do not use).
+(importing ``bpe_openai`` costs ~0.7 s for a Rust backend we do not use). Once
+checked and parsed, a vocabulary is kept in the user cache
+(`aifkit.tokens._vocab_cache`): the next process reads it instead of parsing it.
 """
 
 from __future__ import annotations
@@ -76,7 +78,10 @@ def _offline_constructors(
     # copying it; every other fetcher is replaced by one that refuses, so no path
     # through these constructors can reach the network.
     def load_local(url: str, expected_hash: str | None = None) -> dict[bytes, int]:
-        return _read_ranks(folder, url, expected_hash)
+        from aifkit.tokens._vocab_cache import cached_ranks
+
+        path = folder / (url.rsplit("/", 1)[-1] + ".gz")
+        return cached_ranks(path, expected_hash, lambda: _read_ranks(folder, url, expected_hash))
 
     namespace = dict(module_globals)
     for key, value in module_globals.items():

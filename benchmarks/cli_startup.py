@@ -1,0 +1,89 @@
+"""Time ``aif`` as whole processes: start-up, imports and the vocabulary load.
+
+Runs each command line ``--repeat`` times in a fresh interpreter and prints the
+minimum wall time and the minimum CPU time (user + system, from ``wait4``): on a
+shared machine the CPU time is the steadier of the two. The first run of a
+command fills the user cache (vocabulary, model index); ``--cold`` points
+``AIFKIT_CACHE_DIR`` at an empty folder for every run instead, and ``--no-cache``
+turns the cache off.
+
+    python benchmarks/cli_startup.py --repeat 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BODY = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hello there"}]}
+
+
+def _commands(body: str) -> dict[str, list[str]]:
+    return {
+        "aif --version": ["--version"],
+        "aif count (gpt-4o)": ["count", body, "-f", "openai-chat"],
+        "aif count (llama-3.1-8b)": ["count", body, "-f", "openai-chat", "-m", "llama-3.1-8b"],
+        "aif pack": ["pack", body, "-f", "openai-chat", "-m", "gpt-4o", "--budget", "100"],
+        "aif convert": ["convert", body, "--from", "openai-chat", "--to", "anthropic"],
+    }
+
+
+def _run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    code = "import sys; from aifkit._cli import main; sys.argv[0] = 'aif'; main()"
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    stderr = process.stderr.read().decode() if process.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(stderr.strip())
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Time aif as whole processes.")
+    parser.add_argument("--repeat", type=int, default=5)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--cold", action="store_true", help="an empty cache for every run")
+    mode.add_argument("--no-cache", action="store_true", help="the cache turned off")
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        body = Path(tmp) / "body.json"
+        body.write_text(json.dumps(BODY))
+        env = dict(os.environ)
+        if options.no_cache:
+            env["AIFKIT_CACHE_DIR"] = ""
+        for label, args in _commands(str(body)).items():
+            walls: list[float] = []
+            cpus: list[float] = []
+            for i in range(options.repeat):
+                if options.cold:
+                    env["AIFKIT_CACHE_DIR"] = str(Path(tmp) / f"cache-{label}-{i}")
+                try:
+                    wall, cpu = _run(args, env)
+                except RuntimeError as exc:
+                    print(f"{label:<26} failed: {str(exc)[:100]}")
+                    break
+                walls.append(wall)
+                cpus.append(cpu)
+            if not walls:
+                continue
+            print(
+                f"{label:<26} min wall {min(walls) * 1000:6.0f} ms   "
+                f"min cpu {min(cpus) * 1000:6.0f} ms   ({options.repeat} runs)"
+            )
+
+
+if __name__ == "__main__":
+    main()
