@@ -231,7 +231,11 @@ def public_key_variants() -> Iterator[tuple[str, bytes]]:
     yield "private pem", PRIVATE
 
 
-@pytest.mark.parametrize(("name", "material"), list(public_key_variants()))
+# Ids by name only: the keys are made per process, and xdist workers must collect the same ids.
+VARIANTS = list(public_key_variants())
+
+
+@pytest.mark.parametrize(("name", "material"), VARIANTS, ids=[name for name, _ in VARIANTS])
 def test_algorithm_confusion_a_key_made_into_an_hmac_secret_is_rejected(
     name: str, material: bytes
 ) -> None:
@@ -394,7 +398,8 @@ def test_a_public_key_inside_any_bytes_is_never_an_hmac_secret(
 
 @pytest.mark.parametrize(
     ("material", "message"),
-    [
+    ids=lambda value: value if isinstance(value, str) else "key",  # keys differ per process
+    argvalues=[
         (b"0123456789abcdef0123456789abcdef", "not a typed key"),
         (b"", "not a typed key"),
         (PUBLIC + OTHER_PUBLIC, "exactly one"),
