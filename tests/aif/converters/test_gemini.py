@@ -8,6 +8,7 @@ content with ``Content.model_validate``, the rest with
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,8 @@ def assert_accepted(body: dict[str, Any]) -> None:
 
 def load(name: str, fmt: str = "gemini") -> dict[str, Any]:
     data = json.loads((FIXTURES / fmt / f"{name}.json").read_text("utf-8"))
-    return data["body"] if fmt == "openai-chat" else data  # openai-chat: {description, body, aif}
+    # openai-chat fixtures and recorded bodies wrap the body: {description | source, body, ...}
+    return data["body"] if isinstance(data, dict) and "body" in data else data
 
 
 def encode(
@@ -199,6 +201,121 @@ def test_images_inside_function_responses() -> None:
     output = out["input"][2]["output"]
     assert [o["type"] for o in output] == ["input_text", "input_image"]
     assert not [e for e in report if "tool-result" in e.rule]
+
+
+# -- the spellings real clients send (recorded bodies: see each fixture's "source") -------
+
+
+def test_snake_case_parts_are_calls_results_and_media() -> None:
+    body = load("google-genai__snake-case-history")
+    document = CONV.decode(body).document
+    call, result = document.messages[1].parts[0], document.messages[2].parts[0]
+    assert call.type == "tool_call"
+    assert call.name == "get_country"
+    assert result.type == "tool_result"
+    assert result.call_id == call.id
+    assert document.messages[2].role == "tool"
+    out, report = convert(body, source="gemini", target="openai-chat")
+    assert out["messages"][1]["tool_calls"][0]["function"]["name"] == "get_country"
+    assert out["messages"][2]["tool_call_id"] == call.id
+    # the signature the target cannot carry is reported where the body spells it
+    assert "/contents/1/parts/0/thoughtSignature" in {e.pointer for e in report}
+    image = CONV.decode(load("google-samples__snake-case-image")).document.messages[0].parts[1]
+    assert image.type == "image"
+    video = CONV.decode(load("google-samples__snake-case-video")).document.messages[0].parts[1]
+    assert video.type == "document"
+
+
+def test_snake_case_calls_are_checked_by_validate() -> None:
+    body = {
+        "contents": [
+            {"role": "user", "parts": [{"text": "hi"}]},
+            {"role": "model", "parts": [{"function_call": {"name": "f", "args": {}}}]},
+            {"role": "user", "parts": [{"text": "and?"}]},
+        ]
+    }
+    assert [(v.pointer, v.rule) for v in CONV.validate(body)] == [
+        ("/contents/1/parts/0", "gemini/tool-result-missing")
+    ]
+
+
+def test_parameters_json_schema_reaches_every_target() -> None:
+    body = load("pydantic-ai__streaming-thought-signature")
+    schema = body["tools"][0]["functionDeclarations"][0]["parameters_json_schema"]
+    out, _ = convert(body, source="gemini", target="openai-chat")
+    assert out["tools"][0]["function"]["parameters"] == schema
+    out, _ = convert(body, source="gemini", target="anthropic")
+    assert out["tools"][0]["input_schema"] == schema
+
+
+def test_openapi_type_names_become_json_schema_and_come_back() -> None:
+    body = load("function-calling")
+    assert body["tools"][0]["functionDeclarations"][0]["parameters"]["type"] == "OBJECT"
+    out, report = convert(body, source="gemini", target="openai-chat")
+    params = out["tools"][0]["function"]["parameters"]
+    assert params["type"] == "object"
+    assert params["properties"]["location"]["type"] == "string"
+    assert not [e for e in report if e.pointer.startswith("/tools")]
+    assert round_trip(body) == body  # the body's own upper case on the way back
+    # an edited schema is written as edited, in JSON Schema's spelling
+    document = CONV.decode(body).document
+    tool = document.tools[0].model_copy(update={"parameters": {"type": "object"}})
+    edited = document.model_copy(update={"tools": [tool, *document.tools[1:]]})
+    written, _ = encode(edited)
+    assert written["tools"][0]["functionDeclarations"][0]["parameters"] == {"type": "object"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.binary(min_size=1, max_size=40), padded=st.booleans())
+def test_url_safe_base64_is_standard_in_aif_and_url_safe_back(data: bytes, padded: bool) -> None:
+    wire = base64.urlsafe_b64encode(data).decode()
+    wire = wire if padded else wire.rstrip("=")
+    body = {"contents": [user_part({"inline_data": {"mime_type": "image/png", "data": wire}})]}
+    document = CONV.decode(body).document
+    image = document.messages[0].parts[0]
+    assert image.type == "image"
+    assert image.source.kind == "base64"
+    assert image.source.data == base64.b64encode(data).decode()
+    assert round_trip(body) == body
+    out, _ = convert(body, source="gemini", target="ollama")
+    assert out["messages"][0]["images"] == [base64.b64encode(data).decode()]
+
+
+def user_part(part: dict[str, Any]) -> dict[str, Any]:
+    return {"role": "user", "parts": [part]}
+
+
+@pytest.mark.parametrize(
+    ("fcc", "openai", "anthropic"),
+    [
+        (
+            {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["a", "b"]}},
+            "required",
+            {"type": "any"},
+        ),
+        (
+            {"function_calling_config": {"mode": "ANY", "allowed_function_names": ["b"]}},
+            {"type": "function", "function": {"name": "b"}},
+            {"type": "tool", "name": "b"},
+        ),
+        ({"function_calling_config": {"mode": "NONE"}}, "none", {"type": "none"}),
+    ],
+)
+def test_function_calling_config_maps_where_it_is_exact(
+    fcc: dict[str, Any], openai: Any, anthropic: Any
+) -> None:
+    decls = [{"name": "a"}, {"name": "b", "parametersJsonSchema": {"type": "object"}}]
+    body = {
+        "contents": [user_part({"text": "hi"})],
+        "tools": [{"functionDeclarations": decls}],
+        "toolConfig": fcc,
+    }
+    assert round_trip(body) == body
+    out, report = convert(body, source="gemini", target="openai-chat")
+    assert out["tool_choice"] == openai
+    assert not [e for e in report if e.pointer.startswith("/toolConfig")]
+    out, _ = convert(body, source="gemini", target="anthropic")
+    assert out["tool_choice"] == anthropic
 
 
 def test_source_map_points_into_the_body() -> None:

@@ -35,6 +35,7 @@ from aifkit.aif.converters._checks import RuleChecker, as_list, as_obj
 from aifkit.aif.converters._common import ensure_json
 from aifkit.aif.converters._gemini_decode import NAME, decode_body
 from aifkit.aif.converters._gemini_encode import MAX_STOP, MAX_TEMPERATURE, encode_document
+from aifkit.aif.converters._gemini_forms import SNAKE_PART, camel_part
 
 __all__ = ["GEMINI", "GeminiConverter"]
 
@@ -171,7 +172,11 @@ class GeminiConverter:
 
 # -- rules -------------------------------------------------------------------------
 
-_DATA_KEYS: Final = ("text", "inlineData", "fileData", "functionCall", "functionResponse")
+_DATA_KEYS: Final = (
+    "text",
+    *(k for k in SNAKE_PART if k != "thought_signature"),
+    *(v for k, v in SNAKE_PART.items() if k != "thought_signature"),
+)
 
 
 class _Validator(RuleChecker):
@@ -227,6 +232,8 @@ class _Validator(RuleChecker):
                 if sum(k in p for k in _DATA_KEYS) > 1:
                     msg = "a part holds one of text, inlineData, fileData, functionCall, ..."
                     self.flag((*path, "parts", j), "part-data", msg)
+            # google-genai's snake_case parts are the same parts (see _gemini_forms)
+            parts = [(j, camel_part(p) or p) for j, p in parts]
             if role == "model":
                 for call_id, name, where in calls:
                     self.unanswered(call_id, name, where)
