@@ -6,9 +6,10 @@ path (`RULES` lists them):
 
 * system and developer text goes to ``systemInstruction`` (instructions in order,
   then system/developer messages lifted out of the conversation);
-* turns are ``user`` and ``model``, start with the user and alternate: consecutive
-  turns of one role are merged, and a conversation starting with the model gets a
-  user turn reading `SYNTHESIZED_USER_TEXT` before it;
+* turns are ``user`` and ``model`` and start with the user: consecutive model turns
+  are merged (consecutive user turns are not: Gemini takes them), a tool message's
+  results join the user turn after the calls, and a conversation starting with the
+  model gets a user turn reading `SYNTHESIZED_USER_TEXT` before it;
 * the turn after a model turn with function calls starts with one
   ``functionResponse`` per call, in call order, each named after its call: a call
   with no result gets an error response reading `MISSING_RESULT_TEXT`, and a
@@ -289,6 +290,7 @@ class _Encoder(RuleLog):
 
     def contents(self, messages: Sequence[Message]) -> list[dict[str, Any]]:
         turns: list[_Turn] = []
+        run = 0  # the first of the user turns that end ``turns`` (the one after the calls)
         for i, m in enumerate(messages):
             path: Path = ("messages", i)
             form, extra = self.ext(m.extensions, path)
@@ -305,15 +307,19 @@ class _Encoder(RuleLog):
                 if m.parts or m.role != "tool":
                     self.log(path, "empty-message")
                 continue
-            if turns and turns[-1].role == turn.role:
-                if m.role != "tool":  # results of parallel calls belong in one turn
+            if turns and turns[-1].role == turn.role and (turn.role == "model" or turn.results):
+                # Results of parallel calls belong in one turn: the one after the calls.
+                into = turns[run] if m.role == "tool" else turns[-1]
+                if m.role != "tool":
                     self.log(path, "alternating-roles", turn.role)
-                turns[-1].late = turns[-1].late or (bool(turn.results) and bool(turns[-1].parts))
-                turns[-1].late = turns[-1].late or turn.late
-                turns[-1].parts.extend(turn.parts)
-                turns[-1].calls.extend(turn.calls)
-                turns[-1].results.extend(turn.results)
-            else:
+                into.late = into.late or (bool(turn.results) and bool(into.parts))
+                into.late = into.late or turn.late or into is not turns[-1]
+                into.parts.extend(turn.parts)
+                into.calls.extend(turn.calls)
+                into.results.extend(turn.results)
+            else:  # Gemini takes consecutive user turns (see gemini.py, "validate")
+                if not turns or turns[-1].role != turn.role:
+                    run = len(turns)  # the first turn of a run of one role
                 turns.append(turn)
         turns = self.pair(turns)
         if turns and turns[0].role == "model":

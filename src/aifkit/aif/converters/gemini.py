@@ -9,8 +9,11 @@ this module holds the converter, its capabilities and the format's rules.
 
 * ``gemini/schema`` — a wrong type or a missing required key;
 * ``gemini/first-turn-user``, ``gemini/alternating-roles``, ``gemini/last-turn-user``
-  — the contents must start with a user turn, alternate between user and model,
-  and end on a user (or function-response) turn;
+  — the contents must start with a user turn, must not hold two model turns in a
+  row, and end on a user (or function-response) turn. Two user turns in a row are
+  accepted (recorded: pydantic-ai's ``test_google_tool_call_id_wire_format``
+  cassette, a function-response turn then a text turn answered by gemini-2.5-flash;
+  ``tests/fixtures/gemini/pydantic-ai__two-user-turns.json``);
 * ``gemini/empty-message`` — a content without parts;
 * ``gemini/part-data`` — a part holding more than one of text, inlineData,
   fileData, functionCall and functionResponse;
@@ -222,7 +225,7 @@ class _Validator(RuleChecker):
                 self.flag(
                     (*path, "role"), "first-turn-user", "the first content must be a user turn"
                 )
-            elif role == prev:
+            elif role == prev == "model":
                 self.flag((*path, "role"), "alternating-roles", f"two {role} turns in a row")
             prev = role
             parts = [(j, p) for j, p in enumerate(as_list(c.get("parts"))) if as_obj(p) is not None]
