@@ -311,14 +311,13 @@ def detect_format(body: Any) -> list[FormatGuess]:
         by the fewest rule violations.
 
     Examples:
-        >>> [g.format for g in detect_format({"contents": [
-        ...     {"role": "user", "parts": [{"text": "Hi"}]}]})]
-        ['gemini']
+        >>> detect_format({"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]})[0]
+        FormatGuess(format='gemini', score=8, evidence=('contents', 'parts', 'text'), violations=0)
         >>> guess = detect_format({"model": "gpt-4o", "max_completion_tokens": 64,
         ...     "messages": [{"role": "system", "content": "Be brief."},
         ...                  {"role": "user", "content": "Hi"}]})[0]
         >>> guess.format, guess.evidence
-        ('openai-chat', ('max_completion_tokens', 'system'))
+        ('openai-chat', ('max_completion_tokens', 'gpt', 'messages', 'system'))
     """
     from aifkit.aif._convert import FORMATS, decode, validate
 
