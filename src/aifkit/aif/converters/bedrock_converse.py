@@ -191,6 +191,7 @@ def _server_result(block: dict[str, Any]) -> bool:
     result = as_obj(block.get("toolResult"))
     return result is not None and isinstance(result.get("type"), str)
 
+
 _TEXT_FORMATS: Final = frozenset({"txt", "md", "html", "csv"})
 
 
