@@ -236,6 +236,10 @@ def test_snake_case_calls_are_checked_by_validate() -> None:
     assert [(v.pointer, v.rule) for v in CONV.validate(body)] == [
         ("/contents/1/parts/0", "gemini/tool-result-missing")
     ]
+    orphan = {"function_response": {"name": "g", "response": {}}}
+    body["contents"][2] = {"role": "user", "parts": [orphan]}
+    found = [(v.pointer, v.rule) for v in CONV.validate(body)]
+    assert ("/contents/2/parts/0/function_response", "gemini/orphan-tool-result") in found
 
 
 def test_parameters_json_schema_reaches_every_target() -> None:

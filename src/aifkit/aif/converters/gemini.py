@@ -185,6 +185,10 @@ _DATA_KEYS: Final = (
 class _Validator(RuleChecker):
     """Collects violations; never raises, whatever the body holds."""
 
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.snake: set[int] = set()  # the parts of this turn spelled in snake_case
+
     def body(self, body: Any) -> None:
         self.schema(decode_body, body)
         root = as_obj(body)
@@ -236,7 +240,9 @@ class _Validator(RuleChecker):
                     msg = "a part holds one of text, inlineData, fileData, functionCall, ..."
                     self.flag((*path, "parts", j), "part-data", msg)
             # google-genai's snake_case parts are the same parts (see _gemini_forms)
-            parts = [(j, camel_part(p) or p) for j, p in parts]
+            camel = [(j, camel_part(p)) for j, p in parts]
+            self.snake = {j for j, c in camel if c is not None}
+            parts = [(j, c or p) for (j, c), (_, p) in zip(camel, parts, strict=True)]
             if role == "model":
                 for call_id, name, where in calls:
                     self.unanswered(call_id, name, where)
@@ -270,7 +276,8 @@ class _Validator(RuleChecker):
             fr = as_obj(p.get("functionResponse"))
             if fr is None:
                 continue
-            where: Path = (*path, "parts", j, "functionResponse")
+            key = "function_response" if j in self.snake else "functionResponse"
+            where: Path = (*path, "parts", j, key)
             rid, name = fr.get("id"), fr.get("name")
             if rid is not None:
                 match = next((c for c in open_calls if c[0] == rid), None)
