@@ -164,3 +164,62 @@ def test_convert_names_the_model_a_source_lacks(
     code, out, _ = run(capsys, monkeypatch, args, json.dumps(body))
     assert code == 0
     assert "model" not in json.loads(out)
+
+
+OPENAI_BODY = {
+    "model": "gpt-4o",
+    "messages": [
+        {"role": "system", "content": "Be brief."},
+        {
+            "role": "user",
+            "content": [{"type": "image_url", "image_url": {"url": "https://x/y.png"}}],
+        },
+    ],
+}
+
+
+def test_a_wrong_from_says_which_format_the_body_looks_like(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    argv = ["convert", "-", "--from", "gemini", "--to", "anthropic"]
+    code, out, err = run(capsys, monkeypatch, argv, json.dumps(OPENAI_BODY))
+    assert (code, out) == (2, "")
+    assert err == (
+        "aif: /contents: missing required field; "
+        "this looks like openai-chat, not gemini (try --from openai-chat)\n"
+    )
+    # A body the wrong reader takes, losing most of it, gets the same hint.
+    argv = ["convert", "-", "--from", "anthropic", "--to", "gemini"]
+    code, _, err = run(capsys, monkeypatch, argv, json.dumps(OPENAI_BODY))
+    assert code == 0
+    assert err.endswith(
+        "aif: this looks like openai-chat, not anthropic (try --from openai-chat)\n"
+    )
+
+
+def test_from_auto_guesses_and_says_what_it_guessed(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    argv = ["convert", "-", "--from", "auto", "--to", "openai-chat"]
+    code, out, err = run(capsys, monkeypatch, argv, json.dumps(OPENAI_BODY))
+    assert code == 0
+    assert json.loads(out) == OPENAI_BODY
+    assert err == "aif: --from auto: reading it as openai-chat (it has gpt, messages, system)\n"
+    code, out, err = run(capsys, monkeypatch, argv, "[1, 2]")
+    assert (code, out) == (2, "")
+    assert err == "aif: --from auto: no format reads this body; give --from (see `aif formats`)\n"
+
+
+def test_validate_says_which_format_the_body_looks_like(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    argv = ["validate", "-", "--format", "anthropic"]
+    code, _, err = run(capsys, monkeypatch, argv, json.dumps(OPENAI_BODY))
+    assert code == 2
+    assert err.splitlines()[-1] == (
+        "aif: this looks like openai-chat, not anthropic (try --format openai-chat)"
+    )
+    argv = ["validate", "-", "--format", "auto"]
+    code, out, err = run(capsys, monkeypatch, argv, json.dumps(OPENAI_BODY))
+    assert (code, json.loads(out)["valid"]) == (0, True)
+    assert err.startswith("aif: --format auto: reading it as openai-chat")

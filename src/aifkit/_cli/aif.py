@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from aifkit._cli._io import read_json, write_json
 from aifkit._json import one_line
+
+if TYPE_CHECKING:
+    from aifkit.errors import InvalidInputError
 
 __all__ = ["convert_command", "formats_command", "schema_command", "validate_command"]
 
@@ -17,7 +20,10 @@ Input = Annotated[str, typer.Argument(help="A JSON request body: a path, or - fo
 
 def convert_command(
     input: Input,
-    source: Annotated[str, typer.Option("--from", help="Format of INPUT (see `aif formats`).")],
+    source: Annotated[
+        str,
+        typer.Option("--from", help="Format of INPUT (see `aif formats`), or auto to guess it."),
+    ],
     target: Annotated[str, typer.Option("--to", help="Format to write.")],
     output: Annotated[
         str | None, typer.Option("-o", "--output", help="Write the body here, not stdout.")
@@ -50,15 +56,23 @@ def convert_command(
 
     if reasoning not in ("drop", "text"):
         raise UsageError(f"--reasoning must be drop or text, not {reasoning!r}")
+    from aifkit.errors import InvalidInputError
+
     options = EncodeOptions(reasoning="drop" if reasoning == "drop" else "text", model=model)
-    body, report = convert(
-        read_json(input),
-        source=source,
-        target=target,
-        strict=strict,
-        options=options,
-        kind="response" if response else "request",
-    )
+    given = read_json(input)
+    if source == "auto" and not response:
+        source = _guess(given, "--from")
+    try:
+        body, report = convert(
+            given,
+            source=source,
+            target=target,
+            strict=strict,
+            options=options,
+            kind="response" if response else "request",
+        )
+    except InvalidInputError as exc:
+        raise _misread(exc, given, source, "--from") if not response else exc from None
     write_json(body, output)
     if loss_report is not None:
         write_json(report.to_json(), loss_report)
@@ -67,6 +81,11 @@ def convert_command(
             f"aif: {len(report.dropped)} item(s) dropped; see --loss-report for what and where",
             file=sys.stderr,
         )
+        other = None if response else _looks_like(given, source)
+        if other is not None:
+            print(
+                f"aif: this looks like {other}, not {source} (try --from {other})", file=sys.stderr
+            )
 
 
 def validate_command(
@@ -76,11 +95,60 @@ def validate_command(
     """Check a body against a format's rules; exit 2 naming each violated rule."""
     from aifkit.aif import validate
 
-    violations = validate(read_json(input), format)
+    body = read_json(input)
+    if format == "auto":
+        format = _guess(body, "--format")
+    violations = validate(body, format)
     write_json({"valid": not violations, "violations": [v.to_json() for v in violations]})
     for v in violations:  # one line each, whatever the body holds
         print(f"aif: {one_line(str(v), 2000)}", file=sys.stderr)
+    other = _looks_like(body, format) if violations else None
+    if other is not None:
+        print(f"aif: this looks like {other}, not {format} (try --format {other})", file=sys.stderr)
     return 2 if violations else 0
+
+
+def _guess(body: Any, option: str) -> str:
+    """The format ``body`` most likely is in, said in one line on stderr."""
+    from aifkit.aif import detect_format
+    from aifkit.errors import UsageError
+
+    guesses = detect_format(body)
+    if not guesses:
+        raise UsageError(
+            f"{option} auto: no format reads this body", hint=f"give {option} (see `aif formats`)"
+        )
+    best = guesses[0]
+    also = [g.format for g in guesses[1:3] if g.score == best.score]
+    why = ", ".join(best.evidence[:3])
+    tied = f"; as likely: {', '.join(also)}" if also else ""
+    print(f"aif: {option} auto: reading it as {best.format} (it has {why}){tied}", file=sys.stderr)
+    return best.format
+
+
+def _misread(exc: InvalidInputError, body: Any, source: str, option: str) -> InvalidInputError:
+    """``exc``, saying which format the body looks like when that is not ``source``."""
+    from aifkit.errors import InvalidInputError
+
+    other = _looks_like(body, source)
+    if other is None:
+        return exc
+    hint = f"this looks like {other}, not {source} (try {option} {other})"
+    return InvalidInputError(exc.pointer, exc.problem, hint=hint)
+
+
+def _looks_like(body: Any, source: str) -> str | None:
+    """Another format ``body`` more likely is in than ``source``, if there is one."""
+    from aifkit.aif import detect_format
+
+    guesses = detect_format(body)
+    if not guesses or guesses[0].format == source:
+        return None
+    given = next((g for g in guesses if g.format == source), None)
+    best = guesses[0]
+    if given is None or (best.score > given.score and best.violations < given.violations):
+        return best.format
+    return None
 
 
 def schema_command() -> None:

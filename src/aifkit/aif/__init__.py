@@ -12,6 +12,7 @@ from aifkit.aif._convert import (
     formats,
     validate,
 )
+from aifkit.aif._detect import FormatGuess, detect_format
 from aifkit.aif._events import (
     PartDelta,
     PartEnd,
@@ -100,6 +101,7 @@ __all__ = [
     "Envelope",
     "FileSource",
     "FinishReason",
+    "FormatGuess",
     "HandoffKey",
     "HandoffPlan",
     "ImagePart",
@@ -151,6 +153,7 @@ __all__ = [
     "decode",
     "decode_response",
     "decode_stream",
+    "detect_format",
     "dump_document",
     "encode",
     "encode_response",

@@ -130,6 +130,22 @@ def test_fixture_survives_a_stay_in_aif_json(name: str) -> None:
     assert CONV.encode(doc, EncodeOptions()).body == body
 
 
+def test_server_tools_stay_bedrock_s_own_and_are_reported_elsewhere() -> None:
+    # Recorded: Nova 2 Lite ran its code interpreter inside the assistant turn.
+    body = load(OWN / "pydantic-ai__nova-code-interpreter.json")
+    assert CONV.validate(body) == []  # the server tool's result belongs in that turn
+    out, report = convert(body, source="bedrock-converse", target="bedrock-converse")
+    assert out == body
+    assert report.lossless
+    for target in ("anthropic", "openai-chat", "gemini"):
+        out, report = convert(body, source="bedrock-converse", target=target)
+        found = {(e.pointer, e.rule) for e in report}
+        # the call and its result are named, where they are, as what the target cannot run
+        assert ("/messages/1/content/0", f"{target}/provider-part") in found
+        assert ("/messages/1/content/1", f"{target}/provider-part") in found
+        assert "nova_code_interpreter" not in json.dumps(out)  # no call to an undeclared tool
+
+
 FOREIGN = sorted(
     (fmt, p.stem)
     for fmt in ("openai-chat", "anthropic")

@@ -59,7 +59,6 @@ RULES: Final[dict[str, tuple[Action, Severity, str]]] = {
     "empty-message": ("dropped", "info", "the message has no content Anthropic can take"),
     "empty-text": ("dropped", "info", "Anthropic rejects empty text blocks"),
     "file-id": ("dropped", "error", "a {} file id means nothing to Anthropic"),
-    "first-turn-user": ("synthesized", "warning", "the conversation must start with a user turn; inserted {!r}"),
     "image-detail": ("dropped", "info", "Anthropic images have no detail setting"),
     "image-media-type": ("dropped", "error", "the image {}"),
     "image-source": ("dropped", "error", "an image cannot be given as text"),

@@ -6,9 +6,8 @@ are listed in ``_anthropic_blocks.RULES``):
 
 * system and developer text goes to the top-level ``system``: instructions in
   order, then system/developer messages lifted out of the conversation;
-* turns start with ``user`` and alternate: consecutive same-role turns are merged,
-  AIF ``tool`` messages are user turns, and a conversation that starts with the
-  assistant gets a user turn reading `SYNTHESIZED_USER_TEXT` before it;
+* turns alternate: consecutive same-role turns are merged and AIF ``tool`` messages
+  are user turns (a conversation may start with the assistant: the API takes it);
 * every ``tool_use`` is answered by ``tool_result`` blocks first in the next user
   turn: a result is paired with its call by id wherever it is and moved there; a
   call with no result gets an error result reading `MISSING_RESULT_TEXT`; a
@@ -55,10 +54,8 @@ from aifkit.aif.converters._anthropic_decode import NAME, TOOL_ID, is_plain_text
 from aifkit.aif.converters._base import Encoded, EncodeOptions
 from aifkit.aif.converters._wire import as_number
 
-__all__ = ["MISSING_RESULT_TEXT", "SYNTHESIZED_USER_TEXT", "encode_document"]
+__all__ = ["MISSING_RESULT_TEXT", "encode_document"]
 
-SYNTHESIZED_USER_TEXT: Final = "(continued)"
-"""The text of the user turn put before a conversation that starts with the assistant."""
 MISSING_RESULT_TEXT: Final = "No result was recorded for this tool call."
 """The content of the error result written for a tool call that had none."""
 
@@ -245,12 +242,6 @@ class _Encoder(BlockWriter):
         turns = self.turns(segs)
         if self.paired:
             turns = self.pair(turns)
-        if turns and turns[0][0].role == "assistant":
-            first = turns[0][0]
-            self.log(("messages", first.index), "first-turn-user", SYNTHESIZED_USER_TEXT)
-            seg = Seg(first.index, "user")
-            seg.blocks.append({"type": "text", "text": SYNTHESIZED_USER_TEXT})
-            turns.insert(0, [seg])
         return _emit(turns)
 
     def lift(self, m: Message, path: Path, after_turns: bool) -> None:

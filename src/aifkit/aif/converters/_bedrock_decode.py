@@ -326,9 +326,29 @@ def _message(raw: Any, i: int, sm: SourceMap) -> Obj:
     return out
 
 
+def _server_tool(block: Obj, kind: str | None) -> bool:
+    """Whether ``block`` is a server tool's call or result (Nova's code interpreter, ...).
+
+    The model ran it, not the caller: the call says ``"type": "server_tool_use"`` and
+    its result, in the same assistant turn, has a ``type`` of its own
+    (``"nova_code_interpreter_result"``). Recorded: ``pydantic-ai__nova-code-interpreter``.
+    """
+    if kind not in ("toolUse", "toolResult"):
+        return False
+    inner: Any = block[kind]
+    if not isinstance(inner, dict):
+        return False
+    kind_of: Any = cast("dict[str, Any]", inner).get("type")
+    if kind == "toolUse":
+        return kind_of == "server_tool_use"
+    return isinstance(kind_of, str)
+
+
 def _block(block: Obj, path: Path) -> Obj:
     kind = _kind(block)
     part: Obj | None = None
+    if _server_tool(block, kind):  # carried as it is; no other format runs Bedrock's tools
+        return {"type": "provider", "format": NAME, "data": block}
     if kind == "text":
         part = {"type": "text", "text": expect_str(block["text"], (*path, "text"))}
     elif kind == "image":

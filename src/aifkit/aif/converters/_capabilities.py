@@ -114,7 +114,6 @@ ANTHROPIC: Final = Capabilities(
         "empty-message": STRUCTURE,
         "empty-text": STRUCTURE,
         "file-id": STRUCTURE,
-        "first-turn-user": STRUCTURE,
         "image-detail": "image.detail",
         "image-media-type": "image.base64",
         "image-source": STRUCTURE,

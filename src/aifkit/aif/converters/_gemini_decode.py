@@ -29,9 +29,16 @@ has no field for is kept under ``extensions["gemini"]``: ``extra`` for wire fiel
   synthesized); ``response: "json"`` for a response kept as JSON text; ``name``
   for a response naming another function than its call; ``thought: false`` for a
   text part that said so; ``uri: true`` for a Files API URI kept as a URL;
+* part: ``case: "snake"`` for a part spelled as google-genai sends it
+  (``function_call``, ``inline_data``, ...; see ``_gemini_forms``); ``b64`` for
+  inline data in URL-safe or unpadded base64 (AIF holds standard base64);
 * tool: ``schema: "parameters"`` when the schema was in ``parameters`` (the
-  OpenAPI subset) rather than ``parametersJsonSchema``;
-* settings: ``int`` lists float settings given as integers.
+  OpenAPI subset) rather than ``parametersJsonSchema`` (``"parameters_json_schema"``
+  for google-genai's spelling); ``openapi`` the body's own schema when its
+  upper-case type names (``"OBJECT"``) were read as JSON Schema's;
+* settings: ``int`` lists float settings given as integers; ``allowed`` the
+  ``allowedFunctionNames`` of a ``mode: ANY`` that lists every declared function
+  (read as ``required``); ``tool_config: "snake"`` for ``function_calling_config``.
 """
 
 from __future__ import annotations
@@ -49,6 +56,12 @@ from aifkit.aif.converters._common import (
     expect_str,
     fail,
     validate_document,
+)
+from aifkit.aif.converters._gemini_forms import (
+    SNAKE_PART,
+    camel_part,
+    json_schema,
+    standard_b64,
 )
 from aifkit.aif.converters._wire import (
     MISSING,
@@ -150,36 +163,72 @@ def _settings(root: dict[str, Any], sm: SourceMap) -> dict[str, Any]:
         if rest is not None or not gen:
             extra["generationConfig"] = rest or {}
             sm.add(("settings", "extensions", NAME, "extra", "generationConfig"), path)
+    form: dict[str, Any] = {"int": ints} if ints else {}
     if "toolConfig" in root:
-        _tool_config(root["toolConfig"], out, extra, sm)
-    ext = make_ext(NAME, {"int": ints} if ints else None, extra)
+        _tool_config(root, out, extra, form, sm)
+    ext = make_ext(NAME, form, extra)
     if ext:
         out["extensions"] = ext
     return out
 
 
-def _tool_config(value: Any, out: dict[str, Any], extra: dict[str, Any], sm: SourceMap) -> None:
+def _declared(root: dict[str, Any]) -> list[Any]:
+    """The names of the functions the body declares (whatever their types)."""
+    names: list[Any] = []
+    tools: Any = root.get("tools")
+    for t in cast("list[Any]", tools) if isinstance(tools, list) else []:
+        decls: Any = (
+            cast("dict[str, Any]", t).get("functionDeclarations") if isinstance(t, dict) else None
+        )
+        for d in cast("list[Any]", decls) if isinstance(decls, list) else []:
+            if isinstance(d, dict):
+                names.append(cast("dict[str, Any]", d).get("name"))
+    return names
+
+
+def _tool_config(
+    root: dict[str, Any],
+    out: dict[str, Any],
+    extra: dict[str, Any],
+    form: dict[str, Any],
+    sm: SourceMap,
+) -> None:
     path: Path = ("toolConfig",)
-    tc = expect_obj(value, path)
-    fcc = tc.get("functionCallingConfig", MISSING)
+    tc = expect_obj(root["toolConfig"], path)
+    # google-genai spells it in snake_case; both spellings reach the same proto field.
+    key, names_key = "functionCallingConfig", "allowedFunctionNames"
+    if key not in tc and "function_calling_config" in tc:
+        key, names_key = "function_calling_config", "allowed_function_names"
+    fcc = tc.get(key, MISSING)
     choice: dict[str, Any] | None = None
     if isinstance(fcc, dict):
         fcc = cast("dict[str, Any]", fcc)
-        mode, names = fcc.get("mode"), fcc.get("allowedFunctionNames", MISSING)
-        plain = fcc.keys() <= {"mode", "allowedFunctionNames"} and mode in _CHOICE_MODES
+        mode, names = fcc.get("mode"), fcc.get(names_key, MISSING)
+        plain = fcc.keys() <= {"mode", names_key} and mode in _CHOICE_MODES
         if plain and names is MISSING:
             choice = {"mode": _CHOICE_MODES[cast("str", mode)]}
         elif plain and mode == "ANY" and isinstance(names, list):
             listed = cast("list[Any]", names)
+            declared = _declared(root)
+            known = {n for n in declared if isinstance(n, str)}
             name = listed[0] if len(listed) == 1 else None
             if isinstance(name, str):
                 choice = {"mode": "tool", "name": name}
+            elif (
+                listed
+                and all(isinstance(n, str) and n in known for n in listed)
+                and len(set(listed)) == len(listed) == len(declared)
+            ):  # every declared function is allowed: a call of any, exactly "required"
+                choice = {"mode": "required"}
+                form["allowed"] = listed
     elif fcc is not MISSING:
-        expect_obj(fcc, (*path, "functionCallingConfig"))
+        expect_obj(fcc, (*path, key))
     if choice is not None:
         out["tool_choice"] = choice
-        sm.add(("settings", "tool_choice"), (*path, "functionCallingConfig"))
-        rest = {k: v for k, v in tc.items() if k != "functionCallingConfig"}
+        sm.add(("settings", "tool_choice"), (*path, key))
+        if key != "functionCallingConfig":
+            form["tool_config"] = "snake"
+        rest = {k: v for k, v in tc.items() if k != key}
     else:
         rest = tc
     if rest or choice is None:
@@ -211,7 +260,9 @@ def _system(value: Any, sm: SourceMap, doc_form: dict[str, Any]) -> dict[str, An
     return out
 
 
-_DECL_KEYS: Final = frozenset({"name", "description", "parameters", "parametersJsonSchema"})
+_DECL_KEYS: Final = frozenset(
+    {"name", "description", "parameters", "parametersJsonSchema", "parameters_json_schema"}
+)
 
 
 def _tools(raw: list[Any], sm: SourceMap, doc_form: dict[str, Any]) -> list[dict[str, Any]]:
@@ -241,6 +292,9 @@ def _tools(raw: list[Any], sm: SourceMap, doc_form: dict[str, Any]) -> list[dict
     return out
 
 
+_JSON_SCHEMA_KEYS: Final = ("parametersJsonSchema", "parameters_json_schema")
+
+
 def _declaration(raw: Any, path: Path, k: int, sm: SourceMap) -> dict[str, Any]:
     decl = expect_obj(raw, path)
     sm.add(("tools", k), path)
@@ -248,18 +302,30 @@ def _declaration(raw: Any, path: Path, k: int, sm: SourceMap) -> dict[str, Any]:
     form: dict[str, Any] = {}
     if "description" in decl:
         out["description"] = expect_str(decl["description"], (*path, "description"))
-    if "parametersJsonSchema" in decl:
-        schema = decl["parametersJsonSchema"]
-        out["parameters"] = expect_obj(schema, (*path, "parametersJsonSchema"))
-        sm.add(("tools", k, "parameters"), (*path, "parametersJsonSchema"))
+    # google-genai sends ``parameters_json_schema`` (snake_case), the REST docs the camelCase.
+    json_key = next((k for k in _JSON_SCHEMA_KEYS if k in decl), None)
+    if json_key is not None:
+        out["parameters"] = expect_obj(decl[json_key], (*path, json_key))
+        if json_key != "parametersJsonSchema":
+            form["schema"] = json_key
+        sm.add(("tools", k, "parameters"), (*path, json_key))
     elif "parameters" in decl:
-        out["parameters"] = expect_obj(decl["parameters"], (*path, "parameters"))
+        schema = expect_obj(decl["parameters"], (*path, "parameters"))
+        # OpenAPI's upper-case type names are JSON Schema's in lower case; the body's own
+        # spelling is kept to be written back.
+        lowered = json_schema(schema)
+        out["parameters"] = schema if lowered is None else lowered
         form["schema"] = "parameters"
+        if lowered is not None:
+            form["openapi"] = schema
         sm.add(("tools", k, "parameters"), (*path, "parameters"))
     else:
         form["schema"] = "none"
     extra = _unknown(decl, _DECL_KEYS)
-    if "parametersJsonSchema" in decl and "parameters" in decl:  # both: one travels as extra
+    for key in _JSON_SCHEMA_KEYS:
+        if key != json_key and key in decl:  # both spellings: the second travels as extra
+            extra = {**(extra or {}), key: decl[key]}
+    if json_key is not None and "parameters" in decl:  # both: one travels as extra
         extra = {**(extra or {}), "parameters": decl["parameters"]}
     if extra:
         sm.add(("tools", k, "extensions", NAME, "extra"), path)
@@ -273,6 +339,7 @@ def _declaration(raw: Any, path: Path, k: int, sm: SourceMap) -> dict[str, Any]:
 
 _CALL_KEYS: Final = frozenset({"id", "name", "args"})
 _RESPONSE_KEYS: Final = frozenset({"id", "name", "response", "parts"})
+_SNAKE_KEYS: Final = {v: k for k, v in SNAKE_PART.items()}
 _BLOB_KEYS: Final = frozenset({"mimeType", "data"})
 _FILE_KEYS: Final = frozenset({"mimeType", "fileUri"})
 
@@ -328,19 +395,31 @@ class _Reader:
         p = expect_obj(raw, src)
         self.sm.add(aif, src)
         self.sm.add((*aif, "extensions", NAME, "extra"), src)
+        camel = camel_part(p)  # google-genai's snake_case spelling, read as the REST one
+        if camel is not None:
+            part = self.part_of(camel, src, aif, _SNAKE_KEYS)
+            if part["type"] != "provider":
+                return _finish(part, {}, frozenset(), {}, {"case": "snake"})
+            return {"type": "provider", "format": NAME, "data": p}
+        return self.part_of(p, src, aif, {})
+
+    def part_of(
+        self, p: dict[str, Any], src: Path, aif: Path, wire: dict[str, str]
+    ) -> dict[str, Any]:
         kinds = [k for k in _DATA_KEYS if k in p]
         if len(kinds) != 1:
             return {"type": "provider", "format": NAME, "data": p}
         kind = kinds[0]
         value = p[kind]
+        at: Path = (*src, wire.get(kind, kind))  # the key as the body spells it
         if kind == "text":
             return self.text(p, src)
         if kind in ("inlineData", "fileData"):
-            part, extra = self.media(expect_obj(value, (*src, kind)), kind, (*src, kind))
+            part, extra = self.media(expect_obj(value, at), kind, at)
         elif kind == "functionCall":
-            part, extra = self.call(expect_obj(value, (*src, kind)), (*src, kind), aif)
+            part, extra = self.call(expect_obj(value, at), at, aif)
         else:
-            part, extra = self.response(expect_obj(value, (*src, kind)), (*src, kind), aif)
+            part, extra = self.response(expect_obj(value, at), at, aif)
         return _finish(part, p, frozenset({kind}), extra)
 
     def text(self, p: dict[str, Any], src: Path) -> dict[str, Any]:
@@ -365,7 +444,9 @@ class _Reader:
         extra: dict[str, Any] = {}
         form: dict[str, Any] = {}
         if kind == "inlineData":
-            data = expect_str(required(blob, "data", src), (*src, "data"))
+            data, b64 = standard_b64(expect_str(required(blob, "data", src), (*src, "data")))
+            if b64 is not None:  # URL-safe or unpadded: AIF holds standard base64
+                form["b64"] = b64
             mime = expect_str(required(blob, "mimeType", src), (*src, "mimeType"))
             source: dict[str, Any] = {"kind": "base64", "media_type": mime, "data": data}
             nested = _unknown(blob, _BLOB_KEYS)
@@ -474,6 +555,8 @@ class _Reader:
         for k, value in enumerate(raw):
             ppath = (*src, "parts", k)
             blob = expect_obj(value, ppath)
+            camel = camel_part(blob)
+            blob = blob if camel is None else camel
             kind = next(iter(blob), None) if len(blob) == 1 else None
             if kind not in ("inlineData", "fileData"):
                 return None
@@ -481,7 +564,8 @@ class _Reader:
             if media["type"] == "audio":
                 return None
             self.sm.add((*aif, "content", 1 + k), ppath)
-            out.append(_finish(media, blob, frozenset({kind}), nested))
+            form = None if camel is None else {"case": "snake"}
+            out.append(_finish(media, blob, frozenset({kind}), nested, form))
         return out
 
 
@@ -493,7 +577,7 @@ def _given_ids(raw: list[Any]) -> set[str]:
         for p in cast("list[Any]", parts) if isinstance(parts, list) else []:
             if not isinstance(p, dict):
                 continue
-            for key in ("functionCall", "functionResponse"):
+            for key in ("functionCall", "functionResponse", "function_call", "function_response"):
                 inner: Any = cast("dict[str, Any]", p).get(key)
                 given = cast("dict[str, Any]", inner).get("id") if isinstance(inner, dict) else None
                 if isinstance(given, str):

@@ -6,9 +6,10 @@ path (`RULES` lists them):
 
 * system and developer text goes to ``systemInstruction`` (instructions in order,
   then system/developer messages lifted out of the conversation);
-* turns are ``user`` and ``model``, start with the user and alternate: consecutive
-  turns of one role are merged, and a conversation starting with the model gets a
-  user turn reading `SYNTHESIZED_USER_TEXT` before it;
+* turns are ``user`` and ``model`` and start with the user: consecutive model turns
+  are merged (consecutive user turns are not: Gemini takes them), a tool message's
+  results join the user turn after the calls, and a conversation starting with the
+  model gets a user turn reading `SYNTHESIZED_USER_TEXT` before it;
 * the turn after a model turn with function calls starts with one
   ``functionResponse`` per call, in call order, each named after its call: a call
   with no result gets an error response reading `MISSING_RESULT_TEXT`, and a
@@ -65,6 +66,7 @@ from aifkit.aif.converters._common import (
     reasoning_replayable,
 )
 from aifkit.aif.converters._gemini_decode import NAME, PROVIDER
+from aifkit.aif.converters._gemini_forms import openapi_schema, snake_part, wire_b64
 from aifkit.aif.converters._gemini_rules import (
     CONTINUE_TEXT,
     MAGIC,
@@ -227,12 +229,20 @@ class _Encoder(RuleLog):
             elif choice.mode in ("required", "tool") and not names:
                 self.log(("settings", "tool_choice"), "tool-choice", "no function is declared")
             else:
+                form = own_hints(s.extensions, NAME)[0]
+                snake = form.get("tool_config") == "snake"
+                names_key = "allowed_function_names" if snake else "allowedFunctionNames"
                 mode = {"auto": "AUTO", "none": "NONE"}.get(choice.mode, "ANY")
                 fcc: dict[str, Any] = {"mode": mode}
+                allowed = form.get("allowed")
                 if choice.mode == "tool":
-                    fcc["allowedFunctionNames"] = [choice.name]
+                    fcc[names_key] = [choice.name]
+                elif choice.mode == "required" and isinstance(allowed, list):
+                    listed = cast("list[Any]", allowed)
+                    if len(listed) == len(names) and set(listed) <= names:
+                        fcc[names_key] = listed  # every function, listed as the body did
                 tc = tc if tc is not None else {}
-                tc["functionCallingConfig"] = fcc
+                tc["function_calling_config" if snake else "functionCallingConfig"] = fcc
         if tc is not None:
             body["toolConfig"] = tc
 
@@ -265,7 +275,12 @@ class _Encoder(RuleLog):
             d["description"] = t.description
         schema = form.get("schema")
         if t.parameters is not None and schema != "none":
-            d["parameters" if schema == "parameters" else "parametersJsonSchema"] = t.parameters
+            if schema == "parameters":  # the OpenAPI subset, in the case the body gave it
+                d["parameters"] = openapi_schema(t.parameters, form.get("openapi"))
+            elif schema == "parameters_json_schema":
+                d["parameters_json_schema"] = t.parameters
+            else:
+                d["parametersJsonSchema"] = t.parameters
         if t.strict:
             self.log((*path, "strict"), "tool-strict")
         for key, value in extra.items():
@@ -276,6 +291,7 @@ class _Encoder(RuleLog):
 
     def contents(self, messages: Sequence[Message]) -> list[dict[str, Any]]:
         turns: list[_Turn] = []
+        run = 0  # the first of the user turns that end ``turns`` (the one after the calls)
         for i, m in enumerate(messages):
             path: Path = ("messages", i)
             form, extra = self.ext(m.extensions, path)
@@ -292,15 +308,19 @@ class _Encoder(RuleLog):
                 if m.parts or m.role != "tool":
                     self.log(path, "empty-message")
                 continue
-            if turns and turns[-1].role == turn.role:
-                if m.role != "tool":  # results of parallel calls belong in one turn
+            if turns and turns[-1].role == turn.role and (turn.role == "model" or turn.results):
+                # Results of parallel calls belong in one turn: the one after the calls.
+                into = turns[run] if m.role == "tool" else turns[-1]
+                if m.role != "tool":
                     self.log(path, "alternating-roles", turn.role)
-                turns[-1].late = turns[-1].late or (bool(turn.results) and bool(turns[-1].parts))
-                turns[-1].late = turns[-1].late or turn.late
-                turns[-1].parts.extend(turn.parts)
-                turns[-1].calls.extend(turn.calls)
-                turns[-1].results.extend(turn.results)
-            else:
+                into.late = into.late or (bool(turn.results) and bool(into.parts))
+                into.late = into.late or turn.late or into is not turns[-1]
+                into.parts.extend(turn.parts)
+                into.calls.extend(turn.calls)
+                into.results.extend(turn.results)
+            else:  # Gemini takes consecutive user turns (see gemini.py, "validate")
+                if not turns or turns[-1].role != turn.role:
+                    run = len(turns)  # the first turn of a run of one role
                 turns.append(turn)
         turns = self.pair(turns)
         if turns and turns[0].role == "model":
@@ -408,10 +428,11 @@ class _Encoder(RuleLog):
         nested = extra.get("functionResponse")
         if isinstance(nested, dict):
             fr.update(cast("dict[str, Any]", nested))
-        return {
+        block = {
             "functionResponse": fr,
             **{k: v for k, v in extra.items() if k != "functionResponse"},
         }
+        return snake_part(block) if form.get("case") == "snake" else block
 
     def orphan(self, res: ToolResultPart, path: Path) -> list[dict[str, Any]]:
         self.log(path, "orphan-tool-result", f"no call of the turn before has id {res.call_id!r}")
@@ -429,12 +450,14 @@ class _Encoder(RuleLog):
 
     def result_media(self, part: Part, path: Path) -> dict[str, Any] | None:
         """An image or document inside a tool result (its extensions checked here)."""
-        _, extra = self.ext(part.extensions, path)
+        form, extra = self.ext(part.extensions, path)
         if part.cache is not None:
             self.log((*path, "cache"), "cache")
         block = self.media(part, path)
         if block is not None:
             merge_extra(block, extra)
+            if form.get("case") == "snake":
+                block = snake_part(block)
         return block
 
     # -- parts -------------------------------------------------------------------------
@@ -473,6 +496,8 @@ class _Encoder(RuleLog):
         if self.gemini3 and first_call and "thoughtSignature" not in block:
             self.log(path, "thought-signature")
             block["thoughtSignature"] = SKIP_SIGNATURE
+        if form.get("case") == "snake":  # google-genai's spelling, as the body had it
+            block = snake_part(block)
         turn.parts.append(block)
 
     def call(
@@ -547,7 +572,7 @@ class _Encoder(RuleLog):
             data = base64.b64encode(src.text.encode()).decode()
             return {"inlineData": {"mimeType": src.media_type, "data": data}}
         mime = src.media_type or self.sniff(src, part, path)
-        return {"inlineData": {"mimeType": mime, "data": src.data}}
+        return {"inlineData": {"mimeType": mime, "data": wire_b64(src.data, form.get("b64"))}}
 
     def file_data(self, uri: str, form: Mapping[str, Any], part: Part) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -185,6 +185,13 @@ class BedrockConverseConverter:
 
 # -- rules -------------------------------------------------------------------------
 
+
+def _server_result(block: dict[str, Any]) -> bool:
+    """A server tool's result (it has a ``type``), which sits in the assistant's turn."""
+    result = as_obj(block.get("toolResult"))
+    return result is not None and isinstance(result.get("type"), str)
+
+
 _TEXT_FORMATS: Final = frozenset({"txt", "md", "html", "csv"})
 
 
@@ -291,7 +298,7 @@ class _Validator(RuleChecker):
                 self.flag((*where, "text"), "empty-text", "text blocks must not be blank")
             elif "toolUse" in b and role != "assistant":
                 self.flag(where, "tool-call-role", "only the assistant calls tools")
-            elif "toolResult" in b and role != "user":
+            elif "toolResult" in b and role != "user" and not _server_result(b):
                 self.flag(where, "orphan-tool-result", "tool results belong to user turns")
             elif "reasoningContent" in b and role != "assistant":
                 self.flag(where, "reasoning-role", "reasoning belongs to assistant turns")
@@ -329,7 +336,7 @@ class _Validator(RuleChecker):
         calls: list[tuple[str, Path]] = []
         for j, raw in enumerate(blocks):
             use = as_obj((as_obj(raw) or {}).get("toolUse"))
-            if use is None:
+            if use is None or use.get("type") == "server_tool_use":  # the model runs it
                 continue
             where: Path = (*path, j, "toolUse")
             call_id = use.get("toolUseId")

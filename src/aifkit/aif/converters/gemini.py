@@ -9,8 +9,11 @@ this module holds the converter, its capabilities and the format's rules.
 
 * ``gemini/schema`` — a wrong type or a missing required key;
 * ``gemini/first-turn-user``, ``gemini/alternating-roles``, ``gemini/last-turn-user``
-  — the contents must start with a user turn, alternate between user and model,
-  and end on a user (or function-response) turn;
+  — the contents must start with a user turn, must not hold two model turns in a
+  row, and end on a user (or function-response) turn. Two user turns in a row are
+  accepted (recorded: pydantic-ai's ``test_google_tool_call_id_wire_format``
+  cassette, a function-response turn then a text turn answered by gemini-2.5-flash;
+  ``tests/fixtures/gemini/pydantic-ai__two-user-turns.json``);
 * ``gemini/empty-message`` — a content without parts;
 * ``gemini/part-data`` — a part holding more than one of text, inlineData,
   fileData, functionCall and functionResponse;
@@ -35,6 +38,7 @@ from aifkit.aif.converters._checks import RuleChecker, as_list, as_obj
 from aifkit.aif.converters._common import ensure_json
 from aifkit.aif.converters._gemini_decode import NAME, decode_body
 from aifkit.aif.converters._gemini_encode import MAX_STOP, MAX_TEMPERATURE, encode_document
+from aifkit.aif.converters._gemini_forms import SNAKE_PART, camel_part
 
 __all__ = ["GEMINI", "GeminiConverter"]
 
@@ -171,11 +175,19 @@ class GeminiConverter:
 
 # -- rules -------------------------------------------------------------------------
 
-_DATA_KEYS: Final = ("text", "inlineData", "fileData", "functionCall", "functionResponse")
+_DATA_KEYS: Final = (
+    "text",
+    *(k for k in SNAKE_PART if k != "thought_signature"),
+    *(v for k, v in SNAKE_PART.items() if k != "thought_signature"),
+)
 
 
 class _Validator(RuleChecker):
     """Collects violations; never raises, whatever the body holds."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.snake: set[int] = set()  # the parts of this turn spelled in snake_case
 
     def body(self, body: Any) -> None:
         self.schema(decode_body, body)
@@ -217,7 +229,7 @@ class _Validator(RuleChecker):
                 self.flag(
                     (*path, "role"), "first-turn-user", "the first content must be a user turn"
                 )
-            elif role == prev:
+            elif role == prev == "model":
                 self.flag((*path, "role"), "alternating-roles", f"two {role} turns in a row")
             prev = role
             parts = [(j, p) for j, p in enumerate(as_list(c.get("parts"))) if as_obj(p) is not None]
@@ -227,6 +239,10 @@ class _Validator(RuleChecker):
                 if sum(k in p for k in _DATA_KEYS) > 1:
                     msg = "a part holds one of text, inlineData, fileData, functionCall, ..."
                     self.flag((*path, "parts", j), "part-data", msg)
+            # google-genai's snake_case parts are the same parts (see _gemini_forms)
+            camel = [(j, camel_part(p)) for j, p in parts]
+            self.snake = {j for j, c in camel if c is not None}
+            parts = [(j, c or p) for (j, c), (_, p) in zip(camel, parts, strict=True)]
             if role == "model":
                 for call_id, name, where in calls:
                     self.unanswered(call_id, name, where)
@@ -260,7 +276,8 @@ class _Validator(RuleChecker):
             fr = as_obj(p.get("functionResponse"))
             if fr is None:
                 continue
-            where: Path = (*path, "parts", j, "functionResponse")
+            key = "function_response" if j in self.snake else "functionResponse"
+            where: Path = (*path, "parts", j, key)
             rid, name = fr.get("id"), fr.get("name")
             if rid is not None:
                 match = next((c for c in open_calls if c[0] == rid), None)
