@@ -28,7 +28,7 @@ from aifkit.aif._schema import (
     ToolResultPart,
 )
 from aifkit.aif.converters._base import EncodeOptions
-from aifkit.aif.converters._checks import RuleChecker
+from aifkit.aif.converters._checks import RuleChecker, as_str
 from aifkit.aif.converters._common import write_arguments
 from aifkit.aif.converters._wire import RuleLog, RuleTable
 
@@ -339,9 +339,10 @@ class ChatlikeChecker(RuleChecker):
 
     def tool(self, m: dict[str, Any], path: Path, pending: dict[str, Path], prev: Any) -> None:
         """A ``tool`` message answers a call of the assistant message just before it."""
-        call_id = m.get("tool_call_id")
-        if prev not in ("assistant", "tool") or call_id not in pending:
-            msg = f"no call of the previous assistant message awaits {call_id!r}"
+        raw = m.get("tool_call_id")
+        call_id = as_str(raw)
+        if prev not in ("assistant", "tool") or call_id is None or call_id not in pending:
+            msg = f"no call of the previous assistant message awaits {raw!r}"
             self.flag((*path, "tool_call_id"), "orphan-tool-result", msg)
             return
         del pending[call_id]

@@ -166,7 +166,11 @@ def _tool_config(value: Any, out: dict[str, Any], extra: dict[str, Any], sm: Sou
     if isinstance(fcc, dict):
         fcc = cast("dict[str, Any]", fcc)
         mode, names = fcc.get("mode"), fcc.get("allowedFunctionNames", MISSING)
-        plain = fcc.keys() <= {"mode", "allowedFunctionNames"} and mode in _CHOICE_MODES
+        plain = (
+            fcc.keys() <= {"mode", "allowedFunctionNames"}
+            and isinstance(mode, str)
+            and mode in _CHOICE_MODES
+        )
         if plain and names is MISSING:
             choice = {"mode": _CHOICE_MODES[cast("str", mode)]}
         elif plain and mode == "ANY" and isinstance(names, list):

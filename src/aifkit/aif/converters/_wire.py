@@ -31,12 +31,14 @@ __all__ = [
     "ext",
     "make_ext",
     "merge_ns",
+    "null_keys",
     "own_hints",
     "read_int",
     "read_number",
     "read_settings",
     "required",
     "sniff_image",
+    "sub_hint",
     "unknown_keys",
 ]
 
@@ -141,6 +143,33 @@ def as_number(value: float, as_int: bool) -> float:
         (1, 1.0, 1.5)
     """
     return int(value) if as_int and value.is_integer() else value
+
+
+def null_keys(form: Mapping[str, Any]) -> list[str]:
+    """The keys a ``null`` form hint says the source wrote as null (none when malformed).
+
+    Form hints come from an AIF document, so they may be any JSON; a hint of the
+    wrong shape is presentation lost, not an error.
+
+    Examples:
+        >>> null_keys({"null": ["a", 1, ["b"]]}), null_keys({"null": "a"})
+        (['a'], [])
+    """
+    nulls = form.get("null")
+    if not isinstance(nulls, list):
+        return []
+    return [key for key in cast("list[Any]", nulls) if isinstance(key, str)]
+
+
+def sub_hint(hints: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """The object under ``key`` of a ``form`` or ``extra`` hint (empty when absent or malformed).
+
+    Examples:
+        >>> sub_hint({"item": {"type": "message"}}, "item"), sub_hint({"item": "x"}, "item")
+        ({'type': 'message'}, {})
+    """
+    value = hints.get(key)
+    return cast("Mapping[str, Any]", value) if isinstance(value, dict) else EMPTY
 
 
 def make_ext(
