@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -266,8 +267,12 @@ def run(seed: Seed, text: str, edge: bool, salt: int = 0) -> tuple[int, list[Fai
     """Feed JSON ``text`` (a mutated ``seed``) to every entry point; return (operations, failures)."""
     state = _Run(edge)
     ok, body = state.call("parse_json", lambda: parse_json(text))
-    if ok:
-        state.edge = edge or depth(body) > EDGE_DEPTH
+    if not ok:
+        return state.operations, state.failures
+    state.edge = edge or depth(body) > EDGE_DEPTH
+    with warnings.catch_warnings():
+        # pydantic warns before it raises on a value it cannot serialize; the raise counts
+        warnings.simplefilter("ignore")
         if seed.kind == "body":
             _run_body(state, seed.format, body, salt)
         elif seed.kind == "stream":

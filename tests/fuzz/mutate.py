@@ -151,7 +151,8 @@ def _huge_string(body: Any, paths: list[Path], path: Path, choose: Choose) -> An
 
 def _long_array(body: Any, paths: list[Path], path: Path, choose: Choose) -> Any:
     old = _get(body, path)
-    return _set(body, path, [copy.deepcopy(old) for _ in range(500)])
+    copies = max(2, min(500, HUGE_STRING // len(json.dumps(old))))  # stay under 1 MB
+    return _set(body, path, [copy.deepcopy(old) for _ in range(copies)])
 
 
 def _deep(body: Any, paths: list[Path], path: Path, choose: Choose) -> Any:

@@ -29,13 +29,21 @@ def upgrade_0_9(data: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"aif_version": "1.0.0"}
     if "id" in data:
         out["id"] = data["id"]
+    # A value of the wrong type is passed on as it is, for 1.0 validation to name.
     system = data.get("system")
-    if system is not None:
-        texts = [system] if isinstance(system, str) else list(cast("list[Any]", system))
+    if isinstance(system, str | list):
+        texts = [system] if isinstance(system, str) else cast("list[Any]", system)
         out["instructions"] = [
             {"role": "system", "parts": [{"type": "text", "text": t}]} for t in texts
         ]
-    out["messages"] = [_message(m) for m in data.get("messages", [])]
+    elif system is not None:
+        out["instructions"] = system
+    messages = data.get("messages", [])
+    out["messages"] = (
+        [_message(m) for m in cast("list[Any]", messages)]
+        if isinstance(messages, list)
+        else messages
+    )
     if "tools" in data:
         out["tools"] = data["tools"]
     settings = {k: data[k] for k in _SETTINGS if k in data}
@@ -62,10 +70,14 @@ def _message(m: Any) -> Any:
         }
         return {"role": "tool", "parts": [result]}
     parts = _parts(msg.get("content"))
-    calls = cast("list[Any]", msg.get("tool_calls") or [])
+    calls: Any = msg.get("tool_calls") or []
+    out: dict[str, Any] = {"role": role}
+    if not isinstance(calls, list):
+        out["tool_calls"] = calls  # an unknown field to 1.0: validation names it
+        calls = []
     if isinstance(parts, list):
-        parts = [*cast("list[Any]", parts), *(_call(c) for c in calls)]
-    out: dict[str, Any] = {"role": role, "parts": parts}
+        parts = [*cast("list[Any]", parts), *(_call(c) for c in cast("list[Any]", calls))]
+    out["parts"] = parts
     if "name" in msg:
         out["name"] = msg["name"]
     return out
