@@ -39,3 +39,25 @@ def test_a_malformed_legacy_message_is_reported_at_its_pointer() -> None:
     with pytest.raises(InvalidInputError) as info:
         load_document({"aif_version": "0.9", "messages": [{"role": "user", "content": 7}]})
     assert info.value.pointer.startswith("/messages/0")
+
+
+@pytest.mark.parametrize(
+    ("doc", "pointer"),
+    [
+        ({"aif_version": "0.9", "messages": 5}, "/messages"),
+        ({"aif_version": "0.9", "system": {"a": 1}, "messages": []}, "/instructions"),
+        (
+            {
+                "aif_version": "0.9",
+                "messages": [{"role": "assistant", "content": "x", "tool_calls": 3}],
+            },
+            "/messages/0/tool_calls",
+        ),
+    ],
+)
+def test_a_0_9_document_with_values_of_the_wrong_type_is_an_error(
+    doc: dict[str, object], pointer: str
+) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        load_document(doc)
+    assert info.value.pointer == pointer
