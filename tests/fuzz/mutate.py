@@ -39,7 +39,7 @@ EDGE: Final = ("surrogate", "nan", "huge-int", "too-deep")
 
 KINDS: Final = STRUCTURAL + EDGE
 
-HUGE_STRING: Final = 200_000
+HUGE_STRING: Final = 100_000
 """Characters of a huge string (bodies stay under 1 MB)."""
 LEGAL_DEPTH: Final = 100
 """Nesting a reader must take or refuse cleanly (the edge's pre-check refuses past 128)."""

@@ -30,7 +30,7 @@ from aifkit.aif._schema import (
 from aifkit.aif.converters._base import EncodeOptions
 from aifkit.aif.converters._checks import RuleChecker, as_str
 from aifkit.aif.converters._common import write_arguments
-from aifkit.aif.converters._wire import RuleLog, RuleTable
+from aifkit.aif.converters._wire import RuleLog, RuleTable, hint_keys
 
 __all__ = [
     "MISSING_RESULT_TEXT",
@@ -316,7 +316,7 @@ class ChatlikeEncoder(RuleLog):
         A float setting named in ``form["int"]`` is written as an integer.
         """
         s: Settings = self.doc.settings
-        ints = cast("list[Any]", form.get("int") or [])
+        ints = hint_keys(form, "int")
         for field, wire in table:
             value = getattr(s, field)
             if value is None:

@@ -29,9 +29,9 @@ __all__ = [
     "as_number",
     "b64_ok",
     "ext",
+    "hint_keys",
     "make_ext",
     "merge_ns",
-    "null_keys",
     "own_hints",
     "read_int",
     "read_number",
@@ -145,20 +145,21 @@ def as_number(value: float, as_int: bool) -> float:
     return int(value) if as_int and value.is_integer() else value
 
 
-def null_keys(form: Mapping[str, Any]) -> list[str]:
-    """The keys a ``null`` form hint says the source wrote as null (none when malformed).
+def hint_keys(form: Mapping[str, Any], hint: str) -> list[str]:
+    """The names a list ``hint`` holds (``null``: keys written as null; ``int``: numbers
+    written as integers); none when the hint is malformed.
 
     Form hints come from an AIF document, so they may be any JSON; a hint of the
     wrong shape is presentation lost, not an error.
 
     Examples:
-        >>> null_keys({"null": ["a", 1, ["b"]]}), null_keys({"null": "a"})
+        >>> hint_keys({"null": ["a", 1, ["b"]]}, "null"), hint_keys({"int": True}, "int")
         (['a'], [])
     """
-    nulls = form.get("null")
-    if not isinstance(nulls, list):
+    names = form.get(hint)
+    if not isinstance(names, list):
         return []
-    return [key for key in cast("list[Any]", nulls) if isinstance(key, str)]
+    return [name for name in cast("list[Any]", names) if isinstance(name, str)]
 
 
 def sub_hint(hints: Mapping[str, Any], key: str) -> Mapping[str, Any]:
