@@ -23,7 +23,7 @@ from tests.fuzz.harness import Failure, Seed, run, seeds
 from tests.fuzz.mutate import KINDS, apply_one, is_edge, mutate, to_text
 
 _SETTINGS = settings(
-    max_examples=40,
+    max_examples=700,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
