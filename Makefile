@@ -71,7 +71,7 @@ bench: $(PEERS)/.installed
 	$(PEERS)/bin/python benchmarks/bench_scaling.py
 
 # The long fuzz run: a million mutated fixtures through every entry point (about
-# 45 minutes on 2 cores); FUZZ_BODIES=... for fewer. tests/fuzz runs a bounded share.
+# 70 minutes on 2 idle cores); FUZZ_BODIES=... for fewer. tests/fuzz runs a bounded share.
 FUZZ_BODIES ?= 1000000
 fuzz: $(VENV)/.dev-installed
 	PYTHONPATH=. $(BIN)/python -m tests.fuzz.run --bodies $(FUZZ_BODIES) --workers 2

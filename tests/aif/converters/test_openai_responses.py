@@ -853,10 +853,14 @@ def test_values_of_the_wrong_type_are_kept_or_flagged_not_crashes(value: Any) ->
     assert part["extensions"]["openai-responses"]["extra"]["detail"] == value
 
 
-@pytest.mark.parametrize("hint", ["x", ["x"], 5])
+@pytest.mark.parametrize("hint", ["x", ["x"], 5, 1.5])
 def test_malformed_form_hints_in_aif_are_ignored(hint: Any) -> None:
     doc = {
-        "settings": {"model": "gpt-4o"},
+        "settings": {
+            "model": "gpt-4o",
+            "temperature": 1.0,
+            "extensions": {"openai-responses": {"form": {"int": hint}}},
+        },
         "instructions": [{"role": "system", "parts": [{"type": "text", "text": "s"}]}],
         "messages": [
             {"role": "user", "parts": [{"type": "text", "text": "hi"}]},

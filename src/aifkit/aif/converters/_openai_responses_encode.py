@@ -155,7 +155,7 @@ class _Encoder(RuleLog):
 
     def settings(self, s: Settings, body: dict[str, Any], tools: list[dict[str, Any]]) -> None:
         form, extra = self.ext(s.extensions, ("settings",))
-        ints: Sequence[str] = form.get("int") or ()
+        ints = hint_keys(form, "int")
         if s.model is not None:
             body["model"] = s.model
         if s.max_tokens is not None:
