@@ -21,7 +21,7 @@ import json
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -280,8 +280,3 @@ def run(seed: Seed, text: str, edge: bool, salt: int = 0) -> tuple[int, list[Fai
         else:
             _run_envelope(state, body, salt)
     return state.operations, state.failures
-
-
-def iter_failures(failures: list[Failure], *, edge: bool) -> Iterator[Failure]:
-    """The failures whose ``edge`` flag is ``edge``."""
-    return (f for f in failures if f.edge == edge)
