@@ -568,3 +568,17 @@ def test_validate_flags_values_of_the_wrong_type_without_crashing(value: Any) ->
     }
     rules = {v.rule for v in CONV.validate(body)}
     assert "mistral/orphan-tool-result" in rules
+
+
+def test_a_text_chunk_without_text_round_trips_as_provider_data() -> None:
+    # Found by tests/fuzz: the chunk is kept verbatim, and the encoder wrote it back
+    # as if it were plain text (KeyError).
+    body = {
+        "model": "mistral-large-latest",
+        "messages": [
+            {"role": "system", "content": [{"type": "text", "extensions": -1}]},
+            {"role": "user", "content": "Who?"},
+        ],
+    }
+    out, _ = convert(body, source="mistral", target="mistral")
+    assert out["messages"][0]["content"] == [{"type": "text", "extensions": -1}]

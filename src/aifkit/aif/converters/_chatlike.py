@@ -106,8 +106,10 @@ def content(items: list[Obj], form: Mapping[str, Any]) -> Any:
         return items
     if not items:
         return ""
-    if len(items) == 1 and items[0].get("type") == "text" and len(items[0]) == 2:
-        return items[0]["text"]
+    # A provider chunk written back verbatim may be {"type": "text", <other key>}.
+    only = items[0]
+    if len(items) == 1 and only.get("type") == "text" and len(only) == 2 and "text" in only:
+        return only["text"]
     return items
 
 
