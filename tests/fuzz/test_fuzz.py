@@ -8,7 +8,8 @@ duplicate ids, and the JSON edge's classes — and fed to ``validate``, ``decode
 (``allow_nan=False``) or raises an `AifkitError`.
 
 Edge-class failures (lone surrogates, NaN, over-long integers, nesting past the
-parser's limit) are left to the JSON edge's pre-check and not asserted here.
+parser's limit) are left to the JSON edge's pre-check and not asserted here; slow
+operations are counted by the long run only.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ def _check(seed: Seed, data: st.DataObject) -> None:
     salt = data.draw(st.integers(0, 2), label="salt")
     text, kinds = mutate(seed.body, lambda n: data.draw(st.integers(0, n - 1)))
     _, failures = run(seed, text, is_edge(kinds), salt)
-    real: list[Failure] = [f for f in failures if not f.edge]
+    # Time is the long run's measure (make fuzz): no timing asserts in the default suite.
+    real: list[Failure] = [f for f in failures if not f.edge and f.cls != "slow"]
     assert not real, f"{seed.format}:{seed.name} {kinds}: {real}"
 
 
