@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit docs docs-serve schema capabilities bench clean load-memory
+.PHONY: demo test lint typecheck unit docs docs-serve schema capabilities bench fuzz clean load-memory
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,12 @@ bench: $(PEERS)/.installed
 	$(PEERS)/bin/python benchmarks/stream.py
 	$(PEERS)/bin/python benchmarks/handoff.py
 	$(PEERS)/bin/python benchmarks/bench_scaling.py
+
+# The long fuzz run: a million mutated fixtures through every entry point (about
+# 70 minutes on 2 idle cores); FUZZ_BODIES=... for fewer. tests/fuzz runs a bounded share.
+FUZZ_BODIES ?= 1000000
+fuzz: $(VENV)/.dev-installed
+	PYTHONPATH=. $(BIN)/python -m tests.fuzz.run --bodies $(FUZZ_BODIES) --workers 2
 
 clean:
 	rm -rf $(VENV) $(PEERS) bench-runs site .pytest_cache .ruff_cache .hypothesis

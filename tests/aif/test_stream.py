@@ -362,3 +362,95 @@ def test_parsed_payloads_are_checked_like_raw_ones() -> None:
     with pytest.raises(InvalidInputError, match="NaN") as info:
         assemble(payloads, "openai-chat")
     assert info.value.pointer == "/events/0/choices/0/delta/x"
+
+
+# -- payload values of the wrong type (issue 11: found by tests/fuzz) --------------------
+
+_ANTHROPIC_START = [
+    {"type": "message_start", "message": {"id": "m", "model": "claude-sonnet-4-5", "content": []}},
+]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "payloads", "pointer"),
+    [
+        (
+            "anthropic",
+            [
+                *_ANTHROPIC_START,
+                {"type": "content_block_start", "index": 0, "content_block": {"type": "text"}},
+                {"type": "content_block_delta", "index": 0, "delta": {"type": ["text_delta"]}},
+            ],
+            "/events/2/delta/type",
+        ),
+        (
+            "anthropic",
+            [
+                *_ANTHROPIC_START,
+                {
+                    "type": "content_block_start",
+                    "index": 0,
+                    "content_block": {"type": "text", "text": 1.5},
+                },
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "text_delta", "text": "a"},
+                },
+            ],
+            "/events/2/delta/text",
+        ),
+        (
+            "openai-responses",
+            [
+                {"type": "response.created", "response": {"model": "o4-mini", "output": []}},
+                {
+                    "type": "response.output_item.added",
+                    "output_index": 0,
+                    "item": {"type": "message", "content": {}},
+                },
+                {
+                    "type": "response.output_text.delta",
+                    "output_index": 0,
+                    "content_index": 0,
+                    "delta": "a",
+                },
+            ],
+            "/events/2/content_index",
+        ),
+        (
+            "openai-responses",
+            [
+                {"type": "response.created", "response": {"model": "o4-mini", "output": []}},
+                {
+                    "type": "response.output_item.added",
+                    "output_index": 0,
+                    "item": {"type": "message"},
+                },
+                {
+                    "type": "response.output_text.delta",
+                    "output_index": 0,
+                    "content_index": 10**9,
+                    "delta": "a",
+                },
+            ],
+            "/events/2/content_index",
+        ),
+        (
+            "gemini",
+            [
+                {
+                    "candidates": [{"content": {"role": "model", "parts": [{"text": "a"}]}}],
+                    "modelVersion": ["x"],
+                }
+            ],
+            "/events/0/modelVersion",
+        ),
+    ],
+)
+def test_payload_values_of_the_wrong_type_are_errors_naming_the_event(
+    fmt: str, payloads: list[dict[str, Any]], pointer: str
+) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        assemble(payloads, fmt)
+    assert info.value.pointer == pointer

@@ -31,12 +31,14 @@ __all__ = [
     "Assembler",
     "SSEEvent",
     "SSEParser",
+    "append_text",
     "assemble",
     "expect_int",
     "expect_obj",
     "expect_str",
     "field",
     "iter_payloads",
+    "optional_str",
     "parse_sse",
     "stream_error",
 ]
@@ -201,6 +203,25 @@ def expect_str(value: object, index: int, path: tuple[str | int, ...]) -> str:
     if not isinstance(value, str):
         raise stream_error(index, path, "expected a string")
     return value
+
+
+def append_text(
+    target: dict[str, Any], key: str, value: object, index: int, path: tuple[str | int, ...]
+) -> None:
+    """Append the string ``value`` (a delta at ``path``) to ``target[key]``.
+
+    The text so far came from an earlier event and must be a string too.
+    """
+    text = expect_str(value, index, path)
+    so_far = target.get(key, "")
+    if not isinstance(so_far, str):
+        raise stream_error(index, path, f"a text delta for a {key} that is not a string")
+    target[key] = so_far + text
+
+
+def optional_str(value: object, index: int, path: tuple[str | int, ...]) -> str | None:
+    """Return ``value`` if it is a string or None; else the error, as `expect_str`."""
+    return None if value is None else expect_str(value, index, path)
 
 
 def expect_int(value: object, index: int, path: tuple[str | int, ...]) -> int:

@@ -20,7 +20,14 @@ from aifkit._json import quote
 from aifkit._limits import loads
 from aifkit.aif._convert import decode
 from aifkit.aif._schema import Message
-from aifkit.aif._stream import expect_obj, expect_str, field, finish_message, stream_error
+from aifkit.aif._stream import (
+    append_text,
+    expect_obj,
+    expect_str,
+    field,
+    finish_message,
+    stream_error,
+)
 from aifkit.errors import InvalidInputError
 
 __all__ = ["AnthropicAssembler"]
@@ -105,17 +112,15 @@ class AnthropicAssembler:
         delta = expect_obj(payload.get("delta"), index, ("delta",))
         block = self.blocks[i]
         kind = delta.get("type")
-        if kind in _APPEND:
+        if isinstance(kind, str) and kind in _APPEND:
             key, field = _APPEND[kind]
-            block[key] = block.get(key, "") + expect_str(delta.get(field), index, ("delta", field))
+            append_text(block, key, delta.get(field), index, ("delta", field))
         elif kind == "input_json_delta":
             self.json.setdefault(i, []).append(
                 expect_str(delta.get("partial_json"), index, ("delta", "partial_json"))
             )
         elif kind == "signature_delta":
-            block["signature"] = block.get("signature", "") + expect_str(
-                delta.get("signature"), index, ("delta", "signature")
-            )
+            append_text(block, "signature", delta.get("signature"), index, ("delta", "signature"))
         elif kind == "citations_delta":
             block.setdefault("citations", []).append(delta.get("citation"))
         else:

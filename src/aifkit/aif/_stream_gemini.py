@@ -25,7 +25,7 @@ from typing import Any, Final, cast
 from aifkit._json import format_pointer
 from aifkit.aif._convert import decode
 from aifkit.aif._schema import Message
-from aifkit.aif._stream import expect_str, field, finish_message, stream_error
+from aifkit.aif._stream import expect_str, field, finish_message, optional_str, stream_error
 from aifkit.errors import InvalidInputError
 
 __all__ = ["GeminiAssembler"]
@@ -57,7 +57,7 @@ class GeminiAssembler:
                 index, ("error",), f"the stream reports an error: {payload['error']}"
             )
         self.chunks += 1
-        self.model = payload.get("modelVersion", self.model)
+        self.model = optional_str(payload.get("modelVersion", self.model), index, ("modelVersion",))
         self.meta["response_id"] = payload.get("responseId", self.meta.get("response_id"))
         if payload.get("usageMetadata") is not None:
             self.meta["usage"] = payload["usageMetadata"]

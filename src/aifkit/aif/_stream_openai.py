@@ -22,11 +22,13 @@ from typing import Any, cast
 from aifkit.aif._convert import decode
 from aifkit.aif._schema import Message
 from aifkit.aif._stream import (
+    append_text,
     expect_int,
     expect_obj,
     expect_str,
     field,
     finish_message,
+    optional_str,
     stream_error,
 )
 
@@ -61,7 +63,7 @@ class OpenAIChatAssembler:
             err: Any = payload["error"]
             msg: Any = field(err, "message") or err
             raise stream_error(index, ("error",), f"the stream reports an error: {msg}")
-        self.model = payload.get("model", self.model)
+        self.model = optional_str(payload.get("model", self.model), index, ("model",))
         self.meta["response_id"] = payload.get("id", self.meta.get("response_id"))
         if payload.get("usage") is not None:
             self.meta["usage"] = payload["usage"]
@@ -180,7 +182,7 @@ class OpenAIResponsesAssembler:
             self._delta(index, str(kind), payload)
 
     def _response(self, index: int, kind: str, response: dict[str, Any]) -> None:
-        self.model = response.get("model", self.model)
+        self.model = optional_str(response.get("model", self.model), index, ("response", "model"))
         self.meta["response_id"] = response.get("id", self.meta.get("response_id"))
         if kind in _DONE:
             self.done = True
@@ -209,11 +211,10 @@ class OpenAIResponsesAssembler:
             field = "text" if kind == "response.output_text.delta" else "refusal"
             part_type = "output_text" if field == "text" else "refusal"
             part = self._slot(index, payload, "content", "content_index", part_type)
-            part[field] = part.get(field, "") + expect_str(payload.get("delta"), index, ("delta",))
+            append_text(part, field, payload.get("delta"), index, ("delta",))
         elif kind == "response.function_call_arguments.delta":
-            item = self._item(index, payload)
-            item["arguments"] = item.get("arguments", "") + expect_str(
-                payload.get("delta"), index, ("delta",)
+            append_text(
+                self._item(index, payload), "arguments", payload.get("delta"), index, ("delta",)
             )
         elif kind == "response.function_call_arguments.done":
             self._item(index, payload)["arguments"] = expect_str(
@@ -221,14 +222,10 @@ class OpenAIResponsesAssembler:
             )
         elif kind == "response.reasoning_summary_text.delta":
             part = self._slot(index, payload, "summary", "summary_index", "summary_text")
-            part["text"] = part.get("text", "") + expect_str(
-                payload.get("delta"), index, ("delta",)
-            )
+            append_text(part, "text", payload.get("delta"), index, ("delta",))
         elif kind == "response.reasoning_text.delta":
             part = self._slot(index, payload, "content", "content_index", "reasoning_text")
-            part["text"] = part.get("text", "") + expect_str(
-                payload.get("delta"), index, ("delta",)
-            )
+            append_text(part, "text", payload.get("delta"), index, ("delta",))
         elif kind in ("response.content_part.added", "response.reasoning_summary_part.added"):
             key, at = (
                 ("content", "content_index") if "content" in kind else ("summary", "summary_index")
@@ -242,10 +239,20 @@ class OpenAIResponsesAssembler:
     ) -> dict[str, Any]:
         item = self._item(index, payload)
         n = expect_int(payload.get(at, 0), index, (at,))
-        parts = cast("list[dict[str, Any]]", item.setdefault(key, []))
-        while len(parts) <= n:
+        parts = item.setdefault(key, [])
+        if not isinstance(parts, list):
+            raise stream_error(index, (at,), f"the item's {key} is not an array")
+        parts = cast("list[Any]", parts)
+        # Parts open in order: at most one past the last (a larger index would make
+        # the assembler allocate what the input only names).
+        if not 0 <= n <= len(parts):
+            raise stream_error(index, (at,), f"part {n} of an item with {len(parts)} parts")
+        if n == len(parts):
             parts.append({"type": part_type})
-        return parts[n]
+        part = parts[n]
+        if not isinstance(part, dict):
+            raise stream_error(index, (at,), f"part {n} of the item is not an object")
+        return cast("dict[str, Any]", part)
 
     def finish(self) -> Message:
         """Return the assembled message."""
@@ -256,9 +263,10 @@ class OpenAIResponsesAssembler:
         )
         for item in output:
             if field(item, "type") == "message":
-                for part in cast("list[dict[str, Any]]", field(item, "content") or []):
-                    if part.get("type") == "output_text":
-                        part.setdefault("annotations", [])
+                content = field(item, "content")
+                for part in cast("list[Any]", content) if isinstance(content, list) else []:
+                    if field(part, "type") == "output_text":
+                        cast("dict[str, Any]", part).setdefault("annotations", [])
         body: dict[str, Any] = {"input": output}
         if self.model:
             body["model"] = self.model

@@ -320,3 +320,35 @@ def test_validate_names_each_rule(body: Any, expected: list[tuple[str, str]]) ->
 def test_validate_never_raises() -> None:
     for body in (None, "x", {"parts": [None, 1]}, {"id": "t", "history": [1, None]}):
         assert CONV.validate(body)
+
+
+# -- wire values of the wrong type (issue 11: found by tests/fuzz) ----------------------
+
+
+@pytest.mark.parametrize("role", [["ROLE_USER"], {"a": 1}])
+def test_a_role_of_the_wrong_type_is_an_error_at_its_pointer(role: Any) -> None:
+    body = {"messageId": "m1", "role": role, "parts": [{"text": "hi"}]}
+    with pytest.raises(InvalidInputError) as info:
+        convert(body, source="a2a", target="aif")
+    assert info.value.pointer == "/role"
+    assert "expected a string" in info.value.problem
+
+
+@pytest.mark.parametrize(
+    ("stored", "form"),
+    [
+        ({"messageId": "m1", "role": "ROLE_USER", "parts": "x"}, {}),
+        ({"messageId": "m1", "role": "ROLE_USER", "parts": [["x"], {"text": "t"}]}, {}),
+        ({"messageId": "m1", "role": "ROLE_USER", "parts": [{"text": "t"}]}, {"summary": [[0]]}),
+        ({"messageId": "m1", "role": "ROLE_USER", "parts": [{"text": "t"}]}, "form"),
+    ],
+)
+def test_a_malformed_stored_envelope_in_aif_is_written_or_replaced(stored: Any, form: Any) -> None:
+    doc = {
+        "messages": [{"role": "user", "parts": [{"type": "text", "text": "hi"}]}],
+        "extensions": {"a2a": {"extra": {"message": stored}, "form": form}},
+    }
+    out, _ = convert(doc, source="aif", target="a2a")
+    json.dumps(out, allow_nan=False)
+    assert out["role"] == "ROLE_USER"
+    assert isinstance(out["parts"], list)

@@ -1543,3 +1543,52 @@ def test_validate_names_each_rule(body: Any, expected: list[tuple[str, str]]) ->
 def test_validate_accepts_the_documented_examples() -> None:
     for name in NAMES:
         assert CONV.validate(load(name)) == [], name
+
+
+# -- wire values of the wrong type (issue 11: found by tests/fuzz) ----------------------
+
+
+@pytest.mark.parametrize("value", [["5m"], {"a": 1}])
+def test_validate_flags_values_of_the_wrong_type_without_crashing(value: Any) -> None:
+    body = {
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 10,
+        "system": [
+            {"type": "text", "text": "s", "cache_control": {"type": "ephemeral", "ttl": value}}
+        ],
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "image",
+                        "source": {"type": "base64", "media_type": value, "data": "AA=="},
+                    },
+                    {"type": "document", "source": {"type": value, "data": "x"}},
+                ],
+            }
+        ],
+    }
+    rules = {v.rule for v in CONV.validate(body)}
+    assert {"anthropic/cache-ttl", "anthropic/image-media-type"} <= rules
+
+
+@pytest.mark.parametrize("nulls", ["citations", [["citations"]], {"a": 1}])
+def test_a_malformed_null_hint_in_aif_is_ignored(nulls: Any) -> None:
+    doc = {
+        "settings": {"model": "claude-sonnet-4-5", "max_tokens": 10},
+        "messages": [
+            {
+                "role": "user",
+                "parts": [
+                    {
+                        "type": "text",
+                        "text": "hi",
+                        "extensions": {"anthropic": {"form": {"null": nulls}}},
+                    }
+                ],
+            }
+        ],
+    }
+    out, _ = convert(doc, source="aif", target="anthropic")
+    assert out["messages"][0]["content"] in ("hi", [{"type": "text", "text": "hi"}])

@@ -992,3 +992,28 @@ _TOOLS = {"tools": [{"toolSpec": {"name": "f", "inputSchema": {"json": {}}}}]}
 def test_validate_names_each_rule(body: dict[str, Any], rule: str, pointer: str) -> None:
     found = [(v.rule, v.pointer) for v in CONV.validate(body)]
     assert (f"bedrock-converse/{rule}", pointer) in found
+
+
+# -- wire values of the wrong type (issue 11: found by tests/fuzz) ----------------------
+
+
+@pytest.mark.parametrize("value", [["png"], {"a": 1}])
+def test_validate_flags_values_of_the_wrong_type_without_crashing(value: Any) -> None:
+    body = {
+        "modelId": "m",
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"image": {"format": value, "source": {"bytes": "AA=="}}},
+                    {"document": {"format": value, "name": "d", "source": {"bytes": "AA=="}}},
+                ],
+            }
+        ],
+        "toolConfig": {
+            "tools": [{"toolSpec": {"name": "f", "inputSchema": {"json": {}}}}],
+            "toolChoice": {"tool": {"name": value}},
+        },
+    }
+    rules = {v.rule for v in CONV.validate(body)}
+    assert {"bedrock-converse/image-format", "bedrock-converse/tool-choice"} <= rules

@@ -474,3 +474,18 @@ def test_validate_names_each_rule(body: dict[str, Any], rule: str, pointer: str)
     body = {"model": "m", **body} if rule != "model-required" else body
     found = [(v.rule, v.pointer) for v in CONV.validate(body)]
     assert (f"cohere/{rule}", pointer) in found
+
+
+# -- wire values of the wrong type (issue 11: found by tests/fuzz) ----------------------
+
+
+@pytest.mark.parametrize("choice", [["REQUIRED"], {"a": 1}])
+def test_a_tool_choice_of_the_wrong_type_is_an_error_at_its_pointer(choice: Any) -> None:
+    body = {
+        "model": "command-a-03-2025",
+        "messages": [{"role": "user", "content": "hi"}],
+        "tool_choice": choice,
+    }
+    with pytest.raises(InvalidInputError) as info:
+        convert(body, source="cohere", target="aif")
+    assert info.value.pointer == "/tool_choice"

@@ -865,3 +865,18 @@ def _resp(name: str, **more: Any) -> dict[str, Any]:
 def test_validate_names_each_rule(body: Any, expected: list[tuple[str, str]]) -> None:
     found = [(v.pointer, v.rule.removeprefix("gemini/")) for v in CONV.validate(body)]
     assert found == expected
+
+
+# -- wire values of the wrong type (issue 11: found by tests/fuzz) ----------------------
+
+
+@pytest.mark.parametrize("value", [["ANY"], {"a": 1}])
+def test_values_of_the_wrong_type_are_errors_or_violations_not_crashes(value: Any) -> None:
+    body = {
+        "contents": [{"role": "user", "parts": [{"text": "hi"}]}],
+        "tools": [{"functionDeclarations": [{"name": value}]}],
+        "toolConfig": {"functionCallingConfig": {"mode": value, "allowedFunctionNames": [value]}},
+    }
+    assert CONV.validate(body)  # flagged, not a crash
+    with pytest.raises(InvalidInputError):
+        convert(body, source="gemini", target="aif")

@@ -665,3 +665,39 @@ def test_validate_never_raises() -> None:
     for body in (None, "x", {"messages": [None, 1, {"role": None, "content": [1]}]}):
         assert CONV.validate(body)
         assert PROMPT.validate(body)
+
+
+# -- wire values of the wrong type (issue 11: found by tests/fuzz) ----------------------
+
+
+@pytest.mark.parametrize("fmt", ["mcp", "mcp-prompt"])
+@pytest.mark.parametrize("role", [["user"], {"a": 1}])
+def test_a_role_of_the_wrong_type_is_an_error_at_its_pointer(fmt: str, role: Any) -> None:
+    body = {"messages": [{"role": role, "content": {"type": "text", "text": "hi"}}]}
+    with pytest.raises(InvalidInputError) as info:
+        convert(body, source=fmt, target="aif")
+    assert info.value.pointer == "/messages/0/role"
+    assert "expected a string" in info.value.problem
+
+
+def test_a_tool_choice_mode_of_the_wrong_type_is_kept_not_a_crash() -> None:
+    body = {
+        "messages": [{"role": "user", "content": {"type": "text", "text": "hi"}}],
+        "maxTokens": 10,
+        "toolChoice": {"mode": ["auto"]},
+    }
+    doc, _ = convert(body, source="mcp", target="aif")
+    assert "tool_choice" not in doc.get("settings", {})
+
+
+@pytest.mark.parametrize("value", [["a"], {"a": 1}])
+def test_validate_flags_block_types_and_result_ids_of_the_wrong_type(value: Any) -> None:
+    body = {
+        "messages": [
+            {"role": "user", "content": {"type": value, "text": "hi"}},
+            {"role": "user", "content": {"type": "tool_result", "toolUseId": value, "content": []}},
+        ],
+        "maxTokens": 10,
+    }
+    rules = {v.rule for v in McpConverter().validate(body)}
+    assert {"mcp/block-type", "mcp/orphan-tool-result"} <= rules

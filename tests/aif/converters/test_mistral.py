@@ -550,3 +550,35 @@ def test_validate_checks_the_tool_choice(extra: dict[str, Any], pointer: str) ->
 
 def test_validate_requires_a_model() -> None:
     assert [v.rule for v in CONV.validate({"messages": [_U]})] == ["mistral/model-required"]
+
+
+# -- wire values of the wrong type (issue 11: found by tests/fuzz) ----------------------
+
+
+@pytest.mark.parametrize("value", [["f"], {"a": 1}])
+def test_validate_flags_values_of_the_wrong_type_without_crashing(value: Any) -> None:
+    body = {
+        "model": "mistral-large-latest",
+        "messages": [
+            {"role": "user", "content": "hi"},
+            {"role": "tool", "tool_call_id": value, "content": "r"},
+        ],
+        "tools": [{"type": "function", "function": {"name": value, "parameters": {}}}],
+        "tool_choice": {"type": "function", "function": {"name": value}},
+    }
+    rules = {v.rule for v in CONV.validate(body)}
+    assert "mistral/orphan-tool-result" in rules
+
+
+def test_a_text_chunk_without_text_round_trips_as_provider_data() -> None:
+    # Found by tests/fuzz: the chunk is kept verbatim, and the encoder wrote it back
+    # as if it were plain text (KeyError).
+    body = {
+        "model": "mistral-large-latest",
+        "messages": [
+            {"role": "system", "content": [{"type": "text", "extensions": -1}]},
+            {"role": "user", "content": "Who?"},
+        ],
+    }
+    out, _ = convert(body, source="mistral", target="mistral")
+    assert out["messages"][0]["content"] == [{"type": "text", "extensions": -1}]

@@ -570,3 +570,32 @@ def test_validate_names_each_rule(body: Any, expected: list[tuple[str, str]]) ->
 def test_validate_never_raises() -> None:
     for body in (None, "x", {"messages": [None, 1, {"role": None}]}, {"tools": "x"}):
         assert CONV.validate(body)
+
+
+# -- wire values of the wrong type (issue 11: found by tests/fuzz) ----------------------
+
+
+@pytest.mark.parametrize("role", [["user"], {"a": 1}, 5])
+def test_a_role_of_the_wrong_type_is_an_error_at_its_pointer(role: Any) -> None:
+    body = {"model": "llama3.2", "messages": [{"role": role, "content": "hi"}]}
+    with pytest.raises(InvalidInputError) as info:
+        convert(body, source="ollama", target="aif")
+    assert info.value.pointer == "/messages/0/role"
+    assert "expected a string" in info.value.problem
+
+
+@pytest.mark.parametrize("nulls", ["tools", [["tools"]], {"a": 1}, 5])
+def test_a_malformed_null_hint_in_aif_is_ignored(nulls: Any) -> None:
+    doc = {
+        "messages": [
+            {
+                "role": "user",
+                "parts": [{"type": "text", "text": "hi"}],
+                "extensions": {"ollama": {"form": {"null": nulls}}},
+            }
+        ],
+        "settings": {"model": "llama3.2"},
+        "extensions": {"ollama": {"form": {"null": nulls}}},
+    }
+    out, _ = convert(doc, source="aif", target="ollama")
+    assert out["messages"] == [{"role": "user", "content": "hi"}]

@@ -826,3 +826,61 @@ def test_validate_trusts_earlier_turns_given_by_reference() -> None:
     body = {"model": "gpt-5", "previous_response_id": "resp_1", "input": [_fco("c1")]}
     assert CONV.validate(body) == []
     assert round_trip(body) == body
+
+
+# -- wire values of the wrong type (issue 11: found by tests/fuzz) ----------------------
+
+
+@pytest.mark.parametrize("value", [["high"], {"a": 1}])
+def test_values_of_the_wrong_type_are_kept_or_flagged_not_crashes(value: Any) -> None:
+    body = {
+        "model": "gpt-4o",
+        "input": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "input_image", "image_url": "https://x/y.png", "detail": value}
+                ],
+            }
+        ],
+        "tools": [{"type": "function", "name": value, "parameters": {}}],
+        "tool_choice": {"type": "function", "name": value},
+    }
+    assert CONV.validate(body)  # flagged, not a crash
+    del body["tools"], body["tool_choice"]
+    doc, _ = convert(body, source="openai-responses", target="aif")
+    part = doc["messages"][0]["parts"][0]
+    assert part["extensions"]["openai-responses"]["extra"]["detail"] == value
+
+
+@pytest.mark.parametrize("hint", ["x", ["x"], 5, 1.5])
+def test_malformed_form_hints_in_aif_are_ignored(hint: Any) -> None:
+    doc = {
+        "settings": {
+            "model": "gpt-4o",
+            "temperature": 1.0,
+            "extensions": {"openai-responses": {"form": {"int": hint}}},
+        },
+        "instructions": [{"role": "system", "parts": [{"type": "text", "text": "s"}]}],
+        "messages": [
+            {"role": "user", "parts": [{"type": "text", "text": "hi"}]},
+            {
+                "role": "assistant",
+                "parts": [
+                    {
+                        "type": "text",
+                        "text": "ok",
+                        "extensions": {
+                            "openai-responses": {
+                                "form": {"item": hint, "null": hint},
+                                "extra": {"item": hint},
+                            }
+                        },
+                    }
+                ],
+            },
+        ],
+        "extensions": {"openai-responses": {"form": {"null": hint}}},
+    }
+    out, _ = convert(doc, source="aif", target="openai-responses")
+    assert out["input"][-1]["role"] == "assistant"

@@ -174,7 +174,7 @@ def _task(root: dict[str, Any]) -> Decoded:
 def _message(m: dict[str, Any], src: Path, aif: Path, sm: SourceMap) -> dict[str, Any]:
     sm.add(aif, src)
     role = required(m, "role", src)
-    if role not in ROLES:
+    if not isinstance(role, str) or role not in ROLES:
         problem = f"expected 'ROLE_USER' or 'ROLE_AGENT', got {role!r}"
         if not isinstance(role, str):
             problem = f"expected a string, got {type_name(role)}"

@@ -135,11 +135,15 @@ def _envelope(document: Document) -> dict[str, Any]:
     if stored is not None:
         message, form = stored
         parts = cast("list[Any]", message["parts"])
-        generated = set(cast("list[int]", form.get("summary") or []))
-        k = cast("int", form.get("aif_part", 0))
+        # The stored form is AIF extension data, any JSON: read what has the right type.
+        summary_parts = form.get("summary")
+        listed = cast("list[Any]", summary_parts) if isinstance(summary_parts, list) else []
+        generated = {j for j in listed if isinstance(j, int)}
+        k = form.get("aif_part", 0)
         for j, part in enumerate(parts):
             if j == k:
-                parts[j] = {**cast("dict[str, Any]", part), "data": data}
+                kept = cast("dict[str, Any]", part) if isinstance(part, dict) else {}
+                parts[j] = {**kept, "data": data}
             elif j in generated:
                 parts[j] = {"text": summary}
         return message
@@ -163,10 +167,14 @@ def _strip(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None
     if not isinstance(extra, dict):
         return None
     extra = dict(cast("dict[str, Any]", extra))
-    if not isinstance(extra.get("message"), dict):
+    stored = extra.get("message")
+    if not isinstance(stored, dict) or not isinstance(
+        cast("dict[str, Any]", stored).get("parts"), list
+    ):
         return None
     message = cast("dict[str, Any]", extra.pop("message"))
-    form = dict(cast("dict[str, Any]", ns.get("form") or {}))
+    raw_form = ns.get("form")
+    form = dict(cast("dict[str, Any]", raw_form)) if isinstance(raw_form, dict) else {}
     stored_form = {key: form.pop(key) for key in ("summary", "aif_part") if key in form}
     new_ns = {**ns}
     for key, value in (("extra", extra), ("form", form)):

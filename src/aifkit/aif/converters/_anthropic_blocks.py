@@ -44,7 +44,7 @@ from aifkit.aif.converters._common import (
     reasoning_replayable,
     report_foreign_extensions,
 )
-from aifkit.aif.converters._wire import RuleLog
+from aifkit.aif.converters._wire import RuleLog, hint_keys
 
 __all__ = ["CACHE_TTLS", "EMPTY", "REPEAT", "RULES", "BlockWriter", "Seg", "image_block", "quiet"]
 
@@ -175,10 +175,8 @@ class BlockWriter(RuleLog):
             else:
                 self.log((*path, "cache"), "cache-ttl", cache.ttl)
                 block["cache_control"] = {"type": "ephemeral"}
-        nulls = form.get("null")
-        if nulls:
-            for key in cast("list[str]", nulls):
-                block.setdefault(key, None)
+        for key in hint_keys(form, "null"):
+            block.setdefault(key, None)
         for key, value in extra.items():
             block.setdefault(key, value)
 

@@ -52,7 +52,7 @@ from aifkit.aif._schema import (
 from aifkit.aif.converters._anthropic_blocks import REPEAT, BlockWriter, Seg, image_block, quiet
 from aifkit.aif.converters._anthropic_decode import NAME, TOOL_ID, is_plain_text
 from aifkit.aif.converters._base import Encoded, EncodeOptions
-from aifkit.aif.converters._wire import as_number
+from aifkit.aif.converters._wire import as_number, hint_keys
 
 __all__ = ["MISSING_RESULT_TEXT", "encode_document"]
 
@@ -123,7 +123,7 @@ class _Encoder(BlockWriter):
         self, s: Settings, body: dict[str, Any], tools: list[dict[str, Any]] | None
     ) -> None:
         form, extra = self.ext(s.extensions, ("settings",))
-        ints: Sequence[str] = form.get("int") or ()
+        ints = hint_keys(form, "int")
         if s.temperature is not None:
             temperature = s.temperature
             if temperature > 1:

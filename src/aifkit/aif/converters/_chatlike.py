@@ -28,9 +28,9 @@ from aifkit.aif._schema import (
     ToolResultPart,
 )
 from aifkit.aif.converters._base import EncodeOptions
-from aifkit.aif.converters._checks import RuleChecker
+from aifkit.aif.converters._checks import RuleChecker, as_str
 from aifkit.aif.converters._common import write_arguments
-from aifkit.aif.converters._wire import RuleLog, RuleTable
+from aifkit.aif.converters._wire import RuleLog, RuleTable, hint_keys
 
 __all__ = [
     "MISSING_RESULT_TEXT",
@@ -106,8 +106,10 @@ def content(items: list[Obj], form: Mapping[str, Any]) -> Any:
         return items
     if not items:
         return ""
-    if len(items) == 1 and items[0].get("type") == "text" and len(items[0]) == 2:
-        return items[0]["text"]
+    # A provider chunk written back verbatim may be {"type": "text", <other key>}.
+    only = items[0]
+    if len(items) == 1 and only.get("type") == "text" and len(only) == 2 and "text" in only:
+        return only["text"]
     return items
 
 
@@ -316,7 +318,7 @@ class ChatlikeEncoder(RuleLog):
         A float setting named in ``form["int"]`` is written as an integer.
         """
         s: Settings = self.doc.settings
-        ints = cast("list[Any]", form.get("int") or [])
+        ints = hint_keys(form, "int")
         for field, wire in table:
             value = getattr(s, field)
             if value is None:
@@ -339,9 +341,10 @@ class ChatlikeChecker(RuleChecker):
 
     def tool(self, m: dict[str, Any], path: Path, pending: dict[str, Path], prev: Any) -> None:
         """A ``tool`` message answers a call of the assistant message just before it."""
-        call_id = m.get("tool_call_id")
-        if prev not in ("assistant", "tool") or call_id not in pending:
-            msg = f"no call of the previous assistant message awaits {call_id!r}"
+        raw = m.get("tool_call_id")
+        call_id = as_str(raw)
+        if prev not in ("assistant", "tool") or call_id is None or call_id not in pending:
+            msg = f"no call of the previous assistant message awaits {raw!r}"
             self.flag((*path, "tool_call_id"), "orphan-tool-result", msg)
             return
         del pending[call_id]

@@ -12,7 +12,7 @@ from aifkit.aif.converters._base import Violation
 from aifkit.aif.converters._common import ensure_json
 from aifkit.errors import InvalidInputError
 
-__all__ = ["RuleChecker", "as_list", "as_obj", "is_blank"]
+__all__ = ["RuleChecker", "as_list", "as_obj", "as_str", "is_blank"]
 
 
 class RuleChecker:
@@ -53,6 +53,16 @@ class RuleChecker:
 def as_obj(value: Any) -> dict[str, Any] | None:
     """``value`` if it is a JSON object, else None."""
     return cast("dict[str, Any]", value) if isinstance(value, dict) else None
+
+
+def as_str(value: Any) -> str | None:
+    """``value`` if it is a string, else None: a wire value safe to look up in a set or dict.
+
+    Examples:
+        >>> as_str("user"), as_str(["user"]) in {"user"}
+        ('user', False)
+    """
+    return value if isinstance(value, str) else None
 
 
 def as_list(value: Any) -> list[Any]:

@@ -125,7 +125,7 @@ def _settings(root: Obj, sm: SourceMap) -> Obj:
         sm.add(("settings", "stop"), ("stop_sequences",))
     if "tool_choice" in root:
         choice = root["tool_choice"]
-        if choice not in _CHOICES:
+        if not isinstance(choice, str) or choice not in _CHOICES:
             raise fail(("tool_choice",), f"tool_choice is REQUIRED or NONE, not {choice!r}")
         settings["tool_choice"] = {"mode": _CHOICES[choice]}
         sm.add(("settings", "tool_choice"), ("tool_choice",))

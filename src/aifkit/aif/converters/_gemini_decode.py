@@ -204,7 +204,9 @@ def _tool_config(
     if isinstance(fcc, dict):
         fcc = cast("dict[str, Any]", fcc)
         mode, names = fcc.get("mode"), fcc.get(names_key, MISSING)
-        plain = fcc.keys() <= {"mode", names_key} and mode in _CHOICE_MODES
+        plain = (
+            fcc.keys() <= {"mode", names_key} and isinstance(mode, str) and mode in _CHOICE_MODES
+        )
         if plain and names is MISSING:
             choice = {"mode": _CHOICE_MODES[cast("str", mode)]}
         elif plain and mode == "ANY" and isinstance(names, list):

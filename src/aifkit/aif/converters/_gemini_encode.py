@@ -79,7 +79,7 @@ from aifkit.aif.converters._gemini_rules import (
     lay_out,
     merge_extra,
 )
-from aifkit.aif.converters._wire import EMPTY, RuleLog, as_number, own_hints
+from aifkit.aif.converters._wire import EMPTY, RuleLog, as_number, hint_keys, own_hints
 
 __all__ = [
     "CONTINUE_TEXT",
@@ -174,7 +174,7 @@ class _Encoder(RuleLog):
 
     def settings(self, s: Settings, body: dict[str, Any]) -> None:
         form, extra = self.ext(s.extensions, ("settings",))
-        ints: Sequence[str] = form.get("int") or ()
+        ints = hint_keys(form, "int")
         gen: dict[str, Any] = {}
         if s.max_tokens is not None:
             gen["maxOutputTokens"] = s.max_tokens

@@ -93,6 +93,8 @@ def lay_out(
     out: list[dict[str, Any]] = []
     try:
         for slot in layout:
+            if not isinstance(slot, list):  # a hint from an AIF document: any JSON
+                return None
             obj: dict[str, Any] = {}
             for kind in cast("list[str]", slot):
                 if kind == "function":

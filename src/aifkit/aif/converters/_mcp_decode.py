@@ -147,7 +147,7 @@ def _settings(root: dict[str, Any], sm: SourceMap) -> dict[str, Any]:
     if choice is not MISSING:
         tc = expect_obj(choice, ("toolChoice",))
         mode = tc.get("mode", MISSING)
-        if mode in _CHOICES and len(tc) == 1:
+        if isinstance(mode, str) and mode in _CHOICES and len(tc) == 1:
             out["tool_choice"] = {"mode": mode}
             sm.add(("settings", "tool_choice"), ("toolChoice",))
         else:  # no mode (the default, auto) or keys this version does not know: kept whole
@@ -206,7 +206,7 @@ class _Reader:
         m = expect_obj(raw, src)
         self.sm.add(aif, src)
         role = required(m, "role", src)
-        if role not in ROLES:
+        if not isinstance(role, str) or role not in ROLES:
             if not isinstance(role, str):
                 raise fail((*src, "role"), f"expected a string, got {type_name(role)}")
             raise fail((*src, "role"), f"expected 'user' or 'assistant', got {role!r}")

@@ -48,7 +48,7 @@ from aifkit.aif._schema import (
 from aifkit.aif.converters._base import Encoded, EncodeOptions
 from aifkit.aif.converters._common import parse_data_url
 from aifkit.aif.converters._mcp_decode import NAME, PROMPT
-from aifkit.aif.converters._wire import RuleLog, RuleTable, sniff_image
+from aifkit.aif.converters._wire import RuleLog, RuleTable, hint_keys, sniff_image
 
 __all__ = ["MISSING_RESULT_TEXT", "RULES", "encode_params", "encode_prompt"]
 
@@ -500,7 +500,7 @@ class _Params(_Blocks):
             self.log(("max_tokens",), "max-tokens-required", self.options.default_max_tokens)
         if s.temperature is not None:
             t = s.temperature
-            body["temperature"] = int(t) if "temperature" in (form.get("int") or ()) else t
+            body["temperature"] = int(t) if "temperature" in hint_keys(form, "int") else t
         if s.stop is not None:
             body["stopSequences"] = list(s.stop)
         for name, rule in (("top_p", "top-p"), ("top_k", "top-k"), ("seed", "seed")):

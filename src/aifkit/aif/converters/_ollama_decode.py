@@ -220,12 +220,11 @@ class _Reader:
             role = m.get("role", MISSING)
             if role is MISSING:
                 raise fail((*path, "role"), "missing required field")
-            if role not in ROLES:
+            if not isinstance(role, str) or role not in ROLES:
                 problem = f"expected one of {', '.join(sorted(ROLES))}, got {role!r}"
                 if not isinstance(role, str):
                     problem = f"expected a string, got {type_name(role)}"
                 raise fail((*path, "role"), problem)
-            role = cast("str", role)
             if leading and role == "system" and m.keys() <= {"role", "content"}:
                 k = len(instructions)
                 self.sm.add(("instructions", k), path)

@@ -51,7 +51,7 @@ from aifkit.aif._schema import (
 from aifkit.aif.converters._base import Encoded, EncodeOptions
 from aifkit.aif.converters._common import parse_data_url
 from aifkit.aif.converters._ollama_decode import NAME, OPTION_SETTINGS
-from aifkit.aif.converters._wire import RuleLog, RuleTable, b64_ok, sniff_image
+from aifkit.aif.converters._wire import RuleLog, RuleTable, b64_ok, hint_keys, sniff_image
 
 __all__ = ["RULES", "encode_document"]
 
@@ -133,7 +133,7 @@ class _Encoder(RuleLog):
         body["messages"] = messages
         if doc.tools:
             body["tools"] = self.tools(doc.tools)
-        elif "tools" in (form.get("null") or ()):
+        elif "tools" in hint_keys(form, "null"):
             body["tools"] = None
         self.settings(doc.settings, body)
         for key, value in extra.items():
@@ -392,7 +392,7 @@ class _Encoder(RuleLog):
 
     def settings(self, s: Settings, body: dict[str, Any]) -> None:
         form, extra = self.ext(s.extensions, ("settings",))
-        ints = form.get("int") or ()
+        ints = hint_keys(form, "int")
         options: dict[str, Any] = {}
         for key, aif in OPTION_SETTINGS.items():
             value = getattr(s, aif)
@@ -417,7 +417,5 @@ class _Encoder(RuleLog):
 
 
 def _nulls(msg: dict[str, Any], form: Mapping[str, Any]) -> None:
-    nulls = form.get("null")
-    if nulls:
-        for key in cast("list[str]", nulls):
-            msg.setdefault(key, None)
+    for key in hint_keys(form, "null"):
+        msg.setdefault(key, None)

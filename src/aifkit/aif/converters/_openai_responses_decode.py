@@ -401,7 +401,7 @@ class _Reader:
         detail = p.get("detail", MISSING)
         if detail is MISSING:
             form["detail"] = "absent"
-        elif detail in DETAILS:
+        elif isinstance(detail, str) and detail in DETAILS:
             part["detail"] = detail
         else:  # "original", null or a newer level: AIF has no such detail
             extra["detail"] = detail

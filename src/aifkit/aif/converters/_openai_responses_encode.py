@@ -70,7 +70,7 @@ from aifkit.aif.converters._openai_responses_rules import (
     user_string,
     with_extra,
 )
-from aifkit.aif.converters._wire import EMPTY, RuleLog, as_number, own_hints
+from aifkit.aif.converters._wire import EMPTY, RuleLog, as_number, hint_keys, own_hints, sub_hint
 
 __all__ = [
     "MAX_TEMPERATURE",
@@ -118,7 +118,7 @@ class _Encoder(RuleLog):
         form, extra = self.ext(doc.extensions, ())
         for k, ins in enumerate(doc.instructions):
             self.instruction(ins, ("instructions", k), body)
-        for null in form.get("null") or ():
+        for null in hint_keys(form, "null"):
             body.setdefault(null, None)
         for i, m in enumerate(doc.messages):
             self.message(m, ("messages", i))
@@ -155,7 +155,7 @@ class _Encoder(RuleLog):
 
     def settings(self, s: Settings, body: dict[str, Any], tools: list[dict[str, Any]]) -> None:
         form, extra = self.ext(s.extensions, ("settings",))
-        ints: Sequence[str] = form.get("int") or ()
+        ints = hint_keys(form, "int")
         if s.model is not None:
             body["model"] = s.model
         if s.max_tokens is not None:
@@ -203,7 +203,7 @@ class _Encoder(RuleLog):
                     d["description"] = t.description
                 d["parameters"] = presence(t.parameters, form.get("parameters"), empty_schema())
                 d["strict"] = presence(t.strict, form.get("strict"), False)
-                for key in form.get("null") or ():
+                for key in hint_keys(form, "null"):
                     d.setdefault(key, None)
             elif NAME in t.extensions:
                 d = {"type": t.kind}  # a hosted tool: its definition is in extra
@@ -288,10 +288,10 @@ class _Encoder(RuleLog):
             block = self.assistant_content(part, form, extra, ppath)
             if block is not None:
                 if current is None or form.get("start"):
-                    cform = form.get("item") or EMPTY
+                    cform = sub_hint(form, "item")
                     current = {"type": "message"} if cform.get("type") else {}
                     current.update({"role": "assistant", "content": []})
-                    for key, value in (extra.get("item") or EMPTY).items():
+                    for key, value in sub_hint(extra, "item").items():
                         current.setdefault(key, value)
                     self.emit(current, ppath)
                 current["content"].append(block)
@@ -372,7 +372,7 @@ class _Encoder(RuleLog):
             item["summary"] = summary
             if part.redacted is not None:
                 item["encrypted_content"] = part.redacted
-            for key in form.get("null") or ():
+            for key in hint_keys(form, "null"):
                 item.setdefault(key, None)
             self.emit(with_extra(item, extra), path)
             return
@@ -492,7 +492,7 @@ class _Encoder(RuleLog):
         else:
             self.log(path, "image-source")
             return None
-        for key in form.get("null") or ():
+        for key in hint_keys(form, "null"):
             block.setdefault(key, None)
         return block
 
@@ -520,7 +520,7 @@ class _Encoder(RuleLog):
                 block["filename"] = name
         if part.filename is not None:
             block["filename"] = part.filename
-        for key in form.get("null") or ():
+        for key in hint_keys(form, "null"):
             block.setdefault(key, None)
         if part.title is not None or part.context is not None:
             self.log(path, "no-field", "a document title or context")

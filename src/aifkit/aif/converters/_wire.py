@@ -29,6 +29,7 @@ __all__ = [
     "as_number",
     "b64_ok",
     "ext",
+    "hint_keys",
     "make_ext",
     "merge_ns",
     "own_hints",
@@ -37,6 +38,7 @@ __all__ = [
     "read_settings",
     "required",
     "sniff_image",
+    "sub_hint",
     "unknown_keys",
 ]
 
@@ -141,6 +143,34 @@ def as_number(value: float, as_int: bool) -> float:
         (1, 1.0, 1.5)
     """
     return int(value) if as_int and value.is_integer() else value
+
+
+def hint_keys(form: Mapping[str, Any], hint: str) -> list[str]:
+    """The names a list ``hint`` holds (``null``: keys written as null; ``int``: numbers
+    written as integers); none when the hint is malformed.
+
+    Form hints come from an AIF document, so they may be any JSON; a hint of the
+    wrong shape is presentation lost, not an error.
+
+    Examples:
+        >>> hint_keys({"null": ["a", 1, ["b"]]}, "null"), hint_keys({"int": True}, "int")
+        (['a'], [])
+    """
+    names = form.get(hint)
+    if not isinstance(names, list):
+        return []
+    return [name for name in cast("list[Any]", names) if isinstance(name, str)]
+
+
+def sub_hint(hints: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """The object under ``key`` of a ``form`` or ``extra`` hint (empty when absent or malformed).
+
+    Examples:
+        >>> sub_hint({"item": {"type": "message"}}, "item"), sub_hint({"item": "x"}, "item")
+        ({'type': 'message'}, {})
+    """
+    value = hints.get(key)
+    return cast("Mapping[str, Any]", value) if isinstance(value, dict) else EMPTY
 
 
 def make_ext(

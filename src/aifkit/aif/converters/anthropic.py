@@ -17,7 +17,7 @@ from aifkit.aif.converters._anthropic_decode import IMAGE_MEDIA_TYPES, NAME, TOO
 from aifkit.aif.converters._anthropic_encode import encode_document
 from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
 from aifkit.aif.converters._capabilities import ANTHROPIC
-from aifkit.aif.converters._checks import RuleChecker, as_obj, is_blank
+from aifkit.aif.converters._checks import RuleChecker, as_obj, as_str, is_blank
 from aifkit.aif.converters._common import ensure_json
 
 __all__ = ["AnthropicConverter"]
@@ -122,7 +122,7 @@ class _Validator(RuleChecker):
 
     def cache_ttl(self, element: dict[str, Any] | None, path: Path) -> None:
         cc = as_obj(element.get("cache_control")) if element is not None else None
-        if cc is not None and "ttl" in cc and cc["ttl"] not in CACHE_TTLS:
+        if cc is not None and "ttl" in cc and as_str(cc["ttl"]) not in CACHE_TTLS:
             msg = f"cache ttl is '5m' or '1h', not {cc['ttl']!r}"
             self.flag((*path, "cache_control", "ttl"), "cache-ttl", msg)
 
@@ -143,13 +143,13 @@ class _Validator(RuleChecker):
             if kind == "text" and is_blank(b.get("text")):
                 self.flag((*path, j, "text"), "empty-text", "text blocks must not be empty")
             elif kind == "image" and source.get("type") == "base64":
-                if media_type not in IMAGE_MEDIA_TYPES:
+                if as_str(media_type) not in IMAGE_MEDIA_TYPES:
                     self.flag(
                         (*path, j, "source", "media_type"),
                         "image-media-type",
                         f"images are {', '.join(sorted(IMAGE_MEDIA_TYPES))}, not {media_type!r}",
                     )
-            elif kind == "document" and source.get("type") in _DOCUMENT_TYPES:
+            elif kind == "document" and as_str(source.get("type")) in _DOCUMENT_TYPES:
                 expected = _DOCUMENT_TYPES[source["type"]]
                 if media_type != expected:
                     self.flag(

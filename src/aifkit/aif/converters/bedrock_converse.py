@@ -26,7 +26,7 @@ from aifkit.aif.converters._bedrock_decode import (
     decode_body,
 )
 from aifkit.aif.converters._bedrock_encode import encode_document
-from aifkit.aif.converters._checks import RuleChecker, as_list, as_obj, is_blank
+from aifkit.aif.converters._checks import RuleChecker, as_list, as_obj, as_str, is_blank
 from aifkit.aif.converters._common import ensure_json
 
 __all__ = ["BEDROCK_CONVERSE", "BedrockConverseConverter"]
@@ -251,7 +251,7 @@ class _Validator(RuleChecker):
                 self.flag((*path, "description"), "empty-text", "a description is non-empty")
         choice = as_obj(as_obj(config.get("toolChoice")) or {})
         named = as_obj((choice or {}).get("tool"))
-        if named is not None and named.get("name") not in names:
+        if named is not None and as_str(named.get("name")) not in names:
             msg = f"toolChoice names {named.get('name')!r}, which is not among the tools"
             self.flag(("toolConfig", "toolChoice", "tool", "name"), "tool-choice", msg)
 
@@ -310,7 +310,7 @@ class _Validator(RuleChecker):
 
     def media(self, block: dict[str, Any], path: Path) -> None:
         image = as_obj(block.get("image"))
-        if image is not None and image.get("format") not in IMAGE_FORMATS:
+        if image is not None and as_str(image.get("format")) not in IMAGE_FORMATS:
             msg = f"images are {', '.join(IMAGE_FORMATS)}, not {image.get('format')!r}"
             self.flag((*path, "image", "format"), "image-format", msg)
         document = as_obj(block.get("document"))
@@ -318,7 +318,7 @@ class _Validator(RuleChecker):
             return
         dpath: Path = (*path, "document")
         fmt = document.get("format")
-        if fmt is not None and fmt not in DOCUMENT_FORMATS:
+        if fmt is not None and as_str(fmt) not in DOCUMENT_FORMATS:
             msg = f"documents are {', '.join(DOCUMENT_FORMATS)}, not {fmt!r}"
             self.flag((*dpath, "format"), "document-format", msg)
         elif "text" in (as_obj(document.get("source")) or {}) and fmt not in (None, *_TEXT_FORMATS):

@@ -34,7 +34,7 @@ from aifkit.aif._features import STRUCTURE, Capabilities
 from aifkit.aif._loss import Path
 from aifkit.aif._schema import Document
 from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
-from aifkit.aif.converters._checks import RuleChecker, as_list, as_obj
+from aifkit.aif.converters._checks import RuleChecker, as_list, as_obj, as_str
 from aifkit.aif.converters._common import ensure_json
 from aifkit.aif.converters._gemini_decode import NAME, decode_body
 from aifkit.aif.converters._gemini_encode import MAX_STOP, MAX_TEMPERATURE, encode_document
@@ -208,14 +208,14 @@ class _Validator(RuleChecker):
         if isinstance(temperature, int | float) and not 0 <= temperature <= MAX_TEMPERATURE:
             self.flag((*path, "temperature"), "temperature-range", "temperature must be 0 to 2")
         declared = {
-            d.get("name")
+            as_str(d.get("name"))
             for t in map(as_obj, as_list(root.get("tools")))
             for d in map(as_obj, as_list((t or {}).get("functionDeclarations")))
             if d is not None
         }
         fcc = as_obj((as_obj(root.get("toolConfig")) or {}).get("functionCallingConfig")) or {}
         for k, name in enumerate(as_list(fcc.get("allowedFunctionNames"))):
-            if name not in declared:
+            if as_str(name) not in declared:
                 where = ("toolConfig", "functionCallingConfig", "allowedFunctionNames", k)
                 self.flag(where, "tool-choice", f"no function {name!r} is declared")
 

@@ -24,7 +24,7 @@ from aifkit.aif._features import STRUCTURE, Capabilities
 from aifkit.aif._loss import Path
 from aifkit.aif._schema import Document
 from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
-from aifkit.aif.converters._checks import RuleChecker
+from aifkit.aif.converters._checks import RuleChecker, as_str
 from aifkit.aif.converters._common import ensure_json
 from aifkit.aif.converters._mcp_decode import NAME, PROMPT, decode_params, decode_prompt
 from aifkit.aif.converters._mcp_encode import encode_params, encode_prompt
@@ -205,14 +205,14 @@ def _check_turns(messages: list[Any], flag: _Flag) -> None:
         for j, b in blocks:
             path: Path = ("messages", i, "content") + (() if j is None else (j,))
             kind = b.get("type")
-            if kind not in ("text", "image", "audio", "tool_use", "tool_result"):
+            if as_str(kind) not in ("text", "image", "audio", "tool_use", "tool_result"):
                 flag(path, "block-type", f"a sampling message cannot hold a {kind!r} block")
             elif kind == "tool_use" and role != "assistant":
                 flag(path, "tool-use-role", "only assistant messages hold tool_use blocks")
             elif kind == "tool_result":
                 if role != "user":
                     flag(path, "tool-result-role", "only user messages hold tool_result blocks")
-                call_id = b.get("toolUseId")
+                call_id = as_str(b.get("toolUseId"))
                 if call_id not in {c for c, _ in pending} or call_id in answered:
                     msg = f"no tool_use {call_id!r} in the message before awaits this result"
                     flag(path, "orphan-tool-result", msg)

@@ -14,7 +14,7 @@ from aifkit.aif._loss import Path
 from aifkit.aif._schema import Document
 from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
 from aifkit.aif.converters._chatlike import ChatlikeChecker
-from aifkit.aif.converters._checks import as_list, as_obj
+from aifkit.aif.converters._checks import as_list, as_obj, as_str
 from aifkit.aif.converters._common import ensure_json
 from aifkit.aif.converters._mistral_decode import NAME, TOOL_ID, decode_body
 from aifkit.aif.converters._mistral_encode import encode_document
@@ -219,10 +219,10 @@ class _Validator(ChatlikeChecker):
         names: set[Any] = set()
         for tool in as_list(root.get("tools")):
             function = as_obj((as_obj(tool) or {}).get("function")) or {}
-            names.add(function.get("name"))
+            names.add(as_str(function.get("name")))
         fn = as_obj((as_obj(choice) or {}).get("function"))
         if choice is not None and choice != "none" and not as_list(root.get("tools")):
             self.flag(("tool_choice",), "tool-choice", "tool_choice needs tools")
-        elif fn is not None and fn.get("name") not in names:
+        elif fn is not None and as_str(fn.get("name")) not in names:
             msg = f"tool_choice names {fn.get('name')!r}, which is not among the tools"
             self.flag(("tool_choice", "function", "name"), "tool-choice", msg)

@@ -31,7 +31,7 @@ from aifkit.aif._features import STRUCTURE, Capabilities
 from aifkit.aif._loss import Path
 from aifkit.aif._schema import Document
 from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
-from aifkit.aif.converters._checks import RuleChecker, as_list, as_obj
+from aifkit.aif.converters._checks import RuleChecker, as_list, as_obj, as_str
 from aifkit.aif.converters._common import ensure_json
 from aifkit.aif.converters._openai_responses_decode import NAME, decode_body
 from aifkit.aif.converters._openai_responses_encode import (
@@ -188,11 +188,13 @@ class _Validator(RuleChecker):
 
     def tool_choice(self, root: dict[str, Any]) -> None:
         choice = root.get("tool_choice")
-        names = {t.get("name") for t in map(as_obj, as_list(root.get("tools"))) if t is not None}
+        names = {
+            as_str(t.get("name")) for t in map(as_obj, as_list(root.get("tools"))) if t is not None
+        }
         if choice == "required" and not names:
             self.flag(("tool_choice",), "tool-choice-needs-tools", "tool_choice needs tools")
         fn = as_obj(choice)
-        if fn is not None and fn.get("type") == "function" and fn.get("name") not in names:
+        if fn is not None and fn.get("type") == "function" and as_str(fn.get("name")) not in names:
             msg = f"tool_choice names {fn.get('name')!r}, which tools does not declare"
             self.flag(("tool_choice", "name"), "tool-choice-needs-tools", msg)
 
