@@ -72,6 +72,7 @@ bench: $(PEERS)/.installed
 	$(PEERS)/bin/python benchmarks/memory.py
 	$(PEERS)/bin/python benchmarks/convert.py
 	$(PEERS)/bin/python benchmarks/assemble.py
+	$(PEERS)/bin/python benchmarks/stream.py
 	$(PEERS)/bin/python benchmarks/handoff.py
 	$(PEERS)/bin/python benchmarks/bench_scaling.py
 

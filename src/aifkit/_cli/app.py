@@ -10,6 +10,7 @@ from aifkit._cli.bench import bench_app
 from aifkit._cli.compress import compress_command
 from aifkit._cli.handoff import handoff_app
 from aifkit._cli.memory import memory_app
+from aifkit._cli.stream import stream_app
 from aifkit._version import __version__
 
 __all__ = ["app"]
@@ -36,6 +37,7 @@ app.command("assemble")(guard(assemble.assemble_command))
 app.add_typer(bench_app, name="bench")
 app.add_typer(handoff_app, name="handoff")
 app.add_typer(memory_app, name="memory")
+app.add_typer(stream_app, name="stream")
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,107 @@
+"""µs per event to translate a streamed reply between formats, beside a bare re-encoding floor.
+
+Run with any Python that has aifkit (``python benchmarks/stream.py``). Each source
+stream is synthetic but shaped like the recorded transcripts in
+tests/fixtures/streams: many small text deltas, then a tool call whose arguments
+arrive in many fragments; it is written in each format by aifkit's own encoders.
+
+* ``translate`` — `translate_stream` from the source's raw SSE bytes to the
+  target's (SSE parsing, JSON decoding, neutral events, JSON encoding, framing);
+* ``floor`` — splitting the raw stream on blank lines, then ``json.loads`` and
+  ``json.dumps`` of every data line: the least any re-encoding proxy pays;
+* ratios are translate / floor, each translation timed beside a floor run (the
+  median of those ratios), so a busy machine slows both sides alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections.abc import Callable
+
+from aifkit.aif import (
+    PartDelta,
+    PartEnd,
+    PartStart,
+    ResponseEnd,
+    ResponseStart,
+    StreamEvent,
+    encode_stream,
+    translate_stream,
+)
+from aifkit.aif._response import Usage
+
+FORMATS = ["openai-chat", "anthropic", "openai-responses", "gemini"]
+
+
+def events(n: int) -> list[StreamEvent]:
+    """About ``n`` neutral events: text deltas, then one tool call's argument fragments."""
+    text = n * 3 // 4
+    out: list[StreamEvent] = [ResponseStart(id="r_1", model="m", created=1), PartStart(0, "text")]
+    out += [PartDelta(0, f"word{i} ") for i in range(text)]
+    out += [
+        PartEnd(0),
+        PartStart(1, "tool_call", id="call_1", name="f"),
+        PartDelta(1, '{"items": ['),
+    ]
+    out += [PartDelta(1, f"{i}, ") for i in range(max(n - text - 6, 0))]
+    out += [PartDelta(1, "0]}"), PartEnd(1)]
+    out.append(ResponseEnd("tool_calls", None, Usage(input_tokens=10, output_tokens=n)))
+    return out
+
+
+def written(fmt: str, stream: list[StreamEvent]) -> bytes:
+    encoder = encode_stream(fmt)
+    return b"".join(encoder.encode(e) for e in stream) + encoder.close()
+
+
+def floor(raw: bytes) -> None:
+    for block in raw.split(b"\n\n"):
+        for line in block.split(b"\n"):
+            if line.startswith(b"data: ") and line != b"data: [DONE]":
+                json.dumps(json.loads(line[6:]))
+
+
+def count(raw: bytes) -> int:
+    return sum(1 for block in raw.split(b"\n\n") if block.strip())
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    neutral = events(args.events)
+    print(f"~{args.events} events per stream; µs per source event (ratio to the floor)")
+    print("from -> to".ljust(17) + "".join(f"{t:>20}" for t in FORMATS) + f"{'floor':>10}")
+    for source in FORMATS:
+        raw = written(source, neutral)
+        n = count(raw)
+        cells = ""
+        floors: list[float] = []
+        for target in FORMATS:
+            # Each translation is timed right after a floor run and compared with it, so a
+            # busy machine slows both sides of every ratio alike.
+            times: list[float] = []
+            ratios: list[float] = []
+            for _ in range(args.repeat):
+                f = timed(lambda: floor(raw))  # noqa: B023
+                t = timed(lambda: b"".join(translate_stream(raw, source=source, target=target)))  # noqa: B023
+                floors.append(f)
+                times.append(t)
+                ratios.append(t / f)
+            us = statistics.median(times) / n * 1e6
+            cells += f"{us:>11.2f} ({statistics.median(ratios):>4.1f}x)"
+        print(f"{source:<17}{cells}{statistics.median(floors) / n * 1e6:>10.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""``aif stream``: streamed replies (raw SSE), translated between formats as they arrive."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from aifkit._cli._io import read_chunks
+from aifkit._cli._main import guard
+
+__all__ = ["stream_app"]
+
+stream_app = typer.Typer(
+    name="stream",
+    help="Streamed replies (raw SSE): translate one provider's stream to another's.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+_FORMATS = "openai-chat, openai-responses, anthropic or gemini"
+
+
+@stream_app.command("translate")
+@guard
+def translate_command(
+    source: Annotated[str, typer.Option("--from", help=f"The stream's format: {_FORMATS}.")],
+    target: Annotated[str, typer.Option("--to", help=f"The format to write: {_FORMATS}.")],
+    input: Annotated[
+        str, typer.Argument(help="The raw SSE stream: a path, or - for stdin (the default).")
+    ] = "-",
+) -> None:
+    """Translate a streamed reply from one format's SSE to another's; write it to stdout.
+
+    Each event is written (and flushed) as soon as the input completes it, so a
+    live stream piped through keeps its time to first byte. A malformed or
+    cut-short stream exits 2 naming the event at fault, after what was written.
+    """
+    from aifkit.aif import translate_stream
+
+    out = sys.stdout.buffer
+    for frames in translate_stream(read_chunks(input), source=source, target=target):
+        out.write(frames)
+        out.flush()

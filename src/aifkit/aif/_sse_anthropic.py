@@ -1,0 +1,486 @@
+"""Anthropic Messages streams, decoded into neutral events and encoded from them.
+
+Decoding: ``message_start`` is `ResponseStart` (with the prompt's usage);
+``content_block_start``/``_delta``/``_stop`` are a part's start, deltas and end
+(``text``, ``thinking`` and ``tool_use`` blocks; other block types, such as
+server tool blocks and ``redacted_thinking``, are skipped); ``message_delta`` is
+`ResponseEnd` (its stop reason and final usage; ``message_stop`` then adds
+nothing); ``ping`` is dropped; ``error`` is `StreamError`.
+
+Encoding: Anthropic numbers blocks in order and never interleaves them, so when
+a part starts while another is still open (OpenAI interleaves parallel tool
+calls), its events wait until the open block stops: the only thing this encoder
+holds back. A chat stream never says a tool call ended, so an open tool call
+whose arguments are already whole JSON is stopped as soon as the next part
+starts; only a call still mid-arguments makes the next one wait. A refusal is written as a text block; a tool call id outside
+Anthropic's alphabet (``[a-zA-Z0-9_-]``) is rewritten the way the request
+converter rewrites it, so the call and its result keep matching. Final usage goes
+in ``message_delta``; ``message_start`` says what is known then (0 otherwise).
+Empty deltas and pings are not written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final, cast
+
+from aifkit.aif._events import (
+    PartDelta,
+    PartEnd,
+    PartKind,
+    PartStart,
+    ResponseEnd,
+    ResponseStart,
+    StreamError,
+    StreamEvent,
+    UsageUpdate,
+)
+from aifkit.aif._response import FinishReason, Usage
+from aifkit.aif._sse_codec import (
+    PayloadDecoder,
+    cut_short,
+    dumps,
+    event_type,
+    finish_word,
+    frame,
+    int_or_none,
+    no_options,
+    text_or_none,
+)
+from aifkit.aif._stream import expect_int, expect_obj, expect_str, field, stream_error
+from aifkit.aif.converters._anthropic_blocks import _ID_CHARS  # pyright: ignore[reportPrivateUsage]
+from aifkit.aif.converters._anthropic_decode import TOOL_ID
+from aifkit.aif.converters._common import IdMapper
+
+__all__ = ["AnthropicStreamCodec", "AnthropicStreamDecoder", "AnthropicStreamEncoder"]
+
+STOP_REASONS: Final[Mapping[str, FinishReason]] = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool_calls",
+    "refusal": "refusal",
+    "pause_turn": "pause",
+}
+_WORDS: Final[Mapping[FinishReason, str]] = {
+    "stop": "end_turn",
+    "length": "max_tokens",
+    "tool_calls": "tool_use",
+    "content_filter": "refusal",
+    "refusal": "refusal",
+    "pause": "pause_turn",
+}
+_BLOCK_KINDS: Final[Mapping[str, PartKind]] = {
+    "text": "text",
+    "thinking": "reasoning",
+    "tool_use": "tool_call",
+}
+_DELTA_FIELDS: Final = {"text_delta": "text", "thinking_delta": "thinking"}
+_HEAD: Final = 'event: content_block_delta\ndata: {"type":"content_block_delta","index":'
+_DELTA_KEYS: Final[Mapping[PartKind, str]] = {  # the delta's type, then its field
+    "text": 'text_delta","text',
+    "refusal": 'text_delta","text',
+    "reasoning": 'thinking_delta","thinking',
+    "tool_call": 'input_json_delta","partial_json',
+}
+_JSON_MARKS: Final = re.compile(r'[\\"{}\[\]]')
+
+
+def read_usage(raw: Mapping[str, Any]) -> Usage:
+    """Anthropic usage as AIF counts it (input includes the cached tokens)."""
+    uncached = int_or_none(raw.get("input_tokens"))
+    read = int_or_none(raw.get("cache_read_input_tokens"))
+    write = int_or_none(raw.get("cache_creation_input_tokens"))
+    total_in = None if uncached is None else uncached + (read or 0) + (write or 0)
+    return Usage(
+        input_tokens=total_in,
+        output_tokens=int_or_none(raw.get("output_tokens")),
+        cache_read_tokens=read,
+        cache_write_tokens=write,
+    )
+
+
+def write_usage(usage: Usage | None) -> dict[str, Any]:
+    """AIF usage as Anthropic reports it (input without the cached tokens)."""
+    out: dict[str, Any] = {}
+    if usage is None:
+        return out
+    if usage.input_tokens is not None:
+        cached = (usage.cache_read_tokens or 0) + (usage.cache_write_tokens or 0)
+        out["input_tokens"] = max(usage.input_tokens - cached, 0)
+    if usage.cache_read_tokens is not None:
+        out["cache_read_input_tokens"] = usage.cache_read_tokens
+    if usage.cache_write_tokens is not None:
+        out["cache_creation_input_tokens"] = usage.cache_write_tokens
+    if usage.output_tokens is not None:
+        out["output_tokens"] = usage.output_tokens
+    return out
+
+
+class AnthropicStreamDecoder(PayloadDecoder):
+    """Reads an Anthropic Messages stream into neutral events."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._started = False
+        self._ended = False
+        self._blocks: dict[int, int] = {}  # open block index -> part index
+        self._skipped: set[int] = set()  # open blocks of types not carried
+        self._parts = 0
+        self._usage: dict[str, Any] = {}
+
+    def on_payload(
+        self, index: int, event: str, payload: Mapping[str, Any] | None, out: list[StreamEvent]
+    ) -> None:
+        """Turn one event into neutral events."""
+        if payload is None:
+            return
+        kind = event_type(index, payload, event)
+        if kind == "content_block_delta":
+            self._delta(index, payload, out)
+        elif kind == "content_block_start":
+            self._start_block(index, payload, out)
+        elif kind == "content_block_stop":
+            i = expect_int(payload.get("index"), index, ("index",))
+            part = self._blocks.pop(i, None)
+            if part is not None:
+                out.append(PartEnd(part))
+            elif i in self._skipped:
+                self._skipped.discard(i)
+            else:
+                raise stream_error(
+                    index, ("index",), f"content_block_stop for block {i}, which is not open"
+                )
+        elif kind == "message_start":
+            message = expect_obj(payload.get("message"), index, ("message",))
+            raw_usage = message.get("usage")
+            if isinstance(raw_usage, dict):
+                self._usage = dict(cast("dict[str, Any]", raw_usage))
+            self._started = True
+            out.append(
+                ResponseStart(
+                    id=text_or_none(message.get("id")),
+                    model=text_or_none(message.get("model")),
+                    usage=read_usage(self._usage) if self._usage else None,
+                )
+            )
+        elif kind == "message_delta":
+            self._message_delta(index, payload, out)
+        elif kind == "message_stop":
+            if not self._ended:
+                self._ended = True
+                out.append(ResponseEnd(usage=read_usage(self._usage) if self._usage else None))
+        elif kind == "error":
+            err: Any = payload.get("error")
+            out.append(
+                StreamError(str(field(err, "type") or "error"), str(field(err, "message") or err))
+            )
+            self._ended = True
+
+    def _start_block(self, index: int, payload: Mapping[str, Any], out: list[StreamEvent]) -> None:
+        self._need_start(index)
+        i = expect_int(payload.get("index"), index, ("index",))
+        block = expect_obj(payload.get("content_block"), index, ("content_block",))
+        kind = _BLOCK_KINDS.get(text_or_none(block.get("type")) or "")
+        if kind is None:
+            self._skipped.add(i)
+            return
+        part = self._parts
+        self._parts += 1
+        self._blocks[i] = part
+        if kind == "tool_call":
+            call_id = expect_str(block.get("id"), index, ("content_block", "id"))
+            name = expect_str(block.get("name"), index, ("content_block", "name"))
+            out.append(PartStart(part, kind, id=call_id, name=name))
+            return
+        out.append(PartStart(part, kind))
+        text = block.get("text" if kind == "text" else "thinking")
+        if isinstance(text, str) and text:
+            out.append(PartDelta(part, text))
+
+    def _delta(self, index: int, payload: Mapping[str, Any], out: list[StreamEvent]) -> None:
+        i = expect_int(payload.get("index"), index, ("index",))
+        part = self._blocks.get(i)
+        if part is None:
+            if i in self._skipped:
+                return
+            raise stream_error(index, ("index",), f"a delta for block {i}, which is not open")
+        delta = expect_obj(payload.get("delta"), index, ("delta",))
+        kind = text_or_none(delta.get("type")) or ""
+        key = _DELTA_FIELDS.get(kind) or ("partial_json" if kind == "input_json_delta" else None)
+        if key is not None:
+            text = expect_str(delta.get(key), index, ("delta", key))
+            if text:
+                out.append(PartDelta(part, text))
+        elif kind == "signature_delta":
+            sig = expect_str(delta.get("signature"), index, ("delta", "signature"))
+            out.append(PartDelta(part, signature=sig))
+        # citations_delta and deltas of newer kinds carry nothing the neutral model holds.
+
+    def _message_delta(
+        self, index: int, payload: Mapping[str, Any], out: list[StreamEvent]
+    ) -> None:
+        self._need_start(index)
+        raw_usage: Any = payload.get("usage")
+        if isinstance(raw_usage, dict):
+            self._usage.update(cast("dict[str, Any]", raw_usage))
+        reason: Any = field(payload.get("delta"), "stop_reason")
+        if reason is not None:
+            reason = expect_str(reason, index, ("delta", "stop_reason"))
+        if self._ended:
+            return  # a second message_delta: the reply already ended
+        self._ended = True
+        out.append(
+            ResponseEnd(
+                STOP_REASONS.get(reason, "other") if reason else None,
+                reason,
+                read_usage(self._usage) if self._usage else None,
+            )
+        )
+
+    def _need_start(self, index: int) -> None:
+        if not self._started:
+            raise stream_error(index, ("type",), "an event before message_start")
+
+    def on_close(self, out: list[StreamEvent]) -> None:
+        """Raise if the stream ended early."""
+        if not self._ended:
+            raise cut_short("message_delta")
+
+
+class JsonDepth:
+    """Follows a JSON text fragment by fragment, to tell when it is whole (linear in its length).
+
+    Examples:
+        >>> j = JsonDepth()
+        >>> j.feed('{"a": "}'); j.complete
+        False
+        >>> j.feed('", "b": [1]}'); j.complete
+        True
+    """
+
+    __slots__ = ("_depth", "_escape", "_started", "_string")
+
+    def __init__(self) -> None:
+        self._depth = 0
+        self._started = False
+        self._string = False
+        self._escape = False
+
+    def feed(self, text: str) -> None:
+        """Take the next fragment."""
+        for match in _JSON_MARKS.finditer(text):  # only the characters that matter
+            ch = match.group()
+            if self._string:
+                if self._escape:
+                    self._escape = False
+                elif ch == "\\":
+                    self._escape = True
+                elif ch == '"':
+                    self._string = False
+            elif ch == '"':
+                self._string = True
+            elif ch in "{[":
+                self._depth += 1
+                self._started = True
+            elif ch in "}]":
+                self._depth -= 1
+
+    @property
+    def complete(self) -> bool:
+        """Whether an object or array began and has closed."""
+        return self._started and self._depth <= 0 and not self._string
+
+
+class AnthropicStreamEncoder:
+    """Writes neutral events as an Anthropic Messages stream."""
+
+    def __init__(self) -> None:
+        self._started = False
+        self._blocks = 0  # blocks written so far
+        self._current: int | None = None  # the part whose block is open
+        self._waiting: dict[int, list[StreamEvent]] = {}  # parts held back, in start order
+        self._kinds: dict[int, PartKind] = {}
+        self._usage: Usage | None = None
+        self._ids: IdMapper | None = None
+        self._ended = False
+        self._json = JsonDepth()  # where the open tool call's arguments stand
+
+    def encode(self, event: StreamEvent) -> bytes:
+        """Return the SSE frames for ``event``."""
+        out: list[str] = []
+        self._encode(event, out)
+        return "".join(out).encode()
+
+    def close(self) -> bytes:
+        """Nothing follows the last event."""
+        return b""
+
+    def _encode(self, event: StreamEvent, out: list[str]) -> None:
+        if isinstance(event, PartDelta):
+            if event.index == self._current:
+                self._delta(event, out)
+            elif event.index in self._waiting:
+                self._waiting[event.index].append(event)
+        elif isinstance(event, PartStart):
+            self._begin(out)
+            if self._current is not None and not self._waiting and self._json.complete:
+                self._close_block(out)  # its arguments are whole: nothing more can follow
+            if self._current is None and not self._waiting:
+                self._open(event, out)
+            else:
+                self._waiting[event.index] = [event]
+        elif isinstance(event, PartEnd):
+            if event.index == self._current:
+                self._close_block(out)
+                self._drain(out, final=False)
+            elif event.index in self._waiting:
+                self._waiting[event.index].append(event)
+        elif isinstance(event, ResponseStart):
+            self._start(event, out)
+        elif isinstance(event, ResponseEnd):
+            self._end(event, out)
+        elif isinstance(event, UsageUpdate):
+            self._usage = event.usage
+        else:
+            out.append(
+                frame(
+                    {
+                        "type": "error",
+                        "error": {"type": event.error_type, "message": event.message},
+                    },
+                    "error",
+                )
+            )
+            self._ended = True
+
+    def _begin(self, out: list[str]) -> None:
+        if not self._started:
+            self._start(ResponseStart(), out)
+
+    def _start(self, event: ResponseStart, out: list[str]) -> None:
+        if self._started:
+            return
+        self._started = True
+        if event.usage is not None:
+            self._usage = event.usage
+        usage = {"input_tokens": 0, "output_tokens": 0} | write_usage(event.usage)
+        message: dict[str, Any] = {
+            "id": event.id or "msg_aif",
+            "type": "message",
+            "role": "assistant",
+            "content": [],
+            "model": event.model or "",
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": usage,
+        }
+        out.append(frame({"type": "message_start", "message": message}, "message_start"))
+
+    def _open(self, event: PartStart, out: list[str]) -> None:
+        kind = event.kind
+        self._kinds[event.index] = kind
+        self._current = event.index
+        self._json = JsonDepth()
+        if kind == "tool_call":
+            block: dict[str, Any] = {
+                "type": "tool_use",
+                "id": self._tool_id(event.id or f"toolu_aif_{event.index}"),
+                "name": event.name or "",
+                "input": {},
+            }
+        elif kind == "reasoning":
+            block = {"type": "thinking", "thinking": "", "signature": ""}
+        else:
+            block = {"type": "text", "text": ""}
+        out.append(
+            frame(
+                {"type": "content_block_start", "index": self._blocks, "content_block": block},
+                "content_block_start",
+            )
+        )
+
+    def _tool_id(self, original: str) -> str:
+        if self._ids is None:
+            if TOOL_ID.match(original):
+                return original
+            self._ids = IdMapper(
+                lambda s: TOOL_ID.match(s) is not None, lambda s: _ID_CHARS.sub("_", s), 1 << 16
+            )
+        return self._ids.map(original)
+
+    def _delta(self, event: PartDelta, out: list[str]) -> None:
+        kind = self._kinds[event.index]
+        if event.text:
+            if kind == "tool_call":
+                self._json.feed(event.text)
+            # The hottest path of a stream: the frame is written as text, not built as a dict.
+            key = _DELTA_KEYS[kind]
+            out.append(
+                f'{_HEAD}{self._blocks},"delta":{{"type":"{key}":{dumps(event.text)}}}}}\n\n'
+            )
+        if event.signature and kind == "reasoning":
+            delta = {"type": "signature_delta", "signature": event.signature}
+            out.append(
+                frame(
+                    {"type": "content_block_delta", "index": self._blocks, "delta": delta},
+                    "content_block_delta",
+                )
+            )
+
+    def _close_block(self, out: list[str]) -> None:
+        out.append(
+            frame({"type": "content_block_stop", "index": self._blocks}, "content_block_stop")
+        )
+        self._blocks += 1
+        self._current = None
+
+    def _drain(self, out: list[str], *, final: bool) -> None:
+        """Write the held-back parts, in order, until one is still open."""
+        while self._current is None and self._waiting:
+            index = next(iter(self._waiting))
+            events = self._waiting.pop(index)
+            start = events[0]
+            assert isinstance(start, PartStart)
+            self._open(start, out)
+            for e in events[1:]:
+                if isinstance(e, PartDelta):
+                    self._delta(e, out)
+                else:
+                    self._close_block(out)
+            if final and self._current is not None:
+                self._close_block(out)
+
+    def _end(self, event: ResponseEnd, out: list[str]) -> None:
+        if self._ended:
+            return
+        self._begin(out)
+        if self._current is not None:
+            self._close_block(out)
+        self._drain(out, final=True)
+        self._ended = True
+        usage = event.usage or self._usage
+        reason = finish_word(
+            event.finish_reason, event.raw_finish_reason, STOP_REASONS, _WORDS, "end_turn"
+        )
+        delta = {"stop_reason": reason, "stop_sequence": None}
+        wire_usage = {"output_tokens": 0} | write_usage(usage)
+        out.append(
+            frame({"type": "message_delta", "delta": delta, "usage": wire_usage}, "message_delta")
+        )
+        out.append(frame({"type": "message_stop"}, "message_stop"))
+
+
+class AnthropicStreamCodec:
+    """The ``anthropic`` stream codec."""
+
+    def decoder(self) -> AnthropicStreamDecoder:
+        """Return a new decoder."""
+        return AnthropicStreamDecoder()
+
+    def encoder(self, **options: object) -> AnthropicStreamEncoder:
+        """Return a new encoder (this format has no options)."""
+        no_options("anthropic", options)
+        return AnthropicStreamEncoder()

@@ -1,0 +1,332 @@
+"""Stream translation: each format's SSE decoded into neutral events, and encoded back.
+
+`decode_stream` gives a format's incremental decoder: feed it bytes as they
+arrive, it returns the `StreamEvent`\\ s each chunk completed. `encode_stream` gives
+an encoder: hand it one event, it returns that event's SSE frames in its format,
+at once. `translate_stream` joins the two, so a reply streams from one provider's
+format to another's without waiting for its end; nothing is held back except
+what the target's framing needs (see each format's module: Gemini sends a tool
+call whole, and Anthropic cannot interleave two blocks).
+
+The codecs are registered by name in `STREAM_FORMATS`, as converters are in
+`FORMATS`; plugins register under the ``aifkit.stream_formats`` entry point.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from typing import Any, Protocol
+
+from aifkit._registry import Registry
+from aifkit.aif._events import StreamEvent
+from aifkit.aif._response import FinishReason
+from aifkit.aif._stream import SSEEvent, SSEParser, stream_error
+from aifkit.errors import InvalidInputError, UsageError
+
+__all__ = [
+    "STREAM_FORMATS",
+    "StreamCodec",
+    "StreamDecoder",
+    "StreamEncoder",
+    "atranslate_stream",
+    "decode_stream",
+    "encode_stream",
+    "translate_stream",
+]
+
+
+class StreamDecoder(Protocol):
+    """Reads one format's SSE, incrementally, into neutral events."""
+
+    def feed(self, chunk: bytes | str) -> list[StreamEvent]:
+        """Take the next chunk (split anywhere); return the events it completed."""
+        ...
+
+    def close(self) -> list[StreamEvent]:
+        """End the stream; return the last events.
+
+        Raises:
+            InvalidInputError: the stream was cut short (no end of reply).
+        """
+        ...
+
+
+class StreamEncoder(Protocol):
+    """Writes neutral events as one format's SSE frames."""
+
+    def encode(self, event: StreamEvent) -> bytes:
+        """Return the SSE frames for ``event`` (possibly none: ``b""``)."""
+        ...
+
+    def close(self) -> bytes:
+        """Return whatever must follow the last event (usually nothing)."""
+        ...
+
+
+class StreamCodec(Protocol):
+    """One format's stream decoder and encoder factories."""
+
+    def decoder(self) -> StreamDecoder:
+        """Return a new decoder, for one stream."""
+        ...
+
+    def encoder(self, **options: object) -> StreamEncoder:
+        """Return a new encoder, for one stream, with the format's own options.
+
+        Raises:
+            UsageError: an option the format does not have, or a bad value.
+        """
+        ...
+
+
+STREAM_FORMATS: Registry[StreamCodec] = Registry("stream format", group="aifkit.stream_formats")
+"""Every streaming format, by name."""
+
+STREAM_FORMATS.register("anthropic", "aifkit.aif._sse_anthropic:AnthropicStreamCodec")
+STREAM_FORMATS.register("openai-chat", "aifkit.aif._sse_openai_chat:OpenAIChatStreamCodec")
+STREAM_FORMATS.register(
+    "openai-responses", "aifkit.aif._sse_openai_responses:OpenAIResponsesStreamCodec"
+)
+STREAM_FORMATS.register("gemini", "aifkit.aif._sse_gemini:GeminiStreamCodec")
+
+
+def decode_stream(format: str) -> StreamDecoder:
+    """Return an incremental decoder for ``format``'s SSE.
+
+    Raises:
+        UnknownNameError: ``format`` has no stream codec.
+
+    Examples:
+        >>> d = decode_stream("openai-chat")
+        >>> d.feed(b'data: {"id":"c1","model":"m","choices":[{"index":0,"delta":{"content":"Hi"}}]}\\n')
+        []
+        >>> [e.type for e in d.feed(b"\\n")]
+        ['response_start', 'part_start', 'part_delta']
+    """
+    return STREAM_FORMATS.get(format).decoder()
+
+
+def encode_stream(format: str, **options: object) -> StreamEncoder:
+    """Return an encoder writing neutral events as ``format``'s SSE.
+
+    Args:
+        format: The format to write.
+        **options: The format's encoder options: ``openai-chat`` takes
+            ``include_usage`` (default True: write the usage chunk, as OpenAI does
+            when the request set ``stream_options.include_usage``; a gateway passes
+            what its client asked for). The other formats take none.
+
+    Raises:
+        UnknownNameError: ``format`` has no stream codec.
+        UsageError: an option the format does not have, or a bad value.
+
+    Examples:
+        >>> from aifkit.aif._events import PartStart, ResponseStart
+        >>> encoder = encode_stream("anthropic")
+        >>> encoder.encode(ResponseStart(id="msg_1", model="claude-sonnet-4-5"))[:40]
+        b'event: message_start\\ndata: {"type":"mess'
+        >>> encoder.encode(PartStart(0, "text"))
+        b'event: content_block_start\\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\\n\\n'
+    """
+    return STREAM_FORMATS.get(format).encoder(**options)
+
+
+def translate_stream(
+    chunks: bytes | str | Iterable[bytes | str], *, source: str, target: str, **options: object
+) -> Iterator[bytes]:
+    """Translate a streamed reply from ``source``'s SSE to ``target``'s, as it arrives.
+
+    Each yielded value is the target's SSE for what one input chunk completed
+    (chunks that complete nothing yield nothing), so the first byte goes out as
+    soon as the first source event is whole.
+
+    Args:
+        chunks: The source stream: bytes or text, whole or as chunks.
+        source: The format the stream is in.
+        target: The format to write.
+        **options: The target's encoder options (see `encode_stream`).
+
+    Raises:
+        UnknownNameError: either format has no stream codec.
+        UsageError: an option the target does not have.
+        InvalidInputError: the source stream is malformed or cut short; the
+            pointer names the event (``/events/3/delta``).
+
+    Examples:
+        >>> sse = (b'data: {"id":"c1","model":"m","choices":[{"index":0,"delta":{"content":"Hi"}}]}\\n\\n'
+        ...        b'data: {"id":"c1","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\\n\\n'
+        ...        b'data: [DONE]\\n\\n')
+        >>> out = b"".join(translate_stream(sse, source="openai-chat", target="anthropic"))
+        >>> from aifkit.aif import assemble
+        >>> assemble(out, "anthropic").parts[0].text
+        'Hi'
+    """
+    decoder = decode_stream(source)
+    encoder = encode_stream(target, **options)
+    for chunk in [chunks] if isinstance(chunks, bytes | str) else chunks:
+        out = b"".join([encoder.encode(e) for e in decoder.feed(chunk)])
+        if out:
+            yield out
+    out = b"".join([encoder.encode(e) for e in decoder.close()]) + encoder.close()
+    if out:
+        yield out
+
+
+async def atranslate_stream(
+    chunks: AsyncIterable[bytes | str], *, source: str, target: str, **options: object
+) -> AsyncIterator[bytes]:
+    """`translate_stream` for an asynchronous source (an HTTP client's byte stream).
+
+    Examples:
+        >>> import asyncio
+        >>> async def upstream():
+        ...     yield b'data: {"id":"c1","model":"m","choices":[{"index":0,"delta":{"content":"Hi"}}]}\\n\\n'
+        ...     yield b'data: {"id":"c1","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\\n\\n'
+        >>> async def main():
+        ...     return [f async for f in atranslate_stream(upstream(), source="openai-chat", target="gemini")]
+        >>> frames = asyncio.run(main())
+        >>> len(frames), frames[0][:40]
+        (2, b'data: {"candidates":[{"content":{"parts"')
+    """
+    decoder = decode_stream(source)
+    encoder = encode_stream(target, **options)
+    async for chunk in chunks:
+        out = b"".join([encoder.encode(e) for e in decoder.feed(chunk)])
+        if out:
+            yield out
+    out = b"".join([encoder.encode(e) for e in decoder.close()]) + encoder.close()
+    if out:
+        yield out
+
+
+class PayloadDecoder:
+    """The shared half of every decoder: SSE framing and JSON, then `on_payload`.
+
+    Subclasses implement `on_payload` (one JSON object; None for ``[DONE]``) and
+    `on_close`. ``index`` is the event's position in the stream, for error pointers.
+    """
+
+    def __init__(self) -> None:
+        self._sse = SSEParser()
+        self._count = 0
+
+    def feed(self, chunk: bytes | str) -> list[StreamEvent]:
+        """Take the next chunk (split anywhere); return the events it completed."""
+        out: list[StreamEvent] = []
+        for event in self._sse.feed(chunk):
+            self._event(event, out)
+        return out
+
+    def feed_payload(self, event: str, payload: Mapping[str, Any] | None) -> list[StreamEvent]:
+        """Take one event already parsed (e.g. from an SDK); None is ``[DONE]``."""
+        out: list[StreamEvent] = []
+        index = self._count
+        self._count += 1
+        self.on_payload(index, event, payload, out)
+        return out
+
+    def close(self) -> list[StreamEvent]:
+        """End the stream; return the last events (raises if it was cut short)."""
+        out: list[StreamEvent] = []
+        for event in self._sse.close():
+            self._event(event, out)
+        self.on_close(out)
+        return out
+
+    def _event(self, event: SSEEvent, out: list[StreamEvent]) -> None:
+        index = self._count
+        self._count += 1
+        data = event.data
+        if data == "[DONE]" or data.strip() == "[DONE]":
+            self.on_payload(index, event.event, None, out)
+            return
+        try:
+            payload = json.loads(data)
+        except ValueError:
+            raise stream_error(index, (), f"event data is not JSON: {data[:60]!r}") from None
+        if not isinstance(payload, dict):
+            raise stream_error(index, (), "event data is not a JSON object")
+        self.on_payload(index, event.event, payload, out)  # pyright: ignore[reportUnknownArgumentType]
+
+    def on_payload(
+        self, index: int, event: str, payload: Mapping[str, Any] | None, out: list[StreamEvent]
+    ) -> None:
+        """Turn one payload into events, appended to ``out``."""
+        raise NotImplementedError
+
+    def on_close(self, out: list[StreamEvent]) -> None:
+        """Append the events the end of the stream completes; raise if it was cut short."""
+        raise NotImplementedError
+
+
+def no_options(format: str, options: Mapping[str, object]) -> None:
+    """Refuse the options a format's encoder does not have."""
+    if options:
+        raise UsageError(
+            f"the {format} stream encoder has no option {next(iter(options))!r}",
+            hint="see encode_stream for each format's options",
+        )
+
+
+def cut_short(what: str) -> InvalidInputError:
+    """The error for a stream that ended before ``what``."""
+    return stream_error(None, (), f"the stream ended before {what} (cut short?)")
+
+
+def dumps(value: Any) -> str:
+    """JSON as the SSE encoders write it: compact, UTF-8 as is."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def frame(payload: Any, event: str | None = None) -> str:
+    """One SSE frame: an optional ``event:`` line, the ``data:`` line, a blank line."""
+    data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    if event is None:
+        return f"data: {data}\n\n"
+    return f"event: {event}\ndata: {data}\n\n"
+
+
+def finish_word(
+    finish: FinishReason | None,
+    raw: str | None,
+    vocabulary: Mapping[str, FinishReason],
+    words: Mapping[FinishReason, str],
+    default: str,
+) -> str:
+    """The target's word for why the reply stopped.
+
+    The source's own word is kept when the target uses it too (a same-format
+    translation is exact); else the normalized reason is mapped.
+    """
+    if raw is not None and raw in vocabulary:
+        return raw
+    if finish is None:
+        return default
+    return words.get(finish, default)
+
+
+def text_or_none(value: object) -> str | None:
+    """``value`` if it is a string, else None (an id or model name of the wrong type is ignored)."""
+    return value if isinstance(value, str) else None
+
+
+def seconds_or_none(value: object) -> int | None:
+    """A timestamp in whole seconds, if ``value`` is a finite number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value) if math.isfinite(value) else None
+
+
+def event_type(index: int, payload: Mapping[str, Any], event: str) -> str:
+    """The payload's ``type`` (the SSE event name when it has none); it must be a string."""
+    kind = payload.get("type", event)
+    if not isinstance(kind, str):
+        raise stream_error(index, ("type",), "expected a string")
+    return kind
+
+
+def int_or_none(value: object) -> int | None:
+    """``value`` if it is an integer token count, else None (a malformed count is ignored)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

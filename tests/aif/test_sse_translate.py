@@ -1,0 +1,826 @@
+"""Stream translation: every recorded stream translated to every format, assembled by the
+existing assemblers to the same reply, each frame valid for the official SDK types, exact
+in the same format, and incremental (split anywhere, nothing but tool calls held back)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aifkit.aif import (
+    STREAM_FORMATS,
+    Message,
+    PartDelta,
+    PartEnd,
+    PartStart,
+    ReasoningPart,
+    RefusalPart,
+    ResponseEnd,
+    ResponseStart,
+    StreamError,
+    StreamEvent,
+    TextPart,
+    ToolCallPart,
+    UsageUpdate,
+    assemble,
+    atranslate_stream,
+    decode_stream,
+    encode_stream,
+    translate_stream,
+)
+from aifkit.aif._response import Usage
+from aifkit.aif._stream import parse_sse
+from aifkit.errors import InvalidInputError, UnknownNameError, UsageError
+
+STREAMS = Path(__file__).parents[1] / "fixtures" / "streams"
+FIXTURES = sorted(STREAMS.glob("*.sse"))
+FORMATS = ["anthropic", "gemini", "openai-chat", "openai-responses"]
+REASONING = {"anthropic", "gemini", "openai-responses"}  # targets that carry reasoning text
+REFUSALS = {"openai-chat", "openai-responses"}  # targets with a refusal part
+
+
+def fmt(path: Path) -> str:
+    return path.name.split("__")[0]
+
+
+def translate(raw: bytes, source: str, target: str) -> bytes:
+    return b"".join(translate_stream(raw, source=source, target=target))
+
+
+def payloads(raw: bytes) -> list[tuple[str, Any]]:
+    return [(e.event, None if e.data == "[DONE]" else json.loads(e.data)) for e in parse_sse(raw)]
+
+
+def decoded(raw: bytes, source: str) -> list[StreamEvent]:
+    decoder = decode_stream(source)
+    return [*decoder.feed(raw), *decoder.close()]
+
+
+def summary(message: Message, *, reasoning: bool) -> dict[str, Any]:
+    """What a translation must keep: text, refusals, calls (id, name, args), reasoning."""
+    out: dict[str, Any] = {
+        "text": "".join(p.text for p in message.parts if isinstance(p, TextPart)),
+        "refusal": "".join(p.text for p in message.parts if isinstance(p, RefusalPart)),
+        "calls": [(p.name, p.arguments) for p in message.parts if isinstance(p, ToolCallPart)],
+    }
+    if reasoning:
+        out["reasoning"] = "".join(
+            p.text or "" for p in message.parts if isinstance(p, ReasoningPart)
+        )
+    return out
+
+
+PAIRS = [(p, t) for p in FIXTURES for t in FORMATS]
+
+
+@pytest.mark.parametrize(("path", "target"), PAIRS, ids=[f"{p.stem}->{t}" for p, t in PAIRS])
+def test_translated_stream_assembles_to_the_same_reply(path: Path, target: str) -> None:
+    source = fmt(path)
+    raw = path.read_bytes()
+    before = assemble(raw, source)
+    after = assemble(translate(raw, source, target), target)
+    carried = source in REASONING and target in REASONING
+    expected = summary(before, reasoning=carried)
+    if target not in REFUSALS:  # a refusal is written as text where there is no refusal part
+        expected["text"] += expected["refusal"]
+        expected["refusal"] = ""
+    assert summary(after, reasoning=carried) == expected
+    if source != "gemini":  # a Gemini call without an id gets one made up on each side
+        ids = [p.id for p in before.parts if isinstance(p, ToolCallPart)]
+        assert [p.id for p in after.parts if isinstance(p, ToolCallPart)] == ids
+    if target != "openai-chat":  # chat puts its text before its calls, whatever the order
+        kinds = [p.type for p in before.parts if target in REASONING or p.type != "reasoning"]
+        if target not in REFUSALS:
+            kinds = ["text" if k == "refusal" else k for k in kinds]
+        assert [
+            p.type for p in after.parts if source in REASONING or p.type != "reasoning"
+        ] == kinds
+
+
+def test_translation_keeps_the_reply_metadata() -> None:
+    raw = (STREAMS / "anthropic__thinking-tool.sse").read_bytes()
+    chat = assemble(translate(raw, "anthropic", "openai-chat"), "openai-chat")
+    form = chat.extensions["stream"]["form"]
+    assert form["response_id"] == "msg_01XFDUDYJgAACzvnptvVoYEL"
+    assert form["stop_reason"] == "tool_calls"
+    assert form["usage"] == {"prompt_tokens": 472, "completion_tokens": 89, "total_tokens": 561}
+    assert chat.provenance is not None
+    assert chat.provenance.model == "claude-sonnet-4-5"
+
+
+def test_signatures_pass_through_to_formats_that_hold_them() -> None:
+    raw = (STREAMS / "anthropic__thinking-tool.sse").read_bytes()
+    signature = "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds"
+    thinking = assemble(translate(raw, "anthropic", "anthropic"), "anthropic").parts[0]
+    assert isinstance(thinking, ReasoningPart)
+    assert thinking.signature == signature
+    responses = assemble(translate(raw, "anthropic", "openai-responses"), "openai-responses")
+    assert isinstance(responses.parts[0], ReasoningPart)
+    assert responses.parts[0].redacted == signature  # as encrypted_content
+    # Gemini takes base64 only: this (truncated) signature is not, so it is not written.
+    gemini = assemble(translate(raw, "anthropic", "gemini"), "gemini").parts[0]
+    assert isinstance(gemini, ReasoningPart)
+    assert gemini.signature is None
+    raw = (STREAMS / "openai-responses__reasoning-tool.sse").read_bytes()
+    gemini = assemble(translate(raw, "openai-responses", "gemini"), "gemini").parts[0]
+    assert isinstance(gemini, ReasoningPart)
+    assert gemini.signature == "gAAAAABoIPOD3YlUZ0CU8ThlSNr4JaJgZFL8ZWpF"
+
+
+# --- every frame is what the official SDK parses -------------------------------------------
+
+
+@cache
+def sdk_validator(target: str) -> Callable[[Any], object]:
+    from pydantic import TypeAdapter
+
+    if target == "openai-chat":
+        from openai.types.chat import ChatCompletionChunk
+
+        return ChatCompletionChunk.model_validate
+    if target == "openai-responses":
+        from typing import get_args
+
+        from openai.types.responses import ResponseStreamEvent
+
+        # The SDK's union is discriminated by ``type``: validate against the one class it names.
+        union = get_args(ResponseStreamEvent)[0]
+        by_type = {get_args(c.model_fields["type"].annotation)[0]: c for c in get_args(union)}
+        return lambda p: by_type[p["type"]].model_validate(p)
+    if target == "anthropic":
+        from anthropic.types import RawMessageStreamEvent
+
+        return TypeAdapter(RawMessageStreamEvent).validate_python
+    from google.genai.types import GenerateContentResponse
+
+    return GenerateContentResponse.model_validate
+
+
+@pytest.mark.parametrize(("path", "target"), PAIRS, ids=[f"{p.stem}->{t}" for p, t in PAIRS])
+def test_every_frame_validates_against_the_sdk_types(path: Path, target: str) -> None:
+    validate = sdk_validator(target)
+    frames = payloads(translate(path.read_bytes(), fmt(path), target))
+    assert frames
+    for event, payload in frames:
+        if payload is None:
+            assert target == "openai-chat"  # data: [DONE]
+            continue
+        parsed: Any = validate(payload)
+        if target in ("anthropic", "openai-responses"):
+            assert event == payload["type"] == parsed.type  # the event line names the payload
+    sequence = [p["sequence_number"] for _, p in frames if p and target == "openai-responses"]
+    assert sequence == list(range(len(sequence)))
+
+
+# --- same format: the same events ----------------------------------------------------------
+
+
+def unknown_as_zero(events: list[StreamEvent]) -> list[StreamEvent]:
+    """Normalization: formats whose usage fields are all required write 0 for unknown."""
+    out: list[StreamEvent] = []
+    for e in events:
+        if isinstance(e, ResponseEnd) and e.usage is not None:
+            counts = e.usage.model_dump(exclude={"extensions"})
+            e = replace(e, usage=Usage(**{k: v or None for k, v in counts.items()}))
+        out.append(e)
+    return out
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
+def test_same_format_decodes_to_the_same_events(path: Path) -> None:
+    source = fmt(path)
+    events = unknown_as_zero(decoded(path.read_bytes(), source))
+    assert unknown_as_zero(decoded(translate(path.read_bytes(), source, source), source)) == events
+
+
+def covers(out: Any, src: Any) -> bool:
+    """``out`` says all ``src`` says (keys ``src`` has as null may be absent)."""
+    if isinstance(src, dict):
+        return isinstance(out, dict) and all(
+            (v is None and k not in out) or (k in out and covers(out[k], v))
+            for k, v in src.items()  # pyright: ignore[reportUnknownVariableType]
+        )
+    if isinstance(src, list):
+        return src == [] or (
+            isinstance(out, list)
+            and len(out) == len(src)  # pyright: ignore[reportUnknownArgumentType]
+            and all(covers(o, s) for o, s in zip(out, src, strict=True))  # pyright: ignore[reportUnknownArgumentType, reportUnknownVariableType]
+        )
+    return out == src
+
+
+def test_same_format_anthropic_frames_are_the_source_frames() -> None:
+    raw = (STREAMS / "anthropic__thinking-tool.sse").read_bytes()
+    # Normalizations: pings and empty deltas are not written.
+    src = [
+        p
+        for _, p in payloads(raw)
+        if p["type"] != "ping" and p.get("delta", {}).get("partial_json") != ""
+    ]
+    out = [p for _, p in payloads(translate(raw, "anthropic", "anthropic"))]
+    assert len(out) == len(src)
+    assert all(covers(o, s) for o, s in zip(out, src, strict=True))
+
+
+def test_same_format_responses_frames_are_the_source_frames_with_new_item_ids() -> None:
+    raw = (STREAMS / "openai-responses__reasoning-tool.sse").read_bytes()
+    src = [p for _, p in payloads(raw)]
+    # Normalizations: item ids are the encoder's own; reasoning_summary_part.done is added.
+    out = [
+        p
+        for _, p in payloads(translate(raw, "openai-responses", "openai-responses"))
+        if p["type"] != "response.reasoning_summary_part.done"
+    ]
+    ids = {s.get("item_id") or s.get("item", {}).get("id"): None for s in src} | {None: None}
+    renamed = {
+        o.get("item_id") or o.get("item", {}).get("id"): s.get("item_id")
+        or s.get("item", {}).get("id")
+        for o, s in zip(out, src, strict=True)
+    }
+    assert set(renamed.values()) <= set(ids)
+
+    def back(p: dict[str, Any]) -> dict[str, Any]:
+        p = {**p, "sequence_number": None}
+        if "item_id" in p:
+            p["item_id"] = renamed[p["item_id"]]
+        if "item" in p:
+            p["item"] = {**p["item"], "id": renamed[p["item"]["id"]]}
+        return p
+
+    src = [{**s, "sequence_number": None} for s in src]
+    assert all(covers(back(o), s) for o, s in zip(out, src, strict=True))
+
+
+def atoms(raw: bytes, target: str) -> list[Any]:
+    """Chat or Gemini frames as a flat list of what they say (chunk boundaries aside)."""
+    out: list[Any] = []
+    for _, p in payloads(raw):
+        if p is None:
+            out.append("[DONE]")
+        elif target == "openai-chat":
+            out += chat_atoms(p)
+        else:
+            out += gemini_atoms(p)
+    return out
+
+
+def chat_atoms(p: dict[str, Any]) -> list[Any]:
+    out: list[Any] = []
+    for choice in p["choices"]:
+        delta = choice["delta"]
+        out += [(key, delta[key]) for key in ("content", "refusal") if delta.get(key)]
+        for call in delta.get("tool_calls") or []:
+            if "id" in call:
+                out.append(("call", call["index"], call["id"], call["function"]["name"]))
+            if call["function"].get("arguments"):
+                out.append(("args", call["index"], call["function"]["arguments"]))
+        if choice.get("finish_reason"):
+            out.append(("finish", choice["finish_reason"]))
+    if p.get("usage"):
+        out.append(("usage", p["usage"]))
+    return out
+
+
+def gemini_atoms(p: dict[str, Any]) -> list[Any]:
+    out: list[Any] = []
+    for cand in p["candidates"]:
+        for part in cand["content"].get("parts", []):
+            if "functionCall" in part:
+                call = dict(part["functionCall"])
+                if call.get("id", "").startswith("gemini_"):
+                    del call["id"]  # the decoder's own id for a call without one
+                part = {**part, "functionCall": call}
+            if part != {"text": ""}:
+                out.append(part)
+        if "finishReason" in cand:
+            out.append(("finish", cand["finishReason"], p.get("usageMetadata")))
+    return out
+
+
+@pytest.mark.parametrize(
+    "name", ["openai-chat__parallel-tools.sse", "gemini__thought-signatures.sse"]
+)
+def test_same_format_chat_and_gemini_frames_say_what_the_source_says(name: str) -> None:
+    raw = (STREAMS / name).read_bytes()
+    source = name.split("__")[0]
+    src = atoms(raw, source)
+    if source == "gemini":  # normalization: usage is written with the last chunk only
+        src[-1] = (*src[-1][:2], payloads(raw)[-1][1]["usageMetadata"])
+    assert atoms(translate(raw, source, source), source) == src
+
+
+# --- incremental: split anywhere, and nothing held back but what a format needs ------------
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.sampled_from(FIXTURES),
+    st.sampled_from(FORMATS),
+    st.lists(st.integers(0, 10_000), max_size=10),
+)
+def test_chunks_split_anywhere_give_the_same_output(
+    path: Path, target: str, cuts: list[int]
+) -> None:
+    raw = path.read_bytes()
+    points = sorted({c % (len(raw) + 1) for c in cuts})
+    chunks = [raw[a:b] for a, b in zip([0, *points], [*points, len(raw)], strict=True)]
+    whole = translate(raw, fmt(path), target)
+    assert b"".join(translate_stream(chunks, source=fmt(path), target=target)) == whole
+
+
+_VISIBLE_DELTAS = {"response.output_text.delta", "response.refusal.delta"}
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
+def test_async_translation_yields_what_the_sync_one_does(path: Path) -> None:
+    import asyncio
+
+    raw = path.read_bytes()
+    blocks = list(sse_blocks(raw))
+
+    async def upstream() -> AsyncIterator[bytes]:
+        for block in blocks:
+            yield block
+
+    async def run() -> list[bytes]:
+        return [
+            f async for f in atranslate_stream(upstream(), source=fmt(path), target="anthropic")
+        ]
+
+    assert asyncio.run(run()) == list(
+        translate_stream(blocks, source=fmt(path), target="anthropic")
+    )
+
+
+def visible_text(frames: bytes, format: str) -> str:
+    """The reply's visible text so far (answer and refusal), as a client of ``format`` shows it."""
+    out: list[str] = []
+    for _, p in payloads(frames):
+        if p is None:
+            continue
+        if format == "anthropic" and p["type"] == "content_block_delta":
+            out.append(p["delta"].get("text", ""))
+        elif format == "openai-responses" and p["type"] in _VISIBLE_DELTAS:
+            out.append(p["delta"])
+        elif format == "openai-chat":
+            for c in p["choices"]:
+                out += [c["delta"].get("content") or "", c["delta"].get("refusal") or ""]
+        elif format == "gemini":
+            for cand in p.get("candidates", []):
+                out += [
+                    part.get("text", "")
+                    for part in cand["content"].get("parts", [])
+                    if not part.get("thought")
+                ]
+    return "".join(out)
+
+
+def sse_blocks(raw: bytes) -> Iterator[bytes]:
+    """The raw stream cut after each event's blank line."""
+    for block in raw.split(b"\n\n"):
+        if block.strip():
+            yield block + b"\n\n"
+
+
+@pytest.mark.parametrize(("path", "target"), PAIRS, ids=[f"{p.stem}->{t}" for p, t in PAIRS])
+def test_text_goes_out_with_the_event_that_brought_it(path: Path, target: str) -> None:
+    source = fmt(path)
+    decoder = decode_stream(source)
+    encoder = encode_stream(target)
+    sent = received = b""
+    for block in sse_blocks(path.read_bytes()):
+        received += block
+        sent += b"".join(encoder.encode(e) for e in decoder.feed(block))
+        assert visible_text(sent, target) == visible_text(received, source)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.sampled_from(FIXTURES),
+    st.sampled_from(FORMATS),
+    st.lists(st.integers(0, 10_000), max_size=12),
+)
+def test_text_is_never_held_whatever_the_split(path: Path, target: str, cuts: list[int]) -> None:
+    # After any chunk, the target shows exactly the text of the source events completed so far.
+    raw = path.read_bytes()
+    points = sorted({c % (len(raw) + 1) for c in cuts})
+    decoder = decode_stream(fmt(path))
+    encoder = encode_stream(target)
+    sent = b""
+    for a, b in zip([0, *points], [*points, len(raw)], strict=True):
+        sent += b"".join(encoder.encode(e) for e in decoder.feed(raw[a:b]))
+        complete = raw[: raw.rfind(b"\n\n", 0, b) + 2] if b"\n\n" in raw[:b] else b""
+        assert visible_text(sent, target) == visible_text(complete, fmt(path))
+
+
+def test_a_tool_call_is_held_back_only_for_gemini() -> None:
+    start, delta = PartStart(0, "tool_call", id="call_1", name="f"), PartDelta(0, '{"a": ')
+    for target in ("anthropic", "openai-chat", "openai-responses"):
+        encoder = encode_stream(target)
+        encoder.encode(ResponseStart(id="r", model="m"))
+        assert encoder.encode(start)
+        assert b'{\\"a\\": ' in encoder.encode(delta)
+    gemini = encode_stream("gemini")
+    assert [gemini.encode(e) for e in (ResponseStart(), start, delta, PartDelta(0, "1}"))] == [
+        b"",
+        b"",
+        b"",
+        b"",
+    ]
+    frame = payloads(gemini.encode(PartEnd(0)))[0][1]
+    part = frame["candidates"][0]["content"]["parts"][0]
+    assert part == {"functionCall": {"name": "f", "args": {"a": 1}, "id": "call_1"}}
+
+
+def test_anthropic_writes_interleaved_parts_one_block_after_another() -> None:
+    events: list[StreamEvent] = [
+        ResponseStart(id="chatcmpl-1", model="gpt-4o"),
+        PartStart(0, "tool_call", id="call_a", name="f"),
+        PartDelta(0, '{"x":'),
+        PartStart(1, "tool_call", id="call.b", name="g"),
+        PartDelta(1, '{"y":2}'),
+        PartDelta(0, "1}"),
+        PartEnd(0),
+        PartEnd(1),
+        ResponseEnd("tool_calls", "tool_calls", Usage(input_tokens=3, output_tokens=4)),
+    ]
+    encoder = encode_stream("anthropic")
+    written = [encoder.encode(e) for e in events]
+    assert written[3] == written[4] == b""  # block 1 waits while block 0 is open
+    frames = [p for _, p in payloads(b"".join(written))]
+    kinds = [(p["type"], p.get("index")) for p in frames]
+    assert kinds == [
+        ("message_start", None),
+        ("content_block_start", 0),
+        ("content_block_delta", 0),
+        ("content_block_delta", 0),
+        ("content_block_stop", 0),
+        ("content_block_start", 1),
+        ("content_block_delta", 1),
+        ("content_block_stop", 1),
+        ("message_delta", None),
+        ("message_stop", None),
+    ]
+    assert frames[5]["content_block"]["id"] != "call.b"  # "." is outside Anthropic's ids
+    message = assemble(b"".join(written), "anthropic")
+    calls = [(p.name, p.arguments) for p in message.parts if isinstance(p, ToolCallPart)]
+    assert calls == [("f", {"x": 1}), ("g", {"y": 2})]
+
+
+def test_anthropic_stops_a_call_whose_arguments_are_whole_when_the_next_starts() -> None:
+    # Chat never says a call ended: a call whose JSON is whole must not hold the next one.
+    encoder = encode_stream("anthropic")
+    encoder.encode(ResponseStart(id="chatcmpl-1", model="gpt-4o"))
+    encoder.encode(PartStart(0, "tool_call", id="call_a", name="f"))
+    encoder.encode(PartDelta(0, '{"s": "} ]"'))
+    encoder.encode(PartDelta(0, "}"))
+    frames = [
+        p for _, p in payloads(encoder.encode(PartStart(1, "tool_call", id="call_b", name="g")))
+    ]
+    assert [(p["type"], p["index"]) for p in frames] == [
+        ("content_block_stop", 0),
+        ("content_block_start", 1),
+    ]
+    assert encoder.encode(PartEnd(0)) == b""  # already stopped
+    assert payloads(encoder.encode(PartDelta(1, "{}")))[0][1]["index"] == 1
+
+
+# --- finish reasons, usage, errors ---------------------------------------------------------
+
+FINISH = {
+    "length": {
+        "anthropic": "max_tokens",
+        "openai-chat": "length",
+        "gemini": "MAX_TOKENS",
+        "openai-responses": "max_output_tokens",
+    },
+    "content_filter": {
+        "anthropic": "refusal",
+        "openai-chat": "content_filter",
+        "gemini": "SAFETY",
+        "openai-responses": "content_filter",
+    },
+    "stop": {
+        "anthropic": "end_turn",
+        "openai-chat": "stop",
+        "gemini": "STOP",
+        "openai-responses": "completed",
+    },
+}
+
+
+@pytest.mark.parametrize("finish", sorted(FINISH))
+@pytest.mark.parametrize("target", FORMATS)
+def test_finish_reasons_map_to_each_formats_word(finish: Any, target: str) -> None:
+    encoder = encode_stream(target)
+    events = [
+        ResponseStart(id="r1", model="m"),
+        PartStart(0, "text"),
+        PartDelta(0, "x"),
+        PartEnd(0),
+        ResponseEnd(finish, "not-a-word-of-any-format", Usage(input_tokens=1, output_tokens=2)),
+    ]
+    raw = b"".join(encoder.encode(e) for e in events) + encoder.close()
+    end = decoded(raw, target)[-1]
+    assert isinstance(end, ResponseEnd)
+    lossy = {("content_filter", "anthropic"): "refusal"}  # Anthropic's one word for both
+    expected = lossy.get((finish, target), finish)
+    assert (end.finish_reason, end.raw_finish_reason) == (expected, FINISH[finish][target])
+    assert end.usage is not None
+    assert (end.usage.input_tokens, end.usage.output_tokens) == (1, 2)
+
+
+def test_cached_input_is_summed_and_split_again() -> None:
+    usage = Usage(input_tokens=110, output_tokens=5, cache_read_tokens=100, reasoning_tokens=2)
+    for target in FORMATS:
+        encoder = encode_stream(target)
+        events: list[StreamEvent] = [
+            ResponseStart(id="r", model="m"),
+            UsageUpdate(usage),
+            ResponseEnd("stop", None),
+        ]
+        end = decoded(b"".join(encoder.encode(e) for e in events), target)[-1]
+        assert isinstance(end, ResponseEnd)
+        assert end.usage is not None
+        assert (end.usage.input_tokens, end.usage.cache_read_tokens) == (110, 100), target
+    anthropic = encode_stream("anthropic")
+    anthropic.encode(ResponseStart())
+    wire = payloads(anthropic.encode(ResponseEnd("stop", None, usage)))[0][1]["usage"]
+    assert (wire["input_tokens"], wire["cache_read_input_tokens"]) == (10, 100)
+
+
+@pytest.mark.parametrize("source", FORMATS)
+@pytest.mark.parametrize("target", FORMATS)
+def test_errors_travel_as_the_targets_error(source: str, target: str) -> None:
+    encoder = encode_stream(source)
+    raw = encoder.encode(ResponseStart(id="r", model="m")) + encoder.encode(
+        StreamError("overloaded_error", "Overloaded")
+    )
+    events = decoded(translate(raw, source, target), target)
+    assert isinstance(events[-1], StreamError)
+    assert events[-1].message == "Overloaded"
+    with pytest.raises(InvalidInputError, match="Overloaded"):
+        assemble(translate(raw, source, target), target)
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
+def test_a_stream_cut_short_is_an_error(path: Path) -> None:
+    blocks = list(sse_blocks(path.read_bytes()))
+    with pytest.raises(InvalidInputError, match="cut short"):
+        translate(b"".join(blocks[: len(blocks) // 2]), fmt(path), "anthropic")
+
+
+@pytest.mark.parametrize(
+    ("source", "raw", "pointer"),
+    [
+        ("openai-chat", b"data: {nope\n\n", "/events/0"),
+        ("anthropic", b'data: {"type":"content_block_start","index":0}\n\n', "/events/0/type"),
+        (
+            "openai-chat",
+            b'data: {"choices":[{"delta":{"tool_calls":[{"index":"x"}]}}]}\n\n',
+            "/events/0/choices/0/delta/tool_calls/0/index",
+        ),
+        (
+            "gemini",
+            b'data: {"candidates":[{"content":{"parts":[{"text":7}]}}]}\n\n',
+            "/events/0/candidates/0/content/parts/0/text",
+        ),
+        (
+            "openai-responses",
+            b'data: {"type":"response.output_item.added","output_index":0}\n\n',
+            "/events/0/item",
+        ),
+    ],
+)
+def test_malformed_streams_name_the_event(source: str, raw: bytes, pointer: str) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        translate(raw, source, "openai-chat")
+    assert info.value.pointer == pointer
+
+
+def test_unknown_formats_list_the_known_ones() -> None:
+    with pytest.raises(UnknownNameError, match="openai-chat"):
+        decode_stream("cohere")
+    with pytest.raises(UnknownNameError, match="anthropic"):
+        list(translate_stream(b"", source="openai-chat", target="nope"))
+    assert STREAM_FORMATS.names() == FORMATS
+
+
+def test_sdk_events_can_be_fed_already_parsed() -> None:
+    from aifkit.aif._sse_codec import PayloadDecoder
+
+    raw = (STREAMS / "anthropic__thinking-tool.sse").read_bytes()
+    decoder = decode_stream("anthropic")
+    assert isinstance(decoder, PayloadDecoder)
+    events = [e for name, p in payloads(raw) for e in decoder.feed_payload(name, p)]
+    assert events + decoder.close() == decoded(raw, "anthropic")
+
+
+# --- hostile input: malformed payloads are InvalidInputError, never a crash ----------------
+
+_KEYS = st.sampled_from(
+    [
+        "type",
+        "index",
+        "delta",
+        "content_block",
+        "message",
+        "usage",
+        "choices",
+        "finish_reason",
+        "tool_calls",
+        "function",
+        "id",
+        "name",
+        "arguments",
+        "content",
+        "text",
+        "partial_json",
+        "signature",
+        "stop_reason",
+        "candidates",
+        "parts",
+        "functionCall",
+        "args",
+        "thoughtSignature",
+        "thought",
+        "finishReason",
+        "usageMetadata",
+        "response",
+        "output_index",
+        "content_index",
+        "item",
+        "call_id",
+        "part",
+        "summary_index",
+        "encrypted_content",
+        "created",
+        "created_at",
+        "model",
+        "error",
+        "promptFeedback",
+        "blockReason",
+        "status",
+        "incomplete_details",
+    ]
+)
+_WORDS = st.sampled_from(
+    [
+        "message_start",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "text_delta",
+        "input_json_delta",
+        "signature_delta",
+        "text",
+        "tool_use",
+        "thinking",
+        "response.created",
+        "response.output_item.added",
+        "response.output_item.done",
+        "response.content_part.added",
+        "response.output_text.delta",
+        "response.completed",
+        "response.function_call_arguments.delta",
+        "function_call",
+        "reasoning",
+        "output_text",
+        "STOP",
+    ]
+)
+_LEAF = st.none() | st.booleans() | st.integers(-2, 2) | st.floats() | _WORDS | st.text(max_size=3)
+_JSON = st.recursive(
+    _LEAF, lambda c: st.lists(c, max_size=3) | st.dictionaries(_KEYS, c, max_size=5), max_leaves=20
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(FORMATS),
+    st.sampled_from(FORMATS),
+    st.lists(st.dictionaries(_KEYS, _JSON, max_size=6), max_size=8),
+)
+def test_malformed_payloads_are_refused_never_crash(
+    source: str, target: str, stream: list[dict[str, Any]]
+) -> None:
+    raw = b"".join(b"data: " + json.dumps(p).encode() + b"\n\n" for p in stream)
+    error: InvalidInputError | None = None
+    try:
+        translate(raw, source, target)
+    except InvalidInputError as exc:
+        error = exc
+    if error is not None:
+        assert error.pointer == "" or error.pointer.startswith("/events/")
+
+
+_INDEX = st.integers(0, 3)
+_TEXT = st.text(max_size=4)
+_EVENTS = st.one_of(
+    st.builds(ResponseStart, id=st.none() | _TEXT, model=st.none() | _TEXT),
+    st.builds(
+        PartStart,
+        _INDEX,
+        st.sampled_from(["text", "reasoning", "tool_call", "refusal"]),
+        id=st.none() | _TEXT,
+        name=st.none() | _TEXT,
+    ),
+    st.builds(PartDelta, _INDEX, _TEXT, signature=st.none() | _TEXT),
+    st.builds(PartEnd, _INDEX),
+    st.builds(
+        ResponseEnd, st.none() | st.sampled_from(["stop", "length", "other"]), st.none() | _TEXT
+    ),
+    st.builds(StreamError, _TEXT, _TEXT),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(FORMATS), st.lists(_EVENTS, max_size=12))
+def test_encoders_take_any_event_order(target: str, events: list[StreamEvent]) -> None:
+    encoder = encode_stream(target)
+    error: InvalidInputError | None = None
+    out = b""
+    try:
+        out = b"".join(encoder.encode(e) for e in events) + encoder.close()
+    except InvalidInputError as exc:
+        error = exc
+    if error is not None:  # only Gemini's whole tool call, when its JSON is bad
+        assert target == "gemini"
+        assert "arguments" in error.problem
+    assert all(e.data for e in parse_sse(out))
+
+
+def _long_reply(n: int) -> list[StreamEvent]:
+    """Two interleaved tool calls of ``n`` fragments each (the Anthropic queue and the
+    Gemini hold both grow), then ``n`` text deltas."""
+    events: list[StreamEvent] = [
+        ResponseStart(id="r", model="m"),
+        PartStart(0, "tool_call", id="a", name="f"),
+        PartDelta(0, '{"k": ['),
+        PartStart(1, "tool_call", id="b", name="g"),
+        PartDelta(1, '{"k": ['),
+    ]
+    for i in range(n):
+        events += [PartDelta(0, f"{i}, "), PartDelta(1, f"{i}, ")]
+    events += [PartDelta(0, "0]}"), PartDelta(1, "0]}"), PartEnd(0), PartEnd(1)]
+    events += [PartStart(2, "text"), *[PartDelta(2, "w ") for _ in range(n)], PartEnd(2)]
+    return [*events, ResponseEnd("tool_calls", None)]
+
+
+@pytest.mark.parametrize("target", FORMATS)
+def test_encoding_is_linear_in_the_stream(target: str) -> None:
+    import time
+
+    def cost(n: int) -> float:
+        events = _long_reply(n)
+        best = float("inf")
+        for _ in range(3):
+            encoder = encode_stream(target)
+            start = time.perf_counter()
+            for e in events:
+                encoder.encode(e)
+            best = min(best, time.perf_counter() - start)
+        return best
+
+    # Four times the events: linear work takes ~4x (up to ~6x as the heap grows);
+    # quadratic work would take ~16x.
+    assert cost(12_000) / cost(3000) < 10
+
+
+def test_chat_writes_the_usage_chunk_only_when_asked() -> None:
+    raw = (STREAMS / "anthropic__thinking-tool.sse").read_bytes()
+    with_usage = translate(raw, "anthropic", "openai-chat")
+    without = b"".join(
+        translate_stream(raw, source="anthropic", target="openai-chat", include_usage=False)
+    )
+    assert b'"usage":' in with_usage
+    assert b'"usage":' not in without
+    assert without.endswith(b"data: [DONE]\n\n")
+
+
+def test_encoder_options_are_checked() -> None:
+    with pytest.raises(UsageError, match="no option 'include_usage'"):
+        encode_stream("anthropic", include_usage=False)
+    with pytest.raises(UsageError, match="True or False"):
+        encode_stream("openai-chat", include_usage="yes")
+    with pytest.raises(UsageError, match="no option 'colour'"):
+        encode_stream("openai-chat", colour=1)
+
+
+def test_a_done_text_longer_than_its_deltas_sends_the_rest() -> None:
+    # Recorded: the summary deltas stop at "**Calculating a simple sum"; the .done has "**".
+    raw = (STREAMS / "openai-responses__dotnet-reasoning-text.sse").read_bytes()
+    deltas = [e for e in decoded(raw, "openai-responses") if isinstance(e, PartDelta)]
+    assert [e.text for e in deltas if e.index == 0][-1] == "**"
+    reasoning = assemble(translate(raw, "openai-responses", "anthropic"), "anthropic").parts[0]
+    assert isinstance(reasoning, ReasoningPart)
+    assert reasoning.text == "**Calculating a simple sum**"
