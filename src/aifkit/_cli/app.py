@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from aifkit._cli import aif, assemble, count, demo, pack, usage
+from aifkit._cli import aif, assemble, count, demo, pack, serve, usage
 from aifkit._cli._main import guard
 from aifkit._cli.bench import bench_app
 from aifkit._cli.compress import compress_command
@@ -33,6 +33,7 @@ app.command("pack")(guard(pack.pack_command))
 app.command("compress")(guard(compress_command))
 app.command("usage")(guard(usage.usage_command))
 app.command("demo")(guard(demo.demo_command))
+app.command("serve")(guard(serve.serve_command))
 app.command("assemble")(guard(assemble.assemble_command))
 app.add_typer(bench_app, name="bench")
 app.add_typer(handoff_app, name="handoff")

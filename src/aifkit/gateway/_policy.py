@@ -1,0 +1,109 @@
+"""A route's context policy on one request body: count it, and pack it when the policy says.
+
+Runs synchronously; the app calls it in a worker thread for large bodies so that
+counting and packing never hold the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+from aifkit.gateway._config import Route
+
+__all__ = ["Fitted", "apply_policy"]
+
+_DEFAULT_RESERVE = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Fitted:
+    """The body to send, and what the policy did.
+
+    Attributes:
+        body: The request body, packed or as given (same format as given).
+        tokens_before: Its prompt tokens as given; None when it was not counted.
+        tokens_after: Prompt tokens of ``body``; None when not counted.
+        limit: The most prompt tokens the policy allowed; None when not counted.
+        report: The pack report as JSON, when it packed.
+        note: Why the policy did not count, if it did not.
+    """
+
+    body: Any
+    tokens_before: int | None = None
+    tokens_after: int | None = None
+    limit: int | None = None
+    report: dict[str, Any] | None = None
+    note: str | None = None
+
+    @property
+    def saved(self) -> int:
+        """Prompt tokens packing removed."""
+        if self.tokens_before is None or self.tokens_after is None:
+            return 0
+        return max(0, self.tokens_before - self.tokens_after)
+
+
+def apply_policy(body: Any, *, format: str, route: Route, model: str) -> Fitted:
+    """Count ``body`` and pack it as ``route``'s policy says.
+
+    Args:
+        body: The client's request body, in ``format``.
+        format: The client's format.
+        route: The route serving it.
+        model: The model sent upstream.
+
+    Raises:
+        AifkitError: counting or packing failed (the app fails open or answers 400).
+
+    Examples:
+        >>> route = Route(upstream="http://x/v1", context_window=60, reserve=10)
+        >>> body = {"model": "gpt-4o", "messages": [
+        ...     {"role": "user", "content": "old words " * 40},
+        ...     {"role": "assistant", "content": "ok"},
+        ...     {"role": "user", "content": "Now?"}]}
+        >>> fitted = apply_policy(body, format="openai-chat", route=route, model="gpt-4o")
+        >>> fitted.tokens_after <= 50 < fitted.tokens_before, len(fitted.body["messages"])
+        (True, 2)
+    """
+    if route.policy == "off":
+        return Fitted(body)
+    from aifkit.errors import UnknownNameError
+    from aifkit.tokens import CountCache, count_tokens, get_model
+
+    counter = route.count_as or model
+    try:
+        info = get_model(counter)
+    except UnknownNameError:
+        note = f"model {counter!r} is not in the registry: not counted (set count_as)"
+        return Fitted(body, note=note)
+    window = route.context_window or info.context_window
+    reserve = route.reserve
+    if reserve is None:
+        reserve = _asked_max_tokens(body) or min(_DEFAULT_RESERVE, info.max_output)
+    limit = max(1, window - reserve)
+    count = count_tokens(body, format=format, model=counter, cache=CountCache(maxsize=0)).total
+    target = limit
+    if route.policy == "always":
+        if route.budget is not None:
+            target = min(target, route.budget)
+        if route.ratio is not None:
+            target = min(target, max(1, int(count * route.ratio)))
+    if count <= target:
+        return Fitted(body, count, count, target)
+    from aifkit.budget import pack
+
+    out, report = pack(body, format=format, model=counter, budget=target, reserve=reserve)
+    return Fitted(out, count, report.tokens_after, target, report.to_json())
+
+
+def _asked_max_tokens(body: Any) -> int | None:
+    if not isinstance(body, Mapping):
+        return None
+    data = cast("Mapping[str, Any]", body)
+    for key in ("max_tokens", "max_completion_tokens", "max_output_tokens"):
+        value = data.get(key)
+        if isinstance(value, int) and value > 0:
+            return value
+    return None
