@@ -1,0 +1,85 @@
+"""A gateway served by uvicorn in a thread, on 127.0.0.1 at a free port, in front of fakes."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from aifkit.gateway import GatewayConfig, Route, create_app
+from aifkit.testing import FakeAnthropicServer, FakeGeminiServer, FakeOpenAIServer
+
+
+class Served:
+    """A running gateway: its URL, its app, and the fakes behind it."""
+
+    def __init__(self, app: Any, url: str, fakes: dict[str, Any]) -> None:
+        self.app = app
+        self.url = url
+        self.fakes = fakes
+
+
+def serve(app: Any) -> tuple[str, Any, threading.Thread]:
+    import uvicorn
+
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the gateway did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return f"http://127.0.0.1:{port}", server, thread
+
+
+@pytest.fixture(scope="package")
+def fakes() -> Iterator[dict[str, Any]]:
+    servers = {
+        "openai": FakeOpenAIServer().start(),
+        "anthropic": FakeAnthropicServer().start(),
+        "gemini": FakeGeminiServer().start(),
+    }
+    yield servers
+    for s in servers.values():
+        s.close()
+
+
+def matrix_config(fakes: dict[str, Any], **route: Any) -> GatewayConfig:
+    return GatewayConfig(
+        routes=(
+            Route(
+                models=("m-chat",), upstream=fakes["openai"].base_url, format="openai-chat", **route
+            ),
+            Route(
+                models=("m-responses",),
+                upstream=fakes["openai"].base_url,
+                format="openai-responses",
+                **route,
+            ),
+            Route(
+                models=("m-claude",),
+                upstream=fakes["anthropic"].base_url,
+                format="anthropic",
+                **route,
+            ),
+            Route(
+                models=("m-gemini",), upstream=fakes["gemini"].base_url, format="gemini", **route
+            ),
+        ),
+        aliases={"fast": "m-chat"},
+    )
+
+
+@pytest.fixture(scope="package")
+def gateway(fakes: dict[str, Any]) -> Iterator[Served]:
+    app = create_app(matrix_config(fakes))
+    url, server, thread = serve(app)
+    yield Served(app, url, fakes)
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -1,0 +1,158 @@
+"""The official SDKs against a running gateway: client format x upstream format x shape.
+
+Each reply is parsed by the client's own SDK types; the fake upstream behind the
+gateway speaks another format (or the same), so every pair of converters and
+stream codecs is crossed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import anthropic
+import openai
+import pytest
+
+from aifkit.aif import decode
+from aifkit.testing import FakeReply
+from tests.gateway.conftest import Served
+
+UPSTREAMS = {"m-chat": "openai", "m-responses": "openai", "m-claude": "anthropic", "m-gemini": "gemini"}  # fmt: skip
+TOOL = ("get_weather", {"city": "Paris"})
+WEATHER = {
+    "name": "get_weather",
+    "description": "Weather in a city.",
+    "parameters": {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+    },
+}
+
+
+_OPENED: list[Any] = []
+
+
+@pytest.fixture(autouse=True)
+def _closing() -> Iterator[None]:
+    yield
+    while _OPENED:  # an SDK client left open leaks its socket (a ResourceWarning)
+        _OPENED.pop().close()
+
+
+def _openai(gateway: Served) -> openai.OpenAI:
+    client = openai.OpenAI(base_url=gateway.url + "/v1", api_key="sk-client", max_retries=0)
+    _OPENED.append(client)
+    return client
+
+
+def _anthropic(gateway: Served) -> anthropic.Anthropic:
+    client = anthropic.Anthropic(base_url=gateway.url, api_key="sk-ant-client", max_retries=0)
+    _OPENED.append(client)
+    return client
+
+
+FORMATS = {"m-chat": "openai-chat", "m-responses": "openai-responses", "m-claude": "anthropic", "m-gemini": "gemini"}  # fmt: skip
+
+
+def _upstream_saw(fake: Any, model: str, *, streamed: bool) -> None:
+    # The upstream got one request, valid in its own format, asking to stream when the client did.
+    (body,) = fake.requests
+    document, _ = decode(body, FORMATS[model])
+    assert document.messages[-1].role == "user"
+    if FORMATS[model] == "gemini":
+        assert fake.paths[0].endswith(":streamGenerateContent?alt=sse" if streamed else ":generateContent")  # fmt: skip
+    else:
+        assert body.get("stream", False) is streamed
+
+
+def _script(gateway: Served, model: str, reply: FakeReply) -> Any:
+    fake = gateway.fakes[UPSTREAMS[model]]
+    fake.script(reply)
+    return fake
+
+
+@pytest.mark.parametrize("model", list(UPSTREAMS))
+@pytest.mark.parametrize("shape", ["plain", "tools", "streamed", "streamed-tools"])
+def test_openai_chat_client(gateway: Served, model: str, shape: str) -> None:
+    tools = "tools" in shape
+    fake = _script(gateway, model, FakeReply("Hello from upstream", tool_call=TOOL if tools else None))  # fmt: skip
+    client = _openai(gateway)
+    kwargs: dict[str, Any] = {"tools": [{"type": "function", "function": WEATHER}]} if tools else {}  # fmt: skip
+    messages: Any = [{"role": "user", "content": "What is the weather in Paris?"}]
+    if shape.startswith("streamed"):
+        text, calls = "", {}
+        with client.chat.completions.create(model=model, messages=messages, stream=True, **kwargs) as stream:  # fmt: skip
+            for chunk in stream:
+                for choice in chunk.choices:
+                    text += choice.delta.content or ""
+                    for call in choice.delta.tool_calls or []:
+                        entry = calls.setdefault(call.index, {"id": None, "name": "", "args": ""})
+                        entry["id"] = call.id or entry["id"]
+                        if call.function is not None:
+                            entry["name"] += call.function.name or ""
+                            entry["args"] += call.function.arguments or ""
+        if tools:
+            (call,) = calls.values()
+            assert (call["name"], json.loads(call["args"])) == TOOL
+        else:
+            assert text == "Hello from upstream"
+    else:
+        reply = client.chat.completions.create(model=model, messages=messages, **kwargs)
+        message = reply.choices[0].message
+        if tools:
+            (call,) = message.tool_calls or []
+            assert call.type == "function"
+            assert (call.function.name, json.loads(call.function.arguments)) == TOOL
+            assert reply.choices[0].finish_reason == "tool_calls"
+        else:
+            assert message.content == "Hello from upstream"
+    _upstream_saw(fake, model, streamed=shape.startswith("streamed"))
+
+
+@pytest.mark.parametrize("model", list(UPSTREAMS))
+@pytest.mark.parametrize("shape", ["plain", "tools", "streamed"])
+def test_anthropic_client(gateway: Served, model: str, shape: str) -> None:
+    tools = shape == "tools"
+    fake = _script(gateway, model, FakeReply("Hello from upstream", tool_call=TOOL if tools else None))  # fmt: skip
+    client = _anthropic(gateway)
+    messages: Any = [{"role": "user", "content": "What is the weather in Paris?"}]
+    kwargs: dict[str, Any] = {}
+    if tools:
+        kwargs["tools"] = [{"name": WEATHER["name"], "description": WEATHER["description"], "input_schema": WEATHER["parameters"]}]  # fmt: skip
+    if shape == "streamed":
+        with client.messages.stream(model=model, max_tokens=64, messages=messages) as stream:
+            text = "".join(stream.text_stream)
+            final = stream.get_final_message()
+        assert text == "Hello from upstream"
+        assert final.stop_reason == "end_turn"
+    else:
+        reply = client.messages.create(model=model, max_tokens=64, messages=messages, **kwargs)
+        if tools:
+            (block,) = reply.content
+            assert block.type == "tool_use"
+            assert (block.name, block.input) == TOOL
+            assert reply.stop_reason == "tool_use"
+        else:
+            assert reply.content[0].type == "text"
+            assert reply.content[0].text == "Hello from upstream"
+    _upstream_saw(fake, model, streamed=shape == "streamed")
+
+
+@pytest.mark.parametrize("model", list(UPSTREAMS))
+@pytest.mark.parametrize("shape", ["plain", "streamed"])
+def test_openai_responses_client(gateway: Served, model: str, shape: str) -> None:
+    fake = _script(gateway, model, FakeReply("Hello from upstream"))
+    client = _openai(gateway)
+    if shape == "streamed":
+        with client.responses.stream(model=model, input="Hi") as stream:
+            text = "".join(e.delta for e in stream if e.type == "response.output_text.delta")
+            final = stream.get_final_response()
+        assert text == "Hello from upstream"
+        assert final.output_text == "Hello from upstream"
+    else:
+        reply = client.responses.create(model=model, input="Hi")
+        assert reply.output_text == "Hello from upstream"
+    _upstream_saw(fake, model, streamed=shape == "streamed")
