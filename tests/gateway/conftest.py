@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx2
 import pytest
 
 from aifkit.gateway import GatewayConfig, Route, create_app
@@ -20,6 +22,20 @@ class Served:
         self.app = app
         self.url = url
         self.fakes = fakes
+
+
+def call(app: Any, method: str, path: str, **kwargs: Any) -> httpx2.Response:
+    """One request to ``app`` in process (httpx2's ASGITransport, no socket)."""
+
+    async def run() -> httpx2.Response:
+        transport = httpx2.ASGITransport(app=app)
+        try:
+            async with httpx2.AsyncClient(transport=transport, base_url="http://gw") as client:
+                return await client.request(method, path, **kwargs)
+        finally:  # the transport runs no lifespan: close the app's upstream client here
+            await app.state.gateway.aclose()
+
+    return asyncio.run(run())
 
 
 def serve(app: Any) -> tuple[str, Any, threading.Thread]:

@@ -2,26 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
-import httpx2
-
 from aifkit.gateway import GatewayConfig, create_app
 from aifkit.testing import FakeOpenAIServer, FakeReply
-
-
-def _call(app: Any, method: str, path: str, **kwargs: Any) -> httpx2.Response:
-    async def run() -> httpx2.Response:
-        transport = httpx2.ASGITransport(app=app)
-        try:
-            async with httpx2.AsyncClient(transport=transport, base_url="http://gw") as client:
-                return await client.request(method, path, **kwargs)
-        finally:  # the transport runs no lifespan: close the app's upstream client here
-            await app.state.gateway.aclose()
-
-    return asyncio.run(run())
-
+from tests.gateway.conftest import call
 
 CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
 
@@ -29,15 +12,15 @@ CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
 def test_openai_chat_passes_through_and_is_recorded() -> None:
     with FakeOpenAIServer(["Hello there"]) as fake:
         app = create_app(GatewayConfig.single(fake.base_url))
-        r = _call(app, "POST", "/v1/chat/completions", json=CHAT, headers={"authorization": "Bearer sk-client"})  # fmt: skip
+        r = call(app, "POST", "/v1/chat/completions", json=CHAT, headers={"authorization": "Bearer sk-client"})  # fmt: skip
         assert r.status_code == 200
         assert r.json()["choices"][0]["message"]["content"] == "Hello there"
         assert fake.requests == [CHAT]
         rid = r.headers["x-aif-request-id"]
         assert r.headers["x-aif-tokens-saved"] == "0"
-        rec = _call(app, "GET", f"/requests/{rid}").json()
+        rec = call(app, "GET", f"/requests/{rid}").json()
         assert (rec["status"], rec["model"], rec["output_tokens"]) == (200, "gpt-4o", 2)
-        stats = _call(app, "GET", "/stats").json()
+        stats = call(app, "GET", "/stats").json()
         assert stats["totals"]["requests"] == 1
 
 
@@ -45,7 +28,7 @@ def test_upstream_error_reaches_client_in_its_shape() -> None:
     with FakeOpenAIServer([FakeReply(status=429)]) as fake:
         app = create_app(GatewayConfig.single(fake.base_url))
         body = {"model": "gpt-4o", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}
-        r = _call(app, "POST", "/v1/messages", json=body)
+        r = call(app, "POST", "/v1/messages", json=body)
         assert r.status_code == 429
         assert r.json()["type"] == "error"
         assert r.json()["error"]["type"] == "rate_limit_error"

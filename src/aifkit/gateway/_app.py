@@ -288,13 +288,19 @@ async def _forward(
     import httpx2
 
     result: list[httpx2.Response] = []
+    failed: list[_Reject] = []
 
     async def call() -> None:
-        result.append(
-            await gw.http().post(
-                url, content=data, headers=up_headers, timeout=target.route.timeout
+        try:
+            result.append(
+                await gw.http().post(
+                    url, content=data, headers=up_headers, timeout=target.route.timeout
+                )
             )
-        )
+        except httpx2.TimeoutException:
+            failed.append(_Reject(504, "the upstream did not answer in time", "upstream_timeout"))
+        except httpx2.RequestError as exc:
+            failed.append(_Reject(502, f"cannot reach the upstream: {type(exc).__name__}", "upstream_unreachable"))  # fmt: skip
         tg.cancel_scope.cancel()
 
     async def watch() -> None:  # a client that hangs up cancels the upstream call
@@ -302,14 +308,11 @@ async def _forward(
             pass
         tg.cancel_scope.cancel()
 
-    try:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(call)
-            tg.start_soon(watch)
-    except httpx2.TimeoutException:
-        raise _Reject(504, "the upstream did not answer in time", "upstream_timeout") from None
-    except httpx2.RequestError as exc:
-        raise _Reject(502, f"cannot reach the upstream: {type(exc).__name__}", "upstream_unreachable") from None  # fmt: skip
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(call)
+        tg.start_soon(watch)
+    if failed:
+        raise failed[0]
     if not result:
         rec.status, rec.error = 499, "the client closed the connection"
         from starlette.responses import Response
