@@ -23,6 +23,7 @@ Examples:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -135,6 +136,8 @@ class FakeReply:
         fault: ``"malformed"`` sends a 200 whose body (or stream) is not valid;
             ``"cut"`` ends a stream half way, without its end.
         retry_after: A ``Retry-After`` header to send with an error.
+        echo: Answer with ``content`` followed by the text of the request's last
+            message (to check that replies reach the client that asked).
     """
 
     content: str | None = ""
@@ -144,6 +147,7 @@ class FakeReply:
     tool_call: tuple[str, dict[str, Any]] | None = None
     fault: Literal["malformed", "cut"] | None = None
     retry_after: str | None = None
+    echo: bool = False
 
 
 class FakeProviderServer:
@@ -295,6 +299,7 @@ class FakeGeminiServer(FakeProviderServer):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 256  # many clients connecting at once (load tests) are queued, not reset
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that gave up (a timeout test) closes its socket; that is not an error.
@@ -307,6 +312,7 @@ def _handler(owner: FakeProviderServer) -> type[BaseHTTPRequestHandler]:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body leave at once, not 40 ms apart
     owner: FakeProviderServer
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -338,6 +344,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, request: dict[str, Any], reply: FakeReply, fmt: str, stream: bool) -> None:  # fmt: skip
         n = len(self.owner.requests)
+        if reply.echo:
+            text = f"{reply.content or ''}{_last_text(request, fmt)}"
+            reply = dataclasses.replace(reply, content=text, echo=False)
         if reply.body is not None:
             self._send(reply.status, reply.body)
         elif reply.status != 200:
@@ -387,6 +396,15 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             if fault != "cut":
                 self.wfile.write(encoder.close())
+
+
+def _last_text(request: dict[str, Any], fmt: str) -> str:
+    from aifkit.aif import TextPart, decode
+
+    document, _ = decode(request, fmt)
+    if not document.messages:
+        return ""
+    return "".join(p.text for p in document.messages[-1].parts if isinstance(p, TextPart))
 
 
 def _words(request: dict[str, Any]) -> int:

@@ -130,3 +130,11 @@ def test_the_async_sdk_streams_many_requests_at_once(gateway: Served) -> None:
 
     assert asyncio.run(main()) == ["alpha beta gamma"] * 8
     assert sorted(r["contents"][0]["parts"][0]["text"] for r in gateway.fakes["gemini"].requests) == sorted(f"n{i}" for i in range(8))  # fmt: skip
+
+
+def test_a_short_load_has_no_failed_or_mixed_up_reply() -> None:
+    from tests.gateway.load import run
+
+    result = run(clients=8, seconds=1.5)
+    assert result["requests"] > 0
+    assert (result["failed"], result["mixed"]) == (0, 0)
