@@ -73,10 +73,14 @@ class _Gateway:
 
     def http(self) -> httpx2.AsyncClient:
         if self.client is None:
+            import socket
+
             import httpx2
 
+            # TCP_NODELAY: a request's headers and body leave at once, not a delayed ACK apart.
+            nodelay = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
             self.client = httpx2.AsyncClient(
-                transport=self.transport,
+                transport=self.transport or httpx2.AsyncHTTPTransport(socket_options=nodelay),
                 timeout=httpx2.Timeout(600.0, connect=10.0),
                 limits=httpx2.Limits(max_connections=512, max_keepalive_connections=128),
             )
