@@ -128,6 +128,8 @@ def price(rec: RequestRecord, counter: str) -> None:
                 cache_write_tokens=rec.cache_write_tokens,
             )
         )
+        if rec.tokens_saved:
+            rec.cost_saved = float(info.cost(rec.tokens_saved))
     except (AifkitError, LookupError, ValueError):
         rec.cost = None
 

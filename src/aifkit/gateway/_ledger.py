@@ -43,6 +43,7 @@ class RequestRecord:
         tokens_before: Prompt tokens of the request as the client sent it (counted).
         tokens_saved: Prompt tokens packing removed.
         cost: USD, from genai-prices, when the model has a price.
+        cost_saved: USD the tokens saved by packing would have cost as input.
         latency_ms: Arrival to last byte sent.
         ttfb_ms: Arrival to first byte sent.
         error: What failed (aifkit's own failure when failing open, or the upstream's).
@@ -66,6 +67,7 @@ class RequestRecord:
     tokens_before: int | None = None
     tokens_saved: int = 0
     cost: float | None = None
+    cost_saved: float | None = None
     latency_ms: float = 0.0
     ttfb_ms: float | None = None
     error: str | None = None
@@ -83,6 +85,7 @@ _MIGRATIONS = (
         tokens_before INTEGER, tokens_saved INTEGER, cost REAL, latency_ms REAL,
         ttfb_ms REAL, error TEXT, reports TEXT)""",
     "CREATE INDEX requests_started ON requests (started)",
+    "ALTER TABLE requests ADD COLUMN cost_saved REAL",
 )
 
 
@@ -158,7 +161,7 @@ class GatewayLedger:
         sums = (
             "COUNT(*), SUM(status >= 400), SUM(input_tokens), SUM(output_tokens), "
             "SUM(cache_read_tokens), SUM(cache_write_tokens), SUM(reasoning_tokens), "
-            "SUM(tokens_saved), SUM(cost), AVG(latency_ms)"
+            "SUM(tokens_saved), SUM(cost), SUM(cost_saved), AVG(latency_ms)"
         )
         with self._lock:
             total = self._db.execute(f"SELECT {sums} FROM requests").fetchone()
@@ -184,11 +187,13 @@ def _sums(row: tuple[Any, ...]) -> dict[str, Any]:
         "reasoning_tokens",
         "tokens_saved",
         "cost_usd",
+        "cost_saved_usd",
         "mean_latency_ms",
     )
     out: dict[str, Any] = {k: (v or 0) for k, v in zip(keys, row, strict=True)}
     out["mean_latency_ms"] = round(float(out["mean_latency_ms"]), 3)
     out["cost_usd"] = round(float(out["cost_usd"]), 8)
+    out["cost_saved_usd"] = round(float(out["cost_saved_usd"]), 8)
     return out
 
 
