@@ -92,7 +92,7 @@ async def _load(
     times: list[float] = []
     left = total
     limits = httpx2.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx2.AsyncClient(limits=limits, timeout=120) as client:
+    async with httpx2.AsyncClient(limits=limits, timeout=120, transport=_transport()) as client:
 
         async def worker() -> None:
             nonlocal left
@@ -110,7 +110,7 @@ async def _load(
 
 async def _ttfb(url: str, body: bytes, n: int, headers: dict[str, str]) -> list[float]:
     out: list[float] = []
-    async with httpx2.AsyncClient(timeout=60) as client:
+    async with httpx2.AsyncClient(timeout=60, transport=_transport()) as client:
         for _ in range(n):
             t = time.perf_counter()
             first = None
@@ -119,6 +119,12 @@ async def _ttfb(url: str, body: bytes, n: int, headers: dict[str, str]) -> list[
                     first = first or time.perf_counter() - t
             out.append(first or 0.0)
     return out
+
+
+def _transport() -> httpx2.AsyncHTTPTransport:
+    # TCP_NODELAY as the gateway sets it upstream: without it a request's headers and
+    # body may leave a delayed ACK apart, which would swamp what is measured.
+    return httpx2.AsyncHTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
 
 
 def _pct(values: list[float], q: float) -> float:

@@ -142,11 +142,16 @@ def test_anthropic_client(gateway: Served, model: str, shape: str) -> None:
 
 
 @pytest.mark.parametrize("model", list(UPSTREAMS))
-@pytest.mark.parametrize("shape", ["plain", "streamed"])
+@pytest.mark.parametrize("shape", ["plain", "tools", "streamed"])
 def test_openai_responses_client(gateway: Served, model: str, shape: str) -> None:
-    fake = _script(gateway, model, FakeReply("Hello from upstream"))
+    tools = shape == "tools"
+    fake = _script(gateway, model, FakeReply("Hello from upstream", tool_call=TOOL if tools else None))  # fmt: skip
     client = _openai(gateway)
-    if shape == "streamed":
+    if tools:
+        reply = client.responses.create(model=model, input="Weather?", tools=[{"type": "function", "strict": False, **WEATHER}])  # fmt: skip
+        (call,) = [o for o in reply.output if o.type == "function_call"]
+        assert (call.name, json.loads(call.arguments)) == TOOL
+    elif shape == "streamed":
         with client.responses.stream(model=model, input="Hi") as stream:
             text = "".join(e.delta for e in stream if e.type == "response.output_text.delta")
             final = stream.get_final_response()
@@ -156,3 +161,51 @@ def test_openai_responses_client(gateway: Served, model: str, shape: str) -> Non
         reply = client.responses.create(model=model, input="Hi")
         assert reply.output_text == "Hello from upstream"
     _upstream_saw(fake, model, streamed=shape == "streamed")
+
+
+@pytest.mark.parametrize("model", ["m-claude", "m-gemini", "m-responses"])
+def test_a_tool_round_trip_replays_with_consistent_ids(gateway: Served, model: str) -> None:
+    # Turn 1: the upstream calls a tool; turn 2: the client sends the call and its result
+    # back as the SDK transcript has them, and the upstream sees the same pairing.
+    fake = _script(gateway, model, FakeReply(tool_call=TOOL))
+    client = _openai(gateway)
+    tools: Any = [{"type": "function", "function": WEATHER}]
+    messages: Any = [{"role": "user", "content": "Weather in Paris?"}]
+    first = client.chat.completions.create(model=model, messages=messages, tools=tools)
+    (call,) = first.choices[0].message.tool_calls or []
+    fake.script(FakeReply("It is sunny."))
+    messages += [
+        first.choices[0].message.model_dump(exclude_none=True),
+        {"role": "tool", "tool_call_id": call.id, "content": "Sunny, 21 C"},
+    ]
+    second = client.chat.completions.create(model=model, messages=messages, tools=tools)
+    assert second.choices[0].message.content == "It is sunny."
+    document, _ = decode(fake.requests[0], FORMATS[model])
+    calls = [p for m in document.messages for p in m.parts if p.type == "tool_call"]
+    results = [p for m in document.messages for p in m.parts if p.type == "tool_result"]
+    assert [c.name for c in calls] == ["get_weather"]
+    assert [r.call_id for r in results] == [calls[0].id]
+    if FORMATS[model] != "gemini":  # Gemini pairs calls with results by name, not by id
+        assert calls[0].id == call.id
+
+
+def test_an_anthropic_client_round_trips_a_tool_through_openai(gateway: Served) -> None:
+    fake = _script(gateway, "m-chat", FakeReply(tool_call=TOOL))
+    client = _anthropic(gateway)
+    tools: Any = [{"name": "get_weather", "input_schema": WEATHER["parameters"]}]
+    messages: Any = [{"role": "user", "content": "Weather in Paris?"}]
+    first = client.messages.create(model="m-chat", max_tokens=64, messages=messages, tools=tools)
+    (use,) = [b for b in first.content if b.type == "tool_use"]
+    fake.script(FakeReply("It is sunny."))
+    messages += [
+        {"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in first.content]},
+        {
+            "role": "user",
+            "content": [{"type": "tool_result", "tool_use_id": use.id, "content": "Sunny"}],
+        },
+    ]
+    second = client.messages.create(model="m-chat", max_tokens=64, messages=messages, tools=tools)
+    assert second.content[0].type == "text"
+    sent = fake.requests[0]["messages"]
+    assert sent[1]["tool_calls"][0]["id"] == use.id
+    assert sent[2] == {"role": "tool", "tool_call_id": use.id, "content": "Sunny"}
