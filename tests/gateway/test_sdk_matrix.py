@@ -148,7 +148,8 @@ def test_openai_responses_client(gateway: Served, model: str, shape: str) -> Non
     fake = _script(gateway, model, FakeReply("Hello from upstream", tool_call=TOOL if tools else None))  # fmt: skip
     client = _openai(gateway)
     if tools:
-        reply = client.responses.create(model=model, input="Weather?", tools=[{"type": "function", "strict": False, **WEATHER}])  # fmt: skip
+        tool: Any = {"type": "function", "strict": False, **WEATHER}
+        reply = client.responses.create(model=model, input="Weather?", tools=[tool])
         (call,) = [o for o in reply.output if o.type == "function_call"]
         assert (call.name, json.loads(call.arguments)) == TOOL
     elif shape == "streamed":
