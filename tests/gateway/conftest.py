@@ -38,6 +38,20 @@ def call(app: Any, method: str, path: str, **kwargs: Any) -> httpx2.Response:
     return asyncio.run(run())
 
 
+def records(app: Any, model: str, n: int = 1) -> list[Any]:
+    """The ledger's records for ``model``, waiting (a bounded while) until there are ``n``.
+
+    A served gateway records a request after its last byte has gone out, so a client
+    may read the ledger a moment before the record is in it.
+    """
+    deadline = time.monotonic() + 10
+    while True:
+        found = [r for r in app.state.gateway.ledger if r.model == model]
+        if len(found) >= n or time.monotonic() > deadline:
+            return found
+        time.sleep(0.02)
+
+
 def serve(app: Any) -> tuple[str, Any, threading.Thread]:
     import uvicorn
 

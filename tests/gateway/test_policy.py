@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from aifkit.gateway import GatewayConfig, Route, create_app
+from aifkit.gateway._policy import _framing  # pyright: ignore[reportPrivateUsage]
 from aifkit.testing import FakeOpenAIServer
 from aifkit.tokens import count_tokens
 from tests.gateway.conftest import call
@@ -110,3 +114,29 @@ def test_an_unknown_model_is_not_counted_and_says_why() -> None:
         r = call(app, "POST", "/v1/chat/completions", json=body)
         rec = call(app, "GET", f"/requests/{r.headers['x-aif-request-id']}").json()
     assert "count_as" in rec["reports"]["note"]
+
+
+@given(
+    st.lists(st.text(max_size=300), min_size=1, max_size=8),
+    st.sampled_from(["gpt-4o", "gpt-4", "claude-sonnet-4-5", "gemini-2.5-flash"]),
+)
+def test_the_size_bound_never_undercounts(texts: list[str], model: str) -> None:
+    # `fit` skips counting a media-free body whose bytes plus framing fit: that is safe
+    # only if no body counts more tokens than that.
+    body = {"model": model, "messages": [{"role": "user", "content": t} for t in texts]}
+    raw = json.dumps(body).encode()
+    counted = count_tokens(body, format="openai-chat", model=model).total
+    assert counted <= len(raw) + _framing(body)
+
+
+def test_a_small_body_is_not_counted_unless_it_carries_media() -> None:
+    with FakeOpenAIServer(["ok"], repeat=True) as fake:
+        app = create_app(_config(fake.base_url))
+        plain = call(app, "POST", "/v1/chat/completions", json=_long_chat(2))
+        image = {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}
+        media = {"model": "gpt-4o", "messages": [{"role": "user", "content": [image]}]}
+        pictured = call(app, "POST", "/v1/chat/completions", json=media)
+        got = [call(app, "GET", f"/requests/{r.headers['x-aif-request-id']}").json() for r in (plain, pictured)]  # fmt: skip
+    assert got[0]["tokens_before"] is None
+    assert "by size" in got[0]["reports"]["note"]
+    assert got[1]["tokens_before"] > 0

@@ -13,7 +13,7 @@ import pytest
 from aifkit.errors import UsageError
 from aifkit.gateway import GatewayConfig, Route, create_app
 from aifkit.testing import FakeAnthropicServer, FakeOpenAIServer, FakeReply
-from tests.gateway.conftest import Served, call
+from tests.gateway.conftest import Served, call, records
 
 CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
 SECRET = "sk-upstream-secret-123"
@@ -98,12 +98,13 @@ def test_count_tokens_counts_with_the_registry() -> None:
 
 def test_streams_are_recorded_with_usage_and_time_to_first_byte(gateway: Served) -> None:
     gateway.fakes["anthropic"].script(FakeReply("one two three"))
+    before = len(records(gateway.app, "m-claude", 0))
     with openai.OpenAI(base_url=gateway.url + "/v1", api_key="k", max_retries=0) as oai:
         stream = oai.chat.completions.create(model="m-claude", messages=[{"role": "user", "content": "a b c d"}], stream=True, stream_options={"include_usage": True})  # fmt: skip
         chunks = list(stream)
     assert chunks[-1].usage is not None
     assert chunks[-1].usage.completion_tokens == 3
-    rec = [r for r in gateway.app.state.gateway.ledger if r.model == "m-claude"][-1]
+    rec = records(gateway.app, "m-claude", before + 1)[-1]
     assert (rec.stream, rec.status, rec.output_tokens) == (True, 200, 3)
     assert rec.ttfb_ms is not None
     assert rec.ttfb_ms <= rec.latency_ms

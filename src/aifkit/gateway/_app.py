@@ -91,8 +91,10 @@ class _Gateway:
             await self.client.aclose()
             self.client = None
 
-    def finish(self, rec: RequestRecord, started: float) -> None:
+    def finish(self, rec: RequestRecord, started: float, counter: str | None = None) -> None:
         rec.latency_ms = (time.perf_counter() - started) * 1000
+        if counter is not None and rec.status == 200:
+            price(rec, counter)
         if not self.config.keep_reports:
             rec.reports = {}
         self.ledger.record(rec)
@@ -167,7 +169,11 @@ def _json(body: Any, status: int = 200, headers: Mapping[str, str] | None = None
     return Response(data, status, headers=dict(headers or {}), media_type="application/json")
 
 
-async def _read(gw: _Gateway, request: Request, fmt: str) -> dict[str, Any]:
+_MEDIA = (b'"image', b"image_url", b'"file', b'"audio', b"input_audio", b"inline", b"document")
+
+
+async def _read(gw: _Gateway, request: Request, fmt: str) -> tuple[dict[str, Any], int | None]:
+    """The JSON body, and its size as a bound on its tokens when it carries no media."""
     keys = gw.config.keys
     if keys and client_key(request.headers) not in keys:
         raise _Reject(401, "a valid gateway key is required", "invalid_api_key")
@@ -182,13 +188,15 @@ async def _read(gw: _Gateway, request: Request, fmt: str) -> dict[str, Any]:
         if size > limit:
             raise _Reject(413, f"the request body is over the gateway's limit of {limit} bytes")
         parts.append(chunk)
+    raw = b"".join(parts)
     try:
-        body = json.loads(b"".join(parts))
+        body = json.loads(raw)
     except ValueError:
         raise _Reject(400, "the request body is not JSON") from None
     if not isinstance(body, dict):
         raise _Reject(400, "the request body must be a JSON object")
-    return cast("dict[str, Any]", body)
+    bound = None if any(m in raw for m in _MEDIA) else len(raw)
+    return cast("dict[str, Any]", body), bound
 
 
 def _target(gw: _Gateway, body: Mapping[str, Any]) -> Upstream:
@@ -206,13 +214,15 @@ async def _handle(gw: _Gateway, request: Request, fmt: str) -> Response:
     started = time.perf_counter()
     rec = RequestRecord(id=f"aifreq_{uuid.uuid4().hex}", started=time.time(), client_format=fmt)
     headers = {"x-aif-request-id": rec.id}
+    counter: str | None = None
     try:
-        body = await _read(gw, request, fmt)
+        body, bound = await _read(gw, request, fmt)
         rec.model = str(body.get("model"))
         target = _target(gw, body)
+        counter = target.route.count_as or target.model
         rec.route, rec.upstream_model, rec.upstream_format = target.index, target.model, target.route.format  # fmt: skip
         rec.stream = body.get("stream") is True
-        prepared = await _prepare(gw, body, fmt, target, rec)
+        prepared = await _prepare(gw, body, fmt, target, rec, bound)
         headers["x-aif-tokens-saved"] = str(rec.tokens_saved)
         key = target.key if target.route.api_key_env else _passed_key(gw, request)
         up_headers = upstream_headers(target.route.format, key, request.headers)
@@ -227,7 +237,10 @@ async def _handle(gw: _Gateway, request: Request, fmt: str) -> Response:
         response = _json(error_body(fmt, exc.status, exc.message, exc.code), exc.status, headers)
     if rec.ttfb_ms is None:
         rec.ttfb_ms = (time.perf_counter() - started) * 1000
-    gw.finish(rec, started)
+    from starlette.background import BackgroundTask
+
+    # Priced and recorded after the reply has gone out, off the client's latency.
+    response.background = BackgroundTask(gw.finish, rec, started, counter)
     return response
 
 
@@ -237,10 +250,15 @@ def _passed_key(gw: _Gateway, request: Request) -> str | None:
 
 
 async def _prepare(
-    gw: _Gateway, body: dict[str, Any], fmt: str, target: Upstream, rec: RequestRecord
+    gw: _Gateway,
+    body: dict[str, Any],
+    fmt: str,
+    target: Upstream,
+    rec: RequestRecord,
+    bound: int | None,
 ) -> dict[str, Any]:
     def run() -> dict[str, Any]:
-        p = prepare(body, client_format=fmt, upstream=target, stream=rec.stream, config=gw.config, inject=gw.inject)  # fmt: skip
+        p = prepare(body, client_format=fmt, upstream=target, stream=rec.stream, config=gw.config, inject=gw.inject, bound=bound)  # fmt: skip
         rec.error = p.error
         rec.tokens_before = p.fitted.tokens_before
         rec.tokens_saved = p.fitted.saved
@@ -335,7 +353,6 @@ async def _forward(
     except (AifkitError, ValueError) as exc:
         raise _Reject(502, f"the upstream's reply is malformed: {exc}", "upstream_malformed") from None  # fmt: skip
     rec.status = 200
-    price(rec, target.route.count_as or target.model)
     from starlette.responses import Response
 
     return Response(out, 200, headers=headers, media_type="application/json")
@@ -404,8 +421,7 @@ async def _stream(
             raise
         finally:
             await reply.aclose()  # closes the upstream connection: the upstream stops too
-            price(rec, target.route.count_as or target.model)
-            gw.finish(rec, started)
+            gw.finish(rec, started, target.route.count_as or target.model)
 
     headers["cache-control"] = "no-cache"
     return StreamingResponse(frames(), headers=headers, media_type="text/event-stream")
@@ -416,7 +432,7 @@ def _count_endpoint(gw: _Gateway) -> Callable[[Request], Awaitable[Response]]:
         from aifkit.tokens import count_tokens
 
         try:
-            body = await _read(gw, request, "anthropic")
+            body, _ = await _read(gw, request, "anthropic")
             target = _target(gw, body)
             counter = target.route.count_as or target.model
             total = count_tokens(body, format="anthropic", model=counter).total

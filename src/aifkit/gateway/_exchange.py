@@ -57,6 +57,7 @@ def prepare(
     stream: bool,
     config: GatewayConfig,
     inject: str | None = None,
+    bound: int | None = None,
 ) -> Prepared:
     """Fit ``body`` to the route's policy and write it in the upstream's format.
 
@@ -69,7 +70,7 @@ def prepare(
     try:
         if inject == "policy":
             raise InternalFailure("injected failure in the context policy")
-        fitted = apply_policy(body, format=client_format, route=route, model=upstream.model)
+        fitted = apply_policy(body, format=client_format, route=route, model=upstream.model, bound=bound)  # fmt: skip
     except Exception as exc:
         if not config.fail_open:
             raise

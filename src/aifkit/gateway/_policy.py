@@ -45,7 +45,9 @@ class Fitted:
         return max(0, self.tokens_before - self.tokens_after)
 
 
-def apply_policy(body: Any, *, format: str, route: Route, model: str) -> Fitted:
+def apply_policy(
+    body: Any, *, format: str, route: Route, model: str, bound: int | None = None
+) -> Fitted:
     """Count ``body`` and pack it as ``route``'s policy says.
 
     Args:
@@ -53,6 +55,10 @@ def apply_policy(body: Any, *, format: str, route: Route, model: str) -> Fitted:
         format: The client's format.
         route: The route serving it.
         model: The model sent upstream.
+        bound: A bound on the prompt's tokens known without counting: the body's
+            size in bytes, for a body without images, audio or files (every token
+            is at least one byte of text). Under ``fit``, a body whose bound plus
+            framing is within the limit is not counted at all.
 
     Raises:
         AifkitError: counting or packing failed (the app fails open or answers 400).
@@ -83,6 +89,8 @@ def apply_policy(body: Any, *, format: str, route: Route, model: str) -> Fitted:
     if reserve is None:
         reserve = _asked_max_tokens(body) or min(_DEFAULT_RESERVE, info.max_output)
     limit = max(1, window - reserve)
+    if route.policy == "fit" and bound is not None and bound + _framing(body) <= limit:
+        return Fitted(body, limit=limit, note="within the window by size: not counted")
     count = count_tokens(body, format=format, model=counter, cache=CountCache(maxsize=0)).total
     target = limit
     if route.policy == "always":
@@ -96,6 +104,16 @@ def apply_policy(body: Any, *, format: str, route: Route, model: str) -> Fitted:
 
     out, report = pack(body, format=format, model=counter, budget=target, reserve=reserve)
     return Fitted(out, count, report.tokens_after, target, report.to_json())
+
+
+def _framing(body: Any) -> int:
+    # What counting adds beyond the text: per-message framing and a tool-use
+    # preamble (at most a few hundred tokens on any model in the registry).
+    if not isinstance(body, Mapping):
+        return 1024
+    messages = cast("Mapping[str, Any]", body).get("messages")
+    n = len(cast("list[Any]", messages)) if isinstance(messages, list) else 0
+    return 1024 + 16 * n
 
 
 def _asked_max_tokens(body: Any) -> int | None:
