@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aifkit.gateway import GatewayConfig, Route, create_app
-from aifkit.gateway._policy import _framing  # pyright: ignore[reportPrivateUsage]
+from aifkit.gateway._policy import _framing, apply_policy  # pyright: ignore[reportPrivateUsage]
 from aifkit.testing import FakeOpenAIServer
 from aifkit.tokens import count_tokens
 from tests.gateway.conftest import call
@@ -140,3 +140,24 @@ def test_a_small_body_is_not_counted_unless_it_carries_media() -> None:
     assert got[0]["tokens_before"] is None
     assert "by size" in got[0]["reports"]["note"]
     assert got[1]["tokens_before"] > 0
+
+
+def test_a_body_packed_at_once_that_fits_goes_on_as_it_came() -> None:
+    # A bound far over the limit packs without counting first; if the pack finds the
+    # body fits after all (bytes that were not text), the original goes on.
+    body = _long_chat(2)
+    route = Route(upstream="http://x/v1", context_window=3000, reserve=500)
+    fitted = apply_policy(body, format="openai-chat", route=route, model="gpt-4o", bound=10**6)
+    assert fitted.body is body
+    assert fitted.tokens_before is not None
+    assert fitted.tokens_before <= 2500
+    assert fitted.report is None
+
+
+def test_both_ways_of_fitting_agree() -> None:
+    body = _long_chat(40)
+    route = Route(upstream="http://x/v1", context_window=3000, reserve=500)
+    counted = apply_policy(body, format="openai-chat", route=route, model="gpt-4o")
+    at_once = apply_policy(body, format="openai-chat", route=route, model="gpt-4o", bound=10**6)
+    assert counted.body == at_once.body
+    assert (counted.tokens_before, counted.tokens_after) == (at_once.tokens_before, at_once.tokens_after)  # fmt: skip

@@ -15,6 +15,7 @@ from aifkit.gateway._config import Route
 __all__ = ["Fitted", "apply_policy"]
 
 _DEFAULT_RESERVE = 4096
+_BYTES_PER_TOKEN = 6  # JSON request bodies run about 4-5 bytes a token; above 6, surely over
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,15 @@ def apply_policy(
     limit = max(1, window - reserve)
     if route.policy == "fit" and bound is not None and bound + _framing(body) <= limit:
         return Fitted(body, limit=limit, note="within the window by size: not counted")
+    from aifkit.budget import pack
+
+    if route.policy == "fit" and bound is not None and bound > _BYTES_PER_TOKEN * limit:
+        # Surely over: pack at once (the pack measures every message anyway) instead
+        # of counting first; a body that turns out to fit goes on as it came.
+        out, report = pack(body, format=format, model=counter, budget=limit, reserve=reserve)
+        if report.tokens_before <= limit:
+            return Fitted(body, report.tokens_before, report.tokens_before, limit)
+        return Fitted(out, report.tokens_before, report.tokens_after, limit, report.to_json())
     count = count_tokens(body, format=format, model=counter, cache=CountCache(maxsize=0)).total
     target = limit
     if route.policy == "always":
@@ -100,8 +110,6 @@ def apply_policy(
             target = min(target, max(1, int(count * route.ratio)))
     if count <= target:
         return Fitted(body, count, count, target)
-    from aifkit.budget import pack
-
     out, report = pack(body, format=format, model=counter, budget=target, reserve=reserve)
     return Fitted(out, count, report.tokens_after, target, report.to_json())
 
