@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -161,3 +162,31 @@ def test_both_ways_of_fitting_agree() -> None:
     at_once = apply_policy(body, format="openai-chat", route=route, model="gpt-4o", bound=10**6)
     assert counted.body == at_once.body
     assert (counted.tokens_before, counted.tokens_after) == (at_once.tokens_before, at_once.tokens_after)  # fmt: skip
+
+
+def test_a_conversation_keeps_its_packed_prefix_across_turns() -> None:
+    # Turn after turn over the window, the upstream sees the previous turn's packed
+    # messages again as its prefix (what the provider's prompt cache needs). The
+    # first pack fills the window; when the next turn overflows it, the session
+    # re-packs to its lower target, leaving room, and from then on only appends.
+    body = _long_chat(40)
+    with FakeOpenAIServer(["Noon."], repeat=True) as fake:
+        app = create_app(_config(fake.base_url, context_window=3000, reserve=500))
+        for turn in range(5):
+            assert call(app, "POST", "/v1/chat/completions", json=body).status_code == 200
+            body = {**body, "messages": [*body["messages"], {"role": "assistant", "content": "Noon."}, {"role": "user", "content": f"And follow-up {turn}?"}]}  # fmt: skip
+        sent = [r["messages"] for r in fake.requests]
+        assert len(app.state.gateway.sessions) == 1
+    for earlier, later in itertools.pairwise(sent[1:]):
+        assert later[: len(earlier)] == earlier
+    for s in sent:
+        assert count_tokens({"model": "gpt-4o", "messages": s, "tools": body["tools"]}, format="openai-chat", model="gpt-4o").total <= 2500  # fmt: skip
+
+
+def test_sessions_are_bounded() -> None:
+    from aifkit.gateway._sessions import Sessions  # pyright: ignore[reportPrivateUsage]
+
+    sessions = Sessions(3)
+    for i in range(10):
+        sessions.get(f"k{i}", "gpt-4o")
+    assert len(sessions) == 3

@@ -24,6 +24,7 @@ from aifkit.gateway._exchange import (
 )
 from aifkit.gateway._ledger import GatewayLedger, RequestRecord
 from aifkit.gateway._metrics import Metrics
+from aifkit.gateway._sessions import Sessions
 from aifkit.gateway._wire import client_key, error_body, upstream_headers, upstream_url
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class _Gateway:
         self.transport = transport
         self.ledger = GatewayLedger(config.ledger or ":memory:")
         self.metrics = Metrics()
+        self.sessions = Sessions(config.sessions) if config.sessions else None
         self.keys: list[str | None] = []
         for i, route in enumerate(config.routes):
             if route.api_key_env is None:
@@ -258,7 +260,7 @@ async def _prepare(
     bound: int | None,
 ) -> dict[str, Any]:
     def run() -> dict[str, Any]:
-        p = prepare(body, client_format=fmt, upstream=target, stream=rec.stream, config=gw.config, inject=gw.inject, bound=bound)  # fmt: skip
+        p = prepare(body, client_format=fmt, upstream=target, stream=rec.stream, config=gw.config, inject=gw.inject, bound=bound, sessions=gw.sessions)  # fmt: skip
         rec.error = p.error
         rec.tokens_before = p.fitted.tokens_before
         rec.tokens_saved = p.fitted.saved

@@ -106,6 +106,9 @@ class GatewayConfig(_Frozen):
         thread_threshold: Requests bodies at least this large are counted and
             packed in a worker thread, off the event loop.
         keep_reports: Keep pack and loss reports for ``GET /requests/{id}``.
+        sessions: Conversations whose `Packer` is kept, so that their packed prefix
+            stays stable across turns (least recently used evicted); 0 packs every
+            request afresh.
 
     Examples:
         >>> config = GatewayConfig(routes=(Route(upstream="http://127.0.0.1:9/v1"),))
@@ -121,6 +124,7 @@ class GatewayConfig(_Frozen):
     max_body_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
     thread_threshold: int = Field(default=64 * 1024, ge=0)
     keep_reports: bool = True
+    sessions: int = Field(default=256, ge=0)
 
     def resolve(self, model: str) -> str:
         """Return the model name after aliases."""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 from aifkit.gateway._config import GatewayConfig, Route
 from aifkit.gateway._ledger import RequestRecord
 from aifkit.gateway._policy import Fitted, apply_policy
+from aifkit.gateway._sessions import Sessions
 from aifkit.gateway._wire import error_body, error_message, set_stream, stream_codec
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ def prepare(
     config: GatewayConfig,
     inject: str | None = None,
     bound: int | None = None,
+    sessions: Sessions | None = None,
 ) -> Prepared:
     """Fit ``body`` to the route's policy and write it in the upstream's format.
 
@@ -70,7 +72,7 @@ def prepare(
     try:
         if inject == "policy":
             raise InternalFailure("injected failure in the context policy")
-        fitted = apply_policy(body, format=client_format, route=route, model=upstream.model, bound=bound)  # fmt: skip
+        fitted = apply_policy(body, format=client_format, route=route, model=upstream.model, bound=bound, sessions=sessions)  # fmt: skip
     except Exception as exc:
         if not config.fail_open:
             raise

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from aifkit.gateway._config import Route
+from aifkit.gateway._sessions import Sessions, conversation_key
 
 __all__ = ["Fitted", "apply_policy"]
 
@@ -47,7 +48,13 @@ class Fitted:
 
 
 def apply_policy(
-    body: Any, *, format: str, route: Route, model: str, bound: int | None = None
+    body: Any,
+    *,
+    format: str,
+    route: Route,
+    model: str,
+    bound: int | None = None,
+    sessions: Sessions | None = None,
 ) -> Fitted:
     """Count ``body`` and pack it as ``route``'s policy says.
 
@@ -60,6 +67,8 @@ def apply_policy(
             size in bytes, for a body without images, audio or files (every token
             is at least one byte of text). Under ``fit``, a body whose bound plus
             framing is within the limit is not counted at all.
+        sessions: Pack with the conversation's own `Packer` from these, so its
+            prefix stays stable across turns; None packs each request afresh.
 
     Raises:
         AifkitError: counting or packing failed (the app fails open or answers 400).
@@ -94,6 +103,8 @@ def apply_policy(
         return Fitted(body, limit=limit, note="within the window by size: not counted")
     from aifkit.budget import pack
 
+    if sessions is not None:
+        return _session_pack(body, format, counter, limit, reserve, sessions, route)
     if route.policy == "fit" and bound is not None and bound > _BYTES_PER_TOKEN * limit:
         # Surely over: pack at once (the pack measures every message anyway) instead
         # of counting first; a body that turns out to fit goes on as it came.
@@ -102,16 +113,44 @@ def apply_policy(
             return Fitted(body, report.tokens_before, report.tokens_before, limit)
         return Fitted(out, report.tokens_before, report.tokens_after, limit, report.to_json())
     count = count_tokens(body, format=format, model=counter, cache=CountCache(maxsize=0)).total
+    target = _target(route, limit, count)
+    if count <= target:
+        return Fitted(body, count, count, target)
+    out, report = pack(body, format=format, model=counter, budget=target, reserve=reserve)
+    return Fitted(out, count, report.tokens_after, target, report.to_json())
+
+
+def _session_pack(
+    body: Any, format: str, counter: str, limit: int, reserve: int, sessions: Sessions, route: Route
+) -> Fitted:
+    from aifkit.aif import decode, encode
+    from aifkit.budget import pack
+    from aifkit.tokens import CountCache, count_tokens
+
+    count = count_tokens(body, format=format, model=counter, cache=CountCache(maxsize=0)).total
+    target = _target(route, limit, count)
+    if count <= target:
+        return Fitted(body, count, count, target)
+    document, _ = decode(body, format)
+    packer, lock = sessions.get(conversation_key(body, format, counter), counter)
+    with lock:
+        packed = packer.pack(document, budget=target, reserve=reserve)
+    out, _ = encode(packed.document, format)
+    after = count_tokens(out, format=format, model=counter, cache=CountCache(maxsize=0)).total
+    if after > target:  # the session's counts disagree with the body's: pack afresh
+        out, report = pack(body, format=format, model=counter, budget=target, reserve=reserve)
+        return Fitted(out, count, report.tokens_after, target, report.to_json())
+    return Fitted(out, count, after, target, packed.report.to_json())
+
+
+def _target(route: Route, limit: int, count: int) -> int:
     target = limit
     if route.policy == "always":
         if route.budget is not None:
             target = min(target, route.budget)
         if route.ratio is not None:
             target = min(target, max(1, int(count * route.ratio)))
-    if count <= target:
-        return Fitted(body, count, count, target)
-    out, report = pack(body, format=format, model=counter, budget=target, reserve=reserve)
-    return Fitted(out, count, report.tokens_after, target, report.to_json())
+    return target
 
 
 def _framing(body: Any) -> int:
