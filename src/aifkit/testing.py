@@ -138,6 +138,7 @@ class FakeReply:
         retry_after: A ``Retry-After`` header to send with an error.
         echo: Answer with ``content`` followed by the text of the request's last
             message (to check that replies reach the client that asked).
+        pace: Seconds to wait between the events of a streamed reply.
     """
 
     content: str | None = ""
@@ -148,6 +149,7 @@ class FakeReply:
     fault: Literal["malformed", "cut"] | None = None
     retry_after: str | None = None
     echo: bool = False
+    pace: float = 0.0
 
 
 class FakeProviderServer:
@@ -376,7 +378,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _stream(self, events: list[StreamEvent], fmt: str, fault: str | None) -> None:
+    def _stream(
+        self, events: list[StreamEvent], fmt: str, fault: str | None, pace: float = 0.0
+    ) -> None:
         from aifkit.aif import encode_stream
 
         encoder = encode_stream(fmt)
@@ -393,6 +397,8 @@ class _Handler(BaseHTTPRequestHandler):
                 break
             self.wfile.write(encoder.encode(event))
             self.wfile.flush()
+            if pace and not self.owner._wait(pace):  # pyright: ignore[reportPrivateUsage]
+                return
         else:
             if fault != "cut":
                 self.wfile.write(encoder.close())

@@ -117,3 +117,20 @@ def test_a_client_that_hangs_up_cancels_the_upstream_call(faulty: Served) -> Non
             break
         time.sleep(0.05)
     assert [r.status for r in ledger if r.model == "m-chat"][-1] == 499
+
+
+def test_shutdown_lets_an_in_flight_stream_finish(fakes: dict[str, Any]) -> None:
+    app = create_app(matrix_config(fakes))
+    url, server, thread = serve(app)
+    fakes["anthropic"].script(FakeReply("still here at the end", pace=0.1))
+    with httpx.Client(base_url=url, timeout=10) as client:
+        body = {"model": "m-claude", "messages": MESSAGES, "stream": True}
+        with client.stream("POST", "/v1/chat/completions", json=body) as reply:
+            chunks = reply.iter_raw()
+            first = next(chunks)  # the stream has begun; the rest is a second away
+            server.should_exit = True  # as on SIGTERM: stop accepting, finish what is open
+            text = (first + b"".join(chunks)).decode()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert '"finish_reason":"stop"' in text.replace(" ", "")
+    assert "[DONE]" in text

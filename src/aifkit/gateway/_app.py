@@ -174,8 +174,9 @@ def _json(body: Any, status: int = 200, headers: Mapping[str, str] | None = None
 _MEDIA = (b'"image', b"image_url", b'"file', b'"audio', b"input_audio", b"inline", b"document")
 
 
-async def _read(gw: _Gateway, request: Request, fmt: str) -> tuple[dict[str, Any], int | None]:
-    """The JSON body, and its size as a bound on its tokens when it carries no media."""
+async def _read(gw: _Gateway, request: Request, fmt: str) -> tuple[dict[str, Any], int]:
+    """The JSON body, and its size in bytes (negative when it carries media: then the
+    size bounds nothing about its tokens)."""
     keys = gw.config.keys
     if keys and client_key(request.headers) not in keys:
         raise _Reject(401, "a valid gateway key is required", "invalid_api_key")
@@ -197,8 +198,8 @@ async def _read(gw: _Gateway, request: Request, fmt: str) -> tuple[dict[str, Any
         raise _Reject(400, "the request body is not JSON") from None
     if not isinstance(body, dict):
         raise _Reject(400, "the request body must be a JSON object")
-    bound = None if any(m in raw for m in _MEDIA) else len(raw)
-    return cast("dict[str, Any]", body), bound
+    size = -len(raw) if any(m in raw for m in _MEDIA) else len(raw)
+    return cast("dict[str, Any]", body), size
 
 
 def _target(gw: _Gateway, body: Mapping[str, Any]) -> Upstream:
@@ -218,13 +219,13 @@ async def _handle(gw: _Gateway, request: Request, fmt: str) -> Response:
     headers = {"x-aif-request-id": rec.id}
     counter: str | None = None
     try:
-        body, bound = await _read(gw, request, fmt)
+        body, size = await _read(gw, request, fmt)
         rec.model = str(body.get("model"))
         target = _target(gw, body)
         counter = target.route.count_as or target.model
         rec.route, rec.upstream_model, rec.upstream_format = target.index, target.model, target.route.format  # fmt: skip
         rec.stream = body.get("stream") is True
-        prepared = await _prepare(gw, body, fmt, target, rec, bound)
+        prepared = await _prepare(gw, body, fmt, target, rec, size)
         headers["x-aif-tokens-saved"] = str(rec.tokens_saved)
         key = target.key if target.route.api_key_env else _passed_key(gw, request)
         up_headers = upstream_headers(target.route.format, key, request.headers)
@@ -257,8 +258,10 @@ async def _prepare(
     fmt: str,
     target: Upstream,
     rec: RequestRecord,
-    bound: int | None,
+    size: int,
 ) -> dict[str, Any]:
+    bound = size if size >= 0 else None
+
     def run() -> dict[str, Any]:
         p = prepare(body, client_format=fmt, upstream=target, stream=rec.stream, config=gw.config, inject=gw.inject, bound=bound, sessions=gw.sessions)  # fmt: skip
         rec.error = p.error
@@ -273,7 +276,7 @@ async def _prepare(
         return p.body
 
     try:
-        if gw.config.thread_threshold and _size(body) >= gw.config.thread_threshold:
+        if gw.config.thread_threshold and abs(size) >= gw.config.thread_threshold:
             import anyio.to_thread
 
             return await anyio.to_thread.run_sync(run)
@@ -282,19 +285,6 @@ async def _prepare(
         raise _Reject(400, f"aifkit could not prepare the request: {exc}", "aifkit_error") from None
     except Exception as exc:
         raise _Reject(400, f"aifkit failed on the request: {type(exc).__name__}: {exc}", "aifkit_error") from None  # fmt: skip
-
-
-def _size(body: Mapping[str, Any]) -> int:
-    # A cheap proxy for the body's size: the length of its message texts.
-    total = 0
-    for key in ("messages", "input", "contents"):
-        items = body.get(key)
-        if isinstance(items, list):
-            for item in cast("list[Any]", items):
-                total += len(str(item))
-        elif isinstance(items, str):
-            total += len(items)
-    return total
 
 
 async def _forward(
