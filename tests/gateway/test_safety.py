@@ -34,6 +34,10 @@ def test_gateway_keys_are_required_and_not_passed_on() -> None:
         r = call(app, "POST", "/v1/chat/completions", json=CHAT, headers={"authorization": "Bearer gk-1"})  # fmt: skip
         assert r.status_code == 200
         assert fake.headers[0]["authorization"] == f"Bearer {SECRET}"
+        views = ("/stats", "/metrics", "/v1/models", f"/requests/{r.headers['x-aif-request-id']}")
+        assert [call(app, "GET", v).status_code for v in views] == [401] * 4
+        keyed = [call(app, "GET", v, headers={"x-api-key": "gk-1"}).status_code for v in views]
+        assert keyed == [200] * 4
 
 
 def test_the_upstream_key_is_never_echoed() -> None:

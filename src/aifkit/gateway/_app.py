@@ -437,8 +437,18 @@ def _count_endpoint(gw: _Gateway) -> Callable[[Request], Awaitable[Response]]:
     return count
 
 
+def _denied(gw: _Gateway, request: Request) -> Response | None:
+    # With gateway keys, the gateway's own views need a key too: they show usage.
+    if gw.config.keys and client_key(request.headers) not in gw.config.keys:
+        body = {"error": {"message": "a valid gateway key is required", "type": "authentication_error"}}  # fmt: skip
+        return _json(body, 401)
+    return None
+
+
 def _models_endpoint(gw: _Gateway) -> Callable[[Request], Awaitable[Response]]:
     async def models(request: Request) -> Response:
+        if (denied := _denied(gw, request)) is not None:
+            return denied
         names: list[str] = list(gw.config.aliases)
         for route in gw.config.routes:
             names += [m for m in route.models if not any(c in m for c in "*?[")]
@@ -459,6 +469,8 @@ def _models_endpoint(gw: _Gateway) -> Callable[[Request], Awaitable[Response]]:
 
 def _stats_endpoint(gw: _Gateway) -> Callable[[Request], Awaitable[Response]]:
     async def stats(request: Request) -> Response:
+        if (denied := _denied(gw, request)) is not None:
+            return denied
         return _json(gw.ledger.stats())
 
     return stats
@@ -466,6 +478,8 @@ def _stats_endpoint(gw: _Gateway) -> Callable[[Request], Awaitable[Response]]:
 
 def _metrics_endpoint(gw: _Gateway) -> Callable[[Request], Awaitable[Response]]:
     async def metrics(request: Request) -> Response:
+        if (denied := _denied(gw, request)) is not None:
+            return denied
         from starlette.responses import Response
 
         return Response(gw.metrics.render(), media_type="text/plain; version=0.0.4")
@@ -475,6 +489,8 @@ def _metrics_endpoint(gw: _Gateway) -> Callable[[Request], Awaitable[Response]]:
 
 def _request_endpoint(gw: _Gateway) -> Callable[[Request], Awaitable[Response]]:
     async def one(request: Request) -> Response:
+        if (denied := _denied(gw, request)) is not None:
+            return denied
         rec = gw.ledger.get(request.path_params["id"])
         if rec is None:
             return _json({"error": {"message": "no such request", "type": "not_found_error"}}, 404)
