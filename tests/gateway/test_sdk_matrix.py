@@ -15,7 +15,7 @@ import anthropic
 import openai
 import pytest
 
-from aifkit.aif import decode
+from aifkit.aif import Base64Source, ImagePart, decode
 from aifkit.testing import FakeReply
 from tests.gateway.conftest import Served
 
@@ -210,3 +210,21 @@ def test_an_anthropic_client_round_trips_a_tool_through_openai(gateway: Served) 
     sent = fake.requests[0]["messages"]
     assert sent[1]["tool_calls"][0]["id"] == use.id
     assert sent[2] == {"role": "tool", "tool_call_id": use.id, "content": "Sunny"}
+
+
+PIXEL = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+
+
+@pytest.mark.parametrize("model", ["m-claude", "m-gemini", "m-responses"])
+def test_an_image_reaches_every_upstream_in_its_form(gateway: Served, model: str) -> None:
+    fake = _script(gateway, model, FakeReply("A white pixel."))
+    image: Any = {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PIXEL}"}}
+    text: Any = {"type": "text", "text": "What is this?"}
+    reply = _openai(gateway).chat.completions.create(
+        model=model, messages=[{"role": "user", "content": [text, image]}]
+    )
+    assert reply.choices[0].message.content == "A white pixel."
+    document, _ = decode(fake.requests[0], FORMATS[model])
+    (picture,) = [p for p in document.messages[-1].parts if isinstance(p, ImagePart)]
+    assert isinstance(picture.source, Base64Source)
+    assert (picture.source.data, picture.source.media_type) == (PIXEL, "image/png")
