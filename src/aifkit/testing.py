@@ -139,6 +139,8 @@ class FakeReply:
         echo: Answer with ``content`` followed by the text of the request's last
             message (to check that replies reach the client that asked).
         pace: Seconds to wait between the events of a streamed reply.
+        reasoning: Reasoning text the reply starts with (an Anthropic thinking block,
+            a Responses reasoning item, a Gemini thought), with a fake signature.
     """
 
     content: str | None = ""
@@ -150,6 +152,7 @@ class FakeReply:
     retry_after: str | None = None
     echo: bool = False
     pace: float = 0.0
+    reasoning: str | None = None
 
 
 class FakeProviderServer:
@@ -355,7 +358,7 @@ class _Handler(BaseHTTPRequestHandler):
             extra = {"Retry-After": reply.retry_after} if reply.retry_after else {}
             self._send(reply.status, _error(fmt, reply.status, f"scripted status {reply.status}"), extra)  # fmt: skip
         elif stream:
-            self._stream(_events(request, reply, n), fmt, reply.fault)
+            self._stream(_events(request, reply, n, fmt), fmt, reply.fault)
         elif reply.fault == "malformed":
             self._raw(200, b'{"this is": not json', "application/json")
         elif fmt == "openai-chat" and reply.tool_call is None:
@@ -363,7 +366,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             from aifkit.aif import encode_response
 
-            response = _response(request, reply, n)
+            response = _response(request, reply, n, fmt)
             self._send(200, encode_response(response, fmt)[0])
 
     def _send(self, status: int, body: dict[str, Any], extra: dict[str, str] | None = None) -> None:  # fmt: skip
@@ -418,8 +421,19 @@ def _words(request: dict[str, Any]) -> int:
     return sum(len(str(m).split()) for m in items) if isinstance(items, list) else len(str(items).split())  # fmt: skip  # pyright: ignore[reportUnknownArgumentType, reportUnknownVariableType]
 
 
-def _response(request: dict[str, Any], reply: FakeReply, n: int) -> Response:
-    from aifkit.aif import Message, Response, TextPart, ToolCallPart, Usage
+_PROVIDERS = {"anthropic": "anthropic", "gemini": "google"}
+
+
+def _response(request: dict[str, Any], reply: FakeReply, n: int, fmt: str) -> Response:
+    from aifkit.aif import (
+        Message,
+        ReasoningPart,
+        ReasoningScope,
+        Response,
+        TextPart,
+        ToolCallPart,
+        Usage,
+    )
 
     if reply.tool_call is not None:
         name, args = reply.tool_call
@@ -428,31 +442,41 @@ def _response(request: dict[str, Any], reply: FakeReply, n: int) -> Response:
     else:
         part, finish = TextPart(text=reply.content or ""), "stop"
     out = len((reply.content or "").split()) + (3 if reply.tool_call else 0)
+    parts: tuple[Any, ...] = (part,)
+    if reply.reasoning is not None:
+        scope = ReasoningScope(provider=_PROVIDERS.get(fmt, "openai"))
+        thought = ReasoningPart(text=reply.reasoning, signature=f"sig-fake-{n}", valid_for=scope)
+        parts = (thought, part)
     return Response(
         id=f"fake-{n}",
         model=str(request.get("model") or "fake-model"),
-        message=Message(role="assistant", parts=(part,)),
+        message=Message(role="assistant", parts=parts),
         finish_reason=finish,
         usage=Usage(input_tokens=_words(request), output_tokens=out),
         created_at=None,
     )
 
 
-def _events(request: dict[str, Any], reply: FakeReply, n: int) -> list[StreamEvent]:
+def _events(request: dict[str, Any], reply: FakeReply, n: int, fmt: str) -> list[StreamEvent]:
     from aifkit.aif import PartDelta, PartEnd, PartStart, ResponseEnd, ResponseStart
 
-    response = _response(request, reply, n)
+    response = _response(request, reply, n, fmt)
     out: list[StreamEvent] = [ResponseStart(id=response.id, model=response.model, created=int(time.time()))]  # fmt: skip
+    first = 0
+    if reply.reasoning is not None:
+        sig = f"sig-fake-{n}"
+        out += [PartStart(0, "reasoning"), PartDelta(0, reply.reasoning), PartDelta(0, "", signature=sig), PartEnd(0)]  # fmt: skip
+        first = 1
     if reply.tool_call is not None:
         name, args = reply.tool_call
         text = json.dumps(args)
         half = len(text) // 2
-        out += [PartStart(0, "tool_call", id=f"call_fake_{n}", name=name), PartDelta(0, text[:half]), PartDelta(0, text[half:])]  # fmt: skip
+        out += [PartStart(first, "tool_call", id=f"call_fake_{n}", name=name), PartDelta(first, text[:half]), PartDelta(first, text[half:])]  # fmt: skip
     else:
         words = (reply.content or "").split(" ")
-        out += [PartStart(0, "text")]
-        out += [PartDelta(0, w if i == 0 else " " + w) for i, w in enumerate(words)]
-    out += [PartEnd(0), ResponseEnd(response.finish_reason, None, response.usage)]
+        out += [PartStart(first, "text")]
+        out += [PartDelta(first, w if i == 0 else " " + w) for i, w in enumerate(words)]
+    out += [PartEnd(first), ResponseEnd(response.finish_reason, None, response.usage)]
     return out
 
 

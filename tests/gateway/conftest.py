@@ -52,6 +52,16 @@ def records(app: Any, model: str, n: int = 1) -> list[Any]:
         time.sleep(0.02)
 
 
+def record(app: Any, request_id: str) -> Any:
+    """The ledger's record of ``request_id``, waiting (a bounded while) until it is in."""
+    deadline = time.monotonic() + 10
+    while (found := app.state.gateway.ledger.get(request_id)) is None:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no record of {request_id}")
+        time.sleep(0.02)
+    return found
+
+
 def serve(app: Any) -> tuple[str, Any, threading.Thread]:
     import uvicorn
 

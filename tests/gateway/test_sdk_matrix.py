@@ -17,7 +17,7 @@ import pytest
 
 from aifkit.aif import Base64Source, ImagePart, decode
 from aifkit.testing import FakeReply
-from tests.gateway.conftest import Served
+from tests.gateway.conftest import Served, record
 
 UPSTREAMS = {"m-chat": "openai", "m-responses": "openai", "m-claude": "anthropic", "m-gemini": "gemini"}  # fmt: skip
 TOOL = ("get_weather", {"city": "Paris"})
@@ -228,3 +228,35 @@ def test_an_image_reaches_every_upstream_in_its_form(gateway: Served, model: str
     (picture,) = [p for p in document.messages[-1].parts if isinstance(p, ImagePart)]
     assert isinstance(picture.source, Base64Source)
     assert (picture.source.data, picture.source.media_type) == (PIXEL, "image/png")
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_anthropic_thinking_reaches_an_anthropic_client(gateway: Served, streamed: bool) -> None:
+    _script(gateway, "m-claude", FakeReply("42.", reasoning="Six times seven."))
+    client = _anthropic(gateway)
+    messages: Any = [{"role": "user", "content": "Six times seven?"}]
+    if streamed:
+        with client.messages.stream(model="m-claude", max_tokens=64, messages=messages) as stream:
+            reply = stream.get_final_message()
+    else:
+        reply = client.messages.create(model="m-claude", max_tokens=64, messages=messages)
+    thinking, text = reply.content
+    assert thinking.type == "thinking"
+    assert (thinking.thinking, thinking.signature) == ("Six times seven.", "sig-fake-1")
+    assert text.type == "text"
+    assert text.text == "42."
+
+
+@pytest.mark.parametrize("model", ["m-responses", "m-gemini"])
+def test_another_providers_reasoning_is_dropped_and_recorded(gateway: Served, model: str) -> None:
+    # A reasoning signature is valid only with the provider that made it: an Anthropic
+    # client gets the answer, and /requests/{id} says what was dropped on the way.
+    _script(gateway, model, FakeReply("42.", reasoning="Six times seven."))
+    client = _anthropic(gateway)
+    raw = client.messages.with_raw_response.create(
+        model=model, max_tokens=64, messages=[{"role": "user", "content": "Six times seven?"}]
+    )
+    reply = raw.parse()
+    assert [b.type for b in reply.content] == ["text"]
+    losses = record(gateway.app, raw.headers["x-aif-request-id"]).reports["response_losses"]
+    assert any(e["action"] == "dropped" and "/0" in e["pointer"] for e in losses)
