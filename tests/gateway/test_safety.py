@@ -143,3 +143,21 @@ def test_a_short_load_has_no_failed_or_mixed_up_reply() -> None:
     result = run(clients=8, seconds=1.5)
     assert result["requests"] > 0
     assert (result["failed"], result["mixed"]) == (0, 0)
+
+
+@pytest.mark.parametrize("asked", [False, True])
+def test_a_same_format_stream_is_recorded_whether_or_not_the_client_asked_for_usage(
+    gateway: Served, asked: bool
+) -> None:
+    fake = gateway.fakes["openai"]
+    fake.script(FakeReply("one two three"))
+    before = len(records(gateway.app, "m-chat", 0))
+    extra: Any = {"stream_options": {"include_usage": True}} if asked else {}
+    with openai.OpenAI(base_url=gateway.url + "/v1", api_key="k", max_retries=0) as oai:
+        chunks = list(oai.chat.completions.create(model="m-chat", messages=[{"role": "user", "content": "hi"}], stream=True, **extra))  # fmt: skip
+    assert fake.requests[0]["stream_options"] == {"include_usage": True}
+    assert any(c.usage is not None for c in chunks) is asked  # only what the client asked for
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == "one two three"
+    rec = records(gateway.app, "m-chat", before + 1)[-1]
+    assert rec.output_tokens == 3

@@ -79,8 +79,12 @@ def prepare(
         error = f"context policy failed: {type(exc).__name__}: {exc}"
         fitted = Fitted(body)
     out, losses = _convert(fitted.body, client_format, route.format, upstream.model, inject)
-    if client_format != route.format:  # a same-format body keeps the client's stream options
+    if client_format != route.format:
         set_stream(route.format, out, stream=stream)
+    elif stream and client_format == "openai-chat" and not include_usage(body):
+        # Ask for the usage chunk the client did not ask for (the ledger needs it);
+        # `translate` re-encodes this stream without it.
+        out["stream_options"] = {**out.get("stream_options", {}), "include_usage": True}
     return Prepared(out, fitted, losses, error)
 
 
@@ -195,7 +199,11 @@ async def translate(
     from aifkit.aif import StreamError, decode_stream, encode_stream
     from aifkit.errors import AifkitError
 
-    same = stream_codec(upstream_format) == client_format
+    # Same format: bytes pass through, except an openai-chat stream whose client did
+    # not ask for usage (the upstream was asked; the encoder leaves it out again).
+    same = stream_codec(upstream_format) == client_format and (
+        client_format != "openai-chat" or include_usage
+    )
     decoder = decode_stream(stream_codec(upstream_format))
     options: dict[str, object] = {"include_usage": include_usage} if client_format == "openai-chat" else {}  # fmt: skip
     encoder = encode_stream(client_format, **options)
