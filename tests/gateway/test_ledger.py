@@ -66,3 +66,18 @@ def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path: Path) -> None:
     path.write_bytes(b"not sqlite at all" * 100)
     with pytest.raises(StoreError, match="gateway ledger"):
         GatewayLedger(path)
+
+
+def test_two_gateways_share_one_ledger_file(tmp_path: Path) -> None:
+    from aifkit.gateway import GatewayConfig, Route, create_app
+    from aifkit.testing import FakeOpenAIServer
+    from tests.gateway.conftest import call
+
+    path = str(tmp_path / "shared.db")
+    with FakeOpenAIServer(["ok"], repeat=True) as fake:
+        config = GatewayConfig(routes=(Route(upstream=fake.base_url),), ledger=path)
+        apps = [create_app(config), create_app(config)]  # as two worker processes would
+        body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+        for app in apps * 2:
+            assert call(app, "POST", "/v1/chat/completions", json=body).status_code == 200
+        assert [call(app, "GET", "/stats").json()["totals"]["requests"] for app in apps] == [4, 4]
