@@ -134,3 +134,42 @@ def test_shutdown_lets_an_in_flight_stream_finish(fakes: dict[str, Any]) -> None
     assert not thread.is_alive()
     assert '"finish_reason":"stop"' in text.replace(" ", "")
     assert "[DONE]" in text
+
+
+def test_a_stream_whose_client_left_before_it_began_is_closed_and_recorded() -> None:
+    import asyncio
+    import json as _json
+
+    from starlette.requests import ClientDisconnect
+
+    from aifkit.gateway import GatewayConfig
+    from aifkit.testing import FakeOpenAIServer
+
+    with FakeOpenAIServer([FakeReply("never read", pace=0.2)]) as fake:
+        app = create_app(GatewayConfig.single(fake.base_url))
+        body = _json.dumps({"model": "gpt-4o", "messages": MESSAGES, "stream": True}).encode()
+        scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.4"}, "http_version": "1.1", "method": "POST", "scheme": "http", "path": "/v1/chat/completions", "raw_path": b"/v1/chat/completions", "query_string": b"", "root_path": "", "headers": [(b"content-type", b"application/json")], "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 2)}  # fmt: skip
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+        async def receive() -> Any:
+            if messages:
+                return messages.pop()
+            await asyncio.sleep(10)
+            return {"type": "http.disconnect"}
+
+        async def send(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                raise OSError("the client is gone")  # as a server reports a closed socket
+
+        async def run() -> None:
+            try:
+                await app(scope, receive, send)
+            except ClientDisconnect:
+                pass  # what Starlette makes of the closed socket
+            finally:
+                await app.state.gateway.aclose()
+
+        asyncio.run(run())
+        (rec,) = list(app.state.gateway.ledger)
+    assert rec.status == 499
+    assert rec.stream is True

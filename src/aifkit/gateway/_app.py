@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import os
 import time
@@ -381,7 +382,6 @@ async def _stream(
     key: str | None,
 ) -> Response:
     import httpx2
-    from starlette.responses import StreamingResponse
 
     client = gw.http()
     req = client.build_request("POST", url, content=data, headers=up_headers, timeout=target.route.timeout)  # fmt: skip
@@ -396,6 +396,18 @@ async def _stream(
         await reply.aclose()
         return _upstream_failed(rec, reply.status_code, raw, reply.headers, headers, key)
     rec.status = 200
+    import anyio
+
+    counter = target.route.count_as or target.model
+    state = {"closed": False}
+
+    async def close() -> None:
+        if state["closed"]:
+            return
+        state["closed"] = True
+        with anyio.CancelScope(shield=True):  # runs to the end even while being cancelled
+            await reply.aclose()  # closes the upstream connection: the upstream stops too
+        gw.finish(rec, started, counter)
 
     async def frames() -> AsyncIterator[bytes]:
         try:
@@ -412,11 +424,43 @@ async def _stream(
             rec.status, rec.error = 499, rec.error or "the client closed the stream"
             raise
         finally:
-            await reply.aclose()  # closes the upstream connection: the upstream stops too
-            gw.finish(rec, started, target.route.count_as or target.model)
+            await close()
+
+    async def unstarted() -> None:  # the client left before the stream began
+        if not state["closed"]:
+            rec.status, rec.error = 499, rec.error or "the client closed the stream"
+            await close()
 
     headers["cache-control"] = "no-cache"
-    return StreamingResponse(frames(), headers=headers, media_type="text/event-stream")
+    return _streaming(frames(), unstarted, headers=headers, media_type="text/event-stream")
+
+
+@functools.cache
+def _stream_class() -> type[Any]:  # built on first use: Starlette loads lazily
+    from starlette.responses import StreamingResponse
+
+    class Stream(StreamingResponse):
+        """A streaming response that closes its upstream even if it never began."""
+
+        def __init__(
+            self, frames: AsyncIterator[bytes], cleanup: Callable[[], Awaitable[None]], **kw: Any
+        ) -> None:
+            super().__init__(frames, **kw)
+            self.cleanup = cleanup
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            try:
+                await super().__call__(scope, receive, send)
+            finally:
+                await self.cleanup()
+
+    return Stream
+
+
+def _streaming(
+    frames: AsyncIterator[bytes], cleanup: Callable[[], Awaitable[None]], **kw: Any
+) -> Response:
+    return cast("Response", _stream_class()(frames, cleanup, **kw))
 
 
 def _count_endpoint(gw: _Gateway) -> Callable[[Request], Awaitable[Response]]:
