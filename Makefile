@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit docs docs-serve schema capabilities bench fuzz clean load-memory
+.PHONY: demo test lint typecheck unit docs docs-serve schema capabilities bench fuzz clean load-memory load-gateway
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ docs-serve: $(VENV)/.dev-installed
 # lost, refused or duplicated, or a fold overlaps another (the test suite runs 3 s).
 load-memory: $(VENV)/.dev-installed
 	$(BIN)/python -m tests.budget.memory.concurrency --seconds 60
+
+# 64 concurrent streaming clients through the gateway for 60 s (loopback only): fails
+# on any failed or mixed-up reply; prints memory growth (the test suite runs a short one).
+load-gateway: $(VENV)/.dev-installed
+	$(BIN)/python -m tests.gateway.load --clients 64 --seconds 60
 
 # Regenerate the capability table in docs/aif/formats.md after changing a converter.
 capabilities: $(VENV)/.dev-installed

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "expand": ("aifkit._cli.compress", "expand_command"),
     "usage": ("aifkit._cli.usage", "usage_command"),
     "demo": ("aifkit._cli.demo", "demo_command"),
+    "serve": ("aifkit._cli.serve", "serve_command"),
     "assemble": ("aifkit._cli.assemble", "assemble_command"),
     "bench": ("aifkit._cli.bench", "bench_app"),
     "handoff": ("aifkit._cli.handoff", "handoff_app"),

@@ -13,9 +13,9 @@ __all__ = ["usage_command"]
 
 def usage_command(
     responses: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(help="Provider responses: JSON files, JSONL files (one a line), or -."),
-    ],
+    ] = None,
     model: Annotated[
         str | None, typer.Option(help="The model, when the responses do not name it.")
     ] = None,
@@ -25,20 +25,60 @@ def usage_command(
     otel: Annotated[
         bool, typer.Option("--otel", help="Print OpenTelemetry GenAI attributes per request.")
     ] = False,
+    gateway_ledger: Annotated[
+        str | None,
+        typer.Option(help="Also read every request recorded in this gateway ledger (aif serve)."),
+    ] = None,
 ) -> None:
     """Sum the usage the provider reported, price it, and describe the session."""
     from aifkit.budget import Ledger, usage_from_response
+    from aifkit.errors import UsageError
 
+    if not responses and gateway_ledger is None:
+        raise UsageError("give provider responses, or --gateway-ledger PATH", hint="see aif usage --help")  # fmt: skip
     book = Ledger()
-    for source in responses:
+    for source in responses or []:
         for body in _bodies(source):
             book.record(usage_from_response(body, model=model))
+    gateway = _gateway(book, gateway_ledger) if gateway_ledger is not None else None
     if ledger is not None:
         book.save(ledger)
     summary = book.summary()
+    if gateway is not None:
+        summary["gateway"] = gateway
     if otel:
         summary["otel"] = [book.otel_attributes(r) for r in book]
     write_json(summary)
+
+
+def _gateway(book: Any, path: str) -> dict[str, Any]:
+    # The gateway's requests join the session; its own totals (tokens saved by
+    # packing, errors, latency) come along as they are.
+    from aifkit.budget import UsageRecord
+    from aifkit.errors import UsageError
+    from aifkit.gateway import GatewayLedger
+
+    if not Path(path).is_file():
+        raise UsageError(f"no gateway ledger at {path!r}", hint="pass the file aif serve --ledger wrote")  # fmt: skip
+    ledger = GatewayLedger(path)
+    try:
+        for rec in ledger:
+            if rec.status != 200:
+                continue
+            cached = rec.cache_read_tokens + rec.cache_write_tokens
+            book.record(
+                UsageRecord(
+                    model=rec.upstream_model or rec.model,
+                    input_tokens=max(0, rec.input_tokens - cached),
+                    cache_read_tokens=rec.cache_read_tokens,
+                    cache_write_tokens=rec.cache_write_tokens,
+                    output_tokens=rec.output_tokens,
+                    reasoning_tokens=rec.reasoning_tokens,
+                )
+            )
+        return ledger.stats()
+    finally:
+        ledger.close()
 
 
 def _bodies(source: str) -> list[Any]:

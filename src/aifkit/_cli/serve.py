@@ -1,0 +1,63 @@
+"""``aif serve``: run the gateway (an OpenAI/Anthropic-speaking proxy) with uvicorn."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from aifkit.errors import MissingDependencyError, UsageError
+
+__all__ = ["serve_command"]
+
+
+def serve_command(
+    config: Annotated[
+        str | None, typer.Option("--config", help="A gateway config file (TOML).")
+    ] = None,
+    upstream: Annotated[
+        str | None,
+        typer.Option(help="Quick start: send every model to this base URL (no --config)."),
+    ] = None,
+    upstream_format: Annotated[
+        str, typer.Option(help="The quick-start upstream's format (openai-chat, anthropic, ...).")
+    ] = "openai-chat",
+    api_key_env: Annotated[
+        str | None,
+        typer.Option(
+            help="Quick start: the variable holding the upstream key (default: the client's)."
+        ),
+    ] = None,
+    host: Annotated[str, typer.Option(help="The address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="The port to bind.")] = 8787,
+    ledger: Annotated[
+        str | None, typer.Option(help="Record requests in this SQLite file (overrides the config).")
+    ] = None,
+) -> None:
+    """Serve the gateway: point OPENAI_BASE_URL or ANTHROPIC_BASE_URL at it."""
+    from aifkit.gateway import GatewayConfig, create_app, load_config
+
+    if (config is None) == (upstream is None):
+        raise UsageError("give either --config FILE or --upstream URL", hint="see aif serve --help")
+    if config is not None:
+        settings = load_config(config)
+    else:
+        assert upstream is not None
+        settings = GatewayConfig.single(upstream, format=upstream_format, api_key_env=api_key_env)
+    if ledger is not None:
+        settings = settings.model_copy(update={"ledger": ledger})
+    app = create_app(settings)
+    try:
+        import uvicorn
+    except ImportError:
+        raise MissingDependencyError("uvicorn", "gateway") from None
+    print(f"aif serve: http://{host}:{port} ({len(settings.routes)} route(s))", file=sys.stderr)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=30,
+        access_log=False,
+    )

@@ -1,0 +1,174 @@
+"""A route's context policy on one request body: count it, and pack it when the policy says.
+
+Runs synchronously; the app calls it in a worker thread for large bodies so that
+counting and packing never hold the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+from aifkit.gateway._config import Route
+from aifkit.gateway._sessions import Sessions, conversation_key
+
+__all__ = ["Fitted", "apply_policy"]
+
+_DEFAULT_RESERVE = 4096
+_BYTES_PER_TOKEN = 6  # JSON request bodies run about 4-5 bytes a token; above 6, surely over
+
+
+@dataclass(frozen=True, slots=True)
+class Fitted:
+    """The body to send, and what the policy did.
+
+    Attributes:
+        body: The request body, packed or as given (same format as given).
+        tokens_before: Its prompt tokens as given; None when it was not counted.
+        tokens_after: Prompt tokens of ``body``; None when not counted.
+        limit: The most prompt tokens the policy allowed; None when not counted.
+        report: The pack report as JSON, when it packed.
+        note: Why the policy did not count, if it did not.
+    """
+
+    body: Any
+    tokens_before: int | None = None
+    tokens_after: int | None = None
+    limit: int | None = None
+    report: dict[str, Any] | None = None
+    note: str | None = None
+
+    @property
+    def saved(self) -> int:
+        """Prompt tokens packing removed."""
+        if self.tokens_before is None or self.tokens_after is None:
+            return 0
+        return max(0, self.tokens_before - self.tokens_after)
+
+
+def apply_policy(
+    body: Any,
+    *,
+    format: str,
+    route: Route,
+    model: str,
+    bound: int | None = None,
+    sessions: Sessions | None = None,
+) -> Fitted:
+    """Count ``body`` and pack it as ``route``'s policy says.
+
+    Args:
+        body: The client's request body, in ``format``.
+        format: The client's format.
+        route: The route serving it.
+        model: The model sent upstream.
+        bound: A bound on the prompt's tokens known without counting: the body's
+            size in bytes, for a body without images, audio or files (every token
+            is at least one byte of text). Under ``fit``, a body whose bound plus
+            framing is within the limit is not counted at all.
+        sessions: Pack with the conversation's own `Packer` from these, so its
+            prefix stays stable across turns; None packs each request afresh.
+
+    Raises:
+        AifkitError: counting or packing failed (the app fails open or answers 400).
+
+    Examples:
+        >>> route = Route(upstream="http://x/v1", context_window=60, reserve=10)
+        >>> body = {"model": "gpt-4o", "messages": [
+        ...     {"role": "user", "content": "old words " * 40},
+        ...     {"role": "assistant", "content": "ok"},
+        ...     {"role": "user", "content": "Now?"}]}
+        >>> fitted = apply_policy(body, format="openai-chat", route=route, model="gpt-4o")
+        >>> fitted.tokens_after <= 50 < fitted.tokens_before, len(fitted.body["messages"])
+        (True, 2)
+    """
+    if route.policy == "off":
+        return Fitted(body)
+    from aifkit.errors import UnknownNameError
+    from aifkit.tokens import CountCache, count_tokens, get_model
+
+    counter = route.count_as or model
+    try:
+        info = get_model(counter)
+    except UnknownNameError:
+        note = f"model {counter!r} is not in the registry: not counted (set count_as)"
+        return Fitted(body, note=note)
+    window = route.context_window or info.context_window
+    reserve = route.reserve
+    if reserve is None:
+        reserve = _asked_max_tokens(body) or min(_DEFAULT_RESERVE, info.max_output)
+    limit = max(1, window - reserve)
+    if route.policy == "fit" and bound is not None and bound + _framing(body) <= limit:
+        return Fitted(body, limit=limit, note="within the window by size: not counted")
+    from aifkit.budget import pack
+
+    if sessions is not None:
+        return _session_pack(body, format, counter, limit, reserve, sessions, route)
+    if route.policy == "fit" and bound is not None and bound > _BYTES_PER_TOKEN * limit:
+        # Surely over: pack at once (the pack measures every message anyway) instead
+        # of counting first; a body that turns out to fit goes on as it came.
+        out, report = pack(body, format=format, model=counter, budget=limit, reserve=reserve)
+        if report.tokens_before <= limit:
+            return Fitted(body, report.tokens_before, report.tokens_before, limit)
+        return Fitted(out, report.tokens_before, report.tokens_after, limit, report.to_json())
+    count = count_tokens(body, format=format, model=counter, cache=CountCache(maxsize=0)).total
+    target = _target(route, limit, count)
+    if count <= target:
+        return Fitted(body, count, count, target)
+    out, report = pack(body, format=format, model=counter, budget=target, reserve=reserve)
+    return Fitted(out, count, report.tokens_after, target, report.to_json())
+
+
+def _session_pack(
+    body: Any, format: str, counter: str, limit: int, reserve: int, sessions: Sessions, route: Route
+) -> Fitted:
+    from aifkit.aif import decode, encode
+    from aifkit.budget import pack
+    from aifkit.tokens import CountCache, count_tokens
+
+    count = count_tokens(body, format=format, model=counter, cache=CountCache(maxsize=0)).total
+    target = _target(route, limit, count)
+    if count <= target:
+        return Fitted(body, count, count, target)
+    document, _ = decode(body, format)
+    packer, lock = sessions.get(conversation_key(body, format, counter), counter)
+    with lock:
+        packed = packer.pack(document, budget=target, reserve=reserve)
+    out, _ = encode(packed.document, format)
+    after = count_tokens(out, format=format, model=counter, cache=CountCache(maxsize=0)).total
+    if after > target:  # the session's counts disagree with the body's: pack afresh
+        out, report = pack(body, format=format, model=counter, budget=target, reserve=reserve)
+        return Fitted(out, count, report.tokens_after, target, report.to_json())
+    return Fitted(out, count, after, target, packed.report.to_json())
+
+
+def _target(route: Route, limit: int, count: int) -> int:
+    target = limit
+    if route.policy == "always":
+        if route.budget is not None:
+            target = min(target, route.budget)
+        if route.ratio is not None:
+            target = min(target, max(1, int(count * route.ratio)))
+    return target
+
+
+def _framing(body: Any) -> int:
+    # What counting adds beyond the text: per-message framing and a tool-use
+    # preamble (at most a few hundred tokens on any model in the registry).
+    if not isinstance(body, Mapping):
+        return 1024
+    messages = cast("Mapping[str, Any]", body).get("messages")
+    n = len(cast("list[Any]", messages)) if isinstance(messages, list) else 0
+    return 1024 + 16 * n
+
+
+def _asked_max_tokens(body: Any) -> int | None:
+    if not isinstance(body, Mapping):
+        return None
+    data = cast("Mapping[str, Any]", body)
+    for key in ("max_tokens", "max_completion_tokens", "max_output_tokens"):
+        value = data.get(key)
+        if isinstance(value, int) and value > 0:
+            return value
+    return None
