@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from aifkit.errors import UsageError
 
@@ -198,7 +198,7 @@ class FakeProviderServer:
         """The base URL to give a client, e.g. ``http://127.0.0.1:54321/v1``."""
         return self.root_url + self.prefix
 
-    def start(self) -> FakeProviderServer:
+    def start(self) -> Self:
         """Start serving; returns the server."""
         if self._server is None:
             self._server = _Server(("127.0.0.1", 0), _handler(self))
@@ -219,7 +219,7 @@ class FakeProviderServer:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(

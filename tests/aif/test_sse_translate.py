@@ -189,7 +189,7 @@ def unknown_as_zero(events: list[StreamEvent]) -> list[StreamEvent]:
     for e in events:
         if isinstance(e, ResponseEnd) and e.usage is not None:
             counts = e.usage.model_dump(exclude={"extensions"})
-            e = replace(e, usage=Usage(**{k: v or None for k, v in counts.items()}))
+            e = replace(e, usage=Usage.model_validate({k: v or None for k, v in counts.items()}))
         out.append(e)
     return out
 
