@@ -153,12 +153,28 @@ def write_json(value: Any, path: str | None = None) -> None:
         raise UsageError(f"{path}: cannot write ({exc.strerror})") from None
 
 
-def read_chunks(source: str) -> Iterator[bytes]:
+def read_chunks(source: str, *, max_bytes: int | None = None) -> Iterator[bytes]:
     """Yield the bytes of a path, or of stdin when ``source`` is ``-``, as they arrive.
 
     ``read1`` returns what a pipe has now rather than waiting for a full chunk, so a
-    live stream is passed on as it comes.
+    live stream is passed on as it comes. More than ``max_bytes`` (default
+    `MAX_INPUT_BYTES`) is refused as soon as it is read, as `read_bytes` refuses it.
     """
+    limit = MAX_INPUT_BYTES if max_bytes is None else max_bytes
+    seen = 0
+    for chunk in _chunks(source):
+        seen += len(chunk)
+        if seen > limit:
+            name = "stdin" if source == "-" else source
+            raise InvalidInputError(
+                "",
+                f"{name} is over the limit of {limit:,} bytes",
+                hint="split the input; aifkit reads at most this much",
+            )
+        yield chunk
+
+
+def _chunks(source: str) -> Iterator[bytes]:
     if source == "-":
         stdin = sys.stdin.buffer
         read = cast("Callable[[int], bytes]", getattr(stdin, "read1", stdin.read))

@@ -79,7 +79,8 @@ class SSEParser:
 
     def __init__(self, *, max_bytes: int = MAX_INPUT_BYTES) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")()
-        self._buffer = ""
+        self._pending: list[str] = []  # the line not yet ended, in the pieces it came in
+        self._held_cr = False  # the text so far ends in "\r": maybe half of a "\r\n"
         self._start = True
         self._event = ""
         self._data: list[str] = []
@@ -108,37 +109,45 @@ class SSEParser:
         if self._start and text:
             text = text.removeprefix("\ufeff")
             self._start = False
-        self._buffer += text
-        return self._lines(final=False)
+        return self._lines(text, final=False)
 
     def close(self) -> list[SSEEvent]:
         """End the stream: return the last event even without its closing blank line."""
         try:
-            self._buffer += self._decoder.decode(b"", final=True)
+            text = self._decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             raise InvalidInputError("", "stream ends inside a UTF-8 character") from None
-        out = self._lines(final=True)
-        if self._buffer:
-            out += self._line(self._buffer)
-            self._buffer = ""
+        out = self._lines(text, final=True)
+        if self._pending:
+            out += self._line("".join(self._pending))
+            self._pending = []
         out += self._line("")
         return out
 
-    def _lines(self, *, final: bool) -> list[SSEEvent]:
-        buf = self._buffer
-        held = ""
-        if "\r" in buf:
-            if buf.endswith("\r") and not final:
-                buf, held = buf[:-1], "\r"  # may be the first half of a \r\n
-            buf = buf.replace("\r\n", "\n").replace("\r", "\n")
-        *lines, rest = buf.split("\n")
+    def _lines(self, text: str, *, final: bool) -> list[SSEEvent]:
+        # Only the new text is scanned: a line that arrives in many pieces costs its
+        # length once, not once per piece.
+        if self._held_cr:
+            text = "\r" + text
+            self._held_cr = False
+        if "\r" in text:
+            if text.endswith("\r") and not final:
+                text, self._held_cr = text[:-1], True
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if "\n" not in text:
+            if text:
+                self._pending.append(text)
+            return []
+        first, *lines, rest = text.split("\n")
+        if self._pending:
+            first = "".join(self._pending) + first
+        self._pending = [rest] if rest else []
         out: list[SSEEvent] = []
-        for line in lines:
+        for line in (first, *lines):
             if line:
                 out += self._line(line)
             else:
                 out += self._dispatch()
-        self._buffer = rest + held
         return out
 
     def _line(self, line: str) -> list[SSEEvent]:
