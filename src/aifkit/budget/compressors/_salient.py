@@ -174,8 +174,14 @@ class SalientCompressor:
                 seen.add(unit.text)
         self._relevance(ws, laid)
         refs: dict[str, str] = {}
-        result = _seek(ws, lambda need: _plan(ws, laid, need, refs))
-        return _attach(result, refs)
+        result = _attach(_seek(ws, lambda need: _plan(ws, laid, need, refs)), refs)
+        if result.tokens_after < ws.goal * _LANDING:
+            # The pieces were too coarse to land near a light goal (one more elided group
+            # overshoots): sentences are finer, and at a light goal they keep the facts too.
+            finer = self._fallback(document, target)
+            if result.tokens_after < finer.tokens_after <= ws.goal:
+                return finer
+        return result
 
     def _fallback(self, document: Document, target: CompressionTarget) -> CompressionResult:
         """Many short texts and a steep goal: a marker with a reference for each costs more
@@ -270,6 +276,10 @@ def _split_long(layout: Layout) -> Layout:
         for start in range(0, len(text), _MAX_PIECE):
             pieces.append(Piece(text[start : start + _MAX_PIECE], p.score, p.group))
     return replace(layout, pieces=pieces)
+
+
+_LANDING = 0.95
+"""A result under this share of the goal compressed more than asked (the ratio is kept within 5 %)."""
 
 
 def _seek(ws: Workspace, plan: Callable[[int], Sequence[Change]]) -> CompressionResult:
