@@ -28,14 +28,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSche
 
 from aifkit._json import format_pointer
 from aifkit.aif._codec import dump_document, load_document, parse_json
-from aifkit.aif._handoff_crypto import Algorithm, HandoffKey, load_key
 from aifkit.aif._schema import Document, ToolCallPart, ToolResultPart
 from aifkit.errors import InvalidInputError
+from aifkit.handoff._crypto import Algorithm, HandoffKey, load_key
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from aifkit.aif._handoff_plan import HandoffPlan
+    from aifkit.handoff._plan import HandoffPlan
 
 __all__ = [
     "CHAIN_ALGORITHM",
@@ -348,7 +348,7 @@ def pack_handoff(
         BudgetError: what must be kept does not fit ``budget``.
 
     Examples:
-        >>> from aifkit.aif import load_key, verify_handoff
+        >>> from aifkit.handoff import load_key, verify_handoff
         >>> secret = load_key(b"a shared secret of enough length", "hmac-sha256")
         >>> doc = {"messages": [
         ...     {"role": "user", "parts": [{"type": "text", "text": "Weather in Paris?"}]},
@@ -365,7 +365,7 @@ def pack_handoff(
     signing = as_key(key)
     plan: HandoffPlan | None = None
     if target is not None or budget is not None:
-        from aifkit.aif._handoff_plan import plan_handoff
+        from aifkit.handoff._plan import plan_handoff
 
         fmt = target or (receiver.format if receiver and receiver.format else "aif")
         plan = plan_handoff(document, fmt, model=model, budget=budget)

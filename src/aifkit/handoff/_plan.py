@@ -18,8 +18,6 @@ from typing import TYPE_CHECKING, Any
 from aifkit._json import canonical_json
 from aifkit.aif._codec import load_document
 from aifkit.aif._convert import Conversion, encode
-from aifkit.aif._handoff import Envelope, Party, PlanRecord, as_key, load_envelope
-from aifkit.aif._handoff_verify import verify_handoff
 from aifkit.aif._loss import LossEntry, LossReport
 from aifkit.aif._schema import (
     Document,
@@ -31,12 +29,14 @@ from aifkit.aif._schema import (
     ToolResultPart,
 )
 from aifkit.errors import InvalidInputError, UsageError
+from aifkit.handoff._envelope import Envelope, Party, PlanRecord, as_key, load_envelope
+from aifkit.handoff._verify import verify_handoff
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from aifkit.aif._handoff_crypto import HandoffKey
     from aifkit.budget import PackReport
+    from aifkit.handoff._crypto import HandoffKey
 
 __all__ = ["HandoffPlan", "digest_summary", "plan_handoff", "planned_document", "unpack_handoff"]
 
@@ -248,7 +248,7 @@ def unpack_handoff(
         UnknownNameError: ``to`` is not a known format.
 
     Examples:
-        >>> from aifkit.aif import pack_handoff
+        >>> from aifkit.handoff import pack_handoff
         >>> doc = {"messages": [{"role": "user", "parts": [{"type": "text", "text": "hi"}]}]}
         >>> body, report = unpack_handoff(pack_handoff(doc).to_json(), "openai-chat")
         >>> body["messages"], report.lossless

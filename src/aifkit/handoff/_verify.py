@@ -12,7 +12,8 @@ from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aifkit.aif._handoff import (
+from aifkit.errors import InvalidInputError, VerificationError
+from aifkit.handoff._envelope import (
     HANDOFF_VERSION,
     Envelope,
     as_key,
@@ -23,12 +24,11 @@ from aifkit.aif._handoff import (
     load_envelope,
     signed_bytes,
 )
-from aifkit.errors import InvalidInputError, VerificationError
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from aifkit.aif._handoff_crypto import HandoffKey
+    from aifkit.handoff._crypto import HandoffKey
 
 __all__ = ["VerifyReport", "diagnose", "verify_handoff"]
 
@@ -108,7 +108,7 @@ def verify_handoff(
         The report; call `VerifyReport.raise_for_failures` to raise on failure.
 
     Examples:
-        >>> from aifkit.aif import pack_handoff
+        >>> from aifkit.handoff import pack_handoff
         >>> doc = {"messages": [{"role": "user", "parts": [{"type": "text", "text": "hi"}]},
         ...                     {"role": "assistant", "parts": [{"type": "text", "text": "hello"}]}]}
         >>> data = pack_handoff(doc).to_json()
