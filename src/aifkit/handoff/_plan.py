@@ -265,10 +265,30 @@ def unpack_handoff(
     doc = env.conversation
     moved: tuple[int, ...] = tuple(range(len(doc.messages)))
     if env.plan is not None and not whole:
-        moved = env.plan.moved
+        moved = _checked_moved(env.plan.moved, len(doc.messages))
     planned = planned_document(doc, moved, env.summary, env.sender)
     body, report = encode(planned, to)
     return Conversion(body, _remap(report, moved))
+
+
+def _checked_moved(moved: Sequence[int], n: int) -> tuple[int, ...]:
+    """Return the plan's moved indexes when each names a message, in order, once.
+
+    `verify_handoff` checks this; an envelope unpacked with ``verify=False`` is
+    checked here, so a plan that does not fit its conversation is an error, not a crash.
+    """
+    previous = -1
+    for k, i in enumerate(moved):
+        if not previous < i < n:
+            where = f"message {i} is not in the conversation ({n} messages)"
+            raise InvalidInputError(
+                f"/plan/moved/{k}",
+                where if not 0 <= i < n else f"message {i} is out of order or repeated",
+                hint="the plan does not fit this conversation: verify the envelope, "
+                "or unpack it with whole=True (`aif handoff unpack --whole`)",
+            )
+        previous = i
+    return tuple(moved)
 
 
 def _remap(report: LossReport, moved: Sequence[int]) -> LossReport:

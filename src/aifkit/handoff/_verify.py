@@ -118,6 +118,8 @@ def verify_handoff(
     """
     try:
         env = load_envelope(envelope)
+        # An envelope built in code was not checked as JSON is: hashing names what it cannot carry.
+        canonical, context, conversation = hashed_parts(env.conversation, at=("conversation",))
     except InvalidInputError as exc:
         return VerifyReport("", 0, "", None, (f"{exc.pointer or '/'}: malformed: {exc.problem}",))
     failures: list[str] = []
@@ -125,7 +127,6 @@ def verify_handoff(
         failures.append(
             f"/handoff_version: {env.handoff_version} is not a version this aifkit reads"
         )
-    canonical, context, conversation = hashed_parts(env.conversation)
     digests, heads = chain(canonical)
     head = heads[-1] if heads else genesis()
     failures += _check_chain(env, digests, head)
