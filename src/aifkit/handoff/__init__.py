@@ -7,8 +7,8 @@ when a model is named); `unpack_handoff` turns an envelope into the receiver's
 request body.
 
 This package sits above `aifkit.budget` and `aifkit.aif`: it imports both, and
-neither imports it. (Before 0.x these names lived in `aifkit.aif`; they still
-resolve there, lazily, for existing code.)
+neither imports it. These names were first published in `aifkit.aif`; they still
+resolve there, on first use, for code written before they moved.
 
 Examples:
     >>> from aifkit.handoff import pack_handoff, verify_handoff
