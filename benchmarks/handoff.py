@@ -27,14 +27,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from aifkit.aif import (
-    decode,
-    dump_document,
-    generate_key,
-    load_document,
-    pack_handoff,
-    verify_handoff,
-)
+from aifkit.aif import decode, dump_document, load_document
+from aifkit.handoff import generate_key, pack_handoff, verify_handoff
 
 
 def conversation(n: int) -> dict[str, Any]:

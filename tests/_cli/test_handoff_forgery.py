@@ -43,8 +43,8 @@ def test_a_public_key_with_a_prefix_cannot_forge_an_envelope(
     import hashlib
     import hmac
 
-    from aifkit.aif import pack_handoff
-    from aifkit.aif._handoff import Signature, signed_bytes
+    from aifkit.handoff import pack_handoff
+    from aifkit.handoff._envelope import Signature, signed_bytes
 
     env = pack_handoff(CONVERSATION)
     secret = copy.read_bytes().strip()

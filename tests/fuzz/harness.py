@@ -34,9 +34,6 @@ from aifkit.aif import (
     dump_document,
     formats,
     load_document,
-    load_envelope,
-    pack_handoff,
-    unpack_handoff,
     validate,
 )
 from aifkit.aif._codec import parse_json
@@ -44,6 +41,7 @@ from aifkit.aif._convert import FORMATS
 from aifkit.aif._stream import assemble
 from aifkit.budget import CompressionTarget, compress, pack
 from aifkit.errors import AifkitError
+from aifkit.handoff import load_envelope, pack_handoff, unpack_handoff
 from aifkit.tokens import count_tokens
 
 FIXTURES: Final = Path(__file__).parent.parent / "fixtures"

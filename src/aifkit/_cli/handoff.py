@@ -13,7 +13,7 @@ from aifkit._cli._io import read_json, read_json_object, write_json
 from aifkit._cli._main import guard
 
 if TYPE_CHECKING:
-    from aifkit.aif import HandoffKey
+    from aifkit.handoff import HandoffKey
 
 __all__ = ["handoff_app"]
 
@@ -51,8 +51,8 @@ Receiver = Annotated[
 def _load_key(key: Path | None, secret: Path | None, option: str) -> HandoffKey | None:
     """Read the key the options name: typed files through OPTION, raw secrets only
     through --hmac-secret (key material is never guessed from its bytes)."""
-    from aifkit.aif import load_key
     from aifkit.errors import UsageError
+    from aifkit.handoff import load_key
 
     if key is not None and secret is not None:
         raise UsageError(f"pass {option} or --hmac-secret, not both")
@@ -106,7 +106,8 @@ def pack_command(
     calls still open and, with --to, what the receiver's request will hold and what
     its format cannot carry (reported on stderr before anything is sent).
     """
-    from aifkit.aif import Party, decode, load_envelope, pack_handoff
+    from aifkit.aif import decode
+    from aifkit.handoff import Party, load_envelope, pack_handoff
 
     signing = _load_key(sign_key, hmac_secret, "--sign-key")  # before reading INPUT
     document, _ = decode(read_json(input), format)
@@ -149,7 +150,8 @@ def plan_command(
     ] = None,
 ) -> None:
     """Preflight a hand-off: print what moves, what is summarized and the loss report."""
-    from aifkit.aif import decode, plan_handoff
+    from aifkit.aif import decode
+    from aifkit.handoff import plan_handoff
 
     document, _ = decode(read_json(input), format)
     write_json(plan_handoff(document, to, model=model, budget=budget).to_json())
@@ -164,8 +166,8 @@ def verify_command(
     receiver: Receiver = None,
 ) -> int:
     """Verify an envelope: exit 0 when intact, 4 naming every check that failed."""
-    from aifkit.aif import verify_handoff
     from aifkit.errors import VerificationError
+    from aifkit.handoff import verify_handoff
 
     signing = _load_key(key, hmac_secret, "--key")
     report = verify_handoff(read_json(envelope), signing, receiver=receiver)
@@ -193,7 +195,7 @@ def unpack_command(
     ] = None,
 ) -> None:
     """Verify an envelope (exit 4 if it fails) and print the receiver's request body."""
-    from aifkit.aif import unpack_handoff
+    from aifkit.handoff import unpack_handoff
 
     signing = _load_key(key, hmac_secret, "--key")
     body, report = unpack_handoff(
@@ -221,8 +223,8 @@ def keygen_command(
 
     Secrets and private keys are created mode 600; existing files are never overwritten.
     """
-    from aifkit.aif import generate_key
     from aifkit.errors import UsageError
+    from aifkit.handoff import generate_key
 
     private, public = generate_key("hmac-sha256" if hmac else "ed25519")
     targets = [(output, private, 0o600)] + (

@@ -1,5 +1,16 @@
 """The Assistant Interchange Format: a provider-neutral conversation document,
-converters to and from wire formats, and loss reports."""
+converters to and from wire formats, and loss reports.
+
+The hand-off envelope lives in `aifkit.handoff`. Its names (`pack_handoff`,
+`verify_handoff`, `Envelope`, ...) still resolve here for code written before it
+moved, but only on first use: ``import aifkit.aif`` loads neither `aifkit.handoff`
+nor `aifkit.budget`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from aifkit.aif._codec import dump_document, load_document
 from aifkit.aif._convert import (
@@ -25,10 +36,6 @@ from aifkit.aif._events import (
     UsageUpdate,
 )
 from aifkit.aif._features import FEATURES, Capabilities, capability_table
-from aifkit.aif._handoff import Envelope, Party, Task, load_envelope, pack_handoff
-from aifkit.aif._handoff_crypto import HandoffKey, generate_key, load_key
-from aifkit.aif._handoff_plan import HandoffPlan, plan_handoff, unpack_handoff
-from aifkit.aif._handoff_verify import VerifyReport, verify_handoff
 from aifkit.aif._loss import LossEntry, LossReport
 from aifkit.aif._migrate import register_upgrader, upgrade
 from aifkit.aif._response import FinishReason, Response, Usage
@@ -81,6 +88,21 @@ from aifkit.aif._stream import SSEEvent, SSEParser, assemble
 from aifkit.aif.converters._base import Converter, EncodeOptions, Violation
 from aifkit.aif.converters._response_base import DecodedResponse, ResponseConverter
 
+if TYPE_CHECKING:
+    from aifkit.handoff import Envelope as Envelope
+    from aifkit.handoff import HandoffKey as HandoffKey
+    from aifkit.handoff import HandoffPlan as HandoffPlan
+    from aifkit.handoff import Party as Party
+    from aifkit.handoff import Task as Task
+    from aifkit.handoff import VerifyReport as VerifyReport
+    from aifkit.handoff import generate_key as generate_key
+    from aifkit.handoff import load_envelope as load_envelope
+    from aifkit.handoff import load_key as load_key
+    from aifkit.handoff import pack_handoff as pack_handoff
+    from aifkit.handoff import plan_handoff as plan_handoff
+    from aifkit.handoff import unpack_handoff as unpack_handoff
+    from aifkit.handoff import verify_handoff as verify_handoff
+
 __all__ = [
     "AIF_VERSION",
     "FEATURES",
@@ -98,12 +120,9 @@ __all__ = [
     "Document",
     "DocumentPart",
     "EncodeOptions",
-    "Envelope",
     "FileSource",
     "FinishReason",
     "FormatGuess",
-    "HandoffKey",
-    "HandoffPlan",
     "ImagePart",
     "Instruction",
     "LossEntry",
@@ -114,7 +133,6 @@ __all__ = [
     "PartEnd",
     "PartKind",
     "PartStart",
-    "Party",
     "Provenance",
     "ProviderPart",
     "ReasoningPart",
@@ -132,7 +150,6 @@ __all__ = [
     "StreamEncoder",
     "StreamError",
     "StreamEvent",
-    "Task",
     "TextPart",
     "TextSource",
     "Tool",
@@ -142,7 +159,6 @@ __all__ = [
     "UrlSource",
     "Usage",
     "UsageUpdate",
-    "VerifyReport",
     "Violation",
     "assemble",
     "atranslate_stream",
@@ -159,18 +175,40 @@ __all__ = [
     "encode_response",
     "encode_stream",
     "formats",
-    "generate_key",
     "json_schema",
     "load_document",
-    "load_envelope",
-    "load_key",
-    "pack_handoff",
-    "plan_handoff",
     "register_upgrader",
     "response_formats",
     "translate_stream",
-    "unpack_handoff",
     "upgrade",
     "validate",
-    "verify_handoff",
 ]
+
+_MOVED_TO_HANDOFF = frozenset(
+    [
+        "Envelope",
+        "HandoffKey",
+        "HandoffPlan",
+        "Party",
+        "Task",
+        "VerifyReport",
+        "generate_key",
+        "load_envelope",
+        "load_key",
+        "pack_handoff",
+        "plan_handoff",
+        "unpack_handoff",
+        "verify_handoff",
+    ]
+)
+"""Names that moved to `aifkit.handoff`; they resolve here on first use, lazily."""
+
+
+def __getattr__(name: str) -> Any:
+    # Importing the hand-off package here, at the top, would run the one arrow
+    # of the house backwards (handoff -> budget -> aif): resolve old names late.
+    if name not in _MOVED_TO_HANDOFF:
+        raise AttributeError(f"module 'aifkit.aif' has no attribute {name!r}")
+    value = getattr(importlib.import_module("aifkit.handoff"), name)
+    globals()[name] = value
+    return value

@@ -18,8 +18,6 @@ from typing import TYPE_CHECKING, Any
 from aifkit._json import canonical_json
 from aifkit.aif._codec import load_document
 from aifkit.aif._convert import Conversion, encode
-from aifkit.aif._handoff import Envelope, Party, PlanRecord, as_key, load_envelope
-from aifkit.aif._handoff_verify import verify_handoff
 from aifkit.aif._loss import LossEntry, LossReport
 from aifkit.aif._schema import (
     Document,
@@ -31,12 +29,14 @@ from aifkit.aif._schema import (
     ToolResultPart,
 )
 from aifkit.errors import InvalidInputError, UsageError
+from aifkit.handoff._envelope import Envelope, Party, PlanRecord, as_key, load_envelope
+from aifkit.handoff._verify import verify_handoff
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from aifkit.aif._handoff_crypto import HandoffKey
     from aifkit.budget import PackReport
+    from aifkit.handoff._crypto import HandoffKey
 
 __all__ = ["HandoffPlan", "digest_summary", "plan_handoff", "planned_document", "unpack_handoff"]
 
@@ -248,7 +248,7 @@ def unpack_handoff(
         UnknownNameError: ``to`` is not a known format.
 
     Examples:
-        >>> from aifkit.aif import pack_handoff
+        >>> from aifkit.handoff import pack_handoff
         >>> doc = {"messages": [{"role": "user", "parts": [{"type": "text", "text": "hi"}]}]}
         >>> body, report = unpack_handoff(pack_handoff(doc).to_json(), "openai-chat")
         >>> body["messages"], report.lossless
@@ -265,10 +265,30 @@ def unpack_handoff(
     doc = env.conversation
     moved: tuple[int, ...] = tuple(range(len(doc.messages)))
     if env.plan is not None and not whole:
-        moved = env.plan.moved
+        moved = _checked_moved(env.plan.moved, len(doc.messages))
     planned = planned_document(doc, moved, env.summary, env.sender)
     body, report = encode(planned, to)
     return Conversion(body, _remap(report, moved))
+
+
+def _checked_moved(moved: Sequence[int], n: int) -> tuple[int, ...]:
+    """Return the plan's moved indexes when each names a message, in order, once.
+
+    `verify_handoff` checks this; an envelope unpacked with ``verify=False`` is
+    checked here, so a plan that does not fit its conversation is an error, not a crash.
+    """
+    previous = -1
+    for k, i in enumerate(moved):
+        if not previous < i < n:
+            where = f"message {i} is not in the conversation ({n} messages)"
+            raise InvalidInputError(
+                f"/plan/moved/{k}",
+                where if not 0 <= i < n else f"message {i} is out of order or repeated",
+                hint="the plan does not fit this conversation: verify the envelope, "
+                "or unpack it with whole=True (`aif handoff unpack --whole`)",
+            )
+        previous = i
+    return tuple(moved)
 
 
 def _remap(report: LossReport, moved: Sequence[int]) -> LossReport:

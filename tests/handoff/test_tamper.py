@@ -23,10 +23,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aifkit.aif import HandoffKey, Party, generate_key, load_key, pack_handoff, unpack_handoff
-from aifkit.aif import verify_handoff as verify
-from aifkit.aif._handoff import canonical_bytes
 from aifkit.errors import InvalidInputError, UsageError, VerificationError
+from aifkit.handoff import HandoffKey, Party, generate_key, load_key, pack_handoff, unpack_handoff
+from aifkit.handoff import verify_handoff as verify
+from aifkit.handoff._envelope import canonical_bytes
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "handoff"
 

@@ -12,7 +12,8 @@ from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aifkit.aif._handoff import (
+from aifkit.errors import InvalidInputError, VerificationError
+from aifkit.handoff._envelope import (
     HANDOFF_VERSION,
     Envelope,
     as_key,
@@ -23,12 +24,11 @@ from aifkit.aif._handoff import (
     load_envelope,
     signed_bytes,
 )
-from aifkit.errors import InvalidInputError, VerificationError
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from aifkit.aif._handoff_crypto import HandoffKey
+    from aifkit.handoff._crypto import HandoffKey
 
 __all__ = ["VerifyReport", "diagnose", "verify_handoff"]
 
@@ -108,7 +108,7 @@ def verify_handoff(
         The report; call `VerifyReport.raise_for_failures` to raise on failure.
 
     Examples:
-        >>> from aifkit.aif import pack_handoff
+        >>> from aifkit.handoff import pack_handoff
         >>> doc = {"messages": [{"role": "user", "parts": [{"type": "text", "text": "hi"}]},
         ...                     {"role": "assistant", "parts": [{"type": "text", "text": "hello"}]}]}
         >>> data = pack_handoff(doc).to_json()
@@ -118,6 +118,8 @@ def verify_handoff(
     """
     try:
         env = load_envelope(envelope)
+        # An envelope built in code was not checked as JSON is: hashing names what it cannot carry.
+        canonical, context, conversation = hashed_parts(env.conversation, at=("conversation",))
     except InvalidInputError as exc:
         return VerifyReport("", 0, "", None, (f"{exc.pointer or '/'}: malformed: {exc.problem}",))
     failures: list[str] = []
@@ -125,7 +127,6 @@ def verify_handoff(
         failures.append(
             f"/handoff_version: {env.handoff_version} is not a version this aifkit reads"
         )
-    canonical, context, conversation = hashed_parts(env.conversation)
     digests, heads = chain(canonical)
     head = heads[-1] if heads else genesis()
     failures += _check_chain(env, digests, head)

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aifkit.aif import (
+from aifkit.errors import InvalidInputError, UsageError, VerificationError
+from aifkit.handoff import (
     Envelope,
     Party,
     Task,
@@ -24,8 +25,7 @@ from aifkit.aif import (
     unpack_handoff,
     verify_handoff,
 )
-from aifkit.aif._handoff import chain
-from aifkit.errors import InvalidInputError, UsageError, VerificationError
+from aifkit.handoff._envelope import chain
 
 SECRET = load_key(b"a shared secret that is long enough", "hmac-sha256")
 

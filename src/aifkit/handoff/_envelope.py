@@ -22,20 +22,21 @@ import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator
 
 from aifkit._json import format_pointer
+from aifkit._limits import check_document, check_json
 from aifkit.aif._codec import dump_document, load_document, parse_json
-from aifkit.aif._handoff_crypto import Algorithm, HandoffKey, load_key
 from aifkit.aif._schema import Document, ToolCallPart, ToolResultPart
-from aifkit.errors import InvalidInputError
+from aifkit.errors import InvalidInputError, UsageError
+from aifkit.handoff._crypto import Algorithm, HandoffKey, load_key
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from aifkit.aif._handoff_plan import HandoffPlan
+    from aifkit.handoff._plan import HandoffPlan
 
 __all__ = [
     "CHAIN_ALGORITHM",
@@ -181,25 +182,50 @@ class Envelope(_Frozen):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-def canonical_bytes(value: Any) -> bytes:
+def canonical_bytes(value: Any, *, at: Sequence[str | int] = ()) -> bytes:
     """Return the canonical JSON of ``value``: sorted keys, compact, UTF-8.
+
+    Args:
+        value: JSON data.
+        at: Where ``value`` sits, for the pointer of an error.
+
+    Raises:
+        InvalidInputError: ``value`` holds what JSON cannot carry (a lone
+            surrogate, NaN); the pointer says where.
 
     Examples:
         >>> canonical_bytes({"b": 1, "a": "é"})
         b'{"a":"\\xc3\\xa9","b":1}'
+        >>> canonical_bytes({"text": "\\ud800"}, at=["messages", 0])
+        Traceback (most recent call last):
+        ...
+        aifkit.errors.InvalidInputError: /messages/0/text: the string holds a lone surrogate ...
     """
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode()
+    try:
+        return json.dumps(
+            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode()
+    except (UnicodeEncodeError, ValueError):
+        # Data read from JSON text was checked when read; data built in code was
+        # not: find what no JSON can carry and name it. The walk runs only on failure.
+        check_json(value, at=at)
+        raise
 
 
-def hashed_parts(document: Document) -> tuple[list[bytes], str, dict[str, Any]]:
+def hashed_parts(
+    document: Document, *, at: Sequence[str | int] = ()
+) -> tuple[list[bytes], str, dict[str, Any]]:
     """Return the canonical JSON of each message, the context digest and the document's
-    JSON, from one dump (dumping is most of the cost of hashing)."""
+    JSON, from one dump (dumping is most of the cost of hashing).
+
+    ``at`` is where the document sits, for the pointer of an error.
+    """
     data = dump_document(document)
     rest = {k: v for k, v in data.items() if k != "messages"}
-    context = hashlib.sha256(canonical_bytes(rest)).hexdigest()
-    return [canonical_bytes(m) for m in data.get("messages", ())], context, data
+    context = hashlib.sha256(canonical_bytes(rest, at=at)).hexdigest()
+    messages = data.get("messages", ())
+    canonical = [canonical_bytes(m, at=(*at, "messages", i)) for i, m in enumerate(messages)]
+    return canonical, context, data
 
 
 def chain(canonical: Iterable[bytes]) -> tuple[list[str], list[str]]:
@@ -282,6 +308,9 @@ def load_envelope(data: Envelope | Mapping[str, Any] | str | bytes) -> Envelope:
         data = parse_json(data)
     if not isinstance(data, Mapping):
         raise InvalidInputError("", "expected a hand-off envelope object")
+    for name, value in data.items():  # the conversation is checked as a document below
+        if name != "conversation":
+            check_json(value, at=(name,))
     conversation = data.get("conversation")
     if isinstance(conversation, dict):
         try:  # validated first, so its errors point into the conversation
@@ -342,13 +371,16 @@ def pack_handoff(
         now: The time to record (default: now, UTC).
 
     Raises:
-        InvalidInputError: the conversation is malformed.
-        UsageError: ``key`` is not typed key material, or is a public key.
+        InvalidInputError: the conversation is malformed, or it, ``state`` or
+            ``tasks`` hold what JSON cannot carry (a lone surrogate, NaN); the
+            pointer says where.
+        UsageError: ``key`` is not typed key material, or is a public key;
+            ``state`` is not a mapping with string keys.
         UnknownNameError: the target format or model is unknown.
         BudgetError: what must be kept does not fit ``budget``.
 
     Examples:
-        >>> from aifkit.aif import load_key, verify_handoff
+        >>> from aifkit.handoff import load_key, verify_handoff
         >>> secret = load_key(b"a shared secret of enough length", "hmac-sha256")
         >>> doc = {"messages": [
         ...     {"role": "user", "parts": [{"type": "text", "text": "Weather in Paris?"}]},
@@ -361,11 +393,18 @@ def pack_handoff(
         >>> verify_handoff(env, secret).ok
         True
     """
+    if isinstance(conversation, Document):
+        check_document(conversation)  # built in code: JSON read by load_document is checked
     document = load_document(conversation)
+    state_json = _state(state)
+    for i, task in enumerate(cast("Sequence[object]", tasks)):
+        # Built in code, so not checked as a body is; a dict is validated with the envelope.
+        if isinstance(task, Task):
+            check_json(task.model_dump(), at=("tasks", i))
     signing = as_key(key)
     plan: HandoffPlan | None = None
     if target is not None or budget is not None:
-        from aifkit.aif._handoff_plan import plan_handoff
+        from aifkit.handoff._plan import plan_handoff
 
         fmt = target or (receiver.format if receiver and receiver.format else "aif")
         plan = plan_handoff(document, fmt, model=model, budget=budget)
@@ -390,7 +429,7 @@ def pack_handoff(
         summary=summary,
         open_calls=compute_open_calls(document),
         tasks=tuple(tasks),
-        state=dict(state or {}),
+        state=state_json,
         provenance=provenance,
         plan=plan.record() if plan is not None else None,
         integrity=_integrity(canonical, context),
@@ -403,6 +442,26 @@ def pack_handoff(
         value=signing.sign(signed_bytes(envelope, conversation_json)),
     )
     return envelope.model_copy(update={"signature": sig})
+
+
+def _state(state: object) -> dict[str, Any]:
+    """Return application state as the envelope's JSON object, or name what is wrong."""
+    if state is None:
+        return {}
+    if not isinstance(state, Mapping):
+        raise UsageError(
+            f"state= must be a mapping of names to JSON values, not {type(state).__name__}",
+            hint="pass the application state as a dict, e.g. state={'order': 42}",
+        )
+    data = dict(cast("Mapping[object, Any]", state))
+    for name in data:
+        if not isinstance(name, str):
+            raise UsageError(
+                f"state= keys must be strings (JSON object keys), not {type(name).__name__}",
+                hint="convert the keys to strings before packing",
+            )
+    check_json(data, at=("state",))
+    return cast("dict[str, Any]", data)
 
 
 def _hop(previous: Envelope) -> Hop:
