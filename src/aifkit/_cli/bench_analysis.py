@@ -105,20 +105,37 @@ def regress_command(
             help="A metric not to gate on (repeat); 'failed' and 'pareto' name those checks.",
         ),
     ] = None,
+    timing: Annotated[
+        bool,
+        typer.Option(
+            "--timing",
+            help="Gate the timings too (pack_latency_ms, reader_latency_ms), on medians "
+            "divided by each run's calibration; default: left out.",
+        ),
+    ] = False,
+    timing_factor: Annotated[
+        float,
+        typer.Option(
+            "--timing-factor", help="With --timing: the smallest move of a timing that counts."
+        ),
+    ] = 1.5,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
 ) -> int:
     """Gate RUN against --baseline: exit 1 when a metric regressed or a Pareto front moved back.
 
     A metric is flagged only when its mean moves past --factor in the bad direction
-    and a Mann-Whitney U test gives p < --alpha. Exit 0: no regression; 1: regression;
-    2: a run cannot be read or an option is invalid.
+    and a Mann-Whitney U test gives p < --alpha. Timings move with the machine's load,
+    so they are gated only with --timing: then on medians divided by the calibration
+    each run recorded, flagged past --timing-factor. Exit 0: no regression; 1:
+    regression; 2: a run cannot be read or an option is invalid.
     """
     from aifkit.bench import regress
 
     correction = "none" if no_correction else "holm"
     report = regress(
-        baseline, run, factor=factor, alpha=alpha, correction=correction, ignore=ignore or ()
-    )
+        baseline, run, factor=factor, alpha=alpha, correction=correction, ignore=ignore or (),
+        timing=timing, timing_factor=timing_factor,
+    )  # fmt: skip
     if markdown is not None:
         _write_text(report.to_markdown(), markdown)
     if as_json:
@@ -152,6 +169,8 @@ def _print_summary(r: RegressionReport) -> None:
         f"{r.run} vs baseline {r.baseline}: {verdict} "
         f"({len(r.changes)} checks, factor {r.factor:g}, alpha {r.alpha:g})"
     )
+    if r.timing_note:
+        print(r.timing_note)
 
 
 def report_command(

@@ -27,16 +27,22 @@ class MetricSpec:
         better: ``"higher"`` or ``"lower"`` when a direction is better, ``None`` when neither is.
         unit: The unit (``"tokens"``, ``"ms"``, ``"USD"``, ``"ratio"``, ``"count"``, ``"bool"``).
         description: One sentence on what it measures.
+        timing: A wall-clock time, which depends on how busy the machine is as much
+            as on the code: `aifkit.bench.regress` leaves it out of the gate unless
+            asked (``timing=True``) and then judges it against the runs' calibration.
 
     Examples:
         >>> METRICS["f1"].better, METRICS["pack_latency_ms"].better
         ('higher', 'lower')
+        >>> sorted(name for name, spec in METRICS.items() if spec.timing)
+        ['pack_latency_ms', 'reader_latency_ms']
     """
 
     name: str
     better: Literal["higher", "lower"] | None
     unit: str
     description: str
+    timing: bool = False
 
 
 def _table(*specs: MetricSpec) -> Mapping[str, MetricSpec]:
@@ -83,7 +89,9 @@ METRICS: Mapping[str, MetricSpec] = _table(
         "repeats byte for byte first (pack strategies in one Packer session, others applied "
         "to each turn), what a provider's prompt cache can reuse.",
     ),
-    MetricSpec("pack_latency_ms", "lower", "ms", "Wall time the strategy took to pack."),
+    MetricSpec(
+        "pack_latency_ms", "lower", "ms", "Wall time the strategy took to pack.", timing=True
+    ),
     MetricSpec("cost_usd", "lower", "USD", "Input cost of the packed context at list prices."),
     MetricSpec(
         "conversion_losses",
@@ -92,5 +100,7 @@ METRICS: Mapping[str, MetricSpec] = _table(
         "Losses reported (or detected) when converting the conversation between formats.",
     ),
     MetricSpec("answer_tokens", None, "tokens", "Tokens of the reader's answer."),
-    MetricSpec("reader_latency_ms", "lower", "ms", "Wall time the reader took to answer."),
+    MetricSpec(
+        "reader_latency_ms", "lower", "ms", "Wall time the reader took to answer.", timing=True
+    ),
 )

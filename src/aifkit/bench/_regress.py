@@ -14,11 +14,22 @@ comes close is significantly worse.
 Cells are compared by condition (task, parameters, strategy, budget, reader),
 seeds pooled, so runs with other seeds compare too; conditions only one run
 has are left out and counted.
+
+Timings (`MetricSpec.timing`: ``pack_latency_ms``, ``reader_latency_ms``) move
+with the machine's load as much as with the code, so two runs of the same code
+on a shared machine differ by 2x and more. They are left out of the gate unless
+``timing=True``; then each run's timings are divided by the calibration its
+manifest records (a fixed workload timed at the run's start and end, see
+`aifkit.bench._calibration`), medians are compared instead of means (one
+stalled cell does not move them), and the move must pass ``timing_factor``
+(default 1.5) as well as ``factor``. Runs without a calibration (older ones)
+are compared raw, with the same minimum effect, and the report says so.
 """
 
 from __future__ import annotations
 
 import json
+import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
@@ -26,6 +37,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from aifkit.bench._calibration import calibration_ms
 from aifkit.bench._compare import (
     ParetoPoint,
     accuracy_metric,
@@ -43,6 +55,7 @@ __all__ = [
     "EXIT_REGRESSION",
     "FAILED",
     "PARETO",
+    "TIMING_FACTOR",
     "FrontLoss",
     "MetricChange",
     "RegressionReport",
@@ -60,6 +73,10 @@ PARETO = "pareto"
 
 Status = Literal["regressed", "improved", "unchanged"]
 Correction = Literal["holm", "none"]
+TimingBasis = Literal["calibrated", "raw", "off"]
+
+TIMING_FACTOR = 1.5
+"""The smallest move of a timing that counts, whatever ``factor`` is (``--timing-factor``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +95,10 @@ class MetricChange:
         p_value: Mann-Whitney U two-sided p-value.
         p_adjusted: ``p_value`` adjusted for the number of tests (what is compared to alpha).
         status: ``regressed`` or ``improved`` when past the factor and significant.
+        threshold: The factor this check was judged on (0: the report's ``factor``); for
+            a timing, the larger of ``factor`` and ``timing_factor``.
+        timing: A timing metric: ``baseline`` and ``value`` are medians, and the run's
+            value is scaled to the baseline's calibration when both runs have one.
 
     Examples:
         >>> change = MetricChange("niah", "pack:recency", "pack_latency_ms", "lower",
@@ -97,6 +118,8 @@ class MetricChange:
     p_value: float
     p_adjusted: float
     status: Status
+    threshold: float = 0.0
+    timing: bool = False
 
     @property
     def ratio(self) -> float | None:
@@ -118,6 +141,8 @@ class MetricChange:
             "p_value": self.p_value,
             "p_adjusted": self.p_adjusted,
             "status": self.status,
+            "threshold": self.threshold,
+            "timing": self.timing,
         }
 
 
@@ -173,6 +198,12 @@ class RegressionReport:
         skipped_conditions: Conditions only one of the runs has (left out).
         changes: Every metric checked, per task and strategy.
         front_losses: Baseline front points the run lost.
+        timing_basis: How timings were judged: ``off`` (left out of the gate),
+            ``calibrated`` (divided by each run's calibration) or ``raw`` (a run has
+            no calibration).
+        timing_factor: The smallest move of a timing that counts.
+        timing_left_out: The timing metrics the runs report that were not gated.
+        calibration_ms: The baseline's and the run's calibration (None: not recorded).
     """
 
     baseline: str
@@ -185,6 +216,36 @@ class RegressionReport:
     skipped_conditions: int
     changes: tuple[MetricChange, ...]
     front_losses: tuple[FrontLoss, ...]
+    timing_basis: TimingBasis = "off"
+    timing_factor: float = TIMING_FACTOR
+    timing_left_out: tuple[str, ...] = ()
+    calibration_ms: tuple[float | None, float | None] = (None, None)
+
+    @property
+    def timing_note(self) -> str:
+        """One sentence on how timings were treated, for the summaries."""
+        if self.timing_basis == "off":
+            if not self.timing_left_out:
+                return ""
+            return (
+                f"timing not gated ({', '.join(self.timing_left_out)}): pass --timing "
+                "(timing=True) to gate it against each run's calibration"
+            )
+        if self.timing_basis == "calibrated":
+            base, run = self.calibration_ms
+            return (
+                f"timing gated on medians divided by each run's calibration ({base:.3g} ms, "
+                f"{run:.3g} ms), flagged past {self.timing_factor:g}x"
+            )
+        missing = " and ".join(
+            name
+            for name, ms in zip(("baseline", "run"), self.calibration_ms, strict=True)
+            if ms is None
+        )
+        return (
+            f"timing gated on raw medians (the {missing or 'runs'} recorded no calibration), "
+            f"flagged past {self.timing_factor:g}x"
+        )
 
     @property
     def regressions(self) -> tuple[MetricChange, ...]:
@@ -220,6 +281,12 @@ class RegressionReport:
             "skipped_conditions": self.skipped_conditions,
             "changes": [c.to_json() for c in self.changes],
             "front_losses": [f.to_json() for f in self.front_losses],
+            "timing": {
+                "basis": self.timing_basis,
+                "factor": self.timing_factor,
+                "left_out": list(self.timing_left_out),
+                "calibration_ms": list(self.calibration_ms),
+            },
         }
 
     def to_markdown(self) -> str:
@@ -251,6 +318,10 @@ Sample = tuple[list[float], list[float], list[float], list[float]]
 """Baseline values, run values, and both centered on each condition's baseline mean."""
 
 
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values)
+
+
 def _paired_samples(
     a: Sequence[tuple[str, float]], b: Sequence[tuple[str, float]]
 ) -> Sample | None:
@@ -277,9 +348,15 @@ def _paired_samples(
 
 
 def _checks(
-    cells_a: Sequence[Cell], cells_b: Sequence[Cell], ignore: AbstractSet[str]
+    cells_a: Sequence[Cell],
+    cells_b: Sequence[Cell],
+    ignore: AbstractSet[str],
+    timing_scale: float | None,
 ) -> dict[str, Sample]:
-    """Per metric with a direction (and `FAILED`), unless ignored: the samples of both runs."""
+    """Per metric with a direction (and `FAILED`), unless ignored: the samples of both runs.
+
+    Timings are left out when ``timing_scale`` is None; else the run's are multiplied by it.
+    """
     samples: dict[str, Sample] = {}
     failed = _paired_samples(
         [(_condition(c), float(c.status == "failed")) for c in cells_a],
@@ -290,11 +367,12 @@ def _checks(
     ok_a = [(_condition(c), c) for c in cells_a if c.status == "ok"]
     ok_b = [(_condition(c), c) for c in cells_b if c.status == "ok"]
     for name, spec in METRICS.items():
-        if spec.better is None or name in ignore:
+        if spec.better is None or name in ignore or (spec.timing and timing_scale is None):
             continue
+        scale = timing_scale if spec.timing and timing_scale is not None else 1.0
         found = _paired_samples(
             [(key, v) for key, c in ok_a if (v := metric_value(c, name)) is not None],
-            [(key, v) for key, c in ok_b if (v := metric_value(c, name)) is not None],
+            [(key, v * scale) for key, c in ok_b if (v := metric_value(c, name)) is not None],
         )
         if found is not None:
             samples[name] = found
@@ -302,12 +380,19 @@ def _checks(
 
 
 def _changes(
-    groups: dict[tuple[str, str], tuple[list[Cell], list[Cell]]], ignore: AbstractSet[str]
+    groups: dict[tuple[str, str], tuple[list[Cell], list[Cell]]],
+    ignore: AbstractSet[str],
+    timing_scale: float | None,
+    factor: float,
+    timing_factor: float,
 ) -> list[MetricChange]:
     changes: list[MetricChange] = []
     for (task, strategy), (cells_a, cells_b) in sorted(groups.items()):
-        for name, (a, b, centered_a, centered_b) in _checks(cells_a, cells_b, ignore).items():
+        samples = _checks(cells_a, cells_b, ignore, timing_scale)
+        for name, (a, b, centered_a, centered_b) in samples.items():
             better = "lower" if name == FAILED else METRICS[name].better or "higher"
+            timing = name != FAILED and METRICS[name].timing
+            average = statistics.median if timing else _mean
             p = mann_whitney_p(centered_a, centered_b)
             changes.append(
                 MetricChange(
@@ -315,13 +400,15 @@ def _changes(
                     strategy=strategy,
                     metric=name,
                     better=better,
-                    baseline=sum(a) / len(a),
-                    value=sum(b) / len(b),
+                    baseline=average(a),
+                    value=average(b),
                     n_baseline=len(a),
                     n_run=len(b),
                     p_value=p,
                     p_adjusted=p,
                     status="unchanged",
+                    threshold=max(factor, timing_factor) if timing else factor,
+                    timing=timing,
                 )
             )
     return changes
@@ -380,6 +467,8 @@ def regress(
     alpha: float = 0.05,
     correction: Correction = "holm",
     ignore: Iterable[str] = (),
+    timing: bool = False,
+    timing_factor: float = TIMING_FACTOR,
 ) -> RegressionReport:
     """Check ``run`` against ``baseline`` for regressions.
 
@@ -391,13 +480,17 @@ def regress(
         correction: ``holm`` (default) adjusts the p-values for the number of tests
             (Holm-Bonferroni; the metric checks and the Pareto points are two
             families); ``none`` compares each raw p-value to alpha.
-        ignore: Metrics not to gate on (e.g. ``pack_latency_ms`` when the runs were
-            timed on different or busy machines); `FAILED` and the Pareto check
-            (``pareto``) can be ignored too.
+        ignore: Metrics not to gate on; `FAILED` and the Pareto check (``pareto``)
+            can be ignored too.
+        timing: Gate the timing metrics too (`MetricSpec.timing`), on medians
+            divided by each run's calibration (raw when a run has none); off by
+            default, since on a shared machine they move with the load.
+        timing_factor: The smallest move of a timing that counts (the larger of
+            it and ``factor`` applies).
 
     Raises:
-        UsageError: ``factor`` is below 1, ``alpha`` is not in (0, 1), or the runs
-            share no condition.
+        UsageError: ``factor`` or ``timing_factor`` is below 1, ``alpha`` is not
+            in (0, 1), or the runs share no condition.
         StoreError: A run directory cannot be read.
 
     Examples:
@@ -409,14 +502,21 @@ def regress(
         ...         "answer": None, "elapsed_ms": 1.0, "finished_at": "2026-01-01T00:00:00Z"})
         >>> base = Run(Path("a"), {"run_id": "a"}, tuple(cell(i, True, 10.0 + i) for i in range(8)))
         >>> new = Run(Path("b"), {"run_id": "b"}, tuple(cell(i, True, 20.0 + i) for i in range(8)))
-        >>> report = regress(base, new)
-        >>> [(c.metric, c.status) for c in report.regressions], report.exit_code
-        ([('pack_latency_ms', 'regressed')], 1)
-        >>> regress(base, base).exit_code
+        >>> regress(base, new).exit_code  # timings are not gated by default
+        0
+        >>> report = regress(base, new, timing=True)  # neither run has a calibration: raw
+        >>> [(c.metric, c.status) for c in report.regressions], report.timing_basis
+        ([('pack_latency_ms', 'regressed')], 'raw')
+        >>> regress(base, base, timing=True).exit_code
         0
     """
     if factor < 1:
         raise UsageError(f"factor must be at least 1, got {factor}", hint="e.g. --factor 1.1")
+    if timing_factor < 1:
+        raise UsageError(
+            f"timing factor must be at least 1, got {timing_factor}",
+            hint="e.g. --timing-factor 1.5",
+        )
     if not 0 < alpha < 1:
         raise UsageError(f"alpha must be in (0, 1), got {alpha}", hint="e.g. --alpha 0.05")
     if correction not in ("holm", "none"):
@@ -443,7 +543,14 @@ def regress(
         for cell in cells:
             groups[(cell.task, cell.strategy)][side].append(cell)
             tasks[(cell.task, cell.reader)][side].append(cell)
-    changes = _changes(groups, ignored)
+    calibration = (calibration_ms(a.meta), calibration_ms(b.meta))
+    basis: TimingBasis = "off"
+    scale: float | None = None
+    if timing:
+        base_ms, run_ms = calibration
+        basis = "calibrated" if base_ms and run_ms else "raw"
+        scale = base_ms / run_ms if base_ms and run_ms else 1.0
+    changes = _changes(groups, ignored, scale, factor, timing_factor)
     losses = [
         loss
         for key, (ta, tb) in sorted(tasks.items())
@@ -453,7 +560,9 @@ def regress(
     # Two families, each held to alpha: the metric checks, and the front points tested.
     adjust = holm if correction == "holm" else _unadjusted
     changes = [
-        replace(c, p_adjusted=p, status=_status(c.better, c.baseline, c.value, p, factor, alpha))
+        replace(
+            c, p_adjusted=p, status=_status(c.better, c.baseline, c.value, p, c.threshold, alpha)
+        )
         for c, p in zip(changes, adjust([c.p_value for c in changes]), strict=True)
     ]
     losses = [
@@ -472,6 +581,23 @@ def regress(
         skipped_conditions=len(keys_a ^ keys_b),
         changes=tuple(changes),
         front_losses=tuple(losses),
+        timing_basis=basis,
+        timing_factor=timing_factor,
+        timing_left_out=() if timing else _timings(cells_a, cells_b, ignored),
+        calibration_ms=calibration,
+    )
+
+
+def _timings(
+    cells_a: Sequence[Cell], cells_b: Sequence[Cell], ignore: AbstractSet[str]
+) -> tuple[str, ...]:
+    """The timing metrics both runs report (and not ignored): what the gate left out."""
+    names = [n for n, spec in METRICS.items() if spec.timing and n not in ignore]
+    return tuple(
+        n
+        for n in names
+        if any(metric_value(c, n) is not None for c in cells_a)
+        and any(metric_value(c, n) is not None for c in cells_b)
     )
 
 
@@ -526,6 +652,8 @@ def _markdown(report: RegressionReport) -> str:
     ]
     if r.skipped_conditions:
         lines.append(f"{r.skipped_conditions} condition(s) only one run has were left out.")
+    if r.timing_note:
+        lines.append(r.timing_note[0].upper() + r.timing_note[1:] + ".")
     if r.regressions:
         lines += ["", "### Regressions", "", *_change_table(r.regressions)]
     if r.front_losses:
