@@ -122,13 +122,13 @@ def test_regress_leaves_timing_out_unless_told_and_says_so(
     assert "timing not gated (pack_latency_ms): pass --timing" in out
     code, out, _ = run(capsys, [*argv, "--timing"])
     assert code == 1
-    assert "timing gated on raw medians (the baseline and run recorded no calibration)" in out
+    assert "timing gated on medians, flagged past 1.5x and 1 ms (wall: raw" in out
     assert run(capsys, [*argv, "--timing", "--timing-factor", "2.5"])[0] == 0
 
 
 @pytest.mark.parametrize(
     "extra",
-    [["--factor", "0.5"], ["--alpha", "2"], ["--timing-factor", "0.9"]],
+    [["--factor", "0.5"], ["--alpha", "2"], ["--timing-factor", "0.9"], ["--timing-min-ms", "-1"]],
 )
 def test_regress_bad_options_exit_2(
     runs: dict[str, Path], capsys: pytest.CaptureFixture[str], extra: list[str]

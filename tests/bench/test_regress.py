@@ -19,7 +19,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return synthetic_run(tmp_path_factory.mktemp("base") / "base", noise_seed=1)
 
 
-TIMED = {"timing": True, "timing_factor": 1.0}
+TIMED = {"timing": True, "timing_factor": 1.0, "timing_min_ms": 0.0}
 """Gate timings like any metric: these tests use pack latency to check the gate's rules."""
 
 
@@ -159,12 +159,8 @@ def test_to_json_carries_every_check(base: Path, tmp_path: Path) -> None:
     assert data["regressed"] is True
     assert len(data["changes"]) == len(report.changes)
     assert {c["status"] for c in data["changes"]} >= {"regressed", "unchanged"}
-    assert data["timing"] == {
-        "basis": "raw",
-        "factor": 1.5,
-        "left_out": [],
-        "calibration_ms": [None, None],
-    }
+    assert data["timing"]["gated"] is True
+    assert [c["basis"] for c in data["timing"]["clocks"]] == ["raw", "raw"]  # no calibration
 
 
 @pytest.mark.parametrize(("factor", "alpha"), [(0.9, 0.05), (1.1, 0.0), (1.1, 1.0)])

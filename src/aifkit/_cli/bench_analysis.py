@@ -109,8 +109,8 @@ def regress_command(
         bool,
         typer.Option(
             "--timing",
-            help="Gate the timings too (pack_latency_ms, reader_latency_ms), on medians "
-            "divided by each run's calibration; default: left out.",
+            help="Gate the timings too (pack_latency_ms, reader_latency_ms), on medians, "
+            "scaled by the runs' calibrations when those differ; default: left out.",
         ),
     ] = False,
     timing_factor: Annotated[
@@ -119,14 +119,22 @@ def regress_command(
             "--timing-factor", help="With --timing: the smallest move of a timing that counts."
         ),
     ] = 1.5,
+    timing_min_ms: Annotated[
+        float,
+        typer.Option(
+            "--timing-min-ms",
+            help="With --timing: the smallest move of a timing, in ms, that counts.",
+        ),
+    ] = 1.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
 ) -> int:
     """Gate RUN against --baseline: exit 1 when a metric regressed or a Pareto front moved back.
 
     A metric is flagged only when its mean moves past --factor in the bad direction
     and a Mann-Whitney U test gives p < --alpha. Timings move with the machine's load,
-    so they are gated only with --timing: then on medians divided by the calibration
-    each run recorded, flagged past --timing-factor. Exit 0: no regression; 1:
+    so they are gated only with --timing: then on medians (scaled by the calibrations
+    the runs recorded when those differ significantly), flagged past --timing-factor
+    and --timing-min-ms. Exit 0: no regression; 1:
     regression; 2: a run cannot be read or an option is invalid.
     """
     from aifkit.bench import regress
@@ -134,7 +142,7 @@ def regress_command(
     correction = "none" if no_correction else "holm"
     report = regress(
         baseline, run, factor=factor, alpha=alpha, correction=correction, ignore=ignore or (),
-        timing=timing, timing_factor=timing_factor,
+        timing=timing, timing_factor=timing_factor, timing_min_ms=timing_min_ms,
     )  # fmt: skip
     if markdown is not None:
         _write_text(report.to_markdown(), markdown)

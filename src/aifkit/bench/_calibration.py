@@ -1,10 +1,11 @@
 """How fast the machine runs Python right now: a fixed workload timed alongside a run.
 
 Wall times measured on a shared machine move with the load other jobs put on
-it. The runner times `workload` several times at the start and at the end of a
-run and records the median in the run's manifest (``run.json``, key
-``calibration``); `aifkit.bench.regress` divides each run's timings by it, so a
-machine that is twice as busy does not read as code twice as slow.
+it; CPU times move with the machine (another CPU, another clock speed). The
+runner times `workload` several times at the start and at the end of a run,
+on both clocks, and records the samples in the run's manifest (``run.json``,
+key ``calibration``); when two runs' calibrations differ significantly,
+`aifkit.bench.regress` scales the run's timings by the ratio of the medians.
 
 The workload uses no aifkit code on purpose: a calibration that packed with
 aifkit would slow down with a packing regression and hide it.
@@ -17,14 +18,17 @@ import statistics
 import time
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any, Literal, cast
 
-__all__ = ["WORKLOAD", "calibration_ms", "measure", "record", "workload"]
+__all__ = ["WORKLOAD", "calibration_ms", "measure", "record", "samples", "workload"]
 
 WORKLOAD = "json-sort-count-v1"
 """The name of the workload; runs timed with another workload are not normalized."""
 
-_REPEATS = 5
+_REPEATS = 7
+
+Clock = Literal["wall", "cpu"]
+_KEYS: dict[Clock, str] = {"wall": "samples_ms", "cpu": "cpu_samples_ms"}
 
 
 def workload() -> int:
@@ -47,23 +51,27 @@ def workload() -> int:
     return len(ordered) + len(counts)
 
 
-def measure(repeats: int = _REPEATS) -> list[float]:
-    """Time `workload` ``repeats`` times; milliseconds, rounded to the microsecond.
+def measure(repeats: int = _REPEATS) -> tuple[list[float], list[float]]:
+    """Time `workload` ``repeats`` times: wall and thread CPU milliseconds (to the microsecond).
 
     Examples:
-        >>> len(measure(3)), all(ms > 0 for ms in measure(2))
-        (3, True)
+        >>> wall, cpu = measure(3)
+        >>> len(wall), len(cpu), all(ms > 0 for ms in wall)
+        (3, 3, True)
     """
-    samples: list[float] = []
+    workload()  # warm up: the first call pays for imports and allocation
+    wall: list[float] = []
+    cpu: list[float] = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.thread_time()
         workload()
-        samples.append(round((time.perf_counter() - start) * 1000, 3))
-    return samples
+        cpu.append(round((time.thread_time() - start_cpu) * 1000, 3))
+        wall.append(round((time.perf_counter() - start) * 1000, 3))
+    return wall, cpu
 
 
-def calibration_ms(meta: Mapping[str, Any]) -> float | None:
-    """The median calibration time a run's manifest records, or None.
+def calibration_ms(meta: Mapping[str, Any], clock: Clock = "wall") -> float | None:
+    """The median calibration time on ``clock`` a run's manifest records, or None.
 
     None when the run has no calibration (runs from before it was recorded) or
     one of another workload.
@@ -74,27 +82,41 @@ def calibration_ms(meta: Mapping[str, Any]) -> float | None:
         >>> calibration_ms({"run_id": "old"}) is None
         True
     """
-    values = [v for v in _samples(meta) if v > 0]
+    values = samples(meta, clock)
     return statistics.median(values) if values else None
 
 
-def _samples(meta: Mapping[str, Any]) -> list[float]:
-    """The calibration samples in ``meta`` of this workload (none when absent or another)."""
+def samples(meta: Mapping[str, Any], clock: Clock = "wall") -> list[float]:
+    """The calibration samples in a run's manifest, in ms (none when absent or another workload).
+
+    Examples:
+        >>> samples({"calibration": {"workload": WORKLOAD, "samples_ms": [3.0, -1, "x"]}})
+        [3.0]
+    """
     found: object = meta.get("calibration")
     if not isinstance(found, Mapping):
         return []
     calibration = cast("Mapping[str, object]", found)
-    samples = calibration.get("samples_ms")
-    if calibration.get("workload") != WORKLOAD or not isinstance(samples, list):
+    values = calibration.get(_KEYS[clock])
+    if calibration.get("workload") != WORKLOAD or not isinstance(values, list):
         return []
-    return [float(v) for v in cast("list[object]", samples) if isinstance(v, int | float)]
+    return [float(v) for v in cast("list[object]", values) if isinstance(v, int | float) and v > 0]
 
 
-def record(meta: dict[str, Any], samples: list[float]) -> None:
-    """Add ``samples`` to the calibration in ``meta`` (a resumed run keeps its earlier ones)."""
-    all_samples = [*_samples(meta), *samples]
+def record(meta: dict[str, Any], wall: list[float], cpu: list[float]) -> None:
+    """Add samples to the calibration in ``meta`` (a resumed run keeps its earlier ones).
+
+    Examples:
+        >>> meta = {}
+        >>> record(meta, [4.0, 6.0], [3.0, 3.0])
+        >>> meta["calibration"]["median_ms"], calibration_ms(meta, "cpu")
+        (5.0, 3.0)
+    """
+    all_wall, all_cpu = [*samples(meta), *wall], [*samples(meta, "cpu"), *cpu]
     meta["calibration"] = {
         "workload": WORKLOAD,
-        "samples_ms": all_samples,
-        "median_ms": statistics.median(all_samples) if all_samples else None,
+        "samples_ms": all_wall,
+        "cpu_samples_ms": all_cpu,
+        "median_ms": statistics.median(all_wall) if all_wall else None,
+        "cpu_median_ms": statistics.median(all_cpu) if all_cpu else None,
     }

@@ -18,12 +18,23 @@ has are left out and counted.
 Timings (`MetricSpec.timing`: ``pack_latency_ms``, ``reader_latency_ms``) move
 with the machine's load as much as with the code, so two runs of the same code
 on a shared machine differ by 2x and more. They are left out of the gate unless
-``timing=True``; then each run's timings are divided by the calibration its
-manifest records (a fixed workload timed at the run's start and end, see
-`aifkit.bench._calibration`), medians are compared instead of means (one
-stalled cell does not move them), and the move must pass ``timing_factor``
-(default 1.5) as well as ``factor``. Runs without a calibration (older ones)
-are compared raw, with the same minimum effect, and the report says so.
+``timing=True``. Then:
+
+- each run's manifest records a calibration (a fixed workload timed several
+  times at the run's start and end, on the wall and the CPU clock, see
+  `aifkit.bench._calibration`); when the two runs' calibration samples on a
+  clock differ significantly (Mann-Whitney, ``alpha``), the machine ran at
+  another speed and the run's timings on that clock are scaled by the ratio of
+  the calibration medians; when they do not, scaling would only add the
+  calibration's own noise, and the timings are compared as measured;
+- medians are compared instead of means, each condition centered on its
+  baseline median (one stalled cell moves neither);
+- the move must pass ``timing_factor`` (default 1.5) as well as ``factor``, and
+  be at least ``timing_min_ms`` (default 1 ms: below that, a timer tick or one
+  preemption is the whole difference).
+
+Runs without a calibration (older ones) are compared raw, with the same
+minimum effect, and the report says so.
 """
 
 from __future__ import annotations
@@ -31,13 +42,13 @@ from __future__ import annotations
 import json
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from aifkit.bench._calibration import calibration_ms
+from aifkit.bench._calibration import Clock, calibration_ms, samples
 from aifkit.bench._compare import (
     ParetoPoint,
     accuracy_metric,
@@ -56,9 +67,11 @@ __all__ = [
     "FAILED",
     "PARETO",
     "TIMING_FACTOR",
+    "TIMING_MIN_MS",
     "FrontLoss",
     "MetricChange",
     "RegressionReport",
+    "TimingScale",
     "regress",
 ]
 
@@ -73,10 +86,13 @@ PARETO = "pareto"
 
 Status = Literal["regressed", "improved", "unchanged"]
 Correction = Literal["holm", "none"]
-TimingBasis = Literal["calibrated", "raw", "off"]
+TimingBasis = Literal["calibrated", "same-speed", "raw"]
 
 TIMING_FACTOR = 1.5
 """The smallest move of a timing that counts, whatever ``factor`` is (``--timing-factor``)."""
+
+TIMING_MIN_MS = 1.0
+"""The smallest move of a timing, in ms, that counts (``--timing-min-ms``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +200,62 @@ class FrontLoss:
 
 
 @dataclass(frozen=True, slots=True)
+class TimingScale:
+    """How the timings on one clock were judged.
+
+    Attributes:
+        clock: ``wall`` or ``cpu``.
+        basis: ``calibrated`` (the calibrations differ significantly: the run's
+            timings were multiplied by ``scale``), ``same-speed`` (they do not:
+            timings as measured) or ``raw`` (a run recorded no calibration).
+        scale: What the run's timings were multiplied by (1 unless ``calibrated``).
+        baseline_ms: The baseline's calibration median (None: not recorded).
+        run_ms: The run's calibration median (None: not recorded).
+
+    Examples:
+        >>> TimingScale("wall", "calibrated", 0.5, 10.0, 20.0).describe()
+        'wall: calibrations 10 ms vs 20 ms differ, run scaled by 0.5'
+        >>> TimingScale("cpu", "raw", 1.0, 3.0, None).describe()
+        'cpu: raw, the run recorded no calibration'
+    """
+
+    clock: Clock
+    basis: TimingBasis
+    scale: float
+    baseline_ms: float | None
+    run_ms: float | None
+
+    def describe(self) -> str:
+        """A short phrase for the summaries."""
+        if self.basis == "calibrated":
+            return (
+                f"{self.clock}: calibrations {self.baseline_ms:.3g} ms vs {self.run_ms:.3g} ms "
+                f"differ, run scaled by {self.scale:.3g}"
+            )
+        if self.basis == "same-speed":
+            return (
+                f"{self.clock}: as measured, calibrations {self.baseline_ms:.3g} ms and "
+                f"{self.run_ms:.3g} ms do not differ"
+            )
+        missing = " and the ".join(
+            name
+            for name, ms in (("baseline", self.baseline_ms), ("run", self.run_ms))
+            if ms is None
+        )
+        return f"{self.clock}: raw, the {missing} recorded no calibration"
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the scale as JSON-ready data."""
+        return {
+            "clock": self.clock,
+            "basis": self.basis,
+            "scale": self.scale,
+            "baseline_ms": self.baseline_ms,
+            "run_ms": self.run_ms,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class RegressionReport:
     """What `regress` found.
 
@@ -198,12 +270,11 @@ class RegressionReport:
         skipped_conditions: Conditions only one of the runs has (left out).
         changes: Every metric checked, per task and strategy.
         front_losses: Baseline front points the run lost.
-        timing_basis: How timings were judged: ``off`` (left out of the gate),
-            ``calibrated`` (divided by each run's calibration) or ``raw`` (a run has
-            no calibration).
+        timing_scales: Per clock, how the timings were judged; empty when
+            timings were left out of the gate.
         timing_factor: The smallest move of a timing that counts.
+        timing_min_ms: The smallest move of a timing, in ms, that counts.
         timing_left_out: The timing metrics the runs report that were not gated.
-        calibration_ms: The baseline's and the run's calibration (None: not recorded).
     """
 
     baseline: str
@@ -216,35 +287,25 @@ class RegressionReport:
     skipped_conditions: int
     changes: tuple[MetricChange, ...]
     front_losses: tuple[FrontLoss, ...]
-    timing_basis: TimingBasis = "off"
+    timing_scales: tuple[TimingScale, ...] = ()
     timing_factor: float = TIMING_FACTOR
+    timing_min_ms: float = TIMING_MIN_MS
     timing_left_out: tuple[str, ...] = ()
-    calibration_ms: tuple[float | None, float | None] = (None, None)
 
     @property
     def timing_note(self) -> str:
         """One sentence on how timings were treated, for the summaries."""
-        if self.timing_basis == "off":
+        if not self.timing_scales:
             if not self.timing_left_out:
                 return ""
             return (
                 f"timing not gated ({', '.join(self.timing_left_out)}): pass --timing "
                 "(timing=True) to gate it against each run's calibration"
             )
-        if self.timing_basis == "calibrated":
-            base, run = self.calibration_ms
-            return (
-                f"timing gated on medians divided by each run's calibration ({base:.3g} ms, "
-                f"{run:.3g} ms), flagged past {self.timing_factor:g}x"
-            )
-        missing = " and ".join(
-            name
-            for name, ms in zip(("baseline", "run"), self.calibration_ms, strict=True)
-            if ms is None
-        )
+        how = "; ".join(s.describe() for s in self.timing_scales)
         return (
-            f"timing gated on raw medians (the {missing or 'runs'} recorded no calibration), "
-            f"flagged past {self.timing_factor:g}x"
+            f"timing gated on medians, flagged past {self.timing_factor:g}x and "
+            f"{self.timing_min_ms:g} ms ({how})"
         )
 
     @property
@@ -282,10 +343,11 @@ class RegressionReport:
             "changes": [c.to_json() for c in self.changes],
             "front_losses": [f.to_json() for f in self.front_losses],
             "timing": {
-                "basis": self.timing_basis,
+                "gated": bool(self.timing_scales),
                 "factor": self.timing_factor,
+                "min_ms": self.timing_min_ms,
                 "left_out": list(self.timing_left_out),
-                "calibration_ms": list(self.calibration_ms),
+                "clocks": [s.to_json() for s in self.timing_scales],
             },
         }
 
@@ -303,9 +365,15 @@ def _condition(cell: Cell) -> str:
 
 
 def _status(
-    better: Literal["higher", "lower"], base: float, value: float, p: float, f: float, alpha: float
+    better: Literal["higher", "lower"],
+    base: float,
+    value: float,
+    p: float,
+    f: float,
+    alpha: float,
+    floor: float = 0.0,
 ) -> Status:
-    if p >= alpha:
+    if p >= alpha or abs(value - base) < floor:
         return "unchanged"
     worse = value < base / f if better == "higher" else value > base * f
     if worse:
@@ -323,9 +391,13 @@ def _mean(values: Sequence[float]) -> float:
 
 
 def _paired_samples(
-    a: Sequence[tuple[str, float]], b: Sequence[tuple[str, float]]
+    a: Sequence[tuple[str, float]],
+    b: Sequence[tuple[str, float]],
+    center: Callable[[Sequence[float]], float] = _mean,
 ) -> Sample | None:
     """Keep conditions both sides report; center each value on its condition's baseline mean.
+
+    (Or on ``center``: timings use the median, which one stalled cell does not move.)
 
     Centering takes the spread between conditions (budgets, lengths) out of the
     test, so Mann-Whitney sees the change itself, not how the grid varies.
@@ -341,7 +413,7 @@ def _paired_samples(
         return None
     raw_a = [v for key in shared for v in by_a[key]]
     raw_b = [v for key in shared for v in by_b[key]]
-    centers = {key: sum(by_a[key]) / len(by_a[key]) for key in shared}
+    centers = {key: center(by_a[key]) for key in shared}
     centered_a = [v - centers[key] for key in shared for v in by_a[key]]
     centered_b = [v - centers[key] for key in shared for v in by_b[key]]
     return raw_a, raw_b, centered_a, centered_b
@@ -351,11 +423,12 @@ def _checks(
     cells_a: Sequence[Cell],
     cells_b: Sequence[Cell],
     ignore: AbstractSet[str],
-    timing_scale: float | None,
+    scales: Mapping[str, float] | None,
 ) -> dict[str, Sample]:
     """Per metric with a direction (and `FAILED`), unless ignored: the samples of both runs.
 
-    Timings are left out when ``timing_scale`` is None; else the run's are multiplied by it.
+    Timings are left out when ``scales`` is None; else the run's are multiplied by
+    their clock's scale.
     """
     samples: dict[str, Sample] = {}
     failed = _paired_samples(
@@ -367,12 +440,13 @@ def _checks(
     ok_a = [(_condition(c), c) for c in cells_a if c.status == "ok"]
     ok_b = [(_condition(c), c) for c in cells_b if c.status == "ok"]
     for name, spec in METRICS.items():
-        if spec.better is None or name in ignore or (spec.timing and timing_scale is None):
+        if spec.better is None or name in ignore or (spec.timing and scales is None):
             continue
-        scale = timing_scale if spec.timing and timing_scale is not None else 1.0
+        scale = scales.get(spec.timing, 1.0) if spec.timing and scales is not None else 1.0
         found = _paired_samples(
             [(key, v) for key, c in ok_a if (v := metric_value(c, name)) is not None],
             [(key, v * scale) for key, c in ok_b if (v := metric_value(c, name)) is not None],
+            statistics.median if spec.timing else _mean,
         )
         if found is not None:
             samples[name] = found
@@ -382,16 +456,16 @@ def _checks(
 def _changes(
     groups: dict[tuple[str, str], tuple[list[Cell], list[Cell]]],
     ignore: AbstractSet[str],
-    timing_scale: float | None,
+    scales: Mapping[str, float] | None,
     factor: float,
     timing_factor: float,
 ) -> list[MetricChange]:
     changes: list[MetricChange] = []
     for (task, strategy), (cells_a, cells_b) in sorted(groups.items()):
-        samples = _checks(cells_a, cells_b, ignore, timing_scale)
+        samples = _checks(cells_a, cells_b, ignore, scales)
         for name, (a, b, centered_a, centered_b) in samples.items():
             better = "lower" if name == FAILED else METRICS[name].better or "higher"
-            timing = name != FAILED and METRICS[name].timing
+            timing = name != FAILED and METRICS[name].timing is not None
             average = statistics.median if timing else _mean
             p = mann_whitney_p(centered_a, centered_b)
             changes.append(
@@ -469,6 +543,7 @@ def regress(
     ignore: Iterable[str] = (),
     timing: bool = False,
     timing_factor: float = TIMING_FACTOR,
+    timing_min_ms: float = TIMING_MIN_MS,
 ) -> RegressionReport:
     """Check ``run`` against ``baseline`` for regressions.
 
@@ -487,10 +562,11 @@ def regress(
             default, since on a shared machine they move with the load.
         timing_factor: The smallest move of a timing that counts (the larger of
             it and ``factor`` applies).
+        timing_min_ms: The smallest move of a timing, in ms, that counts.
 
     Raises:
-        UsageError: ``factor`` or ``timing_factor`` is below 1, ``alpha`` is not
-            in (0, 1), or the runs share no condition.
+        UsageError: ``factor`` or ``timing_factor`` is below 1, ``timing_min_ms``
+            is negative, ``alpha`` is not in (0, 1), or the runs share no condition.
         StoreError: A run directory cannot be read.
 
     Examples:
@@ -505,8 +581,10 @@ def regress(
         >>> regress(base, new).exit_code  # timings are not gated by default
         0
         >>> report = regress(base, new, timing=True)  # neither run has a calibration: raw
-        >>> [(c.metric, c.status) for c in report.regressions], report.timing_basis
-        ([('pack_latency_ms', 'regressed')], 'raw')
+        >>> [(c.metric, c.status) for c in report.regressions]
+        [('pack_latency_ms', 'regressed')]
+        >>> report.timing_note
+        'timing gated on medians, flagged past 1.5x and 1 ms (wall: raw, the baseline and the run recorded no calibration; cpu: raw, the baseline and the run recorded no calibration)'
         >>> regress(base, base, timing=True).exit_code
         0
     """
@@ -516,6 +594,11 @@ def regress(
         raise UsageError(
             f"timing factor must be at least 1, got {timing_factor}",
             hint="e.g. --timing-factor 1.5",
+        )
+    if not timing_min_ms >= 0:
+        raise UsageError(
+            f"timing minimum must be 0 ms or more, got {timing_min_ms}",
+            hint="e.g. --timing-min-ms 1",
         )
     if not 0 < alpha < 1:
         raise UsageError(f"alpha must be in (0, 1), got {alpha}", hint="e.g. --alpha 0.05")
@@ -543,14 +626,9 @@ def regress(
         for cell in cells:
             groups[(cell.task, cell.strategy)][side].append(cell)
             tasks[(cell.task, cell.reader)][side].append(cell)
-    calibration = (calibration_ms(a.meta), calibration_ms(b.meta))
-    basis: TimingBasis = "off"
-    scale: float | None = None
-    if timing:
-        base_ms, run_ms = calibration
-        basis = "calibrated" if base_ms and run_ms else "raw"
-        scale = base_ms / run_ms if base_ms and run_ms else 1.0
-    changes = _changes(groups, ignored, scale, factor, timing_factor)
+    timing_scales = (_timing_scale(a, b, "wall", alpha), _timing_scale(a, b, "cpu", alpha))
+    scales = {s.clock: s.scale for s in timing_scales} if timing else None
+    changes = _changes(groups, ignored, scales, factor, timing_factor)
     losses = [
         loss
         for key, (ta, tb) in sorted(tasks.items())
@@ -559,9 +637,12 @@ def regress(
     ]
     # Two families, each held to alpha: the metric checks, and the front points tested.
     adjust = holm if correction == "holm" else _unadjusted
+    floors = {True: timing_min_ms, False: 0.0}
     changes = [
         replace(
-            c, p_adjusted=p, status=_status(c.better, c.baseline, c.value, p, c.threshold, alpha)
+            c,
+            p_adjusted=p,
+            status=_status(c.better, c.baseline, c.value, p, c.threshold, alpha, floors[c.timing]),
         )
         for c, p in zip(changes, adjust([c.p_value for c in changes]), strict=True)
     ]
@@ -581,11 +662,25 @@ def regress(
         skipped_conditions=len(keys_a ^ keys_b),
         changes=tuple(changes),
         front_losses=tuple(losses),
-        timing_basis=basis,
+        timing_scales=timing_scales if timing else (),
         timing_factor=timing_factor,
+        timing_min_ms=timing_min_ms,
         timing_left_out=() if timing else _timings(cells_a, cells_b, ignored),
-        calibration_ms=calibration,
     )
+
+
+def _timing_scale(a: Run, b: Run, clock: Clock, alpha: float) -> TimingScale:
+    """How to judge timings: scale the run's by the calibrations' ratio only when they differ.
+
+    The calibration is itself measured with noise: scaling by the ratio of two
+    medians that do not differ significantly would add that noise, not remove any.
+    """
+    base_ms, run_ms = calibration_ms(a.meta, clock), calibration_ms(b.meta, clock)
+    if base_ms is None or run_ms is None:
+        return TimingScale(clock, "raw", 1.0, base_ms, run_ms)
+    if mann_whitney_p(samples(a.meta, clock), samples(b.meta, clock)) >= alpha:
+        return TimingScale(clock, "same-speed", 1.0, base_ms, run_ms)
+    return TimingScale(clock, "calibrated", base_ms / run_ms, base_ms, run_ms)
 
 
 def _timings(

@@ -313,12 +313,13 @@ def run_suite(
         index.sync(meta["run_id"])
         todo = _pending(jobs, done)
         # The machine's speed, timed before and after the cells: regress judges timings by it.
-        calibration = calibrate.measure() if todo else []
+        before: tuple[list[float], list[float]] = calibrate.measure() if todo else ([], [])
         _drive(
             target, meta["run_id"], index, todo, workers, dask, progress, total, len(done), on_cell
         )
         if todo:
-            calibrate.record(meta, [*calibration, *calibrate.measure()])
+            after = calibrate.measure()
+            calibrate.record(meta, [*before[0], *after[0]], [*before[1], *after[1]])
             write_meta(target, meta)
             index.set_run(meta)
     finally:
