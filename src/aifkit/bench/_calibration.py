@@ -2,9 +2,10 @@
 
 Wall times measured on a shared machine move with the load other jobs put on
 it; CPU times move with the machine (another CPU, another clock speed). The
-runner times `workload` several times at the start and at the end of a run,
-on both clocks, and records the samples in the run's manifest (``run.json``,
-key ``calibration``); when two runs' calibrations differ significantly,
+runner times `workload` a few times at the start and at the end of a run and
+once every `Sampler.interval` seconds between results (the load changes while
+the cells run), on both clocks, and records the samples in the run's manifest
+(``run.json``, key ``calibration``); when two runs' calibrations differ significantly,
 `aifkit.bench.regress` scales the run's timings by the ratio of the medians.
 
 The workload uses no aifkit code on purpose: a calibration that packed with
@@ -20,12 +21,12 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any, Literal, cast
 
-__all__ = ["WORKLOAD", "calibration_ms", "measure", "record", "samples", "workload"]
+__all__ = ["WORKLOAD", "Sampler", "calibration_ms", "measure", "record", "samples", "workload"]
 
 WORKLOAD = "json-sort-count-v1"
 """The name of the workload; runs timed with another workload are not normalized."""
 
-_REPEATS = 7
+_REPEATS = 3
 
 Clock = Literal["wall", "cpu"]
 _KEYS: dict[Clock, str] = {"wall": "samples_ms", "cpu": "cpu_samples_ms"}
@@ -51,7 +52,7 @@ def workload() -> int:
     return len(ordered) + len(counts)
 
 
-def measure(repeats: int = _REPEATS) -> tuple[list[float], list[float]]:
+def measure(repeats: int = _REPEATS, *, warm_up: bool = True) -> tuple[list[float], list[float]]:
     """Time `workload` ``repeats`` times: wall and thread CPU milliseconds (to the microsecond).
 
     Examples:
@@ -59,7 +60,8 @@ def measure(repeats: int = _REPEATS) -> tuple[list[float], list[float]]:
         >>> len(wall), len(cpu), all(ms > 0 for ms in wall)
         (3, 3, True)
     """
-    workload()  # warm up: the first call pays for imports and allocation
+    if warm_up:  # the first call pays for imports and allocation
+        workload()
     wall: list[float] = []
     cpu: list[float] = []
     for _ in range(repeats):
@@ -68,6 +70,41 @@ def measure(repeats: int = _REPEATS) -> tuple[list[float], list[float]]:
         cpu.append(round((time.thread_time() - start_cpu) * 1000, 3))
         wall.append(round((time.perf_counter() - start) * 1000, 3))
     return wall, cpu
+
+
+class Sampler:
+    """Calibration samples taken alongside a run: at its start, between results, at its end.
+
+    Args:
+        interval: At most one sample per this many seconds between results (a
+            sample costs a few ms, so this keeps the overhead near 2 %).
+
+    Examples:
+        >>> sampler = Sampler(interval=0.0)
+        >>> sampler.tick()
+        >>> sampler.finish()
+        >>> len(sampler.wall) == len(sampler.cpu) == 2 * 3 + 1
+        True
+    """
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval = interval
+        self.wall, self.cpu = measure()
+        self._last = time.perf_counter()
+
+    def tick(self) -> None:
+        """Take one sample if ``interval`` has passed since the last."""
+        if time.perf_counter() - self._last >= self.interval:
+            wall, cpu = measure(1, warm_up=False)
+            self.wall += wall
+            self.cpu += cpu
+            self._last = time.perf_counter()
+
+    def finish(self) -> None:
+        """Take the samples of the run's end."""
+        wall, cpu = measure()
+        self.wall += wall
+        self.cpu += cpu
 
 
 def calibration_ms(meta: Mapping[str, Any], clock: Clock = "wall") -> float | None:

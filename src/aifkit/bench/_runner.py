@@ -313,13 +313,14 @@ def run_suite(
         index.sync(meta["run_id"])
         todo = _pending(jobs, done)
         # The machine's speed, timed before and after the cells: regress judges timings by it.
-        before: tuple[list[float], list[float]] = calibrate.measure() if todo else ([], [])
+        sampler = calibrate.Sampler() if todo else None
         _drive(
-            target, meta["run_id"], index, todo, workers, dask, progress, total, len(done), on_cell
-        )
-        if todo:
-            after = calibrate.measure()
-            calibrate.record(meta, [*before[0], *after[0]], [*before[1], *after[1]])
+            target, meta["run_id"], index, todo, workers, dask, progress, total, len(done),
+            on_cell, sampler,
+        )  # fmt: skip
+        if sampler is not None:
+            sampler.finish()
+            calibrate.record(meta, sampler.wall, sampler.cpu)
             write_meta(target, meta)
             index.set_run(meta)
     finally:
@@ -371,6 +372,7 @@ def _drive(
     total: int,
     already: int,
     on_cell: Callable[[Cell], None] | None,
+    sampler: calibrate.Sampler | None = None,
 ) -> None:
     count = workers if workers is not None else (os.cpu_count() or 1)
     results = _dask(jobs, dask, count) if dask else _local(jobs, count)
@@ -385,6 +387,8 @@ def _drive(
                     on_cell(cell)
             if bar is not None:
                 bar.advance(len(cells), sum(c.status == "failed" for c in cells))
+            if sampler is not None:
+                sampler.tick()
     finally:
         results.close()
         if bar is not None:
