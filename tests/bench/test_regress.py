@@ -19,7 +19,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return synthetic_run(tmp_path_factory.mktemp("base") / "base", noise_seed=1)
 
 
-TIMED = {"timing": True, "timing_factor": 1.0, "timing_min_ms": 0.0}
+TIMED = {"wall_timing": True, "timing_factor": 1.0, "timing_min_ms": 0.0}
 """Gate timings like any metric: these tests use pack latency to check the gate's rules."""
 
 
@@ -154,13 +154,16 @@ def test_the_markdown_summary_is_ready_for_a_pull_request(base: Path, tmp_path: 
 
 def test_to_json_carries_every_check(base: Path, tmp_path: Path) -> None:
     run = synthetic_run(tmp_path / "run", noise_seed=1, latency={"recency": 2.0})
-    report = regress(base, run, timing=True)
+    report = regress(base, run, wall_timing=True)
     data = report.to_json()
     assert data["regressed"] is True
     assert len(data["changes"]) == len(report.changes)
     assert {c["status"] for c in data["changes"]} >= {"regressed", "unchanged"}
     assert data["timing"]["gated"] is True
-    assert [c["basis"] for c in data["timing"]["clocks"]] == ["raw", "raw"]  # no calibration
+    assert [(c["clock"], c["basis"]) for c in data["timing"]["clocks"]] == [
+        ("cpu", "raw"),
+        ("wall", "raw"),
+    ]  # no calibration in these runs
 
 
 @pytest.mark.parametrize(("factor", "alpha"), [(0.9, 0.05), (1.1, 0.0), (1.1, 1.0)])
@@ -189,8 +192,8 @@ def test_p_values_are_holm_adjusted_unless_told_not_to(base: Path, tmp_path: Pat
 
 def test_ignored_metrics_and_checks_are_not_gated(base: Path, tmp_path: Path) -> None:
     slow = synthetic_run(tmp_path / "slow", noise_seed=1, latency={"recency": 2.0})
-    assert regress(base, slow, timing=True).regressed
-    report = regress(base, slow, ignore=["pack_latency_ms"], timing=True)
+    assert regress(base, slow, wall_timing=True).regressed
+    report = regress(base, slow, ignore=["pack_latency_ms"], wall_timing=True)
     assert not report.regressed
     assert all(c.metric != "pack_latency_ms" for c in report.changes)
     worse = synthetic_run(tmp_path / "worse", noise_seed=1, quality={"bm25": -0.45})

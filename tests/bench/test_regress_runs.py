@@ -69,7 +69,8 @@ def test_two_runs_of_the_same_code_pass_with_and_without_timing(runs: dict[str, 
     assert set(plain.timing_left_out) == {"pack_latency_ms", "pack_cpu_ms", "reader_latency_ms"}
     timed = regress(runs["base"], runs["same"], timing=True)
     assert not timed.regressed, timed.to_markdown()
-    assert {c.metric for c in timed.changes} >= {"pack_cpu_ms", "pack_latency_ms"}
+    assert "pack_cpu_ms" in {c.metric for c in timed.changes}
+    assert set(timed.timing_left_out) == {"pack_latency_ms", "reader_latency_ms"}
 
 
 def test_packing_twice_as_slow_fails_with_timing(runs: dict[str, Run]) -> None:
@@ -90,6 +91,7 @@ def test_the_cli_says_timing_was_not_gated(
     out = capsys.readouterr().out
     assert "no regression" in out
     assert "timing not gated (pack_latency_ms, pack_cpu_ms, reader_latency_ms)" in out
+    # --timing gates the CPU timing; the wall times stay out on a shared machine
     assert main([*argv, "--timing"]) == 1
     out = capsys.readouterr().out
     assert "REGRESSION niah / pack: pack_cpu_ms" in out

@@ -109,8 +109,16 @@ def regress_command(
         bool,
         typer.Option(
             "--timing",
-            help="Gate the timings too (pack_latency_ms, reader_latency_ms), on medians, "
-            "scaled by the runs' calibrations when those differ; default: left out.",
+            help="Gate the CPU timings too (pack_cpu_ms), on medians, scaled by the runs' "
+            "calibrations when those differ; default: left out.",
+        ),
+    ] = False,
+    wall_timing: Annotated[
+        bool,
+        typer.Option(
+            "--wall-timing",
+            help="Gate the wall times too (pack_latency_ms, reader_latency_ms; implies "
+            "--timing): only on a machine no other job uses.",
         ),
     ] = False,
     timing_factor: Annotated[
@@ -132,9 +140,10 @@ def regress_command(
 
     A metric is flagged only when its mean moves past --factor in the bad direction
     and a Mann-Whitney U test gives p < --alpha. Timings move with the machine's load,
-    so they are gated only with --timing: then on medians (scaled by the calibrations
-    the runs recorded when those differ significantly), flagged past --timing-factor
-    and --timing-min-ms. Exit 0: no regression; 1:
+    so they are gated only when asked: --timing gates CPU time (pack_cpu_ms),
+    --wall-timing wall times too, on medians (scaled by the calibrations the runs
+    recorded when those differ significantly), flagged past --timing-factor and
+    --timing-min-ms. Exit 0: no regression; 1:
     regression; 2: a run cannot be read or an option is invalid.
     """
     from aifkit.bench import regress
@@ -142,7 +151,8 @@ def regress_command(
     correction = "none" if no_correction else "holm"
     report = regress(
         baseline, run, factor=factor, alpha=alpha, correction=correction, ignore=ignore or (),
-        timing=timing, timing_factor=timing_factor, timing_min_ms=timing_min_ms,
+        timing=timing, wall_timing=wall_timing, timing_factor=timing_factor,
+        timing_min_ms=timing_min_ms,
     )  # fmt: skip
     if markdown is not None:
         _write_text(report.to_markdown(), markdown)

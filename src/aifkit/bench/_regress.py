@@ -18,7 +18,10 @@ has are left out and counted.
 Timings (`MetricSpec.timing`: ``pack_latency_ms``, ``reader_latency_ms``) move
 with the machine's load as much as with the code, so two runs of the same code
 on a shared machine differ by 2x and more. They are left out of the gate unless
-``timing=True``. Then:
+asked: ``timing=True`` gates the CPU timings (``pack_cpu_ms``: the packing
+thread's CPU time, which other processes taking the core do not inflate), and
+``wall_timing=True`` the wall times too (only worth it on a machine no other job
+uses: the load can change in the middle of a run). The timings gated are judged so:
 
 - each run's manifest records a calibration (a fixed workload timed several
   times at the run's start and end, on the wall and the CPU clock, see
@@ -270,7 +273,7 @@ class RegressionReport:
         skipped_conditions: Conditions only one of the runs has (left out).
         changes: Every metric checked, per task and strategy.
         front_losses: Baseline front points the run lost.
-        timing_scales: Per clock, how the timings were judged; empty when
+        timing_scales: Per clock gated, how its timings were judged; empty when
             timings were left out of the gate.
         timing_factor: The smallest move of a timing that counts.
         timing_min_ms: The smallest move of a timing, in ms, that counts.
@@ -295,18 +298,23 @@ class RegressionReport:
     @property
     def timing_note(self) -> str:
         """One sentence on how timings were treated, for the summaries."""
-        if not self.timing_scales:
-            if not self.timing_left_out:
-                return ""
-            return (
-                f"timing not gated ({', '.join(self.timing_left_out)}): pass --timing "
-                "(timing=True) to gate it against each run's calibration"
+        notes: list[str] = []
+        if self.timing_scales:
+            how = "; ".join(s.describe() for s in self.timing_scales)
+            notes.append(
+                f"timing gated on medians, flagged past {self.timing_factor:g}x and "
+                f"{self.timing_min_ms:g} ms ({how})"
             )
-        how = "; ".join(s.describe() for s in self.timing_scales)
-        return (
-            f"timing gated on medians, flagged past {self.timing_factor:g}x and "
-            f"{self.timing_min_ms:g} ms ({how})"
-        )
+        if self.timing_left_out:
+            hint = (
+                "--wall-timing (wall_timing=True) gates wall times too, on a machine no "
+                "other job uses"
+                if self.timing_scales
+                else "--timing (timing=True) gates CPU timings against each run's "
+                "calibration, --wall-timing wall times too"
+            )
+            notes.append(f"timing not gated ({', '.join(self.timing_left_out)}): {hint}")
+        return "; ".join(notes)
 
     @property
     def regressions(self) -> tuple[MetricChange, ...]:
@@ -423,11 +431,11 @@ def _checks(
     cells_a: Sequence[Cell],
     cells_b: Sequence[Cell],
     ignore: AbstractSet[str],
-    scales: Mapping[str, float] | None,
+    scales: Mapping[str, float],
 ) -> dict[str, Sample]:
     """Per metric with a direction (and `FAILED`), unless ignored: the samples of both runs.
 
-    Timings are left out when ``scales`` is None; else the run's are multiplied by
+    Timings are kept only for the clocks in ``scales``, the run's multiplied by
     their clock's scale.
     """
     samples: dict[str, Sample] = {}
@@ -440,9 +448,9 @@ def _checks(
     ok_a = [(_condition(c), c) for c in cells_a if c.status == "ok"]
     ok_b = [(_condition(c), c) for c in cells_b if c.status == "ok"]
     for name, spec in METRICS.items():
-        if spec.better is None or name in ignore or (spec.timing and scales is None):
+        if spec.better is None or name in ignore or (spec.timing and spec.timing not in scales):
             continue
-        scale = scales.get(spec.timing, 1.0) if spec.timing and scales is not None else 1.0
+        scale = scales[spec.timing] if spec.timing else 1.0
         found = _paired_samples(
             [(key, v) for key, c in ok_a if (v := metric_value(c, name)) is not None],
             [(key, v * scale) for key, c in ok_b if (v := metric_value(c, name)) is not None],
@@ -456,7 +464,7 @@ def _checks(
 def _changes(
     groups: dict[tuple[str, str], tuple[list[Cell], list[Cell]]],
     ignore: AbstractSet[str],
-    scales: Mapping[str, float] | None,
+    scales: Mapping[str, float],
     factor: float,
     timing_factor: float,
 ) -> list[MetricChange]:
@@ -542,6 +550,7 @@ def regress(
     correction: Correction = "holm",
     ignore: Iterable[str] = (),
     timing: bool = False,
+    wall_timing: bool = False,
     timing_factor: float = TIMING_FACTOR,
     timing_min_ms: float = TIMING_MIN_MS,
 ) -> RegressionReport:
@@ -557,8 +566,10 @@ def regress(
             families); ``none`` compares each raw p-value to alpha.
         ignore: Metrics not to gate on; `FAILED` and the Pareto check (``pareto``)
             can be ignored too.
-        timing: Gate the timing metrics too (`MetricSpec.timing`), on medians
-            divided by each run's calibration (raw when a run has none); off by
+        timing: Gate the CPU timings too (`MetricSpec.timing` ``cpu``), on
+            medians, scaled by the runs' calibrations when those differ (raw
+            when a run has none); off by default.
+        wall_timing: Gate the wall times too (implies ``timing``); off by
             default, since on a shared machine they move with the load.
         timing_factor: The smallest move of a timing that counts (the larger of
             it and ``factor`` applies).
@@ -580,12 +591,14 @@ def regress(
         >>> new = Run(Path("b"), {"run_id": "b"}, tuple(cell(i, True, 20.0 + i) for i in range(8)))
         >>> regress(base, new).exit_code  # timings are not gated by default
         0
-        >>> report = regress(base, new, timing=True)  # neither run has a calibration: raw
+        >>> regress(base, new, timing=True).exit_code  # pack_latency_ms is a wall time
+        0
+        >>> report = regress(base, new, wall_timing=True)  # no calibration: raw
         >>> [(c.metric, c.status) for c in report.regressions]
         [('pack_latency_ms', 'regressed')]
         >>> report.timing_note
-        'timing gated on medians, flagged past 1.5x and 1 ms (wall: raw, the baseline and the run recorded no calibration; cpu: raw, the baseline and the run recorded no calibration)'
-        >>> regress(base, base, timing=True).exit_code
+        'timing gated on medians, flagged past 1.5x and 1 ms (cpu: raw, the baseline and the run recorded no calibration; wall: raw, the baseline and the run recorded no calibration)'
+        >>> regress(base, base, wall_timing=True).exit_code
         0
     """
     if factor < 1:
@@ -626,8 +639,9 @@ def regress(
         for cell in cells:
             groups[(cell.task, cell.strategy)][side].append(cell)
             tasks[(cell.task, cell.reader)][side].append(cell)
-    timing_scales = (_timing_scale(a, b, "wall", alpha), _timing_scale(a, b, "cpu", alpha))
-    scales = {s.clock: s.scale for s in timing_scales} if timing else None
+    clocks: tuple[Clock, ...] = ("cpu", "wall") if wall_timing else ("cpu",) if timing else ()
+    timing_scales = tuple(_timing_scale(a, b, clock, alpha) for clock in clocks)
+    scales = {s.clock: s.scale for s in timing_scales}
     changes = _changes(groups, ignored, scales, factor, timing_factor)
     losses = [
         loss
@@ -662,10 +676,10 @@ def regress(
         skipped_conditions=len(keys_a ^ keys_b),
         changes=tuple(changes),
         front_losses=tuple(losses),
-        timing_scales=timing_scales if timing else (),
+        timing_scales=timing_scales,
         timing_factor=timing_factor,
         timing_min_ms=timing_min_ms,
-        timing_left_out=() if timing else _timings(cells_a, cells_b, ignored),
+        timing_left_out=_timings(cells_a, cells_b, ignored | set(scales)),
     )
 
 
@@ -686,8 +700,12 @@ def _timing_scale(a: Run, b: Run, clock: Clock, alpha: float) -> TimingScale:
 def _timings(
     cells_a: Sequence[Cell], cells_b: Sequence[Cell], ignore: AbstractSet[str]
 ) -> tuple[str, ...]:
-    """The timing metrics both runs report (and not ignored): what the gate left out."""
-    names = [n for n, spec in METRICS.items() if spec.timing and n not in ignore]
+    """The timing metrics both runs report, not ignored, of no clock gated (in ``ignore``)."""
+    names = [
+        n
+        for n, spec in METRICS.items()
+        if spec.timing and n not in ignore and spec.timing not in ignore
+    ]
     return tuple(
         n
         for n in names

@@ -319,7 +319,7 @@ def _gates(runs: Sequence[Run], factor: float, alpha: float) -> list[RegressionR
     for before, after in itertools.pairwise(runs):
         try:
             # Timings too (on calibrated medians): the dashboard shows them, it gates nothing.
-            gates.append(regress(before, after, factor=factor, alpha=alpha, timing=True))
+            gates.append(regress(before, after, factor=factor, alpha=alpha, wall_timing=True))
         except UsageError as exc:
             gates.append(str(exc))
     return gates
