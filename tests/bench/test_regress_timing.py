@@ -132,3 +132,11 @@ def test_a_uniformly_busier_machine_never_regresses(values: list[float], machine
         wall_timing=True,
     )
     assert not report.regressed
+
+
+def test_a_resumed_run_keeps_its_earlier_calibration_samples() -> None:
+    meta = _calibration([4.0, 5.0], [3.0, 3.5])
+    record(meta, [6.0], [4.0])
+    assert meta["calibration"]["samples_ms"] == [4.0, 5.0, 6.0]
+    assert calibration_ms(meta) == 5.0
+    assert calibration_ms(meta, "cpu") == 3.5
