@@ -60,7 +60,7 @@ def test_regress_exits_1_and_writes_the_pr_comment(
 ) -> None:
     comment = tmp_path / "comment.md"
     code, out, _ = run(capsys, ["bench", "regress", "--baseline", str(runs["base"]),
-                                str(runs["slow"]), "--markdown", str(comment)])  # fmt: skip
+                                str(runs["slow"]), "--wall-timing", "--markdown", str(comment)])  # fmt: skip
     assert code == 1
     assert "REGRESSION niah / recency: pack_latency_ms" in out
     assert "slow vs baseline base: 2 regression(s)" in out
@@ -85,7 +85,7 @@ def test_regress_exits_0_without_regression(
 def test_regress_ignore_drops_a_metric_from_the_gate(
     runs: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    argv = ["bench", "regress", "--baseline", str(runs["base"]), str(runs["slow"])]
+    argv = ["bench", "regress", "--baseline", str(runs["base"]), str(runs["slow"]), "--wall-timing"]
     code, out, _ = run(capsys, [*argv, "--ignore", "pack_latency_ms"])
     assert code == 0
     assert "no regression" in out
@@ -97,7 +97,7 @@ def test_regress_ignore_drops_a_metric_from_the_gate(
 def test_regress_names_the_p_value_it_compared(
     runs: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    argv = ["bench", "regress", "--baseline", str(runs["base"]), str(runs["slow"])]
+    argv = ["bench", "regress", "--baseline", str(runs["base"]), str(runs["slow"]), "--wall-timing"]
     code, out, _ = run(capsys, argv)
     assert code == 1
     assert "adjusted p=" in out
@@ -108,14 +108,30 @@ def test_regress_names_the_p_value_it_compared(
 
 
 def test_regress_factor_decides(runs: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["bench", "regress", "--baseline", str(runs["base"]), str(runs["slow"])]
+    argv = ["bench", "regress", "--baseline", str(runs["base"]), str(runs["slow"]), "--wall-timing"]
     assert run(capsys, [*argv, "--factor", "2.5"])[0] == 0  # 2x slower is inside 2.5x
     assert run(capsys, [*argv, "--factor", "1.5"])[0] == 1
 
 
+def test_regress_leaves_timing_out_unless_told_and_says_so(
+    runs: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["bench", "regress", "--baseline", str(runs["base"]), str(runs["slow"])]
+    code, out, _ = run(capsys, argv)
+    assert code == 0
+    assert "timing not gated (pack_latency_ms): --timing (timing=True) gates CPU" in out
+    code, out, _ = run(capsys, [*argv, "--timing"])  # CPU timings only: the wall time stays out
+    assert code == 0
+    assert "timing not gated (pack_latency_ms): --wall-timing" in out
+    code, out, _ = run(capsys, [*argv, "--wall-timing"])
+    assert code == 1
+    assert "timing gated on medians, flagged past 1.5x and 1 ms (cpu: raw" in out
+    assert run(capsys, [*argv, "--wall-timing", "--timing-factor", "2.5"])[0] == 0
+
+
 @pytest.mark.parametrize(
     "extra",
-    [["--factor", "0.5"], ["--alpha", "2"]],
+    [["--factor", "0.5"], ["--alpha", "2"], ["--timing-factor", "0.9"], ["--timing-min-ms", "-1"]],
 )
 def test_regress_bad_options_exit_2(
     runs: dict[str, Path], capsys: pytest.CaptureFixture[str], extra: list[str]

@@ -19,6 +19,10 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return synthetic_run(tmp_path_factory.mktemp("base") / "base", noise_seed=1)
 
 
+TIMED = {"wall_timing": True, "timing_factor": 1.0, "timing_min_ms": 0.0}
+"""Gate timings like any metric: these tests use pack latency to check the gate's rules."""
+
+
 def _flagged(report: RegressionReport) -> set[tuple[str, str, str]]:
     return {(c.task, c.strategy, c.metric) for c in report.regressions}
 
@@ -42,7 +46,7 @@ def test_noise_alone_is_not_a_regression(base: Path, tmp_path: Path, noise: int)
 
 def test_slower_packing_is_a_regression_faster_an_improvement(base: Path, tmp_path: Path) -> None:
     run = synthetic_run(tmp_path / "run", noise_seed=1, latency={"recency": 1.6, "bm25": 0.5})
-    report = regress(base, run)
+    report = regress(base, run, **TIMED)
     assert _flagged(report) == {
         ("niah", "recency", "pack_latency_ms"),
         ("retrieval", "recency", "pack_latency_ms"),
@@ -59,7 +63,7 @@ def test_slower_packing_is_a_regression_faster_an_improvement(base: Path, tmp_pa
 
 def test_a_significant_move_inside_the_factor_is_not_flagged(base: Path, tmp_path: Path) -> None:
     run = synthetic_run(tmp_path / "run", noise_seed=1, latency={"recency": 1.06})
-    report = regress(base, run)
+    report = regress(base, run, **TIMED)
     change = next(
         c
         for c in report.changes
@@ -71,7 +75,9 @@ def test_a_significant_move_inside_the_factor_is_not_flagged(base: Path, tmp_pat
     assert change.status == "unchanged"
     assert not report.regressed
     # the same move counts once the factor is lowered
-    assert ("niah", "recency", "pack_latency_ms") in _flagged(regress(base, run, factor=1.02))
+    assert ("niah", "recency", "pack_latency_ms") in _flagged(
+        regress(base, run, factor=1.02, **TIMED)
+    )
 
 
 def test_a_big_move_without_significance_is_not_flagged(tmp_path: Path) -> None:
@@ -80,7 +86,7 @@ def test_a_big_move_without_significance_is_not_flagged(tmp_path: Path) -> None:
 
     baseline = write_run(tmp_path / "a", cells(10.0))
     run = write_run(tmp_path / "b", cells(40.0))  # 3.7x slower, but 2 cells against 2
-    report = regress(baseline, run)
+    report = regress(baseline, run, **TIMED)
     (change,) = [c for c in report.changes if c.metric == "pack_latency_ms"]
     assert change.ratio is not None
     assert change.ratio > 3
@@ -127,7 +133,7 @@ def test_runs_with_other_seeds_compare_by_condition(tmp_path: Path) -> None:
 
     baseline = write_run(tmp_path / "a", [*cells(range(8), 10.0), make_cell(strategy="x")])
     run = write_run(tmp_path / "b", cells(range(100, 108), 30.0))
-    report = regress(baseline, run)
+    report = regress(baseline, run, **TIMED)
     assert report.skipped_conditions == 1
     assert (report.cells_baseline, report.cells_run) == (8, 8)
     assert ("niah", "recency", "pack_latency_ms") in _flagged(report)
@@ -148,11 +154,16 @@ def test_the_markdown_summary_is_ready_for_a_pull_request(base: Path, tmp_path: 
 
 def test_to_json_carries_every_check(base: Path, tmp_path: Path) -> None:
     run = synthetic_run(tmp_path / "run", noise_seed=1, latency={"recency": 2.0})
-    report = regress(base, run)
+    report = regress(base, run, wall_timing=True)
     data = report.to_json()
     assert data["regressed"] is True
     assert len(data["changes"]) == len(report.changes)
     assert {c["status"] for c in data["changes"]} >= {"regressed", "unchanged"}
+    assert data["timing"]["gated"] is True
+    assert [(c["clock"], c["basis"]) for c in data["timing"]["clocks"]] == [
+        ("cpu", "raw"),
+        ("wall", "raw"),
+    ]  # no calibration in these runs
 
 
 @pytest.mark.parametrize(("factor", "alpha"), [(0.9, 0.05), (1.1, 0.0), (1.1, 1.0)])
@@ -181,8 +192,8 @@ def test_p_values_are_holm_adjusted_unless_told_not_to(base: Path, tmp_path: Pat
 
 def test_ignored_metrics_and_checks_are_not_gated(base: Path, tmp_path: Path) -> None:
     slow = synthetic_run(tmp_path / "slow", noise_seed=1, latency={"recency": 2.0})
-    assert regress(base, slow).regressed
-    report = regress(base, slow, ignore=["pack_latency_ms"])
+    assert regress(base, slow, wall_timing=True).regressed
+    report = regress(base, slow, ignore=["pack_latency_ms"], wall_timing=True)
     assert not report.regressed
     assert all(c.metric != "pack_latency_ms" for c in report.changes)
     worse = synthetic_run(tmp_path / "worse", noise_seed=1, quality={"bm25": -0.45})
@@ -213,8 +224,8 @@ def test_a_flag_always_means_past_the_factor_and_significant(
                  for i, v in enumerate(values)]  # fmt: skip
         return Run(Path(name), {"run_id": name}, tuple(cells))
 
-    report = regress(run("a", before), run("b", after), factor=factor)
-    assert not regress(run("a", before), run("a", before), factor=factor).regressed
+    report = regress(run("a", before), run("b", after), factor=factor, **TIMED)
+    assert not regress(run("a", before), run("a", before), factor=factor, **TIMED).regressed
     for change in report.changes:
         if change.status == "regressed":
             assert change.value > change.baseline * factor

@@ -28,7 +28,7 @@ readers: [evidence, extractive]
 """
 
 _TIMING = ("elapsed_ms", "finished_at")
-_LATENCY = ("pack_latency_ms", "reader_latency_ms")
+_LATENCY = ("pack_latency_ms", "pack_cpu_ms", "reader_latency_ms")
 
 
 def _comparable(cell_json: dict[str, object]) -> dict[str, object]:

@@ -105,20 +105,55 @@ def regress_command(
             help="A metric not to gate on (repeat); 'failed' and 'pareto' name those checks.",
         ),
     ] = None,
+    timing: Annotated[
+        bool,
+        typer.Option(
+            "--timing",
+            help="Gate the CPU timings too (pack_cpu_ms), on medians, scaled by the runs' "
+            "calibrations when those differ; default: left out.",
+        ),
+    ] = False,
+    wall_timing: Annotated[
+        bool,
+        typer.Option(
+            "--wall-timing",
+            help="Gate the wall times too (pack_latency_ms, reader_latency_ms; implies "
+            "--timing): only on a machine no other job uses.",
+        ),
+    ] = False,
+    timing_factor: Annotated[
+        float,
+        typer.Option(
+            "--timing-factor", help="With --timing: the smallest move of a timing that counts."
+        ),
+    ] = 1.5,
+    timing_min_ms: Annotated[
+        float,
+        typer.Option(
+            "--timing-min-ms",
+            help="With --timing: the smallest move of a timing, in ms, that counts.",
+        ),
+    ] = 1.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
 ) -> int:
     """Gate RUN against --baseline: exit 1 when a metric regressed or a Pareto front moved back.
 
     A metric is flagged only when its mean moves past --factor in the bad direction
-    and a Mann-Whitney U test gives p < --alpha. Exit 0: no regression; 1: regression;
-    2: a run cannot be read or an option is invalid.
+    and a Mann-Whitney U test gives p < --alpha. Timings move with the machine's load,
+    so they are gated only when asked: --timing gates CPU time (pack_cpu_ms),
+    --wall-timing wall times too, on medians (scaled by the calibrations the runs
+    recorded when those differ significantly), flagged past --timing-factor and
+    --timing-min-ms. Exit 0: no regression; 1:
+    regression; 2: a run cannot be read or an option is invalid.
     """
     from aifkit.bench import regress
 
     correction = "none" if no_correction else "holm"
     report = regress(
-        baseline, run, factor=factor, alpha=alpha, correction=correction, ignore=ignore or ()
-    )
+        baseline, run, factor=factor, alpha=alpha, correction=correction, ignore=ignore or (),
+        timing=timing, wall_timing=wall_timing, timing_factor=timing_factor,
+        timing_min_ms=timing_min_ms,
+    )  # fmt: skip
     if markdown is not None:
         _write_text(report.to_markdown(), markdown)
     if as_json:
@@ -152,6 +187,8 @@ def _print_summary(r: RegressionReport) -> None:
         f"{r.run} vs baseline {r.baseline}: {verdict} "
         f"({len(r.changes)} checks, factor {r.factor:g}, alpha {r.alpha:g})"
     )
+    if r.timing_note:
+        print(r.timing_note)
 
 
 def report_command(

@@ -29,7 +29,7 @@ from aifkit.bench._compare import (
 from aifkit.bench._metrics import METRICS, MetricSpec, MetricValue
 from aifkit.bench._model_reader import Endpoint, ModelReader
 from aifkit.bench._readers import READERS, Answer, EvidenceReader, ExtractiveReader, Reader
-from aifkit.bench._regress import FrontLoss, MetricChange, RegressionReport, regress
+from aifkit.bench._regress import FrontLoss, MetricChange, RegressionReport, TimingScale, regress
 from aifkit.bench._report import write_report
 from aifkit.bench._runner import RunSummary, list_runs, run_suite
 from aifkit.bench._store import Cell, Run, load_run
@@ -69,6 +69,7 @@ __all__ = [
     "TaskFront",
     "TaskInstance",
     "TaskSpec",
+    "TimingScale",
     "compare",
     "generate",
     "list_runs",

@@ -144,6 +144,7 @@ def _context_metrics(
         "orphaned_tool_messages": orphaned_tool_messages(applied.body),
         "evidence_survival": round(survival, 6),
         "pack_latency_ms": round(applied.latency_ms, 3),
+        "pack_cpu_ms": round(applied.cpu_ms, 3),
         "prefix_stability": _prefix_stability(job, task, budget),
         "conversion_losses": None,
     }

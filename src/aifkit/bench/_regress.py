@@ -14,18 +14,44 @@ comes close is significantly worse.
 Cells are compared by condition (task, parameters, strategy, budget, reader),
 seeds pooled, so runs with other seeds compare too; conditions only one run
 has are left out and counted.
+
+Timings (`MetricSpec.timing`: ``pack_latency_ms``, ``reader_latency_ms``) move
+with the machine's load as much as with the code, so two runs of the same code
+on a shared machine differ by 2x and more. They are left out of the gate unless
+asked: ``timing=True`` gates the CPU timings (``pack_cpu_ms``: the packing
+thread's CPU time, which other processes taking the core do not inflate), and
+``wall_timing=True`` the wall times too (only worth it on a machine no other job
+uses: the load can change in the middle of a run). The timings gated are judged so:
+
+- each run's manifest records a calibration (a fixed workload timed several
+  times at the run's start and end, on the wall and the CPU clock, see
+  `aifkit.bench._calibration`); when the two runs' calibration samples on a
+  clock differ significantly (Mann-Whitney, ``alpha``), the machine ran at
+  another speed and the run's timings on that clock are scaled by the ratio of
+  the calibration medians; when they do not, scaling would only add the
+  calibration's own noise, and the timings are compared as measured;
+- medians are compared instead of means, each condition centered on its
+  baseline median (one stalled cell moves neither);
+- the move must pass ``timing_factor`` (default 1.5) as well as ``factor``, and
+  be at least ``timing_min_ms`` (default 1 ms: below that, a timer tick or one
+  preemption is the whole difference).
+
+Runs without a calibration (older ones) are compared raw, with the same
+minimum effect, and the report says so.
 """
 
 from __future__ import annotations
 
 import json
+import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from aifkit.bench._calibration import Clock, calibration_ms, samples
 from aifkit.bench._compare import (
     ParetoPoint,
     accuracy_metric,
@@ -43,9 +69,12 @@ __all__ = [
     "EXIT_REGRESSION",
     "FAILED",
     "PARETO",
+    "TIMING_FACTOR",
+    "TIMING_MIN_MS",
     "FrontLoss",
     "MetricChange",
     "RegressionReport",
+    "TimingScale",
     "regress",
 ]
 
@@ -60,6 +89,13 @@ PARETO = "pareto"
 
 Status = Literal["regressed", "improved", "unchanged"]
 Correction = Literal["holm", "none"]
+TimingBasis = Literal["calibrated", "same-speed", "raw"]
+
+TIMING_FACTOR = 1.5
+"""The smallest move of a timing that counts, whatever ``factor`` is (``--timing-factor``)."""
+
+TIMING_MIN_MS = 1.0
+"""The smallest move of a timing, in ms, that counts (``--timing-min-ms``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +114,10 @@ class MetricChange:
         p_value: Mann-Whitney U two-sided p-value.
         p_adjusted: ``p_value`` adjusted for the number of tests (what is compared to alpha).
         status: ``regressed`` or ``improved`` when past the factor and significant.
+        threshold: The factor this check was judged on (0: the report's ``factor``); for
+            a timing, the larger of ``factor`` and ``timing_factor``.
+        timing: A timing metric: ``baseline`` and ``value`` are medians, and the run's
+            value is scaled to the baseline's calibration when both runs have one.
 
     Examples:
         >>> change = MetricChange("niah", "pack:recency", "pack_latency_ms", "lower",
@@ -97,6 +137,8 @@ class MetricChange:
     p_value: float
     p_adjusted: float
     status: Status
+    threshold: float = 0.0
+    timing: bool = False
 
     @property
     def ratio(self) -> float | None:
@@ -118,6 +160,8 @@ class MetricChange:
             "p_value": self.p_value,
             "p_adjusted": self.p_adjusted,
             "status": self.status,
+            "threshold": self.threshold,
+            "timing": self.timing,
         }
 
 
@@ -159,6 +203,62 @@ class FrontLoss:
 
 
 @dataclass(frozen=True, slots=True)
+class TimingScale:
+    """How the timings on one clock were judged.
+
+    Attributes:
+        clock: ``wall`` or ``cpu``.
+        basis: ``calibrated`` (the calibrations differ significantly: the run's
+            timings were multiplied by ``scale``), ``same-speed`` (they do not:
+            timings as measured) or ``raw`` (a run recorded no calibration).
+        scale: What the run's timings were multiplied by (1 unless ``calibrated``).
+        baseline_ms: The baseline's calibration median (None: not recorded).
+        run_ms: The run's calibration median (None: not recorded).
+
+    Examples:
+        >>> TimingScale("wall", "calibrated", 0.5, 10.0, 20.0).describe()
+        'wall: calibrations 10 ms vs 20 ms differ, run scaled by 0.5'
+        >>> TimingScale("cpu", "raw", 1.0, 3.0, None).describe()
+        'cpu: raw, the run recorded no calibration'
+    """
+
+    clock: Clock
+    basis: TimingBasis
+    scale: float
+    baseline_ms: float | None
+    run_ms: float | None
+
+    def describe(self) -> str:
+        """A short phrase for the summaries."""
+        if self.basis == "calibrated":
+            return (
+                f"{self.clock}: calibrations {self.baseline_ms:.3g} ms vs {self.run_ms:.3g} ms "
+                f"differ, run scaled by {self.scale:.3g}"
+            )
+        if self.basis == "same-speed":
+            return (
+                f"{self.clock}: as measured, calibrations {self.baseline_ms:.3g} ms and "
+                f"{self.run_ms:.3g} ms do not differ"
+            )
+        missing = " and the ".join(
+            name
+            for name, ms in (("baseline", self.baseline_ms), ("run", self.run_ms))
+            if ms is None
+        )
+        return f"{self.clock}: raw, the {missing} recorded no calibration"
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the scale as JSON-ready data."""
+        return {
+            "clock": self.clock,
+            "basis": self.basis,
+            "scale": self.scale,
+            "baseline_ms": self.baseline_ms,
+            "run_ms": self.run_ms,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class RegressionReport:
     """What `regress` found.
 
@@ -173,6 +273,11 @@ class RegressionReport:
         skipped_conditions: Conditions only one of the runs has (left out).
         changes: Every metric checked, per task and strategy.
         front_losses: Baseline front points the run lost.
+        timing_scales: Per clock gated, how its timings were judged; empty when
+            timings were left out of the gate.
+        timing_factor: The smallest move of a timing that counts.
+        timing_min_ms: The smallest move of a timing, in ms, that counts.
+        timing_left_out: The timing metrics the runs report that were not gated.
     """
 
     baseline: str
@@ -185,6 +290,31 @@ class RegressionReport:
     skipped_conditions: int
     changes: tuple[MetricChange, ...]
     front_losses: tuple[FrontLoss, ...]
+    timing_scales: tuple[TimingScale, ...] = ()
+    timing_factor: float = TIMING_FACTOR
+    timing_min_ms: float = TIMING_MIN_MS
+    timing_left_out: tuple[str, ...] = ()
+
+    @property
+    def timing_note(self) -> str:
+        """One sentence on how timings were treated, for the summaries."""
+        notes: list[str] = []
+        if self.timing_scales:
+            how = "; ".join(s.describe() for s in self.timing_scales)
+            notes.append(
+                f"timing gated on medians, flagged past {self.timing_factor:g}x and "
+                f"{self.timing_min_ms:g} ms ({how})"
+            )
+        if self.timing_left_out:
+            hint = (
+                "--wall-timing (wall_timing=True) gates wall times too, on a machine no "
+                "other job uses"
+                if self.timing_scales
+                else "--timing (timing=True) gates CPU timings against each run's "
+                "calibration, --wall-timing wall times too"
+            )
+            notes.append(f"timing not gated ({', '.join(self.timing_left_out)}): {hint}")
+        return "; ".join(notes)
 
     @property
     def regressions(self) -> tuple[MetricChange, ...]:
@@ -220,6 +350,13 @@ class RegressionReport:
             "skipped_conditions": self.skipped_conditions,
             "changes": [c.to_json() for c in self.changes],
             "front_losses": [f.to_json() for f in self.front_losses],
+            "timing": {
+                "gated": bool(self.timing_scales),
+                "factor": self.timing_factor,
+                "min_ms": self.timing_min_ms,
+                "left_out": list(self.timing_left_out),
+                "clocks": [s.to_json() for s in self.timing_scales],
+            },
         }
 
     def to_markdown(self) -> str:
@@ -236,9 +373,15 @@ def _condition(cell: Cell) -> str:
 
 
 def _status(
-    better: Literal["higher", "lower"], base: float, value: float, p: float, f: float, alpha: float
+    better: Literal["higher", "lower"],
+    base: float,
+    value: float,
+    p: float,
+    f: float,
+    alpha: float,
+    floor: float = 0.0,
 ) -> Status:
-    if p >= alpha:
+    if p >= alpha or abs(value - base) < floor:
         return "unchanged"
     worse = value < base / f if better == "higher" else value > base * f
     if worse:
@@ -251,10 +394,18 @@ Sample = tuple[list[float], list[float], list[float], list[float]]
 """Baseline values, run values, and both centered on each condition's baseline mean."""
 
 
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values)
+
+
 def _paired_samples(
-    a: Sequence[tuple[str, float]], b: Sequence[tuple[str, float]]
+    a: Sequence[tuple[str, float]],
+    b: Sequence[tuple[str, float]],
+    center: Callable[[Sequence[float]], float] = _mean,
 ) -> Sample | None:
     """Keep conditions both sides report; center each value on its condition's baseline mean.
+
+    (Or on ``center``: timings use the median, which one stalled cell does not move.)
 
     Centering takes the spread between conditions (budgets, lengths) out of the
     test, so Mann-Whitney sees the change itself, not how the grid varies.
@@ -270,16 +421,23 @@ def _paired_samples(
         return None
     raw_a = [v for key in shared for v in by_a[key]]
     raw_b = [v for key in shared for v in by_b[key]]
-    centers = {key: sum(by_a[key]) / len(by_a[key]) for key in shared}
+    centers = {key: center(by_a[key]) for key in shared}
     centered_a = [v - centers[key] for key in shared for v in by_a[key]]
     centered_b = [v - centers[key] for key in shared for v in by_b[key]]
     return raw_a, raw_b, centered_a, centered_b
 
 
 def _checks(
-    cells_a: Sequence[Cell], cells_b: Sequence[Cell], ignore: AbstractSet[str]
+    cells_a: Sequence[Cell],
+    cells_b: Sequence[Cell],
+    ignore: AbstractSet[str],
+    scales: Mapping[str, float],
 ) -> dict[str, Sample]:
-    """Per metric with a direction (and `FAILED`), unless ignored: the samples of both runs."""
+    """Per metric with a direction (and `FAILED`), unless ignored: the samples of both runs.
+
+    Timings are kept only for the clocks in ``scales``, the run's multiplied by
+    their clock's scale.
+    """
     samples: dict[str, Sample] = {}
     failed = _paired_samples(
         [(_condition(c), float(c.status == "failed")) for c in cells_a],
@@ -290,11 +448,13 @@ def _checks(
     ok_a = [(_condition(c), c) for c in cells_a if c.status == "ok"]
     ok_b = [(_condition(c), c) for c in cells_b if c.status == "ok"]
     for name, spec in METRICS.items():
-        if spec.better is None or name in ignore:
+        if spec.better is None or name in ignore or (spec.timing and spec.timing not in scales):
             continue
+        scale = scales[spec.timing] if spec.timing else 1.0
         found = _paired_samples(
             [(key, v) for key, c in ok_a if (v := metric_value(c, name)) is not None],
-            [(key, v) for key, c in ok_b if (v := metric_value(c, name)) is not None],
+            [(key, v * scale) for key, c in ok_b if (v := metric_value(c, name)) is not None],
+            statistics.median if spec.timing else _mean,
         )
         if found is not None:
             samples[name] = found
@@ -302,12 +462,19 @@ def _checks(
 
 
 def _changes(
-    groups: dict[tuple[str, str], tuple[list[Cell], list[Cell]]], ignore: AbstractSet[str]
+    groups: dict[tuple[str, str], tuple[list[Cell], list[Cell]]],
+    ignore: AbstractSet[str],
+    scales: Mapping[str, float],
+    factor: float,
+    timing_factor: float,
 ) -> list[MetricChange]:
     changes: list[MetricChange] = []
     for (task, strategy), (cells_a, cells_b) in sorted(groups.items()):
-        for name, (a, b, centered_a, centered_b) in _checks(cells_a, cells_b, ignore).items():
+        samples = _checks(cells_a, cells_b, ignore, scales)
+        for name, (a, b, centered_a, centered_b) in samples.items():
             better = "lower" if name == FAILED else METRICS[name].better or "higher"
+            timing = name != FAILED and METRICS[name].timing is not None
+            average = statistics.median if timing else _mean
             p = mann_whitney_p(centered_a, centered_b)
             changes.append(
                 MetricChange(
@@ -315,13 +482,15 @@ def _changes(
                     strategy=strategy,
                     metric=name,
                     better=better,
-                    baseline=sum(a) / len(a),
-                    value=sum(b) / len(b),
+                    baseline=average(a),
+                    value=average(b),
                     n_baseline=len(a),
                     n_run=len(b),
                     p_value=p,
                     p_adjusted=p,
                     status="unchanged",
+                    threshold=max(factor, timing_factor) if timing else factor,
+                    timing=timing,
                 )
             )
     return changes
@@ -380,6 +549,10 @@ def regress(
     alpha: float = 0.05,
     correction: Correction = "holm",
     ignore: Iterable[str] = (),
+    timing: bool = False,
+    wall_timing: bool = False,
+    timing_factor: float = TIMING_FACTOR,
+    timing_min_ms: float = TIMING_MIN_MS,
 ) -> RegressionReport:
     """Check ``run`` against ``baseline`` for regressions.
 
@@ -391,13 +564,20 @@ def regress(
         correction: ``holm`` (default) adjusts the p-values for the number of tests
             (Holm-Bonferroni; the metric checks and the Pareto points are two
             families); ``none`` compares each raw p-value to alpha.
-        ignore: Metrics not to gate on (e.g. ``pack_latency_ms`` when the runs were
-            timed on different or busy machines); `FAILED` and the Pareto check
-            (``pareto``) can be ignored too.
+        ignore: Metrics not to gate on; `FAILED` and the Pareto check (``pareto``)
+            can be ignored too.
+        timing: Gate the CPU timings too (`MetricSpec.timing` ``cpu``), on
+            medians, scaled by the runs' calibrations when those differ (raw
+            when a run has none); off by default.
+        wall_timing: Gate the wall times too (implies ``timing``); off by
+            default, since on a shared machine they move with the load.
+        timing_factor: The smallest move of a timing that counts (the larger of
+            it and ``factor`` applies).
+        timing_min_ms: The smallest move of a timing, in ms, that counts.
 
     Raises:
-        UsageError: ``factor`` is below 1, ``alpha`` is not in (0, 1), or the runs
-            share no condition.
+        UsageError: ``factor`` or ``timing_factor`` is below 1, ``timing_min_ms``
+            is negative, ``alpha`` is not in (0, 1), or the runs share no condition.
         StoreError: A run directory cannot be read.
 
     Examples:
@@ -409,14 +589,30 @@ def regress(
         ...         "answer": None, "elapsed_ms": 1.0, "finished_at": "2026-01-01T00:00:00Z"})
         >>> base = Run(Path("a"), {"run_id": "a"}, tuple(cell(i, True, 10.0 + i) for i in range(8)))
         >>> new = Run(Path("b"), {"run_id": "b"}, tuple(cell(i, True, 20.0 + i) for i in range(8)))
-        >>> report = regress(base, new)
-        >>> [(c.metric, c.status) for c in report.regressions], report.exit_code
-        ([('pack_latency_ms', 'regressed')], 1)
-        >>> regress(base, base).exit_code
+        >>> regress(base, new).exit_code  # timings are not gated by default
+        0
+        >>> regress(base, new, timing=True).exit_code  # pack_latency_ms is a wall time
+        0
+        >>> report = regress(base, new, wall_timing=True)  # no calibration: raw
+        >>> [(c.metric, c.status) for c in report.regressions]
+        [('pack_latency_ms', 'regressed')]
+        >>> report.timing_note
+        'timing gated on medians, flagged past 1.5x and 1 ms (cpu: raw, the baseline and the run recorded no calibration; wall: raw, the baseline and the run recorded no calibration)'
+        >>> regress(base, base, wall_timing=True).exit_code
         0
     """
     if factor < 1:
         raise UsageError(f"factor must be at least 1, got {factor}", hint="e.g. --factor 1.1")
+    if timing_factor < 1:
+        raise UsageError(
+            f"timing factor must be at least 1, got {timing_factor}",
+            hint="e.g. --timing-factor 1.5",
+        )
+    if not timing_min_ms >= 0:
+        raise UsageError(
+            f"timing minimum must be 0 ms or more, got {timing_min_ms}",
+            hint="e.g. --timing-min-ms 1",
+        )
     if not 0 < alpha < 1:
         raise UsageError(f"alpha must be in (0, 1), got {alpha}", hint="e.g. --alpha 0.05")
     if correction not in ("holm", "none"):
@@ -443,7 +639,10 @@ def regress(
         for cell in cells:
             groups[(cell.task, cell.strategy)][side].append(cell)
             tasks[(cell.task, cell.reader)][side].append(cell)
-    changes = _changes(groups, ignored)
+    clocks: tuple[Clock, ...] = ("cpu", "wall") if wall_timing else ("cpu",) if timing else ()
+    timing_scales = tuple(_timing_scale(a, b, clock, alpha) for clock in clocks)
+    scales = {s.clock: s.scale for s in timing_scales}
+    changes = _changes(groups, ignored, scales, factor, timing_factor)
     losses = [
         loss
         for key, (ta, tb) in sorted(tasks.items())
@@ -452,8 +651,13 @@ def regress(
     ]
     # Two families, each held to alpha: the metric checks, and the front points tested.
     adjust = holm if correction == "holm" else _unadjusted
+    floors = {True: timing_min_ms, False: 0.0}
     changes = [
-        replace(c, p_adjusted=p, status=_status(c.better, c.baseline, c.value, p, factor, alpha))
+        replace(
+            c,
+            p_adjusted=p,
+            status=_status(c.better, c.baseline, c.value, p, c.threshold, alpha, floors[c.timing]),
+        )
         for c, p in zip(changes, adjust([c.p_value for c in changes]), strict=True)
     ]
     losses = [
@@ -472,6 +676,41 @@ def regress(
         skipped_conditions=len(keys_a ^ keys_b),
         changes=tuple(changes),
         front_losses=tuple(losses),
+        timing_scales=timing_scales,
+        timing_factor=timing_factor,
+        timing_min_ms=timing_min_ms,
+        timing_left_out=_timings(cells_a, cells_b, ignored | set(scales)),
+    )
+
+
+def _timing_scale(a: Run, b: Run, clock: Clock, alpha: float) -> TimingScale:
+    """How to judge timings: scale the run's by the calibrations' ratio only when they differ.
+
+    The calibration is itself measured with noise: scaling by the ratio of two
+    medians that do not differ significantly would add that noise, not remove any.
+    """
+    base_ms, run_ms = calibration_ms(a.meta, clock), calibration_ms(b.meta, clock)
+    if base_ms is None or run_ms is None:
+        return TimingScale(clock, "raw", 1.0, base_ms, run_ms)
+    if mann_whitney_p(samples(a.meta, clock), samples(b.meta, clock)) >= alpha:
+        return TimingScale(clock, "same-speed", 1.0, base_ms, run_ms)
+    return TimingScale(clock, "calibrated", base_ms / run_ms, base_ms, run_ms)
+
+
+def _timings(
+    cells_a: Sequence[Cell], cells_b: Sequence[Cell], ignore: AbstractSet[str]
+) -> tuple[str, ...]:
+    """The timing metrics both runs report, not ignored, of no clock gated (in ``ignore``)."""
+    names = [
+        n
+        for n, spec in METRICS.items()
+        if spec.timing and n not in ignore and spec.timing not in ignore
+    ]
+    return tuple(
+        n
+        for n in names
+        if any(metric_value(c, n) is not None for c in cells_a)
+        and any(metric_value(c, n) is not None for c in cells_b)
     )
 
 
@@ -526,6 +765,8 @@ def _markdown(report: RegressionReport) -> str:
     ]
     if r.skipped_conditions:
         lines.append(f"{r.skipped_conditions} condition(s) only one run has were left out.")
+    if r.timing_note:
+        lines.append(r.timing_note[0].upper() + r.timing_note[1:] + ".")
     if r.regressions:
         lines += ["", "### Regressions", "", *_change_table(r.regressions)]
     if r.front_losses:

@@ -19,6 +19,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, cast
 
+from aifkit.bench import _calibration as calibrate
 from aifkit.bench._execute import execute_job, execute_jobs
 from aifkit.bench._index import RunIndex
 from aifkit.bench._store import (
@@ -311,9 +312,17 @@ def run_suite(
         index.set_run(meta)
         index.sync(meta["run_id"])
         todo = _pending(jobs, done)
+        # The machine's speed, timed before and after the cells: regress judges timings by it.
+        sampler = calibrate.Sampler() if todo else None
         _drive(
-            target, meta["run_id"], index, todo, workers, dask, progress, total, len(done), on_cell
-        )
+            target, meta["run_id"], index, todo, workers, dask, progress, total, len(done),
+            on_cell, sampler,
+        )  # fmt: skip
+        if sampler is not None:
+            sampler.finish()
+            calibrate.record(meta, sampler.wall, sampler.cpu)
+            write_meta(target, meta)
+            index.set_run(meta)
     finally:
         index.close()
     run = load_run(target)
@@ -363,6 +372,7 @@ def _drive(
     total: int,
     already: int,
     on_cell: Callable[[Cell], None] | None,
+    sampler: calibrate.Sampler | None = None,
 ) -> None:
     count = workers if workers is not None else (os.cpu_count() or 1)
     results = _dask(jobs, dask, count) if dask else _local(jobs, count)
@@ -377,6 +387,8 @@ def _drive(
                     on_cell(cell)
             if bar is not None:
                 bar.advance(len(cells), sum(c.status == "failed" for c in cells))
+            if sampler is not None:
+                sampler.tick()
     finally:
         results.close()
         if bar is not None:
