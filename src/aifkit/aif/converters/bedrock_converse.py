@@ -61,6 +61,8 @@ BEDROCK_CONVERSE: Final = Capabilities(
         "settings.stop": "partial",
     },
     rules={
+        "reasoning-setting": "settings.reasoning",
+        "model-not-carried": STRUCTURE,
         "alternating-roles": STRUCTURE,
         "audio-format": "audio",
         "cache": "cache",
