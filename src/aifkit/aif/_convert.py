@@ -173,7 +173,14 @@ def convert(
         >>> out["system"], out["messages"]
         ('Be brief.', [{'role': 'user', 'content': 'Hi'}])
         >>> [(e.pointer, e.action) for e in report]  # doctest: +NORMALIZE_WHITESPACE
-        [('/messages/1/name', 'dropped'), ('/max_tokens', 'synthesized')]
+        [('/messages/1/name', 'dropped'), ('/max_tokens', 'synthesized'),
+         ('/model', 'transformed')]
+        >>> report.entries[-1].rule  # gpt-4o is no Anthropic model: name one
+        'anthropic/model-not-carried'
+        >>> out, _ = convert(body, source="openai-chat", target="anthropic",
+        ...                  options=EncodeOptions(model="claude-sonnet-4-5"))
+        >>> out["model"]
+        'claude-sonnet-4-5'
     """
     if kind == "response":
         from aifkit.aif._response_convert import convert_response
