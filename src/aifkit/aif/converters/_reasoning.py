@@ -79,6 +79,8 @@ def _approx(log: RuleLog, detail: str) -> None:
 def _effort_of(r: Reasoning, log: RuleLog) -> str:
     """The effort to write for ``r`` (from its budget, reported, when it has none)."""
     if r.effort is not None:
+        if r.budget_tokens is not None and BUDGETS[r.effort] != r.budget_tokens:
+            _approx(log, f"a budget of {r.budget_tokens} tokens not sent; effort {r.effort!r} is")
         return r.effort
     if r.budget_tokens is None:
         _approx(log, 'reasoning on at the default depth sent as effort "medium"')
@@ -91,6 +93,8 @@ def _effort_of(r: Reasoning, log: RuleLog) -> str:
 def _budget_of(r: Reasoning, log: RuleLog) -> int:
     """The budget to write for ``r`` (from its effort, reported, when it has none)."""
     if r.budget_tokens is not None:
+        if r.effort is not None and budget_effort(r.budget_tokens) != r.effort:
+            _approx(log, f"effort {r.effort!r} not sent; a budget of {r.budget_tokens} tokens is")
         return r.budget_tokens
     if r.effort is None:
         budget = BUDGETS["medium"]
