@@ -38,6 +38,19 @@ def gemini(config: Any) -> dict[str, Any]:
     }
 
 
+CLAUDE_ON_BEDROCK = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+NOVA = "amazon.nova-2-lite-v1:0"
+
+
+def bedrock(fields: Any, model: str = CLAUDE_ON_BEDROCK) -> dict[str, Any]:
+    return {
+        "modelId": model,
+        "messages": [{"role": "user", "content": [{"text": "Think about it."}]}],
+        "inferenceConfig": {"maxTokens": 8000},
+        "additionalModelRequestFields": fields,
+    }
+
+
 def wire(body: dict[str, Any], fmt: str) -> Any:
     """The reasoning setting as ``fmt`` writes it."""
     match fmt:
@@ -47,6 +60,8 @@ def wire(body: dict[str, Any], fmt: str) -> Any:
             return body.get("reasoning_effort")
         case "openai-responses":
             return body.get("reasoning")
+        case "bedrock-converse":
+            return body.get("additionalModelRequestFields")
         case _:
             return body.get("generationConfig", {}).get("thinkingConfig")
 
@@ -119,6 +134,51 @@ PAIRS = [
 ]
 
 
+BEDROCK = [
+    # source body, source, target model, expected additionalModelRequestFields, approximations
+    (
+        chat("high"),
+        "openai-chat",
+        CLAUDE_ON_BEDROCK,
+        {"thinking": {"type": "enabled", "budget_tokens": 4096}},
+        1,
+    ),
+    (
+        chat("medium"),
+        "openai-chat",
+        NOVA,
+        {"reasoningConfig": {"type": "enabled", "maxReasoningEffort": "medium"}},
+        0,
+    ),
+    (
+        chat("minimal"),
+        "openai-chat",
+        NOVA,
+        {"reasoningConfig": {"type": "enabled", "maxReasoningEffort": "low"}},
+        1,
+    ),
+    (
+        anthropic({"type": "enabled", "budget_tokens": 5000}),
+        "anthropic",
+        NOVA,
+        {"reasoningConfig": {"type": "enabled", "maxReasoningEffort": "high"}},
+        1,
+    ),
+    (chat("none"), "openai-chat", NOVA, {"reasoningConfig": {"type": "disabled"}}, 0),
+]
+
+
+@pytest.mark.parametrize(("body", "source", "model", "expected", "approximations"), BEDROCK)
+def test_reasoning_maps_to_bedrock_by_model_family(
+    body: dict[str, Any], source: str, model: str, expected: Any, approximations: int
+) -> None:
+    out, report = convert(body, source=source, target="bedrock-converse", options=EncodeOptions(model=model))  # fmt: skip
+    assert out["additionalModelRequestFields"] == expected
+    assert rules(report) == ["bedrock-converse/reasoning-approximated"] * approximations
+    back, _ = convert(out, source="bedrock-converse", target="openai-responses", options=EncodeOptions(model="o3"))  # fmt: skip
+    assert "effort" in back["reasoning"]
+
+
 @pytest.mark.parametrize(("body", "source", "target", "expected", "approximations"), PAIRS)
 def test_reasoning_maps_between_formats_and_reports_each_approximation(
     body: dict[str, Any], source: str, target: str, expected: Any, approximations: int
@@ -151,7 +211,9 @@ def test_anthropic_budget_stays_below_max_tokens() -> None:
     assert any(e.action == "dropped" and e.rule == "anthropic/reasoning-approximated" for e in report)  # fmt: skip
 
 
-@pytest.mark.parametrize("target", ["mistral", "cohere", "ollama", "bedrock-converse", "mcp"])
+@pytest.mark.parametrize(
+    "target", ["mistral", "cohere", "ollama", "bedrock-converse", "mcp"]
+)  # model "m"
 def test_a_target_without_a_reasoning_setting_reports_it_dropped(target: str) -> None:
     out, report = convert(chat("high"), source="openai-chat", target=target, options=EncodeOptions(model="m"))  # fmt: skip
     assert "reasoning_effort" not in out
@@ -173,6 +235,20 @@ SAME = [
     ("openai-responses", responses({"summary": "auto"})),
     ("openai-responses", responses({"effort": None})),
     ("openai-responses", responses({"effort": "medium", "generate_summary": "auto"})),
+    (
+        "bedrock-converse",
+        bedrock({"thinking": {"type": "enabled", "budget_tokens": 2048}, "top_k": 5}),
+    ),
+    ("bedrock-converse", bedrock({"thinking": {"type": "enabled", "budget_tokens": 9000}})),
+    (
+        "bedrock-converse",
+        bedrock({"reasoningConfig": {"type": "enabled", "maxReasoningEffort": "low"}}, NOVA),
+    ),
+    ("bedrock-converse", bedrock({"reasoningConfig": {"type": "enabled"}}, NOVA)),
+    (
+        "bedrock-converse",
+        bedrock({"thinking": {"type": "enabled"}}, "meta.llama3-70b"),
+    ),  # kept whole
     ("gemini", gemini({"thinkingBudget": -1, "includeThoughts": False})),
     ("gemini", gemini({"thinkingLevel": "high", "includeThoughts": True})),
     ("gemini", gemini({"thinkingBudget": 0})),

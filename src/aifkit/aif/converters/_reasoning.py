@@ -36,6 +36,8 @@ __all__ = [
     "gemini_read",
     "gemini_write",
     "needs_form",
+    "nova_read",
+    "nova_write",
     "report_unsent",
     "responses_read",
     "responses_write",
@@ -270,6 +272,40 @@ def gemini_write(r: Reasoning, form: Mapping[str, Any], levels: bool, log: RuleL
             _approx(log, f"summary {r.summary!r} sent as includeThoughts")
         out["includeThoughts"] = True
     return out
+
+
+# -- Amazon Nova on Bedrock: additionalModelRequestFields.reasoningConfig -------------
+
+_NOVA_EFFORTS: Final = ("low", "medium", "high")
+
+
+def nova_read(wire: Any) -> Reasoning | None:
+    """Read Nova's ``reasoningConfig`` (``type`` and ``maxReasoningEffort``)."""
+    if not isinstance(wire, dict):
+        return None
+    w = cast("Obj", wire)
+    if w == {"type": "disabled"}:
+        return Reasoning(effort="none")
+    effort = w.get("maxReasoningEffort")
+    keys_known = set(w) <= {"type", "maxReasoningEffort"}
+    if w.get("type") == "enabled" and keys_known and (effort is None or effort in _NOVA_EFFORTS):
+        return Reasoning(effort=effort)
+    return None
+
+
+def nova_write(r: Reasoning, form: Mapping[str, Any], log: RuleLog) -> Obj:
+    """Write ``reasoningConfig`` for ``r``."""
+    stored = _stored(form, r, nova_read)
+    if stored is not None:
+        return cast("Obj", stored)
+    _summary_dropped(r, log)
+    if r.effort == "none" or r.budget_tokens == 0:
+        return {"type": "disabled"}
+    effort = _effort_of(r, log)
+    if effort not in _NOVA_EFFORTS:
+        _approx(log, f"effort {effort!r} sent as 'low', Nova's least")
+        effort = "low"
+    return {"type": "enabled", "maxReasoningEffort": effort}
 
 
 def report_unsent(document: Document, target: str, caps: Capabilities, losses: LossLog) -> None:
