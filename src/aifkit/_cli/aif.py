@@ -40,7 +40,9 @@ def convert_command(
     ] = "drop",
     model: Annotated[
         str | None,
-        typer.Option(help="The model to name when INPUT names none (e.g. from a2a or mcp)."),
+        typer.Option(
+            help="The target's model: for INPUT naming none (a2a, mcp) or another provider's."
+        ),
     ] = None,
     response: Annotated[
         bool,

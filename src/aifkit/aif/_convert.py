@@ -11,10 +11,12 @@ from aifkit._limits import check_json
 from aifkit._registry import Registry
 from aifkit._version import __version__
 from aifkit.aif._codec import check_inline_data
+from aifkit.aif._detect import family_of, model_families
 from aifkit.aif._features import Capabilities
 from aifkit.aif._loss import LossReport
 from aifkit.aif._schema import ConversionStep, Document, Provenance
 from aifkit.aif.converters._base import Converter, Decoded, EncodeOptions, Violation
+from aifkit.aif.converters._reasoning import report_unsent
 from aifkit.errors import InvalidInputError, LossyConversionError, UsageError
 
 __all__ = [
@@ -129,6 +131,7 @@ def encode(
     options = options or EncodeOptions()
     with _no_cycle_collection():
         encoded = conv.encode(_with_model(document, options), options)
+        report_unsent(document, format, conv.capabilities, encoded.losses)
     return encoded.body, LossReport("aif", format, tuple(encoded.losses.resolve(None)))
 
 
@@ -170,7 +173,14 @@ def convert(
         >>> out["system"], out["messages"]
         ('Be brief.', [{'role': 'user', 'content': 'Hi'}])
         >>> [(e.pointer, e.action) for e in report]  # doctest: +NORMALIZE_WHITESPACE
-        [('/messages/1/name', 'dropped'), ('/max_tokens', 'synthesized')]
+        [('/messages/1/name', 'dropped'), ('/max_tokens', 'synthesized'),
+         ('/model', 'transformed')]
+        >>> report.entries[-1].rule  # gpt-4o is no Anthropic model: name one
+        'anthropic/model-not-carried'
+        >>> out, _ = convert(body, source="openai-chat", target="anthropic",
+        ...                  options=EncodeOptions(model="claude-sonnet-4-5"))
+        >>> out["model"]
+        'claude-sonnet-4-5'
     """
     if kind == "response":
         from aifkit.aif._response_convert import convert_response
@@ -187,7 +197,12 @@ def convert(
         if target == "aif" and source != "aif":
             doc = _record_step(doc, source)
         options = options or EncodeOptions()
-        encoded = dst.encode(_with_model(doc, options), options)
+        foreign = source != target and _foreign_model(doc, target)
+        encoded = dst.encode(_with_model(doc, options, foreign), options)
+        report_unsent(doc, target, dst.capabilities, encoded.losses)
+        if foreign and options.model is None:
+            detail = f"{doc.settings.model!r} is not a model the {target} API serves; sent as it is: pass EncodeOptions.model (--model) to name one"  # fmt: skip
+            encoded.losses.add(("settings", "model"), "transformed", f"{target}/model-not-carried", "warning", detail)  # fmt: skip
         entries = decoded.losses.resolve(None) + encoded.losses.resolve(decoded.source_map)
         report = LossReport(source, target, tuple(entries))
         out = encoded.body
@@ -213,13 +228,25 @@ def _check_decoded(decoded: Decoded, format: str) -> None:
         check_inline_data(decoded.document, decoded.source_map.translate)
 
 
-def _with_model(doc: Document, options: EncodeOptions) -> Document:
-    # The model the caller names for a document that names none (an A2A or MCP
-    # source carries no model; most targets require one).
-    if options.model is None or doc.settings.model is not None:
+def _with_model(doc: Document, options: EncodeOptions, foreign: bool = False) -> Document:
+    # The model the caller names replaces none (an A2A or MCP source carries no
+    # model; most targets require one) or another provider's model; a foreign
+    # model with no replacement is kept (and reported by the caller).
+    if options.model is None or (doc.settings.model is not None and not foreign):
         return doc
     settings = doc.settings.model_copy(update={"model": options.model})
     return doc.model_copy(update={"settings": settings})
+
+
+def _foreign_model(doc: Document, target: str) -> bool:
+    # Whether the document names a model of a family the target's API does not
+    # serve (gpt-4o in an Anthropic body). Only families the detector knows count:
+    # an unknown name, or a target that serves any model (Ollama), is left alone.
+    accepted = model_families(target)
+    if accepted is None:
+        return False
+    family = family_of(doc.settings.model)
+    return family is not None and family not in accepted
 
 
 def _record_step(doc: Document, source: str) -> Document:

@@ -18,7 +18,7 @@ from typing import Any, Final, cast
 
 from aifkit.errors import AifkitError
 
-__all__ = ["FormatGuess", "detect_format"]
+__all__ = ["FormatGuess", "detect_format", "family_of", "model_families"]
 
 
 @dataclass(frozen=True)
@@ -154,6 +154,22 @@ _FAMILIES: Final = (
     ("open-mistral", "mistral"),
 )
 _BEDROCK_PREFIXES: Final = ("anthropic.", "amazon.", "meta.", "us.", "eu.", "apac.", "arn:aws:")
+
+
+def family_of(model: Any) -> str | None:
+    """The family a model name belongs to (``"gpt"``, ``"claude"``, ...), None if unknown.
+
+    Examples:
+        >>> family_of("gpt-4o"), family_of("anthropic.claude-3"), family_of("my-model")
+        ('gpt', 'bedrock', None)
+    """
+    return _family(model)
+
+
+def model_families(format: str) -> frozenset[str] | None:
+    """The model families ``format``'s API serves; None when it names no model or any."""
+    families = _MODEL.get(format)
+    return None if families is None or format == "ollama" else frozenset(families)
 
 
 def _family(model: Any) -> str | None:

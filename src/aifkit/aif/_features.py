@@ -64,6 +64,7 @@ FEATURES: Final[dict[str, str]] = {
     "settings.top_k": "top_k",
     "settings.stop": "stop sequences",
     "settings.seed": "seed",
+    "settings.reasoning": "reasoning effort or budget (thinking)",
     "provider_part": "another format's provider-only blocks",
     "extensions": "another format's fields AIF has no place for",
 }  # fmt: skip
@@ -146,7 +147,7 @@ class _Used(dict[str, list[Path]]):
 
     def settings(self, document: Document) -> None:
         settings = document.settings
-        for name in ("max_tokens", "temperature", "top_p", "top_k", "stop", "seed"):
+        for name in ("max_tokens", "temperature", "top_p", "top_k", "stop", "seed", "reasoning"):
             if getattr(settings, name) is not None:
                 self.add(f"settings.{name}", ("settings", name))
         if settings.tool_choice is not None:

@@ -50,6 +50,7 @@ __all__ = [
     "Part",
     "Provenance",
     "ProviderPart",
+    "Reasoning",
     "ReasoningPart",
     "ReasoningScope",
     "RefusalPart",
@@ -354,6 +355,28 @@ class ToolChoice(_Model):
     name: str | None = Field(default=None, description="The tool, when mode is 'tool'.")
 
 
+class Reasoning(_Model):
+    """How much the model should think before it answers, in neutral terms.
+
+    Each format writes this its own way (Anthropic ``thinking``, Gemini
+    ``thinkingConfig``, OpenAI ``reasoning_effort`` / ``reasoning``); where a format
+    takes an effort and the document gives a token budget (or the reverse), the
+    encoder converts through one documented table and reports the approximation.
+    Both ``effort`` and ``budget_tokens`` None means "on, at the provider's default".
+    """
+
+    effort: Literal["none", "minimal", "low", "medium", "high"] | None = Field(
+        default=None, description="Reasoning effort; 'none' turns reasoning off."
+    )
+    budget_tokens: int | None = Field(
+        default=None, ge=0, description="Token budget for reasoning (0 turns it off)."
+    )
+    summary: str | None = Field(
+        default=None,
+        description="Ask for reasoning summaries or thoughts: auto, concise, detailed.",
+    )
+
+
 class Settings(_Model):
     """Generation settings the source request carried."""
 
@@ -367,6 +390,7 @@ class Settings(_Model):
     stream: bool | None = None
     tool_choice: ToolChoice | None = None
     parallel_tool_calls: bool | None = None
+    reasoning: Reasoning | None = None
     extensions: Extensions = Field(default_factory=dict)
 
 

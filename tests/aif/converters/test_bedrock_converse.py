@@ -19,7 +19,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aifkit.aif import FORMATS, Document, EncodeOptions, convert, dump_document, load_document
+from aifkit.aif import (
+    FORMATS,
+    Document,
+    EncodeOptions,
+    Reasoning,
+    convert,
+    dump_document,
+    load_document,
+)
 from aifkit.aif.converters._bedrock_blocks import MISSING_RESULT
 from aifkit.aif.converters._bedrock_encode import SYNTHESIZED_USER_TEXT
 from aifkit.aif.converters.bedrock_converse import BedrockConverseConverter
@@ -510,15 +518,14 @@ def test_a_cross_family_conversion_moves_top_k_to_the_new_field() -> None:
             "additionalModelRequestFields": {"top_k": 9, "thinking": {"type": "disabled"}}}  # fmt: skip
     doc = CONV.decode(body).document
     assert doc.settings.top_k == 9
-    assert doc.extensions["bedrock-converse"]["extra"] == {
-        "additionalModelRequestFields": {"thinking": {"type": "disabled"}}
-    }
+    assert doc.settings.reasoning == Reasoning(effort="none")
+    assert not doc.extensions
     moved = doc.model_copy(
         update={"settings": doc.settings.model_copy(update={"model": "amazon.nova-pro-v1:0"})}
     )
     out, losses = encode(moved)
-    assert out["additionalModelRequestFields"] == {
-        "thinking": {"type": "disabled"},
+    assert out["additionalModelRequestFields"] == {  # both in the Nova model's own fields
+        "reasoningConfig": {"type": "disabled"},
         "inferenceConfig": {"topK": 9},
     }
     assert losses == []

@@ -518,7 +518,10 @@ def test_openai_chat_tool_conversation_maps_turn_for_turn() -> None:
         ],
         "generationConfig": {"maxOutputTokens": 100},
     }  # fmt: skip
-    assert [(e.pointer, e.rule) for e in report] == [("/model", "gemini/model-in-url")]
+    assert [(e.pointer, e.rule) for e in report] == [
+        ("/model", "gemini/model-in-url"),
+        ("/model", "gemini/model-not-carried"),  # gpt-4o is not a Gemini model
+    ]
 
 
 # -- the encoder's rules, one by one ----------------------------------------------------

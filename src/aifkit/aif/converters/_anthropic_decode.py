@@ -41,6 +41,7 @@ from aifkit.aif.converters._common import (
     fail,
     validate_document,
 )
+from aifkit.aif.converters._reasoning import anthropic_read, anthropic_write, needs_form
 from aifkit.aif.converters._wire import (
     MISSING,
     SettingsTable,
@@ -125,7 +126,7 @@ def decode_body(body: Any) -> Decoded:
     tools = root.get("tools", MISSING)
     if tools is not MISSING:
         doc["tools"] = [_tool(t, k, sm) for k, t in enumerate(expect_list(tools, ("tools",)))]
-    extra = _unknown(root, _TOP_KEYS)
+    extra = _unknown(root, (_TOP_KEYS | {"thinking"}) if "reasoning" in settings else _TOP_KEYS)
     if extra:
         sm.add(("extensions", NAME, "extra"), ())
     ext = make_ext(NAME, doc_form, extra)
@@ -180,7 +181,17 @@ def _settings(root: dict[str, Any], sm: SourceMap) -> dict[str, Any]:
     extra: dict[str, Any] | None = None
     if choice is not MISSING:
         extra = _tool_choice(expect_obj(choice, ("tool_choice",)), out, sm)
-    ext = make_ext(NAME, {"int": ints} if ints else None, extra)
+    form: dict[str, Any] = {"int": ints} if ints else {}
+    reasoning = anthropic_read(root.get("thinking"))
+    if reasoning is not None:  # a shape this version does not know stays in extra
+        out["reasoning"] = reasoning.model_dump(exclude_none=True)
+        max_tokens = out.get("max_tokens", 0)
+        if needs_form(
+            root["thinking"], lambda log: anthropic_write(reasoning, {}, max_tokens, log)
+        ):
+            form["reasoning"] = root["thinking"]
+        sm.add(("settings", "reasoning"), ("thinking",))
+    ext = make_ext(NAME, form, extra)
     if ext:
         out["extensions"] = ext
     return out

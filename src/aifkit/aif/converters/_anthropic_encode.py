@@ -52,6 +52,7 @@ from aifkit.aif._schema import (
 from aifkit.aif.converters._anthropic_blocks import REPEAT, BlockWriter, Seg, image_block, quiet
 from aifkit.aif.converters._anthropic_decode import NAME, TOOL_ID, is_plain_text
 from aifkit.aif.converters._base import Encoded, EncodeOptions
+from aifkit.aif.converters._reasoning import anthropic_write
 from aifkit.aif.converters._wire import as_number, hint_keys
 
 __all__ = ["MISSING_RESULT_TEXT", "encode_document"]
@@ -140,6 +141,10 @@ class _Encoder(BlockWriter):
             body["stream"] = s.stream
         if s.seed is not None:
             self.log(("settings", "seed"), "no-field", "seed", severity="info")
+        if s.reasoning is not None:
+            thinking = anthropic_write(s.reasoning, form, body["max_tokens"], self)
+            if thinking is not None:
+                body["thinking"] = thinking
         choice = self.tool_choice(s, tools)
         nested = extra.get("tool_choice")  # unknown keys of the wire's tool_choice
         if isinstance(nested, dict):

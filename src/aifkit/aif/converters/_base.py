@@ -22,9 +22,11 @@ class EncodeOptions:
             ``"drop"`` it, or keep it as ``"text"`` wrapped in ``<reasoning>`` tags.
         default_max_tokens: ``max_tokens`` to send when the target requires one
             and the source had none.
-        model: The model to name when the document names none (formats that keep
-            the model outside the body, such as Gemini's URL, leave it out). A
-            document's own model wins.
+        model: The model to name when the document names none, or (in `convert`)
+            names another provider's model, e.g. ``gpt-4o`` converted to
+            ``anthropic``; formats that keep the model outside the body, such as
+            Gemini's URL, leave it out. Without it such a model is sent as it is
+            and reported (``TARGET/model-not-carried``).
     """
 
     reasoning: Literal["drop", "text"] = "drop"

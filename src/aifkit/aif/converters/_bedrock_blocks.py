@@ -102,6 +102,7 @@ RULES: Final[dict[str, tuple[Action, Severity, str]]] = {
     "tool-result-missing": ("synthesized", "warning", "an error result was sent for the call"),
     "tool-result-placement": ("transformed", "info", "moved first in the turn after its call"),
     "top-k": ("dropped", "warning", "top_k: {}"),
+    "reasoning-setting": ("dropped", "warning", "reasoning: {}"),
     "top-p-range": ("transformed", "warning", "top_p {} clamped into 0..1"),
     "no-field": ("dropped", "warning", "no equivalent field"),
 }

@@ -35,7 +35,14 @@ from aifkit.aif.converters._common import (
     fail,
     validate_body,
 )
-from aifkit.aif.converters._wire import merge_ns
+from aifkit.aif.converters._reasoning import (
+    anthropic_read,
+    anthropic_write,
+    needs_form,
+    nova_read,
+    nova_write,
+)
+from aifkit.aif.converters._wire import RuleLog, merge_ns
 
 __all__ = [
     "AUDIO_FORMATS",
@@ -130,6 +137,7 @@ def decode_body(body: Any) -> Decoded:
     extra = {k: v for k, v in root.items() if k not in _TOP_KEYS}
     model = root.get("modelId")
     _top_k(extra, model if isinstance(model, str) else None, settings, sm)
+    _reasoning_setting(extra, model if isinstance(model, str) else None, root, settings, sm)
     if extra:
         doc["extensions"] = {NAME: {"extra": extra}}
         for key in extra:
@@ -183,6 +191,58 @@ def top_k_path(model: str | None) -> tuple[str, ...] | None:
     if _NOVA.search(model):
         return ("inferenceConfig", "topK")
     return None
+
+
+def reasoning_field(model: str | None) -> str | None:
+    """The ``additionalModelRequestFields`` key of ``model``'s reasoning setting.
+
+    Examples:
+        >>> reasoning_field("anthropic.claude-sonnet-4-5-20250929-v1:0")
+        'thinking'
+        >>> reasoning_field("amazon.nova-2-lite-v1:0"), reasoning_field("meta.llama3") is None
+        ('reasoningConfig', True)
+    """
+    if model is None:
+        return None
+    if _ANTHROPIC.search(model):
+        return "thinking"
+    if _NOVA.search(model):
+        return "reasoningConfig"
+    return None
+
+
+def _reasoning_setting(
+    extra: Obj, model: str | None, root: Obj, settings: Obj, sm: SourceMap
+) -> None:
+    """Lift the model's reasoning setting out of ``additionalModelRequestFields``."""
+    key = reasoning_field(model)
+    fields = extra.get(_TOP_K)
+    if key is None or not isinstance(fields, dict) or key not in fields:
+        return
+    rest = dict(cast("Obj", fields))
+    wire = rest[key]
+    reasoning = anthropic_read(wire) if key == "thinking" else nova_read(wire)
+    if reasoning is None:  # a shape this version does not know stays in extra
+        return
+    config = root.get("inferenceConfig")
+    limit = cast("Obj", config).get("maxTokens") if isinstance(config, dict) else None
+    max_tokens = limit if type(limit) is int else 0
+    r = reasoning
+
+    def write(log: RuleLog) -> Obj | None:
+        return (
+            anthropic_write(r, {}, max_tokens, log) if key == "thinking" else nova_write(r, {}, log)
+        )
+
+    del rest[key]
+    if rest:
+        extra[_TOP_K] = rest
+    else:
+        del extra[_TOP_K]
+    settings["reasoning"] = reasoning.model_dump(exclude_none=True)
+    if needs_form(wire, write):
+        settings["extensions"] = {NAME: {"form": {"reasoning": wire}}}
+    sm.add(("settings", "reasoning"), (_TOP_K, key))
 
 
 def _top_k(extra: Obj, model: str | None, settings: Obj, sm: SourceMap) -> None:

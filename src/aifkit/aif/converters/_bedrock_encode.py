@@ -8,6 +8,7 @@ logged at the AIF path of what it changed; `RULES` lists every rule it applies.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -15,9 +16,10 @@ from aifkit.aif._loss import LossLog, Path
 from aifkit.aif._schema import Document, Instruction, Message, Tool
 from aifkit.aif.converters._base import Encoded, EncodeOptions
 from aifkit.aif.converters._bedrock_blocks import MISSING_RESULT, BlockWriter, Unit, text_of
-from aifkit.aif.converters._bedrock_decode import NAME, Obj, top_k_path
+from aifkit.aif.converters._bedrock_decode import NAME, Obj, reasoning_field, top_k_path
 from aifkit.aif.converters._checks import as_list, as_obj
 from aifkit.aif.converters._common import own_extra, own_form
+from aifkit.aif.converters._reasoning import anthropic_write, nova_write
 
 __all__ = ["MISSING_RESULT_TEXT", "SYNTHESIZED_USER_TEXT", "encode_document"]
 
@@ -214,6 +216,8 @@ def _settings(writer: BlockWriter, document: Document, body: Obj) -> None:
         config["stopSequences"] = stop
     if settings.top_k is not None:
         _top_k(writer, document, body, settings.top_k)
+    if settings.reasoning is not None:
+        _reasoning(writer, document, body, form)
     for name in ("seed", "parallel_tool_calls", "stream"):
         if getattr(settings, name) is not None:
             writer.log(("settings", name), name.replace("_", "-"))
@@ -250,6 +254,40 @@ def _top_k(writer: BlockWriter, document: Document, body: Obj, top_k: int) -> No
         holder = out[where[0]] = dict(holder)
     holder[where[-1]] = top_k
     body["additionalModelRequestFields"] = out
+
+
+_FIELDS: Final = "additionalModelRequestFields"
+
+
+def _reasoning(writer: BlockWriter, document: Document, body: Obj, form: Mapping[str, Any]) -> None:
+    """Write the reasoning setting where the model takes it in ``additionalModelRequestFields``."""
+    path: Path = ("settings", "reasoning")
+    reasoning = document.settings.reasoning
+    model = document.settings.model
+    key = reasoning_field(model)
+    if reasoning is None:
+        return
+    if key is None:
+        why = f"no documented field for model {model!r}" if model else "no modelId to pick a field"
+        writer.log(path, "reasoning-setting", why)
+        return
+    fields = body.get(_FIELDS)
+    if fields is None:
+        fields = own_extra(document.extensions, NAME).get(_FIELDS, {})
+    given = as_obj(fields)
+    if given is None:
+        writer.log(
+            path, "reasoning-setting", "additionalModelRequestFields is not an object to hold it"
+        )
+        return
+    if key == "thinking":
+        limit = document.settings.max_tokens or writer.options.default_max_tokens
+        wire = anthropic_write(reasoning, form, limit, writer)
+        if wire is None:
+            return
+    else:
+        wire = nova_write(reasoning, form, writer)
+    body[_FIELDS] = {**given, key: wire}
 
 
 def _tool_config(writer: BlockWriter, document: Document, body: Obj, extra: Any) -> None:

@@ -16,6 +16,7 @@ __all__ = ["ANTHROPIC", "OPENAI_CHAT"]
 
 OPENAI_CHAT: Final = Capabilities(
     carries={
+        "settings.reasoning": "partial",
         "instructions": "yes",
         "instructions.developer": "yes",
         "message.name": "partial",
@@ -42,6 +43,8 @@ OPENAI_CHAT: Final = Capabilities(
         "settings.seed": "yes",
     },
     rules={
+        "model-not-carried": STRUCTURE,
+        "reasoning-approximated": "settings.reasoning",
         "tool-call-without-result": STRUCTURE,
         "tool-calls-last": STRUCTURE,
         "tool-results-first": STRUCTURE,
@@ -76,6 +79,7 @@ OPENAI_CHAT: Final = Capabilities(
 
 ANTHROPIC: Final = Capabilities(
     carries={
+        "settings.reasoning": "partial",
         "instructions": "yes",
         "text": "yes",
         "image.url": "yes",
@@ -105,6 +109,8 @@ ANTHROPIC: Final = Capabilities(
         "settings.stop": "yes",
     },
     rules={
+        "model-not-carried": STRUCTURE,
+        "reasoning-approximated": "settings.reasoning",
         "alternating-roles": STRUCTURE,
         "cache-ttl": "cache",
         "data-url": STRUCTURE,

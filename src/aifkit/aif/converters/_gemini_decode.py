@@ -63,6 +63,7 @@ from aifkit.aif.converters._gemini_forms import (
     json_schema,
     standard_b64,
 )
+from aifkit.aif.converters._reasoning import gemini_read, gemini_write, needs_form
 from aifkit.aif.converters._wire import (
     MISSING,
     SettingsTable,
@@ -151,6 +152,7 @@ def _settings(root: dict[str, Any], sm: SourceMap) -> dict[str, Any]:
     out: dict[str, Any] = {}
     ints: list[str] = []
     extra: dict[str, Any] = {}
+    thinking: Any = None
     if "generationConfig" in root:
         path: Path = ("generationConfig",)
         gen = expect_obj(root["generationConfig"], path)
@@ -159,11 +161,22 @@ def _settings(root: dict[str, Any], sm: SourceMap) -> dict[str, Any]:
             stop = expect_list(gen["stopSequences"], (*path, "stopSequences"))
             out["stop"] = [expect_str(s, (*path, "stopSequences", i)) for i, s in enumerate(stop)]
             sm.add(("settings", "stop"), (*path, "stopSequences"))
-        rest = _unknown(gen, _GEN_KEYS)
+        reasoning = gemini_read(gen.get("thinkingConfig"))
+        if reasoning is not None:  # a shape this version does not know stays in extra
+            out["reasoning"] = reasoning.model_dump(exclude_none=True)
+            wire = gen["thinkingConfig"]
+            model = root.get("model")
+            levels = isinstance(model, str) and model.removeprefix("models/").startswith("gemini-3")
+            if needs_form(wire, lambda log: gemini_write(reasoning, {}, levels, log)):
+                thinking = wire
+            sm.add(("settings", "reasoning"), (*path, "thinkingConfig"))
+        rest = _unknown(gen, (_GEN_KEYS | {"thinkingConfig"}) if reasoning else _GEN_KEYS)
         if rest is not None or not gen:
             extra["generationConfig"] = rest or {}
             sm.add(("settings", "extensions", NAME, "extra", "generationConfig"), path)
     form: dict[str, Any] = {"int": ints} if ints else {}
+    if thinking is not None:
+        form["reasoning"] = thinking
     if "toolConfig" in root:
         _tool_config(root, out, extra, form, sm)
     ext = make_ext(NAME, form, extra)

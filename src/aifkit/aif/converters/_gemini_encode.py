@@ -79,6 +79,7 @@ from aifkit.aif.converters._gemini_rules import (
     lay_out,
     merge_extra,
 )
+from aifkit.aif.converters._reasoning import gemini_write
 from aifkit.aif.converters._wire import EMPTY, RuleLog, as_number, hint_keys, own_hints
 
 __all__ = [
@@ -194,6 +195,8 @@ class _Encoder(RuleLog):
             gen["stopSequences"] = list(s.stop[:MAX_STOP])
         if s.seed is not None:
             gen["seed"] = s.seed
+        if s.reasoning is not None:
+            gen["thinkingConfig"] = gemini_write(s.reasoning, form, self.gemini3, self)
         self.unsent(s)
         nested = extra.get("generationConfig")
         if isinstance(nested, dict):

@@ -33,6 +33,8 @@ SKIP_SIGNATURE: Final = "skip_thought_signature_validator"
 MAX_TEMPERATURE: Final = 2.0
 
 RULES: Final[dict[str, tuple[Action, Severity, str]]] = {
+    "model-not-carried": ("transformed", "warning", "{}"),  # logged by convert()
+    "reasoning-approximated": ("transformed", "info", "{}"),  # logged by _reasoning
     # rule (after "gemini/"): action, severity, message ({} filled in by the caller)
     "alternating-roles": ("transformed", "info", "merged into the previous {} turn"),
     "cache": ("dropped", "info", "Gemini has no cache breakpoints in a request"),

@@ -63,6 +63,7 @@ from aifkit.aif.converters._common import (
     plain_data_url,
     url_source,
 )
+from aifkit.aif.converters._reasoning import chat_read
 from aifkit.errors import InvalidInputError
 
 __all__ = ["NAME", "decode_body"]
@@ -728,6 +729,11 @@ class _Decoder:
                 out[aif_key] = _SETTING_CHECKS[key](value, (key,))
                 if key in ("temperature", "top_p") and not isinstance(value, float):
                     ints.append(key)
+        reasoning = chat_read(extra.get("reasoning_effort"))
+        if reasoning is not None:  # an effort this version does not know stays in extra
+            del extra["reasoning_effort"]
+            out["reasoning"] = reasoning.model_dump(exclude_none=True)
+            sm.add(("settings", "reasoning"), ("reasoning_effort",))
         if nulls:
             form["null"] = sorted(nulls)
         if ints:

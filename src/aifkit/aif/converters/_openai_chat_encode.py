@@ -50,6 +50,8 @@ from aifkit.aif.converters._common import (
 )
 from aifkit.aif.converters._openai_chat_decode import NAME
 from aifkit.aif.converters._openai_chat_parts import PartWriter, put_extra
+from aifkit.aif.converters._reasoning import chat_write
+from aifkit.aif.converters._wire import RuleLog
 
 __all__ = ["MAX_STOP", "MAX_TOOL_ID", "encode_document"]
 
@@ -486,6 +488,9 @@ class _Encoder(PartWriter):
             body["seed"] = s.seed
         if s.stream is not None:
             body["stream"] = s.stream
+        if s.reasoning is not None:
+            log = RuleLog(NAME, {}, self.losses)
+            body["reasoning_effort"] = chat_write(s.reasoning, form, log)
         self._tool_settings(body)
         if form:
             nulls = form.get("null")

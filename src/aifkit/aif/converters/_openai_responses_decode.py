@@ -54,6 +54,7 @@ from aifkit.aif.converters._common import (
     url_source,
     validate_document,
 )
+from aifkit.aif.converters._reasoning import needs_form, responses_read, responses_write
 from aifkit.aif.converters._wire import (
     MISSING,
     SettingsTable,
@@ -123,7 +124,8 @@ def decode_body(body: Any) -> Decoded:
     if "tools" in root:
         tools = expect_list(root["tools"], ("tools",))
         doc["tools"] = [_tool(t, k, sm) for k, t in enumerate(tools)]
-    extra = _unknown(root, _TOP_KEYS)
+    lifted = "reasoning" in doc.get("settings", {})
+    extra = _unknown(root, (_TOP_KEYS | {"reasoning"}) if lifted else _TOP_KEYS)
     if extra:
         sm.add(("extensions", NAME, "extra"), ())
     ext = make_ext(NAME, doc_form, extra)
@@ -178,7 +180,14 @@ def _settings(root: dict[str, Any], sm: SourceMap) -> dict[str, Any]:
         sm.add(("settings", "extensions", NAME, "extra", "tool_choice"), ("tool_choice",))
     if "tool_choice" in out:
         sm.add(("settings", "tool_choice"), ("tool_choice",))
-    ext = make_ext(NAME, {"int": ints} if ints else None, extra)
+    form: dict[str, Any] = {"int": ints} if ints else {}
+    reasoning = responses_read(root.get("reasoning"))
+    if reasoning is not None:  # a shape this version does not know stays in extra
+        out["reasoning"] = reasoning.model_dump(exclude_none=True)
+        if needs_form(root["reasoning"], lambda log: responses_write(reasoning, {}, log)):
+            form["reasoning"] = root["reasoning"]
+        sm.add(("settings", "reasoning"), ("reasoning",))
+    ext = make_ext(NAME, form, extra)
     if ext:
         out["extensions"] = ext
     return out

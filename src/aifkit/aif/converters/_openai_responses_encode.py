@@ -70,6 +70,7 @@ from aifkit.aif.converters._openai_responses_rules import (
     user_string,
     with_extra,
 )
+from aifkit.aif.converters._reasoning import responses_write
 from aifkit.aif.converters._wire import EMPTY, RuleLog, as_number, hint_keys, own_hints, sub_hint
 
 __all__ = [
@@ -175,9 +176,9 @@ class _Encoder(RuleLog):
             body["parallel_tool_calls"] = s.parallel_tool_calls
         if s.stream is not None:
             body["stream"] = s.stream
-        for name, rule in (("top_k", "top-k"), ("stop", "stop"), ("seed", "seed")):
-            if getattr(s, name) is not None:
-                self.log(("settings", name), rule)
+        self.unsent(s)
+        if s.reasoning is not None:
+            body["reasoning"] = responses_write(s.reasoning, form, self)
         tc = s.tool_choice
         if tc is not None:
             names = {t.get("name") for t in tools}
@@ -189,6 +190,12 @@ class _Encoder(RuleLog):
                 self.log(("settings", "tool_choice"), "tool-choice-needs-tools")
         for key, value in extra.items():
             body.setdefault(key, value)
+
+    def unsent(self, s: Settings) -> None:
+        """Log the settings the Responses API has no field for."""
+        for name, rule in (("top_k", "top-k"), ("stop", "stop"), ("seed", "seed")):
+            if getattr(s, name) is not None:
+                self.log(("settings", name), rule)
 
     def tools(self, tools: Sequence[Tool]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []

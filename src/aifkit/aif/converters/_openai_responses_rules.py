@@ -33,6 +33,8 @@ MIN_OUTPUT_TOKENS: Final = 16
 MAX_TEMPERATURE: Final = 2.0
 
 RULES: Final[dict[str, tuple[Action, Severity, str]]] = {
+    "model-not-carried": ("transformed", "warning", "{}"),  # logged by convert()
+    "reasoning-approximated": ("transformed", "info", "{}"),  # logged by _reasoning
     # rule (after "openai-responses/"): action, severity, message ({} filled in by the caller)
     "cache": ("dropped", "info", "the Responses API has no cache breakpoints here"),
     "document-text": ("transformed", "info", "a plain-text document sent as input_text"),

@@ -33,6 +33,7 @@ __all__ = ["BEDROCK_CONVERSE", "BedrockConverseConverter"]
 
 BEDROCK_CONVERSE: Final = Capabilities(
     carries={
+        "settings.reasoning": "partial",
         "instructions": "yes",
         "text": "yes",
         "image.base64": "partial",
@@ -61,6 +62,9 @@ BEDROCK_CONVERSE: Final = Capabilities(
         "settings.stop": "partial",
     },
     rules={
+        "reasoning-setting": "settings.reasoning",
+        "reasoning-approximated": "settings.reasoning",
+        "model-not-carried": STRUCTURE,
         "alternating-roles": STRUCTURE,
         "audio-format": "audio",
         "cache": "cache",
@@ -124,6 +128,7 @@ BEDROCK_CONVERSE: Final = Capabilities(
         "tool_choice": "auto, any or one tool; no 'none'",
         "settings.temperature": "0 to 1",
         "settings.top_p": "0 to 1",
+        "settings.reasoning": "Anthropic (thinking) and Amazon Nova (reasoningConfig) models",
         "settings.top_k": "Anthropic and Amazon Nova models, in additionalModelRequestFields",
         "settings.stop": "non-empty",
     },

@@ -96,6 +96,7 @@ CAPABILITIES: Final = Capabilities(
         "tools": "yes",
     },
     rules={
+        "reasoning-setting": "settings.reasoning",
         "alternating-roles": STRUCTURE,
         "cache": "cache",
         "developer-instructions": "instructions.developer",

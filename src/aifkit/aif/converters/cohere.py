@@ -47,6 +47,8 @@ COHERE: Final = Capabilities(
         "settings.seed": "yes",
     },
     rules={
+        "reasoning-setting": "settings.reasoning",
+        "model-not-carried": STRUCTURE,
         "assistant-text": STRUCTURE,
         "cache": "cache",
         "developer-instructions": "instructions.developer",

@@ -44,6 +44,7 @@ __all__ = ["GEMINI", "GeminiConverter"]
 
 GEMINI: Final = Capabilities(
     carries={
+        "settings.reasoning": "partial",
         "instructions": "yes",
         "text": "yes",
         "image.url": "partial",
@@ -72,6 +73,8 @@ GEMINI: Final = Capabilities(
         "settings.seed": "yes",
     },
     rules={
+        "reasoning-approximated": "settings.reasoning",
+        "model-not-carried": STRUCTURE,
         "alternating-roles": STRUCTURE,
         "cache": "cache",
         "data-url": STRUCTURE,

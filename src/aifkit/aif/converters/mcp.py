@@ -64,6 +64,7 @@ CAPABILITIES: Final = Capabilities(
         "settings.stop": "yes",
     },
     rules={
+        "reasoning-setting": "settings.reasoning",
         **_COMMON_RULES,
         "arguments-object": STRUCTURE,
         "developer-instructions": "instructions.developer",
@@ -104,6 +105,7 @@ PROMPT_CAPABILITIES: Final = Capabilities(
         "audio": "partial",
     },
     rules={
+        "reasoning-setting": "settings.reasoning",
         **_COMMON_RULES,
         "document": "document.file",
         "empty-message": STRUCTURE,

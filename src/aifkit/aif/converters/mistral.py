@@ -49,6 +49,8 @@ MISTRAL: Final = Capabilities(
         "settings.seed": "yes",
     },
     rules={
+        "reasoning-setting": "settings.reasoning",
+        "model-not-carried": STRUCTURE,
         "cache": "cache",
         "developer-instructions": "instructions.developer",
         "document-text": "document.text",

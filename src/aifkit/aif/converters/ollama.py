@@ -50,6 +50,7 @@ CAPABILITIES: Final = Capabilities(
         "settings.seed": "yes",
     },
     rules={
+        "reasoning-setting": "settings.reasoning",
         "arguments-object": STRUCTURE,
         "cache": "cache",
         "data-url": "image.url",

@@ -45,6 +45,7 @@ __all__ = ["OPENAI_RESPONSES", "OpenAIResponsesConverter"]
 
 OPENAI_RESPONSES: Final = Capabilities(
     carries={
+        "settings.reasoning": "partial",
         "instructions": "yes",
         "instructions.developer": "yes",
         "text": "yes",
@@ -72,6 +73,8 @@ OPENAI_RESPONSES: Final = Capabilities(
         "settings.top_p": "yes",
     },
     rules={
+        "reasoning-approximated": "settings.reasoning",
+        "model-not-carried": STRUCTURE,
         "cache": "cache",
         "document-text": "document.text",
         "empty-message": STRUCTURE,
