@@ -105,8 +105,10 @@ def main(argv: list[str] | None = None) -> int:
             for key, ex in res["examples"].items():
                 examples.setdefault(key, ex)
             if i % 50 == 0 or i == len(jobs):
+                skipped = total["(skipped: over 1 MB)"]
                 print(
-                    f"{bodies:,} bodies, {ops:,} operations, {sum(total.values()):,} failures "
+                    f"{bodies:,} bodies, {ops:,} operations, "
+                    f"{sum(total.values()) - skipped:,} failures, {skipped:,} skipped "
                     f"({time.monotonic() - began:.0f}s)",
                     file=sys.stderr,
                     flush=True,
