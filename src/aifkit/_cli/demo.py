@@ -42,7 +42,10 @@ def demo_command() -> int:
             console.print(f"\n[bold]{source} -> {target}[/]: {summary}")
             if not len(report):
                 continue
-            table = Table("pointer (in the source)", "action", "rule", "detail", show_lines=False)
+            table = Table(show_lines=False)
+            for column in ("pointer (in the source)", "action", "rule"):
+                table.add_column(column, no_wrap=True)  # names to grep for: never folded
+            table.add_column("detail")
             for e in report:
                 table.add_row(
                     e.pointer or "/", f"[{_STYLE[e.action]}]{e.action}[/]", e.rule, e.detail
