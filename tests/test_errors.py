@@ -71,3 +71,11 @@ def test_a_huge_hostile_value_gives_a_short_single_line_message() -> None:
     assert len(text) <= MESSAGE_LIMIT + HINT_LIMIT + 2
     assert text.startswith("/messages/0/role: unknown role 'x\\ny\\x1b")
     assert "\n" not in err.problem
+
+
+def test_unknown_names_list_the_known_ones_in_plain_english() -> None:
+    from aifkit.errors import UnknownNameError
+
+    assert "known strategies: a, b" in str(UnknownNameError("strategy", "x", ["b", "a"]))
+    assert "known formats: aif" in str(UnknownNameError("format", "x", ["aif"]))
+    assert "known keys: k" in str(UnknownNameError("key", "x", ["k"]))

@@ -105,11 +105,18 @@ class UnknownNameError(UsageError, KeyError):
         self.known = sorted(known)
         super().__init__(
             f"unknown {kind} {name!r}",
-            hint=hint or f"known {kind}s: {', '.join(self.known) or '(none)'}",
+            hint=hint or f"known {_plural(kind)}: {', '.join(self.known) or '(none)'}",
         )
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message
         return Exception.__str__(self)
+
+
+def _plural(noun: str) -> str:
+    """``strategy`` -> ``strategies``, ``format`` -> ``formats``."""
+    if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "o", "u"):
+        return noun[:-1] + "ies"
+    return noun + ("es" if noun.endswith(("s", "x", "ch", "sh")) else "s")
 
 
 class MissingDependencyError(UsageError, ImportError):
