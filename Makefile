@@ -79,6 +79,8 @@ bench: $(PEERS)/.installed
 	$(PEERS)/bin/python benchmarks/assemble.py
 	$(PEERS)/bin/python benchmarks/stream.py
 	$(PEERS)/bin/python benchmarks/handoff.py
+	$(PEERS)/bin/python benchmarks/gateway.py
+	$(PEERS)/bin/python benchmarks/cli_startup.py
 	$(PEERS)/bin/python benchmarks/bench_scaling.py
 
 # The long fuzz run: a million mutated fixtures through every entry point (about
