@@ -92,10 +92,10 @@ fuzz: $(VENV)/.dev-installed
 clean:
 	rm -rf $(VENV) $(PEERS) bench-runs site .pytest_cache .ruff_cache .hypothesis
 
-# Long runs outside the default suite. load-bench: SIGKILL `aif bench run` at 20
+# Long runs outside the default suite (`make load` runs all three). load-bench: SIGKILL `aif bench run` at 20
 # random points (and a Dask LocalCluster run at 3); no process may be left behind,
 # no finished cell lost or doubled.
 .PHONY: load load-bench
-load: load-bench
+load: load-bench load-memory load-gateway  # every long load run
 load-bench: $(VENV)/.dev-installed
 	AIFKIT_KILL_POINTS=20 $(BIN)/pytest -q -p no:cacheprovider -n 0 tests/bench/test_lifetime.py
