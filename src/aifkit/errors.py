@@ -237,9 +237,12 @@ class VerificationError(AifkitError):
         self.failures = list(failures)
         first = self.failures[0] if self.failures else "unknown failure"
         more = f" (and {len(self.failures) - 1} more)" if len(self.failures) > 1 else ""
+        missing_key = all(f.startswith("/signature: missing key") for f in self.failures)
         super().__init__(
             f"the envelope failed verification: {first}{more}",
-            hint="do not use this conversation; ask the sender for a fresh envelope",
+            hint="pass the sender's key: --key FILE or --hmac-secret FILE (key= in Python)"
+            if self.failures and missing_key
+            else "do not use this conversation; ask the sender for a fresh envelope",
         )
 
 

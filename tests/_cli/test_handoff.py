@@ -130,6 +130,11 @@ def test_hmac_keys_and_missing_key(
     code, _, err = run(capsys, monkeypatch, ["handoff", "verify", str(envelope)])
     assert code == 4
     assert "missing key" in err
+    for argv in (["verify"], ["unpack", "--to", "anthropic"]):  # the receiver's to fix: say how
+        code, _, err = run(capsys, monkeypatch, ["handoff", *argv, str(envelope)])
+        assert code == 4
+        assert "pass the sender's key: --key FILE or --hmac-secret FILE" in err
+        assert "ask the sender" not in err
     assert run(capsys, monkeypatch, ["handoff", "verify", str(envelope), "--key", str(key)])[0] == 0
     code, _, err = run(capsys, monkeypatch, ["handoff", "keygen", "--hmac", str(key)])
     assert code == 2

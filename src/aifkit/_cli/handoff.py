@@ -173,6 +173,8 @@ def verify_command(
     report = verify_handoff(read_json(envelope), signing, receiver=receiver)
     write_json(report.to_json())
     for line in report.failures:
+        if line.startswith("/signature: missing key"):  # the receiver's to fix: say how
+            line += "; pass the sender's key: --key FILE or --hmac-secret FILE"
         print(f"aif: verification failed: {line}", file=sys.stderr)
     for line in report.warnings:
         print(f"aif: warning: {line}", file=sys.stderr)

@@ -196,8 +196,7 @@ def _check_signature(
             ]
         return []
     if key is None:
-        return [f"/signature: missing key: signed with key {sig.key_id} ({sig.algorithm}); "
-                "pass the key to verify it"]  # fmt: skip
+        return [f"/signature: missing key: signed with key {sig.key_id} ({sig.algorithm})"]
     if key.algorithm != sig.algorithm:
         # The key decides the algorithm, never the envelope: an envelope claiming
         # HMAC is not checked with an Ed25519 key's bytes as the secret.
