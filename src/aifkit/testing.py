@@ -358,7 +358,7 @@ class _Handler(BaseHTTPRequestHandler):
             extra = {"Retry-After": reply.retry_after} if reply.retry_after else {}
             self._send(reply.status, _error(fmt, reply.status, f"scripted status {reply.status}"), extra)  # fmt: skip
         elif stream:
-            self._stream(_events(request, reply, n, fmt), fmt, reply.fault)
+            self._stream(_events(request, reply, n, fmt), fmt, reply.fault, reply.pace)
         elif reply.fault == "malformed":
             self._raw(200, b'{"this is": not json', "application/json")
         elif fmt == "openai-chat" and reply.tool_call is None:

@@ -396,7 +396,7 @@ async def _stream(
         await reply.aclose()
         return _upstream_failed(rec, reply.status_code, raw, reply.headers, headers, key)
     rec.status = 200
-    import anyio
+    import anyio.to_thread
 
     counter = target.route.count_as or target.model
     state = {"closed": False}
@@ -407,7 +407,9 @@ async def _stream(
         state["closed"] = True
         with anyio.CancelScope(shield=True):  # runs to the end even while being cancelled
             await reply.aclose()  # closes the upstream connection: the upstream stops too
-        gw.finish(rec, started, counter)
+            # Pricing and the ledger's SQLite write stay off the event loop, as they do for
+            # non-streamed replies (a BackgroundTask runs them in the threadpool).
+            await anyio.to_thread.run_sync(gw.finish, rec, started, counter)
 
     async def frames() -> AsyncIterator[bytes]:
         try:
@@ -471,7 +473,10 @@ def _count_endpoint(gw: _Gateway) -> Callable[[Request], Awaitable[Response]]:
             body, _ = await _read(gw, request, "anthropic")
             target = _target(gw, body)
             counter = target.route.count_as or target.model
-            total = count_tokens(body, format="anthropic", model=counter).total
+            import anyio.to_thread
+
+            count_body = functools.partial(count_tokens, body, format="anthropic", model=counter)
+            total = (await anyio.to_thread.run_sync(count_body)).total  # CPU work: off the loop
         except _Reject as exc:
             return _json(error_body("anthropic", exc.status, exc.message), exc.status)
         except AifkitError as exc:
@@ -515,7 +520,9 @@ def _stats_endpoint(gw: _Gateway) -> Callable[[Request], Awaitable[Response]]:
     async def stats(request: Request) -> Response:
         if (denied := _denied(gw, request)) is not None:
             return denied
-        return _json(gw.ledger.stats())
+        import anyio.to_thread
+
+        return _json(await anyio.to_thread.run_sync(gw.ledger.stats))  # SQLite: off the loop
 
     return stats
 
@@ -535,7 +542,9 @@ def _request_endpoint(gw: _Gateway) -> Callable[[Request], Awaitable[Response]]:
     async def one(request: Request) -> Response:
         if (denied := _denied(gw, request)) is not None:
             return denied
-        rec = gw.ledger.get(request.path_params["id"])
+        import anyio.to_thread
+
+        rec = await anyio.to_thread.run_sync(gw.ledger.get, request.path_params["id"])
         if rec is None:
             return _json({"error": {"message": "no such request", "type": "not_found_error"}}, 404)
         return _json(dataclasses.asdict(rec))
