@@ -37,6 +37,7 @@ from aifkit.aif import (
     translate_stream,
 )
 from aifkit.aif._response import Usage
+from aifkit.aif._sse_codec import PayloadDecoder
 from aifkit.aif._stream import parse_sse
 from aifkit.errors import InvalidInputError, UnknownNameError, UsageError
 
@@ -609,7 +610,7 @@ def test_malformed_streams_name_the_event(source: str, raw: bytes, pointer: str)
 @pytest.mark.parametrize("source", FORMATS)
 def test_json_nested_too_deeply_is_refused_not_a_crash(source: str) -> None:
     raw = b"data: {}\n\ndata: " + b"[" * 100_000 + b"\n\n"
-    with pytest.raises(InvalidInputError, match="nested too deeply") as info:
+    with pytest.raises(InvalidInputError, match="nested more than 128 levels") as info:
         translate(raw, source, "openai-chat")
     assert info.value.pointer == "/events/1"
 
@@ -832,3 +833,26 @@ def test_a_done_text_longer_than_its_deltas_sends_the_rest() -> None:
     reasoning = assemble(translate(raw, "openai-responses", "anthropic"), "anthropic").parts[0]
     assert isinstance(reasoning, ReasoningPart)
     assert reasoning.text == "**Calculating a simple sum**"
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (b'{"type": "ping", "x": NaN}', "NaN"),
+        (b'{"type": "ping", "x": "\\ud800"}', "surrogate"),
+        (b'{"type": "ping", "x": ' + b"[" * 200 + b"]" * 200 + b"}", "nested"),
+    ],
+)
+def test_stream_payloads_are_checked_as_assemble_checks_them(data: bytes, problem: str) -> None:
+    # The same edge as every other entry point: refused with a pointer into the stream.
+    with pytest.raises(InvalidInputError, match=problem) as info:
+        list(
+            translate_stream(
+                [b"event: ping\ndata: " + data + b"\n\n"], source="anthropic", target="openai-chat"
+            )
+        )
+    assert info.value.pointer.startswith("/events/0")
+    decoder = decode_stream("anthropic")
+    assert isinstance(decoder, PayloadDecoder)
+    with pytest.raises(InvalidInputError, match=problem):
+        decoder.feed_payload("ping", json.loads(data))

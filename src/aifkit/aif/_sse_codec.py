@@ -19,6 +19,8 @@ import math
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
+from aifkit._json import quote
+from aifkit._limits import check_json, loads
 from aifkit._registry import Registry
 from aifkit.aif._events import StreamEvent
 from aifkit.aif._response import FinishReason
@@ -224,6 +226,8 @@ class PayloadDecoder:
         out: list[StreamEvent] = []
         index = self._count
         self._count += 1
+        if payload is not None:  # checked as raw payloads are: one pass, the same limits
+            check_json(payload, at=("events", index))
         self.on_payload(index, event, payload, out)
         return out
 
@@ -242,12 +246,12 @@ class PayloadDecoder:
         if data == "[DONE]" or data.strip() == "[DONE]":
             self.on_payload(index, event.event, None, out)
             return
-        try:
-            payload = json.loads(data)
+        try:  # NaN, lone surrogates and deep nesting are refused here, as assemble() refuses them
+            payload = loads(data, at=("events", index))
+        except InvalidInputError:
+            raise
         except ValueError:
-            raise stream_error(index, (), f"event data is not JSON: {data[:60]!r}") from None
-        except RecursionError:  # hostile nesting: an error, not a crash
-            raise stream_error(index, (), "event data is JSON nested too deeply") from None
+            raise stream_error(index, (), f"event data is not JSON: {quote(data, 60)}") from None
         if not isinstance(payload, dict):
             raise stream_error(index, (), "event data is not a JSON object")
         self.on_payload(index, event.event, payload, out)  # pyright: ignore[reportUnknownArgumentType]
