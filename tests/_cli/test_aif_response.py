@@ -91,3 +91,13 @@ def test_convert_response_through_an_aif_file(
     code, out, _ = run(capsys, monkeypatch, back)
     assert code == 0
     assert json.loads(out) == source
+
+
+def test_from_auto_with_response_is_refused_with_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = run(capsys, monkeypatch, ["convert", "-", "--from", "auto", "--to",
+                         "anthropic", "--response"], stdin="{}")  # fmt: skip
+    assert (code, out) == (2, "")
+    [line] = err.splitlines()
+    assert line.startswith("aif: --from auto guesses request bodies only")

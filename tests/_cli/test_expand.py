@@ -56,3 +56,13 @@ def test_an_unknown_ref_exits_2_with_one_line(
     assert "no elision store" in err
     assert "Traceback" not in err
     assert len(err.splitlines()) == 1
+
+
+def test_expand_tool_without_a_store_is_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Refs nobody can answer would reach the model: refuse, one line, exit 2.
+    assert main(["compress", str(tmp_path / "unread.json"), "-f", "openai-chat", "-m", "gpt-4o",
+                 "--ratio", "0.5", "--expand-tool"]) == 2  # fmt: skip
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("aif: --expand-tool needs --store PATH")

@@ -62,7 +62,11 @@ def convert_command(
 
     options = EncodeOptions(reasoning="drop" if reasoning == "drop" else "text", model=model)
     given = read_json(input)
-    if source == "auto" and not response:
+    if source == "auto" and response:
+        raise UsageError(
+            "--from auto guesses request bodies only", hint="name the response's format with --from"
+        )
+    if source == "auto":
         source = _guess(given, "--from")
     try:
         body, report = convert(

@@ -32,7 +32,7 @@ def compress_command(
         str,
         typer.Option(
             "--method",
-            help="auto, dedupe, clear-tool-output, truncate, extract or summary.",
+            help="auto, salient, dedupe, clear-tool-output, truncate, extract or summary.",
         ),
     ] = "auto",
     query: Annotated[
@@ -101,6 +101,10 @@ def compress_command(
         raise UsageError("--summary-model and --summary-base-url go with --method summary")
     if summary_base_url and not summary_model:
         raise UsageError("--summary-base-url needs --summary-model", hint="e.g. llama3.1")
+    if expand_tool and store is None:  # refs nobody can answer: refuse before any work
+        raise UsageError(
+            "--expand-tool needs --store PATH", hint="the tool is answered from the elision store"
+        )
     document, _ = decode(read_json(input), format)
     requested = target
     if expand_tool:  # the tool takes room too: compress toward the goal less its tokens
