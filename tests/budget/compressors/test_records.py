@@ -54,3 +54,28 @@ def test_a_csv_table_keeps_its_header_and_finds_the_odd_row() -> None:
     assert lay.pieces[0].text == "sku,stock\n"
     assert lay.pieces[0].score == 3.0
     assert [p.text for p in lay.pieces if p.score == 0.9] == ["A33,-1\n"]
+
+
+def test_rows_go_where_their_key_is_even_when_a_nested_key_has_the_same_name() -> None:
+    value = {"rows": [{"a": i, "b": "x"} for i in range(30)], "meta": {"rows": None}}
+    layout = records_layout(value)
+    assert layout is not None
+    text = "".join(p.text for p in layout.pieces)
+    assert text.startswith('{"rows": [\n')
+    assert text.endswith('], "meta": {"rows": null}}')
+
+
+def test_outliers_cost_grows_with_the_cells_not_rows_times_keys() -> None:
+    # Each row with a key of its own: a column per key over every row was quadratic.
+    import time
+
+    def cost(n: int) -> float:
+        rows = [{f"k{i}": i, "stock": i % 7} for i in range(n)]
+        best = float("inf")
+        for _ in range(3):
+            began = time.process_time()
+            outliers(rows)
+            best = min(best, time.process_time() - began)
+        return best
+
+    assert cost(8_000) < 8 * cost(2_000)  # linear: about 4; quadratic: 16

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import secrets
 from collections import Counter
 from typing import Any, cast
 
@@ -40,30 +41,31 @@ def outliers(rows: list[dict[str, Any]]) -> list[list[str]]:
     """
     n = len(rows)
     found: list[list[str]] = [[] for _ in rows]
-    keys: Counter[str] = Counter()
-    for row in rows:
-        keys.update(row.keys())
-    for key, present in keys.items():
-        column = [row.get(key) for row in rows]
-        present = sum(1 for v in column if v is not None)
-        if present * 10 >= n * 9:
-            for i, v in enumerate(column):
-                if v is None:
+    # The cells each key has, in one pass over the rows: a full column per key would cost
+    # rows x keys, quadratic when each row brings keys of its own.
+    columns: dict[str, list[tuple[int, Any]]] = {}
+    for i, row in enumerate(rows):
+        for key, value in row.items():
+            columns.setdefault(key, []).append((i, value))
+    for key, cells in columns.items():
+        held = {i for i, v in cells if v is not None}
+        if len(held) * 10 >= n * 9:  # a value is usual here: a row without one stands out
+            for i in range(n):
+                if i not in held:
                     found[i].append(key)
-        for i in _column_outliers(column):
+        for i in _column_outliers(cells, n):
             found[i].append(key)
     return found
 
 
-def _column_outliers(column: list[Any]) -> list[int]:
+def _column_outliers(cells: list[tuple[int, Any]], n: int) -> list[int]:
+    """The rows (of ``n``) whose cell in this column stands out; ``cells`` are the rows that have one."""
     nums = [
-        (i, float(v))
-        for i, v in enumerate(column)
-        if isinstance(v, int | float) and not isinstance(v, bool)
+        (i, float(v)) for i, v in cells if isinstance(v, int | float) and not isinstance(v, bool)
     ]
-    if len(nums) * 2 > len(column) and len(nums) >= 5:
+    if len(nums) * 2 > n and len(nums) >= 5:
         return _numeric(nums)
-    values = [(i, v) for i, v in enumerate(column) if isinstance(v, str | bool)]
+    values = [(i, v) for i, v in cells if isinstance(v, str | bool)]
     if len(values) < 10:
         return []
     counts = Counter(v for _, v in values)
@@ -133,10 +135,13 @@ def records_layout(value: Any) -> Layout | None:
     if key is None:
         head, tail = "[\n", "]"
     else:
-        frame = json.dumps({**cast("dict[str, Any]", value), key: None}, ensure_ascii=False)
-        marker = json.dumps(key, ensure_ascii=False) + ": null"
-        cut = frame.rindex(marker) + len(marker) - 4
-        head, tail = frame[:cut] + "[\n", "]" + frame[cut + 4 :]
+        # A placeholder no value can hold marks where the rows go (a nested key of the
+        # same name, or a null elsewhere, must not be taken for it).
+        placeholder = f"\x00{secrets.token_hex(16)}\x00"  # in no value: never in the output
+        spot = json.dumps(placeholder)
+        frame = json.dumps({**cast("dict[str, Any]", value), key: placeholder}, ensure_ascii=False)
+        cut = frame.index(spot)
+        head, tail = frame[:cut] + "[\n", "]" + frame[cut + len(spot) :]
     pieces = [Piece(head, _FRAME, "frame"), Piece(f"// {_schema(rows)}\n", _FRAME, "frame")]
     for i, row in enumerate(rows):
         end = ",\n" if i < n - 1 else "\n"
