@@ -178,3 +178,11 @@ def test_the_index_is_built_once_per_process(monkeypatch: pytest.MonkeyPatch) ->
         assert get_model(name).source.startswith("genai-prices")
     with pytest.raises(UnknownNameError):
         get_model("no-such-model-at-all-xyz")
+
+
+@pytest.mark.parametrize("name", ["deepseek-v9", "grok-v7"])
+def test_an_unknown_version_is_not_taken_for_another_model(name: str) -> None:
+    # "-v9" is a model version, not a snapshot suffix: stripping it resolved these
+    # to deepseek-chat and grok-latest, silently, with other windows.
+    with pytest.raises(UnknownNameError, match=f"unknown model '{name}'"):
+        get_model(name)

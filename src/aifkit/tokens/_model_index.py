@@ -41,7 +41,7 @@ __all__ = [
     "strip_snapshot",
 ]
 
-_FORMAT = 4
+_FORMAT = 5
 """Bumped whenever the index layout or the key rules change (invalidates cached indexes)."""
 
 FIRST_PARTY = (
@@ -82,7 +82,7 @@ def squash(name: str) -> str:
 
 
 SNAPSHOT = re.compile(
-    r"(-\d{4}-\d{2}-\d{2}|-\d{8}|-\d{4}|-\d{3}|-latest|-preview(-\d{2}-\d{2})?|-exp(-\d{4})?|-v\d+)$"
+    r"(-\d{4}-\d{2}-\d{2}|-\d{8}(-v\d+)?|-\d{4}|-\d{3}|-latest|-preview(-\d{2}-\d{2})?|-exp(-\d{4})?)$"
 )
 """What makes a name a snapshot of a model: a date, a version number, ``-latest``, ..."""
 
