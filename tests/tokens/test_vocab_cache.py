@@ -87,3 +87,17 @@ def test_a_cached_vocabulary_encodes_like_a_parsed_one(
     assert cached.encode_ordinary(text) == parsed.encode_ordinary(text)
     assert cached._mergeable_ranks == parsed._mergeable_ranks  # pyright: ignore[reportPrivateUsage]
     assert bundled_data_dir().is_dir()
+
+
+def test_two_installs_sharing_the_cache_keep_their_own_entries(cache: Path, tmp_path: Path) -> None:
+    # Two venvs alternating on one user cache replaced each other's entry on every switch.
+    other = tmp_path / "other" / "tiny.tiktoken.gz"
+    other.parent.mkdir()
+    other.write_bytes(b"stand-in, elsewhere")
+    mine = tmp_path / "tiny.tiktoken.gz"
+    mine.write_bytes(b"stand-in")
+    parse = Parser(RANKS)
+    for path in (mine, other, mine, other):
+        assert cached_ranks(path, "h", parse) == RANKS
+    assert parse.calls == 2
+    assert len(list(cache.glob("ranks-tiny-*.marshal"))) == 2

@@ -283,7 +283,9 @@ def _load() -> ModelIndex:
         return ModelIndex({}, {}, (), "genai-prices (not installed)")
     stat = data_file.stat()
     ident = f"{_FORMAT}|{data_file}|{stat.st_size}|{stat.st_mtime_ns}"
-    entry = f"models-{hashlib.blake2b(ident.encode(), digest_size=8).hexdigest()}.json"
+    # One entry per genai-prices install (see the vocabulary cache): the path names the prefix.
+    prefix = f"models-{hashlib.blake2b(str(data_file).encode(), digest_size=4).hexdigest()}-"
+    entry = f"{prefix}{hashlib.blake2b(ident.encode(), digest_size=8).hexdigest()}.json"
     cached = read_entry(entry)
     if cached is not None:
         try:
@@ -297,7 +299,5 @@ def _load() -> ModelIndex:
     from genai_prices import data as genai_data  # the slow import this cache avoids
 
     index = build_index(genai_data.providers, f"genai-prices {version('genai-prices')}")
-    write_entry(
-        entry, json.dumps(index.to_json(), separators=(",", ":")).encode(), replaces="models-"
-    )
+    write_entry(entry, json.dumps(index.to_json(), separators=(",", ":")).encode(), replaces=prefix)
     return index

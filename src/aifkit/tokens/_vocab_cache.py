@@ -49,7 +49,10 @@ def cached_ranks(
     except OSError:
         return parse()  # parse says what is wrong with the file
     ident = f"{_FORMAT}|{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{expected_hash}"
-    prefix = f"ranks-{path.name.split('.', 1)[0]}-"
+    # One entry per vocabulary file: another install's copy (another venv sharing the
+    # user cache) keeps its own entry instead of replacing this one on every switch.
+    where = hashlib.blake2b(str(path.resolve()).encode(), digest_size=4).hexdigest()
+    prefix = f"ranks-{path.name.split('.', 1)[0]}-{where}-"
     name = f"{prefix}{hashlib.blake2b(ident.encode(), digest_size=12).hexdigest()}.marshal"
     payload = read_entry(name)
     if payload is not None:
