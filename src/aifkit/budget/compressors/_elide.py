@@ -96,8 +96,10 @@ class ElisionStore:
         try:
             for ref, text in result.elided.items():
                 refs.append(self.put(text, ref))
-        finally:
-            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")  # all of a result's texts, or none
+            raise
+        self._db.execute("COMMIT")
         return refs
 
     def get(self, ref: str) -> str:
