@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -182,11 +183,21 @@ class MemoryStore:
         # writes are just as safe there, only readers wait for writers.
         if self.path == ":memory:":
             return
-        try:
-            self._db.execute("PRAGMA journal_mode = WAL").fetchone()
-        except sqlite3.OperationalError as exc:
-            if _code(exc) not in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN):
-                raise
+        # Switching the mode takes the file's exclusive lock, and SQLite answers "busy"
+        # at once rather than through the busy timeout while another connection opens
+        # the same new file: wait for it here, within the same timeout.
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode = WAL").fetchone()
+                return
+            except sqlite3.OperationalError as exc:
+                code = _code(exc)
+                if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN):
+                    return
+                if code != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                    raise
+            time.sleep(0.01)
 
     def _migrate(self) -> None:
         if self._version() == SCHEMA_VERSION:
