@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -111,8 +111,10 @@ def synthetic_run(
     failing: Iterable[str] = (),
     noise_seed: int = 0,
     started_at: str = "2026-11-24T12:00:00Z",
+    strategies: Sequence[str] = STRATEGIES,
+    conversions: Sequence[str] = (),
 ) -> Path:
-    """Write a simulated run of two tasks x `STRATEGIES` x `BUDGETS` x seeds.
+    """Write a simulated run of two tasks x strategies x `BUDGETS` x seeds.
 
     Args:
         path: The run directory to write.
@@ -124,6 +126,10 @@ def synthetic_run(
         failing: Strategies whose cells all fail (status ``failed``).
         noise_seed: Seed of the simulated noise (latency jitter, pass draws).
         started_at: The run's start time.
+        strategies: The strategies simulated (default `STRATEGIES`; others pass like bm25).
+        conversions: Formats whose round trips through each other add conversion cells
+            (strategy ``none``): a format with more than four letters loses content
+            to a shorter one.
     """
     quality, latency, tokens = quality or {}, latency or {}, tokens or {}
     failing = set(failing)
@@ -134,7 +140,7 @@ def synthetic_run(
     grid += [("retrieval", "retrieval", {"documents": 20, "length": 3000})]
     for task, kind, params in grid:
         length = int(params["length"])
-        for strategy in STRATEGIES:
+        for strategy in strategies:
             for budget in BUDGETS:
                 fraction = float(budget)
                 for seed in range(seeds):
@@ -145,7 +151,25 @@ def synthetic_run(
                         quality.get(strategy, 0.0), latency.get(strategy, 1.0),
                         tokens.get(strategy, 1.0), strategy in failing,
                     ))  # fmt: skip
+    cells += [_conversion_cell(source, target) for source in conversions for target in conversions]
     return write_run(path, cells, run_id=run_id, started_at=started_at)
+
+
+def _conversion_cell(source: str, target: str) -> dict[str, Any]:
+    lossy = len(source) > 4 >= len(target)
+    entry = {
+        "pointer": "/messages/0",
+        "rule": f"{target}/no-field",
+        "action": "dropped",
+        "severity": "warning",
+        "detail": f"{source} field has no equivalent in {target}",
+    }
+    report = {"conversions": [{"source": source, "target": target, "lossless": not lossy,
+                               "entries": [entry] if lossy else []}]}  # fmt: skip
+    return make_cell(task="conversion", kind="conversion", strategy="none", budget="1.0",
+                     params={"mode": "round_trip", "source": source, "target": target},
+                     metrics={"passed": not lossy, "evidence_survival": 0.5 if lossy else 1.0,
+                              "conversion_losses": int(lossy)}, report=report)  # fmt: skip
 
 
 def _synthetic_cell(
