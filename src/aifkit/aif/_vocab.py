@@ -38,6 +38,7 @@ __all__ = [
     "OPENAI_RESPONSES_FINISH",
     "OPENAI_RESPONSES_USAGE",
     "FinishWords",
+    "UsageField",
     "UsageFields",
 ]
 
@@ -49,6 +50,7 @@ UsageField = Literal[
     "reasoning_tokens",
     "total_tokens",
 ]
+"""A `Usage` count's name."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, cast
+from typing import Any, ClassVar, Protocol, cast, get_args
 
 from aifkit._json import type_name
 from aifkit.aif._loss import LossLog, Path, SourceMap
 from aifkit.aif._response import FinishReason, Response, Usage
 from aifkit.aif._schema import Message, Provenance
-from aifkit.aif._vocab import FinishWords, UsageFields
+from aifkit.aif._vocab import FinishWords, UsageField, UsageFields
 from aifkit.aif.converters._base import Encoded, EncodeOptions, Violation
 from aifkit.aif.converters._checks import RuleChecker
 from aifkit.aif.converters._common import expect_obj, expect_str, fail
@@ -31,14 +31,7 @@ __all__ = ["DecodedResponse", "ResponseCodec", "ResponseConverter"]
 
 _MEDIA = frozenset({"image", "document", "audio"})
 
-_USAGE_FIELDS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-    "total_tokens",
-)
+_USAGE_FIELDS: tuple[str, ...] = get_args(UsageField)
 
 
 @dataclass(frozen=True, slots=True)
