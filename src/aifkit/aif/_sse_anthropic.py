@@ -49,6 +49,7 @@ from aifkit.aif._sse_codec import (
 from aifkit.aif._stream import expect_int, expect_obj, expect_str, field, stream_error
 from aifkit.aif._vocab import ANTHROPIC_FINISH, ANTHROPIC_USAGE
 from aifkit.aif.converters._anthropic_blocks import _ID_CHARS  # pyright: ignore[reportPrivateUsage]
+from aifkit.aif.converters._anthropic_decode import NAME as PROVIDER
 from aifkit.aif.converters._anthropic_decode import TOOL_ID
 from aifkit.aif.converters._common import IdMapper
 
@@ -72,6 +73,8 @@ _JSON_MARKS: Final = re.compile(r'[\\"{}\[\]]')
 
 class AnthropicStreamDecoder(PayloadDecoder):
     """Reads an Anthropic Messages stream into neutral events."""
+
+    provider = PROVIDER
 
     def __init__(self) -> None:
         super().__init__()
@@ -108,12 +111,13 @@ class AnthropicStreamDecoder(PayloadDecoder):
             if isinstance(raw_usage, dict):
                 self._usage = dict(cast("dict[str, Any]", raw_usage))
             self._started = True
-            out.append(
+            self.started(
                 ResponseStart(
                     id=text_or_none(message.get("id")),
                     model=text_or_none(message.get("model")),
                     usage=self._read_usage(),
-                )
+                ),
+                out,
             )
         elif kind == "message_delta":
             self._message_delta(index, payload, out)
@@ -158,7 +162,7 @@ class AnthropicStreamDecoder(PayloadDecoder):
                 out.append(PartDelta(part, text))
         elif kind == "signature_delta":
             sig = expect_str(delta.get("signature"), index, ("delta", "signature"))
-            out.append(PartDelta(part, signature=sig))
+            out.append(self.signed(part, sig))
         # citations_delta and deltas of newer kinds carry nothing the neutral model holds.
 
     def _message_delta(
@@ -236,6 +240,8 @@ class JsonDepth:
 
 class AnthropicStreamEncoder(EventEncoder):
     """Writes neutral events as an Anthropic Messages stream."""
+
+    provider = PROVIDER
 
     def __init__(self) -> None:
         super().__init__()
@@ -344,8 +350,9 @@ class AnthropicStreamEncoder(EventEncoder):
             out.append(
                 f'{_HEAD}{self._blocks},"delta":{{"type":"{key}":{dumps(event.text)}}}}}\n\n'
             )
-        if event.signature and kind == "reasoning":
-            delta = {"type": "signature_delta", "signature": event.signature}
+        signature = self.own_signature(event) if event.signature else None
+        if signature and kind == "reasoning":
+            delta = {"type": "signature_delta", "signature": signature}
             out.append(
                 frame(
                     {"type": "content_block_delta", "index": self._blocks, "delta": delta},

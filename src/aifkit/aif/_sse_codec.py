@@ -34,6 +34,7 @@ from aifkit.aif._events import (
     UsageUpdate,
 )
 from aifkit.aif._response import Usage
+from aifkit.aif._schema import ReasoningScope
 from aifkit.aif._stream import SSEEvent, SSEParser, field, stream_error
 from aifkit.errors import InvalidInputError, UsageError
 
@@ -220,9 +221,13 @@ class PayloadDecoder:
     `on_close`. ``index`` is the event's position in the stream, for error pointers.
     """
 
+    provider: ClassVar[str] = ""
+    """The provider whose signatures this format carries (``google`` for Gemini)."""
+
     def __init__(self) -> None:
         self._sse = SSEParser()
         self._count = 0
+        self._scope: ReasoningScope | None = None
         self.parts = 0
         """Parts started so far (the next part's index)."""
         self.ended = False
@@ -278,6 +283,17 @@ class PayloadDecoder:
         self.parts += 1
         out.append(PartStart(part, kind, id=id, name=name))
         return part
+
+    def started(self, event: ResponseStart, out: list[StreamEvent]) -> None:
+        """Append the reply's `ResponseStart` (its model scopes the signatures that follow)."""
+        self._scope = ReasoningScope(provider=self.provider, model=event.model)
+        out.append(event)
+
+    def signed(self, part: int, signature: str) -> PartDelta:
+        """The delta carrying ``signature`` for ``part``, scoped to this provider and model
+        (as the request converters scope a `ReasoningPart`)."""
+        scope = self._scope or ReasoningScope(provider=self.provider)
+        return PartDelta(part, signature=signature, valid_for=scope)
 
     def failed(self, error: Any, kind_key: str, out: list[StreamEvent]) -> None:
         """End the reply with the provider's ``error`` object (its kind under ``kind_key``,
@@ -342,9 +358,21 @@ class EventEncoder:
     Subclasses implement the ``on_*`` hooks they need (the others write nothing).
     """
 
+    provider: ClassVar[str] = ""
+    """The provider whose signatures this format carries."""
+
     def __init__(self) -> None:
         self.usage: Usage | None = None
         self.ended = False
+
+    def own_signature(self, event: PartDelta) -> str | None:
+        """``event``'s signature if it is valid for this format's provider, else None: a
+        signature is only accepted by the provider that made it (see `reasoning_replayable`
+        for requests)."""
+        scope = event.valid_for
+        if event.signature is None or scope is None or scope.provider != self.provider:
+            return None
+        return event.signature
 
     def encode(self, event: StreamEvent) -> bytes:
         """Return the SSE frames for ``event`` (possibly none: ``b""``)."""

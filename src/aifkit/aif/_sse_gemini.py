@@ -15,9 +15,9 @@ Encoding: each text, reasoning or refusal delta is one chunk at once. Gemini
 sends a function call whole, so a tool call's argument fragments are the one
 thing held back: until the call's `PartEnd`, then one chunk with the parsed
 ``args`` (and its source id). A signature on text goes out as an empty text part
-carrying it, as Gemini sends it; Gemini's signatures are bytes, so one that is not
-base64 (which no provider's is) is not written, lest the client fail to parse the
-chunk.
+carrying it, as Gemini sends it. Only Google's own signatures are written (a
+signature carries its provider, see `PartDelta.valid_for`; Gemini rejects another
+provider's), and only base64 ones (Gemini's are bytes: the client must parse them).
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ from aifkit.aif._sse_codec import (
 )
 from aifkit.aif._stream import expect_obj, expect_str, field, stream_error
 from aifkit.aif._vocab import GEMINI_FINISH, GEMINI_USAGE
+from aifkit.aif.converters._gemini_decode import PROVIDER
 
 __all__ = ["GeminiStreamCodec", "GeminiStreamDecoder", "GeminiStreamEncoder"]
 
@@ -67,6 +68,8 @@ def is_base64(text: str) -> bool:
 
 class GeminiStreamDecoder(PayloadDecoder):
     """Reads a Gemini stream into neutral events."""
+
+    provider = PROVIDER
 
     def __init__(self) -> None:
         super().__init__()
@@ -90,7 +93,8 @@ class GeminiStreamDecoder(PayloadDecoder):
         if not self._started:
             self._started = True
             self._rid = text_or_none(payload.get("responseId"))
-            out.append(ResponseStart(id=self._rid, model=text_or_none(payload.get("modelVersion"))))
+            model = text_or_none(payload.get("modelVersion"))
+            self.started(ResponseStart(id=self._rid, model=model), out)
         raw_usage = payload.get("usageMetadata")
         if isinstance(raw_usage, dict) and raw_usage != self._raw_usage:
             self._raw_usage = raw_usage
@@ -155,11 +159,11 @@ class GeminiStreamDecoder(PayloadDecoder):
             args = {} if args is None else expect_obj(args, index, (*path, "functionCall", "args"))
             out.append(PartDelta(part_index, dumps(args)))
             if sig:
-                out.append(PartDelta(part_index, signature=sig))
+                out.append(self.signed(part_index, sig))
             out.append(PartEnd(part_index))
             return
         if sig and self._open is not None:
-            out.append(PartDelta(self._open[1], signature=sig))
+            out.append(self.signed(self._open[1], sig))
             self._close(out)  # nothing joins a part after its signature
 
     def _close(self, out: list[StreamEvent]) -> None:
@@ -182,6 +186,8 @@ class GeminiStreamDecoder(PayloadDecoder):
 class GeminiStreamEncoder(EventEncoder):
     """Writes neutral events as a Gemini stream."""
 
+    provider = PROVIDER
+
     def __init__(self) -> None:
         super().__init__()
         self._tail = ""
@@ -192,7 +198,24 @@ class GeminiStreamEncoder(EventEncoder):
 
     def on_delta(self, event: PartDelta, out: list[str]) -> None:
         """Write a text, reasoning or refusal delta at once; hold a tool call's."""
-        out.append(self._delta(event))
+        signature = self.own_signature(event) if event.signature else None
+        if signature is not None and not is_base64(signature):
+            signature = None  # Gemini's signatures are bytes: the client could not parse it
+        held = self._calls.get(event.index)
+        if held is not None:
+            if event.text:
+                held[1].append(event.text)
+            if signature:
+                held[2].append(signature)
+            return
+        kind = self._kinds.get(event.index)
+        if kind is None or kind == "tool_call":
+            return
+        thought = ',"thought":true' if kind == "reasoning" else ""
+        if event.text:
+            out.append(self._chunk(f'{{"text":{dumps(event.text)}{thought}}}'))
+        if signature:
+            out.append(self._chunk(f'{{"text":""{thought},"thoughtSignature":{dumps(signature)}}}'))
 
     def on_part_start(self, event: PartStart, out: list[str]) -> None:
         """Note the part's kind; start holding a tool call."""
@@ -240,27 +263,6 @@ class GeminiStreamEncoder(EventEncoder):
             self._usage_of = self.usage
             self._usage_text = dumps(GEMINI_USAGE.write_nested(self.usage)) if self.usage else ""
         return self._usage_text
-
-    def _delta(self, event: PartDelta) -> str:
-        held = self._calls.get(event.index)
-        if held is not None:
-            if event.text:
-                held[1].append(event.text)
-            if event.signature and is_base64(event.signature):
-                held[2].append(event.signature)
-            return ""
-        kind = self._kinds.get(event.index)
-        if kind is None or kind == "tool_call":
-            return ""
-        thought = ',"thought":true' if kind == "reasoning" else ""
-        out = ""
-        if event.text:
-            out = self._chunk(f'{{"text":{dumps(event.text)}{thought}}}')
-        if event.signature and is_base64(event.signature):
-            out += self._chunk(
-                f'{{"text":""{thought},"thoughtSignature":{dumps(event.signature)}}}'
-            )
-        return out
 
     def _call(self, start: PartStart, fragments: list[str], signatures: list[str]) -> str:
         text = "".join(fragments)

@@ -217,9 +217,20 @@ class OpenAIChatStreamEncoder(EventEncoder):
         self._kinds: dict[int, PartKind] = {}
 
     def on_delta(self, event: PartDelta, out: list[str]) -> None:
-        """Write a text, refusal or argument fragment as one chunk."""
-        if event.text:
-            out.append(self._delta(event))
+        """Write a text, refusal or argument fragment as one chunk (reasoning: chat has
+        no place for it)."""
+        if not event.text:
+            return
+        kind = self._kinds.get(event.index)
+        text = dumps(event.text)
+        if kind == "text":
+            out.append(self._chunk(f'{{"content":{text}}}'))
+        elif kind == "tool_call":
+            slot = self._calls[event.index]
+            args = f'{{"tool_calls":[{{"index":{slot},"function":{{"arguments":{text}}}}}]}}'
+            out.append(self._chunk(args))
+        elif kind == "refusal":
+            out.append(self._chunk(f'{{"refusal":{text}}}'))
 
     def on_part_start(self, event: PartStart, out: list[str]) -> None:
         """Write a tool call's id and name."""
@@ -260,20 +271,6 @@ class OpenAIChatStreamEncoder(EventEncoder):
             "function": {"name": event.name or "", "arguments": ""},
         }
         return self._chunk(f'{{"tool_calls":[{dumps(call)}]}}')
-
-    def _delta(self, event: PartDelta) -> str:
-        kind = self._kinds.get(event.index)
-        text = dumps(event.text)
-        if kind == "text":
-            return self._chunk(f'{{"content":{text}}}')
-        if kind == "tool_call":
-            slot = self._calls[event.index]
-            return self._chunk(
-                f'{{"tool_calls":[{{"index":{slot},"function":{{"arguments":{text}}}}}]}}'
-            )
-        if kind == "refusal":
-            return self._chunk(f'{{"refusal":{text}}}')
-        return ""  # reasoning: chat has no place for it
 
     def on_end(self, event: ResponseEnd, out: list[str]) -> None:
         """Write the finish chunk, the usage chunk and ``[DONE]``."""

@@ -51,6 +51,7 @@ from aifkit.aif._sse_codec import (
 )
 from aifkit.aif._stream import expect_int, expect_obj, expect_str, field
 from aifkit.aif._vocab import OPENAI_RESPONSES_FINISH, OPENAI_RESPONSES_USAGE
+from aifkit.aif.converters._openai_responses_decode import PROVIDER
 
 __all__ = [
     "OpenAIResponsesStreamCodec",
@@ -85,6 +86,8 @@ _DONES: Final[Mapping[str, tuple[str, str | None, str]]] = {  # family, index, f
 
 class OpenAIResponsesStreamDecoder(PayloadDecoder):
     """Reads a Responses stream into neutral events."""
+
+    provider = PROVIDER
 
     def __init__(self) -> None:
         super().__init__()
@@ -142,12 +145,13 @@ class OpenAIResponsesStreamDecoder(PayloadDecoder):
         if kind == "response.created":
             response = expect_obj(payload.get("response"), index, ("response",))
             self._started = True
-            out.append(
+            self.started(
                 ResponseStart(
                     id=text_or_none(response.get("id")),
                     model=text_or_none(response.get("model")),
                     created=seconds_or_none(response.get("created_at")),
-                )
+                ),
+                out,
             )
         elif kind in ("response.completed", "response.incomplete"):
             response = expect_obj(payload.get("response"), index, ("response",))
@@ -249,7 +253,7 @@ class OpenAIResponsesStreamDecoder(PayloadDecoder):
                     out.append(PartDelta(part, text))
             signature = item.get("encrypted_content")
             if isinstance(signature, str) and signature:
-                out.append(PartDelta(part, signature=signature))
+                out.append(self.signed(part, signature))
             out.append(PartEnd(part))
         for key in [k for k in self._content if k[0] == oi]:
             out.append(PartEnd(self._content.pop(key)))
@@ -288,6 +292,8 @@ class _Item:
 class OpenAIResponsesStreamEncoder(EventEncoder):
     """Writes neutral events as a Responses stream."""
 
+    provider = PROVIDER
+
     def __init__(self) -> None:
         super().__init__()
         self._seq = 0
@@ -295,10 +301,6 @@ class OpenAIResponsesStreamEncoder(EventEncoder):
         self._base = ""
         self._items: dict[int, _Item] = {}  # part -> its item
         self._order: list[_Item] = []
-
-    def on_delta(self, event: PartDelta, out: list[str]) -> None:
-        """Write the delta event of the part's item."""
-        self._delta(event, out)
 
     def on_part_start(self, event: PartStart, out: list[str]) -> None:
         """Add the part's output item."""
@@ -391,12 +393,13 @@ class OpenAIResponsesStreamEncoder(EventEncoder):
             return {"type": "refusal", "refusal": text}
         return {"type": "output_text", "text": text, "annotations": []}
 
-    def _delta(self, event: PartDelta, out: list[str]) -> None:
+    def on_delta(self, event: PartDelta, out: list[str]) -> None:
+        """Write the delta event of the part's item."""
         item = self._items.get(event.index)
         if item is None or item.done:
             return
         if event.signature:
-            item.signature = event.signature
+            item.signature = self.own_signature(event) or item.signature
         if not event.text:
             return
         if item.kind == "reasoning" and not item.text:

@@ -64,9 +64,7 @@ class GeminiResponses(ResponseCodec):
         for key, value in unknown_keys(candidate, _CANDIDATE).items():
             extra[f"candidate.{key}"] = value
             sm.add(("extensions", self.name, "extra", f"candidate.{key}"), ("candidates", 0, key))
-        if len(candidates) > 1:
-            extra["candidates"] = candidates[1:]
-            sm.add(("extensions", self.name, "extra", "candidates"), ("candidates", 1))
+        self.keep_alternatives(candidates, "candidates", extra, sm)
         form: Obj = {"keys": list(body), "candidate": list(candidate) if candidates else None}
         if isinstance(content, dict) and not cast("Obj", content).get("parts"):
             form["content"] = content

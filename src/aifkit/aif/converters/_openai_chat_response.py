@@ -1,7 +1,8 @@
 """OpenAI Chat Completions responses (``chat.completion`` objects) <-> AIF.
 
 Only the first choice is a message AIF carries; further choices (``n > 1``) are
-kept verbatim as an ``extra`` field.
+kept verbatim as an ``extra`` field, which only this format writes back (any
+other target reports them dropped at ``/choices/1``).
 """
 
 from __future__ import annotations
@@ -57,9 +58,7 @@ class OpenAIChatResponses(ResponseCodec):
             sm.add(
                 ("extensions", self.name, "extra", "choice.logprobs"), ("choices", 0, "logprobs")
             )
-        if len(choices) > 1:
-            extra["choices"] = choices[1:]
-            sm.add(("extensions", self.name, "extra", "choices"), ("choices", 1))
+        self.keep_alternatives(choices, "choices", extra, sm)
         form = {"keys": list(body), "choice": list(choice)}
         sm.add(("id",), ("id",))
         sm.add(("model",), ("model",))

@@ -239,6 +239,19 @@ class ResponseCodec:
         self.drop_usage(usage, tuple(self.usage_fields.keys.values()), losses)
         return unflatten(shape(flat, listed))
 
+    def keep_alternatives(
+        self, alternatives: list[Any], key: str, extra: Obj, sm: SourceMap
+    ) -> None:
+        """Keep the replies after the first (``n > 1``) verbatim as ``extra[key]``.
+
+        An AIF response holds one reply; the others travel as this format's data, so
+        a same-format round trip is exact and any other target reports them dropped
+        at their source pointer (``/choices/1``).
+        """
+        if len(alternatives) > 1:
+            extra[key] = alternatives[1:]
+            sm.add(("extensions", self.name, "extra", key), (key, 1))
+
     def keep_extra(self, extra: Obj, aif: Path, source: Path, sm: SourceMap) -> None:
         """Map each kept ``extra`` field of the element at ``aif`` to its source path."""
         for key in extra:
