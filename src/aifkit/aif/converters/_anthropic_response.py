@@ -15,7 +15,6 @@ from aifkit.aif._vocab import ANTHROPIC_FINISH, ANTHROPIC_USAGE
 from aifkit.aif.converters._base import EncodeOptions
 from aifkit.aif.converters._common import expect_list
 from aifkit.aif.converters._response_base import ResponseCodec
-from aifkit.aif.converters._response_message import decode_message
 from aifkit.aif.converters._response_wire import Obj, shape
 from aifkit.aif.converters._wire import ext, make_ext, unknown_keys
 
@@ -34,13 +33,7 @@ class AnthropicResponses(ResponseCodec):
 
     def _decode(self, body: Obj, sm: SourceMap, losses: LossLog) -> Response:
         content = expect_list(body.get("content"), ("content",))
-        request = {
-            "messages": [
-                {"role": "user", "content": "."},
-                {"role": "assistant", "content": content},
-            ]
-        }
-        message = decode_message(self.name, request, 1, ("messages", 1), (), sm, losses)
+        message = self.decode_turn({"role": "assistant", "content": content}, (), sm, losses)
         finish, raw = self.read_finish(body.get("stop_reason"), ("stop_reason",))
         sm.add(("finish_reason",), ("stop_reason",))
         extra = {k: v for k, v in unknown_keys(body, _TOP).items() if v is not None}

@@ -16,7 +16,6 @@ from aifkit.aif._vocab import BEDROCK_FINISH, BEDROCK_USAGE
 from aifkit.aif.converters._base import EncodeOptions
 from aifkit.aif.converters._common import expect_obj
 from aifkit.aif.converters._response_base import ResponseCodec
-from aifkit.aif.converters._response_message import decode_message
 from aifkit.aif.converters._response_wire import Obj, shape
 from aifkit.aif.converters._wire import ext, make_ext, unknown_keys
 
@@ -31,6 +30,7 @@ class BedrockResponses(ResponseCodec):
     name = "bedrock-converse"
     output_media = True
     empty_turn: ClassVar[Mapping[str, Any]] = {"role": "assistant", "content": []}
+    user_turn: ClassVar[Mapping[str, Any]] = {"role": "user", "content": [{"text": "."}]}
     finish = BEDROCK_FINISH
     usage_fields = BEDROCK_USAGE
 
@@ -39,10 +39,7 @@ class BedrockResponses(ResponseCodec):
         at: Path = ("output", "message")
         wire = output.get("message")
         if wire is not None:
-            request = {
-                "messages": [{"role": "user", "content": [{"text": "."}]}, expect_obj(wire, at)]
-            }
-            message = decode_message(self.name, request, 1, ("messages", 1), at, sm, losses)
+            message = self.decode_turn(expect_obj(wire, at), at, sm, losses)
         else:
             message = Message(role="assistant")
             sm.add(("message",), ("output",))

@@ -18,7 +18,6 @@ from aifkit.aif._vocab import GEMINI_FINISH, GEMINI_USAGE
 from aifkit.aif.converters._base import EncodeOptions
 from aifkit.aif.converters._common import expect_list, expect_obj
 from aifkit.aif.converters._response_base import ResponseCodec
-from aifkit.aif.converters._response_message import decode_message
 from aifkit.aif.converters._response_wire import Obj, shape
 from aifkit.aif.converters._wire import ext, make_ext, unknown_keys
 
@@ -36,6 +35,7 @@ class GeminiResponses(ResponseCodec):
     output_media = True
     turns_key = "contents"
     empty_turn: ClassVar[Mapping[str, Any]] = {"role": "model", "parts": []}
+    user_turn: ClassVar[Mapping[str, Any]] = {"role": "user", "parts": [{"text": "."}]}
     finish = GEMINI_FINISH
     usage_fields = GEMINI_USAGE
     usage_key = "usageMetadata"
@@ -46,8 +46,7 @@ class GeminiResponses(ResponseCodec):
         at: Path = ("candidates", 0, "content")
         content: Any = candidate.get("content")
         if isinstance(content, dict) and cast("Obj", content).get("parts"):
-            request: Obj = {"contents": [{"role": "user", "parts": [{"text": "."}]}, content]}
-            message = decode_message(self.name, request, 1, ("contents", 1), at, sm, losses)
+            message = self.decode_turn(cast("Obj", content), at, sm, losses)
         else:
             message = Message(role="assistant")
             sm.add(("message",), at if content is not None else ())

@@ -18,7 +18,6 @@ from aifkit.aif._vocab import OLLAMA_FINISH, OLLAMA_USAGE
 from aifkit.aif.converters._base import EncodeOptions
 from aifkit.aif.converters._common import expect_obj, fail
 from aifkit.aif.converters._response_base import ResponseCodec
-from aifkit.aif.converters._response_message import decode_message
 from aifkit.aif.converters._response_wire import Obj, shape
 from aifkit.aif.converters._wire import ext, make_ext, unknown_keys
 
@@ -39,8 +38,7 @@ class OllamaResponses(ResponseCodec):
 
     def _decode(self, body: Obj, sm: SourceMap, losses: LossLog) -> Response:
         wire = expect_obj(body.get("message"), ("message",))
-        request = {"messages": [{"role": "user", "content": "."}, wire]}
-        message = decode_message(self.name, request, 1, ("messages", 1), ("message",), sm, losses)
+        message = self.decode_turn(wire, ("message",), sm, losses)
         finish, raw = self.read_finish(
             body.get("done_reason"),
             ("done_reason",),

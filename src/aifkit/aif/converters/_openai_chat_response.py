@@ -15,7 +15,6 @@ from aifkit.aif._vocab import OPENAI_CHAT_FINISH, OPENAI_CHAT_USAGE
 from aifkit.aif.converters._base import EncodeOptions
 from aifkit.aif.converters._common import expect_list, expect_obj, fail
 from aifkit.aif.converters._response_base import ResponseCodec
-from aifkit.aif.converters._response_message import decode_message
 from aifkit.aif.converters._response_wire import Obj, epoch, shape, to_epoch
 from aifkit.aif.converters._wire import ext, make_ext, unknown_keys
 
@@ -44,8 +43,7 @@ class OpenAIChatResponses(ResponseCodec):
         choice = expect_obj(choices[0], ("choices", 0))
         at: Path = ("choices", 0, "message")
         wire = expect_obj(choice.get("message"), at)
-        request = {"messages": [{"role": "user", "content": "."}, wire]}
-        message = decode_message(self.name, request, 1, ("messages", 1), at, sm, losses)
+        message = self.decode_turn(wire, at, sm, losses)
         finish, raw = self.read_finish(choice.get("finish_reason"), ("choices", 0, "finish_reason"))
         sm.add(("finish_reason",), ("choices", 0, "finish_reason"))
         extra = unknown_keys(body, _TOP)

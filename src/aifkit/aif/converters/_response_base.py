@@ -16,7 +16,7 @@ from aifkit.aif._vocab import FinishWords, UsageField, UsageFields
 from aifkit.aif.converters._base import Encoded, EncodeOptions, Violation
 from aifkit.aif.converters._checks import RuleChecker
 from aifkit.aif.converters._common import expect_obj, expect_str, fail
-from aifkit.aif.converters._response_message import encode_message
+from aifkit.aif.converters._response_message import decode_message, encode_message
 from aifkit.aif.converters._response_wire import (
     Obj,
     add,
@@ -259,6 +259,15 @@ class ResponseCodec:
 
     turns_key: str = "messages"
     """Where the request body lists its turns."""
+    user_turn: ClassVar[Mapping[str, Any]] = {"role": "user", "content": "."}
+    """The user turn a synthetic request opens with, before the reply's turn."""
+
+    def decode_turn(self, turn: Obj, at: Path, sm: SourceMap, losses: LossLog) -> Message:
+        """Read the reply's assistant ``turn`` (at ``at`` in the body) through the request
+        converter, as the turn after `user_turn` (see `decode_message`)."""
+        request = {self.turns_key: [self.user_turn, turn]}
+        return decode_message(self.name, request, 1, (self.turns_key, 1), at, sm, losses)
+
     empty_turn: ClassVar[Mapping[str, Any]] = {"role": "assistant", "content": ""}
     """The assistant turn written for a reply with no content."""
 
