@@ -16,7 +16,12 @@ The conversation mixes what agents send: user text, images, assistant tool calls
 * openai-chat -> gemini beside LiteLLM's Gemini request transform, and
   openai-chat -> bedrock-converse beside LiteLLM's ``AmazonConverseConfig``;
 * response bodies: the recorded fixtures of every format, converted to their own
-  format and to every other, beside ``json.loads`` + ``json.dumps`` of the body.
+  format and to every other (every pair), beside ``json.loads`` + ``json.dumps`` of
+  the body, and anthropic -> openai-chat beside LiteLLM's
+  ``AnthropicConfig.transform_parsed_response``;
+* SSE re-encoding (``benchmarks/stream.py``): µs per event of ``translate_stream``,
+  the path of ``aif stream translate``, for every pair of stream formats, as a ratio
+  to ``json.loads`` + ``json.dumps`` of each event.
 
 Peers run with the network blocked: a peer that reaches for it is reported as
 ``needs network`` instead of timed.
@@ -513,6 +518,15 @@ def main() -> None:
         action="store_false",
         help="skip the response-body table (recorded fixtures, every format pair)",
     )
+    parser.add_argument(
+        "--no-streams",
+        dest="streams",
+        action="store_false",
+        help="skip the SSE re-encoding table (every stream format pair)",
+    )
+    parser.add_argument(
+        "--events", type=int, default=2000, help="events per stream in the SSE table"
+    )
     args = parser.parse_args()
     sizes: list[int] = args.sizes
     repeat: int = args.repeat
@@ -544,22 +558,37 @@ def main() -> None:
     every_format(selected, sizes, repeat)
     if args.responses:
         responses(repeat)
+    if args.streams:
+        from stream import table  # benchmarks/stream.py, beside this script
+
+        table(args.events, repeat)
 
 
 RESPONSE_FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "responses"
 
 
 def responses(repeat: int) -> None:
-    """µs per recorded response body: same-format round trip and to every other format.
+    """µs per recorded response body for every source -> target pair, beside a floor.
 
     The lower bound is ``json.loads`` + ``json.dumps`` of the body: reading and
-    writing it once, what any converter of JSON bodies pays.
+    writing it once, what any converter of JSON bodies pays. Each cell is the mean,
+    over the source's fixtures, of the median µs of one conversion.
     """
     from aifkit.aif import response_formats
 
     names = response_formats()
-    print("\nresponse bodies (recorded fixtures); µs per response, median of runs")
-    print(f"{'source':<18}{'n':>3}{'json rt':>10}{'same fmt':>10}{'x':>6}{'to others':>11}{'x':>6}")
+    short = {
+        n: n.replace("openai-", "oa-").replace("bedrock-converse", "bedrock")[:9] for n in names
+    }
+    print(
+        "\nresponse bodies (recorded fixtures): µs per response, source (row) -> target"
+        " (column); x = the row's mean to the floor (json.loads + json.dumps of the body)"
+    )
+    print(
+        f"{'source':<18}{'n':>3}{'floor':>8}"
+        + "".join(f"{short[t]:>10}" for t in names)
+        + f"{'mean':>9}{'x':>6}"
+    )
     for source in names:
         bodies = [
             json.loads(p.read_text("utf-8"))["body"]
@@ -567,16 +596,62 @@ def responses(repeat: int) -> None:
         ]
         if not bodies:
             continue
-
         floor = _per_body(lambda b: json.loads(json.dumps(b)), bodies, repeat)
-        same = _per_body(_response_to(source, source), bodies, repeat)
-        others = statistics.mean(
-            _per_body(_response_to(source, t), bodies, repeat) for t in names if t != source
-        )
+        cells = [_per_body(_response_to(source, t), bodies, repeat) for t in names]
+        mean = statistics.mean(cells)
         print(
-            f"{source:<18}{len(bodies):>3}{floor:>10.1f}{same:>10.1f}{same / floor:>6.0f}"
-            f"{others:>11.1f}{others / floor:>6.0f}"
+            f"{source:<18}{len(bodies):>3}{floor:>8.1f}"
+            + "".join(f"{c:>10.1f}" for c in cells)
+            + f"{mean:>9.1f}{mean / floor:>6.0f}"
         )
+    litellm_response(repeat)
+
+
+def litellm_response(repeat: int) -> None:
+    """anthropic -> openai-chat response bodies: aifkit beside LiteLLM's transform."""
+    bodies = [
+        json.loads(p.read_text("utf-8"))["body"]
+        for p in sorted((RESPONSE_FIXTURES / "anthropic").glob("*.json"))
+    ]
+    peer, mod = import_litellm(
+        "litellm transform_parsed_response",
+        "litellm.llms.anthropic.chat.transformation",
+        "litellm",
+    )
+    if mod is not None:
+        import httpx
+        from litellm import ModelResponse  # pyright: ignore[reportMissingImports]
+
+        config = mod.AnthropicConfig()
+        raw = httpx.Response(200, headers={"content-type": "application/json"})
+
+        def run(body: dict[str, Any]) -> Any:
+            # LiteLLM's own path for a non-streamed reply, to the OpenAI body it returns.
+            out = config.transform_parsed_response(
+                completion_response=body, raw_response=raw, model_response=ModelResponse()
+            )
+            return out.model_dump()
+
+        peer.fn = run
+    ours = _per_body(_response_to("anthropic", "openai-chat"), bodies, repeat)
+    theirs: float | None = None
+    if peer.fn is not None:
+        try:
+            with no_network():
+                theirs = (
+                    statistics.mean(timeit(peer.fn, b, repeat, copies=True) for b in bodies) * 1e6
+                )
+        except Exception as exc:  # any failure becomes a cell, not a crash
+            peer.status = failure(exc)
+    print(
+        f"\nanthropic -> openai-chat responses ({len(bodies)} recorded bodies): "
+        f"aifkit {ours:.1f} µs; {peer.name}: "
+        + (
+            peer.status
+            if theirs is None
+            else f"{theirs:.1f} µs; aifkit/litellm = {ours / theirs:.2f}x"
+        )
+    )
 
 
 def _response_to(source: str, target: str) -> Fn:

@@ -458,14 +458,15 @@ def _response(request: dict[str, Any], reply: FakeReply, n: int, fmt: str) -> Re
 
 
 def _events(request: dict[str, Any], reply: FakeReply, n: int, fmt: str) -> list[StreamEvent]:
-    from aifkit.aif import PartDelta, PartEnd, PartStart, ResponseEnd, ResponseStart
+    from aifkit.aif import PartDelta, PartEnd, PartStart, ReasoningScope, ResponseEnd, ResponseStart
 
     response = _response(request, reply, n, fmt)
     out: list[StreamEvent] = [ResponseStart(id=response.id, model=response.model, created=int(time.time()))]  # fmt: skip
     first = 0
     if reply.reasoning is not None:
         sig = f"sig-fake-{n}"
-        out += [PartStart(0, "reasoning"), PartDelta(0, reply.reasoning), PartDelta(0, "", signature=sig), PartEnd(0)]  # fmt: skip
+        scope = ReasoningScope(provider=_PROVIDERS.get(fmt, "openai"), model=response.model)
+        out += [PartStart(0, "reasoning"), PartDelta(0, reply.reasoning), PartDelta(0, "", signature=sig, valid_for=scope), PartEnd(0)]  # fmt: skip
         first = 1
     if reply.tool_call is not None:
         name, args = reply.tool_call

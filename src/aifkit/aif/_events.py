@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from aifkit.aif._response import FinishReason, Usage
+from aifkit.aif._schema import ReasoningScope
 
 __all__ = [
     "PartDelta",
@@ -88,12 +89,16 @@ class PartDelta:
             tool call's arguments JSON.
         signature: An opaque token the provider attached to the part (an Anthropic
             thinking signature, a Gemini ``thoughtSignature``, an OpenAI
-            ``encrypted_content``); passed through to formats that have a place for it.
+            ``encrypted_content``).
+        valid_for: The provider (and model) the signature is valid for, as on a
+            `ReasoningPart`: an encoder writes a signature only for its own provider
+            (an Anthropic signature sent to Gemini is rejected), and none without a scope.
     """
 
     index: int
     text: str = ""
     signature: str | None = None
+    valid_for: ReasoningScope | None = None
     type: Literal["part_delta"] = "part_delta"
 
 

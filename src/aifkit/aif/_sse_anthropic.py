@@ -34,44 +34,27 @@ from aifkit.aif._events import (
     ResponseStart,
     StreamError,
     StreamEvent,
-    UsageUpdate,
 )
-from aifkit.aif._response import FinishReason, Usage
+from aifkit.aif._response import Usage
 from aifkit.aif._sse_codec import (
+    BuiltinCodec,
+    EventEncoder,
     PayloadDecoder,
     cut_short,
     dumps,
     event_type,
-    finish_word,
     frame,
-    int_or_none,
-    no_options,
     text_or_none,
 )
 from aifkit.aif._stream import expect_int, expect_obj, expect_str, field, stream_error
+from aifkit.aif._vocab import ANTHROPIC_FINISH, ANTHROPIC_USAGE
 from aifkit.aif.converters._anthropic_blocks import _ID_CHARS  # pyright: ignore[reportPrivateUsage]
+from aifkit.aif.converters._anthropic_decode import NAME as PROVIDER
 from aifkit.aif.converters._anthropic_decode import TOOL_ID
 from aifkit.aif.converters._common import IdMapper
 
 __all__ = ["AnthropicStreamCodec", "AnthropicStreamDecoder", "AnthropicStreamEncoder"]
 
-STOP_REASONS: Final[Mapping[str, FinishReason]] = {
-    "end_turn": "stop",
-    "stop_sequence": "stop",
-    "max_tokens": "length",
-    "model_context_window_exceeded": "length",
-    "tool_use": "tool_calls",
-    "refusal": "refusal",
-    "pause_turn": "pause",
-}
-_WORDS: Final[Mapping[FinishReason, str]] = {
-    "stop": "end_turn",
-    "length": "max_tokens",
-    "tool_calls": "tool_use",
-    "content_filter": "refusal",
-    "refusal": "refusal",
-    "pause": "pause_turn",
-}
 _BLOCK_KINDS: Final[Mapping[str, PartKind]] = {
     "text": "text",
     "thinking": "reasoning",
@@ -88,47 +71,16 @@ _DELTA_KEYS: Final[Mapping[PartKind, str]] = {  # the delta's type, then its fie
 _JSON_MARKS: Final = re.compile(r'[\\"{}\[\]]')
 
 
-def read_usage(raw: Mapping[str, Any]) -> Usage:
-    """Anthropic usage as AIF counts it (input includes the cached tokens)."""
-    uncached = int_or_none(raw.get("input_tokens"))
-    read = int_or_none(raw.get("cache_read_input_tokens"))
-    write = int_or_none(raw.get("cache_creation_input_tokens"))
-    total_in = None if uncached is None else uncached + (read or 0) + (write or 0)
-    return Usage(
-        input_tokens=total_in,
-        output_tokens=int_or_none(raw.get("output_tokens")),
-        cache_read_tokens=read,
-        cache_write_tokens=write,
-    )
-
-
-def write_usage(usage: Usage | None) -> dict[str, Any]:
-    """AIF usage as Anthropic reports it (input without the cached tokens)."""
-    out: dict[str, Any] = {}
-    if usage is None:
-        return out
-    if usage.input_tokens is not None:
-        cached = (usage.cache_read_tokens or 0) + (usage.cache_write_tokens or 0)
-        out["input_tokens"] = max(usage.input_tokens - cached, 0)
-    if usage.cache_read_tokens is not None:
-        out["cache_read_input_tokens"] = usage.cache_read_tokens
-    if usage.cache_write_tokens is not None:
-        out["cache_creation_input_tokens"] = usage.cache_write_tokens
-    if usage.output_tokens is not None:
-        out["output_tokens"] = usage.output_tokens
-    return out
-
-
 class AnthropicStreamDecoder(PayloadDecoder):
     """Reads an Anthropic Messages stream into neutral events."""
+
+    provider = PROVIDER
 
     def __init__(self) -> None:
         super().__init__()
         self._started = False
-        self._ended = False
         self._blocks: dict[int, int] = {}  # open block index -> part index
         self._skipped: set[int] = set()  # open blocks of types not carried
-        self._parts = 0
         self._usage: dict[str, Any] = {}
 
     def on_payload(
@@ -159,25 +111,22 @@ class AnthropicStreamDecoder(PayloadDecoder):
             if isinstance(raw_usage, dict):
                 self._usage = dict(cast("dict[str, Any]", raw_usage))
             self._started = True
-            out.append(
+            self.started(
                 ResponseStart(
                     id=text_or_none(message.get("id")),
                     model=text_or_none(message.get("model")),
-                    usage=read_usage(self._usage) if self._usage else None,
-                )
+                    usage=self._read_usage(),
+                ),
+                out,
             )
         elif kind == "message_delta":
             self._message_delta(index, payload, out)
         elif kind == "message_stop":
-            if not self._ended:
-                self._ended = True
-                out.append(ResponseEnd(usage=read_usage(self._usage) if self._usage else None))
+            if not self.ended:
+                self.ended = True
+                out.append(ResponseEnd(usage=self._read_usage()))
         elif kind == "error":
-            err: Any = payload.get("error")
-            out.append(
-                StreamError(str(field(err, "type") or "error"), str(field(err, "message") or err))
-            )
-            self._ended = True
+            self.failed(payload.get("error"), "type", out)
 
     def _start_block(self, index: int, payload: Mapping[str, Any], out: list[StreamEvent]) -> None:
         self._need_start(index)
@@ -187,15 +136,12 @@ class AnthropicStreamDecoder(PayloadDecoder):
         if kind is None:
             self._skipped.add(i)
             return
-        part = self._parts
-        self._parts += 1
-        self._blocks[i] = part
         if kind == "tool_call":
             call_id = expect_str(block.get("id"), index, ("content_block", "id"))
             name = expect_str(block.get("name"), index, ("content_block", "name"))
-            out.append(PartStart(part, kind, id=call_id, name=name))
+            self._blocks[i] = self.new_part(kind, out, id=call_id, name=name)
             return
-        out.append(PartStart(part, kind))
+        part = self._blocks[i] = self.new_part(kind, out)
         text = block.get("text" if kind == "text" else "thinking")
         if isinstance(text, str) and text:
             out.append(PartDelta(part, text))
@@ -216,7 +162,7 @@ class AnthropicStreamDecoder(PayloadDecoder):
                 out.append(PartDelta(part, text))
         elif kind == "signature_delta":
             sig = expect_str(delta.get("signature"), index, ("delta", "signature"))
-            out.append(PartDelta(part, signature=sig))
+            out.append(self.signed(part, sig))
         # citations_delta and deltas of newer kinds carry nothing the neutral model holds.
 
     def _message_delta(
@@ -229,16 +175,14 @@ class AnthropicStreamDecoder(PayloadDecoder):
         reason: Any = field(payload.get("delta"), "stop_reason")
         if reason is not None:
             reason = expect_str(reason, index, ("delta", "stop_reason"))
-        if self._ended:
+        if self.ended:
             return  # a second message_delta: the reply already ended
-        self._ended = True
-        out.append(
-            ResponseEnd(
-                STOP_REASONS.get(reason, "other") if reason else None,
-                reason,
-                read_usage(self._usage) if self._usage else None,
-            )
-        )
+        self.ended = True
+        finish = ANTHROPIC_FINISH.reason(reason) if reason else None
+        out.append(ResponseEnd(finish, reason, self._read_usage()))
+
+    def _read_usage(self) -> Usage | None:
+        return ANTHROPIC_USAGE.read_lenient(self._usage) if self._usage else None
 
     def _need_start(self, index: int) -> None:
         if not self._started:
@@ -246,7 +190,7 @@ class AnthropicStreamDecoder(PayloadDecoder):
 
     def on_close(self, out: list[StreamEvent]) -> None:
         """Raise if the stream ended early."""
-        if not self._ended:
+        if not self.ended:
             raise cut_short("message_delta")
 
 
@@ -294,67 +238,54 @@ class JsonDepth:
         return self._started and self._depth <= 0 and not self._string
 
 
-class AnthropicStreamEncoder:
+class AnthropicStreamEncoder(EventEncoder):
     """Writes neutral events as an Anthropic Messages stream."""
 
+    provider = PROVIDER
+
     def __init__(self) -> None:
+        super().__init__()
         self._started = False
         self._blocks = 0  # blocks written so far
         self._current: int | None = None  # the part whose block is open
         self._waiting: dict[int, list[StreamEvent]] = {}  # parts held back, in start order
         self._kinds: dict[int, PartKind] = {}
-        self._usage: Usage | None = None
         self._ids: IdMapper | None = None
-        self._ended = False
         self._json = JsonDepth()  # where the open tool call's arguments stand
 
-    def encode(self, event: StreamEvent) -> bytes:
-        """Return the SSE frames for ``event``."""
-        out: list[str] = []
-        self._encode(event, out)
-        return "".join(out).encode()
+    def on_delta(self, event: PartDelta, out: list[str]) -> None:
+        """Write the delta of the open block; hold one of a part that waits."""
+        if event.index == self._current:
+            self._delta(event, out)
+        elif event.index in self._waiting:
+            self._waiting[event.index].append(event)
 
-    def close(self) -> bytes:
-        """Nothing follows the last event."""
-        return b""
-
-    def _encode(self, event: StreamEvent, out: list[str]) -> None:
-        if isinstance(event, PartDelta):
-            if event.index == self._current:
-                self._delta(event, out)
-            elif event.index in self._waiting:
-                self._waiting[event.index].append(event)
-        elif isinstance(event, PartStart):
-            self._begin(out)
-            if self._current is not None and not self._waiting and self._json.complete:
-                self._close_block(out)  # its arguments are whole: nothing more can follow
-            if self._current is None and not self._waiting:
-                self._open(event, out)
-            else:
-                self._waiting[event.index] = [event]
-        elif isinstance(event, PartEnd):
-            if event.index == self._current:
-                self._close_block(out)
-                self._drain(out, final=False)
-            elif event.index in self._waiting:
-                self._waiting[event.index].append(event)
-        elif isinstance(event, ResponseStart):
-            self._start(event, out)
-        elif isinstance(event, ResponseEnd):
-            self._end(event, out)
-        elif isinstance(event, UsageUpdate):
-            self._usage = event.usage
+    def on_part_start(self, event: PartStart, out: list[str]) -> None:
+        """Open the part's block, or hold the part while another block is open."""
+        self._begin(out)
+        if self._current is not None and not self._waiting and self._json.complete:
+            self._close_block(out)  # its arguments are whole: nothing more can follow
+        if self._current is None and not self._waiting:
+            self._open(event, out)
         else:
-            out.append(
-                frame(
-                    {
-                        "type": "error",
-                        "error": {"type": event.error_type, "message": event.message},
-                    },
-                    "error",
-                )
-            )
-            self._ended = True
+            self._waiting[event.index] = [event]
+
+    def on_part_end(self, event: PartEnd, out: list[str]) -> None:
+        """Stop the open block and write the parts that waited for it."""
+        if event.index == self._current:
+            self._close_block(out)
+            self._drain(out, final=False)
+        elif event.index in self._waiting:
+            self._waiting[event.index].append(event)
+
+    def on_start(self, event: ResponseStart, out: list[str]) -> None:
+        """Write ``message_start``."""
+        self._start(event, out)
+
+    def on_error(self, event: StreamError, out: list[str]) -> None:
+        """Write the ``error`` event."""
+        error = {"type": event.error_type, "message": event.message}
+        out.append(frame({"type": "error", "error": error}, "error"))
 
     def _begin(self, out: list[str]) -> None:
         if not self._started:
@@ -364,9 +295,7 @@ class AnthropicStreamEncoder:
         if self._started:
             return
         self._started = True
-        if event.usage is not None:
-            self._usage = event.usage
-        usage = {"input_tokens": 0, "output_tokens": 0} | write_usage(event.usage)
+        usage = ANTHROPIC_USAGE.write_nested(event.usage or Usage(), fill=True)
         message: dict[str, Any] = {
             "id": event.id or "msg_aif",
             "type": "message",
@@ -421,8 +350,9 @@ class AnthropicStreamEncoder:
             out.append(
                 f'{_HEAD}{self._blocks},"delta":{{"type":"{key}":{dumps(event.text)}}}}}\n\n'
             )
-        if event.signature and kind == "reasoning":
-            delta = {"type": "signature_delta", "signature": event.signature}
+        signature = self.own_signature(event) if event.signature else None
+        if signature and kind == "reasoning":
+            delta = {"type": "signature_delta", "signature": signature}
             out.append(
                 frame(
                     {"type": "content_block_delta", "index": self._blocks, "delta": delta},
@@ -453,34 +383,26 @@ class AnthropicStreamEncoder:
             if final and self._current is not None:
                 self._close_block(out)
 
-    def _end(self, event: ResponseEnd, out: list[str]) -> None:
-        if self._ended:
-            return
+    def on_end(self, event: ResponseEnd, out: list[str]) -> None:
+        """Stop the open block, write the parts still held, then ``message_delta``
+        (stop reason, final usage) and ``message_stop``."""
         self._begin(out)
         if self._current is not None:
             self._close_block(out)
         self._drain(out, final=True)
-        self._ended = True
-        usage = event.usage or self._usage
-        reason = finish_word(
-            event.finish_reason, event.raw_finish_reason, STOP_REASONS, _WORDS, "end_turn"
-        )
-        delta = {"stop_reason": reason, "stop_sequence": None}
-        wire_usage = {"output_tokens": 0} | write_usage(usage)
+        usage = event.usage or self.usage
+        reason = ANTHROPIC_FINISH.word(event.finish_reason, event.raw_finish_reason)[0]
+        delta = {"stop_reason": reason or "end_turn", "stop_sequence": None}
+        wire_usage = {"output_tokens": 0} | ANTHROPIC_USAGE.write_nested(usage or Usage())
         out.append(
             frame({"type": "message_delta", "delta": delta, "usage": wire_usage}, "message_delta")
         )
         out.append(frame({"type": "message_stop"}, "message_stop"))
 
 
-class AnthropicStreamCodec:
+class AnthropicStreamCodec(BuiltinCodec):
     """The ``anthropic`` stream codec."""
 
-    def decoder(self) -> AnthropicStreamDecoder:
-        """Return a new decoder."""
-        return AnthropicStreamDecoder()
-
-    def encoder(self, **options: object) -> AnthropicStreamEncoder:
-        """Return a new encoder (this format has no options)."""
-        no_options("anthropic", options)
-        return AnthropicStreamEncoder()
+    name = "anthropic"
+    decoder_type = AnthropicStreamDecoder
+    encoder_type = AnthropicStreamEncoder

@@ -17,14 +17,25 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
-from typing import Any, Protocol
+from typing import Any, ClassVar, Final, Protocol
 
 from aifkit._json import quote
 from aifkit._limits import check_json, loads
 from aifkit._registry import Registry
-from aifkit.aif._events import StreamEvent
-from aifkit.aif._response import FinishReason
-from aifkit.aif._stream import SSEEvent, SSEParser, stream_error
+from aifkit.aif._events import (
+    PartDelta,
+    PartEnd,
+    PartKind,
+    PartStart,
+    ResponseEnd,
+    ResponseStart,
+    StreamError,
+    StreamEvent,
+    UsageUpdate,
+)
+from aifkit.aif._response import Usage
+from aifkit.aif._schema import ReasoningScope
+from aifkit.aif._stream import SSEEvent, SSEParser, field, stream_error
 from aifkit.errors import InvalidInputError, UsageError
 
 __all__ = [
@@ -210,9 +221,17 @@ class PayloadDecoder:
     `on_close`. ``index`` is the event's position in the stream, for error pointers.
     """
 
+    provider: ClassVar[str] = ""
+    """The provider whose signatures this format carries (``google`` for Gemini)."""
+
     def __init__(self) -> None:
         self._sse = SSEParser()
         self._count = 0
+        self._scope: ReasoningScope | None = None
+        self.parts = 0
+        """Parts started so far (the next part's index)."""
+        self.ended = False
+        """Whether the reply ended (or failed)."""
 
     def feed(self, chunk: bytes | str) -> list[StreamEvent]:
         """Take the next chunk (split anywhere); return the events it completed."""
@@ -256,6 +275,33 @@ class PayloadDecoder:
             raise stream_error(index, (), "event data is not a JSON object")
         self.on_payload(index, event.event, payload, out)  # pyright: ignore[reportUnknownArgumentType]
 
+    def new_part(
+        self, kind: PartKind, out: list[StreamEvent], id: str | None = None, name: str | None = None
+    ) -> int:
+        """Start the next part: append its `PartStart`, return its index."""
+        part = self.parts
+        self.parts += 1
+        out.append(PartStart(part, kind, id=id, name=name))
+        return part
+
+    def started(self, event: ResponseStart, out: list[StreamEvent]) -> None:
+        """Append the reply's `ResponseStart` (its model scopes the signatures that follow)."""
+        self._scope = ReasoningScope(provider=self.provider, model=event.model)
+        out.append(event)
+
+    def signed(self, part: int, signature: str) -> PartDelta:
+        """The delta carrying ``signature`` for ``part``, scoped to this provider and model
+        (as the request converters scope a `ReasoningPart`)."""
+        scope = self._scope or ReasoningScope(provider=self.provider)
+        return PartDelta(part, signature=signature, valid_for=scope)
+
+    def failed(self, error: Any, kind_key: str, out: list[StreamEvent]) -> None:
+        """End the reply with the provider's ``error`` object (its kind under ``kind_key``,
+        else ``code``)."""
+        kind = field(error, kind_key) or field(error, "code") or "error"
+        out.append(StreamError(str(kind), str(field(error, "message") or error)))
+        self.ended = True
+
     def on_payload(
         self, index: int, event: str, payload: Mapping[str, Any] | None, out: list[StreamEvent]
     ) -> None:
@@ -281,36 +327,116 @@ def cut_short(what: str) -> InvalidInputError:
     return stream_error(None, (), f"the stream ended before {what} (cut short?)")
 
 
+_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+"""One encoder for every frame: ``json.dumps`` with options builds a new one per call,
+which costs more than encoding a short delta (1.6 µs against 0.2 µs for a word)."""
+
+
 def dumps(value: Any) -> str:
-    """JSON as the SSE encoders write it: compact, UTF-8 as is."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """JSON as the SSE encoders write it: compact, UTF-8 as is (as the providers send it).
+
+    Examples:
+        >>> dumps({"text": "héllo", "n": [1, 2]})
+        '{"text":"héllo","n":[1,2]}'
+    """
+    return _ENCODER.encode(value)
 
 
 def frame(payload: Any, event: str | None = None) -> str:
     """One SSE frame: an optional ``event:`` line, the ``data:`` line, a blank line."""
-    data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    data = _ENCODER.encode(payload)
     if event is None:
         return f"data: {data}\n\n"
     return f"event: {event}\ndata: {data}\n\n"
 
 
-def finish_word(
-    finish: FinishReason | None,
-    raw: str | None,
-    vocabulary: Mapping[str, FinishReason],
-    words: Mapping[FinishReason, str],
-    default: str,
-) -> str:
-    """The target's word for why the reply stopped.
+class EventEncoder:
+    """The shared half of every encoder: one hook per event type, each appending the
+    event's frames to ``out``; the usage last reported kept in ``usage``; the reply
+    ended once (a second `ResponseEnd` writes nothing; a `StreamError` ends it too).
 
-    The source's own word is kept when the target uses it too (a same-format
-    translation is exact); else the normalized reason is mapped.
+    Subclasses implement the ``on_*`` hooks they need (the others write nothing).
     """
-    if raw is not None and raw in vocabulary:
-        return raw
-    if finish is None:
-        return default
-    return words.get(finish, default)
+
+    provider: ClassVar[str] = ""
+    """The provider whose signatures this format carries."""
+
+    def __init__(self) -> None:
+        self.usage: Usage | None = None
+        self.ended = False
+
+    def own_signature(self, event: PartDelta) -> str | None:
+        """``event``'s signature if it is valid for this format's provider, else None: a
+        signature is only accepted by the provider that made it (see `reasoning_replayable`
+        for requests)."""
+        scope = event.valid_for
+        if event.signature is None or scope is None or scope.provider != self.provider:
+            return None
+        return event.signature
+
+    def encode(self, event: StreamEvent) -> bytes:
+        """Return the SSE frames for ``event`` (possibly none: ``b""``)."""
+        out: list[str] = []
+        if isinstance(event, PartDelta):
+            self.on_delta(event, out)
+        elif isinstance(event, PartStart):
+            self.on_part_start(event, out)
+        elif isinstance(event, PartEnd):
+            self.on_part_end(event, out)
+        elif isinstance(event, ResponseStart):
+            if event.usage is not None and self.usage is None:
+                self.usage = event.usage
+            self.on_start(event, out)
+        elif isinstance(event, ResponseEnd):
+            if not self.ended:
+                self.ended = True
+                self.on_end(event, out)
+        elif isinstance(event, UsageUpdate):
+            self.usage = event.usage
+        else:
+            self.ended = True
+            self.on_error(event, out)
+        return "".join(out).encode()
+
+    def close(self) -> bytes:
+        """Return whatever must follow the last event (nothing, in every built-in format)."""
+        return b""
+
+    def on_delta(self, event: PartDelta, out: list[str]) -> None:
+        """Write more of a part."""
+
+    def on_part_start(self, event: PartStart, out: list[str]) -> None:
+        """Write the start of a part."""
+
+    def on_part_end(self, event: PartEnd, out: list[str]) -> None:
+        """Write the end of a part."""
+
+    def on_start(self, event: ResponseStart, out: list[str]) -> None:
+        """Write the start of the reply."""
+
+    def on_end(self, event: ResponseEnd, out: list[str]) -> None:
+        """Write the end of the reply (called once)."""
+
+    def on_error(self, event: StreamError, out: list[str]) -> None:
+        """Write the provider's error."""
+
+
+class BuiltinCodec:
+    """A stream codec made of a decoder and an encoder class (see `StreamCodec`);
+    the encoder takes no options unless a subclass says otherwise."""
+
+    name: ClassVar[str]
+    decoder_type: ClassVar[type[PayloadDecoder]]
+    encoder_type: ClassVar[type[EventEncoder]]
+
+    def decoder(self) -> StreamDecoder:
+        """Return a new decoder, for one stream."""
+        return self.decoder_type()
+
+    def encoder(self, **options: object) -> StreamEncoder:
+        """Return a new encoder, for one stream (this format has no options)."""
+        no_options(self.name, options)
+        return self.encoder_type()
 
 
 def text_or_none(value: object) -> str | None:

@@ -15,9 +15,9 @@ Encoding: each text, reasoning or refusal delta is one chunk at once. Gemini
 sends a function call whole, so a tool call's argument fragments are the one
 thing held back: until the call's `PartEnd`, then one chunk with the parsed
 ``args`` (and its source id). A signature on text goes out as an empty text part
-carrying it, as Gemini sends it; Gemini's signatures are bytes, so one that is not
-base64 (which no provider's is) is not written, lest the client fail to parse the
-chunk.
+carrying it, as Gemini sends it. Only Google's own signatures are written (a
+signature carries its provider, see `PartDelta.valid_for`; Gemini rejects another
+provider's), and only base64 ones (Gemini's are bytes: the client must parse them).
 """
 
 from __future__ import annotations
@@ -36,43 +36,21 @@ from aifkit.aif._events import (
     ResponseStart,
     StreamError,
     StreamEvent,
-    UsageUpdate,
 )
 from aifkit.aif._response import FinishReason, Usage
 from aifkit.aif._sse_codec import (
+    BuiltinCodec,
+    EventEncoder,
     PayloadDecoder,
     cut_short,
     dumps,
-    finish_word,
-    int_or_none,
-    no_options,
     text_or_none,
 )
 from aifkit.aif._stream import expect_obj, expect_str, field, stream_error
+from aifkit.aif._vocab import GEMINI_FINISH, GEMINI_USAGE
+from aifkit.aif.converters._gemini_decode import PROVIDER
 
 __all__ = ["GeminiStreamCodec", "GeminiStreamDecoder", "GeminiStreamEncoder"]
-
-FINISH_REASONS: Final[Mapping[str, FinishReason]] = {
-    "STOP": "stop",
-    "MAX_TOKENS": "length",
-    "SAFETY": "content_filter",
-    "RECITATION": "content_filter",
-    "BLOCKLIST": "content_filter",
-    "PROHIBITED_CONTENT": "content_filter",
-    "SPII": "content_filter",
-    "IMAGE_SAFETY": "content_filter",
-    "MALFORMED_FUNCTION_CALL": "error",
-    "LANGUAGE": "other",
-    "OTHER": "other",
-}
-_WORDS: Final[Mapping[FinishReason, str]] = {
-    "stop": "STOP",
-    "tool_calls": "STOP",
-    "length": "MAX_TOKENS",
-    "content_filter": "SAFETY",
-    "refusal": "SAFETY",
-}
-
 
 _BASE64: Final = re.compile(r"[A-Za-z0-9+/_-]*={0,2}")
 
@@ -88,49 +66,14 @@ def is_base64(text: str) -> bool:
     return _BASE64.fullmatch(text) is not None and len(text.rstrip("=")) % 4 != 1
 
 
-def read_usage(raw: Mapping[str, Any]) -> Usage:
-    """``usageMetadata`` as AIF counts it (output includes the thoughts)."""
-    candidates = int_or_none(raw.get("candidatesTokenCount"))
-    thoughts = int_or_none(raw.get("thoughtsTokenCount"))
-    output = (
-        None if candidates is None and thoughts is None else (candidates or 0) + (thoughts or 0)
-    )
-    return Usage(
-        input_tokens=int_or_none(raw.get("promptTokenCount")),
-        output_tokens=output,
-        total_tokens=int_or_none(raw.get("totalTokenCount")),
-        cache_read_tokens=int_or_none(raw.get("cachedContentTokenCount")),
-        reasoning_tokens=thoughts,
-    )
-
-
-def write_usage(usage: Usage) -> dict[str, Any]:
-    """AIF usage as ``usageMetadata``."""
-    out: dict[str, Any] = {}
-    if usage.input_tokens is not None:
-        out["promptTokenCount"] = usage.input_tokens
-    if usage.output_tokens is not None:
-        out["candidatesTokenCount"] = max(usage.output_tokens - (usage.reasoning_tokens or 0), 0)
-    if usage.cache_read_tokens is not None:
-        out["cachedContentTokenCount"] = usage.cache_read_tokens
-    if usage.reasoning_tokens is not None:
-        out["thoughtsTokenCount"] = usage.reasoning_tokens
-    total = usage.total_tokens
-    if total is None and usage.input_tokens is not None and usage.output_tokens is not None:
-        total = usage.input_tokens + usage.output_tokens
-    if total is not None:
-        out["totalTokenCount"] = total
-    return out
-
-
 class GeminiStreamDecoder(PayloadDecoder):
     """Reads a Gemini stream into neutral events."""
+
+    provider = PROVIDER
 
     def __init__(self) -> None:
         super().__init__()
         self._started = False
-        self._ended = False
-        self._parts = 0
         self._open: tuple[PartKind, int] | None = None  # the text or thought part open
         self._calls = False
         self._usage: Usage | None = None
@@ -145,18 +88,17 @@ class GeminiStreamDecoder(PayloadDecoder):
             return
         err: Any = payload.get("error")
         if err is not None:
-            kind = field(err, "status") or field(err, "code") or "error"
-            out.append(StreamError(str(kind), str(field(err, "message") or err)))
-            self._ended = True
+            self.failed(err, "status", out)
             return
         if not self._started:
             self._started = True
             self._rid = text_or_none(payload.get("responseId"))
-            out.append(ResponseStart(id=self._rid, model=text_or_none(payload.get("modelVersion"))))
+            model = text_or_none(payload.get("modelVersion"))
+            self.started(ResponseStart(id=self._rid, model=model), out)
         raw_usage = payload.get("usageMetadata")
         if isinstance(raw_usage, dict) and raw_usage != self._raw_usage:
             self._raw_usage = raw_usage
-            self._usage = read_usage(cast("dict[str, Any]", raw_usage))
+            self._usage = GEMINI_USAGE.read_lenient(cast("dict[str, Any]", raw_usage))
         candidates: Any = payload.get("candidates")
         if candidates is None:
             reason = field(payload.get("promptFeedback"), "blockReason")
@@ -185,10 +127,7 @@ class GeminiStreamDecoder(PayloadDecoder):
         reason = cand.get("finishReason")
         if reason is not None:
             reason = expect_str(reason, index, ("candidates", c, "finishReason"))
-            finish = FINISH_REASONS.get(reason, "other")
-            if finish == "stop" and self._calls:
-                finish = "tool_calls"
-            self._finish(reason, finish, out)
+            self._finish(reason, GEMINI_FINISH.reason(reason, calls=self._calls), out)
 
     def _part(
         self, index: int, path: tuple[str | int, ...], part: dict[str, Any], out: list[StreamEvent]
@@ -202,38 +141,30 @@ class GeminiStreamDecoder(PayloadDecoder):
                 kind: PartKind = "reasoning" if part.get("thought") else "text"
                 if self._open is None or self._open[0] != kind:
                     self._close(out)
-                    self._open = kind, self._new(kind, out)
+                    self._open = kind, self.new_part(kind, out)
                 out.append(PartDelta(self._open[1], text))
         elif "functionCall" in part:
             self._close(out)
             call = expect_obj(part["functionCall"], index, (*path, "functionCall"))
             name = expect_str(call.get("name"), index, (*path, "functionCall", "name"))
-            part_index = self._parts
+            part_index = self.parts
             call_id = call.get("id")
             if not isinstance(call_id, str) or not call_id:
                 call_id = (
                     f"gemini_{self._rid}_{part_index}" if self._rid else f"gemini_{part_index}"
                 )
             self._calls = True
-            self._new("tool_call", out, id=call_id, name=name)
+            self.new_part("tool_call", out, id=call_id, name=name)
             args = call.get("args")
             args = {} if args is None else expect_obj(args, index, (*path, "functionCall", "args"))
             out.append(PartDelta(part_index, dumps(args)))
             if sig:
-                out.append(PartDelta(part_index, signature=sig))
+                out.append(self.signed(part_index, sig))
             out.append(PartEnd(part_index))
             return
         if sig and self._open is not None:
-            out.append(PartDelta(self._open[1], signature=sig))
+            out.append(self.signed(self._open[1], sig))
             self._close(out)  # nothing joins a part after its signature
-
-    def _new(
-        self, kind: PartKind, out: list[StreamEvent], id: str | None = None, name: str | None = None
-    ) -> int:
-        part = self._parts
-        self._parts += 1
-        out.append(PartStart(part, kind, id=id, name=name))
-        return part
 
     def _close(self, out: list[StreamEvent]) -> None:
         if self._open is not None:
@@ -242,53 +173,70 @@ class GeminiStreamDecoder(PayloadDecoder):
 
     def _finish(self, raw: str, finish: FinishReason, out: list[StreamEvent]) -> None:
         self._close(out)
-        if not self._ended:
-            self._ended = True
+        if not self.ended:
+            self.ended = True
             out.append(ResponseEnd(finish, raw, self._usage))
 
     def on_close(self, out: list[StreamEvent]) -> None:
         """Raise if the stream ended early."""
-        if not self._ended:
+        if not self.ended:
             raise cut_short("a finishReason")
 
 
-class GeminiStreamEncoder:
+class GeminiStreamEncoder(EventEncoder):
     """Writes neutral events as a Gemini stream."""
 
+    provider = PROVIDER
+
     def __init__(self) -> None:
+        super().__init__()
         self._tail = ""
-        self._usage = ""
         self._kinds: dict[int, PartKind] = {}
         self._calls: dict[int, tuple[PartStart, list[str], list[str]]] = {}  # held tool calls
-        self._ended = False
+        self._usage_of: Usage | None = None
+        self._usage_text = ""
 
-    def encode(self, event: StreamEvent) -> bytes:
-        """Return the SSE frames for ``event``."""
-        if isinstance(event, PartDelta):
-            return self._delta(event).encode()
-        if isinstance(event, PartStart):
-            self._kinds[event.index] = event.kind
-            if event.kind == "tool_call":
-                self._calls[event.index] = (event, [], [])
-            return b""
-        if isinstance(event, PartEnd):
-            held = self._calls.pop(event.index, None)
-            return self._call(*held).encode() if held is not None else b""
-        if isinstance(event, ResponseStart):
-            self._start(event)
-            return b""
-        if isinstance(event, ResponseEnd):
-            return self._end(event).encode()
-        if isinstance(event, UsageUpdate):
-            self._usage = f',"usageMetadata":{dumps(write_usage(event.usage))}'
-            return b""
-        self._ended = True
+    def on_delta(self, event: PartDelta, out: list[str]) -> None:
+        """Write a text, reasoning or refusal delta at once; hold a tool call's."""
+        signature = self.own_signature(event) if event.signature else None
+        if signature is not None and not is_base64(signature):
+            signature = None  # Gemini's signatures are bytes: the client could not parse it
+        held = self._calls.get(event.index)
+        if held is not None:
+            if event.text:
+                held[1].append(event.text)
+            if signature:
+                held[2].append(signature)
+            return
+        kind = self._kinds.get(event.index)
+        if kind is None or kind == "tool_call":
+            return
+        thought = ',"thought":true' if kind == "reasoning" else ""
+        if event.text:
+            out.append(self._chunk(f'{{"text":{dumps(event.text)}{thought}}}'))
+        if signature:
+            out.append(self._chunk(f'{{"text":""{thought},"thoughtSignature":{dumps(signature)}}}'))
+
+    def on_part_start(self, event: PartStart, out: list[str]) -> None:
+        """Note the part's kind; start holding a tool call."""
+        self._kinds[event.index] = event.kind
+        if event.kind == "tool_call":
+            self._calls[event.index] = (event, [], [])
+
+    def on_part_end(self, event: PartEnd, out: list[str]) -> None:
+        """Write a held tool call whole."""
+        held = self._calls.pop(event.index, None)
+        if held is not None:
+            out.append(self._call(*held))
+
+    def on_start(self, event: ResponseStart, out: list[str]) -> None:
+        """Note the id and model every chunk repeats."""
+        self._start(event)
+
+    def on_error(self, event: StreamError, out: list[str]) -> None:
+        """Write the error chunk."""
         error = {"error": {"code": 500, "message": event.message, "status": event.error_type}}
-        return f"data: {dumps(error)}\n\n".encode()
-
-    def close(self) -> bytes:
-        """Nothing follows the last event."""
-        return b""
+        out.append(f"data: {dumps(error)}\n\n")
 
     def _start(self, event: ResponseStart) -> None:
         if self._tail:
@@ -299,37 +247,22 @@ class GeminiStreamEncoder:
         if event.id:
             tail += f',"responseId":{dumps(event.id)}'
         self._tail = tail + "}"
-        if event.usage is not None:
-            self._usage = f',"usageMetadata":{dumps(write_usage(event.usage))}'
 
     def _chunk(self, part: str, finish: str = "") -> str:
         if not self._tail:
             self._start(ResponseStart())
+        usage = "" if self.usage is None else f',"usageMetadata":{self._usage_json()}'
         return (
             f'data: {{"candidates":[{{"content":{{"parts":[{part}],"role":"model"}}{finish},"index":0}}]'
-            f"{self._usage}{self._tail}\n\n"
+            f"{usage}{self._tail}\n\n"
         )
 
-    def _delta(self, event: PartDelta) -> str:
-        held = self._calls.get(event.index)
-        if held is not None:
-            if event.text:
-                held[1].append(event.text)
-            if event.signature and is_base64(event.signature):
-                held[2].append(event.signature)
-            return ""
-        kind = self._kinds.get(event.index)
-        if kind is None or kind == "tool_call":
-            return ""
-        thought = ',"thought":true' if kind == "reasoning" else ""
-        out = ""
-        if event.text:
-            out = self._chunk(f'{{"text":{json.dumps(event.text, ensure_ascii=False)}{thought}}}')
-        if event.signature and is_base64(event.signature):
-            out += self._chunk(
-                f'{{"text":""{thought},"thoughtSignature":{dumps(event.signature)}}}'
-            )
-        return out
+    def _usage_json(self) -> str:
+        # Every chunk repeats the usage so far; it is encoded once per change.
+        if self._usage_of is not self.usage:
+            self._usage_of = self.usage
+            self._usage_text = dumps(GEMINI_USAGE.write_nested(self.usage)) if self.usage else ""
+        return self._usage_text
 
     def _call(self, start: PartStart, fragments: list[str], signatures: list[str]) -> str:
         text = "".join(fragments)
@@ -353,28 +286,19 @@ class GeminiStreamEncoder:
             part["thoughtSignature"] = signatures[-1]
         return self._chunk(dumps(part))
 
-    def _end(self, event: ResponseEnd) -> str:
-        if self._ended:
-            return ""
-        self._ended = True
-        out = "".join(self._call(*held) for held in self._calls.values())
+    def on_end(self, event: ResponseEnd, out: list[str]) -> None:
+        """Write the tool calls still held, then the finish chunk with the final usage."""
+        out.extend(self._call(*held) for held in self._calls.values())
         self._calls.clear()
         if event.usage is not None:
-            self._usage = f',"usageMetadata":{dumps(write_usage(event.usage))}'
-        word = finish_word(
-            event.finish_reason, event.raw_finish_reason, FINISH_REASONS, _WORDS, "OTHER"
-        )
-        return out + self._chunk("", f',"finishReason":{dumps(word)}')
+            self.usage = event.usage
+        word = GEMINI_FINISH.word(event.finish_reason, event.raw_finish_reason)[0] or "OTHER"
+        out.append(self._chunk("", f',"finishReason":{dumps(word)}'))
 
 
-class GeminiStreamCodec:
+class GeminiStreamCodec(BuiltinCodec):
     """The ``gemini`` stream codec."""
 
-    def decoder(self) -> GeminiStreamDecoder:
-        """Return a new decoder."""
-        return GeminiStreamDecoder()
-
-    def encoder(self, **options: object) -> GeminiStreamEncoder:
-        """Return a new encoder (this format has no options)."""
-        no_options("gemini", options)
-        return GeminiStreamEncoder()
+    name = "gemini"
+    decoder_type = GeminiStreamDecoder
+    encoder_type = GeminiStreamEncoder

@@ -22,7 +22,6 @@ Gemini do not: a gateway sets its own clock there).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, Final, cast
 
@@ -35,69 +34,25 @@ from aifkit.aif._events import (
     ResponseStart,
     StreamError,
     StreamEvent,
-    UsageUpdate,
 )
-from aifkit.aif._response import FinishReason, Usage
+from aifkit.aif._response import Usage
 from aifkit.aif._sse_codec import (
+    BuiltinCodec,
+    EventEncoder,
     PayloadDecoder,
     cut_short,
     dumps,
-    finish_word,
-    int_or_none,
     no_options,
     seconds_or_none,
     text_or_none,
 )
-from aifkit.aif._stream import expect_int, expect_obj, expect_str, field, stream_error
+from aifkit.aif._stream import expect_int, expect_obj, expect_str, stream_error
+from aifkit.aif._vocab import OPENAI_CHAT_FINISH, OPENAI_CHAT_USAGE
 from aifkit.errors import UsageError
 
 __all__ = ["OpenAIChatStreamCodec", "OpenAIChatStreamDecoder", "OpenAIChatStreamEncoder"]
 
-FINISH_REASONS: Final[Mapping[str, FinishReason]] = {
-    "stop": "stop",
-    "length": "length",
-    "tool_calls": "tool_calls",
-    "function_call": "tool_calls",
-    "content_filter": "content_filter",
-}
-_WORDS: Final[Mapping[FinishReason, str]] = {
-    "stop": "stop",
-    "length": "length",
-    "tool_calls": "tool_calls",
-    "content_filter": "content_filter",
-}
 _REASONING_KEYS: Final = ("reasoning_content", "reasoning")
-
-
-def read_usage(raw: Mapping[str, Any]) -> Usage:
-    """Chat usage as AIF counts it."""
-    prompt: Any = raw.get("prompt_tokens_details")
-    completion: Any = raw.get("completion_tokens_details")
-    return Usage(
-        input_tokens=int_or_none(raw.get("prompt_tokens")),
-        output_tokens=int_or_none(raw.get("completion_tokens")),
-        total_tokens=int_or_none(raw.get("total_tokens")),
-        cache_read_tokens=int_or_none(field(prompt, "cached_tokens")),
-        reasoning_tokens=int_or_none(field(completion, "reasoning_tokens")),
-    )
-
-
-def write_usage(usage: Usage) -> dict[str, Any]:
-    """AIF usage as a chat usage chunk reports it."""
-    prompt = usage.input_tokens or 0
-    completion = usage.output_tokens or 0
-    out: dict[str, Any] = {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": usage.total_tokens
-        if usage.total_tokens is not None
-        else prompt + completion,
-    }
-    if usage.cache_read_tokens is not None:
-        out["prompt_tokens_details"] = {"cached_tokens": usage.cache_read_tokens}
-    if usage.reasoning_tokens is not None:
-        out["completion_tokens_details"] = {"reasoning_tokens": usage.reasoning_tokens}
-    return out
 
 
 class OpenAIChatStreamDecoder(PayloadDecoder):
@@ -106,12 +61,10 @@ class OpenAIChatStreamDecoder(PayloadDecoder):
     def __init__(self) -> None:
         super().__init__()
         self._started = False
-        self._parts = 0
         self._open: dict[PartKind, int] = {}  # the open text, refusal or reasoning part
         self._calls: dict[int, int] = {}  # open tool call slot -> part index
         self._finish: str | None = None
         self._finished = False
-        self._ended = False
         self._usage: Usage | None = None
 
     def on_payload(
@@ -123,9 +76,7 @@ class OpenAIChatStreamDecoder(PayloadDecoder):
             return
         err: Any = payload.get("error")
         if err is not None:
-            kind = field(err, "type") or field(err, "code") or "error"
-            out.append(StreamError(str(kind), str(field(err, "message") or err)))
-            self._ended = True
+            self.failed(err, "type", out)
             return
         if not self._started:
             self._started = True
@@ -143,7 +94,7 @@ class OpenAIChatStreamDecoder(PayloadDecoder):
             self._choice(index, c, expect_obj(choice, index, ("choices", c)), out)
         raw_usage = payload.get("usage")
         if isinstance(raw_usage, dict):
-            self._usage = read_usage(cast("dict[str, Any]", raw_usage))
+            self._usage = OPENAI_CHAT_USAGE.read_lenient(cast("dict[str, Any]", raw_usage))
             if self._finished:
                 self._end(out)
 
@@ -199,14 +150,8 @@ class OpenAIChatStreamDecoder(PayloadDecoder):
             for other in sorted(self._open.values()):
                 out.append(PartEnd(other))
             self._open.clear()
-            part = self._open[kind] = self._new()
-            out.append(PartStart(part, kind))
+            part = self._open[kind] = self.new_part(kind, out)
         out.append(PartDelta(part, text))
-
-    def _new(self) -> int:
-        part = self._parts
-        self._parts += 1
-        return part
 
     def _call(
         self, index: int, path: tuple[str | int, ...], raw: dict[str, Any], out: list[StreamEvent]
@@ -227,14 +172,11 @@ class OpenAIChatStreamDecoder(PayloadDecoder):
                     (*path, missing),
                     f"the first fragment of tool call {slot} has no {missing}",
                 )
-            part = self._calls[slot] = self._new()
-            out.append(
-                PartStart(
-                    part,
-                    "tool_call",
-                    id=expect_str(call_id, index, (*path, "id")),
-                    name=expect_str(name, index, (*path, "function", "name")),
-                )
+            part = self._calls[slot] = self.new_part(
+                "tool_call",
+                out,
+                id=expect_str(call_id, index, (*path, "id")),
+                name=expect_str(name, index, (*path, "function", "name")),
             )
         arguments = fn.get("arguments")
         if arguments:
@@ -243,26 +185,23 @@ class OpenAIChatStreamDecoder(PayloadDecoder):
             )
 
     def _end(self, out: list[StreamEvent]) -> None:
-        if self._ended or not self._finished:
+        if self.ended or not self._finished:
             return
-        self._ended = True
+        self.ended = True
         reason = self._finish
-        out.append(
-            ResponseEnd(
-                FINISH_REASONS.get(reason, "other") if reason else None, reason, self._usage
-            )
-        )
+        finish = OPENAI_CHAT_FINISH.reason(reason) if reason else None
+        out.append(ResponseEnd(finish, reason, self._usage))
 
     def on_close(self, out: list[StreamEvent]) -> None:
         """End the reply if ``[DONE]`` never came; raise if it never finished."""
-        if self._ended:
+        if self.ended:
             return
         if not self._finished:
             raise cut_short("a finish_reason")
         self._end(out)
 
 
-class OpenAIChatStreamEncoder:
+class OpenAIChatStreamEncoder(EventEncoder):
     """Writes neutral events as a Chat Completions stream.
 
     Args:
@@ -271,35 +210,40 @@ class OpenAIChatStreamEncoder:
     """
 
     def __init__(self, *, include_usage: bool = True) -> None:
+        super().__init__()
         self._include_usage = include_usage
         self._prefix = ""
         self._calls: dict[int, int] = {}  # tool call part -> its tool_calls index
         self._kinds: dict[int, PartKind] = {}
-        self._usage: Usage | None = None
-        self._ended = False
 
-    def encode(self, event: StreamEvent) -> bytes:
-        """Return the SSE frames for ``event``."""
-        if isinstance(event, PartDelta):
-            return self._delta(event).encode()
-        if isinstance(event, PartStart):
-            return self._part(event).encode()
-        if isinstance(event, PartEnd):
-            return b""
-        if isinstance(event, ResponseStart):
-            return self._start(event).encode()
-        if isinstance(event, ResponseEnd):
-            return self._end(event).encode()
-        if isinstance(event, UsageUpdate):
-            self._usage = event.usage
-            return b""
-        self._ended = True
+    def on_delta(self, event: PartDelta, out: list[str]) -> None:
+        """Write a text, refusal or argument fragment as one chunk (reasoning: chat has
+        no place for it)."""
+        if not event.text:
+            return
+        kind = self._kinds.get(event.index)
+        text = dumps(event.text)
+        if kind == "text":
+            out.append(self._chunk(f'{{"content":{text}}}'))
+        elif kind == "tool_call":
+            slot = self._calls[event.index]
+            args = f'{{"tool_calls":[{{"index":{slot},"function":{{"arguments":{text}}}}}]}}'
+            out.append(self._chunk(args))
+        elif kind == "refusal":
+            out.append(self._chunk(f'{{"refusal":{text}}}'))
+
+    def on_part_start(self, event: PartStart, out: list[str]) -> None:
+        """Write a tool call's id and name."""
+        out.append(self._part(event))
+
+    def on_start(self, event: ResponseStart, out: list[str]) -> None:
+        """Write the role chunk."""
+        out.append(self._start(event))
+
+    def on_error(self, event: StreamError, out: list[str]) -> None:
+        """Write the error chunk."""
         error = {"error": {"type": event.error_type, "message": event.message}}
-        return f"data: {dumps(error)}\n\n".encode()
-
-    def close(self) -> bytes:
-        """Nothing follows the last event."""
-        return b""
+        out.append(f"data: {dumps(error)}\n\n")
 
     def _chunk(self, delta: str, finish: str = "null") -> str:
         if not self._prefix:
@@ -313,8 +257,6 @@ class OpenAIChatStreamEncoder:
             f'{{"id":{dumps(event.id or "chatcmpl-aif")},"object":"chat.completion.chunk",'
             f'"created":{event.created or 0},"model":{dumps(event.model or "")},'
         )
-        if event.usage is not None:
-            self._usage = event.usage
         return self._chunk('{"role":"assistant","content":""}')
 
     def _part(self, event: PartStart) -> str:
@@ -330,47 +272,28 @@ class OpenAIChatStreamEncoder:
         }
         return self._chunk(f'{{"tool_calls":[{dumps(call)}]}}')
 
-    def _delta(self, event: PartDelta) -> str:
-        if not event.text:
-            return ""
-        kind = self._kinds.get(event.index)
-        text = json.dumps(event.text, ensure_ascii=False)
-        if kind == "text":
-            return self._chunk(f'{{"content":{text}}}')
-        if kind == "tool_call":
-            slot = self._calls[event.index]
-            return self._chunk(
-                f'{{"tool_calls":[{{"index":{slot},"function":{{"arguments":{text}}}}}]}}'
-            )
-        if kind == "refusal":
-            return self._chunk(f'{{"refusal":{text}}}')
-        return ""  # reasoning: chat has no place for it
-
-    def _end(self, event: ResponseEnd) -> str:
-        if self._ended:
-            return ""
-        self._ended = True
-        word = finish_word(
-            event.finish_reason, event.raw_finish_reason, FINISH_REASONS, _WORDS, "stop"
-        )
-        out = self._chunk("{}", dumps(word))
-        usage = event.usage or self._usage
+    def on_end(self, event: ResponseEnd, out: list[str]) -> None:
+        """Write the finish chunk, the usage chunk and ``[DONE]``."""
+        word = OPENAI_CHAT_FINISH.word(event.finish_reason, event.raw_finish_reason)[0] or "stop"
+        out.append(self._chunk("{}", dumps(word)))
+        usage = event.usage or self.usage
         if usage is not None and self._include_usage:
-            out += f'data: {self._prefix}"choices":[],"usage":{dumps(write_usage(usage))}}}\n\n'
-        return out + "data: [DONE]\n\n"
+            wire = dumps(OPENAI_CHAT_USAGE.write_nested(usage, fill=True))
+            out.append(f'data: {self._prefix}"choices":[],"usage":{wire}}}\n\n')
+        out.append("data: [DONE]\n\n")
 
 
-class OpenAIChatStreamCodec:
+class OpenAIChatStreamCodec(BuiltinCodec):
     """The ``openai-chat`` stream codec."""
 
-    def decoder(self) -> OpenAIChatStreamDecoder:
-        """Return a new decoder."""
-        return OpenAIChatStreamDecoder()
+    name = "openai-chat"
+    decoder_type = OpenAIChatStreamDecoder
+    encoder_type = OpenAIChatStreamEncoder
 
     def encoder(self, **options: object) -> OpenAIChatStreamEncoder:
         """Return a new encoder; ``include_usage`` (default True) writes the usage chunk."""
         include_usage = options.pop("include_usage", True)
         if not isinstance(include_usage, bool):
             raise UsageError("include_usage must be True or False")
-        no_options("openai-chat", options)
+        no_options(self.name, options)
         return OpenAIChatStreamEncoder(include_usage=include_usage)

@@ -37,21 +37,21 @@ from aifkit.aif._events import (
     ResponseStart,
     StreamError,
     StreamEvent,
-    UsageUpdate,
 )
-from aifkit.aif._response import FinishReason, Usage
 from aifkit.aif._sse_codec import (
+    BuiltinCodec,
+    EventEncoder,
     PayloadDecoder,
     cut_short,
     dumps,
     event_type,
     frame,
-    int_or_none,
-    no_options,
     seconds_or_none,
     text_or_none,
 )
 from aifkit.aif._stream import expect_int, expect_obj, expect_str, field
+from aifkit.aif._vocab import OPENAI_RESPONSES_FINISH, OPENAI_RESPONSES_USAGE
+from aifkit.aif.converters._openai_responses_decode import PROVIDER
 
 __all__ = [
     "OpenAIResponsesStreamCodec",
@@ -59,10 +59,6 @@ __all__ = [
     "OpenAIResponsesStreamEncoder",
 ]
 
-_INCOMPLETE: Final[Mapping[str, FinishReason]] = {
-    "max_output_tokens": "length",
-    "content_filter": "content_filter",
-}
 _CONTENT_KINDS: Final[Mapping[str, PartKind]] = {"output_text": "text", "refusal": "refusal"}
 _DELTAS: Final[Mapping[str, PartKind]] = {
     "response.output_text.delta": "text",
@@ -88,45 +84,14 @@ _DONES: Final[Mapping[str, tuple[str, str | None, str]]] = {  # family, index, f
 }
 
 
-def read_usage(raw: Mapping[str, Any]) -> Usage:
-    """Responses usage as AIF counts it."""
-    return Usage(
-        input_tokens=int_or_none(raw.get("input_tokens")),
-        output_tokens=int_or_none(raw.get("output_tokens")),
-        total_tokens=int_or_none(raw.get("total_tokens")),
-        cache_read_tokens=int_or_none(field(raw.get("input_tokens_details"), "cached_tokens")),
-        cache_write_tokens=int_or_none(
-            field(raw.get("input_tokens_details"), "cache_write_tokens")
-        ),
-        reasoning_tokens=int_or_none(field(raw.get("output_tokens_details"), "reasoning_tokens")),
-    )
-
-
-def write_usage(usage: Usage) -> dict[str, Any]:
-    """AIF usage as ``response.completed`` reports it (every field is required there, so
-    a count not known is written 0)."""
-    inp = usage.input_tokens or 0
-    out = usage.output_tokens or 0
-    return {
-        "input_tokens": inp,
-        "input_tokens_details": {
-            "cached_tokens": usage.cache_read_tokens or 0,
-            "cache_write_tokens": usage.cache_write_tokens or 0,
-        },
-        "output_tokens": out,
-        "output_tokens_details": {"reasoning_tokens": usage.reasoning_tokens or 0},
-        "total_tokens": usage.total_tokens if usage.total_tokens is not None else inp + out,
-    }
-
-
 class OpenAIResponsesStreamDecoder(PayloadDecoder):
     """Reads a Responses stream into neutral events."""
+
+    provider = PROVIDER
 
     def __init__(self) -> None:
         super().__init__()
         self._started = False
-        self._ended = False
-        self._parts = 0
         self._items: dict[int, int] = {}  # open reasoning / function_call item -> part
         self._content: dict[tuple[int, int], int] = {}  # open (item, content index) -> part
         self._argued: set[int] = set()  # tool call parts that got argument deltas
@@ -180,50 +145,40 @@ class OpenAIResponsesStreamDecoder(PayloadDecoder):
         if kind == "response.created":
             response = expect_obj(payload.get("response"), index, ("response",))
             self._started = True
-            out.append(
+            self.started(
                 ResponseStart(
                     id=text_or_none(response.get("id")),
                     model=text_or_none(response.get("model")),
                     created=seconds_or_none(response.get("created_at")),
-                )
+                ),
+                out,
             )
         elif kind in ("response.completed", "response.incomplete"):
             response = expect_obj(payload.get("response"), index, ("response",))
             self._close_all(out)
             raw_usage = response.get("usage")
             usage = (
-                read_usage(cast("dict[str, Any]", raw_usage))
+                OPENAI_RESPONSES_USAGE.read_lenient(cast("dict[str, Any]", raw_usage))
                 if isinstance(raw_usage, dict)
                 else None
             )
             if kind == "response.completed":
-                raw: str = "completed"
-                finish: FinishReason = "tool_calls" if self._calls else "stop"
+                raw = "completed"
             else:
                 raw = str(field(response.get("incomplete_details"), "reason") or "incomplete")
-                finish = _INCOMPLETE.get(raw, "other")
-            self._ended = True
+            self.ended = True
+            finish = OPENAI_RESPONSES_FINISH.reason(raw, calls=self._calls)
             out.append(ResponseEnd(finish, raw, usage))
         elif kind in ("response.failed", "error"):
             err: Any = payload if kind == "error" else field(payload.get("response"), "error")
-            code = field(err, "code") or field(err, "type") or "error"
-            out.append(StreamError(str(code), str(field(err, "message") or err)))
-            self._ended = True
+            self.failed(err, "code" if field(err, "code") else "type", out)
 
     def _key(self, index: int, payload: Mapping[str, Any]) -> tuple[int, int]:
         oi = expect_int(payload.get("output_index"), index, ("output_index",))
         return oi, expect_int(payload.get("content_index", 0), index, ("content_index",))
 
-    def _new(
-        self, kind: PartKind, out: list[StreamEvent], id: str | None = None, name: str | None = None
-    ) -> int:
-        part = self._parts
-        self._parts += 1
-        out.append(PartStart(part, kind, id=id, name=name))
-        return part
-
     def _open_content(self, key: tuple[int, int], kind: PartKind, out: list[StreamEvent]) -> int:
-        part = self._content[key] = self._new(kind, out)
+        part = self._content[key] = self.new_part(kind, out)
         return part
 
     def _text(
@@ -275,12 +230,12 @@ class OpenAIResponsesStreamDecoder(PayloadDecoder):
         item = expect_obj(payload.get("item"), index, ("item",))
         kind = item.get("type")
         if kind == "reasoning":
-            self._items[oi] = self._new("reasoning", out)
+            self._items[oi] = self.new_part("reasoning", out)
         elif kind == "function_call":
             self._calls = True
             call_id = expect_str(item.get("call_id"), index, ("item", "call_id"))
             name = expect_str(item.get("name"), index, ("item", "name"))
-            part = self._items[oi] = self._new("tool_call", out, id=call_id, name=name)
+            part = self._items[oi] = self.new_part("tool_call", out, id=call_id, name=name)
             arguments = item.get("arguments")
             if isinstance(arguments, str) and arguments:
                 self._argued.add(part)
@@ -298,7 +253,7 @@ class OpenAIResponsesStreamDecoder(PayloadDecoder):
                     out.append(PartDelta(part, text))
             signature = item.get("encrypted_content")
             if isinstance(signature, str) and signature:
-                out.append(PartDelta(part, signature=signature))
+                out.append(self.signed(part, signature))
             out.append(PartEnd(part))
         for key in [k for k in self._content if k[0] == oi]:
             out.append(PartEnd(self._content.pop(key)))
@@ -311,7 +266,7 @@ class OpenAIResponsesStreamDecoder(PayloadDecoder):
 
     def on_close(self, out: list[StreamEvent]) -> None:
         """Raise if the stream ended early."""
-        if not self._ended:
+        if not self.ended:
             raise cut_short("response.completed")
 
 
@@ -334,43 +289,36 @@ class _Item:
         )  # see OpenAIResponsesStreamEncoder._delta_frame
 
 
-class OpenAIResponsesStreamEncoder:
+class OpenAIResponsesStreamEncoder(EventEncoder):
     """Writes neutral events as a Responses stream."""
 
+    provider = PROVIDER
+
     def __init__(self) -> None:
+        super().__init__()
         self._seq = 0
         self._shell: dict[str, Any] | None = None
         self._base = ""
         self._items: dict[int, _Item] = {}  # part -> its item
         self._order: list[_Item] = []
-        self._usage: Usage | None = None
-        self._ended = False
 
-    def encode(self, event: StreamEvent) -> bytes:
-        """Return the SSE frames for ``event``."""
-        out: list[str] = []
-        if isinstance(event, PartDelta):
-            self._delta(event, out)
-        elif isinstance(event, PartStart):
-            self._start_part(event, out)
-        elif isinstance(event, PartEnd):
-            item = self._items.get(event.index)
-            if item is not None and not item.done:
-                self._end_part(item, out)
-        elif isinstance(event, ResponseStart):
-            self._start(event, out)
-        elif isinstance(event, ResponseEnd):
-            self._end(event, out)
-        elif isinstance(event, UsageUpdate):
-            self._usage = event.usage
-        else:
-            self._emit(out, "error", code=event.error_type, message=event.message, param=None)
-            self._ended = True
-        return "".join(out).encode()
+    def on_part_start(self, event: PartStart, out: list[str]) -> None:
+        """Add the part's output item."""
+        self._start_part(event, out)
 
-    def close(self) -> bytes:
-        """Nothing follows the last event."""
-        return b""
+    def on_part_end(self, event: PartEnd, out: list[str]) -> None:
+        """Write the ``*.done`` events of the part's item."""
+        item = self._items.get(event.index)
+        if item is not None and not item.done:
+            self._end_part(item, out)
+
+    def on_start(self, event: ResponseStart, out: list[str]) -> None:
+        """Write ``response.created`` and ``response.in_progress``."""
+        self._start(event, out)
+
+    def on_error(self, event: StreamError, out: list[str]) -> None:
+        """Write the ``error`` event."""
+        self._emit(out, "error", code=event.error_type, message=event.message, param=None)
 
     def _emit(self, out: list[str], kind: str, **fields: Any) -> None:
         out.append(frame({"type": kind, "sequence_number": self._seq, **fields}, kind))
@@ -381,8 +329,6 @@ class OpenAIResponsesStreamEncoder:
             return
         rid = event.id or "resp_aif"
         self._base = hashlib.sha256(rid.encode()).hexdigest()[:24]
-        if event.usage is not None:
-            self._usage = event.usage
         self._shell = {
             "id": rid,
             "object": "response",
@@ -447,12 +393,13 @@ class OpenAIResponsesStreamEncoder:
             return {"type": "refusal", "refusal": text}
         return {"type": "output_text", "text": text, "annotations": []}
 
-    def _delta(self, event: PartDelta, out: list[str]) -> None:
+    def on_delta(self, event: PartDelta, out: list[str]) -> None:
+        """Write the delta event of the part's item."""
         item = self._items.get(event.index)
         if item is None or item.done:
             return
         if event.signature:
-            item.signature = event.signature
+            item.signature = self.own_signature(event) or item.signature
         if not event.text:
             return
         if item.kind == "reasoning" and not item.text:
@@ -513,23 +460,23 @@ class OpenAIResponsesStreamEncoder:
                 wire["encrypted_content"] = item.signature
         self._emit(out, "response.output_item.done", output_index=item.index, item=wire)
 
-    def _end(self, event: ResponseEnd, out: list[str]) -> None:
-        if self._ended:
-            return
-        self._ended = True
+    def on_end(self, event: ResponseEnd, out: list[str]) -> None:
+        """End the items still open, then write ``response.completed`` (or
+        ``.incomplete``) with every item and the usage."""
         if self._shell is None:
             self._start(ResponseStart(), out)
         assert self._shell is not None
         for item in self._order:
             if not item.done:
                 self._end_part(item, out)
-        usage = event.usage or self._usage
+        usage = event.usage or self.usage
         response = {
             **self._shell,
             "output": [item.item for item in self._order],
-            "usage": write_usage(usage) if usage is not None else None,
+            # every count is required there, so one not known is written 0
+            "usage": OPENAI_RESPONSES_USAGE.write_nested(usage, fill=True) if usage else None,
         }
-        reason = "max_output_tokens" if event.finish_reason == "length" else event.finish_reason
+        reason = OPENAI_RESPONSES_FINISH.word(event.finish_reason, event.raw_finish_reason)[0]
         if reason in ("max_output_tokens", "content_filter"):
             response["status"] = "incomplete"
             response["incomplete_details"] = {"reason": reason}
@@ -539,14 +486,9 @@ class OpenAIResponsesStreamEncoder:
             self._emit(out, "response.completed", response=response)
 
 
-class OpenAIResponsesStreamCodec:
+class OpenAIResponsesStreamCodec(BuiltinCodec):
     """The ``openai-responses`` stream codec."""
 
-    def decoder(self) -> OpenAIResponsesStreamDecoder:
-        """Return a new decoder."""
-        return OpenAIResponsesStreamDecoder()
-
-    def encoder(self, **options: object) -> OpenAIResponsesStreamEncoder:
-        """Return a new encoder (this format has no options)."""
-        no_options("openai-responses", options)
-        return OpenAIResponsesStreamEncoder()
+    name = "openai-responses"
+    decoder_type = OpenAIResponsesStreamDecoder
+    encoder_type = OpenAIResponsesStreamEncoder

@@ -10,31 +10,17 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, cast
 
 from aifkit.aif._loss import LossLog, SourceMap
-from aifkit.aif._response import FinishReason, Response, Usage
+from aifkit.aif._response import Response, Usage
+from aifkit.aif._vocab import ANTHROPIC_FINISH, ANTHROPIC_USAGE
 from aifkit.aif.converters._base import EncodeOptions
+from aifkit.aif.converters._common import expect_list
 from aifkit.aif.converters._response_base import ResponseCodec
-from aifkit.aif.converters._response_message import decode_message
-from aifkit.aif.converters._response_wire import (
-    Obj,
-    add,
-    expect_list,
-    expect_obj,
-    rest,
-    shape,
-    sub,
-)
+from aifkit.aif.converters._response_wire import Obj, shape
+from aifkit.aif.converters._wire import ext, make_ext, unknown_keys
 
 __all__ = ["AnthropicResponses"]
 
 _TOP = frozenset({"id", "type", "role", "model", "content", "stop_reason", "usage"})
-
-USAGE_SPEC = {
-    "input_tokens": "input_tokens",
-    "cache_creation_input_tokens": "cache_write_tokens",
-    "cache_read_input_tokens": "cache_read_tokens",
-    "output_tokens": "output_tokens",
-    "output_tokens_details.thinking_tokens": "reasoning_tokens",
-}
 
 
 class AnthropicResponses(ResponseCodec):
@@ -42,28 +28,15 @@ class AnthropicResponses(ResponseCodec):
 
     name = "anthropic"
     empty_turn: ClassVar[Mapping[str, Any]] = {"role": "assistant", "content": []}
-    finish_reasons: ClassVar[Mapping[str, FinishReason]] = {
-        "end_turn": "stop",
-        "max_tokens": "length",
-        "tool_use": "tool_calls",
-        "refusal": "refusal",
-        "pause_turn": "pause",
-        "stop_sequence": "stop",
-        "model_context_window_exceeded": "length",
-    }
+    finish = ANTHROPIC_FINISH
+    usage_fields = ANTHROPIC_USAGE
 
     def _decode(self, body: Obj, sm: SourceMap, losses: LossLog) -> Response:
         content = expect_list(body.get("content"), ("content",))
-        request = {
-            "messages": [
-                {"role": "user", "content": "."},
-                {"role": "assistant", "content": content},
-            ]
-        }
-        message = decode_message(self.name, request, 1, ("messages", 1), (), sm, losses)
+        message = self.decode_turn({"role": "assistant", "content": content}, (), sm, losses)
         finish, raw = self.read_finish(body.get("stop_reason"), ("stop_reason",))
         sm.add(("finish_reason",), ("stop_reason",))
-        extra = {k: v for k, v in rest(body, _TOP).items() if v is not None}
+        extra = {k: v for k, v in unknown_keys(body, _TOP).items() if v is not None}
         sm.add(("id",), ("id",))
         sm.add(("model",), ("model",))
         self.keep_extra(extra, (), (), sm)
@@ -73,26 +46,12 @@ class AnthropicResponses(ResponseCodec):
             message=message,
             finish_reason=finish,
             raw_finish_reason=raw,
-            usage=self._read_usage(body, sm),
-            extensions=self.ext(extra, {"keys": list(body)}),
+            usage=self.read_usage(body, sm),
+            extensions=make_ext(self.name, {"keys": list(body)}, extra),
         )
 
-    def _read_usage(self, body: Obj, sm: SourceMap) -> Usage | None:
-        if body.get("usage") is None:
-            return None
-        usage = expect_obj(body["usage"], ("usage",))
-        counts, ext = self.read_usage(usage, ("usage",), USAGE_SPEC, sm)
-        if counts.get("input_tokens") is not None:
-            counts["input_tokens"] = add(
-                counts["input_tokens"],
-                counts.get("cache_read_tokens"),
-                counts.get("cache_write_tokens"),
-            )
-        return Usage(**counts, extensions=ext)
-
     def _encode(self, response: Response, options: EncodeOptions, losses: LossLog) -> Obj:
-        form, extra = self.own(response.extensions)
-        self.foreign(response.extensions, (), losses)
+        form, extra = ext(response.extensions, self.name, (), losses)
         self.drop_fields(response, ("id", "model"), losses)
         wire = self.assistant_turn(response.message, options, losses)
         content: Any = wire.get("content", [])
@@ -110,7 +69,7 @@ class AnthropicResponses(ResponseCodec):
             "content": cast("list[Any]", content),
             "stop_reason": finish,
             "stop_sequence": None,
-            "usage": self._write_usage(response.usage, losses),
+            "usage": self.write_usage(response.usage or Usage(), losses, fill=True),
         }
         full.update(extra)
         keys = form.get("keys") or [
@@ -124,18 +83,3 @@ class AnthropicResponses(ResponseCodec):
             "usage",
         ]
         return shape(full, keys)
-
-    def _write_usage(self, usage: Usage | None, losses: LossLog) -> Obj:
-        if usage is None:
-            return {"input_tokens": 0, "output_tokens": 0}
-        counts = {
-            "input_tokens": sub(
-                usage.input_tokens, usage.cache_read_tokens, usage.cache_write_tokens
-            )
-            or 0,
-            "cache_read_tokens": usage.cache_read_tokens,
-            "cache_write_tokens": usage.cache_write_tokens,
-            "output_tokens": usage.output_tokens or 0,
-            "reasoning_tokens": usage.reasoning_tokens,
-        }
-        return self.write_usage(usage, USAGE_SPEC, counts, losses)

@@ -6,10 +6,7 @@ Mistral's response is an OpenAI ``chat.completion`` in shape (choices, usage wit
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import ClassVar
-
-from aifkit.aif._response import FinishReason
+from aifkit.aif._vocab import MISTRAL_FINISH
 from aifkit.aif.converters._openai_chat_response import OpenAIChatResponses
 
 __all__ = ["MistralResponses"]
@@ -21,10 +18,4 @@ class MistralResponses(OpenAIChatResponses):
     name = "mistral"
     string_content = False
     usage_required = True
-    finish_reasons: ClassVar[Mapping[str, FinishReason]] = {
-        "stop": "stop",
-        "length": "length",
-        "tool_calls": "tool_calls",
-        "error": "error",
-        "model_length": "length",
-    }
+    finish = MISTRAL_FINISH

@@ -7,23 +7,19 @@ that calls tools stops with ``stop``; AIF says ``tool_calls``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
+from aifkit._json import type_name
 from aifkit.aif._loss import LossLog, SourceMap
-from aifkit.aif._response import FinishReason, Response, Usage
+from aifkit.aif._response import Response, Usage
 from aifkit.aif._schema import ToolCallPart
+from aifkit.aif._vocab import OLLAMA_FINISH, OLLAMA_USAGE
 from aifkit.aif.converters._base import EncodeOptions
-from aifkit.aif.converters._common import fail
+from aifkit.aif.converters._common import expect_obj, fail
 from aifkit.aif.converters._response_base import ResponseCodec
-from aifkit.aif.converters._response_message import decode_message
-from aifkit.aif.converters._response_wire import (
-    Obj,
-    expect_obj,
-    rest,
-    shape,
-)
+from aifkit.aif.converters._response_wire import Obj, shape
+from aifkit.aif.converters._wire import ext, make_ext, unknown_keys
 
 __all__ = ["OllamaResponses"]
 
@@ -37,22 +33,19 @@ class OllamaResponses(ResponseCodec):
     """``ChatResponse`` bodies (``POST /api/chat`` with ``"stream": false``)."""
 
     name = "ollama"
-    finish_reasons: ClassVar[Mapping[str, FinishReason]] = {
-        "stop": "stop",
-        "length": "length",
-        "load": "other",
-        "unload": "other",
-    }
+    finish = OLLAMA_FINISH
+    usage_fields = OLLAMA_USAGE
 
     def _decode(self, body: Obj, sm: SourceMap, losses: LossLog) -> Response:
         wire = expect_obj(body.get("message"), ("message",))
-        request = {"messages": [{"role": "user", "content": "."}, wire]}
-        message = decode_message(self.name, request, 1, ("messages", 1), ("message",), sm, losses)
-        finish, raw = self.read_finish(body.get("done_reason"), ("done_reason",))
+        message = self.decode_turn(wire, ("message",), sm, losses)
+        finish, raw = self.read_finish(
+            body.get("done_reason"),
+            ("done_reason",),
+            calls=any(isinstance(p, ToolCallPart) for p in message.parts),
+        )
         sm.add(("finish_reason",), ("done_reason",))
-        if finish == "stop" and any(isinstance(p, ToolCallPart) for p in message.parts):
-            finish = "tool_calls"
-        extra = rest(body, _TOP)
+        extra = unknown_keys(body, _TOP)
         sm.add(("model",), ("model",))
         sm.add(("created_at",), ("created_at",))
         self.keep_extra(extra, (), (), sm)
@@ -60,53 +53,46 @@ class OllamaResponses(ResponseCodec):
         created = body.get("created_at")
         if created is not None:
             form["created_at"] = created
-        counts: dict[str, Any] = {
-            "input_tokens": body.get("prompt_eval_count"),
-            "output_tokens": body.get("eval_count"),
-        }
-        usage = None
-        if any(v is not None for v in counts.values()):
-            for name, key in (
-                ("input_tokens", "prompt_eval_count"),
-                ("output_tokens", "eval_count"),
-            ):
-                if counts[name] is not None and (
-                    isinstance(counts[name], bool) or not isinstance(counts[name], int)
-                ):
-                    raise fail((key,), "expected an integer token count")
-                sm.add(("usage", name), (key,))
-            usage = Usage(**counts)
         return Response(
             model=body.get("model"),
             message=message,
             finish_reason=finish,
             raw_finish_reason=raw,
-            usage=usage,
+            usage=self._read_counts(body, sm),
             created_at=_parse_time(created),
-            extensions=self.ext(extra, form),
+            extensions=make_ext(self.name, form, extra),
         )
 
+    def _read_counts(self, body: Obj, sm: SourceMap) -> Usage | None:
+        # Ollama's counts are top-level fields, not a usage object.
+        counts: dict[str, int | None] = {}
+        for key, name in self.usage_fields.keys.items():
+            value = body.get(key)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise fail((key,), f"expected an integer token count, got {type_name(value)}")
+            counts[key] = value
+            sm.add(("usage", name), (key,))
+        return Usage(**self.usage_fields.to_aif(counts)) if counts else None  # pyright: ignore[reportArgumentType]
+
     def _encode(self, response: Response, options: EncodeOptions, losses: LossLog) -> Obj:
-        form, extra = self.own(response.extensions)
-        self.foreign(response.extensions, (), losses)
+        form, extra = ext(response.extensions, self.name, (), losses)
         self.drop_fields(response, ("model", "created_at"), losses)
         wire = self.assistant_turn(response.message, options, losses)
-        if response.finish_reason == "tool_calls" and response.raw_finish_reason in (None, "stop"):
-            finish: str | None = "stop"
-        else:
-            finish = self.write_finish(response, losses)
-        usage = response.usage
-        if usage is not None:
-            self.drop_usage(usage, ("input_tokens", "output_tokens"), losses)
-            self.foreign(usage.extensions, ("usage",), losses)
+        finish = self.write_finish(response, losses)
+        counts: dict[str, int | None] = {}
+        if response.usage is not None:
+            counts = self.usage_fields.to_wire(response.usage)
+            self.drop_usage(response.usage, tuple(self.usage_fields.keys.values()), losses)
+            ext(response.usage.extensions, self.name, ("usage",), losses)
         full: Obj = {
             "model": self.fill(response.model or options.model, "unknown", (), "a model", losses),
             "created_at": self._time(response.created_at, form.get("created_at")),
             "message": wire,
             "done": True,
             "done_reason": finish,
-            "prompt_eval_count": usage.input_tokens if usage else None,
-            "eval_count": usage.output_tokens if usage else None,
+            **counts,
         }
         full.update(extra)
         return shape(full, form.get("keys"), _FIXED)

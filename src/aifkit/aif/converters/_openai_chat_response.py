@@ -1,43 +1,28 @@
 """OpenAI Chat Completions responses (``chat.completion`` objects) <-> AIF.
 
 Only the first choice is a message AIF carries; further choices (``n > 1``) are
-kept verbatim as an ``extra`` field.
+kept verbatim as an ``extra`` field, which only this format writes back (any
+other target reports them dropped at ``/choices/1``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar, cast
+from typing import Any, cast
 
 from aifkit.aif._loss import LossLog, Path, SourceMap
-from aifkit.aif._response import FinishReason, Response, Usage
+from aifkit.aif._response import Response, Usage
+from aifkit.aif._vocab import OPENAI_CHAT_FINISH, OPENAI_CHAT_USAGE
 from aifkit.aif.converters._base import EncodeOptions
+from aifkit.aif.converters._common import expect_list, expect_obj, fail
 from aifkit.aif.converters._response_base import ResponseCodec
-from aifkit.aif.converters._response_message import decode_message
-from aifkit.aif.converters._response_wire import (
-    Obj,
-    add,
-    epoch,
-    expect_list,
-    expect_obj,
-    rest,
-    shape,
-    to_epoch,
-)
+from aifkit.aif.converters._response_wire import Obj, epoch, shape, to_epoch
+from aifkit.aif.converters._wire import ext, make_ext, unknown_keys
 
 __all__ = ["OpenAIChatResponses"]
 
 _TOP = frozenset({"id", "object", "created", "model", "choices", "usage"})
 _CHOICE = frozenset({"index", "message", "logprobs", "finish_reason"})
 _FIXED = frozenset({"index", "object"})
-
-USAGE_SPEC = {
-    "prompt_tokens": "input_tokens",
-    "completion_tokens": "output_tokens",
-    "total_tokens": "total_tokens",
-    "prompt_tokens_details.cached_tokens": "cache_read_tokens",
-    "completion_tokens_details.reasoning_tokens": "reasoning_tokens",
-}
 
 
 class OpenAIChatResponses(ResponseCodec):
@@ -48,30 +33,22 @@ class OpenAIChatResponses(ResponseCodec):
     string_content = True
     """A completion's message content is a string (Mistral's may be a list of chunks)."""
     usage_required = False
-    finish_reasons: ClassVar[Mapping[str, FinishReason]] = {
-        "stop": "stop",
-        "length": "length",
-        "tool_calls": "tool_calls",
-        "content_filter": "content_filter",
-        "function_call": "tool_calls",
-    }
+    finish = OPENAI_CHAT_FINISH
+    usage_fields = OPENAI_CHAT_USAGE
 
     def _decode(self, body: Obj, sm: SourceMap, losses: LossLog) -> Response:
         choices = expect_list(body.get("choices"), ("choices",))
         if not choices:
-            from aifkit.aif.converters._common import fail
-
             raise fail(("choices",), "a response needs at least one choice")
         choice = expect_obj(choices[0], ("choices", 0))
         at: Path = ("choices", 0, "message")
         wire = expect_obj(choice.get("message"), at)
-        request = {"messages": [{"role": "user", "content": "."}, wire]}
-        message = decode_message(self.name, request, 1, ("messages", 1), at, sm, losses)
+        message = self.decode_turn(wire, at, sm, losses)
         finish, raw = self.read_finish(choice.get("finish_reason"), ("choices", 0, "finish_reason"))
         sm.add(("finish_reason",), ("choices", 0, "finish_reason"))
-        extra = rest(body, _TOP)
+        extra = unknown_keys(body, _TOP)
         self.keep_extra(extra, (), (), sm)
-        for key, value in rest(choice, _CHOICE).items():
+        for key, value in unknown_keys(choice, _CHOICE).items():
             extra[f"choice.{key}"] = value
             sm.add(("extensions", self.name, "extra", f"choice.{key}"), ("choices", 0, key))
         if choice.get("logprobs") is not None:
@@ -79,9 +56,7 @@ class OpenAIChatResponses(ResponseCodec):
             sm.add(
                 ("extensions", self.name, "extra", "choice.logprobs"), ("choices", 0, "logprobs")
             )
-        if len(choices) > 1:
-            extra["choices"] = choices[1:]
-            sm.add(("extensions", self.name, "extra", "choices"), ("choices", 1))
+        self.keep_alternatives(choices, "choices", extra, sm)
         form = {"keys": list(body), "choice": list(choice)}
         sm.add(("id",), ("id",))
         sm.add(("model",), ("model",))
@@ -92,21 +67,13 @@ class OpenAIChatResponses(ResponseCodec):
             message=message,
             finish_reason=finish,
             raw_finish_reason=raw,
-            usage=self._read_usage(body, sm),
+            usage=self.read_usage(body, sm),
             created_at=epoch(body.get("created"), ("created",)),
-            extensions=self.ext(extra, form),
+            extensions=make_ext(self.name, form, extra),
         )
 
-    def _read_usage(self, body: Obj, sm: SourceMap) -> Usage | None:
-        if body.get("usage") is None:
-            return None
-        usage = expect_obj(body["usage"], ("usage",))
-        counts, ext = self.read_usage(usage, ("usage",), USAGE_SPEC, sm)
-        return Usage(**counts, extensions=ext)
-
     def _encode(self, response: Response, options: EncodeOptions, losses: LossLog) -> Obj:
-        form, extra = self.own(response.extensions)
-        self.foreign(response.extensions, (), losses)
+        form, extra = ext(response.extensions, self.name, (), losses)
         wire = self.assistant_turn(response.message, options, losses)
         content = wire.get("content")
         if self.string_content and isinstance(content, list):
@@ -178,21 +145,8 @@ class OpenAIChatResponses(ResponseCodec):
                 f"{self.name} responses require usage; wrote zero counts",
             )
             return {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
-        counts = {
-            "input_tokens": usage.input_tokens,
-            "output_tokens": usage.output_tokens,
-            "total_tokens": usage.total_tokens,
-            "cache_read_tokens": usage.cache_read_tokens,
-            "reasoning_tokens": usage.reasoning_tokens,
-        }
-        if not own:
-            # The SDK types require all three totals; a foreign reply may lack the sum.
-            counts["input_tokens"] = counts["input_tokens"] or 0
-            counts["output_tokens"] = counts["output_tokens"] or 0
-            counts["total_tokens"] = counts["total_tokens"] or add(
-                counts["input_tokens"], counts["output_tokens"]
-            )
-        return self.write_usage(usage, USAGE_SPEC, counts, losses)
+        # The SDK types require all three totals; a foreign reply may lack the sum.
+        return self.write_usage(usage, losses, fill=not own)
 
 
 def _field(part: Any, key: str) -> Any:

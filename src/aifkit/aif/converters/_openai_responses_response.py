@@ -8,25 +8,18 @@ completed response that called tools finishes with ``tool_calls`` in AIF.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar, cast
+from typing import Any, cast
 
 from aifkit.aif._loss import LossLog, SourceMap
-from aifkit.aif._response import FinishReason, Response, Usage
+from aifkit.aif._response import Response, Usage
 from aifkit.aif._schema import Message, ToolCallPart
+from aifkit.aif._vocab import OPENAI_RESPONSES_FINISH, OPENAI_RESPONSES_USAGE
 from aifkit.aif.converters._base import EncodeOptions
+from aifkit.aif.converters._common import expect_list
 from aifkit.aif.converters._response_base import ResponseCodec
 from aifkit.aif.converters._response_message import decode_message
-from aifkit.aif.converters._response_wire import (
-    Obj,
-    add,
-    epoch,
-    expect_list,
-    expect_obj,
-    rest,
-    shape,
-    to_epoch,
-)
+from aifkit.aif.converters._response_wire import Obj, epoch, shape, to_epoch
+from aifkit.aif.converters._wire import ext, make_ext, unknown_keys
 
 __all__ = ["OpenAIResponsesResponses"]
 
@@ -34,29 +27,13 @@ _TOP = frozenset(
     {"id", "object", "created_at", "model", "output", "usage", "status", "incomplete_details"}
 )
 
-USAGE_SPEC = {
-    "input_tokens": "input_tokens",
-    "input_tokens_details.cached_tokens": "cache_read_tokens",
-    "output_tokens": "output_tokens",
-    "input_tokens_details.cache_write_tokens": "cache_write_tokens",
-    "output_tokens_details.reasoning_tokens": "reasoning_tokens",
-    "total_tokens": "total_tokens",
-}
-
 
 class OpenAIResponsesResponses(ResponseCodec):
     """``response`` bodies (``POST /v1/responses`` without streaming)."""
 
     name = "openai-responses"
-    finish_reasons: ClassVar[Mapping[str, FinishReason]] = {
-        "completed": "stop",
-        "max_output_tokens": "length",
-        "content_filter": "content_filter",
-        "failed": "error",
-        "cancelled": "other",
-        "in_progress": "other",
-        "queued": "other",
-    }
+    finish = OPENAI_RESPONSES_FINISH
+    usage_fields = OPENAI_RESPONSES_USAGE
 
     def _decode(self, body: Obj, sm: SourceMap, losses: LossLog) -> Response:
         output = expect_list(body.get("output"), ("output",))
@@ -73,10 +50,10 @@ class OpenAIResponsesResponses(ResponseCodec):
         if status == "incomplete" and isinstance(details, dict):
             word = cast("Obj", details).get("reason")
             sm.add(("finish_reason",), ("incomplete_details", "reason"))
-        finish, raw = self.read_finish(word, ("status",))
-        if finish == "stop" and any(isinstance(p, ToolCallPart) for p in message.parts):
-            finish = "tool_calls"
-        extra = rest(body, _TOP)
+        finish, raw = self.read_finish(
+            word, ("status",), calls=any(isinstance(p, ToolCallPart) for p in message.parts)
+        )
+        extra = unknown_keys(body, _TOP)
         sm.add(("id",), ("id",))
         sm.add(("model",), ("model",))
         sm.add(("created_at",), ("created_at",))
@@ -87,21 +64,13 @@ class OpenAIResponsesResponses(ResponseCodec):
             message=message,
             finish_reason=finish,
             raw_finish_reason=raw,
-            usage=self._read_usage(body, sm),
+            usage=self.read_usage(body, sm),
             created_at=epoch(body.get("created_at"), ("created_at",)),
-            extensions=self.ext(extra, {"keys": list(body)}),
+            extensions=make_ext(self.name, {"keys": list(body)}, extra),
         )
 
-    def _read_usage(self, body: Obj, sm: SourceMap) -> Usage | None:
-        if body.get("usage") is None:
-            return None
-        usage = expect_obj(body["usage"], ("usage",))
-        counts, ext = self.read_usage(usage, ("usage",), USAGE_SPEC, sm)
-        return Usage(**counts, extensions=ext)
-
     def _encode(self, response: Response, options: EncodeOptions, losses: LossLog) -> Obj:
-        form, extra = self.own(response.extensions)
-        self.foreign(response.extensions, (), losses)
+        form, extra = ext(response.extensions, self.name, (), losses)
         items = self._items(response.message, options, losses, own=bool(form))
         status, details = self._status(response, losses)
         full: Obj = {
@@ -144,11 +113,6 @@ class OpenAIResponsesResponses(ResponseCodec):
         return items if own else [_as_output(item, n) for n, item in enumerate(items)]
 
     def _status(self, response: Response, losses: LossLog) -> tuple[str, Obj | None]:
-        if response.finish_reason == "tool_calls" and response.raw_finish_reason in (
-            None,
-            "completed",
-        ):
-            return "completed", None
         word = self.write_finish(response, losses) or "completed"
         if word in ("max_output_tokens", "content_filter"):
             return "incomplete", {"reason": word}
@@ -157,22 +121,7 @@ class OpenAIResponsesResponses(ResponseCodec):
     def _write_usage(self, usage: Usage | None, own: bool, losses: LossLog) -> Obj | None:
         if usage is None:
             return None
-        counts = {
-            "input_tokens": usage.input_tokens,
-            "cache_read_tokens": usage.cache_read_tokens,
-            "cache_write_tokens": usage.cache_write_tokens,
-            "output_tokens": usage.output_tokens,
-            "reasoning_tokens": usage.reasoning_tokens,
-            "total_tokens": usage.total_tokens,
-        }
-        if not own:  # the SDK's usage type requires every count
-            counts = {
-                **{k: v or 0 for k, v in counts.items()},
-                "total_tokens": usage.total_tokens
-                or add(usage.input_tokens, usage.output_tokens)
-                or 0,
-            }
-        return self.write_usage(usage, USAGE_SPEC, counts, losses)
+        return self.write_usage(usage, losses, fill=not own)  # the SDK requires every count
 
 
 def _assistant_item(item: Obj) -> bool:

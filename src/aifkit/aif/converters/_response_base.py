@@ -6,39 +6,32 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, cast
+from typing import Any, ClassVar, Protocol, cast, get_args
 
+from aifkit._json import type_name
 from aifkit.aif._loss import LossLog, Path, SourceMap
 from aifkit.aif._response import FinishReason, Response, Usage
-from aifkit.aif._schema import Extensions, Message, Provenance
+from aifkit.aif._schema import Message, Provenance
+from aifkit.aif._vocab import FinishWords, UsageField, UsageFields
 from aifkit.aif.converters._base import Encoded, EncodeOptions, Violation
 from aifkit.aif.converters._checks import RuleChecker
-from aifkit.aif.converters._common import fail, own_extra, own_form
-from aifkit.aif.converters._response_message import encode_message
+from aifkit.aif.converters._common import expect_obj, expect_str, fail
+from aifkit.aif.converters._response_message import decode_message, encode_message
 from aifkit.aif.converters._response_wire import (
     Obj,
     add,
     dotted,
-    expect_obj,
-    expect_str,
     flatten,
-    kind,
     shape,
     unflatten,
 )
+from aifkit.aif.converters._wire import ext, hint_keys, make_ext
 
 __all__ = ["DecodedResponse", "ResponseCodec", "ResponseConverter"]
 
 _MEDIA = frozenset({"image", "document", "audio"})
 
-_USAGE_FIELDS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-    "total_tokens",
-)
+_USAGE_FIELDS: tuple[str, ...] = get_args(UsageField)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,14 +80,17 @@ class ResponseConverter(Protocol):
 class ResponseCodec:
     """The parts of a `ResponseConverter` every format shares.
 
-    A subclass sets ``name``, its finish-reason table and implements
-    ``_decode`` / ``_encode``.
+    A subclass sets ``name``, its vocabulary (`finish`, `usage_fields`, shared with
+    its stream codec, see `aifkit.aif._vocab`) and implements ``_decode`` / ``_encode``.
     """
 
     name: str = ""
-    finish_reasons: ClassVar[Mapping[str, FinishReason]] = {}
-    """The format's finish words -> AIF's; the first word listed for an AIF reason
-    is the one written for it."""
+    finish: ClassVar[FinishWords]
+    """The format's finish words."""
+    usage_fields: ClassVar[UsageFields]
+    """The format's usage counts."""
+    usage_key: ClassVar[str] = "usage"
+    """Where a body holds its usage object."""
 
     def decode_response(self, body: Any) -> DecodedResponse:
         """Read a response body (see `ResponseConverter.decode_response`)."""
@@ -125,12 +121,15 @@ class ResponseCodec:
 
     # -- finish reasons --------------------------------------------------------
 
-    def read_finish(self, raw: Any, path: Path) -> tuple[FinishReason | None, str | None]:
-        """Map the format's finish word to AIF's; keep the word itself."""
+    def read_finish(
+        self, raw: Any, path: Path, *, calls: bool = False
+    ) -> tuple[FinishReason | None, str | None]:
+        """Map the format's finish word to AIF's (``calls``: the reply called tools);
+        keep the word itself."""
         if raw is None:
             return None, None
         word = expect_str(raw, path)
-        return self.finish_reasons.get(word, "other"), word
+        return self.finish.reason(word, calls=calls), word
 
     def write_finish(self, response: Response, losses: LossLog) -> str | None:
         """Return the format's word for ``response``'s finish reason.
@@ -140,28 +139,18 @@ class ResponseCodec:
         has no word for is written as its nearest word and reported.
         """
         reason, raw = response.finish_reason, response.raw_finish_reason
-        # A word this format did not list is still its own when it read it (a new
-        # provider word, normalized to "other").
         own = response.provenance is not None and response.provenance.format == self.name
-        if raw is not None and self.finish_reasons.get(raw, "other" if own else None) == (
-            reason or "other"
-        ):
-            return raw
-        if reason is None:
-            return None
-        for word, mapped in self.finish_reasons.items():
-            if mapped == reason:
-                return word
-        fallback = next(iter(self.finish_reasons))
-        losses.add(
-            ("finish_reason",),
-            "transformed",
-            f"{self.name}/finish-reason",
-            "warning",
-            f"finish reason {raw or reason!r} has no equivalent in {self.name}; "
-            f"written as {fallback!r}",
-        )
-        return fallback
+        word, exact = self.finish.word(reason, raw, own=own)
+        if not exact:
+            losses.add(
+                ("finish_reason",),
+                "transformed",
+                f"{self.name}/finish-reason",
+                "warning",
+                f"finish reason {raw or reason!r} has no equivalent in {self.name}; "
+                f"written as {word!r}",
+            )
+        return word
 
     # -- usage and extensions --------------------------------------------------
 
@@ -194,33 +183,20 @@ class ResponseCodec:
                     f"{self.name} responses carry no {name.replace('_', ' ')}",
                 )
 
-    def foreign(self, extensions: Extensions, path: Path, losses: LossLog) -> None:
-        """Report as dropped the ``extra`` fields another format kept at ``path``."""
-        for ns, data in extensions.items():
-            if ns == self.name:
-                continue
-            extra = data.get("extra")
-            if isinstance(extra, dict):
-                for key in cast("dict[str, Any]", extra):
-                    losses.add(
-                        (*path, "extensions", ns, "extra", key),
-                        "dropped",
-                        f"{self.name}/no-field",
-                        "warning",
-                        f"{ns} response field {key!r} has no equivalent in {self.name}",
-                    )
-
-    def read_usage(
-        self, obj: Obj, path: Path, spec: Mapping[str, str], sm: SourceMap
-    ) -> tuple[dict[str, int | None], Extensions]:
-        """Read a usage object: the counts ``spec`` names (dotted wire key -> name),
-        and every other field, flattened, as ``extra``."""
+    def read_usage(self, body: Obj, sm: SourceMap) -> Usage | None:
+        """Read the usage object at ``usage_key``: the counts `usage_fields` names, and
+        every other field, flattened, as ``extra``."""
+        if body.get(self.usage_key) is None:
+            return None
+        path: Path = (self.usage_key,)
+        obj = expect_obj(body[self.usage_key], path)
+        fields = self.usage_fields.keys
         counts: dict[str, int | None] = {}
         extra: Obj = {}
         nulls: list[str] = []
         flat = flatten(obj)
         for key, value in flat.items():
-            name = spec.get(key)
+            name = fields.get(key)
             if name is None:
                 extra[key] = value
                 sm.add(("usage", "extensions", self.name, "extra", key), dotted(path, key))
@@ -228,37 +204,53 @@ class ResponseCodec:
             if value is None:
                 nulls.append(key)
             elif isinstance(value, bool) or not isinstance(value, int):
-                raise fail(dotted(path, key), f"expected an integer token count, got {kind(value)}")
-            counts[name] = value
-            if name in _USAGE_FIELDS:
-                sm.add(("usage", name), dotted(path, key))
+                raise fail(
+                    dotted(path, key), f"expected an integer token count, got {type_name(value)}"
+                )
+            counts[key] = value
+            sm.add(("usage", name), dotted(path, key))
         form: Obj = {"keys": list(flat)}
         if nulls:
             form["null"] = nulls
-        return counts, self.ext(extra, form)
+        return Usage(
+            **self.usage_fields.to_aif(counts),  # pyright: ignore[reportArgumentType]
+            extensions=make_ext(self.name, form, extra),
+        )
 
-    def write_usage(
-        self,
-        usage: Usage,
-        spec: Mapping[str, str],
-        counts: Mapping[str, int | None],
-        losses: LossLog,
-    ) -> Obj:
-        """Write a usage object from wire ``counts`` (by ``spec`` name) and this format's extras.
+    def write_usage(self, usage: Usage, losses: LossLog, *, fill: bool = False) -> Obj:
+        """Write a usage object: the counts `usage_fields` names and this format's extras
+        (``fill``: write the counts the format requires, 0 when unknown).
 
-        Reports the `Usage` counts ``spec`` has no key for and other formats' extras.
+        Reports the `Usage` counts the format has no key for and other formats' extras.
         """
-        form, extra = self.own(usage.extensions)
-        nulls = set(cast("list[str]", form.get("null", [])))
+        form, extra = ext(usage.extensions, self.name, ("usage",), losses)
+        nulls = set(hint_keys(form, "null"))
+        listed = form.get("keys")
         flat: Obj = {}
-        for key, name in spec.items():
-            value = counts.get(name)
+        for key, value in self.usage_fields.to_wire(usage, fill=fill).items():
             if value is not None or key in nulls:
                 flat[key] = value
+        if isinstance(listed, list):
+            # Gemini leaves out a count of 0 (a reply that was all reasoning).
+            shown = self.usage_fields.derived_zero(usage)
+            if shown is not None and shown not in listed:
+                flat.pop(shown, None)
         flat.update(extra)
-        self.drop_usage(usage, tuple(spec.values()), losses)
-        self.foreign(usage.extensions, ("usage",), losses)
-        return unflatten(shape(flat, form.get("keys")))
+        self.drop_usage(usage, tuple(self.usage_fields.keys.values()), losses)
+        return unflatten(shape(flat, listed))
+
+    def keep_alternatives(
+        self, alternatives: list[Any], key: str, extra: Obj, sm: SourceMap
+    ) -> None:
+        """Keep the replies after the first (``n > 1``) verbatim as ``extra[key]``.
+
+        An AIF response holds one reply; the others travel as this format's data, so
+        a same-format round trip is exact and any other target reports them dropped
+        at their source pointer (``/choices/1``).
+        """
+        if len(alternatives) > 1:
+            extra[key] = alternatives[1:]
+            sm.add(("extensions", self.name, "extra", key), (key, 1))
 
     def keep_extra(self, extra: Obj, aif: Path, source: Path, sm: SourceMap) -> None:
         """Map each kept ``extra`` field of the element at ``aif`` to its source path."""
@@ -267,6 +259,15 @@ class ResponseCodec:
 
     turns_key: str = "messages"
     """Where the request body lists its turns."""
+    user_turn: ClassVar[Mapping[str, Any]] = {"role": "user", "content": "."}
+    """The user turn a synthetic request opens with, before the reply's turn."""
+
+    def decode_turn(self, turn: Obj, at: Path, sm: SourceMap, losses: LossLog) -> Message:
+        """Read the reply's assistant ``turn`` (at ``at`` in the body) through the request
+        converter, as the turn after `user_turn` (see `decode_message`)."""
+        request = {self.turns_key: [self.user_turn, turn]}
+        return decode_message(self.name, request, 1, (self.turns_key, 1), at, sm, losses)
+
     empty_turn: ClassVar[Mapping[str, Any]] = {"role": "assistant", "content": ""}
     """The assistant turn written for a reply with no content."""
 
@@ -361,16 +362,3 @@ class ResponseCodec:
             f"{self.name} responses require {what}; wrote {default!r}",
         )
         return default
-
-    def ext(self, extra: Obj, form: Obj | None = None) -> Extensions:
-        """Return extensions holding ``extra`` and ``form`` under this format's name."""
-        data: Obj = {}
-        if extra:
-            data["extra"] = extra
-        if form:
-            data["form"] = form
-        return {self.name: data} if data else {}
-
-    def own(self, extensions: Extensions) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
-        """Return this format's ``(form, extra)`` on an element."""
-        return own_form(extensions, self.name), own_extra(extensions, self.name)

@@ -1,4 +1,5 @@
-"""Small readers and writers of JSON response bodies the response codecs share."""
+"""Small readers and writers of JSON response bodies the response codecs share
+(the general readers are `_common.expect_*` and `_wire.unknown_keys`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from aifkit._json import type_name
 from aifkit.aif._loss import Path
 from aifkit.aif.converters._common import fail
 
@@ -14,14 +16,8 @@ __all__ = [
     "add",
     "dotted",
     "epoch",
-    "expect_list",
-    "expect_obj",
-    "expect_str",
     "flatten",
-    "kind",
-    "rest",
     "shape",
-    "sub",
     "to_epoch",
     "unflatten",
 ]
@@ -29,66 +25,18 @@ __all__ = [
 Obj = dict[str, Any]
 
 
-def expect_str(value: Any, path: Path) -> str:
-    """Return ``value`` as a string, or raise an `InvalidInputError` at ``path``."""
-    if not isinstance(value, str):
-        raise fail(path, f"expected a string, got {kind(value)}")
-    return value
-
-
-def kind(value: Any) -> str:
-    """Name a JSON value's type for an error message ("an array", "null", ...)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
-
-
-def expect_obj(value: Any, path: Path) -> Obj:
-    """Return ``value`` as an object, or raise an `InvalidInputError` at ``path``."""
-    if not isinstance(value, dict):
-        raise fail(path, f"expected an object, got {kind(value)}")
-    return cast("Obj", value)
-
-
-def expect_list(value: Any, path: Path) -> list[Any]:
-    """Return ``value`` as an array, or raise an `InvalidInputError` at ``path``."""
-    if not isinstance(value, list):
-        raise fail(path, f"expected an array, got {kind(value)}")
-    return cast("list[Any]", value)
-
-
-def rest(obj: Mapping[str, Any], known: frozenset[str]) -> Obj:
-    """Return the fields of ``obj`` not in ``known`` (kept as ``extra``)."""
-    return {k: v for k, v in obj.items() if k not in known}
-
-
 def epoch(value: Any, path: Path) -> datetime | None:
     """Read a Unix-seconds timestamp."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise fail(path, f"expected Unix seconds, got {kind(value)}")
+        raise fail(path, f"expected Unix seconds, got {type_name(value)}")
     return datetime.fromtimestamp(value, UTC)
 
 
 def to_epoch(value: datetime | None) -> int | None:
     """Write a timestamp as Unix seconds."""
     return None if value is None else int(value.timestamp())
-
-
-def sub(a: int | None, *b: int | None) -> int | None:
-    """``a`` minus every set ``b`` (``None`` when ``a`` is)."""
-    if a is None:
-        return None
-    return a - sum(x for x in b if x is not None)
 
 
 def add(*values: int | None) -> int | None:
