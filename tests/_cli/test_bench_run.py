@@ -55,7 +55,7 @@ def test_run_writes_a_run_directory_and_list_finds_it(tmp_path: Path) -> None:
 def test_an_unknown_suite_exits_2_with_the_known_ones(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["bench", "run", "nope", "--out", str(tmp_path / "r")])
     assert result.exit_code == 2
-    assert "known suites: quick, standard" in result.stderr
+    assert "known suites: agent, quick, standard" in result.stderr
 
 
 def test_run_prints_one_summary_row_per_strategy(tmp_path: Path) -> None:
