@@ -124,8 +124,10 @@ class LiteLLMCompress:
         self, body: Mapping[str, Any], budget: int, model: str, options: Mapping[str, Any]
     ) -> Fitted:
         """Stub low-relevance messages until the budget; the stubs' originals are kept."""
+        # Its stubbing reads every message's text: a tool call's null content becomes "".
+        messages = [{**m, "content": m.get("content") or ""} for m in _messages(body)]
         result: Any = self._compress(
-            _messages(body), model=model, compression_trigger=budget, compression_target=budget
+            messages, model=model, compression_trigger=budget, compression_target=budget
         )
         out = {**body, "messages": list(result["messages"])}
         tools = list(result.get("tools") or [])
