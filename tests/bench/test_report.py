@@ -163,3 +163,12 @@ def test_the_dashboard_renders_in_headless_chromium(report: Path, tmp_path: Path
     assert visible == 3 * 3  # retrieval x bm25: 3 budgets x 3 seeds
     assert all(url.startswith(("file:", "data:", "blob:", "about:")) for url in requests), requests
     assert (tmp_path / "dashboard.png").stat().st_size > 10_000
+
+
+def test_the_task_table_shows_facts_kept_ratio_and_expand_calls(report: Path) -> None:
+    page = report.read_text(encoding="utf-8")
+    header = page[page.index("<th>task</th>") : page.index("</thead>", page.index("<th>task</th>"))]
+    assert "<th>facts kept</th><th>ratio achieved</th><th>expand calls</th>" in header
+    # The synthetic runs measure no planted facts: their cells show '-', not a made-up 0.
+    row = page[page.index("<tbody>", page.index("<th>task</th>")) :].split("</tr>")[0]
+    assert row.count("<td>-</td>") >= 2

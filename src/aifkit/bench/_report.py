@@ -259,16 +259,27 @@ def _savings_section(go: Any, make_subplots: Any, run: Run) -> _Section:
     )
 
 
-def _task_rows(run: Run) -> list[tuple[str, str, float | None, float | None, int, int, str]]:
-    rows: list[tuple[str, str, float | None, float | None, int, int, str]] = []
+_TASK_COLUMNS = ("facts_kept", "ratio_achieved", "expand_calls")
+"""Means shown beside each task's accuracy: all planted facts kept, size, expand calls."""
+
+
+def _task_rows(
+    run: Run,
+) -> list[tuple[str, str, float | None, float | None, int, int, str, list[float | None]]]:
+    rows: list[tuple[str, str, float | None, float | None, int, int, str, list[float | None]]]
+    rows = []
     for task, cells in _by_task(run.cells).items():
         metric = accuracy_metric([c for c in cells if c.status == "ok"]) or "-"
         for strategy in sorted({c.strategy for c in cells}):
             mine = [c for c in cells if c.strategy == strategy]
             ok = [c for c in mine if c.status == "ok"]
-            accuracy = _mean([v for c in ok if (v := metric_value(c, metric)) is not None])
-            tokens = _mean([v for c in ok if (v := metric_value(c, "tokens_after")) is not None])
-            rows.append((task, strategy, accuracy, tokens, len(mine), len(mine) - len(ok), metric))
+
+            def mean(name: str, ok: list[Cell] = ok) -> float | None:
+                return _mean([v for c in ok if (v := metric_value(c, name)) is not None])
+
+            more = [mean(name) for name in _TASK_COLUMNS]
+            rows.append((task, strategy, mean(metric), mean("tokens_after"), len(mine),
+                         len(mine) - len(ok), metric, more))  # fmt: skip
     return rows
 
 
@@ -296,20 +307,24 @@ def _tasks_section(go: Any, run: Run) -> _Section:
     )
     table = [
         "<table><thead><tr><th>task</th><th>strategy</th><th>accuracy metric</th>"
-        "<th>accuracy</th><th>tokens after</th><th>cells</th><th>failed</th></tr></thead><tbody>"
+        "<th>accuracy</th><th>tokens after</th>"
+        + "".join(f"<th>{name.replace('_', ' ')}</th>" for name in _TASK_COLUMNS)
+        + "<th>cells</th><th>failed</th></tr></thead><tbody>"
     ]
-    for task, strategy, accuracy, tokens, count, failed, metric in rows:
+    for task, strategy, accuracy, tokens, count, failed, metric, more in rows:
         table.append(
             f"<tr><td>{_e(task)}</td><td>{_e(strategy)}</td><td>{_e(metric)}</td>"
-            f"<td>{_opt(accuracy)}</td><td>{_opt(tokens, 0)}</td><td>{count}</td>"
-            f'<td class="{"bad" if failed else ""}">{failed}</td></tr>'
+            f"<td>{_opt(accuracy)}</td><td>{_opt(tokens, 0)}</td>"
+            + "".join(f"<td>{_opt(v)}</td>" for v in more)
+            + f'<td>{count}</td><td class="{"bad" if failed else ""}">{failed}</td></tr>'
         )
     table.append("</tbody></table>")
     return _Section(
         "tasks",
         "Per-task breakdown",
         "Each task's accuracy metric (the first of passed, f1, exact_match, evidence_survival "
-        "its cells report) by strategy.",
+        "its cells report) by strategy, beside the means of facts_kept (all planted facts, "
+        "asked or not), ratio_achieved and expand_calls ('-': not measured for that task).",
         _div(fig) + "".join(table),
     )
 
