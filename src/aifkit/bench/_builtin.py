@@ -150,8 +150,10 @@ def agent() -> Suite:
         ),
         budgets=(0.27,),  # about where Headroom's default lands on these transcripts
         seeds=(0, 1, 2),
-        readers=("evidence", "extractive"),
-        description="Agent transcripts (~60k tokens), sessions and essays; aifkit beside peers.",
+        # The extractive reader answers "X is Y" statements; these facts are log lines,
+        # JSON fields, constants and figures, so only the evidence reader scores them.
+        readers=("evidence",),
+        description="Agent transcripts (~70k tokens), sessions and essays; aifkit beside peers.",
     )
 
 
