@@ -110,3 +110,16 @@ def test_a_peer_strategy_runs_when_its_package_is_installed(name: str) -> None:
     if applied.elided:  # litellm-compress: each stub's original, byte for byte
         originals = {str(m.get("content") or "") for m in task.body["messages"]}
         assert set(applied.elided.values()) <= originals
+
+
+def test_peers_calling_tiktoken_get_openai_vocabularies_without_a_download() -> None:
+    import tiktoken
+
+    from aifkit.bench._haystack import count
+    from aifkit.bench._peers import _offline_tiktoken  # pyright: ignore[reportPrivateUsage]
+
+    _offline_tiktoken()
+    text = "The ledger segment seg-48213 had a checksum mismatch."
+    encoding = tiktoken.encoding_for_model("gpt-4o")  # would download without the registry entry
+    assert encoding.name == "o200k_base"
+    assert len(encoding.encode(text)) == count(text, "gpt-4o")

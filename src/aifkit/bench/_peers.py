@@ -4,6 +4,9 @@ Each factory imports its package when first asked for, and raises
 `MissingDependencyError` (naming ``pip install "aifkit[bench-peers]"``) when it is
 not installed, so built-in suites leave the peer out and ``aif bench list`` says why.
 
+Peers that count with tiktoken get OpenAI's vocabularies from the files aifkit reads
+(tiktoken would download them, fail offline, and the peer fall back to an estimate).
+
 * ``headroom``: Headroom's ``compress()`` (``headroom-ai``) at ``target_ratio =
   budget / tokens before``; options ``{"target_ratio": r}`` ask for ``r`` instead,
   ``{"target": "default"}`` use its own default.
@@ -62,8 +65,23 @@ class Headroom:
         return Fitted({**body, "messages": list(result.messages)}, report)
 
 
+def _offline_tiktoken() -> None:
+    """Give tiktoken OpenAI's vocabularies from the files aifkit reads, so a peer that calls
+    ``tiktoken.get_encoding`` counts exactly instead of failing to download and estimating."""
+    try:
+        import tiktoken.registry
+    except ImportError:  # the peer brings its own counting, or none
+        return
+    from aifkit.tokens._openai_files import load_encoding
+
+    for name in ("o200k_base", "cl100k_base"):
+        if name not in tiktoken.registry.ENCODINGS:
+            tiktoken.registry.ENCODINGS[name] = load_encoding(name)
+
+
 def headroom() -> StrategyKind:
     """The ``headroom`` kind (needs ``headroom-ai``)."""
+    _offline_tiktoken()
     try:
         module = importlib.import_module("headroom")
     except ImportError:
