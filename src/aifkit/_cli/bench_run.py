@@ -63,6 +63,7 @@ def run_command(
     """
     from aifkit._extras import require
     from aifkit.bench import load_suite, run_suite
+    from aifkit.bench._strategies import require_strategies
 
     # Checked here, not in a worker: a missing extra is one line, before any work starts.
     # (A YAML suite without pyyaml already stops in load_suite, with the same line.)
@@ -72,6 +73,7 @@ def run_command(
         "openai": any(r.startswith("model") for r in spec.readers),
     }
     require("bench", [module for module, needed in needs.items() if needed])
+    require_strategies(spec.resolved_strategies())  # a peer that is not installed: one line
     run = run_suite(
         spec, out, workers=workers, dask=dask, resume=resume, progress=not quiet,
         check_endpoint=not no_endpoint_check,

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.util import find_spec
 from typing import Any, cast
 
 from aifkit.bench._kinds import STRATEGY_KINDS, StrategyKind, count_body
-from aifkit.errors import InvalidInputError, MissingDependencyError, UnknownNameError
+from aifkit.errors import InvalidInputError, MissingDependencyError, UnknownNameError, UsageError
 
 __all__ = [
     "PEERS",
@@ -41,6 +41,7 @@ __all__ = [
     "parse_strategy",
     "prefix_kept",
     "previous_turn",
+    "require_strategies",
     "strategy_available",
     "unavailable_compress_methods",
     "unavailable_strategies",
@@ -185,6 +186,24 @@ def unavailable_strategies() -> dict[str, str]:
         if problem is not None:
             out[name] = problem
     return out
+
+
+def require_strategies(strategies: Iterable[Strategy]) -> None:
+    """Raise, before any cell runs, when a strategy's kind cannot be built here.
+
+    A peer named in a suite whose package is missing is one line, not a run of
+    failed cells. (A ``compress:<method>`` that cannot build fails its cells, as before.)
+
+    Raises:
+        UsageError: the first such strategy, with what to install.
+
+    Examples:
+        >>> require_strategies([STRATEGIES["pack"], STRATEGIES["truncate-front"]])
+    """
+    for strategy in strategies:
+        problem = _kind_problem(strategy.kind)
+        if problem is not None:
+            raise UsageError(f"strategy {strategy.name!r} cannot run here: {problem}")
 
 
 def parse_strategy(spec: object, pointer: str = "") -> Strategy:
