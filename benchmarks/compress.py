@@ -27,10 +27,10 @@ tokenize-once floor (the model's tokenizer over every text once, nothing else).
 
 First, though, the agent section (`--only agent` runs it alone): transcripts of
 about 60k tokens whose four large tool outputs (a log, an inventory listing, a
-source file, search results) each hold one planted fact (see ``_agent.py``);
+source file, search results) each hold one planted fact (see ``aifkit.bench._agent``);
 the last turn asks about one of them, rotating. Each transcript is compressed
-by Headroom's ``compress()`` (``headroom-ai``, from the peers venv; skipped with
-a line saying so when absent) at its default and at ``target_ratio=0.27``, and
+by Headroom's ``compress()`` (the bench's ``headroom`` strategy, ``headroom-ai`` from the
+peers venv; skipped with a line saying so when absent) at its default and at ``target_ratio=0.27``, and
 by aifkit's ``auto`` and the former ``auto`` (``dedupe`` then ``extract``) at the
 ratio Headroom reached, as is ``pack(body, budget=...)`` with its defaults
 (which compress with ``auto`` before dropping). Reported: facts kept among ALL
@@ -53,8 +53,9 @@ from collections.abc import Callable, Sequence
 from importlib.util import find_spec
 from typing import Any
 
-from _agent import KINDS, Transcript, transcript
 from aifkit.aif import Document, decode, encode
+from aifkit.bench._agent import KINDS, Transcript, transcript
+from aifkit.bench._kinds import STRATEGY_KINDS
 from aifkit.budget import (
     CompressionTarget,
     Compressor,
@@ -310,15 +311,15 @@ def timing(tokens: int, seed: int, repeat: int, methods: Sequence[str]) -> None:
 
 
 def _headroom(ratio: float | None) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
+    """The bench's ``headroom`` strategy: at its own default (None) or at ``ratio``."""
     try:
-        from headroom import compress as headroom_compress  # pyright: ignore
+        kind = STRATEGY_KINDS.get("headroom")
     except ImportError:
         return None
 
     def run(body: dict[str, Any]) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {} if ratio is None else {"target_ratio": ratio}
-        out: Any = headroom_compress(body["messages"], model=MODEL, **kwargs)
-        return {"model": body["model"], "messages": out.messages}
+        options = {"target": "default"} if ratio is None else {"target_ratio": ratio}
+        return kind.fit(body, 0, MODEL, options).body
 
     return run
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner, Result
 
 from aifkit._cli.app import app
@@ -55,7 +56,7 @@ def test_run_writes_a_run_directory_and_list_finds_it(tmp_path: Path) -> None:
 def test_an_unknown_suite_exits_2_with_the_known_ones(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["bench", "run", "nope", "--out", str(tmp_path / "r")])
     assert result.exit_code == 2
-    assert "known suites: quick, standard" in result.stderr
+    assert "known suites: agent, quick, standard" in result.stderr
 
 
 def test_run_prints_one_summary_row_per_strategy(tmp_path: Path) -> None:
@@ -156,3 +157,26 @@ def test_cells_a_strategy_refused_are_results_and_exit_0(tmp_path: Path) -> None
     assert cell.error_type == "BudgetError"
     [line] = result.stderr.splitlines()
     assert line.startswith("1 cells were refused by their strategy")
+
+
+def test_a_suite_naming_a_peer_that_is_not_installed_exits_2_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aifkit.bench import _peers
+
+    monkeypatch.setattr(_peers, "REQUIRES", {**_peers.REQUIRES, "headroom": "no_such_module_x"})
+    (tmp_path / "s.yaml").write_text(
+        SUITE.replace("[truncate-front]", "[truncate-front, headroom]")
+    )
+    out = tmp_path / "r"
+    result = CliRunner().invoke(app, ["bench", "run", str(tmp_path / "s.yaml"), "--out", str(out)])
+    assert result.exit_code == 2
+    assert (
+        result.stderr.strip()
+        .splitlines()[0]
+        .startswith(
+            "aif: strategy 'headroom' cannot run here: 'no_such_module_x' is not installed; "
+            'install it with: pip install "aifkit[bench-peers]"'
+        )
+    )
+    assert not out.exists()  # nothing ran

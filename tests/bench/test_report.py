@@ -25,7 +25,7 @@ SECTIONS = (
 )
 # Every run simulates a peer beside aifkit's strategies, and conversion round trips.
 GRID = {
-    "strategies": (*STRATEGIES, "headroom:compress"),
+    "strategies": (*STRATEGIES, "headroom"),
     "conversions": ("anthropic", "gemini", "mcp"),
 }
 
@@ -157,7 +157,7 @@ def test_the_dashboard_renders_in_headless_chromium(report: Path, tmp_path: Path
             heatmaps = page.locator(".plotly .heatmaplayer image").count()
             peers = page.evaluate(
                 "Array.from(document.querySelectorAll('#headline .js-plotly-plot'))"
-                ".flatMap(g => g._fullData).filter(t => t.name === 'headroom:compress')"
+                ".flatMap(g => g._fullData).filter(t => t.name === 'headroom')"
                 ".map(t => t.marker.symbol)"
             )
             y_ranges = page.evaluate(
@@ -214,3 +214,12 @@ def test_the_dashboard_renders_in_headless_chromium(report: Path, tmp_path: Path
     assert height < 12_000  # paged: the 200-cell table does not make a 24,000-pixel page
     assert all(url.startswith(("file:", "data:", "blob:", "about:")) for url in requests), requests
     assert (tmp_path / "dashboard.png").stat().st_size > 10_000
+
+
+def test_the_task_table_shows_facts_kept_ratio_and_expand_calls(report: Path) -> None:
+    page = report.read_text(encoding="utf-8")
+    header = page[page.index("<th>task</th>") : page.index("</thead>", page.index("<th>task</th>"))]
+    assert "<th>facts kept</th><th>ratio achieved</th><th>expand calls</th>" in header
+    # The synthetic runs measure no planted facts: their cells show '-', not a made-up 0.
+    row = page[page.index("<tbody>", page.index("<th>task</th>")) :].split("</tr>")[0]
+    assert row.count("<td>-</td>") >= 2

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from aifkit.bench import STRATEGIES, generate
 from aifkit.bench._execute import execute_job
 from aifkit.bench._strategies import (
+    PEERS,
     apply_strategy,
     apply_turns,
     compress_methods,
@@ -27,7 +28,7 @@ from aifkit.errors import BudgetError, InvalidInputError, UnknownNameError
 from aifkit.tokens import count_tokens
 
 
-@pytest.mark.parametrize("name", sorted(set(STRATEGIES) - {"none"}))
+@pytest.mark.parametrize("name", sorted(set(STRATEGIES) - {"none", *PEERS}))
 def test_each_strategy_fits_the_budget(name: str) -> None:
     task = generate("conversation_recall", {"length": 1500}, 1, "gpt-4o")
     before = count_body(task.body, "gpt-4o")

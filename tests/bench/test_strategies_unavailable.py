@@ -8,8 +8,12 @@ from pathlib import Path
 import pytest
 
 from aifkit._cli import main
-from aifkit.bench import load_suite
-from aifkit.bench._strategies import compress_methods, unavailable_compress_methods
+from aifkit.bench import _peers, load_suite
+from aifkit.bench._strategies import (
+    compress_methods,
+    unavailable_compress_methods,
+    unavailable_strategies,
+)
 from aifkit.budget.compressors import COMPRESSORS, Compressor
 from aifkit.errors import MissingDependencyError
 
@@ -46,9 +50,29 @@ def test_bench_list_says_which_strategies_are_missing_and_why(
     assert f"  compress:{broken_method}: 'fancy_model' is not installed" in out
 
 
+@pytest.fixture
+def every_peer_importable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_peers, "REQUIRES", dict.fromkeys(_peers.REQUIRES, "json"))
+
+
+@pytest.mark.usefixtures("every_peer_importable")
 def test_bench_list_is_silent_about_strategies_when_all_can_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert unavailable_compress_methods() == {}
+    assert unavailable_strategies() == {}
     assert main(["bench", "list", "--runs", str(tmp_path)]) == 0
     assert "left out" not in capsys.readouterr().out
+
+
+def test_a_peer_that_is_not_installed_is_named_with_the_install_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(_peers, "REQUIRES", {**_peers.REQUIRES, "headroom": "no_such_module_x"})
+    assert "headroom" not in load_suite("agent").strategies
+    assert main(["bench", "list", "--runs", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "  headroom: 'no_such_module_x' is not installed; install it with: "
+        'pip install "aifkit[bench-peers]"'
+    ) in out

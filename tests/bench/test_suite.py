@@ -99,7 +99,7 @@ def test_bad_suites_say_where(tmp_path: Path) -> None:
         load_suite({"tasks": [{"kind": "haystack"}]})
     with pytest.raises(InvalidInputError, match="/strategies/0"):
         load_suite({"tasks": [{"kind": "niah"}], "strategies": [{"name": "x", "pack": {"k": 1}}]})
-    with pytest.raises(UnknownNameError, match="known suites: quick, standard"):
+    with pytest.raises(UnknownNameError, match="known suites: agent, quick, standard"):
         load_suite(str(tmp_path / "missing.yaml"))
 
 
@@ -123,12 +123,13 @@ def test_a_suite_file_that_cannot_be_read_is_named(
 
 
 def test_the_quick_suite_stays_small_and_standard_is_larger() -> None:
-    assert list_suites() == ["quick", "standard"]
+    assert list_suites() == ["agent", "quick", "standard"]
     quick, standard = load_suite("quick"), load_suite("standard")
     assert 100 <= len(quick.cell_ids()) <= 600
     assert len(standard.cell_ids()) > 10 * len(quick.cell_ids())
     kinds = {t.kind for t in quick.tasks}
-    assert kinds == {"niah", "variable_tracking", "conversation_recall", "retrieval", "conversion"}
+    assert kinds == {"niah", "variable_tracking", "conversation_recall", "retrieval", "conversion",
+                     "agent_transcript", "agent_session"}  # fmt: skip
 
 
 def test_importing_the_package_loads_no_heavy_dependency() -> None:

@@ -63,6 +63,7 @@ def run_command(
     """
     from aifkit._extras import require
     from aifkit.bench import load_suite, run_suite
+    from aifkit.bench._strategies import require_strategies
 
     # Checked here, not in a worker: a missing extra is one line, before any work starts.
     # (A YAML suite without pyyaml already stops in load_suite, with the same line.)
@@ -72,6 +73,7 @@ def run_command(
         "openai": any(r.startswith("model") for r in spec.readers),
     }
     require("bench", [module for module, needed in needs.items() if needed])
+    require_strategies(spec.resolved_strategies())  # a peer that is not installed: one line
     run = run_suite(
         spec, out, workers=workers, dask=dask, resume=resume, progress=not quiet,
         check_endpoint=not no_endpoint_check,
@@ -141,17 +143,23 @@ def list_command(
 ) -> None:
     """List the built-in suites and the runs found under --runs."""
     from aifkit.bench import list_runs, list_suites, load_suite
-    from aifkit.bench._strategies import unavailable_compress_methods
+    from aifkit.bench._builtin import unavailable_tasks
+    from aifkit.bench._strategies import unavailable_strategies
 
     print("suites:")
     for name in list_suites():
         suite = load_suite(name)
         print(f"  {name:<10} {len(suite.cell_ids()):>6} cells  {suite.description}")
-    left_out = unavailable_compress_methods()
+    left_out = unavailable_strategies()
     if left_out:  # cell counts differ between installs: say which strategies and why
         print("strategies left out of these counts, because they cannot run here:")
         for strategy, reason in sorted(left_out.items()):
             print(f"  {strategy}: {reason}")
+    missing_tasks = unavailable_tasks()
+    if missing_tasks:
+        print("tasks left out of these counts, because they cannot run here:")
+        for task, reason in sorted(missing_tasks.items()):
+            print(f"  {task}: {reason}")
     found = list_runs(runs)
     print(f"runs under {runs}:" if found else f"runs under {runs}: none")
     for run in found:

@@ -26,6 +26,7 @@ from aifkit.bench._compare import (
     TaskFront,
     compare,
 )
+from aifkit.bench._kinds import STRATEGY_KINDS, Fitted, StrategyKind
 from aifkit.bench._metrics import METRICS, MetricSpec, MetricValue
 from aifkit.bench._model_reader import Endpoint, ModelReader
 from aifkit.bench._readers import READERS, Answer, EvidenceReader, ExtractiveReader, Reader
@@ -43,12 +44,14 @@ __all__ = [
     "METRICS",
     "READERS",
     "STRATEGIES",
+    "STRATEGY_KINDS",
     "Answer",
     "Cell",
     "Comparison",
     "Endpoint",
     "EvidenceReader",
     "ExtractiveReader",
+    "Fitted",
     "FrontLoss",
     "GroupComparison",
     "Job",
@@ -64,6 +67,7 @@ __all__ = [
     "Run",
     "RunSummary",
     "Strategy",
+    "StrategyKind",
     "StrategySummary",
     "Suite",
     "TaskFront",

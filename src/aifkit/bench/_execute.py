@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from aifkit.bench._metrics import MetricValue
 from aifkit.bench._readers import (
@@ -20,6 +20,7 @@ from aifkit.bench._readers import (
     Reader,
     context_text,
     exact_match,
+    expand_calls,
     f1,
     string_match_all,
 )
@@ -29,6 +30,7 @@ from aifkit.bench._strategies import (
     apply_turns,
     conversation_turns,
     count_body,
+    has_sessions,
     orphaned_tool_messages,
     prefix_kept,
 )
@@ -136,13 +138,16 @@ def execute_job(job: Job) -> list[dict[str, Any]]:
 def _context_metrics(
     job: Job, task: TaskInstance, applied: Applied, before: int, budget: int
 ) -> dict[str, MetricValue]:
-    survival = string_match_all(context_text(applied.body), task.gold)
+    context = context_text(applied.body)
+    survival = string_match_all(context, task.gold)
     return {
         "tokens_after": applied.tokens_after,
         "ratio_achieved": round(applied.tokens_after / before, 6) if before else None,
         "budget_violations": int(applied.tokens_after > budget),
         "orphaned_tool_messages": orphaned_tool_messages(applied.body),
         "evidence_survival": round(survival, 6),
+        "facts_kept": round(string_match_all(context, task.facts), 6) if task.facts else None,
+        "expand_calls": expand_calls(applied.body, applied.elided, task.question, task.gold),
         "pack_latency_ms": round(applied.latency_ms, 3),
         "pack_cpu_ms": round(applied.cpu_ms, 3),
         "prefix_stability": _prefix_stability(job, task, budget),
@@ -182,8 +187,17 @@ def _read(
         "budget": {"spec": job.budget, "tokens": budget},
         "report": applied.report,
     }
+    followups = _followups(task)
+    later: list[bool] = []
     try:
-        answer = _reader(job, reader_name).read(applied.body, task.question)
+        reader = _reader(job, reader_name)
+        answer = reader.read(applied.body, task.question)
+        for question, answers in followups:  # the same fitted context, a later question
+            asked = {**applied.body, "messages": [*applied.body["messages"][:-1],
+                                                  {"role": "user", "content": question}]}  # fmt: skip
+            text = reader.read(asked, question).text
+            seen = context_text(applied.body) if text is None else text
+            later.append(string_match_all(seen, answers) == 1.0)
     except Exception as exc:
         answer, fields["status"], fields["error"] = Answer(None), "failed", _error(exc)
         fields["error_type"] = type(exc).__name__
@@ -193,11 +207,20 @@ def _read(
         out.update(exact_match=None, f1=None, passed=None, answer_tokens=None)
     else:
         out.update(_score(answer, task, out))
+        if followups:
+            out["followups_passed"] = round(sum(later) / len(later), 6)
+            out["passed"] = bool(out["passed"]) and all(later)
     out["cost_usd"] = _cost(job.model, int(out.get("tokens_after") or 0), answer.output_tokens)
     return _cell(
         job, reader_name, cid, metrics=out, answer=answer.text,
         elapsed_ms=round(setup_ms + reader_ms, 3), **fields,
     )  # fmt: skip
+
+
+def _followups(task: TaskInstance) -> list[tuple[str, tuple[str, ...]]]:
+    """A session's later questions and their answers (none for a one-question task)."""
+    data = cast("list[dict[str, Any]]", task.extra.get("followups") or [])
+    return [(str(f["question"]), tuple(str(a) for a in f["answers"])) for f in data]
 
 
 def _score(
@@ -247,7 +270,7 @@ def _prefix_stability(job: Job, task: TaskInstance, budget: int) -> float | None
     turns = conversation_turns(task.body)
     if len(turns) < 2:
         return None
-    if job.strategy.kind != "pack":
+    if not has_sessions(job.strategy):
         turns = turns[-2:]  # each turn on its own: the earlier ones change nothing
     try:
         *_, before, after = apply_turns(job.strategy, turns, budget, job.model)

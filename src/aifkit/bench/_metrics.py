@@ -73,6 +73,28 @@ METRICS: Mapping[str, MetricSpec] = _table(
         "Share of the gold answers found verbatim in the packed context (RULER string_match_all).",
     ),
     MetricSpec(
+        "facts_kept",
+        "higher",
+        "ratio",
+        "Share of ALL facts planted in the context (asked or not) found verbatim after the "
+        "strategy ran; None for tasks that plant only what they ask.",
+    ),
+    MetricSpec(
+        "expand_calls",
+        "lower",
+        "count",
+        "Expand calls a rule-based reader makes on a reversible strategy's markers before the "
+        "answers are in view (0: already there); None when nothing was elided reversibly or "
+        "expanding does not recover them.",
+    ),
+    MetricSpec(
+        "followups_passed",
+        "higher",
+        "ratio",
+        "For sessions (compressed once): share of the later questions the reader answers "
+        "from the same fitted context.",
+    ),
+    MetricSpec(
         "exact_match", "higher", "ratio", "1 when the normalized answer equals a gold answer."
     ),
     MetricSpec(

@@ -26,6 +26,7 @@ __all__ = [
     "Reader",
     "context_text",
     "exact_match",
+    "expand_calls",
     "f1",
     "string_match_all",
 ]
@@ -275,6 +276,69 @@ def _chain(context: str, value: str) -> list[str]:
                 found.append(name)
                 grew = True
     return found
+
+
+def expand_calls(
+    body: Mapping[str, Any], elided: Mapping[str, str], question: str, gold: Sequence[str]
+) -> int | None:
+    """How many expand calls a rule-based reader makes before every gold answer is in view.
+
+    The reader reads the fitted context; while an answer is missing it expands
+    the reference (a key of ``elided`` named in what it has read) whose
+    surroundings share the most words with the question, the earliest first on a
+    tie, and reads what comes back, references in it included.
+
+    Returns:
+        0 when the context already holds the answers; the number of calls when
+        expanding recovers them; None when the strategy elided nothing
+        reversibly, or expanding everything does not bring them back.
+
+    Examples:
+        >>> body = {"messages": [
+        ...     {"role": "tool", "content": "log [9 lines elided, ref aaaaaaaaaa: expand to see]"},
+        ...     {"role": "tool", "content": "code [3 defs elided, ref bbbbbbbbbb: expand to see]"},
+        ...     {"role": "user", "content": "Which segment failed in the log?"}]}
+        >>> elided = {"aaaaaaaaaa": "FATAL segment seg-42 failed", "bbbbbbbbbb": "def f(): ..."}
+        >>> expand_calls(body, elided, "Which segment failed in the log?", ["seg-42"])
+        1
+        >>> expand_calls(body, elided, "Which segment failed?", ["seg-43"]) is None
+        True
+    """
+    if not elided:
+        return None
+    seen = [context_text(body)]
+    if string_match_all(seen[0], gold) == 1.0:
+        return 0
+    wanted = _words(question)
+    opened: set[str] = set()
+    pending = _refs(seen[0], elided, wanted, 0)
+    calls = 0
+    while pending:
+        pending.sort(key=lambda p: (-p[0], p[1]))
+        _, order, ref = pending.pop(0)
+        if ref in opened:
+            continue
+        opened.add(ref)
+        calls += 1
+        text = elided[ref]
+        seen.append(text)
+        if string_match_all("\n".join(seen), gold) == 1.0:
+            return calls
+        pending += _refs(text, elided, wanted, order + 1)
+    return None
+
+
+def _refs(
+    text: str, elided: Mapping[str, str], wanted: set[str], order: int
+) -> list[tuple[int, int, str]]:
+    """(question words near it, reading order, ref) for each ref named in ``text``."""
+    out: list[tuple[int, int, str]] = []
+    for ref in elided:
+        at = text.find(ref)
+        if at >= 0:
+            near = text[max(0, at - 300) : at + len(ref) + 80]
+            out.append((len(wanted & _words(near)), order * 1_000_000_000 + at, ref))
+    return out
 
 
 READERS.register("evidence", EvidenceReader)

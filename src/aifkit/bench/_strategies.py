@@ -1,28 +1,33 @@
-"""Strategies: what makes a context fit its budget (packing, compression, baselines).
+"""Strategies: what makes a context fit its budget (packing, compression, peers, baselines).
 
 A strategy is named in a suite either by a built-in name or by a mapping::
 
     - truncate-front                    # baseline: drop the oldest messages
     - pack:recency                      # built-in policies (see STRATEGIES)
-    - compress:truncate                 # aifkit.budget.compressors, when installed
+    - compress:auto                     # aifkit.budget.compressors methods
+    - headroom                          # peers (see aifkit.bench._peers), when installed
     - {name: my-pack, pack: {relevance: none, half_life: 8, rules: {history: {cap: 2000}}}}
     - {name: my-compress, compress: {method: truncate}}
+    - {name: mine, my-kind: {some: option}}   # any kind in STRATEGY_KINDS, plugins too
+
+Every strategy names a *kind* registered in `STRATEGY_KINDS` and carries its
+options; the kind's one method fits the body (see `aifkit.bench._kinds`).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib.util import find_spec
+from typing import Any, cast
 
-from aifkit.errors import BudgetError, InvalidInputError, UnknownNameError, UsageError
-
-if TYPE_CHECKING:
-    from aifkit.budget import Policy
+from aifkit.bench._kinds import STRATEGY_KINDS, StrategyKind, count_body
+from aifkit.errors import InvalidInputError, MissingDependencyError, UnknownNameError, UsageError
 
 __all__ = [
+    "PEERS",
     "STRATEGIES",
     "Applied",
     "Strategy",
@@ -30,11 +35,16 @@ __all__ = [
     "apply_turns",
     "compress_methods",
     "conversation_turns",
+    "count_body",
+    "has_sessions",
     "orphaned_tool_messages",
     "parse_strategy",
     "prefix_kept",
     "previous_turn",
+    "require_strategies",
+    "strategy_available",
     "unavailable_compress_methods",
+    "unavailable_strategies",
 ]
 
 
@@ -44,8 +54,10 @@ class Strategy:
 
     Attributes:
         name: The name cells carry.
-        kind: ``"none"``, ``"truncate-front"``, ``"pack"`` or ``"compress"``.
-        options: Policy fields for ``pack``; ``{"method": ...}`` for ``compress``.
+        kind: A name in `STRATEGY_KINDS` (``"none"``, ``"truncate-front"``, ``"pack"``,
+            ``"compress"``, ``"headroom"``, a plugin's, ...).
+        options: What the kind reads: policy fields for ``pack``; ``{"method": ...}``
+            for ``compress``.
     """
 
     name: str
@@ -76,9 +88,16 @@ STRATEGIES: Mapping[str, Strategy] = {
                 },
             },
         ),
+        Strategy("headroom", "headroom", {}),
+        Strategy("langchain-trim", "langchain-trim", {}),
+        Strategy("litellm-compress", "litellm-compress", {}),
+        Strategy("litellm-trim", "litellm-trim", {}),
     )
 }
 """The built-in strategies by name (``compress:<method>`` names are resolved at run time)."""
+
+PEERS: tuple[str, ...] = ("headroom", "langchain-trim", "litellm-compress", "litellm-trim")
+"""The built-in strategies that run another project's code (installed with ``bench-peers``)."""
 
 
 def compress_methods() -> list[str]:
@@ -127,8 +146,71 @@ def _probe_compress_methods() -> dict[str, str | None]:
     return found
 
 
+def _kind_problem(kind: str) -> str | None:
+    """Why strategies of ``kind`` cannot run here (its factory failed), or None.
+
+    A peer is looked up by its module, not imported: listing must stay fast.
+    """
+    from aifkit.bench._peers import REQUIRES
+
+    if kind in REQUIRES:
+        if find_spec(REQUIRES[kind]) is None:
+            return str(MissingDependencyError(REQUIRES[kind], "bench-peers"))
+        return None
+    try:
+        STRATEGY_KINDS.get(kind)
+    except Exception as exc:  # a peer or plugin whose dependencies are missing
+        return str(exc) or type(exc).__name__
+    return None
+
+
+def strategy_available(name: str) -> bool:
+    """Whether the built-in strategy ``name`` can run here (its kind builds).
+
+    Examples:
+        >>> strategy_available("pack:recency")
+        True
+    """
+    return _kind_problem(STRATEGIES[name].kind) is None
+
+
+def unavailable_strategies() -> dict[str, str]:
+    """Return every built-in strategy that cannot run here, with the reason.
+
+    The compress methods that cannot build, and the peers whose package is not
+    installed (``pip install "aifkit[bench-peers]"``); ``aif bench list`` prints it.
+    """
+    out = unavailable_compress_methods()
+    for name, strategy in STRATEGIES.items():
+        problem = _kind_problem(strategy.kind)
+        if problem is not None:
+            out[name] = problem
+    return out
+
+
+def require_strategies(strategies: Iterable[Strategy]) -> None:
+    """Raise, before any cell runs, when a strategy's kind cannot be built here.
+
+    A peer named in a suite whose package is missing is one line, not a run of
+    failed cells. (A ``compress:<method>`` that cannot build fails its cells, as before.)
+
+    Raises:
+        UsageError: the first such strategy, with what to install.
+
+    Examples:
+        >>> require_strategies([STRATEGIES["pack"], STRATEGIES["truncate-front"]])
+    """
+    for strategy in strategies:
+        problem = _kind_problem(strategy.kind)
+        if problem is not None:
+            raise UsageError(f"strategy {strategy.name!r} cannot run here: {problem}")
+
+
 def parse_strategy(spec: object, pointer: str = "") -> Strategy:
     """Resolve a suite's strategy entry (a name or a mapping).
+
+    A mapping has a ``name`` and exactly one more key: a registered kind, whose
+    value is the mapping of options that kind reads.
 
     Raises:
         UnknownNameError: an unknown built-in name.
@@ -152,37 +234,28 @@ def parse_strategy(spec: object, pointer: str = "") -> Strategy:
     name = data.get("name")
     if not isinstance(name, str):
         raise InvalidInputError(f"{pointer}/name", "expected a string")
-    kinds = [k for k in ("pack", "compress") if k in data]
+    kinds = [k for k in data if k != "name"]
     if len(kinds) != 1 or not isinstance(data[kinds[0]], dict):
         raise InvalidInputError(
-            pointer, "expected exactly one of 'pack' or 'compress', a mapping of options"
+            pointer,
+            "expected exactly one strategy kind besides 'name' (pack, compress, ...), "
+            "a mapping of its options",
         )
-    options = dict(cast("dict[str, Any]", data[kinds[0]]))
-    if kinds[0] == "pack":
-        _policy(options, pointer)  # fail at load time, not in every cell
-    elif not isinstance(options.get("method"), str):
-        raise InvalidInputError(f"{pointer}/compress/method", "expected a string")
-    return Strategy(name, kinds[0], options)
+    kind = kinds[0]
+    if kind not in STRATEGY_KINDS:
+        raise UnknownNameError("strategy kind", kind, STRATEGY_KINDS.names())
+    options = dict(cast("dict[str, Any]", data[kind]))
+    check = getattr(_kind_or_none(kind), "check", None)
+    if callable(check):  # fail at load time, not in every cell
+        check(options, pointer)
+    return Strategy(name, kind, options)
 
 
-def _policy(options: Mapping[str, Any], pointer: str = "") -> Policy:
-    from aifkit.budget import CacheRule, Policy, ReserveRule, Rule, Thresholds
-
-    data = dict(options)
+def _kind_or_none(kind: str) -> StrategyKind | None:
     try:
-        if "rules" in data:
-            rules = cast("dict[str, Any]", data["rules"])
-            data["rules"] = {k: Rule(**v) for k, v in rules.items()}
-        for key, kind in (
-            ("thresholds", Thresholds),
-            ("cache", CacheRule),
-            ("reserve", ReserveRule),
-        ):
-            if key in data:
-                data[key] = kind(**data[key])
-        return Policy(**data)
-    except (TypeError, UsageError) as exc:
-        raise InvalidInputError(f"{pointer}/pack", f"not a valid policy: {exc}") from None
+        return STRATEGY_KINDS.get(kind)
+    except Exception:  # not installed here: its cells fail saying why
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +263,8 @@ class Applied:
     """A strategy's output: the body, its tokens, the report and the time it took.
 
     ``latency_ms`` is wall time; ``cpu_ms`` the CPU time of the thread that packed,
-    which other processes taking the core do not inflate.
+    which other processes taking the core do not inflate. ``elided`` holds what a
+    reversible strategy left out, by the ref its markers name.
     """
 
     body: dict[str, Any]
@@ -198,13 +272,7 @@ class Applied:
     report: dict[str, Any] | None
     latency_ms: float
     cpu_ms: float = 0.0
-
-
-def count_body(body: Mapping[str, Any], model: str) -> int:
-    """Tokens of an ``openai-chat`` body on ``model``."""
-    from aifkit.tokens import count_tokens
-
-    return count_tokens(dict(body), format="openai-chat", model=model).total
+    elided: Mapping[str, str] = field(default_factory=dict[str, str])
 
 
 def apply_strategy(strategy: Strategy, body: Mapping[str, Any], budget: int, model: str) -> Applied:
@@ -212,75 +280,17 @@ def apply_strategy(strategy: Strategy, body: Mapping[str, Any], budget: int, mod
 
     Raises:
         BudgetError: what must be kept alone exceeds the budget.
-        UnknownNameError: a compression method that is not installed.
+        UnknownNameError: a kind or compression method that is not registered.
+        MissingDependencyError: the kind's package is not installed.
     """
+    kind = STRATEGY_KINDS.get(strategy.kind)  # built once per process, outside the timing
     start, start_cpu = time.perf_counter(), time.thread_time()
-    report: dict[str, Any] | None = None
-    if strategy.kind == "none":
-        out = dict(body)
-    elif strategy.kind == "truncate-front":
-        out = _truncate_front(body, budget, model)
-        dropped = len(cast("list[Any]", body.get("messages") or [])) - len(out["messages"])
-        report = {"strategy": "truncate-front", "dropped_messages": dropped,
-                  "kept_messages": len(out["messages"])}  # fmt: skip
-    elif strategy.kind == "pack":
-        from aifkit.budget import pack
-
-        packed, pack_report = pack(  # drop only: compression strategies are their own kind
-            dict(body), format="openai-chat", model=model, budget=budget,
-            policy=_policy(strategy.options), compress=None,
-        )  # fmt: skip
-        out, report = cast("dict[str, Any]", packed), pack_report.to_json()
-    else:
-        out, report = _compress(strategy, body, budget, model)
+    fitted = kind.fit(body, budget, model, strategy.options)
     elapsed = (time.perf_counter() - start) * 1000
     cpu = (time.thread_time() - start_cpu) * 1000
-    return Applied(out, count_body(out, model), report, elapsed, cpu)
-
-
-def _truncate_front(body: Mapping[str, Any], budget: int, model: str) -> dict[str, Any]:
-    messages = cast("list[dict[str, Any]]", list(body.get("messages") or []))
-    head = [m for m in messages[:-1] if m.get("role") in ("system", "developer")]
-    rest = [m for m in messages[:-1] if m.get("role") not in ("system", "developer")]
-    last = messages[-1:]
-
-    def fits(drop: int) -> bool:
-        return count_body({**body, "messages": head + rest[drop:] + last}, model) <= budget
-
-    if not fits(len(rest)):
-        needed = count_body({**body, "messages": head + last}, model)
-        raise BudgetError(needed, budget, "the system messages and the question alone")
-    low, high = 0, len(rest)  # the fewest dropped messages that fit
-    while low < high:
-        mid = (low + high) // 2
-        if fits(mid):
-            high = mid
-        else:
-            low = mid + 1
-    return {**body, "messages": head + rest[low:] + last}
-
-
-def _compress(
-    strategy: Strategy, body: Mapping[str, Any], budget: int, model: str
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    from aifkit.aif import decode, encode
-
-    try:
-        from aifkit.budget import compressors
-    except ImportError:
-        raise UsageError(
-            f"strategy {strategy.name!r} needs aifkit.budget.compressors, which is not installed"
-        ) from None
-    method = str(strategy.options["method"])
-    target = compressors.CompressionTarget(model, budget=budget)
-    document, _ = decode(dict(body), "openai-chat")
-    compress: Any = getattr(compressors, "compress", None)  # newer versions: compress(method=)
-    if callable(compress):
-        result = cast("compressors.CompressionResult", compress(document, target, method=method))
-    else:
-        result = compressors.COMPRESSORS.get(method).compress(document, target)
-    out, _ = encode(result.document, "openai-chat")
-    return cast("dict[str, Any]", out), result.to_json()
+    return Applied(
+        fitted.body, count_body(fitted.body, model), fitted.report, elapsed, cpu, fitted.elided
+    )
 
 
 def previous_turn(body: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -332,9 +342,9 @@ def apply_turns(
 ) -> list[dict[str, Any]]:
     """Fit successive turns' bodies (``openai-chat``) to ``budget`` as an application would.
 
-    A pack strategy packs them with one `aifkit.budget.Packer` session, each turn's
-    conversation extending the previous one's (so its cache-aware prefix and
-    hysteresis apply); any other strategy applies to each body on its own.
+    A kind with ``fit_turns`` fits them as one session (``pack``: one
+    `aifkit.budget.Packer`, each turn's conversation extending the previous one's,
+    so its cache-aware prefix and hysteresis apply); any other fits each body on its own.
 
     Raises:
         BudgetError: what must be kept alone exceeds the budget in some turn.
@@ -347,35 +357,15 @@ def apply_turns(
         >>> second["messages"][: len(first["messages"]) - 1] == first["messages"][:-1]
         True
     """
-    if strategy.kind != "pack":
-        return [apply_strategy(strategy, body, budget, model).body for body in bodies]
-    from aifkit.aif import decode, encode
-    from aifkit.budget import Packer
-
-    packer = Packer(model, policy=_policy(strategy.options))
-    out: list[dict[str, Any]] = []
-    previous = None
-    for body in bodies:
-        document, _ = decode(dict(body), "openai-chat")
-        if previous is not None:
-            document = _extend(previous, document)
-        packed = packer.pack(document, budget=budget)
-        wire, _ = encode(packed.document, "openai-chat")
-        out.append(cast("dict[str, Any]", wire))
-        previous = document
-    return out
+    fit_turns = getattr(STRATEGY_KINDS.get(strategy.kind), "fit_turns", None)
+    if callable(fit_turns):
+        return cast("list[dict[str, Any]]", fit_turns(bodies, budget, model, strategy.options))
+    return [apply_strategy(strategy, body, budget, model).body for body in bodies]
 
 
-def _extend(previous: Any, document: Any) -> Any:
-    """``document`` sharing ``previous``'s objects where they are equal (as a session's would)."""
-    old, new = previous.messages, document.messages
-    update: dict[str, Any] = {}
-    if new[: len(old)] == old:
-        update["messages"] = old + new[len(old) :]
-    for name in ("instructions", "tools", "settings"):
-        if getattr(document, name) == getattr(previous, name):
-            update[name] = getattr(previous, name)
-    return document.model_copy(update=update)
+def has_sessions(strategy: Strategy) -> bool:
+    """Whether ``strategy``'s kind fits successive turns as one session (``fit_turns``)."""
+    return callable(getattr(_kind_or_none(strategy.kind), "fit_turns", None))
 
 
 def prefix_kept(before: Mapping[str, Any], after: Mapping[str, Any], model: str) -> float:

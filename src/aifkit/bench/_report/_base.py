@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from aifkit.bench._peers import REQUIRES as PEER_KINDS
 from aifkit.bench._store import Cell, Run
 from aifkit.errors import MissingDependencyError
 
@@ -39,7 +40,6 @@ _COLORS = (
 # and dash as well as its colour, so one trace never hides another.
 _SYMBOLS = ("circle", "diamond", "square", "triangle-up", "x", "star", "cross", "triangle-down")
 _DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
-_PEER_PREFIXES = ("headroom", "langchain", "litellm", "peer:")
 
 ACCURACY_AXIS = {"range": [-0.03, 1.05], "tickformat": ".0%"}
 """Accuracy metrics are shares in [0, 1]: every chart shows the whole range, never a cut axis."""
@@ -109,7 +109,8 @@ class Styles:
 
     @staticmethod
     def is_peer(strategy: str) -> bool:
-        return strategy.lower().startswith(_PEER_PREFIXES)
+        """A peer's strategy is named by its kind (``headroom``, ``langchain-trim:0.5``)."""
+        return strategy.split(":", 1)[0] in PEER_KINDS
 
 
 def div(figure: Any) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aifkit.bench._compare import ParetoPoint, accuracy_metric, metric_value, pareto_points
@@ -218,26 +219,46 @@ def savings_section(plotly: Plotly, run: Run, styles: Styles) -> Section:
     )
 
 
-def _task_rows(run: Run) -> list[tuple[str, str, float | None, float | None, int, int, str]]:
-    rows: list[tuple[str, str, float | None, float | None, int, int, str]] = []
+_TASK_COLUMNS = ("facts_kept", "ratio_achieved", "expand_calls")
+"""Means shown beside each task's accuracy: all planted facts kept, size, expand calls."""
+
+
+@dataclass(frozen=True, slots=True)
+class _TaskRow:
+    task: str
+    strategy: str
+    metric: str
+    accuracy: float | None
+    tokens: float | None
+    more: tuple[float | None, ...]
+    cells: int
+    failed: int
+
+
+def _task_rows(run: Run) -> list[_TaskRow]:
+    rows: list[_TaskRow] = []
     for task, cells in by_task(strategy_cells(run)).items():
         metric = accuracy_metric([c for c in cells if c.status == "ok"]) or "-"
         for strategy in sorted({c.strategy for c in cells}):
             mine = [c for c in cells if c.strategy == strategy]
             ok = [c for c in mine if c.status == "ok"]
-            accuracy = mean([v for c in ok if (v := metric_value(c, metric)) is not None])
-            tokens = mean([v for c in ok if (v := metric_value(c, "tokens_after")) is not None])
-            rows.append((task, strategy, accuracy, tokens, len(mine), len(mine) - len(ok), metric))
+
+            def avg(name: str, ok: list[Cell] = ok) -> float | None:
+                return mean([v for c in ok if (v := metric_value(c, name)) is not None])
+
+            rows.append(_TaskRow(task, strategy, metric, avg(metric), avg("tokens_after"),
+                                 tuple(avg(n) for n in _TASK_COLUMNS), len(mine),
+                                 len(mine) - len(ok)))  # fmt: skip
     return rows
 
 
 def tasks_section(plotly: Plotly, run: Run, styles: Styles) -> Section:
     """Each task's accuracy by strategy, as grouped bars and a table."""
     rows = _task_rows(run)
-    tasks = sorted({r[0] for r in rows})
+    tasks = sorted({r.task for r in rows})
     fig = plotly.go.Figure()
-    for strategy in sorted({r[1] for r in rows}):
-        accuracy = {r[0]: r[2] for r in rows if r[1] == strategy}
+    for strategy in sorted({r.strategy for r in rows}):
+        accuracy = {r.task: r.accuracy for r in rows if r.strategy == strategy}
         fig.add_trace(
             plotly.go.Bar(
                 x=tasks,
@@ -251,19 +272,23 @@ def tasks_section(plotly: Plotly, run: Run, styles: Styles) -> Section:
                       yaxis={"title": "accuracy (mean)", **ACCURACY_AXIS})  # fmt: skip
     table = [
         "<table><thead><tr><th>task</th><th>strategy</th><th>accuracy metric</th>"
-        "<th>accuracy</th><th>tokens after</th><th>cells</th><th>failed</th></tr></thead><tbody>"
+        "<th>accuracy</th><th>tokens after</th>"
+        + "".join(f"<th>{name.replace('_', ' ')}</th>" for name in _TASK_COLUMNS)
+        + "<th>cells</th><th>failed</th></tr></thead><tbody>"
     ]
-    for task, strategy, accuracy, tokens, count, failed, metric in rows:
+    for r in rows:
         table.append(
-            f"<tr><td>{e(task)}</td><td>{e(strategy)}</td><td>{e(metric)}</td>"
-            f"<td>{fmt(accuracy)}</td><td>{fmt(tokens, 0)}</td><td>{count}</td>"
-            f'<td class="{"bad" if failed else ""}">{failed}</td></tr>'
+            f"<tr><td>{e(r.task)}</td><td>{e(r.strategy)}</td><td>{e(r.metric)}</td>"
+            f"<td>{fmt(r.accuracy)}</td><td>{fmt(r.tokens, 0)}</td>"
+            + "".join(f"<td>{fmt(v)}</td>" for v in r.more)
+            + f'<td>{r.cells}</td><td class="{"bad" if r.failed else ""}">{r.failed}</td></tr>'
         )
     table.append("</tbody></table>")
     return Section(
         "tasks",
         "Per-task breakdown",
         "Each task's accuracy metric (the first of passed, f1, exact_match, evidence_survival "
-        "its cells report) by strategy.",
+        "its cells report) by strategy, beside the means of facts_kept (all planted facts, "
+        "asked or not), ratio_achieved and expand_calls ('-': not measured for that task).",
         div(fig) + "".join(table),
     )

@@ -1,4 +1,4 @@
-"""Agent transcripts for the compression benchmark: four large tool outputs, one fact in each.
+"""Agent transcripts: four large tool outputs with a fact planted in each, asked about later.
 
 `transcript(seed)` writes an OpenAI Chat body of about 60k tokens (gpt-4o): a
 system prompt, a task, four tool calls whose results are a service log
@@ -14,17 +14,25 @@ kind an agent needs later without knowing it at compression time:
 * search: one result stating a figure, among results that also carry numbers
   and names.
 
-Everything comes from the seed; nothing in aifkit reads these generators.
+Everything comes from the seed. The ``agent_transcript`` task asks one fact and
+measures all four (`TaskInstance.facts`); ``agent_session`` compresses once and
+asks about every fact in turn. ``benchmarks/compress.py`` reads `transcript`
+with integer seeds; the tasks seed it with ``"agent:<seed>"``, a stream no
+integer seed gives, so suite results come from transcripts nobody tuned on.
 """
 
 from __future__ import annotations
 
 import json
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["KINDS", "Fact", "Transcript", "transcript"]
+from aifkit.bench._tasks import TaskInstance
+from aifkit.errors import InvalidInputError
+
+__all__ = ["KINDS", "Fact", "Transcript", "agent_session", "agent_transcript", "transcript"]
 
 KINDS = ("logs", "records", "code", "search")
 
@@ -173,7 +181,7 @@ def _search(rng: random.Random, results: int) -> tuple[str, Fact]:
     return "\n".join(out), Fact("search", limit, question)
 
 
-def transcript(seed: int, *, scale: float = 1.0, asked: str | None = None) -> Transcript:
+def transcript(seed: int | str, *, scale: float = 1.0, asked: str | None = None) -> Transcript:
     """Return a generated transcript of about ``60k * scale`` tokens.
 
     Args:
@@ -214,3 +222,65 @@ def transcript(seed: int, *, scale: float = 1.0, asked: str | None = None) -> Tr
     ask = next(f for f in facts if f.kind == asked) if asked else rng.choice(facts)
     messages.append({"role": "user", "content": ask.question})
     return Transcript({"model": "gpt-4o", "messages": messages}, tuple(facts), ask)
+
+
+def _scale(params: Mapping[str, Any]) -> float:
+    value = params.get("scale", 1.0)
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 0.02 <= value <= 8:
+        raise InvalidInputError("/params/scale", f"expected a number in [0.02, 8], got {value!r}")
+    return float(value)
+
+
+def _asked(params: Mapping[str, Any], seed: int) -> str:
+    asked = params.get("asked", KINDS[seed % len(KINDS)])
+    if asked not in KINDS:
+        raise InvalidInputError(
+            "/params/asked", f"unknown kind {asked!r}", hint=f"use one of {', '.join(KINDS)}"
+        )
+    return str(asked)
+
+
+def agent_transcript(params: Mapping[str, Any], seed: int, model: str) -> TaskInstance:
+    """An agent transcript whose last turn asks about one of four planted facts.
+
+    Params: ``scale`` (size of the tool outputs; 1.0 is about 60k tokens),
+    ``asked`` (``logs``, ``records``, ``code`` or ``search``; default: by seed).
+    Every planted fact is measured (``facts_kept``), the asked one is the answer.
+
+    Examples:
+        >>> task = agent_transcript({"scale": 0.05, "asked": "code"}, 0, "gpt-4o")
+        >>> len(task.facts), task.answers[0] in task.facts, task.extra["asked"]
+        (4, True, 'code')
+    """
+    del model  # sized in lines, records and functions, like the outputs it imitates
+    tr = transcript(f"agent:{seed}", scale=_scale(params), asked=_asked(params, seed))
+    return TaskInstance(
+        tr.body, tr.asked.question, (tr.asked.key,), facts=tuple(f.key for f in tr.facts),
+        extra={"asked": tr.asked.kind},
+    )  # fmt: skip
+
+
+def agent_session(params: Mapping[str, Any], seed: int, model: str) -> TaskInstance:
+    """An agent transcript compressed once, then asked about each planted fact in turn.
+
+    The body ends with the first question; ``extra["followups"]`` holds the later
+    ones (``{"question", "answers"}``), asked of the same fitted context. Params:
+    ``scale``, ``questions`` (how many in all, 1 to 4, default 4).
+
+    Examples:
+        >>> task = agent_session({"scale": 0.05, "questions": 3}, 1, "gpt-4o")
+        >>> len(task.extra["followups"]), len(task.gold)
+        (2, 3)
+    """
+    del model
+    questions = params.get("questions", len(KINDS))
+    if not isinstance(questions, int) or isinstance(questions, bool) or not 1 <= questions <= 4:
+        raise InvalidInputError("/params/questions", f"expected 1 to 4, got {questions!r}")
+    tr = transcript(f"session:{seed}", scale=_scale(params))
+    order = [tr.asked, *(f for f in random.Random(f"session:{seed}").sample(tr.facts, 4)
+                         if f is not tr.asked)][:questions]  # fmt: skip
+    followups = [{"question": f.question, "answers": [f.key]} for f in order[1:]]
+    return TaskInstance(
+        tr.body, tr.asked.question, (tr.asked.key,), evidence=tuple(f.key for f in order),
+        facts=tuple(f.key for f in tr.facts), extra={"followups": followups},
+    )  # fmt: skip
