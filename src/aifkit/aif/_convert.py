@@ -148,8 +148,10 @@ def convert(
 
     Args:
         body: The request body, as parsed JSON.
-        source: Its format, e.g. ``"openai-chat"``.
-        target: The format to write, e.g. ``"anthropic"``.
+        source: Its format, e.g. ``"openai-chat"``; ``"langchain"`` for a list of
+            LangChain messages (see `aifkit.integrations.langchain`).
+        target: The format to write, e.g. ``"anthropic"``; ``"langchain"`` returns a
+            list of LangChain messages.
         strict: Raise instead of returning a body that lost data.
         options: Choices for what the target cannot carry as it is.
         kind: ``"response"`` converts a non-streamed response body (a
@@ -187,6 +189,15 @@ def convert(
 
         out, report = convert_response(body, source=source, target=target, strict=strict, options=options)  # fmt: skip
         return Conversion(out, report)
+    from aifkit._objects import check_not_objects, integration
+
+    objects = integration(source) or integration(target)
+    if objects is not None:  # framework objects: the integration reads or writes them
+        done: Conversion = objects.convert(
+            body, source=source, target=target, strict=strict, options=options
+        )
+        return done
+    check_not_objects(body, source)
     src = FORMATS.get(source)
     dst = FORMATS.get(target)
     _check(body, source)
