@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from aifkit._limits import check_json
+from aifkit._objects import check_not_objects
 from aifkit._registry import Registry
 from aifkit._version import __version__
 from aifkit.aif._codec import check_inline_data
@@ -114,6 +115,7 @@ def decode(body: Any, format: str) -> tuple[Document, LossReport]:
             `aifkit._limits`: nesting, lone surrogates, NaN and Infinity).
     """
     conv = FORMATS.get(format)
+    check_not_objects(body, format)
     _check(body, format)
     with _no_cycle_collection():
         decoded = conv.decode(body)
@@ -189,7 +191,7 @@ def convert(
 
         out, report = convert_response(body, source=source, target=target, strict=strict, options=options)  # fmt: skip
         return Conversion(out, report)
-    from aifkit._objects import check_not_objects, integration
+    from aifkit._objects import integration
 
     objects = integration(source) or integration(target)
     if objects is not None:  # framework objects: the integration reads or writes them
@@ -197,9 +199,9 @@ def convert(
             body, source=source, target=target, strict=strict, options=options
         )
         return done
-    check_not_objects(body, source)
     src = FORMATS.get(source)
     dst = FORMATS.get(target)
+    check_not_objects(body, source)
     _check(body, source)
     with _no_cycle_collection():
         decoded = src.decode(body)

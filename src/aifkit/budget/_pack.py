@@ -99,7 +99,7 @@ def pack(
         >>> [m["content"] for m in out["messages"]][1], report.tokens_after <= 60
         ('Tell me about the weather. […]', True)
     """
-    from aifkit._objects import check_not_objects, integration
+    from aifkit._objects import integration
     from aifkit.aif import decode, encode
     from aifkit.budget.compressors import COMPRESSORS
     from aifkit.tokens import CountCache, count_tokens
@@ -116,7 +116,6 @@ def pack(
             compress=compress,
         )
         return done_
-    check_not_objects(body, format)
 
     # Every argument is checked before the body is read: a bad one costs nothing.
     check_limits(budget, reserve)
