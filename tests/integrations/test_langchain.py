@@ -8,9 +8,6 @@ through LangChain's own conversion, and the middleware runs inside a real
 from __future__ import annotations
 
 import asyncio
-import importlib
-import importlib.util
-import sys
 from typing import Any
 
 import pytest
@@ -30,7 +27,7 @@ from langchain_core.messages import (
 from langchain_core.tools import tool
 
 import aifkit
-from aifkit.errors import InvalidInputError, MissingDependencyError, UsageError
+from aifkit.errors import InvalidInputError, UsageError
 from aifkit.integrations import langchain as lc
 from aifkit.tokens import count_tokens
 
@@ -269,18 +266,3 @@ def test_the_middleware_needs_a_model_name_it_cannot_guess() -> None:
     with pytest.raises(UsageError) as caught:
         agent.invoke({"messages": [HumanMessage("hi")]})
     assert "AifkitMiddleware(model=" in str(caught.value)
-
-
-def test_a_missing_langchain_is_one_line_naming_the_extra(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    real = importlib.util.find_spec
-
-    def find_spec(name: str, package: str | None = None) -> Any:
-        return None if name.startswith("langchain") else real(name, package)
-
-    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
-    monkeypatch.delitem(sys.modules, "aifkit.integrations.langchain")
-    with pytest.raises(MissingDependencyError) as caught:
-        importlib.import_module("aifkit.integrations.langchain")
-    assert str(caught.value).splitlines()[0].endswith('pip install "aifkit[langchain]"')

@@ -34,7 +34,8 @@ Examples:
     ...                 ModelResponse(parts=[TextPart(f"Day {i} was mild.")])]
     >>> agent = Agent(FunctionModel(model),
     ...               capabilities=[ProcessHistory(history_processor(model="gpt-4o", budget=150))])
-    >>> agent.run_sync("What is my locker code?", message_history=history).output
+    >>> import asyncio
+    >>> asyncio.run(agent.run("What is my locker code?", message_history=history)).output
     'It is 4417.'
     >>> len(seen[0]) < len(history), seen[0][0] is history[0]
     (True, True)
