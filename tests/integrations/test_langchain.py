@@ -266,3 +266,29 @@ def test_the_middleware_needs_a_model_name_it_cannot_guess() -> None:
     with pytest.raises(UsageError) as caught:
         agent.invoke({"messages": [HumanMessage("hi")]})
     assert "AifkitMiddleware(model=" in str(caught.value)
+
+
+def test_provider_blocks_and_images_pass_through_as_the_objects_given() -> None:
+    history: list[BaseMessage] = [
+        HumanMessage("hi"),
+        AIMessage(
+            [
+                {"type": "thinking", "thinking": "hmm", "signature": "sig"},
+                {"type": "text", "text": "hello"},
+            ]
+        ),
+        HumanMessage(
+            [
+                {
+                    "type": "image",
+                    "source_type": "base64",
+                    "data": "iVBORw0KGgo=",
+                    "mime_type": "image/png",
+                }
+            ]
+        ),
+        HumanMessage("What was in the picture?"),
+    ]
+    packed, report = lc.pack(history, model="gpt-4o", budget=2000)
+    assert report.dropped == ()
+    assert all(p is h for p, h in zip(packed, history, strict=True))
