@@ -153,3 +153,24 @@ def test_requests_it_cannot_pack_pass_through(caplog: pytest.LogCaptureFixture) 
 def test_an_unknown_fixed_model_is_refused_at_once() -> None:
     with pytest.raises(UnknownNameError):
         AifkitCallback(model="no-such-model")
+
+
+def test_a_mock_response_is_recorded_with_its_pack(monkeypatch: pytest.MonkeyPatch) -> None:
+    callback = AifkitCallback(budget=120)
+    monkeypatch.setattr(litellm, "callbacks", [callback])
+
+    async def call() -> Any:
+        response = await litellm.acompletion(
+            model="gpt-4o", messages=_messages(40), mock_response="It is 4417."
+        )
+        deadline = time.monotonic() + 10
+        while not len(callback.ledger) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        return response
+
+    response = asyncio.run(call())
+    assert response.choices[0].message.content == "It is 4417."
+    (record,) = callback.ledger
+    assert record.model == "gpt-4o"
+    assert record.output_tokens == response.usage.completion_tokens
+    assert record.dropped.get("history", 0) > 0  # the request was packed before the mock answered
