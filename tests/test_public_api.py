@@ -14,6 +14,11 @@ PACKAGES = [
     "aifkit.budget",
     "aifkit.errors",
     "aifkit.handoff",
+    "aifkit.integrations",
+    "aifkit.integrations.langchain",
+    "aifkit.integrations.litellm",
+    "aifkit.integrations.openai_agents",
+    "aifkit.integrations.pydantic_ai",
     "aifkit.tokens",
 ]
 

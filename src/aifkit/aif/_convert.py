@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from aifkit._limits import check_json
+from aifkit._objects import check_not_objects
 from aifkit._registry import Registry
 from aifkit._version import __version__
 from aifkit.aif._codec import check_inline_data
@@ -114,6 +115,7 @@ def decode(body: Any, format: str) -> tuple[Document, LossReport]:
             `aifkit._limits`: nesting, lone surrogates, NaN and Infinity).
     """
     conv = FORMATS.get(format)
+    check_not_objects(body, format)
     _check(body, format)
     with _no_cycle_collection():
         decoded = conv.decode(body)
@@ -148,8 +150,10 @@ def convert(
 
     Args:
         body: The request body, as parsed JSON.
-        source: Its format, e.g. ``"openai-chat"``.
-        target: The format to write, e.g. ``"anthropic"``.
+        source: Its format, e.g. ``"openai-chat"``; ``"langchain"`` for a list of
+            LangChain messages (see `aifkit.integrations.langchain`).
+        target: The format to write, e.g. ``"anthropic"``; ``"langchain"`` returns a
+            list of LangChain messages.
         strict: Raise instead of returning a body that lost data.
         options: Choices for what the target cannot carry as it is.
         kind: ``"response"`` converts a non-streamed response body (a
@@ -187,8 +191,17 @@ def convert(
 
         out, report = convert_response(body, source=source, target=target, strict=strict, options=options)  # fmt: skip
         return Conversion(out, report)
+    from aifkit._objects import integration
+
+    objects = integration(source) or integration(target)
+    if objects is not None:  # framework objects: the integration reads or writes them
+        done: Conversion = objects.convert(
+            body, source=source, target=target, strict=strict, options=options
+        )
+        return done
     src = FORMATS.get(source)
     dst = FORMATS.get(target)
+    check_not_objects(body, source)
     _check(body, source)
     with _no_cycle_collection():
         decoded = src.decode(body)

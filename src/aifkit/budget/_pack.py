@@ -53,8 +53,9 @@ def pack(
     ``aif count`` reports, and is guaranteed to be within the budget.
 
     Args:
-        body: The request body, as parsed JSON.
-        format: Its wire format, e.g. ``"openai-chat"``.
+        body: The request body, as parsed JSON; or, with ``format="langchain"``, a
+            list of LangChain messages (see `aifkit.integrations.langchain`).
+        format: Its wire format, e.g. ``"openai-chat"``, or ``"langchain"``.
         model: The model the request is for.
         budget: The most prompt tokens the packed request may take, as the provider
             counts them; default: the model's window minus the reply reserve.
@@ -98,9 +99,23 @@ def pack(
         >>> [m["content"] for m in out["messages"]][1], report.tokens_after <= 60
         ('Tell me about the weather. […]', True)
     """
+    from aifkit._objects import integration
     from aifkit.aif import decode, encode
     from aifkit.budget.compressors import COMPRESSORS
     from aifkit.tokens import CountCache, count_tokens
+
+    objects = integration(format)
+    if objects is not None:  # framework objects: the integration reads and writes them
+        done_: PackResult = objects.pack(
+            body,
+            model=model,
+            budget=budget,
+            reserve=reserve,
+            policy=policy,
+            pinned=pinned,
+            compress=compress,
+        )
+        return done_
 
     # Every argument is checked before the body is read: a bad one costs nothing.
     check_limits(budget, reserve)

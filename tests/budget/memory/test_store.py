@@ -159,3 +159,39 @@ def test_a_back_off_is_not_recorded_over_a_fold_another_writer_committed(tmp_pat
     assert store.state("s") == ("one", 1)
     assert store.set_backoff("s", 300, "the summary is empty", folded=1)
     store.close()
+
+
+def test_pop_takes_the_last_unfolded_message_and_clear_empties_the_session(
+    tmp_path: Path,
+) -> None:
+    store = MemoryStore(tmp_path / "m.sqlite")
+    for session in ("s", "other"):
+        store.open_session(session)
+    store.add("s", [(text("user", "a"), 3), (text("user", "b"), 3)])
+    store.add("other", [(text("user", "x"), 3)])
+    store.pin("s", "a fact")
+    assert store.pop("s") == Row(1, text("user", "b"), 3)
+    assert [r.seq for r in store.history("s")] == [0]
+    assert store.add("s", [(text("user", "c"), 3)]) == [Row(1, text("user", "c"), 3)]
+    store.fold("s", "summary", [0, 1], "fake")
+    assert store.pop("s") is None  # folded into the summary: not taken apart
+    store.clear("s")
+    assert store.history("s") == []
+    assert store.state("s") == ("", 0)
+    assert store.pins("s") == []
+    assert store.pop("s") is None
+    assert [r.message for r in store.history("other")] == [text("user", "x")]
+    store.close()
+
+
+def test_a_memory_sees_a_message_another_object_popped(tmp_path: Path) -> None:
+    from aifkit.budget.memory import RollingMemory
+
+    path = tmp_path / "m.sqlite"
+    with RollingMemory(path, session="s") as memory:
+        memory.add([text("user", "a"), text("user", "b")])
+        assert len(memory.recent) == 2
+        other = MemoryStore(path)
+        other.pop("s")
+        other.close()
+        assert memory.recent == (text("user", "a"),)

@@ -353,7 +353,8 @@ class MemoryStore:
                 (top,) = self._db.execute(
                     "SELECT COALESCE(MAX(seq), -1) FROM messages WHERE session = ?", (session,)
                 ).fetchone()
-                full = folded is None or int(now_folded) != folded
+                # A fold landed, or messages were removed (`pop`, `clear`): read them all.
+                full = folded is None or int(now_folded) != folded or int(top) < after
                 raw = self._db.execute(
                     "SELECT seq, message, tokens FROM messages"
                     " WHERE session = ? AND fold IS NULL AND seq > ? ORDER BY seq",
@@ -432,6 +433,36 @@ class MemoryStore:
         except _Conflict:
             return None
         return fold
+
+    def pop(self, session: str) -> Row | None:
+        """Remove and return the session's last message, in one transaction.
+
+        Returns:
+            The message removed; None when the session has none, or when its last
+            message is folded into the summary (a summary is not taken apart).
+        """
+        with self.transaction():
+            row = self._db.execute(
+                "SELECT seq, message, tokens, fold FROM messages WHERE session = ?"
+                " ORDER BY seq DESC LIMIT 1",
+                (session,),
+            ).fetchone()
+            if row is None or row[3] is not None:
+                return None
+            seq, message, tokens, _ = row
+            self._db.execute("DELETE FROM messages WHERE session = ? AND seq = ?", (session, seq))
+        return Row(int(seq), Message.model_validate_json(message), int(tokens))
+
+    def clear(self, session: str) -> None:
+        """Remove every message, fold and pin of ``session`` and its summary; it stays, empty."""
+        with self.transaction():
+            for table in ("messages", "folds", "pins"):  # messages first: they refer to folds
+                self._db.execute(f"DELETE FROM {table} WHERE session = ?", (session,))
+            self._db.execute(
+                "UPDATE sessions SET summary = '', folded = 0, retry_at = NULL,"
+                " last_rejection = NULL WHERE id = ?",
+                (session,),
+            )
 
     def pins(self, session: str) -> list[tuple[int, str]]:
         """Return the pinned facts of ``session`` as ``(id, text)``, oldest first."""
