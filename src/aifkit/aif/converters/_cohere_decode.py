@@ -69,7 +69,7 @@ def decode_body(body: Any) -> Decoded:
     settings = _settings(root, sm)
     extra = {k: v for k, v in root.items() if k not in _TOP}
     if "messages" not in root:
-        raise fail(("messages",), "a required key is missing")
+        raise fail(("messages",), "missing required field")
     messages = expect_list(root["messages"], ("messages",))
     doc["instructions"], doc["messages"] = _messages(messages, sm, settings.get("model"))
     if "documents" in root:
@@ -203,7 +203,7 @@ def _messages(raw: list[Any], sm: SourceMap, model: str | None) -> tuple[list[Ob
         path: Path = ("messages", i)
         m = expect_obj(item, path)
         if "role" not in m:
-            raise fail((*path, "role"), "a required key is missing")
+            raise fail((*path, "role"), "missing required field")
         role = expect_str(m["role"], (*path, "role"))
         if role == "system" and not messages:
             sm.add(("instructions", len(instructions)), path)

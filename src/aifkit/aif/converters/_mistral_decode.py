@@ -77,7 +77,7 @@ def decode_body(body: Any) -> Decoded:
         for key in extra:
             sm.add(("extensions", NAME, "extra", key), (key,))
     if "messages" not in root:
-        raise fail(("messages",), "a required key is missing")
+        raise fail(("messages",), "missing required field")
     messages = expect_list(root["messages"], ("messages",))
     doc["instructions"], doc["messages"] = _messages(messages, sm, settings.get("model"))
     if "tools" in root and root["tools"] is not None:
@@ -179,7 +179,7 @@ def _messages(raw: list[Any], sm: SourceMap, model: str | None) -> tuple[list[Ob
         path: Path = ("messages", i)
         m = expect_obj(item, path)
         if "role" not in m:
-            raise fail((*path, "role"), "a required key is missing")
+            raise fail((*path, "role"), "missing required field")
         role = expect_str(m["role"], (*path, "role"))
         if role == "system" and not messages:
             ins = _instruction(m, path)
@@ -391,13 +391,13 @@ def _thinking(chunk: Obj, path: Path, model: str | None) -> Obj | None:
 
 def _call(call: Obj, path: Path) -> Obj:
     if "function" not in call:
-        raise fail((*path, "function"), "a required key is missing")
+        raise fail((*path, "function"), "missing required field")
     fn = expect_obj(call["function"], (*path, "function"))
     if "id" not in call:
         raise fail((*path, "id"), "a tool call needs an id (its result refers to it)")
     for key in ("name", "arguments"):
         if key not in fn:
-            raise fail((*path, "function", key), "a required key is missing")
+            raise fail((*path, "function", key), "missing required field")
     part: Obj = {
         "type": "tool_call",
         "id": expect_str(call["id"], (*path, "id")),
@@ -449,7 +449,7 @@ def _tool(raw: Any, path: Path, sm: SourceMap, k: int) -> Obj:
     function = cast("Obj", fn)
     fpath: Path = (*path, "function")
     if "name" not in function:
-        raise fail((*fpath, "name"), "a required key is missing")
+        raise fail((*fpath, "name"), "missing required field")
     tool = {"name": expect_str(function["name"], (*fpath, "name"))}
     if "description" in function:
         tool["description"] = expect_str(function["description"], (*fpath, "description"))

@@ -100,7 +100,7 @@ class _Validator(RuleChecker):
 
     def required(self, obj: dict[str, Any], key: str, kind: str, path: Path) -> bool:
         if key not in obj:
-            self.add((*path, key), _SCHEMA, "a required key is missing")
+            self.add((*path, key), _SCHEMA, "missing required field")
             return False
         return self.typed(obj[key], kind, (*path, key))
 
@@ -151,7 +151,7 @@ class _Validator(RuleChecker):
         self.close_turn()
         content = m.get("content")
         if role != "assistant" and "content" not in m:
-            self.add((*path, "content"), _SCHEMA, "a required key is missing")
+            self.add((*path, "content"), _SCHEMA, "missing required field")
         elif content is not None or role != "assistant":
             self.content(content, role, path)
         if role == "assistant":
@@ -183,7 +183,7 @@ class _Validator(RuleChecker):
                     f'no tool call "{call_id}" in the preceding assistant message',
                 )
         if "content" not in m:
-            self.add((*path, "content"), _SCHEMA, "a required key is missing")
+            self.add((*path, "content"), _SCHEMA, "missing required field")
         else:
             self.content(m["content"], "tool", path)
 
@@ -214,7 +214,7 @@ class _Validator(RuleChecker):
     def function_call(self, fn: dict[str, Any], path: Path) -> None:
         self.required(fn, "name", "string", path)
         if "arguments" not in fn:
-            self.add((*path, "arguments"), _SCHEMA, "a required key is missing")
+            self.add((*path, "arguments"), _SCHEMA, "missing required field")
         elif not isinstance(fn["arguments"], str):
             self.add(
                 (*path, "arguments"),
