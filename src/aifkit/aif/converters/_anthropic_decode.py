@@ -39,18 +39,14 @@ from aifkit.aif.converters._common import (
     expect_obj,
     expect_str,
     fail,
+    read_int,
+    read_number,
+    required,
     validate_document,
 )
 from aifkit.aif.converters._reasoning import anthropic_read, anthropic_write, needs_form
 from aifkit.aif.converters._settings import SettingsTable, read_settings, read_strings
-from aifkit.aif.converters._wire import (
-    MISSING,
-    make_ext,
-    read_int,
-    read_number,
-    required,
-    unknown_keys,
-)
+from aifkit.aif.converters._wire import MISSING, make_ext, unknown_keys
 
 __all__ = ["IMAGE_MEDIA_TYPES", "NAME", "SETTINGS", "TOOL_ID", "decode_body", "is_plain_text"]
 

@@ -1,4 +1,5 @@
-"""The `Converter` protocol every wire format implements, and what it returns."""
+"""The `Converter` protocol every wire format implements, what it returns, and
+`FormatConverter`, the base that implements it once from a format's data and steps."""
 
 from __future__ import annotations
 

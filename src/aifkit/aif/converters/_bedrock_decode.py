@@ -33,6 +33,8 @@ from aifkit.aif.converters._common import (
     expect_obj,
     expect_str,
     fail,
+    read_int,
+    read_number,
     validate_body,
 )
 from aifkit.aif.converters._reasoning import (
@@ -43,7 +45,7 @@ from aifkit.aif.converters._reasoning import (
     nova_write,
 )
 from aifkit.aif.converters._settings import SettingsTable, read_settings, read_strings
-from aifkit.aif.converters._wire import RuleLog, merge_ns, read_int, read_number
+from aifkit.aif.converters._wire import RuleLog, merge_ns
 
 __all__ = [
     "AUDIO_FORMATS",

@@ -37,11 +37,13 @@ from aifkit.aif.converters._common import (
     expect_str,
     fail,
     parse_arguments,
+    read_int,
+    read_number,
     url_source,
     validate_body,
 )
 from aifkit.aif.converters._settings import SettingsTable, read_settings, read_strings
-from aifkit.aif.converters._wire import merge_ns, read_int, read_number
+from aifkit.aif.converters._wire import merge_ns
 
 __all__ = ["NAME", "SETTINGS", "Obj", "decode_body", "document_data"]
 

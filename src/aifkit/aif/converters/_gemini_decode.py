@@ -55,6 +55,9 @@ from aifkit.aif.converters._common import (
     expect_obj,
     expect_str,
     fail,
+    read_int,
+    read_number,
+    required,
     validate_document,
 )
 from aifkit.aif.converters._gemini_forms import (
@@ -65,14 +68,7 @@ from aifkit.aif.converters._gemini_forms import (
 )
 from aifkit.aif.converters._reasoning import gemini_read, gemini_write, needs_form
 from aifkit.aif.converters._settings import SettingsTable, read_settings, read_strings
-from aifkit.aif.converters._wire import (
-    MISSING,
-    make_ext,
-    read_int,
-    read_number,
-    required,
-    unknown_keys,
-)
+from aifkit.aif.converters._wire import MISSING, make_ext, unknown_keys
 
 __all__ = ["FILES_PREFIXES", "NAME", "PROVIDER", "SETTINGS", "decode_body", "response_text"]
 

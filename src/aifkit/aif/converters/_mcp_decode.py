@@ -38,17 +38,13 @@ from aifkit.aif.converters._common import (
     expect_obj,
     expect_str,
     fail,
-    validate_document,
-)
-from aifkit.aif.converters._settings import SettingsTable, read_settings, read_strings
-from aifkit.aif.converters._wire import (
-    MISSING,
-    make_ext,
     read_int,
     read_number,
     required,
-    unknown_keys,
+    validate_document,
 )
+from aifkit.aif.converters._settings import SettingsTable, read_settings, read_strings
+from aifkit.aif.converters._wire import MISSING, make_ext, unknown_keys
 
 __all__ = ["NAME", "PROMPT", "SETTINGS", "decode_params", "decode_prompt"]
 

@@ -36,17 +36,12 @@ from aifkit.aif.converters._common import (
     expect_obj,
     expect_str,
     fail,
+    read_int,
+    read_number,
     validate_document,
 )
 from aifkit.aif.converters._settings import SettingsTable, read_settings, read_strings
-from aifkit.aif.converters._wire import (
-    MISSING,
-    make_ext,
-    read_int,
-    read_number,
-    sniff_image,
-    unknown_keys,
-)
+from aifkit.aif.converters._wire import MISSING, make_ext, sniff_image, unknown_keys
 
 __all__ = ["NAME", "OPTIONS", "ROLES", "decode_body"]
 

@@ -61,10 +61,13 @@ from aifkit.aif.converters._common import (
     is_json,
     parse_arguments,
     plain_data_url,
+    read_int,
+    read_number,
+    required,
     url_source,
 )
 from aifkit.aif.converters._reasoning import chat_read
-from aifkit.aif.converters._wire import MISSING, read_int, read_number, required
+from aifkit.aif.converters._wire import MISSING
 from aifkit.errors import InvalidInputError
 
 __all__ = ["NAME", "decode_body"]

@@ -51,19 +51,15 @@ from aifkit.aif.converters._common import (
     fail,
     parse_arguments,
     plain_data_url,
+    read_int,
+    read_number,
+    required,
     url_source,
     validate_document,
 )
 from aifkit.aif.converters._reasoning import needs_form, responses_read, responses_write
 from aifkit.aif.converters._settings import SettingsTable, read_settings
-from aifkit.aif.converters._wire import (
-    MISSING,
-    make_ext,
-    read_int,
-    read_number,
-    required,
-    unknown_keys,
-)
+from aifkit.aif.converters._wire import MISSING, make_ext, unknown_keys
 
 __all__ = ["DETAILS", "NAME", "PROVIDER", "SETTINGS", "decode_body"]
 

@@ -54,7 +54,7 @@ def read_settings(
     ``int`` form hint).
 
     Examples:
-        >>> from aifkit.aif.converters._wire import read_int, read_number
+        >>> from aifkit.aif.converters._common import read_int, read_number
         >>> table = (("maxTokens", "max_tokens", read_int), ("temp", "temperature", read_number))
         >>> read_settings({"maxTokens": 9, "temp": 1}, table, SourceMap())
         ({'max_tokens': 9, 'temperature': 1}, ['temperature'])
@@ -86,7 +86,7 @@ def write_settings(
     written as an integer when it is one.
 
     Examples:
-        >>> from aifkit.aif.converters._wire import read_int, read_number
+        >>> from aifkit.aif.converters._common import read_int, read_number
         >>> table = (("maxTokens", "max_tokens", read_int), ("temp", "temperature", read_number),
         ...          ("stop", "stop", read_strings))
         >>> out: dict[str, Any] = {}

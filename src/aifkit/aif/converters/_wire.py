@@ -4,9 +4,8 @@
 message)}``); `ext` returns a format's own ``form`` and ``extra`` of an element
 and reports every other format's ``extra`` as dropped (`own_hints` only returns
 them); `sniff_image` guesses an image's media type from its first base64
-characters; `required`/`read_int`/`read_number` read wire values with pointers
-(the settings tables built on them are in ``_settings``); `b64_ok` checks raw
-base64.
+characters; `b64_ok` checks raw base64. The strict readers that raise with a
+pointer (`expect_*`, `required`, `read_int`, `read_number`) are in ``_common``.
 """
 
 from __future__ import annotations
@@ -16,10 +15,9 @@ import binascii
 from collections.abc import Callable, Mapping
 from typing import Any, Final, cast
 
-from aifkit._json import type_name
 from aifkit.aif._loss import Action, LossLog, Path, Severity
 from aifkit.aif._schema import Extensions
-from aifkit.aif.converters._common import fail, report_foreign_extensions
+from aifkit.aif.converters._common import report_foreign_extensions
 
 __all__ = [
     "EMPTY",
@@ -32,9 +30,6 @@ __all__ = [
     "make_ext",
     "merge_ns",
     "own_hints",
-    "read_int",
-    "read_number",
-    "required",
     "sniff_image",
     "sub_hint",
     "unknown_keys",
@@ -203,28 +198,6 @@ def unknown_keys(obj: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any
     if obj.keys() <= known:
         return {}
     return {k: v for k, v in obj.items() if k not in known}
-
-
-def required(obj: Mapping[str, Any], key: str, path: Path) -> Any:
-    """Return ``obj[key]``, else raise a "missing required field" error at ``path``/``key``."""
-    value = obj.get(key, MISSING)
-    if value is MISSING:
-        raise fail((*path, key), "missing required field")
-    return value
-
-
-def read_int(value: Any, path: Path) -> int:
-    """Return ``value`` if it is an integer, else raise an error naming ``path``."""
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise fail(path, f"expected an integer, got {type_name(value)}")
-    return value
-
-
-def read_number(value: Any, path: Path) -> float:
-    """Return ``value`` if it is a number, else raise an error naming ``path``."""
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise fail(path, f"expected a number, got {type_name(value)}")
-    return value
 
 
 def sniff_image(data: str) -> str | None:
