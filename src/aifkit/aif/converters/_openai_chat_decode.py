@@ -67,10 +67,11 @@ from aifkit.aif.converters._common import (
     url_source,
 )
 from aifkit.aif.converters._reasoning import chat_read
+from aifkit.aif.converters._settings import SettingsTable, read_strings
 from aifkit.aif.converters._wire import MISSING
 from aifkit.errors import InvalidInputError
 
-__all__ = ["NAME", "decode_body"]
+__all__ = ["NAME", "SETTINGS", "decode_body"]
 
 NAME: Final = "openai-chat"
 
@@ -85,20 +86,24 @@ _MESSAGE_KEYS = {
     "assistant": frozenset({"role", "content", "name", "refusal", "tool_calls"}),
     "tool": frozenset({"role", "content", "tool_call_id"}),
 }
-_SETTINGS_KEYS = frozenset(
-    {
-        "model",
-        "max_completion_tokens",
-        "max_tokens",
-        "temperature",
-        "top_p",
-        "stop",
-        "seed",
-        "stream",
-        "tool_choice",
-        "parallel_tool_calls",
-    }
+SETTINGS: Final[SettingsTable] = (
+    ("model", "model", expect_str),
+    ("max_completion_tokens", "max_tokens", read_int),
+    ("max_tokens", "max_tokens", read_int),
+    ("temperature", "temperature", read_number),
+    ("top_p", "top_p", read_number),
+    ("stop", "stop", read_strings),
+    ("seed", "seed", read_int),
+    ("stream", "stream", expect_bool),
+    ("parallel_tool_calls", "parallel_tool_calls", expect_bool),
 )
+"""Chat Completions' settings, both directions, in the order they are written. Two
+wire keys hold ``max_tokens`` (the legacy one is kept by a form hint); ``stop``
+may also be one string; nulls are kept by a form hint. The decoder reads these on
+its own fast path (`_Decoder.settings`), with the table's readers."""
+_READERS: Final = {wire: read for wire, _, read in SETTINGS}
+_SETTINGS_ORDER: Final = (*_READERS, "tool_choice")
+_SETTINGS_KEYS = frozenset(_SETTINGS_ORDER)
 _TOP_KEYS = _SETTINGS_KEYS | {"messages", "tools"}
 
 
@@ -702,8 +707,10 @@ class _Decoder:
         form: dict[str, Any] = {}
         nulls: list[str] = []
         ints: list[str] = []
-        for key in _SETTINGS_KEYS.intersection(root):
-            value = root[key]
+        for key in _SETTINGS_ORDER:  # in table order: a set's order varies with the hash seed
+            value = root.get(key, MISSING)
+            if value is MISSING:
+                continue
             aif_key = "max_tokens" if key == "max_completion_tokens" else key
             if key == "max_tokens" and "max_completion_tokens" in root:
                 extra[key] = value  # both given: the legacy key travels as a wire field
@@ -722,7 +729,7 @@ class _Decoder:
             elif key == "stop":
                 out[key] = _stop(value, form)
             else:
-                out[aif_key] = _SETTING_CHECKS[key](value, (key,))
+                out[aif_key] = _READERS[key](value, (key,))
                 if key in ("temperature", "top_p") and not isinstance(value, float):
                     ints.append(key)
         reasoning = chat_read(extra.get("reasoning_effort"))
@@ -848,15 +855,3 @@ def _stop(value: Any, form: dict[str, Any]) -> list[str]:
         return [value]
     items = expect_list(value, ("stop",))
     return [expect_str(s, ("stop", i)) for i, s in enumerate(items)]
-
-
-_SETTING_CHECKS: dict[str, Any] = {
-    "model": expect_str,
-    "max_completion_tokens": read_int,
-    "max_tokens": read_int,
-    "temperature": read_number,
-    "top_p": read_number,
-    "seed": read_int,
-    "stream": expect_bool,
-    "parallel_tool_calls": expect_bool,
-}
