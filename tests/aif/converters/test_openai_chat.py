@@ -945,10 +945,10 @@ def _body(*messages: Any, **top: Any) -> dict[str, Any]:
     ("body", "pointer", "problem"),
     [
         ([], "", "expected an object, got an array"),
-        ({"model": "m"}, "/messages", "a required key is missing"),
+        ({"model": "m"}, "/messages", "missing required field"),
         ({"messages": {}}, "/messages", "expected an array, got an object"),
         (_body("hi"), "/messages/0", "expected an object, got a string"),
-        (_body({"content": "x"}), "/messages/0/role", "a required key is missing"),
+        (_body({"content": "x"}), "/messages/0/role", "missing required field"),
         (_body({"role": 1, "content": "x"}), "/messages/0/role", "expected a string, got a number"),
         (
             _body({"role": "function", "name": "f", "content": "x"}),
@@ -973,12 +973,12 @@ def _body(*messages: Any, **top: Any) -> dict[str, Any]:
         (
             _body({"role": "user", "content": [{"type": "text"}]}),
             "/messages/0/content/0/text",
-            "a required key is missing",
+            "missing required field",
         ),
         (
             _body({"role": "user", "content": [{"type": "image_url", "image_url": {}}]}),
             "/messages/0/content/0/image_url/url",
-            "a required key is missing",
+            "missing required field",
         ),
         (
             _body(
@@ -1018,7 +1018,7 @@ def _body(*messages: Any, **top: Any) -> dict[str, Any]:
         (
             _body({"role": "assistant", "tool_calls": [{"id": "c", "function": {}}]}),
             "/messages/0/tool_calls/0/type",
-            "a required key is missing",
+            "missing required field",
         ),
         (
             _body({"role": "assistant", "tool_calls": {}}),
@@ -1033,7 +1033,7 @@ def _body(*messages: Any, **top: Any) -> dict[str, Any]:
         (
             _body({"role": "tool", "content": "x"}),
             "/messages/0/tool_call_id",
-            "a required key is missing",
+            "missing required field",
         ),
         (
             _body(
@@ -1061,7 +1061,7 @@ def _body(*messages: Any, **top: Any) -> dict[str, Any]:
         (
             _body(tools=[{"type": "function", "function": {"description": "d"}}]),
             "/tools/0/function/name",
-            "a required key is missing",
+            "missing required field",
         ),
         (
             _body(tools=[{"type": "function", "function": {"name": "f", "parameters": []}}]),

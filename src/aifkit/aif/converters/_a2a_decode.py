@@ -41,9 +41,10 @@ from aifkit.aif.converters._common import (
     expect_obj,
     expect_str,
     fail,
+    required,
     validate_document,
 )
-from aifkit.aif.converters._wire import MISSING, make_ext, required, unknown_keys
+from aifkit.aif.converters._wire import MISSING, make_ext, unknown_keys
 from aifkit.errors import InvalidInputError
 
 __all__ = [

@@ -39,21 +39,16 @@ from aifkit.aif.converters._common import (
     expect_obj,
     expect_str,
     fail,
+    read_int,
+    read_number,
+    required,
     validate_document,
 )
 from aifkit.aif.converters._reasoning import anthropic_read, anthropic_write, needs_form
-from aifkit.aif.converters._wire import (
-    MISSING,
-    SettingsTable,
-    make_ext,
-    read_int,
-    read_number,
-    read_settings,
-    required,
-    unknown_keys,
-)
+from aifkit.aif.converters._settings import SettingsTable, read_settings, read_strings
+from aifkit.aif.converters._wire import MISSING, make_ext, unknown_keys
 
-__all__ = ["IMAGE_MEDIA_TYPES", "NAME", "TOOL_ID", "decode_body", "is_plain_text"]
+__all__ = ["IMAGE_MEDIA_TYPES", "NAME", "SETTINGS", "TOOL_ID", "decode_body", "is_plain_text"]
 
 NAME: Final = "anthropic"
 TOOL_ID: Final = re.compile(r"^[a-zA-Z0-9_-]+$")
@@ -160,23 +155,22 @@ def _aif_path(loc: tuple[int | str, ...]) -> Path:
 
 # -- settings ------------------------------------------------------------------------
 
-_SETTINGS: Final[SettingsTable] = (
+SETTINGS: Final[SettingsTable] = (
     ("model", "model", expect_str),
     ("max_tokens", "max_tokens", read_int),
     ("temperature", "temperature", read_number),
     ("top_p", "top_p", read_number),
     ("top_k", "top_k", read_int),
+    ("stop_sequences", "stop", read_strings),
     ("stream", "stream", expect_bool),
 )
+"""The Messages API's settings, both directions (the encoder writes ``model`` and
+the required ``max_tokens`` first and clamps ``temperature``); ``tool_choice`` and
+``thinking`` are read and written on their own."""
 
 
 def _settings(root: dict[str, Any], sm: SourceMap) -> dict[str, Any]:
-    out, ints = read_settings(root, _SETTINGS, sm)
-    stop = root.get("stop_sequences", MISSING)
-    if stop is not MISSING:
-        items = expect_list(stop, ("stop_sequences",))
-        out["stop"] = [expect_str(s, ("stop_sequences", i)) for i, s in enumerate(items)]
-        sm.add(("settings", "stop"), ("stop_sequences",))
+    out, ints = read_settings(root, SETTINGS, sm)
     choice = root.get("tool_choice", MISSING)
     extra: dict[str, Any] | None = None
     if choice is not MISSING:

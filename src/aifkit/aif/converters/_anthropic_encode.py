@@ -50,10 +50,11 @@ from aifkit.aif._schema import (
     ToolResultPart,
 )
 from aifkit.aif.converters._anthropic_blocks import REPEAT, BlockWriter, Seg, image_block, quiet
-from aifkit.aif.converters._anthropic_decode import NAME, TOOL_ID, is_plain_text
+from aifkit.aif.converters._anthropic_decode import NAME, SETTINGS, TOOL_ID, is_plain_text
 from aifkit.aif.converters._base import Encoded, EncodeOptions
 from aifkit.aif.converters._reasoning import anthropic_write
-from aifkit.aif.converters._wire import as_number, hint_keys
+from aifkit.aif.converters._settings import as_number, write_settings
+from aifkit.aif.converters._wire import hint_keys
 
 __all__ = ["MISSING_RESULT_TEXT", "encode_document"]
 
@@ -124,21 +125,10 @@ class _Encoder(BlockWriter):
         self, s: Settings, body: dict[str, Any], tools: list[dict[str, Any]] | None
     ) -> None:
         form, extra = self.ext(s.extensions, ("settings",))
-        ints = hint_keys(form, "int")
-        if s.temperature is not None:
-            temperature = s.temperature
-            if temperature > 1:
-                self.log(("settings", "temperature"), "temperature-range", temperature)
-                temperature = 1.0
-            body["temperature"] = as_number(temperature, "temperature" in ints)
-        if s.top_p is not None:
-            body["top_p"] = as_number(s.top_p, "top_p" in ints)
-        if s.top_k is not None:
-            body["top_k"] = s.top_k
-        if s.stop is not None:
-            body["stop_sequences"] = list(s.stop)
-        if s.stream is not None:
-            body["stream"] = s.stream
+        write_settings(s, SETTINGS, form, body, skip=("model", "max_tokens"))
+        if s.temperature is not None and s.temperature > 1:
+            self.log(("settings", "temperature"), "temperature-range", s.temperature)
+            body["temperature"] = as_number(1.0, "temperature" in hint_keys(form, "int"))
         if s.seed is not None:
             self.log(("settings", "seed"), "no-field", "seed", severity="info")
         if s.reasoning is not None:

@@ -1,15 +1,27 @@
-"""The `Converter` protocol every wire format implements, and what it returns."""
+"""The `Converter` protocol every wire format implements, what it returns, and
+`FormatConverter`, the base that implements it once from a format's data and steps."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 
 from aifkit.aif._features import Capabilities
 from aifkit.aif._loss import LossLog, SourceMap
 from aifkit.aif._schema import Document
+from aifkit.aif.converters._common import ensure_json
 
-__all__ = ["Capabilities", "Converter", "Decoded", "EncodeOptions", "Encoded", "Violation"]
+__all__ = [
+    "Capabilities",
+    "Checker",
+    "Converter",
+    "Decoded",
+    "EncodeOptions",
+    "Encoded",
+    "FormatConverter",
+    "Violation",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,3 +120,83 @@ class Converter(Protocol):
     def validate(self, body: Any) -> list[Violation]:
         """Return every rule of this format that ``body`` breaks (empty when valid)."""
         ...
+
+
+class Checker(Protocol):
+    """What a format's validator is: it reads one body and collects what it breaks.
+
+    `aifkit.aif.converters._checks.RuleChecker` is the usual base: it runs the
+    decoder as the schema check and records ``<format>/<rule>`` violations.
+    """
+
+    found: list[Violation]
+
+    def body(self, body: Any) -> None:
+        """Record every rule ``body`` breaks in `found`; never raise."""
+        ...
+
+
+class FormatConverter:
+    """The `Converter` protocol, implemented once for every wire format.
+
+    A format declares its data and its steps; this base turns them into the three
+    methods of the protocol:
+
+    * ``name`` and ``capabilities``, as the protocol asks;
+    * ``read``: the decode step, a function ``body -> Decoded`` (the body is
+      already checked to be JSON);
+    * ``write``: the encode step, a function ``(document, options) -> Encoded``;
+    * ``checker``: the validator, a class (or factory) called with ``name`` whose
+      ``body(body)`` collects the violations (see `Checker`);
+    * ``render_only``: True for a format that can be written but not read back
+      (``chatml``); `aifkit.aif.detect_format` never guesses such a format.
+
+    The functions are stored with ``staticmethod`` so that they are not bound.
+
+    Examples:
+        >>> from aifkit.aif._features import STRUCTURE
+        >>> from aifkit.aif._codec import dump_document, load_document
+        >>> class Found:  # a validator that finds nothing
+        ...     def __init__(self, name: str) -> None:
+        ...         self.found: list[Violation] = []
+        ...     def body(self, body: Any) -> None:
+        ...         pass
+        >>> class Echo(FormatConverter):
+        ...     name = "echo"
+        ...     capabilities = Capabilities(carries={}, rules={"x": STRUCTURE})
+        ...     read = staticmethod(lambda body: Decoded(load_document(body)))
+        ...     write = staticmethod(lambda doc, options: Encoded(dump_document(doc)))
+        ...     checker = Found
+        >>> body = {"messages": [{"role": "user", "parts": [{"type": "text", "text": "hi"}]}]}
+        >>> conv = Echo()
+        >>> conv.encode(conv.decode(body).document, EncodeOptions()).body["messages"][0]["role"]
+        'user'
+        >>> conv.validate(body), conv.render_only
+        ([], False)
+    """
+
+    name: str
+    capabilities: Capabilities
+    read: Callable[[Any], Decoded]
+    write: Callable[[Document, EncodeOptions], Encoded]
+    checker: Callable[[str], Checker]
+    render_only: ClassVar[bool] = False
+
+    def decode(self, body: Any) -> Decoded:
+        """Read a request body into an AIF document.
+
+        Raises:
+            InvalidInputError: the body is malformed; the pointer names where.
+        """
+        ensure_json(body)
+        return self.read(body)
+
+    def encode(self, document: Document, options: EncodeOptions) -> Encoded:
+        """Write any AIF document as a body of this format; log every change."""
+        return self.write(document, options)
+
+    def validate(self, body: Any) -> list[Violation]:
+        """Return every rule of this format that ``body`` breaks (empty when valid)."""
+        checker = self.checker(self.name)
+        checker.body(body)
+        return checker.found

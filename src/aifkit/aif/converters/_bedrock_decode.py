@@ -33,6 +33,8 @@ from aifkit.aif.converters._common import (
     expect_obj,
     expect_str,
     fail,
+    read_int,
+    read_number,
     validate_body,
 )
 from aifkit.aif.converters._reasoning import (
@@ -42,6 +44,7 @@ from aifkit.aif.converters._reasoning import (
     nova_read,
     nova_write,
 )
+from aifkit.aif.converters._settings import SettingsTable, read_settings, read_strings
 from aifkit.aif.converters._wire import RuleLog, merge_ns
 
 __all__ = [
@@ -49,6 +52,7 @@ __all__ = [
     "DOCUMENT_FORMATS",
     "DOCUMENT_NAME",
     "IMAGE_FORMATS",
+    "INFERENCE",
     "NAME",
     "TOOL_ID",
     "TOOL_NAME",
@@ -107,12 +111,16 @@ _ANTHROPIC: Final = re.compile(r"(?:^|[./:])anthropic\.|claude", re.IGNORECASE)
 _NOVA: Final = re.compile(r"(?:^|[./:])amazon\.nova-", re.IGNORECASE)
 _TOP_K: Final = "additionalModelRequestFields"
 _TOP_KEYS: Final = frozenset({"modelId", "messages", "system", "inferenceConfig", "toolConfig"})
-_INFERENCE: Final = {
-    "maxTokens": "max_tokens",
-    "temperature": "temperature",
-    "topP": "top_p",
-    "stopSequences": "stop",
-}
+INFERENCE: Final[SettingsTable] = (
+    ("maxTokens", "max_tokens", read_int),
+    ("temperature", "temperature", read_number),
+    ("topP", "top_p", read_number),
+    ("stopSequences", "stop", read_strings),
+)
+"""The ``inferenceConfig`` settings, both directions (the encoder keeps them in the
+ranges Converse accepts); ``top_k`` and reasoning travel in
+``additionalModelRequestFields`` and are read and written on their own."""
+_INFERENCE_KEYS: Final = frozenset(wire for wire, _, _ in INFERENCE)
 _KINDS: Final = (
     "text",
     "image",
@@ -580,24 +588,9 @@ def _reasoning(raw: Any, path: Path) -> Obj | None:
 
 
 def _inference(config: Obj, settings: Obj, sm: SourceMap) -> None:
-    ints: list[str] = []
-    for wire, field in _INFERENCE.items():
-        if wire not in config:
-            continue
-        value = config[wire]
-        path: Path = ("inferenceConfig", wire)
-        if wire == "maxTokens":
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise fail(path, "maxTokens must be an integer")
-        elif wire == "stopSequences":
-            value = [expect_str(s, (*path, n)) for n, s in enumerate(expect_list(value, path))]
-        elif not isinstance(value, int | float) or isinstance(value, bool):
-            raise fail(path, f"{wire} must be a number")
-        elif isinstance(value, int):
-            ints.append(field)
-        settings[field] = value
-        sm.add(("settings", field), path)
-    rest = {k: v for k, v in config.items() if k not in _INFERENCE}
+    read, ints = read_settings(config, INFERENCE, sm, ("inferenceConfig",))
+    settings.update(read)
+    rest = {k: v for k, v in config.items() if k not in _INFERENCE_KEYS}
     if rest:
         merge_ns(NAME, settings, "extra", {"inferenceConfig": rest})
     if not config:

@@ -13,13 +13,21 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from aifkit.aif._loss import LossLog, Path
-from aifkit.aif._schema import Document, Instruction, Message, Tool
+from aifkit.aif._schema import Document, Instruction, Message, Settings, Tool
 from aifkit.aif.converters._base import Encoded, EncodeOptions
 from aifkit.aif.converters._bedrock_blocks import MISSING_RESULT, BlockWriter, Unit, text_of
-from aifkit.aif.converters._bedrock_decode import NAME, Obj, reasoning_field, top_k_path
-from aifkit.aif.converters._checks import as_list, as_obj
+from aifkit.aif.converters._bedrock_decode import (
+    INFERENCE,
+    NAME,
+    Obj,
+    reasoning_field,
+    top_k_path,
+)
+from aifkit.aif.converters._checks import as_obj
 from aifkit.aif.converters._common import own_extra, own_form
 from aifkit.aif.converters._reasoning import anthropic_write, nova_write
+from aifkit.aif.converters._settings import as_number, write_settings
+from aifkit.aif.converters._wire import hint_keys
 
 __all__ = ["MISSING_RESULT_TEXT", "SYNTHESIZED_USER_TEXT", "encode_document"]
 
@@ -195,25 +203,8 @@ def _settings(writer: BlockWriter, document: Document, body: Obj) -> None:
     settings = document.settings
     form, extra = writer.ext(settings.extensions, ("settings",))
     config: Obj = {}
-    ints: list[Any] = as_list(form.get("int"))
-    if settings.max_tokens is not None:
-        if settings.max_tokens >= 1:
-            config["maxTokens"] = settings.max_tokens
-        else:
-            writer.log(("settings", "max_tokens"), "max-tokens-range")
-    for name, wire in (("temperature", "temperature"), ("top_p", "topP")):
-        value = getattr(settings, name)
-        if value is None:
-            continue
-        if not 0 <= value <= 1:
-            writer.log(("settings", name), f"{name.replace('_', '-')}-range", value)
-            value = min(max(value, 0.0), 1.0)
-        config[wire] = int(value) if name in ints and value == int(value) else value
-    if settings.stop is not None:
-        stop = [s for s in settings.stop if s]
-        if len(stop) != len(settings.stop):
-            writer.log(("settings", "stop"), "stop-empty")
-        config["stopSequences"] = stop
+    write_settings(settings, INFERENCE, form, config)
+    _ranges(writer, settings, form, config)
     if settings.top_k is not None:
         _top_k(writer, document, body, settings.top_k)
     if settings.reasoning is not None:
@@ -228,6 +219,21 @@ def _settings(writer: BlockWriter, document: Document, body: Obj) -> None:
     if config or form.get("inferenceConfig") == "empty":
         body["inferenceConfig"] = config
     _tool_config(writer, document, body, extra)
+
+
+def _ranges(writer: BlockWriter, settings: Settings, form: Mapping[str, Any], config: Obj) -> None:
+    """Keep the written ``inferenceConfig`` in the ranges Converse accepts; log each change."""
+    if settings.max_tokens is not None and settings.max_tokens < 1:
+        writer.log(("settings", "max_tokens"), "max-tokens-range")
+        del config["maxTokens"]
+    for name, wire in (("temperature", "temperature"), ("top_p", "topP")):
+        value = getattr(settings, name)
+        if value is not None and not 0 <= value <= 1:
+            writer.log(("settings", name), f"{name.replace('_', '-')}-range", value)
+            config[wire] = as_number(min(max(value, 0.0), 1.0), name in hint_keys(form, "int"))
+    if settings.stop is not None and not all(settings.stop):
+        writer.log(("settings", "stop"), "stop-empty")
+        config["stopSequences"] = [s for s in settings.stop if s]
 
 
 def _top_k(writer: BlockWriter, document: Document, body: Obj, top_k: int) -> None:

@@ -2,9 +2,10 @@
 wire (``messages`` with ``tool_calls`` and ``tool`` messages).
 
 `ChatlikeEncoder` holds the encoder steps whose logic is the same for both: routing
-a message's tool results, orphaned results, function calls and tools, the reasoning
-replay fallback and scalar settings. Each format keeps its own rules (content shapes,
-ids, documents, images, tool choice) in its ``_<format>_encode`` module.
+a message's tool results, orphaned results, function calls and tools, and the
+reasoning replay fallback (settings are written from each format's table, see
+``_settings``). Each format keeps its own rules (content shapes, ids, documents,
+images, tool choice) in its ``_<format>_encode`` module.
 `ChatlikeChecker` holds the validation rules both formats' ``tool`` messages follow.
 """
 
@@ -21,7 +22,6 @@ from aifkit.aif._schema import (
     Part,
     ReasoningPart,
     RefusalPart,
-    Settings,
     TextPart,
     Tool,
     ToolCallPart,
@@ -30,7 +30,7 @@ from aifkit.aif._schema import (
 from aifkit.aif.converters._base import EncodeOptions
 from aifkit.aif.converters._checks import RuleChecker, as_str
 from aifkit.aif.converters._common import write_arguments
-from aifkit.aif.converters._wire import RuleLog, RuleTable, hint_keys
+from aifkit.aif.converters._wire import RuleLog, RuleTable
 
 __all__ = [
     "MISSING_RESULT_TEXT",
@@ -309,23 +309,6 @@ class ChatlikeEncoder(RuleLog):
             self.log((*path, "parameters"), "tool-parameters")
             fn["parameters"] = {"type": "object", "properties": {}}
         return fn
-
-    def scalars(
-        self, body: Obj, form: Mapping[str, Any], table: tuple[tuple[str, str], ...]
-    ) -> None:
-        """Write the settings of ``table`` (AIF field, wire key) that are set.
-
-        A float setting named in ``form["int"]`` is written as an integer.
-        """
-        s: Settings = self.doc.settings
-        ints = hint_keys(form, "int")
-        for field, wire in table:
-            value = getattr(s, field)
-            if value is None:
-                continue
-            if field in ints and isinstance(value, float) and value.is_integer():
-                value = int(value)
-            body[wire] = value
 
 
 class ChatlikeChecker(RuleChecker):

@@ -31,32 +31,40 @@ from aifkit._json import canonical_json
 from aifkit.aif._loss import Path, SourceMap
 from aifkit.aif.converters._base import Decoded
 from aifkit.aif.converters._common import (
+    expect_bool,
     expect_list,
     expect_obj,
     expect_str,
     fail,
     parse_arguments,
+    read_int,
+    read_number,
     url_source,
     validate_body,
 )
+from aifkit.aif.converters._settings import SettingsTable, read_settings, read_strings
 from aifkit.aif.converters._wire import merge_ns
 
-__all__ = ["NAME", "Obj", "decode_body", "document_data"]
+__all__ = ["NAME", "SETTINGS", "Obj", "decode_body", "document_data"]
 
 NAME: Final = "cohere"
 Obj = dict[str, Any]
-_SETTINGS: Final = {
-    "model": "model",
-    "max_tokens": "max_tokens",
-    "temperature": "temperature",
-    "p": "top_p",
-    "k": "top_k",
-    "seed": "seed",
-    "stream": "stream",
-}
-_INTS: Final = frozenset({"max_tokens", "k", "seed"})
+SETTINGS: Final[SettingsTable] = (
+    ("model", "model", expect_str),
+    ("max_tokens", "max_tokens", read_int),
+    ("temperature", "temperature", read_number),
+    ("p", "top_p", read_number),
+    ("k", "top_k", read_int),
+    ("seed", "seed", read_int),
+    ("stream", "stream", expect_bool),
+    ("stop_sequences", "stop", read_strings),
+)
+"""Cohere's settings, both directions (the encoder writes all but ``model``)."""
 _TOP: Final = frozenset(
-    {*_SETTINGS, "messages", "stop_sequences", "tools", "tool_choice", "documents", "strict_tools"}
+    {
+        *(wire for wire, _, _ in SETTINGS),
+        *("messages", "tools", "tool_choice", "documents", "strict_tools"),
+    }
 )
 _CHOICES: Final = {"REQUIRED": "required", "NONE": "none"}
 
@@ -69,7 +77,7 @@ def decode_body(body: Any) -> Decoded:
     settings = _settings(root, sm)
     extra = {k: v for k, v in root.items() if k not in _TOP}
     if "messages" not in root:
-        raise fail(("messages",), "a required key is missing")
+        raise fail(("messages",), "missing required field")
     messages = expect_list(root["messages"], ("messages",))
     doc["instructions"], doc["messages"] = _messages(messages, sm, settings.get("model"))
     if "documents" in root:
@@ -96,33 +104,9 @@ def decode_body(body: Any) -> Decoded:
 
 
 def _settings(root: Obj, sm: SourceMap) -> Obj:
-    settings: Obj = {}
-    ints: list[str] = []
-    for wire, field in _SETTINGS.items():
-        if wire not in root:
-            continue
-        value = root[wire]
-        path: Path = (wire,)
-        if wire == "model":
-            value = expect_str(value, path)
-        elif wire == "stream":
-            if not isinstance(value, bool):
-                raise fail(path, "expected a boolean")
-        elif wire in _INTS:
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise fail(path, "expected an integer")
-        elif not isinstance(value, int | float) or isinstance(value, bool):
-            raise fail(path, "expected a number")
-        elif isinstance(value, int):
-            ints.append(field)
-        settings[field] = value
-        sm.add(("settings", field), path)
+    settings, ints = read_settings(root, SETTINGS, sm)
     if ints:
         merge_ns(NAME, settings, "form", {"int": ints})
-    if "stop_sequences" in root:
-        items = expect_list(root["stop_sequences"], ("stop_sequences",))
-        settings["stop"] = [expect_str(s, ("stop_sequences", n)) for n, s in enumerate(items)]
-        sm.add(("settings", "stop"), ("stop_sequences",))
     if "tool_choice" in root:
         choice = root["tool_choice"]
         if not isinstance(choice, str) or choice not in _CHOICES:
@@ -203,7 +187,7 @@ def _messages(raw: list[Any], sm: SourceMap, model: str | None) -> tuple[list[Ob
         path: Path = ("messages", i)
         m = expect_obj(item, path)
         if "role" not in m:
-            raise fail((*path, "role"), "a required key is missing")
+            raise fail((*path, "role"), "missing required field")
         role = expect_str(m["role"], (*path, "role"))
         if role == "system" and not messages:
             sm.add(("instructions", len(instructions)), path)

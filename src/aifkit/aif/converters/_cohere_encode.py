@@ -43,11 +43,12 @@ from aifkit.aif.converters._chatlike import (
     merge,
     rule_table,
 )
-from aifkit.aif.converters._cohere_decode import NAME, Obj
+from aifkit.aif.converters._cohere_decode import NAME, SETTINGS, Obj
 from aifkit.aif.converters._common import (
     build_data_url,
     write_arguments,
 )
+from aifkit.aif.converters._settings import write_settings
 
 __all__ = ["MISSING_RESULT_TEXT", "RULES", "encode_document"]
 
@@ -74,16 +75,6 @@ RULES: Final = rule_table(
         "tool-result-missing": ("synthesized", "warning", "an error result was sent for the call"),
     },
 )
-
-_SETTINGS: Final = (
-    ("max_tokens", "max_tokens"),
-    ("temperature", "temperature"),
-    ("top_p", "p"),
-    ("top_k", "k"),
-    ("seed", "seed"),
-    ("stream", "stream"),
-)
-"""AIF setting -> Cohere's key, in the order they are written."""
 
 
 def encode_document(document: Document, options: EncodeOptions) -> Encoded:
@@ -401,9 +392,7 @@ class _Encoder(ChatlikeEncoder):
     def settings(self, body: Obj) -> None:
         s = self.doc.settings
         form = self.ext(s.extensions, ("settings",))[0]
-        self.scalars(body, form, _SETTINGS)
-        if s.stop is not None:
-            body["stop_sequences"] = list(s.stop)
+        write_settings(s, SETTINGS, form, body, skip=("model",))
         if s.parallel_tool_calls is not None:
             self.log(("settings", "parallel_tool_calls"), "parallel-tool-calls")
         self.tool_choice(body)

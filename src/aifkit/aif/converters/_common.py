@@ -33,8 +33,11 @@ __all__ = [
     "parse_arguments",
     "parse_data_url",
     "plain_data_url",
+    "read_int",
+    "read_number",
     "reasoning_replayable",
     "report_foreign_extensions",
+    "required",
     "url_source",
     "validate_body",
     "validate_document",
@@ -73,6 +76,37 @@ def expect_bool(value: Any, path: Path) -> bool:
     if not isinstance(value, bool):
         raise fail(path, f"expected a boolean, got {type_name(value)}")
     return value
+
+
+def read_int(value: Any, path: Path) -> int:
+    """Return ``value`` if it is an integer, else raise an error naming ``path``."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise fail(path, f"expected an integer, got {type_name(value)}")
+    return value
+
+
+def read_number(value: Any, path: Path) -> float:
+    """Return ``value`` if it is a number, else raise an error naming ``path``."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise fail(path, f"expected a number, got {type_name(value)}")
+    return value
+
+
+def required(obj: Mapping[str, Any], key: str, path: Path) -> Any:
+    """Return ``obj[key]``, else raise a "missing required field" error at ``path``/``key``.
+
+    Examples:
+        >>> required({"role": "user"}, "role", ("messages", 0))
+        'user'
+        >>> required({}, "role", ("messages", 0))
+        Traceback (most recent call last):
+        ...
+        aifkit.errors.InvalidInputError: /messages/0/role: missing required field
+    """
+    try:
+        return obj[key]
+    except KeyError:
+        raise fail((*path, key), "missing required field") from None
 
 
 def validate_document(

@@ -55,6 +55,9 @@ from aifkit.aif.converters._common import (
     expect_obj,
     expect_str,
     fail,
+    read_int,
+    read_number,
+    required,
     validate_document,
 )
 from aifkit.aif.converters._gemini_forms import (
@@ -64,18 +67,10 @@ from aifkit.aif.converters._gemini_forms import (
     standard_b64,
 )
 from aifkit.aif.converters._reasoning import gemini_read, gemini_write, needs_form
-from aifkit.aif.converters._wire import (
-    MISSING,
-    SettingsTable,
-    make_ext,
-    read_int,
-    read_number,
-    read_settings,
-    required,
-    unknown_keys,
-)
+from aifkit.aif.converters._settings import SettingsTable, read_settings, read_strings
+from aifkit.aif.converters._wire import MISSING, make_ext, unknown_keys
 
-__all__ = ["FILES_PREFIXES", "NAME", "PROVIDER", "decode_body", "response_text"]
+__all__ = ["FILES_PREFIXES", "NAME", "PROVIDER", "SETTINGS", "decode_body", "response_text"]
 
 NAME: Final = "gemini"
 PROVIDER: Final = "google"
@@ -138,14 +133,18 @@ def decode_body(body: Any) -> Decoded:
 
 # -- settings, system, tools -----------------------------------------------------------
 
-_SETTINGS: Final[SettingsTable] = (
+SETTINGS: Final[SettingsTable] = (
     ("maxOutputTokens", "max_tokens", read_int),
     ("temperature", "temperature", read_number),
     ("topP", "top_p", read_number),
     ("topK", "top_k", read_int),
+    ("stopSequences", "stop", read_strings),
     ("seed", "seed", read_int),
 )
-_GEN_KEYS: Final = frozenset({wire for wire, _, _ in _SETTINGS} | {"stopSequences"})
+"""The ``generationConfig`` settings, both directions (the encoder clamps
+``temperature`` and ``stopSequences``); ``thinkingConfig`` and ``toolConfig`` are
+read and written on their own."""
+_GEN_KEYS: Final = frozenset(wire for wire, _, _ in SETTINGS)
 
 
 def _settings(root: dict[str, Any], sm: SourceMap) -> dict[str, Any]:
@@ -156,11 +155,7 @@ def _settings(root: dict[str, Any], sm: SourceMap) -> dict[str, Any]:
     if "generationConfig" in root:
         path: Path = ("generationConfig",)
         gen = expect_obj(root["generationConfig"], path)
-        out, ints = read_settings(gen, _SETTINGS, sm, path)
-        if "stopSequences" in gen:
-            stop = expect_list(gen["stopSequences"], (*path, "stopSequences"))
-            out["stop"] = [expect_str(s, (*path, "stopSequences", i)) for i, s in enumerate(stop)]
-            sm.add(("settings", "stop"), (*path, "stopSequences"))
+        out, ints = read_settings(gen, SETTINGS, sm, path)
         reasoning = gemini_read(gen.get("thinkingConfig"))
         if reasoning is not None:  # a shape this version does not know stays in extra
             out["reasoning"] = reasoning.model_dump(exclude_none=True)

@@ -65,7 +65,7 @@ from aifkit.aif.converters._common import (
     parse_data_url,
     reasoning_replayable,
 )
-from aifkit.aif.converters._gemini_decode import NAME, PROVIDER
+from aifkit.aif.converters._gemini_decode import NAME, PROVIDER, SETTINGS
 from aifkit.aif.converters._gemini_forms import openapi_schema, snake_part, wire_b64
 from aifkit.aif.converters._gemini_rules import (
     CONTINUE_TEXT,
@@ -80,7 +80,8 @@ from aifkit.aif.converters._gemini_rules import (
     merge_extra,
 )
 from aifkit.aif.converters._reasoning import gemini_write
-from aifkit.aif.converters._wire import EMPTY, RuleLog, as_number, hint_keys, own_hints
+from aifkit.aif.converters._settings import as_number, write_settings
+from aifkit.aif.converters._wire import EMPTY, RuleLog, hint_keys, own_hints
 
 __all__ = [
     "CONTINUE_TEXT",
@@ -175,26 +176,14 @@ class _Encoder(RuleLog):
 
     def settings(self, s: Settings, body: dict[str, Any]) -> None:
         form, extra = self.ext(s.extensions, ("settings",))
-        ints = hint_keys(form, "int")
         gen: dict[str, Any] = {}
-        if s.max_tokens is not None:
-            gen["maxOutputTokens"] = s.max_tokens
-        if s.temperature is not None:
-            temperature = s.temperature
-            if temperature > MAX_TEMPERATURE:
-                self.log(("settings", "temperature"), "temperature-range", temperature)
-                temperature = MAX_TEMPERATURE
-            gen["temperature"] = as_number(temperature, "temperature" in ints)
-        if s.top_p is not None:
-            gen["topP"] = as_number(s.top_p, "top_p" in ints)
-        if s.top_k is not None:
-            gen["topK"] = s.top_k
-        if s.stop is not None:
-            if len(s.stop) > MAX_STOP:
-                self.log(("settings", "stop"), "stop-limit")
+        write_settings(s, SETTINGS, form, gen)
+        if s.temperature is not None and s.temperature > MAX_TEMPERATURE:
+            self.log(("settings", "temperature"), "temperature-range", s.temperature)
+            gen["temperature"] = as_number(MAX_TEMPERATURE, "temperature" in hint_keys(form, "int"))
+        if s.stop is not None and len(s.stop) > MAX_STOP:
+            self.log(("settings", "stop"), "stop-limit")
             gen["stopSequences"] = list(s.stop[:MAX_STOP])
-        if s.seed is not None:
-            gen["seed"] = s.seed
         if s.reasoning is not None:
             gen["thinkingConfig"] = gemini_write(s.reasoning, form, self.gemini3, self)
         self.unsent(s)

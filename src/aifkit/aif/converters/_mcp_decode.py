@@ -38,18 +38,15 @@ from aifkit.aif.converters._common import (
     expect_obj,
     expect_str,
     fail,
-    validate_document,
-)
-from aifkit.aif.converters._wire import (
-    MISSING,
-    make_ext,
     read_int,
     read_number,
     required,
-    unknown_keys,
+    validate_document,
 )
+from aifkit.aif.converters._settings import SettingsTable, read_settings, read_strings
+from aifkit.aif.converters._wire import MISSING, make_ext, unknown_keys
 
-__all__ = ["NAME", "PROMPT", "decode_params", "decode_prompt"]
+__all__ = ["NAME", "PROMPT", "SETTINGS", "decode_params", "decode_prompt"]
 
 NAME: Final = "mcp"
 PROMPT: Final = "mcp-prompt"
@@ -126,23 +123,20 @@ def decode_prompt(body: Any) -> Decoded:
 # -- settings and tools ----------------------------------------------------------------
 
 
+SETTINGS: Final[SettingsTable] = (
+    ("maxTokens", "max_tokens", read_int),
+    ("temperature", "temperature", read_number),
+    ("stopSequences", "stop", read_strings),
+)
+"""Sampling's settings, both directions (the encoder sends a default ``maxTokens``,
+which is required); ``toolChoice`` and the model hint are read and written on
+their own."""
+
+
 def _settings(root: dict[str, Any], sm: SourceMap) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    form: dict[str, Any] = {}
+    out, ints = read_settings(root, SETTINGS, sm)
+    form: dict[str, Any] = {"int": ints} if ints else {}
     extra: dict[str, Any] = {}
-    if "maxTokens" in root:
-        out["max_tokens"] = read_int(root["maxTokens"], ("maxTokens",))
-        sm.add(("settings", "max_tokens"), ("maxTokens",))
-    if "temperature" in root:
-        value = root["temperature"]
-        out["temperature"] = read_number(value, ("temperature",))
-        if isinstance(value, int):
-            form["int"] = ["temperature"]
-        sm.add(("settings", "temperature"), ("temperature",))
-    if "stopSequences" in root:
-        items = expect_list(root["stopSequences"], ("stopSequences",))
-        out["stop"] = [expect_str(s, ("stopSequences", i)) for i, s in enumerate(items)]
-        sm.add(("settings", "stop"), ("stopSequences",))
     choice = root.get("toolChoice", MISSING)
     if choice is not MISSING:
         tc = expect_obj(choice, ("toolChoice",))

@@ -47,8 +47,9 @@ from aifkit.aif._schema import (
 )
 from aifkit.aif.converters._base import Encoded, EncodeOptions
 from aifkit.aif.converters._common import parse_data_url
-from aifkit.aif.converters._mcp_decode import NAME, PROMPT
-from aifkit.aif.converters._wire import RuleLog, RuleTable, hint_keys, sniff_image
+from aifkit.aif.converters._mcp_decode import NAME, PROMPT, SETTINGS
+from aifkit.aif.converters._settings import write_settings
+from aifkit.aif.converters._wire import RuleLog, RuleTable, sniff_image
 
 __all__ = ["MISSING_RESULT_TEXT", "RULES", "encode_params", "encode_prompt"]
 
@@ -493,16 +494,10 @@ class _Params(_Blocks):
 
     def settings(self, s: Settings, body: dict[str, Any]) -> None:
         form, extra = self.ext(s.extensions, ("settings",))
-        if s.max_tokens is not None:
-            body["maxTokens"] = s.max_tokens
-        else:
+        if s.max_tokens is None:
             body["maxTokens"] = self.options.default_max_tokens
             self.log(("max_tokens",), "max-tokens-required", self.options.default_max_tokens)
-        if s.temperature is not None:
-            t = s.temperature
-            body["temperature"] = int(t) if "temperature" in hint_keys(form, "int") else t
-        if s.stop is not None:
-            body["stopSequences"] = list(s.stop)
+        write_settings(s, SETTINGS, form, body)
         for name, rule in (("top_p", "top-p"), ("top_k", "top-k"), ("seed", "seed")):
             if getattr(s, name) is not None:
                 self.log(("settings", name), rule)

@@ -29,36 +29,43 @@ from typing import Any, Final, cast
 from aifkit.aif._loss import Path, SourceMap
 from aifkit.aif.converters._base import Decoded
 from aifkit.aif.converters._common import (
+    expect_bool,
     expect_list,
     expect_obj,
     expect_str,
     fail,
     parse_arguments,
+    read_int,
+    read_number,
     url_source,
     validate_body,
 )
+from aifkit.aif.converters._settings import SettingsTable, read_settings
 from aifkit.aif.converters._wire import merge_ns
 
-__all__ = ["NAME", "TOOL_ID", "Obj", "decode_body"]
+__all__ = ["NAME", "SETTINGS", "TOOL_ID", "Obj", "decode_body"]
 
 NAME: Final = "mistral"
 TOOL_ID: Final = re.compile(r"^[a-zA-Z0-9]{9}$")
 """Tool call ids Mistral accepts: exactly nine alphanumerics."""
 
 Obj = dict[str, Any]
-_SETTINGS: Final = {
-    "model": "model",
-    "max_tokens": "max_tokens",
-    "temperature": "temperature",
-    "top_p": "top_p",
-    "top_k": "top_k",
-    "random_seed": "seed",
-    "stream": "stream",
-    "parallel_tool_calls": "parallel_tool_calls",
-}
-_FLOATS: Final = frozenset({"temperature", "top_p"})
-_INTS: Final = frozenset({"max_tokens", "top_k", "random_seed"})
-_TOP: Final = frozenset({*_SETTINGS, "messages", "stop", "tools", "tool_choice"})
+SETTINGS: Final[SettingsTable] = (
+    ("model", "model", expect_str),
+    ("temperature", "temperature", read_number),
+    ("top_p", "top_p", read_number),
+    ("max_tokens", "max_tokens", read_int),
+    ("top_k", "top_k", read_int),
+    ("random_seed", "seed", read_int),
+    ("stream", "stream", expect_bool),
+    ("parallel_tool_calls", "parallel_tool_calls", expect_bool),
+)
+"""Mistral's settings, both directions (the encoder writes all but ``model``); a
+null value is kept as a wire field, and ``stop`` (a string or a list) and
+``tool_choice`` are read and written on their own."""
+_TOP: Final = frozenset(
+    {*(wire for wire, _, _ in SETTINGS), "messages", "stop", "tools", "tool_choice"}
+)
 _CHOICES: Final = {"auto": "auto", "none": "none", "required": "required", "any": "required"}
 
 
@@ -77,7 +84,7 @@ def decode_body(body: Any) -> Decoded:
         for key in extra:
             sm.add(("extensions", NAME, "extra", key), (key,))
     if "messages" not in root:
-        raise fail(("messages",), "a required key is missing")
+        raise fail(("messages",), "missing required field")
     messages = expect_list(root["messages"], ("messages",))
     doc["instructions"], doc["messages"] = _messages(messages, sm, settings.get("model"))
     if "tools" in root and root["tools"] is not None:
@@ -100,30 +107,11 @@ def _plain_text(chunk: Any) -> bool:
 
 
 def _settings(root: Obj, sm: SourceMap, extra: Obj) -> Obj:
-    settings: Obj = {}
-    ints: list[str] = []
-    for wire, field in _SETTINGS.items():
-        if wire not in root:
-            continue
-        value = root[wire]
-        if value is None:
-            extra[wire] = None
-            continue
-        path: Path = (wire,)
-        if wire == "model":
-            value = expect_str(value, path)
-        elif wire in ("stream", "parallel_tool_calls"):
-            if not isinstance(value, bool):
-                raise fail(path, f"expected a boolean, got {type(value).__name__}")
-        elif wire in _INTS:
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise fail(path, "expected an integer")
-        elif not isinstance(value, int | float) or isinstance(value, bool):
-            raise fail(path, "expected a number")
-        elif isinstance(value, int):
-            ints.append(field)
-        settings[field] = value
-        sm.add(("settings", field), path)
+    nulls = [wire for wire, _, _ in SETTINGS if wire in root and root[wire] is None]
+    for wire in nulls:
+        extra[wire] = None
+    present = {k: v for k, v in root.items() if v is not None} if nulls else root
+    settings, ints = read_settings(present, SETTINGS, sm)
     if ints:
         merge_ns(NAME, settings, "form", {"int": ints})
     if "stop" in root:
@@ -179,7 +167,7 @@ def _messages(raw: list[Any], sm: SourceMap, model: str | None) -> tuple[list[Ob
         path: Path = ("messages", i)
         m = expect_obj(item, path)
         if "role" not in m:
-            raise fail((*path, "role"), "a required key is missing")
+            raise fail((*path, "role"), "missing required field")
         role = expect_str(m["role"], (*path, "role"))
         if role == "system" and not messages:
             ins = _instruction(m, path)
@@ -391,13 +379,13 @@ def _thinking(chunk: Obj, path: Path, model: str | None) -> Obj | None:
 
 def _call(call: Obj, path: Path) -> Obj:
     if "function" not in call:
-        raise fail((*path, "function"), "a required key is missing")
+        raise fail((*path, "function"), "missing required field")
     fn = expect_obj(call["function"], (*path, "function"))
     if "id" not in call:
         raise fail((*path, "id"), "a tool call needs an id (its result refers to it)")
     for key in ("name", "arguments"):
         if key not in fn:
-            raise fail((*path, "function", key), "a required key is missing")
+            raise fail((*path, "function", key), "missing required field")
     part: Obj = {
         "type": "tool_call",
         "id": expect_str(call["id"], (*path, "id")),
@@ -449,7 +437,7 @@ def _tool(raw: Any, path: Path, sm: SourceMap, k: int) -> Obj:
     function = cast("Obj", fn)
     fpath: Path = (*path, "function")
     if "name" not in function:
-        raise fail((*fpath, "name"), "a required key is missing")
+        raise fail((*fpath, "name"), "missing required field")
     tool = {"name": expect_str(function["name"], (*fpath, "name"))}
     if "description" in function:
         tool["description"] = expect_str(function["description"], (*fpath, "description"))

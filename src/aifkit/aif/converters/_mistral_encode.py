@@ -48,8 +48,9 @@ from aifkit.aif.converters._common import (
     own_form,
     write_arguments,
 )
-from aifkit.aif.converters._mistral_decode import NAME, Obj
+from aifkit.aif.converters._mistral_decode import NAME, SETTINGS, Obj
 from aifkit.aif.converters._mistral_ids import NineCharIds
+from aifkit.aif.converters._settings import write_settings
 
 __all__ = [
     "BRIDGE_TEXT",
@@ -87,17 +88,6 @@ RULES: Final = rule_table(
         ),
     },
 )
-
-_SETTINGS: Final = (
-    ("temperature", "temperature"),
-    ("top_p", "top_p"),
-    ("max_tokens", "max_tokens"),
-    ("top_k", "top_k"),
-    ("seed", "random_seed"),
-    ("stream", "stream"),
-    ("parallel_tool_calls", "parallel_tool_calls"),
-)
-"""AIF setting -> Mistral's key, in the order they are written."""
 
 
 def encode_document(document: Document, options: EncodeOptions) -> Encoded:
@@ -422,7 +412,7 @@ class _Encoder(ChatlikeEncoder):
     def settings(self, body: Obj) -> None:
         s = self.doc.settings
         form, extra = self.ext(s.extensions, ("settings",))
-        self.scalars(body, form, _SETTINGS)
+        write_settings(s, SETTINGS, form, body, skip=("model",))
         if s.stop is not None:
             body["stop"] = (
                 s.stop[0] if form.get("stop") == "string" and len(s.stop) == 1 else list(s.stop)

@@ -25,7 +25,6 @@ integers) and ``options: "empty"``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Final, cast
 
 from aifkit._json import type_name
@@ -37,30 +36,32 @@ from aifkit.aif.converters._common import (
     expect_obj,
     expect_str,
     fail,
-    validate_document,
-)
-from aifkit.aif.converters._wire import (
-    MISSING,
-    make_ext,
     read_int,
     read_number,
-    sniff_image,
-    unknown_keys,
+    validate_document,
 )
+from aifkit.aif.converters._settings import SettingsTable, read_settings, read_strings
+from aifkit.aif.converters._wire import MISSING, make_ext, sniff_image, unknown_keys
 
-__all__ = ["NAME", "OPTION_SETTINGS", "ROLES", "decode_body"]
+__all__ = ["NAME", "OPTIONS", "ROLES", "decode_body"]
 
 NAME: Final = "ollama"
 ROLES: Final = frozenset({"system", "user", "assistant", "tool"})
-OPTION_SETTINGS: Final = {
-    "num_predict": "max_tokens",
-    "temperature": "temperature",
-    "top_p": "top_p",
-    "top_k": "top_k",
-    "stop": "stop",
-    "seed": "seed",
-}
-"""Ollama ``options`` keys that are AIF settings."""
+OPTIONS: Final[SettingsTable] = (
+    ("num_predict", "max_tokens", read_int),
+    ("temperature", "temperature", read_number),
+    ("top_p", "top_p", read_number),
+    ("top_k", "top_k", read_int),
+    ("stop", "stop", read_strings),
+    ("seed", "seed", read_int),
+)
+"""Ollama ``options`` keys that are AIF settings, both directions (a null option
+and any other option are kept as wire fields)."""
+_OPTION_KEYS: Final = frozenset(wire for wire, _, _ in OPTIONS)
+_TOP_SETTINGS: Final[SettingsTable] = (
+    ("model", "model", expect_str),
+    ("stream", "stream", expect_bool),
+)
 
 _TOP_KEYS: Final = frozenset({"model", "messages", "tools", "options", "stream"})
 _MESSAGE_KEYS: Final = frozenset(
@@ -109,50 +110,24 @@ def decode_body(body: Any) -> Decoded:
 
 # -- settings ------------------------------------------------------------------------
 
-_READERS: Final[dict[str, Callable[[Any, Path], Any]]] = {
-    "num_predict": read_int,
-    "temperature": read_number,
-    "top_p": read_number,
-    "top_k": read_int,
-    "seed": read_int,
-}
-
 
 def _settings(root: dict[str, Any], sm: SourceMap) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+    out, _ = read_settings(root, _TOP_SETTINGS, sm)
     form: dict[str, Any] = {}
     extra: dict[str, Any] = {}
-    model = root.get("model", MISSING)
-    if model is not MISSING:
-        out["model"] = expect_str(model, ("model",))
-        sm.add(("settings", "model"), ("model",))
-    stream = root.get("stream", MISSING)
-    if stream is not MISSING:
-        out["stream"] = expect_bool(stream, ("stream",))
-        sm.add(("settings", "stream"), ("stream",))
     options = root.get("options", MISSING)
     if options is not MISSING:
         opts = expect_obj(options, ("options",))
         if not opts:
             form["options"] = "empty"
-        ints: list[str] = []
-        for key, value in opts.items():
-            aif = OPTION_SETTINGS.get(key)
-            path: Path = ("options", key)
-            if aif is None or value is None:
-                extra.setdefault("options", {})[key] = value
-                continue
-            if aif == "stop":
-                items = expect_list(value, path)
-                out["stop"] = [expect_str(s, (*path, i)) for i, s in enumerate(items)]
-            else:
-                out[aif] = _READERS[key](value, path)
-                if aif in ("temperature", "top_p") and isinstance(value, int):
-                    ints.append(aif)
-            sm.add(("settings", aif), path)
+        rest = {k: v for k, v in opts.items() if k not in _OPTION_KEYS or v is None}
+        known = {k: v for k, v in opts.items() if k not in rest} if rest else opts
+        read, ints = read_settings(known, OPTIONS, sm, ("options",))
+        out.update(read)
         if ints:
             form["int"] = ints
-        if extra:
+        if rest:
+            extra["options"] = rest
             sm.add(("settings", "extensions", NAME, "extra", "options"), ("options",))
     ext = make_ext(NAME, form, extra)
     if ext:

@@ -50,7 +50,8 @@ from aifkit.aif._schema import (
 )
 from aifkit.aif.converters._base import Encoded, EncodeOptions
 from aifkit.aif.converters._common import parse_data_url
-from aifkit.aif.converters._ollama_decode import NAME, OPTION_SETTINGS
+from aifkit.aif.converters._ollama_decode import NAME, OPTIONS
+from aifkit.aif.converters._settings import write_settings
 from aifkit.aif.converters._wire import RuleLog, RuleTable, b64_ok, hint_keys, sniff_image
 
 __all__ = ["RULES", "encode_document"]
@@ -392,17 +393,8 @@ class _Encoder(RuleLog):
 
     def settings(self, s: Settings, body: dict[str, Any]) -> None:
         form, extra = self.ext(s.extensions, ("settings",))
-        ints = hint_keys(form, "int")
         options: dict[str, Any] = {}
-        for key, aif in OPTION_SETTINGS.items():
-            value = getattr(s, aif)
-            if value is None:
-                continue
-            if aif == "stop":
-                value = list(value)
-            elif aif in ints and float(value).is_integer():
-                value = int(value)
-            options[key] = value
+        write_settings(s, OPTIONS, form, options)
         nested = extra.get("options")
         if isinstance(nested, dict):
             options.update(cast("dict[str, Any]", nested))

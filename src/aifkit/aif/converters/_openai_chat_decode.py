@@ -61,16 +61,20 @@ from aifkit.aif.converters._common import (
     is_json,
     parse_arguments,
     plain_data_url,
+    read_int,
+    read_number,
+    required,
     url_source,
 )
 from aifkit.aif.converters._reasoning import chat_read
+from aifkit.aif.converters._settings import SettingsTable, read_strings
+from aifkit.aif.converters._wire import MISSING
 from aifkit.errors import InvalidInputError
 
-__all__ = ["NAME", "decode_body"]
+__all__ = ["NAME", "SETTINGS", "decode_body"]
 
 NAME: Final = "openai-chat"
 
-_MISSING: Any = object()
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 _PLAIN_ROLES = frozenset({"system", "developer", "user", "assistant"})
 _DETAILS = frozenset({"auto", "low", "high"})
@@ -82,28 +86,25 @@ _MESSAGE_KEYS = {
     "assistant": frozenset({"role", "content", "name", "refusal", "tool_calls"}),
     "tool": frozenset({"role", "content", "tool_call_id"}),
 }
-_SETTINGS_KEYS = frozenset(
-    {
-        "model",
-        "max_completion_tokens",
-        "max_tokens",
-        "temperature",
-        "top_p",
-        "stop",
-        "seed",
-        "stream",
-        "tool_choice",
-        "parallel_tool_calls",
-    }
+SETTINGS: Final[SettingsTable] = (
+    ("model", "model", expect_str),
+    ("max_completion_tokens", "max_tokens", read_int),
+    ("max_tokens", "max_tokens", read_int),
+    ("temperature", "temperature", read_number),
+    ("top_p", "top_p", read_number),
+    ("stop", "stop", read_strings),
+    ("seed", "seed", read_int),
+    ("stream", "stream", expect_bool),
+    ("parallel_tool_calls", "parallel_tool_calls", expect_bool),
 )
+"""Chat Completions' settings, both directions, in the order they are written. Two
+wire keys hold ``max_tokens`` (the legacy one is kept by a form hint); ``stop``
+may also be one string; nulls are kept by a form hint. The decoder reads these on
+its own fast path (`_Decoder.settings`), with the table's readers."""
+_READERS: Final = {wire: read for wire, _, read in SETTINGS}
+_SETTINGS_ORDER: Final = (*_READERS, "tool_choice")
+_SETTINGS_KEYS = frozenset(_SETTINGS_ORDER)
 _TOP_KEYS = _SETTINGS_KEYS | {"messages", "tools"}
-
-
-def _required(obj: dict[str, Any], key: str, path: Path) -> Any:
-    value = obj.get(key, _MISSING)
-    if value is _MISSING:
-        raise fail((*path, key), "a required key is missing")
-    return value
 
 
 def _nested(obj: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
@@ -125,7 +126,7 @@ def decode_body(body: Any) -> Decoded:
 
 def _decode(body: Any) -> Decoded:
     root = expect_obj(body, ())
-    raw_messages = expect_list(_required(root, "messages", ()), ("messages",))
+    raw_messages = expect_list(required(root, "messages", ()), ("messages",))
     dec = _Decoder()
     doc: dict[str, Any] = {}
     instructions, messages, sm = dec.messages(raw_messages)
@@ -323,7 +324,7 @@ class _Decoder:
     def _fast(self, m: dict[str, Any]) -> dict[str, Any] | None:
         """Decode a message of a common shape; None for any other (the general path's)."""
         role = m.get("role")
-        content = m.get("content", _MISSING)
+        content = m.get("content", MISSING)
         size = len(m)
         if content.__class__ is str:
             if size == 2:
@@ -371,7 +372,7 @@ class _Decoder:
     def message(self, item: Any, path: Path) -> dict[str, Any]:
         """Decode any message (recording source entries in ``mapping``)."""
         m = expect_obj(item, path)
-        role = expect_str(_required(m, "role", path), (*path, "role"))
+        role = expect_str(required(m, "role", path), (*path, "role"))
         if role not in _ROLES:
             raise fail(
                 (*path, "role"),
@@ -405,7 +406,7 @@ class _Decoder:
         self.mapping = []
 
     def _content(self, m: dict[str, Any], path: Path) -> tuple[Any, list[dict[str, Any]]]:
-        content: Any = m.get("content", _MISSING)
+        content: Any = m.get("content", MISSING)
         if isinstance(content, str):
             return content, [{"type": "text", "text": content}]
         if isinstance(content, list):
@@ -417,7 +418,7 @@ class _Decoder:
                     self.mapping.extend((("parts", j, *aif), src) for aif, src in mapping)
                 parts.append(part)
             return items, parts
-        if content is None or content is _MISSING:
+        if content is None or content is MISSING:
             return content, []
         raise fail((*path, "content"), f"expected a string or an array, got {type_name(content)}")
 
@@ -436,14 +437,14 @@ class _Decoder:
         null_default = role == "assistant" and self._assistant_fields(m, path, parts, form, nulls)
         if content.__class__ is list:
             form["content"] = "parts"
-        elif content is _MISSING:
+        elif content is MISSING:
             form["content"] = "absent"
         elif content is None and not null_default:
             form["content"] = "null"
         if nulls:
             form["null"] = nulls
         extra = None
-        if len(m) != 2 or content is _MISSING:
+        if len(m) != 2 or content is MISSING:
             known = _MESSAGE_KEYS[role]
             extra = {k: v for k, v in m.items() if k not in known}
         if form or extra:
@@ -486,7 +487,7 @@ class _Decoder:
         return bool(calls) or refusal is not None
 
     def _tool(self, m: dict[str, Any], path: Path) -> dict[str, Any]:
-        call_id = expect_str(_required(m, "tool_call_id", path), (*path, "tool_call_id"))
+        call_id = expect_str(required(m, "tool_call_id", path), (*path, "tool_call_id"))
         content, parts = self._content(m, path)
         for j, part in enumerate(parts):
             if part["type"] not in _RESULT_TYPES:
@@ -502,14 +503,14 @@ class _Decoder:
             form["content"] = "parts"
         elif content is None:
             form["content"] = "null"
-        elif content is _MISSING:
+        elif content is MISSING:
             form["content"] = "absent"
         out: dict[str, Any] = {
             "role": "tool",
             "parts": [{"type": "tool_result", "call_id": call_id, "content": parts}],
         }
         extra = None
-        if len(m) != 3 or content is _MISSING:
+        if len(m) != 3 or content is MISSING:
             extra = {k: v for k, v in m.items() if k not in _MESSAGE_KEYS["tool"]}
         if form or extra:
             out["extensions"] = self.ext(form, extra)
@@ -553,38 +554,38 @@ class _Decoder:
     def _text_part(self, p: dict[str, Any], path: Path) -> tuple[dict[str, Any], _Mapping]:
         part: dict[str, Any] = {
             "type": "text",
-            "text": expect_str(_required(p, "text", path), (*path, "text")),
+            "text": expect_str(required(p, "text", path), (*path, "text")),
         }
         if len(p) == 2:
             return part, []
         return part, self._with_extra(part, p, _TEXT_KEYS, path)
 
     def _refusal_part(self, p: dict[str, Any], path: Path) -> tuple[dict[str, Any], _Mapping]:
-        text = expect_str(_required(p, "refusal", path), (*path, "refusal"))
+        text = expect_str(required(p, "refusal", path), (*path, "refusal"))
         part: dict[str, Any] = {"type": "refusal", "text": text}
         extra = self._with_extra(part, p, _REFUSAL_KEYS, path)
         return part, [(("text",), (*path, "refusal")), *extra]
 
     def _image_part(self, p: dict[str, Any], path: Path) -> tuple[dict[str, Any], _Mapping]:
         ipath = (*path, "image_url")
-        image = expect_obj(_required(p, "image_url", path), ipath)
-        url = expect_str(_required(image, "url", ipath), (*ipath, "url"))
+        image = expect_obj(required(p, "image_url", path), ipath)
+        url = expect_str(required(image, "url", ipath), (*ipath, "url"))
         part: dict[str, Any] = {"type": "image", "source": url_source(url)}
         mapping: _Mapping = []
         nested = _nested(image, _IMAGE_URL_KEYS) if len(image) > 1 else {}
-        detail = image.get("detail", _MISSING)
+        detail = image.get("detail", MISSING)
         if isinstance(detail, str) and detail in _DETAILS:
             part["detail"] = detail
             mapping.append((("detail",), (*ipath, "detail")))
-        elif detail is not _MISSING:
+        elif detail is not MISSING:
             nested["detail"] = detail  # e.g. "original": AIF has no such detail level
         return part, mapping + self._with_extra(part, p, _IMAGE_KEYS, path, ("image_url", nested))
 
     def _audio_part(self, p: dict[str, Any], path: Path) -> tuple[dict[str, Any], _Mapping]:
         apath = (*path, "input_audio")
-        audio = expect_obj(_required(p, "input_audio", path), apath)
-        data = expect_str(_required(audio, "data", apath), (*apath, "data"))
-        fmt = expect_str(_required(audio, "format", apath), (*apath, "format"))
+        audio = expect_obj(required(p, "input_audio", path), apath)
+        data = expect_str(required(audio, "data", apath), (*apath, "data"))
+        fmt = expect_str(required(audio, "format", apath), (*apath, "format"))
         part: dict[str, Any] = {
             "type": "audio",
             "source": {"kind": "base64", "media_type": f"audio/{fmt}", "data": data},
@@ -596,7 +597,7 @@ class _Decoder:
 
     def _file_part(self, p: dict[str, Any], path: Path) -> tuple[dict[str, Any], _Mapping]:
         fpath = (*path, "file")
-        file = expect_obj(_required(p, "file", path), fpath)
+        file = expect_obj(required(p, "file", path), fpath)
         nested = _nested(file, _FILE_FILE_KEYS)
         data, file_id = file.get("file_data"), file.get("file_id")
         if data is not None:
@@ -634,16 +635,16 @@ class _Decoder:
 
     def _tool_call(self, raw: Any, path: Path) -> dict[str, Any]:
         call = expect_obj(raw, path)
-        kind = expect_str(_required(call, "type", path), (*path, "type"))
-        call_id = expect_str(_required(call, "id", path), (*path, "id"))
+        kind = expect_str(required(call, "type", path), (*path, "type"))
+        call_id = expect_str(required(call, "id", path), (*path, "id"))
         if kind != "function":
             part = self.provider(call)
             part["extensions"] = self.ext({"tool_call": True}, None)
             return part
         fpath = (*path, "function")
-        fn = expect_obj(_required(call, "function", path), fpath)
-        name = expect_str(_required(fn, "name", fpath), (*fpath, "name"))
-        text = expect_str(_required(fn, "arguments", fpath), (*fpath, "arguments"))
+        fn = expect_obj(required(call, "function", path), fpath)
+        name = expect_str(required(fn, "name", fpath), (*fpath, "name"))
+        text = expect_str(required(fn, "arguments", fpath), (*fpath, "arguments"))
         part = _call_part(call_id, name, text)
         extra = _nested(call, _CALL_KEYS) if len(call) > 3 else {}
         if len(fn) > 2:
@@ -658,7 +659,7 @@ class _Decoder:
         """Decode tool ``k`` of the ``tools`` array."""
         path: Path = ("tools", k)
         tool = expect_obj(raw, path)
-        kind = expect_str(_required(tool, "type", path), (*path, "type"))
+        kind = expect_str(required(tool, "type", path), (*path, "type"))
         if kind != "function":
             spec = tool.get(kind)
             name = cast("dict[str, Any]", spec).get("name") if isinstance(spec, dict) else None
@@ -671,8 +672,8 @@ class _Decoder:
                 "extensions": {NAME: {"extra": extra}},  # the definition, even when empty
             }
         fpath = (*path, "function")
-        fn = expect_obj(_required(tool, "function", path), fpath)
-        out: dict[str, Any] = {"name": expect_str(_required(fn, "name", fpath), (*fpath, "name"))}
+        fn = expect_obj(required(tool, "function", path), fpath)
+        out: dict[str, Any] = {"name": expect_str(required(fn, "name", fpath), (*fpath, "name"))}
         nested = _nested(fn, _FUNCTION_KEYS)
         sm.add((*path, "name"), (*fpath, "name"))
         for key, check in (
@@ -706,8 +707,10 @@ class _Decoder:
         form: dict[str, Any] = {}
         nulls: list[str] = []
         ints: list[str] = []
-        for key in _SETTINGS_KEYS.intersection(root):
-            value = root[key]
+        for key in _SETTINGS_ORDER:  # in table order: a set's order varies with the hash seed
+            value = root.get(key, MISSING)
+            if value is MISSING:
+                continue
             aif_key = "max_tokens" if key == "max_completion_tokens" else key
             if key == "max_tokens" and "max_completion_tokens" in root:
                 extra[key] = value  # both given: the legacy key travels as a wire field
@@ -726,7 +729,7 @@ class _Decoder:
             elif key == "stop":
                 out[key] = _stop(value, form)
             else:
-                out[aif_key] = _SETTING_CHECKS[key](value, (key,))
+                out[aif_key] = _READERS[key](value, (key,))
                 if key in ("temperature", "top_p") and not isinstance(value, float):
                     ints.append(key)
         reasoning = chat_read(extra.get("reasoning_effort"))
@@ -852,27 +855,3 @@ def _stop(value: Any, form: dict[str, Any]) -> list[str]:
         return [value]
     items = expect_list(value, ("stop",))
     return [expect_str(s, ("stop", i)) for i, s in enumerate(items)]
-
-
-def _expect_int(value: Any, path: Path) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise fail(path, f"expected an integer, got {type_name(value)}")
-    return value
-
-
-def _expect_number(value: Any, path: Path) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise fail(path, f"expected a number, got {type_name(value)}")
-    return value
-
-
-_SETTING_CHECKS: dict[str, Any] = {
-    "model": expect_str,
-    "max_completion_tokens": _expect_int,
-    "max_tokens": _expect_int,
-    "temperature": _expect_number,
-    "top_p": _expect_number,
-    "seed": _expect_int,
-    "stream": expect_bool,
-    "parallel_tool_calls": expect_bool,
-}

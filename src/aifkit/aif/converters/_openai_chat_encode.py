@@ -48,9 +48,10 @@ from aifkit.aif.converters._common import (
     report_foreign_extensions,
     write_arguments,
 )
-from aifkit.aif.converters._openai_chat_decode import NAME
+from aifkit.aif.converters._openai_chat_decode import NAME, SETTINGS
 from aifkit.aif.converters._openai_chat_parts import PartWriter, put_extra
 from aifkit.aif.converters._reasoning import chat_write
+from aifkit.aif.converters._settings import write_settings
 from aifkit.aif.converters._wire import RuleLog
 
 __all__ = ["MAX_STOP", "MAX_TOOL_ID", "encode_document"]
@@ -468,12 +469,7 @@ class _Encoder(PartWriter):
                 else "max_completion_tokens"
             )
             body[key] = s.max_tokens
-        ints = form.get("int")
-        for key in ("temperature", "top_p"):
-            value = getattr(s, key)
-            if value is not None:
-                whole = isinstance(ints, list) and key in ints and value.is_integer()
-                body[key] = int(value) if whole else value
+        write_settings(s, SETTINGS, form, body, skip=("model", "max_tokens", "parallel_tool_calls"))
         if s.top_k is not None:
             self.losses.add(
                 ("settings", "top_k"),
@@ -482,12 +478,8 @@ class _Encoder(PartWriter):
                 "warning",
                 "OpenAI has no top_k",
             )
-        if s.stop is not None:
+        if s.stop is not None:  # a string, or fewer sequences, in the place written above
             self._stop(body, s.stop, form)
-        if s.seed is not None:
-            body["seed"] = s.seed
-        if s.stream is not None:
-            body["stream"] = s.stream
         if s.reasoning is not None:
             log = RuleLog(NAME, {}, self.losses)
             body["reasoning_effort"] = chat_write(s.reasoning, form, log)

@@ -51,22 +51,17 @@ from aifkit.aif.converters._common import (
     fail,
     parse_arguments,
     plain_data_url,
+    read_int,
+    read_number,
+    required,
     url_source,
     validate_document,
 )
 from aifkit.aif.converters._reasoning import needs_form, responses_read, responses_write
-from aifkit.aif.converters._wire import (
-    MISSING,
-    SettingsTable,
-    make_ext,
-    read_int,
-    read_number,
-    read_settings,
-    required,
-    unknown_keys,
-)
+from aifkit.aif.converters._settings import SettingsTable, read_settings
+from aifkit.aif.converters._wire import MISSING, make_ext, unknown_keys
 
-__all__ = ["DETAILS", "NAME", "PROVIDER", "decode_body"]
+__all__ = ["DETAILS", "NAME", "PROVIDER", "SETTINGS", "decode_body"]
 
 NAME: Final = "openai-responses"
 PROVIDER: Final = "openai"
@@ -154,7 +149,7 @@ def _opt_str(
 
 # -- settings ------------------------------------------------------------------------
 
-_SETTINGS: Final[SettingsTable] = (
+SETTINGS: Final[SettingsTable] = (
     ("model", "model", expect_str),
     ("max_output_tokens", "max_tokens", read_int),
     ("temperature", "temperature", read_number),
@@ -162,11 +157,13 @@ _SETTINGS: Final[SettingsTable] = (
     ("parallel_tool_calls", "parallel_tool_calls", expect_bool),
     ("stream", "stream", expect_bool),
 )
+"""The Responses API's settings, both directions; ``tool_choice`` and ``reasoning``
+are read and written on their own, and the encoder clamps what the API limits."""
 _CHOICE_MODES: Final = frozenset({"auto", "none", "required"})
 
 
 def _settings(root: dict[str, Any], sm: SourceMap) -> dict[str, Any]:
-    out, ints = read_settings(root, _SETTINGS, sm)
+    out, ints = read_settings(root, SETTINGS, sm)
     extra: dict[str, Any] | None = None
     choice = root.get("tool_choice", MISSING)
     if isinstance(choice, str) and choice in _CHOICE_MODES:

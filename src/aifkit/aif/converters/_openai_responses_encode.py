@@ -55,7 +55,7 @@ from aifkit.aif.converters._common import (
     reasoning_replayable,
     write_arguments,
 )
-from aifkit.aif.converters._openai_responses_decode import NAME, PROVIDER
+from aifkit.aif.converters._openai_responses_decode import NAME, PROVIDER, SETTINGS
 from aifkit.aif.converters._openai_responses_rules import (
     ABSENT,
     MAX_TEMPERATURE,
@@ -71,7 +71,8 @@ from aifkit.aif.converters._openai_responses_rules import (
     with_extra,
 )
 from aifkit.aif.converters._reasoning import responses_write
-from aifkit.aif.converters._wire import EMPTY, RuleLog, as_number, hint_keys, own_hints, sub_hint
+from aifkit.aif.converters._settings import as_number, write_settings
+from aifkit.aif.converters._wire import EMPTY, RuleLog, hint_keys, own_hints, sub_hint
 
 __all__ = [
     "MAX_TEMPERATURE",
@@ -156,26 +157,15 @@ class _Encoder(RuleLog):
 
     def settings(self, s: Settings, body: dict[str, Any], tools: list[dict[str, Any]]) -> None:
         form, extra = self.ext(s.extensions, ("settings",))
-        ints = hint_keys(form, "int")
-        if s.model is not None:
-            body["model"] = s.model
-        if s.max_tokens is not None:
-            body["max_output_tokens"] = s.max_tokens
-            if s.max_tokens < MIN_OUTPUT_TOKENS:
-                self.log(("settings", "max_tokens"), "max-tokens-minimum", s.max_tokens)
-                body["max_output_tokens"] = MIN_OUTPUT_TOKENS
-        if s.temperature is not None:
-            temperature = s.temperature
-            if temperature > MAX_TEMPERATURE:
-                self.log(("settings", "temperature"), "temperature-range", temperature)
-                temperature = MAX_TEMPERATURE
-            body["temperature"] = as_number(temperature, "temperature" in ints)
-        if s.top_p is not None:
-            body["top_p"] = as_number(s.top_p, "top_p" in ints)
-        if s.parallel_tool_calls is not None:
-            body["parallel_tool_calls"] = s.parallel_tool_calls
-        if s.stream is not None:
-            body["stream"] = s.stream
+        write_settings(s, SETTINGS, form, body)
+        if s.max_tokens is not None and s.max_tokens < MIN_OUTPUT_TOKENS:
+            self.log(("settings", "max_tokens"), "max-tokens-minimum", s.max_tokens)
+            body["max_output_tokens"] = MIN_OUTPUT_TOKENS
+        if s.temperature is not None and s.temperature > MAX_TEMPERATURE:
+            self.log(("settings", "temperature"), "temperature-range", s.temperature)
+            body["temperature"] = as_number(
+                MAX_TEMPERATURE, "temperature" in hint_keys(form, "int")
+            )
         self.unsent(s)
         if s.reasoning is not None:
             body["reasoning"] = responses_write(s.reasoning, form, self)

@@ -3,9 +3,9 @@
 `RuleLog` logs losses from a format's rule table (``{rule: (action, severity,
 message)}``); `ext` returns a format's own ``form`` and ``extra`` of an element
 and reports every other format's ``extra`` as dropped (`own_hints` only returns
-them); `as_number` writes a setting back as an int when it was one; `sniff_image`
-guesses an image's media type from its first base64 characters;
-`read_int`/`read_number` read settings with pointers; `b64_ok` checks raw base64.
+them); `sniff_image` guesses an image's media type from its first base64
+characters; `b64_ok` checks raw base64. The strict readers that raise with a
+pointer (`expect_*`, `required`, `read_int`, `read_number`) are in ``_common``.
 """
 
 from __future__ import annotations
@@ -15,28 +15,21 @@ import binascii
 from collections.abc import Callable, Mapping
 from typing import Any, Final, cast
 
-from aifkit._json import type_name
-from aifkit.aif._loss import Action, LossLog, Path, Severity, SourceMap
+from aifkit.aif._loss import Action, LossLog, Path, Severity
 from aifkit.aif._schema import Extensions
-from aifkit.aif.converters._common import fail, report_foreign_extensions
+from aifkit.aif.converters._common import report_foreign_extensions
 
 __all__ = [
     "EMPTY",
     "MISSING",
     "RuleLog",
     "RuleTable",
-    "SettingsTable",
-    "as_number",
     "b64_ok",
     "ext",
     "hint_keys",
     "make_ext",
     "merge_ns",
     "own_hints",
-    "read_int",
-    "read_number",
-    "read_settings",
-    "required",
     "sniff_image",
     "sub_hint",
     "unknown_keys",
@@ -135,16 +128,6 @@ def own_hints(extensions: Extensions, name: str) -> tuple[Mapping[str, Any], Map
     )
 
 
-def as_number(value: float, as_int: bool) -> float:
-    """``value`` as an int when the source wrote it as one (``as_int``).
-
-    Examples:
-        >>> as_number(1.0, True), as_number(1.0, False), as_number(1.5, True)
-        (1, 1.0, 1.5)
-    """
-    return int(value) if as_int and value.is_integer() else value
-
-
 def hint_keys(form: Mapping[str, Any], hint: str) -> list[str]:
     """The names a list ``hint`` holds (``null``: keys written as null; ``int``: numbers
     written as integers); none when the hint is malformed.
@@ -215,58 +198,6 @@ def unknown_keys(obj: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any
     if obj.keys() <= known:
         return {}
     return {k: v for k, v in obj.items() if k not in known}
-
-
-def required(obj: Mapping[str, Any], key: str, path: Path) -> Any:
-    """Return ``obj[key]``, else raise a "missing required field" error at ``path``/``key``."""
-    value = obj.get(key, MISSING)
-    if value is MISSING:
-        raise fail((*path, key), "missing required field")
-    return value
-
-
-def read_int(value: Any, path: Path) -> int:
-    """Return ``value`` if it is an integer, else raise an error naming ``path``."""
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise fail(path, f"expected an integer, got {type_name(value)}")
-    return value
-
-
-def read_number(value: Any, path: Path) -> float:
-    """Return ``value`` if it is a number, else raise an error naming ``path``."""
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise fail(path, f"expected a number, got {type_name(value)}")
-    return value
-
-
-SettingsTable = tuple[tuple[str, str, Callable[[Any, Path], Any]], ...]
-"""A format's settings: wire key, AIF setting, reader (value, path) -> value."""
-
-
-def read_settings(
-    obj: Mapping[str, Any], table: SettingsTable, sm: SourceMap, path: Path = ()
-) -> tuple[dict[str, Any], list[str]]:
-    """Read the settings of ``table`` present in ``obj`` (at ``path``), mapping each in ``sm``.
-
-    Returns the AIF settings and the number settings written as integers (for ``form``).
-
-    Examples:
-        >>> from aifkit.aif._loss import SourceMap
-        >>> table = (("maxTokens", "max_tokens", read_int), ("temp", "temperature", read_number))
-        >>> read_settings({"maxTokens": 9, "temp": 1}, table, SourceMap())
-        ({'max_tokens': 9, 'temperature': 1}, ['temperature'])
-    """
-    out: dict[str, Any] = {}
-    ints: list[str] = []
-    for wire, aif, read in table:
-        value = obj.get(wire, MISSING)
-        if value is MISSING:
-            continue
-        out[aif] = read(value, (*path, wire))
-        if aif in ("temperature", "top_p") and isinstance(value, int):
-            ints.append(aif)
-        sm.add(("settings", aif), (*path, wire))
-    return out, ints
 
 
 def sniff_image(data: str) -> str | None:

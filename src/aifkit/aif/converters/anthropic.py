@@ -11,70 +11,14 @@ from __future__ import annotations
 from typing import Any, Final, cast
 
 from aifkit.aif._loss import Path
-from aifkit.aif._schema import Document
 from aifkit.aif.converters._anthropic_blocks import CACHE_TTLS
 from aifkit.aif.converters._anthropic_decode import IMAGE_MEDIA_TYPES, NAME, TOOL_ID, decode_body
 from aifkit.aif.converters._anthropic_encode import encode_document
-from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
+from aifkit.aif.converters._base import FormatConverter
 from aifkit.aif.converters._capabilities import ANTHROPIC
 from aifkit.aif.converters._checks import RuleChecker, as_obj, as_str, is_blank
-from aifkit.aif.converters._common import ensure_json
 
 __all__ = ["AnthropicConverter"]
-
-
-class AnthropicConverter:
-    """Reads and writes Anthropic Messages request bodies.
-
-    ``system`` becomes the document's instructions; each message keeps its blocks
-    in order as parts (a ``tool_result`` block is a `ToolResultPart` in the user
-    message); a ``thinking`` block is a `ReasoningPart` valid for Anthropic and the
-    body's model; a block AIF has no neutral form for (a server tool block, ...) is
-    a `ProviderPart`. Wire fields AIF has no place for are kept under
-    ``extensions["anthropic"]``, so a body that `validate` accepts encodes back
-    exactly as it was. Any other document is written so that the API accepts it,
-    and every change is logged.
-
-    Examples:
-        >>> from aifkit.aif import EncodeOptions
-        >>> conv = AnthropicConverter()
-        >>> body = {"model": "claude-sonnet-4-5", "max_tokens": 512,
-        ...     "system": [{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral"}}],
-        ...     "messages": [{"role": "user", "content": "Hello"}],
-        ...     "metadata": {"user_id": "u1"}}
-        >>> doc = conv.decode(body).document
-        >>> doc.instructions[0].parts[0].cache, doc.messages[0].parts[0].text
-        (CacheHint(ttl=None), 'Hello')
-        >>> doc.extensions
-        {'anthropic': {'extra': {'metadata': {'user_id': 'u1'}}}}
-        >>> conv.encode(doc, EncodeOptions()).body == body
-        True
-        >>> [str(v) for v in conv.validate({"model": "claude-sonnet-4-5", "max_tokens": 64,
-        ...     "messages": [{"role": "assistant", "content": ""}]})]
-        ['/messages/0/content: message text must not be empty [anthropic/empty-text]']
-    """
-
-    name = NAME
-    capabilities = ANTHROPIC
-
-    def decode(self, body: Any) -> Decoded:
-        """Read a Messages request body into an AIF document.
-
-        Raises:
-            InvalidInputError: the body is malformed; the pointer names where.
-        """
-        ensure_json(body)
-        return decode_body(body)
-
-    def encode(self, document: Document, options: EncodeOptions) -> Encoded:
-        """Write any AIF document as a Messages request body the API accepts."""
-        return encode_document(document, options)
-
-    def validate(self, body: Any) -> list[Violation]:
-        """Return every rule of the Messages API that ``body`` breaks."""
-        checker = _Validator()
-        checker.body(body)
-        return checker.found
 
 
 # -- rules -------------------------------------------------------------------------
@@ -91,8 +35,8 @@ class _Validator(RuleChecker):
     request will be combined into a single turn", https://docs.anthropic.com/en/api/messages).
     """
 
-    def __init__(self) -> None:
-        super().__init__(NAME)
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
         self.call_ids: set[str] = set()
 
     def body(self, body: Any) -> None:
@@ -263,3 +207,41 @@ class _Validator(RuleChecker):
 
 
 _DOCUMENT_TYPES: Final = {"base64": "application/pdf", "text": "text/plain"}
+
+
+class AnthropicConverter(FormatConverter):
+    """Reads and writes Anthropic Messages request bodies.
+
+    ``system`` becomes the document's instructions; each message keeps its blocks
+    in order as parts (a ``tool_result`` block is a `ToolResultPart` in the user
+    message); a ``thinking`` block is a `ReasoningPart` valid for Anthropic and the
+    body's model; a block AIF has no neutral form for (a server tool block, ...) is
+    a `ProviderPart`. Wire fields AIF has no place for are kept under
+    ``extensions["anthropic"]``, so a body that `validate` accepts encodes back
+    exactly as it was. Any other document is written so that the API accepts it,
+    and every change is logged.
+
+    Examples:
+        >>> from aifkit.aif import EncodeOptions
+        >>> conv = AnthropicConverter()
+        >>> body = {"model": "claude-sonnet-4-5", "max_tokens": 512,
+        ...     "system": [{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral"}}],
+        ...     "messages": [{"role": "user", "content": "Hello"}],
+        ...     "metadata": {"user_id": "u1"}}
+        >>> doc = conv.decode(body).document
+        >>> doc.instructions[0].parts[0].cache, doc.messages[0].parts[0].text
+        (CacheHint(ttl=None), 'Hello')
+        >>> doc.extensions
+        {'anthropic': {'extra': {'metadata': {'user_id': 'u1'}}}}
+        >>> conv.encode(doc, EncodeOptions()).body == body
+        True
+        >>> [str(v) for v in conv.validate({"model": "claude-sonnet-4-5", "max_tokens": 64,
+        ...     "messages": [{"role": "assistant", "content": ""}]})]
+        ['/messages/0/content: message text must not be empty [anthropic/empty-text]']
+    """
+
+    name = NAME
+    capabilities = ANTHROPIC
+    read = staticmethod(decode_body)
+    write = staticmethod(encode_document)
+    checker = _Validator

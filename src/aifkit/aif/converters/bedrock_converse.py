@@ -14,8 +14,7 @@ from typing import Any, Final
 
 from aifkit.aif._features import STRUCTURE, Capabilities
 from aifkit.aif._loss import Path
-from aifkit.aif._schema import Document
-from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
+from aifkit.aif.converters._base import FormatConverter
 from aifkit.aif.converters._bedrock_decode import (
     DOCUMENT_FORMATS,
     DOCUMENT_NAME,
@@ -27,7 +26,6 @@ from aifkit.aif.converters._bedrock_decode import (
 )
 from aifkit.aif.converters._bedrock_encode import encode_document
 from aifkit.aif.converters._checks import RuleChecker, as_list, as_obj, as_str, is_blank
-from aifkit.aif.converters._common import ensure_json
 
 __all__ = ["BEDROCK_CONVERSE", "BedrockConverseConverter"]
 
@@ -135,59 +133,6 @@ BEDROCK_CONVERSE: Final = Capabilities(
 )
 
 
-class BedrockConverseConverter:
-    """Reads and writes Bedrock Converse request bodies (JSON, binary as base64).
-
-    ``system`` text blocks become instructions; each message keeps its content
-    blocks in order as parts; a ``toolResult`` is a `ToolResultPart` in the user
-    message; ``reasoningContent`` is a `ReasoningPart` valid for Bedrock and the
-    body's ``modelId``; a ``cachePoint`` is the cache hint of the element before it;
-    blocks AIF has no neutral form for (video, S3 sources, guard content, ...) are
-    `ProviderPart`s. Wire fields AIF has no place for are kept under
-    ``extensions["bedrock-converse"]``, so a body that `validate` accepts encodes
-    back exactly. Any other document is written so that the API accepts it, and
-    every change is logged.
-
-    Examples:
-        >>> from aifkit.aif import EncodeOptions
-        >>> conv = BedrockConverseConverter()
-        >>> body = {"modelId": "anthropic.claude-3-haiku-20240307-v1:0",
-        ...     "system": [{"text": "Be brief."}, {"cachePoint": {"type": "default"}}],
-        ...     "messages": [{"role": "user", "content": [{"text": "Hello"}]}],
-        ...     "inferenceConfig": {"maxTokens": 512}}
-        >>> doc = conv.decode(body).document
-        >>> doc.instructions[0].parts[0].cache, doc.settings.max_tokens
-        (CacheHint(ttl=None), 512)
-        >>> conv.encode(doc, EncodeOptions()).body == body
-        True
-        >>> [str(v) for v in conv.validate({"messages": [
-        ...     {"role": "assistant", "content": [{"text": "Hi"}]}]})]
-        ['/messages/0/role: the first message must be a user turn [bedrock-converse/first-turn-user]']
-    """
-
-    name = NAME
-    capabilities = BEDROCK_CONVERSE
-
-    def decode(self, body: Any) -> Decoded:
-        """Read a Converse request body into an AIF document.
-
-        Raises:
-            InvalidInputError: the body is malformed; the pointer names where.
-        """
-        ensure_json(body)
-        return decode_body(body)
-
-    def encode(self, document: Document, options: EncodeOptions) -> Encoded:
-        """Write any AIF document as a Converse request body the API accepts."""
-        return encode_document(document, options)
-
-    def validate(self, body: Any) -> list[Violation]:
-        """Return every rule of the Converse API that ``body`` breaks."""
-        checker = _Validator()
-        checker.body(body)
-        return checker.found
-
-
 # -- rules -------------------------------------------------------------------------
 
 
@@ -203,8 +148,8 @@ _TEXT_FORMATS: Final = frozenset({"txt", "md", "html", "csv"})
 class _Validator(RuleChecker):
     """Collects violations; never raises, whatever the body holds."""
 
-    def __init__(self) -> None:
-        super().__init__(NAME)
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
         self.uses_tools = False
 
     def body(self, body: Any) -> None:
@@ -388,3 +333,40 @@ class _Validator(RuleChecker):
     def tool_id(self, call_id: str, path: Path) -> None:
         if not TOOL_ID.match(call_id):
             self.flag(path, "tool-id", f"tool id {call_id!r} must be 1-64 of [a-zA-Z0-9_-]")
+
+
+class BedrockConverseConverter(FormatConverter):
+    """Reads and writes Bedrock Converse request bodies (JSON, binary as base64).
+
+    ``system`` text blocks become instructions; each message keeps its content
+    blocks in order as parts; a ``toolResult`` is a `ToolResultPart` in the user
+    message; ``reasoningContent`` is a `ReasoningPart` valid for Bedrock and the
+    body's ``modelId``; a ``cachePoint`` is the cache hint of the element before it;
+    blocks AIF has no neutral form for (video, S3 sources, guard content, ...) are
+    `ProviderPart`s. Wire fields AIF has no place for are kept under
+    ``extensions["bedrock-converse"]``, so a body that `validate` accepts encodes
+    back exactly. Any other document is written so that the API accepts it, and
+    every change is logged.
+
+    Examples:
+        >>> from aifkit.aif import EncodeOptions
+        >>> conv = BedrockConverseConverter()
+        >>> body = {"modelId": "anthropic.claude-3-haiku-20240307-v1:0",
+        ...     "system": [{"text": "Be brief."}, {"cachePoint": {"type": "default"}}],
+        ...     "messages": [{"role": "user", "content": [{"text": "Hello"}]}],
+        ...     "inferenceConfig": {"maxTokens": 512}}
+        >>> doc = conv.decode(body).document
+        >>> doc.instructions[0].parts[0].cache, doc.settings.max_tokens
+        (CacheHint(ttl=None), 512)
+        >>> conv.encode(doc, EncodeOptions()).body == body
+        True
+        >>> [str(v) for v in conv.validate({"messages": [
+        ...     {"role": "assistant", "content": [{"text": "Hi"}]}]})]
+        ['/messages/0/role: the first message must be a user turn [bedrock-converse/first-turn-user]']
+    """
+
+    name = NAME
+    capabilities = BEDROCK_CONVERSE
+    read = staticmethod(decode_body)
+    write = staticmethod(encode_document)
+    checker = _Validator

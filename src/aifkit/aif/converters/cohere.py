@@ -11,13 +11,11 @@ from typing import Any, Final
 
 from aifkit.aif._features import STRUCTURE, Capabilities
 from aifkit.aif._loss import Path
-from aifkit.aif._schema import Document
-from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
+from aifkit.aif.converters._base import FormatConverter
 from aifkit.aif.converters._chatlike import ChatlikeChecker
 from aifkit.aif.converters._checks import as_list, as_obj
 from aifkit.aif.converters._cohere_decode import NAME, decode_body
 from aifkit.aif.converters._cohere_encode import encode_document
-from aifkit.aif.converters._common import ensure_json
 
 __all__ = ["COHERE", "CohereConverter"]
 
@@ -89,68 +87,20 @@ COHERE: Final = Capabilities(
 )
 
 
-class CohereConverter:
-    """Reads and writes Cohere v2 chat request bodies.
+class _Validator(ChatlikeChecker):
+    """The rules of Cohere's v2 chat endpoint."""
 
-    Leading ``system`` messages become instructions; ``user`` content (text and
-    ``image_url`` items) becomes parts; an ``assistant`` message's ``thinking``
-    items become `ReasoningPart`s, its ``tool_plan`` a text part before its
-    ``tool_calls`` (string arguments, parsed); each ``tool`` message is a
-    `ToolResultPart` whose content holds text and documents. The request's
-    ``documents`` become `DocumentPart`s at the head of the first user message.
-    Wire fields AIF has no place for (``citations``, a document ``id``,
-    ``safety_mode``, ...) are kept under ``extensions["cohere"]``, so a body that
-    `validate` accepts encodes back exactly. Any other document is written so that
-    Cohere accepts it, and every change is logged.
-
-    Examples:
-        >>> from aifkit.aif import EncodeOptions
-        >>> conv = CohereConverter()
-        >>> body = {"model": "command-a-03-2025", "messages": [
-        ...     {"role": "user", "content": "Which planet is largest?"}],
-        ...     "documents": [{"data": {"title": "Planets", "text": "Jupiter is largest."}}]}
-        >>> doc = conv.decode(body).document
-        >>> [p.type for p in doc.messages[0].parts], doc.messages[0].parts[0].title
-        (['document', 'text'], 'Planets')
-        >>> conv.encode(doc, EncodeOptions()).body == body
-        True
-        >>> [str(v) for v in conv.validate({"model": "m", "messages": [
-        ...     {"role": "tool", "tool_call_id": "c1", "content": "r"}]})]
-        ["/messages/0/tool_call_id: no call of the previous assistant message awaits 'c1' [cohere/orphan-tool-result]"]
-    """
-
-    name = NAME
-    capabilities = COHERE
-
-    def decode(self, body: Any) -> Decoded:
-        """Read a v2 chat request body into an AIF document.
-
-        Raises:
-            InvalidInputError: the body is malformed; the pointer names where.
-        """
-        ensure_json(body)
-        return decode_body(body)
-
-    def encode(self, document: Document, options: EncodeOptions) -> Encoded:
-        """Write any AIF document as a v2 chat body Cohere accepts."""
-        return encode_document(document, options)
-
-    def validate(self, body: Any) -> list[Violation]:
-        """Return every rule of Cohere's v2 chat endpoint that ``body`` breaks."""
-        checker = _Validator(NAME)
-        checker.schema(decode_body, body)
+    def body(self, body: Any) -> None:
+        self.schema(decode_body, body)
         root = as_obj(body)
         if root is None:
-            return checker.found
+            return
         if "model" not in root:
-            checker.flag(("model",), "model-required", "model is required")
-        checker.messages(as_list(root.get("messages")))
+            self.flag(("model",), "model-required", "model is required")
+        self.messages(as_list(root.get("messages")))
         if root.get("tool_choice") == "REQUIRED" and not as_list(root.get("tools")):
-            checker.flag(("tool_choice",), "tool-choice", "tool_choice REQUIRED needs tools")
-        return checker.found
+            self.flag(("tool_choice",), "tool-choice", "tool_choice REQUIRED needs tools")
 
-
-class _Validator(ChatlikeChecker):
     def messages(self, messages: list[Any]) -> None:
         pending: dict[str, Path] = {}
         prev: Any = None
@@ -183,3 +133,40 @@ class _Validator(ChatlikeChecker):
                     self.flag((*path, "tool_calls", k, "id"), "tool-id-unique", msg)
                 pending[call_id] = (*path, "tool_calls", k, "id")
         return pending
+
+
+class CohereConverter(FormatConverter):
+    """Reads and writes Cohere v2 chat request bodies.
+
+    Leading ``system`` messages become instructions; ``user`` content (text and
+    ``image_url`` items) becomes parts; an ``assistant`` message's ``thinking``
+    items become `ReasoningPart`s, its ``tool_plan`` a text part before its
+    ``tool_calls`` (string arguments, parsed); each ``tool`` message is a
+    `ToolResultPart` whose content holds text and documents. The request's
+    ``documents`` become `DocumentPart`s at the head of the first user message.
+    Wire fields AIF has no place for (``citations``, a document ``id``,
+    ``safety_mode``, ...) are kept under ``extensions["cohere"]``, so a body that
+    `validate` accepts encodes back exactly. Any other document is written so that
+    Cohere accepts it, and every change is logged.
+
+    Examples:
+        >>> from aifkit.aif import EncodeOptions
+        >>> conv = CohereConverter()
+        >>> body = {"model": "command-a-03-2025", "messages": [
+        ...     {"role": "user", "content": "Which planet is largest?"}],
+        ...     "documents": [{"data": {"title": "Planets", "text": "Jupiter is largest."}}]}
+        >>> doc = conv.decode(body).document
+        >>> [p.type for p in doc.messages[0].parts], doc.messages[0].parts[0].title
+        (['document', 'text'], 'Planets')
+        >>> conv.encode(doc, EncodeOptions()).body == body
+        True
+        >>> [str(v) for v in conv.validate({"model": "m", "messages": [
+        ...     {"role": "tool", "tool_call_id": "c1", "content": "r"}]})]
+        ["/messages/0/tool_call_id: no call of the previous assistant message awaits 'c1' [cohere/orphan-tool-result]"]
+    """
+
+    name = NAME
+    capabilities = COHERE
+    read = staticmethod(decode_body)
+    write = staticmethod(encode_document)
+    checker = _Validator

@@ -32,10 +32,8 @@ from typing import Any, Final, cast
 
 from aifkit.aif._features import STRUCTURE, Capabilities
 from aifkit.aif._loss import Path
-from aifkit.aif._schema import Document
-from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
+from aifkit.aif.converters._base import FormatConverter
 from aifkit.aif.converters._checks import RuleChecker, as_list, as_obj, as_str
-from aifkit.aif.converters._common import ensure_json
 from aifkit.aif.converters._gemini_decode import NAME, decode_body
 from aifkit.aif.converters._gemini_encode import MAX_STOP, MAX_TEMPERATURE, encode_document
 from aifkit.aif.converters._gemini_forms import SNAKE_PART, camel_part
@@ -119,61 +117,6 @@ GEMINI: Final = Capabilities(
         "settings.stop": "at most 5",
     },
 )
-
-
-class GeminiConverter:
-    """Reads and writes Gemini ``generateContent`` request bodies.
-
-    ``systemInstruction`` is the document's system instruction; each content is a
-    message (``model`` is the assistant; a user turn of function responses is a
-    ``tool`` message); a thought part is a `ReasoningPart` with its signature, and
-    a ``thoughtSignature`` on any other part stays on that part. Calls without an
-    id get one on the way in (reported), and responses pair with them by name.
-    Wire fields AIF has no place for are kept under ``extensions["gemini"]``, so a
-    body that `validate` accepts encodes back exactly as it was.
-
-    Examples:
-        >>> from aifkit.aif import EncodeOptions
-        >>> conv = GeminiConverter()
-        >>> body = {"contents": [
-        ...     {"role": "user", "parts": [{"text": "Weather in Paris?"}]},
-        ...     {"role": "model", "parts": [{"functionCall": {"name": "weather",
-        ...         "args": {"city": "Paris"}}, "thoughtSignature": "c2ln"}]},
-        ...     {"role": "user", "parts": [{"functionResponse": {"name": "weather",
-        ...         "response": {"output": "18C"}}}]}]}
-        >>> decoded = conv.decode(body)
-        >>> call, result = decoded.document.messages[1].parts[0], decoded.document.messages[2].parts[0]
-        >>> call.id == result.call_id, [e.rule for e in decoded.losses.resolve(None)]
-        (True, ['gemini/synthesized-id'])
-        >>> conv.encode(decoded.document, EncodeOptions()).body == body
-        True
-        >>> [str(v) for v in conv.validate({"contents": [
-        ...     {"role": "model", "parts": [{"text": "Hi"}]}]})]  # doctest: +NORMALIZE_WHITESPACE
-        ['/contents/0/role: the first content must be a user turn [gemini/first-turn-user]',
-         '/contents/0/role: a request ends on a user or function-response turn [gemini/last-turn-user]']
-    """
-
-    name = NAME
-    capabilities = GEMINI
-
-    def decode(self, body: Any) -> Decoded:
-        """Read a ``generateContent`` request body into an AIF document.
-
-        Raises:
-            InvalidInputError: the body is malformed; the pointer names where.
-        """
-        ensure_json(body)
-        return decode_body(body)
-
-    def encode(self, document: Document, options: EncodeOptions) -> Encoded:
-        """Write any AIF document as a ``generateContent`` body the API accepts."""
-        return encode_document(document, options)
-
-    def validate(self, body: Any) -> list[Violation]:
-        """Return every rule of the Gemini API that ``body`` breaks."""
-        checker = _Validator(NAME)
-        checker.body(body)
-        return checker.found
 
 
 # -- rules -------------------------------------------------------------------------
@@ -296,3 +239,42 @@ class _Validator(RuleChecker):
                 self.flag((*where, "name"), "tool-result-name", msg)
         for call_id, name, where in open_calls:
             self.unanswered(call_id, name, where)
+
+
+class GeminiConverter(FormatConverter):
+    """Reads and writes Gemini ``generateContent`` request bodies.
+
+    ``systemInstruction`` is the document's system instruction; each content is a
+    message (``model`` is the assistant; a user turn of function responses is a
+    ``tool`` message); a thought part is a `ReasoningPart` with its signature, and
+    a ``thoughtSignature`` on any other part stays on that part. Calls without an
+    id get one on the way in (reported), and responses pair with them by name.
+    Wire fields AIF has no place for are kept under ``extensions["gemini"]``, so a
+    body that `validate` accepts encodes back exactly as it was.
+
+    Examples:
+        >>> from aifkit.aif import EncodeOptions
+        >>> conv = GeminiConverter()
+        >>> body = {"contents": [
+        ...     {"role": "user", "parts": [{"text": "Weather in Paris?"}]},
+        ...     {"role": "model", "parts": [{"functionCall": {"name": "weather",
+        ...         "args": {"city": "Paris"}}, "thoughtSignature": "c2ln"}]},
+        ...     {"role": "user", "parts": [{"functionResponse": {"name": "weather",
+        ...         "response": {"output": "18C"}}}]}]}
+        >>> decoded = conv.decode(body)
+        >>> call, result = decoded.document.messages[1].parts[0], decoded.document.messages[2].parts[0]
+        >>> call.id == result.call_id, [e.rule for e in decoded.losses.resolve(None)]
+        (True, ['gemini/synthesized-id'])
+        >>> conv.encode(decoded.document, EncodeOptions()).body == body
+        True
+        >>> [str(v) for v in conv.validate({"contents": [
+        ...     {"role": "model", "parts": [{"text": "Hi"}]}]})]  # doctest: +NORMALIZE_WHITESPACE
+        ['/contents/0/role: the first content must be a user turn [gemini/first-turn-user]',
+         '/contents/0/role: a request ends on a user or function-response turn [gemini/last-turn-user]']
+    """
+
+    name = NAME
+    capabilities = GEMINI
+    read = staticmethod(decode_body)
+    write = staticmethod(encode_document)
+    checker = _Validator

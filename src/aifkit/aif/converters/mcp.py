@@ -22,10 +22,8 @@ from typing import Any, Final, cast
 
 from aifkit.aif._features import STRUCTURE, Capabilities
 from aifkit.aif._loss import Path
-from aifkit.aif._schema import Document
-from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
+from aifkit.aif.converters._base import FormatConverter
 from aifkit.aif.converters._checks import RuleChecker, as_str
-from aifkit.aif.converters._common import ensure_json
 from aifkit.aif.converters._mcp_decode import NAME, PROMPT, decode_params, decode_prompt
 from aifkit.aif.converters._mcp_encode import encode_params, encode_prompt
 
@@ -125,50 +123,14 @@ PROMPT_CAPABILITIES: Final = Capabilities(
 _Flag = Callable[[Path, str, str], None]
 
 
-class McpConverter:
-    """Reads and writes MCP ``sampling/createMessage`` params.
+class _Validator(RuleChecker):
+    """The rules of MCP sampling."""
 
-    ``systemPrompt`` is the one instruction; each message keeps its blocks in order
-    as parts (``tool_use`` -> `ToolCallPart`, ``tool_result`` -> `ToolResultPart`);
-    ``modelPreferences`` holding one model-name hint is the document's model.
-    ``includeContext``, ``metadata`` and other fields are kept under
-    ``extensions["mcp"]``, so params come back exactly.
-
-    Examples:
-        >>> from aifkit.aif import EncodeOptions
-        >>> conv = McpConverter()
-        >>> params = {"messages": [{"role": "user", "content": {"type": "text", "text": "Hi"}}],
-        ...     "systemPrompt": "Be brief.", "maxTokens": 100, "includeContext": "none"}
-        >>> doc = conv.decode(params).document
-        >>> doc.instructions[0].parts[0].text, doc.extensions
-        ('Be brief.', {'mcp': {'extra': {'includeContext': 'none'}}})
-        >>> conv.encode(doc, EncodeOptions()).body == params
-        True
-    """
-
-    name = NAME
-    capabilities = CAPABILITIES
-
-    def decode(self, body: Any) -> Decoded:
-        """Read sampling params into an AIF document.
-
-        Raises:
-            InvalidInputError: the params are malformed; the pointer names where.
-        """
-        ensure_json(body)
-        return decode_params(body)
-
-    def encode(self, document: Document, options: EncodeOptions) -> Encoded:
-        """Write any AIF document as sampling params a client accepts."""
-        return encode_params(document, options)
-
-    def validate(self, body: Any) -> list[Violation]:
-        """Return every rule of MCP sampling that ``body`` breaks."""
-        checker = RuleChecker(NAME)
-        checker.schema(decode_params, body)
-        found, flag = checker.found, checker.flag
+    def body(self, body: Any) -> None:
+        self.schema(decode_params, body)
+        flag = self.flag
         if not isinstance(body, dict):
-            return found
+            return
         root = cast("dict[str, Any]", body)
         if "maxTokens" not in root:
             flag(("maxTokens",), "max-tokens-required", "maxTokens is required")
@@ -184,7 +146,6 @@ class McpConverter:
         messages = root.get("messages")
         if isinstance(messages, list):
             _check_turns(cast("list[Any]", messages), flag)
-        return found
 
 
 def _blocks(m: Any) -> list[tuple[int | None, dict[str, Any]]]:
@@ -238,7 +199,49 @@ def _check_turns(messages: list[Any], flag: _Flag) -> None:
         )
 
 
-class McpPromptConverter:
+class _PromptValidator(RuleChecker):
+    """The rules of MCP prompt messages."""
+
+    def body(self, body: Any) -> None:
+        self.schema(decode_prompt, body)
+        messages = cast("dict[str, Any]", body).get("messages") if isinstance(body, dict) else None
+        for i, m in enumerate(cast("list[Any]", messages) if isinstance(messages, list) else []):
+            for _, b in _blocks(m):
+                kind = b.get("type")
+                if kind not in ("text", "image", "audio", "resource", "resource_link"):
+                    msg = f"a prompt message cannot hold a {kind!r} block"
+                    self.flag(("messages", i, "content"), "block-type", msg)
+
+
+class McpConverter(FormatConverter):
+    """Reads and writes MCP ``sampling/createMessage`` params.
+
+    ``systemPrompt`` is the one instruction; each message keeps its blocks in order
+    as parts (``tool_use`` -> `ToolCallPart`, ``tool_result`` -> `ToolResultPart`);
+    ``modelPreferences`` holding one model-name hint is the document's model.
+    ``includeContext``, ``metadata`` and other fields are kept under
+    ``extensions["mcp"]``, so params come back exactly.
+
+    Examples:
+        >>> from aifkit.aif import EncodeOptions
+        >>> conv = McpConverter()
+        >>> params = {"messages": [{"role": "user", "content": {"type": "text", "text": "Hi"}}],
+        ...     "systemPrompt": "Be brief.", "maxTokens": 100, "includeContext": "none"}
+        >>> doc = conv.decode(params).document
+        >>> doc.instructions[0].parts[0].text, doc.extensions
+        ('Be brief.', {'mcp': {'extra': {'includeContext': 'none'}}})
+        >>> conv.encode(doc, EncodeOptions()).body == params
+        True
+    """
+
+    name = NAME
+    capabilities = CAPABILITIES
+    read = staticmethod(decode_params)
+    write = staticmethod(encode_params)
+    checker = _Validator
+
+
+class McpPromptConverter(FormatConverter):
     """Reads and writes MCP prompt messages (the result of ``prompts/get``).
 
     Each prompt message is one AIF message holding one part; an embedded
@@ -262,29 +265,6 @@ class McpPromptConverter:
 
     name = PROMPT
     capabilities = PROMPT_CAPABILITIES
-
-    def decode(self, body: Any) -> Decoded:
-        """Read a ``prompts/get`` result into an AIF document.
-
-        Raises:
-            InvalidInputError: the body is malformed; the pointer names where.
-        """
-        ensure_json(body)
-        return decode_prompt(body)
-
-    def encode(self, document: Document, options: EncodeOptions) -> Encoded:
-        """Write any AIF document as prompt messages."""
-        return encode_prompt(document, options)
-
-    def validate(self, body: Any) -> list[Violation]:
-        """Return every rule of MCP prompt messages that ``body`` breaks."""
-        checker = RuleChecker(PROMPT)
-        checker.schema(decode_prompt, body)
-        messages = cast("dict[str, Any]", body).get("messages") if isinstance(body, dict) else None
-        for i, m in enumerate(cast("list[Any]", messages) if isinstance(messages, list) else []):
-            for _, b in _blocks(m):
-                kind = b.get("type")
-                if kind not in ("text", "image", "audio", "resource", "resource_link"):
-                    msg = f"a prompt message cannot hold a {kind!r} block"
-                    checker.flag(("messages", i, "content"), "block-type", msg)
-        return checker.found
+    read = staticmethod(decode_prompt)
+    write = staticmethod(encode_prompt)
+    checker = _PromptValidator

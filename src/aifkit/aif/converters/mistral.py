@@ -11,11 +11,9 @@ from typing import Any, Final
 
 from aifkit.aif._features import STRUCTURE, Capabilities
 from aifkit.aif._loss import Path
-from aifkit.aif._schema import Document
-from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
+from aifkit.aif.converters._base import FormatConverter
 from aifkit.aif.converters._chatlike import ChatlikeChecker
 from aifkit.aif.converters._checks import as_list, as_obj, as_str
-from aifkit.aif.converters._common import ensure_json
 from aifkit.aif.converters._mistral_decode import NAME, TOOL_ID, decode_body
 from aifkit.aif.converters._mistral_encode import encode_document
 
@@ -90,70 +88,22 @@ MISTRAL: Final = Capabilities(
 )
 
 
-class MistralConverter:
-    """Reads and writes Mistral chat completions request bodies.
-
-    Leading ``system`` messages become instructions; content chunks (``text``,
-    ``image_url``, ``document_url``, ``file``, ``input_audio``, ``thinking``) become
-    parts; ``tool_calls`` become `ToolCallPart`s and each ``tool`` message a
-    `ToolResultPart`. Wire fields AIF has no place for (``prefix``,
-    ``response_format``, ``safe_prompt``, ...) are kept under
-    ``extensions["mistral"]``, so a body that `validate` accepts encodes back
-    exactly. Any other document is written so that Mistral accepts it: tool call
-    ids become nine alphanumerics (bijectively), every call is answered, a user
-    message never follows a tool message, and the conversation ends on a user or
-    tool message or an assistant prefix. Every change is logged.
-
-    Examples:
-        >>> from aifkit.aif import EncodeOptions, convert
-        >>> conv = MistralConverter()
-        >>> body = {"model": "mistral-large-latest", "messages": [
-        ...     {"role": "system", "content": "Be brief."},
-        ...     {"role": "user", "content": "Hello"}], "safe_prompt": True}
-        >>> doc = conv.decode(body).document
-        >>> doc.instructions[0].parts[0].text, doc.extensions
-        ('Be brief.', {'mistral': {'extra': {'safe_prompt': True}}})
-        >>> conv.encode(doc, EncodeOptions()).body == body
-        True
-        >>> [str(v) for v in conv.validate({"model": "m", "messages": [
-        ...     {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hel"}]})]
-        ['/messages/1/role: the last message must be user or tool, or an assistant with prefix: true [mistral/last-role]']
-    """
-
-    name = NAME
-    capabilities = MISTRAL
-
-    def decode(self, body: Any) -> Decoded:
-        """Read a chat completions request body into an AIF document.
-
-        Raises:
-            InvalidInputError: the body is malformed; the pointer names where.
-        """
-        ensure_json(body)
-        return decode_body(body)
-
-    def encode(self, document: Document, options: EncodeOptions) -> Encoded:
-        """Write any AIF document as a chat completions body Mistral accepts."""
-        return encode_document(document, options)
-
-    def validate(self, body: Any) -> list[Violation]:
-        """Return every rule of Mistral's chat endpoint that ``body`` breaks."""
-        checker = _Validator(NAME)
-        checker.schema(decode_body, body)
-        root = as_obj(body)
-        if root is None:
-            return checker.found
-        if "model" not in root:
-            checker.flag(("model",), "model-required", "model is required")
-        checker.messages(as_list(root.get("messages")))
-        checker.tool_choice(root)
-        return checker.found
-
-
 # -- rules -------------------------------------------------------------------------
 
 
 class _Validator(ChatlikeChecker):
+    """The rules of Mistral's chat endpoint."""
+
+    def body(self, body: Any) -> None:
+        self.schema(decode_body, body)
+        root = as_obj(body)
+        if root is None:
+            return
+        if "model" not in root:
+            self.flag(("model",), "model-required", "model is required")
+        self.messages(as_list(root.get("messages")))
+        self.tool_choice(root)
+
     def messages(self, messages: list[Any]) -> None:
         prev: Any = None
         pending: dict[str, Path] = {}
@@ -228,3 +178,41 @@ class _Validator(ChatlikeChecker):
         elif fn is not None and as_str(fn.get("name")) not in names:
             msg = f"tool_choice names {fn.get('name')!r}, which is not among the tools"
             self.flag(("tool_choice", "function", "name"), "tool-choice", msg)
+
+
+class MistralConverter(FormatConverter):
+    """Reads and writes Mistral chat completions request bodies.
+
+    Leading ``system`` messages become instructions; content chunks (``text``,
+    ``image_url``, ``document_url``, ``file``, ``input_audio``, ``thinking``) become
+    parts; ``tool_calls`` become `ToolCallPart`s and each ``tool`` message a
+    `ToolResultPart`. Wire fields AIF has no place for (``prefix``,
+    ``response_format``, ``safe_prompt``, ...) are kept under
+    ``extensions["mistral"]``, so a body that `validate` accepts encodes back
+    exactly. Any other document is written so that Mistral accepts it: tool call
+    ids become nine alphanumerics (bijectively), every call is answered, a user
+    message never follows a tool message, and the conversation ends on a user or
+    tool message or an assistant prefix. Every change is logged.
+
+    Examples:
+        >>> from aifkit.aif import EncodeOptions, convert
+        >>> conv = MistralConverter()
+        >>> body = {"model": "mistral-large-latest", "messages": [
+        ...     {"role": "system", "content": "Be brief."},
+        ...     {"role": "user", "content": "Hello"}], "safe_prompt": True}
+        >>> doc = conv.decode(body).document
+        >>> doc.instructions[0].parts[0].text, doc.extensions
+        ('Be brief.', {'mistral': {'extra': {'safe_prompt': True}}})
+        >>> conv.encode(doc, EncodeOptions()).body == body
+        True
+        >>> [str(v) for v in conv.validate({"model": "m", "messages": [
+        ...     {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hel"}]})]
+        ['/messages/1/role: the last message must be user or tool, or an assistant with prefix: true [mistral/last-role]']
+    """
+
+    name = NAME
+    capabilities = MISTRAL
+
+    read = staticmethod(decode_body)
+    write = staticmethod(encode_document)
+    checker = _Validator

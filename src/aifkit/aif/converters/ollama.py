@@ -20,10 +20,8 @@ from typing import Any, Final, cast
 
 from aifkit.aif._features import STRUCTURE, Capabilities
 from aifkit.aif._loss import Path
-from aifkit.aif._schema import Document
-from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
+from aifkit.aif.converters._base import FormatConverter
 from aifkit.aif.converters._checks import RuleChecker
-from aifkit.aif.converters._common import ensure_json
 from aifkit.aif.converters._ollama_decode import NAME, decode_body
 from aifkit.aif.converters._ollama_encode import encode_document
 from aifkit.aif.converters._wire import b64_ok
@@ -89,7 +87,50 @@ CAPABILITIES: Final = Capabilities(
 )
 
 
-class OllamaConverter:
+class _Validator(RuleChecker):
+    """The rules of Ollama's chat API."""
+
+    def body(self, body: Any) -> None:
+        self.schema(decode_body, body)
+        flag = self.flag
+        if not isinstance(body, dict):
+            return
+        root = cast("dict[str, Any]", body)
+        if not isinstance(root.get("model"), str) or not root["model"]:
+            flag(("model",), "model-required", "model is required")
+        messages = root.get("messages")
+        for i, raw in enumerate(cast("list[Any]", messages) if isinstance(messages, list) else []):
+            if isinstance(raw, dict):
+                _check_message(cast("dict[str, Any]", raw), ("messages", i), flag)
+        tools = root.get("tools")
+        for k, raw in enumerate(cast("list[Any]", tools) if isinstance(tools, list) else []):
+            kind = (
+                cast("dict[str, Any]", raw).get("type", "function")
+                if isinstance(raw, dict)
+                else None
+            )
+            if kind != "function":
+                flag(
+                    ("tools", k, "type"), "tool-type", f"tool type must be 'function', not {kind!r}"
+                )
+
+
+def _check_message(m: dict[str, Any], path: Path, flag: Any) -> None:
+    role = m.get("role")
+    if m.get("tool_calls") is not None and role != "assistant":
+        flag((*path, "tool_calls"), "tool-calls-role", "only assistant messages have tool_calls")
+    if m.get("thinking") is not None and role != "assistant":
+        flag((*path, "thinking"), "thinking-role", "only assistant messages have thinking")
+    if m.get("tool_name") is not None and role != "tool":
+        flag((*path, "tool_name"), "tool-name-role", "only tool messages have a tool_name")
+    images = m.get("images")
+    for k, image in enumerate(cast("list[Any]", images) if isinstance(images, list) else []):
+        if isinstance(image, str) and not b64_ok(image):
+            msg = "images are raw base64, without a data: prefix"
+            flag((*path, "images", k), "image-base64", msg)
+
+
+class OllamaConverter(FormatConverter):
     """Reads and writes Ollama ``/api/chat`` request bodies.
 
     Leading system messages become instructions; ``thinking`` is a `ReasoningPart`,
@@ -123,57 +164,6 @@ class OllamaConverter:
     name = NAME
     capabilities = CAPABILITIES
 
-    def decode(self, body: Any) -> Decoded:
-        """Read an Ollama chat request body into an AIF document.
-
-        Raises:
-            InvalidInputError: the body is malformed; the pointer names where.
-        """
-        ensure_json(body)
-        return decode_body(body)
-
-    def encode(self, document: Document, options: EncodeOptions) -> Encoded:
-        """Write any AIF document as an Ollama chat request body."""
-        return encode_document(document, options)
-
-    def validate(self, body: Any) -> list[Violation]:
-        """Return every rule of Ollama's chat API that ``body`` breaks."""
-        checker = RuleChecker(NAME)
-        checker.schema(decode_body, body)
-        found, flag = checker.found, checker.flag
-        if not isinstance(body, dict):
-            return found
-        root = cast("dict[str, Any]", body)
-        if not isinstance(root.get("model"), str) or not root["model"]:
-            flag(("model",), "model-required", "model is required")
-        messages = root.get("messages")
-        for i, raw in enumerate(cast("list[Any]", messages) if isinstance(messages, list) else []):
-            if isinstance(raw, dict):
-                _check_message(cast("dict[str, Any]", raw), ("messages", i), flag)
-        tools = root.get("tools")
-        for k, raw in enumerate(cast("list[Any]", tools) if isinstance(tools, list) else []):
-            kind = (
-                cast("dict[str, Any]", raw).get("type", "function")
-                if isinstance(raw, dict)
-                else None
-            )
-            if kind != "function":
-                flag(
-                    ("tools", k, "type"), "tool-type", f"tool type must be 'function', not {kind!r}"
-                )
-        return found
-
-
-def _check_message(m: dict[str, Any], path: Path, flag: Any) -> None:
-    role = m.get("role")
-    if m.get("tool_calls") is not None and role != "assistant":
-        flag((*path, "tool_calls"), "tool-calls-role", "only assistant messages have tool_calls")
-    if m.get("thinking") is not None and role != "assistant":
-        flag((*path, "thinking"), "thinking-role", "only assistant messages have thinking")
-    if m.get("tool_name") is not None and role != "tool":
-        flag((*path, "tool_name"), "tool-name-role", "only tool messages have a tool_name")
-    images = m.get("images")
-    for k, image in enumerate(cast("list[Any]", images) if isinstance(images, list) else []):
-        if isinstance(image, str) and not b64_ok(image):
-            msg = "images are raw base64, without a data: prefix"
-            flag((*path, "images", k), "image-base64", msg)
+    read = staticmethod(decode_body)
+    write = staticmethod(encode_document)
+    checker = _Validator

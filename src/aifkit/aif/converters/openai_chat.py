@@ -33,64 +33,15 @@ from typing import Any, Final, cast
 
 from aifkit._json import format_pointer, type_name
 from aifkit.aif._loss import Path
-from aifkit.aif._schema import Document
-from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
+from aifkit.aif.converters._base import Decoded, FormatConverter, Violation
 from aifkit.aif.converters._capabilities import OPENAI_CHAT
+from aifkit.aif.converters._checks import RuleChecker
 from aifkit.aif.converters._common import ensure_json, parse_data_url
 from aifkit.aif.converters._openai_chat_decode import NAME, decode_body
 from aifkit.aif.converters._openai_chat_encode import MAX_STOP, MAX_TOOL_ID, encode_document
 from aifkit.errors import InvalidInputError
 
 __all__ = ["OpenAIChatConverter"]
-
-
-class OpenAIChatConverter:
-    """Reads and writes OpenAI Chat Completions request bodies.
-
-    The leading system and developer messages become the document's instructions;
-    a ``tool`` message becomes a message holding one `ToolResultPart`; an
-    assistant's content comes first, then one `ToolCallPart` per tool call. Wire
-    fields AIF has no place for are kept under ``extensions["openai-chat"]``, so a
-    body that `validate` accepts encodes back exactly as it was.
-
-    Examples:
-        >>> from aifkit.aif import EncodeOptions
-        >>> conv = OpenAIChatConverter()
-        >>> body = {"model": "gpt-4o", "messages": [
-        ...     {"role": "developer", "content": "Answer in French."},
-        ...     {"role": "user", "content": "Hello"}], "n": 2}
-        >>> doc = conv.decode(body).document
-        >>> doc.instructions[0].role, doc.messages[0].parts[0].text
-        ('developer', 'Hello')
-        >>> doc.extensions
-        {'openai-chat': {'extra': {'n': 2}}}
-        >>> conv.encode(doc, EncodeOptions()).body == body
-        True
-        >>> [str(v) for v in conv.validate({"model": "gpt-4o", "messages": [
-        ...     {"role": "tool", "tool_call_id": "call_1", "content": "42"}]})]
-        ['/messages/0/tool_call_id: no tool call "call_1" in the preceding assistant message [openai-chat/tool-result-without-call]']
-    """
-
-    name = NAME
-    capabilities = OPENAI_CHAT
-
-    def decode(self, body: Any) -> Decoded:
-        """Read a Chat Completions request body into an AIF document.
-
-        Raises:
-            InvalidInputError: the body is malformed; the pointer names where.
-        """
-        return decode_body(body)
-
-    def encode(self, document: Document, options: EncodeOptions) -> Encoded:
-        """Write any AIF document as a Chat Completions request body the API accepts."""
-        return encode_document(document, options)
-
-    def validate(self, body: Any) -> list[Violation]:
-        """Return every rule of the Chat Completions API that ``body`` breaks."""
-        checker = _Validator()
-        checker.body(body)
-        return checker.found
 
 
 # -- rules -------------------------------------------------------------------------
@@ -127,11 +78,11 @@ _SETTING_TYPES = {
 }
 
 
-class _Validator:
+class _Validator(RuleChecker):
     """Collects violations; never raises."""
 
-    def __init__(self) -> None:
-        self.found: list[Violation] = []
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
         self.open: dict[str, Path] = {}  # unanswered calls of the preceding assistant message
 
     def add(self, path: Path, rule: str, message: str) -> None:
@@ -149,7 +100,7 @@ class _Validator:
 
     def required(self, obj: dict[str, Any], key: str, kind: str, path: Path) -> bool:
         if key not in obj:
-            self.add((*path, key), _SCHEMA, "a required key is missing")
+            self.add((*path, key), _SCHEMA, "missing required field")
             return False
         return self.typed(obj[key], kind, (*path, key))
 
@@ -200,7 +151,7 @@ class _Validator:
         self.close_turn()
         content = m.get("content")
         if role != "assistant" and "content" not in m:
-            self.add((*path, "content"), _SCHEMA, "a required key is missing")
+            self.add((*path, "content"), _SCHEMA, "missing required field")
         elif content is not None or role != "assistant":
             self.content(content, role, path)
         if role == "assistant":
@@ -232,7 +183,7 @@ class _Validator:
                     f'no tool call "{call_id}" in the preceding assistant message',
                 )
         if "content" not in m:
-            self.add((*path, "content"), _SCHEMA, "a required key is missing")
+            self.add((*path, "content"), _SCHEMA, "missing required field")
         else:
             self.content(m["content"], "tool", path)
 
@@ -263,7 +214,7 @@ class _Validator:
     def function_call(self, fn: dict[str, Any], path: Path) -> None:
         self.required(fn, "name", "string", path)
         if "arguments" not in fn:
-            self.add((*path, "arguments"), _SCHEMA, "a required key is missing")
+            self.add((*path, "arguments"), _SCHEMA, "missing required field")
         elif not isinstance(fn["arguments"], str):
             self.add(
                 (*path, "arguments"),
@@ -371,3 +322,48 @@ class _Validator:
             )
         if fn.get("parameters") is not None:
             self.typed(fn["parameters"], "object", (*fpath, "parameters"))
+
+
+class OpenAIChatConverter(FormatConverter):
+    """Reads and writes OpenAI Chat Completions request bodies.
+
+    The leading system and developer messages become the document's instructions;
+    a ``tool`` message becomes a message holding one `ToolResultPart`; an
+    assistant's content comes first, then one `ToolCallPart` per tool call. Wire
+    fields AIF has no place for are kept under ``extensions["openai-chat"]``, so a
+    body that `validate` accepts encodes back exactly as it was.
+
+    Examples:
+        >>> from aifkit.aif import EncodeOptions
+        >>> conv = OpenAIChatConverter()
+        >>> body = {"model": "gpt-4o", "messages": [
+        ...     {"role": "developer", "content": "Answer in French."},
+        ...     {"role": "user", "content": "Hello"}], "n": 2}
+        >>> doc = conv.decode(body).document
+        >>> doc.instructions[0].role, doc.messages[0].parts[0].text
+        ('developer', 'Hello')
+        >>> doc.extensions
+        {'openai-chat': {'extra': {'n': 2}}}
+        >>> conv.encode(doc, EncodeOptions()).body == body
+        True
+        >>> [str(v) for v in conv.validate({"model": "gpt-4o", "messages": [
+        ...     {"role": "tool", "tool_call_id": "call_1", "content": "42"}]})]
+        ['/messages/0/tool_call_id: no tool call "call_1" in the preceding assistant message [openai-chat/tool-result-without-call]']
+    """
+
+    name = NAME
+    capabilities = OPENAI_CHAT
+    read = staticmethod(decode_body)
+    write = staticmethod(encode_document)
+    checker = _Validator
+
+    def decode(self, body: Any) -> Decoded:
+        """Read a Chat Completions request body into an AIF document.
+
+        The reader checks that the body is JSON only when it fails (the fast path
+        of the most common format), so the base's upfront check is skipped.
+
+        Raises:
+            InvalidInputError: the body is malformed; the pointer names where.
+        """
+        return decode_body(body)

@@ -29,10 +29,8 @@ from typing import Any, Final
 
 from aifkit.aif._features import STRUCTURE, Capabilities
 from aifkit.aif._loss import Path
-from aifkit.aif._schema import Document
-from aifkit.aif.converters._base import Decoded, Encoded, EncodeOptions, Violation
+from aifkit.aif.converters._base import FormatConverter
 from aifkit.aif.converters._checks import RuleChecker, as_list, as_obj, as_str
-from aifkit.aif.converters._common import ensure_json
 from aifkit.aif.converters._openai_responses_decode import NAME, decode_body
 from aifkit.aif.converters._openai_responses_encode import (
     MAX_TEMPERATURE,
@@ -114,58 +112,6 @@ OPENAI_RESPONSES: Final = Capabilities(
 )
 
 
-class OpenAIResponsesConverter:
-    """Reads and writes OpenAI Responses API request bodies.
-
-    ``instructions`` is the document's system instruction; ``input`` items become
-    messages: a user, system or developer ``message`` item is one message; a run
-    of model-side items (assistant messages, ``function_call``, ``reasoning``) is
-    one assistant message; a run of ``function_call_output`` items is one ``tool``
-    message holding a `ToolResultPart` per item. Wire fields AIF has no place for
-    are kept under ``extensions["openai-responses"]``, so a body that `validate`
-    accepts encodes back exactly as it was.
-
-    Examples:
-        >>> from aifkit.aif import EncodeOptions
-        >>> conv = OpenAIResponsesConverter()
-        >>> body = {"model": "gpt-5", "instructions": "Be brief.", "store": False,
-        ...     "input": [{"role": "user", "content": "Weather in Paris?"},
-        ...               {"type": "function_call", "call_id": "c1", "name": "weather",
-        ...                "arguments": '{"city":"Paris"}'},
-        ...               {"type": "function_call_output", "call_id": "c1", "output": "18C"}]}
-        >>> doc = conv.decode(body).document
-        >>> [m.role for m in doc.messages], doc.messages[1].parts[0].arguments
-        (['user', 'assistant', 'tool'], {'city': 'Paris'})
-        >>> conv.encode(doc, EncodeOptions()).body == body
-        True
-        >>> [str(v) for v in conv.validate({"model": "gpt-5", "input": [
-        ...     {"type": "function_call_output", "call_id": "c9", "output": "42"}]})]
-        ['/input/0/call_id: no earlier function_call has call_id "c9" [openai-responses/tool-result-without-call]']
-    """
-
-    name = NAME
-    capabilities = OPENAI_RESPONSES
-
-    def decode(self, body: Any) -> Decoded:
-        """Read a Responses request body into an AIF document.
-
-        Raises:
-            InvalidInputError: the body is malformed; the pointer names where.
-        """
-        ensure_json(body)
-        return decode_body(body)
-
-    def encode(self, document: Document, options: EncodeOptions) -> Encoded:
-        """Write any AIF document as a Responses request body the API accepts."""
-        return encode_document(document, options)
-
-    def validate(self, body: Any) -> list[Violation]:
-        """Return every rule of the Responses API that ``body`` breaks."""
-        checker = _Validator(NAME)
-        checker.body(body)
-        return checker.found
-
-
 # -- rules -------------------------------------------------------------------------
 
 
@@ -243,3 +189,39 @@ class _Validator(RuleChecker):
                 self.flag((*path, j), "part-not-allowed", f"only the assistant writes {kind}")
             if kind == "input_file" and "file_data" in p and not p.get("filename"):
                 self.flag((*path, j, "filename"), "file-name", "file_data needs a filename")
+
+
+class OpenAIResponsesConverter(FormatConverter):
+    """Reads and writes OpenAI Responses API request bodies.
+
+    ``instructions`` is the document's system instruction; ``input`` items become
+    messages: a user, system or developer ``message`` item is one message; a run
+    of model-side items (assistant messages, ``function_call``, ``reasoning``) is
+    one assistant message; a run of ``function_call_output`` items is one ``tool``
+    message holding a `ToolResultPart` per item. Wire fields AIF has no place for
+    are kept under ``extensions["openai-responses"]``, so a body that `validate`
+    accepts encodes back exactly as it was.
+
+    Examples:
+        >>> from aifkit.aif import EncodeOptions
+        >>> conv = OpenAIResponsesConverter()
+        >>> body = {"model": "gpt-5", "instructions": "Be brief.", "store": False,
+        ...     "input": [{"role": "user", "content": "Weather in Paris?"},
+        ...               {"type": "function_call", "call_id": "c1", "name": "weather",
+        ...                "arguments": '{"city":"Paris"}'},
+        ...               {"type": "function_call_output", "call_id": "c1", "output": "18C"}]}
+        >>> doc = conv.decode(body).document
+        >>> [m.role for m in doc.messages], doc.messages[1].parts[0].arguments
+        (['user', 'assistant', 'tool'], {'city': 'Paris'})
+        >>> conv.encode(doc, EncodeOptions()).body == body
+        True
+        >>> [str(v) for v in conv.validate({"model": "gpt-5", "input": [
+        ...     {"type": "function_call_output", "call_id": "c9", "output": "42"}]})]
+        ['/input/0/call_id: no earlier function_call has call_id "c9" [openai-responses/tool-result-without-call]']
+    """
+
+    name = NAME
+    capabilities = OPENAI_RESPONSES
+    read = staticmethod(decode_body)
+    write = staticmethod(encode_document)
+    checker = _Validator
