@@ -16,10 +16,6 @@ __all__ = ["EXIT_CELLS_FAILED", "list_command", "run_command"]
 EXIT_CELLS_FAILED = 1
 """`aif bench run` finished, but some cells failed (as `aif bench regress` exits 1 on a finding)."""
 
-REFUSALS = frozenset({"BudgetError", "SummaryRejectedError"})
-"""Errors that are a strategy's answer to a cell (what must be kept does not fit, a summary
-lost facts), counted in the results and not as failures of the run."""
-
 
 def run_command(
     suite: Annotated[
@@ -28,7 +24,7 @@ def run_command(
     out: Annotated[
         str | None,
         typer.Option(
-            "--out", "-o", help="The run directory; default bench-runs/<suite>-<UTC time>."
+            "--out", "-o", help="The run directory; default: bench-runs/SUITE-TIME (UTC)."
         ),
     ] = None,
     workers: Annotated[
@@ -84,15 +80,14 @@ def run_command(
     )
     if not quiet:
         _print_summary(run)
-    failed = [c for c in run.cells if c.status == "failed"]
-    refused = [c for c in failed if c.error_type in REFUSALS]
+    refused = [c for c in run.cells if c.refused]
     if refused:
         print(
             f"{len(refused)} cells were refused by their strategy (a budget below what must be "
             "kept, or a rejected summary): results, not errors",
             file=sys.stderr,
         )
-    failed = [c for c in failed if c.error_type not in REFUSALS]
+    failed = [c for c in run.cells if c.errored]
     if not failed:
         return 0
     first = failed[0]

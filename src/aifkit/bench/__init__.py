@@ -32,7 +32,7 @@ from aifkit.bench._readers import READERS, Answer, EvidenceReader, ExtractiveRea
 from aifkit.bench._regress import FrontLoss, MetricChange, RegressionReport, TimingScale, regress
 from aifkit.bench._report import write_report
 from aifkit.bench._runner import RunSummary, list_runs, run_suite
-from aifkit.bench._store import Cell, Run, load_run
+from aifkit.bench._store import REFUSALS, Cell, Run, load_run
 from aifkit.bench._strategies import STRATEGIES, Strategy
 from aifkit.bench._suite import Job, Suite, TaskSpec, load_suite
 from aifkit.bench._summary import StrategySummary, summarize
@@ -42,6 +42,7 @@ __all__ = [
     "GENERATORS",
     "METRICS",
     "READERS",
+    "REFUSALS",
     "STRATEGIES",
     "Answer",
     "Cell",
