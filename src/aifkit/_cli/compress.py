@@ -32,7 +32,7 @@ def compress_command(
         str,
         typer.Option(
             "--method",
-            help="auto, salient, dedupe, clear-tool-output, truncate, extract or summary.",
+            help="How to compress (listed below); auto tries them in turn.",
         ),
     ] = "auto",
     query: Annotated[

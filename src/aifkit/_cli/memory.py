@@ -52,7 +52,12 @@ def add_command(
     model: ModelOpt = "gpt-4o",
     max_tokens: MaxOpt = 4000,
     strictness: Annotated[
-        str, typer.Option("--strictness", help="Summary checks: strict, normal, lenient or off.")
+        str,
+        typer.Option(
+            "--strictness",
+            metavar="[strict|normal|lenient|off]",
+            help="How strictly a summary is checked before it replaces turns.",
+        ),
     ] = "normal",
 ) -> int:
     """Append the messages of INPUT to the memory; print what happened as JSON."""
@@ -101,7 +106,7 @@ def show_command(
 ) -> None:
     """List the sessions in DB, or show one: summary, pins, recent messages, tokens.
 
-    ``over`` compares the session's tokens with ``--max-tokens`` (pass the one ``add`` used).
+    "over" compares the session's tokens with --max-tokens (pass the one add used).
     """
     from aifkit.budget.memory import MemoryStore, RollingMemory
 

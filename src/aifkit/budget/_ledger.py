@@ -96,7 +96,8 @@ def usage_from_response(response: Mapping[str, Any], *, model: str | None = None
         raise InvalidInputError(
             "/model",
             "the response names no model",
-            hint="pass model=... (--model on the command line)",
+            hint="pass model=...",
+            cli_hint="pass --model",
         )
     if "prompt_tokens" in u or "input_tokens_details" in u:  # OpenAI (Chat or Responses)
         prompt = _int(u, "prompt_tokens", "input_tokens")

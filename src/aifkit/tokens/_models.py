@@ -421,6 +421,7 @@ def register_model(
         raise UsageError(
             f"model {name!r} needs a provider, context_window and max_output",
             hint="pass them, or like= a known model to copy them from",
+            cli_hint="give them in the --models file, or like = a known model to copy them from",
         )
     info = ModelInfo(
         name,
