@@ -11,10 +11,13 @@ import typer
 if TYPE_CHECKING:
     from aifkit.bench import Run
 
-__all__ = ["EXIT_CELLS_FAILED", "list_command", "run_command"]
+__all__ = ["EXIT_CELLS_FAILED", "EXIT_INTERRUPTED", "list_command", "run_command"]
 
 EXIT_CELLS_FAILED = 1
 """`aif bench run` finished, but some cells failed (as `aif bench regress` exits 1 on a finding)."""
+
+EXIT_INTERRUPTED = 130
+"""`aif bench run` was interrupted (Ctrl-C, SIGINT: 128 + 2); it says how to resume."""
 
 
 def run_command(
@@ -55,10 +58,11 @@ def run_command(
 
     Exits 1 when cells failed (the first error on stderr), 2 on bad input or an
     endpoint that fails its check before the run. A cell a strategy refused (`BudgetError`,
-    `SummaryRejectedError`) is a result, not a failure of the run.
+    `SummaryRejectedError`) is a result, not a failure of the run. Interrupted (Ctrl-C),
+    it exits 130 naming the command that resumes it.
     """
     from aifkit._extras import require
-    from aifkit.bench import load_suite, run_suite
+    from aifkit.bench import load_suite, run_directory, run_suite
 
     # Checked here, not in a worker: a missing extra is one line, before any work starts.
     # (A YAML suite without pyyaml already stops in load_suite, with the same line.)
@@ -68,10 +72,19 @@ def run_command(
         "openai": any(r.startswith("model") for r in spec.readers),
     }
     require("bench", [module for module, needed in needs.items() if needed])
-    run = run_suite(
-        spec, out, workers=workers, dask=dask, resume=resume, progress=not quiet,
-        check_endpoint=not no_endpoint_check,
-    )  # fmt: skip
+    target = run_directory(spec, out, resume=resume)
+    try:
+        run = run_suite(
+            spec, target, workers=workers, dask=dask, resume=resume, progress=not quiet,
+            check_endpoint=not no_endpoint_check,
+        )  # fmt: skip
+    except KeyboardInterrupt:  # every finished cell is stored: say how to go on
+        print(
+            f"aif: interrupted; the finished cells are kept in {target}; resume with: "
+            f"aif bench run {suite} --out {target} --resume",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     statuses = collections.Counter(c.status for c in run.cells)
     passed = sum(c.metrics.get("passed") is True for c in run.cells)
     print(

@@ -31,7 +31,7 @@ from aifkit.bench._model_reader import Endpoint, ModelReader
 from aifkit.bench._readers import READERS, Answer, EvidenceReader, ExtractiveReader, Reader
 from aifkit.bench._regress import FrontLoss, MetricChange, RegressionReport, TimingScale, regress
 from aifkit.bench._report import write_report
-from aifkit.bench._runner import RunSummary, list_runs, run_suite
+from aifkit.bench._runner import RunSummary, list_runs, run_directory, run_suite
 from aifkit.bench._store import REFUSALS, Cell, Run, load_run
 from aifkit.bench._strategies import STRATEGIES, Strategy
 from aifkit.bench._suite import Job, Suite, TaskSpec, load_suite
@@ -78,6 +78,7 @@ __all__ = [
     "load_run",
     "load_suite",
     "regress",
+    "run_directory",
     "run_suite",
     "summarize",
     "write_report",
