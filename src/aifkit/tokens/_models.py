@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -460,6 +459,8 @@ def load_models(path: str | PathLike[str]) -> list[ModelInfo]:
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")
+        import tomllib
+
         data: Any = loads(text) if file.suffix == ".json" else tomllib.loads(text)
     except (OSError, ValueError) as exc:  # InvalidInputError is a ValueError
         raise UsageError(f"{file}: cannot read models ({exc})") from None
