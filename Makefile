@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit docs docs-serve schema capabilities bench fuzz clean load-memory load-gateway
+.PHONY: demo test lint typecheck unit docs docs-serve schema capabilities charts bench fuzz clean load-memory load-gateway
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,10 @@ load-gateway: $(VENV)/.dev-installed
 # Regenerate the capability table in docs/aif/formats.md after changing a converter.
 capabilities: $(VENV)/.dev-installed
 	$(BIN)/python -m tests.docs.test_capability_table
+
+# Redraw the charts of docs/performance.md after pasting new benchmark output into it.
+charts: $(VENV)/.dev-installed
+	$(BIN)/python benchmarks/charts.py
 
 # Regenerate the published JSON Schema after changing the AIF models.
 schema: $(VENV)/.demo-installed

@@ -47,4 +47,6 @@ def check_not_objects(body: Any, format: str) -> None:
                 "/0",
                 f"a list of {type(first).__name__} objects is not a {format} body",
                 hint=f'pass format="{name}" (source/target "{name}" to convert)',
+                # Framework objects only reach aifkit from Python; the CLI reads JSON.
+                cli_hint="the command line reads JSON bodies: pass the conversation as JSON",
             )

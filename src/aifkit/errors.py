@@ -29,6 +29,10 @@ would not print as they are (newlines, escape sequences, lone surrogates, ...)
 are escaped, and the message and the hint are each cut at a bounded length
 (`MESSAGE_LIMIT`, `HINT_LIMIT`), so a megabyte of hostile input never becomes a
 megabyte of error.
+
+A hint speaks to the caller of the Python API (``pass strict=False``); an error
+that a command line reaches can carry a ``cli_hint`` too, naming the flags
+instead (``run without --strict``). ``aif`` prints `AifkitError.for_cli`.
 """
 
 from __future__ import annotations
@@ -72,15 +76,33 @@ class AifkitError(Exception):
 
     Args:
         message: What was wrong.
-        hint: What to do about it; appended to the message when given.
+        hint: What to do about it, said to a Python caller; appended to the message.
+        cli_hint: What to do about it on the command line (flags, not arguments),
+            when that differs from ``hint``.
+
+    Examples:
+        >>> error = AifkitError("no model", hint="pass model=...", cli_hint="pass --model")
+        >>> str(error)
+        'no model; pass model=...'
+        >>> error.for_cli()
+        'no model; pass --model'
     """
 
     exit_code: int = 2
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, hint: str | None = None, cli_hint: str | None = None
+    ) -> None:
         self.message = message = one_line(message, MESSAGE_LIMIT)
         self.hint = hint = None if hint is None else one_line(hint, HINT_LIMIT)
+        self.cli_hint = None if cli_hint is None else one_line(cli_hint, HINT_LIMIT)
         super().__init__(f"{message}; {hint}" if hint else message)
+
+    def for_cli(self) -> str:
+        """The message with the hint for a command line (`cli_hint`, else `hint`)."""
+        if self.cli_hint is None:
+            return str(self)
+        return f"{self.message}; {self.cli_hint}"
 
 
 class UsageError(AifkitError):
@@ -145,13 +167,15 @@ class InvalidInputError(AifkitError, ValueError):
         hint: What to do about it.
     """
 
-    def __init__(self, pointer: str, problem: str, *, hint: str | None = None) -> None:
+    def __init__(
+        self, pointer: str, problem: str, *, hint: str | None = None, cli_hint: str | None = None
+    ) -> None:
         self.pointer = pointer
         self.problem = problem = one_line(problem, MESSAGE_LIMIT)
         if len(pointer) > _POINTER_SHOWN:  # a deep pointer: its start and its end, and the problem
             half = _POINTER_SHOWN // 2
             pointer = f"{pointer[:half]}…{pointer[-half:]}"
-        super().__init__(f"{pointer or '/'}: {problem}", hint=hint)
+        super().__init__(f"{pointer or '/'}: {problem}", hint=hint, cli_hint=cli_hint)
 
 
 _POINTER_SHOWN = 200
@@ -181,7 +205,8 @@ class LossyConversionError(ConversionError):
         where = f"; first: {first.pointer or '/'} ({first.rule})" if first else ""
         super().__init__(
             f"{report.source} -> {report.target} would drop {len(dropped)} item(s){where}",
-            hint="run without --strict (strict=False) to convert anyway and read the loss report",
+            hint="pass strict=False to convert anyway, and read the loss report",
+            cli_hint="run without --strict to convert anyway, and read --loss-report",
         )
 
 
@@ -192,9 +217,13 @@ class BudgetError(AifkitError):
         needed: Tokens the mandatory items take, request framing included.
         budget: Tokens allowed.
         detail: What the mandatory tokens are made of, e.g. ``"current turn 900"``.
+        cli_hint: What to do on the command line; default: raise --budget or
+            shorten the current turn (a command with ``--reserve`` names it too).
     """
 
-    def __init__(self, needed: int, budget: int, detail: str = "") -> None:
+    def __init__(
+        self, needed: int, budget: int, detail: str = "", *, cli_hint: str | None = None
+    ) -> None:
         self.needed = needed
         self.budget = budget
         self.excess = needed - budget
@@ -203,6 +232,7 @@ class BudgetError(AifkitError):
             f"the items that must be kept need {needed} tokens{what}, "
             f"but the budget is {budget}: over by {self.excess}",
             hint="raise the budget, lower the reply reserve, or shorten the current turn",
+            cli_hint=cli_hint or "raise --budget, or shorten the current turn",
         )
 
 
@@ -240,9 +270,12 @@ class VerificationError(AifkitError):
         missing_key = all(f.startswith("/signature: missing key") for f in self.failures)
         super().__init__(
             f"the envelope failed verification: {first}{more}",
-            hint="pass the sender's key: --key FILE or --hmac-secret FILE (key= in Python)"
+            hint="pass the sender's key (key=...)"
             if self.failures and missing_key
             else "do not use this conversation; ask the sender for a fresh envelope",
+            cli_hint="pass the sender's key: --key FILE or --hmac-secret FILE"
+            if self.failures and missing_key
+            else None,
         )
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import typer
@@ -54,3 +56,29 @@ def test_count_does_not_import_the_other_commands() -> None:
     for other in ("aifkit._cli.handoff", "aifkit._cli.memory", "aifkit._cli.bench", "aifkit.bench",
                   "aifkit.budget", "aifkit._cli.demo"):  # fmt: skip
         assert other not in loaded, other
+
+
+def test_count_and_pack_load_no_plugin_scan_and_no_scipy(tmp_path: Path) -> None:
+    # Start-up (benchmarks/cli_startup.py): a built-in format or model never reads the
+    # installed distributions' entry points, pydantic's plugin scan is off in aif, and
+    # pack reads bm25s's stop words without importing bm25s (scipy, tqdm).
+    body = tmp_path / "b.json"
+    body.write_text(
+        json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]})
+    )
+    code = (
+        "import importlib.metadata as md, json, sys\n"
+        "scans = []\n"
+        "real = md.distributions\n"
+        "md.distributions = lambda *a, **k: scans.append(1) or real(*a, **k)\n"
+        "from aifkit._cli import main\n"
+        "assert main(sys.argv[1:]) == 0\n"
+        "heavy = [m for m in ('scipy', 'bm25s', 'tqdm', 'tomllib') if m in sys.modules]\n"
+        "print(json.dumps([len(scans), heavy]), file=sys.stderr)\n"
+    )
+    for argv in (["count", str(body), "-f", "openai-chat"],
+                 ["pack", str(body), "-f", "openai-chat", "-m", "gpt-4o", "-b", "100"]):  # fmt: skip
+        env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+        done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True,
+                              text=True, check=True, env=env)  # fmt: skip
+        assert json.loads(done.stderr.splitlines()[-1]) == [0, []], argv

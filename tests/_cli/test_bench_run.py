@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -180,3 +184,41 @@ def test_a_suite_naming_a_peer_that_is_not_installed_exits_2_in_one_line(
         )
     )
     assert not out.exists()  # nothing ran
+
+
+_DEPTHS = ", ".join(str(d / 100) for d in range(100))
+LONG_SUITE = f"""
+name: long-suite
+tasks:
+  - {{kind: niah, params: {{length: 4000}}, grid: {{depth: [{_DEPTHS}]}}}}
+strategies: [truncate-front, pack:recency]
+budgets: [0.3, 0.6]
+readers: [evidence]
+"""
+
+
+def test_ctrl_c_says_how_to_resume_and_the_resume_finishes_the_run(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(LONG_SUITE)
+    out = tmp_path / "run"
+    code = "import sys; from aifkit._cli import main; sys.argv[0] = 'aif'; main()"
+    argv = ["bench", "run", str(tmp_path / "s.yaml"), "--out", str(out), "--workers", "1", "-q"]
+    process = subprocess.Popen([sys.executable, "-c", code, *argv], stderr=subprocess.PIPE,
+                               stdout=subprocess.DEVNULL, text=True)  # fmt: skip
+    cells = out / "cells.jsonl"
+    deadline = time.monotonic() + 60
+    while not (cells.exists() and cells.read_text().count("\n") >= 1):
+        assert process.poll() is None, "the run ended before a cell was stored"
+        assert time.monotonic() < deadline, "no cell was stored"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    line = stderr.strip().splitlines()[-1]
+    assert line.startswith(f"aif: interrupted; the finished cells are kept in {out}; ")
+    resume = line.split("resume with: aif ", 1)[1].split()
+    assert resume == [*argv[:3], "--out", str(out), "--resume"]
+    stored = len(load_run(out).cells)
+    assert 0 < stored < 400
+    done = CliRunner().invoke(app, [*resume, "--workers", "1", "--quiet"])
+    assert done.exit_code == 0, done.output
+    assert len(load_run(out).cells) == 400

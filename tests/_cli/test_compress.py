@@ -72,7 +72,13 @@ def test_a_budget_is_never_passed(
     code, out, err = run(capsys, ["compress", str(body_file), "-f", "openai-chat", "-m", "gpt-4o",
                                   "--budget", "300", "--method", method])  # fmt: skip
     assert code == 0, err
-    assert count_tokens(json.loads(out), format="openai-chat", model="gpt-4o").total <= 300
+    after = count_tokens(json.loads(out), format="openai-chat", model="gpt-4o").total
+    assert after <= 300
+    # one summary line on stderr: before -> after, the goal, what it did and how long it took
+    [line] = err.splitlines()
+    before = count_tokens(BODY, format="openai-chat", model="gpt-4o").total
+    assert line.startswith(f"aif: {before} -> {after} tokens (goal 300) with {method}: ")
+    assert line.endswith(" s; see --report for each")
 
 
 def test_a_partial_method_says_it_missed_the_goal(

@@ -134,6 +134,7 @@ def test_hmac_keys_and_missing_key(
         code, _, err = run(capsys, monkeypatch, ["handoff", *argv, str(envelope)])
         assert code == 4
         assert "pass the sender's key: --key FILE or --hmac-secret FILE" in err
+        assert "key=" not in err  # a flag, not the Python argument
         assert "ask the sender" not in err
     assert run(capsys, monkeypatch, ["handoff", "verify", str(envelope), "--key", str(key)])[0] == 0
     code, _, err = run(capsys, monkeypatch, ["handoff", "keygen", "--hmac", str(key)])

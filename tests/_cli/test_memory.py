@@ -131,7 +131,9 @@ def test_compress_method_summary_goes_through_the_registry(
         "summary",
     ]
     code, out, err = run(capsys, argv)
-    assert (code, err) == (0, "")
+    assert code == 0
+    assert err.startswith("aif: ")
+    assert " with summary: " in err  # the summary line
     messages = json.loads(out)["messages"]
     assert messages[0] == {"role": "system", "content": "Be brief."}
     assert messages[1]["content"].startswith("[Summary of ")
@@ -161,22 +163,55 @@ def test_add_and_show_report_the_back_off_and_add_honours_it(
     assert (state["over"], state["retry_at"]) == (True, retry_at)
     assert state["last_rejection"] == "the summary is empty"
 
-    def add(content: str) -> dict[str, Any]:
+    def add(content: str) -> tuple[dict[str, Any], str]:
         path = tmp_path / "turn.json"
         path.write_text(json.dumps({"messages": [{"role": "user", "content": content}]}))
         argv = ["memory", "add", str(db), str(path), "-f", "openai-chat", "--max-tokens", "300"]
         code, out, err = run(capsys, argv)
-        assert (code, err) == (0, "")
-        return json.loads(out)
+        assert code == 0
+        return json.loads(out), err
 
-    report = add("Still chatting.")  # a new process, yet no fold tried: backing off
+    report, err = add("Still chatting.")  # a new process, yet no fold tried: backing off
     assert "fold" not in report
+    [line] = err.splitlines()  # said on stderr too, with the reason
+    assert line.startswith(f"aif: the memory stays over --max-tokens ({report['tokens']} > 300): ")
+    assert line.endswith(
+        f"backing off after a rejected summary (the summary is empty); "
+        f"the next fold is tried past {retry_at} tokens"
+    )
     assert report["tokens"] <= retry_at
     assert (report["over"], report["retry_at"]) == (True, retry_at)
     assert report["last_rejection"] == "the summary is empty"
 
-    report = add("We chatted about the weather; nothing else happened. " * 12)  # past retry_at
-    assert report["fold"]["committed"] is True
+    report, err = add("We chatted about the weather; nothing else happened. " * 12)  # past retry_at
+    assert (report["fold"]["committed"], err) == (True, "")
     assert (report["over"], report["retry_at"], report["last_rejection"]) == (False, None, None)
     code, out, _ = run(capsys, ["memory", "show", str(db), "-s", "default", "--max-tokens", "300"])
     assert json.loads(out)["retry_at"] is None
+
+
+def test_a_rejected_fold_says_why_on_stderr(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Turns dense with identifiers: the offline summary keeps none of them under the
+    # strict checks, so the fold is rejected and the turns stay as they are.
+    turns = [
+        {"role": "user" if i % 2 == 0 else "assistant",
+         "content": " ".join(f"order ord_{i}{j:03d} ships to /srv/p{i}_{j} at 10.0.{i}.{j}"
+                             for j in range(8))}
+        for i in range(12)
+    ]  # fmt: skip
+    body = tmp_path / "turns.json"
+    body.write_text(json.dumps({"messages": turns}))
+    argv = ["memory", "add", str(tmp_path / "m.db"), str(body), "-f", "openai-chat",
+            "--max-tokens", "600", "--strictness", "strict"]  # fmt: skip
+    code, out, err = run(capsys, argv)
+    report = json.loads(out)
+    assert (code, report["over"], report["fold"]["committed"]) == (0, True, False)
+    [line] = err.splitlines()
+    fold = report["fold"]
+    assert line == (
+        f"aif: could not fold {fold['messages']} old message(s): summary rejected: "
+        f"{fold['reason']}; they are kept verbatim and the memory stays over --max-tokens "
+        f"({report['tokens']} > 600); the next fold is tried past {report['retry_at']} tokens"
+    )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aifkit.bench import Cell, RegressionReport, Run, regress
+from aifkit.bench import REFUSALS, Cell, RegressionReport, Run, load_run, regress
 from aifkit.bench._regress import EXIT_REGRESSION, FAILED
 from aifkit.errors import UnknownNameError, UsageError
 from tests.bench.helpers_runs import make_cell, synthetic_run, write_run
@@ -233,3 +234,24 @@ def test_a_flag_always_means_past_the_factor_and_significant(
         elif change.status == "improved":
             assert change.value < change.baseline / factor
             assert change.p_adjusted < report.alpha
+
+
+def _fail_cells(run: Path, strategy: str, error_type: str) -> Path:
+    """Mark ``strategy``'s cells of ``run`` failed with ``error_type``, as the runner stores them."""
+    cells = [json.loads(line) for line in (run / "cells.jsonl").read_text().splitlines()]
+    for cell in cells:
+        if cell["strategy"] == strategy:
+            cell.update(status="failed", error=f"{error_type}: over by 8", error_type=error_type,
+                        metrics={}, answer=None)  # fmt: skip
+    return write_run(run, cells)
+
+
+@pytest.mark.parametrize("error_type", sorted(REFUSALS))
+def test_a_strategys_refusals_are_results_not_failed_cells(
+    base: Path, tmp_path: Path, error_type: str
+) -> None:
+    refused = _fail_cells(synthetic_run(tmp_path / "a", noise_seed=1), "recency", error_type)
+    errored = _fail_cells(synthetic_run(tmp_path / "b", noise_seed=1), "recency", "ModelCallError")
+    assert all(c.refused and not c.errored for c in load_run(refused).cells if c.status != "ok")
+    assert not any(c.metric == FAILED for c in regress(base, refused).regressions)
+    assert ("niah", "recency", FAILED) in _flagged(regress(base, errored))

@@ -157,3 +157,46 @@ def test_cli_sums_responses(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert out["totals"]["prompt_tokens"] == 2000 + 3540 + 900
     assert len(out["otel"]) == 3
     assert len(Ledger.load(tmp_path / "out.jsonl")) == 3
+
+
+RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "responses"
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(
+        p for p in RECORDED.glob("*/*.json") if p.name != "queued.json" and p.name != "load.json"
+    ),
+    ids=lambda p: f"{p.parent.name}/{p.stem}",
+)
+def test_every_recorded_response_format_has_its_usage_read(path: Path) -> None:
+    from aifkit.aif import decode_response
+    from aifkit.budget._ledger import USAGE_FORMATS
+
+    assert path.parent.name in USAGE_FORMATS
+    body = json.loads(path.read_text())["body"]
+    decoded, _ = decode_response(body, path.parent.name)
+    assert decoded.usage is not None
+    record = usage_from_response(body, model="gpt-4o" if decoded.model is None else None)
+    # one meaning everywhere: prompt tokens counting cached ones, output counting reasoning
+    assert record.prompt_tokens == (decoded.usage.input_tokens or 0)
+    assert record.output_tokens == (decoded.usage.output_tokens or 0)
+    assert record.cache_read_tokens == (decoded.usage.cache_read_tokens or 0)
+    assert record.reasoning_tokens == (decoded.usage.reasoning_tokens or 0)
+
+
+def test_gemini_usage_metadata_is_read_with_cache_and_thoughts() -> None:
+    body = json.loads((RECORDED / "gemini" / "cached-content.json").read_text())["body"]
+    record = usage_from_response(body)
+    meta = body["usageMetadata"]
+    assert record.model == body["modelVersion"]
+    assert record.prompt_tokens == meta["promptTokenCount"]
+    assert record.cache_read_tokens == meta["cachedContentTokenCount"]
+    assert record.output_tokens == meta["candidatesTokenCount"] + meta["thoughtsTokenCount"]
+
+
+def test_a_response_of_no_known_format_names_the_ones_read() -> None:
+    with pytest.raises(InvalidInputError) as info:
+        usage_from_response({"model": "x", "tokens_used": 12})
+    assert "gemini" in str(info.value)
+    assert "openai-chat" in str(info.value)

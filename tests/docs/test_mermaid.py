@@ -8,14 +8,13 @@ and every page with a ```` ```mermaid ```` fence is opened with all requests out
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.docs.conftest import chromium as _chromium
+from tests.docs.conftest import offline
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -36,14 +35,6 @@ DIAGRAMS = """
 """
 
 
-def _chromium() -> str | None:
-    for candidate in ("/usr/bin/chromium", "chromium", "chromium-browser"):
-        found = shutil.which(candidate)
-        if found:
-            return found
-    return None
-
-
 def _diagram_pages() -> dict[str, int]:
     """Map each page's URL path (relative to the site) to its number of mermaid fences."""
     pages: dict[str, int] = {}
@@ -60,42 +51,21 @@ def test_the_architecture_page_has_diagrams() -> None:
     assert _diagram_pages().get("architecture/index.html", 0) >= 1
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("site")
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(out)],
-        cwd=ROOT,
-        env=env,
-        check=True,
-    )
-    return out
-
-
 @pytest.mark.skipif(_chromium() is None, reason="no chromium executable (CI installs Debian's)")
 def test_every_mermaid_diagram_renders_offline(site: Path) -> None:
-    from playwright.sync_api import Route, sync_playwright
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import sync_playwright
 
     pages = _diagram_pages()
-    blocked: list[str] = []
     errors: list[str] = []
     rendered: dict[str, list[int]] = {}
     leftover: dict[str, int] = {}
-
-    def only_local(route: Route) -> None:
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=_chromium(), args=["--no-sandbox"])
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 900})
-            context.route("**/*", only_local)
+            blocked = offline(context)
             context.add_init_script(OPEN_SHADOW_ROOTS)
             page = context.new_page()
             page.on("pageerror", lambda e: errors.append(str(e)))

@@ -36,7 +36,11 @@ def convert_command(
         typer.Option("--strict", help="Exit 3, writing nothing, if anything would be dropped."),
     ] = False,
     reasoning: Annotated[
-        str, typer.Option(help="Reasoning the target cannot replay: drop, or keep as text.")
+        str,
+        typer.Option(
+            metavar="[drop|text]",
+            help="Reasoning the target cannot replay: drop it, or keep it as text.",
+        ),
     ] = "drop",
     model: Annotated[
         str | None,

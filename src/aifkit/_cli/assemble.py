@@ -14,7 +14,7 @@ __all__ = ["assemble_command"]
 def assemble_command(
     format: Annotated[
         str,
-        typer.Option("--format", "-f", help="openai-chat, openai-responses, anthropic or gemini."),
+        typer.Option("--format", "-f", metavar="STREAM_FORMAT", help="The stream's format."),
     ],
     input: Annotated[
         str, typer.Argument(help="The raw SSE stream: a path, or - for stdin (the default).")

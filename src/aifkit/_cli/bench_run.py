@@ -11,14 +11,13 @@ import typer
 if TYPE_CHECKING:
     from aifkit.bench import Run
 
-__all__ = ["EXIT_CELLS_FAILED", "list_command", "run_command"]
+__all__ = ["EXIT_CELLS_FAILED", "EXIT_INTERRUPTED", "list_command", "run_command"]
 
 EXIT_CELLS_FAILED = 1
 """`aif bench run` finished, but some cells failed (as `aif bench regress` exits 1 on a finding)."""
 
-REFUSALS = frozenset({"BudgetError", "SummaryRejectedError"})
-"""Errors that are a strategy's answer to a cell (what must be kept does not fit, a summary
-lost facts), counted in the results and not as failures of the run."""
+EXIT_INTERRUPTED = 130
+"""`aif bench run` was interrupted (Ctrl-C, SIGINT: 128 + 2); it says how to resume."""
 
 
 def run_command(
@@ -28,7 +27,7 @@ def run_command(
     out: Annotated[
         str | None,
         typer.Option(
-            "--out", "-o", help="The run directory; default bench-runs/<suite>-<UTC time>."
+            "--out", "-o", help="The run directory; default: bench-runs/SUITE-TIME (UTC)."
         ),
     ] = None,
     workers: Annotated[
@@ -59,10 +58,11 @@ def run_command(
 
     Exits 1 when cells failed (the first error on stderr), 2 on bad input or an
     endpoint that fails its check before the run. A cell a strategy refused (`BudgetError`,
-    `SummaryRejectedError`) is a result, not a failure of the run.
+    `SummaryRejectedError`) is a result, not a failure of the run. Interrupted (Ctrl-C),
+    it exits 130 naming the command that resumes it.
     """
     from aifkit._extras import require
-    from aifkit.bench import load_suite, run_suite
+    from aifkit.bench import load_suite, run_directory, run_suite
     from aifkit.bench._strategies import require_strategies
 
     # Checked here, not in a worker: a missing extra is one line, before any work starts.
@@ -74,10 +74,19 @@ def run_command(
     }
     require("bench", [module for module, needed in needs.items() if needed])
     require_strategies(spec.resolved_strategies())  # a peer that is not installed: one line
-    run = run_suite(
-        spec, out, workers=workers, dask=dask, resume=resume, progress=not quiet,
-        check_endpoint=not no_endpoint_check,
-    )  # fmt: skip
+    target = run_directory(spec, out, resume=resume)
+    try:
+        run = run_suite(
+            spec, target, workers=workers, dask=dask, resume=resume, progress=not quiet,
+            check_endpoint=not no_endpoint_check,
+        )  # fmt: skip
+    except KeyboardInterrupt:  # every finished cell is stored: say how to go on
+        print(
+            f"aif: interrupted; the finished cells are kept in {target}; resume with: "
+            f"aif bench run {suite} --out {target} --resume",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     statuses = collections.Counter(c.status for c in run.cells)
     passed = sum(c.metrics.get("passed") is True for c in run.cells)
     print(
@@ -86,15 +95,14 @@ def run_command(
     )
     if not quiet:
         _print_summary(run)
-    failed = [c for c in run.cells if c.status == "failed"]
-    refused = [c for c in failed if c.error_type in REFUSALS]
+    refused = [c for c in run.cells if c.refused]
     if refused:
         print(
             f"{len(refused)} cells were refused by their strategy (a budget below what must be "
             "kept, or a rejected summary): results, not errors",
             file=sys.stderr,
         )
-    failed = [c for c in failed if c.error_type not in REFUSALS]
+    failed = [c for c in run.cells if c.errored]
     if not failed:
         return 0
     first = failed[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from typing import Annotated, Any
 
 import typer
@@ -32,7 +33,7 @@ def compress_command(
         str,
         typer.Option(
             "--method",
-            help="auto, salient, dedupe, clear-tool-output, truncate, extract or summary.",
+            help="How to compress (listed below); auto tries them in turn.",
         ),
     ] = "auto",
     query: Annotated[
@@ -105,6 +106,7 @@ def compress_command(
         raise UsageError(
             "--expand-tool needs --store PATH", hint="the tool is answered from the elision store"
         )
+    started = time.perf_counter()
     document, _ = decode(read_json(input), format)
     requested = target
     if expand_tool:  # the tool takes room too: compress toward the goal less its tokens
@@ -141,6 +143,13 @@ def compress_command(
         print(
             f"aif: {method} reached {after} tokens, over the goal of {goal} "
             f"({result.tokens_before} before); try --method auto or extract",
+            file=sys.stderr,
+        )
+    else:  # a long compression says what it did, not only when it falls short
+        print(
+            f"aif: {result.tokens_before} -> {after} tokens (goal {goal}) with {method}: "
+            f"{len(result.actions)} change(s) in {time.perf_counter() - started:.1f} s"
+            + ("" if report else "; see --report for each"),
             file=sys.stderr,
         )
 

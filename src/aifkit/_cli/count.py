@@ -25,10 +25,10 @@ def count_command(
 ) -> None:
     """Count the input tokens of a request body: total, per message, and whether exact.
 
-    Prints JSON: ``total`` (the prompt tokens the provider bills), the parts
-    (``instructions``, ``messages``, ``tools``, ``overhead``), ``exact`` and
-    ``error_bound`` (estimates for models without a public tokenizer), and the
-    model's ``context_window``. Nothing is sent anywhere.
+    Prints JSON: "total" (the prompt tokens the provider bills), the parts
+    ("instructions", "messages", "tools", "overhead"), "exact" and
+    "error_bound" (estimates for models without a public tokenizer), and the
+    model's "context_window". Nothing is sent anywhere.
     """
     from aifkit.tokens import count_tokens, get_model, load_models
 

@@ -1,4 +1,6 @@
-"""``aif demo``: the main job on built-in defaults.
+"""``aif demo``: a tour of conversion on the bundled example conversations.
+
+(``make demo`` runs the quick benchmark suite, ``aif bench run quick``, instead.)
 
 Converts every bundled example conversation to every other format, checks that
 each format's own round trip is exact, and prints what each conversion lost.

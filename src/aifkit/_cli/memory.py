@@ -7,6 +7,7 @@ mark), ``pin`` pins a fact, ``show`` prints the sessions or one session's state,
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -17,7 +18,7 @@ from aifkit._cli._main import guard
 from aifkit.errors import UsageError
 
 if TYPE_CHECKING:
-    from aifkit.budget.memory import RollingMemory
+    from aifkit.budget.memory import Fold, RollingMemory
 
 __all__ = ["memory_app"]
 
@@ -52,7 +53,12 @@ def add_command(
     model: ModelOpt = "gpt-4o",
     max_tokens: MaxOpt = 4000,
     strictness: Annotated[
-        str, typer.Option("--strictness", help="Summary checks: strict, normal, lenient or off.")
+        str,
+        typer.Option(
+            "--strictness",
+            metavar="[strict|normal|lenient|off]",
+            help="How strictly a summary is checked before it replaces turns.",
+        ),
     ] = "normal",
 ) -> int:
     """Append the messages of INPUT to the memory; print what happened as JSON."""
@@ -75,8 +81,27 @@ def add_command(
                 "tokens_after": fold.tokens_after,
                 "reason": fold.reason,
             }
+        unfolded = _unfolded(m, fold, max_tokens)
     write_json(out)
+    if unfolded:
+        print(f"aif: {unfolded}", file=sys.stderr)
     return 0
+
+
+def _unfolded(mem: RollingMemory, fold: Fold | None, max_tokens: int) -> str | None:
+    """What to say on stderr when the memory stays over the mark: why it could not fold."""
+    if not mem.over:
+        return None
+    over = f"the memory stays over --max-tokens ({mem.tokens} > {max_tokens})"
+    retry = f"; the next fold is tried past {mem.retry_at} tokens" if mem.retry_at else ""
+    if fold is not None and not fold.committed:
+        return (
+            f"could not fold {fold.folded} old message(s): summary rejected: {fold.reason}; "
+            f"they are kept verbatim and {over}{retry}"
+        )
+    if fold is None and mem.last_rejection:
+        return f"{over}: backing off after a rejected summary ({mem.last_rejection}){retry}"
+    return None
 
 
 def pin_command(
@@ -101,7 +126,7 @@ def show_command(
 ) -> None:
     """List the sessions in DB, or show one: summary, pins, recent messages, tokens.
 
-    ``over`` compares the session's tokens with ``--max-tokens`` (pass the one ``add`` used).
+    "over" compares the session's tokens with --max-tokens (pass the one add used).
     """
     from aifkit.budget.memory import MemoryStore, RollingMemory
 

@@ -33,7 +33,7 @@ def pack_command(
         typer.Option(
             "--compress",
             metavar="METHOD",
-            help="Compress before dropping, with this method (auto, extract, summary, ...); "
+            help="Compress before dropping, with this method (listed below); "
             "--explain marks messages kept shortened compressed, those folded into a "
             "summary summarized.",
         ),
@@ -56,17 +56,22 @@ def pack_command(
     saying by how much it is short; an unknown method exits 2 listing the known ones.
     """
     from aifkit.budget import COMPRESSORS, pack
+    from aifkit.errors import BudgetError
 
     if compress is not None:
         COMPRESSORS.get(compress)  # an unknown name fails now, listing the known ones
-    result = pack(
-        read_json(input),
-        format=format,
-        model=model,
-        budget=budget,
-        reserve=reserve,
-        compress=compress,
-    )
+    try:
+        result = pack(
+            read_json(input),
+            format=format,
+            model=model,
+            budget=budget,
+            reserve=reserve,
+            compress=compress,
+        )
+    except BudgetError as exc:  # this command has --reserve: name it too
+        exc.cli_hint = "raise --budget, lower --reserve, or shorten the current turn"
+        raise
     write_json(result.body, output)
     if explain is not None:
         write_json(result.report.to_json(), explain)

@@ -21,7 +21,11 @@ def serve_command(
         typer.Option(help="Quick start: send every model to this base URL (no --config)."),
     ] = None,
     upstream_format: Annotated[
-        str, typer.Option(help="The quick-start upstream's format (openai-chat, anthropic, ...).")
+        str,
+        typer.Option(
+            metavar="[openai-chat|openai-responses|anthropic|gemini|mistral]",
+            help="The quick-start upstream's format.",
+        ),
     ] = "openai-chat",
     api_key_env: Annotated[
         str | None,

@@ -21,14 +21,16 @@ stream_app = typer.Typer(
     rich_markup_mode=None,
 )
 
-_FORMATS = "openai-chat, openai-responses, anthropic or gemini"
-
 
 @stream_app.command("translate")
 @guard
 def translate_command(
-    source: Annotated[str, typer.Option("--from", help=f"The stream's format: {_FORMATS}.")],
-    target: Annotated[str, typer.Option("--to", help=f"The format to write: {_FORMATS}.")],
+    source: Annotated[
+        str, typer.Option("--from", metavar="STREAM_FORMAT", help="The stream's format.")
+    ],
+    target: Annotated[
+        str, typer.Option("--to", metavar="STREAM_FORMAT", help="The format to write.")
+    ],
     input: Annotated[
         str, typer.Argument(help="The raw SSE stream: a path, or - for stdin (the default).")
     ] = "-",

@@ -31,7 +31,11 @@ def usage_command(
         typer.Option(help="Also read every request recorded in this gateway ledger (aif serve)."),
     ] = None,
 ) -> None:
-    """Sum the usage the provider reported, price it, and describe the session."""
+    """Sum the usage the provider reported, price it, and describe the session.
+
+    Reads the usage of OpenAI (Chat, Responses), Anthropic, Gemini, Bedrock Converse,
+    Cohere, Mistral and Ollama responses; Bedrock and Cohere name no model: pass --model.
+    """
     from aifkit.budget import Ledger, usage_from_response
     from aifkit.errors import UsageError
 

@@ -104,7 +104,7 @@ class OpenAIChatStreamDecoder(PayloadDecoder):
                 index,
                 ("choices", c, "index"),
                 "this stream holds several choices (n > 1); a translation carries one reply",
-                hint="request n=1",
+                hint='request one choice ("n": 1)',
             )
         delta = expect_obj(choice.get("delta") or {}, index, ("choices", c, "delta"))
         if delta:

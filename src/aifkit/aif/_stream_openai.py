@@ -81,7 +81,7 @@ class OpenAIChatAssembler:
                 index,
                 ("choices", c, "index"),
                 "this stream holds several choices (n > 1); assemble reads one reply",
-                hint="request n=1, or split the chunks by choice index first",
+                hint='request one choice ("n": 1), or split the chunks by choice index first',
             )
         if choice.get("finish_reason") is not None:
             self.meta["stop_reason"] = choice["finish_reason"]

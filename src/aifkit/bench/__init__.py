@@ -32,8 +32,8 @@ from aifkit.bench._model_reader import Endpoint, ModelReader
 from aifkit.bench._readers import READERS, Answer, EvidenceReader, ExtractiveReader, Reader
 from aifkit.bench._regress import FrontLoss, MetricChange, RegressionReport, TimingScale, regress
 from aifkit.bench._report import write_report
-from aifkit.bench._runner import RunSummary, list_runs, run_suite
-from aifkit.bench._store import Cell, Run, load_run
+from aifkit.bench._runner import RunSummary, list_runs, run_directory, run_suite
+from aifkit.bench._store import REFUSALS, Cell, Run, load_run
 from aifkit.bench._strategies import STRATEGIES, Strategy
 from aifkit.bench._suite import Job, Suite, TaskSpec, load_suite
 from aifkit.bench._summary import StrategySummary, summarize
@@ -43,6 +43,7 @@ __all__ = [
     "GENERATORS",
     "METRICS",
     "READERS",
+    "REFUSALS",
     "STRATEGIES",
     "STRATEGY_KINDS",
     "Answer",
@@ -81,6 +82,7 @@ __all__ = [
     "load_run",
     "load_suite",
     "regress",
+    "run_directory",
     "run_suite",
     "summarize",
     "write_report",

@@ -6,7 +6,8 @@ Mann-Whitney U test says the two samples differ (``p < alpha``). A gate runs
 dozens of tests, so by default the p-values are Holm-Bonferroni adjusted: the
 chance of any false alarm among the metric checks stays below ``alpha``, and
 likewise among the Pareto points tested. The same rule
-runs on the share of cells that failed and on each task's accuracy-vs-tokens
+runs on the share of cells that failed (a strategy's refusal, `REFUSALS`, is a
+result and does not count) and on each task's accuracy-vs-tokens
 Pareto front: a baseline front point is lost when no point of the new run
 reaches ``accuracy / factor`` within ``tokens * factor``, and the best one that
 comes close is significantly worse.
@@ -82,7 +83,9 @@ EXIT_REGRESSION = 1
 """Exit code of ``aif bench regress`` when it found a regression (0: none; 2: bad input)."""
 
 FAILED = "failed"
-"""The pseudo-metric for the share of cells whose status is ``failed`` (lower is better)."""
+"""The pseudo-metric for the share of cells that failed (lower is better); a cell its
+strategy refused (`Cell.refused`: a budget below what must be kept, a rejected summary)
+is a result, not a failure, and does not count."""
 
 PARETO = "pareto"
 """The name that turns the Pareto-front check off in ``ignore``."""
@@ -439,9 +442,9 @@ def _checks(
     their clock's scale.
     """
     samples: dict[str, Sample] = {}
-    failed = _paired_samples(
-        [(_condition(c), float(c.status == "failed")) for c in cells_a],
-        [(_condition(c), float(c.status == "failed")) for c in cells_b],
+    failed = _paired_samples(  # a strategy's refusal is a result, not a failure
+        [(_condition(c), float(c.errored)) for c in cells_a],
+        [(_condition(c), float(c.errored)) for c in cells_b],
     )
     if failed is not None and FAILED not in ignore:
         samples[FAILED] = failed

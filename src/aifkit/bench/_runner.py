@@ -36,7 +36,7 @@ from aifkit.bench._store import (
 from aifkit.bench._suite import Job, Suite, load_suite
 from aifkit.errors import MissingDependencyError, StoreError, UsageError
 
-__all__ = ["DEFAULT_RUNS", "RunSummary", "list_runs", "run_suite"]
+__all__ = ["DEFAULT_RUNS", "RunSummary", "list_runs", "run_directory", "run_suite"]
 
 DEFAULT_RUNS = Path("bench-runs")
 """Where runs go when no ``out`` is given (relative to the working directory)."""
@@ -93,10 +93,18 @@ def _meta(suite: Suite, run_id: str, total: int) -> dict[str, Any]:
 
 
 def _start_worker() -> None:
-    """Start a worker process: bind its life to the run's, load the tokenizer once."""
+    """Start a worker process: bind its life to the run's, load the tokenizer once.
+
+    Ctrl-C reaches every process of the terminal's group: the run stops in the
+    parent, which says how to resume and ends the workers, so a worker ignores it
+    rather than print a traceback of the cell it was in.
+    """
+    import signal
+
     from aifkit.bench._lifetime import bind_to_parent
     from aifkit.tokens import get_tokenizer
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     bind_to_parent()
     get_tokenizer("o200k_base").count("warm")
 
@@ -224,7 +232,28 @@ def list_runs(root: str | Path = DEFAULT_RUNS) -> list[RunSummary]:
     return sorted(found, key=lambda r: (r.started_at or "", r.run_id))
 
 
-def _target(suite: Suite, out: str | Path | None, resume: bool, root: Path) -> Path:
+def run_directory(
+    suite: Suite, out: str | Path | None = None, *, resume: bool = False,
+    runs_root: str | Path = DEFAULT_RUNS,
+) -> Path:  # fmt: skip
+    """Return the directory `run_suite` writes to with these arguments.
+
+    ``out`` when given; with ``resume``, the latest unfinished run of ``suite``
+    under ``runs_root``; else a new ``runs_root/<suite>-<UTC time>``. Passing the
+    result to `run_suite` as ``out`` runs in the same place, so a caller can say
+    where an interrupted run is kept.
+
+    Raises:
+        UsageError: ``resume`` without ``out``, and no unfinished run of ``suite``.
+
+    Examples:
+        >>> from aifkit.bench import load_suite
+        >>> run_directory(load_suite("quick"), "runs/today").as_posix()
+        'runs/today'
+        >>> run_directory(load_suite("quick")).name.startswith("quick-")
+        True
+    """
+    root = Path(runs_root)
     if out is not None:
         return Path(out)
     if resume:
@@ -285,7 +314,7 @@ def run_suite(
         (['evidence', 'extractive'], 2)
     """
     suite = suite if isinstance(suite, Suite) else load_suite(suite)
-    target = _target(suite, out, resume, Path(runs_root))
+    target = run_directory(suite, out, resume=resume, runs_root=runs_root)
     jobs = suite.jobs()
     total = sum(len(j.readers) for j in jobs)
     exists = (target / RUN_FILE).exists()

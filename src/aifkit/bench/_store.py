@@ -20,6 +20,7 @@ from aifkit.errors import InvalidInputError, StoreError
 
 __all__ = [
     "CELLS_FILE",
+    "REFUSALS",
     "RUN_FILE",
     "Cell",
     "Run",
@@ -33,6 +34,10 @@ __all__ = [
 
 RUN_FILE = "run.json"
 CELLS_FILE = "cells.jsonl"
+
+REFUSALS = frozenset({"BudgetError", "SummaryRejectedError"})
+"""Errors that are a strategy's answer to a cell (what must be kept does not fit, a summary
+lost facts): such a cell is a result, not a failure of the run (`Cell.errored`)."""
 
 _STR_FIELDS = ("cell_id", "task", "kind", "strategy", "reader", "finished_at")
 
@@ -68,6 +73,27 @@ class Cell:
     finished_at: str
     error_type: str | None = None
     """The exception class of a failed cell, e.g. ``BudgetError`` (None in older runs)."""
+
+    @property
+    def refused(self) -> bool:
+        """The cell failed because its strategy refused it (an error in `REFUSALS`).
+
+        Examples:
+            >>> cell = Cell.from_json({"cell_id": "0123456789abcdef", "task": "niah",
+            ...     "kind": "niah", "params": {}, "strategy": "recency",
+            ...     "budget": {"spec": "0.1", "tokens": 10}, "seed": 0, "reader": "evidence",
+            ...     "status": "failed", "error": "over by 8", "error_type": "BudgetError",
+            ...     "metrics": {}, "report": None, "answer": None, "elapsed_ms": 1.0,
+            ...     "finished_at": "2026-01-01T00:00:00Z"})
+            >>> cell.refused, cell.errored
+            (True, False)
+        """
+        return self.status == "failed" and self.error_type in REFUSALS
+
+    @property
+    def errored(self) -> bool:
+        """The cell failed for a reason other than a refusal: a failure of the run."""
+        return self.status == "failed" and self.error_type not in REFUSALS
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Cell:

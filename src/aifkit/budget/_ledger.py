@@ -70,8 +70,20 @@ class UsageRecord:
         )
 
 
+USAGE_FORMATS = (
+    "openai-chat", "openai-responses", "anthropic", "gemini", "bedrock-converse", "cohere",
+    "mistral", "ollama",
+)  # fmt: skip
+"""The response formats whose usage `usage_from_response` reads."""
+
+
 def usage_from_response(response: Mapping[str, Any], *, model: str | None = None) -> UsageRecord:
-    """Read the ``usage`` of a provider response (OpenAI Chat/Responses or Anthropic Messages).
+    """Read the usage a provider response reports (any of `USAGE_FORMATS`).
+
+    OpenAI (Chat, Responses, and the compatible Mistral) and Anthropic usage is read
+    directly; Gemini's ``usageMetadata``, Bedrock Converse's, Cohere's and Ollama's
+    counts through the format's response decoder (`aifkit.aif.decode_response`),
+    which normalizes them.
 
     Examples:
         >>> r = usage_from_response({"model": "gpt-4o", "usage": {
@@ -84,20 +96,26 @@ def usage_from_response(response: Mapping[str, Any], *, model: str | None = None
         ...     "cache_read_input_tokens": 900, "cache_creation_input_tokens": 0,
         ...     "output_tokens": 12}}).prompt_tokens
         950
+        >>> usage_from_response({"modelVersion": "gemini-2.5-flash", "candidates": [
+        ...     {"content": {"role": "model", "parts": [{"text": "Hi"}]}}],
+        ...     "usageMetadata": {"promptTokenCount": 120, "cachedContentTokenCount": 100,
+        ...     "candidatesTokenCount": 5, "thoughtsTokenCount": 7}}).cache_read_tokens
+        100
     """
     if not isinstance(response, Mapping):  # pyright: ignore[reportUnnecessaryIsInstance]
         raise InvalidInputError("", "expected a provider response object")
+    other = _decoded_format(response)
+    if other is not None:
+        return _decoded_usage(response, other, model)
     usage = response.get("usage")
     if not isinstance(usage, Mapping):
-        raise InvalidInputError("/usage", "expected the response's usage object")
-    u = cast("Mapping[str, Any]", usage)
-    name = model or response.get("model")
-    if not isinstance(name, str):
         raise InvalidInputError(
-            "/model",
-            "the response names no model",
-            hint="pass model=... (--model on the command line)",
+            "/usage",
+            "expected the response's usage object",
+            hint=f"usage is read from responses of: {', '.join(USAGE_FORMATS)}",
         )
+    u = cast("Mapping[str, Any]", usage)
+    name = _model(response.get("model"), model)
     if "prompt_tokens" in u or "input_tokens_details" in u:  # OpenAI (Chat or Responses)
         prompt = _int(u, "prompt_tokens", "input_tokens")
         cached = _int(_sub(u, "prompt_tokens_details", "input_tokens_details"), "cached_tokens")
@@ -266,6 +284,48 @@ def _sub(u: Mapping[str, Any], *keys: str) -> Mapping[str, Any]:
         if isinstance(v, Mapping):
             return cast("Mapping[str, Any]", v)
     return {}
+
+
+def _decoded_format(response: Mapping[str, Any]) -> str | None:
+    """The format of a response whose usage its decoder reads, by the keys only it has."""
+    if "usageMetadata" in response:
+        return "gemini"
+    if "prompt_eval_count" in response or "eval_count" in response:
+        return "ollama"
+    usage = response.get("usage")
+    if isinstance(usage, Mapping):
+        if "inputTokens" in usage or "outputTokens" in usage:
+            return "bedrock-converse"
+        if "billed_units" in usage or "tokens" in usage:
+            return "cohere"
+    return None
+
+
+def _decoded_usage(response: Mapping[str, Any], format: str, model: str | None) -> UsageRecord:
+    from aifkit.aif import decode_response
+
+    decoded, _ = decode_response(response, format)
+    u = decoded.usage
+    if u is None:
+        raise InvalidInputError("", f"this {format} response reports no usage")
+    read, written = u.cache_read_tokens or 0, u.cache_write_tokens or 0
+    return UsageRecord(  # the decoder's input_tokens counts cached tokens too
+        model=_model(decoded.model, model),
+        input_tokens=max(0, (u.input_tokens or 0) - read - written),
+        cache_read_tokens=read,
+        cache_write_tokens=written,
+        output_tokens=u.output_tokens or 0,
+        reasoning_tokens=u.reasoning_tokens or 0,
+    )
+
+
+def _model(named: object, given: str | None) -> str:
+    name = given or named
+    if not isinstance(name, str):
+        raise InvalidInputError(
+            "/model", "the response names no model", hint="pass model=...", cli_hint="pass --model"
+        )
+    return name
 
 
 def _int(u: Mapping[str, Any], *keys: str) -> int:

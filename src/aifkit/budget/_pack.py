@@ -170,7 +170,7 @@ def _check_pinned(pinned: Collection[int]) -> None:
         if whole_number(i) is None:
             raise UsageError(
                 f"pinned holds message indexes, got {i!r:.40}",
-                hint="pass the indexes of the pinned messages, e.g. pinned=[0]",
+                hint="pass the indexes of the pinned messages as whole numbers, e.g. [0]",
             )
 
 

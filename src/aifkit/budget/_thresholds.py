@@ -122,12 +122,14 @@ got 2.5; pass the tokens to keep for the reply, e.g. reserve=1000
         raise UsageError(
             f"the budget must be a positive whole number of tokens, got {_shown(budget)}",
             hint="pass the most prompt tokens the packed request may take, e.g. budget=8000",
+            cli_hint="pass the most prompt tokens the packed request may take, e.g. --budget 8000",
         )
     whole = whole_number(reserve)
     if reserve is not None and (whole is None or whole < 0):
         raise UsageError(
             f"the reserve must be a whole number of tokens, 0 or more, got {_shown(reserve)}",
             hint="pass the tokens to keep for the reply, e.g. reserve=1000",
+            cli_hint="pass the tokens to keep for the reply, e.g. --reserve 1000",
         )
 
 

@@ -452,6 +452,7 @@ def _state(state: object) -> dict[str, Any]:
         raise UsageError(
             f"state= must be a mapping of names to JSON values, not {type(state).__name__}",
             hint="pass the application state as a dict, e.g. state={'order': 42}",
+            cli_hint="pass --state FILE, a JSON file holding an object",
         )
     data = dict(cast("Mapping[object, Any]", state))
     for name in data:

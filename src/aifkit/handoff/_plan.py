@@ -135,7 +135,8 @@ def plan_handoff(
     if budget is not None and model is None:
         raise UsageError(
             "a hand-off budget needs the receiver's model to count tokens",
-            hint="pass model= (--model)",
+            hint="pass model=",
+            cli_hint="pass --model",
         )
     everything = tuple(range(len(doc.messages)))
     moved, pack = everything, None
@@ -285,7 +286,9 @@ def _checked_moved(moved: Sequence[int], n: int) -> tuple[int, ...]:
                 f"/plan/moved/{k}",
                 where if not 0 <= i < n else f"message {i} is out of order or repeated",
                 hint="the plan does not fit this conversation: verify the envelope, "
-                "or unpack it with whole=True (`aif handoff unpack --whole`)",
+                "or unpack it with whole=True",
+                cli_hint="the plan does not fit this conversation: verify the envelope, "
+                "or unpack it with --whole",
             )
         previous = i
     return tuple(moved)

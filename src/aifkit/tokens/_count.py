@@ -131,7 +131,8 @@ def count_tokens(
     if not name:
         raise UsageError(
             "no model given and the request names none",
-            hint="pass model=... (--model on the command line)",
+            hint="pass model=...",
+            cli_hint="pass --model",
         )
     info = info or get_model(name)
     tok = tokenizer or get_tokenizer(info.tokenizer)
@@ -187,7 +188,9 @@ def _as_document(body: Document | Mapping[str, Any], format: str | None) -> Docu
         return body
     if format is None:
         raise UsageError(
-            "a request body needs its format", hint='pass format="openai-chat" (or another format)'
+            "a request body needs its format",
+            hint='pass format="openai-chat" (or another format)',
+            cli_hint="pass --format",
         )
     from aifkit.aif import decode
 

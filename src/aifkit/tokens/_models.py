@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -421,6 +420,7 @@ def register_model(
         raise UsageError(
             f"model {name!r} needs a provider, context_window and max_output",
             hint="pass them, or like= a known model to copy them from",
+            cli_hint="give them in the --models file, or like = a known model to copy them from",
         )
     info = ModelInfo(
         name,
@@ -459,6 +459,8 @@ def load_models(path: str | PathLike[str]) -> list[ModelInfo]:
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")
+        import tomllib
+
         data: Any = loads(text) if file.suffix == ".json" else tomllib.loads(text)
     except (OSError, ValueError) as exc:  # InvalidInputError is a ValueError
         raise UsageError(f"{file}: cannot read models ({exc})") from None

@@ -81,6 +81,7 @@ class CompressionTarget:
             raise UsageError(
                 "give exactly one of ratio and budget",
                 hint="ratio=0.25 keeps a quarter of the prompt tokens; budget=N keeps at most N",
+                cli_hint="--ratio 0.25 keeps a quarter of the prompt tokens; --budget N keeps at most N",
             )
         if self.ratio is not None and not (_real(self.ratio) and 0 < self.ratio < 1):
             raise UsageError(

@@ -81,7 +81,9 @@ AIFKIT_SUMMARY_MODEL
         self.model = model or env.get("AIFKIT_SUMMARY_MODEL") or ""
         if not self.model:
             raise UsageError(
-                "no summary model is configured", hint="pass model= or set AIFKIT_SUMMARY_MODEL"
+                "no summary model is configured",
+                hint="pass model= or set AIFKIT_SUMMARY_MODEL",
+                cli_hint="pass --summary-model or set AIFKIT_SUMMARY_MODEL",
             )
         key = api_key or env.get("OPENAI_API_KEY")
         url = base_url or env.get("AIFKIT_SUMMARY_BASE_URL") or (_OPENAI_DEFAULT if key else "")
@@ -89,6 +91,8 @@ AIFKIT_SUMMARY_MODEL
             raise UsageError(
                 "no summary endpoint is configured",
                 hint="pass base_url= (or set AIFKIT_SUMMARY_BASE_URL), or an OpenAI key",
+                cli_hint="pass --summary-base-url (or set AIFKIT_SUMMARY_BASE_URL), "
+                "or set OPENAI_API_KEY",
             )
         self.base_url = url.rstrip("/")
         self.timeout = timeout

@@ -134,6 +134,7 @@ class RollingMemory:
                 f"need 0 < summary_tokens ({self.summary_tokens}) < low_water ({self.low_water})"
                 f" < max_tokens ({max_tokens}) and keep_last >= 0",
                 hint="e.g. max_tokens=4000, low_water=2400, summary_tokens=1000",
+                cli_hint="pass a larger --max-tokens, e.g. 4000",
             )
         if retry_growth < 0:
             raise UsageError(
