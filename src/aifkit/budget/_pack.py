@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from aifkit.budget._packer import Packer
+from aifkit.budget._packer import Packed, Packer
 from aifkit.budget._policy import Policy
 from aifkit.budget._report import PackReport
 from aifkit.budget._thresholds import check_limits, whole_number
@@ -100,7 +100,6 @@ def pack(
     """
     from aifkit.aif import decode, encode
     from aifkit.budget.compressors import COMPRESSORS
-    from aifkit.tokens import CountCache, count_tokens
 
     # Every argument is checked before the body is read: a bad one costs nothing.
     check_limits(budget, reserve)
@@ -126,8 +125,7 @@ def pack(
         )
         first = None  # the trial pack of the uncompressed document serves once
         out, _ = encode(packed.document, format)
-        counted = count_tokens(out, format=format, model=model, cache=CountCache(maxsize=0))
-        counted_total = counted.total
+        counted_total = _count_packed(out, format, model, packed, packer)
         if hard < 0:
             hard = packed.report.limits.hard  # what the caller asked for
         if counted_total <= hard:
@@ -148,6 +146,31 @@ def pack(
         f"the packed request still counts {counted_total} tokens, over the limit {hard}",
         hint="this is a bug in aifkit's counting; please report it",
     )
+
+
+def _count_packed(out: Any, format: str, model: str, packed: Packed, packer: Packer) -> int:
+    """The tokens of the packed body ``out``, as `aifkit.tokens.count_tokens` counts it.
+
+    The body is read back (without the edge checks: aifkit wrote it from a body
+    already checked). When it reads as the packed document, the usual case, its
+    count is the packer's, already measured message by message with the same rules;
+    only a body that reads otherwise (merged roles, a format's own framing) or an
+    estimated count is counted afresh. Counting once is what keeps packing a wire
+    body close to tokenizing it once.
+    """
+    from aifkit.aif import FORMATS
+    from aifkit.tokens import CountCache, count_tokens
+
+    back = FORMATS.get(format).decode(out).document
+    doc = packed.document
+    if packer.counter.exact and (
+        back.messages == doc.messages
+        and back.instructions == doc.instructions
+        and back.tools == doc.tools
+        and back.settings.tool_choice == doc.settings.tool_choice
+    ):
+        return packed.report.tokens_after
+    return count_tokens(back, model=model, cache=CountCache(maxsize=0)).total
 
 
 def _check_pinned(pinned: Collection[int]) -> None:
@@ -185,7 +208,7 @@ def _compress_first(
     or the compressor changed the list of messages in a way no report can follow.
     """
     from aifkit.budget.compressors import CompressionTarget
-    from aifkit.budget.compressors import compress as run
+    from aifkit.budget.compressors._pipeline import compress_checked as run
 
     if not trial.dropped:
         return None
