@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from aifkit.aif import Document, Message
     from aifkit.budget.compressors import CompressionResult, Compressor
 
-__all__ = ["PackResult", "pack"]
+__all__ = ["PackResult", "check_pinned", "pack", "pack_document"]
 
 _REPAIRS = 3
 
@@ -98,16 +98,32 @@ def pack(
         >>> [m["content"] for m in out["messages"]][1], report.tokens_after <= 60
         ('Tell me about the weather. […]', True)
     """
-    from aifkit.aif import decode, encode
-    from aifkit.budget.compressors import COMPRESSORS
-
     # Every argument is checked before the body is read: a bad one costs nothing.
     check_limits(budget, reserve)
-    _check_pinned(pinned)
+    check_pinned(pinned)
     packer = Packer(model, policy=policy)  # an unknown model is refused here
-    if isinstance(compress, str):
-        compress = COMPRESSORS.get(compress)  # so is an unknown method
-    document, _ = decode(body, format)
+    return packer.pack_body(
+        body, format=format, budget=budget, reserve=reserve, pinned=pinned, compress=compress
+    )
+
+
+def pack_document(
+    packer: Packer,
+    document: Document,
+    *,
+    format: str,
+    model: str,
+    budget: int | None,
+    reserve: int | None,
+    pinned: Collection[int],
+    compress: Compressor | None,
+) -> PackResult:
+    """Pack ``document`` (read from a checked ``format`` body) with ``packer``; write ``format``.
+
+    The one implementation behind `pack` and `Packer.pack_body`.
+    """
+    from aifkit.aif import encode
+
     done = first = None
     if compress is not None:
         first = packer.pack(document, budget=budget, reserve=reserve, pinned=pinned)
@@ -173,7 +189,8 @@ def _count_packed(out: Any, format: str, model: str, packed: Packed, packer: Pac
     return count_tokens(back, model=model, cache=CountCache(maxsize=0)).total
 
 
-def _check_pinned(pinned: Collection[int]) -> None:
+def check_pinned(pinned: Collection[int]) -> None:
+    """Refuse pinned indexes that are not whole numbers, before anything is read."""
     for i in pinned:
         if whole_number(i) is None:
             raise UsageError(
