@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -181,3 +182,49 @@ def test_asummarize_failures_are_model_call_errors(server: FakeOpenAIServer) -> 
 
     with pytest.raises(ModelCallError, match="HTTP 500: scripted status 500"):
         asyncio.run(main())
+
+
+def test_a_rolling_memory_folds_through_a_slow_model_without_blocking_the_loop(
+    server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    # aadd runs the fold (a 0.5 s model call, then SQLite) in a worker thread: a task
+    # that ticks every 20 ms keeps ticking, and the fold is committed to the file.
+    import asyncio
+
+    from aifkit.budget.memory import RollingMemory
+
+    server.replies.append(FakeReply(GOOD, delay=0.5))
+    chat = support_chat().messages
+    mem = RollingMemory(
+        tmp_path / "memory.sqlite",
+        summarizer=_summarizer(server),
+        max_tokens=130,
+        summary_tokens=60,
+        low_water=90,
+        keep_last=2,
+    )
+
+    async def main() -> tuple[int, list[object]]:
+        ticks = 0
+        stop = asyncio.Event()
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while not stop.is_set():
+                ticks += 1
+                await asyncio.sleep(0.02)
+
+        task = asyncio.create_task(ticker())
+        folds = [await mem.aadd(m) for m in chat]
+        stop.set()
+        await task
+        return ticks, folds
+
+    ticks, folds = asyncio.run(main())
+    assert server.requests
+    assert any(f is not None and f.committed for f in folds)
+    assert ticks >= 15  # the loop ran on while the model answered
+    mem.close()
+    with RollingMemory(tmp_path / "memory.sqlite", max_tokens=130, keep_last=2) as again:
+        assert again.summary == mem.summary
+        assert "ord_4471" in again.summary
