@@ -169,17 +169,19 @@ def _count_packed(out: Any, format: str, model: str, packed: Packed, packer: Pac
 
     The body is read back (without the edge checks: aifkit wrote it from a body
     already checked). When it reads as the packed document, the usual case, its
-    count is the packer's, already measured message by message with the same rules;
-    only a body that reads otherwise (merged roles, a format's own framing) or an
-    estimated count is counted afresh. Counting once is what keeps packing a wire
+    count is the packer's, already measured message by message with the same rules
+    (`TokensCounter`; proven in tests/budget/test_measure.py); only a body that reads
+    otherwise (merged roles, a format's own framing), an estimated count or another
+    counter's is counted afresh. Counting once is what keeps packing a wire
     body close to tokenizing it once.
     """
     from aifkit.aif import FORMATS
+    from aifkit.budget._measure import TokensCounter
     from aifkit.tokens import CountCache, count_tokens
 
     back = FORMATS.get(format).decode(out).document
     doc = packed.document
-    if packer.counter.exact and (
+    if isinstance(packer.counter, TokensCounter) and packer.counter.exact and (
         back.messages == doc.messages
         and back.instructions == doc.instructions
         and back.tools == doc.tools
