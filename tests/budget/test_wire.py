@@ -202,3 +202,34 @@ def test_pack_body_without_a_body_or_a_model_says_what_to_pass() -> None:
     counter = Packer("gpt-4o").counter
     with pytest.raises(UsageError, match="needs the packer's model"):
         Packer(counter=counter, window=1000).pack_body({"messages": []}, format="openai-chat")
+
+
+class _Undercounting:
+    """A custom counter that calls itself exact but counts a token fewer a message."""
+
+    def __init__(self) -> None:
+        from aifkit.budget import TokensCounter
+
+        self._real = TokensCounter("gpt-4o")
+        self.name, self.exact = "undercounting", True
+        self.measure_many = None  # every message through `measure`
+
+    def measure(self, message: Any) -> Any:
+        from aifkit.budget import Measure
+
+        tokens, terms = self._real.measure(message)
+        return Measure(tokens - 1, terms)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+def test_a_custom_counter_is_verified_on_the_packed_body() -> None:
+    # Only aifkit's own TokensCounter counts as count_tokens does: the packed body of
+    # a packer with another counter is counted, and repacked when over.
+    from aifkit.tokens import count_tokens
+
+    packer = Packer("gpt-4o", counter=_Undercounting(), window=128_000)
+    body = {"model": "gpt-4o", "messages": [*_turns(12), {"role": "user", "content": "Berth 3?"}]}
+    out, _ = packer.pack_body(body, format="openai-chat", budget=300)
+    assert count_tokens(out, format="openai-chat", model="gpt-4o").total <= 300
