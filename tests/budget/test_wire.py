@@ -229,7 +229,7 @@ def test_a_custom_counter_is_verified_on_the_packed_body() -> None:
     # a packer with another counter is counted, and repacked when over.
     from aifkit.tokens import count_tokens
 
-    packer = Packer("gpt-4o", counter=_Undercounting(), window=128_000)
+    packer = Packer("gpt-4o", counter=_Undercounting(), window=128_000)  # pyright: ignore[reportArgumentType]
     body = {"model": "gpt-4o", "messages": [*_turns(12), {"role": "user", "content": "Berth 3?"}]}
     out, _ = packer.pack_body(body, format="openai-chat", budget=300)
     assert count_tokens(out, format="openai-chat", model="gpt-4o").total <= 300
