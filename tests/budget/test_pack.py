@@ -189,3 +189,30 @@ def test_bad_arguments_are_refused_before_the_body_is_read(
     args: dict[str, Any] = {"format": "openai-chat", "model": "gpt-4o", "budget": 100, **kwargs}
     with pytest.raises(error):
         pack(_Unreadable(), **args)
+
+
+def test_the_cycle_collector_is_paused_while_packing_and_restored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Reading and packing allocate many acyclic objects: collections meanwhile cost
+    # about a third of the tokenizing time at 10,000 messages (benchmarks/pack.py).
+    import gc
+
+    from aifkit.budget import TokensCounter
+
+    seen: list[bool] = []
+    real = TokensCounter.measure_many
+
+    def measure_many(self: TokensCounter, messages: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(self, messages)
+
+    monkeypatch.setattr(TokensCounter, "measure_many", measure_many)
+    assert gc.isenabled()
+    pack(_chat(12), format="openai-chat", model="gpt-4o", budget=150)
+    assert seen
+    assert not any(seen)
+    assert gc.isenabled()
+    with pytest.raises(BudgetError):
+        pack(_chat(1), format="openai-chat", model="gpt-4o", budget=10)
+    assert gc.isenabled()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from aifkit._gc import no_cycle_collection
 from aifkit.aif._schema import Document, TextPart, ToolResultPart
 from aifkit.budget._allocate import WHY, Allocation, Groups, allocate
 from aifkit.budget._complexity import estimate_complexity
@@ -254,19 +255,17 @@ class Packer:
         FORMATS.get(format)  # an unknown format is refused before the body is read
         if isinstance(compress, str):
             compress = COMPRESSORS.get(compress)  # so is an unknown method
-        if body is not None:
-            document = self.read(body, format=format)
-        elif self._session is not None:
-            document = self._session
-        else:
-            raise UsageError(
-                "nothing to pack: this packer has read no request yet",
-                hint="pass the request body",
-            )
-        return pack_document(
-            self, document, format=format, model=self.model, budget=budget, reserve=reserve,
-            pinned=pinned, compress=compress,
-        )  # fmt: skip
+        with no_cycle_collection():  # reading and packing make no cycles: see its note
+            document = self._session if body is None else self.read(body, format=format)
+            if document is None:
+                raise UsageError(
+                    "nothing to pack: this packer has read no request yet",
+                    hint="pass the request body",
+                )
+            return pack_document(
+                self, document, format=format, model=self.model, budget=budget,
+                reserve=reserve, pinned=pinned, compress=compress,
+            )  # fmt: skip
 
     def observe(self, output_tokens: int, kind: str | None = None) -> None:
         """Record the length of the reply to the last packed request (or to a ``kind`` task).
