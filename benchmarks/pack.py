@@ -240,7 +240,7 @@ def _row(n: int, repeat: int, auto_repeat: int) -> str:
         "lower": lambda: [enc.count(t) for t in all_text],
         "drop": lambda: pack(
             body, format="openai-chat", model="gpt-4o", budget=budget, compress=None
-        ),  # fmt: skip
+        ),
         "cold": lambda: Packer("gpt-4o").pack(doc, budget=budget),
     }
     lc = _langchain(body, budget)

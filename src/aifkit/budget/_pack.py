@@ -181,11 +181,15 @@ def _count_packed(out: Any, format: str, model: str, packed: Packed, packer: Pac
 
     back = FORMATS.get(format).decode(out).document
     doc = packed.document
-    if isinstance(packer.counter, TokensCounter) and packer.counter.exact and (
-        back.messages == doc.messages
-        and back.instructions == doc.instructions
-        and back.tools == doc.tools
-        and back.settings.tool_choice == doc.settings.tool_choice
+    if (
+        isinstance(packer.counter, TokensCounter)
+        and packer.counter.exact
+        and (
+            back.messages == doc.messages
+            and back.instructions == doc.instructions
+            and back.tools == doc.tools
+            and back.settings.tool_choice == doc.settings.tool_choice
+        )
     ):
         return packed.report.tokens_after
     return count_tokens(back, model=model, cache=CountCache(maxsize=0)).total
