@@ -293,3 +293,25 @@ def test_a_run_checks_the_endpoint_before_writing_anything(
                     readers=("evidence",), endpoint=endpoint)  # fmt: skip
     run_suite(offline, tmp_path / "offline", workers=1)  # no model cell: nothing to check
     assert len(server.requests) == 1
+
+
+def test_aread_reads_in_a_worker_thread_within_the_endpoints_limit(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    # An async app awaits several reads at once: the loop stays free, the endpoint's
+    # concurrency limit still holds, and the answers are cached like read()'s.
+    import asyncio
+
+    server.delay = 0.2
+    reader = ModelReader(_endpoint(server, tmp_path, concurrency=2))
+    bodies = [{"messages": [{"role": "user", "content": f"q{i}"}]} for i in range(4)]
+
+    async def main() -> list[Answer]:
+        return list(await asyncio.gather(*(reader.aread(b, "q") for b in bodies)))
+
+    began = time.monotonic()
+    answers = asyncio.run(main())
+    assert [a.text for a in answers] == ["The answer is 42."] * 4
+    assert server.max_in_flight == 2
+    assert time.monotonic() - began < 0.75  # two at a time, not one after another
+    assert reader.read(bodies[0], "q").cached

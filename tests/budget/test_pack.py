@@ -97,11 +97,12 @@ def test_unknown_model_and_impossible_budget_are_clear_errors() -> None:
         pack(_chat(1), format="openai-chat", model="gpt-4o", budget=10)
 
 
-def test_a_count_that_disagrees_with_count_tokens_is_repaired(
+def test_an_estimated_count_that_disagrees_with_count_tokens_is_repaired(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # If per-message counts ever undercount, the verifying count of the packed body
-    # catches it and the pack is redone with the difference taken off.
+    # An estimated count (a model without its own tokenizer) is verified on the packed
+    # body: if per-message counts ever undercount, the pack is redone with the
+    # difference taken off.
     from aifkit.budget import Measure, TokensCounter
 
     real = TokensCounter.measure
@@ -113,8 +114,48 @@ def test_a_count_that_disagrees_with_count_tokens_is_repaired(
     monkeypatch.setattr(TokensCounter, "measure", undercount)
     monkeypatch.delattr(TokensCounter, "measure_many")
     body = _chat(12)
-    out, _ = pack(body, format="openai-chat", model="gpt-4o", budget=150)
-    assert count_tokens(out, format="openai-chat", model="gpt-4o").total <= 150
+    out, _ = pack(body, format="openai-chat", model="claude-haiku-4-5", budget=150)
+    assert count_tokens(out, format="openai-chat", model="claude-haiku-4-5").total <= 150
+
+
+def test_a_packed_body_that_reads_back_as_packed_is_not_counted_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Count once: the packer's per-message counts are count_tokens' (proven in
+    # test_measure), so the packed body is neither re-checked nor tokenized again.
+    import aifkit.aif._convert
+    import aifkit.tokens
+
+    counted: list[Document] = []
+    checked: list[object] = []
+    real, check = aifkit.tokens.count_tokens, aifkit.aif._convert.check_json
+
+    def count(doc: Any, **kwargs: Any) -> Any:
+        counted.append(doc)
+        return real(doc, **kwargs)
+
+    def check_json(value: Any, **kwargs: Any) -> int:
+        checked.append(value)
+        return check(value, **kwargs)
+
+    monkeypatch.setattr(aifkit.tokens, "count_tokens", count)
+    monkeypatch.setattr(aifkit.aif._convert, "check_json", check_json)
+    body = _chat(12)
+    out, report = pack(body, format="openai-chat", model="gpt-4o", budget=150, compress=None)
+    assert [doc.messages for doc in counted if doc.messages] == []  # only the fixed parts
+    assert checked == [body]  # the request as given, once
+    assert report.tokens_after == real(out, format="openai-chat", model="gpt-4o").total <= 150
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(conversations(), st.integers(30, 600))
+def test_the_reported_tokens_are_the_packed_bodys_count(doc: Document, budget: int) -> None:
+    body, _ = encode(doc, "openai-chat")
+    try:
+        out, report = pack(body, format="openai-chat", model="gpt-4o", budget=budget, compress=None)
+    except BudgetError:
+        return
+    assert count_tokens(out, format="openai-chat", model="gpt-4o").total == report.tokens_after
 
 
 class _Unreadable:
@@ -148,3 +189,30 @@ def test_bad_arguments_are_refused_before_the_body_is_read(
     args: dict[str, Any] = {"format": "openai-chat", "model": "gpt-4o", "budget": 100, **kwargs}
     with pytest.raises(error):
         pack(_Unreadable(), **args)
+
+
+def test_the_cycle_collector_is_paused_while_packing_and_restored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Reading and packing allocate many acyclic objects: collections meanwhile cost
+    # about a third of the tokenizing time at 10,000 messages (benchmarks/pack.py).
+    import gc
+
+    from aifkit.budget import TokensCounter
+
+    seen: list[bool] = []
+    real = TokensCounter.measure_many
+
+    def measure_many(self: TokensCounter, messages: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(self, messages)
+
+    monkeypatch.setattr(TokensCounter, "measure_many", measure_many)
+    assert gc.isenabled()
+    pack(_chat(12), format="openai-chat", model="gpt-4o", budget=150)
+    assert seen
+    assert not any(seen)
+    assert gc.isenabled()
+    with pytest.raises(BudgetError):
+        pack(_chat(1), format="openai-chat", model="gpt-4o", budget=10)
+    assert gc.isenabled()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from aifkit._gc import no_cycle_collection
 from aifkit._limits import check_json
 from aifkit._objects import check_not_objects
 from aifkit._registry import Registry
@@ -63,23 +63,6 @@ class Conversion:
         yield self.report
 
 
-class _no_cycle_collection:
-    """Pause the cycle collector for one conversion.
-
-    A conversion allocates a great many small objects and frees them without
-    cycles; letting the collector rescan the growing heap meanwhile costs more
-    than the conversion itself on long conversations (benchmarks/convert.py).
-    """
-
-    def __enter__(self) -> None:
-        self._was_enabled = gc.isenabled()
-        gc.disable()
-
-    def __exit__(self, *exc: object) -> None:
-        if self._was_enabled:
-            gc.enable()
-
-
 def formats() -> list[str]:
     """Return the names of every known wire format.
 
@@ -117,7 +100,7 @@ def decode(body: Any, format: str) -> tuple[Document, LossReport]:
     conv = FORMATS.get(format)
     check_not_objects(body, format)
     _check(body, format)
-    with _no_cycle_collection():
+    with no_cycle_collection():
         decoded = conv.decode(body)
         _check_decoded(decoded, format)
     doc = decoded.document if format == "aif" else _record_step(decoded.document, format)
@@ -131,7 +114,7 @@ def encode(
     """Write an AIF document as a ``format`` request body; loss pointers point into AIF."""
     conv = FORMATS.get(format)
     options = options or EncodeOptions()
-    with _no_cycle_collection():
+    with no_cycle_collection():
         encoded = conv.encode(_with_model(document, options), options)
         report_unsent(document, format, conv.capabilities, encoded.losses)
     return encoded.body, LossReport("aif", format, tuple(encoded.losses.resolve(None)))
@@ -203,7 +186,7 @@ def convert(
     dst = FORMATS.get(target)
     check_not_objects(body, source)
     _check(body, source)
-    with _no_cycle_collection():
+    with no_cycle_collection():
         decoded = src.decode(body)
         _check_decoded(decoded, source)
         doc = decoded.document

@@ -15,6 +15,7 @@ runner records as a failed cell, never as an answer.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -233,6 +234,15 @@ class ModelReader:
         if self._cache is not None:
             self._cache.put(key, self.endpoint.model, answer)
         return answer
+
+    async def aread(self, body: Mapping[str, Any], question: str) -> Answer:
+        """`read` without blocking the event loop: the same call (cache, retries, the
+        endpoint's concurrency limit) in a worker thread.
+
+        Raises:
+            ModelCallError: the call failed after every retry, or the reply had no text.
+        """
+        return await asyncio.to_thread(self.read, body, question)
 
     def check(self) -> None:
         """Make one cheap call (a one-token reply, never cached) to prove the endpoint answers.

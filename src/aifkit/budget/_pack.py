@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from aifkit.budget._packer import Packer
+from aifkit.budget._packer import Packed, Packer
 from aifkit.budget._policy import Policy
 from aifkit.budget._report import PackReport
 from aifkit.budget._thresholds import check_limits, whole_number
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from aifkit.aif import Document, Message
     from aifkit.budget.compressors import CompressionResult, Compressor
 
-__all__ = ["PackResult", "pack"]
+__all__ = ["PackResult", "check_pinned", "pack", "pack_document"]
 
 _REPAIRS = 3
 
@@ -100,9 +100,6 @@ def pack(
         ('Tell me about the weather. […]', True)
     """
     from aifkit._objects import integration
-    from aifkit.aif import decode, encode
-    from aifkit.budget.compressors import COMPRESSORS
-    from aifkit.tokens import CountCache, count_tokens
 
     objects = integration(format)
     if objects is not None:  # framework objects: the integration reads and writes them
@@ -119,11 +116,30 @@ def pack(
 
     # Every argument is checked before the body is read: a bad one costs nothing.
     check_limits(budget, reserve)
-    _check_pinned(pinned)
+    check_pinned(pinned)
     packer = Packer(model, policy=policy)  # an unknown model is refused here
-    if isinstance(compress, str):
-        compress = COMPRESSORS.get(compress)  # so is an unknown method
-    document, _ = decode(body, format)
+    return packer.pack_body(
+        body, format=format, budget=budget, reserve=reserve, pinned=pinned, compress=compress
+    )
+
+
+def pack_document(
+    packer: Packer,
+    document: Document,
+    *,
+    format: str,
+    model: str,
+    budget: int | None,
+    reserve: int | None,
+    pinned: Collection[int],
+    compress: Compressor | None,
+) -> PackResult:
+    """Pack ``document`` (read from a checked ``format`` body) with ``packer``; write ``format``.
+
+    The one implementation behind `pack` and `Packer.pack_body`.
+    """
+    from aifkit.aif import encode
+
     done = first = None
     if compress is not None:
         first = packer.pack(document, budget=budget, reserve=reserve, pinned=pinned)
@@ -141,8 +157,7 @@ def pack(
         )
         first = None  # the trial pack of the uncompressed document serves once
         out, _ = encode(packed.document, format)
-        counted = count_tokens(out, format=format, model=model, cache=CountCache(maxsize=0))
-        counted_total = counted.total
+        counted_total = _count_packed(out, format, model, packed, packer)
         if hard < 0:
             hard = packed.report.limits.hard  # what the caller asked for
         if counted_total <= hard:
@@ -165,7 +180,39 @@ def pack(
     )
 
 
-def _check_pinned(pinned: Collection[int]) -> None:
+def _count_packed(out: Any, format: str, model: str, packed: Packed, packer: Packer) -> int:
+    """The tokens of the packed body ``out``, as `aifkit.tokens.count_tokens` counts it.
+
+    The body is read back (without the edge checks: aifkit wrote it from a body
+    already checked). When it reads as the packed document, the usual case, its
+    count is the packer's, already measured message by message with the same rules
+    (`TokensCounter`; proven in tests/budget/test_measure.py); only a body that reads
+    otherwise (merged roles, a format's own framing), an estimated count or another
+    counter's is counted afresh. Counting once is what keeps packing a wire
+    body close to tokenizing it once.
+    """
+    from aifkit.aif import FORMATS
+    from aifkit.budget._measure import TokensCounter
+    from aifkit.tokens import CountCache, count_tokens
+
+    back = FORMATS.get(format).decode(out).document
+    doc = packed.document
+    if (
+        isinstance(packer.counter, TokensCounter)
+        and packer.counter.exact
+        and (
+            back.messages == doc.messages
+            and back.instructions == doc.instructions
+            and back.tools == doc.tools
+            and back.settings.tool_choice == doc.settings.tool_choice
+        )
+    ):
+        return packed.report.tokens_after
+    return count_tokens(back, model=model, cache=CountCache(maxsize=0)).total
+
+
+def check_pinned(pinned: Collection[int]) -> None:
+    """Refuse pinned indexes that are not whole numbers, before anything is read."""
     for i in pinned:
         if whole_number(i) is None:
             raise UsageError(
@@ -200,7 +247,7 @@ def _compress_first(
     or the compressor changed the list of messages in a way no report can follow.
     """
     from aifkit.budget.compressors import CompressionTarget
-    from aifkit.budget.compressors import compress as run
+    from aifkit.budget.compressors._pipeline import compress_checked as run
 
     if not trial.dropped:
         return None

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from aifkit._gc import no_cycle_collection
 from aifkit.aif._schema import Document, TextPart, ToolResultPart
 from aifkit.budget._allocate import WHY, Allocation, Groups, allocate
 from aifkit.budget._complexity import estimate_complexity
@@ -27,10 +28,15 @@ from aifkit.budget._prefix import PrefixReport, Previous, common_prefix, decide
 from aifkit.budget._report import Columns, PackReport
 from aifkit.budget._score import BM25Index, recency, relevance
 from aifkit.budget._thresholds import Limits, ReserveTracker, check_limits, limits, whole_number
+from aifkit.budget._wire import WireReader
 from aifkit.errors import UsageError
 
 if TYPE_CHECKING:
     import numpy.typing as npt
+
+    from aifkit.aif import Response
+    from aifkit.budget._pack import PackResult
+    from aifkit.budget.compressors import Compressor
 
 __all__ = ["MAX_QUERY_WORDS", "Packed", "Packer"]
 
@@ -112,6 +118,7 @@ class Packer:
             max_output = max_output or counter.max_output
         if window is None:
             raise UsageError("a Packer with a custom counter needs window=")
+        self.model = model
         self.counter = counter
         self.policy = policy or Policy()
         self.window = window
@@ -122,6 +129,143 @@ class Packer:
         self._fixed: _Fixed | None = None
         self._previous: Previous | None = None
         self._kind: str | None = None
+        self._reader = WireReader()
+        self._session: Document | None = None
+
+    @property
+    def session(self) -> Document | None:
+        """The conversation as the packer holds it: the last document packed or read,
+        with the responses added since (`add_response`); None before the first."""
+        return self._session
+
+    def read(self, body: Any, *, format: str) -> Document:
+        """Read a request body of this session into AIF; it becomes the `session`.
+
+        Only the messages after those of the body read before are decoded (when
+        nothing else in the body changed): a client that resends the whole history
+        each turn costs a decode of the new turn, not of the history.
+
+        Raises:
+            UnknownNameError: ``format`` is not a known format.
+            InvalidInputError: the body is malformed.
+        """
+        self._session = self._reader.read(body, format)
+        return self._session
+
+    def add_response(self, body: Any, *, format: str) -> Response:
+        """Append a provider's response (a non-streamed body) to the `session`.
+
+        The reply becomes the session's last message, so the next `pack` (with no
+        document) or `pack_body` (with no body) packs the conversation with it. Its
+        output tokens, when the response reports them, are observed (`observe`)
+        for the reply reserve.
+
+        Args:
+            body: The response body, e.g. a ``chat.completion`` or an Anthropic ``message``.
+            format: Its format (see `aifkit.aif.response_formats`).
+
+        Returns:
+            The decoded response.
+
+        Raises:
+            UnknownNameError: ``format`` has no response bodies.
+            InvalidInputError: the body is malformed.
+
+        Examples:
+            >>> packer = Packer("gpt-4o")
+            >>> _ = packer.read({"model": "gpt-4o", "messages": [
+            ...     {"role": "user", "content": "Hi"}]}, format="openai-chat")
+            >>> reply = packer.add_response({"id": "c1", "object": "chat.completion",
+            ...     "created": 0, "model": "gpt-4o", "choices": [{"index": 0,
+            ...     "message": {"role": "assistant", "content": "Hello!"},
+            ...     "finish_reason": "stop"}]}, format="openai-chat")
+            >>> [m.role for m in packer.session.messages], reply.finish_reason
+            (['user', 'assistant'], 'stop')
+        """
+        from aifkit.aif import decode_response
+
+        response, _ = decode_response(body, format)
+        base = self._session if self._session is not None else Document()
+        messages = (*base.messages, response.message)
+        self._session = base.model_copy(update={"messages": messages})
+        usage = response.usage
+        if usage is not None and usage.output_tokens is not None and self._kind is not None:
+            self.observe(usage.output_tokens)
+        return response
+
+    def pack_body(
+        self,
+        body: Any = None,
+        *,
+        format: str,
+        budget: int | None = None,
+        reserve: int | None = None,
+        pinned: Collection[int] = (),
+        compress: str | Compressor | None = None,
+    ) -> PackResult:
+        """Pack a request body of this session; the same format out, as `aifkit.pack` does.
+
+        The body is read with `read` (only its new messages are decoded) and packed
+        with everything this packer remembers (measurements, the previous selection).
+
+        Args:
+            body: The request body, as parsed JSON; None packs the `session` (e.g.
+                after `add_response`), written in ``format``.
+            format: Its wire format, e.g. ``"openai-chat"``.
+            budget: The most prompt tokens the packed request may take.
+            reserve: Tokens kept for the reply; default: estimated, then observed.
+            pinned: Indexes (in the AIF document's messages) of pinned memory.
+            compress: Compress before dropping (see `aifkit.pack`); default None: a
+                session keeps the messages it sends as they are, so the provider's
+                prompt cache keeps matching the prefix.
+
+        Raises:
+            UsageError: the packer has no model (made with a counter), nothing was
+                read yet and ``body`` is None, or an argument is invalid.
+            UnknownNameError: the format or compression method is unknown.
+            InvalidInputError: the body is malformed.
+            BudgetError: what must be kept alone exceeds the budget.
+
+        Examples:
+            >>> packer = Packer("gpt-4o")
+            >>> body = {"model": "gpt-4o", "messages": [
+            ...     {"role": "user", "content": "Tell me about the weather. " * 50},
+            ...     {"role": "assistant", "content": "It is sunny. " * 50},
+            ...     {"role": "user", "content": "And tomorrow?"}]}
+            >>> out, report = packer.pack_body(body, format="openai-chat", budget=60)
+            >>> [m["content"] for m in out["messages"]]
+            ['And tomorrow?']
+            >>> body["messages"].append({"role": "assistant", "content": "Rain."})
+            >>> body["messages"].append({"role": "user", "content": "Thanks!"})
+            >>> out, report = packer.pack_body(body, format="openai-chat", budget=60)
+            >>> report.work["measured"], [m["content"] for m in out["messages"]]
+            (2, ['And tomorrow?', 'Rain.', 'Thanks!'])
+        """
+        from aifkit.aif import FORMATS
+        from aifkit.budget._pack import check_pinned, pack_document
+        from aifkit.budget.compressors import COMPRESSORS
+
+        check_limits(budget, reserve)
+        check_pinned(pinned)
+        if self.model is None:
+            raise UsageError(
+                "packing a request body needs the packer's model",
+                hint='make the packer with a model, e.g. Packer("gpt-4o")',
+            )
+        FORMATS.get(format)  # an unknown format is refused before the body is read
+        if isinstance(compress, str):
+            compress = COMPRESSORS.get(compress)  # so is an unknown method
+        with no_cycle_collection():  # reading and packing make no cycles: see its note
+            document = self._session if body is None else self.read(body, format=format)
+            if document is None:
+                raise UsageError(
+                    "nothing to pack: this packer has read no request yet",
+                    hint="pass the request body",
+                )
+            return pack_document(
+                self, document, format=format, model=self.model, budget=budget,
+                reserve=reserve, pinned=pinned, compress=compress,
+            )  # fmt: skip
 
     def observe(self, output_tokens: int, kind: str | None = None) -> None:
         """Record the length of the reply to the last packed request (or to a ``kind`` task).
@@ -143,7 +287,7 @@ class Packer:
 
     def pack(
         self,
-        document: Document,
+        document: Document | None = None,
         *,
         budget: int | None = None,
         reserve: int | None = None,
@@ -155,6 +299,7 @@ class Packer:
 
         Args:
             document: The conversation; usually the previous one with messages appended.
+                Default: the `session` (e.g. after `add_response`).
             budget: The most prompt tokens the packed request may take; default: the
                 context window minus the reply reserve (packing from the trigger).
             reserve: Tokens kept for the reply; default: estimated, then observed.
@@ -168,6 +313,14 @@ class Packer:
         """
         # Every argument is checked before any message is measured.
         check_limits(budget, reserve)
+        if document is None:
+            if self._session is None:
+                raise UsageError(
+                    "nothing to pack: this packer has packed or read nothing yet",
+                    hint="pass the document",
+                )
+            document = self._session
+        self._session = document
         _check_indexes(len(document.messages), pinned, categories, priorities)
         conv, bm25, policy = self._conv, self._bm25, self.policy
         work = (conv.measured, conv.reused, bm25.index.indexed_tokens)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -136,3 +137,94 @@ def test_a_good_endpoint_reply_is_committed(server: FakeOpenAIServer) -> None:
     done = summarize_span(support_chat(), 0, 7, _summarizer(server), max_tokens=80)
     assert done.committed
     assert done.summary == GOOD
+
+
+def test_asummarize_sends_the_same_request_and_does_not_block_the_loop(
+    server: FakeOpenAIServer,
+) -> None:
+    import asyncio
+
+    server.replies += [FakeReply("Summary 0.")] + [
+        FakeReply(f"Summary {i}.", delay=0.4) for i in range(4)
+    ]
+    s = _summarizer(server)
+    assert s.summarize("text 0", max_tokens=16, focus="x") == "Summary 0."
+
+    async def main() -> tuple[list[str], float]:
+        began = time.monotonic()
+        try:
+            done = await asyncio.gather(
+                *(s.asummarize(f"text {i}", max_tokens=16, focus="x") for i in range(4))
+            )
+        finally:
+            await s.aclose()
+        return list(done), time.monotonic() - began
+
+    summaries, took = asyncio.run(main())
+    assert sorted(summaries) == [f"Summary {i}." for i in range(4)]
+    assert took < 1.2  # four 0.4 s replies at once, not one after another
+    bodies = [r for r in server.requests if r["messages"][1]["content"] == "text 0"]
+    assert len(bodies) == 2
+    assert bodies[0] == bodies[1]  # the sync and async paths send the same request
+
+
+def test_asummarize_failures_are_model_call_errors(server: FakeOpenAIServer) -> None:
+    import asyncio
+
+    server.replies.append(FakeReply(status=500))
+    s = _summarizer(server)
+
+    async def main() -> None:
+        try:
+            await s.asummarize("text", max_tokens=10)
+        finally:
+            await s.aclose()
+
+    with pytest.raises(ModelCallError, match="HTTP 500: scripted status 500"):
+        asyncio.run(main())
+
+
+def test_a_rolling_memory_folds_through_a_slow_model_without_blocking_the_loop(
+    server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    # aadd runs the fold (a 0.5 s model call, then SQLite) in a worker thread: a task
+    # that ticks every 20 ms keeps ticking, and the fold is committed to the file.
+    import asyncio
+
+    from aifkit.budget.memory import RollingMemory
+
+    server.replies.append(FakeReply(GOOD, delay=0.5))
+    chat = support_chat().messages
+    mem = RollingMemory(
+        tmp_path / "memory.sqlite",
+        summarizer=_summarizer(server),
+        max_tokens=130,
+        summary_tokens=60,
+        low_water=90,
+        keep_last=2,
+    )
+
+    async def main() -> tuple[int, list[object]]:
+        ticks = 0
+        stop = asyncio.Event()
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while not stop.is_set():
+                ticks += 1
+                await asyncio.sleep(0.02)
+
+        task = asyncio.create_task(ticker())
+        folds = [await mem.aadd(m) for m in chat]
+        stop.set()
+        await task
+        return ticks, folds
+
+    ticks, folds = asyncio.run(main())
+    assert server.requests
+    assert any(f is not None and f.committed for f in folds)
+    assert ticks >= 15  # the loop ran on while the model answered
+    mem.close()
+    with RollingMemory(tmp_path / "memory.sqlite", max_tokens=130, keep_last=2) as again:
+        assert again.summary == mem.summary
+        assert "ord_4471" in again.summary

@@ -16,13 +16,16 @@ Restoring applies the actions last to first, each writing ``original`` back at
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, cast, runtime_checkable
 
+from pydantic import TypeAdapter
+
 from aifkit._registry import Registry
-from aifkit.aif._schema import Document, document_adapter
+from aifkit.aif._schema import Document, Message, document_adapter
 from aifkit.budget._thresholds import whole_number
 from aifkit.errors import InvalidInputError, UsageError
 
@@ -289,11 +292,58 @@ def apply_pointer(document: Document, pointer: str, value: Any) -> Document:
 
 
 def apply_many(document: Document, changes: Sequence[tuple[str, Any]]) -> Document:
-    """Return ``document`` with each ``(pointer, value)`` written in order (one validation)."""
-    data = _dump(document)
-    for pointer, value in changes:
-        data = _set(data, pointer, value)
-    return _load(data)
+    """Return ``document`` with each ``(pointer, value)`` written in order (one validation).
+
+    When every pointer is inside a message (what compressors write), only the
+    messages written to are read back and validated; the others stay the same
+    objects, so a packer that measured them does not measure them again.
+
+    Examples:
+        >>> from aifkit.aif import Document, Message, TextPart
+        >>> doc = Document(messages=(Message(role="user", parts=(TextPart(text="long"),)),
+        ...                          Message(role="user", parts=(TextPart(text="hi"),))))
+        >>> new = apply_many(doc, [("/messages/0/parts/0/text", "short")])
+        >>> new.messages[0].parts[0].text, new.messages[1] is doc.messages[1]
+        ('short', True)
+    """
+    where = _message_pointers(document, changes)
+    if where is None:
+        data = _dump(document)
+        for pointer, value in changes:
+            data = _set(data, pointer, value)
+        return _load(data)
+    messages = list(document.messages)
+    written: dict[int, dict[str, Any]] = {}
+    for (i, rest), (pointer, value) in zip(where, changes, strict=True):
+        data = written.get(i)
+        if data is None:
+            data = messages[i].model_dump(mode="json", by_alias=True)
+        written[i] = _set_tokens(data, rest, value, pointer)
+    for i, message in zip(written, _message_list().validate_python(list(written.values())), strict=True):  # fmt: skip
+        messages[i] = message
+    return document.model_copy(update={"messages": tuple(messages)})
+
+
+def _message_pointers(
+    document: Document, changes: Sequence[tuple[str, Any]]
+) -> list[tuple[int, list[str]]] | None:
+    # Each pointer as (message index, the tokens inside it); None if one points elsewhere.
+    out: list[tuple[int, list[str]]] = []
+    n = len(document.messages)
+    for pointer, _ in changes:
+        tokens = _tokens(pointer)
+        if len(tokens) < 2 or tokens[0] != "messages" or not tokens[1].isdigit():
+            return None
+        i = int(tokens[1])
+        if i >= n:
+            return None  # the whole-document path names the pointer in its error
+        out.append((i, tokens[2:]))
+    return out
+
+
+@functools.cache
+def _message_list() -> TypeAdapter[list[Message]]:
+    return TypeAdapter(list[Message])
 
 
 def _dump(document: Document) -> dict[str, Any]:
@@ -321,7 +371,12 @@ def _step(value: Any, token: str, pointer: str) -> Any:
 
 
 def _set(data: dict[str, Any], pointer: str, new: Any, *, add: bool = False) -> dict[str, Any]:
-    tokens = _tokens(pointer)
+    return _set_tokens(data, _tokens(pointer), new, pointer, add=add)
+
+
+def _set_tokens(
+    data: dict[str, Any], tokens: list[str], new: Any, pointer: str, *, add: bool = False
+) -> dict[str, Any]:
     if not tokens:
         return cast("dict[str, Any]", new)
     parent: Any = data

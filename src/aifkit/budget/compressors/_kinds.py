@@ -20,9 +20,9 @@ from __future__ import annotations
 import re
 from typing import Any, Literal, cast
 
-from aifkit.budget.compressors._text import kind_of, parse_json
+from aifkit.budget.compressors._text import code_or_prose, parse_json
 
-__all__ = ["CONTENT_KINDS", "ContentKind", "content_kind", "record_array"]
+__all__ = ["CONTENT_KINDS", "ContentKind", "content_kind", "kind_and_value", "record_array"]
 
 ContentKind = Literal["records", "json", "logs", "code", "table", "search", "prose"]
 
@@ -83,26 +83,34 @@ def content_kind(text: str) -> ContentKind:
     ``json``: other JSON; ``logs``: most lines start with a timestamp or a level;
     ``table``: CSV, TSV or a Markdown table; ``code``: source code; else ``prose``.
     """
+    return kind_and_value(text)[0]
+
+
+def kind_and_value(text: str) -> tuple[ContentKind, Any | None]:
+    """`content_kind`, and the JSON value ``text`` holds (None if it is not JSON).
+
+    The compressor a kind routes to reads the value: parsing once serves both.
+    """
     value = parse_json(text)
     if value is not None:
         found = record_array(value)
         if found is None:
-            return "json"
+            return "json", value
         rows = found[1]
         with_url = sum(1 for r in rows if _SEARCH_KEYS & r.keys())
-        return "search" if with_url * 2 > len(rows) else "records"
+        return ("search" if with_url * 2 > len(rows) else "records"), value
     lines = [line for line in text.splitlines() if line.strip()]
     if len(lines) < _MIN_RECORDS:
-        return "prose"
+        return "prose", None
     logs = sum(1 for line in lines if _LOG_LINE.match(line))
     if logs * 2 >= len(lines):
-        return "logs"
+        return "logs", None
     if _is_table(lines):
-        return "table"
+        return "table", None
     urls = sum(1 for line in lines if _URL.search(line))
     if urls >= _MIN_RECORDS and urls * 6 >= len(lines):
-        return "search"
-    return "code" if kind_of(text) == "code" else "prose"
+        return "search", None
+    return code_or_prose(text), None
 
 
 def _is_table(lines: list[str]) -> bool:

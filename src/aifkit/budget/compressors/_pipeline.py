@@ -110,6 +110,19 @@ def compress(
         (425, True)
     """
     check_document(document)
+    return compress_checked(document, target, method)
+
+
+def compress_checked(
+    document: Document,
+    target: CompressionTarget,
+    method: str | Compressor | Sequence[str | Compressor] = "auto",
+) -> CompressionResult:
+    """`compress` for a document already checked (read from a body checked at the edge).
+
+    `aifkit.budget.pack` decodes its body with the edge check; checking the decoded
+    document again would walk every text a second time.
+    """
     if isinstance(method, str):
         compressor = COMPRESSORS.get(method)
     elif isinstance(method, Sequence):

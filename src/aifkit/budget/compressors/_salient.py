@@ -37,13 +37,13 @@ from aifkit.budget.compressors._base import (
     CompressionTarget,
 )
 from aifkit.budget.compressors._code import code_layout
-from aifkit.budget.compressors._kinds import content_kind
+from aifkit.budget.compressors._kinds import kind_and_value
 from aifkit.budget.compressors._layout import MARKER, Layout, Piece, marker, novelty, render
 from aifkit.budget.compressors._logs import log_layout
 from aifkit.budget.compressors._records import records_layout, table_layout
 from aifkit.budget.compressors._scorers import Scorer, get_scorer
 from aifkit.budget.compressors._search import search_layout
-from aifkit.budget.compressors._text import chunks, parse_json
+from aifkit.budget.compressors._text import chunks
 from aifkit.budget.compressors._work import Change, Unit, Workspace, protected_messages
 from aifkit.errors import BudgetError
 
@@ -69,7 +69,7 @@ def layout_of(text: str) -> Layout:
         >>> layout_of("Plain words. More words.").kind
         'prose'
     """
-    kind = content_kind(text)
+    kind, value = kind_and_value(text)  # the JSON is parsed once, for both
     if kind == "logs":
         return log_layout(text)
     if kind == "table":
@@ -77,13 +77,13 @@ def layout_of(text: str) -> Layout:
     if kind == "code":
         return code_layout(text)
     if kind == "search":
-        return search_layout(text, parse_json(text))
+        return search_layout(text, value)
     if kind == "records":
-        found = records_layout(parse_json(text))
+        found = records_layout(value)
         if found is not None:
             return found
     if kind == "json":
-        return _json_layout(parse_json(text))
+        return _json_layout(value)
     return _prose_layout(text)
 
 

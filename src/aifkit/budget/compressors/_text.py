@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Kind",
     "chunks",
+    "code_or_prose",
     "cut_marker",
     "gist",
     "head_tail",
@@ -69,8 +70,11 @@ def kind_of(text: str) -> Kind:
         >>> kind_of("The meeting moved to Tuesday. Bring the slides.")
         'prose'
     """
-    if parse_json(text) is not None:
-        return "json"
+    return "json" if parse_json(text) is not None else code_or_prose(text)
+
+
+def code_or_prose(text: str) -> Kind:
+    """`kind_of` for a text known not to be JSON: whether it is source code or prose."""
     lines = [line for line in text.splitlines() if line.strip()]
     if len(lines) < 2:
         return "prose"

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from aifkit.aif._schema import Document
 from aifkit.budget.compressors._base import CompressionResult, CompressionTarget
-from aifkit.budget.compressors._text import head_tail, is_signature, kind_of, parse_json
+from aifkit.budget.compressors._text import code_or_prose, head_tail, is_signature, parse_json
 from aifkit.budget.compressors._work import Change, Unit, Workspace
 
 if TYPE_CHECKING:
@@ -82,9 +82,11 @@ class Truncator:
     def shorten(self, text: str, cap: int, tok: Tokenizer) -> tuple[str, str]:
         """Return ``text`` cut to about ``cap`` tokens, and how (``json``, ``code``, ``head+tail``)."""
         cap = max(cap, 0)
-        kind = kind_of(text) if (self.json_aware or self.code_aware) else "prose"
+        value = parse_json(text) if (self.json_aware or self.code_aware) else None
+        kind = "json" if value is not None else "prose"
+        if value is None and self.code_aware:
+            kind = code_or_prose(text)
         if kind == "json" and self.json_aware and cap >= _MIN_CAP:
-            value = parse_json(text)
             out = truncate_json(value, cap, tok, indent=2 if "\n" in text.strip() else None)
             if out is not None:
                 return out, "json"

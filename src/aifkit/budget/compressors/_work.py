@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from pydantic import BaseModel
+
 from aifkit.aif._schema import (
     Document,
     DocumentPart,
@@ -31,6 +33,8 @@ from aifkit.budget.compressors._base import (
     apply_many,
 )
 from aifkit.errors import BudgetError
+from aifkit.tokens._cache import DEFAULT_CACHE, CountCache
+from aifkit.tokens._framing import Piece
 
 __all__ = ["Change", "Unit", "Workspace", "current_turn", "protected_messages"]
 
@@ -124,6 +128,7 @@ class Workspace:
         self.target = target
         self.method = method
         self.tokenizer = get_tokenizer(get_model(target.model).tokenizer)
+        self._counts = _SameObjects()
         self.before = self.count(document)
         self.goal = target.goal(self.before)
         self.protected = protected_messages(document.messages, target.protect_last)
@@ -146,10 +151,14 @@ class Workspace:
         return "\n".join(p.text for p in parts if isinstance(p, TextPart))
 
     def count(self, document: Document) -> int:
-        """Return the exact prompt tokens of ``document`` on the target's model."""
+        """Return the exact prompt tokens of ``document`` on the target's model.
+
+        Messages counted before (the same objects: what a change leaves alone) are
+        not counted again, nor hashed for the shared count cache.
+        """
         from aifkit.tokens import count_tokens
 
-        return count_tokens(document, model=self.target.model).total
+        return count_tokens(document, model=self.target.model, cache=self._counts).total
 
     def tokens(self, text: str) -> int:
         """Return the tokens of ``text`` (memoized)."""
@@ -281,3 +290,24 @@ def _tool_names(messages: Sequence[Message]) -> dict[str, str]:
             if isinstance(p, ToolCallPart):
                 names[p.id] = p.name
     return names
+
+
+class _SameObjects(CountCache):
+    """Counts of one workspace's elements, by object: one model, so one salt.
+
+    The document a change produces shares every untouched message with the one
+    before it (`apply_many`), so counting it again costs only what changed. Counts
+    of new elements also go to the shared cache, as `count_tokens` does by default.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(maxsize=0)
+        self._seen: dict[int, tuple[BaseModel, Piece]] = {}
+
+    def get(self, element: BaseModel, salt: str, compute: Callable[[], Piece]) -> Piece:
+        seen = self._seen.get(id(element))
+        if seen is not None and seen[0] is element:
+            return seen[1]
+        piece = DEFAULT_CACHE.get(element, salt, compute)
+        self._seen[id(element)] = (element, piece)  # the element is kept: its id stays its own
+        return piece

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 from aifkit.aif._schema import Message
 from aifkit.budget.memory._summarizer import transcript
@@ -98,7 +98,9 @@ AIFKIT_SUMMARY_MODEL
         self.timeout = timeout
         self.temperature = temperature
         self.prompt = prompt
-        self._client = _make_client(self.base_url, key or "unused", timeout, max_retries)
+        self._key, self._retries = key or "unused", max_retries
+        self._client = _make_client(self.base_url, self._key, timeout, max_retries)
+        self._async: openai.AsyncOpenAI | None = None
 
     def summarize(
         self, source: Sequence[Message] | str, *, max_tokens: int, focus: str | None = None
@@ -110,46 +112,111 @@ AIFKIT_SUMMARY_MODEL
         """
         import openai
 
+        request = self._request(source, max_tokens, focus)
+        try:
+            reply = self._client.chat.completions.create(**request)  # pyright: ignore[reportUnknownVariableType]
+        except openai.OpenAIError as exc:
+            raise self._failure(exc) from None
+        return _text(reply)
+
+    async def asummarize(
+        self, source: Sequence[Message] | str, *, max_tokens: int, focus: str | None = None
+    ) -> str:
+        """`summarize` without blocking the event loop: the same request, on ``openai``'s
+        async client (made on first use, in the running loop).
+
+        Raises:
+            ModelCallError: the endpoint failed, timed out or could not be reached.
+
+        Examples:
+            >>> import asyncio
+            >>> from aifkit.testing import FakeOpenAIServer, FakeReply
+            >>> async def main(s: OpenAISummarizer) -> str:
+            ...     try:
+            ...         return await s.asummarize("user: my order ord_4471 is lost", max_tokens=32)
+            ...     finally:
+            ...         await s.aclose()
+            >>> with FakeOpenAIServer() as server:
+            ...     server.replies.append(FakeReply("Dana's order ord_4471 was lost."))
+            ...     asyncio.run(main(OpenAISummarizer("local", base_url=server.base_url, env={})))
+            "Dana's order ord_4471 was lost."
+        """
+        import openai
+
+        if self._async is None:
+            self._async = _make_client(self.base_url, self._key, self.timeout, self._retries, aio=True)  # fmt: skip
+        request = self._request(source, max_tokens, focus)
+        try:
+            reply = await self._async.chat.completions.create(**request)  # pyright: ignore[reportUnknownVariableType]
+        except openai.OpenAIError as exc:
+            raise self._failure(exc) from None
+        return _text(reply)
+
+    def _request(
+        self, source: Sequence[Message] | str, max_tokens: int, focus: str | None
+    ) -> dict[str, Any]:
         system = self.prompt.format(max_words=max(1, max_tokens * 3 // 4))
         if focus:
             system += f" Above all, keep what bears on: {focus}"
-        request: list[dict[str, Any]] = [
-            {"role": "system", "content": system},
-            {"role": "user", "content": transcript(source)},
-        ]
-        try:
-            reply = self._client.chat.completions.create(
-                model=self.model,
-                messages=request,  # pyright: ignore[reportArgumentType]
-                max_tokens=max_tokens,
-                temperature=self.temperature,
-            )
-        except openai.APITimeoutError:
-            raise _failed(self.base_url, f"timed out after {self.timeout:g}s") from None
-        except openai.APIStatusError as exc:
-            raise _failed(self.base_url, f"HTTP {exc.status_code}: {_message(exc)}") from None
-        except openai.APIConnectionError as exc:
-            raise _failed(self.base_url, f"could not connect: {exc}") from None
-        except openai.OpenAIError as exc:
-            raise _failed(self.base_url, f"{type(exc).__name__}: {exc}") from None
-        if not reply.choices:
-            return ""
-        return (reply.choices[0].message.content or "").strip()
+        return {
+            "model": self.model,
+            "messages": [
+                {"role": "system", "content": system},
+                {"role": "user", "content": transcript(source)},
+            ],
+            "max_tokens": max_tokens,
+            "temperature": self.temperature,
+        }
+
+    def _failure(self, exc: openai.OpenAIError) -> ModelCallError:
+        import openai
+
+        if isinstance(exc, openai.APITimeoutError):
+            return _failed(self.base_url, f"timed out after {self.timeout:g}s")
+        if isinstance(exc, openai.APIStatusError):
+            return _failed(self.base_url, f"HTTP {exc.status_code}: {_message(exc)}")
+        if isinstance(exc, openai.APIConnectionError):
+            return _failed(self.base_url, f"could not connect: {exc}")
+        return _failed(self.base_url, f"{type(exc).__name__}: {exc}")
 
     def close(self) -> None:
-        """Close the HTTP connections."""
+        """Close the HTTP connections of `summarize` (async code awaits `aclose`)."""
         self._client.close()
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections, of `asummarize` too (in the loop that used them)."""
+        self._client.close()
+        if self._async is not None:
+            await self._async.close()
+            self._async = None
 
     def __repr__(self) -> str:
         return f"OpenAISummarizer({self.model!r}, base_url={self.base_url!r})"
 
 
-def _make_client(base_url: str, key: str, timeout: float, retries: int) -> openai.OpenAI:
+@overload
+def _make_client(
+    base_url: str, key: str, timeout: float, retries: int, *, aio: Literal[False] = False
+) -> openai.OpenAI: ...
+@overload
+def _make_client(
+    base_url: str, key: str, timeout: float, retries: int, *, aio: Literal[True]
+) -> openai.AsyncOpenAI: ...
+def _make_client(
+    base_url: str, key: str, timeout: float, retries: int, *, aio: bool = False
+) -> openai.OpenAI | openai.AsyncOpenAI:
     try:
         import openai
     except ImportError:  # pragma: no cover - depends on the installed extras
         raise MissingDependencyError("openai", "llm") from None
-    return openai.OpenAI(api_key=key, base_url=base_url, timeout=timeout, max_retries=retries)
+    make = openai.AsyncOpenAI if aio else openai.OpenAI
+    return make(api_key=key, base_url=base_url, timeout=timeout, max_retries=retries)
+
+
+def _text(reply: Any) -> str:
+    if not reply.choices:
+        return ""
+    return (reply.choices[0].message.content or "").strip()
 
 
 def _message(exc: openai.APIStatusError) -> str:

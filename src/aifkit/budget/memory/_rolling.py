@@ -25,12 +25,15 @@ lost, refused or folded twice.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import math
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from aifkit.aif._schema import Document, Message, TextPart
 from aifkit.budget.memory._checks import Strictness, SummaryChecks, check_summary
@@ -40,6 +43,9 @@ from aifkit.budget.memory._store import MemoryStore, Row, SessionView
 from aifkit.budget.memory._summarizer import Summarizer, transcript
 from aifkit.errors import SummaryRejectedError, UsageError
 from aifkit.tokens import Tokenizer, count_tokens, get_model, get_tokenizer
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 __all__ = ["Fold", "Pin", "RollingMemory"]
 
@@ -71,6 +77,18 @@ class Pin:
 
     id: int
     text: str
+
+
+def _locked(method: Callable[Concatenate[RollingMemory, P], R]) -> Callable[Concatenate[RollingMemory, P], R]:  # fmt: skip
+    """Run ``method`` holding the memory's lock: its state and SQLite connection are shared
+    with `aadd`'s worker thread."""
+
+    @functools.wraps(method)
+    def locked(self: RollingMemory, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._lock:  # pyright: ignore[reportPrivateUsage]
+            return method(self, *args, **kwargs)
+
+    return locked
 
 
 class RollingMemory:
@@ -167,8 +185,10 @@ class RollingMemory:
         self._loaded = False
         self._stale = True  # this object wrote since its last read
         self._closed = False
+        self._lock = threading.RLock()  # calls on one memory, from any thread, one at a time
         self.refresh()
 
+    @_locked
     def refresh(self) -> None:
         """Read what changed in the file since the last read (other writers' turns and folds).
 
@@ -254,6 +274,7 @@ class RollingMemory:
         self.refresh()
         return self._retry_at
 
+    @_locked
     def add(self, messages: Message | Iterable[Message]) -> Fold | None:
         """Append messages; fold old ones if the memory is now over ``max_tokens``.
 
@@ -288,6 +309,7 @@ class RollingMemory:
             self._reload()  # another writer folded first: look again
         return self._outpaced()
 
+    @_locked
     def pin(self, text: str) -> int:
         """Pin a fact, kept word for word in every `messages`; returns its id."""
         if not text.strip():
@@ -296,6 +318,7 @@ class RollingMemory:
         self._reload()
         return pin
 
+    @_locked
     def unpin(self, pin: int) -> None:
         """Remove a pinned fact by id.
 
@@ -321,6 +344,7 @@ class RollingMemory:
         """Return every message ever added, folded or not, in order (the originals)."""
         return tuple(r.message for r in self.store.history(self.session))
 
+    @_locked
     def fold(self) -> Fold:
         """Fold the oldest messages into the summary, down to ``low_water`` if possible.
 
@@ -477,6 +501,33 @@ class RollingMemory:
     def _note(self, text: str, meta: dict[str, Any]) -> Message:
         return Message(role=self.role, parts=(TextPart(text=text),), extensions={NAMESPACE: meta})
 
+    async def aadd(self, messages: Message | Iterable[Message]) -> Fold | None:
+        """`add` without blocking the event loop: a fold calls the summarizer (a model,
+        for `OpenAISummarizer`) and writes SQLite, so it runs in a worker thread.
+
+        Calls on one memory are serialized, from tasks and threads alike.
+
+        Examples:
+            >>> import asyncio
+            >>> from aifkit.aif import Message, TextPart
+            >>> mem = RollingMemory(max_tokens=150, keep_last=2)
+            >>> _ = mem.pin("The customer is Dana Reyes.")
+            >>> async def chat() -> None:
+            ...     await mem.aadd(Message(role="user", parts=(TextPart(text="My order is ord_5521."),)))
+            ...     for mood in ("mild", "warm", "cool", "grey", "windy", "sunny", "humid", "calm"):
+            ...         await mem.aadd(Message(role="user", parts=(TextPart(
+            ...             text=f"We chatted about the {mood} weather today; nothing else happened."),)))
+            >>> asyncio.run(chat())
+            >>> mem.tokens <= 150, mem.folded > 0, "ord_5521" in mem.summary
+            (True, True, True)
+        """
+        return await asyncio.to_thread(self.add, messages)
+
+    async def afold(self) -> Fold:
+        """`fold` without blocking the event loop (in a worker thread, like `aadd`)."""
+        return await asyncio.to_thread(self.fold)
+
+    @_locked
     def close(self) -> None:
         """Close the SQLite file; the state last read stays readable."""
         if not self._closed:

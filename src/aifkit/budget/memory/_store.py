@@ -166,7 +166,11 @@ class MemoryStore:
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            # Any thread may use the connection (sqlite3 serializes calls); writers keep
+            # to one at a time (`RollingMemory` holds a lock; `aadd` runs in a thread).
+            self._db = sqlite3.connect(
+                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(self.path, f"cannot open the memory file: {exc}") from None
         try:
