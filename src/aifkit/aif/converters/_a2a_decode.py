@@ -13,7 +13,9 @@ Two readings:
   (ids, the text summary beside it, other parts) is kept under
   ``extensions["a2a"]["extra"]["message"]`` with the document's data left out, and
   the positions of summary parts that `summarize` would write again are kept in
-  ``form["summary"]``.
+  ``form["summary"]``, and the number of conversion steps the document's
+  provenance held in ``form["provenance"]`` (``"absent"`` when it had none), so
+  that writing it back leaves out the step that recorded this reading.
 * **native** — any other message is a one-message document, and a task's
   ``history`` is the conversation. ``ROLE_USER`` is ``user``, ``ROLE_AGENT``
   ``assistant``. Parts: ``text`` -> `TextPart` (a `DocumentPart` of plain text
@@ -137,6 +139,8 @@ def _envelope(root: dict[str, Any], parts: list[Any], k: int, summarize: Any) ->
     form = cast("dict[str, Any]", ns.setdefault("form", {}))
     form["summary"] = generated
     form["aif_part"] = k
+    prov = document.provenance
+    form["provenance"] = "absent" if prov is None else len(prov.conversions)
     sm = SourceMap()
     for key in (*_ENVELOPE_ROOTS, "extensions", "provenance"):
         sm.add((key,), (*dpath, key))
