@@ -287,7 +287,7 @@ def _native_part(part: Part) -> dict[str, Any] | None:
                 out["mediaType"] = src.media_type
         elif isinstance(src, UrlSource):
             out = {"url": src.url}
-            media = own_form(part.extensions, NAME).get("mediaType")
+            media = own_form(part.extensions, NAME).get("mediaType")  # as older documents kept it
             if isinstance(media, str):
                 out["mediaType"] = media
         else:
