@@ -233,7 +233,7 @@ class SourceMap:
                 i += 3  # a key kept as extra sits on the element itself in the source
                 continue
             seen.append((len(out), node))
-            child = _walk(node, (step,))
+            child = _child(node, step)
             if child is not _ABSENT:
                 out.append(step)
                 node = child
@@ -258,16 +258,18 @@ class SourceMap:
         return None
 
 
+def _child(node: Any, step: str | int) -> Any:
+    """``node[step]`` in JSON terms, or `_ABSENT`."""
+    if type(step) is str:
+        return cast("dict[str, Any]", node).get(step, _ABSENT) if type(node) is dict else _ABSENT
+    if type(step) is int and type(node) is list and 0 <= step < len(cast("list[Any]", node)):
+        return cast("list[Any]", node)[step]
+    return _ABSENT
+
+
 def _walk(node: Any, rel: Path) -> Any:
     for step in rel:
-        if isinstance(node, dict):
-            obj = cast("dict[str, Any]", node)
-            node = obj.get(step, _ABSENT) if isinstance(step, str) else _ABSENT
-        elif isinstance(node, list) and isinstance(step, int) and not isinstance(step, bool):
-            items = cast("list[Any]", node)
-            node = items[step] if 0 <= step < len(items) else _ABSENT
-        else:
-            return _ABSENT
+        node = _child(node, step)
         if node is _ABSENT:
-            return _ABSENT
+            break
     return node
