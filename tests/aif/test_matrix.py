@@ -171,3 +171,20 @@ def test_a_body_that_validates_also_decodes(fmt: str) -> None:
     with pytest.raises(AifkitError):
         decode(bad, fmt)
     assert any(v.rule == f"{fmt}/schema" for v in validate(bad, fmt))
+
+
+@pytest.mark.parametrize("fmt", [f for f in _targets() if _decodes(f)])
+def test_every_fixture_comes_back_exactly_through_aif(fmt: str) -> None:
+    # X -> X and X -> aif -> X give back the body as it was: ids, task ids,
+    # metadata and part kinds included (a2a too: not an envelope around it).
+    from aifkit.aif import convert
+
+    problems: list[str] = []
+    for source, name, body, _ in corpus():
+        if source != fmt:
+            continue
+        direct = convert(body, source=fmt, target=fmt).body
+        document = convert(body, source=fmt, target="aif").body
+        back = convert(document, source="aif", target=fmt).body
+        problems += [f"{fmt}/{name}: {how} changed it" for how, out in (("X -> X", direct), ("X -> aif -> X", back)) if out != body]  # fmt: skip
+    assert not problems, "\n".join(problems)

@@ -104,7 +104,7 @@ def decode(body: Any, format: str) -> tuple[Document, LossReport]:
         decoded = conv.decode(body)
         _check_decoded(decoded, format)
     doc = decoded.document if format == "aif" else _record_step(decoded.document, format)
-    entries = tuple(decoded.losses.resolve(None))
+    entries = tuple(decoded.losses.resolve(None, body))
     return doc, LossReport(format, "aif", entries)
 
 
@@ -160,7 +160,7 @@ def convert(
         >>> out["system"], out["messages"]
         ('Be brief.', [{'role': 'user', 'content': 'Hi'}])
         >>> [(e.pointer, e.action) for e in report]  # doctest: +NORMALIZE_WHITESPACE
-        [('/messages/1/name', 'dropped'), ('/max_tokens', 'synthesized'),
+        [('/messages/1/name', 'dropped'), ('', 'synthesized'),
          ('/model', 'transformed')]
         >>> report.entries[-1].rule  # gpt-4o is no Anthropic model: name one
         'anthropic/model-not-carried'
@@ -199,7 +199,7 @@ def convert(
         if foreign and options.model is None:
             detail = f"{doc.settings.model!r} is not a model the {target} API serves; sent as it is: pass EncodeOptions.model (--model) to name one"  # fmt: skip
             encoded.losses.add(("settings", "model"), "transformed", f"{target}/model-not-carried", "warning", detail)  # fmt: skip
-        entries = decoded.losses.resolve(None) + encoded.losses.resolve(decoded.source_map)
+        entries = decoded.losses.resolve(None, body) + encoded.losses.resolve(decoded.source_map, body)  # fmt: skip
         report = LossReport(source, target, tuple(entries))
         out = encoded.body
         # Free the intermediate document by reference counting while the collector

@@ -10,11 +10,10 @@ from typing import Any
 
 from aifkit._json import format_pointer
 from aifkit._registry import Registry
-from aifkit.aif._loss import LossEntry, LossLog, LossReport, SourceMap
+from aifkit.aif._loss import LossLog, LossReport, SourceMap
 from aifkit.aif._response import Response, response_adapter
 from aifkit.aif.converters._base import EncodeOptions
 from aifkit.aif.converters._response_base import ResponseConverter
-from aifkit.aif.converters._response_message import nearest
 from aifkit.errors import InvalidInputError, LossyConversionError
 
 __all__ = [
@@ -73,7 +72,7 @@ def decode_response(body: Any, format: str) -> tuple[Response, LossReport]:
     if format == "aif":
         return _load(body), LossReport("aif", "aif")
     decoded = RESPONSES.get(format).decode_response(body)
-    return decoded.response, LossReport(format, "aif", tuple(_entries(decoded.losses, None, body)))
+    return decoded.response, LossReport(format, "aif", tuple(decoded.losses.resolve(None, body)))
 
 
 def encode_response(
@@ -137,24 +136,12 @@ def convert_response(
     else:
         encoded = RESPONSES.get(target).encode_response(response, options)
         out, encode_losses = encoded.body, encoded.losses
-    entries = _entries(decode_losses, None, body) + _entries(encode_losses, sm, body)
+    # Every pointer names something in the source body (`SourceMap.locate`).
+    entries = decode_losses.resolve(None, body) + encode_losses.resolve(sm, body)
     report = LossReport(source, target, tuple(entries))
     if strict and report.dropped:
         raise LossyConversionError(report)
     return out, report
-
-
-def _entries(log: LossLog, sm: SourceMap | None, body: Any) -> list[LossEntry]:
-    # Every pointer names something in the source: a loss inside an element the
-    # source wrote without that field (a synthesized id, a signature another
-    # format keeps elsewhere) points at the element.
-    out: list[LossEntry] = []
-    for r in log.raw:
-        path = sm.translate(r.path) if sm is not None else r.path
-        out.append(
-            LossEntry(format_pointer(nearest(body, path)), r.action, r.rule, r.severity, r.detail)
-        )
-    return out
 
 
 def _load(body: Any) -> Response:

@@ -189,6 +189,7 @@ def test_what_a_text_prompt_cannot_carry_is_reported() -> None:
         ("/messages/3/parts/0/id", "dropped", "chatml/tool-call-id"),
         ("/messages/4/parts/0/content/1", "dropped", "chatml/tool-result-media"),
         ("/messages/4/parts/0/is_error", "transformed", "chatml/tool-error-flag"),
+        ("/messages/4/parts/0/call_id", "dropped", "chatml/tool-call-id"),
         ("/settings/temperature", "dropped", "chatml/setting"),
         ("/settings/tool_choice", "dropped", "chatml/tool-choice"),
     ]
@@ -213,6 +214,7 @@ def test_templates_without_system_or_tool_roles_log_the_change() -> None:
         ("/messages/2", "transformed", "chatml/system-position"),
         ("/messages/3/parts/0/id", "dropped", "chatml/tool-call-id"),
         ("/messages/4/parts/0", "transformed", "chatml/tool-role"),
+        ("/messages/4/parts/0/call_id", "dropped", "chatml/tool-call-id"),
         ("/messages/1", "transformed", "chatml/alternating-roles"),
         ("/messages/2", "transformed", "chatml/alternating-roles"),
     ]

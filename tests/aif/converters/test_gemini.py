@@ -218,7 +218,7 @@ def test_snake_case_parts_are_calls_results_and_media() -> None:
     assert out["messages"][1]["tool_calls"][0]["function"]["name"] == "get_country"
     assert out["messages"][2]["tool_call_id"] == call.id
     # the signature the target cannot carry is reported where the body spells it
-    assert "/contents/1/parts/0/thoughtSignature" in {e.pointer for e in report}
+    assert "/contents/1/parts/0/thought_signature" in {e.pointer for e in report}
     image = CONV.decode(load("google-samples__snake-case-image")).document.messages[0].parts[1]
     assert image.type == "image"
     video = CONV.decode(load("google-samples__snake-case-video")).document.messages[0].parts[1]

@@ -160,7 +160,7 @@ def test_a_model_name_becomes_a_model_hint() -> None:
     out, report = convert(body, source="openai-chat", target="mcp")
     assert out["modelPreferences"] == {"hints": [{"name": "gpt-4o"}]}
     assert [(e.pointer, e.rule) for e in report] == [
-        ("/max_tokens", "mcp/max-tokens-required"),
+        ("", "mcp/max-tokens-required"),  # the body had none: the body itself
         ("/model", "mcp/model-hint"),
     ]
 

@@ -291,6 +291,8 @@ def test_tool_ids_are_remapped_and_logged_calls_and_results_alike() -> None:
     assert [(p, r) for p, _, r in losses] == [
         ("/messages/1/parts/0/id", "mistral/tool-id"),
         ("/messages/1/parts/1/id", "mistral/tool-id"),
+        ("/messages/2/parts/0/call_id", "mistral/tool-id"),
+        ("/messages/2/parts/1/call_id", "mistral/tool-id"),
         ("/messages/2", "mistral/tool-then-user"),
     ]
 

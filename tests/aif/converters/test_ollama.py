@@ -418,6 +418,8 @@ def test_tool_results_become_tool_messages_where_they_stand() -> None:
         ("/messages/1/parts/0/id", "dropped", "ollama/tool-call-id"),
         ("/messages/1/parts/1/id", "dropped", "ollama/tool-call-id"),
         ("/messages/1/parts/1", "dropped", "ollama/arguments-object"),
+        ("/messages/2/parts/0/call_id", "dropped", "ollama/tool-call-id"),
+        ("/messages/2/parts/2/call_id", "dropped", "ollama/tool-call-id"),
         ("/messages/2/parts/2/is_error", "transformed", "ollama/tool-error-flag"),
     ]
 

@@ -13,12 +13,15 @@ Two readings:
   (ids, the text summary beside it, other parts) is kept under
   ``extensions["a2a"]["extra"]["message"]`` with the document's data left out, and
   the positions of summary parts that `summarize` would write again are kept in
-  ``form["summary"]``.
+  ``form["summary"]``, and the number of conversion steps the document's
+  provenance held in ``form["provenance"]`` (``"absent"`` when it had none), so
+  that writing it back leaves out the step that recorded this reading.
 * **native** — any other message is a one-message document, and a task's
   ``history`` is the conversation. ``ROLE_USER`` is ``user``, ``ROLE_AGENT``
   ``assistant``. Parts: ``text`` -> `TextPart` (a `DocumentPart` of plain text
   when it has a ``mediaType``); ``raw`` / ``url`` -> `ImagePart` for ``image/*``,
-  `AudioPart` for ``audio/*``, else `DocumentPart` (``filename`` kept);
+  `AudioPart` for ``audio/*``, else `DocumentPart` (``filename`` kept; a ``url``
+  part's ``mediaType`` is extra);
   ``data`` -> `ProviderPart`. Message fields (``messageId``, ``contextId``, ...)
   the task's (``id``, ``status``, ``artifacts``, ...) are kept as the
   document's extra; the
@@ -70,6 +73,10 @@ _MESSAGE_KEYS: Final = frozenset({"role", "parts"})
 _ENVELOPE_ROOTS: Final = ("id", "instructions", "messages", "tools", "settings", "metadata")
 
 
+_SOURCE_FIELDS: Final[dict[str, tuple[Path, ...]]] = {"media_type": (("mediaType",),)}
+"""AIF fields this format spells otherwise, for loss pointers (`SourceMap.fields`)."""
+
+
 def is_task(root: dict[str, Any]) -> bool:
     """True when ``root`` is a Task (it has no ``parts`` but a ``history``, ``status`` or ``id``)."""
     return (
@@ -102,7 +109,7 @@ def decode_body(body: Any, summarize: Any) -> Decoded:
     k = aif_part_index(parts)
     if k is not None:
         return _envelope(root, parts, k, summarize)
-    sm = SourceMap()
+    sm = SourceMap(fields=_SOURCE_FIELDS)
     message = _message(root, (), ("messages", 0), sm)
     doc = {"messages": [message], "extensions": {NAME: {"form": {"shape": "message"}}}}
     return Decoded(validate_document(doc, sm), sm)
@@ -138,7 +145,9 @@ def _envelope(root: dict[str, Any], parts: list[Any], k: int, summarize: Any) ->
     form = cast("dict[str, Any]", ns.setdefault("form", {}))
     form["summary"] = generated
     form["aif_part"] = k
-    sm = SourceMap()
+    prov = document.provenance
+    form["provenance"] = "absent" if prov is None else len(prov.conversions)
+    sm = SourceMap(fields=_SOURCE_FIELDS)
     for key in (*_ENVELOPE_ROOTS, "extensions", "provenance"):
         sm.add((key,), (*dpath, key))
     sm.add(("extensions", NAME, "extra", "message"), ())
@@ -149,7 +158,7 @@ def _envelope(root: dict[str, Any], parts: list[Any], k: int, summarize: Any) ->
 
 
 def _task(root: dict[str, Any]) -> Decoded:
-    sm = SourceMap()
+    sm = SourceMap(fields=_SOURCE_FIELDS)
     form: dict[str, Any] = {"shape": "task"}
     history = root.get("history", MISSING)
     messages: list[dict[str, Any]] = []
@@ -225,8 +234,8 @@ def _part(p: dict[str, Any], src: Path) -> dict[str, Any]:
                 source["media_type"] = media
         else:
             source = {"kind": "url", "url": value}
-            if media is not MISSING:
-                form["mediaType"] = media
+            if media is not MISSING:  # AIF's URL source has no media type: kept as data
+                extra["mediaType"] = media
         family = media.split("/", 1)[0] if media is not MISSING else ""
         ptype = {"image": "image", "audio": "audio"}.get(family, "document")
         part = {"type": ptype, "source": source}

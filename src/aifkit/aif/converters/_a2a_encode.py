@@ -71,7 +71,12 @@ def encode_document(
 
 
 def _same(a: Document, b: Document) -> bool:
-    return dump_document(a) == dump_document(b)
+    # Provenance records that the document was read (from this very body, or
+    # handed on since); a native body has no place for it, so it does not count.
+    x, y = dump_document(a), dump_document(b)
+    x.pop("provenance", None)
+    y.pop("provenance", None)
+    return x == y
 
 
 # -- the summary ----------------------------------------------------------------------
@@ -140,6 +145,7 @@ def _envelope(document: Document) -> dict[str, Any]:
         listed = cast("list[Any]", summary_parts) if isinstance(summary_parts, list) else []
         generated = {j for j in listed if isinstance(j, int)}
         k = form.get("aif_part", 0)
+        _restore_provenance(data, form.get("provenance"))
         for j, part in enumerate(parts):
             if j == k:
                 kept = cast("dict[str, Any]", part) if isinstance(part, dict) else {}
@@ -154,6 +160,39 @@ def _envelope(document: Document) -> dict[str, Any]:
     message["parts"] = [{"text": summary}, {"data": data, "mediaType": AIF_MEDIA_TYPE}]
     message["extensions"] = [EXTENSION_URI]
     return message
+
+
+def _restore_provenance(data: dict[str, Any], kept: Any) -> None:
+    """Leave out of ``data``'s provenance the steps that recorded reading the envelope.
+
+    ``kept`` is the number of steps the embedded document had (``"absent"``: no
+    provenance at all); later ``a2a -> aif`` steps are those readings (an
+    ``a2a -> aif -> a2a`` round trip gives back the body it read), other later steps
+    are kept.
+    """
+    prov = data.get("provenance")
+    if not isinstance(prov, dict) or not (kept == "absent" or isinstance(kept, int)):
+        return
+    prov = cast("dict[str, Any]", prov)
+    raw_steps = prov.get("conversions", [])
+    steps = cast("list[Any]", raw_steps) if isinstance(raw_steps, list) else []
+    n = kept if isinstance(kept, int) else 0
+    later = [s for s in steps[n:] if not _reads_a2a(s)]
+    if kept == "absent" and not later:
+        del data["provenance"]
+        return
+    kept_steps: list[Any] = [*steps[:n], *later]
+    if kept_steps:
+        prov["conversions"] = kept_steps
+    else:
+        prov.pop("conversions", None)
+
+
+def _reads_a2a(step: Any) -> bool:
+    if not isinstance(step, dict):
+        return False
+    s = cast("dict[str, Any]", step)
+    return s.get("source") == NAME and s.get("target") == "aif"
 
 
 def _strip(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
@@ -175,7 +214,9 @@ def _strip(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None
     message = cast("dict[str, Any]", extra.pop("message"))
     raw_form = ns.get("form")
     form = dict(cast("dict[str, Any]", raw_form)) if isinstance(raw_form, dict) else {}
-    stored_form = {key: form.pop(key) for key in ("summary", "aif_part") if key in form}
+    stored_form = {
+        key: form.pop(key) for key in ("summary", "aif_part", "provenance") if key in form
+    }
     new_ns = {**ns}
     for key, value in (("extra", extra), ("form", form)):
         if value:
@@ -246,7 +287,7 @@ def _native_part(part: Part) -> dict[str, Any] | None:
                 out["mediaType"] = src.media_type
         elif isinstance(src, UrlSource):
             out = {"url": src.url}
-            media = own_form(part.extensions, NAME).get("mediaType")
+            media = own_form(part.extensions, NAME).get("mediaType")  # as older documents kept it
             if isinstance(media, str):
                 out["mediaType"] = media
         else:

@@ -50,6 +50,17 @@ from aifkit.aif.converters._wire import MISSING, make_ext, unknown_keys
 
 __all__ = ["IMAGE_MEDIA_TYPES", "NAME", "SETTINGS", "TOOL_ID", "decode_body", "is_plain_text"]
 
+
+_SOURCE_FIELDS: Final[dict[str, tuple[Path, ...]]] = {
+    "instructions": (("system",),),
+    "cache": (("cache_control",),),
+    "call_id": (("tool_use_id",),),
+    "arguments": (("input",),),
+    "parameters": (("input_schema",),),
+    "redacted": (("data",),),
+}
+"""AIF fields this format spells otherwise, for loss pointers (`SourceMap.fields`)."""
+
 NAME: Final = "anthropic"
 TOOL_ID: Final = re.compile(r"^[a-zA-Z0-9_-]+$")
 """Tool-use ids Anthropic accepts."""
@@ -104,7 +115,7 @@ def is_plain_text(block: Any) -> bool:
 def decode_body(body: Any) -> Decoded:
     """Read an Anthropic Messages request body (see the module docstring)."""
     root = expect_obj(body, ())
-    sm = SourceMap()
+    sm = SourceMap(fields=_SOURCE_FIELDS)
     reader = _Reader(sm, root.get("model"))
     doc: dict[str, Any] = {}
     doc_form: dict[str, Any] = {}

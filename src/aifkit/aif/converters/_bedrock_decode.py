@@ -61,6 +61,28 @@ __all__ = [
     "top_k_path",
 ]
 
+
+_SOURCE_FIELDS: Final[dict[str, tuple[Path, ...]]] = {
+    "instructions": (("system",),),
+    "model": (("modelId",),),
+    "id": (("toolUse", "toolUseId"), ("toolResult", "toolUseId")),
+    "call_id": (("toolResult", "toolUseId"),),
+    "is_error": (("toolResult", "status"),),
+    "content": (("toolResult", "content"),),
+    "name": (("toolUse", "name"), ("toolSpec", "name")),
+    "arguments": (("toolUse", "input"),),
+    "description": (("toolSpec", "description"),),
+    "parameters": (("toolSpec", "inputSchema"),),
+    "strict": (("toolSpec", "strict"),),
+    "source": (("image", "source"), ("document", "source"), ("video", "source")),
+    "media_type": (("image", "format"), ("document", "format"), ("video", "format")),
+    "filename": (("document", "name"),),
+    "context": (("document", "context"),),
+    "signature": (("reasoningContent", "reasoningText", "signature"),),
+    "redacted": (("reasoningContent", "redactedContent"),),
+}
+"""AIF fields this format spells otherwise, for loss pointers (`SourceMap.fields`)."""
+
 NAME: Final = "bedrock-converse"
 TOOL_ID: Final = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 """Tool-use ids Bedrock accepts."""
@@ -139,7 +161,7 @@ Obj = dict[str, Any]
 def decode_body(body: Any) -> Decoded:
     """Read a Converse request body (already checked to be JSON) into AIF."""
     root = expect_obj(body, ())
-    sm = SourceMap()
+    sm = SourceMap(fields=_SOURCE_FIELDS)
     doc: Obj = {}
     settings: Obj = {}
     extra = {k: v for k, v in root.items() if k not in _TOP_KEYS}
@@ -347,6 +369,7 @@ def _system(blocks: list[Any], sm: SourceMap) -> list[Obj]:
         path: Path = ("system", k)
         block = expect_obj(raw, path)
         if "cachePoint" in block and "text" not in block and _attach_cache(last, block, path):
+            sm.add(("instructions", len(out) - 1, "parts", 0, "cache"), path)
             continue
         ins: Obj = {"role": "system"}
         if "text" in block:
@@ -384,6 +407,7 @@ def _message(raw: Any, i: int, sm: SourceMap) -> Obj:
         if _kind(block) == "cachePoint" and _attach_cache(
             parts[-1] if parts else None, block, bpath
         ):
+            sm.add(("messages", i, "parts", len(parts) - 1, "cache"), bpath)
             continue
         at: Path = ("messages", i, "parts", len(parts))
         sm.add(at, bpath)
@@ -608,6 +632,7 @@ def _tool_config(config: Obj, settings: Obj, sm: SourceMap) -> list[Obj]:
         if set(item) == {"cachePoint"}:
             if not _attach_cache(tools[-1] if tools else None, item, path):
                 raise fail(path, "a cachePoint must follow the tool it caches")
+            sm.add(("tools", len(tools) - 1, "cache"), path)
             continue
         sm.add(("tools", len(tools)), path)
         sm.add(("tools", len(tools), "extensions", NAME, "extra", "tool"), path)

@@ -43,9 +43,17 @@ from aifkit.aif.converters._common import (
     validate_body,
 )
 from aifkit.aif.converters._settings import SettingsTable, read_settings, read_strings
-from aifkit.aif.converters._wire import merge_ns
+from aifkit.aif.converters._wire import CHAT_FIELDS, merge_ns
 
 __all__ = ["NAME", "SETTINGS", "Obj", "decode_body", "document_data"]
+
+
+_SOURCE_FIELDS: Final[dict[str, tuple[Path, ...]]] = {
+    **CHAT_FIELDS,
+    "id": (("document", "id"),),
+    "url": (("image_url", "url"),),
+}
+"""AIF fields this format spells otherwise, for loss pointers (`SourceMap.fields`)."""
 
 NAME: Final = "cohere"
 Obj = dict[str, Any]
@@ -72,7 +80,7 @@ _CHOICES: Final = {"REQUIRED": "required", "NONE": "none"}
 def decode_body(body: Any) -> Decoded:
     """Read a v2 chat request body (already checked to be JSON) into AIF."""
     root = expect_obj(body, ())
-    sm = SourceMap()
+    sm = SourceMap(fields=_SOURCE_FIELDS)
     doc: Obj = {}
     settings = _settings(root, sm)
     extra = {k: v for k, v in root.items() if k not in _TOP}

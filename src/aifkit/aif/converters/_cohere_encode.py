@@ -60,6 +60,11 @@ RULES: Final = rule_table(
         "assistant-text": ("transformed", "info", "several texts joined into one tool_plan"),
         "document-base64": ("transformed", "info", "base64 {} sent as document text"),
         "document-context": ("dropped", "info", "Cohere documents have no context field"),
+        "document-media-type": (
+            "dropped",
+            "info",
+            "Cohere documents are text; the media type {!r} is not sent",
+        ),
         "document-position": ("transformed", "info", "moved to the request's documents"),
         "document-source": ("dropped", "error", "Cohere documents are text or JSON data, not {}"),
         "empty-message": ("dropped", "info", "an assistant message needs content or tool calls"),
@@ -311,6 +316,9 @@ class _Encoder(ChatlikeEncoder):
         text: str | None = None
         if isinstance(src, TextSource):
             text = src.text
+            json_data = src.media_type == "application/json" and form.get("data") == "json"
+            if src.media_type != "text/plain" and not json_data:  # JSON data is its own type
+                self.log((*path, "source", "media_type"), "document-media-type", src.media_type)
         elif isinstance(src, Base64Source) and (src.media_type or "").startswith("text/"):
             try:
                 text = base64.b64decode(src.data, validate=True).decode()

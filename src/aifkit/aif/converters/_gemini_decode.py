@@ -29,6 +29,9 @@ has no field for is kept under ``extensions["gemini"]``: ``extra`` for wire fiel
   synthesized); ``response: "json"`` for a response kept as JSON text; ``name``
   for a response naming another function than its call; ``thought: false`` for a
   text part that said so; ``uri: true`` for a Files API URI kept as a URL;
+* part: a ``fileData``'s ``mimeType`` is ``extra`` (``{"fileData": {"mimeType":
+  ...}}``): AIF's URL and file sources have no media type, so a target that cannot
+  send it reports it;
 * part: ``case: "snake"`` for a part spelled as google-genai sends it
   (``function_call``, ``inline_data``, ...; see ``_gemini_forms``); ``b64`` for
   inline data in URL-safe or unpadded base64 (AIF holds standard base64);
@@ -72,6 +75,39 @@ from aifkit.aif.converters._wire import MISSING, make_ext, unknown_keys
 
 __all__ = ["FILES_PREFIXES", "NAME", "PROVIDER", "SETTINGS", "decode_body", "response_text"]
 
+
+_SOURCE_FIELDS: Final[dict[str, tuple[Path, ...]]] = {
+    "instructions": (("systemInstruction",), ("system_instruction",)),
+    "id": (
+        ("functionCall", "id"),
+        ("functionResponse", "id"),
+        ("function_call", "id"),
+        ("function_response", "id"),
+    ),
+    "call_id": (("functionResponse", "id"), ("function_response", "id")),
+    "name": (
+        ("functionCall", "name"),
+        ("functionResponse", "name"),
+        ("function_call", "name"),
+        ("function_response", "name"),
+    ),
+    "content": (("functionResponse", "response"), ("function_response", "response")),
+    "is_error": (("functionResponse", "response"), ("function_response", "response")),
+    "signature": (("thoughtSignature",), ("thought_signature",)),
+    "source": (("inlineData",), ("fileData",), ("inline_data",), ("file_data",)),
+    "media_type": (("mimeType",), ("mime_type",)),
+    "url": (("fileUri",), ("file_uri",)),
+    "parameters": (("parametersJsonSchema",), ("parameters_json_schema",)),
+    # extra keys kept in camelCase, from a body in google-genai's snake_case
+    "thoughtSignature": (("thought_signature",),),
+    "functionCall": (("function_call",),),
+    "functionResponse": (("function_response",),),
+    "inlineData": (("inline_data",),),
+    "fileData": (("file_data",),),
+    "mimeType": (("mime_type",),),
+}
+"""AIF fields this format spells otherwise, for loss pointers (`SourceMap.fields`)."""
+
 NAME: Final = "gemini"
 PROVIDER: Final = "google"
 FILES_PREFIXES: Final = ("https://generativelanguage.googleapis.com/", "gs://")
@@ -105,7 +141,7 @@ def response_text(response: dict[str, Any]) -> tuple[str, bool, bool]:
 def decode_body(body: Any) -> Decoded:
     """Read a ``generateContent`` request body (see the module docstring)."""
     root = expect_obj(body, ())
-    sm = SourceMap()
+    sm = SourceMap(fields=_SOURCE_FIELDS)
     losses = LossLog()
     doc: dict[str, Any] = {}
     doc_form: dict[str, Any] = {}
@@ -466,11 +502,11 @@ class _Reader:
                 source = {"kind": "file", "file_id": uri, "provider": PROVIDER}
             else:
                 source = {"kind": "url", "url": uri}
+            nested = unknown_keys(blob, _FILE_KEYS)
             if mime is None and "mimeType" in blob:
                 form["mime"] = None
-            elif mime is not None:
-                form["mime"] = expect_str(mime, (*src, "mimeType"))
-            nested = _unknown(blob, _FILE_KEYS)
+            elif mime is not None:  # data AIF has no field for: kept as the wire had it
+                nested["mimeType"] = expect_str(mime, (*src, "mimeType"))
         if nested:
             extra[kind] = nested
         media = mime if isinstance(mime, str) else ""
@@ -506,6 +542,7 @@ class _Reader:
         else:
             call_id = self.new_id(src, "function call")
             form["id"] = "absent"
+            self.sm.invent((*aif, "id"))
         self.open.append((name, call_id))
         self.names[call_id] = name
         part: dict[str, Any] = {"type": "tool_call", "id": call_id, "name": name}
@@ -531,6 +568,7 @@ class _Reader:
             self.open = [c for c in self.open if c[1] != call_id]
         else:
             form["id"] = "absent"
+            self.sm.invent((*aif, "call_id"))
             match = next((c for c in self.open if c[0] == name), None)
             if match is None:
                 call_id = self.new_id(src, "function response")

@@ -48,6 +48,19 @@ from aifkit.aif.converters._wire import MISSING, make_ext, unknown_keys
 
 __all__ = ["NAME", "PROMPT", "SETTINGS", "decode_params", "decode_prompt"]
 
+
+_SOURCE_FIELDS: Final[dict[str, tuple[Path, ...]]] = {
+    "instructions": (("systemPrompt",),),
+    "call_id": (("toolUseId",),),
+    "arguments": (("input",),),
+    "parameters": (("inputSchema",),),
+    "media_type": (("mimeType",),),
+    "uri": (("resource", "uri"),),
+    "filename": (("name",), ("resource", "uri")),
+    "url": (("resource", "uri"), ("uri",)),
+}
+"""AIF fields this format spells otherwise, for loss pointers (`SourceMap.fields`)."""
+
 NAME: Final = "mcp"
 PROMPT: Final = "mcp-prompt"
 ROLES: Final = frozenset({"user", "assistant"})
@@ -83,7 +96,7 @@ _CHOICES: Final = frozenset({"auto", "required", "none"})
 def decode_params(body: Any) -> Decoded:
     """Read ``sampling/createMessage`` params (see the module docstring)."""
     root = expect_obj(body, ())
-    sm = SourceMap()
+    sm = SourceMap(fields=_SOURCE_FIELDS)
     reader = _Reader(NAME, sm)
     doc: dict[str, Any] = {}
     settings = _settings(root, sm)
@@ -109,7 +122,7 @@ def decode_params(body: Any) -> Decoded:
 def decode_prompt(body: Any) -> Decoded:
     """Read a ``prompts/get`` result (see the module docstring)."""
     root = expect_obj(body, ())
-    sm = SourceMap()
+    sm = SourceMap(fields=_SOURCE_FIELDS)
     reader = _Reader(PROMPT, sm)
     raw = expect_list(required(root, "messages", ()), ("messages",))
     doc: dict[str, Any] = {"messages": [reader.message(m, i, True) for i, m in enumerate(raw)]}

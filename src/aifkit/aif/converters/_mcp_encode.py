@@ -104,6 +104,21 @@ def encode_params(document: Document, options: EncodeOptions) -> Encoded:
     return Encoded(enc.run(), enc.losses)
 
 
+_PROMPT_UNSENT: Final = (
+    "model",
+    "max_tokens",
+    "temperature",
+    "top_p",
+    "top_k",
+    "stop",
+    "seed",
+    "stream",
+    "tool_choice",
+    "parallel_tool_calls",
+)
+"""The settings a prompt drops (reasoning is reported by `report_unsent`)."""
+
+
 def encode_prompt(document: Document, options: EncodeOptions) -> Encoded:
     """Write ``document`` as ``prompts/get`` result messages (see the module docstring)."""
     enc = _Prompt(document, options)
@@ -581,7 +596,7 @@ class _Prompt(_Blocks):
 
     def dropped(self, doc: Document) -> None:
         s = doc.settings
-        for name in ("max_tokens", "temperature", "top_p", "top_k", "stop", "seed", "tool_choice"):
+        for name in _PROMPT_UNSENT:
             if getattr(s, name) is not None:
                 self.log(("settings", name), "settings", name)
         self.ext(s.extensions, ("settings",))

@@ -41,9 +41,16 @@ from aifkit.aif.converters._common import (
     validate_body,
 )
 from aifkit.aif.converters._settings import SettingsTable, read_settings
-from aifkit.aif.converters._wire import merge_ns
+from aifkit.aif.converters._wire import CHAT_FIELDS, merge_ns
 
 __all__ = ["NAME", "SETTINGS", "TOOL_ID", "Obj", "decode_body"]
+
+
+_SOURCE_FIELDS: Final[dict[str, tuple[Path, ...]]] = {
+    **CHAT_FIELDS,
+    "filename": (("document_name",),),
+}
+"""AIF fields this format spells otherwise, for loss pointers (`SourceMap.fields`)."""
 
 NAME: Final = "mistral"
 TOOL_ID: Final = re.compile(r"^[a-zA-Z0-9]{9}$")
@@ -72,7 +79,7 @@ _CHOICES: Final = {"auto": "auto", "none": "none", "required": "required", "any"
 def decode_body(body: Any) -> Decoded:
     """Read a chat completions request body (already checked to be JSON) into AIF."""
     root = expect_obj(body, ())
-    sm = SourceMap()
+    sm = SourceMap(fields=_SOURCE_FIELDS)
     doc: Obj = {}
     extra: Obj = {}
     settings = _settings(root, sm, extra)

@@ -69,10 +69,16 @@ RULES: Final = rule_table(
         # rule_table adds the rules of the steps shared with cohere
         "document-text": ("transformed", "info", "a text document sent as a text chunk"),
         "document-title": ("dropped", "info", "the document's name is its filename; title dropped"),
+        "document-context": ("dropped", "info", "Mistral documents have no context field"),
         "empty-message": ("dropped", "info", "an assistant message needs content or tool calls"),
         "file-source": ("dropped", "error", "a {} file id is not valid on Mistral"),
         "last-role": ("transformed", "info", "{}"),
         "no-audio": ("dropped", "error", "Mistral audio is base64 data"),
+        "audio-format": (
+            "dropped",
+            "info",
+            "Mistral's input_audio is the data alone; {!r} is not sent",
+        ),
         "part-not-allowed": ("dropped", "error", "{} parts cannot be sent in a {} message"),
         "prefix-position": ("dropped", "warning", "prefix is only allowed on the last message"),
         "provider-part": ("dropped", "error", "a {} block has no equivalent in Mistral"),
@@ -238,11 +244,10 @@ class _Encoder(ChatlikeEncoder):
             wire = content(chunks, form)
         if part.cache is not None:
             self.log((*path, "cache"), "cache")
-        message: Obj = {
-            "role": "tool",
-            "content": wire,
-            "tool_call_id": self.ids.map(part.call_id),
-        }
+        call_id = self.ids.map(part.call_id)
+        if call_id != part.call_id:
+            self.log((*path, "call_id"), "tool-id")
+        message: Obj = {"role": "tool", "content": wire, "tool_call_id": call_id}
         if form.get("content") == "absent" and not chunks and "content" not in own:
             del message["content"]
         elif form.get("content") == "null" and not chunks and "content" not in own:
@@ -380,11 +385,18 @@ class _Encoder(ChatlikeEncoder):
                 chunk["document_name"] = name
         if part.title is not None and (part.filename is not None or "file_id" in chunk):
             self.log((*path, "title"), "document-title")
+        if part.context is not None:
+            self.log((*path, "context"), "document-context")
         return chunk
 
     def audio(self, part: AudioPart, path: Path) -> Obj | None:
         src = part.source
         if isinstance(src, Base64Source):
+            # Mistral's input_audio is the data alone: the encoding is not sent.
+            if part.format is not None:
+                self.log((*path, "format"), "audio-format", part.format)
+            elif src.media_type is not None:
+                self.log((*path, "source", "media_type"), "audio-format", src.media_type)
             return {"type": "input_audio", "input_audio": src.data}
         self.log(path, "no-audio")
         return None

@@ -41,9 +41,13 @@ from aifkit.aif.converters._common import (
     validate_document,
 )
 from aifkit.aif.converters._settings import SettingsTable, read_settings, read_strings
-from aifkit.aif.converters._wire import MISSING, make_ext, sniff_image, unknown_keys
+from aifkit.aif.converters._wire import CHAT_FIELDS, MISSING, make_ext, sniff_image, unknown_keys
 
 __all__ = ["NAME", "OPTIONS", "ROLES", "decode_body"]
+
+
+_SOURCE_FIELDS: Final[dict[str, tuple[Path, ...]]] = {**CHAT_FIELDS}
+"""AIF fields this format spells otherwise, for loss pointers (`SourceMap.fields`)."""
 
 NAME: Final = "ollama"
 ROLES: Final = frozenset({"system", "user", "assistant", "tool"})
@@ -78,7 +82,7 @@ _TOOL_FUNCTION_KEYS: Final = frozenset({"name", "description", "parameters"})
 def decode_body(body: Any) -> Decoded:
     """Read an Ollama chat request body (see the module docstring)."""
     root = expect_obj(body, ())
-    sm = SourceMap()
+    sm = SourceMap(fields=_SOURCE_FIELDS)
     losses = LossLog()
     doc: dict[str, Any] = {}
     settings = _settings(root, sm)
@@ -311,6 +315,7 @@ class _Reader:
             ppath: Path = (*aif, "parts", first + j)
             self.sm.add(ppath, cpath)
             self.sm.add((*ppath, "arguments"), (*fpath, "arguments"))
+            self.sm.invent((*ppath, "id"))
             pform: dict[str, Any] = {"id": "synthesized"}
             if "index" in fn:
                 pform["index"] = fn["index"]
@@ -345,6 +350,7 @@ class _Reader:
                 "info",
                 f"no open tool call matches this result; it was given the id {call_id!r}",
             )
+            form["id"] = "synthesized"
             derived = None
         else:
             self.open.remove(match)
@@ -354,6 +360,7 @@ class _Reader:
         ppath: Path = (*aif, "parts", 0)
         self.sm.add(ppath, src)
         self.sm.add((*ppath, "call_id"), src)
+        self.sm.invent((*ppath, "call_id"))  # Ollama results pair by name and order
         if content and content[0]["type"] == "text":
             self.sm.add((*ppath, "content", 0), (*src, "content"))
         return {"type": "tool_result", "call_id": call_id, "content": content}

@@ -49,7 +49,7 @@ from aifkit.aif._schema import (
     UrlSource,
 )
 from aifkit.aif.converters._base import Encoded, EncodeOptions
-from aifkit.aif.converters._common import parse_data_url
+from aifkit.aif.converters._common import own_form, parse_data_url
 from aifkit.aif.converters._ollama_decode import NAME, OPTIONS
 from aifkit.aif.converters._settings import write_settings
 from aifkit.aif.converters._wire import RuleLog, RuleTable, b64_ok, hint_keys, sniff_image
@@ -115,10 +115,13 @@ class _Encoder(RuleLog):
         self.doc = document
         self.options = options
         self.names: dict[str, str] = {}
+        self.made_up: set[str] = set()  # ids an Ollama body never had (read back from one)
         for m in document.messages:
             for p in m.parts:
                 if isinstance(p, ToolCallPart):
                     self.names.setdefault(p.id, p.name)
+                    if own_form(p.extensions, NAME).get("id") == "synthesized":
+                        self.made_up.add(p.id)
 
     def run(self) -> dict[str, Any]:
         doc = self.doc
@@ -326,6 +329,8 @@ class _Encoder(RuleLog):
 
     def result(self, part: ToolResultPart, path: Path, form: Mapping[str, Any]) -> dict[str, Any]:
         self.ext(part.extensions, path)
+        if part.call_id not in self.made_up and form.get("id") != "synthesized":
+            self.log((*path, "call_id"), "tool-call-id")
         wire = _Wire("tool")
         if part.is_error:
             self.log((*path, "is_error"), "tool-error-flag")

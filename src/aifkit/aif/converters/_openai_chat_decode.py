@@ -68,10 +68,17 @@ from aifkit.aif.converters._common import (
 )
 from aifkit.aif.converters._reasoning import chat_read
 from aifkit.aif.converters._settings import SettingsTable, read_strings
-from aifkit.aif.converters._wire import MISSING
+from aifkit.aif.converters._wire import CHAT_FIELDS, MISSING
 from aifkit.errors import InvalidInputError
 
 __all__ = ["NAME", "SETTINGS", "decode_body"]
+
+
+_SOURCE_FIELDS: Final[dict[str, tuple[Path, ...]]] = {
+    **CHAT_FIELDS,
+    "filename": (("file", "filename"),),
+}
+"""AIF fields this format spells otherwise, for loss pointers (`SourceMap.fields`)."""
 
 NAME: Final = "openai-chat"
 
@@ -209,7 +216,7 @@ class _SourceMap(SourceMap):
     __slots__ = ("_done", "_lead", "_raw")
 
     def __init__(self, raw: list[Any], lead: int) -> None:
-        super().__init__()
+        super().__init__(fields=_SOURCE_FIELDS)
         self._raw = raw
         self._lead = lead
         self._done: set[Path] = set()

@@ -63,6 +63,14 @@ from aifkit.aif.converters._wire import MISSING, make_ext, unknown_keys
 
 __all__ = ["DETAILS", "NAME", "PROVIDER", "SETTINGS", "decode_body"]
 
+
+_SOURCE_FIELDS: Final[dict[str, tuple[Path, ...]]] = {
+    "call_id": (("call_id",),),
+    "signature": (("id",),),  # a reasoning item's id is what replays it
+    "redacted": (("encrypted_content",),),
+}
+"""AIF fields this format spells otherwise, for loss pointers (`SourceMap.fields`)."""
+
 NAME: Final = "openai-responses"
 PROVIDER: Final = "openai"
 DETAILS: Final = frozenset({"auto", "low", "high"})
@@ -94,7 +102,7 @@ _MODEL_SIDE: Final = frozenset({"function_call", "reasoning"})
 def decode_body(body: Any) -> Decoded:
     """Read a Responses request body (see the module docstring)."""
     root = expect_obj(body, ())
-    sm = SourceMap()
+    sm = SourceMap(fields=_SOURCE_FIELDS)
     reader = _Reader(sm, root.get("model"))
     doc: dict[str, Any] = {}
     doc_form: dict[str, Any] = {}
@@ -452,6 +460,7 @@ class _Reader:
     def call(self, item: dict[str, Any], src: Path, aif: Path) -> dict[str, Any]:
         self.sm.add(aif, src)
         call_id = expect_str(required(item, "call_id", src), (*src, "call_id"))
+        self.sm.add((*aif, "id"), (*src, "call_id"))  # not the item's own id
         name = expect_str(required(item, "name", src), (*src, "name"))
         text = expect_str(required(item, "arguments", src), (*src, "arguments"))
         self.sm.add((*aif, "arguments"), (*src, "arguments"))

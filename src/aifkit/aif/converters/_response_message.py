@@ -27,7 +27,7 @@ from aifkit.aif.converters._common import fail, own_extra
 from aifkit.aif.converters._response_wire import Obj
 from aifkit.errors import InvalidInputError
 
-__all__ = ["decode_message", "encode_message", "nearest"]
+__all__ = ["decode_message", "encode_message"]
 
 
 def decode_message(
@@ -139,11 +139,6 @@ def _existing(body: Any, path: Path) -> Path:
         if _exists(body, path[:cut]):
             return path[:cut]
     return ()
-
-
-def nearest(body: Any, path: Path) -> Path:
-    """The longest prefix of a loss path that names something in the source body."""
-    return _existing(body, path)
 
 
 def _parse(pointer: str) -> Path:

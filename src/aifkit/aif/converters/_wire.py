@@ -20,6 +20,7 @@ from aifkit.aif._schema import Extensions
 from aifkit.aif.converters._common import report_foreign_extensions
 
 __all__ = [
+    "CHAT_FIELDS",
     "EMPTY",
     "MISSING",
     "RuleLog",
@@ -41,6 +42,18 @@ RuleTable = Mapping[str, tuple[Action, Severity, str]]
 EMPTY: Final[Mapping[str, Any]] = {}
 MISSING: Final[Any] = object()
 """Marks a key that is absent (``dict.get(key, MISSING)``)."""
+
+CHAT_FIELDS: Final[dict[str, tuple[tuple[str, ...], ...]]] = {
+    "call_id": (("tool_call_id",),),
+    "detail": (("image_url", "detail"),),
+    "name": (("function", "name"),),
+    "arguments": (("function", "arguments"),),
+    "description": (("function", "description"),),
+    "parameters": (("function", "parameters"),),
+    "strict": (("function", "strict"),),
+}
+"""How the chat-completions family (OpenAI Chat, Mistral, Cohere, Ollama) spells AIF
+fields of tool calls, results, tools and images (`SourceMap.fields`)."""
 
 _SNIFF: Final = (
     ("iVBORw0KGgo", "image/png"),

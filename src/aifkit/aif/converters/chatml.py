@@ -443,6 +443,8 @@ class _Writer(RuleLog):
             text = f"Error: {text}"
         if not self.spec.tool_role:
             self.log(path, "tool-role", self.spec.name)
+        if self.spec.builtin:
+            self.log((*path, "call_id"), "tool-call-id", self.spec.name)
         msg: dict[str, Any] = {"role": "tool", "content": text, "tool_call_id": part.call_id}
         name = self.names.get(part.call_id)
         if name is not None:

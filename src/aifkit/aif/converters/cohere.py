@@ -52,6 +52,7 @@ COHERE: Final = Capabilities(
         "developer-instructions": "instructions.developer",
         "document-base64": "document.base64",
         "document-context": "document.text",
+        "document-media-type": "document.text",
         "document-position": "document.text",
         "document-source": STRUCTURE,
         "empty-message": STRUCTURE,
