@@ -1,4 +1,4 @@
-"""``aif assemble``: a streamed response (raw SSE) in, one AIF assistant message out."""
+"""``aif assemble``: a streamed response (its raw stream) in, one AIF assistant message out."""
 
 from __future__ import annotations
 
@@ -14,13 +14,21 @@ __all__ = ["assemble_command"]
 def assemble_command(
     format: Annotated[
         str,
-        typer.Option("--format", "-f", help="openai-chat, openai-responses, anthropic or gemini."),
+        typer.Option(
+            "--format",
+            "-f",
+            help="openai-chat, openai-responses, anthropic, gemini, cohere, ollama or bedrock-converse.",
+        ),
     ],
     input: Annotated[
-        str, typer.Argument(help="The raw SSE stream: a path, or - for stdin (the default).")
+        str,
+        typer.Argument(
+            help="The raw stream (SSE; Ollama's lines; Bedrock's binary event stream): "
+            "a path, or - for stdin (the default)."
+        ),
     ] = "-",
 ) -> None:
-    """Assemble a streamed response (raw SSE) into one AIF assistant message; print it.
+    """Assemble a streamed response (its raw stream) into one AIF assistant message; print it.
 
     Reads the stream as it arrives; a malformed or cut-short stream exits 2 naming
     the event at fault. See also `aif stream translate`.

@@ -1,4 +1,4 @@
-"""``aif stream``: streamed replies (raw SSE), translated between formats as they arrive."""
+"""``aif stream``: streamed replies (raw streams), translated between formats as they arrive."""
 
 from __future__ import annotations
 
@@ -14,14 +14,17 @@ __all__ = ["stream_app"]
 
 stream_app = typer.Typer(
     name="stream",
-    help="Streamed replies (raw SSE): translate one provider's stream to another's.",
+    help="Streamed replies (raw streams): translate one provider's stream to another's.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
 
-_FORMATS = "openai-chat, openai-responses, anthropic or gemini"
+_FORMATS = (
+    "openai-chat, openai-responses, anthropic, gemini, cohere, ollama (NDJSON lines) "
+    "or bedrock-converse (the binary AWS event stream)"
+)
 
 
 @stream_app.command("translate")
@@ -30,10 +33,10 @@ def translate_command(
     source: Annotated[str, typer.Option("--from", help=f"The stream's format: {_FORMATS}.")],
     target: Annotated[str, typer.Option("--to", help=f"The format to write: {_FORMATS}.")],
     input: Annotated[
-        str, typer.Argument(help="The raw SSE stream: a path, or - for stdin (the default).")
+        str, typer.Argument(help="The raw stream: a path, or - for stdin (the default).")
     ] = "-",
 ) -> None:
-    """Translate a streamed reply from one format's SSE to another's; write it to stdout.
+    """Translate a streamed reply from one format's stream to another's; write it to stdout.
 
     Each event is written (and flushed) as soon as the input completes it, so a
     live stream piped through keeps its time to first byte. A malformed or
