@@ -248,7 +248,9 @@ def sdk_validator(target: str) -> Callable[[Any], object]:
 def test_every_frame_validates_against_the_sdk_types(path: Path, target: str) -> None:
     raw = translate(path.read_bytes(), fmt(path), target)
     if target == "bedrock-converse":
-        assert [next(iter(e)) for e in botocore_events(raw)] == [n for n, _ in payloads(raw, target)]
+        assert [next(iter(e)) for e in botocore_events(raw)] == [
+            n for n, _ in payloads(raw, target)
+        ]
         return
     validate = sdk_validator(target)
     frames = payloads(raw, target)
@@ -743,7 +745,11 @@ def test_a_stream_cut_short_is_an_error(path: Path) -> None:
             b'data: {"type":"response.output_item.added","output_index":0}\n\n',
             "/events/0/item",
         ),
-        ("ollama", b'{"model":"m","message":{"content":7},"done":false}\n', "/events/0/message/content"),
+        (
+            "ollama",
+            b'{"model":"m","message":{"content":7},"done":false}\n',
+            "/events/0/message/content",
+        ),
         ("ollama", b"{nope\n", "/events/0"),
         (
             "cohere",

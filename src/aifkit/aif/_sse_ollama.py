@@ -10,7 +10,8 @@ fragments continue the part of their kind open before them; a tool call arrives
 whole (parsed ``arguments``), so it is started, given its arguments as one JSON
 text and ended at once. Ollama gives calls no ids: the stream's calls get the ids
 the ollama converter gives the same reply read whole (``call_1_<n>``). ``done`` is
-`ResponseEnd` (``stop`` after a tool call is ``tool_calls``), with
+`ResponseEnd` (``stop`` after a tool call is ``tool_calls``; no ``done_reason``, from an
+older server, is no reason, as the converter reads it whole), with
 ``prompt_eval_count`` and ``eval_count``; an ``error`` line is a `StreamError`.
 
 Encoding: each text or reasoning delta is one line at once. A tool call is the one
@@ -101,8 +102,8 @@ class OllamaStreamDecoder(PayloadDecoder):
                     self._call(index, ("message", "tool_calls", j), call, out)
         if payload.get("done") is True:
             self._close(out)
-            raw = payload.get("done_reason")
-            raw = "stop" if raw is None else expect_str(raw, index, ("done_reason",))
+            raw = payload.get("done_reason")  # older servers send none: no reason, as read whole
+            raw = None if raw is None else expect_str(raw, index, ("done_reason",))
             counts = {k: int_or_none(payload.get(k)) for k in OLLAMA_USAGE.keys}
             usage = (
                 Usage(**OLLAMA_USAGE.to_aif(counts))  # pyright: ignore[reportArgumentType]
@@ -110,7 +111,8 @@ class OllamaStreamDecoder(PayloadDecoder):
                 else None
             )
             self.ended = True
-            out.append(ResponseEnd(OLLAMA_FINISH.reason(raw, calls=self._calls > 0), raw, usage))
+            finish = None if raw is None else OLLAMA_FINISH.reason(raw, calls=self._calls > 0)
+            out.append(ResponseEnd(finish, raw, usage))
 
     def _text(self, kind: PartKind, text: str, out: list[StreamEvent]) -> None:
         if self._open is None or self._open[0] != kind:
@@ -213,8 +215,8 @@ class OllamaStreamEncoder(EventEncoder):
         if event.usage is not None:
             self.usage = event.usage
         reason = "stop" if event.finish_reason == "tool_calls" else event.finish_reason
-        word = OLLAMA_FINISH.word(reason, event.raw_finish_reason)[0] or "stop"
-        tail = f'"done":true,"done_reason":{dumps(word)}'
+        word = OLLAMA_FINISH.word(reason, event.raw_finish_reason)[0]
+        tail = '"done":true' if word is None else f'"done":true,"done_reason":{dumps(word)}'
         if self.usage is not None:
             for key, value in OLLAMA_USAGE.to_wire(self.usage).items():
                 if value is not None:
