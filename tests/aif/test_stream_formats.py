@@ -310,3 +310,32 @@ def test_cohere_encoder_numbers_content_and_tool_calls_apart() -> None:
         ("tool-call-start", 0), ("tool-call-delta", 0), ("tool-call-end", 0), ("message-end", None),
     ]  # fmt: skip
     assert frames[-1]["delta"]["finish_reason"] == "TOOL_CALL"
+
+
+def test_mistral_chunks_are_read_by_the_openai_chat_codec() -> None:
+    # Mistral streams chat.completion.chunk objects (the shape its API reference shows): a
+    # tool call whole in one chunk, without "type", and the usage on the finish chunk. The
+    # gateway reads a mistral upstream with the openai-chat codec.
+    from aifkit.gateway._wire import stream_codec
+
+    chunks = [
+        {"id": "a1b2", "object": "chat.completion.chunk", "created": 1727000000, "model": "mistral-large-latest",
+         "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]},
+        {"id": "a1b2", "object": "chat.completion.chunk", "created": 1727000000, "model": "mistral-large-latest",
+         "choices": [{"index": 0, "delta": {"tool_calls": [{"id": "D681PevKs", "index": 0,
+                      "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}]},
+                      "finish_reason": "tool_calls"}],
+         "usage": {"prompt_tokens": 82, "total_tokens": 102, "completion_tokens": 20}},
+    ]  # fmt: skip
+    raw = (
+        b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks) + b"data: [DONE]\n\n"
+    )
+    assert stream_codec("mistral") == "openai-chat"
+    call = assemble(raw, "openai-chat").parts[0]
+    assert isinstance(call, ToolCallPart)
+    assert (call.id, call.name, call.arguments) == ("D681PevKs", "get_weather", {"city": "Paris"})
+    end = decoded(raw, "openai-chat")[-1]
+    assert isinstance(end, ResponseEnd)
+    assert end.finish_reason == "tool_calls"
+    assert end.usage is not None
+    assert (end.usage.input_tokens, end.usage.output_tokens) == (82, 20)

@@ -47,6 +47,8 @@ def error_body(format: str, status: int, message: str, code: str | None = None) 
         {'type': 'error', 'error': {'type': 'rate_limit_error', 'message': 'slow down'}}
         >>> error_body("openai-chat", 502, "bad gateway", "upstream_error")["error"]["type"]
         'server_error'
+        >>> error_body("ollama", 404, "model 'x' not found"), error_body("bedrock-converse", 400, "bad")
+        ({'error': "model 'x' not found"}, {'message': 'bad'})
     """
     if format == "anthropic":
         kind = _ANTHROPIC_TYPES.get(status, "api_error")
