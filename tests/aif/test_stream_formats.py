@@ -339,3 +339,11 @@ def test_mistral_chunks_are_read_by_the_openai_chat_codec() -> None:
     assert end.finish_reason == "tool_calls"
     assert end.usage is not None
     assert (end.usage.input_tokens, end.usage.output_tokens) == (82, 20)
+
+
+@pytest.mark.parametrize("content", [5, "text", [1]])
+def test_a_cohere_content_that_is_not_an_object_is_refused(content: Any) -> None:
+    payload = {"type": "content-start", "index": 0, "delta": {"message": {"content": content}}}
+    with pytest.raises(InvalidInputError) as info:
+        decoded(b"data: " + json.dumps(payload).encode() + b"\n\n", "cohere")
+    assert info.value.pointer == "/events/0/delta/message/content"

@@ -41,7 +41,7 @@ from aifkit.aif._sse_codec import (
     frame,
     text_or_none,
 )
-from aifkit.aif._stream import expect_int, expect_str, field, stream_error
+from aifkit.aif._stream import expect_int, expect_obj, expect_str, field, stream_error
 from aifkit.aif._vocab import COHERE_FINISH, COHERE_USAGE
 from aifkit.aif.converters._cohere_decode import NAME
 
@@ -104,7 +104,8 @@ class CohereStreamDecoder(PayloadDecoder):
     ) -> None:
         at = self._index(index, payload)
         path = ("delta", "message", "content")
-        thinking = field(content, "type") == "thinking" or "thinking" in (content or {})
+        content = {} if content is None else expect_obj(content, index, path)
+        thinking = field(content, "type") == "thinking" or field(content, "thinking") is not None
         part = self._content.get(at)
         if part is None:
             self._close_plan(out)
