@@ -203,3 +203,23 @@ def test_a_broken_upstream_stream_ends_with_an_error(
         _drain(client, model)
     rec = records(upstreams.app, model, seen + 1)[-1]
     assert rec.status == 502
+
+
+def test_a_toml_config_routes_to_the_new_formats(tmp_path: Any) -> None:
+    from aifkit.gateway import load_config
+
+    path = tmp_path / "gateway.toml"
+    path.write_text(
+        "[[routes]]\n"
+        'models = ["anthropic.claude-*"]\n'
+        'upstream = "https://bedrock-runtime.us-east-1.amazonaws.com"\n'
+        'format = "bedrock-converse"\n'
+        'api_key_env = "AWS_BEARER_TOKEN_BEDROCK"\n'
+        "[[routes]]\n"
+        'upstream = "http://127.0.0.1:11434/"\n'
+        'format = "ollama"\n'
+    )
+    config = load_config(path)
+    assert [r.format for r in config.routes] == ["bedrock-converse", "ollama"]
+    assert config.route_for("llama3.2") is config.routes[1]
+    assert config.routes[1].upstream == "http://127.0.0.1:11434"
