@@ -8,8 +8,10 @@ arrive in many fragments; it is written in each format by aifkit's own encoders.
 * ``translate`` — `translate_stream` (the path of ``aif stream translate``) from the
   source's raw SSE, fed one event per chunk as a live stream arrives, to the
   target's (SSE parsing, JSON decoding, neutral events, JSON encoding, framing);
-* ``floor`` — splitting the raw stream on blank lines, then ``json.loads`` and
-  ``json.dumps`` of every data line: the least any re-encoding proxy pays;
+* ``floor`` — cutting the raw stream into its events (SSE: on blank lines; Ollama's
+  NDJSON: on newlines; Bedrock's event stream: by each message's length prefix), then
+  ``json.loads`` and ``json.dumps`` of every payload: the least any re-encoding proxy
+  pays;
 * ratios are translate / floor, each translation timed beside a floor run (the
   median of those ratios), so a busy machine slows both sides alike.
 """
@@ -34,7 +36,15 @@ from aifkit.aif import (
 )
 from aifkit.aif._response import Usage
 
-FORMATS = ["openai-chat", "anthropic", "openai-responses", "gemini"]
+FORMATS = [
+    "openai-chat",
+    "anthropic",
+    "openai-responses",
+    "gemini",
+    "cohere",
+    "ollama",
+    "bedrock-converse",
+]
 
 
 def events(n: int) -> list[StreamEvent]:
@@ -58,7 +68,20 @@ def written(fmt: str, stream: list[StreamEvent]) -> bytes:
     return b"".join(encoder.encode(e) for e in stream) + encoder.close()
 
 
-def floor(raw: bytes) -> None:
+def floor(raw: bytes, fmt: str = "openai-chat") -> None:
+    if fmt == "ollama":
+        for line in raw.split(b"\n"):
+            if line:
+                json.dumps(json.loads(line))
+        return
+    if fmt == "bedrock-converse":  # the prelude's lengths locate each payload
+        at = 0
+        while at < len(raw):
+            total = int.from_bytes(raw[at : at + 4], "big")
+            headers = int.from_bytes(raw[at + 4 : at + 8], "big")
+            json.dumps(json.loads(raw[at + 12 + headers : at + total - 4]))
+            at += total
+        return
     for block in raw.split(b"\n\n"):
         for line in block.split(b"\n"):
             if line.startswith(b"data: ") and line != b"data: [DONE]":
@@ -71,9 +94,19 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def frames(raw: bytes) -> list[bytes]:
+def frames(raw: bytes, fmt: str = "openai-chat") -> list[bytes]:
     """The stream cut into its events, one chunk each, as a live provider sends them (and
     as `aif stream translate` reads a pipe: whatever has arrived)."""
+    if fmt == "ollama":
+        return raw.splitlines(keepends=True)
+    if fmt == "bedrock-converse":
+        out: list[bytes] = []
+        at = 0
+        while at < len(raw):
+            total = int.from_bytes(raw[at : at + 4], "big")
+            out.append(raw[at : at + total])
+            at += total
+        return out
     return [block + b"\n\n" for block in raw.split(b"\n\n") if block.strip()]
 
 
@@ -81,14 +114,14 @@ def table(n_events: int, repeat: int) -> None:
     """Print µs per source event for every source -> target pair, and the ratio to the floor."""
     neutral = events(n_events)
     print(
-        f"\nSSE re-encoding: ~{n_events} events per stream, fed one event per chunk as "
+        f"\nStream re-encoding: ~{n_events} events per stream, fed one event per chunk as "
         "`aif stream translate` reads a live stream; µs per source event (ratio to the "
         "floor: json.loads + json.dumps of each event)"
     )
     print("from -> to".ljust(17) + "".join(f"{t:>20}" for t in FORMATS) + f"{'floor':>10}")
     for source in FORMATS:
         raw = written(source, neutral)
-        chunks = frames(raw)
+        chunks = frames(raw, source)
         n = len(chunks)
         cells = ""
         floors: list[float] = []
@@ -98,7 +131,7 @@ def table(n_events: int, repeat: int) -> None:
             times: list[float] = []
             ratios: list[float] = []
             for _ in range(repeat):
-                f = timed(lambda: floor(raw))  # noqa: B023
+                f = timed(lambda: floor(raw, source))  # noqa: B023
                 t = timed(lambda: b"".join(translate_stream(chunks, source=source, target=target)))  # noqa: B023
                 floors.append(f)
                 times.append(t)

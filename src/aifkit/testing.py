@@ -6,8 +6,11 @@ records what it was asked. `FakeOpenAIServer` is a real HTTP server on
 with scripted replies, tool calls, status codes, delays and faults, streamed
 (SSE) when the request asks, for code that talks to an OpenAI-compatible
 endpoint (such as `aifkit.budget.memory.OpenAISummarizer` or the gateway).
-`FakeAnthropicServer` speaks Anthropic's ``/v1/messages`` and `FakeGeminiServer`
-Gemini's ``generateContent`` and ``streamGenerateContent`` the same way.
+`FakeAnthropicServer` speaks Anthropic's ``/v1/messages``, `FakeGeminiServer`
+Gemini's ``generateContent`` and ``streamGenerateContent``, `FakeCohereServer`
+Cohere's ``/v2/chat``, `FakeOllamaServer` Ollama's ``/api/chat`` (streamed as
+NDJSON lines) and `FakeBedrockServer` Bedrock's ``/model/{id}/converse`` and
+``/converse-stream`` (streamed as the binary AWS event stream) the same way.
 
 Examples:
     >>> from aifkit.testing import FakeOpenAIServer, FakeReply
@@ -40,7 +43,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FakeAnthropicServer",
+    "FakeBedrockServer",
+    "FakeCohereServer",
     "FakeGeminiServer",
+    "FakeOllamaServer",
     "FakeOpenAIServer",
     "FakeProviderServer",
     "FakeReply",
@@ -248,7 +254,16 @@ class FakeProviderServer:
                 if verb in ("generateContent", "streamGenerateContent"):
                     return "gemini", verb == "streamGenerateContent"
             return None
+        if self.format == "bedrock-converse":
+            head, _, verb = path.rpartition("/")
+            if head.startswith(f"{self.prefix}/model/") and verb in ("converse", "converse-stream"):
+                return "bedrock-converse", verb == "converse-stream"
+            return None
+        if self.format == "ollama":  # Ollama streams unless asked not to
+            return ("ollama", request.get("stream") is not False) if path == f"{self.prefix}/api/chat" else None  # fmt: skip
         stream = request.get("stream") is True
+        if self.format == "cohere":
+            return ("cohere", stream) if path == f"{self.prefix}/v2/chat" else None
         if self.format == "anthropic":
             return ("anthropic", stream) if path == f"{self.prefix}/messages" else None
         if path in (f"{self.prefix}/chat/completions", "/chat/completions"):
@@ -300,6 +315,39 @@ class FakeGeminiServer(FakeProviderServer):
 
     format = "gemini"
     prefix = "/v1beta"
+
+
+class FakeCohereServer(FakeProviderServer):
+    """A local Cohere server: ``POST /v2/chat`` (SSE when ``"stream": true``); see
+    `FakeProviderServer`. `base_url` is the root (the gateway adds ``/v2/chat``)."""
+
+    format = "cohere"
+    prefix = ""
+
+
+class FakeOllamaServer(FakeProviderServer):
+    """A local Ollama server: ``POST /api/chat``, streamed as NDJSON lines unless the
+    request says ``"stream": false`` (Ollama's default); see `FakeProviderServer`.
+    `base_url` is the root (the gateway adds ``/api/chat``)."""
+
+    format = "ollama"
+    prefix = ""
+
+
+class FakeBedrockServer(FakeProviderServer):
+    """A local Bedrock runtime: ``POST /model/{modelId}/converse`` and
+    ``/converse-stream`` (the binary ``application/vnd.amazon.eventstream``, as boto3
+    reads it); see `FakeProviderServer`. `base_url` is the root."""
+
+    format = "bedrock-converse"
+    prefix = ""
+
+
+_MEDIA = {
+    "ollama": "application/x-ndjson",
+    "bedrock-converse": "application/vnd.amazon.eventstream",
+}
+"""The media type of each format's stream (SSE for the others)."""
 
 
 class _Server(ThreadingHTTPServer):
@@ -356,6 +404,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(reply.status, reply.body)
         elif reply.status != 200:
             extra = {"Retry-After": reply.retry_after} if reply.retry_after else {}
+            if fmt == "bedrock-converse":  # AWS names the error's kind in a header
+                extra["x-amzn-ErrorType"] = "ThrottlingException" if reply.status == 429 else "ValidationException"  # fmt: skip
             self._send(reply.status, _error(fmt, reply.status, f"scripted status {reply.status}"), extra)  # fmt: skip
         elif stream:
             self._stream(_events(request, reply, n, fmt), fmt, reply.fault, reply.pace)
@@ -388,7 +438,7 @@ class _Handler(BaseHTTPRequestHandler):
 
         encoder = encode_stream(fmt)
         self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Content-Type", _MEDIA.get(fmt, "text/event-stream"))
         self.send_header("Connection", "close")
         self.end_headers()
         self.close_connection = True
@@ -396,7 +446,7 @@ class _Handler(BaseHTTPRequestHandler):
             events = events[: max(1, len(events) // 2)]
         for i, event in enumerate(events):
             if fault == "malformed" and i == 2:
-                self.wfile.write(b"data: {not json\n\n")
+                self.wfile.write(_MALFORMED.get(fmt, b"data: {not json\n\n"))
                 break
             self.wfile.write(encoder.encode(event))
             self.wfile.flush()
@@ -405,6 +455,10 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             if fault != "cut":
                 self.wfile.write(encoder.close())
+
+
+_MALFORMED = {"ollama": b"{not json\n", "bedrock-converse": b"\x00\x00\x00\x20" + bytes(28)}
+"""A broken event in each framing (Bedrock's: a message whose prelude CRC is wrong)."""
 
 
 def _last_text(request: dict[str, Any], fmt: str) -> str:
@@ -421,7 +475,13 @@ def _words(request: dict[str, Any]) -> int:
     return sum(len(str(m).split()) for m in items) if isinstance(items, list) else len(str(items).split())  # fmt: skip  # pyright: ignore[reportUnknownArgumentType, reportUnknownVariableType]
 
 
-_PROVIDERS = {"anthropic": "anthropic", "gemini": "google"}
+_PROVIDERS = {
+    "anthropic": "anthropic",
+    "gemini": "google",
+    "bedrock-converse": "bedrock-converse",
+    "cohere": "cohere",
+    "ollama": "ollama",
+}
 
 
 def _response(request: dict[str, Any], reply: FakeReply, n: int, fmt: str) -> Response:
@@ -513,4 +573,8 @@ def _error(format: str, status: int, message: str) -> dict[str, Any]:
         return {"type": "error", "error": {"type": kind, "message": message}}
     if format == "gemini":
         return {"error": {"code": status, "message": message, "status": "UNAVAILABLE"}}
+    if format in ("cohere", "bedrock-converse"):
+        return {"message": message}
+    if format == "ollama":
+        return {"error": message}
     return {"error": {"message": message, "type": kind, "param": None, "code": None}}

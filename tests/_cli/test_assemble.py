@@ -14,6 +14,9 @@ STREAMS = Path(__file__).parents[1] / "fixtures" / "streams"
 WITHOUT_CALLS = {  # recorded replies that call no tool
     "openai-chat__sdk-refusal.sse": ["refusal"],
     "openai-responses__dotnet-reasoning-text.sse": ["reasoning", "text"],
+    "cohere__curl-text.sse": ["text"],
+    "ollama__docs-chat.ndjson": ["text"],
+    "bedrock-converse__pydantic-ai-claude-thinking.eventstream": ["reasoning", "text"],
 }
 
 
@@ -29,7 +32,7 @@ def run(
     return code, out, err
 
 
-@pytest.mark.parametrize("path", sorted(STREAMS.glob("*.sse")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(STREAMS.glob("*__*")), ids=lambda p: p.name)
 def test_assemble_reads_stdin_and_prints_the_message(
     path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from aifkit._cli import main
-from aifkit.aif import assemble
+from aifkit.aif import STREAM_FORMATS, assemble
 
 STREAMS = Path(__file__).parents[1] / "fixtures" / "streams"
 
@@ -30,7 +30,7 @@ def run(
     return code, out, err.decode()
 
 
-@pytest.mark.parametrize("target", ["anthropic", "openai-chat", "openai-responses", "gemini"])
+@pytest.mark.parametrize("target", sorted(STREAM_FORMATS.names()))
 def test_translate_reads_stdin_and_writes_the_targets_sse(
     target: str, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -40,6 +40,29 @@ def test_translate_reads_stdin_and_writes_the_targets_sse(
     assert (code, err) == (0, "")
     message = assemble(out, target)
     assert [p.type for p in message.parts] == ["text", "tool_call", "tool_call"]
+
+
+@pytest.mark.parametrize(
+    ("source", "name"),
+    [
+        ("bedrock-converse", "bedrock-converse__pydantic-ai-nova-tool.eventstream"),
+        ("ollama", "ollama__docs-tool-call.ndjson"),
+        ("cohere", "cohere__docs-tool-plan.sse"),
+    ],
+)
+def test_translate_reads_the_new_framings_from_stdin(
+    source: str,
+    name: str,
+    capsysbinary: pytest.CaptureFixture[bytes],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    raw = (STREAMS / name).read_bytes()
+    argv = ["stream", "translate", "--from", source, "--to", "openai-chat"]
+    code, out, err = run(capsysbinary, monkeypatch, argv, raw)
+    assert (code, err) == (0, "")
+    assert [p.type for p in assemble(out, "openai-chat").parts] == [
+        p.type for p in assemble(raw, source).parts
+    ]
 
 
 def test_translate_reads_a_file_too(
@@ -59,6 +82,12 @@ def test_translate_reads_a_file_too(
         (["--from", "anthropic", "--to", "gemini", "/no/such/file"], b"", "no such file"),
         (["--from", "openai-chat", "--to", "gemini"], b"data: {oops\n\n", "/events/0"),
         (["--from", "anthropic", "--to", "gemini"], b'data: {"type":"ping"}\n\n', "cut short"),
+        (
+            ["--from", "bedrock-converse", "--to", "anthropic"],
+            b"\x00\x00\x00\x10" + bytes(12),
+            "prelude CRC does not match",
+        ),
+        (["--from", "ollama", "--to", "anthropic"], b'{"model":"m","done":false}\n', "cut short"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(

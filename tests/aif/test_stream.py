@@ -43,7 +43,8 @@ def dumped(message: Message) -> dict[str, Any]:
 
 
 def test_every_format_has_a_transcript() -> None:
-    assert {fmt(p) for p in FIXTURES} == {"anthropic", "gemini", "openai-chat", "openai-responses"}
+    sse = {"anthropic", "cohere", "gemini", "openai-chat", "openai-responses"}
+    assert {fmt(p) for p in FIXTURES} == sse
 
 
 def test_openai_chat_tool_call_deltas_join_by_index() -> None:
@@ -310,8 +311,9 @@ def test_malformed_streams_name_the_event(
 
 
 def test_unknown_format_lists_the_known_ones() -> None:
-    with pytest.raises(UnknownNameError, match="openai-responses"):
-        assemble("", "cohere")
+    with pytest.raises(UnknownNameError, match="openai-responses") as info:
+        assemble("", "a2a")
+    assert {"bedrock-converse", "cohere", "ollama"} <= set(info.value.known)
 
 
 def test_sse_parser_follows_the_event_stream_rules() -> None:

@@ -1,4 +1,4 @@
-"""``aif assemble``: a streamed response (raw SSE) in, one AIF assistant message out."""
+"""``aif assemble``: a streamed response (its raw stream) in, one AIF assistant message out."""
 
 from __future__ import annotations
 
@@ -17,10 +17,14 @@ def assemble_command(
         typer.Option("--format", "-f", metavar="STREAM_FORMAT", help="The stream's format."),
     ],
     input: Annotated[
-        str, typer.Argument(help="The raw SSE stream: a path, or - for stdin (the default).")
+        str,
+        typer.Argument(
+            help="The raw stream (SSE; Ollama's lines; Bedrock's binary event stream): "
+            "a path, or - for stdin (the default)."
+        ),
     ] = "-",
 ) -> None:
-    """Assemble a streamed response (raw SSE) into one AIF assistant message; print it.
+    """Assemble a streamed response (its raw stream) into one AIF assistant message; print it.
 
     Reads the stream as it arrives; a malformed or cut-short stream exits 2 naming
     the event at fault. See also `aif stream translate`.

@@ -23,7 +23,8 @@ def serve_command(
     upstream_format: Annotated[
         str,
         typer.Option(
-            metavar="[openai-chat|openai-responses|anthropic|gemini|mistral]",
+            # The same list as aifkit.gateway.UPSTREAM_FORMATS (a test holds them equal).
+            metavar="[openai-chat|openai-responses|anthropic|gemini|mistral|bedrock-converse|ollama|cohere]",
             help="The quick-start upstream's format.",
         ),
     ] = "openai-chat",

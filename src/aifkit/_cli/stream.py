@@ -1,4 +1,4 @@
-"""``aif stream``: streamed replies (raw SSE), translated between formats as they arrive."""
+"""``aif stream``: streamed replies (raw streams), translated between formats as they arrive."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ __all__ = ["stream_app"]
 
 stream_app = typer.Typer(
     name="stream",
-    help="Streamed replies (raw SSE): translate one provider's stream to another's.",
+    help="Streamed replies (raw streams): translate one provider's stream to another's.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -32,10 +32,10 @@ def translate_command(
         str, typer.Option("--to", metavar="STREAM_FORMAT", help="The format to write.")
     ],
     input: Annotated[
-        str, typer.Argument(help="The raw SSE stream: a path, or - for stdin (the default).")
+        str, typer.Argument(help="The raw stream: a path, or - for stdin (the default).")
     ] = "-",
 ) -> None:
-    """Translate a streamed reply from one format's SSE to another's; write it to stdout.
+    """Translate a streamed reply from one format's stream to another's; write it to stdout.
 
     Each event is written (and flushed) as soon as the input completes it, so a
     live stream piped through keeps its time to first byte. A malformed or

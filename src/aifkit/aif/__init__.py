@@ -36,6 +36,7 @@ from aifkit.aif._events import (
     UsageUpdate,
 )
 from aifkit.aif._features import FEATURES, Capabilities, capability_table
+from aifkit.aif._framing import EventStreamParser, NDJSONParser
 from aifkit.aif._loss import LossEntry, LossReport
 from aifkit.aif._migrate import register_upgrader, upgrade
 from aifkit.aif._response import FinishReason, Response, Usage
@@ -121,6 +122,7 @@ __all__ = [
     "Document",
     "DocumentPart",
     "EncodeOptions",
+    "EventStreamParser",
     "FileSource",
     "FinishReason",
     "FormatGuess",
@@ -129,6 +131,7 @@ __all__ = [
     "LossEntry",
     "LossReport",
     "Message",
+    "NDJSONParser",
     "Part",
     "PartDelta",
     "PartEnd",

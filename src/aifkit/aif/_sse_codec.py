@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
-from typing import Any, ClassVar, Final, Protocol
+from typing import Any, ClassVar, Final, Protocol, cast
 
 from aifkit._json import quote
 from aifkit._limits import check_json, loads
@@ -33,6 +33,7 @@ from aifkit.aif._events import (
     StreamEvent,
     UsageUpdate,
 )
+from aifkit.aif._framing import FrameParser
 from aifkit.aif._response import Usage
 from aifkit.aif._schema import ReasoningScope
 from aifkit.aif._stream import SSEEvent, SSEParser, field, stream_error
@@ -103,6 +104,9 @@ STREAM_FORMATS.register(
     "openai-responses", "aifkit.aif._sse_openai_responses:OpenAIResponsesStreamCodec"
 )
 STREAM_FORMATS.register("gemini", "aifkit.aif._sse_gemini:GeminiStreamCodec")
+STREAM_FORMATS.register("cohere", "aifkit.aif._sse_cohere:CohereStreamCodec")
+STREAM_FORMATS.register("ollama", "aifkit.aif._sse_ollama:OllamaStreamCodec")
+STREAM_FORMATS.register("bedrock-converse", "aifkit.aif._sse_bedrock:BedrockStreamCodec")
 
 
 def decode_stream(format: str) -> StreamDecoder:
@@ -215,17 +219,22 @@ async def atranslate_stream(
 
 
 class PayloadDecoder:
-    """The shared half of every decoder: SSE framing and JSON, then `on_payload`.
+    """The shared half of every decoder: framing and JSON, then `on_payload`.
 
     Subclasses implement `on_payload` (one JSON object; None for ``[DONE]``) and
     `on_close`. ``index`` is the event's position in the stream, for error pointers.
+    The framing is SSE unless ``framing`` names another parser (`NDJSONParser` for
+    Ollama's lines, `EventStreamParser` for Bedrock's binary event stream); every
+    parser yields events with a name and JSON text, so the rest is the same.
     """
 
     provider: ClassVar[str] = ""
     """The provider whose signatures this format carries (``google`` for Gemini)."""
+    framing: ClassVar[type[FrameParser]] = SSEParser
+    """Makes the parser of the format's framing, one per stream."""
 
     def __init__(self) -> None:
-        self._sse = SSEParser()
+        self._sse: FrameParser = self.framing()
         self._count = 0
         self._scope: ReasoningScope | None = None
         self.parts = 0
@@ -457,6 +466,30 @@ def event_type(index: int, payload: Mapping[str, Any], event: str) -> str:
     if not isinstance(kind, str):
         raise stream_error(index, ("type",), "expected a string")
     return kind
+
+
+def call_arguments(call_id: str | None, text: str) -> dict[str, Any]:
+    """A tool call's argument fragments, joined, as the JSON object a format that sends
+    a call whole writes (an empty text is ``{}``).
+
+    Raises:
+        InvalidInputError: the text is not a JSON object.
+
+    Examples:
+        >>> call_arguments("call_1", '{"city": "Paris"}'), call_arguments("call_1", "")
+        ({'city': 'Paris'}, {})
+    """
+    try:
+        args: Any = json.loads(text) if text.strip() else {}
+    except (ValueError, RecursionError):
+        raise stream_error(
+            None, (), f"the arguments of tool call {call_id!r} are not valid JSON: {text[:60]!r}"
+        ) from None
+    if not isinstance(args, dict):
+        raise stream_error(
+            None, (), f"the arguments of tool call {call_id!r} are not a JSON object"
+        )
+    return cast("dict[str, Any]", args)
 
 
 def int_or_none(value: object) -> int | None:

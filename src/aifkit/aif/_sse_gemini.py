@@ -22,7 +22,6 @@ provider's), and only base64 ones (Gemini's are bytes: the client must parse the
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any, Final, cast
@@ -42,6 +41,7 @@ from aifkit.aif._sse_codec import (
     BuiltinCodec,
     EventEncoder,
     PayloadDecoder,
+    call_arguments,
     cut_short,
     dumps,
     text_or_none,
@@ -265,19 +265,7 @@ class GeminiStreamEncoder(EventEncoder):
         return self._usage_text
 
     def _call(self, start: PartStart, fragments: list[str], signatures: list[str]) -> str:
-        text = "".join(fragments)
-        try:
-            args: Any = json.loads(text) if text.strip() else {}
-        except (ValueError, RecursionError):
-            raise stream_error(
-                None,
-                (),
-                f"the arguments of tool call {start.id!r} are not valid JSON: {text[:60]!r}",
-            ) from None
-        if not isinstance(args, dict):
-            raise stream_error(
-                None, (), f"the arguments of tool call {start.id!r} are not a JSON object"
-            )
+        args = call_arguments(start.id, "".join(fragments))
         call: dict[str, Any] = {"name": start.name or "", "args": args}
         if start.id:
             call["id"] = start.id

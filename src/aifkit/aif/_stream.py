@@ -326,9 +326,11 @@ def assemble(
     """Assemble a streamed response into one AIF assistant message.
 
     Args:
-        stream: Raw SSE (bytes or text, whole or as chunks as they arrive), or the
-            events' JSON payloads already parsed.
-        format: ``openai-chat``, ``openai-responses``, ``anthropic`` or ``gemini``.
+        stream: The raw stream (bytes or text, whole or as chunks as they arrive),
+            or the events' JSON payloads already parsed.
+        format: Any format with a stream codec: ``openai-chat``, ``openai-responses``,
+            ``anthropic``, ``gemini``, ``cohere``, ``ollama`` (NDJSON lines),
+            ``bedrock-converse`` (the binary AWS event stream), or a plugin's.
 
     Returns:
         The assistant message, as the format's converter reads the same reply from
@@ -352,7 +354,14 @@ def assemble(
     factories = _factories()
     factory = factories.get(format)
     if factory is None:
-        raise UnknownNameError("stream format", format, factories)
+        from aifkit.aif._sse_codec import STREAM_FORMATS
+        from aifkit.aif._stream_events import assemble_events
+
+        if format in STREAM_FORMATS.names():  # assembled from its codec's neutral events
+            return assemble_events(stream, format)
+        raise UnknownNameError(
+            "stream format", format, sorted({*factories, *STREAM_FORMATS.names()})
+        )
     assembler = factory()
     for index, event, payload in iter_payloads(stream):
         assembler.feed(index, event, payload)

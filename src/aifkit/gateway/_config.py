@@ -22,8 +22,18 @@ __all__ = ["UPSTREAM_FORMATS", "GatewayConfig", "PolicyName", "Route", "load_con
 PolicyName = Literal["off", "fit", "always"]
 """When a route packs: never, only when the request is over its window (the default), always."""
 
-UPSTREAM_FORMATS = ("openai-chat", "openai-responses", "anthropic", "gemini", "mistral")
-"""Formats the gateway can send a request to (each has a URL scheme and a response codec)."""
+UPSTREAM_FORMATS = (
+    "openai-chat",
+    "openai-responses",
+    "anthropic",
+    "gemini",
+    "mistral",
+    "bedrock-converse",
+    "ollama",
+    "cohere",
+)
+"""Formats the gateway can send a request to (each has a URL scheme, a response codec
+and a stream codec)."""
 
 
 class _Frozen(BaseModel):
@@ -38,7 +48,11 @@ class Route(_Frozen):
             ``"*"`` serves every model.
         upstream: The upstream's base URL, e.g. ``https://api.openai.com/v1``,
             ``https://api.anthropic.com/v1``,
-            ``https://generativelanguage.googleapis.com/v1beta``.
+            ``https://generativelanguage.googleapis.com/v1beta``, and with no path
+            for the formats whose paths are fixed: ``https://api.cohere.com``
+            (``/v2/chat``), ``http://127.0.0.1:11434`` (Ollama's ``/api/chat``),
+            ``https://bedrock-runtime.us-east-1.amazonaws.com``
+            (``/model/{model}/converse``, ``/converse-stream``).
         format: The wire format the upstream speaks.
         api_key_env: The environment variable holding the upstream's API key,
             read when the app starts. None: pass the client's own key through.

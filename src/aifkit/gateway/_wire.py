@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, cast
+from urllib.parse import quote
 
 __all__ = [
     "client_key",
@@ -46,12 +47,18 @@ def error_body(format: str, status: int, message: str, code: str | None = None) 
         {'type': 'error', 'error': {'type': 'rate_limit_error', 'message': 'slow down'}}
         >>> error_body("openai-chat", 502, "bad gateway", "upstream_error")["error"]["type"]
         'server_error'
+        >>> error_body("ollama", 404, "model 'x' not found"), error_body("bedrock-converse", 400, "bad")
+        ({'error': "model 'x' not found"}, {'message': 'bad'})
     """
     if format == "anthropic":
         kind = _ANTHROPIC_TYPES.get(status, "api_error")
         return {"type": "error", "error": {"type": kind, "message": message}}
     if format == "gemini":
         return {"error": {"code": status, "message": message, "status": code or "UNAVAILABLE"}}
+    if format in ("cohere", "bedrock-converse"):  # Bedrock names the kind in x-amzn-ErrorType
+        return {"message": message}
+    if format == "ollama":
+        return {"error": message}
     kind = _OPENAI_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
     return {"error": {"message": message, "type": kind, "param": None, "code": code}}
 
@@ -64,6 +71,8 @@ def error_message(body: Any) -> str | None:
         'boom'
         >>> error_message({"error": "plain"}), error_message([1])
         ('plain', None)
+        >>> error_message({"Message": "The security token included in the request is invalid."})
+        'The security token included in the request is invalid.'
     """
     if not isinstance(body, Mapping):
         return None
@@ -74,7 +83,7 @@ def error_message(body: Any) -> str | None:
     if isinstance(err, Mapping):
         msg = cast("Mapping[str, Any]", err).get("message")
         return msg if isinstance(msg, str) else None
-    msg = data.get("message")
+    msg = data.get("message", data.get("Message"))  # AWS services write either
     return msg if isinstance(msg, str) else None
 
 
@@ -86,7 +95,21 @@ def upstream_url(format: str, base: str, model: str, *, stream: bool) -> str:
         'https://api.anthropic.com/v1/messages'
         >>> upstream_url("gemini", "http://h/v1beta", "gemini-2.5-flash", stream=True)
         'http://h/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse'
+        >>> base = "https://bedrock-runtime.us-east-1.amazonaws.com"
+        >>> upstream_url("bedrock-converse", base, "anthropic.claude-sonnet-4-5-v1:0", stream=True)
+        'https://bedrock-runtime.us-east-1.amazonaws.com/model/anthropic.claude-sonnet-4-5-v1%3A0/converse-stream'
+        >>> upstream_url("ollama", "http://127.0.0.1:11434", "llama3.2", stream=False)
+        'http://127.0.0.1:11434/api/chat'
+        >>> upstream_url("cohere", "https://api.cohere.com", "command-a-03-2025", stream=True)
+        'https://api.cohere.com/v2/chat'
     """
+    if format == "bedrock-converse":  # the model is in the path, escaped (ids hold ":")
+        verb = "converse-stream" if stream else "converse"
+        return f"{base}/model/{quote(model, safe='')}/{verb}"
+    if format == "ollama":
+        return f"{base}/api/chat"
+    if format == "cohere":
+        return f"{base}/v2/chat"
     if format == "anthropic":
         return f"{base}/messages"
     if format == "openai-responses":
@@ -102,6 +125,14 @@ def upstream_headers(format: str, key: str | None, client: Mapping[str, str]) ->
 
     ``client`` is the client's request headers (lower-case names); only the
     protocol headers an upstream needs are taken from it, never its credentials.
+    Cohere and Bedrock (its API keys) take ``Authorization: Bearer``; Ollama takes
+    no credentials, and none is sent to it.
+
+    Examples:
+        >>> upstream_headers("bedrock-converse", "ABSK-key", {})["authorization"]
+        'Bearer ABSK-key'
+        >>> "authorization" in upstream_headers("ollama", "sk-client", {})
+        False
     """
     headers = {"content-type": "application/json", "accept-encoding": "identity"}
     if format == "anthropic":
@@ -113,6 +144,8 @@ def upstream_headers(format: str, key: str | None, client: Mapping[str, str]) ->
     elif format == "gemini":
         if key:
             headers["x-goog-api-key"] = key
+    elif format == "ollama":
+        pass  # a local server: the client's key is not passed on
     elif key:
         headers["authorization"] = f"Bearer {key}"
     return headers
@@ -132,11 +165,30 @@ def client_key(headers: Mapping[str, str]) -> str | None:
 
 
 def set_stream(format: str, body: dict[str, Any], *, stream: bool) -> None:
-    """Set (or clear) the request's streaming flag, in place, as ``format`` spells it."""
+    """Set (or clear) the request's streaming flag, in place, as ``format`` spells it.
+
+    Gemini and Bedrock say it in the URL (Bedrock's body names no model either: the
+    URL does); Ollama streams unless told ``"stream": false``.
+
+    Examples:
+        >>> body = {"model": "m", "modelId": "m", "messages": [], "stream": True}
+        >>> set_stream("bedrock-converse", body, stream=True); body
+        {'messages': []}
+        >>> body = {"model": "m", "messages": []}
+        >>> set_stream("ollama", body, stream=False); body["stream"]
+        False
+    """
     if format == "gemini":
         body.pop("stream", None)
         return
+    if format == "bedrock-converse":
+        for key in ("stream", "stream_options", "model", "modelId"):
+            body.pop(key, None)
+        return
     body.pop("stream_options", None)
+    if format == "ollama":
+        body["stream"] = stream
+        return
     if not stream:
         body.pop("stream", None)
         return
@@ -146,5 +198,6 @@ def set_stream(format: str, body: dict[str, Any], *, stream: bool) -> None:
 
 
 def stream_codec(format: str) -> str:
-    """Return the stream codec that reads ``format``'s SSE (Mistral streams as OpenAI does)."""
+    """Return the stream codec that reads ``format``'s stream (Mistral streams as OpenAI
+    does: the same chunks, whole tool calls and the usage on the finish chunk included)."""
     return "openai-chat" if format == "mistral" else format

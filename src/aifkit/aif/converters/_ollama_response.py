@@ -59,7 +59,7 @@ class OllamaResponses(ResponseCodec):
             finish_reason=finish,
             raw_finish_reason=raw,
             usage=self._read_counts(body, sm),
-            created_at=_parse_time(created),
+            created_at=parse_time(created),
             extensions=make_ext(self.name, form, extra),
         )
 
@@ -101,12 +101,12 @@ class OllamaResponses(ResponseCodec):
     def _time(value: datetime | None, raw: Any) -> str | None:
         # Ollama writes nanoseconds and local offsets; the text it sent is kept and
         # written back while it still names the same instant.
-        if isinstance(raw, str) and _parse_time(raw) == value:
+        if isinstance(raw, str) and parse_time(raw) == value:
             return raw
         return None if value is None else value.isoformat().replace("+00:00", "Z")
 
 
-def _parse_time(value: Any) -> datetime | None:
+def parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     text = value.replace("Z", "+00:00")
