@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, cast
+from urllib.parse import quote
 
 __all__ = [
     "client_key",
@@ -86,6 +87,12 @@ def upstream_url(format: str, base: str, model: str, *, stream: bool) -> str:
         'https://api.anthropic.com/v1/messages'
         >>> upstream_url("gemini", "http://h/v1beta", "gemini-2.5-flash", stream=True)
         'http://h/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse'
+
+        The model is one path segment: a client's ``/``, ``?`` or ``#`` cannot reach
+        another upstream path.
+
+        >>> upstream_url("gemini", "http://h/v1beta", "../files?x#", stream=False)
+        'http://h/v1beta/models/..%2Ffiles%3Fx%23:generateContent'
     """
     if format == "anthropic":
         return f"{base}/messages"
@@ -93,7 +100,7 @@ def upstream_url(format: str, base: str, model: str, *, stream: bool) -> str:
         return f"{base}/responses"
     if format == "gemini":
         verb = "streamGenerateContent?alt=sse" if stream else "generateContent"
-        return f"{base}/models/{model}:{verb}"
+        return f"{base}/models/{quote(model, safe='')}:{verb}"
     return f"{base}/chat/completions"
 
 
