@@ -15,6 +15,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
+import httpx2
+
 FIXTURES: Final = Path(__file__).parent.parent / "fixtures"
 
 ENDPOINTS: Final = {
@@ -51,10 +53,23 @@ def _stream(fmt: str) -> bytes:
     return "\n".join(line for line in text.splitlines() if not line.startswith(":")).encode()
 
 
+class _Frames(httpx2.AsyncByteStream):
+    """An upstream's streamed reply, in chunks of a few frames (``httpx2.AsyncByteStream``)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    async def __aiter__(self) -> Any:
+        for i in range(0, len(self.data), 512):
+            yield self.data[i : i + 512]
+
+    async def aclose(self) -> None:
+        pass
+
+
 @cache
 def client(upstream: str) -> Any:
     """A TestClient (lifespan started) of a gateway forwarding every model to ``upstream``."""
-    import httpx2
     from starlette.testclient import TestClient
 
     from aifkit.gateway import GatewayConfig, create_app
@@ -64,7 +79,8 @@ def client(upstream: str) -> Any:
     def answer(request: httpx2.Request) -> httpx2.Response:
         streamed = b'"stream":true' in request.content or b"stream" in request.url.path.encode()
         if streamed or b"alt=sse" in str(request.url).encode():
-            return httpx2.Response(200, content=stream, headers={"content-type": "text/event-stream"})  # fmt: skip
+            frames = _Frames(stream)  # an async stream, as a live upstream's is
+            return httpx2.Response(200, stream=frames, headers={"content-type": "text/event-stream"})  # fmt: skip
         return httpx2.Response(200, content=reply, headers={"content-type": "application/json"})
 
     config = GatewayConfig.single("http://upstream.invalid/v1", format=upstream)
@@ -93,8 +109,9 @@ def problem(fmt: str, status: int, text: str, salt: int) -> str | None:
         return f"status-{status}"
     if "Traceback" in text:
         return "traceback-in-body"
-    if status < 400:
-        return None
+    if status < 400:  # a stream of a recorded (valid) upstream reply ends without an error
+        broken = ("event: error", '"type":"error"', 'data: {"error"')
+        return "stream-error-event" if any(b in text for b in broken) else None
     try:
         body = json.loads(text)
     except ValueError:

@@ -317,6 +317,7 @@ def _run_response(run: _Run, fmt: str, body: Any, salt: int) -> None:
     run.call(f"usage_from_response[{fmt}]", lambda: usage_from_response(body, model=None if salt % 2 else MODEL))  # fmt: skip
     if salt % 20 == 0:
         cli(run, ["convert", "--response", "--from", fmt, "--to", targets_of_response(salt)], json.dumps(body, allow_nan=True))  # fmt: skip
+        cli(run, ["usage", "--model", MODEL], json.dumps(body, allow_nan=True))
 
 
 def targets_of_response(salt: int) -> str:
@@ -473,6 +474,8 @@ def _run_gateway(run: _Run, fmt: str, text: str, salt: int) -> None:
 
     if salt % 13 == 0:
         text = text[: salt % (len(text) + 1)]  # cut short: not JSON
+    elif salt % 4 == 1:  # streamed: the upstream answers with a recorded stream
+        text = _streamed(text)
     ok, answer = run.call(f"gateway[{fmt}]", lambda: post(fmt, text, salt))
     if ok:
         status, reply = answer
@@ -481,9 +484,19 @@ def _run_gateway(run: _Run, fmt: str, text: str, salt: int) -> None:
             run.failures.append(Failure(f"gateway[{fmt}]", what, f"status {status}", False, reply[:200]))  # fmt: skip
 
 
+def _streamed(text: str) -> str:
+    try:
+        body = json.loads(text)
+    except (ValueError, RecursionError):  # not JSON Python reads: sent as it is
+        return text
+    if isinstance(body, dict):
+        body["stream"] = True
+    return json.dumps(body)
+
+
 def cli(run: _Run, args: list[str], data: str | bytes) -> None:
     """Run ``aif args FILE`` in process on ``data``; a failure unless it exits 0-3 with
-    nothing but one line on stderr (and, when it fails, nothing half-written as JSON)."""
+    at most one line on stderr and, when it exits 0, JSON on stdout (``stream``: SSE)."""
     import contextlib
     import io
     import tempfile
@@ -497,10 +510,17 @@ def cli(run: _Run, args: list[str], data: str | bytes) -> None:
         out, err = io.TextIOWrapper(io.BytesIO(), "utf-8"), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             _, code = run.call(f"cli[{args[0]}]", lambda: main([*args, fh.name]))
+            out.flush()
+            printed = out.buffer.getvalue()  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
     said = err.getvalue()
     if code not in (0, 2, 3) or said.count("\n") > 1 or "Traceback" in said:
         site = f"exit {code}: {said.strip()[:120]}"
         run.failures.append(Failure(f"cli[{' '.join(args)}]", "cli", site, False, said[:200]))
+    elif code == 0 and args[0] != "stream":  # a result is JSON, whole
+        try:
+            json.loads(printed)  # pyright: ignore[reportUnknownArgumentType]
+        except ValueError as exc:
+            run.failures.append(Failure(f"cli[{' '.join(args)}]", "cli-non-json", str(exc)[:80], False))  # fmt: skip
 
 
 def depth(value: Any) -> int:
