@@ -18,6 +18,7 @@ an input (a type confusion, say) counts in full.
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 import time
 import traceback
@@ -314,10 +315,17 @@ def _run_response(run: _Run, fmt: str, body: Any, salt: int) -> None:
     if ok:
         back = response_formats()[salt % len(response_formats())]
         run.call(f"convert_response[aif->{back}]", lambda: convert_response(aif[0], source="aif", target=back))  # fmt: skip
+    if _DECODE_USAGE is not None:  # aifkit.aif.decode_usage, where this tree has it
+        run.call(f"decode_usage[{fmt}]", lambda: _DECODE_USAGE(body, fmt))
     run.call(f"usage_from_response[{fmt}]", lambda: usage_from_response(body, model=None if salt % 2 else MODEL))  # fmt: skip
     if salt % 20 == 0:
         cli(run, ["convert", "--response", "--from", fmt, "--to", targets_of_response(salt)], json.dumps(body, allow_nan=True))  # fmt: skip
         cli(run, ["usage", "--model", MODEL], json.dumps(body, allow_nan=True))
+
+
+_DECODE_USAGE: Final[Callable[[Any, str], Any] | None] = getattr(
+    importlib.import_module("aifkit.aif"), "decode_usage", None
+)
 
 
 def targets_of_response(salt: int) -> str:
