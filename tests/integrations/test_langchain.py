@@ -348,3 +348,10 @@ def test_a_rewritten_message_langchain_refuses_is_an_invalid_input_error() -> No
     ]
     with pytest.raises(InvalidInputError, match=r"^/1: the packed message cannot be made a LangChain message again"):  # fmt: skip
         lc.pack(history, model="gpt-4o", budget=60)
+
+
+def test_a_tool_langchain_cannot_read_is_an_invalid_input_error() -> None:
+    cyclic: dict[str, Any] = {"description": "no name"}
+    cyclic["self"] = cyclic
+    with pytest.raises(InvalidInputError, match=r"^/tools/1: LangChain cannot read this tool"):
+        lc.pack([HumanMessage("hi")], model="gpt-4o", budget=1_000, tools=[locker, cyclic])  # pyright: ignore[reportArgumentType]

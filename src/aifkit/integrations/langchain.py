@@ -162,7 +162,17 @@ def pack(
     if tools:
         from langchain_core.utils.function_calling import convert_to_openai_tool
 
-        body["tools"] = [convert_to_openai_tool(t) for t in tools]
+        written: list[dict[str, Any]] = []
+        for i, t in enumerate(tools):
+            try:
+                written.append(convert_to_openai_tool(t))
+            except READ_ERRORS as exc:  # not a tool LangChain knows (or a cyclic dict)
+                raise InvalidInputError(
+                    f"/tools/{i}",
+                    f"LangChain cannot read this tool ({type(exc).__name__}: {one_line(str(exc), 200)})",
+                    hint="pass BaseTool objects, functions, or OpenAI tool dicts",
+                ) from None  # fmt: skip
+        body["tools"] = written
     out, report = pack_body(
         body,
         format=_WIRE,
