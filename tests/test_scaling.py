@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from aifkit.aif import convert, decode
+from aifkit.aif import assemble, convert, decode
 from aifkit.budget import SummaryCompressor, pack
 from aifkit.budget.compressors import CompressionTarget, compress
 from aifkit.tokens import CountCache, count_tokens
@@ -236,4 +236,139 @@ def test_cost_grows_linearly_with_the_input(op: str, shape: str) -> None:
     shown = ", ".join(f"{c * 1000:.2f} ms" for c in costs)
     assert growth(costs) < MAX_EXPONENT, (
         f"{op} on {shape} grows as n^{growth(costs):.2f} (n, 2n, 4n: {shown})"
+    )
+
+
+# The request paths added after issue 11: response bodies, streams (many tiny events,
+# one huge event, fed in small chunks), the integrations and the gateway. Each case
+# builds its own input of size n (untimed) and times one call on it.
+
+
+def _chunked(raw: bytes, size: int = 64) -> list[bytes]:
+    return [raw[i : i + size] for i in range(0, len(raw), size)]
+
+
+def _chat_stream(n: int) -> list[bytes]:
+    head = b'data: {"id":"c1","model":"gpt-4o","choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}\n\n'  # fmt: skip
+    tiny = b'data: {"id":"c1","choices":[{"index":0,"delta":{"content":"a\\n"}}]}\n\n: ping\n\n'
+    tail = b'data: {"id":"c1","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n'  # fmt: skip
+    return _chunked(head + tiny * n + tail)
+
+
+def _anthropic_stream(n: int, huge: bool) -> list[bytes]:
+    def event(kind: str, data: Any) -> bytes:
+        return f"event: {kind}\ndata: {json.dumps(data)}\n\n".encode()
+
+    start = {"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5", "content": [], "stop_reason": None, "usage": {"input_tokens": 3, "output_tokens": 1}}}  # fmt: skip
+    deltas = [{"type": "text_delta", "text": "x" * 8 * n}] if huge else [{"type": "text_delta", "text": "a "}] * n  # fmt: skip
+    raw = event("message_start", start) + event("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})  # fmt: skip
+    raw += b"".join(event("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": d}) for d in deltas)  # fmt: skip
+    raw += event("content_block_stop", {"type": "content_block_stop", "index": 0})
+    raw += event("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": n}})  # fmt: skip
+    return _chunked(raw + event("message_stop", {"type": "message_stop"}))
+
+
+def _translate(source: str, target: str) -> Callable[[Any], object]:
+    from aifkit.aif import translate_stream
+
+    return lambda chunks: b"".join(translate_stream(iter(chunks), source=source, target=target))
+
+
+def _response_body(n: int) -> Body:
+    calls = [{"id": f"call_{i}", "type": "function", "function": {"name": "look", "arguments": json.dumps({"q": f"item {i}"})}} for i in range(n)]  # fmt: skip
+    message = {"role": "assistant", "content": "Line.\n" * n, "tool_calls": calls}
+    return {"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": MODEL, "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls"}], "usage": {"prompt_tokens": 9, "completion_tokens": n, "total_tokens": 9 + n}}  # fmt: skip
+
+
+def _parallel(n: int) -> Body:
+    # One turn of n parallel calls answered by n results: matching each result to its
+    # call was a search of the turn's calls (n^2 in the Anthropic encoder, found by the
+    # convert_response case above: a reply's calls are answered in a synthetic turn).
+    calls = _response_body(n)["choices"][0]["message"]["tool_calls"]
+    results = [{"role": "tool", "tool_call_id": c["id"], "content": f"result {i}"} for i, c in enumerate(calls)]  # fmt: skip
+    turns = [{"role": "user", "content": "Look them up."}, {"role": "assistant", "content": None, "tool_calls": calls}]  # fmt: skip
+    return {"model": MODEL, "messages": [*turns, *results]}
+
+
+def _convert_response(body: Body) -> object:
+    from aifkit.aif import convert_response
+
+    return convert_response(body, source="openai-chat", target="anthropic")
+
+
+def _langchain_pack(n: int) -> Any:
+    from langchain_core.messages import convert_to_messages
+
+    return convert_to_messages(_messages(n)["messages"])
+
+
+def _lc_pack(messages: Any) -> object:
+    from aifkit.integrations import langchain
+
+    return langchain.pack(messages, model=MODEL, budget=2_000, compress=None)
+
+
+def _gateway(n: int) -> Any:
+    import httpx2
+
+    from aifkit.gateway import GatewayConfig, create_app
+
+    reply = _response_body(1)
+
+    def upstream(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, json=reply)
+
+    config = GatewayConfig(routes=({"upstream": "http://up.invalid/v1", "policy": "always", "budget": 2_000},))  # fmt: skip
+    app = create_app(config, transport=httpx2.MockTransport(upstream))
+    return app, json.dumps(_messages(n)).encode()
+
+
+def _gateway_call(arg: Any) -> object:
+    from tests.gateway.conftest import call
+
+    app, data = arg
+    r = call(app, "POST", "/v1/chat/completions", content=data)
+    assert r.status_code == 200, r.text[:200]
+    return r
+
+
+# name -> (build an input of size n, the call timed on it, the smallest n)
+PATHS: dict[str, tuple[Callable[[int], Any], Callable[[Any], object], int]] = {
+    "convert_response openai-chat -> anthropic": (_response_body, _convert_response, 1_000),
+    "convert openai-chat -> anthropic, parallel tool calls": (_parallel, _as_anthropic, 3_000),
+    "translate_stream openai-chat -> anthropic, tiny events": (
+        _chat_stream,
+        _translate("openai-chat", "anthropic"),
+        1_000,
+    ),
+    "translate_stream anthropic -> gemini, tiny events": (
+        lambda n: _anthropic_stream(n, huge=False),
+        _translate("anthropic", "gemini"),
+        1_000,
+    ),
+    "translate_stream anthropic -> openai-responses, one huge event": (
+        lambda n: _anthropic_stream(n, huge=True),
+        _translate("anthropic", "openai-responses"),
+        20_000,
+    ),
+    "assemble openai-chat, tiny events": (
+        _chat_stream,
+        lambda chunks: assemble(iter(chunks), "openai-chat"),
+        1_000,
+    ),
+    "langchain.pack, many messages": (_langchain_pack, _lc_pack, 100),
+    "gateway /v1/chat/completions, many messages": (_gateway, _gateway_call, 100),
+}
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_the_newer_request_paths_grow_linearly(path: str) -> None:
+    build, run, n = PATHS[path]
+    operation = Operation(lambda arg: arg, run)
+    costs = _costs(operation, build, n, runs=2)
+    if growth(costs) >= MAX_EXPONENT:
+        costs = _costs(operation, build, n, runs=5)
+    shown = ", ".join(f"{c * 1000:.2f} ms" for c in costs)
+    assert growth(costs) < MAX_EXPONENT, (
+        f"{path} grows as n^{growth(costs):.2f} (n, 2n, 4n: {shown})"
     )

@@ -123,3 +123,25 @@ def test_peers_calling_tiktoken_get_openai_vocabularies_without_a_download() -> 
     encoding = tiktoken.encoding_for_model("gpt-4o")  # would download without the registry entry
     assert encoding.name == "o200k_base"
     assert len(encoding.encode(text)) == count(text, "gpt-4o")
+
+
+@pytest.mark.parametrize(
+    ("options", "pointer"),
+    [
+        ({"half_life": "4"}, "/strategies/0/pack/half_life"),
+        ({"half_life": 0}, "/strategies/0/pack/half_life"),
+        ({"k1": [1.5]}, "/strategies/0/pack/k1"),
+        ({"recency_floor": -1}, "/strategies/0/pack/recency_floor"),
+        ({"relevance": "tfidf"}, "/strategies/0/pack/relevance"),
+        ({"scale_by_complexity": "yes"}, "/strategies/0/pack/scale_by_complexity"),
+        ({"rules": [1, 2]}, "/strategies/0/pack"),
+    ],
+)
+def test_pack_options_of_the_wrong_type_are_refused_when_the_suite_loads(
+    options: dict[str, Any], pointer: str
+) -> None:
+    """Found by tests/fuzz: a string half_life reached numpy in a cell (a TypeError)."""
+    data = {"tasks": [{"kind": "niah"}], "strategies": [{"name": "mine", "pack": options}]}
+    with pytest.raises(InvalidInputError) as info:
+        Suite.from_dict(data)
+    assert info.value.pointer == pointer

@@ -140,3 +140,10 @@ def test_importing_the_package_loads_no_heavy_dependency() -> None:
     code = f"import sys, aifkit.bench; print([m for m in {heavy!r} if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("data", [[{"kind": "niah"}], "quick", None])
+def test_a_suite_that_is_not_a_mapping_is_refused(data: object) -> None:
+    """Found by tests/fuzz: ``Suite.from_dict`` of a list was an AttributeError."""
+    with pytest.raises(InvalidInputError, match=r"^/: expected a mapping|^: expected a mapping"):
+        Suite.from_dict(data)  # pyright: ignore[reportArgumentType]

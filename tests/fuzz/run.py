@@ -25,7 +25,7 @@ from multiprocessing import Pool
 from types import FrameType
 from typing import Any
 
-from tests.fuzz.harness import Failure, run, seeds
+from tests.fuzz.harness import Failure, run, seeds, warm
 from tests.fuzz.mutate import is_edge, mutate
 
 CHUNK = 200
@@ -41,11 +41,12 @@ def _alarm(signum: int, frame: FrameType | None) -> None:
     raise Hang
 
 
-def _work(args: tuple[int, int, int, float]) -> dict[str, Any]:
+def _work(args: tuple[int, int, int, float, tuple[str, ...]]) -> dict[str, Any]:
     """Run bodies ``start .. start+count`` of run ``seed``; return counts and reproducers."""
-    seed, start, count, hang = args
+    seed, start, count, hang, kinds_wanted = args
     signal.signal(signal.SIGALRM, _alarm)
-    pool = seeds()
+    pool = [s for s in seeds() if not kinds_wanted or s.kind in kinds_wanted]
+    warm()
     ops = 0
     counts: Counter[str] = Counter()
     examples: dict[str, dict[str, Any]] = {}
@@ -71,6 +72,7 @@ def _work(args: tuple[int, int, int, float]) -> dict[str, Any]:
             if key not in examples or len(text) < len(examples[key]["text"]):
                 examples[key] = {
                     "seed": f"{item.kind}:{item.format}:{item.name}",
+                    "salt": n,
                     "operation": f.operation,
                     "kinds": kinds,
                     "message": f.message,
@@ -87,10 +89,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--hang", type=float, default=10.0, help="wall-clock seconds per body")
     ap.add_argument("--json", help="also write the figures and reproducers to this file")
+    ap.add_argument(
+        "--kind",
+        action="append",
+        default=[],
+        help="only seeds of this kind (body, stream, envelope, response, sse, suite, "
+        "integration, gateway); repeatable; default: all",
+    )
     args = ap.parse_args(argv)
 
     jobs = [
-        (args.seed, start, min(CHUNK, args.bodies - start), args.hang)
+        (args.seed, start, min(CHUNK, args.bodies - start), args.hang, tuple(args.kind))
         for start in range(0, args.bodies, CHUNK)
     ]
     total: Counter[str] = Counter()

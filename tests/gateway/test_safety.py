@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import anthropic
+import httpx2
 import openai
 import pytest
 
@@ -161,3 +162,45 @@ def test_a_same_format_stream_is_recorded_whether_or_not_the_client_asked_for_us
     assert text == "one two three"
     rec = records(gateway.app, "m-chat", before + 1)[-1]
     assert rec.output_tokens == 3
+
+
+@pytest.mark.parametrize(
+    ("raw", "said"),
+    [
+        (
+            b'{"model": "gpt-4o", "messages": [{"role": "\\ud800", "content": "x"}]}',
+            "lone surrogate",
+        ),
+        (b'{"model": "gpt-4o", "temperature": NaN, "messages": []}', "NaN"),
+        (b'{"model": "gpt-4o", "messages": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", "nested"),
+        (b'{"model": "gpt-4o", "seed": 1' + b"0" * 5_000 + b"}", "digits"),
+        (b'\xff{"model": "gpt-4o"}', "UTF-8"),
+    ],
+)
+def test_hostile_json_is_a_provider_shaped_400(raw: bytes, said: str) -> None:
+    """Found by tests/fuzz: a lone surrogate passed the gateway's parser and failed as a 500."""
+    with FakeOpenAIServer(["ok"], repeat=True) as fake:
+        app = create_app(GatewayConfig.single(fake.base_url))
+        for path in ("/v1/chat/completions", "/v1/messages", "/v1/responses"):
+            r = call(app, "POST", path, content=raw)
+            assert r.status_code == 400, (path, r.text[:200])
+            assert said in r.json()["error"]["message"]
+            assert "Traceback" not in r.text
+        assert fake.requests == []
+
+
+@pytest.mark.parametrize("model", ["a" * 100_000, "gemini\x00x", "../../files?key=x#"])
+def test_a_model_name_cannot_break_or_steer_the_upstream_url(model: str) -> None:
+    """Found by tests/fuzz: a 100,000-character model made the Gemini URL invalid (a 500)."""
+    seen: list[str] = []
+
+    def upstream(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request.url.raw_path.decode())
+        return httpx2.Response(400, json={"error": {"code": 400, "message": "no such model"}})
+
+    config = GatewayConfig.single("http://gemini.invalid/v1beta", format="gemini")
+    app = create_app(config, transport=httpx2.MockTransport(upstream))
+    r = call(app, "POST", "/v1/chat/completions", json={"model": model, "messages": [{"role": "user", "content": "hi"}]})  # fmt: skip
+    assert 400 <= r.status_code < 500, r.text[:200]
+    assert r.json()["error"]["message"]
+    assert all(p.count("/") == 3 and p.startswith("/v1beta/models/") for p in seen), seen

@@ -292,3 +292,66 @@ def test_provider_blocks_and_images_pass_through_as_the_objects_given() -> None:
     packed, report = lc.pack(history, model="gpt-4o", budget=2000)
     assert report.dropped == ()
     assert all(p is h for p, h in zip(packed, history, strict=True))
+
+
+# Hostile message objects (found by tests/fuzz): built past LangChain's own checks,
+# as user code can (model_construct), they are refused with a pointer, never a crash.
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        HumanMessage.model_construct(
+            content=[{"type": "text", "text": "Read"}, None], type="human"
+        ),
+        HumanMessage.model_construct(content=[{"type": "text"}], type="human"),
+        HumanMessage.model_construct(content=9223372036854775808, type="human"),
+        HumanMessage.model_construct(content=[{"type": ["text"]}], type="human"),
+        AIMessage.model_construct(content=[True], tool_calls=[], type="ai"),
+    ],
+)
+def test_a_message_langchain_cannot_read_is_an_invalid_input_error(bad: BaseMessage) -> None:
+    history = [HumanMessage("hi"), bad]
+    with pytest.raises(InvalidInputError, match=r"^/1: not a LangChain message aifkit can read"):
+        lc.pack(history, model="gpt-4o", budget=1_000)
+    with pytest.raises(InvalidInputError, match=r"^/1: "):
+        lc.from_messages(history, target="anthropic", model="claude-sonnet-4-5")
+
+
+def test_cyclic_content_is_refused_not_a_recursion_error() -> None:
+    content: list[Any] = [{"type": "text", "text": "hi"}]
+    content.append(content)
+    bad = HumanMessage.model_construct(content=content, type="human")
+    with pytest.raises(InvalidInputError, match=r"^/0: "):
+        lc.pack([bad], model="gpt-4o", budget=1_000)
+
+
+def test_tool_call_arguments_that_are_not_json_are_refused_by_to_messages() -> None:
+    body = {"model": "gpt-4o", "messages": [
+        {"role": "user", "content": "Look up order 42."},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "f", "arguments": '{"order": 4'}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "shipped"}]}  # fmt: skip
+    with pytest.raises(InvalidInputError, match=r"^/messages/1: not a LangChain message"):
+        lc.to_messages(body, source="openai-chat")
+
+
+def test_a_rewritten_message_langchain_refuses_is_an_invalid_input_error() -> None:
+    """Found by tests/fuzz: args that are JSON but not an object (``"null"``) passed in,
+    and the compressed message could not be built again (a pydantic ValidationError)."""
+    call = {"name": "f", "args": "null", "id": "c", "type": "tool_call"}
+    history = [
+        HumanMessage("Start."),
+        AIMessage.model_construct(content=" " * 100_000 + "x", tool_calls=[call], type="ai"),
+        ToolMessage("[]", tool_call_id="c"),
+        HumanMessage("What now?"),
+    ]
+    with pytest.raises(InvalidInputError, match=r"^/1: the packed message cannot be made a LangChain message again"):  # fmt: skip
+        lc.pack(history, model="gpt-4o", budget=60)
+
+
+def test_a_tool_langchain_cannot_read_is_an_invalid_input_error() -> None:
+    cyclic: dict[str, Any] = {"description": "no name"}
+    cyclic["self"] = cyclic
+    with pytest.raises(InvalidInputError, match=r"^/tools/1: LangChain cannot read this tool"):
+        lc.pack([HumanMessage("hi")], model="gpt-4o", budget=1_000, tools=[locker, cyclic])  # pyright: ignore[reportArgumentType]

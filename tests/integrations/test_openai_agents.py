@@ -162,3 +162,24 @@ def test_the_runner_sends_the_packed_history_and_stores_the_turn(tmp_path: Path)
     assert everything[: len(history)] == history
     assert everything[-1]["role"] == "assistant"
     assert len(everything) == len(history) + 2
+
+
+@pytest.mark.parametrize(
+    ("item", "match"),
+    [
+        (5, r"^/1: expected an input item \(a JSON object\), got int"),
+        ("hello", r"^/1: expected an input item"),
+        ({"role": "user", "content": float("nan")}, r"^/1: not an OpenAI Agents message"),
+        ({"role": "user", "content": {1, 2}}, r"^/1: not an OpenAI Agents message"),
+    ],
+)
+def test_items_that_are_not_json_objects_are_refused_with_their_index(
+    item: Any, match: str
+) -> None:
+    """Found by tests/fuzz: an AttributeError on ``.get`` before."""
+    from aifkit.errors import InvalidInputError
+
+    session = AifkitSession("s")
+    with pytest.raises(InvalidInputError, match=match):
+        _run(session.add_items([_user("Hello"), item]))
+    assert _run(session.get_items()) == []  # nothing of a refused batch is stored

@@ -185,3 +185,30 @@ def test_an_unknown_model_is_refused_when_the_processor_is_made() -> None:
 def test_an_empty_history_stays_empty() -> None:
     packed, _ = pack_history([], model="gpt-4o")
     assert packed == []
+
+
+def _forced(part: object, **values: object) -> object:
+    # user code can set a part's fields after pydantic-ai's own checks ran
+    for key, value in values.items():
+        object.__setattr__(part, key, value)
+    return part
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ModelResponse(parts=[_forced(TextPart(""), content=None)]),  # pyright: ignore[reportArgumentType]
+        ModelRequest(parts=[_forced(UserPromptPart(""), content=None)]),  # pyright: ignore[reportArgumentType]
+        ModelRequest(parts=[_forced(UserPromptPart(""), content=7)]),  # pyright: ignore[reportArgumentType]
+        "not a message",
+    ],
+)
+def test_a_message_with_values_pydantic_ai_never_writes_is_an_invalid_input_error(
+    bad: object,
+) -> None:
+    """Found by tests/fuzz: a crash (TypeError) before; now an error naming the message."""
+    from aifkit.errors import InvalidInputError
+
+    history = [ModelRequest(parts=[UserPromptPart("hi")]), bad]
+    with pytest.raises(InvalidInputError, match=r"^/1: not a pydantic-ai message aifkit can read"):
+        pack_history(history, model="gpt-4o", budget=1_000)  # pyright: ignore[reportArgumentType]

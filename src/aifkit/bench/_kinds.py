@@ -22,10 +22,12 @@ session would (``pack``: one `aifkit.budget.Packer`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
+from aifkit._json import quote
 from aifkit._registry import Registry
 from aifkit.errors import BudgetError, InvalidInputError, UsageError
 
@@ -135,6 +137,7 @@ def policy_from_options(options: Mapping[str, Any], pointer: str = "") -> Policy
     from aifkit.budget import CacheRule, Policy, ReserveRule, Rule, Thresholds
 
     data = dict(options)
+    _check_scalars(data, f"{pointer}/pack")
     try:
         if "rules" in data:
             rules = cast("dict[str, Any]", data["rules"])
@@ -147,8 +150,24 @@ def policy_from_options(options: Mapping[str, Any], pointer: str = "") -> Policy
             if key in data:
                 data[key] = kind(**data[key])
         return Policy(**data)
-    except (TypeError, UsageError) as exc:
+    except (TypeError, AttributeError, UsageError) as exc:
         raise InvalidInputError(f"{pointer}/pack", f"not a valid policy: {exc}") from None
+
+
+_POLICY_NUMBERS = ("k1", "b", "relevance_floor", "half_life", "recency_floor")
+
+
+def _check_scalars(data: Mapping[str, Any], pointer: str) -> None:
+    # Policy takes these as given (it is built in code); from a suite file they are
+    # checked here, before a cell meets a string where a number goes.
+    for key in _POLICY_NUMBERS:
+        value = data.get(key, 1.0)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf or (key == "half_life" and value == 0):  # fmt: skip
+            raise InvalidInputError(f"{pointer}/{key}", f"expected a finite {'positive' if key == 'half_life' else 'non-negative'} number, got {quote(value)}", hint="see aifkit.budget.Policy")  # fmt: skip
+    if data.get("relevance", "none") not in ("bm25", "none"):
+        raise InvalidInputError(f"{pointer}/relevance", f"expected bm25 or none, got {quote(data['relevance'])}")  # fmt: skip
+    if not isinstance(data.get("scale_by_complexity", True), bool):
+        raise InvalidInputError(f"{pointer}/scale_by_complexity", "expected true or false")
 
 
 class Pack:

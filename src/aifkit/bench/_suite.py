@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from aifkit._json import canonical_json
+from aifkit._json import canonical_json, type_name
 from aifkit.bench._strategies import Strategy, parse_strategy
 from aifkit.errors import InvalidInputError, MissingDependencyError, UnknownNameError
 
@@ -283,6 +283,8 @@ class Suite:
         Raises:
             InvalidInputError: a malformed entry; the pointer says where.
         """
+        if not isinstance(data, Mapping):  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise InvalidInputError("", f"expected a mapping, got {type_name(data)}", hint="a suite is a mapping with tasks: [...]")  # fmt: skip
         tasks_data = data.get("tasks")
         if not isinstance(tasks_data, list) or not tasks_data:
             raise InvalidInputError("/tasks", "expected a non-empty list of tasks")

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
+from aifkit._json import quote
 from aifkit.errors import AifkitError, MissingDependencyError, UsageError
 from aifkit.gateway._config import GatewayConfig
 from aifkit.gateway._exchange import (
@@ -193,20 +194,28 @@ async def _read(gw: _Gateway, request: Request, fmt: str) -> tuple[dict[str, Any
             raise _Reject(413, f"the request body is over the gateway's limit of {limit} bytes")
         parts.append(chunk)
     raw = b"".join(parts)
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise _Reject(400, "the request body is not JSON") from None
+    from aifkit.aif._codec import parse_json
+
+    try:  # strict: a lone surrogate, NaN or deep nesting is refused here, not met downstream
+        body = parse_json(raw, max_bytes=limit)
+    except AifkitError as exc:
+        raise _Reject(400, f"the request body is not JSON aifkit reads: {exc}") from None
     if not isinstance(body, dict):
         raise _Reject(400, "the request body must be a JSON object")
     size = -len(raw) if any(m in raw for m in _MEDIA) else len(raw)
     return cast("dict[str, Any]", body), size
 
 
+_MODEL_CHARS = 256
+"""The longest model name the gateway passes on (the longest provider's is under 100)."""
+
+
 def _target(gw: _Gateway, body: Mapping[str, Any]) -> Upstream:
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise _Reject(400, "the request names no model (/model)")
+    if len(model) > _MODEL_CHARS or not model.isprintable():
+        raise _Reject(400, f"/model: {quote(model)} is not a model name (printable, at most {_MODEL_CHARS} characters)")  # fmt: skip
     for i, route in enumerate(gw.config.routes):
         name = gw.config.resolve(model)
         if route.matches(name):

@@ -102,6 +102,12 @@ def upstream_url(format: str, base: str, model: str, *, stream: bool) -> str:
         'http://127.0.0.1:11434/api/chat'
         >>> upstream_url("cohere", "https://api.cohere.com", "command-a-03-2025", stream=True)
         'https://api.cohere.com/v2/chat'
+
+        The model is one path segment: a client's ``/``, ``?`` or ``#`` cannot reach
+        another upstream path.
+
+        >>> upstream_url("gemini", "http://h/v1beta", "../files?x#", stream=False)
+        'http://h/v1beta/models/..%2Ffiles%3Fx%23:generateContent'
     """
     if format == "bedrock-converse":  # the model is in the path, escaped (ids hold ":")
         verb = "converse-stream" if stream else "converse"
@@ -116,7 +122,7 @@ def upstream_url(format: str, base: str, model: str, *, stream: bool) -> str:
         return f"{base}/responses"
     if format == "gemini":
         verb = "streamGenerateContent?alt=sse" if stream else "generateContent"
-        return f"{base}/models/{model}:{verb}"
+        return f"{base}/models/{quote(model, safe='')}:{verb}"
     return f"{base}/chat/completions"
 
 

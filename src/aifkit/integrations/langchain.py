@@ -31,7 +31,10 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from aifkit._extras import require
+from aifkit._json import one_line
+from aifkit.errors import InvalidInputError
 from aifkit.integrations._rejoin import rejoin
+from aifkit.integrations._unreadable import READ_ERRORS, unreadable
 
 require("langchain", ["langchain_core"])
 
@@ -84,11 +87,23 @@ def is_messages(body: Any) -> bool:
 
 def _wire(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
     _check(messages)
-    return convert_to_openai_messages(list(messages))  # a list in, a list out
+    try:
+        return convert_to_openai_messages(list(messages))  # a list in, a list out
+    except READ_ERRORS as exc:  # a message built past LangChain's checks (model_construct)
+        raise unreadable(f"/{_culprit(messages, convert_to_openai_messages)}", "LangChain", exc) from None  # fmt: skip
+
+
+def _culprit(messages: Sequence[Any], read: Callable[[list[Any]], Any]) -> int:
+    """The index of the first message ``read`` fails on alone (0 if none does)."""
+    for i, m in enumerate(messages):
+        try:
+            read([m])
+        except READ_ERRORS:
+            return i
+    return 0
 
 
 def _check(messages: object) -> None:
-    from aifkit.errors import InvalidInputError
 
     items = cast("Sequence[object]", messages) if isinstance(messages, list | tuple) else None
     if items is None:
@@ -108,7 +123,14 @@ def _back(
     """The packed wire messages as LangChain messages: originals where kept as they were."""
     out: list[BaseMessage] = []
     for i, message in rejoin(wire, packed):
-        out.append(originals[i] if i is not None else convert_to_messages([message])[0])
+        try:
+            out.append(originals[i] if i is not None else convert_to_messages([message])[0])
+        except READ_ERRORS as exc:  # a rewritten message carrying what LangChain refuses
+            raise InvalidInputError(
+                f"/{len(out)}",
+                f"the packed message cannot be made a LangChain message again ({type(exc).__name__}: {one_line(str(exc), 200)})",
+                hint="give tool calls JSON-object args (LangChain's own messages have them)",
+            ) from None  # fmt: skip
     return out
 
 
@@ -140,7 +162,17 @@ def pack(
     if tools:
         from langchain_core.utils.function_calling import convert_to_openai_tool
 
-        body["tools"] = [convert_to_openai_tool(t) for t in tools]
+        written: list[dict[str, Any]] = []
+        for i, t in enumerate(tools):
+            try:
+                written.append(convert_to_openai_tool(t))
+            except READ_ERRORS as exc:  # not a tool LangChain knows (or a cyclic dict)
+                raise InvalidInputError(
+                    f"/tools/{i}",
+                    f"LangChain cannot read this tool ({type(exc).__name__}: {one_line(str(exc), 200)})",
+                    hint="pass BaseTool objects, functions, or OpenAI tool dicts",
+                ) from None  # fmt: skip
+        body["tools"] = written
     out, report = pack_body(
         body,
         format=_WIRE,
@@ -256,7 +288,12 @@ def to_messages(
         raise LossyConversionError(report)
     from aifkit.aif import Conversion
 
-    return Conversion(convert_to_messages(out["messages"]), report)
+    try:
+        converted = convert_to_messages(out["messages"])
+    except READ_ERRORS as exc:  # e.g. tool-call arguments that are not JSON: kept as text
+        at = _culprit(out["messages"], convert_to_messages)
+        raise unreadable(f"/messages/{at}", "LangChain", exc) from None
+    return Conversion(converted, report)
 
 
 def convert(

@@ -32,11 +32,12 @@ Examples:
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from aifkit._extras import require
+from aifkit.integrations._unreadable import unreadable
 
 require("openai-agents")
 
@@ -127,7 +128,7 @@ class AifkitSession:
 
         if not items:
             return
-        messages = [_message(cast("dict[str, Any]", item), self.model) for item in items]
+        messages = [_message(item, self.model, f"/{i}") for i, item in enumerate(items)]
         counts = count_tokens(Document(messages=tuple(messages)), model=self.model).messages
         self.store.add(self.session_id, list(zip(messages, counts, strict=True)))
 
@@ -146,12 +147,21 @@ class AifkitSession:
         self.store.close()
 
 
-def _message(item: dict[str, Any], model: str) -> Message:
+def _message(item: object, model: str, pointer: str) -> Message:
     """The item read as one AIF message (what is counted), carrying the item itself."""
     from aifkit.aif import Message, TextPart, decode
     from aifkit.errors import InvalidInputError
 
-    stored = json.loads(json.dumps(item))  # kept as JSON: what the file can hold
+    if not isinstance(item, Mapping):
+        raise InvalidInputError(
+            pointer,
+            f"expected an input item (a JSON object), got {type(item).__name__}",
+            hint="pass the items the Agents SDK gives a session (dicts with a type or role)",
+        )
+    try:
+        stored = json.loads(json.dumps(item, allow_nan=False))  # kept as JSON: what the file holds
+    except (TypeError, ValueError, RecursionError) as exc:  # a set, a cycle, NaN ...
+        raise unreadable(pointer, "OpenAI Agents", exc) from None
     try:
         document, _ = decode({"model": model, "input": [stored]}, _WIRE)
         found: Sequence[Any] = document.messages or document.instructions

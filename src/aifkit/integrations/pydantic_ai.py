@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from aifkit._extras import require
 from aifkit.integrations._rejoin import rejoin
+from aifkit.integrations._unreadable import READ_ERRORS, unreadable
 
 require("pydantic-ai")
 
@@ -162,19 +163,26 @@ def _to_wire(messages: Sequence[ModelMessage]) -> _Wire:
     if last_request is not None and last_request.instructions:
         wire.add({"role": "system", "content": last_request.instructions}, None)
     for i, message in enumerate(messages):
-        if isinstance(message, ModelResponse):
-            out, used = _response(message)
-            if out is not None:
-                wire.add(out, (i, used))
-            for part in message.parts:
-                if isinstance(part, ToolCallPart):
-                    wire.tool_names[part.tool_call_id] = part.tool_name
-            continue
-        for j, part in enumerate(message.parts):
-            out = _request_part(part)
-            if out is not None:
-                wire.add(out, (i, (j,)))
+        try:
+            _add(wire, i, message)
+        except READ_ERRORS as exc:  # parts built with values pydantic-ai never writes
+            raise unreadable(f"/{i}", "pydantic-ai", exc) from None
     return wire
+
+
+def _add(wire: _Wire, i: int, message: ModelMessage) -> None:
+    if isinstance(message, ModelResponse):
+        out, used = _response(message)
+        if out is not None:
+            wire.add(out, (i, used))
+        for part in message.parts:
+            if isinstance(part, ToolCallPart):
+                wire.tool_names[part.tool_call_id] = part.tool_name
+        return
+    for j, part in enumerate(message.parts):
+        out = _request_part(part)
+        if out is not None:
+            wire.add(out, (i, (j,)))
 
 
 def _text(content: Any) -> str:

@@ -51,6 +51,11 @@ _TEXT = {"role": "assistant", "content": "hi"}
         ),
         ("openai-responses", {"output": [3]}, "/output/0"),
         ("mistral", {"choices": None}, "/choices"),
+        # found by tests/fuzz: a top-level value of the wrong type was a pydantic ValidationError
+        ("ollama", {"model": {"a": 1}, "message": _TEXT, "done": True}, "/model"),
+        ("anthropic", {"model": 5, "content": []}, "/model"),
+        ("openai-chat", {"model": [], "choices": [{"message": _TEXT}]}, "/model"),
+        ("gemini", {"modelVersion": 1.5, "candidates": []}, "/modelVersion"),
     ],
 )
 def test_malformed_bodies_name_the_place(fmt: str, body: Any, pointer: str) -> None:

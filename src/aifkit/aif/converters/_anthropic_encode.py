@@ -388,7 +388,8 @@ class _AgentTurns:
         self.role = ""  # of the current turn
         self.blocks: list[dict[str, Any]] = []  # its content
         self.ids: set[str] = set()  # every call id so far
-        self.calls: list[str] = []  # ids of the calls of the last assistant turn
+        # ids of the calls of the last assistant turn, in order (a dict: `in` is O(1))
+        self.calls: dict[str, None] = {}
         self.results: dict[str, dict[str, Any]] = {}  # this user turn's results, by call id
         self.others = False  # this user turn has a block that is not a tool result
 
@@ -414,7 +415,7 @@ class _AgentTurns:
                 elif not self.role or not self.lead():
                     return None  # the user must speak first; every call needs a result
                 else:
-                    self.calls = []
+                    self.calls = {}
                 self.role = role
                 self.blocks = []
                 self.out.append({"role": role, "content": self.blocks})
@@ -453,7 +454,7 @@ class _AgentTurns:
                 if type(args) is not dict or call_id in ids or not TOOL_ID.match(call_id):
                     return False
                 ids.add(call_id)
-                calls.append(call_id)
+                calls[call_id] = None
                 blocks.append({"type": "tool_use", "id": call_id, "name": part.name, "input": args})
             elif not self.image(part):
                 return False

@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, cast, get_args
 
+from pydantic import ValidationError
+
 from aifkit._json import type_name
 from aifkit.aif._loss import LossLog, Path, SourceMap
 from aifkit.aif._response import FinishReason, Response, Usage
@@ -97,7 +99,13 @@ class ResponseCodec:
         obj = expect_obj(body, ())
         sm = SourceMap()
         losses = LossLog()
-        response = self._decode(obj, sm, losses)
+        try:
+            response = self._decode(obj, sm, losses)
+        except ValidationError as exc:  # a top-level value of the wrong type (a model of 5)
+            err = exc.errors()[0]
+            where = sm.translate(tuple(err["loc"]))
+            problem = f"{err['msg'].lower()}, got {type_name(err['input'])}"
+            raise fail(where, problem, hint=f"send what {self.name} responses hold there") from None
         prov = Provenance(format=self.name, model=response.model, created_at=response.created_at)
         return DecodedResponse(response.model_copy(update={"provenance": prov}), sm, losses)
 
