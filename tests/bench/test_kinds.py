@@ -92,6 +92,27 @@ def test_compress_hands_back_what_it_elided_by_the_refs_its_markers_name() -> No
     assert all(ref in text for ref in applied.elided)
 
 
+@pytest.mark.parametrize(("name", "method"), [("pack", "auto"), ("pack:drop", None)])
+def test_pack_measures_what_aifkit_pack_gives_and_pack_drop_drops_only(
+    name: str, method: str | None
+) -> None:
+    from aifkit import pack
+
+    task = generate("agent_transcript", {"scale": 0.2, "asked": "code"}, 3, "gpt-4o")
+    budget = count_body(task.body, "gpt-4o") // 4
+    applied = apply_strategy(STRATEGIES[name], task.body, budget, "gpt-4o")
+    user, _ = pack(task.body, format="openai-chat", model="gpt-4o", budget=budget,
+                   compress=method)  # fmt: skip
+    assert applied.body == user
+    decisions = {i["decision"] for i in cast("dict[str, Any]", applied.report)["items"]}
+    assert ("compressed" in decisions) is (method is not None)
+
+
+def test_a_pack_strategy_whose_compress_is_not_a_name_fails_at_load_time() -> None:
+    with pytest.raises(InvalidInputError, match="/pack/compress"):
+        parse_strategy({"name": "x", "pack": {"compress": 3}})
+
+
 @pytest.mark.parametrize("name", PEERS)
 def test_a_peer_strategy_runs_when_its_package_is_installed(name: str) -> None:
     kind = STRATEGIES[name].kind
