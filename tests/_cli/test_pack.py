@@ -118,6 +118,26 @@ def logs_body() -> dict[str, Any]:
     return {"model": "gpt-4o", "messages": messages}
 
 
+@pytest.mark.parametrize(("flags", "method"), [([], "auto"), (["--compress", "none"], None)])
+def test_pack_gives_what_aifkit_pack_gives_compressing_by_default(
+    flags: list[str], method: str | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from aifkit import pack
+    from aifkit.bench._agent import transcript
+
+    body = transcript(5, scale=0.1).body  # an agent transcript: four long tool outputs
+    path = tmp_path / "agent.json"
+    path.write_text(json.dumps(body))
+    code, out, err = run(capsys, ["pack", str(path), "-f", "openai-chat", "-m", "gpt-4o",
+                                  "-b", "1500", *flags])  # fmt: skip
+    assert code == 0, err
+    expected, report = pack(body, format="openai-chat", model="gpt-4o", budget=1500,
+                            compress=method)  # fmt: skip
+    assert json.loads(out) == expected
+    assert ("compressed" in err) is (method is not None)
+    assert ("dropped" in err) is bool(report.dropped)
+
+
 def test_compress_keeps_messages_shortened_and_explain_marks_them_compressed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -125,7 +145,7 @@ def test_compress_keeps_messages_shortened_and_explain_marks_them_compressed(
     path = tmp_path / "logs.json"
     path.write_text(json.dumps(body))
     argv = ["pack", str(path), "-f", "openai-chat", "-m", "gpt-4o", "-b", "900"]
-    code, plain, _ = run(capsys, argv)
+    code, plain, _ = run(capsys, [*argv, "--compress", "none"])
     assert code == 0
     explain = tmp_path / "report.json"
     code, out, err = run(capsys, [*argv, "--compress", "extract", "--explain", str(explain)])

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 from collections.abc import Iterator, Mapping
 from importlib.metadata import EntryPoint
 from typing import Any, cast
 
 import pytest
 
-import aifkit._registry
 from aifkit.bench import Suite, TaskSpec, generate
 from aifkit.bench._execute import execute_job
 from aifkit.bench._kinds import STRATEGY_KINDS, Fitted, StrategyKind
@@ -41,7 +41,8 @@ def plugin(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     def entry_points(group: str) -> list[EntryPoint]:
         return [point] if group == "aifkit.bench.strategies" else []
 
-    monkeypatch.setattr(aifkit._registry, "entry_points", entry_points)
+    # The registry imports entry_points when it first reads plugins (it costs start-up time).
+    monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
     monkeypatch.setattr(STRATEGY_KINDS, "_plugins_loaded", False)
     try:
         yield "keep-last"
@@ -90,6 +91,27 @@ def test_compress_hands_back_what_it_elided_by_the_refs_its_markers_name() -> No
     text = str(applied.body)
     assert applied.elided
     assert all(ref in text for ref in applied.elided)
+
+
+@pytest.mark.parametrize(("name", "method"), [("pack", "auto"), ("pack:drop", None)])
+def test_pack_measures_what_aifkit_pack_gives_and_pack_drop_drops_only(
+    name: str, method: str | None
+) -> None:
+    from aifkit import pack
+
+    task = generate("agent_transcript", {"scale": 0.2, "asked": "code"}, 3, "gpt-4o")
+    budget = count_body(task.body, "gpt-4o") // 4
+    applied = apply_strategy(STRATEGIES[name], task.body, budget, "gpt-4o")
+    user, _ = pack(task.body, format="openai-chat", model="gpt-4o", budget=budget,
+                   compress=method)  # fmt: skip
+    assert applied.body == user
+    decisions = {i["decision"] for i in cast("dict[str, Any]", applied.report)["items"]}
+    assert ("compressed" in decisions) is (method is not None)
+
+
+def test_a_pack_strategy_whose_compress_is_not_a_name_fails_at_load_time() -> None:
+    with pytest.raises(InvalidInputError, match="/pack/compress"):
+        parse_strategy({"name": "x", "pack": {"compress": 3}})
 
 
 @pytest.mark.parametrize("name", PEERS)

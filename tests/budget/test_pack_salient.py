@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import json
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from aifkit.aif import encode
-from aifkit.budget import pack
+from aifkit.bench._agent import KINDS, Transcript, transcript
+from aifkit.bench._strategies import orphaned_tool_messages
+from aifkit.budget import PackReport, pack
 from aifkit.tokens import count_tokens
 from tests.budget.compressors.test_salient import FACTS, _agent_doc
 
@@ -22,3 +27,44 @@ def test_a_default_pack_keeps_every_planted_fact_within_the_budget() -> None:
     assert any(i.decision == "compressed" for i in report.items)
     dropped, _ = pack(body, format="openai-chat", model="gpt-4o", budget=budget, compress=None)
     assert {k for k, v in FACTS.items() if v in json.dumps(dropped)} != set(FACTS)
+
+
+def _check_agent_pack(tr: Transcript, goal: float) -> PackReport:
+    """Pack ``tr`` by default to ``goal`` of its tokens; assert what a user is promised."""
+    before = count_tokens(tr.body, format="openai-chat", model="gpt-4o").total
+    budget = int(goal * before)
+    out, report = pack(tr.body, format="openai-chat", model="gpt-4o", budget=budget)
+    after = count_tokens(out, format="openai-chat", model="gpt-4o").total
+    assert after <= budget
+    assert 0.95 * goal <= after / before <= 1.05 * goal  # the budget is used, not left idle
+    text = json.dumps(out)
+    assert [f.kind for f in tr.facts if f.key not in text] == []
+    assert out["messages"][0] == tr.body["messages"][0]  # the system prompt as it was
+    assert out["messages"][-1] == tr.body["messages"][-1]  # the question
+    assert orphaned_tool_messages(out) == 0  # no tool call split from its result
+    return report
+
+
+def test_a_default_pack_of_a_full_agent_transcript_keeps_every_fact_at_the_goal() -> None:
+    # The bench's agent suite: ~72k tokens packed to 27 %, where dropping whole tool
+    # outputs keeps one of the four facts at a ratio of 0.05.
+    tr = transcript(0, scale=1.0)  # a development seed: the suite holds out "agent:<n>"
+    report = _check_agent_pack(tr, 0.27)
+    assert sum(i.decision == "compressed" for i in report.items) == len(tr.facts)
+    assert not report.dropped
+    out, _ = pack(tr.body, format="openai-chat", model="gpt-4o",
+                  budget=report.limits.hard, compress=None)  # fmt: skip
+    assert sum(f.key in json.dumps(out) for f in tr.facts) < len(tr.facts)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    scale=st.sampled_from([0.25, 0.5]),
+    goal=st.sampled_from([0.2, 0.27, 0.5]),
+    asked=st.sampled_from(KINDS),
+)
+def test_a_default_pack_of_any_agent_transcript_keeps_every_fact_near_the_goal(
+    seed: int, scale: float, goal: float, asked: str
+) -> None:
+    _check_agent_pack(transcript(seed, scale=scale, asked=asked), goal)

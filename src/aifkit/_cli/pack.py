@@ -29,15 +29,15 @@ def pack_command(
         typer.Option("--reserve", help="Tokens to keep for the reply; default: estimated."),
     ] = None,
     compress: Annotated[
-        str | None,
+        str,
         typer.Option(
             "--compress",
             metavar="METHOD",
-            help="Compress before dropping, with this method (listed below); "
-            "--explain marks messages kept shortened compressed, those folded into a "
-            "summary summarized.",
+            help="Compress before dropping, with this method (listed below), as "
+            "aifkit.pack does: auto by default, none to drop only; --explain marks "
+            "messages kept shortened compressed, those folded into a summary summarized.",
         ),
-    ] = None,
+    ] = "auto",
     explain: Annotated[
         str | None,
         typer.Option("--explain", help="Write the pack report (JSON) here: every item and why."),
@@ -50,16 +50,18 @@ def pack_command(
 
     Keeps the instructions, the tools and the current turn, never splits a tool
     call from its results, never reorders messages, and drops what scores lowest
-    (priority x relevance to the current turn x recency). With --compress METHOD,
-    a pack that would drop messages first compresses the conversation with that
-    method and drops only what still does not fit. An impossible budget exits 2
-    saying by how much it is short; an unknown method exits 2 listing the known ones.
+    (priority x relevance to the current turn x recency). A pack that would drop
+    messages first compresses the conversation (--compress METHOD, default auto:
+    content-aware, marking what it elides) and drops only what still does not fit;
+    --compress none drops only. An impossible budget exits 2 saying by how much it
+    is short; an unknown method exits 2 listing the known ones.
     """
     from aifkit.budget import COMPRESSORS, pack
     from aifkit.errors import BudgetError
 
-    if compress is not None:
-        COMPRESSORS.get(compress)  # an unknown name fails now, listing the known ones
+    method = None if compress == "none" else compress
+    if method is not None:
+        COMPRESSORS.get(method)  # an unknown name fails now, listing the known ones
     try:
         result = pack(
             read_json(input),
@@ -67,7 +69,7 @@ def pack_command(
             model=model,
             budget=budget,
             reserve=reserve,
-            compress=compress,
+            compress=method,
         )
     except BudgetError as exc:  # this command has --reserve: name it too
         exc.cli_hint = "raise --budget, lower --reserve, or shorten the current turn"

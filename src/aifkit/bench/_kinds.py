@@ -34,7 +34,14 @@ from aifkit.errors import BudgetError, InvalidInputError, UsageError
 if TYPE_CHECKING:
     from aifkit.budget import Policy
 
-__all__ = ["STRATEGY_KINDS", "Fitted", "StrategyKind", "count_body", "policy_from_options"]
+__all__ = [
+    "STRATEGY_KINDS",
+    "Fitted",
+    "StrategyKind",
+    "count_body",
+    "pack_options",
+    "policy_from_options",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,22 +177,51 @@ def _check_scalars(data: Mapping[str, Any], pointer: str) -> None:
         raise InvalidInputError(f"{pointer}/scale_by_complexity", "expected true or false")
 
 
+def pack_options(options: Mapping[str, Any], pointer: str = "") -> tuple[Policy, str | None]:
+    """The policy and the compression method (``options["compress"]``) of a ``pack`` strategy.
+
+    ``compress`` defaults to ``"auto"``, as `aifkit.pack`'s does; None drops only.
+
+    Raises:
+        InvalidInputError: the options are not a policy, or ``compress`` is neither
+            None nor a string.
+
+    Examples:
+        >>> pack_options({})[1], pack_options({"compress": None, "relevance": "none"})[1]
+        ('auto', None)
+    """
+    data = dict(options)
+    method = data.pop("compress", "auto")
+    if method is not None and not isinstance(method, str):
+        raise InvalidInputError(
+            f"{pointer}/pack/compress",
+            f"expected a compression method's name or null, got {method!r:.40}",
+            hint="e.g. compress: auto, or compress: null to drop only",
+        )
+    return policy_from_options(data, pointer), method
+
+
 class Pack:
-    """``pack``: `aifkit.budget.pack` with a policy, dropping whole items (no compression)."""
+    """``pack``: `aifkit.pack` as users call it; ``compress`` in the options picks the method.
+
+    The options are `aifkit.budget.Policy` fields and ``compress``: ``"auto"`` (the
+    default, as `aifkit.pack`'s), another method's name, or None to drop only.
+    """
 
     def check(self, options: Mapping[str, Any], pointer: str) -> None:
-        """Fail at load time on options that are not a policy."""
-        policy_from_options(options, pointer)
+        """Fail at load time on options that are not a policy and a method."""
+        pack_options(options, pointer)
 
     def fit(
         self, body: Mapping[str, Any], budget: int, model: str, options: Mapping[str, Any]
     ) -> Fitted:
-        """Pack ``body`` with the policy ``options`` describe."""
+        """Pack ``body`` with the policy and compression ``options`` describe."""
         from aifkit.budget import pack
 
-        packed, report = pack(  # drop only: compression strategies are their own kind
-            dict(body), format="openai-chat", model=model, budget=budget,
-            policy=policy_from_options(options), compress=None,
+        policy, method = pack_options(options)
+        packed, report = pack(
+            dict(body), format="openai-chat", model=model, budget=budget, policy=policy,
+            compress=method,
         )  # fmt: skip
         return Fitted(cast("dict[str, Any]", packed), report.to_json())
 
@@ -196,11 +232,15 @@ class Pack:
         model: str,
         options: Mapping[str, Any],
     ) -> list[dict[str, Any]]:
-        """Pack successive turns in one `aifkit.budget.Packer` session, each extending the last."""
+        """Pack successive turns in one `aifkit.budget.Packer` session, each extending the last.
+
+        A session packs as `Packer.pack` does, without compression (what it sends
+        stays a prefix the provider's cache matches), whatever ``compress`` says.
+        """
         from aifkit.aif import decode, encode
         from aifkit.budget import Packer
 
-        packer = Packer(model, policy=policy_from_options(options))
+        packer = Packer(model, policy=pack_options(options)[0])
         out: list[dict[str, Any]] = []
         previous = None
         for body in bodies:

@@ -74,14 +74,19 @@ STRATEGIES: Mapping[str, Strategy] = {
     for s in (
         Strategy("none", "none", {}),
         Strategy("truncate-front", "truncate-front", {}),
-        Strategy("pack", "pack", {}),
-        Strategy("pack:recency", "pack", {"relevance": "none"}),
-        Strategy("pack:relevance", "pack", {"relevance": "bm25", "half_life": 1e9}),
+        Strategy("pack", "pack", {}),  # what aifkit.pack does by default: compress "auto"
+        Strategy("pack:drop", "pack", {"compress": None}),
+        # The policy variants drop only: the order they drop in is what they measure.
+        Strategy("pack:recency", "pack", {"relevance": "none", "compress": None}),
+        Strategy(
+            "pack:relevance", "pack", {"relevance": "bm25", "half_life": 1e9, "compress": None}
+        ),
         Strategy(
             "pack:priority",
             "pack",
             {
                 "relevance": "none",
+                "compress": None,
                 "rules": {
                     "tool_results": {"priority": 2.0, "share": 1.0},
                     "documents": {"priority": 2.0, "share": 1.0},
@@ -218,7 +223,7 @@ def parse_strategy(spec: object, pointer: str = "") -> Strategy:
 
     Examples:
         >>> parse_strategy("pack:recency").options
-        {'relevance': 'none'}
+        {'relevance': 'none', 'compress': None}
         >>> parse_strategy({"name": "mine", "pack": {"half_life": 4}}).kind
         'pack'
     """
