@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from aifkit.aif import decode
 from aifkit.testing import FakeReply
 from tests.gateway.conftest import Served
-from tests.gateway.test_sdk_matrix import FORMATS, TOOL, UPSTREAMS, WEATHER
+from tests.gateway.test_sdk_matrix import FORMATS, TOOL, UPSTREAMS, WEATHER, assert_paired
 
 
 def _openai(gateway: Served, model: str) -> ChatOpenAI:
@@ -96,10 +96,4 @@ def test_tool_round_trip(gateway: Served, client: str, model: str) -> None:
     messages += [first, ToolMessage("Sunny, 21 C", tool_call_id=call["id"])]
     second = chat.invoke(messages)
     assert second.text == "It is sunny."
-    document, _ = decode(fake.requests[0], FORMATS[model])
-    calls = [p for m in document.messages for p in m.parts if p.type == "tool_call"]
-    results = [p for m in document.messages for p in m.parts if p.type == "tool_result"]
-    assert [c.name for c in calls] == ["get_weather"]
-    assert [r.call_id for r in results] == [calls[0].id]
-    if FORMATS[model] != "gemini":  # Gemini pairs calls with results by name, not by id
-        assert calls[0].id == call["id"]
+    assert_paired(fake, model, call["id"])
