@@ -39,6 +39,12 @@ def test_usage_reads_the_gateway_ledger(tmp_path: Path) -> None:
     assert summary["totals"]["cache_read_tokens"] == 40
     assert summary["gateway"]["totals"]["tokens_saved"] == 900
     assert summary["gateway"]["totals"]["errors"] == 1
+    # GET /stats folds the same ledger the same way (aifkit.gateway.GatewayLedger.usage).
+    shared = GatewayLedger(path)
+    stats = shared.summary()
+    shared.close()
+    assert {k: v for k, v in summary.items() if k != "gateway"} == stats.pop("usage")
+    assert stats == summary["gateway"]
 
 
 def test_usage_without_input_exits_2(tmp_path: Path) -> None:

@@ -522,7 +522,7 @@ def _stats_endpoint(gw: _Gateway) -> Callable[[Request], Awaitable[Response]]:
             return denied
         import anyio.to_thread
 
-        return _json(await anyio.to_thread.run_sync(gw.ledger.stats))  # SQLite: off the loop
+        return _json(await anyio.to_thread.run_sync(gw.ledger.summary))  # SQLite: off the loop
 
     return stats
 
