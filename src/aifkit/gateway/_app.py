@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 from aifkit.errors import AifkitError, MissingDependencyError, UsageError
 from aifkit.gateway._config import GatewayConfig
 from aifkit.gateway._exchange import (
+    Prepared,
     Upstream,
     convert_reply,
     include_usage,
@@ -175,9 +176,9 @@ def _json(body: Any, status: int = 200, headers: Mapping[str, str] | None = None
 _MEDIA = (b'"image', b"image_url", b'"file', b'"audio', b"input_audio", b"inline", b"document")
 
 
-async def _read(gw: _Gateway, request: Request, fmt: str) -> tuple[dict[str, Any], int]:
-    """The JSON body, and its size in bytes (negative when it carries media: then the
-    size bounds nothing about its tokens)."""
+async def _read(gw: _Gateway, request: Request, fmt: str) -> tuple[dict[str, Any], bytes, int]:
+    """The JSON body, its bytes, and its size in bytes (negative when it carries media:
+    then the size bounds nothing about its tokens)."""
     keys = gw.config.keys
     if keys and client_key(request.headers) not in keys:
         raise _Reject(401, "a valid gateway key is required", "invalid_api_key")
@@ -200,7 +201,7 @@ async def _read(gw: _Gateway, request: Request, fmt: str) -> tuple[dict[str, Any
     if not isinstance(body, dict):
         raise _Reject(400, "the request body must be a JSON object")
     size = -len(raw) if any(m in raw for m in _MEDIA) else len(raw)
-    return cast("dict[str, Any]", body), size
+    return cast("dict[str, Any]", body), raw, size
 
 
 def _target(gw: _Gateway, body: Mapping[str, Any]) -> Upstream:
@@ -220,7 +221,7 @@ async def _handle(gw: _Gateway, request: Request, fmt: str) -> Response:
     headers = {"x-aif-request-id": rec.id}
     counter: str | None = None
     try:
-        body, size = await _read(gw, request, fmt)
+        body, raw, size = await _read(gw, request, fmt)
         rec.model = str(body.get("model"))
         target = _target(gw, body)
         counter = target.route.count_as or target.model
@@ -231,7 +232,8 @@ async def _handle(gw: _Gateway, request: Request, fmt: str) -> Response:
         key = target.key if target.route.api_key_env else _passed_key(gw, request)
         up_headers = upstream_headers(target.route.format, key, request.headers)
         url = upstream_url(target.route.format, target.route.upstream, target.model, stream=rec.stream)  # fmt: skip
-        data = json.dumps(prepared, separators=(",", ":"), ensure_ascii=False).encode()
+        # A body that passes unchanged goes on as the client's bytes: not written again.
+        data = raw if prepared.unchanged else json.dumps(prepared.body, separators=(",", ":"), ensure_ascii=False).encode()  # fmt: skip
         if rec.stream:
             return await _stream(gw, request, rec, target, url, up_headers, data, body, headers, started, key)  # fmt: skip
         response = await _forward(gw, request, rec, target, url, up_headers, data, headers, key)
@@ -260,10 +262,10 @@ async def _prepare(
     target: Upstream,
     rec: RequestRecord,
     size: int,
-) -> dict[str, Any]:
+) -> Prepared:
     bound = size if size >= 0 else None
 
-    def run() -> dict[str, Any]:
+    def run() -> Prepared:
         p = prepare(body, client_format=fmt, upstream=target, stream=rec.stream, config=gw.config, inject=gw.inject, bound=bound, sessions=gw.sessions)  # fmt: skip
         rec.error = p.error
         rec.tokens_before = p.fitted.tokens_before
@@ -274,7 +276,7 @@ async def _prepare(
             rec.reports["note"] = p.fitted.note
         if p.losses:
             rec.reports["request_losses"] = p.losses
-        return p.body
+        return p
 
     try:
         if gw.config.thread_threshold and abs(size) >= gw.config.thread_threshold:
@@ -470,7 +472,7 @@ def _count_endpoint(gw: _Gateway) -> Callable[[Request], Awaitable[Response]]:
         from aifkit.tokens import count_tokens
 
         try:
-            body, _ = await _read(gw, request, "anthropic")
+            body, _, _ = await _read(gw, request, "anthropic")
             target = _target(gw, body)
             counter = target.route.count_as or target.model
             import anyio.to_thread

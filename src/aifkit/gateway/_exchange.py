@@ -34,6 +34,8 @@ class Prepared:
     fitted: Fitted
     losses: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
     error: str | None = None
+    unchanged: bool = False
+    """The body is the client's, as it came: its bytes can go upstream as they are."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +81,16 @@ def prepare(
         error = f"context policy failed: {type(exc).__name__}: {exc}"
         fitted = Fitted(body)
     out, losses = _convert(fitted.body, client_format, route.format, upstream.model, inject)
+    unchanged = fitted.body is body and body.get("model") == upstream.model
     if client_format != route.format:
+        unchanged = False
         set_stream(route.format, out, stream=stream)
     elif stream and client_format == "openai-chat" and not include_usage(body):
         # Ask for the usage chunk the client did not ask for (the ledger needs it);
         # `translate` re-encodes this stream without it.
         out["stream_options"] = {**out.get("stream_options", {}), "include_usage": True}
-    return Prepared(out, fitted, losses, error)
+        unchanged = False
+    return Prepared(out, fitted, losses, error, unchanged)
 
 
 def _convert(
@@ -160,19 +165,20 @@ def convert_reply(
 ) -> bytes:
     """Convert a whole upstream reply to the client's format, recording its usage.
 
+    A reply in the client's own format passes on as the upstream's bytes: only its
+    usage is read (`aifkit.aif.decode_usage`), not the whole reply. Another format
+    is decoded once, converted, and written out.
+
     Raises:
         ValueError: the reply is not JSON.
         AifkitError: it is not a valid reply of its format.
     """
-    from aifkit.aif import convert_response, decode_response
+    from aifkit.aif import convert_response, decode_usage
 
     body = json.loads(raw)
+    usage_into(rec, decode_usage(body, upstream_format))
     if upstream_format == client_format:
-        response, _ = decode_response(body, upstream_format)
-        usage_into(rec, response.usage)
         return raw
-    response, _ = decode_response(body, upstream_format)
-    usage_into(rec, response.usage)
     out, report = convert_response(body, source=upstream_format, target=client_format)
     if report.entries:
         rec.reports["response_losses"] = [e.to_json() for e in report]
