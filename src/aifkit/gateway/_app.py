@@ -413,6 +413,8 @@ async def _stream(
             # non-streamed replies (a BackgroundTask runs them in the threadpool).
             await anyio.to_thread.run_sync(gw.finish, rec, started, counter)
 
+    ended: list[bool] = []
+
     async def frames() -> AsyncIterator[bytes]:
         try:
             async for out in translate(
@@ -422,10 +424,12 @@ async def _stream(
                 include_usage=include_usage(body),
                 rec=rec,
                 started=started,
+                ended=ended,
             ):
                 yield out
         except BaseException:  # the client went away (cancelled) or the gateway stops
-            rec.status, rec.error = 499, rec.error or "the client closed the stream"
+            if not ended:  # after the reply's end, the client had it all (SDKs stop at [DONE])
+                rec.status, rec.error = 499, rec.error or "the client closed the stream"
             raise
         finally:
             await close()

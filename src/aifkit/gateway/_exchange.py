@@ -193,8 +193,12 @@ async def translate(
     include_usage: bool,
     rec: RequestRecord,
     started: float,
+    ended: list[bool] | None = None,
 ) -> AsyncIterator[bytes]:
     """Translate (or pass through) an upstream SSE stream, recording usage and TTFB.
+
+    ``ended`` (when given) gets True appended once the reply's end has gone out: a
+    client that hangs up after that (SDKs close at ``[DONE]``) received it whole.
 
     Each upstream chunk is decoded into neutral events as it arrives and each
     event written at once in the client's format; a same-format stream passes
@@ -216,12 +220,14 @@ async def translate(
     try:
         async for chunk in chunks:
             events = decoder.feed(chunk)
-            _observe(events, rec)
+            end = _observe(events, rec)
             out = chunk if same else b"".join([encoder.encode(e) for e in events])
             if out:
                 if rec.ttfb_ms is None:
                     rec.ttfb_ms = (time.perf_counter() - started) * 1000
                 yield out
+            if end and ended is not None:
+                ended.append(True)
         events = decoder.close()
         _observe(events, rec)
         if not same:
@@ -238,14 +244,18 @@ async def translate(
         yield encoder.encode(StreamError("timeout_error", "the upstream stream timed out"))
 
 
-def _observe(events: list[StreamEvent], rec: RequestRecord) -> None:
+def _observe(events: list[StreamEvent], rec: RequestRecord) -> bool:
+    """Record the events' usage and errors; return whether the reply ended among them."""
     from aifkit.aif import ResponseEnd, ResponseStart, StreamError, UsageUpdate
 
+    end = False
     for e in events:
         if isinstance(e, UsageUpdate | ResponseEnd | ResponseStart):
             usage_into(rec, e.usage)
+            end = end or isinstance(e, ResponseEnd)
         elif isinstance(e, StreamError):
             rec.error = f"upstream stream error {e.error_type}: {e.message}"
+    return end
 
 
 def _timeouts() -> tuple[type[BaseException], ...]:
