@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx2
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -84,3 +85,35 @@ def test_a_changed_body_is_written_anew() -> None:
     raw = b'{"model": "fast", "messages": [{"role": "user", "content": "hi"}]}'
     assert call(app, "POST", "/v1/chat/completions", content=raw).status_code == 200
     assert json.loads(sent[0]) == {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}  # fmt: skip
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_race_returns_with_the_first_and_cancels_the_other(backend: str) -> None:
+    import anyio
+
+    from aifkit.gateway._app import _race  # pyright: ignore[reportPrivateUsage]
+
+    seen: list[str] = []
+
+    async def quick() -> None:
+        await anyio.sleep(0)
+        seen.append("quick")
+
+    async def slow() -> None:
+        try:
+            await anyio.sleep(30)
+        finally:
+            seen.append("slow stopped")
+
+    async def failing() -> None:
+        raise ValueError("boom")
+
+    async def main() -> None:
+        with anyio.fail_after(5):
+            await _race(quick, slow)
+            await _race(slow, quick)
+            with pytest.raises((ValueError, ExceptionGroup)):  # trio's task group groups it
+                await _race(failing, slow)
+
+    anyio.run(main, backend=backend)
+    assert seen == ["quick", "slow stopped", "quick", "slow stopped", "slow stopped"]

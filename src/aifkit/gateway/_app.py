@@ -301,7 +301,6 @@ async def _forward(
     headers: dict[str, str],
     key: str | None,
 ) -> Response:
-    import anyio
     import httpx2
 
     result: list[httpx2.Response] = []
@@ -318,16 +317,12 @@ async def _forward(
             failed.append(_Reject(504, "the upstream did not answer in time", "upstream_timeout"))
         except httpx2.RequestError as exc:
             failed.append(_Reject(502, f"cannot reach the upstream: {type(exc).__name__}", "upstream_unreachable"))  # fmt: skip
-        tg.cancel_scope.cancel()
 
     async def watch() -> None:  # a client that hangs up cancels the upstream call
         while (await request.receive())["type"] != "http.disconnect":
             pass
-        tg.cancel_scope.cancel()
 
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(call)
-        tg.start_soon(watch)
+    await _race(call, watch)
     if failed:
         raise failed[0]
     if not result:
@@ -351,6 +346,42 @@ async def _forward(
     from starlette.responses import Response
 
     return Response(out, 200, headers=headers, media_type="application/json")
+
+
+async def _race(
+    first: Callable[[], Awaitable[None]], second: Callable[[], Awaitable[None]]
+) -> None:
+    """Run both until either returns, then cancel the other.
+
+    On asyncio (uvicorn's loop) with plain tasks: an anyio task group costs about
+    100 µs a request, tasks about 15; another event loop gets the task group.
+    """
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # another event loop (trio): anyio's task group
+        import anyio
+
+        async def then_stop(f: Callable[[], Awaitable[None]]) -> None:
+            await f()
+            tg.cancel_scope.cancel()
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(then_stop, first)
+            tg.start_soon(then_stop, second)
+        return
+    tasks = [asyncio.ensure_future(first()), asyncio.ensure_future(second())]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        # Let the cancelled one finish (closing its connection); a task's own error
+        # is raised here, as the task group would raise it.
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 def _upstream_failed(

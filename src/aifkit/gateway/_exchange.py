@@ -219,14 +219,20 @@ async def translate(
     encoder = encode_stream(client_format, **options)
     try:
         async for chunk in chunks:
-            events = decoder.feed(chunk)
-            end = _observe(events, rec)
-            out = chunk if same else b"".join([encoder.encode(e) for e in events])
-            if out:
+            if same:  # the bytes go first; they are decoded after, only for the ledger
                 if rec.ttfb_ms is None:
                     rec.ttfb_ms = (time.perf_counter() - started) * 1000
-                yield out
-            if end and ended is not None:
+                yield chunk
+                end = _observe(decoder.feed(chunk), rec)
+            else:
+                events = decoder.feed(chunk)
+                end = _observe(events, rec)
+                out = b"".join([encoder.encode(e) for e in events])
+                if out:
+                    if rec.ttfb_ms is None:
+                        rec.ttfb_ms = (time.perf_counter() - started) * 1000
+                    yield out
+            if end and ended is not None:  # set once the client took the end
                 ended.append(True)
         events = decoder.close()
         _observe(events, rec)
