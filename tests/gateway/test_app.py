@@ -29,6 +29,10 @@ def test_openai_chat_passes_through_and_is_recorded() -> None:
         assert (rec["status"], rec["model"], rec["output_tokens"]) == (200, "gpt-4o", 2)
         stats = call(app, "GET", "/stats").json()
         assert stats["totals"]["requests"] == 1
+        assert "usage" not in stats
+        full = call(app, "GET", "/stats?usage=true").json()
+        assert full["usage"]["requests"] == 1
+        assert full["usage"]["totals"]["output_tokens"] == 2
 
 
 def test_upstream_error_reaches_client_in_its_shape() -> None:

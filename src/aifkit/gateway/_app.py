@@ -559,7 +559,11 @@ def _stats_endpoint(gw: _Gateway) -> Callable[[Request], Awaitable[Response]]:
             return denied
         import anyio.to_thread
 
-        return _json(await anyio.to_thread.run_sync(gw.ledger.summary))  # SQLite: off the loop
+        # ?usage=true adds the usage summary aif usage prints: it prices every answered
+        # request again (genai-prices, ~0.2 ms each), so it is asked for, not default.
+        full = request.query_params.get("usage", "").lower() in ("1", "true", "yes")
+        view = gw.ledger.summary if full else gw.ledger.stats
+        return _json(await anyio.to_thread.run_sync(view))  # SQLite: off the loop
 
     return stats
 
