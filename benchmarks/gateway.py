@@ -234,7 +234,7 @@ def _pass_through(
     body = json.dumps(chat(1_000)).encode()
     added: dict[str, list[float]] = {p.name: [] for p in proxies}
     head = "".join(f"{p.name.split()[0] + ' +p50':>16}{'+p99':>8}{'req/s':>7}" for p in proxies)
-    print(f"\n1k pass-through (ms; + = over direct){'':<2}\n{'clients':>7}{'direct p50':>11}{head}")
+    print(f"1k pass-through (ms; + = over direct){'':<2}\n{'clients':>7}{'direct p50':>11}{head}")
     for clients in (1, 16, 64):
         count = max(per, clients * 2)
         row, directs = "", list[float]()
@@ -306,26 +306,26 @@ def main() -> None:
         serve = [sys.executable, "-c", "from aifkit._cli import main; main()", "serve"]
         stack.enter_context(_process([*serve, "--config", str(config), "--port", str(port)]))
         _wait(gw + "/stats")
+        print(f"fake upstream {upstream}; aifkit {gw}; each in its own process, on 2 cores")
+        n = 30 if args.quick else 200
+        _packed(direct, gw, per, n, json_h)  # before the peers start: they idle on the CPU too
         proxies = [Proxy("aifkit", gw + "/v1/chat/completions")]
         if not args.no_peers:
             proxies += stack.enter_context(_peers(upstream, tmp))
-        print(f"fake upstream {upstream}; aifkit {gw}; each in its own process, on 2 cores")
         # Streams first: a proxy swamped by the 64-client cell may still be working
         # through abandoned requests after it.
-        n = 30 if args.quick else 200
         ttfb = _ttfb_row(direct, proxies, n, json_h)
         _ratios("TTFB", ttfb)
         added = _pass_through(direct, proxies, per, json_h)
         for i, clients in enumerate((1, 16, 64)):
             _ratios(f"p50 at {clients} client(s)", {k: v[i] for k, v in added.items()})
-        _packed(direct, gw, per, n, json_h)
 
 
 def _packed(direct: str, gw: str, per: int, n: int, headers: dict[str, str]) -> None:
     """aifkit alone: a 100k-token request packed to the route's window, and TTFB of a
     stream translated for an Anthropic client."""
     body = json.dumps(chat(100_000)).encode()
-    print(f"\n100k packed to 32k, aifkit (ms)\n{'clients':>7}{'direct p50':>11}{'gw p50':>9}{'added p50':>11}{'added p99':>11}{'req/s':>7}")  # fmt: skip
+    print(f"100k packed to 32k, aifkit (ms)\n{'clients':>7}{'direct p50':>11}{'gw p50':>9}{'added p50':>11}{'added p99':>11}{'req/s':>7}")  # fmt: skip
     count = max(8, per // 20)
     for clients in (1, 16, 64):
         c = max(count, clients * 2)
@@ -342,7 +342,7 @@ def _packed(direct: str, gw: str, per: int, n: int, headers: dict[str, str]) -> 
     ant_body = {"model": "gpt-4o", "max_tokens": 64, "stream": True, "system": "You answer briefly.", "messages": ant["messages"][1:]}  # fmt: skip
     base = _pct(asyncio.run(_ttfb(direct, json.dumps(ant).encode(), n, headers)), 0.5)
     translated = asyncio.run(_ttfb(gw + "/v1/messages", json.dumps(ant_body).encode(), n, headers))
-    print(f"TTFB p50, anthropic client translated from the openai-chat upstream: +{_pct(translated, 0.5) - base:.2f} ms")  # fmt: skip
+    print(f"TTFB p50, anthropic client translated from the openai-chat upstream: +{_pct(translated, 0.5) - base:.2f} ms\n")  # fmt: skip
 
 
 if __name__ == "__main__":
