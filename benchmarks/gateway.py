@@ -13,16 +13,22 @@ fake's own cost cancels out:
 * ``TTFB``: time to the first byte of a streamed reply, same format (bytes passed
   through) and translated (an Anthropic client in front of the OpenAI upstream).
 
-Peers (Headroom's and LiteLLM's proxies) are measured only when installed; otherwise
-a line says they were skipped.
+Peers: Headroom's proxy (``headroom proxy --no-optimize``, its pass-through mode) and
+LiteLLM's proxy (``litellm --config``, one model routed to the same fake) do the same
+pass-through in the same run, against the same fake upstream, when their commands sit
+beside this interpreter (``make bench`` runs it with the peers venv, which has both);
+otherwise a line says they were skipped. Each is given the settings that keep it from
+doing extra work (no rate limit, cache, telemetry or compression); their logging stays
+at its default. Ratios are a peer's added latency over aifkit's.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import json
+import math
+import os
 import socket
 import statistics
 import subprocess
@@ -30,7 +36,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,17 +58,25 @@ def _port() -> int:
 
 
 @contextmanager
-def _process(args: list[str]) -> Iterator[subprocess.Popen[str]]:
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+def _process(
+    args: list[str], env: dict[str, str] | None = None, cwd: str | None = None
+) -> Iterator[subprocess.Popen[str]]:
+    proc = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=cwd
+    )
     try:
         yield proc
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def _wait(url: str) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         try:
             httpx2.get(url, timeout=1)
@@ -88,36 +103,52 @@ def chat(tokens: int, stream: bool = False) -> dict[str, Any]:
 
 async def _load(
     url: str, body: bytes, clients: int, total: int, headers: dict[str, str]
-) -> tuple[list[float], float]:
+) -> tuple[list[float], float, int]:
+    """Times of the answered requests, the wall time, and how many failed (an error
+    status, or no answer within 30 s): a proxy that drops requests is reported, not
+    waited for."""
     times: list[float] = []
+    failed = 0
     left = total
     limits = httpx2.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx2.AsyncClient(limits=limits, timeout=120, transport=_transport()) as client:
+    async with httpx2.AsyncClient(limits=limits, timeout=30, transport=_transport()) as client:
 
         async def worker() -> None:
-            nonlocal left
+            nonlocal left, failed
             while left > 0:
                 left -= 1
                 t = time.perf_counter()
-                r = await client.post(url, content=body, headers=headers)
-                r.raise_for_status()
+                try:
+                    r = await client.post(url, content=body, headers=headers)
+                except httpx2.HTTPError:
+                    failed += 1
+                    continue
+                if r.status_code != 200:
+                    failed += 1
+                    continue
                 times.append(time.perf_counter() - t)
 
         start = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(clients)))
-        return times, time.perf_counter() - start
+        return times or [float("nan")], time.perf_counter() - start, failed
 
 
 async def _ttfb(url: str, body: bytes, n: int, headers: dict[str, str]) -> list[float]:
+    """Times to the first byte of ``n`` streamed replies (NaN for one that failed or
+    took over 30 s)."""
     out: list[float] = []
-    async with httpx2.AsyncClient(timeout=60, transport=_transport()) as client:
+    async with httpx2.AsyncClient(timeout=30, transport=_transport()) as client:
         for _ in range(n):
             t = time.perf_counter()
-            first = None
-            async with client.stream("POST", url, content=body, headers=headers) as r:
-                async for _chunk in r.aiter_raw():
-                    first = first or time.perf_counter() - t
-            out.append(first or 0.0)
+            first = float("nan")
+            try:
+                async with client.stream("POST", url, content=body, headers=headers) as r:
+                    async for _chunk in r.aiter_raw():
+                        if r.status_code == 200 and math.isnan(first):
+                            first = time.perf_counter() - t
+            except httpx2.HTTPError:
+                first = float("nan")
+            out.append(first)
     return out
 
 
@@ -128,7 +159,7 @@ def _transport() -> httpx2.AsyncHTTPTransport:
 
 
 def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
+    ordered = sorted(v for v in values if not math.isnan(v)) or [float("nan")]  # failures are NaN
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
@@ -144,16 +175,128 @@ def _pack_ms(body: dict[str, Any], budget: int, n: int) -> float:
     return statistics.median(times) * 1000
 
 
+@dataclass
+class Proxy:
+    """One proxy under test: its name and its chat-completions URL."""
+
+    name: str
+    url: str
+
+
+def _peer_commands(upstream: str, tmp: Path) -> dict[str, tuple[list[str], dict[str, str], str]]:
+    """The peers' start commands (args, environment, the path they answer on), for
+    those whose command sits beside this interpreter."""
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "HOME": str(tmp)}  # their state files go to a scratch home
+    out: dict[str, tuple[list[str], dict[str, str], str]] = {}
+    if (bin_dir / "headroom").is_file():
+        root = upstream.removesuffix("/v1")
+        flags = ["--no-optimize", "--no-cache", "--no-rate-limit", "--no-telemetry", "--stateless", "--no-http2", "--no-subscription-tracking", "--no-embedding-server"]  # fmt: skip
+        out["Headroom proxy"] = ([str(bin_dir / "headroom"), "proxy", "--host", "127.0.0.1", "--openai-api-url", root, *flags], env, "/livez")  # fmt: skip
+    if (bin_dir / "litellm").is_file():
+        config = tmp / "litellm.json"  # YAML is a superset of JSON
+        model = {"model_name": "gpt-4o", "litellm_params": {"model": "openai/gpt-4o", "api_base": upstream, "api_key": "sk-none"}}  # fmt: skip
+        config.write_text(json.dumps({"model_list": [model], "litellm_settings": {"telemetry": False}}))  # fmt: skip
+        lite_env = {**env, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR"}
+        out["LiteLLM proxy"] = ([str(bin_dir / "litellm"), "--config", str(config), "--host", "127.0.0.1", "--telemetry", "False"], lite_env, "/health/liveliness")  # fmt: skip
+    return out
+
+
+@contextmanager
+def _peers(upstream: str, tmp: Path) -> Iterator[list[Proxy]]:
+    """Start every installed peer in front of ``upstream``; yield the ones that answer."""
+    commands = _peer_commands(upstream, tmp)
+    for name in ("Headroom proxy", "LiteLLM proxy"):
+        if name not in commands:
+            print(f"{name}: skipped (its command is not beside {sys.executable})")
+    with ExitStack() as stack:
+        started: list[tuple[str, str, str]] = []
+        for name, (args, env, health) in commands.items():
+            port = _port()
+            stack.enter_context(_process([*args, "--port", str(port)], env=env, cwd=str(tmp)))
+            started.append((name, f"http://127.0.0.1:{port}", health))
+        for _name, url, health in started:
+            _wait(url + health)
+        yield [Proxy(name, url + "/v1/chat/completions") for name, url, _ in started]
+
+
+def _cell(
+    url: str, body: bytes, clients: int, count: int, headers: dict[str, str]
+) -> tuple[list[float], float, int]:
+    asyncio.run(_load(url, body, clients, min(count, 8), headers))  # warm its connections
+    return asyncio.run(_load(url, body, clients, count, headers))
+
+
+def _pass_through(
+    direct: str, proxies: list[Proxy], per: int, headers: dict[str, str]
+) -> dict[str, list[float]]:
+    """Added p50 per proxy and client count; prints one row per client count."""
+    body = json.dumps(chat(1_000)).encode()
+    added: dict[str, list[float]] = {p.name: [] for p in proxies}
+    head = "".join(f"{p.name.split()[0] + ' +p50':>16}{'+p99':>8}{'req/s':>7}" for p in proxies)
+    print(f"1k pass-through (ms; + = over direct){'':<2}\n{'clients':>7}{'direct p50':>11}{head}")
+    for clients in (1, 16, 64):
+        count = max(per, clients * 2)
+        row, directs = "", list[float]()
+        failures: list[str] = []
+        for p in proxies:
+            d, _, _ = _cell(direct, body, clients, count, headers)  # direct beside each proxy
+            g, wall, failed = _cell(p.url, body, clients, count, headers)
+            a50, a99 = _pct(g, 0.5) - _pct(d, 0.5), _pct(g, 0.99) - _pct(d, 0.99)
+            added[p.name].append(a50)
+            directs.append(_pct(d, 0.5))
+            row += f"{a50:>16.2f}{a99:>8.2f}{(count - failed) / wall:>7.0f}"
+            if failed:
+                failures.append(f"{p.name}: {failed} of {count} failed")
+        print(f"{clients:>7}{statistics.median(directs):>11.2f}{row}")
+        for line in failures:
+            print(f"{'':>7}{line}")
+    return added
+
+
+def _ttfb_row(
+    direct: str, proxies: list[Proxy], n: int, headers: dict[str, str]
+) -> dict[str, float]:
+    stream = json.dumps(chat(1_000, stream=True)).encode()
+    out: dict[str, float] = {}
+    parts: list[str] = []
+    bases: list[float] = []
+    for p in proxies:
+        bases.append(_pct(asyncio.run(_ttfb(direct, stream, n, headers)), 0.5))
+        times = asyncio.run(_ttfb(p.url, stream, n, headers))
+        out[p.name] = _pct(times, 0.5) - bases[-1]
+        failed = sum(math.isnan(t) for t in times)
+        parts.append(f"{p.name.split()[0]} +{out[p.name]:.2f} ms" + (f" ({failed} of {n} failed)" if failed else ""))  # fmt: skip
+    base = statistics.median(bases)
+    print(f"TTFB p50 over direct ({base:.2f} ms), same format: " + "; ".join(parts))
+    return out
+
+
+def _ratios(label: str, added: dict[str, float]) -> None:
+    ours = added.get("aifkit")
+    if ours is None or len(added) < 2:
+        return
+    parts: list[str] = []
+    for name, value in added.items():
+        if name != "aifkit":
+            short = name.split()[0]
+            parts.append(f"{short} {value / ours:.1f}x" if ours > 0 else f"{short} +{value:.2f} ms, aifkit +{ours:.2f} ms")  # fmt: skip
+    print(f"ratio, peer's added {label} over aifkit's: " + ", ".join(parts))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer requests per cell")
+    parser.add_argument("--no-peers", action="store_true", help="aifkit alone")
     args = parser.parse_args()
     per = 60 if args.quick else 400
-    json_h = {"content-type": "application/json"}
-    with _process([sys.executable, "-c", FAKE]) as fake:
+    json_h = {"content-type": "application/json", "authorization": "Bearer sk-bench"}
+    tmp = Path(tempfile.mkdtemp())
+    with _process([sys.executable, "-c", FAKE]) as fake, ExitStack() as stack:
         assert fake.stdout is not None
         upstream = fake.stdout.readline().strip()
-        config = Path(tempfile.mkdtemp()) / "gateway.toml"
+        direct = upstream + "/chat/completions"
+        config = tmp / "gateway.toml"
         config.write_text(
             f'[[routes]]\nmodels = ["gpt-4o"]\nupstream = "{upstream}"\n'
             "context_window = 32000\nreserve = 1000\n"
@@ -161,58 +304,45 @@ def main() -> None:
         port = _port()
         gw = f"http://127.0.0.1:{port}"
         serve = [sys.executable, "-c", "from aifkit._cli import main; main()", "serve"]
-        with _process([*serve, "--config", str(config), "--port", str(port)]):
-            _wait(gw + "/stats")
-            print(f"gateway {gw} -> fake upstream {upstream} (separate processes)")
-            print(
-                f"{'case':<18}{'clients':>8}{'direct p50':>12}{'gw p50':>9}{'added p50':>11}{'added p99':>11}{'gw req/s':>10}"
-            )
-            for label, tokens, n in (
-                ("1k pass-through", 1_000, per),
-                ("100k packed", 100_000, max(8, per // 20)),
-            ):
-                body = json.dumps(chat(tokens)).encode()
-                for clients in (1, 16, 64):
-                    count = max(n, clients * 2)
-                    asyncio.run(
-                        _load(gw + "/v1/chat/completions", body, clients, min(count, 8), json_h)
-                    )
-                    d, _ = asyncio.run(
-                        _load(upstream + "/chat/completions", body, clients, count, json_h)
-                    )
-                    g, wall = asyncio.run(
-                        _load(gw + "/v1/chat/completions", body, clients, count, json_h)
-                    )
-                    print(
-                        f"{label:<18}{clients:>8}{_pct(d, 0.5):>11.2f} {_pct(g, 0.5):>8.2f}"
-                        f"{_pct(g, 0.5) - _pct(d, 0.5):>11.2f}{_pct(g, 0.99) - _pct(d, 0.99):>11.2f}"
-                        f"{count / wall:>10.0f}"
-                    )
-            big = chat(100_000)
-            print(f"pack() in process, 100k -> 31k tokens: {_pack_ms(big, 31_000, 3):.1f} ms p50")
-            stream = json.dumps(chat(1_000, stream=True)).encode()
-            n = 30 if args.quick else 200
-            direct = asyncio.run(_ttfb(upstream + "/chat/completions", stream, n, json_h))
-            same = asyncio.run(_ttfb(gw + "/v1/chat/completions", stream, n, json_h))
-            ant = chat(1_000, stream=True)
-            ant_body = {
-                "model": "gpt-4o",
-                "max_tokens": 64,
-                "stream": True,
-                "system": "You answer briefly.",
-                "messages": ant["messages"][1:],
-            }
-            translated = asyncio.run(
-                _ttfb(gw + "/v1/messages", json.dumps(ant_body).encode(), n, json_h)
-            )
-            base = _pct(direct, 0.5)
-            print(f"TTFB p50: direct {base:.2f} ms; pass-through +{_pct(same, 0.5) - base:.2f} ms; "
-                  f"anthropic client, translated +{_pct(translated, 0.5) - base:.2f} ms")  # fmt: skip
-    for peer, module in (("Headroom proxy", "headroom"), ("LiteLLM proxy", "litellm")):
-        if importlib.util.find_spec(module) is None:
-            print(f"{peer}: skipped ({module} is not installed here)")
-        else:
-            print(f"{peer}: installed, but its proxy run is not wired into this script yet")
+        stack.enter_context(_process([*serve, "--config", str(config), "--port", str(port)]))
+        _wait(gw + "/stats")
+        print(f"fake upstream {upstream}; aifkit {gw}; each in its own process, on 2 cores")
+        n = 30 if args.quick else 200
+        _packed(direct, gw, per, n, json_h)  # before the peers start: they idle on the CPU too
+        proxies = [Proxy("aifkit", gw + "/v1/chat/completions")]
+        if not args.no_peers:
+            proxies += stack.enter_context(_peers(upstream, tmp))
+        # Streams first: a proxy swamped by the 64-client cell may still be working
+        # through abandoned requests after it.
+        ttfb = _ttfb_row(direct, proxies, n, json_h)
+        _ratios("TTFB", ttfb)
+        added = _pass_through(direct, proxies, per, json_h)
+        for i, clients in enumerate((1, 16, 64)):
+            _ratios(f"p50 at {clients} client(s)", {k: v[i] for k, v in added.items()})
+
+
+def _packed(direct: str, gw: str, per: int, n: int, headers: dict[str, str]) -> None:
+    """aifkit alone: a 100k-token request packed to the route's window, and TTFB of a
+    stream translated for an Anthropic client."""
+    body = json.dumps(chat(100_000)).encode()
+    print(f"100k packed to 32k, aifkit (ms)\n{'clients':>7}{'direct p50':>11}{'gw p50':>9}{'added p50':>11}{'added p99':>11}{'req/s':>7}")  # fmt: skip
+    count = max(8, per // 20)
+    for clients in (1, 16, 64):
+        c = max(count, clients * 2)
+        d, _, _ = _cell(direct, body, clients, c, headers)
+        g, wall, failed = _cell(gw + "/v1/chat/completions", body, clients, c, headers)
+        if failed:
+            print(f"{clients:>7}  {failed} of {c} failed")
+        print(
+            f"{clients:>7}{_pct(d, 0.5):>11.2f}{_pct(g, 0.5):>9.2f}{_pct(g, 0.5) - _pct(d, 0.5):>11.2f}"
+            f"{_pct(g, 0.99) - _pct(d, 0.99):>11.2f}{c / wall:>7.0f}"
+        )
+    print(f"pack() in process, 100k -> 31k tokens: {_pack_ms(chat(100_000), 31_000, 3):.1f} ms p50")
+    ant = chat(1_000, stream=True)
+    ant_body = {"model": "gpt-4o", "max_tokens": 64, "stream": True, "system": "You answer briefly.", "messages": ant["messages"][1:]}  # fmt: skip
+    base = _pct(asyncio.run(_ttfb(direct, json.dumps(ant).encode(), n, headers)), 0.5)
+    translated = asyncio.run(_ttfb(gw + "/v1/messages", json.dumps(ant_body).encode(), n, headers))
+    print(f"TTFB p50, anthropic client translated from the openai-chat upstream: +{_pct(translated, 0.5) - base:.2f} ms\n")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -39,9 +39,70 @@ def test_usage_reads_the_gateway_ledger(tmp_path: Path) -> None:
     assert summary["totals"]["cache_read_tokens"] == 40
     assert summary["gateway"]["totals"]["tokens_saved"] == 900
     assert summary["gateway"]["totals"]["errors"] == 1
+    # GET /stats folds the same ledger the same way (aifkit.gateway.GatewayLedger.usage).
+    shared = GatewayLedger(path)
+    stats = shared.summary()
+    shared.close()
+    assert {k: v for k, v in summary.items() if k != "gateway"} == stats.pop("usage")
+    assert stats == summary["gateway"]
 
 
 def test_usage_without_input_exits_2(tmp_path: Path) -> None:
     assert CliRunner().invoke(app, ["usage"]).exit_code == 2
     missing = CliRunner().invoke(app, ["usage", "--gateway-ledger", str(tmp_path / "none.db")])
     assert missing.exit_code == 2
+
+
+def test_serve_with_workers_needs_a_ledger_file() -> None:
+    result = CliRunner().invoke(app, ["serve", "--upstream", "http://x/v1", "--workers", "2"])
+    assert result.exit_code == 2
+    assert "--ledger" in result.output
+
+
+def test_workers_serve_and_share_one_ledger(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx2
+
+    from aifkit.testing import FakeOpenAIServer
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    ledger = tmp_path / "gateway.db"
+    with FakeOpenAIServer(["ok"], repeat=True) as fake:
+        serve = [sys.executable, "-c", "from aifkit._cli import main; main()", "serve", "--upstream", fake.base_url, "--workers", "2", "--ledger", str(ledger), "--port", str(port)]  # fmt: skip
+        proc = subprocess.Popen(serve, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    httpx2.get(url + "/stats", timeout=1)
+                    break
+                except httpx2.HTTPError:
+                    assert proc.poll() is None, proc.communicate()[1]
+                    assert time.monotonic() < deadline, "the workers did not start"
+                    time.sleep(0.1)
+            children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+            body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+            for _ in range(12):  # a new connection each: the kernel spreads them over workers
+                r = httpx2.post(url + "/v1/chat/completions", json=body, timeout=10)
+                assert r.status_code == 200
+            deadline = time.monotonic() + 10
+            while (seen := httpx2.get(url + "/stats", timeout=5).json())["totals"]["requests"] < 12:  # fmt: skip
+                assert time.monotonic() < deadline, seen
+                time.sleep(0.05)
+            # Whichever worker answers /stats, it reads every worker's records.
+            answers = {httpx2.get(url + "/stats", timeout=5).json()["totals"]["requests"] for _ in range(6)}  # fmt: skip
+        finally:
+            proc.terminate()
+            proc.communicate(timeout=30)
+    assert len(children) >= 2  # uvicorn's supervisor and its worker processes
+    assert answers == {12}
+    shared = GatewayLedger(ledger)
+    assert len(list(shared)) == 12
+    shared.close()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
+import anthropic
 import httpx2
+import openai
 import pytest
 
 from aifkit.gateway import GatewayConfig, Route, create_app
@@ -78,6 +81,17 @@ def serve(app: Any) -> tuple[str, Any, threading.Thread]:
     return f"http://127.0.0.1:{port}", server, thread
 
 
+@contextlib.contextmanager
+def running(app: Any, fakes: dict[str, Any]) -> Iterator[Served]:
+    """Serve ``app`` (see `serve`) for the block, then stop it."""
+    url, server, thread = serve(app)
+    try:
+        yield Served(app, url, fakes)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
 @pytest.fixture(scope="package")
 def fakes() -> Iterator[dict[str, Any]]:
     servers = {
@@ -118,8 +132,19 @@ def matrix_config(fakes: dict[str, Any], **route: Any) -> GatewayConfig:
 
 @pytest.fixture(scope="package")
 def gateway(fakes: dict[str, Any]) -> Iterator[Served]:
-    app = create_app(matrix_config(fakes))
-    url, server, thread = serve(app)
-    yield Served(app, url, fakes)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with running(create_app(matrix_config(fakes)), fakes) as served:
+        yield served
+
+
+@pytest.fixture
+def oai(served: Served) -> Iterator[openai.OpenAI]:
+    """The openai SDK pointed at the module's ``served`` gateway."""
+    with openai.OpenAI(base_url=served.url + "/v1", api_key="sk-c", max_retries=0) as client:
+        yield client
+
+
+@pytest.fixture
+def ant(served: Served) -> Iterator[anthropic.Anthropic]:
+    """The anthropic SDK pointed at the module's ``served`` gateway."""
+    with anthropic.Anthropic(base_url=served.url, api_key="sk-c", max_retries=0) as client:
+        yield client

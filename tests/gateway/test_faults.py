@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import anthropic
@@ -13,7 +13,7 @@ import pytest
 
 from aifkit.gateway import create_app
 from aifkit.testing import FakeReply
-from tests.gateway.conftest import Served, matrix_config, serve
+from tests.gateway.conftest import Served, matrix_config, record, running, serve
 
 MESSAGES: Any = [{"role": "user", "content": "Hi"}]
 
@@ -21,23 +21,13 @@ MESSAGES: Any = [{"role": "user", "content": "Hi"}]
 @pytest.fixture(scope="module")
 def faulty(fakes: dict[str, Any]) -> Iterator[Served]:
     # A short upstream timeout, so the timeout case takes a second, not ten minutes.
-    app = create_app(matrix_config(fakes, timeout=1.0))
-    url, server, thread = serve(app)
-    yield Served(app, url, fakes)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with running(create_app(matrix_config(fakes, timeout=1.0)), fakes) as served:
+        yield served
 
 
 @pytest.fixture
-def oai(faulty: Served) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=faulty.url + "/v1", api_key="sk-c", max_retries=0) as client:
-        yield client
-
-
-@pytest.fixture
-def ant(faulty: Served) -> Iterator[anthropic.Anthropic]:
-    with anthropic.Anthropic(base_url=faulty.url, api_key="sk-c", max_retries=0) as client:
-        yield client
+def served(faulty: Served) -> Served:  # the gateway the oai and ant fixtures call
+    return faulty
 
 
 @pytest.mark.parametrize("model", ["m-chat", "m-claude", "m-gemini"])
@@ -173,3 +163,38 @@ def test_a_stream_whose_client_left_before_it_began_is_closed_and_recorded() -> 
         (rec,) = list(app.state.gateway.ledger)
     assert rec.status == 499
     assert rec.stream is True
+
+
+def test_a_client_that_hangs_up_after_the_end_got_its_whole_reply() -> None:
+    # The openai SDK stops reading at [DONE] and closes; an upstream may still hold its
+    # connection open (LiteLLM's proxy does, a moment). The reply went out whole: 200.
+    from pathlib import Path
+
+    import anyio
+    import httpx2
+
+    from aifkit.gateway import GatewayConfig
+
+    recorded = Path(__file__).parents[1] / "fixtures" / "streams" / "openai-chat__sdk-refusal.sse"
+    sse = recorded.read_bytes()
+
+    class Lingering(httpx2.AsyncByteStream):
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            yield sse
+            await anyio.sleep(30)  # the upstream keeps the connection after its [DONE]
+
+    def handle(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, stream=Lingering(), headers={"content-type": "text/event-stream"})  # fmt: skip
+
+    app = create_app(GatewayConfig.single("http://up/v1"), transport=httpx2.MockTransport(handle))
+    with (
+        running(app, {}) as served,
+        openai.OpenAI(base_url=served.url + "/v1", api_key="k", max_retries=0) as client,
+    ):
+        stream = client.chat.completions.with_raw_response.create(
+            model="gpt-4o", messages=MESSAGES, stream=True, stream_options={"include_usage": True}
+        )
+        chunks = list(stream.parse())  # returns at [DONE], long before the 30 s
+        assert chunks[-1].usage is not None
+        rec = record(app, stream.headers["x-aif-request-id"])
+    assert (rec.status, rec.error, rec.output_tokens) == (200, None, 11)

@@ -41,6 +41,27 @@ def test_stats_add_up_and_records_round_trip(recs: list[RequestRecord]) -> None:
     assert sum(m["input_tokens"] for m in stats["models"].values()) == sum(r.input_tokens for r in recs)  # fmt: skip
     for rec in recs:
         assert ledger.get(rec.id) == rec
+    # The usage fold takes the answered requests, every prompt token of each once.
+    answered = [r for r in recs if r.status == 200]
+    book = ledger.usage()
+    assert len(book) == len(answered)
+    assert sum(u.prompt_tokens for u in book) == sum(r.input_tokens for r in answered)
+
+
+def test_a_packed_request_brings_its_categories_into_the_usage_summary() -> None:
+    from aifkit.budget import pack
+
+    turns = [{"role": "user" if i % 2 else "assistant", "content": f"Turn {i} of the plan. " * 20} for i in range(40)]  # fmt: skip
+    body = {"model": "gpt-4o", "messages": [{"role": "system", "content": "Be brief."}, *turns]}
+    _, report = pack(body, format="openai-chat", model="gpt-4o", budget=600)
+    ledger = GatewayLedger(":memory:")
+    rec = RequestRecord(id="p", started=0.0, model="gpt-4o", status=200, input_tokens=report.tokens_after, reports={"pack": report.to_json()})  # fmt: skip
+    ledger.record(rec)
+    usage = ledger.summary()["usage"]
+    dropped = {d["category"]: d["items"] for d in usage["dropped_most"]}
+    assert dropped == {c: v["dropped"] for c, v in report.categories().items() if v["dropped"]}
+    kept = {c: v["kept_tokens"] for c, v in report.categories().items()}
+    assert usage["category_share"] == {c: round(n / sum(kept.values()), 4) for c, n in sorted(kept.items(), key=lambda kv: -kv[1])}  # fmt: skip
 
 
 def test_an_old_ledger_migrates_and_keeps_its_rows(tmp_path: Path) -> None:

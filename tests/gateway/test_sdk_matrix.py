@@ -181,13 +181,18 @@ def test_a_tool_round_trip_replays_with_consistent_ids(gateway: Served, model: s
     ]
     second = client.chat.completions.create(model=model, messages=messages, tools=tools)
     assert second.choices[0].message.content == "It is sunny."
+    assert_paired(fake, model, call.id)
+
+
+def assert_paired(fake: Any, model: str, call_id: str) -> None:
+    """The upstream's last request carries one get_weather call and its result, paired."""
     document, _ = decode(fake.requests[0], FORMATS[model])
     calls = [p for m in document.messages for p in m.parts if p.type == "tool_call"]
     results = [p for m in document.messages for p in m.parts if p.type == "tool_result"]
     assert [c.name for c in calls] == ["get_weather"]
     assert [r.call_id for r in results] == [calls[0].id]
     if FORMATS[model] != "gemini":  # Gemini pairs calls with results by name, not by id
-        assert calls[0].id == call.id
+        assert calls[0].id == call_id
 
 
 def test_an_anthropic_client_round_trips_a_tool_through_openai(gateway: Served) -> None:

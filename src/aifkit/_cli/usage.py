@@ -59,7 +59,6 @@ def usage_command(
 def _gateway(book: Any, path: str) -> dict[str, Any]:
     # The gateway's requests join the session; its own totals (tokens saved by
     # packing, errors, latency) come along as they are.
-    from aifkit.budget import UsageRecord
     from aifkit.errors import UsageError
     from aifkit.gateway import GatewayLedger
 
@@ -67,20 +66,8 @@ def _gateway(book: Any, path: str) -> dict[str, Any]:
         raise UsageError(f"no gateway ledger at {path!r}", hint="pass the file aif serve --ledger wrote")  # fmt: skip
     ledger = GatewayLedger(path)
     try:
-        for rec in ledger:
-            if rec.status != 200:
-                continue
-            cached = rec.cache_read_tokens + rec.cache_write_tokens
-            book.record(
-                UsageRecord(
-                    model=rec.upstream_model or rec.model,
-                    input_tokens=max(0, rec.input_tokens - cached),
-                    cache_read_tokens=rec.cache_read_tokens,
-                    cache_write_tokens=rec.cache_write_tokens,
-                    output_tokens=rec.output_tokens,
-                    reasoning_tokens=rec.reasoning_tokens,
-                )
-            )
+        for usage in ledger.usage():
+            book.record(usage)
         return ledger.stats()
     finally:
         ledger.close()

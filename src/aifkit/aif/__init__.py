@@ -44,6 +44,7 @@ from aifkit.aif._response_convert import (
     RESPONSES,
     convert_response,
     decode_response,
+    decode_usage,
     encode_response,
     response_formats,
 )
@@ -174,6 +175,7 @@ __all__ = [
     "decode",
     "decode_response",
     "decode_stream",
+    "decode_usage",
     "detect_format",
     "dump_document",
     "encode",

@@ -6,12 +6,12 @@ format that has response bodies, under the same names.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from aifkit._json import format_pointer
 from aifkit._registry import Registry
 from aifkit.aif._loss import LossLog, LossReport, SourceMap
-from aifkit.aif._response import Response, response_adapter
+from aifkit.aif._response import Response, Usage, response_adapter
 from aifkit.aif.converters._base import EncodeOptions
 from aifkit.aif.converters._response_base import ResponseConverter
 from aifkit.errors import InvalidInputError, LossyConversionError
@@ -20,6 +20,7 @@ __all__ = [
     "RESPONSES",
     "convert_response",
     "decode_response",
+    "decode_usage",
     "encode_response",
     "response_formats",
 ]
@@ -73,6 +74,35 @@ def decode_response(body: Any, format: str) -> tuple[Response, LossReport]:
         return _load(body), LossReport("aif", "aif")
     decoded = RESPONSES.get(format).decode_response(body)
     return decoded.response, LossReport(format, "aif", tuple(decoded.losses.resolve(None, body)))
+
+
+def decode_usage(body: Any, format: str) -> Usage | None:
+    """Read only the usage of a ``format`` response body (None when it has none).
+
+    What `decode_response` would put in ``response.usage``, without reading the
+    message: a proxy that passes a reply on unchanged records its usage this way.
+
+    Raises:
+        UnknownNameError: ``format`` has no response bodies.
+        InvalidInputError: the usage is malformed; the pointer says where.
+
+    Examples:
+        >>> body = {"id": "chatcmpl-1", "object": "chat.completion", "model": "gpt-4o",
+        ...         "choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 2,
+        ...         "prompt_tokens_details": {"cached_tokens": 4}}}
+        >>> usage = decode_usage(body, "openai-chat")
+        >>> usage.input_tokens, usage.output_tokens, usage.cache_read_tokens
+        (9, 2, 4)
+        >>> decode_usage({"usage": None}, "openai-chat") is None
+        True
+    """
+    if format == "aif":
+        return _load(body).usage
+    converter = RESPONSES.get(format)
+    read = getattr(converter, "decode_usage", None)  # plugins may only decode whole bodies
+    if read is not None:
+        return cast("Usage | None", read(body))
+    return converter.decode_response(body).response.usage
 
 
 def encode_response(

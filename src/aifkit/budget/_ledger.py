@@ -195,10 +195,19 @@ class Ledger:
         all_cat = sum(categories.values())
         prompts = [r.prompt_tokens for r in self._records]
         growth = [b - a for a, b in itertools.pairwise(prompts)]
-        cost, unpriced = Decimal(0), sorted({r.model for r in self._records if not self._priced(r)})
+        # One price per record (genai-prices takes ~0.2 ms each); a model any of whose
+        # records has no price is left out whole and listed.
+        costs: dict[str, Decimal] = {}
+        missing: set[str] = set()
         for r in self._records:
-            if r.model not in unpriced:
-                cost += self.cost(r)
+            if r.model in missing:
+                continue
+            try:
+                costs[r.model] = costs.get(r.model, Decimal(0)) + self.cost(r)
+            except UsageError:  # unknown model or no price: reported, not guessed
+                missing.add(r.model)
+                costs.pop(r.model, None)
+        cost, unpriced = sum(costs.values(), Decimal(0)), sorted(missing)
         return {
             "requests": len(self._records),
             "totals": totals,
@@ -251,13 +260,6 @@ class Ledger:
             except (TypeError, ValueError) as exc:
                 raise InvalidInputError("", f"{path}:{n}: not a usage record ({exc})") from None
         return cls(records)
-
-    def _priced(self, usage: UsageRecord) -> bool:
-        try:
-            self.cost(usage)
-        except UsageError:  # unknown model or no price: reported, not guessed
-            return False
-        return True
 
     def _per_task(self) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}

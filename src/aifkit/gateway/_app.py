@@ -16,6 +16,7 @@ from aifkit._json import quote
 from aifkit.errors import AifkitError, MissingDependencyError, UsageError
 from aifkit.gateway._config import GatewayConfig
 from aifkit.gateway._exchange import (
+    Prepared,
     Upstream,
     convert_reply,
     include_usage,
@@ -176,9 +177,9 @@ def _json(body: Any, status: int = 200, headers: Mapping[str, str] | None = None
 _MEDIA = (b'"image', b"image_url", b'"file', b'"audio', b"input_audio", b"inline", b"document")
 
 
-async def _read(gw: _Gateway, request: Request, fmt: str) -> tuple[dict[str, Any], int]:
-    """The JSON body, and its size in bytes (negative when it carries media: then the
-    size bounds nothing about its tokens)."""
+async def _read(gw: _Gateway, request: Request, fmt: str) -> tuple[dict[str, Any], bytes, int]:
+    """The JSON body, its bytes, and its size in bytes (negative when it carries media:
+    then the size bounds nothing about its tokens)."""
     keys = gw.config.keys
     if keys and client_key(request.headers) not in keys:
         raise _Reject(401, "a valid gateway key is required", "invalid_api_key")
@@ -203,7 +204,7 @@ async def _read(gw: _Gateway, request: Request, fmt: str) -> tuple[dict[str, Any
     if not isinstance(body, dict):
         raise _Reject(400, "the request body must be a JSON object")
     size = -len(raw) if any(m in raw for m in _MEDIA) else len(raw)
-    return cast("dict[str, Any]", body), size
+    return cast("dict[str, Any]", body), raw, size
 
 
 _MODEL_CHARS = 256
@@ -229,7 +230,7 @@ async def _handle(gw: _Gateway, request: Request, fmt: str) -> Response:
     headers = {"x-aif-request-id": rec.id}
     counter: str | None = None
     try:
-        body, size = await _read(gw, request, fmt)
+        body, raw, size = await _read(gw, request, fmt)
         rec.model = str(body.get("model"))
         target = _target(gw, body)
         counter = target.route.count_as or target.model
@@ -240,7 +241,8 @@ async def _handle(gw: _Gateway, request: Request, fmt: str) -> Response:
         key = target.key if target.route.api_key_env else _passed_key(gw, request)
         up_headers = upstream_headers(target.route.format, key, request.headers)
         url = upstream_url(target.route.format, target.route.upstream, target.model, stream=rec.stream)  # fmt: skip
-        data = json.dumps(prepared, separators=(",", ":"), ensure_ascii=False).encode()
+        # A body that passes unchanged goes on as the client's bytes: not written again.
+        data = raw if prepared.unchanged else json.dumps(prepared.body, separators=(",", ":"), ensure_ascii=False).encode()  # fmt: skip
         if rec.stream:
             return await _stream(gw, request, rec, target, url, up_headers, data, body, headers, started, key)  # fmt: skip
         response = await _forward(gw, request, rec, target, url, up_headers, data, headers, key)
@@ -269,10 +271,10 @@ async def _prepare(
     target: Upstream,
     rec: RequestRecord,
     size: int,
-) -> dict[str, Any]:
+) -> Prepared:
     bound = size if size >= 0 else None
 
-    def run() -> dict[str, Any]:
+    def run() -> Prepared:
         p = prepare(body, client_format=fmt, upstream=target, stream=rec.stream, config=gw.config, inject=gw.inject, bound=bound, sessions=gw.sessions)  # fmt: skip
         rec.error = p.error
         rec.tokens_before = p.fitted.tokens_before
@@ -283,7 +285,7 @@ async def _prepare(
             rec.reports["note"] = p.fitted.note
         if p.losses:
             rec.reports["request_losses"] = p.losses
-        return p.body
+        return p
 
     try:
         if gw.config.thread_threshold and abs(size) >= gw.config.thread_threshold:
@@ -308,7 +310,6 @@ async def _forward(
     headers: dict[str, str],
     key: str | None,
 ) -> Response:
-    import anyio
     import httpx2
 
     result: list[httpx2.Response] = []
@@ -325,16 +326,12 @@ async def _forward(
             failed.append(_Reject(504, "the upstream did not answer in time", "upstream_timeout"))
         except httpx2.RequestError as exc:
             failed.append(_Reject(502, f"cannot reach the upstream: {type(exc).__name__}", "upstream_unreachable"))  # fmt: skip
-        tg.cancel_scope.cancel()
 
     async def watch() -> None:  # a client that hangs up cancels the upstream call
         while (await request.receive())["type"] != "http.disconnect":
             pass
-        tg.cancel_scope.cancel()
 
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(call)
-        tg.start_soon(watch)
+    await _race(call, watch)
     if failed:
         raise failed[0]
     if not result:
@@ -358,6 +355,42 @@ async def _forward(
     from starlette.responses import Response
 
     return Response(out, 200, headers=headers, media_type="application/json")
+
+
+async def _race(
+    first: Callable[[], Awaitable[None]], second: Callable[[], Awaitable[None]]
+) -> None:
+    """Run both until either returns, then cancel the other.
+
+    On asyncio (uvicorn's loop) with plain tasks: an anyio task group costs about
+    100 µs a request, tasks about 15; another event loop gets the task group.
+    """
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # another event loop (trio): anyio's task group
+        import anyio
+
+        async def then_stop(f: Callable[[], Awaitable[None]]) -> None:
+            await f()
+            tg.cancel_scope.cancel()
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(then_stop, first)
+            tg.start_soon(then_stop, second)
+        return
+    tasks = [asyncio.ensure_future(first()), asyncio.ensure_future(second())]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        # Let the cancelled one finish (closing its connection); a task's own error
+        # is raised here, as the task group would raise it.
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 def _upstream_failed(
@@ -420,6 +453,8 @@ async def _stream(
             # non-streamed replies (a BackgroundTask runs them in the threadpool).
             await anyio.to_thread.run_sync(gw.finish, rec, started, counter)
 
+    ended: list[bool] = []
+
     async def frames() -> AsyncIterator[bytes]:
         try:
             async for out in translate(
@@ -429,10 +464,12 @@ async def _stream(
                 include_usage=include_usage(body),
                 rec=rec,
                 started=started,
+                ended=ended,
             ):
                 yield out
         except BaseException:  # the client went away (cancelled) or the gateway stops
-            rec.status, rec.error = 499, rec.error or "the client closed the stream"
+            if not ended:  # after the reply's end, the client had it all (SDKs stop at [DONE])
+                rec.status, rec.error = 499, rec.error or "the client closed the stream"
             raise
         finally:
             await close()
@@ -479,7 +516,7 @@ def _count_endpoint(gw: _Gateway) -> Callable[[Request], Awaitable[Response]]:
         from aifkit.tokens import count_tokens
 
         try:
-            body, _ = await _read(gw, request, "anthropic")
+            body, _, _ = await _read(gw, request, "anthropic")
             target = _target(gw, body)
             counter = target.route.count_as or target.model
             import anyio.to_thread
@@ -531,7 +568,11 @@ def _stats_endpoint(gw: _Gateway) -> Callable[[Request], Awaitable[Response]]:
             return denied
         import anyio.to_thread
 
-        return _json(await anyio.to_thread.run_sync(gw.ledger.stats))  # SQLite: off the loop
+        # ?usage=true adds the usage summary aif usage prints: it prices every answered
+        # request again (genai-prices, ~0.2 ms each), so it is asked for, not default.
+        full = request.query_params.get("usage", "").lower() in ("1", "true", "yes")
+        view = gw.ledger.summary if full else gw.ledger.stats
+        return _json(await anyio.to_thread.run_sync(view))  # SQLite: off the loop
 
     return stats
 

@@ -34,6 +34,8 @@ class Prepared:
     fitted: Fitted
     losses: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
     error: str | None = None
+    unchanged: bool = False
+    """The body is the client's, as it came: its bytes can go upstream as they are."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +81,16 @@ def prepare(
         error = f"context policy failed: {type(exc).__name__}: {exc}"
         fitted = Fitted(body)
     out, losses = _convert(fitted.body, client_format, route.format, upstream.model, inject)
+    unchanged = fitted.body is body and body.get("model") == upstream.model
     if client_format != route.format:
+        unchanged = False
         set_stream(route.format, out, stream=stream)
     elif stream and client_format == "openai-chat" and not include_usage(body):
         # Ask for the usage chunk the client did not ask for (the ledger needs it);
         # `translate` re-encodes this stream without it.
         out["stream_options"] = {**out.get("stream_options", {}), "include_usage": True}
-    return Prepared(out, fitted, losses, error)
+        unchanged = False
+    return Prepared(out, fitted, losses, error, unchanged)
 
 
 def _convert(
@@ -160,19 +165,20 @@ def convert_reply(
 ) -> bytes:
     """Convert a whole upstream reply to the client's format, recording its usage.
 
+    A reply in the client's own format passes on as the upstream's bytes: only its
+    usage is read (`aifkit.aif.decode_usage`), not the whole reply. Another format
+    is decoded once, converted, and written out.
+
     Raises:
         ValueError: the reply is not JSON.
         AifkitError: it is not a valid reply of its format.
     """
-    from aifkit.aif import convert_response, decode_response
+    from aifkit.aif import convert_response, decode_usage
 
     body = json.loads(raw)
+    usage_into(rec, decode_usage(body, upstream_format))
     if upstream_format == client_format:
-        response, _ = decode_response(body, upstream_format)
-        usage_into(rec, response.usage)
         return raw
-    response, _ = decode_response(body, upstream_format)
-    usage_into(rec, response.usage)
     out, report = convert_response(body, source=upstream_format, target=client_format)
     if report.entries:
         rec.reports["response_losses"] = [e.to_json() for e in report]
@@ -187,8 +193,12 @@ async def translate(
     include_usage: bool,
     rec: RequestRecord,
     started: float,
+    ended: list[bool] | None = None,
 ) -> AsyncIterator[bytes]:
     """Translate (or pass through) an upstream SSE stream, recording usage and TTFB.
+
+    ``ended`` (when given) gets True appended once the reply's end has gone out: a
+    client that hangs up after that (SDKs close at ``[DONE]``) received it whole.
 
     Each upstream chunk is decoded into neutral events as it arrives and each
     event written at once in the client's format; a same-format stream passes
@@ -209,13 +219,21 @@ async def translate(
     encoder = encode_stream(client_format, **options)
     try:
         async for chunk in chunks:
-            events = decoder.feed(chunk)
-            _observe(events, rec)
-            out = chunk if same else b"".join([encoder.encode(e) for e in events])
-            if out:
+            if same:  # the bytes go first; they are decoded after, only for the ledger
                 if rec.ttfb_ms is None:
                     rec.ttfb_ms = (time.perf_counter() - started) * 1000
-                yield out
+                yield chunk
+                end = _observe(decoder.feed(chunk), rec)
+            else:
+                events = decoder.feed(chunk)
+                end = _observe(events, rec)
+                out = b"".join([encoder.encode(e) for e in events])
+                if out:
+                    if rec.ttfb_ms is None:
+                        rec.ttfb_ms = (time.perf_counter() - started) * 1000
+                    yield out
+            if end and ended is not None:  # set once the client took the end
+                ended.append(True)
         events = decoder.close()
         _observe(events, rec)
         if not same:
@@ -232,14 +250,18 @@ async def translate(
         yield encoder.encode(StreamError("timeout_error", "the upstream stream timed out"))
 
 
-def _observe(events: list[StreamEvent], rec: RequestRecord) -> None:
+def _observe(events: list[StreamEvent], rec: RequestRecord) -> bool:
+    """Record the events' usage and errors; return whether the reply ended among them."""
     from aifkit.aif import ResponseEnd, ResponseStart, StreamError, UsageUpdate
 
+    end = False
     for e in events:
         if isinstance(e, UsageUpdate | ResponseEnd | ResponseStart):
             usage_into(rec, e.usage)
+            end = end or isinstance(e, ResponseEnd)
         elif isinstance(e, StreamError):
             rec.error = f"upstream stream error {e.error_type}: {e.message}"
+    return end
 
 
 def _timeouts() -> tuple[type[BaseException], ...]:

@@ -14,9 +14,12 @@ import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from os import PathLike
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from aifkit.errors import StoreError
+
+if TYPE_CHECKING:
+    from aifkit.budget import Ledger, UsageRecord
 
 __all__ = ["GatewayLedger", "RequestRecord"]
 
@@ -72,6 +75,37 @@ class RequestRecord:
     ttfb_ms: float | None = None
     error: str | None = None
     reports: dict[str, Any] = field(default_factory=dict[str, Any])
+
+    def usage(self) -> UsageRecord:
+        """This request as a usage record of `aifkit.budget.Ledger`.
+
+        The upstream counts cached prompt tokens inside ``input_tokens``; a usage
+        record keeps them apart. When the request was packed (and its report kept),
+        the record carries the kept tokens and dropped items per category.
+
+        Examples:
+            >>> rec = RequestRecord(id="r", started=0.0, model="fast", upstream_model="gpt-4o",
+            ...                     input_tokens=1200, cache_read_tokens=1000, output_tokens=9)
+            >>> u = rec.usage()
+            >>> u.model, u.input_tokens, u.cache_read_tokens, u.prompt_tokens
+            ('gpt-4o', 200, 1000, 1200)
+        """
+        from aifkit.budget import UsageRecord
+
+        cached = self.cache_read_tokens + self.cache_write_tokens
+        pack = self.reports.get("pack")  # a PackReport.to_json(), when kept
+        found = cast("dict[str, Any]", pack).get("categories") if isinstance(pack, dict) else None
+        cats = cast("dict[str, dict[str, int]]", found or {})
+        return UsageRecord(
+            model=self.upstream_model or self.model,
+            input_tokens=max(0, self.input_tokens - cached),
+            cache_read_tokens=self.cache_read_tokens,
+            cache_write_tokens=self.cache_write_tokens,
+            output_tokens=self.output_tokens,
+            reasoning_tokens=self.reasoning_tokens,
+            categories={c: v["kept_tokens"] for c, v in cats.items() if v.get("kept_tokens")},
+            dropped={c: v["dropped"] for c, v in cats.items() if v.get("dropped")},
+        )
 
 
 _COLUMNS = [f.name for f in dataclasses.fields(RequestRecord)]
@@ -155,6 +189,32 @@ class GatewayLedger:
                 f"SELECT {', '.join(_COLUMNS)} FROM requests ORDER BY started"
             ).fetchall()
         return (_record(r) for r in rows)
+
+    def usage(self) -> Ledger:
+        """Return the answered requests (status 200) as a usage `aifkit.budget.Ledger`.
+
+        ``GET /stats`` and ``aif usage --gateway-ledger`` both read the gateway's
+        requests this way, so they price them and describe them alike.
+
+        Examples:
+            >>> ledger = GatewayLedger(":memory:")
+            >>> for i, status in enumerate((200, 429, 200)):
+            ...     ledger.record(RequestRecord(id=f"r{i}", started=i, model="gpt-4o",
+            ...                   status=status, input_tokens=100 * (i + 1), output_tokens=5))
+            >>> book = ledger.usage()
+            >>> len(book), book.summary()["growth_per_turn"]
+            (2, 200.0)
+        """
+        from aifkit.budget import Ledger
+
+        return Ledger(r.usage() for r in self if r.status == 200)
+
+    def summary(self) -> dict[str, Any]:
+        """`stats`, and the usage `Ledger`'s summary of the answered requests (``usage``):
+        cost through the model registry, cache hit rate, growth per turn, category
+        shares and what packing dropped most. ``GET /stats?usage=true`` answers this
+        (it prices every answered request, about 0.2 ms each; ``GET /stats`` is `stats`)."""
+        return {**self.stats(), "usage": self.usage().summary()}
 
     def stats(self) -> dict[str, Any]:
         """Return totals and per-model sums: requests, errors, tokens, tokens saved, cost."""

@@ -15,6 +15,7 @@ from aifkit.aif import (
     convert,
     convert_response,
     decode_response,
+    decode_usage,
     encode_response,
     response_formats,
 )
@@ -74,6 +75,13 @@ def test_same_format_round_trip_is_exact(case: str) -> None:
     as_json, _ = convert_response(body, source=fmt, target="aif")
     again, _ = convert_response(json.loads(json.dumps(as_json)), source="aif", target=fmt)
     assert again == body
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_decode_usage_reads_what_decode_response_reads(case: str) -> None:
+    fmt = case.split("/")[0]
+    body = load(case)["body"]
+    assert decode_usage(body, fmt) == decode_response(body, fmt)[0].usage
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -109,6 +109,15 @@ class ResponseCodec:
         prov = Provenance(format=self.name, model=response.model, created_at=response.created_at)
         return DecodedResponse(response.model_copy(update={"provenance": prov}), sm, losses)
 
+    def decode_usage(self, body: Any) -> Usage | None:
+        """Read only a response body's usage, without the rest of it (what a proxy
+        passing the body on unchanged needs); raises as `decode_response` would
+        on a malformed usage."""
+        return self._read_usage(expect_obj(body, ()), SourceMap())
+
+    def _read_usage(self, body: Obj, sm: SourceMap) -> Usage | None:
+        return self._decode(body, sm, LossLog()).usage
+
     def encode_response(self, response: Response, options: EncodeOptions) -> Encoded:
         """Write a response body (see `ResponseConverter.encode_response`)."""
         losses = LossLog()
