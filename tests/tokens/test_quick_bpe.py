@@ -12,16 +12,28 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aifkit.tokens._openai_files import load_encoding
-from aifkit.tokens._quick_bpe import MAX_CHARS, QuickBPE, build_table, load_quick, store_quick
+from aifkit.tokens._quick_bpe import (
+    MAX_CHARS,
+    MAX_TOTAL_CHARS,
+    QuickBPE,
+    build_table,
+    load_quick,
+    store_quick,
+)
 from aifkit.tokens._tokenizer import _local  # pyright: ignore[reportPrivateUsage]
 
 ENCODINGS = ("o200k_base", "cl100k_base", "o200k_harmony")
 
 
 @cache
-def _pair(name: str) -> tuple[QuickBPE, tiktoken.Encoding]:
+def _built(name: str) -> tuple[bytes, tiktoken.Encoding]:
     encoding = load_encoding(name)
-    table = build_table(encoding._mergeable_ranks, encoding._pat_str)  # pyright: ignore[reportPrivateUsage]
+    return build_table(encoding._mergeable_ranks, encoding._pat_str), encoding  # pyright: ignore[reportPrivateUsage]
+
+
+def _pair(name: str) -> tuple[QuickBPE, tiktoken.Encoding]:
+    # A new QuickBPE each time: one spends its MAX_TOTAL_CHARS and then declines.
+    table, encoding = _built(name)
     return QuickBPE(table), encoding
 
 
@@ -73,6 +85,15 @@ def test_what_it_is_not_made_for_is_declined() -> None:
     assert quick.encode("café") is None
     assert quick.encode("a" * (MAX_CHARS + 1)) is None
     assert quick.encode("x" * 300) is None  # one piece merged pair by pair: over MAX_WORK
+
+
+def test_a_large_body_goes_to_the_real_encoder() -> None:
+    quick = QuickBPE(build_table({b"a": 0, b" ": 1}, "a+| "))
+    short = "a " * 1000
+    answered = [quick.encode(short) is not None for _ in range(2 * MAX_TOTAL_CHARS // len(short))]
+    assert answered[0]
+    assert not answered[-1]
+    assert answered.index(False) * len(short) <= MAX_TOTAL_CHARS
 
 
 def test_a_tokenizer_starts_from_the_table_and_builds_the_encoding_when_needed(

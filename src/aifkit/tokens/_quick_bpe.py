@@ -10,8 +10,9 @@ the encoding's pattern; a pre-token that is a whole token is that token; otherwi
 merge the lowest-ranked adjacent pair, leftmost first, until no pair is a token).
 
 It declines (returns None) whatever it is not made for: non-ASCII text, where
-Unicode tables of two regex engines could disagree, text past `MAX_CHARS`, or a
-merge past `MAX_WORK`; the caller then builds the real encoding. The table is
+Unicode tables of two regex engines could disagree, text past `MAX_CHARS`, a
+merge past `MAX_WORK`, or any text once `MAX_TOTAL_CHARS` are spent (a large body
+is tokenized faster by the real encoder); the caller then builds the real encoding. The table is
 written by the process that builds the encoding first and named after what its
 content depends on (tiktoken's encoding definitions and the vocabulary files), so
 an upgrade of either builds a new one.
@@ -34,10 +35,12 @@ from aifkit.tokens._disk_cache import read_entry, write_entry
 if TYPE_CHECKING:
     import regex
 
-__all__ = ["MAX_CHARS", "MAX_WORK", "QuickBPE", "load_quick", "store_quick"]
+__all__ = ["MAX_CHARS", "MAX_TOTAL_CHARS", "MAX_WORK", "QuickBPE", "load_quick", "store_quick"]
 
 MAX_CHARS = 4096
 """The longest text a `QuickBPE` encodes; longer ones pay for the real encoder once."""
+MAX_TOTAL_CHARS = 50_000
+"""The characters one `QuickBPE` encodes in all (~40 ms); then the real encoder is cheaper."""
 MAX_WORK = 50_000
 """Merge work one text may take: the squared lengths of the pre-tokens that are not one
 token, summed (the merge rescans a pre-token after each step). 50,000 is a few ms."""
@@ -70,10 +73,14 @@ class QuickBPE:
         self._slots = start + pattern_length
         self._blob = self._slots + slots * _SLOT.size
         self._mask = slots - 1
+        self._spent = 0
 
     def encode(self, text: str) -> list[int] | None:
         """Return the token ids of ``text`` as tiktoken's ``encode_ordinary`` does, or None."""
         if len(text) > MAX_CHARS or not text.isascii():
+            return None
+        self._spent += len(text)
+        if self._spent > MAX_TOTAL_CHARS:
             return None
         if self._pattern is None:
             import regex  # tiktoken's own dependency, and its reference implementation's engine
