@@ -72,6 +72,11 @@ class TiktokenTokenizer:
         """The underlying tiktoken encoding."""
         return self._encoding
 
+    @property
+    def has_encoding(self) -> bool:
+        """Whether `encoding` is built (reading it builds it); callers choose paths by it."""
+        return True
+
     def encode(self, text: str) -> list[int]:
         """Return the token ids of ``text``, special-token lookalikes included as text."""
         return self._encode(text)
@@ -121,6 +126,11 @@ class _QuickStartTokenizer(TiktokenTokenizer):
             self._built = load_encoding(self._name)
             self._quick = None
         return self._built
+
+    @property
+    def has_encoding(self) -> bool:
+        """Whether the encoding is built yet."""
+        return self._built is not None
 
     def encode(self, text: str) -> list[int]:
         """Return the token ids of ``text``, special-token lookalikes included as text."""
