@@ -120,12 +120,13 @@ class _QuickStartTokenizer(TiktokenTokenizer):
 
     @property
     def _encoding(self) -> tiktoken.Encoding:  # pyright: ignore[reportIncompatibleVariableOverride]
-        if self._built is None:
+        built = self._built
+        if built is None:
             from aifkit.tokens._openai_files import load_encoding
 
-            self._built = load_encoding(self._name)
+            built = self._built = load_encoding(self._name)
             self._quick = None
-        return self._built
+        return built
 
     @property
     def has_encoding(self) -> bool:
@@ -134,8 +135,9 @@ class _QuickStartTokenizer(TiktokenTokenizer):
 
     def encode(self, text: str) -> list[int]:
         """Return the token ids of ``text``, special-token lookalikes included as text."""
-        if self._quick is not None:
-            ids = self._quick.encode(text)
+        quick = self._quick  # once: another thread may drop it when the encoding is built
+        if quick is not None:
+            ids = quick.encode(text)
             if ids is not None:
                 return ids
         return self._encoding.encode_ordinary(text)
