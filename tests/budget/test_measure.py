@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cache
+from unittest.mock import patch
+
 import pytest
+import tiktoken
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -10,6 +14,9 @@ from aifkit.aif import Document, Message, TextPart
 from aifkit.budget import TokensCounter
 from aifkit.errors import UnknownNameError
 from aifkit.tokens import CountCache, count_tokens, get_tokenizer
+from aifkit.tokens._openai_files import load_encoding
+from aifkit.tokens._quick_bpe import QuickBPE, build_table
+from aifkit.tokens._tokenizer import _QuickStartTokenizer  # pyright: ignore[reportPrivateUsage]
 from tests.aif.strategies import documents
 from tests.budget.strategies import conversations
 
@@ -76,3 +83,32 @@ def test_measuring_many_at_once_equals_one_by_one(doc: Document, model: str) -> 
 def test_terms_of_text_with_a_lone_surrogate() -> None:
     counter = TokensCounter("gpt-4o")
     assert counter.terms("a \ud800 b") == get_tokenizer("o200k_base").encode("a \ud800 b")
+
+
+@cache
+def _o200k() -> tuple[bytes, tiktoken.Encoding]:
+    encoding = load_encoding("o200k_base")
+    return build_table(encoding._mergeable_ranks, encoding._pat_str), encoding  # pyright: ignore[reportPrivateUsage]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(documents(), conversations()))
+def test_a_tokenizer_without_its_encoding_yet_measures_the_same(doc: Document) -> None:
+    # The CLI's tokenizers start from the cached table (aifkit.tokens._quick_bpe) and
+    # build the encoding on the first text the table declines, mid-measure.
+    table, encoding = _o200k()
+    quick = _QuickStartTokenizer("o200k_base", QuickBPE(table))
+    with patch("aifkit.tokens._openai_files.load_encoding", lambda name: encoding):
+        early = TokensCounter("gpt-4o", tokenizer=quick)
+        batch = early.measure_many(doc.messages)
+        one_by_one = [early.measure(m) for m in doc.messages]
+        terms = [early.terms(text) for text in _texts(doc)]
+    counter = TokensCounter("gpt-4o")
+    assert batch.tokens == counter.measure_many(doc.messages).tokens
+    assert [m.tokens for m in one_by_one] == [counter.measure(m).tokens for m in doc.messages]
+    assert batch.terms.tolist() == counter.measure_many(doc.messages).terms.tolist()
+    assert terms == [counter.terms(text) for text in _texts(doc)]
+
+
+def _texts(doc: Document) -> list[str]:
+    return [p.text for m in doc.messages for p in m.parts if isinstance(p, TextPart)]

@@ -15,8 +15,6 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, ParamSpec, TypeVar
 
-import typer
-
 from aifkit._json import one_line
 from aifkit.errors import AifkitError
 
@@ -40,12 +38,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     # first time it builds a model (~50 ms, a sixth of `aif count`); aif uses none. A
     # value the caller set wins.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    args = list(argv) if argv is not None else sys.argv[1:]
+    code = _run_fast(args)
+    if code is None:
+        code = _run_typer(args)
+    if argv is None:
+        sys.exit(code)
+    return code
+
+
+def _run_fast(args: list[str]) -> int | None:
+    # `aif count` on a small body is over before typer and click (~80 ms of imports
+    # and parsing) would be ready: a plain `aif count` command line is read here, and
+    # anything else (help, an unknown or repeated option, a missing one) goes to typer,
+    # which answers it as it always has. tests/_cli/test_fast.py holds the two equal.
+    from aifkit._cli._count_fast import count, parse_count
+
+    parsed = parse_count(args)
+    if parsed is None:
+        return None
+    try:
+        count(*parsed)
+    except Exception as exc:
+        return _failed(exc)
+    return 0
+
+
+def _run_typer(args: list[str]) -> int:
     from typer.main import get_command
 
     from aifkit._cli._help import polish
     from aifkit._cli.app import app_for
 
-    args = list(argv) if argv is not None else sys.argv[1:]
     try:
         command = get_command(app_for(args))
         polish(command, for_help=not args or "--help" in args)
@@ -55,13 +79,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     except Exception as exc:
         code = _parse_error(exc)
-    if argv is None:
-        sys.exit(code)
     return code
 
 
 def _parse_error(exc: Exception) -> int:
     """Say what went wrong while reading the command line; return the exit code."""
+    import typer
+
     click = _click_exceptions()
     error: Any = exc  # click's exceptions, from whichever click typer uses
     if isinstance(exc, getattr(click, "NoArgsIsHelpError", ())):
@@ -100,25 +124,33 @@ def guard(command: Callable[P, R]) -> Callable[P, R]:
     A command may return an int to choose its exit code.
     """
 
+    import typer
+
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             result = command(*args, **kwargs)
-        except AifkitError as exc:
-            _say(exc.for_cli())
-            raise typer.Exit(exc.exit_code) from None
-        except BrokenPipeError:
-            raise typer.Exit(0) from None
         except (typer.Exit, typer.Abort):
             raise
-        except Exception as exc:  # a bug: say so in one line, never a traceback
-            _say(f"internal error: {type(exc).__name__}: {exc} (please report this as a bug)")
-            raise typer.Exit(EXIT_INTERNAL) from None
+        except Exception as exc:
+            raise typer.Exit(_failed(exc)) from None
         if isinstance(result, int) and result:
             raise typer.Exit(result)
         return result
 
     return wrapper
+
+
+def _failed(exc: Exception) -> int:
+    """Say in one line why a command failed; return its exit code."""
+    if isinstance(exc, AifkitError):
+        _say(exc.for_cli())
+        return exc.exit_code
+    if isinstance(exc, BrokenPipeError):
+        return 0
+    # A bug: say so in one line, never a traceback.
+    _say(f"internal error: {type(exc).__name__}: {exc} (please report this as a bug)")
+    return EXIT_INTERNAL
 
 
 def _say(message: str) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from aifkit._cli._io import read_json, write_json
+from aifkit._cli._count_fast import count
 
 __all__ = ["count_command"]
 
@@ -30,16 +30,4 @@ def count_command(
     "error_bound" (estimates for models without a public tokenizer), and the
     model's "context_window". Nothing is sent anywhere.
     """
-    from aifkit.tokens import count_tokens, get_model, load_models
-
-    if models_file is not None:
-        load_models(models_file)
-    counted = count_tokens(read_json(input), format=format, model=model)
-    info = get_model(counted.model)
-    write_json(
-        {
-            **counted.to_json(),
-            "context_window": info.context_window,
-            "max_output": info.max_output,
-        }
-    )
+    count(input, format, model, models_file)

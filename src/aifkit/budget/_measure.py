@@ -142,14 +142,36 @@ class TokensCounter:
         self._ratio = info.estimator.ratio if info.estimator is not None else None
         roles = ("system", "developer", "user", "assistant", "tool")
         self._base = {r: self._per_message + tok.count(r) for r in roles}
+        self._names: dict[str, int] = {}
+        self._encode: Callable[[str], npt.NDArray[np.uint32]]
+        self._to_buffer: Callable[[str, frozenset[str]], Any] | None = None
+        self._terms: Callable[[str], list[int]]
+        if getattr(tok, "has_encoding", True):
+            self._bind()
+        else:
+            # A tokenizer that answers short texts before building its encoding (see
+            # aifkit.tokens._tokenizer): asking for the encoding would build it, the
+            # most of what packing a small body costs. Its own encode serves until the
+            # encoding exists; then the encoding's faster paths take over.
+            self._encode = self._encode_early
+            self._terms = self._terms_early
+
+    def _bind(self) -> None:
+        tok = self._tok
         self._encode = _numpy_encoder(tok)
         core = getattr(getattr(tok, "encoding", None), "_core_bpe", None)
-        self._to_buffer: Callable[[str, frozenset[str]], Any] | None = getattr(
-            core, "encode_to_tiktoken_buffer", None
-        )
-        self._names: dict[str, int] = {}
+        self._to_buffer = getattr(core, "encode_to_tiktoken_buffer", None)
         ordinary = getattr(core, "encode_ordinary", None)  # skips two Python wrappers
-        self._terms: Callable[[str], list[int]] = ordinary if ordinary is not None else tok.encode
+        self._terms = ordinary if ordinary is not None else tok.encode
+
+    def _encode_early(self, text: str) -> npt.NDArray[np.uint32]:
+        return np.asarray(self._terms_early(text), dtype=np.uint32)
+
+    def _terms_early(self, text: str) -> list[int]:
+        ids = self._tok.encode(text)
+        if getattr(self._tok, "has_encoding", True):
+            self._bind()
+        return ids
 
     @property
     def name(self) -> str:

@@ -15,6 +15,8 @@ from aifkit._registry import Registry
 if TYPE_CHECKING:
     import tiktoken
 
+    from aifkit.tokens._quick_bpe import QuickBPE
+
 __all__ = ["TOKENIZERS", "TiktokenTokenizer", "Tokenizer", "get_tokenizer", "tokenizers"]
 
 
@@ -70,6 +72,11 @@ class TiktokenTokenizer:
         """The underlying tiktoken encoding."""
         return self._encoding
 
+    @property
+    def has_encoding(self) -> bool:
+        """Whether `encoding` is built (reading it builds it); callers choose paths by it."""
+        return True
+
     def encode(self, text: str) -> list[int]:
         """Return the token ids of ``text``, special-token lookalikes included as text."""
         return self._encode(text)
@@ -93,10 +100,65 @@ class TiktokenTokenizer:
         return f"TiktokenTokenizer({self.name!r})"
 
 
+class _QuickStartTokenizer(TiktokenTokenizer):
+    """A `TiktokenTokenizer` that builds its encoding only when a text needs it.
+
+    Short ASCII texts are encoded by a `QuickBPE` read from the user cache, which
+    gives the same ids; the first text it declines builds the encoding, which then
+    serves every text. A one-message ``aif count`` never builds it.
+    """
+
+    def __init__(self, name: str, quick: QuickBPE) -> None:
+        self._name = name
+        self._quick: QuickBPE | None = quick
+        self._built: tiktoken.Encoding | None = None
+
+    @property
+    def name(self) -> str:
+        """The encoding's name."""
+        return self._name
+
+    @property
+    def _encoding(self) -> tiktoken.Encoding:  # pyright: ignore[reportIncompatibleVariableOverride]
+        built = self._built
+        if built is None:
+            from aifkit.tokens._openai_files import load_encoding
+
+            built = self._built = load_encoding(self._name)
+            self._quick = None
+        return built
+
+    @property
+    def has_encoding(self) -> bool:
+        """Whether the encoding is built yet."""
+        return self._built is not None
+
+    def encode(self, text: str) -> list[int]:
+        """Return the token ids of ``text``, special-token lookalikes included as text."""
+        quick = self._quick  # once: another thread may drop it when the encoding is built
+        if quick is not None:
+            ids = quick.encode(text)
+            if ids is not None:
+                return ids
+        return self._encoding.encode_ordinary(text)
+
+    def count(self, text: str) -> int:
+        """Return the number of tokens in ``text`` (see `TiktokenTokenizer.count`)."""
+        return len(self.encode(text)) if text else 0
+
+
 def _local(name: str) -> TiktokenTokenizer:
+    from aifkit.tokens._quick_bpe import load_quick, store_quick
+
+    quick = load_quick(name)
+    if quick is not None:
+        return _QuickStartTokenizer(name, quick)
     from aifkit.tokens._openai_files import load_encoding
 
-    return TiktokenTokenizer(load_encoding(name))
+    encoding = load_encoding(name)
+    # The next process starts from the table instead of building the encoding.
+    store_quick(name, encoding._mergeable_ranks, encoding._pat_str)  # pyright: ignore[reportPrivateUsage]
+    return TiktokenTokenizer(encoding)
 
 
 TOKENIZERS: Registry[Tokenizer] = Registry("tokenizer", group="aifkit.tokenizers")
