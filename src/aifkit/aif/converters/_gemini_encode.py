@@ -99,6 +99,10 @@ def encode_document(document: Document, options: EncodeOptions) -> Encoded:
     return Encoded(enc.run(), enc.losses)
 
 
+_NO_HINTS: tuple[Mapping[str, Any], Mapping[str, Any]] = (EMPTY, EMPTY)
+"""The ``(form, extra)`` of an element with no extensions (most of them)."""
+
+
 class _Turn:
     """One wire content being built: its role, parts, and the calls it makes."""
 
@@ -127,9 +131,6 @@ class _Encoder(RuleLog):
         self.gemini3 = (
             (document.settings.model or "").removeprefix("models/").startswith("gemini-3")
         )
-        self.names = {
-            p.id: p.name for m in document.messages for p in m.parts if isinstance(p, ToolCallPart)
-        }
 
     # -- the body ----------------------------------------------------------------------
 
@@ -284,9 +285,10 @@ class _Encoder(RuleLog):
     def contents(self, messages: Sequence[Message]) -> list[dict[str, Any]]:
         turns: list[_Turn] = []
         run = 0  # the first of the user turns that end ``turns`` (the one after the calls)
+        part = self.part
         for i, m in enumerate(messages):
             path: Path = ("messages", i)
-            form, extra = self.ext(m.extensions, path)
+            form, extra = self.ext(m.extensions, path) if m.extensions else _NO_HINTS
             if m.name is not None:
                 self.log((*path, "name"), "message-name")
             if m.role in ("system", "developer"):
@@ -294,8 +296,8 @@ class _Encoder(RuleLog):
                 continue
             turn = _Turn("model" if m.role == "assistant" else "user", i)
             turn.form, turn.extra = form, extra
-            for j, part in enumerate(m.parts):
-                self.part(part, turn, (*path, "parts", j))
+            for j, p in enumerate(m.parts):
+                part(p, turn, (*path, "parts", j))
             if not turn.parts and not turn.results:
                 if m.parts or m.role != "tool":
                     self.log(path, "empty-message")
@@ -360,6 +362,10 @@ class _Encoder(RuleLog):
                 continue
             prev = out[-1] if out and out[-1].role == "model" else None
             calls = prev.calls if prev is not None else []
+            if not calls and not turn.results:  # nothing to answer: the turn as it is
+                if turn.parts:
+                    out.append(turn)
+                continue
             by_id = {res.call_id: (res, path) for res, path in reversed(turn.results)}
             lead: list[dict[str, Any]] = []
             used: set[int] = set()
@@ -390,13 +396,13 @@ class _Encoder(RuleLog):
     def response(
         self, res: ToolResultPart, path: Path, name: str, wire_id: str | None
     ) -> dict[str, Any]:
-        form, extra = self.ext(res.extensions, path)
+        form, extra = self.ext(res.extensions, path) if res.extensions else _NO_HINTS
         if res.cache is not None:
             self.log((*path, "cache"), "cache")
         texts = [p.text for p in res.content if isinstance(p, TextPart)]
         text = "\n".join(texts)
         response: Any = None
-        if form.get("response") == "json":
+        if form and form.get("response") == "json":
             try:
                 response = loads(text)  # strict: no NaN, bounded depth
             except ValueError:
@@ -417,6 +423,8 @@ class _Encoder(RuleLog):
                     parts.append(block)
         if parts:
             fr["parts"] = parts
+        if not extra and not form:
+            return {"functionResponse": fr}
         nested = extra.get("functionResponse")
         if isinstance(nested, dict):
             fr.update(cast("dict[str, Any]", nested))
@@ -459,7 +467,7 @@ class _Encoder(RuleLog):
             turn.results.append((part, path))
             turn.late = turn.late or bool(turn.parts)
             return
-        form, extra = self.ext(part.extensions, path)
+        form, extra = self.ext(part.extensions, path) if part.extensions else _NO_HINTS
         if part.cache is not None:
             self.log((*path, "cache"), "cache")
         block: dict[str, Any] | None
@@ -483,12 +491,13 @@ class _Encoder(RuleLog):
             block = self.media(part, path)
         if block is None:
             return
-        block = merge_extra(block, extra)
-        first_call = "functionCall" in block and len(turn.calls) == 1
-        if self.gemini3 and first_call and "thoughtSignature" not in block:
+        if extra:
+            block = merge_extra(block, extra)
+        first_call = self.gemini3 and "functionCall" in block and len(turn.calls) == 1
+        if first_call and "thoughtSignature" not in block:
             self.log(path, "thought-signature")
             block["thoughtSignature"] = SKIP_SIGNATURE
-        if form.get("case") == "snake":  # google-genai's spelling, as the body had it
+        if form and form.get("case") == "snake":  # google-genai's spelling, as the body had it
             block = snake_part(block)
         turn.parts.append(block)
 
