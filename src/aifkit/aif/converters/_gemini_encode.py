@@ -54,7 +54,6 @@ from aifkit.aif._schema import (
     RefusalPart,
     Settings,
     TextPart,
-    TextSource,
     Tool,
     ToolCallPart,
     ToolResultPart,
@@ -81,7 +80,15 @@ from aifkit.aif.converters._gemini_rules import (
 )
 from aifkit.aif.converters._reasoning import gemini_write
 from aifkit.aif.converters._settings import as_number, write_settings
-from aifkit.aif.converters._wire import EMPTY, RuleLog, hint_keys, own_hints
+from aifkit.aif.converters._wire import (
+    EMPTY,
+    MEDIA_TYPES,
+    NO_HINTS,
+    RuleLog,
+    hint_keys,
+    own_hints,
+    part_type,
+)
 
 __all__ = [
     "CONTINUE_TEXT",
@@ -97,10 +104,6 @@ def encode_document(document: Document, options: EncodeOptions) -> Encoded:
     """Write ``document`` as a ``generateContent`` body (see the module docstring)."""
     enc = _Encoder(document, options)
     return Encoded(enc.run(), enc.losses)
-
-
-_NO_HINTS: tuple[Mapping[str, Any], Mapping[str, Any]] = (EMPTY, EMPTY)
-"""The ``(form, extra)`` of an element with no extensions (most of them)."""
 
 
 class _Turn:
@@ -288,7 +291,7 @@ class _Encoder(RuleLog):
         part = self.part
         for i, m in enumerate(messages):
             path: Path = ("messages", i)
-            form, extra = self.ext(m.extensions, path) if m.extensions else _NO_HINTS
+            form, extra = self.ext(m.extensions, path) if m.extensions else NO_HINTS
             if m.name is not None:
                 self.log((*path, "name"), "message-name")
             if m.role in ("system", "developer"):
@@ -396,7 +399,7 @@ class _Encoder(RuleLog):
     def response(
         self, res: ToolResultPart, path: Path, name: str, wire_id: str | None
     ) -> dict[str, Any]:
-        form, extra = self.ext(res.extensions, path) if res.extensions else _NO_HINTS
+        form, extra = self.ext(res.extensions, path) if res.extensions else NO_HINTS
         if res.cache is not None:
             self.log((*path, "cache"), "cache")
         texts = [p.text for p in res.content if isinstance(p, TextPart)]
@@ -463,30 +466,32 @@ class _Encoder(RuleLog):
     # -- parts -------------------------------------------------------------------------
 
     def part(self, part: Part, turn: _Turn, path: Path) -> None:
-        if isinstance(part, ToolResultPart):
-            turn.results.append((part, path))
+        kind = part_type(part)
+        if kind is ToolResultPart:
+            turn.results.append((cast("ToolResultPart", part), path))
             turn.late = turn.late or bool(turn.parts)
             return
-        form, extra = self.ext(part.extensions, path) if part.extensions else _NO_HINTS
+        form, extra = self.ext(part.extensions, path) if part.extensions else NO_HINTS
         if part.cache is not None:
             self.log((*path, "cache"), "cache")
         block: dict[str, Any] | None
-        if isinstance(part, TextPart):
-            block = {"text": part.text}
-            if form.get("thought") is False:
+        if kind is TextPart:
+            block = {"text": cast("TextPart", part).text}
+            if form and form.get("thought") is False:
                 block["thought"] = False
-        elif isinstance(part, ToolCallPart):
-            block = self.call(part, turn, form, path)
-        elif isinstance(part, ReasoningPart):
-            block = self.reasoning(part, turn, path)
-        elif isinstance(part, RefusalPart):
+        elif kind is ToolCallPart:
+            block = self.call(cast("ToolCallPart", part), turn, form, path)
+        elif kind is ReasoningPart:
+            block = self.reasoning(cast("ReasoningPart", part), turn, path)
+        elif kind is RefusalPart:
             self.log(path, "refusal")
-            block = {"text": part.text}
-        elif isinstance(part, ProviderPart):
-            if part.format != NAME:
-                self.log(path, "provider-part", part.format)
+            block = {"text": cast("RefusalPart", part).text}
+        elif kind is ProviderPart:
+            provider = cast("ProviderPart", part)
+            if provider.format != NAME:
+                self.log(path, "provider-part", provider.format)
                 return
-            block = dict(part.data)
+            block = dict(provider.data)
         else:
             block = self.media(part, path)
         if block is None:
@@ -544,15 +549,24 @@ class _Encoder(RuleLog):
 
     def media(self, part: Part, path: Path) -> dict[str, Any] | None:
         """An ``inlineData`` or ``fileData`` part for an image, document or audio."""
-        if not isinstance(part, ImagePart | DocumentPart | AudioPart):
+        kind = part_type(part)
+        if kind not in MEDIA_TYPES:
             self.log(path, "provider-part", part.type)
             return None
-        form = own_hints(part.extensions, NAME)[0]
-        if isinstance(part, ImagePart) and part.detail is not None:
+        media = cast("ImagePart | DocumentPart | AudioPart", part)
+        form = own_hints(part.extensions, NAME)[0] if part.extensions else EMPTY
+        if kind is ImagePart and cast("ImagePart", part).detail is not None:
             self.log((*path, "detail"), "image-detail")
-        if isinstance(part, DocumentPart) and (part.title or part.context or part.filename):
-            self.log(path, "no-field", "a document's filename, title or context", severity="info")
-        src = part.source
+        if kind is DocumentPart:
+            doc = cast("DocumentPart", part)
+            if doc.title or doc.context or doc.filename:
+                self.log(
+                    path, "no-field", "a document's filename, title or context", severity="info"
+                )
+        src = media.source
+        if isinstance(src, Base64Source):  # the most common source, checked first
+            mime = src.media_type or self.sniff(src, part, path)
+            return {"inlineData": {"mimeType": mime, "data": wire_b64(src.data, form.get("b64"))}}
         if isinstance(src, UrlSource):
             parsed = parse_data_url(src.url)
             if parsed is not None:
@@ -569,11 +583,8 @@ class _Encoder(RuleLog):
                 self.log(path, "file-id", src.provider)
                 return None
             return {"fileData": self.file_data(src.file_id, form, part)}
-        if isinstance(src, TextSource):
-            data = base64.b64encode(src.text.encode()).decode()
-            return {"inlineData": {"mimeType": src.media_type, "data": data}}
-        mime = src.media_type or self.sniff(src, part, path)
-        return {"inlineData": {"mimeType": mime, "data": wire_b64(src.data, form.get("b64"))}}
+        data = base64.b64encode(src.text.encode()).decode()  # a TextSource
+        return {"inlineData": {"mimeType": src.media_type, "data": data}}
 
     def file_data(self, uri: str, form: Mapping[str, Any], part: Part) -> dict[str, Any]:
         out: dict[str, Any] = {}

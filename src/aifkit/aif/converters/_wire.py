@@ -16,12 +16,26 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final, cast
 
 from aifkit.aif._loss import Action, LossLog, Path, Severity
-from aifkit.aif._schema import Extensions
+from aifkit.aif._schema import (
+    AudioPart,
+    DocumentPart,
+    Extensions,
+    ImagePart,
+    Part,
+    ProviderPart,
+    ReasoningPart,
+    RefusalPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
 from aifkit.aif.converters._common import report_foreign_extensions
 
 __all__ = [
     "EMPTY",
+    "MEDIA_TYPES",
     "MISSING",
+    "NO_HINTS",
     "RuleLog",
     "RuleTable",
     "b64_ok",
@@ -30,6 +44,7 @@ __all__ = [
     "make_ext",
     "merge_ns",
     "own_hints",
+    "part_type",
     "sniff_image",
     "sub_hint",
     "unknown_keys",
@@ -41,6 +56,38 @@ RuleTable = Mapping[str, tuple[Action, Severity, str]]
 EMPTY: Final[Mapping[str, Any]] = {}
 MISSING: Final[Any] = object()
 """Marks a key that is absent (``dict.get(key, MISSING)``)."""
+NO_HINTS: Final[tuple[Mapping[str, Any], Mapping[str, Any]]] = (EMPTY, EMPTY)
+"""The ``(form, extra)`` of an element with no extensions: most elements, which an
+encoder's hot path skips `ext` for (``ext(...) if element.extensions else NO_HINTS``)."""
+
+MEDIA_TYPES: Final = frozenset({ImagePart, DocumentPart, AudioPart})
+"""The part classes whose content is a `Source` (``part_type(p) in MEDIA_TYPES``)."""
+_PART_TYPES: Final = MEDIA_TYPES | {
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+    ReasoningPart,
+    RefusalPart,
+    ProviderPart,
+}
+
+
+def part_type(part: Part) -> type[Part]:
+    """Return the AIF class of ``part``, to dispatch on with ``is`` (``isinstance`` is slower).
+
+    An encoder asks each part what it is several times; ``isinstance`` on a pydantic
+    model that is not of the class costs as much as writing a small block. A
+    subclass of a part class answers with the AIF class it derives from.
+
+    Examples:
+        >>> part_type(TextPart(text="hi")) is TextPart
+        True
+    """
+    kind = part.__class__
+    if kind in _PART_TYPES:
+        return kind
+    return next(c for c in kind.__mro__ if c in _PART_TYPES)
+
 
 _SNIFF: Final = (
     ("iVBORw0KGgo", "image/png"),
