@@ -44,7 +44,7 @@ from aifkit.aif.converters._common import (
     reasoning_replayable,
     report_foreign_extensions,
 )
-from aifkit.aif.converters._wire import RuleLog, hint_keys, part_type
+from aifkit.aif.converters._wire import RuleLog, call_ids, hint_keys, part_type
 
 __all__ = ["CACHE_TTLS", "EMPTY", "REPEAT", "RULES", "BlockWriter", "Seg", "image_block", "quiet"]
 
@@ -148,7 +148,7 @@ class BlockWriter(RuleLog):
             self.mapper = IdMapper(
                 lambda s: TOOL_ID.match(s) is not None, lambda s: _ID_CHARS.sub("_", s), _MAX_ID
             )
-            self.mapper.reserve(_all_ids(self.doc))
+            self.mapper.reserve(call_ids(self.doc))
         new = self.mapper.map(key)
         if new != key and path is not None:
             original, repeat, _ = key.partition(REPEAT)
@@ -448,14 +448,3 @@ def quiet(ext: Extensions) -> bool:
         if ns == NAME or "extra" in data or (data and "form" not in data):
             return False
     return True
-
-
-def _all_ids(doc: Document) -> set[str]:
-    ids: set[str] = set()
-    for m in doc.messages:
-        for p in m.parts:
-            if isinstance(p, ToolCallPart):
-                ids.add(p.id)
-            elif isinstance(p, ToolResultPart):
-                ids.add(p.call_id)
-    return ids

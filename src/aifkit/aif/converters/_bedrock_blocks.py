@@ -54,7 +54,7 @@ from aifkit.aif.converters._common import (
     own_extra,
     parse_data_url,
 )
-from aifkit.aif.converters._wire import MEDIA_TYPES, NO_HINTS, RuleLog, part_type
+from aifkit.aif.converters._wire import MEDIA_TYPES, NO_HINTS, RuleLog, call_ids, part_type
 
 __all__ = ["MISSING_RESULT", "RULES", "BlockWriter", "Unit", "text_of"]
 
@@ -141,7 +141,7 @@ class BlockWriter(RuleLog):
         self.options = options
         self.model = document.settings.model
         self.ids = IdMapper(_accepts_id, _sanitize, 64)
-        self.ids.reserve(_all_ids(document))
+        self.ids.reserve(call_ids(document))
         self.names = IdMapper(_accepts_id, _sanitize, 64)
         self.names.reserve({t.name for t in document.tools})
         self.documents = 0
@@ -482,11 +482,11 @@ class BlockWriter(RuleLog):
         return unit
 
     def result_item(self, item: ResultPart, path: Path) -> Obj | None:
-        form, extra = self.ext(item.extensions, path)
+        form, extra = self.ext(item.extensions, path) if item.extensions else NO_HINTS
         if item.cache is not None:
             self.log((*path, "cache"), "cache")
         if isinstance(item, TextPart):
-            if form.get("json"):
+            if form and form.get("json"):
                 try:
                     return {"json": loads(item.text)}  # strict: no NaN, bounded depth
                 except ValueError:
@@ -566,14 +566,3 @@ def _document_name(given: str | None) -> str:
     stem = given.rsplit(".", 1)[0] if "." in given else given
     name = _SPACES.sub(" ", _NOT_NAME.sub("-", stem)).strip()
     return name[:200].strip()
-
-
-def _all_ids(doc: Document) -> set[str]:
-    ids: set[str] = set()
-    for m in doc.messages:
-        for p in m.parts:
-            if isinstance(p, ToolCallPart):
-                ids.add(p.id)
-            elif isinstance(p, ToolResultPart):
-                ids.add(p.call_id)
-    return ids

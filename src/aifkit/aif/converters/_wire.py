@@ -18,6 +18,7 @@ from typing import Any, Final, cast
 from aifkit.aif._loss import Action, LossLog, Path, Severity
 from aifkit.aif._schema import (
     AudioPart,
+    Document,
     DocumentPart,
     Extensions,
     ImagePart,
@@ -39,6 +40,7 @@ __all__ = [
     "RuleLog",
     "RuleTable",
     "b64_ok",
+    "call_ids",
     "ext",
     "hint_keys",
     "make_ext",
@@ -87,6 +89,30 @@ def part_type(part: Part) -> type[Part]:
     if kind in _PART_TYPES:
         return kind
     return next(c for c in kind.__mro__ if c in _PART_TYPES)
+
+
+def call_ids(document: Document) -> set[str]:
+    """Every tool call id and result call id in ``document``'s messages.
+
+    The id mappers reserve them, so that an id made up for one never takes another's.
+
+    Examples:
+        >>> from aifkit.aif import Message, ToolCallPart, ToolResultPart
+        >>> doc = Document(messages=(
+        ...     Message(role="assistant", parts=(ToolCallPart(id="a", name="f"),)),
+        ...     Message(role="tool", parts=(ToolResultPart(call_id="b"),))))
+        >>> sorted(call_ids(doc))
+        ['a', 'b']
+    """
+    ids: set[str] = set()
+    for m in document.messages:
+        for p in m.parts:
+            kind = part_type(p)
+            if kind is ToolCallPart:
+                ids.add(cast("ToolCallPart", p).id)
+            elif kind is ToolResultPart:
+                ids.add(cast("ToolResultPart", p).call_id)
+    return ids
 
 
 _SNIFF: Final = (
