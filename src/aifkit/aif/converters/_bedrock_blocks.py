@@ -113,7 +113,7 @@ _NOT_NAME: Final = re.compile(r"[^A-Za-z0-9\s()\[\]-]+")
 _SPACES: Final = re.compile(r"\s+")
 
 
-@dataclass
+@dataclass(slots=True)
 class Unit:
     """One part as written: its blocks (the block, then maybe a cachePoint)."""
 

@@ -36,7 +36,7 @@ SYNTHESIZED_USER_TEXT: Final = "(conversation continues)"
 _CHOICES: Final = {"auto": "auto", "required": "any"}
 
 
-@dataclass
+@dataclass(slots=True)
 class _Turn:
     role: str
     units: list[Unit] = field(default_factory=list[Unit])
