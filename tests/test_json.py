@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aifkit._json import one_line, quote
+from aifkit._json import format_pointer, one_line, quote
 
 
 def test_control_characters_and_surrogates_are_escaped() -> None:
@@ -36,3 +36,10 @@ def test_quote_is_one_short_printable_line(value: object) -> None:
     text = quote(value)
     assert text.isprintable()
     assert len(text) <= 4 * 80
+
+
+@given(st.lists(st.integers(min_value=0) | st.text(alphabet="ab/~0 1", max_size=4), max_size=6))
+def test_a_pointer_escapes_each_token_and_reads_back_to_the_path(path: list[str | int]) -> None:
+    pointer = format_pointer(path)
+    tokens = pointer.split("/")[1:] if pointer else []
+    assert [t.replace("~1", "/").replace("~0", "~") for t in tokens] == [str(p) for p in path]

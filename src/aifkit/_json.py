@@ -22,7 +22,10 @@ def format_pointer(path: Sequence[str | int]) -> str:
         >>> format_pointer(["a/b", "c~d"])
         '/a~1b/c~0d'
     """
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+    text = "/".join(map(str, path))
+    if "~" in text or text.count("/") >= len(path):  # a token to escape (rare): each in turn
+        return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+    return "/" + text if path else ""
 
 
 def canonical_json(value: Any) -> str:

@@ -107,13 +107,24 @@ def _walk(
             path[-1] = key
             if type(key) is str and not key.isascii() and _SURROGATE.search(key):
                 raise _surrogate(path[:-1], key, f"key {quote(key)}")
-            if type(child) is str:  # the most common value: checked here, without a call
+            kind = child.__class__
+            if kind is str:  # the most common value: checked here, without a call
                 if not child.isascii() and _SURROGATE.search(child):
                     raise _surrogate(path, child, "the string")
                 continue
-            grand = _open(child, path, children_of)
-            if grand is None:
-                continue
+            # Plain containers are opened here too, without a call (`_open` does the rest).
+            if kind is dict:
+                if not child:
+                    continue
+                grand = iter(child.items())
+            elif kind is list:
+                if not child:
+                    continue
+                grand = enumerate(child)
+            else:
+                grand = _open(child, path, children_of)
+                if grand is None:
+                    continue
             if len(frames) >= max_depth:
                 raise _too_deep(path, max_depth)
             frames.append(grand)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 from pydantic import BaseModel, ValidationError
@@ -195,22 +195,25 @@ def check_inline_data(document: Document, locate: Callable[[Path], Path] = tuple
     for name in ("instructions", "messages"):
         items: tuple[Any, ...] = getattr(document, name)
         for i, item in enumerate(items):
-            _check_parts(item.parts, (name, i, "parts"), locate)
+            for j, part in enumerate(item.parts):
+                kind = part.__class__
+                if kind in _MEDIA or kind is ToolResultPart:  # the path only for these
+                    _check_part(part, (name, i, "parts", j), locate)
 
 
-def _check_parts(parts: Iterable[Any], at: Path, locate: Callable[[Path], Path]) -> None:
-    for j, part in enumerate(parts):
-        kind = cast("type[object]", type(part))
-        if kind in _MEDIA and type(source := part.source) is Base64Source:
-            problem = base64_problem(source.data)
-            if problem is not None:
-                raise InvalidInputError(
-                    format_pointer(locate((*at, j))),
-                    f"inline data is not base64 ({problem})",
-                    hint="send the bytes base64-encoded (RFC 4648), or by URL",
-                )
-        elif kind is ToolResultPart:
-            _check_parts(part.content, (*at, j, "content"), locate)
+def _check_part(part: Any, at: Path, locate: Callable[[Path], Path]) -> None:
+    kind = cast("type[object]", type(part))
+    if kind in _MEDIA and type(source := part.source) is Base64Source:
+        problem = base64_problem(source.data)
+        if problem is not None:
+            raise InvalidInputError(
+                format_pointer(locate(at)),
+                f"inline data is not base64 ({problem})",
+                hint="send the bytes base64-encoded (RFC 4648), or by URL",
+            )
+    elif kind is ToolResultPart:
+        for k, inner in enumerate(part.content):
+            _check_part(inner, (*at, "content", k), locate)
 
 
 def dump_document(doc: Document) -> dict[str, Any]:

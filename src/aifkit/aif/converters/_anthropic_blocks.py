@@ -44,7 +44,7 @@ from aifkit.aif.converters._common import (
     reasoning_replayable,
     report_foreign_extensions,
 )
-from aifkit.aif.converters._wire import RuleLog, hint_keys
+from aifkit.aif.converters._wire import RuleLog, call_ids, hint_keys, part_type
 
 __all__ = ["CACHE_TTLS", "EMPTY", "REPEAT", "RULES", "BlockWriter", "Seg", "image_block", "quiet"]
 
@@ -148,7 +148,7 @@ class BlockWriter(RuleLog):
             self.mapper = IdMapper(
                 lambda s: TOOL_ID.match(s) is not None, lambda s: _ID_CHARS.sub("_", s), _MAX_ID
             )
-            self.mapper.reserve(_all_ids(self.doc))
+            self.mapper.reserve(call_ids(self.doc))
         new = self.mapper.map(key)
         if new != key and path is not None:
             original, repeat, _ = key.partition(REPEAT)
@@ -183,31 +183,34 @@ class BlockWriter(RuleLog):
     # -- parts -----------------------------------------------------------------------
 
     def part(self, part: Part, seg: Seg, path: Path) -> None:
-        if isinstance(part, TextPart):
-            block = self.text(part, path)
+        kind = part_type(part)
+        if kind is TextPart:
+            block = self.text(cast("TextPart", part), path)
             if block is not None:
                 seg.blocks.append(block)
-        elif isinstance(part, ToolCallPart):
-            self.tool_call(part, seg, path)
-        elif isinstance(part, ToolResultPart):
-            self.tool_result(part, seg, path)
-        elif isinstance(part, ImagePart | DocumentPart):
-            block = self.media(part, path)
+        elif kind is ToolCallPart:
+            self.tool_call(cast("ToolCallPart", part), seg, path)
+        elif kind is ToolResultPart:
+            self.tool_result(cast("ToolResultPart", part), seg, path)
+        elif kind is ImagePart or kind is DocumentPart:
+            block = self.media(cast("ImagePart | DocumentPart", part), path)
             if block is not None:
                 seg.blocks.append(block)
-        elif isinstance(part, ReasoningPart):
-            self.reasoning(part, seg, path)
-        elif isinstance(part, RefusalPart):
+        elif kind is ReasoningPart:
+            self.reasoning(cast("ReasoningPart", part), seg, path)
+        elif kind is RefusalPart:
+            refusal = cast("RefusalPart", part)
             self.log(path, "refusal")
             self.ext(part.extensions, path)
-            block = self.text(TextPart(text=part.text, cache=part.cache), path)
+            block = self.text(TextPart(text=refusal.text, cache=part.cache), path)
             if block is not None:
                 seg.blocks.append(block)
-        elif isinstance(part, ProviderPart):
-            if part.format == NAME:
-                seg.blocks.append(dict(part.data))
+        elif kind is ProviderPart:
+            provider = cast("ProviderPart", part)
+            if provider.format == NAME:
+                seg.blocks.append(dict(provider.data))
             else:
-                self.log(path, "provider-part", part.format)
+                self.log(path, "provider-part", provider.format)
         else:
             self.log(path, "no-audio")
 
@@ -445,14 +448,3 @@ def quiet(ext: Extensions) -> bool:
         if ns == NAME or "extra" in data or (data and "form" not in data):
             return False
     return True
-
-
-def _all_ids(doc: Document) -> set[str]:
-    ids: set[str] = set()
-    for m in doc.messages:
-        for p in m.parts:
-            if isinstance(p, ToolCallPart):
-                ids.add(p.id)
-            elif isinstance(p, ToolResultPart):
-                ids.add(p.call_id)
-    return ids

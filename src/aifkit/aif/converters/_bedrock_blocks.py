@@ -27,6 +27,7 @@ from aifkit.aif._schema import (
     FileSource,
     ImagePart,
     Part,
+    ProviderPart,
     ReasoningPart,
     RefusalPart,
     ResultPart,
@@ -53,7 +54,7 @@ from aifkit.aif.converters._common import (
     own_extra,
     parse_data_url,
 )
-from aifkit.aif.converters._wire import RuleLog
+from aifkit.aif.converters._wire import MEDIA_TYPES, NO_HINTS, RuleLog, call_ids, part_type
 
 __all__ = ["MISSING_RESULT", "RULES", "BlockWriter", "Unit", "text_of"]
 
@@ -112,7 +113,7 @@ _NOT_NAME: Final = re.compile(r"[^A-Za-z0-9\s()\[\]-]+")
 _SPACES: Final = re.compile(r"\s+")
 
 
-@dataclass
+@dataclass(slots=True)
 class Unit:
     """One part as written: its blocks (the block, then maybe a cachePoint)."""
 
@@ -140,7 +141,7 @@ class BlockWriter(RuleLog):
         self.options = options
         self.model = document.settings.model
         self.ids = IdMapper(_accepts_id, _sanitize, 64)
-        self.ids.reserve(_all_ids(document))
+        self.ids.reserve(call_ids(document))
         self.names = IdMapper(_accepts_id, _sanitize, 64)
         self.names.reserve({t.name for t in document.tools})
         self.documents = 0
@@ -160,29 +161,38 @@ class BlockWriter(RuleLog):
 
     def part(self, part: Part, role: str, path: Path) -> Unit | None:
         """Write one message part; None when nothing of it can be sent."""
-        form, extra = self.ext(part.extensions, path)
-        if isinstance(part, ToolCallPart):
-            return self.tool_call(part, role, extra, path)
-        if isinstance(part, ToolResultPart):
-            return self.tool_result(part, role, form, extra, path)
+        form, extra = self.ext(part.extensions, path) if part.extensions else NO_HINTS
+        kind = part_type(part)
+        if kind is TextPart:
+            block = self.text(cast("TextPart", part), path)
+            if block is None:
+                return None
+            return Unit(self.finish(block, part.cache, extra, path, top=True))
+        if kind is ToolCallPart:
+            return self.tool_call(cast("ToolCallPart", part), role, extra, path)
+        if kind is ToolResultPart:
+            return self.tool_result(cast("ToolResultPart", part), role, form, extra, path)
+        media = kind in MEDIA_TYPES
         block: Obj | None
-        if isinstance(part, TextPart):
-            block = self.text(part, path)
-        elif isinstance(part, ImagePart | DocumentPart | AudioPart):
-            block = self.media(part, form, extra, path)
-        elif isinstance(part, ReasoningPart):
-            block = self.reasoning(part, role, path)
-        elif isinstance(part, RefusalPart):
+        if media:
+            block = self.media(
+                cast("ImagePart | DocumentPart | AudioPart", part), form, extra, path
+            )
+        elif kind is ReasoningPart:
+            block = self.reasoning(cast("ReasoningPart", part), role, path)
+        elif kind is RefusalPart:
             self.log(path, "refusal")
-            block = {"text": part.text} if part.text else None
-        elif part.format == NAME:
-            block = dict(part.data)
+            text = cast("RefusalPart", part).text
+            block = {"text": text} if text else None
         else:
-            self.log(path, "provider-part", part.format)
-            block = None
+            provider = cast("ProviderPart", part)
+            if provider.format == NAME:
+                block = dict(provider.data)
+            else:
+                self.log(path, "provider-part", provider.format)
+                block = None
         if block is None:
             return None
-        media = isinstance(part, ImagePart | DocumentPart | AudioPart)
         return Unit(self.finish(block, part.cache, extra, path, top=not media), "other")
 
     def finish(
@@ -195,7 +205,7 @@ class BlockWriter(RuleLog):
         top: bool,
     ) -> list[Obj]:
         """Add this format's extra keys to ``block`` and write a cache hint after it."""
-        if top:
+        if top and extra:
             for key, value in extra.items():
                 if key != "cachePoint":
                     block.setdefault(key, value)
@@ -266,6 +276,8 @@ class BlockWriter(RuleLog):
         return block
 
     def inline(self, src: Source, path: Path) -> Source:
+        if src.__class__ is Base64Source:  # the most common: nothing to do
+            return src
         if isinstance(src, UrlSource):
             parsed = parse_data_url(src.url)
             if parsed is not None:
@@ -277,6 +289,12 @@ class BlockWriter(RuleLog):
         src = self.inline(part.source, path)
         if part.detail is not None:
             self.log((*path, "detail"), "image-detail")
+        if isinstance(src, Base64Source):
+            fmt = _IMAGE_MEDIA.get(src.media_type or "")
+            if fmt is None:
+                self.log(path, "image-format", src.media_type or "untyped data")
+                return None
+            return {"format": fmt, "source": {"bytes": src.data}}
         if isinstance(src, UrlSource):
             if src.url.startswith("s3://"):
                 fmt = _extension(src.url, IMAGE_FORMATS)
@@ -289,14 +307,8 @@ class BlockWriter(RuleLog):
         if isinstance(src, FileSource):
             self.log(path, "file-source", src.provider or "provider")
             return None
-        if isinstance(src, TextSource):
-            self.log(path, "image-source")
-            return None
-        fmt = _IMAGE_MEDIA.get(src.media_type or "")
-        if fmt is None:
-            self.log(path, "image-format", src.media_type or "untyped data")
-            return None
-        return {"format": fmt, "source": {"bytes": src.data}}
+        self.log(path, "image-source")  # a TextSource
+        return None
 
     def audio(self, part: AudioPart, path: Path) -> Obj | None:
         src = self.inline(part.source, path)
@@ -470,11 +482,11 @@ class BlockWriter(RuleLog):
         return unit
 
     def result_item(self, item: ResultPart, path: Path) -> Obj | None:
-        form, extra = self.ext(item.extensions, path)
+        form, extra = self.ext(item.extensions, path) if item.extensions else NO_HINTS
         if item.cache is not None:
             self.log((*path, "cache"), "cache")
         if isinstance(item, TextPart):
-            if form.get("json"):
+            if form and form.get("json"):
                 try:
                     return {"json": loads(item.text)}  # strict: no NaN, bounded depth
                 except ValueError:
@@ -554,14 +566,3 @@ def _document_name(given: str | None) -> str:
     stem = given.rsplit(".", 1)[0] if "." in given else given
     name = _SPACES.sub(" ", _NOT_NAME.sub("-", stem)).strip()
     return name[:200].strip()
-
-
-def _all_ids(doc: Document) -> set[str]:
-    ids: set[str] = set()
-    for m in doc.messages:
-        for p in m.parts:
-            if isinstance(p, ToolCallPart):
-                ids.add(p.id)
-            elif isinstance(p, ToolResultPart):
-                ids.add(p.call_id)
-    return ids

@@ -27,7 +27,7 @@ from aifkit.aif.converters._checks import as_obj
 from aifkit.aif.converters._common import own_extra, own_form
 from aifkit.aif.converters._reasoning import anthropic_write, nova_write
 from aifkit.aif.converters._settings import as_number, write_settings
-from aifkit.aif.converters._wire import hint_keys
+from aifkit.aif.converters._wire import EMPTY, hint_keys
 
 __all__ = ["MISSING_RESULT_TEXT", "SYNTHESIZED_USER_TEXT", "encode_document"]
 
@@ -36,7 +36,7 @@ SYNTHESIZED_USER_TEXT: Final = "(conversation continues)"
 _CHOICES: Final = {"auto": "auto", "required": "any"}
 
 
-@dataclass
+@dataclass(slots=True)
 class _Turn:
     role: str
     units: list[Unit] = field(default_factory=list[Unit])
@@ -118,10 +118,11 @@ def _add_turn(writer: BlockWriter, turns: list[_Turn], msg: Message, path: Path)
     role = "assistant" if msg.role == "assistant" else "user"
     if msg.name is not None:
         writer.log((*path, "name"), "message-name")
-    extra = writer.ext(msg.extensions, path)[1]
+    extra = writer.ext(msg.extensions, path)[1] if msg.extensions else EMPTY
     units: list[Unit] = []
+    write = writer.part
     for j, part in enumerate(msg.parts):
-        unit = writer.part(part, role, (*path, "parts", j))
+        unit = write(part, role, (*path, "parts", j))
         if unit is not None:
             units.append(unit)
     if not units:

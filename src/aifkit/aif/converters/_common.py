@@ -12,7 +12,7 @@ from typing import Any, cast
 from pydantic import JsonValue, ValidationError
 
 from aifkit._json import canonical_json, format_pointer, type_name
-from aifkit._limits import check_json
+from aifkit._limits import MAX_DEPTH, check_json
 from aifkit.aif._loss import LossLog, Path, SourceMap
 from aifkit.aif._schema import Document, Extensions, ReasoningPart, document_adapter
 from aifkit.errors import InvalidInputError
@@ -158,10 +158,28 @@ def parse_arguments(raw: str) -> tuple[JsonValue, str | None, bool]:
     """
     try:
         value = cast("JsonValue", _loads(raw))
-        check_json(value)  # NaN, lone surrogates, too deep: kept as text, like invalid JSON
+        if not _plainly_json(raw):
+            check_json(value)  # NaN, lone surrogates, too deep: kept as text, like invalid JSON
     except (ValueError, RecursionError):  # InvalidInputError is a ValueError
         return None, raw, False
     return value, None, _canonical(value) != raw
+
+
+def _plainly_json(text: str) -> bool:
+    """Whether parsed ``text`` holds nothing `check_json` refuses, seen from the text alone.
+
+    Short ASCII text without ``\\u`` escapes, ``NaN`` or ``Infinity`` parses to no
+    lone surrogate and no non-finite number, and nests at most half its length deep
+    (each level is a bracket pair); the parser itself refuses over-long integers.
+    Most tool calls' arguments are such texts; they skip the walk.
+    """
+    return (
+        len(text) < 2 * MAX_DEPTH
+        and text.isascii()
+        and "\\u" not in text
+        and "NaN" not in text
+        and "Infinity" not in text
+    )
 
 
 # Every tool call is parsed and re-serialized; json.loads and json.dumps set up a

@@ -54,7 +54,6 @@ from aifkit.aif._schema import (
     RefusalPart,
     Settings,
     TextPart,
-    TextSource,
     Tool,
     ToolCallPart,
     ToolResultPart,
@@ -81,7 +80,15 @@ from aifkit.aif.converters._gemini_rules import (
 )
 from aifkit.aif.converters._reasoning import gemini_write
 from aifkit.aif.converters._settings import as_number, write_settings
-from aifkit.aif.converters._wire import EMPTY, RuleLog, hint_keys, own_hints
+from aifkit.aif.converters._wire import (
+    EMPTY,
+    MEDIA_TYPES,
+    NO_HINTS,
+    RuleLog,
+    hint_keys,
+    own_hints,
+    part_type,
+)
 
 __all__ = [
     "CONTINUE_TEXT",
@@ -127,9 +134,6 @@ class _Encoder(RuleLog):
         self.gemini3 = (
             (document.settings.model or "").removeprefix("models/").startswith("gemini-3")
         )
-        self.names = {
-            p.id: p.name for m in document.messages for p in m.parts if isinstance(p, ToolCallPart)
-        }
 
     # -- the body ----------------------------------------------------------------------
 
@@ -284,9 +288,10 @@ class _Encoder(RuleLog):
     def contents(self, messages: Sequence[Message]) -> list[dict[str, Any]]:
         turns: list[_Turn] = []
         run = 0  # the first of the user turns that end ``turns`` (the one after the calls)
+        part = self.part
         for i, m in enumerate(messages):
             path: Path = ("messages", i)
-            form, extra = self.ext(m.extensions, path)
+            form, extra = self.ext(m.extensions, path) if m.extensions else NO_HINTS
             if m.name is not None:
                 self.log((*path, "name"), "message-name")
             if m.role in ("system", "developer"):
@@ -294,8 +299,8 @@ class _Encoder(RuleLog):
                 continue
             turn = _Turn("model" if m.role == "assistant" else "user", i)
             turn.form, turn.extra = form, extra
-            for j, part in enumerate(m.parts):
-                self.part(part, turn, (*path, "parts", j))
+            for j, p in enumerate(m.parts):
+                part(p, turn, (*path, "parts", j))
             if not turn.parts and not turn.results:
                 if m.parts or m.role != "tool":
                     self.log(path, "empty-message")
@@ -360,6 +365,10 @@ class _Encoder(RuleLog):
                 continue
             prev = out[-1] if out and out[-1].role == "model" else None
             calls = prev.calls if prev is not None else []
+            if not calls and not turn.results:  # nothing to answer: the turn as it is
+                if turn.parts:
+                    out.append(turn)
+                continue
             by_id = {res.call_id: (res, path) for res, path in reversed(turn.results)}
             lead: list[dict[str, Any]] = []
             used: set[int] = set()
@@ -390,13 +399,13 @@ class _Encoder(RuleLog):
     def response(
         self, res: ToolResultPart, path: Path, name: str, wire_id: str | None
     ) -> dict[str, Any]:
-        form, extra = self.ext(res.extensions, path)
+        form, extra = self.ext(res.extensions, path) if res.extensions else NO_HINTS
         if res.cache is not None:
             self.log((*path, "cache"), "cache")
         texts = [p.text for p in res.content if isinstance(p, TextPart)]
         text = "\n".join(texts)
         response: Any = None
-        if form.get("response") == "json":
+        if form and form.get("response") == "json":
             try:
                 response = loads(text)  # strict: no NaN, bounded depth
             except ValueError:
@@ -417,6 +426,8 @@ class _Encoder(RuleLog):
                     parts.append(block)
         if parts:
             fr["parts"] = parts
+        if not extra and not form:
+            return {"functionResponse": fr}
         nested = extra.get("functionResponse")
         if isinstance(nested, dict):
             fr.update(cast("dict[str, Any]", nested))
@@ -455,40 +466,43 @@ class _Encoder(RuleLog):
     # -- parts -------------------------------------------------------------------------
 
     def part(self, part: Part, turn: _Turn, path: Path) -> None:
-        if isinstance(part, ToolResultPart):
-            turn.results.append((part, path))
+        kind = part_type(part)
+        if kind is ToolResultPart:
+            turn.results.append((cast("ToolResultPart", part), path))
             turn.late = turn.late or bool(turn.parts)
             return
-        form, extra = self.ext(part.extensions, path)
+        form, extra = self.ext(part.extensions, path) if part.extensions else NO_HINTS
         if part.cache is not None:
             self.log((*path, "cache"), "cache")
         block: dict[str, Any] | None
-        if isinstance(part, TextPart):
-            block = {"text": part.text}
-            if form.get("thought") is False:
+        if kind is TextPart:
+            block = {"text": cast("TextPart", part).text}
+            if form and form.get("thought") is False:
                 block["thought"] = False
-        elif isinstance(part, ToolCallPart):
-            block = self.call(part, turn, form, path)
-        elif isinstance(part, ReasoningPart):
-            block = self.reasoning(part, turn, path)
-        elif isinstance(part, RefusalPart):
+        elif kind is ToolCallPart:
+            block = self.call(cast("ToolCallPart", part), turn, form, path)
+        elif kind is ReasoningPart:
+            block = self.reasoning(cast("ReasoningPart", part), turn, path)
+        elif kind is RefusalPart:
             self.log(path, "refusal")
-            block = {"text": part.text}
-        elif isinstance(part, ProviderPart):
-            if part.format != NAME:
-                self.log(path, "provider-part", part.format)
+            block = {"text": cast("RefusalPart", part).text}
+        elif kind is ProviderPart:
+            provider = cast("ProviderPart", part)
+            if provider.format != NAME:
+                self.log(path, "provider-part", provider.format)
                 return
-            block = dict(part.data)
+            block = dict(provider.data)
         else:
             block = self.media(part, path)
         if block is None:
             return
-        block = merge_extra(block, extra)
-        first_call = "functionCall" in block and len(turn.calls) == 1
-        if self.gemini3 and first_call and "thoughtSignature" not in block:
+        if extra:
+            block = merge_extra(block, extra)
+        first_call = self.gemini3 and "functionCall" in block and len(turn.calls) == 1
+        if first_call and "thoughtSignature" not in block:
             self.log(path, "thought-signature")
             block["thoughtSignature"] = SKIP_SIGNATURE
-        if form.get("case") == "snake":  # google-genai's spelling, as the body had it
+        if form and form.get("case") == "snake":  # google-genai's spelling, as the body had it
             block = snake_part(block)
         turn.parts.append(block)
 
@@ -535,15 +549,24 @@ class _Encoder(RuleLog):
 
     def media(self, part: Part, path: Path) -> dict[str, Any] | None:
         """An ``inlineData`` or ``fileData`` part for an image, document or audio."""
-        if not isinstance(part, ImagePart | DocumentPart | AudioPart):
+        kind = part_type(part)
+        if kind not in MEDIA_TYPES:
             self.log(path, "provider-part", part.type)
             return None
-        form = own_hints(part.extensions, NAME)[0]
-        if isinstance(part, ImagePart) and part.detail is not None:
+        media = cast("ImagePart | DocumentPart | AudioPart", part)
+        form = own_hints(part.extensions, NAME)[0] if part.extensions else EMPTY
+        if kind is ImagePart and cast("ImagePart", part).detail is not None:
             self.log((*path, "detail"), "image-detail")
-        if isinstance(part, DocumentPart) and (part.title or part.context or part.filename):
-            self.log(path, "no-field", "a document's filename, title or context", severity="info")
-        src = part.source
+        if kind is DocumentPart:
+            doc = cast("DocumentPart", part)
+            if doc.title or doc.context or doc.filename:
+                self.log(
+                    path, "no-field", "a document's filename, title or context", severity="info"
+                )
+        src = media.source
+        if isinstance(src, Base64Source):  # the most common source, checked first
+            mime = src.media_type or self.sniff(src, part, path)
+            return {"inlineData": {"mimeType": mime, "data": wire_b64(src.data, form.get("b64"))}}
         if isinstance(src, UrlSource):
             parsed = parse_data_url(src.url)
             if parsed is not None:
@@ -560,11 +583,8 @@ class _Encoder(RuleLog):
                 self.log(path, "file-id", src.provider)
                 return None
             return {"fileData": self.file_data(src.file_id, form, part)}
-        if isinstance(src, TextSource):
-            data = base64.b64encode(src.text.encode()).decode()
-            return {"inlineData": {"mimeType": src.media_type, "data": data}}
-        mime = src.media_type or self.sniff(src, part, path)
-        return {"inlineData": {"mimeType": mime, "data": wire_b64(src.data, form.get("b64"))}}
+        data = base64.b64encode(src.text.encode()).decode()  # a TextSource
+        return {"inlineData": {"mimeType": src.media_type, "data": data}}
 
     def file_data(self, uri: str, form: Mapping[str, Any], part: Part) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -51,6 +51,7 @@ from aifkit.aif.converters._common import (
 from aifkit.aif.converters._mistral_decode import NAME, SETTINGS, Obj
 from aifkit.aif.converters._mistral_ids import NineCharIds
 from aifkit.aif.converters._settings import write_settings
+from aifkit.aif.converters._wire import call_ids
 
 __all__ = [
     "BRIDGE_TEXT",
@@ -106,7 +107,7 @@ class _Encoder(ChatlikeEncoder):
 
     def __init__(self, doc: Document, options: EncodeOptions) -> None:
         super().__init__(NAME, RULES, doc, options)
-        self.ids = NineCharIds(_all_ids(doc))
+        self.ids = NineCharIds(call_ids(doc))
         self.paths: list[Path] = []  # the AIF path each written message came from
 
     # -- the body -----------------------------------------------------------------------
@@ -482,14 +483,3 @@ class _Encoder(ChatlikeEncoder):
         if tool.strict is not None:
             fn["strict"] = tool.strict
         return self.function({}, fn, form, extra)
-
-
-def _all_ids(doc: Document) -> set[str]:
-    ids: set[str] = set()
-    for m in doc.messages:
-        for p in m.parts:
-            if isinstance(p, ToolCallPart):
-                ids.add(p.id)
-            elif isinstance(p, ToolResultPart):
-                ids.add(p.call_id)
-    return ids

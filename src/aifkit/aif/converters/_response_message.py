@@ -69,7 +69,7 @@ def decode_message(
         for key in own_extra(element.extensions, format):
             path = (*at, "extensions", format, "extra", key)
             wire = _move(sm.translate(path), source_prefix, wire_prefix)
-            if not _exists(request, wire):
+            if len(_existing(request, wire)) != len(wire):  # it is not in the request
                 sm.add(path, (*sm.translate(at), key))
     for raw in decoded.losses.raw:
         losses.add(
@@ -117,9 +117,10 @@ def encode_message(
     return cast("Obj", encoded.body)
 
 
-def _exists(body: Any, path: Path) -> bool:
+def _existing(body: Any, path: Path) -> Path:
+    """The longest prefix of ``path`` that names something in ``body`` (one walk down)."""
     node = body
-    for step in path:
+    for k, step in enumerate(path):
         if (
             isinstance(node, list)
             and isinstance(step, int)
@@ -129,16 +130,8 @@ def _exists(body: Any, path: Path) -> bool:
         elif isinstance(node, dict) and step in node:
             node = cast("Obj", node)[cast("str", step)]
         else:
-            return False
-    return True
-
-
-def _existing(body: Any, path: Path) -> Path:
-    """The longest prefix of ``path`` that names something in ``body``."""
-    for cut in range(len(path), 0, -1):
-        if _exists(body, path[:cut]):
-            return path[:cut]
-    return ()
+            return path[:k]
+    return path
 
 
 def _parse(pointer: str) -> Path:

@@ -16,21 +16,38 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final, cast
 
 from aifkit.aif._loss import Action, LossLog, Path, Severity
-from aifkit.aif._schema import Extensions
+from aifkit.aif._schema import (
+    AudioPart,
+    Document,
+    DocumentPart,
+    Extensions,
+    ImagePart,
+    Part,
+    ProviderPart,
+    ReasoningPart,
+    RefusalPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
 from aifkit.aif.converters._common import report_foreign_extensions
 
 __all__ = [
     "CHAT_FIELDS",
     "EMPTY",
+    "MEDIA_TYPES",
     "MISSING",
+    "NO_HINTS",
     "RuleLog",
     "RuleTable",
     "b64_ok",
+    "call_ids",
     "ext",
     "hint_keys",
     "make_ext",
     "merge_ns",
     "own_hints",
+    "part_type",
     "sniff_image",
     "sub_hint",
     "unknown_keys",
@@ -42,6 +59,62 @@ RuleTable = Mapping[str, tuple[Action, Severity, str]]
 EMPTY: Final[Mapping[str, Any]] = {}
 MISSING: Final[Any] = object()
 """Marks a key that is absent (``dict.get(key, MISSING)``)."""
+NO_HINTS: Final[tuple[Mapping[str, Any], Mapping[str, Any]]] = (EMPTY, EMPTY)
+"""The ``(form, extra)`` of an element with no extensions: most elements, which an
+encoder's hot path skips `ext` for (``ext(...) if element.extensions else NO_HINTS``)."""
+
+MEDIA_TYPES: Final = frozenset({ImagePart, DocumentPart, AudioPart})
+"""The part classes whose content is a `Source` (``part_type(p) in MEDIA_TYPES``)."""
+_PART_TYPES: Final = MEDIA_TYPES | {
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+    ReasoningPart,
+    RefusalPart,
+    ProviderPart,
+}
+
+
+def part_type(part: Part) -> type[Part]:
+    """Return the AIF class of ``part``, to dispatch on with ``is`` (``isinstance`` is slower).
+
+    An encoder asks each part what it is several times; ``isinstance`` on a pydantic
+    model that is not of the class costs as much as writing a small block. A
+    subclass of a part class answers with the AIF class it derives from.
+
+    Examples:
+        >>> part_type(TextPart(text="hi")) is TextPart
+        True
+    """
+    kind = part.__class__
+    if kind in _PART_TYPES:
+        return kind
+    return next(c for c in kind.__mro__ if c in _PART_TYPES)
+
+
+def call_ids(document: Document) -> set[str]:
+    """Every tool call id and result call id in ``document``'s messages.
+
+    The id mappers reserve them, so that an id made up for one never takes another's.
+
+    Examples:
+        >>> from aifkit.aif import Message, ToolCallPart, ToolResultPart
+        >>> doc = Document(messages=(
+        ...     Message(role="assistant", parts=(ToolCallPart(id="a", name="f"),)),
+        ...     Message(role="tool", parts=(ToolResultPart(call_id="b"),))))
+        >>> sorted(call_ids(doc))
+        ['a', 'b']
+    """
+    ids: set[str] = set()
+    for m in document.messages:
+        for p in m.parts:
+            kind = part_type(p)
+            if kind is ToolCallPart:
+                ids.add(cast("ToolCallPart", p).id)
+            elif kind is ToolResultPart:
+                ids.add(cast("ToolResultPart", p).call_id)
+    return ids
+
 
 CHAT_FIELDS: Final[dict[str, tuple[tuple[str, ...], ...]]] = {
     "call_id": (("tool_call_id",),),
