@@ -28,6 +28,7 @@ from aifkit.aif import (
     dump_document,
     load_document,
 )
+from aifkit.aif._schema import Message, RefusalPart, TextPart
 from aifkit.aif.converters._bedrock_blocks import MISSING_RESULT
 from aifkit.aif.converters._bedrock_encode import SYNTHESIZED_USER_TEXT
 from aifkit.aif.converters.bedrock_converse import BedrockConverseConverter
@@ -179,6 +180,21 @@ def test_any_aif_document_encodes_to_a_valid_body(doc: Document) -> None:
     assert_accepted(encoded.body)
     for entry in encoded.losses.resolve(None):
         assert entry.rule.removeprefix("bedrock-converse/") in CONV.capabilities.rules
+
+
+def test_a_blank_refusal_is_not_written_as_a_blank_block() -> None:
+    # Found by the property above: a refusal became {"text": " "}, which Bedrock rejects.
+    doc = Document(
+        messages=(
+            Message(role="user", parts=(TextPart(text="hi"),)),
+            Message(role="assistant", parts=(RefusalPart(text=" "), TextPart(text="no"))),
+        )
+    )
+    encoded = CONV.encode(doc, EncodeOptions())
+    assert_accepted(encoded.body)
+    assert encoded.body["messages"][1]["content"] == [{"text": "no"}]
+    rules = [e.rule for e in encoded.losses.resolve(None)]
+    assert "bedrock-converse/empty-text" in rules
 
 
 def test_the_mapping_of_the_main_fields() -> None:

@@ -182,8 +182,8 @@ class BlockWriter(RuleLog):
             block = self.reasoning(cast("ReasoningPart", part), role, path)
         elif kind is RefusalPart:
             self.log(path, "refusal")
-            text = cast("RefusalPart", part).text
-            block = {"text": text} if text else None
+            # Written as text, so the text rule holds: Bedrock rejects a blank block.
+            block = self.text(TextPart(text=cast("RefusalPart", part).text), path)
         else:
             provider = cast("ProviderPart", part)
             if provider.format == NAME:
