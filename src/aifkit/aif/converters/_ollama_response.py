@@ -36,6 +36,9 @@ class OllamaResponses(ResponseCodec):
     finish = OLLAMA_FINISH
     usage_fields = OLLAMA_USAGE
 
+    def _read_usage(self, body: Obj, sm: SourceMap) -> Usage | None:
+        return self._read_counts(body, sm)
+
     def _decode(self, body: Obj, sm: SourceMap, losses: LossLog) -> Response:
         wire = expect_obj(body.get("message"), ("message",))
         message = self.decode_turn(wire, ("message",), sm, losses)
