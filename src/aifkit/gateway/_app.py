@@ -18,6 +18,7 @@ from aifkit.gateway._config import GatewayConfig
 from aifkit.gateway._exchange import (
     Prepared,
     Upstream,
+    add_usage,
     convert_reply,
     include_usage,
     prepare,
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response
+
+    from aifkit.aif import Usage
 
 __all__ = ["create_app"]
 
@@ -245,7 +248,9 @@ async def _handle(gw: _Gateway, request: Request, fmt: str) -> Response:
         data = raw if prepared.unchanged else json.dumps(prepared.body, separators=(",", ":"), ensure_ascii=False).encode()  # fmt: skip
         if rec.stream:
             return await _stream(gw, request, rec, target, url, up_headers, data, body, headers, started, key)  # fmt: skip
-        response = await _forward(gw, request, rec, target, url, up_headers, data, headers, key)
+        response = await _forward(
+            gw, request, rec, target, url, up_headers, data, headers, key, prepared
+        )
     except _Reject as exc:
         rec.status = exc.status
         rec.error = rec.error or exc.message
@@ -309,7 +314,83 @@ async def _forward(
     data: bytes,
     headers: dict[str, str],
     key: str | None,
+    prepared: Prepared,
 ) -> Response:
+    from starlette.responses import Response
+
+    elided: Mapping[str, str] = prepared.fitted.elided if target.route.expand else {}
+    body = prepared.body
+    spent: list[Usage | None] = []  # the usage of the rounds answered here
+    rounds: list[dict[str, Any]] = []
+    while True:
+        reply = await _post(request, gw, target, url, up_headers, data)
+        if reply is None:
+            rec.status, rec.error = 499, "the client closed the connection"
+            return Response(status_code=499)
+        rec.upstream_calls += 1
+        if reply.status_code != 200:
+            return _upstream_failed(rec, reply.status_code, reply.content, reply.headers, headers, key)  # fmt: skip
+        if not elided or len(rounds) >= target.route.expand_rounds:
+            break
+        turn = await _off_loop(gw, len(data), _expand_turn, reply.content, body, target, elided)
+        if turn is None:  # no aif_expand calls (or a reply the client's path will judge)
+            break
+        body, usage, notes = turn
+        spent.append(usage)
+        rounds.append({"calls": notes, "output_tokens": usage.output_tokens if usage else None})
+        data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    if rounds:
+        rec.reports["expand"] = {"rounds": rounds, "answered": len(rounds)}
+    try:
+        out = convert_reply(
+            reply.content,
+            upstream_format=target.route.format,
+            client_format=rec.client_format,
+            rec=rec,
+        )
+    except (AifkitError, ValueError) as exc:
+        raise _Reject(502, f"the upstream's reply is malformed: {exc}", "upstream_malformed") from None  # fmt: skip
+    for usage in spent:
+        add_usage(rec, usage)
+    rec.status = 200
+    return Response(out, 200, headers=headers, media_type="application/json")
+
+
+def _expand_turn(
+    raw: bytes, body: dict[str, Any], target: Upstream, elided: Mapping[str, str]
+) -> tuple[dict[str, Any], Usage | None, list[dict[str, Any]]] | None:
+    """The next upstream body when ``raw`` only calls ``aif_expand``; else None."""
+    from aifkit.aif import decode_response
+    from aifkit.gateway._expand import continued, expand_calls
+
+    try:
+        response, _ = decode_response(json.loads(raw), target.route.format)
+    except (AifkitError, ValueError):
+        return None
+    if not expand_calls(response):
+        return None
+    nxt, notes = continued(body, target.route.format, target.model, response, elided)
+    return nxt, response.usage, notes
+
+
+async def _off_loop(gw: _Gateway, size: int, fn: Callable[..., Any], *args: Any) -> Any:
+    """Run ``fn`` in a worker thread for a large body (as packing is), inline for a small one."""
+    if gw.config.thread_threshold and size >= gw.config.thread_threshold:
+        import anyio.to_thread
+
+        return await anyio.to_thread.run_sync(functools.partial(fn, *args))
+    return fn(*args)
+
+
+async def _post(
+    request: Request,
+    gw: _Gateway,
+    target: Upstream,
+    url: str,
+    up_headers: dict[str, str],
+    data: bytes,
+) -> httpx2.Response | None:
+    """POST ``data`` upstream; None when the client hung up first (which cancels the call)."""
     import httpx2
 
     result: list[httpx2.Response] = []
@@ -334,27 +415,7 @@ async def _forward(
     await _race(call, watch)
     if failed:
         raise failed[0]
-    if not result:
-        rec.status, rec.error = 499, "the client closed the connection"
-        from starlette.responses import Response
-
-        return Response(status_code=499)
-    reply = result[0]
-    if reply.status_code != 200:
-        return _upstream_failed(rec, reply.status_code, reply.content, reply.headers, headers, key)
-    try:
-        out = convert_reply(
-            reply.content,
-            upstream_format=target.route.format,
-            client_format=rec.client_format,
-            rec=rec,
-        )
-    except (AifkitError, ValueError) as exc:
-        raise _Reject(502, f"the upstream's reply is malformed: {exc}", "upstream_malformed") from None  # fmt: skip
-    rec.status = 200
-    from starlette.responses import Response
-
-    return Response(out, 200, headers=headers, media_type="application/json")
+    return result[0] if result else None
 
 
 async def _race(
@@ -433,6 +494,7 @@ async def _stream(
         raise _Reject(504, "the upstream did not answer in time", "upstream_timeout") from None
     except httpx2.RequestError as exc:
         raise _Reject(502, f"cannot reach the upstream: {type(exc).__name__}", "upstream_unreachable") from None  # fmt: skip
+    rec.upstream_calls = 1
     if reply.status_code != 200:
         raw = await reply.aread()
         await reply.aclose()

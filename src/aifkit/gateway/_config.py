@@ -67,6 +67,12 @@ class Route(_Frozen):
         ratio: For ``always``: pack to this fraction of the request's tokens.
         budget: For ``always``: pack to at most this many tokens.
         timeout: Seconds to wait for the upstream (connect, read, each chunk).
+        expand: Reversible elision: pack with content-aware compression (``auto``,
+            not the conversation's session), and when it elided anything, add the
+            ``aif_expand(ref)`` tool to the upstream request and answer the model's
+            calls of it from the elided texts, invisibly to the client
+            (non-streamed requests).
+        expand_rounds: The most upstream calls answered with elided content per request.
     """
 
     models: tuple[str, ...] = ("*",)
@@ -81,6 +87,8 @@ class Route(_Frozen):
     ratio: float | None = Field(default=None, gt=0, le=1)
     budget: int | None = Field(default=None, gt=0)
     timeout: float = Field(default=600.0, gt=0)
+    expand: bool = False
+    expand_rounds: int = Field(default=3, ge=1, le=16)
 
     @field_validator("format")
     @classmethod

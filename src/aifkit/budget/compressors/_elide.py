@@ -17,7 +17,7 @@ Examples:
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -126,18 +126,34 @@ class ElisionStore:
         self._db.close()
 
 
-def expand(ref: str, store: ElisionStore | CompressionResult | str | Path) -> str:
+def expand(
+    ref: str, store: ElisionStore | CompressionResult | Mapping[str, str] | str | Path
+) -> str:
     """Return exactly the text elided under ``ref``.
 
     Args:
         ref: The reference a marker names.
-        store: An `ElisionStore`, its path, or the `CompressionResult` that elided it.
+        store: An `ElisionStore`, its path, the `CompressionResult` that elided it,
+            or texts by reference (`aifkit.PackResult.elided`).
 
     Raises:
         UsageError: nothing was elided under ``ref``.
+
+    Examples:
+        >>> expand("e9024f1a07", {"e9024f1a07": "line one\\nline two\\n"})
+        'line one\\nline two\\n'
     """
     if isinstance(store, CompressionResult):
         return store.expand(ref)
+    if isinstance(store, Mapping):
+        text = store.get(ref.strip())
+        if text is None:
+            raise UsageError(
+                f"no elided text under ref {ref!r}",
+                hint="refs are named in the markers of this request "
+                "([... elided, ref 0123456789: expand to see])",
+            )
+        return text
     if isinstance(store, ElisionStore):
         return store.get(ref)
     if not Path(store).exists():
@@ -174,7 +190,9 @@ def expand_tool() -> Tool:
     )
 
 
-def answer_expand(call: ToolCallPart, store: ElisionStore | CompressionResult) -> str:
+def answer_expand(
+    call: ToolCallPart, store: ElisionStore | CompressionResult | Mapping[str, str]
+) -> str:
     """Return the answer to an ``aif_expand`` call: the elided text, or why there is none."""
     args: Any = call.arguments
     ref = str(cast("dict[str, Any]", args).get("ref", "")) if isinstance(args, dict) else ""
