@@ -20,7 +20,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aifkit.aif import Message, Response, TextPart, ToolCallPart, Usage, encode_response
+from aifkit.aif import (
+    Document,
+    Message,
+    Response,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+    Usage,
+    decode,
+    encode_response,
+)
 from aifkit.budget.compressors import EXPAND_TOOL
 from aifkit.gateway import GatewayConfig, Route, create_app
 from aifkit.gateway._expand import continued, expand_calls
@@ -44,29 +54,55 @@ def _log_request() -> dict[str, Any]:
 
 
 class Model:
-    """The upstream: records each request, answers as ``decide`` says, reports usage."""
+    """The upstream: records each request, answers as ``decide`` says, reports usage.
 
-    def __init__(self, decide: Callable[[dict[str, Any]], ToolCallPart | list[ToolCallPart] | str]):  # fmt: skip
+    It speaks ``fmt``: requests are read and replies written with aifkit's codecs.
+    ``decide`` reads openai-chat bodies; an upstream of another format answers as
+    `_decide_aif` does.
+    """
+
+    def __init__(
+        self,
+        decide: Callable[[dict[str, Any]], ToolCallPart | list[ToolCallPart] | str],
+        fmt: str = "openai-chat",
+    ) -> None:
         self.decide = decide
+        self.fmt = fmt
         self.requests: list[dict[str, Any]] = []
+        self.documents: list[Document] = []
         self.usage: list[Usage] = []
 
     def __call__(self, request: httpx2.Request) -> httpx2.Response:
         body = json.loads(request.content)
         self.requests.append(body)
-        answer = self.decide(body)
+        self.documents.append(decode(body, self.fmt)[0])
+        answer = self.decide(body) if self.fmt == "openai-chat" else _decide_aif(self.documents[-1])  # fmt: skip
         calls = answer if isinstance(answer, list) else [answer] if isinstance(answer, ToolCallPart) else []  # fmt: skip
         parts: tuple[Any, ...] = tuple(calls) or (TextPart(text=str(answer)),)
         usage = Usage(input_tokens=len(request.content) // 4, output_tokens=7 + len(self.requests))
         self.usage.append(usage)
         reply = Response(
-            id=f"chatcmpl-{len(self.requests)}",
-            model=body["model"],
+            id=f"reply-{len(self.requests)}",
+            model=str(body.get("model") or "gpt-4o"),
             message=Message(role="assistant", parts=parts),
             finish_reason="tool_calls" if calls else "stop",
             usage=usage,
         )
-        return httpx2.Response(200, json=encode_response(reply, "openai-chat")[0])
+        return httpx2.Response(200, json=encode_response(reply, self.fmt)[0])
+
+
+def _decide_aif(document: Document) -> ToolCallPart | str:
+    """`_expand_once` on the AIF document, for an upstream of any format."""
+    results = [p for p in document.messages[-1].parts if isinstance(p, ToolResultPart)]
+    if results:
+        text = "".join(c.text for c in results[0].content if isinstance(c, TextPart))
+        found = [line for line in text.splitlines() if "job 300 " in line]
+        return f"From the log: {found[0]}" if found else f"Not found: {text}"
+    texts = [p.text for m in document.messages for p in m.parts if isinstance(p, TextPart)]
+    refs = _MARKER.findall("\n".join(texts))
+    if any(t.name == EXPAND_TOOL for t in document.tools) and refs:
+        return ToolCallPart(id="call_x1", name=EXPAND_TOOL, arguments={"ref": refs[0]})
+    return "I cannot see job 300."
 
 
 def _tools(body: dict[str, Any]) -> list[str]:
@@ -91,6 +127,7 @@ def _served(model: Model, **route: Any) -> Any:
             Route(
                 models=("gpt-4o",),
                 upstream="http://upstream.test/v1",
+                format=model.fmt,
                 policy="always",
                 budget=600,
                 **route,
@@ -223,3 +260,34 @@ def test_each_expand_call_gets_one_result_saying_whether_it_was_found(
     assert [m["tool_call_id"] for m in results] == [c.id for c in calls]
     for r, m in zip(refs, results, strict=True):
         assert m["content"] == elided[r] if r in elided else "no elided text" in m["content"]
+
+
+@pytest.mark.parametrize("fmt", ["anthropic", "gemini", "openai-responses"])
+def test_expand_works_against_an_upstream_of_another_format(sdk: Any, fmt: str) -> None:
+    model = Model(_expand_once, fmt)
+    with _served(model, expand=True, count_as="gpt-4o") as served:
+        raw = sdk(served.url).chat.completions.with_raw_response.create(**_log_request())
+        rec = record(served.app, raw.headers["x-aif-request-id"])
+    assert raw.parse().choices[0].message.content == f"From the log: {_FACT}"
+    first, second = model.documents
+    assert [t.name for t in first.tools] == [EXPAND_TOOL]
+    (result,) = [p for p in second.messages[-1].parts if isinstance(p, ToolResultPart)]
+    assert _FACT in "".join(c.text for c in result.content if isinstance(c, TextPart))
+    assert rec.upstream_calls == 2
+    assert rec.output_tokens == sum(u.output_tokens or 0 for u in model.usage)
+
+
+def test_an_anthropic_client_gets_the_expanded_answer() -> None:
+    import anthropic
+
+    model = Model(_expand_once)
+    request = _log_request()
+    with (
+        _served(model, expand=True) as served,
+        anthropic.Anthropic(base_url=served.url, api_key="sk-c", max_retries=0) as client,
+    ):
+        reply = client.messages.create(model="gpt-4o", max_tokens=256, messages=request["messages"])  # fmt: skip
+    assert [b.type for b in reply.content] == ["text"]
+    assert reply.content[0].text == f"From the log: {_FACT}"  # pyright: ignore[reportAttributeAccessIssue]
+    assert reply.stop_reason == "end_turn"
+    assert len(model.requests) == 2

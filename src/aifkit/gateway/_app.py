@@ -322,25 +322,40 @@ async def _forward(
     body = prepared.body
     spent: list[Usage | None] = []  # the usage of the rounds answered here
     rounds: list[dict[str, Any]] = []
+
+    def settle() -> None:  # after the last reply's usage is in: add the earlier rounds'
+        for usage in spent:
+            add_usage(rec, usage)
+        if rounds:
+            rec.reports["expand"] = {"rounds": rounds, "answered": len(rounds)}
+
     while True:
-        reply = await _post(request, gw, target, url, up_headers, data)
+        try:
+            reply = await _post(request, gw, target, url, up_headers, data)
+        except _Reject:  # a timeout or an unreachable upstream, in any round
+            settle()
+            raise
         if reply is None:
             rec.status, rec.error = 499, "the client closed the connection"
+            settle()
             return Response(status_code=499)
         rec.upstream_calls += 1
         if reply.status_code != 200:
+            settle()
             return _upstream_failed(rec, reply.status_code, reply.content, reply.headers, headers, key)  # fmt: skip
         if not elided or len(rounds) >= target.route.expand_rounds:
             break
-        turn = await _off_loop(gw, len(data), _expand_turn, reply.content, body, target, elided)
+        try:
+            turn = await _off_loop(gw, len(data), _expand_turn, reply.content, body, target, elided)  # fmt: skip
+        except (AifkitError, ValueError) as exc:  # the reply goes to the client as it came
+            rec.error = f"answering aif_expand failed: {type(exc).__name__}: {exc}"
+            break
         if turn is None:  # no aif_expand calls (or a reply the client's path will judge)
             break
         body, usage, notes = turn
         spent.append(usage)
         rounds.append({"calls": notes, "output_tokens": usage.output_tokens if usage else None})
         data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-    if rounds:
-        rec.reports["expand"] = {"rounds": rounds, "answered": len(rounds)}
     try:
         out = convert_reply(
             reply.content,
@@ -349,9 +364,9 @@ async def _forward(
             rec=rec,
         )
     except (AifkitError, ValueError) as exc:
+        settle()
         raise _Reject(502, f"the upstream's reply is malformed: {exc}", "upstream_malformed") from None  # fmt: skip
-    for usage in spent:
-        add_usage(rec, usage)
+    settle()
     rec.status = 200
     return Response(out, 200, headers=headers, media_type="application/json")
 
