@@ -34,7 +34,7 @@ from aifkit.aif import (
 from aifkit.budget.compressors import EXPAND_TOOL
 from aifkit.gateway import GatewayConfig, Route, create_app
 from aifkit.gateway._expand import continued, expand_calls
-from tests.gateway.conftest import record, running
+from tests.gateway.conftest import record, records, running
 
 _MARKER = re.compile(r"ref ([0-9a-f]{10}): expand to see")
 _FACT = "INFO [worker] job 300 finished in 2200ms"
@@ -121,8 +121,9 @@ def _expand_once(body: dict[str, Any]) -> ToolCallPart | str:
     return "I cannot see job 300."
 
 
-def _served(model: Model, **route: Any) -> Any:
+def _served(model: Model, elision_store: str | None = None, **route: Any) -> Any:
     config = GatewayConfig(
+        elision_store=elision_store,
         routes=(
             Route(
                 models=("gpt-4o",),
@@ -132,7 +133,7 @@ def _served(model: Model, **route: Any) -> Any:
                 budget=600,
                 **route,
             ),
-        )
+        ),
     )
     return running(create_app(config, transport=httpx2.MockTransport(model)), {})
 
@@ -291,3 +292,44 @@ def test_an_anthropic_client_gets_the_expanded_answer() -> None:
     assert reply.content[0].text == f"From the log: {_FACT}"  # pyright: ignore[reportAttributeAccessIssue]
     assert reply.stop_reason == "end_turn"
     assert len(model.requests) == 2
+
+
+def test_an_elision_store_keeps_what_the_gateway_elided_for_aif_expand(
+    sdk: Any, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from aifkit._cli import main
+
+    store = tmp_path / "elided.db"
+    model = Model(_expand_once)
+    with _served(model, str(store), expand=True) as served:
+        raw = sdk(served.url).chat.completions.with_raw_response.create(**_log_request())
+        record(served.app, raw.headers["x-aif-request-id"])
+    (ref,) = set(_MARKER.findall(json.dumps(model.requests[0]["messages"])))
+    assert main(["expand", ref, "--store", str(store)]) == 0
+    assert _FACT in capsys.readouterr().out.splitlines()
+
+
+def test_a_streamed_request_gets_no_tool_but_its_elided_texts_are_kept(
+    sdk: Any, tmp_path: Any
+) -> None:
+    from aifkit.budget import ElisionStore, expand
+    from aifkit.testing import FakeOpenAIServer
+
+    store = tmp_path / "elided.db"
+    with FakeOpenAIServer(["It took 2200ms."]) as fake:
+        route = Route(upstream=fake.base_url, policy="always", budget=600, expand=True)
+        config = GatewayConfig(elision_store=str(store), routes=(route,))
+        with running(create_app(config), {}) as served:
+            stream = sdk(served.url).chat.completions.create(**_log_request(), stream=True)
+            text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+            (rec,) = records(served.app, "gpt-4o")
+        (sent,) = fake.requests
+    assert text == "It took 2200ms."
+    assert "tools" not in sent  # the loop answers non-streamed replies only
+    assert rec.upstream_calls == 1
+    (ref,) = set(_MARKER.findall(json.dumps(sent["messages"])))
+    opened = ElisionStore(store)
+    try:
+        assert _FACT in expand(ref, opened).splitlines()
+    finally:
+        opened.close()

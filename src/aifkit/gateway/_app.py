@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from starlette.responses import Response
 
     from aifkit.aif import Usage
+    from aifkit.budget import ElisionStore
 
 __all__ = ["create_app"]
 
@@ -64,6 +65,11 @@ class _Gateway:
         self.ledger = GatewayLedger(config.ledger or ":memory:")
         self.metrics = Metrics()
         self.sessions = Sessions(config.sessions) if config.sessions else None
+        self.elisions: ElisionStore | None = None
+        if config.elision_store is not None:
+            from aifkit.budget import ElisionStore
+
+            self.elisions = ElisionStore(config.elision_store)
         self.keys: list[str | None] = []
         for i, route in enumerate(config.routes):
             if route.api_key_env is None:
@@ -99,8 +105,19 @@ class _Gateway:
             await self.client.aclose()
             self.client = None
 
-    def finish(self, rec: RequestRecord, started: float, counter: str | None = None) -> None:
+    def finish(
+        self,
+        rec: RequestRecord,
+        started: float,
+        counter: str | None = None,
+        elided: Mapping[str, str] | None = None,
+    ) -> None:
         rec.latency_ms = (time.perf_counter() - started) * 1000
+        if elided and self.elisions is not None:
+            try:
+                self.elisions.save(elided)
+            except AifkitError as exc:  # the reply has gone out: record, do not fail
+                rec.error = rec.error or f"keeping the elided texts failed: {exc}"
         if counter is not None and rec.status == 200:
             price(rec, counter)
         if not self.config.keep_reports:
@@ -232,6 +249,7 @@ async def _handle(gw: _Gateway, request: Request, fmt: str) -> Response:
     rec = RequestRecord(id=f"aifreq_{uuid.uuid4().hex}", started=time.time(), client_format=fmt)
     headers = {"x-aif-request-id": rec.id}
     counter: str | None = None
+    elided: Mapping[str, str] = {}  # what the pack left out: kept in the elision store, if any
     try:
         body, raw, size = await _read(gw, request, fmt)
         rec.model = str(body.get("model"))
@@ -240,6 +258,7 @@ async def _handle(gw: _Gateway, request: Request, fmt: str) -> Response:
         rec.route, rec.upstream_model, rec.upstream_format = target.index, target.model, target.route.format  # fmt: skip
         rec.stream = body.get("stream") is True
         prepared = await _prepare(gw, body, fmt, target, rec, size)
+        elided = prepared.fitted.elided
         headers["x-aif-tokens-saved"] = str(rec.tokens_saved)
         key = target.key if target.route.api_key_env else _passed_key(gw, request)
         up_headers = upstream_headers(target.route.format, key, request.headers)
@@ -247,7 +266,7 @@ async def _handle(gw: _Gateway, request: Request, fmt: str) -> Response:
         # A body that passes unchanged goes on as the client's bytes: not written again.
         data = raw if prepared.unchanged else json.dumps(prepared.body, separators=(",", ":"), ensure_ascii=False).encode()  # fmt: skip
         if rec.stream:
-            return await _stream(gw, request, rec, target, url, up_headers, data, body, headers, started, key)  # fmt: skip
+            return await _stream(gw, request, rec, target, url, up_headers, data, body, headers, started, key, prepared.fitted.elided)  # fmt: skip
         response = await _forward(
             gw, request, rec, target, url, up_headers, data, headers, key, prepared
         )
@@ -260,7 +279,7 @@ async def _handle(gw: _Gateway, request: Request, fmt: str) -> Response:
     from starlette.background import BackgroundTask
 
     # Priced and recorded after the reply has gone out, off the client's latency.
-    response.background = BackgroundTask(gw.finish, rec, started, counter)
+    response.background = BackgroundTask(gw.finish, rec, started, counter, elided)
     return response
 
 
@@ -498,6 +517,7 @@ async def _stream(
     headers: dict[str, str],
     started: float,
     key: str | None,
+    elided: Mapping[str, str],
 ) -> Response:
     import httpx2
 
@@ -528,7 +548,7 @@ async def _stream(
             await reply.aclose()  # closes the upstream connection: the upstream stops too
             # Pricing and the ledger's SQLite write stay off the event loop, as they do for
             # non-streamed replies (a BackgroundTask runs them in the threadpool).
-            await anyio.to_thread.run_sync(gw.finish, rec, started, counter)
+            await anyio.to_thread.run_sync(gw.finish, rec, started, counter, elided)
 
     ended: list[bool] = []
 

@@ -131,6 +131,10 @@ class GatewayConfig(_Frozen):
         sessions: Conversations whose `Packer` is kept, so that their packed prefix
             stays stable across turns (least recently used evicted); 0 packs every
             request afresh.
+        elision_store: A SQLite file that keeps every text the gateway's packs
+            elided, by ref (`aifkit.budget.ElisionStore`), so ``aif expand REF
+            --store PATH`` gives back what a marker in an upstream request stands
+            for; None keeps them only while their request lasts.
 
     Examples:
         >>> config = GatewayConfig(routes=(Route(upstream="http://127.0.0.1:9/v1"),))
@@ -147,6 +151,7 @@ class GatewayConfig(_Frozen):
     thread_threshold: int = Field(default=64 * 1024, ge=0)
     keep_reports: bool = True
     sessions: int = Field(default=256, ge=0)
+    elision_store: str | None = None
 
     def resolve(self, model: str) -> str:
         """Return the model name after aliases."""
