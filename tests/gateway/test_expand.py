@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx2
@@ -88,7 +88,38 @@ class Model:
             finish_reason="tool_calls" if calls else "stop",
             usage=usage,
         )
+        if body.get("stream") or "stream" in request.url.path.lower():
+            return httpx2.Response(200, stream=_Stream(_sse(reply, self.fmt)), headers={"content-type": "text/event-stream"})  # fmt: skip
         return httpx2.Response(200, json=encode_response(reply, self.fmt)[0])
+
+
+class _Stream(httpx2.AsyncByteStream):
+    """A reply body streamed as a server sends it (``content=`` bytes would be read at once)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for i in range(0, len(self.data), 97):  # cut anywhere, as a network may
+            yield self.data[i : i + 97]
+
+
+def _sse(reply: Response, fmt: str) -> bytes:
+    """``reply`` as a ``fmt`` stream, each tool call's arguments in two deltas."""
+    from aifkit.aif import PartDelta, PartEnd, PartStart, ResponseEnd, ResponseStart, encode_stream
+
+    events: list[Any] = [ResponseStart(id=reply.id, model=reply.model, created=0)]
+    for i, part in enumerate(reply.message.parts):
+        if isinstance(part, ToolCallPart):
+            text = json.dumps(part.arguments)
+            events += [PartStart(i, "tool_call", id=part.id, name=part.name), PartDelta(i, text[:5]), PartDelta(i, text[5:])]  # fmt: skip
+        else:
+            assert isinstance(part, TextPart)
+            events += [PartStart(i, "text"), PartDelta(i, part.text)]
+        events.append(PartEnd(i))
+    events.append(ResponseEnd(reply.finish_reason, None, reply.usage))
+    encoder = encode_stream(fmt)
+    return b"".join(encoder.encode(e) for e in events) + encoder.close()
 
 
 def _decide_aif(document: Document) -> ToolCallPart | str:
@@ -205,12 +236,14 @@ def test_an_unknown_ref_is_answered_as_such_and_the_loop_ends(sdk: Any) -> None:
     assert rec.reports["expand"]["rounds"][0]["calls"] == [{"ref": "0000000000", "found": False}]
 
 
-def test_expand_rounds_are_bounded(sdk: Any) -> None:
-    def decide(body: dict[str, Any]) -> ToolCallPart:  # never satisfied
-        refs = _MARKER.findall(json.dumps(body["messages"]))
-        return ToolCallPart(id=f"call_{len(body['messages'])}", name=EXPAND_TOOL, arguments={"ref": refs[0]})  # fmt: skip
+def _never_satisfied(body: dict[str, Any]) -> ToolCallPart:
+    """Call aif_expand on every turn, whatever the tool answered."""
+    refs = _MARKER.findall(json.dumps(body["messages"]))
+    return ToolCallPart(id=f"call_{len(body['messages'])}", name=EXPAND_TOOL, arguments={"ref": refs[0]})  # fmt: skip
 
-    model = Model(decide)
+
+def test_expand_rounds_are_bounded(sdk: Any) -> None:
+    model = Model(_never_satisfied)
     with _served(model, expand=True, expand_rounds=2) as served:
         raw = sdk(served.url).chat.completions.with_raw_response.create(**_log_request())
         rec = record(served.app, raw.headers["x-aif-request-id"])
@@ -309,27 +342,41 @@ def test_an_elision_store_keeps_what_the_gateway_elided_for_aif_expand(
     assert _FACT in capsys.readouterr().out.splitlines()
 
 
-def test_a_streamed_request_gets_no_tool_but_its_elided_texts_are_kept(
-    sdk: Any, tmp_path: Any
-) -> None:
+@pytest.mark.parametrize("fmt", ["openai-chat", "anthropic", "gemini"])
+def test_a_streamed_request_is_answered_the_same_way(sdk: Any, tmp_path: Any, fmt: str) -> None:
     from aifkit.budget import ElisionStore, expand
-    from aifkit.testing import FakeOpenAIServer
 
     store = tmp_path / "elided.db"
-    with FakeOpenAIServer(["It took 2200ms."]) as fake:
-        route = Route(upstream=fake.base_url, policy="always", budget=600, expand=True)
-        config = GatewayConfig(elision_store=str(store), routes=(route,))
-        with running(create_app(config), {}) as served:
-            stream = sdk(served.url).chat.completions.create(**_log_request(), stream=True)
-            text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
-            (rec,) = records(served.app, "gpt-4o")
-        (sent,) = fake.requests
-    assert text == "It took 2200ms."
-    assert "tools" not in sent  # the loop answers non-streamed replies only
-    assert rec.upstream_calls == 1
-    (ref,) = set(_MARKER.findall(json.dumps(sent["messages"])))
-    opened = ElisionStore(store)
+    model = Model(_expand_once, fmt)
+    with _served(model, str(store), expand=True) as served:
+        stream = sdk(served.url).chat.completions.create(**_log_request(), stream=True, stream_options={"include_usage": True})  # fmt: skip
+        chunks = list(stream)
+        (rec,) = records(served.app, "gpt-4o")
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == f"From the log: {_FACT}"
+    assert not any(c.choices and c.choices[0].delta.tool_calls for c in chunks)
+    assert len(model.requests) == 2
+    assert rec.upstream_calls == 2
+    assert rec.reports["expand"]["answered"] == 1
+    assert rec.output_tokens == sum(u.output_tokens or 0 for u in model.usage)
+    (usage,) = [c.usage for c in chunks if c.usage is not None]
+    assert usage.completion_tokens == model.usage[-1].output_tokens  # the last round's
+    first = {k: v for k, v in model.requests[0].items() if k != "tools"}  # its example marker
+    (ref,) = set(_MARKER.findall(json.dumps(first)))
+    opened = ElisionStore(store)  # kept for aif expand too
     try:
         assert _FACT in expand(ref, opened).splitlines()
     finally:
         opened.close()
+
+
+def test_streamed_expand_rounds_are_bounded_too(sdk: Any) -> None:
+    model = Model(_never_satisfied)
+    with _served(model, expand=True, expand_rounds=2) as served:
+        chunks = list(sdk(served.url).chat.completions.create(**_log_request(), stream=True))
+        (rec,) = records(served.app, "gpt-4o")
+    assert len(model.requests) == 3
+    assert rec.upstream_calls == 3
+    assert rec.reports["expand"]["answered"] == 2
+    names = [t.function.name for c in chunks if c.choices for t in c.choices[0].delta.tool_calls or [] if t.function and t.function.name]  # fmt: skip
+    assert names == [EXPAND_TOOL]  # past the bound the reply goes on as it came

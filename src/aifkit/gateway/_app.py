@@ -29,7 +29,13 @@ from aifkit.gateway._exchange import (
 from aifkit.gateway._ledger import GatewayLedger, RequestRecord
 from aifkit.gateway._metrics import Metrics
 from aifkit.gateway._sessions import Sessions
-from aifkit.gateway._wire import client_key, error_body, upstream_headers, upstream_url
+from aifkit.gateway._wire import (
+    client_key,
+    error_body,
+    stream_codec,
+    upstream_headers,
+    upstream_url,
+)
 
 if TYPE_CHECKING:
     import httpx2
@@ -266,7 +272,7 @@ async def _handle(gw: _Gateway, request: Request, fmt: str) -> Response:
         # A body that passes unchanged goes on as the client's bytes: not written again.
         data = raw if prepared.unchanged else json.dumps(prepared.body, separators=(",", ":"), ensure_ascii=False).encode()  # fmt: skip
         if rec.stream:
-            return await _stream(gw, request, rec, target, url, up_headers, data, body, headers, started, key, prepared.fitted.elided)  # fmt: skip
+            return await _stream(gw, request, rec, target, url, up_headers, data, body, headers, started, key, prepared)  # fmt: skip
         response = await _forward(
             gw, request, rec, target, url, up_headers, data, headers, key, prepared
         )
@@ -517,22 +523,21 @@ async def _stream(
     headers: dict[str, str],
     started: float,
     key: str | None,
-    elided: Mapping[str, str],
+    prepared: Prepared,
 ) -> Response:
-    import httpx2
 
-    client = gw.http()
-    req = client.build_request("POST", url, content=data, headers=up_headers, timeout=target.route.timeout)  # fmt: skip
-    try:
-        reply = await client.send(req, stream=True)
-    except httpx2.TimeoutException:
-        raise _Reject(504, "the upstream did not answer in time", "upstream_timeout") from None
-    except httpx2.RequestError as exc:
-        raise _Reject(502, f"cannot reach the upstream: {type(exc).__name__}", "upstream_unreachable") from None  # fmt: skip
-    rec.upstream_calls = 1
+    send = functools.partial(_open_stream, gw, rec, target, url, up_headers)
+    elided = prepared.fitted.elided
+    reply = await send(data)
+    chunks: AsyncIterator[bytes] = reply.aiter_raw()
+    spent: list[Usage | None] = []  # the usage of the rounds answered here
+    if reply.status_code == 200 and target.route.expand and elided:
+        reply, chunks = await _stream_expand(gw, rec, target, prepared, reply, chunks, send, spent)
     if reply.status_code != 200:
         raw = await reply.aread()
         await reply.aclose()
+        for usage in spent:
+            add_usage(rec, usage)
         return _upstream_failed(rec, reply.status_code, raw, reply.headers, headers, key)
     rec.status = 200
     import anyio.to_thread
@@ -545,6 +550,8 @@ async def _stream(
             return
         state["closed"] = True
         with anyio.CancelScope(shield=True):  # runs to the end even while being cancelled
+            for usage in spent:  # after the last round's usage is in
+                add_usage(rec, usage)
             await reply.aclose()  # closes the upstream connection: the upstream stops too
             # Pricing and the ledger's SQLite write stay off the event loop, as they do for
             # non-streamed replies (a BackgroundTask runs them in the threadpool).
@@ -555,7 +562,7 @@ async def _stream(
     async def frames() -> AsyncIterator[bytes]:
         try:
             async for out in translate(
-                reply.aiter_raw(),
+                chunks,
                 upstream_format=target.route.format,
                 client_format=rec.client_format,
                 include_usage=include_usage(body),
@@ -578,6 +585,72 @@ async def _stream(
 
     headers["cache-control"] = "no-cache"
     return _streaming(frames(), unstarted, headers=headers, media_type="text/event-stream")
+
+
+async def _open_stream(
+    gw: _Gateway,
+    rec: RequestRecord,
+    target: Upstream,
+    url: str,
+    up_headers: dict[str, str],
+    content: bytes,
+) -> httpx2.Response:
+    """Send one streamed request upstream; its reply, whatever its status."""
+    import httpx2
+
+    client = gw.http()
+    req = client.build_request("POST", url, content=content, headers=up_headers, timeout=target.route.timeout)  # fmt: skip
+    try:
+        reply = await client.send(req, stream=True)
+    except httpx2.TimeoutException:
+        raise _Reject(504, "the upstream did not answer in time", "upstream_timeout") from None
+    except httpx2.RequestError as exc:
+        raise _Reject(502, f"cannot reach the upstream: {type(exc).__name__}", "upstream_unreachable") from None  # fmt: skip
+    rec.upstream_calls += 1
+    return reply
+
+
+async def _stream_expand(
+    gw: _Gateway,
+    rec: RequestRecord,
+    target: Upstream,
+    prepared: Prepared,
+    reply: httpx2.Response,
+    chunks: AsyncIterator[bytes],
+    send: Callable[[bytes], Awaitable[httpx2.Response]],
+    spent: list[Usage | None],
+) -> tuple[httpx2.Response, AsyncIterator[bytes]]:
+    """Answer streamed rounds that only call ``aif_expand``; return the reply for the client.
+
+    Each round's stream is read until it is known whether it only calls the tool
+    (`aifkit.gateway._expand.peek`); the reply that goes to the client is returned
+    with the chunks read from it put back in front.
+    """
+    from aifkit.gateway._expand import chain, continued, peek
+    from aifkit.gateway._wire import set_stream
+
+    fmt, body = target.route.format, prepared.body
+    rounds: list[dict[str, Any]] = []
+    while len(rounds) < target.route.expand_rounds:
+        read, response = await peek(chunks, stream_codec(fmt))
+        if response is None:
+            chunks = chain(read, chunks)
+            break
+        await reply.aclose()
+        try:
+            body, notes = await _off_loop(gw, len(read), continued, body, fmt, target.model, response, prepared.fitted.elided)  # fmt: skip
+        except (AifkitError, ValueError) as exc:
+            raise _Reject(502, f"answering aif_expand failed: {type(exc).__name__}: {exc}", "aifkit_error") from None  # fmt: skip
+        set_stream(fmt, body, stream=True)
+        spent.append(response.usage)
+        out = response.usage.output_tokens if response.usage else None
+        rounds.append({"calls": notes, "output_tokens": out})
+        rec.reports["expand"] = {"rounds": rounds, "answered": len(rounds)}
+        reply = await send(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
+        chunks = reply.aiter_raw()
+        if reply.status_code != 200:
+            break
+    return reply, chunks
 
 
 @functools.cache

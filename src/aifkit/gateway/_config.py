@@ -70,8 +70,8 @@ class Route(_Frozen):
         expand: Reversible elision: pack with content-aware compression (``auto``,
             not the conversation's session), and when it elided anything, add the
             ``aif_expand(ref)`` tool to the upstream request and answer the model's
-            calls of it from the elided texts, invisibly to the client
-            (non-streamed requests).
+            calls of it from the elided texts, invisibly to the client (streamed
+            requests too).
         expand_rounds: The most upstream calls answered with elided content per request.
     """
 

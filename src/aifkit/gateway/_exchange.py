@@ -81,7 +81,7 @@ def prepare(
         error = f"context policy failed: {type(exc).__name__}: {exc}"
         fitted = Fitted(body)
     out, losses = _convert(fitted.body, client_format, route.format, upstream.model, inject)
-    if route.expand and fitted.elided and not stream:  # streamed replies are not answered yet
+    if route.expand and fitted.elided:
         from aifkit.gateway._expand import with_tool
 
         try:

@@ -4,14 +4,15 @@ When a route's pack elided content (its markers name refs), `with_tool` adds the
 ``aif_expand(ref)`` tool to the upstream body. A reply whose tool calls are all
 ``aif_expand`` is answered by `continued`: the assistant turn and one tool result
 per call are appended to the request, which goes upstream again; the client sees
-only the final reply. Everything here works on AIF (`aifkit.aif`), so it is the
+only the final reply. A streamed reply is read with `peek` until it is known
+whether it only calls ``aif_expand``. Everything here works on AIF (`aifkit.aif`), so it is the
 same for every upstream format.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from aifkit.budget.compressors._elide import EXPAND_TOOL, answer_expand, expand_tool
@@ -19,7 +20,7 @@ from aifkit.budget.compressors._elide import EXPAND_TOOL, answer_expand, expand_
 if TYPE_CHECKING:
     from aifkit.aif import Response, ToolCallPart
 
-__all__ = ["continued", "expand_calls", "place_model", "tool_tokens", "with_tool"]
+__all__ = ["chain", "continued", "expand_calls", "peek", "place_model", "tool_tokens", "with_tool"]
 
 
 @functools.cache
@@ -110,3 +111,53 @@ def continued(
     turns = (response.message, Message(role="tool", parts=tuple(results)))
     next_document = document.model_copy(update={"messages": (*document.messages, *turns)})
     return _encode(next_document, format, model), notes
+
+
+async def peek(chunks: AsyncIterator[bytes], codec: str) -> tuple[list[bytes], Response | None]:
+    """Read a streamed reply until it is known whether it only calls ``aif_expand``.
+
+    Reads ``chunks`` (in the stream ``codec``) until a part that is neither
+    reasoning nor an ``aif_expand`` call begins, or to the end.
+
+    Returns:
+        The chunks read, and the whole reply when it ended calling only
+        ``aif_expand``; None when it goes to the client (the chunks read first).
+    """
+    from aifkit.aif import (
+        PartStart,
+        ResponseEnd,
+        ResponseStart,
+        UsageUpdate,
+        assemble,
+        decode_stream,
+    )
+    from aifkit.aif import Response as AifResponse
+    from aifkit.errors import AifkitError
+
+    read: list[bytes] = []
+    decoder = decode_stream(codec)
+    usage = None
+    try:
+        async for chunk in chunks:
+            read.append(chunk)
+            for e in decoder.feed(chunk):
+                if isinstance(e, PartStart) and e.kind != "reasoning" and not (e.kind == "tool_call" and e.name == EXPAND_TOOL):  # fmt: skip
+                    return read, None
+                if isinstance(e, UsageUpdate | ResponseEnd | ResponseStart) and e.usage is not None:
+                    # Providers report parts of it at the start and the rest at the end.
+                    known = {k: v for k, v in e.usage if v is not None and k != "extensions"}
+                    usage = e.usage if usage is None else usage.model_copy(update=known)
+        decoder.close()
+        message = assemble(read, codec)
+    except (AifkitError, ValueError):  # the client's path reports a broken stream
+        return read, None
+    response = AifResponse(message=message, usage=usage)
+    return read, response if expand_calls(response) else None
+
+
+async def chain(first: list[bytes], rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """``first``'s chunks, then ``rest``'s."""
+    for chunk in first:
+        yield chunk
+    async for chunk in rest:
+        yield chunk
