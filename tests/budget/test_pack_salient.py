@@ -68,3 +68,21 @@ def test_a_default_pack_of_any_agent_transcript_keeps_every_fact_near_the_goal(
     seed: int, scale: float, goal: float, asked: str
 ) -> None:
     _check_agent_pack(transcript(seed, scale=scale, asked=asked), goal)
+
+
+def test_every_marker_of_a_default_pack_expands_from_its_result() -> None:
+    import re
+
+    from aifkit.budget import expand
+    from aifkit.budget.compressors._layout import make_ref
+
+    body, _ = encode(_agent_doc(7), "openai-chat")
+    budget = count_tokens(body, format="openai-chat", model="gpt-4o").total // 4
+    done = pack(body, format="openai-chat", model="gpt-4o", budget=budget)
+    refs = re.findall(r"ref ([0-9a-f]{10}): expand to see", json.dumps(done.body))
+    assert refs
+    assert set(refs) <= set(done.elided)
+    for ref in refs:  # a ref addresses its text: what comes back is what was left out
+        assert make_ref(expand(ref, done.elided)) == ref
+    dropped = pack(body, format="openai-chat", model="gpt-4o", budget=budget, compress=None)
+    assert dropped.elided == {}

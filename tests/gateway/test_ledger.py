@@ -69,16 +69,17 @@ def test_an_old_ledger_migrates_and_keeps_its_rows(tmp_path: Path) -> None:
     ledger = GatewayLedger(path)
     ledger.record(RequestRecord(id="r1", started=1.0, model="gpt-4o", tokens_saved=1_000_000))
     ledger.close()
-    db = sqlite3.connect(path)  # roll back the last step, as a ledger written before it
-    db.execute("DELETE FROM migrations WHERE step = 2")
+    db = sqlite3.connect(path)  # roll back the last steps, as a ledger written before them
+    db.execute("DELETE FROM migrations WHERE step >= 2")
     db.execute("ALTER TABLE requests DROP COLUMN cost_saved")
+    db.execute("ALTER TABLE requests DROP COLUMN upstream_calls")
     db.commit()
     db.close()
     again = GatewayLedger(path)
     rec = again.get("r1")
     assert rec is not None
-    assert (rec.tokens_saved, rec.cost_saved) == (1_000_000, None)
-    assert [r[0] for r in again._db.execute("SELECT step FROM migrations ORDER BY step")] == [0, 1, 2]  # pyright: ignore[reportPrivateUsage]  # fmt: skip
+    assert (rec.tokens_saved, rec.cost_saved, rec.upstream_calls) == (1_000_000, None, 0)
+    assert [r[0] for r in again._db.execute("SELECT step FROM migrations ORDER BY step")] == [0, 1, 2, 3]  # pyright: ignore[reportPrivateUsage]  # fmt: skip
     again.close()
 
 

@@ -63,6 +63,20 @@ def test_pack_takes_and_returns_langchain_messages_keeping_the_originals() -> No
     assert packed[-1] is history[-1]
 
 
+def test_pack_gives_back_what_its_compression_elided() -> None:
+    import re
+
+    from aifkit.budget import expand
+    from aifkit.budget.compressors._layout import make_ref
+
+    log = "\n".join(f"INFO [worker] job {i} finished in {100 + i * 7}ms" for i in range(400))
+    history = [HumanMessage(log), AIMessage("Noted."), HumanMessage("Which job was slowest?")]
+    done = aifkit.pack(history, format="langchain", model="gpt-4o", budget=600)
+    refs = re.findall(r"ref ([0-9a-f]{10}): expand to see", str(done.body[0].content))
+    assert refs
+    assert all(make_ref(expand(r, done.elided)) == r for r in refs)
+
+
 def test_pack_counts_the_tools_it_is_given() -> None:
     @tool
     def lookup(code: str) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from aifkit.budget._packer import Packed, Packer
@@ -23,10 +23,19 @@ _REPAIRS = 3
 
 @dataclass(frozen=True, slots=True)
 class PackResult:
-    """A packed request body and its report; unpacks as ``body, report``."""
+    """A packed request body and its report; unpacks as ``body, report``.
+
+    Attributes:
+        body: The packed body.
+        report: What was kept, compressed, summarized and dropped.
+        elided: The texts compression left out, by the ref their markers name
+            (``[... elided, ref 0123456789: expand to see]``): what ``aif_expand(ref)``
+            answers (`aifkit.budget.expand`). Empty when nothing was elided.
+    """
 
     body: Any
     report: PackReport
+    elided: Mapping[str, str] = field(default_factory=dict[str, str])
 
     def __iter__(self) -> Iterator[Any]:
         yield self.body
@@ -169,7 +178,7 @@ def pack_document(
                     details=done.details,
                     tokens_before=done.tokens_before,
                 )
-            return PackResult(out, report)
+            return PackResult(out, report, done.elided if done is not None else {})
         # The per-message counts disagree with the whole-body count (a counting rule
         # outside what the allocator adds up): pack again with the difference taken off.
         limit = packed.report.limits.hard - (counted_total - hard)
@@ -231,6 +240,7 @@ class _Compressed:
     details: dict[int, str]  # what was done to each compressed or summarized original
     pinned: tuple[int, ...]  # the pinned messages' indexes in ``document``
     tokens_before: int  # of the request as given
+    elided: dict[str, str]  # what the markers of ``document`` stand for, by ref
 
 
 def _compress_first(
@@ -279,6 +289,7 @@ def _compress_first(
         {i: "; ".join(d) for i, d in details.items()},
         tuple(pins),
         trial.tokens_before,
+        result.elided,
     )
 
 

@@ -18,6 +18,7 @@ from aifkit.gateway._config import GatewayConfig
 from aifkit.gateway._exchange import (
     Prepared,
     Upstream,
+    add_usage,
     convert_reply,
     include_usage,
     prepare,
@@ -28,13 +29,22 @@ from aifkit.gateway._exchange import (
 from aifkit.gateway._ledger import GatewayLedger, RequestRecord
 from aifkit.gateway._metrics import Metrics
 from aifkit.gateway._sessions import Sessions
-from aifkit.gateway._wire import client_key, error_body, upstream_headers, upstream_url
+from aifkit.gateway._wire import (
+    client_key,
+    error_body,
+    stream_codec,
+    upstream_headers,
+    upstream_url,
+)
 
 if TYPE_CHECKING:
     import httpx2
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response
+
+    from aifkit.aif import Usage
+    from aifkit.budget import ElisionStore
 
 __all__ = ["create_app"]
 
@@ -61,6 +71,11 @@ class _Gateway:
         self.ledger = GatewayLedger(config.ledger or ":memory:")
         self.metrics = Metrics()
         self.sessions = Sessions(config.sessions) if config.sessions else None
+        self.elisions: ElisionStore | None = None
+        if config.elision_store is not None:
+            from aifkit.budget import ElisionStore
+
+            self.elisions = ElisionStore(config.elision_store)
         self.keys: list[str | None] = []
         for i, route in enumerate(config.routes):
             if route.api_key_env is None:
@@ -96,8 +111,19 @@ class _Gateway:
             await self.client.aclose()
             self.client = None
 
-    def finish(self, rec: RequestRecord, started: float, counter: str | None = None) -> None:
+    def finish(
+        self,
+        rec: RequestRecord,
+        started: float,
+        counter: str | None = None,
+        elided: Mapping[str, str] | None = None,
+    ) -> None:
         rec.latency_ms = (time.perf_counter() - started) * 1000
+        if elided and self.elisions is not None:
+            try:
+                self.elisions.save(elided)
+            except AifkitError as exc:  # the reply has gone out: record, do not fail
+                rec.error = rec.error or f"keeping the elided texts failed: {exc}"
         if counter is not None and rec.status == 200:
             price(rec, counter)
         if not self.config.keep_reports:
@@ -229,6 +255,7 @@ async def _handle(gw: _Gateway, request: Request, fmt: str) -> Response:
     rec = RequestRecord(id=f"aifreq_{uuid.uuid4().hex}", started=time.time(), client_format=fmt)
     headers = {"x-aif-request-id": rec.id}
     counter: str | None = None
+    elided: Mapping[str, str] = {}  # what the pack left out: kept in the elision store, if any
     try:
         body, raw, size = await _read(gw, request, fmt)
         rec.model = str(body.get("model"))
@@ -237,6 +264,7 @@ async def _handle(gw: _Gateway, request: Request, fmt: str) -> Response:
         rec.route, rec.upstream_model, rec.upstream_format = target.index, target.model, target.route.format  # fmt: skip
         rec.stream = body.get("stream") is True
         prepared = await _prepare(gw, body, fmt, target, rec, size)
+        elided = prepared.fitted.elided
         headers["x-aif-tokens-saved"] = str(rec.tokens_saved)
         key = target.key if target.route.api_key_env else _passed_key(gw, request)
         up_headers = upstream_headers(target.route.format, key, request.headers)
@@ -244,8 +272,10 @@ async def _handle(gw: _Gateway, request: Request, fmt: str) -> Response:
         # A body that passes unchanged goes on as the client's bytes: not written again.
         data = raw if prepared.unchanged else json.dumps(prepared.body, separators=(",", ":"), ensure_ascii=False).encode()  # fmt: skip
         if rec.stream:
-            return await _stream(gw, request, rec, target, url, up_headers, data, body, headers, started, key)  # fmt: skip
-        response = await _forward(gw, request, rec, target, url, up_headers, data, headers, key)
+            return await _stream(gw, request, rec, target, url, up_headers, data, body, headers, started, key, prepared)  # fmt: skip
+        response = await _forward(
+            gw, request, rec, target, url, up_headers, data, headers, key, prepared
+        )
     except _Reject as exc:
         rec.status = exc.status
         rec.error = rec.error or exc.message
@@ -255,7 +285,7 @@ async def _handle(gw: _Gateway, request: Request, fmt: str) -> Response:
     from starlette.background import BackgroundTask
 
     # Priced and recorded after the reply has gone out, off the client's latency.
-    response.background = BackgroundTask(gw.finish, rec, started, counter)
+    response.background = BackgroundTask(gw.finish, rec, started, counter, elided)
     return response
 
 
@@ -309,7 +339,98 @@ async def _forward(
     data: bytes,
     headers: dict[str, str],
     key: str | None,
+    prepared: Prepared,
 ) -> Response:
+    from starlette.responses import Response
+
+    elided: Mapping[str, str] = prepared.fitted.elided if target.route.expand else {}
+    body = prepared.body
+    spent: list[Usage | None] = []  # the usage of the rounds answered here
+    rounds: list[dict[str, Any]] = []
+
+    def settle() -> None:  # after the last reply's usage is in: add the earlier rounds'
+        for usage in spent:
+            add_usage(rec, usage)
+        if rounds:
+            rec.reports["expand"] = {"rounds": rounds, "answered": len(rounds)}
+
+    while True:
+        try:
+            reply = await _post(request, gw, target, url, up_headers, data)
+        except _Reject:  # a timeout or an unreachable upstream, in any round
+            settle()
+            raise
+        if reply is None:
+            rec.status, rec.error = 499, "the client closed the connection"
+            settle()
+            return Response(status_code=499)
+        rec.upstream_calls += 1
+        if reply.status_code != 200:
+            settle()
+            return _upstream_failed(rec, reply.status_code, reply.content, reply.headers, headers, key)  # fmt: skip
+        if not elided or len(rounds) >= target.route.expand_rounds:
+            break
+        try:
+            turn = await _off_loop(gw, len(data), _expand_turn, reply.content, body, target, elided)  # fmt: skip
+        except (AifkitError, ValueError) as exc:  # the reply goes to the client as it came
+            rec.error = f"answering aif_expand failed: {type(exc).__name__}: {exc}"
+            break
+        if turn is None:  # no aif_expand calls (or a reply the client's path will judge)
+            break
+        body, usage, notes = turn
+        spent.append(usage)
+        rounds.append({"calls": notes, "output_tokens": usage.output_tokens if usage else None})
+        data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    try:
+        out = convert_reply(
+            reply.content,
+            upstream_format=target.route.format,
+            client_format=rec.client_format,
+            rec=rec,
+        )
+    except (AifkitError, ValueError) as exc:
+        settle()
+        raise _Reject(502, f"the upstream's reply is malformed: {exc}", "upstream_malformed") from None  # fmt: skip
+    settle()
+    rec.status = 200
+    return Response(out, 200, headers=headers, media_type="application/json")
+
+
+def _expand_turn(
+    raw: bytes, body: dict[str, Any], target: Upstream, elided: Mapping[str, str]
+) -> tuple[dict[str, Any], Usage | None, list[dict[str, Any]]] | None:
+    """The next upstream body when ``raw`` only calls ``aif_expand``; else None."""
+    from aifkit.aif import decode_response
+    from aifkit.gateway._expand import continued, expand_calls
+
+    try:
+        response, _ = decode_response(json.loads(raw), target.route.format)
+    except (AifkitError, ValueError):
+        return None
+    if not expand_calls(response):
+        return None
+    nxt, notes = continued(body, target.route.format, target.model, response, elided)
+    return nxt, response.usage, notes
+
+
+async def _off_loop(gw: _Gateway, size: int, fn: Callable[..., Any], *args: Any) -> Any:
+    """Run ``fn`` in a worker thread for a large body (as packing is), inline for a small one."""
+    if gw.config.thread_threshold and size >= gw.config.thread_threshold:
+        import anyio.to_thread
+
+        return await anyio.to_thread.run_sync(functools.partial(fn, *args))
+    return fn(*args)
+
+
+async def _post(
+    request: Request,
+    gw: _Gateway,
+    target: Upstream,
+    url: str,
+    up_headers: dict[str, str],
+    data: bytes,
+) -> httpx2.Response | None:
+    """POST ``data`` upstream; None when the client hung up first (which cancels the call)."""
     import httpx2
 
     result: list[httpx2.Response] = []
@@ -334,27 +455,7 @@ async def _forward(
     await _race(call, watch)
     if failed:
         raise failed[0]
-    if not result:
-        rec.status, rec.error = 499, "the client closed the connection"
-        from starlette.responses import Response
-
-        return Response(status_code=499)
-    reply = result[0]
-    if reply.status_code != 200:
-        return _upstream_failed(rec, reply.status_code, reply.content, reply.headers, headers, key)
-    try:
-        out = convert_reply(
-            reply.content,
-            upstream_format=target.route.format,
-            client_format=rec.client_format,
-            rec=rec,
-        )
-    except (AifkitError, ValueError) as exc:
-        raise _Reject(502, f"the upstream's reply is malformed: {exc}", "upstream_malformed") from None  # fmt: skip
-    rec.status = 200
-    from starlette.responses import Response
-
-    return Response(out, 200, headers=headers, media_type="application/json")
+    return result[0] if result else None
 
 
 async def _race(
@@ -422,20 +523,21 @@ async def _stream(
     headers: dict[str, str],
     started: float,
     key: str | None,
+    prepared: Prepared,
 ) -> Response:
-    import httpx2
 
-    client = gw.http()
-    req = client.build_request("POST", url, content=data, headers=up_headers, timeout=target.route.timeout)  # fmt: skip
-    try:
-        reply = await client.send(req, stream=True)
-    except httpx2.TimeoutException:
-        raise _Reject(504, "the upstream did not answer in time", "upstream_timeout") from None
-    except httpx2.RequestError as exc:
-        raise _Reject(502, f"cannot reach the upstream: {type(exc).__name__}", "upstream_unreachable") from None  # fmt: skip
+    send = functools.partial(_open_stream, gw, rec, target, url, up_headers)
+    elided = prepared.fitted.elided
+    reply = await send(data)
+    chunks: AsyncIterator[bytes] = reply.aiter_raw()
+    spent: list[Usage | None] = []  # the usage of the rounds answered here
+    if reply.status_code == 200 and target.route.expand and elided:
+        reply, chunks = await _stream_expand(gw, rec, target, prepared, reply, chunks, send, spent)
     if reply.status_code != 200:
         raw = await reply.aread()
         await reply.aclose()
+        for usage in spent:
+            add_usage(rec, usage)
         return _upstream_failed(rec, reply.status_code, raw, reply.headers, headers, key)
     rec.status = 200
     import anyio.to_thread
@@ -448,17 +550,19 @@ async def _stream(
             return
         state["closed"] = True
         with anyio.CancelScope(shield=True):  # runs to the end even while being cancelled
+            for usage in spent:  # after the last round's usage is in
+                add_usage(rec, usage)
             await reply.aclose()  # closes the upstream connection: the upstream stops too
             # Pricing and the ledger's SQLite write stay off the event loop, as they do for
             # non-streamed replies (a BackgroundTask runs them in the threadpool).
-            await anyio.to_thread.run_sync(gw.finish, rec, started, counter)
+            await anyio.to_thread.run_sync(gw.finish, rec, started, counter, elided)
 
     ended: list[bool] = []
 
     async def frames() -> AsyncIterator[bytes]:
         try:
             async for out in translate(
-                reply.aiter_raw(),
+                chunks,
                 upstream_format=target.route.format,
                 client_format=rec.client_format,
                 include_usage=include_usage(body),
@@ -481,6 +585,72 @@ async def _stream(
 
     headers["cache-control"] = "no-cache"
     return _streaming(frames(), unstarted, headers=headers, media_type="text/event-stream")
+
+
+async def _open_stream(
+    gw: _Gateway,
+    rec: RequestRecord,
+    target: Upstream,
+    url: str,
+    up_headers: dict[str, str],
+    content: bytes,
+) -> httpx2.Response:
+    """Send one streamed request upstream; its reply, whatever its status."""
+    import httpx2
+
+    client = gw.http()
+    req = client.build_request("POST", url, content=content, headers=up_headers, timeout=target.route.timeout)  # fmt: skip
+    try:
+        reply = await client.send(req, stream=True)
+    except httpx2.TimeoutException:
+        raise _Reject(504, "the upstream did not answer in time", "upstream_timeout") from None
+    except httpx2.RequestError as exc:
+        raise _Reject(502, f"cannot reach the upstream: {type(exc).__name__}", "upstream_unreachable") from None  # fmt: skip
+    rec.upstream_calls += 1
+    return reply
+
+
+async def _stream_expand(
+    gw: _Gateway,
+    rec: RequestRecord,
+    target: Upstream,
+    prepared: Prepared,
+    reply: httpx2.Response,
+    chunks: AsyncIterator[bytes],
+    send: Callable[[bytes], Awaitable[httpx2.Response]],
+    spent: list[Usage | None],
+) -> tuple[httpx2.Response, AsyncIterator[bytes]]:
+    """Answer streamed rounds that only call ``aif_expand``; return the reply for the client.
+
+    Each round's stream is read until it is known whether it only calls the tool
+    (`aifkit.gateway._expand.peek`); the reply that goes to the client is returned
+    with the chunks read from it put back in front.
+    """
+    from aifkit.gateway._expand import chain, continued, peek
+    from aifkit.gateway._wire import set_stream
+
+    fmt, body = target.route.format, prepared.body
+    rounds: list[dict[str, Any]] = []
+    while len(rounds) < target.route.expand_rounds:
+        read, response = await peek(chunks, stream_codec(fmt))
+        if response is None:
+            chunks = chain(read, chunks)
+            break
+        await reply.aclose()
+        try:
+            body, notes = await _off_loop(gw, len(read), continued, body, fmt, target.model, response, prepared.fitted.elided)  # fmt: skip
+        except (AifkitError, ValueError) as exc:
+            raise _Reject(502, f"answering aif_expand failed: {type(exc).__name__}: {exc}", "aifkit_error") from None  # fmt: skip
+        set_stream(fmt, body, stream=True)
+        spent.append(response.usage)
+        out = response.usage.output_tokens if response.usage else None
+        rounds.append({"calls": notes, "output_tokens": out})
+        rec.reports["expand"] = {"rounds": rounds, "answered": len(rounds)}
+        reply = await send(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
+        chunks = reply.aiter_raw()
+        if reply.status_code != 200:
+            break
+    return reply, chunks
 
 
 @functools.cache

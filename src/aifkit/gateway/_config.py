@@ -67,6 +67,12 @@ class Route(_Frozen):
         ratio: For ``always``: pack to this fraction of the request's tokens.
         budget: For ``always``: pack to at most this many tokens.
         timeout: Seconds to wait for the upstream (connect, read, each chunk).
+        expand: Reversible elision: pack with content-aware compression (``auto``,
+            not the conversation's session), and when it elided anything, add the
+            ``aif_expand(ref)`` tool to the upstream request and answer the model's
+            calls of it from the elided texts, invisibly to the client (streamed
+            requests too).
+        expand_rounds: The most upstream calls answered with elided content per request.
     """
 
     models: tuple[str, ...] = ("*",)
@@ -81,6 +87,8 @@ class Route(_Frozen):
     ratio: float | None = Field(default=None, gt=0, le=1)
     budget: int | None = Field(default=None, gt=0)
     timeout: float = Field(default=600.0, gt=0)
+    expand: bool = False
+    expand_rounds: int = Field(default=3, ge=1, le=16)
 
     @field_validator("format")
     @classmethod
@@ -123,6 +131,10 @@ class GatewayConfig(_Frozen):
         sessions: Conversations whose `Packer` is kept, so that their packed prefix
             stays stable across turns (least recently used evicted); 0 packs every
             request afresh.
+        elision_store: A SQLite file that keeps every text the gateway's packs
+            elided, by ref (`aifkit.budget.ElisionStore`), so ``aif expand REF
+            --store PATH`` gives back what a marker in an upstream request stands
+            for; None keeps them only while their request lasts.
 
     Examples:
         >>> config = GatewayConfig(routes=(Route(upstream="http://127.0.0.1:9/v1"),))
@@ -139,6 +151,7 @@ class GatewayConfig(_Frozen):
     thread_threshold: int = Field(default=64 * 1024, ge=0)
     keep_reports: bool = True
     sessions: int = Field(default=256, ge=0)
+    elision_store: str | None = None
 
     def resolve(self, model: str) -> str:
         """Return the model name after aliases."""

@@ -81,6 +81,15 @@ def prepare(
         error = f"context policy failed: {type(exc).__name__}: {exc}"
         fitted = Fitted(body)
     out, losses = _convert(fitted.body, client_format, route.format, upstream.model, inject)
+    if route.expand and fitted.elided:
+        from aifkit.gateway._expand import with_tool
+
+        try:
+            out = with_tool(out, route.format, upstream.model)
+        except Exception as exc:
+            if not config.fail_open:
+                raise
+            error = f"adding the aif_expand tool failed: {type(exc).__name__}: {exc}"
     unchanged = fitted.body is body and body.get("model") == upstream.model
     if client_format != route.format:
         unchanged = False
@@ -104,12 +113,10 @@ def _convert(
 
     if inject == "convert":
         raise InternalFailure("injected failure in the request conversion")
+    from aifkit.gateway._expand import place_model
+
     converted = convert(body, source=source, target=target, options=EncodeOptions(model=model))
-    out = cast("dict[str, Any]", converted.body)
-    if target == "gemini":
-        out.pop("model", None)
-    else:
-        out["model"] = model
+    out = place_model(cast("dict[str, Any]", converted.body), target, model)
     return out, [e.to_json() for e in converted.report]
 
 
@@ -122,6 +129,17 @@ def usage_into(rec: RequestRecord, usage: Usage | None) -> None:
     rec.cache_read_tokens = usage.cache_read_tokens or rec.cache_read_tokens
     rec.cache_write_tokens = usage.cache_write_tokens or rec.cache_write_tokens
     rec.reasoning_tokens = usage.reasoning_tokens or rec.reasoning_tokens
+
+
+def add_usage(rec: RequestRecord, usage: Usage | None) -> None:
+    """Add a reply's usage to its record (the earlier rounds of one request)."""
+    if usage is None:
+        return
+    rec.input_tokens += usage.input_tokens or 0
+    rec.output_tokens += usage.output_tokens or 0
+    rec.cache_read_tokens += usage.cache_read_tokens or 0
+    rec.cache_write_tokens += usage.cache_write_tokens or 0
+    rec.reasoning_tokens += usage.reasoning_tokens or 0
 
 
 def price(rec: RequestRecord, counter: str) -> None:

@@ -51,6 +51,8 @@ class RequestRecord:
         ttfb_ms: Arrival to first byte sent.
         error: What failed (aifkit's own failure when failing open, or the upstream's).
         reports: The pack report and loss reports, as JSON-ready data.
+        upstream_calls: Calls made upstream: 1, plus one per round of ``aif_expand``
+            calls the gateway answered itself (``expand`` routes); 0 when none was made.
     """
 
     id: str
@@ -75,6 +77,7 @@ class RequestRecord:
     ttfb_ms: float | None = None
     error: str | None = None
     reports: dict[str, Any] = field(default_factory=dict[str, Any])
+    upstream_calls: int = 0
 
     def usage(self) -> UsageRecord:
         """This request as a usage record of `aifkit.budget.Ledger`.
@@ -120,6 +123,7 @@ _MIGRATIONS = (
         ttfb_ms REAL, error TEXT, reports TEXT)""",
     "CREATE INDEX requests_started ON requests (started)",
     "ALTER TABLE requests ADD COLUMN cost_saved REAL",
+    "ALTER TABLE requests ADD COLUMN upstream_calls INTEGER",
 )
 
 
@@ -262,4 +266,5 @@ def _record(row: tuple[Any, ...]) -> RequestRecord:
     values = dict(data)
     values["stream"] = bool(values["stream"])
     values["reports"] = json.loads(values["reports"]) if values["reports"] else {}
+    values["upstream_calls"] = values["upstream_calls"] or 0  # NULL in rows written before it
     return RequestRecord(**values)

@@ -7,7 +7,7 @@ counting and packing never hold the event loop.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from aifkit.gateway._config import Route
@@ -30,6 +30,7 @@ class Fitted:
         limit: The most prompt tokens the policy allowed; None when not counted.
         report: The pack report as JSON, when it packed.
         note: Why the policy did not count, if it did not.
+        elided: What packing's compression left out, by the ref its markers name.
     """
 
     body: Any
@@ -38,6 +39,7 @@ class Fitted:
     limit: int | None = None
     report: dict[str, Any] | None = None
     note: str | None = None
+    elided: Mapping[str, str] = field(default_factory=dict[str, str])
 
     @property
     def saved(self) -> int:
@@ -105,21 +107,27 @@ def apply_policy(
         return Fitted(body, limit=limit, note="within the window by size: not counted")
     from aifkit.budget import pack
 
-    if sessions is not None:
+    if sessions is not None and not route.expand:  # a session drops; expand needs compression
         return _session_pack(body, format, counter, limit, reserve, sessions, route)
+    room = 0  # kept for the aif_expand tool, added when the pack elides anything
+    if route.expand:
+        from aifkit.gateway._expand import tool_tokens
+
+        room = tool_tokens(counter)
     if route.policy == "fit" and bound is not None and bound > _BYTES_PER_TOKEN * limit:
         # Surely over: pack at once (the pack measures every message anyway) instead
         # of counting first; a body that turns out to fit goes on as it came.
-        out, report = pack(body, format=format, model=counter, budget=limit, reserve=reserve)
+        done = pack(body, format=format, model=counter, budget=max(1, limit - room), reserve=reserve)  # fmt: skip
+        report = done.report
         if report.tokens_before <= limit:
             return Fitted(body, report.tokens_before, report.tokens_before, limit)
-        return Fitted(out, report.tokens_before, report.tokens_after, limit, report.to_json())
+        return Fitted(done.body, report.tokens_before, report.tokens_after, limit, report.to_json(), elided=done.elided)  # fmt: skip
     count = count_tokens(body, format=format, model=counter, cache=CountCache(maxsize=0)).total
     target = _target(route, limit, count)
     if count <= target:
         return Fitted(body, count, count, target)
-    out, report = pack(body, format=format, model=counter, budget=target, reserve=reserve)
-    return Fitted(out, count, report.tokens_after, target, report.to_json())
+    done = pack(body, format=format, model=counter, budget=max(1, target - room), reserve=reserve)  # fmt: skip
+    return Fitted(done.body, count, done.report.tokens_after, target, done.report.to_json(), elided=done.elided)  # fmt: skip
 
 
 def _session_pack(

@@ -173,7 +173,7 @@ def pack(
                     hint="pass BaseTool objects, functions, or OpenAI tool dicts",
                 ) from None  # fmt: skip
         body["tools"] = written
-    out, report = pack_body(
+    done = pack_body(
         body,
         format=_WIRE,
         model=model,
@@ -185,7 +185,7 @@ def pack(
     )
     from aifkit.budget import PackResult
 
-    return PackResult(_back(messages, wire, out["messages"]), report)
+    return PackResult(_back(messages, wire, done.body["messages"]), done.report, done.elided)
 
 
 def compress(

@@ -78,3 +78,40 @@ def test_the_tool_definition_is_an_aif_tool() -> None:
     assert tool.kind == "function"
     assert tool.parameters is not None
     assert tool.parameters["required"] == ["ref"]
+
+
+@given(st.lists(st.text(min_size=1), min_size=1, max_size=6))
+def test_texts_by_ref_are_saved_all_or_none_and_expand_from_the_mapping(texts: list[str]) -> None:
+    store = ElisionStore()
+    elided = {make_ref(t): t for t in texts}
+    assert sorted(store.save(elided)) == sorted(elided)
+    assert all(expand(r, store) == expand(r, elided) == t for r, t in elided.items())
+    other = ElisionStore()
+    with pytest.raises(StoreError, match="does not address"):
+        other.save({**elided, "0000000000": "not its text"})
+    assert len(other) == 0
+    with pytest.raises(UsageError, match="no elided text"):
+        expand("0000000000", elided)
+
+
+def test_one_store_is_shared_by_threads(tmp_path: Path) -> None:
+    import threading
+
+    store = ElisionStore(tmp_path / "elided.db")
+    texts = [[f"thread {t} text {i}" for i in range(50)] for t in range(4)]
+    wrong: list[str] = []  # an assert in a thread would not fail the test
+
+    def run(batch: list[str]) -> None:
+        for text in batch:
+            store.save({make_ref(text): text})
+            if store.get(make_ref(text)) != text:
+                wrong.append(text)
+
+    threads = [threading.Thread(target=run, args=(b,)) for b in texts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wrong == []
+    assert len(store) == sum(len(b) for b in texts)
+    store.close()

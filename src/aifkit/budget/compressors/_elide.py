@@ -17,7 +17,8 @@ Examples:
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -43,6 +44,9 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1,)
 class ElisionStore:
     """Elided texts by reference, in a SQLite file (or ``":memory:"``).
 
+    One store may be used from several threads (the gateway records from its
+    worker threads) and several processes may share its file.
+
     Args:
         path: The SQLite file (created with its folders), or ``":memory:"``.
 
@@ -55,7 +59,9 @@ class ElisionStore:
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._lock = threading.Lock()
             self._migrate()
         except sqlite3.Error as exc:
             raise StoreError(self.path, f"cannot open the elision store: {exc}") from None
@@ -83,23 +89,36 @@ class ElisionStore:
         Raises:
             StoreError: ``ref`` is given and does not address ``text``.
         """
+        with self._lock:
+            return self._put(text, ref)
+
+    def _put(self, text: str, ref: str | None) -> str:
         address = make_ref(text)
         if ref is not None and ref != address:
             raise StoreError(self.path, f"ref {ref} does not address the text given with it")
         self._db.execute("INSERT OR IGNORE INTO elided VALUES (?, ?)", (address, text))
         return address
 
-    def save(self, result: CompressionResult) -> list[str]:
-        """Keep every text ``result`` elided; return their references."""
+    def save(self, result: CompressionResult | Mapping[str, str]) -> list[str]:
+        """Keep every text ``result`` elided (or texts by ref, `aifkit.PackResult.elided`).
+
+        Returns:
+            Their references.
+
+        Raises:
+            StoreError: a ref does not address its text (nothing is kept then).
+        """
+        texts = result.elided if isinstance(result, CompressionResult) else result
         refs: list[str] = []
-        self._db.execute("BEGIN")
-        try:
-            for ref, text in result.elided.items():
-                refs.append(self.put(text, ref))
-        except BaseException:
-            self._db.execute("ROLLBACK")  # all of a result's texts, or none
-            raise
-        self._db.execute("COMMIT")
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for ref, text in texts.items():
+                    refs.append(self._put(text, ref))
+            except BaseException:
+                self._db.execute("ROLLBACK")  # all of a result's texts, or none
+                raise
+            self._db.execute("COMMIT")
         return refs
 
     def get(self, ref: str) -> str:
@@ -108,7 +127,8 @@ class ElisionStore:
         Raises:
             UsageError: nothing is kept under ``ref``.
         """
-        row = self._db.execute("SELECT text FROM elided WHERE ref = ?", (ref.strip(),)).fetchone()
+        with self._lock:
+            row = self._db.execute("SELECT text FROM elided WHERE ref = ?", (ref.strip(),)).fetchone()  # fmt: skip
         if row is None:
             raise UsageError(
                 f"no elided text under ref {ref!r} in {self.path}",
@@ -118,7 +138,8 @@ class ElisionStore:
         return str(row[0])
 
     def __len__(self) -> int:
-        (n,) = self._db.execute("SELECT COUNT(*) FROM elided").fetchone()
+        with self._lock:
+            (n,) = self._db.execute("SELECT COUNT(*) FROM elided").fetchone()
         return int(n)
 
     def close(self) -> None:
@@ -126,18 +147,34 @@ class ElisionStore:
         self._db.close()
 
 
-def expand(ref: str, store: ElisionStore | CompressionResult | str | Path) -> str:
+def expand(
+    ref: str, store: ElisionStore | CompressionResult | Mapping[str, str] | str | Path
+) -> str:
     """Return exactly the text elided under ``ref``.
 
     Args:
         ref: The reference a marker names.
-        store: An `ElisionStore`, its path, or the `CompressionResult` that elided it.
+        store: An `ElisionStore`, its path, the `CompressionResult` that elided it,
+            or texts by reference (`aifkit.PackResult.elided`).
 
     Raises:
         UsageError: nothing was elided under ``ref``.
+
+    Examples:
+        >>> expand("e9024f1a07", {"e9024f1a07": "line one\\nline two\\n"})
+        'line one\\nline two\\n'
     """
     if isinstance(store, CompressionResult):
         return store.expand(ref)
+    if isinstance(store, Mapping):
+        text = store.get(ref.strip())
+        if text is None:
+            raise UsageError(
+                f"no elided text under ref {ref!r}",
+                hint="refs are named in the markers of this request "
+                "([... elided, ref 0123456789: expand to see])",
+            )
+        return text
     if isinstance(store, ElisionStore):
         return store.get(ref)
     if not Path(store).exists():
@@ -174,7 +211,9 @@ def expand_tool() -> Tool:
     )
 
 
-def answer_expand(call: ToolCallPart, store: ElisionStore | CompressionResult) -> str:
+def answer_expand(
+    call: ToolCallPart, store: ElisionStore | CompressionResult | Mapping[str, str]
+) -> str:
     """Return the answer to an ``aif_expand`` call: the elided text, or why there is none."""
     args: Any = call.arguments
     ref = str(cast("dict[str, Any]", args).get("ref", "")) if isinstance(args, dict) else ""
