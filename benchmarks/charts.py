@@ -302,7 +302,7 @@ def charts(page: str) -> dict[str, str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if a chart is stale")
     args = parser.parse_args()
     drawn = charts(PAGE.read_text(encoding="utf-8"))

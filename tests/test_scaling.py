@@ -318,7 +318,9 @@ def _gateway(n: int) -> Any:
     def upstream(request: httpx2.Request) -> httpx2.Response:
         return httpx2.Response(200, json=reply)
 
-    config = GatewayConfig(routes=({"upstream": "http://up.invalid/v1", "policy": "always", "budget": 2_000},))  # fmt: skip
+    config = GatewayConfig.model_validate(
+        {"routes": [{"upstream": "http://up.invalid/v1", "policy": "always", "budget": 2_000}]}
+    )
     app = create_app(config, transport=httpx2.MockTransport(upstream))
     return app, json.dumps(_messages(n)).encode()
 

@@ -168,7 +168,11 @@ def test_signatures_carry_their_provider_and_go_back_only_to_it(
     raw = (STREAMS / name).read_bytes()
     provider = {"anthropic": "anthropic", "openai-responses": "openai"}[source]
     decoder = decode_stream(source)
-    signed = [e for e in [*decoder.feed(raw), *decoder.close()] if getattr(e, "signature", None)]
+    signed = [
+        e
+        for e in [*decoder.feed(raw), *decoder.close()]
+        if isinstance(e, PartDelta) and e.signature
+    ]
     assert [e.signature for e in signed] == [signature]
     assert signed[0].valid_for is not None
     assert signed[0].valid_for.provider == provider
@@ -274,7 +278,8 @@ def botocore_events(raw: bytes) -> list[dict[str, Any]]:
     from botocore.parsers import EventStreamJSONParser
 
     model = botocore.session.get_session().get_service_model("bedrock-runtime")
-    shape = model.operation_model("ConverseStream").output_shape.members["stream"]
+    output: Any = model.operation_model("ConverseStream").output_shape  # a StructureShape
+    shape = output.members["stream"]
 
     class Body:
         def stream(self) -> Iterator[bytes]:

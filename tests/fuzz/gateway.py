@@ -11,6 +11,7 @@ a 400 (``aifkit failed on the request: TypeError ...``).
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from functools import cache
 from pathlib import Path
 from typing import Any, Final
@@ -59,7 +60,7 @@ class _Frames(httpx2.AsyncByteStream):
     def __init__(self, data: bytes) -> None:
         self.data = data
 
-    async def __aiter__(self) -> Any:
+    async def __aiter__(self) -> AsyncIterator[bytes]:
         for i in range(0, len(self.data), 512):
             yield self.data[i : i + 512]
 

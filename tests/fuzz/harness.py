@@ -315,8 +315,8 @@ def _run_response(run: _Run, fmt: str, body: Any, salt: int) -> None:
     if ok:
         back = response_formats()[salt % len(response_formats())]
         run.call(f"convert_response[aif->{back}]", lambda: convert_response(aif[0], source="aif", target=back))  # fmt: skip
-    if _DECODE_USAGE is not None:  # aifkit.aif.decode_usage, where this tree has it
-        run.call(f"decode_usage[{fmt}]", lambda: _DECODE_USAGE(body, fmt))
+    if (decode_usage := _DECODE_USAGE) is not None:  # aifkit.aif.decode_usage, where present
+        run.call(f"decode_usage[{fmt}]", lambda: decode_usage(body, fmt))
     run.call(f"usage_from_response[{fmt}]", lambda: usage_from_response(body, model=None if salt % 2 else MODEL))  # fmt: skip
     if salt % 20 == 0:
         cli(run, ["convert", "--response", "--from", fmt, "--to", targets_of_response(salt)], json.dumps(body, allow_nan=True))  # fmt: skip

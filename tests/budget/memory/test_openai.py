@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -204,7 +204,7 @@ def test_a_rolling_memory_folds_through_a_slow_model_without_blocking_the_loop(
         keep_last=2,
     )
 
-    async def main() -> tuple[int, list[object]]:
+    async def main() -> tuple[int, Sequence[object]]:
         ticks = 0
         stop = asyncio.Event()
 
@@ -222,7 +222,7 @@ def test_a_rolling_memory_folds_through_a_slow_model_without_blocking_the_loop(
 
     ticks, folds = asyncio.run(main())
     assert server.requests
-    assert any(f is not None and f.committed for f in folds)
+    assert any(getattr(f, "committed", False) for f in folds)
     assert ticks >= 15  # the loop ran on while the model answered
     mem.close()
     with RollingMemory(tmp_path / "memory.sqlite", max_tokens=130, keep_last=2) as again:
