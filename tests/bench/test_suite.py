@@ -125,7 +125,7 @@ def test_a_suite_file_that_cannot_be_read_is_named(
 def test_the_quick_suite_stays_small_and_standard_is_larger() -> None:
     assert list_suites() == ["agent", "quick", "standard"]
     quick, standard = load_suite("quick"), load_suite("standard")
-    assert 100 <= len(quick.cell_ids()) <= 600
+    assert 100 <= len(quick.cell_ids()) <= 800  # ~15 s on 2 cores
     assert len(standard.cell_ids()) > 10 * len(quick.cell_ids())
     kinds = {t.kind for t in quick.tasks}
     assert kinds == {"niah", "variable_tracking", "conversation_recall", "retrieval", "conversion",

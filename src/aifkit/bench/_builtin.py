@@ -59,7 +59,8 @@ _AGENT_KINDS = ["logs", "records", "code", "search"]
 
 
 def quick() -> Suite:
-    """A few hundred small cells: every task kind, three packing strategies and a baseline."""
+    """A few hundred small cells: every task kind, `pack` as users call it (compression
+    on), two drop orders, two compressors and a baseline."""
     tasks = (
         TaskSpec("niah-single", "niah", {"variant": "single"},
                  {"depth": [0.1, 0.5, 0.9], "length": [1000, 3000]}),
@@ -82,7 +83,13 @@ def quick() -> Suite:
     return Suite(
         "quick",
         tasks,
-        strategies=("truncate-front", "pack:recency", "pack:relevance", *_compress_strategies(2)),
+        strategies=(
+            "truncate-front",
+            "pack",
+            "pack:recency",
+            "pack:relevance",
+            *_compress_strategies(2),
+        ),
         budgets=(0.25, 0.5),
         seeds=(0,),
         readers=("evidence", "extractive"),
