@@ -69,6 +69,39 @@ def test_a_session_of_growing_packs_keeps_every_invariant(
         assert 0 <= report.prefix.stability <= 1
 
 
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(conversations(max_turns=6), min_size=2, max_size=4),
+    st.integers(40, 300),
+    st.lists(st.booleans(), min_size=4, max_size=4),
+)
+def test_counting_before_packing_changes_no_pack(
+    parts: list[Document], budget: int, edits: list[bool]
+) -> None:
+    # The gateway counts a turn with the packer and packs only when it is over: the
+    # pack must be the one packing alone gives (same selection, prefix and report,
+    # work included), and the count its tokens_before. Some turns edit the first message.
+    counting, _ = fake_packer()
+    packing, _ = fake_packer()
+    messages: tuple[Message, ...] = ()
+    for part, edit in zip(parts, edits, strict=False):
+        messages += part.messages
+        if edit and messages:
+            messages = (text("user", "edited"), *messages[1:])
+        doc = parts[0].model_copy(update={"messages": messages})
+        total = counting.count(doc)
+        try:
+            alone = packing.pack(doc, budget=budget)
+        except BudgetError:
+            with pytest.raises(BudgetError):
+                counting.pack(budget=budget)
+            continue
+        after = counting.pack(budget=budget)
+        assert after.document == alone.document
+        assert after.report.to_json() == alone.report.to_json()
+        assert total == alone.report.tokens_before
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(conversations(), st.integers(20, 2000))
 def test_packs_are_counted_exactly_as_count_tokens_counts_them(doc: Document, budget: int) -> None:
@@ -78,7 +111,11 @@ def test_packs_are_counted_exactly_as_count_tokens_counts_them(doc: Document, bu
     except BudgetError:
         return
     oracle.check(doc, packed)
-    assert count_tokens(doc, model="gpt-4o").total == report.tokens_before
+    assert (
+        count_tokens(doc, model="gpt-4o").total
+        == report.tokens_before
+        == Packer("gpt-4o").count(doc)
+    )
     assert count_tokens(packed, model="gpt-4o").total == report.tokens_after <= budget
 
 

@@ -144,8 +144,8 @@ def test_a_small_body_is_not_counted_unless_it_carries_media() -> None:
 
 
 def test_a_body_packed_at_once_that_fits_goes_on_as_it_came() -> None:
-    # A bound far over the limit packs without counting first; if the pack finds the
-    # body fits after all (bytes that were not text), the original goes on.
+    # A bound far over the limit says nothing about the tokens (bytes that were not
+    # text): the body is counted, and one that fits goes on as it came.
     body = _long_chat(2)
     route = Route(upstream="http://x/v1", context_window=3000, reserve=500)
     fitted = apply_policy(body, format="openai-chat", route=route, model="gpt-4o", bound=10**6)

@@ -131,6 +131,8 @@ class Packer:
         self._kind: str | None = None
         self._reader = WireReader()
         self._session: Document | None = None
+        self._unchanged: int | None = None  # the least `Conversation.stable` since the last pack
+        self._work = (0, 0, 0)  # measured, reused, indexed at the end of the last pack
 
     @property
     def session(self) -> Document | None:
@@ -151,6 +153,44 @@ class Packer:
         """
         self._session = self._reader.read(body, format)
         return self._session
+
+    def count(self, document: Document | None = None) -> int:
+        """The prompt tokens of ``document`` (default: the `session`), as `aifkit.tokens.count_tokens` counts them.
+
+        Counted message by message with the packer's counter, and remembered: a
+        `pack` of the same messages afterwards measures none of them again, and a
+        later turn measures only its new messages. ``document`` becomes the `session`.
+
+        Raises:
+            UsageError: nothing was read yet and ``document`` is None.
+
+        Examples:
+            >>> from aifkit.tokens import count_tokens
+            >>> packer = Packer("gpt-4o")
+            >>> body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]}
+            >>> doc = packer.read(body, format="openai-chat")
+            >>> packer.count() == count_tokens(body, format="openai-chat", model="gpt-4o").total
+            True
+        """
+        if document is None:
+            document = self._session
+            if document is None:
+                raise UsageError(
+                    "nothing to count: this packer has read no request yet",
+                    hint="pass the document",
+                )
+        self._session = document
+        self._sync(document)
+        return self._count_fixed(document).total + int(self._conv.tokens.view.sum())
+
+    def _sync(self, document: Document) -> None:
+        # Measure what is new; what stayed unchanged since the last pack is the least
+        # prefix any sync since then kept (a `count` before a `pack` syncs twice).
+        conv = self._conv
+        conv.sync(document.messages)
+        self._bm25.sync()
+        kept = conv.stable
+        self._unchanged = kept if self._unchanged is None else min(self._unchanged, kept)
 
     def add_response(self, body: Any, *, format: str) -> Response:
         """Append a provider's response (a non-streamed body) to the `session`.
@@ -323,9 +363,9 @@ class Packer:
         self._session = document
         _check_indexes(len(document.messages), pinned, categories, priorities)
         conv, bm25, policy = self._conv, self._bm25, self.policy
-        work = (conv.measured, conv.reused, bm25.index.indexed_tokens)
-        conv.sync(document.messages)
-        bm25.sync()
+        work = self._work  # since the last pack: a `count` before this one is its work too
+        self._sync(document)
+        stable, self._unchanged = self._unchanged or 0, None
         fixed = self._count_fixed(document)
         n = len(conv)
         cat = self._categories(n, pinned, categories)
@@ -349,7 +389,7 @@ class Packer:
             complexity=complexity, policy=policy, tracker=self.tracker, again=prev is not None,
         )  # fmt: skip
         total = fixed.total + int(g_tokens.sum())
-        alloc, prefix = self._decide(groups, gidx, fixed, lim, total, rel, bm)
+        alloc, prefix = self._decide(groups, gidx, fixed, lim, total, rel, bm, stable)
         kept_msg = alloc.kept[gidx]
         if kept_msg.all():
             out, packed = document.messages, document
@@ -362,7 +402,7 @@ class Packer:
         since = prev.since_change + 1 if prev is not None and prefix.decision == "kept" else 0
         self._previous = Previous(n, kept_msg, out, fixed.parts, fixed.total, alloc.tokens, since)
         columns = Columns(
-            cat, gidx, heads, conv.tokens.view.copy(), prev.kept[: conv.stable] if prev is not None else None,
+            cat, gidx, heads, conv.tokens.view.copy(), prev.kept[:stable] if prev is not None else None,
             score, rel, rec, prio, alloc.kept, alloc.why, fixed.instructions, fixed.tools,
         )  # fmt: skip
         report = PackReport(
@@ -374,6 +414,7 @@ class Packer:
             work={"measured": conv.measured - work[0], "reused": conv.reused - work[1],
                   "indexed": bm25.index.indexed_tokens - work[2]},
         )  # fmt: skip
+        self._work = (conv.measured, conv.reused, bm25.index.indexed_tokens)
         return Packed(packed, report)
 
     def _group_arrays(
@@ -401,6 +442,7 @@ class Packer:
         total: int,
         rel: npt.NDArray[np.float64],
         bm: npt.NDArray[np.float64],
+        stable: int,
     ) -> tuple[Allocation, PrefixReport]:
         def fresh() -> Allocation:
             if total <= lim.trigger:  # everything fits (the trigger is within the hard limit)
@@ -414,7 +456,7 @@ class Packer:
 
         return decide(
             groups=groups, gidx=gidx, tokens=self._conv.tokens.view, fresh=fresh,
-            previous=self._previous, stable=self._conv.stable, fixed_key=fixed.parts,
+            previous=self._previous, stable=stable, fixed_key=fixed.parts,
             fixed_tokens=fixed.total, limits=lim, relevance=rel, bm25=bm, rule=self.policy.cache,
         )  # fmt: skip
 

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from aifkit.gateway._config import Route
 from aifkit.gateway._sessions import Sessions, conversation_key
 
+if TYPE_CHECKING:
+    from aifkit.budget import Packer
+
 __all__ = ["Fitted", "apply_policy"]
 
 _DEFAULT_RESERVE = 4096
-_BYTES_PER_TOKEN = 6  # JSON request bodies run about 4-5 bytes a token; above 6, surely over
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +92,7 @@ def apply_policy(
     if route.policy == "off":
         return Fitted(body)
     from aifkit.errors import UnknownNameError
-    from aifkit.tokens import CountCache, count_tokens, get_model
+    from aifkit.tokens import get_model
 
     counter = route.count_as or model
     try:
@@ -105,52 +107,36 @@ def apply_policy(
     limit = max(1, window - reserve)
     if route.policy == "fit" and bound is not None and bound + _framing(body) <= limit:
         return Fitted(body, limit=limit, note="within the window by size: not counted")
-    from aifkit.budget import pack
+    from aifkit.budget import Packer
 
     if sessions is not None and not route.expand:  # a session drops; expand needs compression
-        return _session_pack(body, format, counter, limit, reserve, sessions, route)
+        packer, lock = sessions.get(conversation_key(body, format, counter), counter)
+        with lock:  # the session's packer decodes and measures only the turn's new messages
+            return _fit(packer, body, format, route, limit, reserve, None)
     room = 0  # kept for the aif_expand tool, added when the pack elides anything
     if route.expand:
         from aifkit.gateway._expand import tool_tokens
 
         room = tool_tokens(counter)
-    if route.policy == "fit" and bound is not None and bound > _BYTES_PER_TOKEN * limit:
-        # Surely over: pack at once (the pack measures every message anyway) instead
-        # of counting first; a body that turns out to fit goes on as it came.
-        done = pack(body, format=format, model=counter, budget=max(1, limit - room), reserve=reserve)  # fmt: skip
-        report = done.report
-        if report.tokens_before <= limit:
-            return Fitted(body, report.tokens_before, report.tokens_before, limit)
-        return Fitted(done.body, report.tokens_before, report.tokens_after, limit, report.to_json(), elided=done.elided)  # fmt: skip
-    count = count_tokens(body, format=format, model=counter, cache=CountCache(maxsize=0)).total
-    target = _target(route, limit, count)
-    if count <= target:
-        return Fitted(body, count, count, target)
-    done = pack(body, format=format, model=counter, budget=max(1, target - room), reserve=reserve)  # fmt: skip
-    return Fitted(done.body, count, done.report.tokens_after, target, done.report.to_json(), elided=done.elided)  # fmt: skip
+    return _fit(Packer(counter), body, format, route, limit, reserve, room)
 
 
-def _session_pack(
-    body: Any, format: str, counter: str, limit: int, reserve: int, sessions: Sessions, route: Route
+def _fit(
+    packer: Packer, body: Any, format: str, route: Route, limit: int, reserve: int, room: int | None
 ) -> Fitted:
-    from aifkit.aif import decode, encode
-    from aifkit.budget import pack
-    from aifkit.tokens import CountCache, count_tokens
-
-    count = count_tokens(body, format=format, model=counter, cache=CountCache(maxsize=0)).total
+    # The body is decoded and counted once, by the packer; a pack reuses both.
+    # ``room`` is kept for the aif_expand tool; None packs as a session (no compression).
+    packer.read(body, format=format)
+    count = packer.count()
     target = _target(route, limit, count)
     if count <= target:
         return Fitted(body, count, count, target)
-    document, _ = decode(body, format)
-    packer, lock = sessions.get(conversation_key(body, format, counter), counter)
-    with lock:
-        packed = packer.pack(document, budget=target, reserve=reserve)
-    out, _ = encode(packed.document, format)
-    after = count_tokens(out, format=format, model=counter, cache=CountCache(maxsize=0)).total
-    if after > target:  # the session's counts disagree with the body's: pack afresh
-        out, report = pack(body, format=format, model=counter, budget=target, reserve=reserve)
-        return Fitted(out, count, report.tokens_after, target, report.to_json())
-    return Fitted(out, count, after, target, packed.report.to_json())
+    if room is None:
+        done = packer.pack_body(format=format, budget=target, reserve=reserve)
+    else:
+        done = packer.pack_body(format=format, budget=max(1, target - room), reserve=reserve, compress="auto")  # fmt: skip
+    report = done.report
+    return Fitted(done.body, count, report.tokens_after, target, report.to_json(), elided=done.elided)  # fmt: skip
 
 
 def _target(route: Route, limit: int, count: int) -> int:
