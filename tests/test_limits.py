@@ -214,11 +214,13 @@ def _dump(value: Any, ascii: bool) -> str:
 TEXTS = st.one_of(
     st.builds(_dump, VALUES, st.booleans()),
     # Floats that overflow to inf, a BOM, brackets around the depth limit, surrogate
-    # escapes (lone, paired and merely quoted), and text that only looks like them.
+    # escapes (lone, paired and merely quoted), text that only looks like them, and
+    # texts longer than the fast path reads.
     st.sampled_from(
         ["[1e999]", "{\"a\": -1E400}", "\ufeff{}", "[\"\\ud83d\\ude00\"]", "[\"\\\\ud800\"]",
          "[\"NaN\"]", "[\"Infinity\"]", "{\"x\": 1.5e3}", "[" * MAX_DEPTH + "]" * MAX_DEPTH,
-         "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1), "{\"a\": [" + "1" * (MAX_INT_DIGITS + 1) + "]}"]
+         "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1), "{\"a\": [" + "1" * (MAX_INT_DIGITS + 1) + "]}",
+         "[" + "\"a\"," * 3000 + "NaN]", "[" + "\"a\"," * 3000 + "1]"]
     ),
 )  # fmt: skip
 

@@ -242,18 +242,24 @@ def _plain(text: str) -> bool:
     may skip its walk (each test runs in C, over the text once; a string that merely
     looks like a refused value sends the text to the full check, which is still right).
 
-    Fewer than `MAX_DEPTH` brackets cannot nest too deep; a lone surrogate needs a
-    ``\\uD8xx``-``\\uDFxx`` escape or a surrogate in the text itself; integers too
-    long are refused by the parser (a ValueError, as `json.loads` raises); NaN,
-    Infinity and floats that overflow are left to `_FINITE`.
+    Only short texts (SSE events, small bodies) are tested. Fewer than `MAX_DEPTH`
+    brackets cannot nest too deep; a lone surrogate needs a ``\\uD8xx``-``\\uDFxx``
+    escape or a surrogate in the text itself; integers too long are refused by the
+    parser (a ValueError, as `json.loads` raises); NaN, Infinity and floats that
+    overflow are left to `_FINITE`.
     """
     return (
-        not text.startswith("\ufeff")  # json.loads refuses a BOM with its own message
-        and text.count("{") + text.count("[") < MAX_DEPTH
-        and "\\ud" not in text
-        and "\\uD" not in text
+        len(text) <= _PLAIN_CHARS
+        and not text.startswith("\ufeff")  # json.loads refuses a BOM with its own message
         and (text.isascii() or not _SURROGATE.search(text))
+        and text.count("{") + text.count("[") < MAX_DEPTH
+        and ("\\" not in text or ("\\ud" not in text and "\\uD" not in text))  # 1 char: fast
     )
+
+
+_PLAIN_CHARS = 8192
+"""The longest text `_plain` tests: beyond it (a long body, seldom under `MAX_DEPTH`
+brackets) the tests cost about what the walk saves, and all of it when they fail."""
 
 
 def _children(value: object) -> Iterator[tuple[Any, Any]] | None:
