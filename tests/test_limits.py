@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -186,3 +188,44 @@ def test_work_is_the_number_of_values_whatever_the_shape(depth: int, width: int)
     wide = {"items": [{"k": "v"}] * width}
     assert check_json(deep) == depth + 1
     assert check_json(wide) == 2 + 2 * width
+
+
+def _reference(text: str | bytes) -> Any:
+    """What `loads` did before its fast path: parse, then walk every value."""
+    value = json.loads(text)
+    check_json(value)
+    return value
+
+
+def _outcome(read: Callable[[str | bytes], Any], text: str | bytes) -> tuple[str, Any]:
+    try:
+        return "value", read(text)
+    except ValueError as exc:  # InvalidInputError and json's errors both are
+        return type(exc).__name__, str(exc)
+
+
+def _dump(value: Any, ascii: bool) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=ascii)
+    except ValueError:  # an integer Python will not write: the text holds it as written
+        return "[" + "9" * (MAX_INT_DIGITS + 1) + "]"
+
+
+TEXTS = st.one_of(
+    st.builds(_dump, VALUES, st.booleans()),
+    # Floats that overflow to inf, a BOM, brackets around the depth limit, surrogate
+    # escapes (lone, paired and merely quoted), text that only looks like them, and
+    # texts longer than the fast path reads.
+    st.sampled_from(
+        ["[1e999]", "{\"a\": -1E400}", "\ufeff{}", "[\"\\ud83d\\ude00\"]", "[\"\\\\ud800\"]",
+         "[\"NaN\"]", "[\"Infinity\"]", "{\"x\": 1.5e3}", "[" * MAX_DEPTH + "]" * MAX_DEPTH,
+         "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1), "{\"a\": [" + "1" * (MAX_INT_DIGITS + 1) + "]}",
+         "[" + "\"a\"," * 3000 + "NaN]", "[" + "\"a\"," * 3000 + "1]"]
+    ),
+)  # fmt: skip
+
+
+@given(TEXTS, st.booleans())
+def test_loads_reads_and_refuses_exactly_as_parsing_then_walking_does(text: str, raw: bool) -> None:
+    data: str | bytes = text.encode("utf-8", "surrogatepass") if raw else text
+    assert _outcome(loads, data) == _outcome(_reference, data)

@@ -203,12 +203,63 @@ def loads(text: str | bytes, *, at: Sequence[str | int] = ()) -> Any:
         ...
         aifkit.errors.InvalidInputError: /0: NaN is not a JSON number; ...
     """
+    if not isinstance(text, str):  # bytes, read as json.loads reads them
+        text = text.decode(json.detect_encoding(text), "surrogatepass")
+    if _plain(text):
+        try:
+            return _FINITE.decode(text)
+        except _NotFinite:
+            pass  # the full check below says where
     try:
         value = json.loads(text)
     except RecursionError:  # the C parser recurses once per level
         raise _too_deep(at, MAX_DEPTH) from None
     check_json(value, at=at)
     return value
+
+
+class _NotFinite(Exception):
+    """A NaN, an Infinity or a float too large: `loads` falls back to the full check."""
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 reads as inf
+        raise _NotFinite
+    return value
+
+
+def _constant(text: str) -> float:
+    raise _NotFinite  # NaN, Infinity, -Infinity
+
+
+_FINITE = json.JSONDecoder(parse_float=_finite, parse_constant=_constant)
+"""Parses only values `check_json` passes, given `_plain` text; raises `_NotFinite` else."""
+
+
+def _plain(text: str) -> bool:
+    """Whether `check_json` cannot refuse what `_FINITE` reads from ``text``, so `loads`
+    may skip its walk (each test runs in C, over the text once; a string that merely
+    looks like a refused value sends the text to the full check, which is still right).
+
+    Only short texts (SSE events, small bodies) are tested. Fewer than `MAX_DEPTH`
+    brackets cannot nest too deep; a lone surrogate needs a ``\\uD8xx``-``\\uDFxx``
+    escape or a surrogate in the text itself; integers too long are refused by the
+    parser (a ValueError, as `json.loads` raises); NaN, Infinity and floats that
+    overflow are left to `_FINITE`.
+    """
+    return (
+        len(text) <= _PLAIN_CHARS
+        and not text.startswith("\ufeff")  # json.loads refuses a BOM with its own message
+        and (text.isascii() or not _SURROGATE.search(text))
+        and text.count("{") + text.count("[") < MAX_DEPTH
+        and ("\\" not in text or ("\\ud" not in text and "\\uD" not in text))  # 1 char: fast
+    )
+
+
+_PLAIN_CHARS = 8192
+"""The longest text `_plain` tests: beyond it (a long body, seldom under `MAX_DEPTH`
+brackets) the tests cost about what the walk saves, and all of it when they fail."""
 
 
 def _children(value: object) -> Iterator[tuple[Any, Any]] | None:
