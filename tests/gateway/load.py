@@ -5,7 +5,8 @@ The gateway (uvicorn, in a thread) stands in front of the fake OpenAI, Anthropic
 Gemini servers; each client streams request after request through the official async
 ``openai`` SDK, to models routed to all three upstreams, each request carrying a nonce
 that the fake echoes back, so a reply delivered to the wrong client is caught. The
-resident memory is sampled as requests complete, to show whether it stays flat.
+resident memory is sampled as requests complete, to show whether it stays flat (the
+ledger is a file, as deployed; the fakes forget the requests they saw).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -41,7 +43,9 @@ def run(clients: int, seconds: float) -> dict[str, Any]:
     reply = FakeReply("echo ", echo=True)
     for fake in fakes.values():
         fake.script(reply, repeat=True)
-    app = create_app(matrix_config(fakes))
+    # A ledger file, as deployed: an in-memory ledger grows by every record it keeps.
+    ledger = Path(tempfile.mkdtemp(prefix="aifkit-load-")) / "ledger.db"
+    app = create_app(matrix_config(fakes).model_copy(update={"ledger": str(ledger)}))
     url, server, thread = serve(app)
     counter = itertools.count()
     done = failed = mixed = 0
