@@ -154,7 +154,7 @@ class SalientCompressor:
             raise BudgetError(
                 rough_cut,
                 rough_goal,
-                f"(estimated) after {self.name}; the instructions, the current turn and the "
+                f"estimated after {self.name}; the instructions, the current turn and the "
                 f"last {target.protect_last} message(s) are never compressed",
             )
         if rough_floor > rough_goal:  # markers with references cost too much here
