@@ -29,10 +29,9 @@ _ALL = "all tasks"
 
 
 def _baseline(strategies: Sequence[str]) -> str | None:
-    found = next((b for b in BASELINES if b in strategies), None)
-    if found is None and len(strategies) > 1:
-        return sorted(strategies)[0]
-    return found if len(strategies) > 1 else None
+    if len(strategies) < 2:  # nothing to pair with
+        return None
+    return next((b for b in BASELINES if b in strategies), min(strategies))
 
 
 def _key(cell: Cell) -> str:
