@@ -25,7 +25,7 @@ def format_pointer(path: Sequence[str | int]) -> str:
     text = "/".join(map(str, path))
     if "~" in text or text.count("/") >= len(path):  # a token to escape (rare): each in turn
         return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
-    return "/" + text if path else ""
+    return "/" + text  # an empty path took the branch above
 
 
 def canonical_json(value: Any) -> str:

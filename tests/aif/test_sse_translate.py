@@ -1059,3 +1059,14 @@ def test_stream_payloads_are_checked_as_assemble_checks_them(data: bytes, proble
     assert isinstance(decoder, PayloadDecoder)
     with pytest.raises(InvalidInputError, match=problem):
         decoder.feed_payload("ping", json.loads(data))
+
+
+@pytest.mark.parametrize(
+    "text", ['{"x": NaN}', '{"x": 1e999}', '{"x": "\\ud800"}', "[" * 200 + "]" * 200]
+)
+def test_whole_call_arguments_follow_the_json_rules_of_the_edge(text: str) -> None:
+    from aifkit.aif._sse_codec import call_arguments
+
+    # Gemini and Ollama send a call whole: what they write must be JSON a provider reads.
+    with pytest.raises(InvalidInputError, match="not valid JSON"):
+        call_arguments("call_1", text)

@@ -480,7 +480,9 @@ def call_arguments(call_id: str | None, text: str) -> dict[str, Any]:
         ({'city': 'Paris'}, {})
     """
     try:
-        args: Any = json.loads(text) if text.strip() else {}
+        # The edge's JSON rules (no NaN/Infinity, lone surrogates, runaway nesting): a bare
+        # json.loads let {"x": NaN} through, and the encoders then wrote invalid JSON.
+        args: Any = loads(text) if text.strip() else {}
     except (ValueError, RecursionError):
         raise stream_error(
             None, (), f"the arguments of tool call {call_id!r} are not valid JSON: {text[:60]!r}"

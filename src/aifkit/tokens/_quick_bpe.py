@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aifkit.tokens._disk_cache import read_entry, write_entry
+from aifkit.tokens._disk_cache import cache_dir, read_entry, write_entry
 
 if TYPE_CHECKING:
     import regex
@@ -188,6 +188,8 @@ def load_quick(name: str) -> QuickBPE | None:
 
 def store_quick(name: str, ranks: Mapping[bytes, int], pat_str: str) -> None:
     """Keep the table of built-in encoding ``name`` for the next process (when there is none)."""
+    if cache_dir() is None:  # caching is off: the table would be built and thrown away
+        return
     entry = _entry_name(name)
     if entry is None or read_entry(entry) is not None:
         return
