@@ -288,7 +288,7 @@ def test_each_expand_call_gets_one_result_saying_whether_it_was_found(
     response = Response(message=Message(role="assistant", parts=calls))
     assert expand_calls(response) == list(calls)
     body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "q"}]}
-    out, notes = continued(body, "openai-chat", "gpt-4o", response, elided)
+    out, notes = continued(body, "openai-chat", "gpt-4o", response, elided, stream=False)
     assert [n["found"] for n in notes] == [r in elided for r in refs]
     results = out["messages"][2:]
     assert [m["tool_call_id"] for m in results] == [c.id for c in calls]
@@ -309,6 +309,23 @@ def test_expand_works_against_an_upstream_of_another_format(sdk: Any, fmt: str) 
     assert _FACT in "".join(c.text for c in result.content if isinstance(c, TextPart))
     assert rec.upstream_calls == 2
     assert rec.output_tokens == sum(u.output_tokens or 0 for u in model.usage)
+
+
+@pytest.mark.parametrize("fmt", ["bedrock-converse", "ollama"])
+def test_every_round_goes_upstream_in_the_shape_of_the_first(sdk: Any, fmt: str) -> None:
+    # Bedrock names the model in the URL only; Ollama streams unless told not to. The
+    # rounds that answer aif_expand are encoded anew, and must keep both rules.
+    model = Model(_expand_once, fmt)
+    with _served(model, expand=True, count_as="gpt-4o") as served:
+        raw = sdk(served.url).chat.completions.with_raw_response.create(**_log_request())
+    assert raw.parse().choices[0].message.content == f"From the log: {_FACT}"
+    assert len(model.requests) == 2
+    for body in model.requests:
+        if fmt == "bedrock-converse":
+            assert "model" not in body
+            assert "modelId" not in body
+        else:
+            assert body["stream"] is False
 
 
 def test_an_anthropic_client_gets_the_expanded_answer() -> None:

@@ -409,7 +409,7 @@ def _expand_turn(
         return None
     if not expand_calls(response):
         return None
-    nxt, notes = continued(body, target.route.format, target.model, response, elided)
+    nxt, notes = continued(body, target.route.format, target.model, response, elided, stream=False)
     return nxt, response.usage, notes
 
 
@@ -627,7 +627,6 @@ async def _stream_expand(
     with the chunks read from it put back in front.
     """
     from aifkit.gateway._expand import chain, continued, peek
-    from aifkit.gateway._wire import set_stream
 
     fmt, body = target.route.format, prepared.body
     rounds: list[dict[str, Any]] = []
@@ -638,10 +637,9 @@ async def _stream_expand(
             break
         await reply.aclose()
         try:
-            body, notes = await _off_loop(gw, len(read), continued, body, fmt, target.model, response, prepared.fitted.elided)  # fmt: skip
+            body, notes = await _off_loop(gw, len(read), functools.partial(continued, stream=True), body, fmt, target.model, response, prepared.fitted.elided)  # fmt: skip
         except (AifkitError, ValueError) as exc:
             raise _Reject(502, f"answering aif_expand failed: {type(exc).__name__}: {exc}", "aifkit_error") from None  # fmt: skip
-        set_stream(fmt, body, stream=True)
         spent.append(response.usage)
         out = response.usage.output_tokens if response.usage else None
         rounds.append({"calls": notes, "output_tokens": out})

@@ -90,13 +90,17 @@ def continued(
     model: str,
     response: Response,
     elided: Mapping[str, str],
+    *,
+    stream: bool,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Append the reply's turn and the answers to its ``aif_expand`` calls to ``body``.
 
     Returns:
-        The next upstream body, and per call its ref and whether it was found.
+        The next upstream body, ready to send (the format's streaming flag set, and
+        for Bedrock no model in the body), and per call its ref and whether it was found.
     """
     from aifkit.aif import Message, TextPart, ToolResultPart, decode
+    from aifkit.gateway._wire import set_stream
 
     document, _ = decode(body, format)
     results: list[ToolResultPart] = []
@@ -110,7 +114,11 @@ def continued(
         results.append(ToolResultPart(call_id=call.id, content=(TextPart(text=answer),), is_error=None if found else True))  # fmt: skip
     turns = (response.message, Message(role="tool", parts=tuple(results)))
     next_document = document.model_copy(update={"messages": (*document.messages, *turns)})
-    return _encode(next_document, format, model), notes
+    # Every round goes out as the first did (Ollama streams unless told not to; Bedrock
+    # names the model in the URL only).
+    out = _encode(next_document, format, model)
+    set_stream(format, out, stream=stream)
+    return out, notes
 
 
 async def peek(chunks: AsyncIterator[bytes], codec: str) -> tuple[list[bytes], Response | None]:
