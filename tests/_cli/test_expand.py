@@ -1,4 +1,5 @@
-"""`aif compress --store` keeps what it elided; `aif expand REF --store PATH` prints it back."""
+"""`aif compress --store` and `aif pack --store` keep what they elided; `aif expand REF
+--store PATH` prints it back."""
 
 from __future__ import annotations
 
@@ -39,6 +40,26 @@ def test_compress_then_expand_gives_back_exactly_the_elided_lines(
     text = small["messages"][2]["content"]
     refs = re.findall(r"ref ([0-9a-f]{10}): expand to see", text)
     assert refs
+    shown = [ln for ln in text.splitlines() if "expand to see" not in ln]
+    gone: list[str] = []
+    for ref in refs:
+        assert main(["expand", ref, "--store", str(store)]) == 0
+        gone += capsys.readouterr().out.splitlines()
+    assert sorted(shown + gone) == sorted(LOG.splitlines())
+
+
+def test_pack_keeps_what_it_elided_for_expand(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body, store = tmp_path / "body.json", tmp_path / "elided.db"
+    body.write_text(json.dumps(BODY))
+    code = main(["pack", str(body), "-f", "openai-chat", "-m", "gpt-4o", "--budget", "1500",
+                 "--store", str(store)])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    text = json.loads(out)["messages"][2]["content"]
+    refs = re.findall(r"ref ([0-9a-f]{10}): expand to see", text)
+    assert refs  # the default pack compressed the log, marking what it left out
     shown = [ln for ln in text.splitlines() if "expand to see" not in ln]
     gone: list[str] = []
     for ref in refs:

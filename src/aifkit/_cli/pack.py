@@ -42,6 +42,13 @@ def pack_command(
         str | None,
         typer.Option("--explain", help="Write the pack report (JSON) here: every item and why."),
     ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            help="Keep every elided text in this SQLite file, for aif expand REF --store PATH.",
+        ),
+    ] = None,
     output: Annotated[
         str | None, typer.Option("-o", "--output", help="Write the body here, not stdout.")
     ] = None,
@@ -74,6 +81,14 @@ def pack_command(
     except BudgetError as exc:  # this command has --reserve: name it too
         exc.cli_hint = "raise --budget, lower --reserve, or shorten the current turn"
         raise
+    if store is not None and result.elided:  # the markers' refs, answerable by aif expand
+        from aifkit.budget import ElisionStore
+
+        kept = ElisionStore(store)
+        try:
+            kept.save(result.elided)
+        finally:
+            kept.close()
     write_json(result.body, output)
     if explain is not None:
         write_json(result.report.to_json(), explain)
