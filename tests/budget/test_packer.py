@@ -381,3 +381,17 @@ def test_bad_arguments_are_refused_before_any_message_is_measured(kwargs: dict[s
     with pytest.raises(UsageError):
         packer.pack(doc, **kwargs)
     assert counter.calls == 0
+
+
+def test_forget_reads_a_body_edited_in_place_whole() -> None:
+    # Earlier messages are compared by identity first: an in-place edit is not seen
+    # until the packer is told to forget what it read.
+    packer = Packer("gpt-4o")
+    body = {"model": "gpt-4o", "messages": [
+        {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}  # fmt: skip
+    packer.read(body, format="openai-chat")
+    body["messages"][0]["content"] = "CHANGED"
+    body["messages"].append({"role": "user", "content": "And now?"})
+    packer.forget()
+    document = packer.read(body, format="openai-chat")
+    assert [m.parts[0].text for m in document.messages] == ["CHANGED", "Hello", "And now?"]  # pyright: ignore[reportAttributeAccessIssue]

@@ -24,6 +24,7 @@ from importlib.util import find_spec
 from typing import Any, cast
 
 from aifkit.bench._kinds import STRATEGY_KINDS, StrategyKind, count_body
+from aifkit.bench._peers import REQUIRES as PEER_REQUIRES
 from aifkit.errors import InvalidInputError, MissingDependencyError, UnknownNameError, UsageError
 
 __all__ = [
@@ -101,7 +102,7 @@ STRATEGIES: Mapping[str, Strategy] = {
 }
 """The built-in strategies by name (``compress:<method>`` names are resolved at run time)."""
 
-PEERS: tuple[str, ...] = ("headroom", "langchain-trim", "litellm-compress", "litellm-trim")
+PEERS: tuple[str, ...] = tuple(PEER_REQUIRES)  # the peer kinds, by the module each imports
 """The built-in strategies that run another project's code (installed with ``bench-peers``)."""
 
 

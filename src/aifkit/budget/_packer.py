@@ -145,7 +145,10 @@ class Packer:
 
         Only the messages after those of the body read before are decoded (when
         nothing else in the body changed): a client that resends the whole history
-        each turn costs a decode of the new turn, not of the history.
+        each turn costs a decode of the new turn, not of the history. The earlier
+        messages are compared by identity first: a message object read before and
+        then edited in place is not seen as changed, so after such an edit call
+        `forget` (a client that sends each turn as new JSON is never affected).
 
         Raises:
             UnknownNameError: ``format`` is not a known format.
@@ -319,11 +322,13 @@ class Packer:
         self.tracker.observe(kind, output_tokens)
 
     def forget(self) -> None:
-        """Forget the previous pack: the next one is a first pack (a new prefix, no hysteresis).
+        """Forget the previous pack: the next one is a first pack (a new prefix, no hysteresis),
+        and the next body `read` is decoded whole.
 
         Measurements are kept: they depend on the messages only.
         """
         self._previous = None
+        self._reader.forget()
 
     def pack(
         self,
