@@ -90,15 +90,20 @@ class PartDelta:
         signature: An opaque token the provider attached to the part (an Anthropic
             thinking signature, a Gemini ``thoughtSignature``, an OpenAI
             ``encrypted_content``).
-        valid_for: The provider (and model) the signature is valid for, as on a
-            `ReasoningPart`: an encoder writes a signature only for its own provider
-            (an Anthropic signature sent to Gemini is rejected), and none without a scope.
+        valid_for: The provider (and model) the signature or redacted payload is valid
+            for, as on a `ReasoningPart`: an encoder writes either only for its own
+            provider (an Anthropic signature sent to Gemini is rejected), and neither
+            without a scope.
+        redacted: A fragment of reasoning the provider sent encrypted or redacted (a
+            Bedrock ``redactedContent``), `ReasoningPart.redacted` once assembled; the
+            fragments of a part are joined as its text is.
     """
 
     index: int
     text: str = ""
     signature: str | None = None
     valid_for: ReasoningScope | None = None
+    redacted: str | None = None
     type: Literal["part_delta"] = "part_delta"
 
 

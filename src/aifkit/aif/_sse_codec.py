@@ -298,11 +298,13 @@ class PayloadDecoder:
         self._scope = ReasoningScope(provider=self.provider, model=event.model)
         out.append(event)
 
-    def signed(self, part: int, signature: str) -> PartDelta:
-        """The delta carrying ``signature`` for ``part``, scoped to this provider and model
-        (as the request converters scope a `ReasoningPart`)."""
+    def signed(
+        self, part: int, signature: str | None = None, *, redacted: str | None = None
+    ) -> PartDelta:
+        """The delta carrying ``signature`` (or a ``redacted`` payload) for ``part``, scoped
+        to this provider and model (as the request converters scope a `ReasoningPart`)."""
         scope = self._scope or ReasoningScope(provider=self.provider)
-        return PartDelta(part, signature=signature, valid_for=scope)
+        return PartDelta(part, signature=signature, valid_for=scope, redacted=redacted)
 
     def failed(self, error: Any, kind_key: str, out: list[StreamEvent]) -> None:
         """End the reply with the provider's ``error`` object (its kind under ``kind_key``,
@@ -382,6 +384,14 @@ class EventEncoder:
         if event.signature is None or scope is None or scope.provider != self.provider:
             return None
         return event.signature
+
+    def own_redacted(self, event: PartDelta) -> str | None:
+        """``event``'s redacted payload if this format's provider made it, else None (as
+        `own_signature`)."""
+        scope = event.valid_for
+        if event.redacted is None or scope is None or scope.provider != self.provider:
+            return None
+        return event.redacted
 
     def encode(self, event: StreamEvent) -> bytes:
         """Return the SSE frames for ``event`` (possibly none: ``b""``)."""
