@@ -924,6 +924,13 @@ def test_malformed_payloads_are_refused_never_crash(
 _INDEX = st.integers(0, 3)
 _TEXT = st.text(max_size=4)
 _PROVIDERS = ["anthropic", "openai", "google", "bedrock-converse", "cohere"]
+
+
+def _cited(namespace: str, text: str) -> dict[str, Any]:
+    citation = {"start": 0, "end": len(text), "text": text, "sources": []}
+    return {namespace: {"extra": {"citations": [citation]}}}
+
+
 _EVENTS = st.one_of(
     st.builds(ResponseStart, id=st.none() | _TEXT, model=st.none() | _TEXT),
     st.builds(
@@ -943,7 +950,10 @@ _EVENTS = st.one_of(
     ),
     st.builds(PartEnd, _INDEX),
     st.builds(
-        ResponseEnd, st.none() | st.sampled_from(["stop", "length", "other"]), st.none() | _TEXT
+        ResponseEnd,
+        st.none() | st.sampled_from(["stop", "length", "other"]),
+        st.none() | _TEXT,
+        extensions=st.none() | st.builds(_cited, st.sampled_from(_PROVIDERS), _TEXT),
     ),
     st.builds(StreamError, _TEXT, _TEXT),
 )

@@ -38,7 +38,7 @@ from aifkit.aif._framing import EventStreamParser, NDJSONParser, event_message
 from aifkit.aif._stream import parse_sse
 from aifkit.errors import InvalidInputError
 
-from .test_sse_translate import botocore_events, decoded
+from .test_sse_translate import botocore_events, decoded, sdk_validator
 
 STREAMS = Path(__file__).parents[1] / "fixtures" / "streams"
 NEW = sorted(
@@ -56,7 +56,7 @@ def fmt(path: Path) -> str:
 
 
 def cohere_body(raw: bytes) -> dict[str, Any]:
-    plan, texts, calls, end, rid = "", [], {}, {}, None
+    plan, texts, calls, end, rid, citations = "", [], {}, {}, None, []
     for e in parse_sse(raw):
         if e.data == "[DONE]":
             continue
@@ -75,6 +75,8 @@ def cohere_body(raw: bytes) -> dict[str, Any]:
             calls[p["index"]]["function"]["arguments"] += message["tool_calls"]["function"][
                 "arguments"
             ]
+        elif p["type"] == "citation-start":
+            citations.append(message["citations"])
         elif p["type"] == "message-end":
             end = p["delta"]
     wire: dict[str, Any] = {"role": "assistant"}
@@ -84,6 +86,8 @@ def cohere_body(raw: bytes) -> dict[str, Any]:
         wire["content"] = [{"type": "text", "text": "".join(texts)}]
     if calls:
         wire["tool_calls"] = [calls[i] for i in sorted(calls)]
+    if citations:
+        wire["citations"] = citations
     return {
         "id": rid,
         "finish_reason": end["finish_reason"],
@@ -165,6 +169,9 @@ def test_a_stream_assembles_to_what_the_response_converter_reads_whole(path: Pat
     response, _ = decode_response(WHOLE[source](raw), source)
     streamed = assemble(raw, source)
     assert parts(streamed) == parts(response.message)
+    # What the format's converter keeps as its own data (Cohere's citations) comes along.
+    whole_extra = response.message.extensions.get(source, {}).get("extra")
+    assert streamed.extensions.get(source, {}).get("extra") == whole_extra
     end = decoded(raw, source)[-1]
     assert isinstance(end, ResponseEnd)
     assert (end.finish_reason, end.raw_finish_reason) == (
@@ -366,6 +373,42 @@ def test_cohere_message_end_with_an_error_is_a_stream_error() -> None:
     assert decoded(raw, "cohere")[-1] == StreamError("ERROR", "internal")
     with pytest.raises(InvalidInputError, match="internal"):
         assemble(raw, "cohere")
+
+
+CITED = [STREAMS / "cohere__docs-rag-citations.sse", STREAMS / "cohere__vercel-ai-citations.sse"]
+
+
+@pytest.mark.parametrize("path", CITED, ids=[p.stem for p in CITED])
+def test_cohere_citations_stream_both_ways(path: Path) -> None:
+    raw = path.read_bytes()
+    sent = [json.loads(e.data)["delta"]["message"]["citations"] for e in parse_sse(raw) if e.event == "citation-start"]  # fmt: skip
+    assert sent
+    end = decoded(raw, "cohere")[-1]
+    assert isinstance(end, ResponseEnd)
+    assert end.extensions == {"cohere": {"extra": {"citations": sent}}}
+    # Written back, each citation is a citation-start/-end pair the SDK parses, numbered
+    # from 0, before message-end; the reply reads the same.
+    again = b"".join(translate_stream(raw, source="cohere", target="cohere"))
+    events = [json.loads(e.data) for e in parse_sse(again)]
+    pairs = [(e["type"], e["index"]) for e in events if e["type"].startswith("citation-")]
+    assert pairs == [(f"citation-{k}", i) for i in range(len(sent)) for k in ("start", "end")]
+    assert events[-1]["type"] == "message-end"
+    sdk = sdk_validator("cohere")
+    cited = [sdk(e).delta.message.citations for e in events if e["type"] == "citation-start"]  # type: ignore[attr-defined]
+    assert [c.model_dump(exclude_none=True) for c in cited] == sent
+    assert assemble(again, "cohere").extensions["cohere"] == assemble(raw, "cohere").extensions["cohere"]  # fmt: skip
+    # Other formats have no place for them (a response to them reports them dropped).
+    for target in ("anthropic", "openai-chat", "gemini", "bedrock-converse", "ollama"):
+        out = b"".join(translate_stream(raw, source="cohere", target=target))
+        assert sent[0]["sources"][0]["id"].encode() not in out
+
+
+def test_only_cohere_citations_are_written_as_citations() -> None:
+    citation = {"start": 0, "end": 2, "text": "Hi", "sources": []}
+    for extensions in ({"anthropic": {"extra": {"citations": [citation]}}}, {"cohere": {}}, None):
+        encoder = encode_stream("cohere")
+        out = b"".join(encoder.encode(e) for e in [ResponseStart(), ResponseEnd("stop", None, None, extensions)])  # fmt: skip
+        assert b"citation-start" not in out
 
 
 def test_cohere_encoder_numbers_content_and_tool_calls_apart() -> None:

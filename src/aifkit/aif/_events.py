@@ -20,8 +20,9 @@ Examples:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from aifkit.aif._response import FinishReason, Usage
 from aifkit.aif._schema import ReasoningScope
@@ -131,11 +132,17 @@ class ResponseEnd:
         finish_reason: Why generation stopped, normalized.
         raw_finish_reason: The source format's own word for it.
         usage: The final usage, when the provider reported it.
+        extensions: Provider data the other events have no place for, namespaced as
+            `Message.extensions` and carried by the assembled message, as the format's
+            response converter keeps it (Cohere's citations:
+            ``{"cohere": {"extra": {"citations": [...]}}}``). An encoder writes only its
+            own format's namespace.
     """
 
     finish_reason: FinishReason | None = None
     raw_finish_reason: str | None = None
     usage: Usage | None = None
+    extensions: Mapping[str, Mapping[str, Any]] | None = None
     type: Literal["response_end"] = "response_end"
 
 

@@ -69,6 +69,7 @@ class EventAssembler:
         self.parts: dict[int, _Part] = {}
         self.model: str | None = None
         self.meta: dict[str, Any] = {}
+        self.extensions: Mapping[str, Mapping[str, Any]] | None = None
         self.ended = False
 
     def feed(self, event: StreamEvent) -> None:
@@ -93,6 +94,7 @@ class EventAssembler:
         elif isinstance(event, ResponseEnd):
             self.ended = True
             self.meta["stop_reason"] = event.raw_finish_reason or event.finish_reason
+            self.extensions = event.extensions
             self._usage(event.usage)
         elif isinstance(event, StreamError):
             raise stream_error(None, (), f"the stream reports an error: {event.error_type}: {event.message}")  # fmt: skip
@@ -116,6 +118,7 @@ class EventAssembler:
             provider=self.provider,
             model=self.model,
             meta=self.meta,
+            extensions=self.extensions,
         )
 
 
