@@ -390,7 +390,7 @@ class AnthropicStreamEncoder(EventEncoder):
         if self._current is not None:
             self._close_block(out)
         self._drain(out, final=True)
-        usage = event.usage or self.usage
+        usage = self.final_usage(event)
         reason = ANTHROPIC_FINISH.word(event.finish_reason, event.raw_finish_reason)[0]
         delta = {"stop_reason": reason or "end_turn", "stop_sequence": None}
         wire_usage = {"output_tokens": 0} | ANTHROPIC_USAGE.write_nested(usage or Usage())

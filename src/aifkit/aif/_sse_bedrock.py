@@ -243,12 +243,11 @@ class BedrockStreamEncoder(EventEncoder):
         self._start()
         for part in list(self._kinds):
             self.on_part_end(PartEnd(part), out)
-        if event.usage is not None:
-            self.usage = event.usage
+        usage = self.final_usage(event)
         word = BEDROCK_FINISH.word(event.finish_reason, event.raw_finish_reason)[0] or "end_turn"
         self._emit("messageStop", {"stopReason": word})
-        usage = BEDROCK_USAGE.write_nested(self.usage or Usage(), fill=True)
-        self._emit("metadata", {"usage": usage, "metrics": {"latencyMs": 0}})
+        wire = BEDROCK_USAGE.write_nested(usage or Usage(), fill=True)
+        self._emit("metadata", {"usage": wire, "metrics": {"latencyMs": 0}})
 
     def on_error(self, event: StreamError, out: list[str]) -> None:
         """Write an exception message (``modelStreamErrorException`` unless the source

@@ -421,6 +421,13 @@ class EventEncoder:
         """Return whatever must follow the last event (nothing, in every built-in format)."""
         return b""
 
+    def final_usage(self, event: ResponseEnd) -> Usage | None:
+        """The reply's final usage, for `on_end` to write: ``event``'s when it has one
+        (kept as `usage`), else the last reported."""
+        if event.usage is not None:
+            self.usage = event.usage
+        return self.usage
+
     def on_delta(self, event: PartDelta, out: list[str]) -> None:
         """Write more of a part."""
 

@@ -244,16 +244,15 @@ class CohereStreamEncoder(EventEncoder):
         self._start(None, out)
         for part in list(self._blocks):
             self.on_part_end(PartEnd(part), out)
-        if event.usage is not None:
-            self.usage = event.usage
+        usage = self.final_usage(event)
         for at, citation in enumerate(_citations(event)):
             message = {"citations": citation}
             out.append(frame({"type": "citation-start", "index": at, "delta": {"message": message}}, "citation-start"))  # fmt: skip
             out.append(frame({"type": "citation-end", "index": at}, "citation-end"))
         word = COHERE_FINISH.word(event.finish_reason, event.raw_finish_reason)[0] or "COMPLETE"
         delta: dict[str, Any] = {"finish_reason": word}
-        if self.usage is not None:
-            delta["usage"] = COHERE_USAGE.write_nested(self.usage)
+        if usage is not None:
+            delta["usage"] = COHERE_USAGE.write_nested(usage)
         out.append(frame({"type": "message-end", "delta": delta}, "message-end"))
 
     def on_error(self, event: StreamError, out: list[str]) -> None:

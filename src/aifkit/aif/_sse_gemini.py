@@ -278,8 +278,8 @@ class GeminiStreamEncoder(EventEncoder):
         """Write the tool calls still held, then the finish chunk with the final usage."""
         out.extend(self._call(*held) for held in self._calls.values())
         self._calls.clear()
-        if event.usage is not None:
-            self.usage = event.usage
+        # Every chunk carries the usage so far: the held calls the one before, the last the final.
+        self.final_usage(event)
         word = GEMINI_FINISH.word(event.finish_reason, event.raw_finish_reason)[0] or "OTHER"
         out.append(self._chunk("", f',"finishReason":{dumps(word)}'))
 

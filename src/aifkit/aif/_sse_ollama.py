@@ -212,13 +212,12 @@ class OllamaStreamEncoder(EventEncoder):
         """Write the calls still held, then the ``done`` line with the counts."""
         out.extend(self._call(*held) for held in self._calls.values())
         self._calls.clear()
-        if event.usage is not None:
-            self.usage = event.usage
+        usage = self.final_usage(event)
         reason = "stop" if event.finish_reason == "tool_calls" else event.finish_reason
         word = OLLAMA_FINISH.word(reason, event.raw_finish_reason)[0]
         tail = '"done":true' if word is None else f'"done":true,"done_reason":{dumps(word)}'
-        if self.usage is not None:
-            for key, value in OLLAMA_USAGE.to_wire(self.usage).items():
+        if usage is not None:
+            for key, value in OLLAMA_USAGE.to_wire(usage).items():
                 if value is not None:
                     tail += f',"{key}":{value}'
         out.append(self._line('"content":""', tail))

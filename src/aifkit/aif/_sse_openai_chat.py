@@ -276,7 +276,7 @@ class OpenAIChatStreamEncoder(EventEncoder):
         """Write the finish chunk, the usage chunk and ``[DONE]``."""
         word = OPENAI_CHAT_FINISH.word(event.finish_reason, event.raw_finish_reason)[0] or "stop"
         out.append(self._chunk("{}", dumps(word)))
-        usage = event.usage or self.usage
+        usage = self.final_usage(event)
         if usage is not None and self._include_usage:
             wire = dumps(OPENAI_CHAT_USAGE.write_nested(usage, fill=True))
             out.append(f'data: {self._prefix}"choices":[],"usage":{wire}}}\n\n')

@@ -469,7 +469,7 @@ class OpenAIResponsesStreamEncoder(EventEncoder):
         for item in self._order:
             if not item.done:
                 self._end_part(item, out)
-        usage = event.usage or self.usage
+        usage = self.final_usage(event)
         response = {
             **self._shell,
             "output": [item.item for item in self._order],
