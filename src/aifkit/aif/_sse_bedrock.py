@@ -66,7 +66,6 @@ class BedrockStreamDecoder(PayloadDecoder):
         super().__init__()
         self._blocks: dict[int, tuple[PartKind, int]] = {}  # Bedrock block index -> part
         self._stop: tuple[FinishReason, str] | None = None
-        self._started = False
 
     def on_payload(
         self, index: int, event: str, payload: Mapping[str, Any] | None, out: list[StreamEvent]
@@ -82,8 +81,7 @@ class BedrockStreamDecoder(PayloadDecoder):
             self._close_all(out)
             self.failed({"code": event, "message": payload.get("message") or payload.get("Message") or event}, "code", out)  # fmt: skip
             return
-        if not self._started:
-            self._started = True
+        if not self.begun:
             self.started(ResponseStart(), out)
         if event == "contentBlockStart":
             at = expect_int(payload.get("contentBlockIndex"), index, ("contentBlockIndex",))

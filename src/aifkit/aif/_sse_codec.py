@@ -239,6 +239,8 @@ class PayloadDecoder:
         self._scope: ReasoningScope | None = None
         self.parts = 0
         """Parts started so far (the next part's index)."""
+        self.begun = False
+        """Whether the reply's `ResponseStart` went out (see `started`)."""
         self.ended = False
         """Whether the reply ended (or failed)."""
 
@@ -296,6 +298,7 @@ class PayloadDecoder:
     def started(self, event: ResponseStart, out: list[StreamEvent]) -> None:
         """Append the reply's `ResponseStart` (its model scopes the signatures that follow)."""
         self._scope = ReasoningScope(provider=self.provider, model=event.model)
+        self.begun = True
         out.append(event)
 
     def signed(

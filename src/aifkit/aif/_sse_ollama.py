@@ -62,7 +62,6 @@ class OllamaStreamDecoder(PayloadDecoder):
 
     def __init__(self) -> None:
         super().__init__()
-        self._started = False
         self._open: tuple[PartKind, int] | None = None
         self._calls = 0
 
@@ -77,8 +76,7 @@ class OllamaStreamDecoder(PayloadDecoder):
             self._close(out)
             self.failed({"code": "error", "message": str(error)}, "code", out)
             return
-        if not self._started:
-            self._started = True
+        if not self.begun:
             model = text_or_none(payload.get("model"))
             self.started(
                 ResponseStart(model=model, created=_seconds(payload.get("created_at"))), out
