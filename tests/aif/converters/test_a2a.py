@@ -286,6 +286,21 @@ def test_a_task_without_history_is_read_from_its_artifacts_and_status_message() 
     assert CONV.encode(document, EncodeOptions()).body == both
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"id": "t", "status": {"state": "TASK_STATE_WORKING"}, "artifacts": []},
+        {"id": "t", "status": {"state": "TASK_STATE_WORKING"}, "artifacts": None},
+        {"id": "t", "status": {"state": "TASK_STATE_WORKING", "message": None}},
+    ],
+)
+def test_a_history_less_task_with_nothing_to_read_keeps_what_it_sent(body: dict[str, Any]) -> None:
+    assert CONV.decode(body).document.messages == ()
+    out, report = convert(body, source="a2a", target="a2a")
+    assert out == body
+    assert report.lossless
+
+
 def test_a_history_less_task_whose_messages_changed_travels_as_an_envelope() -> None:
     document = CONV.decode(load("a2a-spec__task-artifacts")).document
     changed = document.model_copy(

@@ -193,14 +193,14 @@ def _carried(rest: dict[str, Any], messages: list[dict[str, Any]], sm: SourceMap
     """Read a history-less task's artifacts and status message into ``messages`` (taking
     them out of ``rest``, the task's extra); return where each message came from."""
     origins: list[str] = []
-    if "artifacts" in rest:
+    if rest.get("artifacts") not in (None, []):  # a null or empty list stays as it was sent
         for i, raw in enumerate(expect_list(rest.pop("artifacts"), ("artifacts",))):
             src: Path = ("artifacts", i)
             aif: Path = ("messages", len(messages))
             messages.append(_message(expect_obj(raw, src), src, aif, sm, artifact=True))
             origins.append("artifact")
     status = rest.get("status")
-    if isinstance(status, dict) and "message" in status:
+    if isinstance(status, dict) and cast("dict[str, Any]", status).get("message") is not None:
         status = cast("dict[str, Any]", status)
         src = ("status", "message")
         messages.append(_message(expect_obj(status["message"], src), src, ("messages", len(messages)), sm))  # fmt: skip
