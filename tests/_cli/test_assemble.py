@@ -15,6 +15,8 @@ WITHOUT_CALLS = {  # recorded replies that call no tool
     "openai-chat__sdk-refusal.sse": ["refusal"],
     "openai-responses__dotnet-reasoning-text.sse": ["reasoning", "text"],
     "cohere__curl-text.sse": ["text"],
+    "cohere__docs-rag-citations.sse": ["text"],
+    "cohere__vercel-ai-citations.sse": ["text"],
     "ollama__docs-chat.ndjson": ["text"],
     "bedrock-converse__pydantic-ai-claude-thinking.eventstream": ["reasoning", "text"],
 }

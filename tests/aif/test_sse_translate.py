@@ -923,6 +923,14 @@ def test_malformed_payloads_are_refused_never_crash(
 
 _INDEX = st.integers(0, 3)
 _TEXT = st.text(max_size=4)
+_PROVIDERS = ["anthropic", "openai", "google", "bedrock-converse", "cohere"]
+
+
+def _cited(namespace: str, text: str) -> dict[str, Any]:
+    citation = {"start": 0, "end": len(text), "text": text, "sources": []}
+    return {namespace: {"extra": {"citations": [citation]}}}
+
+
 _EVENTS = st.one_of(
     st.builds(ResponseStart, id=st.none() | _TEXT, model=st.none() | _TEXT),
     st.builds(
@@ -932,10 +940,20 @@ _EVENTS = st.one_of(
         id=st.none() | _TEXT,
         name=st.none() | _TEXT,
     ),
-    st.builds(PartDelta, _INDEX, _TEXT, signature=st.none() | _TEXT),
+    st.builds(
+        PartDelta,
+        _INDEX,
+        _TEXT,
+        signature=st.none() | _TEXT,
+        redacted=st.none() | _TEXT,
+        valid_for=st.none() | st.builds(ReasoningScope, provider=st.sampled_from(_PROVIDERS)),
+    ),
     st.builds(PartEnd, _INDEX),
     st.builds(
-        ResponseEnd, st.none() | st.sampled_from(["stop", "length", "other"]), st.none() | _TEXT
+        ResponseEnd,
+        st.none() | st.sampled_from(["stop", "length", "other"]),
+        st.none() | _TEXT,
+        extensions=st.none() | st.builds(_cited, st.sampled_from(_PROVIDERS), _TEXT),
     ),
     st.builds(StreamError, _TEXT, _TEXT),
 )

@@ -7,6 +7,7 @@ as botocore parses them), not through aifkit's decoders."""
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from aifkit.aif import (
     PartEnd,
     PartStart,
     ReasoningPart,
+    ReasoningScope,
     RefusalPart,
     ResponseEnd,
     ResponseStart,
@@ -30,12 +32,13 @@ from aifkit.aif import (
     assemble,
     decode_response,
     encode_stream,
+    translate_stream,
 )
 from aifkit.aif._framing import EventStreamParser, NDJSONParser, event_message
 from aifkit.aif._stream import parse_sse
 from aifkit.errors import InvalidInputError
 
-from .test_sse_translate import botocore_events, decoded
+from .test_sse_translate import botocore_events, decoded, sdk_validator
 
 STREAMS = Path(__file__).parents[1] / "fixtures" / "streams"
 NEW = sorted(
@@ -53,7 +56,7 @@ def fmt(path: Path) -> str:
 
 
 def cohere_body(raw: bytes) -> dict[str, Any]:
-    plan, texts, calls, end, rid = "", [], {}, {}, None
+    plan, texts, calls, end, rid, citations = "", [], {}, {}, None, []
     for e in parse_sse(raw):
         if e.data == "[DONE]":
             continue
@@ -72,6 +75,8 @@ def cohere_body(raw: bytes) -> dict[str, Any]:
             calls[p["index"]]["function"]["arguments"] += message["tool_calls"]["function"][
                 "arguments"
             ]
+        elif p["type"] == "citation-start":
+            citations.append(message["citations"])
         elif p["type"] == "message-end":
             end = p["delta"]
     wire: dict[str, Any] = {"role": "assistant"}
@@ -81,6 +86,8 @@ def cohere_body(raw: bytes) -> dict[str, Any]:
         wire["content"] = [{"type": "text", "text": "".join(texts)}]
     if calls:
         wire["tool_calls"] = [calls[i] for i in sorted(calls)]
+    if citations:
+        wire["citations"] = citations
     return {
         "id": rid,
         "finish_reason": end["finish_reason"],
@@ -120,6 +127,9 @@ def bedrock_body(raw: bytes) -> dict[str, Any]:
                 block["text"] = block.get("text", "") + delta["text"]
             elif "toolUse" in delta:
                 block["toolUse"]["input"] += delta["toolUse"]["input"]
+            elif "redactedContent" in delta["reasoningContent"]:  # a blob: botocore decoded it
+                data = base64.b64encode(delta["reasoningContent"]["redactedContent"]).decode()
+                block["reasoningContent"] = {"redactedContent": data}
             else:
                 r = block.setdefault("reasoningContent", {"reasoningText": {"text": ""}})
                 r["reasoningText"]["text"] += delta["reasoningContent"].get("text", "")
@@ -147,7 +157,8 @@ def parts(message: Message) -> list[tuple[Any, ...]]:
         elif isinstance(p, ToolCallPart):
             out.append((p.type, p.id, p.name, p.arguments))
         elif isinstance(p, ReasoningPart):
-            out.append((p.type, p.text, p.signature))
+            scope = p.valid_for.model_dump() if p.valid_for else None
+            out.append((p.type, p.text, p.signature, p.redacted, scope))
     return out
 
 
@@ -158,6 +169,9 @@ def test_a_stream_assembles_to_what_the_response_converter_reads_whole(path: Pat
     response, _ = decode_response(WHOLE[source](raw), source)
     streamed = assemble(raw, source)
     assert parts(streamed) == parts(response.message)
+    # What the format's converter keeps as its own data (Cohere's citations) comes along.
+    whole_extra = response.message.extensions.get(source, {}).get("extra")
+    assert streamed.extensions.get(source, {}).get("extra") == whole_extra
     end = decoded(raw, source)[-1]
     assert isinstance(end, ResponseEnd)
     assert (end.finish_reason, end.raw_finish_reason) == (
@@ -181,6 +195,75 @@ def test_bedrock_signatures_are_scoped_to_bedrock() -> None:
     assert reasoning.signature.startswith("Eu0CCkgIBxAB")
     assert reasoning.valid_for is not None
     assert reasoning.valid_for.provider == "bedrock-converse"
+
+
+# Claude's redacted_thinking data as Anthropic recorded it (tests/fixtures/responses/anthropic/
+# redacted-thinking.json); through Bedrock it is a ``redactedContent`` blob, base64 on the wire.
+REDACTED = json.loads(
+    (STREAMS.parent / "responses" / "anthropic" / "redacted-thinking.json").read_text("utf-8")
+)["body"]["content"][0]["data"]
+
+
+def redacted_stream() -> bytes:
+    """A ConverseStream with a redacted reasoning block, then text: the framing and the
+    messages around it as the recorded Claude stream has them."""
+    events: list[tuple[str, dict[str, Any]]] = [
+        ("messageStart", {"role": "assistant"}),
+        (
+            "contentBlockDelta",
+            {"contentBlockIndex": 0, "delta": {"reasoningContent": {"redactedContent": REDACTED}}},
+        ),
+        ("contentBlockStop", {"contentBlockIndex": 0}),
+        ("contentBlockDelta", {"contentBlockIndex": 1, "delta": {"text": "I can't share that."}}),
+        ("contentBlockStop", {"contentBlockIndex": 1}),
+        ("messageStop", {"stopReason": "end_turn"}),
+        (
+            "metadata",
+            {
+                "usage": {"inputTokens": 92, "outputTokens": 196, "totalTokens": 288},
+                "metrics": {"latencyMs": 2960},
+            },
+        ),
+    ]
+    return b"".join(event_message(name, json.dumps(p).encode()) for name, p in events)
+
+
+def test_bedrock_redacted_reasoning_streams_as_the_response_converter_reads_it_whole() -> None:
+    raw = redacted_stream()
+    sdk = botocore_events(raw)  # botocore reads the blob: the bytes the base64 names
+    blob = sdk[1]["contentBlockDelta"]["delta"]["reasoningContent"]["redactedContent"]
+    assert blob == base64.b64decode(REDACTED)
+    response, _ = decode_response(bedrock_body(raw), "bedrock-converse")
+    streamed = assemble(raw, "bedrock-converse")
+    assert parts(streamed) == parts(response.message)
+    reasoning = streamed.parts[0]
+    assert isinstance(reasoning, ReasoningPart)
+    assert (reasoning.text, reasoning.signature, reasoning.redacted) == (None, None, REDACTED)
+    # boto3's events carry the blob decoded: read back to the same base64.
+    events = [{k: v for k, v in e.items() if k != "ResponseMetadata"} for e in sdk]
+    assert parts(assemble(events, "bedrock-converse")) == parts(streamed)
+    # Written back to Bedrock it is the same delta; to another provider it is not theirs.
+    again = b"".join(translate_stream(raw, source="bedrock-converse", target="bedrock-converse"))
+    assert parts(assemble(again, "bedrock-converse")) == parts(streamed)
+    for target in ("anthropic", "openai-responses", "gemini", "cohere"):
+        out = b"".join(translate_stream(raw, source="bedrock-converse", target=target))
+        assert REDACTED[:40].encode() not in out
+
+
+def test_bedrock_reasoning_deltas_hold_one_member_each() -> None:
+    # ReasoningContentBlockDelta is a union: text, signature and redactedContent apart.
+    scope = ReasoningScope(provider="bedrock-converse")
+    encoder = encode_stream("bedrock-converse")
+    events = [ResponseStart(), PartStart(0, "reasoning"),
+              PartDelta(0, "Hm", signature="c2ln", valid_for=scope, redacted="cmVk"),
+              PartEnd(0), ResponseEnd("stop", "end_turn")]  # fmt: skip
+    out = b"".join(encoder.encode(e) for e in events)
+    deltas = [
+        e["contentBlockDelta"]["delta"]["reasoningContent"]
+        for e in botocore_events(out)
+        if "contentBlockDelta" in e
+    ]
+    assert deltas == [{"text": "Hm"}, {"signature": "c2ln"}, {"redactedContent": b"red"}]
 
 
 def test_boto3_events_assemble_as_the_raw_stream_does() -> None:
@@ -290,6 +373,42 @@ def test_cohere_message_end_with_an_error_is_a_stream_error() -> None:
     assert decoded(raw, "cohere")[-1] == StreamError("ERROR", "internal")
     with pytest.raises(InvalidInputError, match="internal"):
         assemble(raw, "cohere")
+
+
+CITED = [STREAMS / "cohere__docs-rag-citations.sse", STREAMS / "cohere__vercel-ai-citations.sse"]
+
+
+@pytest.mark.parametrize("path", CITED, ids=[p.stem for p in CITED])
+def test_cohere_citations_stream_both_ways(path: Path) -> None:
+    raw = path.read_bytes()
+    sent = [json.loads(e.data)["delta"]["message"]["citations"] for e in parse_sse(raw) if e.event == "citation-start"]  # fmt: skip
+    assert sent
+    end = decoded(raw, "cohere")[-1]
+    assert isinstance(end, ResponseEnd)
+    assert end.extensions == {"cohere": {"extra": {"citations": sent}}}
+    # Written back, each citation is a citation-start/-end pair the SDK parses, numbered
+    # from 0, before message-end; the reply reads the same.
+    again = b"".join(translate_stream(raw, source="cohere", target="cohere"))
+    events = [json.loads(e.data) for e in parse_sse(again)]
+    pairs = [(e["type"], e["index"]) for e in events if e["type"].startswith("citation-")]
+    assert pairs == [(f"citation-{k}", i) for i in range(len(sent)) for k in ("start", "end")]
+    assert events[-1]["type"] == "message-end"
+    sdk = sdk_validator("cohere")
+    cited = [sdk(e).delta.message.citations for e in events if e["type"] == "citation-start"]  # type: ignore[attr-defined]
+    assert [c.model_dump(exclude_none=True) for c in cited] == sent
+    assert assemble(again, "cohere").extensions["cohere"] == assemble(raw, "cohere").extensions["cohere"]  # fmt: skip
+    # Other formats have no place for them (a response to them reports them dropped).
+    for target in ("anthropic", "openai-chat", "gemini", "bedrock-converse", "ollama"):
+        out = b"".join(translate_stream(raw, source="cohere", target=target))
+        assert sent[0]["sources"][0]["id"].encode() not in out
+
+
+def test_only_cohere_citations_are_written_as_citations() -> None:
+    citation = {"start": 0, "end": 2, "text": "Hi", "sources": []}
+    for extensions in ({"anthropic": {"extra": {"citations": [citation]}}}, {"cohere": {}}, None):
+        encoder = encode_stream("cohere")
+        out = b"".join(encoder.encode(e) for e in [ResponseStart(), ResponseEnd("stop", None, None, extensions)])  # fmt: skip
+        assert b"citation-start" not in out
 
 
 def test_cohere_encoder_numbers_content_and_tool_calls_apart() -> None:

@@ -20,8 +20,9 @@ Examples:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from aifkit.aif._response import FinishReason, Usage
 from aifkit.aif._schema import ReasoningScope
@@ -90,15 +91,20 @@ class PartDelta:
         signature: An opaque token the provider attached to the part (an Anthropic
             thinking signature, a Gemini ``thoughtSignature``, an OpenAI
             ``encrypted_content``).
-        valid_for: The provider (and model) the signature is valid for, as on a
-            `ReasoningPart`: an encoder writes a signature only for its own provider
-            (an Anthropic signature sent to Gemini is rejected), and none without a scope.
+        valid_for: The provider (and model) the signature or redacted payload is valid
+            for, as on a `ReasoningPart`: an encoder writes either only for its own
+            provider (an Anthropic signature sent to Gemini is rejected), and neither
+            without a scope.
+        redacted: A fragment of reasoning the provider sent encrypted or redacted (a
+            Bedrock ``redactedContent``), `ReasoningPart.redacted` once assembled; the
+            fragments of a part are joined as its text is.
     """
 
     index: int
     text: str = ""
     signature: str | None = None
     valid_for: ReasoningScope | None = None
+    redacted: str | None = None
     type: Literal["part_delta"] = "part_delta"
 
 
@@ -126,11 +132,17 @@ class ResponseEnd:
         finish_reason: Why generation stopped, normalized.
         raw_finish_reason: The source format's own word for it.
         usage: The final usage, when the provider reported it.
+        extensions: Provider data the other events have no place for, namespaced as
+            `Message.extensions` and carried by the assembled message, as the format's
+            response converter keeps it (Cohere's citations:
+            ``{"cohere": {"extra": {"citations": [...]}}}``). An encoder writes only its
+            own format's namespace.
     """
 
     finish_reason: FinishReason | None = None
     raw_finish_reason: str | None = None
     usage: Usage | None = None
+    extensions: Mapping[str, Mapping[str, Any]] | None = None
     type: Literal["response_end"] = "response_end"
 
 

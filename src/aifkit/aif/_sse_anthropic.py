@@ -78,7 +78,6 @@ class AnthropicStreamDecoder(PayloadDecoder):
 
     def __init__(self) -> None:
         super().__init__()
-        self._started = False
         self._blocks: dict[int, int] = {}  # open block index -> part index
         self._skipped: set[int] = set()  # open blocks of types not carried
         self._usage: dict[str, Any] = {}
@@ -110,7 +109,6 @@ class AnthropicStreamDecoder(PayloadDecoder):
             raw_usage = message.get("usage")
             if isinstance(raw_usage, dict):
                 self._usage = dict(cast("dict[str, Any]", raw_usage))
-            self._started = True
             self.started(
                 ResponseStart(
                     id=text_or_none(message.get("id")),
@@ -185,7 +183,7 @@ class AnthropicStreamDecoder(PayloadDecoder):
         return ANTHROPIC_USAGE.read_lenient(self._usage) if self._usage else None
 
     def _need_start(self, index: int) -> None:
-        if not self._started:
+        if not self.begun:
             raise stream_error(index, ("type",), "an event before message_start")
 
     def on_close(self, out: list[StreamEvent]) -> None:
@@ -390,7 +388,7 @@ class AnthropicStreamEncoder(EventEncoder):
         if self._current is not None:
             self._close_block(out)
         self._drain(out, final=True)
-        usage = event.usage or self.usage
+        usage = self.final_usage(event)
         reason = ANTHROPIC_FINISH.word(event.finish_reason, event.raw_finish_reason)[0]
         delta = {"stop_reason": reason or "end_turn", "stop_sequence": None}
         wire_usage = {"output_tokens": 0} | ANTHROPIC_USAGE.write_nested(usage or Usage())

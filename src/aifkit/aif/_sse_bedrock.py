@@ -4,7 +4,7 @@ Bedrock streams binary ``application/vnd.amazon.eventstream`` messages
 (`EventStreamParser` reads the framing); each message's ``:event-type`` header
 names the event and its payload is the event's JSON: ``messageStart``,
 ``contentBlockStart`` (a tool call's id and name), ``contentBlockDelta`` (``text``,
-``reasoningContent`` text or signature, ``toolUse.input`` fragments),
+``reasoningContent`` text, signature or ``redactedContent``, ``toolUse.input`` fragments),
 ``contentBlockStop``, ``messageStop`` (``stopReason``), then ``metadata`` (usage).
 An exception message (``throttlingException``, ``modelStreamErrorException``, ...)
 is the provider's error. An SDK's events (boto3's ``{"contentBlockDelta": {...}}``)
@@ -15,12 +15,13 @@ Decoding: a block's first delta starts its part when no ``contentBlockStart`` ca
 ``messageStop`` with the usage (a stream without it ends at close).
 
 Encoding: every event at once, nothing held: each event names its block. A
-refusal is written as text. Signatures are written only when they were made for
-Bedrock (a signature carries its provider, see `PartDelta.valid_for`).
+refusal is written as text. Signatures and redacted reasoning are written only when
+they were made for Bedrock (each carries its provider, see `PartDelta.valid_for`).
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from typing import Any, Final, cast
 
@@ -65,7 +66,6 @@ class BedrockStreamDecoder(PayloadDecoder):
         super().__init__()
         self._blocks: dict[int, tuple[PartKind, int]] = {}  # Bedrock block index -> part
         self._stop: tuple[FinishReason, str] | None = None
-        self._started = False
 
     def on_payload(
         self, index: int, event: str, payload: Mapping[str, Any] | None, out: list[StreamEvent]
@@ -81,8 +81,7 @@ class BedrockStreamDecoder(PayloadDecoder):
             self._close_all(out)
             self.failed({"code": event, "message": payload.get("message") or payload.get("Message") or event}, "code", out)  # fmt: skip
             return
-        if not self._started:
-            self._started = True
+        if not self.begun:
             self.started(ResponseStart(), out)
         if event == "contentBlockStart":
             at = expect_int(payload.get("contentBlockIndex"), index, ("contentBlockIndex",))
@@ -128,9 +127,12 @@ class BedrockStreamDecoder(PayloadDecoder):
             text = field(reasoning, "text")
             if text:
                 out.append(PartDelta(block[1], expect_str(text, index, ("delta", "reasoningContent", "text"))))  # fmt: skip
-            signature = field(reasoning, "signature") or field(reasoning, "redactedContent")
+            signature = field(reasoning, "signature")
             if signature:
                 out.append(self.signed(block[1], expect_str(signature, index, ("delta", "reasoningContent", "signature"))))  # fmt: skip
+            redacted = field(reasoning, "redactedContent")
+            if redacted:  # redacted reasoning, as the response converter reads it whole
+                out.append(self.signed(block[1], redacted=_blob(redacted, index, ("delta", "reasoningContent", "redactedContent"))))  # fmt: skip
         elif "text" in delta:
             text = expect_str(delta["text"], index, ("delta", "text"))
             if text:
@@ -154,6 +156,14 @@ class BedrockStreamDecoder(PayloadDecoder):
         if self._stop is None:
             raise cut_short("messageStop")
         self._end(None, out)
+
+
+def _blob(value: object, index: int, path: tuple[str | int, ...]) -> str:
+    """A blob member as the wire's JSON carries it: base64 text (boto3 hands over the
+    decoded bytes, which are encoded back)."""
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode("ascii")
+    return expect_str(value, index, path)
 
 
 class BedrockStreamEncoder(EventEncoder):
@@ -205,15 +215,16 @@ class BedrockStreamEncoder(EventEncoder):
                 return
             delta = {"toolUse": {"input": event.text}}
         elif kind == "reasoning":
-            reasoning: dict[str, str] = {}
-            if event.text:
-                reasoning["text"] = event.text
-            signature = self.own_signature(event)
-            if signature:
-                reasoning["signature"] = signature
-            if not reasoning:
-                return
-            delta = {"reasoningContent": reasoning}
+            # A ReasoningContentBlockDelta is a union: text, signature and redactedContent
+            # each come in a delta of their own.
+            for key, value in (
+                ("text", event.text),
+                ("signature", self.own_signature(event)),
+                ("redactedContent", self.own_redacted(event)),
+            ):
+                if value:
+                    self._emit("contentBlockDelta", {"contentBlockIndex": event.index, "delta": {"reasoningContent": {key: value}}})  # fmt: skip
+            return
         elif event.text:
             delta = {"text": event.text}
         else:
@@ -230,12 +241,11 @@ class BedrockStreamEncoder(EventEncoder):
         self._start()
         for part in list(self._kinds):
             self.on_part_end(PartEnd(part), out)
-        if event.usage is not None:
-            self.usage = event.usage
+        usage = self.final_usage(event)
         word = BEDROCK_FINISH.word(event.finish_reason, event.raw_finish_reason)[0] or "end_turn"
         self._emit("messageStop", {"stopReason": word})
-        usage = BEDROCK_USAGE.write_nested(self.usage or Usage(), fill=True)
-        self._emit("metadata", {"usage": usage, "metrics": {"latencyMs": 0}})
+        wire = BEDROCK_USAGE.write_nested(usage or Usage(), fill=True)
+        self._emit("metadata", {"usage": wire, "metrics": {"latencyMs": 0}})
 
     def on_error(self, event: StreamError, out: list[str]) -> None:
         """Write an exception message (``modelStreamErrorException`` unless the source

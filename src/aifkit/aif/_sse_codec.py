@@ -239,6 +239,8 @@ class PayloadDecoder:
         self._scope: ReasoningScope | None = None
         self.parts = 0
         """Parts started so far (the next part's index)."""
+        self.begun = False
+        """Whether the reply's `ResponseStart` went out (see `started`)."""
         self.ended = False
         """Whether the reply ended (or failed)."""
 
@@ -296,13 +298,16 @@ class PayloadDecoder:
     def started(self, event: ResponseStart, out: list[StreamEvent]) -> None:
         """Append the reply's `ResponseStart` (its model scopes the signatures that follow)."""
         self._scope = ReasoningScope(provider=self.provider, model=event.model)
+        self.begun = True
         out.append(event)
 
-    def signed(self, part: int, signature: str) -> PartDelta:
-        """The delta carrying ``signature`` for ``part``, scoped to this provider and model
-        (as the request converters scope a `ReasoningPart`)."""
+    def signed(
+        self, part: int, signature: str | None = None, *, redacted: str | None = None
+    ) -> PartDelta:
+        """The delta carrying ``signature`` (or a ``redacted`` payload) for ``part``, scoped
+        to this provider and model (as the request converters scope a `ReasoningPart`)."""
         scope = self._scope or ReasoningScope(provider=self.provider)
-        return PartDelta(part, signature=signature, valid_for=scope)
+        return PartDelta(part, signature=signature, valid_for=scope, redacted=redacted)
 
     def failed(self, error: Any, kind_key: str, out: list[StreamEvent]) -> None:
         """End the reply with the provider's ``error`` object (its kind under ``kind_key``,
@@ -383,6 +388,14 @@ class EventEncoder:
             return None
         return event.signature
 
+    def own_redacted(self, event: PartDelta) -> str | None:
+        """``event``'s redacted payload if this format's provider made it, else None (as
+        `own_signature`)."""
+        scope = event.valid_for
+        if event.redacted is None or scope is None or scope.provider != self.provider:
+            return None
+        return event.redacted
+
     def encode(self, event: StreamEvent) -> bytes:
         """Return the SSE frames for ``event`` (possibly none: ``b""``)."""
         out: list[str] = []
@@ -410,6 +423,13 @@ class EventEncoder:
     def close(self) -> bytes:
         """Return whatever must follow the last event (nothing, in every built-in format)."""
         return b""
+
+    def final_usage(self, event: ResponseEnd) -> Usage | None:
+        """The reply's final usage, for `on_end` to write: ``event``'s when it has one
+        (kept as `usage`), else the last reported."""
+        if event.usage is not None:
+            self.usage = event.usage
+        return self.usage
 
     def on_delta(self, event: PartDelta, out: list[str]) -> None:
         """Write more of a part."""

@@ -6,13 +6,17 @@ reasoning part); ``tool-plan-delta`` fragments are a text part, as the cohere
 converter reads a ``tool_plan``; ``tool-call-start``, ``tool-call-delta`` and
 ``tool-call-end`` are a tool call (id and name on its start, argument fragments
 after); ``message-end`` is `ResponseEnd`, with ``finish_reason`` and ``usage``
-(its ``error``, when set, a `StreamError`). Citations are not carried; ``[DONE]``
-is ignored. Content and tool calls are numbered apart (each from 0): the decoder
+(its ``error``, when set, a `StreamError`). Each ``citation-start`` holds one
+citation: they are carried on `ResponseEnd.extensions` as the response converter
+keeps a reply's ``citations`` (Cohere extra data on the message); ``citation-end``
+and ``[DONE]`` are ignored. Content and tool calls are numbered apart (each from 0): the decoder
 keeps one map for each.
 
 Encoding: every event at once, nothing held: Cohere names each block by index and
 never interleaves content blocks, but every neutral part is already its own block.
-A refusal is written as text (Cohere has no refusal). An error is a
+A refusal is written as text (Cohere has no refusal). Cohere's own citations (from
+`ResponseEnd.extensions`) are written as ``citation-start``/``citation-end`` pairs
+before ``message-end``. An error is a
 ``message-end`` with ``finish_reason: ERROR`` and the message under
 ``delta.error``, as Cohere reports a failure mid-stream.
 """
@@ -47,7 +51,7 @@ from aifkit.aif.converters._cohere_decode import NAME
 
 __all__ = ["CohereStreamCodec", "CohereStreamDecoder", "CohereStreamEncoder"]
 
-_IGNORED: Final = frozenset({"citation-start", "citation-end", "debug"})
+_IGNORED: Final = frozenset({"citation-end", "debug"})
 
 
 class CohereStreamDecoder(PayloadDecoder):
@@ -60,6 +64,7 @@ class CohereStreamDecoder(PayloadDecoder):
         self._content: dict[int, int] = {}  # Cohere content index -> part
         self._tools: dict[int, int] = {}  # Cohere tool call index -> part
         self._plan: int | None = None  # the part holding the tool plan
+        self._citations: list[dict[str, Any]] = []
 
     def on_payload(
         self, index: int, event: str, payload: Mapping[str, Any] | None, out: list[StreamEvent]
@@ -88,6 +93,9 @@ class CohereStreamDecoder(PayloadDecoder):
             self._end(self._tools.pop(self._index(index, payload), None), out)
         elif kind == "message-end":
             self._finish(index, delta, out)
+        elif kind == "citation-start":
+            citation = field(message, "citations")
+            self._citations.append(expect_obj(citation, index, ("delta", "message", "citations")))  # fmt: skip
         elif kind not in _IGNORED and kind != "message":
             raise stream_error(index, ("type",), f"unknown Cohere stream event {kind!r}")
 
@@ -162,7 +170,8 @@ class CohereStreamDecoder(PayloadDecoder):
         usage: Any = field(delta, "usage")
         read = COHERE_USAGE.read_lenient(cast("dict[str, Any]", usage)) if isinstance(usage, dict) else None  # fmt: skip
         self.ended = True
-        out.append(ResponseEnd(COHERE_FINISH.reason(raw), raw, read))
+        cited = {NAME: {"extra": {"citations": self._citations}}} if self._citations else None
+        out.append(ResponseEnd(COHERE_FINISH.reason(raw), raw, read, cited))
 
     def on_close(self, out: list[StreamEvent]) -> None:
         """Raise if the stream ended before ``message-end``."""
@@ -235,12 +244,15 @@ class CohereStreamEncoder(EventEncoder):
         self._start(None, out)
         for part in list(self._blocks):
             self.on_part_end(PartEnd(part), out)
-        if event.usage is not None:
-            self.usage = event.usage
+        usage = self.final_usage(event)
+        for at, citation in enumerate(_citations(event)):
+            message = {"citations": citation}
+            out.append(frame({"type": "citation-start", "index": at, "delta": {"message": message}}, "citation-start"))  # fmt: skip
+            out.append(frame({"type": "citation-end", "index": at}, "citation-end"))
         word = COHERE_FINISH.word(event.finish_reason, event.raw_finish_reason)[0] or "COMPLETE"
         delta: dict[str, Any] = {"finish_reason": word}
-        if self.usage is not None:
-            delta["usage"] = COHERE_USAGE.write_nested(self.usage)
+        if usage is not None:
+            delta["usage"] = COHERE_USAGE.write_nested(usage)
         out.append(frame({"type": "message-end", "delta": delta}, "message-end"))
 
     def on_error(self, event: StreamError, out: list[str]) -> None:
@@ -248,6 +260,13 @@ class CohereStreamEncoder(EventEncoder):
         self._start(None, out)
         delta = {"finish_reason": "ERROR", "error": event.message}
         out.append(frame({"type": "message-end", "delta": delta}, "message-end"))
+
+
+def _citations(event: ResponseEnd) -> list[Any]:
+    """Cohere's citations carried on ``event`` (none when another provider's)."""
+    extra: Any = field((event.extensions or {}).get(NAME), "extra")
+    citations: Any = field(extra, "citations")
+    return cast("list[Any]", citations) if isinstance(citations, list) else []
 
 
 class CohereStreamCodec(BuiltinCodec):

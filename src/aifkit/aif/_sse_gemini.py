@@ -73,7 +73,6 @@ class GeminiStreamDecoder(PayloadDecoder):
 
     def __init__(self) -> None:
         super().__init__()
-        self._started = False
         self._open: tuple[PartKind, int] | None = None  # the text or thought part open
         self._calls = False
         self._usage: Usage | None = None
@@ -90,8 +89,7 @@ class GeminiStreamDecoder(PayloadDecoder):
         if err is not None:
             self.failed(err, "status", out)
             return
-        if not self._started:
-            self._started = True
+        if not self.begun:
             self._rid = text_or_none(payload.get("responseId"))
             model = text_or_none(payload.get("modelVersion"))
             self.started(ResponseStart(id=self._rid, model=model), out)
@@ -278,8 +276,8 @@ class GeminiStreamEncoder(EventEncoder):
         """Write the tool calls still held, then the finish chunk with the final usage."""
         out.extend(self._call(*held) for held in self._calls.values())
         self._calls.clear()
-        if event.usage is not None:
-            self.usage = event.usage
+        # Every chunk carries the usage so far: the held calls the one before, the last the final.
+        self.final_usage(event)
         word = GEMINI_FINISH.word(event.finish_reason, event.raw_finish_reason)[0] or "OTHER"
         out.append(self._chunk("", f',"finishReason":{dumps(word)}'))
 

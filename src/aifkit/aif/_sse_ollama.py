@@ -62,7 +62,6 @@ class OllamaStreamDecoder(PayloadDecoder):
 
     def __init__(self) -> None:
         super().__init__()
-        self._started = False
         self._open: tuple[PartKind, int] | None = None
         self._calls = 0
 
@@ -77,8 +76,7 @@ class OllamaStreamDecoder(PayloadDecoder):
             self._close(out)
             self.failed({"code": "error", "message": str(error)}, "code", out)
             return
-        if not self._started:
-            self._started = True
+        if not self.begun:
             model = text_or_none(payload.get("model"))
             self.started(
                 ResponseStart(model=model, created=_seconds(payload.get("created_at"))), out
@@ -212,13 +210,12 @@ class OllamaStreamEncoder(EventEncoder):
         """Write the calls still held, then the ``done`` line with the counts."""
         out.extend(self._call(*held) for held in self._calls.values())
         self._calls.clear()
-        if event.usage is not None:
-            self.usage = event.usage
+        usage = self.final_usage(event)
         reason = "stop" if event.finish_reason == "tool_calls" else event.finish_reason
         word = OLLAMA_FINISH.word(reason, event.raw_finish_reason)[0]
         tail = '"done":true' if word is None else f'"done":true,"done_reason":{dumps(word)}'
-        if self.usage is not None:
-            for key, value in OLLAMA_USAGE.to_wire(self.usage).items():
+        if usage is not None:
+            for key, value in OLLAMA_USAGE.to_wire(usage).items():
                 if value is not None:
                     tail += f',"{key}":{value}'
         out.append(self._line('"content":""', tail))

@@ -60,7 +60,6 @@ class OpenAIChatStreamDecoder(PayloadDecoder):
 
     def __init__(self) -> None:
         super().__init__()
-        self._started = False
         self._open: dict[PartKind, int] = {}  # the open text, refusal or reasoning part
         self._calls: dict[int, int] = {}  # open tool call slot -> part index
         self._finish: str | None = None
@@ -78,14 +77,14 @@ class OpenAIChatStreamDecoder(PayloadDecoder):
         if err is not None:
             self.failed(err, "type", out)
             return
-        if not self._started:
-            self._started = True
-            out.append(
+        if not self.begun:
+            self.started(
                 ResponseStart(
                     id=text_or_none(payload.get("id")),
                     model=text_or_none(payload.get("model")),
                     created=seconds_or_none(payload.get("created")),
-                )
+                ),
+                out,
             )
         choices: Any = payload.get("choices") or []
         if not isinstance(choices, list):
@@ -276,7 +275,7 @@ class OpenAIChatStreamEncoder(EventEncoder):
         """Write the finish chunk, the usage chunk and ``[DONE]``."""
         word = OPENAI_CHAT_FINISH.word(event.finish_reason, event.raw_finish_reason)[0] or "stop"
         out.append(self._chunk("{}", dumps(word)))
-        usage = event.usage or self.usage
+        usage = self.final_usage(event)
         if usage is not None and self._include_usage:
             wire = dumps(OPENAI_CHAT_USAGE.write_nested(usage, fill=True))
             out.append(f'data: {self._prefix}"choices":[],"usage":{wire}}}\n\n')

@@ -91,7 +91,6 @@ class OpenAIResponsesStreamDecoder(PayloadDecoder):
 
     def __init__(self) -> None:
         super().__init__()
-        self._started = False
         self._items: dict[int, int] = {}  # open reasoning / function_call item -> part
         self._content: dict[tuple[int, int], int] = {}  # open (item, content index) -> part
         self._argued: set[int] = set()  # tool call parts that got argument deltas
@@ -144,7 +143,6 @@ class OpenAIResponsesStreamDecoder(PayloadDecoder):
     ) -> None:
         if kind == "response.created":
             response = expect_obj(payload.get("response"), index, ("response",))
-            self._started = True
             self.started(
                 ResponseStart(
                     id=text_or_none(response.get("id")),
@@ -469,7 +467,7 @@ class OpenAIResponsesStreamEncoder(EventEncoder):
         for item in self._order:
             if not item.done:
                 self._end_part(item, out)
-        usage = event.usage or self.usage
+        usage = self.final_usage(event)
         response = {
             **self._shell,
             "output": [item.item for item in self._order],

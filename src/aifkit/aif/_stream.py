@@ -375,13 +375,18 @@ def finish_message(
     provider: str,
     model: str | None,
     meta: Mapping[str, Any],
+    extensions: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Message:
-    """Merge the decoded assistant message(s) into one, with provenance and stream metadata."""
+    """Merge the decoded assistant message(s) into one, with provenance, stream metadata
+    and the provider's ``extensions`` (`ResponseEnd.extensions`)."""
     parts = tuple(p for m in document_messages for p in m.parts)
     form = {k: v for k, v in meta.items() if v is not None}
+    merged = {k: dict(v) for k, v in (extensions or {}).items()}
+    if form:
+        merged["stream"] = {"form": form}
     return Message(
         role="assistant",
         parts=parts,
         provenance=Provenance(format=format, provider=provider, model=model),
-        extensions={"stream": {"form": form}} if form else {},
+        extensions=merged,
     )

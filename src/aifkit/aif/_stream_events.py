@@ -3,9 +3,9 @@
 The four SSE formats have assemblers of their own (they rebuild the provider's
 final message and let the format's converter read it). Every other format with a
 stream codec (Cohere, Ollama, Bedrock, a plugin) is assembled from the events its
-decoder yields: text, reasoning (with its scoped signature), tool calls (their
-arguments parsed once the part is complete) and refusals, in the order the parts
-started. Tests pin each such format's result to its non-streamed response
+decoder yields: text, reasoning (with its scoped signature or redacted payload),
+tool calls (their arguments parsed once the part is complete) and refusals, in the
+order the parts started. Tests pin each such format's result to its non-streamed response
 converter's reading of the same reply.
 """
 
@@ -46,6 +46,7 @@ class _Part:
     text: list[str] = field(default_factory=list[str])
     signature: str | None = None
     scope: ReasoningScope | None = None
+    redacted: list[str] = field(default_factory=list[str])
 
 
 class EventAssembler:
@@ -68,6 +69,7 @@ class EventAssembler:
         self.parts: dict[int, _Part] = {}
         self.model: str | None = None
         self.meta: dict[str, Any] = {}
+        self.extensions: Mapping[str, Mapping[str, Any]] | None = None
         self.ended = False
 
     def feed(self, event: StreamEvent) -> None:
@@ -80,6 +82,9 @@ class EventAssembler:
                 part.text.append(event.text)
             if event.signature is not None:
                 part.signature, part.scope = event.signature, event.valid_for
+            if event.redacted is not None:
+                part.redacted.append(event.redacted)
+                part.scope = event.valid_for
         elif isinstance(event, PartStart):
             self.parts[event.index] = _Part(event.kind, event.id, event.name)
         elif isinstance(event, ResponseStart):
@@ -89,6 +94,7 @@ class EventAssembler:
         elif isinstance(event, ResponseEnd):
             self.ended = True
             self.meta["stop_reason"] = event.raw_finish_reason or event.finish_reason
+            self.extensions = event.extensions
             self._usage(event.usage)
         elif isinstance(event, StreamError):
             raise stream_error(None, (), f"the stream reports an error: {event.error_type}: {event.message}")  # fmt: skip
@@ -112,6 +118,7 @@ class EventAssembler:
             provider=self.provider,
             model=self.model,
             meta=self.meta,
+            extensions=self.extensions,
         )
 
 
@@ -125,9 +132,12 @@ def _part(index: int, part: _Part) -> Part | None:
             id=part.id or f"call_{index}", name=part.name or "", arguments=arguments
         )
     if part.kind == "reasoning":
-        if not text and part.signature is None:
+        redacted = "".join(part.redacted) if part.redacted else None
+        if not text and part.signature is None and redacted is None:
             return None
-        return ReasoningPart(text=text or None, signature=part.signature, valid_for=part.scope)
+        return ReasoningPart(
+            text=text or None, redacted=redacted, signature=part.signature, valid_for=part.scope
+        )
     if not text:
         return None
     return RefusalPart(text=text) if part.kind == "refusal" else TextPart(text=text)

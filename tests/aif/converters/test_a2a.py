@@ -234,10 +234,16 @@ def bodies(draw: st.DrawFn) -> dict[str, Any]:
     task: dict[str, Any] = {
         "id": "task-1",
         "status": {"state": draw(st.sampled_from(["TASK_STATE_WORKING", "TASK_STATE_COMPLETED"]))},
-        "history": [draw(_message(n)) for n in range(draw(st.integers(1, 4)))],
     }
+    if draw(st.booleans()):  # else the artifacts and status message are the conversation
+        task["history"] = [draw(_message(n)) for n in range(draw(st.integers(1, 4)))]
     if draw(st.booleans()):
-        task["artifacts"] = [{"artifactId": "a1", "parts": [{"text": draw(_TEXT)}]}]
+        task["status"]["message"] = draw(_message(9))
+    for n in range(draw(st.integers(0, 2))):
+        artifact = {"artifactId": f"a{n}", "parts": draw(st.lists(_part(), min_size=1, max_size=2))}
+        if draw(st.booleans()):
+            artifact["name"] = draw(_NAME)
+        task.setdefault("artifacts", []).append(artifact)
     return task
 
 
@@ -257,6 +263,52 @@ def test_native_text_reads_as_text_in_other_formats() -> None:
     assert {e.pointer for e in report} >= {"/history/0/messageId", "/id"}
     document = CONV.decode(load("task")).document
     assert isinstance(document.messages[1].parts[0], TextPart)
+
+
+def test_a_task_without_history_is_read_from_its_artifacts_and_status_message() -> None:
+    # A2A spec §6.1 (a completed task: its answer an artifact) and §6.5 (a listed working
+    # task: its status message); neither has a history.
+    for name, text in [
+        ("a2a-spec__task-artifacts", "Today will be sunny with a high of 75°F"),
+        ("a2a-spec__task-status-message", "Processing your document analysis..."),
+    ]:
+        out, report = convert(load(name), source="a2a", target="openai-chat")
+        assert out["messages"] == [{"role": "assistant", "content": text}]
+        pointers = {e.pointer for e in report}
+        assert pointers & {"/artifacts/0/artifactId", "/status/message/messageId"}
+        assert not pointers & {"/artifacts", "/status/message"}  # the content went across
+    both = {**load("a2a-spec__task-status-message"), "artifacts": load("a2a-spec__task-artifacts")["artifacts"]}  # fmt: skip
+    document = CONV.decode(both).document
+    assert [m.parts[0].text for m in document.messages] == [  # type: ignore[union-attr]
+        "Today will be sunny with a high of 75°F",
+        "Processing your document analysis...",
+    ]
+    assert CONV.encode(document, EncodeOptions()).body == both
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"id": "t", "status": {"state": "TASK_STATE_WORKING"}, "artifacts": []},
+        {"id": "t", "status": {"state": "TASK_STATE_WORKING"}, "artifacts": None},
+        {"id": "t", "status": {"state": "TASK_STATE_WORKING", "message": None}},
+    ],
+)
+def test_a_history_less_task_with_nothing_to_read_keeps_what_it_sent(body: dict[str, Any]) -> None:
+    assert CONV.decode(body).document.messages == ()
+    out, report = convert(body, source="a2a", target="a2a")
+    assert out == body
+    assert report.lossless
+
+
+def test_a_history_less_task_whose_messages_changed_travels_as_an_envelope() -> None:
+    document = CONV.decode(load("a2a-spec__task-artifacts")).document
+    changed = document.model_copy(
+        update={"messages": (document.messages[0].model_copy(update={"role": "user"}),)}
+    )
+    body = CONV.encode(changed, EncodeOptions()).body
+    assert body["extensions"] == [EXTENSION_URI]  # not an artifact with a user's role
+    assert without_envelope(CONV.decode(body).document) == without_envelope(changed)
 
 
 # -- malformed input ------------------------------------------------------------------
@@ -279,6 +331,8 @@ def _msg(*parts: Any, **more: Any) -> dict[str, Any]:
         (_msg({"raw": "not base64!"}), "/parts/0/raw", "base64"),
         (_msg({"url": "u", "mediaType": 3}), "/parts/0/mediaType", "expected a string"),
         ({"id": "t", "history": [{"role": "ROLE_AGENT", "parts": "x"}]}, "/history/0/parts", "expected an array"),
+        ({"id": "t", "artifacts": [{"artifactId": "a"}]}, "/artifacts/0/parts", "missing required field"),
+        ({"id": "t", "status": {"message": {"role": "ROLE_ROBOT", "parts": []}}}, "/status/message/role", "expected 'ROLE_USER'"),
         (
             _msg({"data": {"messages": [{"role": "robot"}]}, "mediaType": AIF_MEDIA_TYPE}),
             "/parts/0/data/messages/0/role",

@@ -17,8 +17,12 @@ Two readings:
   provenance held in ``form["provenance"]`` (``"absent"`` when it had none), so
   that writing it back leaves out the step that recorded this reading.
 * **native** — any other message is a one-message document, and a task's
-  ``history`` is the conversation. ``ROLE_USER`` is ``user``, ``ROLE_AGENT``
-  ``assistant``. Parts: ``text`` -> `TextPart` (a `DocumentPart` of plain text
+  ``history`` is the conversation. A task without ``history`` (a server may leave
+  it out: A2A spec §3.2.4 ``historyLength`` 0, the task lists of §6.5) is read from
+  what it carries instead: each of its ``artifacts`` (the task's output, §3.7) is
+  an assistant message, its ``artifactId``, ``name``, ... that message's extra,
+  then ``status.message``; ``form["messages_from"]`` says where each came from.
+  ``ROLE_USER`` is ``user``, ``ROLE_AGENT`` ``assistant``. Parts: ``text`` -> `TextPart` (a `DocumentPart` of plain text
   when it has a ``mediaType``); ``raw`` / ``url`` -> `ImagePart` for ``image/*``,
   `AudioPart` for ``audio/*``, else `DocumentPart` (``filename`` kept; a ``url``
   part's ``mediaType`` is extra);
@@ -70,6 +74,7 @@ ROLES: Final = {"ROLE_USER": "user", "ROLE_AGENT": "assistant"}
 _CONTENT: Final = ("text", "raw", "url", "data")
 _PART_KEYS: Final = frozenset({"text", "raw", "url", "mediaType", "filename"})
 _MESSAGE_KEYS: Final = frozenset({"role", "parts"})
+_ARTIFACT_KEYS: Final = frozenset({"parts"})
 _ENVELOPE_ROOTS: Final = ("id", "instructions", "messages", "tools", "settings", "metadata")
 
 
@@ -162,16 +167,19 @@ def _task(root: dict[str, Any]) -> Decoded:
     form: dict[str, Any] = {"shape": "task"}
     history = root.get("history", MISSING)
     messages: list[dict[str, Any]] = []
-    if history is MISSING:
-        form["history"] = "absent"
-    else:
-        for i, raw in enumerate(expect_list(history, ("history",))):
-            src: Path = ("history", i)
-            messages.append(_message(expect_obj(raw, src), src, ("messages", i), sm))
     rest = {key: v for key, v in root.items() if key != "history"}
     status = rest.get("status")
     if status is not None:
         expect_obj(status, ("status",))
+    if history is MISSING:
+        form["history"] = "absent"
+        origins = _carried(rest, messages, sm)
+        if origins:
+            form["messages_from"] = origins
+    else:
+        for i, raw in enumerate(expect_list(history, ("history",))):
+            src: Path = ("history", i)
+            messages.append(_message(expect_obj(raw, src), src, ("messages", i), sm))
     if rest:
         sm.add(("extensions", NAME, "extra"), ())
     doc = {
@@ -181,9 +189,32 @@ def _task(root: dict[str, Any]) -> Decoded:
     return Decoded(validate_document(doc, sm), sm)
 
 
-def _message(m: dict[str, Any], src: Path, aif: Path, sm: SourceMap) -> dict[str, Any]:
+def _carried(rest: dict[str, Any], messages: list[dict[str, Any]], sm: SourceMap) -> list[str]:
+    """Read a history-less task's artifacts and status message into ``messages`` (taking
+    them out of ``rest``, the task's extra); return where each message came from."""
+    origins: list[str] = []
+    if rest.get("artifacts") not in (None, []):  # a null or empty list stays as it was sent
+        for i, raw in enumerate(expect_list(rest.pop("artifacts"), ("artifacts",))):
+            src: Path = ("artifacts", i)
+            aif: Path = ("messages", len(messages))
+            messages.append(_message(expect_obj(raw, src), src, aif, sm, artifact=True))
+            origins.append("artifact")
+    status = rest.get("status")
+    if isinstance(status, dict) and cast("dict[str, Any]", status).get("message") is not None:
+        status = cast("dict[str, Any]", status)
+        src = ("status", "message")
+        messages.append(_message(expect_obj(status["message"], src), src, ("messages", len(messages)), sm))  # fmt: skip
+        origins.append("status")
+        rest["status"] = {key: v for key, v in status.items() if key != "message"}
+    return origins
+
+
+def _message(
+    m: dict[str, Any], src: Path, aif: Path, sm: SourceMap, *, artifact: bool = False
+) -> dict[str, Any]:
+    """A Message (or an Artifact, the agent's output: an assistant message) as AIF."""
     sm.add(aif, src)
-    role = required(m, "role", src)
+    role = "ROLE_AGENT" if artifact else required(m, "role", src)
     if not isinstance(role, str) or role not in ROLES:
         problem = f"expected 'ROLE_USER' or 'ROLE_AGENT', got {role!r}"
         if not isinstance(role, str):
@@ -195,7 +226,7 @@ def _message(m: dict[str, Any], src: Path, aif: Path, sm: SourceMap) -> dict[str
         sm.add((*aif, "parts", j), ppath)
         parts.append(_part(expect_obj(raw, ppath), ppath))
     out: dict[str, Any] = {"role": ROLES[role], "parts": parts}
-    extra = unknown_keys(m, _MESSAGE_KEYS)
+    extra = unknown_keys(m, _ARTIFACT_KEYS if artifact else _MESSAGE_KEYS)
     if extra:
         sm.add((*aif, "extensions", NAME, "extra"), src)
         out["extensions"] = make_ext(NAME, None, extra)

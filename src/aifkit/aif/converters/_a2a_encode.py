@@ -250,9 +250,28 @@ def _native(document: Document, task: bool) -> dict[str, Any] | None:
     if not task:
         return messages[0] if len(messages) == 1 else None
     body: dict[str, Any] = dict(extra)
-    if own_form(document.extensions, NAME).get("history") != "absent" or messages:
+    form = own_form(document.extensions, NAME)
+    origins = form.get("messages_from")
+    if isinstance(origins, list) and len(cast("list[Any]", origins)) == len(messages):
+        _carry(body, messages, cast("list[Any]", origins))
+    elif form.get("history") != "absent" or messages:
         body["history"] = messages
     return body
+
+
+def _carry(body: dict[str, Any], messages: list[dict[str, Any]], origins: list[Any]) -> None:
+    """Put the messages a history-less task was read from back as its artifacts and
+    status message (the caller checks that this reads back to the same document)."""
+    artifacts: list[dict[str, Any]] = []
+    for wire, origin in zip(messages, origins, strict=True):
+        if origin == "artifact":
+            artifacts.append({key: v for key, v in wire.items() if key != "role"})
+        else:
+            status = body.get("status")
+            head = cast("dict[str, Any]", status) if isinstance(status, dict) else {}
+            body["status"] = {**head, "message": wire}
+    if artifacts:
+        body["artifacts"] = artifacts
 
 
 def _native_message(m: Message) -> dict[str, Any] | None:

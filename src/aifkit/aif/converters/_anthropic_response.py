@@ -16,7 +16,7 @@ from aifkit.aif.converters._base import EncodeOptions
 from aifkit.aif.converters._common import expect_list
 from aifkit.aif.converters._response_base import ResponseCodec
 from aifkit.aif.converters._response_wire import Obj, shape
-from aifkit.aif.converters._wire import ext, make_ext, unknown_keys
+from aifkit.aif.converters._wire import ext
 
 __all__ = ["AnthropicResponses"]
 
@@ -27,6 +27,7 @@ class AnthropicResponses(ResponseCodec):
     """``message`` bodies (``POST /v1/messages`` without streaming)."""
 
     name = "anthropic"
+    reply_keys: ClassVar[Mapping[str, str]] = {"id": "id", "model": "model"}
     empty_turn: ClassVar[Mapping[str, Any]] = {"role": "assistant", "content": []}
     finish = ANTHROPIC_FINISH
     usage_fields = ANTHROPIC_USAGE
@@ -34,21 +35,10 @@ class AnthropicResponses(ResponseCodec):
     def _decode(self, body: Obj, sm: SourceMap, losses: LossLog) -> Response:
         content = expect_list(body.get("content"), ("content",))
         message = self.decode_turn({"role": "assistant", "content": content}, (), sm, losses)
-        finish, raw = self.read_finish(body.get("stop_reason"), ("stop_reason",))
+        finish = self.read_finish(body.get("stop_reason"), ("stop_reason",))
         sm.add(("finish_reason",), ("stop_reason",))
-        extra = {k: v for k, v in unknown_keys(body, _TOP).items() if v is not None}
-        sm.add(("id",), ("id",))
-        sm.add(("model",), ("model",))
-        self.keep_extra(extra, (), (), sm)
-        return Response(
-            id=body.get("id"),
-            model=body.get("model"),
-            message=message,
-            finish_reason=finish,
-            raw_finish_reason=raw,
-            usage=self.read_usage(body, sm),
-            extensions=make_ext(self.name, {"keys": list(body)}, extra),
-        )
+        extra = self.top_extra(body, _TOP, sm, nulls=False)
+        return self.reply(body, message, finish, sm, extra=extra)
 
     def _encode(self, response: Response, options: EncodeOptions, losses: LossLog) -> Obj:
         form, extra = ext(response.extensions, self.name, (), losses)

@@ -17,7 +17,7 @@ from aifkit.aif.converters._base import EncodeOptions
 from aifkit.aif.converters._common import expect_obj
 from aifkit.aif.converters._response_base import ResponseCodec
 from aifkit.aif.converters._response_wire import Obj, shape
-from aifkit.aif.converters._wire import ext, make_ext, unknown_keys
+from aifkit.aif.converters._wire import ext, unknown_keys
 
 __all__ = ["BedrockResponses"]
 
@@ -43,20 +43,14 @@ class BedrockResponses(ResponseCodec):
         else:
             message = Message(role="assistant")
             sm.add(("message",), ("output",))
-        finish, raw = self.read_finish(body.get("stopReason"), ("stopReason",))
+        finish = self.read_finish(body.get("stopReason"), ("stopReason",))
         sm.add(("finish_reason",), ("stopReason",))
-        extra = unknown_keys(body, _TOP)
-        self.keep_extra(extra, (), (), sm)
+        extra = self.top_extra(body, _TOP, sm)
         for key, value in unknown_keys(output, frozenset({"message"})).items():
             extra[f"output.{key}"] = value
             sm.add(("extensions", self.name, "extra", f"output.{key}"), ("output", key))
-        return Response(
-            message=message,
-            finish_reason=finish,
-            raw_finish_reason=raw,
-            usage=self.read_usage(body, sm),
-            extensions=make_ext(self.name, {"keys": list(body), "output": list(output)}, extra),
-        )
+        form = {"keys": list(body), "output": list(output)}
+        return self.reply(body, message, finish, sm, extra=extra, form=form)
 
     def _encode(self, response: Response, options: EncodeOptions, losses: LossLog) -> Obj:
         form, extra = ext(response.extensions, self.name, (), losses)

@@ -16,7 +16,7 @@ from aifkit.aif.converters._base import EncodeOptions
 from aifkit.aif.converters._common import expect_obj
 from aifkit.aif.converters._response_base import ResponseCodec
 from aifkit.aif.converters._response_wire import Obj, shape
-from aifkit.aif.converters._wire import ext, make_ext, unknown_keys
+from aifkit.aif.converters._wire import ext
 
 __all__ = ["CohereResponses"]
 
@@ -27,6 +27,7 @@ class CohereResponses(ResponseCodec):
     """v2 ``ChatResponse`` bodies (``POST /v2/chat`` without streaming)."""
 
     name = "cohere"
+    reply_keys: ClassVar[Mapping[str, str]] = {"id": "id"}
     empty_turn: ClassVar[Mapping[str, Any]] = {"role": "assistant", "content": []}
     finish = COHERE_FINISH
     usage_fields = COHERE_USAGE
@@ -34,19 +35,9 @@ class CohereResponses(ResponseCodec):
     def _decode(self, body: Obj, sm: SourceMap, losses: LossLog) -> Response:
         wire = expect_obj(body.get("message"), ("message",))
         message = self.decode_turn(wire, ("message",), sm, losses)
-        finish, raw = self.read_finish(body.get("finish_reason"), ("finish_reason",))
+        finish = self.read_finish(body.get("finish_reason"), ("finish_reason",))
         sm.add(("finish_reason",), ("finish_reason",))
-        extra = unknown_keys(body, _TOP)
-        sm.add(("id",), ("id",))
-        self.keep_extra(extra, (), (), sm)
-        return Response(
-            id=body.get("id"),
-            message=message,
-            finish_reason=finish,
-            raw_finish_reason=raw,
-            usage=self.read_usage(body, sm),
-            extensions=make_ext(self.name, {"keys": list(body)}, extra),
-        )
+        return self.reply(body, message, finish, sm, extra=self.top_extra(body, _TOP, sm))
 
     def _encode(self, response: Response, options: EncodeOptions, losses: LossLog) -> Obj:
         form, extra = ext(response.extensions, self.name, (), losses)

@@ -19,7 +19,7 @@ from aifkit.aif.converters._base import EncodeOptions
 from aifkit.aif.converters._common import expect_list, expect_obj
 from aifkit.aif.converters._response_base import ResponseCodec
 from aifkit.aif.converters._response_wire import Obj, shape
-from aifkit.aif.converters._wire import ext, make_ext, unknown_keys
+from aifkit.aif.converters._wire import ext, unknown_keys
 
 __all__ = ["GeminiResponses"]
 
@@ -32,6 +32,7 @@ class GeminiResponses(ResponseCodec):
     """``GenerateContentResponse`` bodies (``:generateContent``)."""
 
     name = "gemini"
+    reply_keys: ClassVar[Mapping[str, str]] = {"id": "responseId", "model": "modelVersion"}
     output_media = True
     turns_key = "contents"
     empty_turn: ClassVar[Mapping[str, Any]] = {"role": "model", "parts": []}
@@ -50,16 +51,13 @@ class GeminiResponses(ResponseCodec):
         else:
             message = Message(role="assistant")
             sm.add(("message",), at if content is not None else ())
-        finish, raw = self.read_finish(
+        finish = self.read_finish(
             candidate.get("finishReason"),
             ("candidates", 0, "finishReason"),
             calls=any(isinstance(p, ToolCallPart) for p in message.parts),
         )
         sm.add(("finish_reason",), ("candidates", 0, "finishReason"))
-        extra = unknown_keys(body, _TOP)
-        sm.add(("id",), ("responseId",))
-        sm.add(("model",), ("modelVersion",))
-        self.keep_extra(extra, (), (), sm)
+        extra = self.top_extra(body, _TOP, sm)
         for key, value in unknown_keys(candidate, _CANDIDATE).items():
             extra[f"candidate.{key}"] = value
             sm.add(("extensions", self.name, "extra", f"candidate.{key}"), ("candidates", 0, key))
@@ -67,15 +65,7 @@ class GeminiResponses(ResponseCodec):
         form: Obj = {"keys": list(body), "candidate": list(candidate) if candidates else None}
         if isinstance(content, dict) and not cast("Obj", content).get("parts"):
             form["content"] = content
-        return Response(
-            id=body.get("responseId"),
-            model=body.get("modelVersion"),
-            message=message,
-            finish_reason=finish,
-            raw_finish_reason=raw,
-            usage=self.read_usage(body, sm),
-            extensions=make_ext(self.name, form, extra),
-        )
+        return self.reply(body, message, finish, sm, extra=extra, form=form)
 
     def _encode(self, response: Response, options: EncodeOptions, losses: LossLog) -> Obj:
         form, extra = ext(response.extensions, self.name, (), losses)

@@ -7,8 +7,9 @@ that calls tools stops with ``stop``; AIF says ``tool_calls``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from aifkit._json import type_name
 from aifkit.aif._loss import LossLog, SourceMap
@@ -19,7 +20,7 @@ from aifkit.aif.converters._base import EncodeOptions
 from aifkit.aif.converters._common import expect_obj, fail
 from aifkit.aif.converters._response_base import ResponseCodec
 from aifkit.aif.converters._response_wire import Obj, shape
-from aifkit.aif.converters._wire import ext, make_ext, unknown_keys
+from aifkit.aif.converters._wire import ext
 
 __all__ = ["OllamaResponses"]
 
@@ -33,6 +34,7 @@ class OllamaResponses(ResponseCodec):
     """``ChatResponse`` bodies (``POST /api/chat`` with ``"stream": false``)."""
 
     name = "ollama"
+    reply_keys: ClassVar[Mapping[str, str]] = {"model": "model", "created_at": "created_at"}
     finish = OLLAMA_FINISH
     usage_fields = OLLAMA_USAGE
 
@@ -42,29 +44,22 @@ class OllamaResponses(ResponseCodec):
     def _decode(self, body: Obj, sm: SourceMap, losses: LossLog) -> Response:
         wire = expect_obj(body.get("message"), ("message",))
         message = self.decode_turn(wire, ("message",), sm, losses)
-        finish, raw = self.read_finish(
+        finish = self.read_finish(
             body.get("done_reason"),
             ("done_reason",),
             calls=any(isinstance(p, ToolCallPart) for p in message.parts),
         )
         sm.add(("finish_reason",), ("done_reason",))
-        extra = unknown_keys(body, _TOP)
-        sm.add(("model",), ("model",))
-        sm.add(("created_at",), ("created_at",))
-        self.keep_extra(extra, (), (), sm)
+        extra = self.top_extra(body, _TOP, sm)
         form: Obj = {"keys": list(body)}
         created = body.get("created_at")
         if created is not None:
             form["created_at"] = created
-        return Response(
-            model=body.get("model"),
-            message=message,
-            finish_reason=finish,
-            raw_finish_reason=raw,
-            usage=self._read_counts(body, sm),
-            created_at=parse_time(created),
-            extensions=make_ext(self.name, form, extra),
-        )
+        return self.reply(body, message, finish, sm, extra=extra, form=form)
+
+    def read_created(self, body: Obj) -> datetime | None:
+        """``created_at``, an RFC 3339 time with nanoseconds."""
+        return parse_time(body.get("created_at"))
 
     def _read_counts(self, body: Obj, sm: SourceMap) -> Usage | None:
         # Ollama's counts are top-level fields, not a usage object.

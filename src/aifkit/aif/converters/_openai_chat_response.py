@@ -7,7 +7,9 @@ other target reports them dropped at ``/choices/1``).
 
 from __future__ import annotations
 
-from typing import Any, cast
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, ClassVar, cast
 
 from aifkit.aif._loss import LossLog, Path, SourceMap
 from aifkit.aif._response import Response, Usage
@@ -16,7 +18,7 @@ from aifkit.aif.converters._base import EncodeOptions
 from aifkit.aif.converters._common import expect_list, expect_obj, fail
 from aifkit.aif.converters._response_base import ResponseCodec
 from aifkit.aif.converters._response_wire import Obj, epoch, shape, to_epoch
-from aifkit.aif.converters._wire import ext, make_ext, unknown_keys
+from aifkit.aif.converters._wire import ext, unknown_keys
 
 __all__ = ["OpenAIChatResponses"]
 
@@ -29,6 +31,11 @@ class OpenAIChatResponses(ResponseCodec):
     """``chat.completion`` bodies (``POST /v1/chat/completions`` without streaming)."""
 
     name = "openai-chat"
+    reply_keys: ClassVar[Mapping[str, str]] = {
+        "id": "id",
+        "model": "model",
+        "created_at": "created",
+    }
     object_name = "chat.completion"
     string_content = True
     """A completion's message content is a string (Mistral's may be a list of chunks)."""
@@ -44,10 +51,9 @@ class OpenAIChatResponses(ResponseCodec):
         at: Path = ("choices", 0, "message")
         wire = expect_obj(choice.get("message"), at)
         message = self.decode_turn(wire, at, sm, losses)
-        finish, raw = self.read_finish(choice.get("finish_reason"), ("choices", 0, "finish_reason"))
+        finish = self.read_finish(choice.get("finish_reason"), ("choices", 0, "finish_reason"))
         sm.add(("finish_reason",), ("choices", 0, "finish_reason"))
-        extra = unknown_keys(body, _TOP)
-        self.keep_extra(extra, (), (), sm)
+        extra = self.top_extra(body, _TOP, sm)
         for key, value in unknown_keys(choice, _CHOICE).items():
             extra[f"choice.{key}"] = value
             sm.add(("extensions", self.name, "extra", f"choice.{key}"), ("choices", 0, key))
@@ -58,19 +64,11 @@ class OpenAIChatResponses(ResponseCodec):
             )
         self.keep_alternatives(choices, "choices", extra, sm)
         form = {"keys": list(body), "choice": list(choice)}
-        sm.add(("id",), ("id",))
-        sm.add(("model",), ("model",))
-        sm.add(("created_at",), ("created",))
-        return Response(
-            id=body.get("id"),
-            model=body.get("model"),
-            message=message,
-            finish_reason=finish,
-            raw_finish_reason=raw,
-            usage=self.read_usage(body, sm),
-            created_at=epoch(body.get("created"), ("created",)),
-            extensions=make_ext(self.name, form, extra),
-        )
+        return self.reply(body, message, finish, sm, extra=extra, form=form)
+
+    def read_created(self, body: Obj) -> datetime | None:
+        """``created``, in Unix seconds."""
+        return epoch(body.get("created"), ("created",))
 
     def _encode(self, response: Response, options: EncodeOptions, losses: LossLog) -> Obj:
         form, extra = ext(response.extensions, self.name, (), losses)

@@ -8,7 +8,9 @@ completed response that called tools finishes with ``tool_calls`` in AIF.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, ClassVar, cast
 
 from aifkit.aif._loss import LossLog, SourceMap
 from aifkit.aif._response import Response, Usage
@@ -19,7 +21,7 @@ from aifkit.aif.converters._common import expect_list
 from aifkit.aif.converters._response_base import ResponseCodec
 from aifkit.aif.converters._response_message import decode_message
 from aifkit.aif.converters._response_wire import Obj, epoch, shape, to_epoch
-from aifkit.aif.converters._wire import ext, make_ext, unknown_keys
+from aifkit.aif.converters._wire import ext
 
 __all__ = ["OpenAIResponsesResponses"]
 
@@ -32,6 +34,11 @@ class OpenAIResponsesResponses(ResponseCodec):
     """``response`` bodies (``POST /v1/responses`` without streaming)."""
 
     name = "openai-responses"
+    reply_keys: ClassVar[Mapping[str, str]] = {
+        "id": "id",
+        "model": "model",
+        "created_at": "created_at",
+    }
     finish = OPENAI_RESPONSES_FINISH
     usage_fields = OPENAI_RESPONSES_USAGE
 
@@ -50,24 +57,15 @@ class OpenAIResponsesResponses(ResponseCodec):
         if status == "incomplete" and isinstance(details, dict):
             word = cast("Obj", details).get("reason")
             sm.add(("finish_reason",), ("incomplete_details", "reason"))
-        finish, raw = self.read_finish(
+        finish = self.read_finish(
             word, ("status",), calls=any(isinstance(p, ToolCallPart) for p in message.parts)
         )
-        extra = unknown_keys(body, _TOP)
-        sm.add(("id",), ("id",))
-        sm.add(("model",), ("model",))
-        sm.add(("created_at",), ("created_at",))
-        self.keep_extra(extra, (), (), sm)
-        return Response(
-            id=body.get("id"),
-            model=body.get("model"),
-            message=message,
-            finish_reason=finish,
-            raw_finish_reason=raw,
-            usage=self.read_usage(body, sm),
-            created_at=epoch(body.get("created_at"), ("created_at",)),
-            extensions=make_ext(self.name, {"keys": list(body)}, extra),
-        )
+        extra = self.top_extra(body, _TOP, sm)
+        return self.reply(body, message, finish, sm, extra=extra)
+
+    def read_created(self, body: Obj) -> datetime | None:
+        """``created_at``, in Unix seconds."""
+        return epoch(body.get("created_at"), ("created_at",))
 
     def _encode(self, response: Response, options: EncodeOptions, losses: LossLog) -> Obj:
         form, extra = ext(response.extensions, self.name, (), losses)

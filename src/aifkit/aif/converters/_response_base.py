@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar, Protocol, cast, get_args
 
 from pydantic import ValidationError
@@ -27,7 +28,7 @@ from aifkit.aif.converters._response_wire import (
     shape,
     unflatten,
 )
-from aifkit.aif.converters._wire import ext, hint_keys, make_ext
+from aifkit.aif.converters._wire import ext, hint_keys, make_ext, unknown_keys
 
 __all__ = ["DecodedResponse", "ResponseCodec", "ResponseConverter"]
 
@@ -93,6 +94,9 @@ class ResponseCodec:
     """The format's usage counts."""
     usage_key: ClassVar[str] = "usage"
     """Where a body holds its usage object."""
+    reply_keys: ClassVar[Mapping[str, str]] = {}
+    """Where a body holds the reply's ``id``, ``model`` and ``created_at``: AIF field ->
+    the body's key (Gemini's id is ``responseId``); see `reply`."""
 
     def decode_response(self, body: Any) -> DecodedResponse:
         """Read a response body (see `ResponseConverter.decode_response`)."""
@@ -270,6 +274,50 @@ class ResponseCodec:
         if len(alternatives) > 1:
             extra[key] = alternatives[1:]
             sm.add(("extensions", self.name, "extra", key), (key, 1))
+
+    def top_extra(
+        self, body: Obj, known: frozenset[str], sm: SourceMap, *, nulls: bool = True
+    ) -> Obj:
+        """The fields of ``body`` not in ``known`` (``nulls``: also those set to null), kept
+        as this format's extra data and mapped to their source keys."""
+        extra = unknown_keys(body, known)
+        if not nulls:
+            extra = {k: v for k, v in extra.items() if v is not None}
+        self.keep_extra(extra, (), (), sm)
+        return extra
+
+    def reply(
+        self,
+        body: Obj,
+        message: Message,
+        finish: tuple[FinishReason | None, str | None],
+        sm: SourceMap,
+        *,
+        extra: Obj,
+        form: Obj | None = None,
+    ) -> Response:
+        """The decoded `Response`: ``message``, ``finish`` (`read_finish`'s pair), the id,
+        model and creation time at `reply_keys` (each mapped for loss pointers), the
+        usage, and this format's ``form`` (default: the body's key order) and ``extra``."""
+        for name, key in self.reply_keys.items():
+            sm.add((name,), (key,))
+        keys = self.reply_keys
+        usage = self._read_usage(body, sm)  # before the time: the first error is the same
+        return Response(
+            id=body.get(keys["id"]) if "id" in keys else None,
+            model=body.get(keys["model"]) if "model" in keys else None,
+            message=message,
+            finish_reason=finish[0],
+            raw_finish_reason=finish[1],
+            usage=usage,
+            created_at=self.read_created(body),
+            extensions=make_ext(self.name, {"keys": list(body)} if form is None else form, extra),
+        )
+
+    def read_created(self, body: Obj) -> datetime | None:
+        """The reply's creation time, read from ``reply_keys["created_at"]`` as the format
+        writes it (none, unless a format says how)."""
+        return None
 
     def keep_extra(self, extra: Obj, aif: Path, source: Path, sm: SourceMap) -> None:
         """Map each kept ``extra`` field of the element at ``aif`` to its source path."""

@@ -16,7 +16,14 @@ from aifkit.aif.converters._anthropic_decode import IMAGE_MEDIA_TYPES, NAME, TOO
 from aifkit.aif.converters._anthropic_encode import encode_document
 from aifkit.aif.converters._base import FormatConverter
 from aifkit.aif.converters._capabilities import ANTHROPIC
-from aifkit.aif.converters._checks import RuleChecker, as_obj, as_str, is_blank
+from aifkit.aif.converters._checks import (
+    PairingWords,
+    RuleChecker,
+    ToolPairing,
+    as_obj,
+    as_str,
+    is_blank,
+)
 
 __all__ = ["AnthropicConverter"]
 
@@ -105,7 +112,7 @@ class _Validator(RuleChecker):
                 self.blocks(b["content"], (*path, j, "content"))
 
     def messages(self, messages: list[Any]) -> None:
-        pending: list[tuple[str, Path]] = []  # tool_use ids of the previous assistant turn
+        pairing = ToolPairing(self, _PAIRING, self.tool_id)
         for i, raw in enumerate(messages):
             m = as_obj(raw)
             if m is None:
@@ -123,14 +130,8 @@ class _Validator(RuleChecker):
             blocks = cast("list[Any]", content) if isinstance(content, list) else []
             self.blocks(blocks, (*path, "content"))
             self.roles(blocks, (*path, "content"), role)
-            if role == "user":
-                self.answers(blocks, (*path, "content"), pending)
-            else:
-                for call_id, where in pending:
-                    self.unanswered(call_id, where)
-            pending = self.calls(blocks, (*path, "content")) if role == "assistant" else []
-        for call_id, where in pending:
-            self.unanswered(call_id, where)
+            pairing.turn(role, blocks, (*path, "content"), self.calls)
+        pairing.end()
 
     def roles(self, blocks: list[Any], path: Path, role: Any) -> None:
         """Flag blocks the message's role cannot hold."""
@@ -145,10 +146,6 @@ class _Validator(RuleChecker):
             elif role == "assistant" and kind == "tool_result":
                 msg = "tool_result blocks belong to the user message after the tool_use"
                 self.flag((*path, j), "tool-result-placement", msg)
-
-    def unanswered(self, call_id: str, where: Path) -> None:
-        msg = f"tool_use {call_id!r} has no tool_result first in the next user message"
-        self.flag(where, "tool-result-missing", msg)
 
     def calls(self, blocks: list[Any], path: Path) -> list[tuple[str, Path]]:
         calls: list[tuple[str, Path]] = []
@@ -173,40 +170,26 @@ class _Validator(RuleChecker):
                 self.flag((*path, j), "thinking-signature", msg)
         return calls
 
-    def answers(self, blocks: list[Any], path: Path, pending: list[tuple[str, Path]]) -> None:
-        open_ids = {call_id for call_id, _ in pending}
-        answered: set[str] = set()
-        leading = True
-        for j, raw in enumerate(blocks):
-            b = as_obj(raw)
-            if b is None or b.get("type") != "tool_result":
-                leading = False
-                continue
-            call_id = b.get("tool_use_id")
-            if not isinstance(call_id, str):
-                continue
-            where = (*path, j, "tool_use_id")
-            self.tool_id(call_id, where)
-            if call_id not in open_ids or call_id in answered:
-                msg = (
-                    f"no tool_use {call_id!r} in the previous assistant message awaits this result"
-                )
-                self.flag(where, "orphan-tool-result", msg)
-                continue
-            answered.add(call_id)
-            if not leading:
-                msg = "tool_result blocks must come before any other content of the message"
-                self.flag((*path, j), "tool-result-placement", msg)
-        for call_id, where in pending:
-            if call_id not in answered:
-                self.unanswered(call_id, where)
-
     def tool_id(self, call_id: str, path: Path) -> None:
         if not TOOL_ID.match(call_id):
             self.flag(path, "tool-id-charset", f"tool id {call_id!r} must match ^[a-zA-Z0-9_-]+$")
 
 
 _DOCUMENT_TYPES: Final = {"base64": "application/pdf", "text": "text/plain"}
+
+
+def _result_id(block: dict[str, Any]) -> tuple[Any, Path] | None:
+    if block.get("type") != "tool_result":
+        return None
+    return block.get("tool_use_id"), ("tool_use_id",)
+
+
+_PAIRING: Final = PairingWords(
+    call="tool_use",
+    result_id=_result_id,
+    unanswered="tool_use {!r} has no tool_result first in the next user message",
+    placement="tool_result blocks must come before any other content of the message",
+)
 
 
 class AnthropicConverter(FormatConverter):

@@ -25,7 +25,15 @@ from aifkit.aif.converters._bedrock_decode import (
     decode_body,
 )
 from aifkit.aif.converters._bedrock_encode import encode_document
-from aifkit.aif.converters._checks import RuleChecker, as_list, as_obj, as_str, is_blank
+from aifkit.aif.converters._checks import (
+    PairingWords,
+    RuleChecker,
+    ToolPairing,
+    as_list,
+    as_obj,
+    as_str,
+    is_blank,
+)
 
 __all__ = ["BEDROCK_CONVERSE", "BedrockConverseConverter"]
 
@@ -145,6 +153,20 @@ def _server_result(block: dict[str, Any]) -> bool:
 _TEXT_FORMATS: Final = frozenset({"txt", "md", "html", "csv"})
 
 
+def _result_id(block: dict[str, Any]) -> tuple[Any, Path] | None:
+    result = as_obj(block.get("toolResult"))
+    return None if result is None else (result.get("toolUseId"), ("toolResult", "toolUseId"))
+
+
+_PAIRING: Final = PairingWords(
+    call="toolUse",
+    result_id=_result_id,
+    unanswered="toolUse {!r} has no toolResult in the next user message",
+    placement="toolResult blocks come before any other content of the message",
+    neutral=lambda b: "cachePoint" in b,
+)
+
+
 class _Validator(RuleChecker):
     """Collects violations; never raises, whatever the body holds."""
 
@@ -210,7 +232,7 @@ class _Validator(RuleChecker):
             self.flag(path, "tool-name", f"tool name {name!r} must be 1-64 of [a-zA-Z0-9_-]")
 
     def messages(self, messages: list[Any]) -> None:
-        pending: list[tuple[str, Path]] = []
+        pairing = ToolPairing(self, _PAIRING, self.tool_id)
         prev = None
         for i, raw in enumerate(messages):
             m = as_obj(raw)
@@ -229,14 +251,8 @@ class _Validator(RuleChecker):
             if not content:
                 self.flag((*path, "content"), "empty-message", "a message needs content")
             self.blocks(content, (*path, "content"), role)
-            if role == "user":
-                self.answers(content, (*path, "content"), pending)
-            else:
-                for call_id, where in pending:
-                    self.unanswered(call_id, where)
-            pending = self.calls(content, (*path, "content")) if role == "assistant" else []
-        for call_id, where in pending:
-            self.unanswered(call_id, where)
+            pairing.turn(role, content, (*path, "content"), self.calls)
+        pairing.end()
 
     def blocks(self, blocks: list[Any], path: Path, role: Any) -> None:
         for j, raw in enumerate(blocks):
@@ -299,36 +315,6 @@ class _Validator(RuleChecker):
             if "input" in use and not isinstance(use["input"], dict):
                 self.flag((*where, "input"), "tool-input-object", "input must be an object")
         return calls
-
-    def answers(self, blocks: list[Any], path: Path, pending: list[tuple[str, Path]]) -> None:
-        open_ids = {call_id for call_id, _ in pending}
-        answered: set[str] = set()
-        other = False
-        for j, raw in enumerate(blocks):
-            result = as_obj((as_obj(raw) or {}).get("toolResult"))
-            if result is None:
-                other = other or "cachePoint" not in (as_obj(raw) or {})
-                continue
-            call_id = result.get("toolUseId")
-            if not isinstance(call_id, str):
-                continue
-            where: Path = (*path, j, "toolResult", "toolUseId")
-            self.tool_id(call_id, where)
-            if call_id not in open_ids or call_id in answered:
-                msg = f"no toolUse {call_id!r} in the previous assistant message awaits this result"
-                self.flag(where, "orphan-tool-result", msg)
-                continue
-            answered.add(call_id)
-            if other:
-                msg = "toolResult blocks come before any other content of the message"
-                self.flag((*path, j), "tool-result-placement", msg)
-        for call_id, where in pending:
-            if call_id not in answered:
-                self.unanswered(call_id, where)
-
-    def unanswered(self, call_id: str, where: Path) -> None:
-        msg = f"toolUse {call_id!r} has no toolResult in the next user message"
-        self.flag(where, "tool-result-missing", msg)
 
     def tool_id(self, call_id: str, path: Path) -> None:
         if not TOOL_ID.match(call_id):
