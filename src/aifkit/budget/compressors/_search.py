@@ -20,8 +20,10 @@ __all__ = ["search_layout"]
 _URL = re.compile(r"https?://\S+")
 _ENTRY = re.compile(r"^\s*(?:\d+[.)]|#\d+|\[\d+\]|[-*]\s+\[)")
 _TITLE_KEYS = ("title", "name", "heading")
-_URL_KEYS = ("url", "link", "href", "source")
+# A page's own address before an API's (GitHub: html_url is the page, url the API).
+_URL_KEYS = ("html_url", "url", "link", "href", "source")
 _TEXT_KEYS = ("snippet", "content", "text", "body", "description", "summary")
+_REST = "  fields: "
 
 
 def search_layout(text: str, value: Any = None) -> Layout:
@@ -53,6 +55,8 @@ def search_layout(text: str, value: Any = None) -> Layout:
         for j, line in enumerate(block):
             if dup:
                 score = 0.0
+            elif line.startswith(_REST):
+                score = 0.08  # a result's other fields: kept when there is room
             elif j == 0 or _URL.search(line):
                 score = 0.6
             elif not line.strip():
@@ -101,10 +105,13 @@ def _json_blocks(value: Any) -> list[list[str]]:
         return []
     blocks: list[list[str]] = []
     for row in found[1]:
-        title = next((str(row[k]) for k in _TITLE_KEYS if k in row), "")
-        url = next((str(row[k]) for k in _URL_KEYS if k in row), "")
-        body = next((str(row[k]) for k in _TEXT_KEYS if k in row), "")
-        rest = {k: v for k, v in row.items() if k not in (*_TITLE_KEYS, *_URL_KEYS, *_TEXT_KEYS)}
-        head = f"- {title} <{url}>" + (f" {json.dumps(rest, ensure_ascii=False)}" if rest else "")
-        blocks.append([head + "\n", f"  {body}\n"])
+        used = [
+            next((k for k in keys if k in row), "") for keys in (_TITLE_KEYS, _URL_KEYS, _TEXT_KEYS)
+        ]
+        title, url, body = (str(row[k]) if k else "" for k in used)
+        rest = {k: v for k, v in row.items() if k not in used}
+        block = [f"- {title} <{url}>\n", f"  {body}\n"]
+        if rest:  # apart from the handle: an API's results carry dozens of fields
+            block.append(f"{_REST}{json.dumps(rest, ensure_ascii=False)}\n")
+        blocks.append(block)
     return blocks
