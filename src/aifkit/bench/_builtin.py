@@ -144,6 +144,8 @@ def agent() -> Suite:
         TaskSpec("agent-session", "agent_session", {"scale": 0.5}),
         # The same questions of outputs nobody here wrote (loghub, USGS, requests, GitHub).
         TaskSpec("agent-real", "agent_real", {}, {"asked": _AGENT_KINDS}),
+        TaskSpec("agent-real-held-out", "agent_real", {"pool": "held-out"},
+                 {"asked": _AGENT_KINDS}),
         *_essays(TaskSpec("niah-essays", "niah", {"haystack": "essays"},
                           {"depth": [0.1, 0.5, 0.9], "length": [4000, 16000]})),
     )  # fmt: skip

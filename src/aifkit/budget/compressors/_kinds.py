@@ -53,10 +53,11 @@ _LOG_START = (
     r"\d{6} \d{6}\s|\d{2,4}/\d{2}/\d{2,4}[ T:]\d{2}:\d{2}|"
     r"\[?\d{2}[-.]\d{2} \d{2}:\d{2}:\d{2}|\d{8}-\d{2}:\d{2}:\d{2}|"
     r"(?:[-\w]{1,12}\s+)?\d{10}(?:\.\d+)?\s|"
-    r"\[?" + _LEVEL + r"\]?[\s:]|"
-    r".{0,48}?\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}"  # a date-time after a short prefix
+    r"\[?" + _LEVEL + r"\]?[\s:]"
 )
 _LOG_LINE = re.compile(r"^\s*(?:" + _LOG_START + r"|\S+ \S+ \S+ \[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2})")
+_DATE_TIME = re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}")
+_PREFIX = 48  # how far into a line a full date-time still starts it
 _URL = re.compile(r"https?://\S+")
 _SEARCH_KEYS = frozenset({"url", "link", "href", "source"})
 _MIN_RECORDS = 3
@@ -116,7 +117,9 @@ def kind_and_value(text: str) -> tuple[ContentKind, Any | None]:
     lines = [line for line in text.splitlines() if line.strip()]
     if len(lines) < _MIN_RECORDS:
         return "prose", None
-    logs = sum(1 for line in lines if _LOG_LINE.match(line))
+    logs = sum(
+        1 for line in lines if _LOG_LINE.match(line) or _DATE_TIME.search(line, 0, _PREFIX + 19)
+    )
     if logs * 2 >= len(lines):
         return "logs", None
     if _is_table(lines):

@@ -80,6 +80,7 @@ def log_layout(text: str) -> Layout:
 
 _MERGE = 3
 _MOD = (1 << 61) - 1
+_BASE = 1_000_003
 
 
 def _merged(temps: set[str]) -> dict[str, str]:
@@ -105,12 +106,12 @@ def _merged(temps: set[str]) -> dict[str, str]:
         hashes = [hash(w) % _MOD for w in words]
         prefix = [0]
         for h in hashes:
-            prefix.append((prefix[-1] * 1_000_003 + h) % _MOD)
+            prefix.append((prefix[-1] * _BASE + h) % _MOD)
         suffix = [0] * (len(words) + 1)
+        power = 1
         for i in range(len(words) - 1, -1, -1):
-            suffix[i] = (
-                hashes[i] * pow(1_000_003, len(words) - 1 - i, _MOD) + suffix[i + 1]
-            ) % _MOD
+            suffix[i] = (hashes[i] * power + suffix[i + 1]) % _MOD
+            power = power * _BASE % _MOD
         for i in range(len(words)):
             groups.setdefault((len(words), i, prefix[i], suffix[i + 1]), []).append(temp)
     best: dict[str, tuple[int, int]] = {}  # template -> (group size, position)

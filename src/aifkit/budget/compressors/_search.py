@@ -42,7 +42,7 @@ def search_layout(text: str, value: Any = None) -> Layout:
         'The Orvane bridge reopened with a 7,450 t limit.\\n'
     """
     blocks = _json_blocks(value) if value is not None else _text_blocks(text)
-    flat = ["".join(b[1:]) for b in blocks]
+    flat = ["".join(line for line in b[1:] if not line.startswith(_REST)) for b in blocks]
     fresh = novelty(flat)
     seen: set[str] = set()
     pieces: list[Piece] = []
