@@ -137,7 +137,8 @@ def standard() -> Suite:
 
 
 def agent() -> Suite:
-    """aifkit beside the peers on agent work: full-size transcripts, sessions, essays."""
+    """aifkit beside the peers on agent work: full-size transcripts (generated and of real
+    tool outputs), sessions, essays."""
     tasks = (
         TaskSpec("agent-transcript", "agent_transcript", {"scale": 1.0},
                  {"asked": _AGENT_KINDS}),
@@ -164,7 +165,8 @@ def agent() -> Suite:
         # The extractive reader answers "X is Y" statements; these facts are log lines,
         # JSON fields, constants and figures, so only the evidence reader scores them.
         readers=("evidence",),
-        description="Agent transcripts (~70k tokens), sessions and essays; aifkit beside peers.",
+        description="Agent transcripts (~70k tokens, generated and real), sessions, essays; "
+        "aifkit beside peers.",
     )
 
 

@@ -26,6 +26,23 @@ def test_each_real_output_is_routed_to_its_kind(name: str, kind: str) -> None:
     assert content_kind(_text(name)) == kind
 
 
+# The first three lines (cut at 110 characters) of other loghub samples (logpai/loghub
+# at dd61d09, <System>/<System>_2k.log; see aifkit/bench/tool_outputs/SOURCES.md).
+_LOGHUB_HEADS = {
+    "HDFS": "081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block blk_38865049064139660 termina\n081109 203807 222 INFO dfs.DataNode$PacketResponder: PacketResponder 0 for block blk_-6952295868487656571 term\n081109 204005 35 INFO dfs.FSNamesystem: BLOCK* NameSystem.addStoredBlock: blockMap updated: 10.251.73.220:5001\n",
+    "Spark": "17/06/09 20:10:40 INFO executor.CoarseGrainedExecutorBackend: Registered signal handlers for [TERM, HUP, INT]\r\n17/06/09 20:10:40 INFO spark.SecurityManager: Changing view acls to: yarn,curi\r\n17/06/09 20:10:40 INFO spark.SecurityManager: Changing modify acls to: yarn,curi\r\n",
+    "Android": '03-17 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogsopening app wtoken = AppWindowToken{9f\n03-17 16:13:38.819  1702  8671 D PowerManagerService: acquire lock=233570404, flags=0x1, tag="View Lock", name\n03-17 16:13:38.820  1702  8671 D PowerManagerService: ready=true,policy=3,wakefulness=1,wksummary=0x23,uasumma\n',
+    "HealthApp": "20171223-22:15:29:606|Step_LSC|30002312|onStandStepChanged 3579\r\n20171223-22:15:29:615|Step_LSC|30002312|onExtend:1514038530000 14 0 4\r\n20171223-22:15:29:633|Step_StandReportReceiver|30002312|onReceive action: android.intent.action.SCREEN_ON\r\n",
+    "OpenStack": "nova-api.log.1.2017-05-16_13:53:08 2017-05-16 00:00:00.008 25746 INFO nova.osapi_compute.wsgi.server [req-3810\nnova-api.log.1.2017-05-16_13:53:08 2017-05-16 00:00:00.272 25746 INFO nova.osapi_compute.wsgi.server [req-9bc3\nnova-api.log.1.2017-05-16_13:53:08 2017-05-16 00:00:01.551 25746 INFO nova.osapi_compute.wsgi.server [req-55db\n",
+    "Proxifier": "[10.30 16:49:06] chrome.exe - proxy.cse.cuhk.edu.hk:5070 open through proxy proxy.cse.cuhk.edu.hk:5070 HTTPS\n[10.30 16:49:06] chrome.exe - proxy.cse.cuhk.edu.hk:5070 open through proxy proxy.cse.cuhk.edu.hk:5070 HTTPS\n[10.30 16:49:06] chrome.exe - proxy.cse.cuhk.edu.hk:5070 open through proxy proxy.cse.cuhk.edu.hk:5070 HTTPS\n",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("system", sorted(_LOGHUB_HEADS))
+def test_other_systems_log_formats_are_logs(system: str) -> None:
+    assert content_kind(_LOGHUB_HEADS[system]) == "logs"
+
+
 def _score_of(lines: list[tuple[str, float]], needle: str) -> float:
     return next(score for text, score in lines if needle in text)
 
