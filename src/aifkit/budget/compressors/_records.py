@@ -85,16 +85,15 @@ def _numeric(nums: list[tuple[int, float]]) -> list[int]:
     arr = np.fromiter((v for _, v in nums), dtype=np.float64, count=len(nums))
     med = float(np.median(arr))
     mad = float(np.median(np.abs(arr - med)))
-    negative_rare = int((arr < 0).sum()) * 20 <= len(arr)
-    out: list[int] = []
-    for (i, _), x in zip(nums, arr, strict=True):
-        far = 0.6745 * abs(x - med) / mad > _Z if mad > 0 else x != med
-        if far or (negative_rare and x < 0):
-            out.append(i)
-    if len(out) * 20 > len(nums):  # not rare: a spread; its extremes still stand out
-        negatives = [i for (i, v) in nums if v < 0] if negative_rare else []
-        return sorted({*negatives, nums[int(np.argmax(arr))][0], nums[int(np.argmin(arr))][0]})
-    return out
+    far = 0.6745 * np.abs(arr - med) / mad > _Z if mad > 0 else arr != med
+    negative = arr < 0
+    negative_rare = int(negative.sum()) * 20 <= len(arr)
+    flagged = np.flatnonzero(far | (negative & negative_rare)).tolist()
+    if len(flagged) * 20 > len(nums):  # not rare: a spread; its far extremes still stand out
+        keep = set(np.flatnonzero(negative).tolist()) if negative_rare else set[int]()
+        keep |= {k for k in (int(np.argmax(arr)), int(np.argmin(arr))) if far[k]}
+        flagged = sorted(keep)
+    return [nums[k][0] for k in flagged]
 
 
 def _schema(rows: list[dict[str, Any]]) -> str:

@@ -24,6 +24,7 @@ _TITLE_KEYS = ("title", "name", "heading")
 _URL_KEYS = ("html_url", "url", "link", "href", "source")
 _TEXT_KEYS = ("snippet", "content", "text", "body", "description", "summary")
 _REST = "  fields: "
+_SHORT = 120  # characters of other fields that stay on the handle line
 
 
 def search_layout(text: str, value: Any = None) -> Layout:
@@ -110,8 +111,10 @@ def _json_blocks(value: Any) -> list[list[str]]:
         ]
         title, url, body = (str(row[k]) if k else "" for k in used)
         rest = {k: v for k, v in row.items() if k not in used}
-        block = [f"- {title} <{url}>\n", f"  {body}\n"]
-        if rest:  # apart from the handle: an API's results carry dozens of fields
-            block.append(f"{_REST}{json.dumps(rest, ensure_ascii=False)}\n")
-        blocks.append(block)
+        fields = json.dumps(rest, ensure_ascii=False) if rest else ""
+        head = f"- {title} <{url}>"
+        if len(fields) <= _SHORT:  # a score, a date: part of the handle
+            blocks.append([f"{head} {fields}".rstrip() + "\n", f"  {body}\n"])
+        else:  # an API's dozens of fields: a line of their own, kept when there is room
+            blocks.append([head + "\n", f"  {body}\n", f"{_REST}{fields}\n"])
     return blocks
