@@ -25,14 +25,23 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from aifkit.bench._tasks import TaskInstance
 from aifkit.errors import InvalidInputError
 
-__all__ = ["KINDS", "Fact", "Transcript", "agent_session", "agent_transcript", "transcript"]
+__all__ = [
+    "KINDS",
+    "Fact",
+    "Transcript",
+    "agent_session",
+    "agent_transcript",
+    "asked_kind",
+    "assemble",
+    "transcript",
+]
 
 KINDS = ("logs", "records", "code", "search")
 
@@ -198,24 +207,42 @@ def transcript(seed: int | str, *, scale: float = 1.0, asked: str | None = None)
     }
     order = list(KINDS)
     rng.shuffle(order)
+    calls: list[tuple[str, Mapping[str, Any], str]] = []
+    facts: list[Fact] = []
+    for kind in order:
+        tool, args, (text, fact) = outputs[kind]
+        calls.append((tool, args, text))
+        facts.append(fact)
+    task = ("Look into last night's settlement incident: check the ledger log, the "
+            "inventory, the settlement code and any news about the crossings.")  # fmt: skip
+    read = "I have read the log, the inventory, the code and the search results."
+    return assemble(task, calls, read, facts, asked, rng)
+
+
+def assemble(
+    task: str,
+    calls: Sequence[tuple[str, Mapping[str, Any], str]],
+    read: str,
+    facts: Sequence[Fact],
+    asked: str | None,
+    rng: random.Random,
+) -> Transcript:
+    """An agent's transcript: ``task``, each ``(tool, arguments, result)`` call, a few
+    short turns (``read`` the first), and the question of the first fact of ``asked``'s
+    kind (without it, one the ``rng`` picks)."""
     messages: list[dict[str, Any]] = [
         {"role": "system", "content": "You are an operations agent. Use the tools; answer "
          "from what they returned."},
-        {"role": "user", "content": "Look into last night's settlement incident: check the "
-         "ledger log, the inventory, the settlement code and any news about the crossings."},
+        {"role": "user", "content": task},
     ]  # fmt: skip
-    facts: list[Fact] = []
-    for n, kind in enumerate(order):
-        tool, args, (text, fact) = outputs[kind]
-        facts.append(fact)
+    for n, (tool, args, text) in enumerate(calls):
         call = f"call_{n}"
         messages.append({"role": "assistant", "content": None, "tool_calls": [
             {"id": call, "type": "function",
              "function": {"name": tool, "arguments": json.dumps(args)}}]})  # fmt: skip
         messages.append({"role": "tool", "tool_call_id": call, "content": text})
     messages += [
-        {"role": "assistant", "content": "I have read the log, the inventory, the code and "
-         "the search results."},
+        {"role": "assistant", "content": read},
         {"role": "user", "content": "Thanks. Keep them in mind; I will ask about details."},
         {"role": "assistant", "content": "Understood."},
     ]  # fmt: skip
@@ -231,7 +258,8 @@ def _scale(params: Mapping[str, Any]) -> float:
     return float(value)
 
 
-def _asked(params: Mapping[str, Any], seed: int) -> str:
+def asked_kind(params: Mapping[str, Any], seed: int) -> str:
+    """The ``asked`` param: one of `KINDS`, by default the seed's."""
     asked = params.get("asked", KINDS[seed % len(KINDS)])
     if asked not in KINDS:
         raise InvalidInputError(
@@ -253,7 +281,7 @@ def agent_transcript(params: Mapping[str, Any], seed: int, model: str) -> TaskIn
         (4, True, 'code')
     """
     del model  # sized in lines, records and functions, like the outputs it imitates
-    tr = transcript(f"agent:{seed}", scale=_scale(params), asked=_asked(params, seed))
+    tr = transcript(f"agent:{seed}", scale=_scale(params), asked=asked_kind(params, seed))
     return TaskInstance(
         tr.body, tr.asked.question, (tr.asked.key,), facts=tuple(f.key for f in tr.facts),
         extra={"asked": tr.asked.kind},

@@ -137,11 +137,16 @@ def standard() -> Suite:
 
 
 def agent() -> Suite:
-    """aifkit beside the peers on agent work: full-size transcripts, sessions, essays."""
+    """aifkit beside the peers on agent work: full-size transcripts (generated and of real
+    tool outputs), sessions, essays."""
     tasks = (
         TaskSpec("agent-transcript", "agent_transcript", {"scale": 1.0},
                  {"asked": _AGENT_KINDS}),
         TaskSpec("agent-session", "agent_session", {"scale": 0.5}),
+        # The same questions of outputs nobody here wrote (loghub, USGS, requests, GitHub).
+        TaskSpec("agent-real", "agent_real", {}, {"asked": _AGENT_KINDS}),
+        TaskSpec("agent-real-held-out", "agent_real", {"pool": "held-out"},
+                 {"asked": _AGENT_KINDS}),
         *_essays(TaskSpec("niah-essays", "niah", {"haystack": "essays"},
                           {"depth": [0.1, 0.5, 0.9], "length": [4000, 16000]})),
     )  # fmt: skip
@@ -160,7 +165,8 @@ def agent() -> Suite:
         # The extractive reader answers "X is Y" statements; these facts are log lines,
         # JSON fields, constants and figures, so only the evidence reader scores them.
         readers=("evidence",),
-        description="Agent transcripts (~70k tokens), sessions and essays; aifkit beside peers.",
+        description="Agent transcripts (~70k tokens, generated and real), sessions, essays; "
+        "aifkit beside peers.",
     )
 
 

@@ -426,7 +426,14 @@ def _agent_session() -> Generator:
     return agent_session
 
 
+def _agent_real() -> Generator:
+    from aifkit.bench._real import agent_real
+
+    return agent_real
+
+
 GENERATORS.register("agent_transcript", _agent_transcript)
+GENERATORS.register("agent_real", _agent_real)
 GENERATORS.register("agent_session", _agent_session)
 
 

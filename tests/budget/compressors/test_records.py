@@ -79,3 +79,22 @@ def test_outliers_cost_grows_with_the_cells_not_rows_times_keys() -> None:
         return best
 
     assert cost(8_000) < 8 * cost(2_000)  # linear: about 4; quadratic: 16
+
+
+def test_a_spread_keeps_its_far_extremes_only() -> None:
+    # Mostly zero with many non-zero counts: a spread. The largest stands out; the
+    # smallest is the median itself and does not.
+    rows = [{"id": i, "felt": (i % 4) * 10 if i % 3 == 0 else 0} for i in range(60)]
+    rows[41]["felt"] = 900
+    flagged = [i for i, fields in enumerate(outliers(rows)) if "felt" in fields]
+    assert flagged == [41]
+
+
+def test_fields_of_a_nested_object_are_fields() -> None:
+    rows = [{"id": f"e{i}", "properties": {"mag": 1.0 + i % 5 / 10, "kind": "quake"}}
+            for i in range(40)]  # fmt: skip
+    rows[7]["properties"]["kind"] = "explosion"
+    rows[20]["properties"]["mag"] = 6.4
+    found = outliers(rows)
+    assert found[7] == ["properties.kind"]
+    assert found[20] == ["properties.mag"]

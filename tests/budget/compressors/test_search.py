@@ -20,3 +20,18 @@ def test_a_repeated_result_scores_zero_and_a_novel_snippet_scores_high() -> None
     best = max(lay.pieces, key=lambda p: p.score)
     assert "7,450" in best.text
     assert all("https://" in p.text for p in lay.pieces if p.text.startswith("- "))
+
+
+def test_a_few_other_fields_stay_on_the_handle_and_many_get_a_line_of_their_own() -> None:
+    short = {"results": [{"title": f"T{i}", "url": f"https://x.org/{i}", "content": f"c {i}",
+                          "score": 0.9 - i / 100} for i in range(4)]}  # fmt: skip
+    lay = search_layout(json.dumps(short), short)
+    assert lay.pieces[0].text == '- T0 <https://x.org/0> {"score": 0.9}\n'
+    long = {"items": [{"name": f"r{i}", "html_url": f"https://github.com/o/r{i}",
+                       "url": f"https://api.github.com/repos/o/r{i}", "description": "d",
+                       **{f"f{k}_url": f"https://api.github.com/{k}" for k in range(9)}}
+                      for i in range(4)]}  # fmt: skip
+    pieces = search_layout(json.dumps(long), long).pieces
+    assert pieces[0].text == "- r0 <https://github.com/o/r0>\n"
+    assert pieces[2].text.startswith('  fields: {"url": "https://api.github.com/repos/o/r0"')
+    assert pieces[2].score < min(pieces[0].score, pieces[1].score)

@@ -9,6 +9,8 @@ Examples:
     'records'
     >>> content_kind("12:00:01 INFO start\\n12:00:02 INFO up\\n12:00:03 ERROR boom\\n")
     'logs'
+    >>> content_kind("[Sun Dec 04 04:47:44 2005] [notice] ok\\n" * 3)
+    'logs'
     >>> content_kind("sku,stock\\nA1,4\\nB2,7\\nC3,0\\n")
     'table'
     >>> content_kind("The meeting moved to Tuesday. Bring the slides.")
@@ -38,11 +40,24 @@ CONTENT_KINDS: tuple[ContentKind, ...] = (
 """Every kind `content_kind` returns."""
 
 _LEVEL = r"(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|CRIT|PANIC|SEVERE)"
-_LOG_LINE = re.compile(
-    r"^\s*(?:\[?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}|\[?\d{2}:\d{2}:\d{2}|"
-    r"[A-Z][a-z]{2}\s+\d{1,2}\s\d{2}:\d{2}:\d{2}|\d{10}(?:\.\d+)?\s|"
-    r"\[?" + _LEVEL + r"\]?[\s:])"
+# How log lines start, across the formats of common systems (loghub's samples):
+# ISO dates (Zookeeper, Hadoop), clock times, syslog (OpenSSH, Linux), Apache's
+# error log ([Sun Dec 04 04:47:44 2005]), yymmdd hhmmss (HDFS), yy/mm/dd (Spark),
+# mm-dd times (Android), yyyymmdd-hh:mm:ss (HealthApp), access logs
+# ([10/Oct/2000:13:55:36), epochs after a short label column (BlueGene/L), levels,
+# and a full date-time after a short prefix (OpenStack's file name).
+_LOG_START = (
+    r"\[?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}|\[?\d{2}:\d{2}:\d{2}|"
+    r"\[?[A-Z][a-z]{2}\s+\d{1,2}\s\d{2}:\d{2}:\d{2}|"
+    r"\[?[A-Z][a-z]{2} [A-Z][a-z]{2}\s+\d{1,2} \d{2}:\d{2}:\d{2}|"
+    r"\d{6} \d{6}\s|\d{2,4}/\d{2}/\d{2,4}[ T:]\d{2}:\d{2}|"
+    r"\[?\d{2}[-.]\d{2} \d{2}:\d{2}:\d{2}|\d{8}-\d{2}:\d{2}:\d{2}|"
+    r"(?:[-\w]{1,12}\s+)?\d{10}(?:\.\d+)?\s|"
+    r"\[?" + _LEVEL + r"\]?[\s:]"
 )
+_LOG_LINE = re.compile(r"^\s*(?:" + _LOG_START + r"|\S+ \S+ \S+ \[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2})")
+_DATE_TIME = re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}")
+_PREFIX = 48  # how far into a line a full date-time still starts it
 _URL = re.compile(r"https?://\S+")
 _SEARCH_KEYS = frozenset({"url", "link", "href", "source"})
 _MIN_RECORDS = 3
@@ -102,7 +117,9 @@ def kind_and_value(text: str) -> tuple[ContentKind, Any | None]:
     lines = [line for line in text.splitlines() if line.strip()]
     if len(lines) < _MIN_RECORDS:
         return "prose", None
-    logs = sum(1 for line in lines if _LOG_LINE.match(line))
+    logs = sum(
+        1 for line in lines if _LOG_LINE.match(line) or _DATE_TIME.search(line, 0, _PREFIX + 19)
+    )
     if logs * 2 >= len(lines):
         return "logs", None
     if _is_table(lines):

@@ -18,7 +18,8 @@ __all__ = ["log_layout", "template"]
 
 _TIMESTAMP = re.compile(
     r"^\s*\[?(?:\d{4}-\d{2}-\d{2}[T ][\d:.,]+(?:Z|[+-]\d{2}:?\d{2})?|\d{2}:\d{2}:\d{2}[.,\d]*|"
-    r"[A-Z][a-z]{2}\s+\d{1,2}\s\d{2}:\d{2}:\d{2}|\d{10}(?:\.\d+)?)\]?\s*"
+    r"(?:[A-Z][a-z]{2} )?[A-Z][a-z]{2}\s+\d{1,2}\s\d{2}:\d{2}:\d{2}(?: \d{4})?|\d{10}(?:\.\d+)?|"
+    r"\d{6} \d{6}|\d{2,4}/\d{2}/\d{2,4}[ T:][\d:.,]+)\]?\s*"
 )
 _VARIABLE = re.compile(
     r"(?<==)[^\s,;)\]]+|\"[^\"]*\"|'[^']*'|\b0x[0-9a-fA-F]+\b|\b[0-9a-fA-F]{8,}\b|"
@@ -57,6 +58,8 @@ def log_layout(text: str) -> Layout:
     """
     lines = text.splitlines(keepends=True)
     temps = [template(line) for line in lines]
+    merged = _merged(set(temps))
+    temps = [merged.get(t, t) for t in temps]
     counts = Counter(temps)
     frequent = [t for t, c in counts.most_common(_GROUPS) if c >= 5]
     groups = {t: f"t{i}" for i, t in enumerate(frequent)}
@@ -75,14 +78,69 @@ def log_layout(text: str) -> Layout:
     return Layout(pieces, "log lines", about, kind="logs")
 
 
+_MERGE = 3
+_MOD = (1 << 61) - 1
+_BASE = 1_000_003
+
+
+def _merged(temps: set[str]) -> dict[str, str]:
+    """Map templates that differ in one word only, three or more, to one with that word ``<*>``.
+
+    Masking numbers misses the fields that are words (``Invalid user oracle``,
+    ``... for admin``), so each user name would make a template of its own and a
+    line of it look rare. As Drain does, a position where otherwise equal templates
+    of the same length vary is a field. Each template is hashed around each of its
+    words in one pass (rolling prefix and suffix hashes), so this is linear.
+
+    Examples:
+        >>> m = _merged({"Invalid user oracle from <*>", "Invalid user pi from <*>",
+        ...              "Invalid user test from <*>", "Accepted password for fztu"})
+        >>> sorted(set(m.values()))
+        ['Invalid user <*> from <*>']
+    """
+    groups: dict[tuple[int, int, int, int], list[str]] = {}
+    for temp in temps:
+        words = temp.split(" ")
+        if len(words) < 3:  # too short to tell a field from the message
+            continue
+        hashes = [hash(w) % _MOD for w in words]
+        prefix = [0]
+        for h in hashes:
+            prefix.append((prefix[-1] * _BASE + h) % _MOD)
+        suffix = [0] * (len(words) + 1)
+        power = 1
+        for i in range(len(words) - 1, -1, -1):
+            suffix[i] = (hashes[i] * power + suffix[i + 1]) % _MOD
+            power = power * _BASE % _MOD
+        for i in range(len(words)):
+            groups.setdefault((len(words), i, prefix[i], suffix[i + 1]), []).append(temp)
+    best: dict[str, tuple[int, int]] = {}  # template -> (group size, position)
+    for (_, i, _, _), members in groups.items():
+        if len(members) < _MERGE:
+            continue
+        for temp in members:
+            if len(members) > best.get(temp, (0, 0))[0]:
+                best[temp] = (len(members), i)
+    out: dict[str, str] = {}
+    for temp, (_, i) in best.items():
+        words = temp.split(" ")
+        words[i] = "<*>"
+        out[temp] = " ".join(words)
+    return out
+
+
 def _score(line: str, count: int, seen: bool, after_error: bool) -> tuple[float, bool]:
     """Return a line's salience, and whether the lines after it may be its stack trace."""
     if after_error and _TRACE.match(line):
         return 0.9, True
+    # A repeat of a frequent error or warning says less than a line seen once: in a
+    # log under attack (sshd) the failures are the traffic and the one accepted
+    # login the news. The first of each template still scores as its severity.
+    repeat = seen and count > 3
     if _FATAL.search(line):
-        return 1.0, True
+        return (0.5 if repeat else 1.0), True
     if _WARN.search(line):
-        return 0.7, False
+        return (0.4 if repeat else 0.7), False
     if count == 1:
         return 0.55, False
     if count <= 3:

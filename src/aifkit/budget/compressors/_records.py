@@ -1,9 +1,11 @@
 """Records (a JSON array of objects, a CSV table): schema, counts, a few rows, every outlier.
 
 A row is an outlier when one of its fields is: a number far from the field's
-median (robust z-score over the median absolute deviation above 3.5), a
+median (robust z-score over the median absolute deviation above 3.5; when too
+many are, a spread, only its largest and smallest), a
 negative number where nearly all are positive, a null or missing value where
-nearly all rows have one, or a category that nearly no row has. The outliers, the
+nearly all rows have one, or a category that nearly no row has. The fields of an
+object in a row count as fields (``properties.mag`` of a GeoJSON feature). The outliers, the
 first rows and the last row are worth keeping; the rest collapse into one marker.
 Medians come from `numpy.median` (a partition, not a sort), so this is linear.
 """
@@ -46,7 +48,11 @@ def outliers(rows: list[dict[str, Any]]) -> list[list[str]]:
     columns: dict[str, list[tuple[int, Any]]] = {}
     for i, row in enumerate(rows):
         for key, value in row.items():
-            columns.setdefault(key, []).append((i, value))
+            if isinstance(value, dict):  # GeoJSON's properties, an API's attributes
+                for sub, inner in cast("dict[str, Any]", value).items():
+                    columns.setdefault(f"{key}.{sub}", []).append((i, inner))
+            else:
+                columns.setdefault(key, []).append((i, value))
     for key, cells in columns.items():
         held = {i for i, v in cells if v is not None}
         if len(held) * 10 >= n * 9:  # a value is usual here: a row without one stands out
@@ -79,15 +85,15 @@ def _numeric(nums: list[tuple[int, float]]) -> list[int]:
     arr = np.fromiter((v for _, v in nums), dtype=np.float64, count=len(nums))
     med = float(np.median(arr))
     mad = float(np.median(np.abs(arr - med)))
-    negative_rare = int((arr < 0).sum()) * 20 <= len(arr)
-    out: list[int] = []
-    for (i, _), x in zip(nums, arr, strict=True):
-        far = 0.6745 * abs(x - med) / mad > _Z if mad > 0 else x != med
-        if far or (negative_rare and x < 0):
-            out.append(i)
-    if len(out) * 20 > len(nums):  # not rare: a spread, not outliers (negatives stay)
-        return [i for (i, v) in nums if v < 0] if negative_rare else []
-    return out
+    far = 0.6745 * np.abs(arr - med) / mad > _Z if mad > 0 else arr != med
+    negative = arr < 0
+    negative_rare = int(negative.sum()) * 20 <= len(arr)
+    flagged = np.flatnonzero(far | (negative & negative_rare)).tolist()
+    if len(flagged) * 20 > len(nums):  # not rare: a spread; its far extremes still stand out
+        keep = set(np.flatnonzero(negative).tolist()) if negative_rare else set[int]()
+        keep |= {k for k in (int(np.argmax(arr)), int(np.argmin(arr))) if far[k]}
+        flagged = sorted(keep)
+    return [nums[k][0] for k in flagged]
 
 
 def _schema(rows: list[dict[str, Any]]) -> str:

@@ -20,8 +20,11 @@ __all__ = ["search_layout"]
 _URL = re.compile(r"https?://\S+")
 _ENTRY = re.compile(r"^\s*(?:\d+[.)]|#\d+|\[\d+\]|[-*]\s+\[)")
 _TITLE_KEYS = ("title", "name", "heading")
-_URL_KEYS = ("url", "link", "href", "source")
+# A page's own address before an API's (GitHub: html_url is the page, url the API).
+_URL_KEYS = ("html_url", "url", "link", "href", "source")
 _TEXT_KEYS = ("snippet", "content", "text", "body", "description", "summary")
+_REST = "  fields: "
+_SHORT = 120  # characters of other fields that stay on the handle line
 
 
 def search_layout(text: str, value: Any = None) -> Layout:
@@ -40,7 +43,7 @@ def search_layout(text: str, value: Any = None) -> Layout:
         'The Orvane bridge reopened with a 7,450 t limit.\\n'
     """
     blocks = _json_blocks(value) if value is not None else _text_blocks(text)
-    flat = ["".join(b[1:]) for b in blocks]
+    flat = ["".join(line for line in b[1:] if not line.startswith(_REST)) for b in blocks]
     fresh = novelty(flat)
     seen: set[str] = set()
     pieces: list[Piece] = []
@@ -53,6 +56,8 @@ def search_layout(text: str, value: Any = None) -> Layout:
         for j, line in enumerate(block):
             if dup:
                 score = 0.0
+            elif line.startswith(_REST):
+                score = 0.08  # a result's other fields: kept when there is room
             elif j == 0 or _URL.search(line):
                 score = 0.6
             elif not line.strip():
@@ -101,10 +106,15 @@ def _json_blocks(value: Any) -> list[list[str]]:
         return []
     blocks: list[list[str]] = []
     for row in found[1]:
-        title = next((str(row[k]) for k in _TITLE_KEYS if k in row), "")
-        url = next((str(row[k]) for k in _URL_KEYS if k in row), "")
-        body = next((str(row[k]) for k in _TEXT_KEYS if k in row), "")
-        rest = {k: v for k, v in row.items() if k not in (*_TITLE_KEYS, *_URL_KEYS, *_TEXT_KEYS)}
-        head = f"- {title} <{url}>" + (f" {json.dumps(rest, ensure_ascii=False)}" if rest else "")
-        blocks.append([head + "\n", f"  {body}\n"])
+        used = [
+            next((k for k in keys if k in row), "") for keys in (_TITLE_KEYS, _URL_KEYS, _TEXT_KEYS)
+        ]
+        title, url, body = (str(row[k]) if k else "" for k in used)
+        rest = {k: v for k, v in row.items() if k not in used}
+        fields = json.dumps(rest, ensure_ascii=False) if rest else ""
+        head = f"- {title} <{url}>"
+        if len(fields) <= _SHORT:  # a score, a date: part of the handle
+            blocks.append([f"{head} {fields}".rstrip() + "\n", f"  {body}\n"])
+        else:  # an API's dozens of fields: a line of their own, kept when there is room
+            blocks.append([head + "\n", f"  {body}\n", f"{_REST}{fields}\n"])
     return blocks
