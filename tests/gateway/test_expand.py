@@ -33,7 +33,7 @@ from aifkit.aif import (
 )
 from aifkit.budget.compressors import EXPAND_TOOL
 from aifkit.gateway import GatewayConfig, Route, create_app
-from aifkit.gateway._expand import continued, expand_calls
+from aifkit.gateway._expand import continued, expand_calls, with_tool
 from tests.gateway.conftest import record, records, running
 
 _MARKER = re.compile(r"ref ([0-9a-f]{10}): expand to see")
@@ -397,3 +397,34 @@ def test_streamed_expand_rounds_are_bounded_too(sdk: Any) -> None:
     assert rec.reports["expand"]["answered"] == 2
     names = [t.function.name for c in chunks if c.choices for t in c.choices[0].delta.tool_calls or [] if t.function and t.function.name]  # fmt: skip
     assert names == [EXPAND_TOOL]  # past the bound the reply goes on as it came
+
+
+@pytest.mark.parametrize("fmt", ["gemini", "openai-chat"])
+def test_the_tool_is_added_before_the_one_encode(fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The client's body is decoded once and encoded once for the upstream, the tool
+    # included: adding it does not decode and encode the converted body again.
+    from aifkit.aif._convert import FORMATS
+    from aifkit.gateway._exchange import Upstream, prepare
+
+    calls: list[str] = []
+    for name in {"openai-chat", fmt}:
+        converter = FORMATS.get(name)
+        for step in ("decode", "encode"):
+            original = getattr(converter, step)
+
+            def spy(*args: Any, _o: Any = original, _s: str = f"{name} {step}", **kw: Any) -> Any:
+                calls.append(_s)
+                return _o(*args, **kw)
+
+            monkeypatch.setattr(converter, step, spy)
+    route = Route(upstream="http://upstream.test/v1", format=fmt, policy="always", budget=600, expand=True)  # fmt: skip
+    config = GatewayConfig(routes=(route,), sessions=0)
+    with_tool({}, "openai-chat")  # the tool's wire shape is made once per process: made now
+    calls.clear()
+    done = prepare(_log_request(), client_format="openai-chat", upstream=Upstream(route, 0, "gpt-4o", None), stream=False, config=config)  # fmt: skip
+    # One encode in the upstream's format: the pack's own when it is the client's, else
+    # the conversion's (the tool no longer costs a decode and an encode of its own).
+    assert calls.count(f"{fmt} encode") == 1
+    assert calls[-1] == f"{fmt} encode" or fmt == "openai-chat"
+    assert done.fitted.elided
+    assert [t.name for t in decode(done.body, fmt)[0].tools] == [EXPAND_TOOL]

@@ -80,16 +80,17 @@ def prepare(
             raise
         error = f"context policy failed: {type(exc).__name__}: {exc}"
         fitted = Fitted(body)
-    out, losses = _convert(fitted.body, client_format, route.format, upstream.model, inject)
-    if route.expand and fitted.elided:
+    sent = fitted.body
+    if route.expand and fitted.elided:  # added before the one conversion, in the client's format
         from aifkit.gateway._expand import with_tool
 
         try:
-            out = with_tool(out, route.format, upstream.model)
+            sent = with_tool(sent, client_format)
         except Exception as exc:
             if not config.fail_open:
                 raise
             error = f"adding the aif_expand tool failed: {type(exc).__name__}: {exc}"
+    out, losses = _convert(sent, client_format, route.format, upstream.model, inject)
     unchanged = fitted.body is body and body.get("model") == upstream.model
     if client_format != route.format:
         unchanged = False

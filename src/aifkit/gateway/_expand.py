@@ -55,20 +55,57 @@ def _encode(document: Any, format: str, model: str) -> dict[str, Any]:
     return place_model(dict(out), format, model)
 
 
-def with_tool(body: dict[str, Any], format: str, model: str) -> dict[str, Any]:
-    """Return the upstream ``body`` with the ``aif_expand`` tool added to its tools.
+@functools.cache
+def _wire_tool(format: str) -> str | None:
+    """The ``aif_expand`` tool as ``format`` writes it in a request's ``tools`` list (JSON)."""
+    import json
+
+    from aifkit.aif import Document, Message, TextPart, encode
+
+    document = Document(messages=(Message(role="user", parts=(TextPart(text="x"),)),), tools=(expand_tool(),))  # fmt: skip
+    tools = dict(encode(document, format)[0]).get("tools")
+    return json.dumps(tools[0]) if isinstance(tools, list) and len(cast("list[Any]", tools)) == 1 else None  # fmt: skip
+
+
+def _tool_name(tool: Any) -> Any:
+    # {"name": ...} (Anthropic, Responses) or {"type": "function", "function": {"name": ...}}
+    if not isinstance(tool, dict):
+        return None
+    entry = cast("dict[str, Any]", tool)
+    inner = entry.get(str(entry.get("type")))
+    return cast("dict[str, Any]", inner).get("name") if isinstance(inner, dict) else entry.get("name")  # fmt: skip
+
+
+def with_tool(body: dict[str, Any], format: str) -> dict[str, Any]:
+    """Return the request ``body`` with the ``aif_expand`` tool added after its tools.
+
+    The tool is added to the client's body, in the client's ``format``, before it
+    is converted for the upstream: the body is not decoded and encoded again for
+    it. A tool of the client's own named ``aif_expand`` is left as it is.
+
+    Raises:
+        ValueError: ``format`` keeps its tools elsewhere than a top-level list
+            (Gemini, Bedrock: no client speaks those to the gateway).
 
     Examples:
         >>> body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]}
-        >>> [t["function"]["name"] for t in with_tool(body, "openai-chat", "gpt-4o")["tools"]]
+        >>> [t["function"]["name"] for t in with_tool(body, "openai-chat")["tools"]]
         ['aif_expand']
+        >>> lookup = {"name": "lookup", "input_schema": {"type": "object"}}
+        >>> [t["name"] for t in with_tool({**body, "tools": [lookup]}, "anthropic")["tools"]]
+        ['lookup', 'aif_expand']
     """
-    from aifkit.aif import decode
+    import json
 
-    document, _ = decode(body, format)
-    if any(t.name == EXPAND_TOOL for t in document.tools):  # the client's own: leave it
+    tool = _wire_tool(format)
+    if tool is None:
+        raise ValueError(f"{format} requests hold no top-level tools list to add {EXPAND_TOOL} to")
+    tools: Any = body.get("tools") or []
+    if not isinstance(tools, list):
+        raise ValueError(f"/tools is not a list; {EXPAND_TOOL} cannot be added")
+    if any(_tool_name(t) == EXPAND_TOOL for t in cast("list[Any]", tools)):
         return body
-    return _encode(document.model_copy(update={"tools": (*document.tools, expand_tool())}), format, model)  # fmt: skip
+    return {**body, "tools": [*cast("list[Any]", tools), json.loads(tool)]}
 
 
 def expand_calls(response: Response) -> list[ToolCallPart]:
