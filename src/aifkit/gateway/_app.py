@@ -10,7 +10,7 @@ import os
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from aifkit._json import quote
 from aifkit.errors import AifkitError, MissingDependencyError, UsageError
@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from aifkit.budget import ElisionStore
 
 __all__ = ["create_app"]
+
+_T = TypeVar("_T")
 
 
 class _Reject(Exception):
@@ -318,11 +320,7 @@ async def _prepare(
         return p
 
     try:
-        if gw.config.thread_threshold and abs(size) >= gw.config.thread_threshold:
-            import anyio.to_thread
-
-            return await anyio.to_thread.run_sync(run)
-        return run()
+        return await _off_loop(gw, abs(size), run)
     except AifkitError as exc:
         raise _Reject(400, f"aifkit could not prepare the request: {exc}", "aifkit_error") from None
     except Exception as exc:
@@ -413,7 +411,7 @@ def _expand_turn(
     return nxt, response.usage, notes
 
 
-async def _off_loop(gw: _Gateway, size: int, fn: Callable[..., Any], *args: Any) -> Any:
+async def _off_loop(gw: _Gateway, size: int, fn: Callable[..., _T], *args: Any) -> _T:
     """Run ``fn`` in a worker thread for a large body (as packing is), inline for a small one."""
     if gw.config.thread_threshold and size >= gw.config.thread_threshold:
         import anyio.to_thread
