@@ -150,6 +150,21 @@ def test_requests_it_cannot_pack_pass_through(caplog: pytest.LogCaptureFixture) 
     assert "sent unpacked" in caplog.text
 
 
+def test_an_unknown_model_is_warned_about_once_per_name(caplog: pytest.LogCaptureFixture) -> None:
+    callback = AifkitCallback(budget=100)
+    usage = {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15}
+    with caplog.at_level("WARNING", logger="aifkit.integrations.litellm"):
+        for model in ["no-such-model", "no-such-model", "no-such-model", "other-model"]:
+            kwargs = {"model": model, "messages": _messages(3), "litellm_call_id": "c"}
+            assert callback.fit(kwargs) == kwargs  # the request hook, then the success log
+            callback.log_success_event(kwargs, {"model": model, "usage": usage}, None, None)
+    warned = [r.getMessage() for r in caplog.records if "sent unpacked" in r.getMessage()]
+    assert len(warned) == 2
+    assert "'no-such-model'" in warned[0]
+    assert "'other-model'" in warned[1]
+    assert not callback.ledger  # nothing recorded for a model it cannot count
+
+
 def test_an_unknown_fixed_model_is_refused_at_once() -> None:
     with pytest.raises(UnknownNameError):
         AifkitCallback(model="no-such-model")

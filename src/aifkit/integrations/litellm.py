@@ -17,7 +17,8 @@ Where it runs:
 
 A model aifkit does not know (see `aifkit.tokens.get_model`; provider prefixes such
 as ``openai/`` are understood) is passed through unpacked, with a warning in the
-``aifkit.integrations.litellm`` log, and never fails the request.
+``aifkit.integrations.litellm`` log (once per model name and callback), and never
+fails the request.
 
 ``pip install "aifkit[litellm]"``.
 """
@@ -41,6 +42,8 @@ __all__ = ["AifkitCallback"]
 
 _log = logging.getLogger(__name__)
 _WIRE = "openai-chat"
+_WARNED_MODELS = 256
+"""The most unknown model names a callback remembers having warned about."""
 
 
 class AifkitCallback(CustomLogger):
@@ -91,6 +94,7 @@ class AifkitCallback(CustomLogger):
         self.compress = compress
         self.ledger: Ledger = ledger if ledger is not None else Ledger()
         self._packs: dict[str, PackReport] = {}  # litellm_call_id -> its pack, until it ends
+        self._warned: set[str] = set()  # unknown models already warned about (fit, then _record)
 
     def fit(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """Return the request arguments with their messages packed within the budget.
@@ -136,7 +140,10 @@ class AifkitCallback(CustomLogger):
         try:
             return get_model(name).name
         except UnknownNameError as exc:
-            _log.warning("aifkit: %s; the request is sent unpacked (pass model=...)", exc)
+            if name not in self._warned:  # once per model, not per request and hook
+                if len(self._warned) < _WARNED_MODELS:
+                    self._warned.add(name)
+                _log.warning("aifkit: %s; its requests are sent unpacked (pass model=...)", exc)
             return None
 
     # The proxy: before the request is routed.
