@@ -20,18 +20,27 @@ as ``openai/`` are understood) is passed through unpacked, with a warning in the
 ``aifkit.integrations.litellm`` log (once per model name and callback), and never
 fails the request.
 
+Importing this module sets ``LITELLM_LOCAL_MODEL_COST_MAP=True`` unless it is already
+set, before LiteLLM is imported: LiteLLM otherwise fetches its model price map from
+GitHub at import, and aifkit reaches no network the user did not configure. LiteLLM
+then uses the copy it ships; set the variable to ``False`` first to have it fetch.
+(If LiteLLM was imported before this module, its map is already loaded.)
+
 ``pip install "aifkit[litellm]"``.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from aifkit._extras import require
 
 require("litellm")
+# LiteLLM's import fetches its price map from the network unless this says not to.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from litellm.integrations.custom_logger import CustomLogger  # noqa: E402
 
