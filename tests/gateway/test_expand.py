@@ -64,7 +64,7 @@ class Model:
 
     def __init__(
         self,
-        decide: Callable[[dict[str, Any]], ToolCallPart | list[ToolCallPart] | str],
+        decide: Callable[[dict[str, Any]], ToolCallPart | list[Any] | str],
         fmt: str = "openai-chat",
     ) -> None:
         self.decide = decide
@@ -78,8 +78,8 @@ class Model:
         self.requests.append(body)
         self.documents.append(decode(body, self.fmt)[0])
         answer = self.decide(body) if self.fmt == "openai-chat" else _decide_aif(self.documents[-1])  # fmt: skip
-        calls = answer if isinstance(answer, list) else [answer] if isinstance(answer, ToolCallPart) else []  # fmt: skip
-        parts: tuple[Any, ...] = tuple(calls) or (TextPart(text=str(answer)),)
+        parts: tuple[Any, ...] = tuple(answer) if isinstance(answer, list) else (answer,) if isinstance(answer, ToolCallPart) else (TextPart(text=str(answer)),)  # fmt: skip
+        calls = [p for p in parts if isinstance(p, ToolCallPart)]
         usage = Usage(input_tokens=len(request.content) // 4, output_tokens=7 + len(self.requests))
         self.usage.append(usage)
         reply = Response(
@@ -244,35 +244,114 @@ def _never_satisfied(body: dict[str, Any]) -> ToolCallPart:
 
 
 def test_expand_rounds_are_bounded(sdk: Any) -> None:
+    # Past the bound, a reply that only calls aif_expand has nothing the client may
+    # see (it never declared the tool): the client is answered 502, not sent the call.
     model = Model(_never_satisfied)
     with _served(model, expand=True, expand_rounds=2) as served:
-        raw = sdk(served.url).chat.completions.with_raw_response.create(**_log_request())
-        rec = record(served.app, raw.headers["x-aif-request-id"])
+        with pytest.raises(openai.InternalServerError) as failed:
+            sdk(served.url).chat.completions.create(**_log_request())
+        rec = record(served.app, failed.value.response.headers["x-aif-request-id"])
+    assert failed.value.status_code == 502
+    error = failed.value.response.json()["error"]
+    assert error["code"] == "aif_expand_unanswered"
+    assert "after 2 answered round(s)" in error["message"]
     assert len(model.requests) == 3
     assert rec.upstream_calls == 3
+    assert rec.status == 502
     assert rec.reports["expand"]["answered"] == 2
-    # Past the bound the reply goes to the client as it came (documented).
-    calls = raw.parse().choices[0].message.tool_calls or []
-    assert [c.function.name for c in calls] == [EXPAND_TOOL]  # pyright: ignore[reportAttributeAccessIssue]
+    assert rec.reports["expand"]["unanswered"] == 1
+    assert rec.output_tokens == sum(u.output_tokens or 0 for u in model.usage)
 
 
-def test_a_reply_that_also_calls_the_clients_tools_passes_through(sdk: Any) -> None:
-    def decide(body: dict[str, Any]) -> list[ToolCallPart]:
-        ref = _MARKER.findall(json.dumps(body["messages"]))[0]
-        return [
-            ToolCallPart(id="call_a", name=EXPAND_TOOL, arguments={"ref": ref}),
-            ToolCallPart(id="call_b", name="lookup", arguments={"job": 300}),
-        ]
+def _lookup_too(body: dict[str, Any]) -> list[Any]:
+    """Call aif_expand and the client's lookup together until the log line is in view."""
+    if body["messages"][-1]["role"] == "tool" and _FACT in body["messages"][-1]["content"]:
+        return [ToolCallPart(id="call_l2", name="lookup", arguments={"line": _FACT})]
+    ref = _MARKER.findall(json.dumps(body["messages"]))[0]
+    return [
+        TextPart(text="Checking the elided log."),
+        ToolCallPart(id="call_a", name=EXPAND_TOOL, arguments={"ref": ref}),
+        ToolCallPart(id="call_b", name="lookup", arguments={"job": 300}),
+    ]
+
+
+_LOOKUP = {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}
+
+
+def _ask_with_lookup(served: Any, sdk: Any, stream: bool) -> dict[str, Any]:
+    """Ask with the client's lookup tool; what the client saw, the same streamed or not."""
+    client = sdk(served.url).chat.completions
+    if stream:
+        chunks = list(client.create(**_log_request(), tools=[_LOOKUP], stream=True))
+        (rec,) = records(served.app, "gpt-4o")
+        calls = [t for c in chunks if c.choices for t in c.choices[0].delta.tool_calls or []]
+        return {
+            "rec": rec,
+            "names": [t.function.name for t in calls if t.function and t.function.name],
+            "indexes": {t.index for t in calls},
+            "text": "".join(c.choices[0].delta.content or "" for c in chunks if c.choices),
+            "finish": [
+                c.choices[0].finish_reason
+                for c in chunks
+                if c.choices and c.choices[0].finish_reason
+            ],
+        }
+    raw = client.with_raw_response.create(**_log_request(), tools=[_LOOKUP])
+    choice = raw.parse().choices[0]
+    return {
+        "rec": record(served.app, raw.headers["x-aif-request-id"]),
+        "names": [c.function.name for c in choice.message.tool_calls or []],  # pyright: ignore[reportAttributeAccessIssue]
+        "indexes": set(range(len(choice.message.tool_calls or []))),
+        "text": choice.message.content or "",
+        "finish": [choice.finish_reason],
+    }
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_reply_that_also_calls_the_clients_tools_is_answered_with_those_calls_withheld(
+    sdk: Any, stream: bool
+) -> None:
+    model = Model(_lookup_too)
+    with _served(model, expand=True) as served:
+        seen = _ask_with_lookup(served, sdk, stream)
+    assert _tools(model.requests[0]) == ["lookup", EXPAND_TOOL]
+    # The client sees the final round only: the lookup the model asked for once the
+    # elided line was in view; not the aif_expand call, nor the first round's text.
+    assert seen["names"] == ["lookup"]
+    assert seen["text"] == ""
+    assert seen["finish"] == ["tool_calls"]
+    _, second = model.requests
+    turn, result = second["messages"][-2:]
+    assert turn["content"] == "Checking the elided log."
+    assert [c["function"]["name"] for c in turn["tool_calls"]] == [EXPAND_TOOL]  # lookup withheld
+    assert result["tool_call_id"] == "call_a"
+    assert _FACT in result["content"]
+    rec = seen["rec"]
+    assert rec.upstream_calls == 2
+    (round_,) = rec.reports["expand"]["rounds"]
+    assert round_["withheld"] == ["lookup"]
+    assert round_["calls"][0]["found"] is True
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_after_the_last_round_the_client_gets_the_reply_without_aif_expand(
+    sdk: Any, stream: bool
+) -> None:
+    def decide(body: dict[str, Any]) -> list[Any]:  # never satisfied, and calls lookup too
+        return _lookup_too({**body, "messages": body["messages"][:1]})
 
     model = Model(decide)
-    tool = {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}  # fmt: skip
-    with _served(model, expand=True) as served:
-        raw = sdk(served.url).chat.completions.with_raw_response.create(**_log_request(), tools=[tool])  # fmt: skip
-        rec = record(served.app, raw.headers["x-aif-request-id"])
-    assert _tools(model.requests[0]) == ["lookup", EXPAND_TOOL]
-    names = [c.function.name for c in raw.parse().choices[0].message.tool_calls or []]  # pyright: ignore[reportAttributeAccessIssue]
-    assert names == [EXPAND_TOOL, "lookup"]
-    assert rec.upstream_calls == 1
+    with _served(model, expand=True, expand_rounds=1) as served:
+        seen = _ask_with_lookup(served, sdk, stream)
+    rec, names, indexes, text = seen["rec"], seen["names"], seen["indexes"], seen["text"]
+    assert seen["finish"] == ["tool_calls"]
+    assert len(model.requests) == 2
+    assert names == ["lookup"]
+    assert indexes == {0}  # numbered from 0 again once the aif_expand call is cut
+    assert text == "Checking the elided log."
+    assert rec.status == 200
+    assert rec.reports["expand"]["answered"] == 1
+    assert rec.reports["expand"]["unanswered"] == 1
 
 
 @given(
@@ -289,8 +368,9 @@ def test_each_expand_call_gets_one_result_saying_whether_it_was_found(
     response = Response(message=Message(role="assistant", parts=calls))
     assert expand_calls(response) == list(calls)
     body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "q"}]}
-    out, notes = continued(body, "openai-chat", "gpt-4o", response, elided, stream=False)
-    assert [n["found"] for n in notes] == [r in elided for r in refs]
+    out, report = continued(body, "openai-chat", "gpt-4o", response, elided, stream=False)
+    assert [n["found"] for n in report["calls"]] == [r in elided for r in refs]
+    assert report["withheld"] == []
     results = out["messages"][2:]
     assert [m["tool_call_id"] for m in results] == [c.id for c in calls]
     for r, m in zip(refs, results, strict=True):
@@ -391,13 +471,51 @@ def test_a_streamed_request_is_answered_the_same_way(sdk: Any, tmp_path: Any, fm
 def test_streamed_expand_rounds_are_bounded_too(sdk: Any) -> None:
     model = Model(_never_satisfied)
     with _served(model, expand=True, expand_rounds=2) as served:
-        chunks = list(sdk(served.url).chat.completions.create(**_log_request(), stream=True))
+        with pytest.raises(openai.InternalServerError) as failed:  # before the stream begins
+            sdk(served.url).chat.completions.create(**_log_request(), stream=True)
         (rec,) = records(served.app, "gpt-4o")
+    assert failed.value.status_code == 502
+    assert failed.value.response.json()["error"]["code"] == "aif_expand_unanswered"
     assert len(model.requests) == 3
     assert rec.upstream_calls == 3
     assert rec.reports["expand"]["answered"] == 2
-    names = [t.function.name for c in chunks if c.choices for t in c.choices[0].delta.tool_calls or [] if t.function and t.function.name]  # fmt: skip
-    assert names == [EXPAND_TOOL]  # past the bound the reply goes on as it came
+    assert rec.output_tokens == sum(u.output_tokens or 0 for u in model.usage)
+
+
+def test_a_short_preamble_before_aif_expand_is_held_and_answered(sdk: Any) -> None:
+    def decide(body: dict[str, Any]) -> Any:
+        answer = _expand_once(body)
+        return [TextPart(text="Let me look at the elided log."), answer] if isinstance(answer, ToolCallPart) else answer  # fmt: skip
+
+    model = Model(decide)
+    with _served(model, expand=True) as served:
+        chunks = list(sdk(served.url).chat.completions.create(**_log_request(), stream=True))
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == f"From the log: {_FACT}"  # the preamble was the answered round's
+    assert len(model.requests) == 2
+
+
+def test_aif_expand_after_a_long_streamed_text_is_cut_from_the_clients_stream(sdk: Any) -> None:
+    from aifkit.gateway._expand import HOLD_CHARS
+
+    said = "The log lists four hundred jobs. " * (HOLD_CHARS // 20)
+    assert len(said) > HOLD_CHARS
+
+    def decide(body: dict[str, Any]) -> list[Any]:
+        ref = _MARKER.findall(json.dumps(body["messages"]))[0]
+        return [TextPart(text=said), ToolCallPart(id="call_late", name=EXPAND_TOOL, arguments={"ref": ref})]  # fmt: skip
+
+    model = Model(decide)
+    with _served(model, expand=True) as served:
+        chunks = list(sdk(served.url).chat.completions.create(**_log_request(), stream=True))
+        (rec,) = records(served.app, "gpt-4o")
+    # The text had gone out before the call came: the call cannot be answered, and
+    # the client, which never declared the tool, does not see it.
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == said
+    assert not any(c.choices and c.choices[0].delta.tool_calls for c in chunks)
+    assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == ["stop"]  # fmt: skip
+    assert len(model.requests) == 1
+    assert rec.reports["expand"] == {"rounds": [], "answered": 0, "unanswered": 1}
 
 
 @pytest.mark.parametrize("fmt", ["gemini", "openai-chat"])
@@ -429,3 +547,28 @@ def test_the_tool_is_added_before_the_one_encode(fmt: str, monkeypatch: pytest.M
     assert calls[-1] == f"{fmt} encode" or fmt == "openai-chat"
     assert done.fitted.elided
     assert [t.name for t in decode(done.body, fmt)[0].tools] == [EXPAND_TOOL]
+
+
+def test_an_anthropic_stream_loses_the_aif_expand_block_and_keeps_its_numbering() -> None:
+    # The Anthropic SDK files content blocks by index: the block cut out of the
+    # stream must leave no gap.
+    import anthropic
+
+    def decide(body: dict[str, Any]) -> list[Any]:
+        return _lookup_too({**body, "messages": body["messages"][:1]})
+
+    model = Model(decide)
+    request = _log_request()
+    lookup = {"name": "lookup", "input_schema": {"type": "object"}}
+    with (
+        _served(model, expand=True, expand_rounds=1) as served,
+        anthropic.Anthropic(base_url=served.url, api_key="sk-c", max_retries=0) as client,
+        client.messages.stream(
+            model="gpt-4o", max_tokens=256, messages=request["messages"], tools=[lookup]
+        ) as stream,  # type: ignore[arg-type]  # fmt: skip
+    ):
+        reply = stream.get_final_message()
+    assert [b.type for b in reply.content] == ["text", "tool_use"]
+    assert reply.content[1].name == "lookup"  # pyright: ignore[reportAttributeAccessIssue]
+    assert reply.stop_reason == "tool_use"
+    assert len(model.requests) == 2
