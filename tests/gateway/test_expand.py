@@ -572,3 +572,54 @@ def test_an_anthropic_stream_loses_the_aif_expand_block_and_keeps_its_numbering(
     assert reply.content[1].name == "lookup"  # pyright: ignore[reportAttributeAccessIssue]
     assert reply.stop_reason == "tool_use"
     assert len(model.requests) == 2
+
+
+@given(
+    st.booleans(),
+    st.lists(st.sampled_from([EXPAND_TOOL, "lookup", "search"]), max_size=5),
+    st.sampled_from(["openai-chat", "anthropic", "bedrock-converse"]),
+)
+def test_a_stream_cut_by_drop_expand_calls_assembles_to_the_stripped_reply(
+    text: bool, names: list[str], fmt: str
+) -> None:
+    from aifkit.aif import (
+        PartDelta,
+        PartEnd,
+        PartStart,
+        ResponseEnd,
+        ResponseStart,
+        assemble,
+        encode_stream,
+    )
+    from aifkit.gateway._expand import DropExpandCalls, stripped
+
+    parts: list[Any] = [TextPart(text="Looking.")] if text else []
+    parts += [ToolCallPart(id=f"call_{i}", name=n, arguments={"i": i}) for i, n in enumerate(names)]
+    if not parts:
+        return
+    response = Response(message=Message(role="assistant", parts=tuple(parts)), finish_reason="tool_calls" if names else "stop")  # fmt: skip
+    events: list[Any] = [ResponseStart(id="r1", model="gpt-4o", created=0)]
+    for i, part in enumerate(parts):
+        if isinstance(part, ToolCallPart):
+            events += [PartStart(i, "tool_call", id=part.id, name=part.name), PartDelta(i, json.dumps(part.arguments))]  # fmt: skip
+        else:
+            events += [PartStart(i, "text"), PartDelta(i, part.text)]
+        events.append(PartEnd(i))
+    events.append(ResponseEnd(response.finish_reason, None, None))
+    drop = DropExpandCalls()
+    kept = drop(events[:3]) + drop(events[3:])  # state carries across chunks
+    rest = stripped(response)
+    assert drop.cut == names.count(EXPAND_TOOL)
+    starts = [e.index for e in kept if isinstance(e, PartStart)]
+    assert starts == list(range(len(starts)))
+    if rest is None:
+        assert starts == []
+        return
+    assert kept[-1].finish_reason == rest.finish_reason
+    encoder = encode_stream(fmt)
+    message = assemble(b"".join(encoder.encode(e) for e in kept) + encoder.close(), fmt)
+
+    def shape(m: Message) -> list[Any]:
+        return [(p.name, p.arguments) if isinstance(p, ToolCallPart) else p.text for p in m.parts]  # type: ignore[union-attr]
+
+    assert shape(message) == shape(rest.message)
