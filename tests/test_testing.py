@@ -115,3 +115,18 @@ def _chat_timeout(server: FakeOpenAIServer) -> None:
     body = json.dumps({"model": "m", "messages": []}).encode()
     req = urllib.request.Request(server.base_url + "/chat/completions", data=body)
     urllib.request.urlopen(req, timeout=0.2)
+
+
+@pytest.mark.parametrize("kind", ["Anthropic", "Bedrock", "Cohere", "Gemini", "Ollama", "OpenAI"])
+def test_every_fake_answers_errors_in_the_shape_the_gateway_writes(kind: str) -> None:
+    import aifkit.testing
+    from aifkit.gateway._wire import error_body, error_message
+
+    with getattr(aifkit.testing, f"Fake{kind}Server")([]) as server:
+        status, body = _post(server.base_url.rstrip("/") + "/no/such/path", b"{}")
+        fmt = server.format
+    assert status == 404
+    message = error_message(body)
+    assert message is not None
+    assert message.startswith("no route for POST ")
+    assert body == error_body(fmt, 404, message)

@@ -372,23 +372,25 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # quiet: tests read `requests` instead
 
     def do_POST(self) -> None:
+        from aifkit.gateway._wire import error_body  # the gateway's: one table of error shapes
+
         owner = self.owner
         size = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(size)
         try:
             request: dict[str, Any] = json.loads(raw or b"{}")
         except json.JSONDecodeError:
-            self._send(400, _error(owner.format, 400, "the body is not JSON"))
+            self._send(400, error_body(owner.format, 400, "the body is not JSON"))
             return
         found = owner.route(self.path, request)
         if found is None:
-            self._send(404, _error(owner.format, 404, f"no route for POST {self.path}"))
+            self._send(404, error_body(owner.format, 404, f"no route for POST {self.path}"))
             return
         fmt, stream = found
         headers = {k.lower(): v for k, v in self.headers.items()}
         reply = owner._next(request, headers, self.path)  # pyright: ignore[reportPrivateUsage]
         if reply is None:
-            self._send(500, _error(fmt, 500, f"{type(owner).__name__}: no scripted reply left"))
+            self._send(500, error_body(fmt, 500, f"{type(owner).__name__}: no scripted reply left"))
             return
         if not owner._wait(reply.delay):  # pyright: ignore[reportPrivateUsage]
             self.close_connection = True
@@ -403,10 +405,12 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.body is not None:
             self._send(reply.status, reply.body)
         elif reply.status != 200:
+            from aifkit.gateway._wire import error_body
+
             extra = {"Retry-After": reply.retry_after} if reply.retry_after else {}
             if fmt == "bedrock-converse":  # AWS names the error's kind in a header
                 extra["x-amzn-ErrorType"] = "ThrottlingException" if reply.status == 429 else "ValidationException"  # fmt: skip
-            self._send(reply.status, _error(fmt, reply.status, f"scripted status {reply.status}"), extra)  # fmt: skip
+            self._send(reply.status, error_body(fmt, reply.status, f"scripted status {reply.status}"), extra)  # fmt: skip
         elif stream:
             self._stream(_events(request, reply, n, fmt), fmt, reply.fault, reply.pace)
         elif reply.fault == "malformed":
@@ -563,18 +567,3 @@ def _completion(request: dict[str, Any], content: str | None, n: int) -> dict[st
             "total_tokens": prompt + completion,
         },
     }
-
-
-def _error(format: str, status: int, message: str) -> dict[str, Any]:
-    kinds = {400: "invalid_request_error", 401: "authentication_error", 429: "rate_limit_error"}
-    kind = kinds.get(status, "server_error" if status >= 500 else "invalid_request_error")
-    if format == "anthropic":
-        kind = "api_error" if kind == "server_error" else kind
-        return {"type": "error", "error": {"type": kind, "message": message}}
-    if format == "gemini":
-        return {"error": {"code": status, "message": message, "status": "UNAVAILABLE"}}
-    if format in ("cohere", "bedrock-converse"):
-        return {"message": message}
-    if format == "ollama":
-        return {"error": message}
-    return {"error": {"message": message, "type": kind, "param": None, "code": None}}

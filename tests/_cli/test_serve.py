@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from aifkit._cli.app import app
@@ -106,3 +108,23 @@ def test_workers_serve_and_share_one_ledger(tmp_path: Path) -> None:
     shared = GatewayLedger(ledger)
     assert len(list(shared)) == 12
     shared.close()
+
+
+def test_serve_keeps_elisions_where_elision_store_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    served: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(app))  # pyright: ignore[reportUnknownLambdaType]
+    config = tmp_path / "g.toml"
+    config.write_text(f'elision_store = "{tmp_path / "from-config.db"}"\n[[routes]]\nupstream = "http://127.0.0.1:9/v1"\n')  # fmt: skip
+    store = tmp_path / "elided.db"
+    for args in (["--upstream", "http://127.0.0.1:9/v1"], ["--config", str(config)]):
+        result = CliRunner().invoke(app, ["serve", *args, "--elision-store", str(store)])
+        assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(app, ["serve", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    kept = [a.state.gateway.config.elision_store for a in served]
+    assert kept == [str(store), str(store), str(tmp_path / "from-config.db")]
+    assert store.is_file()  # opened when the app is made, before serving

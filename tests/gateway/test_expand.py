@@ -32,8 +32,9 @@ from aifkit.aif import (
     encode_response,
 )
 from aifkit.budget.compressors import EXPAND_TOOL
-from aifkit.gateway import GatewayConfig, Route, create_app
-from aifkit.gateway._expand import continued, expand_calls
+from aifkit.gateway import UPSTREAM_FORMATS, GatewayConfig, Route, create_app
+from aifkit.gateway._expand import continued, expand_calls, with_tool
+from aifkit.gateway._wire import stream_codec
 from tests.gateway.conftest import record, records, running
 
 _MARKER = re.compile(r"ref ([0-9a-f]{10}): expand to see")
@@ -63,7 +64,7 @@ class Model:
 
     def __init__(
         self,
-        decide: Callable[[dict[str, Any]], ToolCallPart | list[ToolCallPart] | str],
+        decide: Callable[[dict[str, Any]], ToolCallPart | list[Any] | str],
         fmt: str = "openai-chat",
     ) -> None:
         self.decide = decide
@@ -77,8 +78,8 @@ class Model:
         self.requests.append(body)
         self.documents.append(decode(body, self.fmt)[0])
         answer = self.decide(body) if self.fmt == "openai-chat" else _decide_aif(self.documents[-1])  # fmt: skip
-        calls = answer if isinstance(answer, list) else [answer] if isinstance(answer, ToolCallPart) else []  # fmt: skip
-        parts: tuple[Any, ...] = tuple(calls) or (TextPart(text=str(answer)),)
+        parts: tuple[Any, ...] = tuple(answer) if isinstance(answer, list) else (answer,) if isinstance(answer, ToolCallPart) else (TextPart(text=str(answer)),)  # fmt: skip
+        calls = [p for p in parts if isinstance(p, ToolCallPart)]
         usage = Usage(input_tokens=len(request.content) // 4, output_tokens=7 + len(self.requests))
         self.usage.append(usage)
         reply = Response(
@@ -118,7 +119,7 @@ def _sse(reply: Response, fmt: str) -> bytes:
             events += [PartStart(i, "text"), PartDelta(i, part.text)]
         events.append(PartEnd(i))
     events.append(ResponseEnd(reply.finish_reason, None, reply.usage))
-    encoder = encode_stream(fmt)
+    encoder = encode_stream(stream_codec(fmt))  # Mistral streams as openai-chat does
     return b"".join(encoder.encode(e) for e in events) + encoder.close()
 
 
@@ -243,35 +244,114 @@ def _never_satisfied(body: dict[str, Any]) -> ToolCallPart:
 
 
 def test_expand_rounds_are_bounded(sdk: Any) -> None:
+    # Past the bound, a reply that only calls aif_expand has nothing the client may
+    # see (it never declared the tool): the client is answered 502, not sent the call.
     model = Model(_never_satisfied)
     with _served(model, expand=True, expand_rounds=2) as served:
-        raw = sdk(served.url).chat.completions.with_raw_response.create(**_log_request())
-        rec = record(served.app, raw.headers["x-aif-request-id"])
+        with pytest.raises(openai.InternalServerError) as failed:
+            sdk(served.url).chat.completions.create(**_log_request())
+        rec = record(served.app, failed.value.response.headers["x-aif-request-id"])
+    assert failed.value.status_code == 502
+    error = failed.value.response.json()["error"]
+    assert error["code"] == "aif_expand_unanswered"
+    assert "after 2 answered round(s)" in error["message"]
     assert len(model.requests) == 3
     assert rec.upstream_calls == 3
+    assert rec.status == 502
     assert rec.reports["expand"]["answered"] == 2
-    # Past the bound the reply goes to the client as it came (documented).
-    calls = raw.parse().choices[0].message.tool_calls or []
-    assert [c.function.name for c in calls] == [EXPAND_TOOL]  # pyright: ignore[reportAttributeAccessIssue]
+    assert rec.reports["expand"]["unanswered"] == 1
+    assert rec.output_tokens == sum(u.output_tokens or 0 for u in model.usage)
 
 
-def test_a_reply_that_also_calls_the_clients_tools_passes_through(sdk: Any) -> None:
-    def decide(body: dict[str, Any]) -> list[ToolCallPart]:
-        ref = _MARKER.findall(json.dumps(body["messages"]))[0]
-        return [
-            ToolCallPart(id="call_a", name=EXPAND_TOOL, arguments={"ref": ref}),
-            ToolCallPart(id="call_b", name="lookup", arguments={"job": 300}),
-        ]
+def _lookup_too(body: dict[str, Any]) -> list[Any]:
+    """Call aif_expand and the client's lookup together until the log line is in view."""
+    if body["messages"][-1]["role"] == "tool" and _FACT in body["messages"][-1]["content"]:
+        return [ToolCallPart(id="call_l2", name="lookup", arguments={"line": _FACT})]
+    ref = _MARKER.findall(json.dumps(body["messages"]))[0]
+    return [
+        TextPart(text="Checking the elided log."),
+        ToolCallPart(id="call_a", name=EXPAND_TOOL, arguments={"ref": ref}),
+        ToolCallPart(id="call_b", name="lookup", arguments={"job": 300}),
+    ]
+
+
+_LOOKUP = {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}
+
+
+def _ask_with_lookup(served: Any, sdk: Any, stream: bool) -> dict[str, Any]:
+    """Ask with the client's lookup tool; what the client saw, the same streamed or not."""
+    client = sdk(served.url).chat.completions
+    if stream:
+        chunks = list(client.create(**_log_request(), tools=[_LOOKUP], stream=True))
+        (rec,) = records(served.app, "gpt-4o")
+        calls = [t for c in chunks if c.choices for t in c.choices[0].delta.tool_calls or []]
+        return {
+            "rec": rec,
+            "names": [t.function.name for t in calls if t.function and t.function.name],
+            "indexes": {t.index for t in calls},
+            "text": "".join(c.choices[0].delta.content or "" for c in chunks if c.choices),
+            "finish": [
+                c.choices[0].finish_reason
+                for c in chunks
+                if c.choices and c.choices[0].finish_reason
+            ],
+        }
+    raw = client.with_raw_response.create(**_log_request(), tools=[_LOOKUP])
+    choice = raw.parse().choices[0]
+    return {
+        "rec": record(served.app, raw.headers["x-aif-request-id"]),
+        "names": [c.function.name for c in choice.message.tool_calls or []],  # pyright: ignore[reportAttributeAccessIssue]
+        "indexes": set(range(len(choice.message.tool_calls or []))),
+        "text": choice.message.content or "",
+        "finish": [choice.finish_reason],
+    }
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_reply_that_also_calls_the_clients_tools_is_answered_with_those_calls_withheld(
+    sdk: Any, stream: bool
+) -> None:
+    model = Model(_lookup_too)
+    with _served(model, expand=True) as served:
+        seen = _ask_with_lookup(served, sdk, stream)
+    assert _tools(model.requests[0]) == ["lookup", EXPAND_TOOL]
+    # The client sees the final round only: the lookup the model asked for once the
+    # elided line was in view; not the aif_expand call, nor the first round's text.
+    assert seen["names"] == ["lookup"]
+    assert seen["text"] == ""
+    assert seen["finish"] == ["tool_calls"]
+    _, second = model.requests
+    turn, result = second["messages"][-2:]
+    assert turn["content"] == "Checking the elided log."
+    assert [c["function"]["name"] for c in turn["tool_calls"]] == [EXPAND_TOOL]  # lookup withheld
+    assert result["tool_call_id"] == "call_a"
+    assert _FACT in result["content"]
+    rec = seen["rec"]
+    assert rec.upstream_calls == 2
+    (round_,) = rec.reports["expand"]["rounds"]
+    assert round_["withheld"] == ["lookup"]
+    assert round_["calls"][0]["found"] is True
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_after_the_last_round_the_client_gets_the_reply_without_aif_expand(
+    sdk: Any, stream: bool
+) -> None:
+    def decide(body: dict[str, Any]) -> list[Any]:  # never satisfied, and calls lookup too
+        return _lookup_too({**body, "messages": body["messages"][:1]})
 
     model = Model(decide)
-    tool = {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}  # fmt: skip
-    with _served(model, expand=True) as served:
-        raw = sdk(served.url).chat.completions.with_raw_response.create(**_log_request(), tools=[tool])  # fmt: skip
-        rec = record(served.app, raw.headers["x-aif-request-id"])
-    assert _tools(model.requests[0]) == ["lookup", EXPAND_TOOL]
-    names = [c.function.name for c in raw.parse().choices[0].message.tool_calls or []]  # pyright: ignore[reportAttributeAccessIssue]
-    assert names == [EXPAND_TOOL, "lookup"]
-    assert rec.upstream_calls == 1
+    with _served(model, expand=True, expand_rounds=1) as served:
+        seen = _ask_with_lookup(served, sdk, stream)
+    rec, names, indexes, text = seen["rec"], seen["names"], seen["indexes"], seen["text"]
+    assert seen["finish"] == ["tool_calls"]
+    assert len(model.requests) == 2
+    assert names == ["lookup"]
+    assert indexes == {0}  # numbered from 0 again once the aif_expand call is cut
+    assert text == "Checking the elided log."
+    assert rec.status == 200
+    assert rec.reports["expand"]["answered"] == 1
+    assert rec.reports["expand"]["unanswered"] == 1
 
 
 @given(
@@ -288,8 +368,9 @@ def test_each_expand_call_gets_one_result_saying_whether_it_was_found(
     response = Response(message=Message(role="assistant", parts=calls))
     assert expand_calls(response) == list(calls)
     body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "q"}]}
-    out, notes = continued(body, "openai-chat", "gpt-4o", response, elided, stream=False)
-    assert [n["found"] for n in notes] == [r in elided for r in refs]
+    out, report = continued(body, "openai-chat", "gpt-4o", response, elided, stream=False)
+    assert [n["found"] for n in report["calls"]] == [r in elided for r in refs]
+    assert report["withheld"] == []
     results = out["messages"][2:]
     assert [m["tool_call_id"] for m in results] == [c.id for c in calls]
     for r, m in zip(refs, results, strict=True):
@@ -359,7 +440,7 @@ def test_an_elision_store_keeps_what_the_gateway_elided_for_aif_expand(
     assert _FACT in capsys.readouterr().out.splitlines()
 
 
-@pytest.mark.parametrize("fmt", ["openai-chat", "anthropic", "gemini"])
+@pytest.mark.parametrize("fmt", UPSTREAM_FORMATS)
 def test_a_streamed_request_is_answered_the_same_way(sdk: Any, tmp_path: Any, fmt: str) -> None:
     from aifkit.budget import ElisionStore, expand
 
@@ -378,8 +459,8 @@ def test_a_streamed_request_is_answered_the_same_way(sdk: Any, tmp_path: Any, fm
     assert rec.output_tokens == sum(u.output_tokens or 0 for u in model.usage)
     (usage,) = [c.usage for c in chunks if c.usage is not None]
     assert usage.completion_tokens == model.usage[-1].output_tokens  # the last round's
-    first = {k: v for k, v in model.requests[0].items() if k != "tools"}  # its example marker
-    (ref,) = set(_MARKER.findall(json.dumps(first)))
+    asked = [p.text for m in model.documents[0].messages for p in m.parts if isinstance(p, TextPart)]  # fmt: skip
+    (ref,) = set(_MARKER.findall("\n".join(asked)))  # (the tool's description has an example)
     opened = ElisionStore(store)  # kept for aif expand too
     try:
         assert _FACT in expand(ref, opened).splitlines()
@@ -390,10 +471,155 @@ def test_a_streamed_request_is_answered_the_same_way(sdk: Any, tmp_path: Any, fm
 def test_streamed_expand_rounds_are_bounded_too(sdk: Any) -> None:
     model = Model(_never_satisfied)
     with _served(model, expand=True, expand_rounds=2) as served:
-        chunks = list(sdk(served.url).chat.completions.create(**_log_request(), stream=True))
+        with pytest.raises(openai.InternalServerError) as failed:  # before the stream begins
+            sdk(served.url).chat.completions.create(**_log_request(), stream=True)
         (rec,) = records(served.app, "gpt-4o")
+    assert failed.value.status_code == 502
+    assert failed.value.response.json()["error"]["code"] == "aif_expand_unanswered"
     assert len(model.requests) == 3
     assert rec.upstream_calls == 3
     assert rec.reports["expand"]["answered"] == 2
-    names = [t.function.name for c in chunks if c.choices for t in c.choices[0].delta.tool_calls or [] if t.function and t.function.name]  # fmt: skip
-    assert names == [EXPAND_TOOL]  # past the bound the reply goes on as it came
+    assert rec.output_tokens == sum(u.output_tokens or 0 for u in model.usage)
+
+
+def test_a_short_preamble_before_aif_expand_is_held_and_answered(sdk: Any) -> None:
+    def decide(body: dict[str, Any]) -> Any:
+        answer = _expand_once(body)
+        return [TextPart(text="Let me look at the elided log."), answer] if isinstance(answer, ToolCallPart) else answer  # fmt: skip
+
+    model = Model(decide)
+    with _served(model, expand=True) as served:
+        chunks = list(sdk(served.url).chat.completions.create(**_log_request(), stream=True))
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == f"From the log: {_FACT}"  # the preamble was the answered round's
+    assert len(model.requests) == 2
+
+
+def test_aif_expand_after_a_long_streamed_text_is_cut_from_the_clients_stream(sdk: Any) -> None:
+    from aifkit.gateway._expand import HOLD_CHARS
+
+    said = "The log lists four hundred jobs. " * (HOLD_CHARS // 20)
+    assert len(said) > HOLD_CHARS
+
+    def decide(body: dict[str, Any]) -> list[Any]:
+        ref = _MARKER.findall(json.dumps(body["messages"]))[0]
+        return [TextPart(text=said), ToolCallPart(id="call_late", name=EXPAND_TOOL, arguments={"ref": ref})]  # fmt: skip
+
+    model = Model(decide)
+    with _served(model, expand=True) as served:
+        chunks = list(sdk(served.url).chat.completions.create(**_log_request(), stream=True))
+        (rec,) = records(served.app, "gpt-4o")
+    # The text had gone out before the call came: the call cannot be answered, and
+    # the client, which never declared the tool, does not see it.
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == said
+    assert not any(c.choices and c.choices[0].delta.tool_calls for c in chunks)
+    assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == ["stop"]  # fmt: skip
+    assert len(model.requests) == 1
+    assert rec.reports["expand"] == {"rounds": [], "answered": 0, "unanswered": 1}
+
+
+@pytest.mark.parametrize("fmt", ["gemini", "openai-chat"])
+def test_the_tool_is_added_before_the_one_encode(fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The client's body is decoded once and encoded once for the upstream, the tool
+    # included: adding it does not decode and encode the converted body again.
+    from aifkit.aif._convert import FORMATS
+    from aifkit.gateway._exchange import Upstream, prepare
+
+    calls: list[str] = []
+    for name in {"openai-chat", fmt}:
+        converter = FORMATS.get(name)
+        for step in ("decode", "encode"):
+            original = getattr(converter, step)
+
+            def spy(*args: Any, _o: Any = original, _s: str = f"{name} {step}", **kw: Any) -> Any:
+                calls.append(_s)
+                return _o(*args, **kw)
+
+            monkeypatch.setattr(converter, step, spy)
+    route = Route(upstream="http://upstream.test/v1", format=fmt, policy="always", budget=600, expand=True)  # fmt: skip
+    config = GatewayConfig(routes=(route,), sessions=0)
+    with_tool({}, "openai-chat")  # the tool's wire shape is made once per process: made now
+    calls.clear()
+    done = prepare(_log_request(), client_format="openai-chat", upstream=Upstream(route, 0, "gpt-4o", None), stream=False, config=config)  # fmt: skip
+    # One encode in the upstream's format: the pack's own when it is the client's, else
+    # the conversion's (the tool no longer costs a decode and an encode of its own).
+    assert calls.count(f"{fmt} encode") == 1
+    assert calls[-1] == f"{fmt} encode" or fmt == "openai-chat"
+    assert done.fitted.elided
+    assert [t.name for t in decode(done.body, fmt)[0].tools] == [EXPAND_TOOL]
+
+
+def test_an_anthropic_stream_loses_the_aif_expand_block_and_keeps_its_numbering() -> None:
+    # The Anthropic SDK files content blocks by index: the block cut out of the
+    # stream must leave no gap.
+    import anthropic
+
+    def decide(body: dict[str, Any]) -> list[Any]:
+        return _lookup_too({**body, "messages": body["messages"][:1]})
+
+    model = Model(decide)
+    request = _log_request()
+    lookup = {"name": "lookup", "input_schema": {"type": "object"}}
+    with (
+        _served(model, expand=True, expand_rounds=1) as served,
+        anthropic.Anthropic(base_url=served.url, api_key="sk-c", max_retries=0) as client,
+        client.messages.stream(
+            model="gpt-4o", max_tokens=256, messages=request["messages"], tools=[lookup]
+        ) as stream,  # type: ignore[arg-type]  # fmt: skip
+    ):
+        reply = stream.get_final_message()
+    assert [b.type for b in reply.content] == ["text", "tool_use"]
+    assert reply.content[1].name == "lookup"  # pyright: ignore[reportAttributeAccessIssue]
+    assert reply.stop_reason == "tool_use"
+    assert len(model.requests) == 2
+
+
+@given(
+    st.booleans(),
+    st.lists(st.sampled_from([EXPAND_TOOL, "lookup", "search"]), max_size=5),
+    st.sampled_from(["openai-chat", "anthropic", "bedrock-converse"]),
+)
+def test_a_stream_cut_by_drop_expand_calls_assembles_to_the_stripped_reply(
+    text: bool, names: list[str], fmt: str
+) -> None:
+    from aifkit.aif import (
+        PartDelta,
+        PartEnd,
+        PartStart,
+        ResponseEnd,
+        ResponseStart,
+        assemble,
+        encode_stream,
+    )
+    from aifkit.gateway._expand import DropExpandCalls, stripped
+
+    parts: list[Any] = [TextPart(text="Looking.")] if text else []
+    parts += [ToolCallPart(id=f"call_{i}", name=n, arguments={"i": i}) for i, n in enumerate(names)]
+    if not parts:
+        return
+    response = Response(message=Message(role="assistant", parts=tuple(parts)), finish_reason="tool_calls" if names else "stop")  # fmt: skip
+    events: list[Any] = [ResponseStart(id="r1", model="gpt-4o", created=0)]
+    for i, part in enumerate(parts):
+        if isinstance(part, ToolCallPart):
+            events += [PartStart(i, "tool_call", id=part.id, name=part.name), PartDelta(i, json.dumps(part.arguments))]  # fmt: skip
+        else:
+            events += [PartStart(i, "text"), PartDelta(i, part.text)]
+        events.append(PartEnd(i))
+    events.append(ResponseEnd(response.finish_reason, None, None))
+    drop = DropExpandCalls()
+    kept = drop(events[:3]) + drop(events[3:])  # state carries across chunks
+    rest = stripped(response)
+    assert drop.cut == names.count(EXPAND_TOOL)
+    starts = [e.index for e in kept if isinstance(e, PartStart)]
+    assert starts == list(range(len(starts)))
+    if rest is None:
+        assert starts == []
+        return
+    assert kept[-1].finish_reason == rest.finish_reason
+    encoder = encode_stream(fmt)
+    message = assemble(b"".join(encoder.encode(e) for e in kept) + encoder.close(), fmt)
+
+    def shape(m: Message) -> list[Any]:
+        return [(p.name, p.arguments) if isinstance(p, ToolCallPart) else p.text for p in m.parts]  # type: ignore[union-attr]
+
+    assert shape(message) == shape(rest.message)

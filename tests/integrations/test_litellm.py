@@ -150,6 +150,53 @@ def test_requests_it_cannot_pack_pass_through(caplog: pytest.LogCaptureFixture) 
     assert "sent unpacked" in caplog.text
 
 
+def test_an_unknown_model_is_warned_about_once_per_name(caplog: pytest.LogCaptureFixture) -> None:
+    callback = AifkitCallback(budget=100)
+    usage = {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15}
+    with caplog.at_level("WARNING", logger="aifkit.integrations.litellm"):
+        for model in ["no-such-model", "no-such-model", "no-such-model", "other-model"]:
+            kwargs = {"model": model, "messages": _messages(3), "litellm_call_id": "c"}
+            assert callback.fit(kwargs) == kwargs  # the request hook, then the success log
+            callback.log_success_event(kwargs, {"model": model, "usage": usage}, None, None)
+    warned = [r.getMessage() for r in caplog.records if "sent unpacked" in r.getMessage()]
+    assert len(warned) == 2
+    assert "'no-such-model'" in warned[0]
+    assert "'other-model'" in warned[1]
+    assert not callback.ledger  # nothing recorded for a model it cannot count
+
+
+_PROBE = """
+import json, os, socket
+tried = []
+def refuse(host, *args, **kwargs):
+    tried.append(host)
+    raise OSError("the test lets nothing reach the network")
+socket.getaddrinfo = refuse
+import aifkit.integrations.litellm
+print(json.dumps({"tried": tried, "set": os.environ.get("LITELLM_LOCAL_MODEL_COST_MAP")}))
+"""
+
+
+@pytest.mark.parametrize("preset", [None, "False"])
+def test_importing_the_integration_keeps_litellm_off_the_network(preset: str | None) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "LITELLM_LOCAL_MODEL_COST_MAP"}
+    if preset is not None:  # the user's own setting is kept: then LiteLLM does try to fetch
+        env["LITELLM_LOCAL_MODEL_COST_MAP"] = preset
+    done = subprocess.run([sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.splitlines()[-1])
+    if preset is None:
+        assert seen == {"tried": [], "set": "True"}
+    else:
+        assert seen["set"] == "False"
+        assert seen["tried"]  # the probe does see LiteLLM's fetch when it is asked for
+
+
 def test_an_unknown_fixed_model_is_refused_at_once() -> None:
     with pytest.raises(UnknownNameError):
         AifkitCallback(model="no-such-model")

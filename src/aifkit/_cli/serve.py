@@ -40,6 +40,14 @@ def serve_command(
     ledger: Annotated[
         str | None, typer.Option(help="Record requests in this SQLite file (overrides the config).")
     ] = None,
+    elision_store: Annotated[
+        str | None,
+        typer.Option(
+            metavar="PATH",
+            help="Keep every text a pack elided in this SQLite file, for aif expand REF "
+            "--store PATH (overrides the config).",
+        ),
+    ] = None,
     workers: Annotated[
         int,
         typer.Option(
@@ -59,6 +67,8 @@ def serve_command(
         settings = GatewayConfig.single(upstream, format=upstream_format, api_key_env=api_key_env)
     if ledger is not None:
         settings = settings.model_copy(update={"ledger": ledger})
+    if elision_store is not None:
+        settings = settings.model_copy(update={"elision_store": elision_store})
     if workers > 1 and settings.ledger is None:
         raise UsageError(
             f"--workers {workers} needs a ledger file: the workers share their records through it",

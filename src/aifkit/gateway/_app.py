@@ -10,7 +10,7 @@ import os
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from aifkit._json import quote
 from aifkit.errors import AifkitError, MissingDependencyError, UsageError
@@ -25,6 +25,7 @@ from aifkit.gateway._exchange import (
     price,
     translate,
     upstream_error,
+    write_reply,
 )
 from aifkit.gateway._ledger import GatewayLedger, RequestRecord
 from aifkit.gateway._metrics import Metrics
@@ -43,10 +44,14 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
+    from aifkit.aif import Response as AifResponse
     from aifkit.aif import Usage
     from aifkit.budget import ElisionStore
+    from aifkit.gateway._expand import DropExpandCalls
 
 __all__ = ["create_app"]
+
+_T = TypeVar("_T")
 
 
 class _Reject(Exception):
@@ -318,11 +323,7 @@ async def _prepare(
         return p
 
     try:
-        if gw.config.thread_threshold and abs(size) >= gw.config.thread_threshold:
-            import anyio.to_thread
-
-            return await anyio.to_thread.run_sync(run)
-        return run()
+        return await _off_loop(gw, abs(size), run)
     except AifkitError as exc:
         raise _Reject(400, f"aifkit could not prepare the request: {exc}", "aifkit_error") from None
     except Exception as exc:
@@ -368,18 +369,26 @@ async def _forward(
         if reply.status_code != 200:
             settle()
             return _upstream_failed(rec, reply.status_code, reply.content, reply.headers, headers, key)  # fmt: skip
-        if not elided or len(rounds) >= target.route.expand_rounds:
+        if not elided:
             break
+        answer = len(rounds) < target.route.expand_rounds
         try:
-            turn = await _off_loop(gw, len(data), _expand_turn, reply.content, body, target, elided)  # fmt: skip
+            turn = await _off_loop(gw, len(data), _expand_turn, reply.content, body, target, elided, answer)  # fmt: skip
         except (AifkitError, ValueError) as exc:  # the reply goes to the client as it came
             rec.error = f"answering aif_expand failed: {type(exc).__name__}: {exc}"
             break
         if turn is None:  # no aif_expand calls (or a reply the client's path will judge)
             break
-        body, usage, notes = turn
-        spent.append(usage)
-        rounds.append({"calls": notes, "output_tokens": usage.output_tokens if usage else None})
+        if turn.body is None:  # the rounds are used up: the client gets the rest of the reply
+            settle()
+            rest = _left(rec, turn.response, target.route.expand_rounds)
+            out = write_reply(rest, client_format=rec.client_format, rec=rec)
+            rec.status = 200
+            return Response(out, 200, headers=headers, media_type="application/json")
+        body = turn.body
+        spent.append(turn.response.usage)
+        usage = turn.response.usage
+        rounds.append({**(turn.report or {}), "output_tokens": usage.output_tokens if usage else None})  # fmt: skip
         data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
     try:
         out = convert_reply(
@@ -396,10 +405,19 @@ async def _forward(
     return Response(out, 200, headers=headers, media_type="application/json")
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Turn:
+    """An upstream reply that called ``aif_expand``, and the next round's body if answered."""
+
+    response: AifResponse
+    body: dict[str, Any] | None = None
+    report: dict[str, Any] | None = None
+
+
 def _expand_turn(
-    raw: bytes, body: dict[str, Any], target: Upstream, elided: Mapping[str, str]
-) -> tuple[dict[str, Any], Usage | None, list[dict[str, Any]]] | None:
-    """The next upstream body when ``raw`` only calls ``aif_expand``; else None."""
+    raw: bytes, body: dict[str, Any], target: Upstream, elided: Mapping[str, str], answer: bool
+) -> _Turn | None:
+    """The reply ``raw`` when it calls ``aif_expand`` (answered when ``answer``); else None."""
     from aifkit.aif import decode_response
     from aifkit.gateway._expand import continued, expand_calls
 
@@ -409,11 +427,32 @@ def _expand_turn(
         return None
     if not expand_calls(response):
         return None
-    nxt, notes = continued(body, target.route.format, target.model, response, elided, stream=False)
-    return nxt, response.usage, notes
+    if not answer:
+        return _Turn(response)
+    nxt, report = continued(body, target.route.format, target.model, response, elided, stream=False)  # fmt: skip
+    return _Turn(response, nxt, report)
 
 
-async def _off_loop(gw: _Gateway, size: int, fn: Callable[..., Any], *args: Any) -> Any:
+def _left(rec: RequestRecord, response: AifResponse, rounds: int) -> AifResponse:
+    """What the client may see of a reply still calling ``aif_expand`` after the last round.
+
+    Its ``aif_expand`` calls are left out (the client never declared the tool).
+
+    Raises:
+        _Reject: nothing else is in it: the client is answered 502.
+    """
+    from aifkit.gateway._expand import EXHAUSTED, EXPAND_TOOL, expand_calls, stripped
+
+    expand = rec.reports.setdefault("expand", {"rounds": [], "answered": 0})
+    expand["unanswered"] = len(expand_calls(response))
+    rest = stripped(response)
+    if rest is None:
+        add_usage(rec, response.usage)
+        raise _Reject(502, f"the model still called only {EXPAND_TOOL} after {rounds} answered round(s) (the route's expand_rounds); it gave no answer to pass on", EXHAUSTED)  # fmt: skip
+    return rest
+
+
+async def _off_loop(gw: _Gateway, size: int, fn: Callable[..., _T], *args: Any) -> _T:
     """Run ``fn`` in a worker thread for a large body (as packing is), inline for a small one."""
     if gw.config.thread_threshold and size >= gw.config.thread_threshold:
         import anyio.to_thread
@@ -531,8 +570,9 @@ async def _stream(
     reply = await send(data)
     chunks: AsyncIterator[bytes] = reply.aiter_raw()
     spent: list[Usage | None] = []  # the usage of the rounds answered here
+    edit: DropExpandCalls | None = None  # cuts aif_expand calls the client must not see
     if reply.status_code == 200 and target.route.expand and elided:
-        reply, chunks = await _stream_expand(gw, rec, target, prepared, reply, chunks, send, spent)
+        reply, chunks, edit = await _stream_expand(gw, rec, target, prepared, reply, chunks, send, spent)  # fmt: skip
     if reply.status_code != 200:
         raw = await reply.aread()
         await reply.aclose()
@@ -552,6 +592,8 @@ async def _stream(
         with anyio.CancelScope(shield=True):  # runs to the end even while being cancelled
             for usage in spent:  # after the last round's usage is in
                 add_usage(rec, usage)
+            if edit is not None and edit.cut:
+                rec.reports.setdefault("expand", {"rounds": [], "answered": 0})["unanswered"] = edit.cut  # fmt: skip
             await reply.aclose()  # closes the upstream connection: the upstream stops too
             # Pricing and the ledger's SQLite write stay off the event loop, as they do for
             # non-streamed replies (a BackgroundTask runs them in the threadpool).
@@ -569,6 +611,7 @@ async def _stream(
                 rec=rec,
                 started=started,
                 ended=ended,
+                edit=edit,
             ):
                 yield out
         except BaseException:  # the client went away (cancelled) or the gateway stops
@@ -619,36 +662,45 @@ async def _stream_expand(
     chunks: AsyncIterator[bytes],
     send: Callable[[bytes], Awaitable[httpx2.Response]],
     spent: list[Usage | None],
-) -> tuple[httpx2.Response, AsyncIterator[bytes]]:
-    """Answer streamed rounds that only call ``aif_expand``; return the reply for the client.
+) -> tuple[httpx2.Response, AsyncIterator[bytes], DropExpandCalls | None]:
+    """Answer streamed rounds that call ``aif_expand``; return the reply for the client.
 
-    Each round's stream is read until it is known whether it only calls the tool
-    (`aifkit.gateway._expand.peek`); the reply that goes to the client is returned
-    with the chunks read from it put back in front.
+    Each round's stream is read until it is known whether it must be answered
+    here (`aifkit.gateway._expand.peek`); the reply that goes to the client is
+    returned with the chunks read from it put back in front, and, when it may still
+    call ``aif_expand``, the edit that cuts those calls out of the client's stream.
     """
-    from aifkit.gateway._expand import chain, continued, peek
+    from aifkit.gateway._expand import DropExpandCalls, chain, continued, expand_calls, peek
 
     fmt, body = target.route.format, prepared.body
     rounds: list[dict[str, Any]] = []
-    while len(rounds) < target.route.expand_rounds:
+    while True:
         read, response = await peek(chunks, stream_codec(fmt))
-        if response is None:
-            chunks = chain(read, chunks)
-            break
+        if response is not None and not expand_calls(response):  # read whole: nothing to cut
+            return reply, chain(read, chunks), None
+        if response is None or len(rounds) >= target.route.expand_rounds:
+            if response is not None:  # the rounds are used up
+                try:
+                    _left(rec, response, target.route.expand_rounds)
+                except _Reject:  # nothing else in the reply: no stream begins
+                    await reply.aclose()
+                    for usage in spent:
+                        add_usage(rec, usage)
+                    raise
+            return reply, chain(read, chunks), DropExpandCalls()
         await reply.aclose()
         try:
-            body, notes = await _off_loop(gw, len(read), functools.partial(continued, stream=True), body, fmt, target.model, response, prepared.fitted.elided)  # fmt: skip
+            body, report = await _off_loop(gw, len(read), functools.partial(continued, stream=True), body, fmt, target.model, response, prepared.fitted.elided)  # fmt: skip
         except (AifkitError, ValueError) as exc:
             raise _Reject(502, f"answering aif_expand failed: {type(exc).__name__}: {exc}", "aifkit_error") from None  # fmt: skip
         spent.append(response.usage)
         out = response.usage.output_tokens if response.usage else None
-        rounds.append({"calls": notes, "output_tokens": out})
+        rounds.append({**report, "output_tokens": out})
         rec.reports["expand"] = {"rounds": rounds, "answered": len(rounds)}
         reply = await send(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
         chunks = reply.aiter_raw()
         if reply.status_code != 200:
-            break
-    return reply, chunks
+            return reply, chunks, None
 
 
 @functools.cache

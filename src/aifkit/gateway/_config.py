@@ -72,7 +72,9 @@ class Route(_Frozen):
             ``aif_expand(ref)`` tool to the upstream request and answer the model's
             calls of it from the elided texts, invisibly to the client (streamed
             requests too).
-        expand_rounds: The most upstream calls answered with elided content per request.
+        expand_rounds: The most upstream calls answered with elided content per
+            request; after them, a reply's ``aif_expand`` calls are left out of what
+            the client receives, and a reply with nothing else is answered 502.
     """
 
     models: tuple[str, ...] = ("*",)

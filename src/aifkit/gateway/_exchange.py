@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -21,9 +21,9 @@ from aifkit.gateway._sessions import Sessions
 from aifkit.gateway._wire import error_body, error_message, set_stream, stream_codec
 
 if TYPE_CHECKING:
-    from aifkit.aif import StreamEvent, Usage
+    from aifkit.aif import Response, StreamEvent, Usage
 
-__all__ = ["Prepared", "Upstream", "prepare", "usage_into"]
+__all__ = ["Prepared", "Upstream", "prepare", "usage_into", "write_reply"]
 
 
 @dataclass(slots=True)
@@ -80,16 +80,17 @@ def prepare(
             raise
         error = f"context policy failed: {type(exc).__name__}: {exc}"
         fitted = Fitted(body)
-    out, losses = _convert(fitted.body, client_format, route.format, upstream.model, inject)
-    if route.expand and fitted.elided:
+    sent = fitted.body
+    if route.expand and fitted.elided:  # added before the one conversion, in the client's format
         from aifkit.gateway._expand import with_tool
 
         try:
-            out = with_tool(out, route.format, upstream.model)
+            sent = with_tool(sent, client_format)
         except Exception as exc:
             if not config.fail_open:
                 raise
             error = f"adding the aif_expand tool failed: {type(exc).__name__}: {exc}"
+    out, losses = _convert(sent, client_format, route.format, upstream.model, inject)
     unchanged = fitted.body is body and body.get("model") == upstream.model
     if client_format != route.format:
         unchanged = False
@@ -203,6 +204,17 @@ def convert_reply(
     return json.dumps(out, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def write_reply(response: Response, *, client_format: str, rec: RequestRecord) -> bytes:
+    """Write a decoded upstream reply in the client's format, recording its usage."""
+    from aifkit.aif import encode_response
+
+    usage_into(rec, response.usage)
+    out, report = encode_response(response, client_format)
+    if report.entries:
+        rec.reports["response_losses"] = [e.to_json() for e in report]
+    return json.dumps(out, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 async def translate(
     chunks: AsyncIterator[bytes],
     *,
@@ -212,11 +224,14 @@ async def translate(
     rec: RequestRecord,
     started: float,
     ended: list[bool] | None = None,
+    edit: Callable[[list[StreamEvent]], list[StreamEvent]] | None = None,
 ) -> AsyncIterator[bytes]:
     """Translate (or pass through) an upstream SSE stream, recording usage and TTFB.
 
     ``ended`` (when given) gets True appended once the reply's end has gone out: a
     client that hangs up after that (SDKs close at ``[DONE]``) received it whole.
+    ``edit`` (when given) changes the events the client receives (the stream is then
+    written again even in the client's own format).
 
     Each upstream chunk is decoded into neutral events as it arrives and each
     event written at once in the client's format; a same-format stream passes
@@ -229,8 +244,10 @@ async def translate(
 
     # Same format: bytes pass through, except an openai-chat stream whose client did
     # not ask for usage (the upstream was asked; the encoder leaves it out again).
-    same = stream_codec(upstream_format) == client_format and (
-        client_format != "openai-chat" or include_usage
+    same = (
+        edit is None
+        and stream_codec(upstream_format) == client_format
+        and (client_format != "openai-chat" or include_usage)
     )
     decoder = decode_stream(stream_codec(upstream_format))
     options: dict[str, object] = {"include_usage": include_usage} if client_format == "openai-chat" else {}  # fmt: skip
@@ -245,7 +262,7 @@ async def translate(
             else:
                 events = decoder.feed(chunk)
                 end = _observe(events, rec)
-                out = b"".join([encoder.encode(e) for e in events])
+                out = b"".join([encoder.encode(e) for e in (edit(events) if edit else events)])
                 if out:
                     if rec.ttfb_ms is None:
                         rec.ttfb_ms = (time.perf_counter() - started) * 1000
@@ -255,7 +272,8 @@ async def translate(
         events = decoder.close()
         _observe(events, rec)
         if not same:
-            out = b"".join([encoder.encode(e) for e in events]) + encoder.close()
+            kept = edit(events) if edit else events
+            out = b"".join([encoder.encode(e) for e in kept]) + encoder.close()
             if out:
                 yield out
     except (AifkitError, ValueError) as exc:

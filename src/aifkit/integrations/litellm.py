@@ -17,7 +17,14 @@ Where it runs:
 
 A model aifkit does not know (see `aifkit.tokens.get_model`; provider prefixes such
 as ``openai/`` are understood) is passed through unpacked, with a warning in the
-``aifkit.integrations.litellm`` log, and never fails the request.
+``aifkit.integrations.litellm`` log (once per model name and callback), and never
+fails the request.
+
+Importing this module sets ``LITELLM_LOCAL_MODEL_COST_MAP=True`` unless it is already
+set, before LiteLLM is imported: LiteLLM otherwise fetches its model price map from
+GitHub at import, and aifkit reaches no network the user did not configure. LiteLLM
+then uses the copy it ships; set the variable to ``False`` first to have it fetch.
+(If LiteLLM was imported before this module, its map is already loaded.)
 
 ``pip install "aifkit[litellm]"``.
 """
@@ -25,12 +32,15 @@ as ``openai/`` are understood) is passed through unpacked, with a warning in the
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from aifkit._extras import require
 
 require("litellm")
+# LiteLLM's import fetches its price map from the network unless this says not to.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from litellm.integrations.custom_logger import CustomLogger  # noqa: E402
 
@@ -41,6 +51,8 @@ __all__ = ["AifkitCallback"]
 
 _log = logging.getLogger(__name__)
 _WIRE = "openai-chat"
+_WARNED_MODELS = 256
+"""The most unknown model names a callback remembers having warned about."""
 
 
 class AifkitCallback(CustomLogger):
@@ -91,6 +103,7 @@ class AifkitCallback(CustomLogger):
         self.compress = compress
         self.ledger: Ledger = ledger if ledger is not None else Ledger()
         self._packs: dict[str, PackReport] = {}  # litellm_call_id -> its pack, until it ends
+        self._warned: set[str] = set()  # unknown models already warned about (fit, then _record)
 
     def fit(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """Return the request arguments with their messages packed within the budget.
@@ -136,7 +149,10 @@ class AifkitCallback(CustomLogger):
         try:
             return get_model(name).name
         except UnknownNameError as exc:
-            _log.warning("aifkit: %s; the request is sent unpacked (pass model=...)", exc)
+            if name not in self._warned:  # once per model, not per request and hook
+                if len(self._warned) < _WARNED_MODELS:
+                    self._warned.add(name)
+                _log.warning("aifkit: %s; its requests are sent unpacked (pass model=...)", exc)
             return None
 
     # The proxy: before the request is routed.
