@@ -128,3 +128,20 @@ def test_serve_keeps_elisions_where_elision_store_says(
     kept = [a.state.gateway.config.elision_store for a in served]
     assert kept == [str(store), str(store), str(tmp_path / "from-config.db")]
     assert store.is_file()  # opened when the app is made, before serving
+
+
+@pytest.mark.parametrize("flag", ["--elision-store", "--ledger"])
+def test_serve_refuses_a_store_under_a_file_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flag: str
+) -> None:
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: None)  # pyright: ignore[reportUnknownLambdaType]
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder")
+    upstream = ["--upstream", "http://127.0.0.1:9/v1"]
+    result = CliRunner().invoke(app, ["serve", *upstream, flag, str(afile / "x.db")])
+    assert result.exit_code == 2, result.output
+    assert "cannot open the" in result.output
+    assert "x.db" in result.output
+    assert "Traceback" not in result.output

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from aifkit._sqlite import connect
 from aifkit.bench._store import Cell, read_cells
 from aifkit.errors import StoreError
 
@@ -61,12 +62,12 @@ class RunIndex:
     def __init__(self, run_dir: Path) -> None:
         self.path = run_dir / INDEX_FILE
         self.run_dir = run_dir
+        hint = "delete index.sqlite; it is rebuilt from cells.jsonl"
+        self._db = connect(self.path, "the index", hint=hint)
         try:
-            self._db = sqlite3.connect(self.path)
             self._migrate()
         except sqlite3.Error as exc:
-            raise StoreError(self.path, f"cannot open the index: {exc}",
-                             hint="delete index.sqlite; it is rebuilt from cells.jsonl") from None  # fmt: skip
+            raise StoreError(self.path, f"cannot open the index: {exc}", hint=hint) from None
 
     def close(self) -> None:
         """Close the database."""

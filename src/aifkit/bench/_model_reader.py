@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from aifkit._sqlite import connect
 from aifkit.bench._readers import Answer
 from aifkit.errors import MissingDependencyError, ModelCallError, UsageError
 
@@ -100,7 +101,6 @@ class ResponseCache:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, model TEXT, "
@@ -108,7 +108,7 @@ class ResponseCache:
             )
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30)
+        db = connect(self.path, "the model-answer cache", timeout=30)
         db.execute("PRAGMA journal_mode=WAL")
         return db
 

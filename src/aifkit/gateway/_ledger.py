@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from os import PathLike
 from typing import TYPE_CHECKING, Any, cast
 
+from aifkit._sqlite import connect
 from aifkit.errors import StoreError
 
 if TYPE_CHECKING:
@@ -147,8 +148,10 @@ class GatewayLedger:
     def __init__(self, path: str | PathLike[str] = ":memory:") -> None:
         self.path = str(path)
         self._lock = threading.Lock()
+        self._db = connect(
+            self.path, "the gateway ledger", isolation_level=None, check_same_thread=False
+        )
         try:
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, cast
 
+from aifkit._sqlite import connect
 from aifkit.aif._schema import Tool, ToolCallPart
 from aifkit.budget.compressors._base import CompressionResult
 from aifkit.budget.compressors._layout import make_ref
@@ -56,10 +57,10 @@ class ElisionStore:
 
     def __init__(self, path: str | Path = ":memory:") -> None:
         self.path = str(path)
+        self._db = connect(
+            self.path, "the elision store", isolation_level=None, check_same_thread=False
+        )
         try:
-            if self.path != ":memory:":
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA busy_timeout=5000")
             self._lock = threading.Lock()
             self._migrate()

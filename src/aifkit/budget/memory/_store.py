@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from aifkit._sqlite import connect
 from aifkit.aif._schema import Message
 from aifkit.errors import StoreError
 
@@ -163,16 +164,12 @@ class MemoryStore:
     def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
         self.path = str(path)
         self.timeout = timeout
-        try:
-            if self.path != ":memory:":
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            # Any thread may use the connection (sqlite3 serializes calls); writers keep
-            # to one at a time (`RollingMemory` holds a lock; `aadd` runs in a thread).
-            self._db = sqlite3.connect(
-                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
-            )
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreError(self.path, f"cannot open the memory file: {exc}") from None
+        # Any thread may use the connection (sqlite3 serializes calls); writers keep
+        # to one at a time (`RollingMemory` holds a lock; `aadd` runs in a thread).
+        self._db = connect(
+            self.path, "the memory file", timeout=timeout, isolation_level=None,
+            check_same_thread=False,
+        )  # fmt: skip
         try:
             self._db.execute("PRAGMA foreign_keys = ON")
             self._wal()
