@@ -60,12 +60,35 @@ def test_a_recorded_envelope_unpacks_into_a_request(name: str) -> None:
     assert len(body["messages"]) == len(env["conversation"]["messages"])
 
 
+@pytest.mark.parametrize("name", RECORDED)
+def test_the_recorded_bytes_are_what_verifies(name: str) -> None:
+    key = _key(name)
+    data = json.loads(_text(name))
+    # Even relabelling the conversation as the version it is read as breaks the signature.
+    data["conversation"]["aif_version"] = AIF_VERSION
+    failures = verify_handoff(data, key).failures
+    assert any(f.startswith("/conversation: altered") for f in failures)
+    assert any(f.startswith("/signature: bad signature") for f in failures)
+    data = json.loads(_text(name))
+    data["conversation"]["messages"][0]["parts"][0]["text"] += "!"
+    assert verify_handoff(data, key).failures[0].startswith("/conversation/messages/0: altered")
+
+
 def test_a_changed_copy_of_a_loaded_envelope_is_checked_as_it_now_is() -> None:
     key = _key("ed25519-aif-1.0")
     env = load_envelope(_text("ed25519-aif-1.0"))
     forged = env.model_copy(update={"receiver": Party(agent="mallory")})
     assert any("bad signature" in f for f in verify_handoff(forged, key).failures)
     assert verify_handoff(env.model_copy(), key).ok  # an unchanged copy is the same envelope
+
+
+def test_a_loaded_envelope_written_back_is_a_new_envelope() -> None:
+    # to_json writes the conversation at the current version: forward the JSON you
+    # received, or pack a new envelope with previous= (below).
+    key = _key("ed25519-aif-1.0")
+    rewritten = load_envelope(_text("ed25519-aif-1.0")).to_json()
+    assert rewritten["conversation"]["aif_version"] == AIF_VERSION
+    assert not verify_handoff(rewritten, key).ok
 
 
 def test_new_envelopes_carry_the_current_version_and_chain_from_recorded_ones() -> None:
