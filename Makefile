@@ -73,9 +73,11 @@ capabilities: $(VENV)/.dev-installed
 charts: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/charts.py
 
-# Regenerate the published JSON Schema after changing the AIF models.
+# Regenerate the published JSON Schema of the current AIF version after changing the
+# AIF models (raise AIF_VERSION first: docs/aif/index.md#versioning-and-migrations);
+# the schemas of earlier versions are never regenerated.
 schema: $(VENV)/.demo-installed
-	$(BIN)/aif schema > schemas/aif-1.0.schema.json
+	$(BIN)/aif schema > schemas/aif-$$($(BIN)/python -c 'from aifkit.aif import AIF_VERSION as v; print(v.rsplit(".", 1)[0])').schema.json
 
 $(PEERS)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(PEERS)

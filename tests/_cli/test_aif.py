@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from aifkit._cli import main
-from aifkit.aif import json_schema
+from aifkit.aif import AIF_VERSION, json_schema
 
 DOC = {
-    "aif_version": "1.0.0",
+    "aif_version": AIF_VERSION,
     "messages": [{"role": "user", "parts": [{"type": "text", "text": "Hi"}]}],
 }
 
@@ -223,3 +223,18 @@ def test_validate_says_which_format_the_body_looks_like(
     code, out, err = run(capsys, monkeypatch, argv, json.dumps(OPENAI_BODY))
     assert (code, json.loads(out)["valid"]) == (0, True)
     assert err.startswith("aif: --format auto: reading it as openai-chat")
+
+
+def test_convert_upgrades_an_older_document_and_refuses_a_newer_major(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    argv = ["convert", "-", "--from", "aif", "--to", "aif"]
+    code, out, err = run(capsys, monkeypatch, argv, json.dumps({**DOC, "aif_version": "1.0.0"}))
+    assert (code, err) == (0, "")
+    assert json.loads(out) == DOC  # read, and written, at the current version
+    code, out, err = run(capsys, monkeypatch, argv, json.dumps({**DOC, "aif_version": "2.0.0"}))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"aif: /aif_version: AIF 2.0.0 is newer than this aifkit reads (AIF {AIF_VERSION}); "
+        "upgrade aifkit: pip install -U aifkit\n"
+    )

@@ -169,3 +169,24 @@ def test_plan_prints_the_loss_report_before_sending(
                                              "openai-chat", "--to", "anthropic", "--budget", "9"])  # fmt: skip
     assert code == 2
     assert "needs the receiver's model" in err
+
+
+def test_aif_handoff_verify_accepts_a_recorded_envelope(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Envelopes signed over AIF 1.0.0 conversations, before the 1.1 bump (see
+    # tests/handoff/test_versions.py).
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "handoff"
+    envelope, secret = fixtures / "ed25519-aif-1.0.envelope.json", fixtures / "legacy-hmac.secret"
+    argv = ["handoff", "verify", str(envelope), "--key", str(fixtures / "ed25519-aif-1.0.public.pem")]  # fmt: skip
+    code, out, err = run(capsys, monkeypatch, argv)
+    assert (code, json.loads(out)["ok"], err) == (0, True, "")
+    code, _, err = run(capsys, monkeypatch, ["handoff", "verify", "-", "--hmac-secret", str(secret)], stdin=envelope.read_text())  # fmt: skip
+    assert code == 4
+    assert "algorithm mismatch" in err
+    legacy = fixtures / "legacy-hmac.envelope.json"
+    code, _, _ = run(capsys, monkeypatch, ["handoff", "verify", str(legacy), "--hmac-secret", str(secret)])  # fmt: skip
+    assert code == 0
+    code, out, _ = run(capsys, monkeypatch, ["handoff", "unpack", str(legacy), "--to", "anthropic", "--hmac-secret", str(secret)])  # fmt: skip
+    assert code == 0
+    assert json.loads(out)["messages"] == [{"role": "user", "content": "Book a table for two."}]

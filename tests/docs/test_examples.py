@@ -195,11 +195,13 @@ def test_python_fences_are_well_formed() -> None:
 
 
 def test_examples_are_collected() -> None:
-    # Guards the collector itself: the AIF page has runnable examples and a sketch.
+    # Guards the collector itself: the AIF page has runnable examples, and the schema
+    # guide a sketch (an upgrade step, which must not be registered while testing).
     blocks = parse_blocks(DOCS / "aif" / "index.md", (DOCS / "aif" / "index.md").read_text("utf-8"))
     assert sum(b.runs for b in blocks) >= 5
-    assert any(b.is_python and not b.runs for b in blocks)
     assert DOCS / "aif" / "index.md" in _pages_with_examples()
+    guide = DOCS / "contributing" / "schema.md"
+    assert any(b.is_python and not b.runs for b in parse_blocks(guide, guide.read_text("utf-8")))
 
 
 def test_parser_handles_indent_nesting_and_markers(tmp_path: Path) -> None:

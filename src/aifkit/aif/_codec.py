@@ -222,7 +222,7 @@ def dump_document(doc: Document) -> dict[str, Any]:
     Examples:
         >>> from aifkit.aif import Document, Message, TextPart
         >>> dump_document(Document(messages=(Message(role="user", parts=(TextPart(text="hi"),)),)))
-        {'aif_version': '1.0.0', 'messages': [{'role': 'user', 'parts': [{'type': 'text', 'text': 'hi'}]}]}
+        {'aif_version': '1.1.0', 'messages': [{'role': 'user', 'parts': [{'type': 'text', 'text': 'hi'}]}]}
     """
     return doc.model_dump(mode="json", by_alias=True)
 

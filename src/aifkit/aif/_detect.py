@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, cast
 
-from aifkit.errors import AifkitError
+from aifkit.errors import AifkitError, UnsupportedVersionError
 
 __all__ = ["FormatGuess", "detect_format", "family_of", "model_families"]
 
@@ -347,6 +347,8 @@ def detect_format(body: Any) -> list[FormatGuess]:
             continue
         try:
             decode(body, fmt)
+        except UnsupportedVersionError:
+            pass  # its own format, at a version this aifkit cannot read: decoding says so
         except (AifkitError, LookupError, TypeError, ValueError, AttributeError):
             # Not this format. (A reader meeting another format's body may fail on
             # shapes it never expects; that, too, says the body is not its own.)

@@ -11,6 +11,7 @@ from typing import Any, cast
 from aifkit._json import format_pointer
 from aifkit._registry import Registry
 from aifkit.aif._loss import LossLog, LossReport, SourceMap
+from aifkit.aif._migrate import readable_version
 from aifkit.aif._response import Response, Usage, response_adapter
 from aifkit.aif.converters._base import EncodeOptions
 from aifkit.aif.converters._response_base import ResponseConverter
@@ -177,6 +178,8 @@ def convert_response(
 def _load(body: Any) -> Response:
     from pydantic import ValidationError
 
+    if isinstance(body, dict):  # responses have had no layout change: only a newer major is refused
+        readable_version(cast("dict[str, Any]", body))
     try:
         return response_adapter().validate_python(body)
     except ValidationError as exc:

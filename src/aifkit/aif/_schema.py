@@ -1,4 +1,4 @@
-"""The AIF 1.0 document model.
+"""The AIF 1.1 document model.
 
 An AIF document is a provider-neutral request: instructions (system and developer
 text, in order), messages made of typed parts, tool definitions and the generation
@@ -69,7 +69,7 @@ __all__ = [
     "json_schema",
 ]
 
-AIF_VERSION = "1.0.0"
+AIF_VERSION = "1.1.0"
 """The version of the AIF schema this aifkit writes."""
 
 MAX_INLINE_CHARS = 64 * 1024 * 1024
@@ -415,7 +415,11 @@ def document_adapter() -> TypeAdapter[Document]:
 
 
 def json_schema() -> dict[str, Any]:
-    """Return the JSON Schema of AIF documents (published as ``schemas/aif-1.0.schema.json``)."""
+    """Return the JSON Schema of AIF documents at `AIF_VERSION`.
+
+    It is published as ``schemas/aif-<major>.<minor>.schema.json``, beside the
+    schemas of earlier minor versions, which are never regenerated.
+    """
     major, minor, _ = AIF_VERSION.split(".")
     schema = document_adapter().json_schema(mode="validation")
     return {

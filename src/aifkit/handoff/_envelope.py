@@ -13,6 +13,11 @@ and a hash of everything else in the conversation (instructions, tools,
 settings). The chain detects any change made without recomputing it; only a
 signature (Ed25519, or HMAC with a shared key) over the canonical envelope stops
 someone who recomputes it, so sign envelopes that cross a trust boundary.
+
+An envelope read from JSON is verified over that JSON as read (`Envelope.covered`),
+not over this aifkit's re-serialization of it: reading upgrades a conversation
+written at an older AIF version, and an envelope must verify as it was signed,
+forever.
 """
 
 from __future__ import annotations
@@ -22,9 +27,19 @@ import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple, Self, cast
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from aifkit._json import format_pointer
 from aifkit._limits import check_document, check_json
@@ -41,6 +56,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CHAIN_ALGORITHM",
     "HANDOFF_VERSION",
+    "Covered",
     "Envelope",
     "Hop",
     "Integrity",
@@ -149,6 +165,20 @@ class PlanRecord(_Frozen):
     )
 
 
+class Covered(NamedTuple):
+    """What an envelope's integrity record and signature cover (see `Envelope.covered`)."""
+
+    messages: list[bytes]
+    """The canonical JSON of each message: the hash chain's input."""
+    context: str
+    """The sha256 (hex) of the conversation's canonical JSON without its messages."""
+    signed: bytes | None
+    """The canonical envelope without its signature; None when it is not signed."""
+
+
+_AS_READ = "aifkit.handoff.as_read"  # the validation-context key `load_envelope` passes
+
+
 class Envelope(_Frozen):
     """A conversation handed from one agent or model to another, with its integrity record.
 
@@ -171,15 +201,64 @@ class Envelope(_Frozen):
     integrity: Integrity
     signature: Signature | None = None
 
+    # What the record and the signature cover, from the JSON the envelope was read
+    # from; None for an envelope built in code (see `covered`).
+    _as_read: Covered | None = PrivateAttr(default=None)
+
     @field_validator("conversation", mode="before")
     @classmethod
     def _load_conversation(cls, value: object) -> object:
         # The conversation goes through load_document: upgrades and typo checks.
         return load_document(value) if isinstance(value, dict) else value
 
+    @model_validator(mode="after")
+    def _keep_as_read(self, info: ValidationInfo) -> Self:
+        context = cast("dict[str, Covered | None] | None", info.context)
+        if context is not None:
+            self._as_read = context.get(_AS_READ)
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        # Fields only: an envelope read from JSON equals the same envelope built in code.
+        if not isinstance(other, Envelope):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = _Frozen.__hash__
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """Return a copy; a changed copy is covered by its own serialization, not the JSON read."""
+        copy = super().model_copy(update=update, deep=deep)
+        if update:
+            copy._as_read = None
+        return copy
+
+    def covered(self) -> Covered:
+        """Return what the integrity record and the signature cover.
+
+        For an envelope read from JSON (`load_envelope`) that is the JSON as read, so
+        it verifies as it was signed whatever reading it changed: a conversation
+        written at an older AIF version is upgraded when read, and written back at
+        the current one. For an envelope built in code, or changed with
+        `model_copy`, it is the envelope's own serialization.
+
+        Raises:
+            InvalidInputError: an envelope built in code holds what JSON cannot
+                carry (a lone surrogate, NaN); the pointer says where.
+        """
+        if self._as_read is not None:
+            return self._as_read
+        canonical, context, conversation = hashed_parts(self.conversation, at=("conversation",))
+        signed = signed_bytes(self, conversation) if self.signature is not None else None
+        return Covered(canonical, context, signed)
+
     def to_json(self) -> dict[str, Any]:
         """Return the envelope as JSON-ready data."""
-        return self.model_dump(mode="json", exclude_none=True)
+        data = self.model_dump(mode="json", exclude={"conversation"}, exclude_none=True)
+        # Written as hashed: a null in the conversation (an unknown field of a newer
+        # minor version, a JSON argument) is data, not a field left out.
+        data["conversation"] = dump_document(self.conversation)
+        return {name: data[name] for name in type(self).model_fields if name in data}
 
 
 def canonical_bytes(value: Any, *, at: Sequence[str | int] = ()) -> bytes:
@@ -221,11 +300,18 @@ def hashed_parts(
     ``at`` is where the document sits, for the pointer of an error.
     """
     data = dump_document(document)
-    rest = {k: v for k, v in data.items() if k != "messages"}
+    return *_hashed_json(data, at), data
+
+
+def _hashed_json(
+    conversation: Mapping[str, Any], at: Sequence[str | int]
+) -> tuple[list[bytes], str]:
+    """The canonical JSON of each message and the context digest of a conversation's JSON."""
+    rest = {k: v for k, v in conversation.items() if k != "messages"}
     context = hashlib.sha256(canonical_bytes(rest, at=at)).hexdigest()
-    messages = data.get("messages", ())
+    messages = conversation.get("messages", ())
     canonical = [canonical_bytes(m, at=(*at, "messages", i)) for i, m in enumerate(messages)]
-    return canonical, context, data
+    return canonical, context
 
 
 def chain(canonical: Iterable[bytes]) -> tuple[list[str], list[str]]:
@@ -312,15 +398,18 @@ def load_envelope(data: Envelope | Mapping[str, Any] | str | bytes) -> Envelope:
         if name != "conversation":
             check_json(value, at=(name,))
     conversation = data.get("conversation")
+    as_read: Covered | None = None
     if isinstance(conversation, dict):
         try:  # validated first, so its errors point into the conversation
-            data = {**data, "conversation": load_document(conversation)}
+            document = load_document(conversation)
         except InvalidInputError as exc:
             raise InvalidInputError(
                 "/conversation" + exc.pointer, exc.problem, hint=exc.hint
             ) from None
+        as_read = _covered_as_read(data, cast("dict[str, Any]", conversation))
+        data = {**data, "conversation": document}
     try:
-        return Envelope.model_validate(data)
+        return Envelope.model_validate(data, context={_AS_READ: as_read})
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
@@ -329,6 +418,18 @@ def load_envelope(data: Envelope | Mapping[str, Any] | str | bytes) -> Envelope:
             err["msg"][:1].lower() + err["msg"][1:],
             hint="this is not an envelope written by `aif handoff pack`",
         ) from None
+
+
+def _covered_as_read(envelope: Mapping[str, Any], conversation: dict[str, Any]) -> Covered | None:
+    """What the record and signature of an envelope's JSON cover, as read."""
+    try:
+        canonical, context = _hashed_json(conversation, ("conversation",))
+        signed = None
+        if "signature" in envelope:
+            signed = canonical_bytes({k: v for k, v in envelope.items() if k != "signature"})
+    except TypeError:  # Python values (a datetime) in data built in code: covered as serialized
+        return None
+    return Covered(canonical, context, signed)
 
 
 def pack_handoff(

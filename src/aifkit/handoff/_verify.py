@@ -20,9 +20,7 @@ from aifkit.handoff._envelope import (
     chain,
     compute_open_calls,
     genesis,
-    hashed_parts,
     load_envelope,
-    signed_bytes,
 )
 
 if TYPE_CHECKING:
@@ -95,6 +93,9 @@ def verify_handoff(
     The signature covers every other field (id, time, sender, receiver, version,
     ...), so a signature moved to another envelope fails; ``receiver`` and
     ``seen`` catch a whole envelope replayed to another receiver or a second time.
+    An envelope read from JSON is checked over that JSON as read, so envelopes
+    signed by an earlier aifkit, over a conversation at an earlier AIF version,
+    still verify (see `Envelope.covered`).
 
     Args:
         envelope: The envelope, its JSON, or its JSON text.
@@ -119,7 +120,7 @@ def verify_handoff(
     try:
         env = load_envelope(envelope)
         # An envelope built in code was not checked as JSON is: hashing names what it cannot carry.
-        canonical, context, conversation = hashed_parts(env.conversation, at=("conversation",))
+        canonical, context, signed = env.covered()
     except InvalidInputError as exc:
         return VerifyReport("", 0, "", None, (f"{exc.pointer or '/'}: malformed: {exc.problem}",))
     failures: list[str] = []
@@ -137,7 +138,7 @@ def verify_handoff(
     failures += _check_plan(env, len(digests))
     if compute_open_calls(env.conversation) != env.open_calls:
         failures.append("/open_calls: does not match the tool calls left open in the conversation")
-    failures += _check_signature(env, as_key(key), conversation)
+    failures += _check_signature(env, as_key(key), signed)
     if receiver is not None and env.receiver.agent != receiver:
         failures.append(
             f"/receiver/agent: wrong receiver: addressed to {env.receiver.agent!r}, "
@@ -184,9 +185,7 @@ def _check_plan(env: Envelope, n: int) -> list[str]:
     return []
 
 
-def _check_signature(
-    env: Envelope, key: HandoffKey | None, conversation: dict[str, Any]
-) -> list[str]:
+def _check_signature(env: Envelope, key: HandoffKey | None, signed: bytes | None) -> list[str]:
     sig = env.signature
     if sig is None:
         if key is not None:
@@ -209,7 +208,7 @@ def _check_signature(
             f"/signature: wrong key: signed with {sig.algorithm} key {sig.key_id}, "
             f"the key given is {key.algorithm} key {key.key_id}"
         ]
-    if not key.verify(signed_bytes(env, conversation), sig.value):
+    if signed is None or not key.verify(signed, sig.value):
         return [
             f"/signature: bad signature: the envelope was changed after key {sig.key_id} signed it"
         ]

@@ -32,6 +32,7 @@ from aifkit.aif.converters._a2a_decode import AIF_MEDIA_TYPE, EXTENSION_URI
 from aifkit.aif.converters._a2a_encode import SUMMARY_MESSAGES, summarize
 from aifkit.aif.converters.a2a import A2AConverter
 from aifkit.errors import InvalidInputError
+from tests.aif.recorded import today
 from tests.aif.strategies import documents
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -74,7 +75,7 @@ def test_the_format_is_registered() -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_fixture_decodes_to_the_expected_aif(name: str) -> None:
     expected = json.loads((FIXTURES / "a2a" / f"{name}.aif.json").read_text("utf-8"))
-    assert dump_document(CONV.decode(load(name)).document) == expected
+    assert dump_document(CONV.decode(load(name)).document) == today(expected)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -31,6 +31,7 @@ from aifkit.aif import (
 from aifkit.aif.converters._anthropic_encode import MISSING_RESULT_TEXT
 from aifkit.aif.converters.anthropic import AnthropicConverter
 from aifkit.errors import InvalidInputError
+from tests.aif.recorded import today
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "anthropic"
 NAMES = sorted(
@@ -116,7 +117,7 @@ def test_the_format_is_registered() -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_fixture_decodes_to_the_expected_aif(name: str) -> None:
     expected = json.loads((FIXTURES / f"{name}.aif.json").read_text("utf-8"))
-    assert dump_document(CONV.decode(load(name)).document) == expected
+    assert dump_document(CONV.decode(load(name)).document) == today(expected)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -33,6 +33,7 @@ from aifkit.aif.converters._bedrock_blocks import MISSING_RESULT
 from aifkit.aif.converters._bedrock_encode import SYNTHESIZED_USER_TEXT
 from aifkit.aif.converters.bedrock_converse import BedrockConverseConverter
 from aifkit.errors import InvalidInputError
+from tests.aif.recorded import today
 from tests.aif.strategies import documents
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -122,7 +123,7 @@ def test_the_format_is_registered() -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_fixture_decodes_to_the_expected_aif(name: str) -> None:
     expected = json.loads((OWN / f"{name}.aif.json").read_text("utf-8"))
-    assert dump_document(CONV.decode(load(OWN / f"{name}.json")).document) == expected
+    assert dump_document(CONV.decode(load(OWN / f"{name}.json")).document) == today(expected)
 
 
 @pytest.mark.parametrize("name", NAMES)

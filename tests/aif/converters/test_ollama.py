@@ -28,6 +28,7 @@ from aifkit.aif import (
 )
 from aifkit.aif.converters.ollama import OllamaConverter
 from aifkit.errors import InvalidInputError
+from tests.aif.recorded import today
 from tests.aif.strategies import documents
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -104,7 +105,7 @@ def test_the_format_is_registered() -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_fixture_decodes_to_the_expected_aif(name: str) -> None:
     expected = json.loads((FIXTURES / "ollama" / f"{name}.aif.json").read_text("utf-8"))
-    assert dump_document(CONV.decode(load(name)).document) == expected
+    assert dump_document(CONV.decode(load(name)).document) == today(expected)
 
 
 @pytest.mark.parametrize("name", NAMES)
