@@ -52,7 +52,10 @@ print(json.dumps({
     "ratio": size(fitted.body) / size(body),
     "report": fitted.report,
 }), flush=True)
-os._exit(0) if tried else None  # not the rest of its retries with back-off
+if tried:  # not the rest of its retries with back-off (nor the exit's own clean-up)
+    import shutil
+    shutil.rmtree(os.environ["HEADROOM_WORKSPACE_DIR"])
+    os._exit(0)
 """
 
 
