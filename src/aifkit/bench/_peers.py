@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import importlib
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -136,8 +137,10 @@ def headroom_settings() -> dict[str, str]:
 
 def headroom() -> StrategyKind:
     """The ``headroom`` kind (needs ``headroom-ai``), run as `headroom_settings` says."""
+    if importlib.util.find_spec("headroom") is None:  # no settings made for nothing
+        raise MissingDependencyError("headroom", _EXTRA)
     _offline_tiktoken()
-    headroom_settings()
+    headroom_settings()  # before the import: huggingface_hub reads HF_HUB_OFFLINE then
     try:
         module = importlib.import_module("headroom")
     except ImportError:
