@@ -18,8 +18,8 @@ LiteLLM's proxy (``litellm --config``, one model routed to the same fake) do the
 pass-through in the same run, against the same fake upstream, when their commands sit
 beside this interpreter (``make bench`` runs it with the peers venv, which has both);
 otherwise a line says they were skipped. Each is given the settings that keep it from
-doing extra work (no rate limit, cache, telemetry or compression); their logging stays
-at its default. Ratios are a peer's added latency over aifkit's.
+doing extra work (no rate limit, cache, telemetry or compression) and off the network
+(Headroom's ``HEADROOM_OFFLINE=1`` unless set); their logging stays at its default. Ratios are a peer's added latency over aifkit's.
 """
 
 from __future__ import annotations
@@ -192,7 +192,9 @@ def _peer_commands(upstream: str, tmp: Path) -> dict[str, tuple[list[str], dict[
     if (bin_dir / "headroom").is_file():
         root = upstream.removesuffix("/v1")
         flags = ["--no-optimize", "--no-cache", "--no-rate-limit", "--no-telemetry", "--stateless", "--no-http2", "--no-subscription-tracking", "--no-embedding-server"]  # fmt: skip
-        out["Headroom proxy"] = ([str(bin_dir / "headroom"), "proxy", "--host", "127.0.0.1", "--openai-api-url", root, *flags], env, "/livez")  # fmt: skip
+        # Its own no-egress switch (model downloads, beacon, update check), unless set.
+        headroom_env = {"HEADROOM_OFFLINE": "1", **env}
+        out["Headroom proxy"] = ([str(bin_dir / "headroom"), "proxy", "--host", "127.0.0.1", "--openai-api-url", root, *flags], headroom_env, "/livez")  # fmt: skip
     if (bin_dir / "litellm").is_file():
         config = tmp / "litellm.json"  # YAML is a superset of JSON
         model = {"model_name": "gpt-4o", "litellm_params": {"model": "openai/gpt-4o", "api_base": upstream, "api_key": "sk-none"}}  # fmt: skip

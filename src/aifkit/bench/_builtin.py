@@ -160,7 +160,7 @@ def agent() -> Suite:
             *(f"compress:{m}" for m in methods),
             *_peers(),
         ),
-        budgets=(0.27,),  # chosen: Headroom's default stops near 0.45 here (docs/performance.md)
+        budgets=(0.27,),  # chosen: Headroom's default stops at 0.45-0.75 here (docs/bench.md#peers)
         seeds=(0, 1, 2),
         # The extractive reader answers "X is Y" statements; these facts are log lines,
         # JSON fields, constants and figures, so only the evidence reader scores them.

@@ -9,7 +9,9 @@ Peers that count with tiktoken get OpenAI's vocabularies from the files aifkit r
 
 * ``headroom``: Headroom's ``compress()`` (``headroom-ai``) at ``target_ratio =
   budget / tokens before``; options ``{"target_ratio": r}`` ask for ``r`` instead,
-  ``{"target": "default"}`` use its own default.
+  ``{"target": "default"}`` use its own default. It runs offline, without telemetry,
+  on a workspace of its own for the process (see `headroom_settings`); its report
+  names the compressors Headroom applied.
 * ``langchain-trim``: LangChain's ``trim_messages`` (``langchain-core``), keeping the
   last messages, the system message, starting on a human turn, counted exactly.
 * ``litellm-compress``: LiteLLM's ``compress()`` (BM25 relevance; dropped messages
@@ -19,15 +21,26 @@ Peers that count with tiktoken get OpenAI's vocabularies from the files aifkit r
 
 from __future__ import annotations
 
+import atexit
 import importlib
+import importlib.util
 import os
+import shutil
+import tempfile
 from collections.abc import Mapping
 from typing import Any, cast
 
 from aifkit.bench._kinds import Fitted, StrategyKind, count_body
 from aifkit.errors import MissingDependencyError
 
-__all__ = ["REQUIRES", "headroom", "langchain_trim", "litellm_compress", "litellm_trim"]
+__all__ = [
+    "REQUIRES",
+    "headroom",
+    "headroom_settings",
+    "langchain_trim",
+    "litellm_compress",
+    "litellm_trim",
+]
 
 _EXTRA = "bench-peers"
 
@@ -61,8 +74,22 @@ class Headroom:
         elif options.get("target", "budget") != "default":
             kwargs["target_ratio"] = min(1.0, budget / max(1, count_body(body, model)))
         result: Any = self._compress(_messages(body), model=model, **kwargs)
-        report = {"strategy": "headroom", **{k: round(v, 4) for k, v in kwargs.items()}}
+        report: dict[str, Any] = {
+            "strategy": "headroom",
+            **{k: round(v, 4) for k, v in kwargs.items()},
+            "applied": _applied(result.transforms_applied),
+        }
         return Fitted({**body, "messages": list(result.messages)}, report)
+
+
+def _applied(transforms: list[str]) -> list[str]:
+    """The compressors Headroom's router used (``router:log:0.11`` -> ``log``), sorted.
+
+    >>> _applied(["router:protected:user_message", "router:log:0.11", "router:mixed:0.34"])
+    ['log', 'mixed']
+    """
+    used = {t.split(":")[1] for t in transforms if t.count(":") == 2 and t.startswith("router:")}
+    return sorted(used - {"excluded", "protected"})
 
 
 def _offline_tiktoken() -> None:
@@ -79,9 +106,41 @@ def _offline_tiktoken() -> None:
             tiktoken.registry.ENCODINGS[name] = load_encoding(name)
 
 
+def headroom_settings() -> dict[str, str]:
+    """Set, where the user has not, the environment Headroom runs with in the bench.
+
+    Headroom's defaults reach the network (a background download of its Kompress model
+    from huggingface.co, an anonymous usage beacon) and keep state across runs in
+    ``~/.headroom``. ``HEADROOM_OFFLINE=1`` is its own switch refusing every connection
+    it would make by itself (a model already in the Hugging Face cache still loads);
+    ``HF_HUB_OFFLINE=1`` keeps ``huggingface_hub`` to its cache;
+    ``HEADROOM_TELEMETRY=off`` turns off its local stats and the beacon; and
+    ``HEADROOM_WORKSPACE_DIR`` (its state and, unless ``HEADROOM_CONFIG_DIR`` says
+    otherwise, its configuration) is a temporary folder made once per process and
+    removed at its exit, so every run starts from the same empty state. A variable the
+    user set is left as it is; a second call keeps the first call's folder.
+
+    Returns:
+        The settings now in effect, by variable.
+    """
+    defaults = {"HEADROOM_OFFLINE": "1", "HF_HUB_OFFLINE": "1", "HEADROOM_TELEMETRY": "off"}
+    # Blank counts as unset, as Headroom reads it.
+    settings = {name: os.environ.get(name, "").strip() or value for name, value in defaults.items()}
+    workspace = os.environ.get("HEADROOM_WORKSPACE_DIR", "").strip()
+    if not workspace:
+        workspace = tempfile.mkdtemp(prefix="aifkit-headroom-")
+        atexit.register(shutil.rmtree, workspace, ignore_errors=True)
+    settings["HEADROOM_WORKSPACE_DIR"] = workspace
+    os.environ.update(settings)
+    return settings
+
+
 def headroom() -> StrategyKind:
-    """The ``headroom`` kind (needs ``headroom-ai``)."""
+    """The ``headroom`` kind (needs ``headroom-ai``), run as `headroom_settings` says."""
+    if importlib.util.find_spec("headroom") is None:  # no settings made for nothing
+        raise MissingDependencyError("headroom", _EXTRA)
     _offline_tiktoken()
+    headroom_settings()  # before the import: huggingface_hub reads HF_HUB_OFFLINE then
     try:
         module = importlib.import_module("headroom")
     except ImportError:
