@@ -4,16 +4,21 @@ tool output survive where dropping whole messages loses them."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aifkit.aif import encode
+from aifkit.aif import decode, encode
 from aifkit.bench._agent import KINDS, Transcript, transcript
 from aifkit.bench._strategies import orphaned_tool_messages
 from aifkit.budget import PackReport, pack
-from aifkit.tokens import count_tokens
+from aifkit.tokens import CountCache, count_tokens, register_model
+from aifkit.tokens._models import MODELS
+from aifkit.tokens._tokenizer import TOKENIZERS
 from tests.budget.compressors.test_salient import FACTS, _agent_doc
+from tests.tokens.helpers import CountingTokenizer, counting
 
 
 def test_a_default_pack_keeps_every_planted_fact_within_the_budget() -> None:
@@ -86,3 +91,49 @@ def test_every_marker_of_a_default_pack_expands_from_its_result() -> None:
         assert make_ref(expand(ref, done.elided)) == ref
     dropped = pack(body, format="openai-chat", model="gpt-4o", budget=budget, compress=None)
     assert dropped.elided == {}
+
+
+@pytest.fixture
+def counted() -> Iterator[CountingTokenizer]:
+    """A model like gpt-4o whose tokenizer records every text it tokenizes."""
+    tok = counting()
+    TOKENIZERS.register(tok.name, lambda: tok)
+    register_model("counted-4o", like="gpt-4o", tokenizer=tok.name)
+    try:
+        yield tok
+    finally:
+        MODELS.unregister("counted-4o")
+        TOKENIZERS.unregister(tok.name)
+
+
+def test_a_default_pack_tokenizes_each_text_of_the_request_once(
+    counted: CountingTokenizer,
+) -> None:
+    # The trial pack measures the request; compressing it counts with those measurements
+    # and the pack of the compressed request measures only the messages compression changed.
+    tr = transcript(1, scale=0.25)
+    body = {**tr.body, "model": "counted-4o"}
+    before = count_tokens(body, format="openai-chat", cache=CountCache(maxsize=0)).total
+    counted.texts.clear()
+    out, report = pack(body, format="openai-chat", model="counted-4o", budget=before // 4)
+    outputs = [m["content"] for m in body["messages"] if m["role"] == "tool"]
+    assert [counted.texts[text] for text in outputs] == [1, 1, 1, 1]
+    assert sorted(report.compressed) == [i for i, m in enumerate(body["messages"][1:])
+                                         if m["role"] == "tool"]  # fmt: skip
+    kept = {f.kind for f in tr.facts if f.key in json.dumps(out)}
+    assert kept == set(KINDS)
+
+
+def test_a_default_packs_work_counts_each_message_measured_once() -> None:
+    tr = transcript(2, scale=0.25)
+    n = len(decode(tr.body, "openai-chat")[0].messages)
+    budget = count_tokens(tr.body, format="openai-chat", model="gpt-4o").total // 4
+    report = pack(tr.body, format="openai-chat", model="gpt-4o", budget=budget).report
+    changed = len(report.compressed)
+    assert changed == len(tr.facts)
+    # Every message of the request once, then each compressed one once; the rest reused.
+    assert report.work["measured"] == n + changed
+    assert report.work["reused"] == n - changed
+    plain = pack(tr.body, format="openai-chat", model="gpt-4o", budget=budget * 8).report
+    assert plain.work["measured"] == n  # nothing to compress: one pack
+    assert plain.work["reused"] == 0
