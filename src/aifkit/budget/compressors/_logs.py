@@ -70,7 +70,7 @@ def log_layout(text: str) -> Layout:
             score = max(score, 0.8)
         seen.add(temp)
         pieces.append(Piece(line, score, groups.get(temp, "other")))
-    about = {g: _about(t, lines, temps) for t, g in groups.items()}
+    about = {groups[t]: _about(t, v) for t, v in _fields_of(groups, lines, temps).items()}
     about["other"] = "other"
     return Layout(pieces, "log lines", about, kind="logs")
 
@@ -90,17 +90,25 @@ def _score(line: str, count: int, seen: bool, after_error: bool) -> tuple[float,
     return (0.05 if seen else 0.35), False
 
 
-def _about(temp: str, lines: list[str], temps: list[str]) -> str:
-    """Describe a template's lines: the template and how its first fields varied."""
-    values: list[list[str]] = [[], [], []]
+def _fields_of(
+    groups: dict[str, str], lines: list[str], temps: list[str]
+) -> dict[str, list[list[str]]]:
+    """The values of the first three variable fields of each grouped template's lines (one pass)."""
+    found: dict[str, list[list[str]]] = {t: [[], [], []] for t in groups}
     for line, t in zip(lines, temps, strict=True):
-        if t != temp:
+        values = found.get(t)
+        if values is None:
             continue
         body = _TIMESTAMP.sub("", line, count=1)
         for k, m in enumerate(_VARIABLE.finditer(body)):
             if k >= len(values):
                 break
             values[k].append(m.group(0))
+    return found
+
+
+def _about(temp: str, values: list[list[str]]) -> str:
+    """Describe a template's lines: the template and how its first fields varied."""
     fields = [_field(v) for v in values if v]
     clip = temp if len(temp) <= 70 else temp[:69] + "…"
     return f'like "{clip}"' + (f" ({'; '.join(fields)})" if fields else "")
