@@ -17,14 +17,18 @@ def _log(n: int, seed: int = 0) -> list[str]:
     ]
 
 
-def test_the_fatal_line_and_its_trace_score_highest() -> None:
+def test_lines_score_by_level_the_fatal_line_highest_then_errors_and_their_traces() -> None:
     lines = _log(300)
     lines[150] = "2026-03-04T10:02:30Z ERROR payment failed: card declined"
     lines.insert(151, "  at charge (billing.py:42)")
+    lines[200] = "2026-03-04T10:03:20Z FATAL ledger checksum mismatch, aborting"
+    lines[250] = "2026-03-04T10:04:10Z WARN slow query took 3200ms"
     lay = log_layout("\n".join(lines) + "\n")
     scores = {p.text.strip(): p.score for p in lay.pieces}
-    assert scores["2026-03-04T10:02:30Z ERROR payment failed: card declined"] == 1.0
+    assert max(scores.values()) == scores[lines[200]] == 1.0
+    assert scores["2026-03-04T10:02:30Z ERROR payment failed: card declined"] == 0.9
     assert scores["at charge (billing.py:42)"] == 0.9
+    assert scores[lines[250]] == 0.7
     assert scores[lines[0]] >= 0.8
     assert scores[lines[-1]] >= 0.8
     assert sorted(p.score for p in lay.pieces)[len(lay.pieces) // 2] < 0.1  # traffic is cheap

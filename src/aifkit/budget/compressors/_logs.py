@@ -1,5 +1,8 @@
 """Logs: keep errors, warnings, stack traces, the first and last lines and rare templates.
 
+Lines score by level: fatal (and the other levels above error) first, then errors
+and their stack traces, then warnings.
+
 Each line's message template is its text with the timestamp dropped and the
 variable fields (numbers, hex ids, quoted strings, ``key=value`` values) made
 ``<*>``. Lines of a frequent template collapse into one marker that says how many
@@ -25,8 +28,10 @@ _VARIABLE = re.compile(
     r"\b[0-9a-fA-F]{8}-[0-9a-fA-F-]{27}\b|\d+(?:[.:]\d+)*"
 )
 _FATAL = re.compile(
-    r"\b(?:FATAL|CRITICAL|CRIT|PANIC|EMERG|ALERT|SEVERE|ERROR|ERR|Exception|Traceback|panic|"
-    r"fatal|error|failed|failure|denied|refused|timed? ?out|OOM|segfault|corrupt\w*)\b"
+    r"\b(?:FATAL|CRITICAL|CRIT|PANIC|EMERG|ALERT|SEVERE|panic|fatal|OOM|segfault|corrupt\w*)\b"
+)
+_ERROR = re.compile(
+    r"\b(?:ERROR|ERR|Exception|Traceback|error|failed|failure|denied|refused|timed? ?out)\b"
 )
 _WARN = re.compile(r"\b(?:WARN|WARNING|warn|warning|deprecated|retry(?:ing)?|slow)\b")
 _TRACE = re.compile(r"^(?:\s+(?:at |File |\.\.\.|in )|\s*Caused by|\s*Traceback|\s{2,}\S)")
@@ -79,8 +84,10 @@ def _score(line: str, count: int, seen: bool, after_error: bool) -> tuple[float,
     """Return a line's salience, and whether the lines after it may be its stack trace."""
     if after_error and _TRACE.match(line):
         return 0.9, True
-    if _FATAL.search(line):
+    if _FATAL.search(line):  # the levels above ERROR (syslog's crit, alert, emerg)
         return 1.0, True
+    if _ERROR.search(line):
+        return 0.9, True
     if _WARN.search(line):
         return 0.7, False
     if count == 1:
