@@ -130,6 +130,24 @@ def test_each_text_keeps_its_best_piece_before_another_keeps_its_second_best(
     assert "ERROR" in log  # the room left goes to the next best pieces
 
 
+@pytest.mark.parametrize("ratio", [0.06, 0.04])
+def test_a_row_the_question_names_does_not_push_out_the_other_outliers(ratio: float) -> None:
+    # Four rows of negative stock, the question naming one of them: relevance lifts that
+    # row; the others stay among the listing's best pieces, ahead of the log's ERRORs.
+    rng = random.Random(5)
+    rows: list[dict[str, Any]] = [
+        {"sku": f"SKU-{rng.randint(10**5, 10**6)}", "stock": rng.randint(0, 900),
+         "name": rng.choice(["bolt", "nut", "gear", "cog"])} for _ in range(200)
+    ]  # fmt: skip
+    for k, i in enumerate([30, 80, 130, 170]):
+        rows[i] = {"sku": f"SKU-90000{k}", "stock": -10 - k, "name": "widget" if k == 2 else "gear"}
+    listing = json.dumps({"items": rows}, indent=2)
+    doc = _doc([_busy_log(random.Random(3), 400), listing], "Do we still stock the widget?")
+    result = compress(doc, CompressionTarget("gpt-4o", ratio=ratio))
+    text = _text_at(result.document, "/messages/4/parts/0/content/0")
+    assert [f"SKU-90000{k}" in text for k in range(4)] == [True] * 4
+
+
 def test_a_loose_goal_says_what_each_group_of_elided_lines_was() -> None:
     doc = _doc([_busy_log(random.Random(3), 400), _search(random.Random(3), 30)])
     result = compress(doc, CompressionTarget("gpt-4o", ratio=0.3))

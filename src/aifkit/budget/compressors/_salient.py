@@ -349,10 +349,10 @@ def _seek(ws: Workspace, plan: Callable[[int], Sequence[Change]]) -> Compression
 def _plan(ws: Workspace, laid: Sequence[_Laid], need: int, refs: dict[str, str]) -> list[Change]:
     """Keep the pieces worth most, across every text, within what saving ``need`` leaves.
 
-    Every text's best pieces come first (those within `_TIER` of its best; framing
-    too): no text knows which one a later question is about, so each keeps what it
-    holds that is worth most before any keeps its second best. Then the rest, best
-    first, across the texts.
+    Every text's best pieces come first (those within `_TIER` of its most salient
+    or of its most relevant; framing too): no text knows which one a later question
+    is about, so each keeps what it holds that is worth most before any keeps its
+    second best. Then the rest, best first, across the texts.
 
     A text none of whose pieces is kept becomes one plain marker. Once a piece of
     it is kept, its elided pieces share one plain marker, unless their group's own
@@ -372,9 +372,14 @@ def _plan(ws: Workspace, laid: Sequence[_Laid], need: int, refs: dict[str, str])
     opened = [False] * len(laid)
     order: list[tuple[bool, float, int, int, str | None]] = []
     for u, lay in enumerate(laid):
-        best = max((p for p in lay.priority if p < FRAME), default=FRAME)
+        # A text's best pieces: the most salient (its outliers, whatever the question)
+        # and the most relevant; a little relevance must not single out one outlier.
+        scores = [p.score for p in lay.layout.pieces]
+        salient = max((x for x in scores if x < FRAME), default=FRAME) - _TIER
+        best = max((p for p in lay.priority if p < FRAME), default=FRAME) - _TIER
         order += [
-            (p < FRAME and p < best - _TIER, -p, u, i, None) for i, p in enumerate(lay.priority)
+            (p < FRAME and x < salient and p < best, -p, u, i, None)
+            for i, (p, x) in enumerate(zip(lay.priority, scores, strict=True))
         ]
         # After the text's own best piece: the text must be open.
         worth = -min(_DESCRIBE, max(lay.priority, default=0.0))
