@@ -27,13 +27,14 @@ _VARIABLE = re.compile(
     r"(?<==)[^\s,;)\]]+|\"[^\"]*\"|'[^']*'|\b0x[0-9a-fA-F]+\b|\b[0-9a-fA-F]{8,}\b|"
     r"\b[0-9a-fA-F]{8}-[0-9a-fA-F-]{27}\b|\d+(?:[.:]\d+)*"
 )
-_FATAL = re.compile(
-    r"\b(?:FATAL|CRITICAL|CRIT|PANIC|EMERG|ALERT|SEVERE|panic|fatal|OOM|segfault|corrupt\w*)\b"
+# One scan of a line finds its words of every level (most lines have none); the
+# levels above ERROR are syslog's crit, alert and emerg, and their kin.
+_LEVEL = re.compile(
+    r"\b(?:(?P<fatal>FATAL|CRITICAL|CRIT|PANIC|EMERG|ALERT|SEVERE|panic|fatal|OOM|segfault|"
+    r"corrupt\w*)|(?P<error>ERROR|ERR|Exception|Traceback|error|failed|failure|denied|refused|"
+    r"timed? ?out)|(?P<warn>WARN|WARNING|warn|warning|deprecated|retry(?:ing)?|slow))\b"
 )
-_ERROR = re.compile(
-    r"\b(?:ERROR|ERR|Exception|Traceback|error|failed|failure|denied|refused|timed? ?out)\b"
-)
-_WARN = re.compile(r"\b(?:WARN|WARNING|warn|warning|deprecated|retry(?:ing)?|slow)\b")
+_RANK = {"fatal": 3, "error": 2, "warn": 1}
 _TRACE = re.compile(r"^(?:\s+(?:at |File |\.\.\.|in )|\s*Caused by|\s*Traceback|\s{2,}\S)")
 _GROUPS = 12
 _EDGE = 2
@@ -84,12 +85,10 @@ def _score(line: str, count: int, seen: bool, after_error: bool) -> tuple[float,
     """Return a line's salience, and whether the lines after it may be its stack trace."""
     if after_error and _TRACE.match(line):
         return 0.9, True
-    if _FATAL.search(line):  # the levels above ERROR (syslog's crit, alert, emerg)
-        return 1.0, True
-    if _ERROR.search(line):
-        return 0.9, True
-    if _WARN.search(line):
-        return 0.7, False
+    found = _LEVEL.search(line)
+    if found is not None:
+        level = max(_RANK[m.lastgroup or ""] for m in _LEVEL.finditer(line, found.start()))
+        return (1.0, 0.9, 0.7)[3 - level], level > 1
     if count == 1:
         return 0.55, False
     if count <= 3:
