@@ -148,6 +148,20 @@ def test_a_row_the_question_names_does_not_push_out_the_other_outliers(ratio: fl
     assert [f"SKU-90000{k}" in text for k in range(4)] == [True] * 4
 
 
+def test_a_repeated_text_does_not_keep_its_best_pieces_first() -> None:
+    # Its first copy keeps them; the second is worth a tenth and becomes one marker.
+    log = _busy_log(random.Random(3), 400)
+    doc = _doc([log, _search(random.Random(3), 30), log])
+    result = compress(doc, CompressionTarget("gpt-4o", ratio=0.1))
+    first, search, again = (
+        _text_at(result.document, f"/messages/{i}/parts/0/content/0") for i in (2, 4, 6)
+    )
+    assert FACTS["logs"] in first
+    assert FACTS["search"] in search
+    assert again.startswith("[400 log lines elided, ref ")  # the whole text: one marker
+    assert len(MARKER.findall(again)) == 1
+
+
 def test_a_loose_goal_says_what_each_group_of_elided_lines_was() -> None:
     doc = _doc([_busy_log(random.Random(3), 400), _search(random.Random(3), 30)])
     result = compress(doc, CompressionTarget("gpt-4o", ratio=0.3))

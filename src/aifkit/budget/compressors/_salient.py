@@ -127,6 +127,7 @@ class _Laid:
     marks: dict[str, int]  # tokens of each group's own marker (what its pieces were)
     counts: dict[str, int]  # pieces per group
     whole: int  # tokens of the plain marker: the one for the whole text, or shared by groups
+    repeated: bool  # the same text as an earlier one
 
 
 class SalientCompressor:
@@ -222,7 +223,7 @@ class SalientCompressor:
         }
         whole = ws.tokens(marker(len(layout.pieces), layout.noun, "", "0123456789")) + 1
         prio = [p.score for p in layout.pieces]
-        return _Laid(unit, layout, tokens, prio, marks, counts, whole)
+        return _Laid(unit, layout, tokens, prio, marks, counts, whole, repeated)
 
     def _relevance(self, ws: Workspace, laid: Sequence[_Laid]) -> None:
         query = ws.query()
@@ -350,9 +351,9 @@ def _plan(ws: Workspace, laid: Sequence[_Laid], need: int, refs: dict[str, str])
     """Keep the pieces worth most, across every text, within what saving ``need`` leaves.
 
     Every text's best pieces come first (those within `_TIER` of its most salient
-    or of its most relevant; framing too): no text knows which one a later question
-    is about, so each keeps what it holds that is worth most before any keeps its
-    second best. Then the rest, best first, across the texts.
+    or of its most relevant; framing too; none of a repeated text): no text knows
+    which one a later question is about, so each keeps what it holds that is worth
+    most before any keeps its second best. Then the rest, best first, across the texts.
 
     A text none of whose pieces is kept becomes one plain marker. Once a piece of
     it is kept, its elided pieces share one plain marker, unless their group's own
@@ -374,9 +375,12 @@ def _plan(ws: Workspace, laid: Sequence[_Laid], need: int, refs: dict[str, str])
     for u, lay in enumerate(laid):
         # A text's best pieces: the most salient (its outliers, whatever the question)
         # and the most relevant; a little relevance must not single out one outlier.
+        # A repeated text has none: its first copy keeps them.
         scores = [p.score for p in lay.layout.pieces]
         salient = max((x for x in scores if x < FRAME), default=FRAME) - _TIER
         best = max((p for p in lay.priority if p < FRAME), default=FRAME) - _TIER
+        if lay.repeated:
+            salient = best = FRAME
         order += [
             (p < FRAME and x < salient and p < best, -p, u, i, None)
             for i, (p, x) in enumerate(zip(lay.priority, scores, strict=True))
