@@ -139,6 +139,28 @@ def test_a_default_pack_tokenizes_each_text_of_the_request_once(
     assert kept == set(KINDS)
 
 
+@pytest.mark.parametrize("method", ["auto", "extract", "truncate"])
+def test_the_trial_packs_measurements_change_no_compression(method: str) -> None:
+    # pack hands the compressor a tokenizer that knows the measured texts; it must cut
+    # texts where the model's own would (at token boundaries: it decodes as that one).
+    from aifkit.bench._tasks import generate
+    from aifkit.budget import CompressionTarget, Packer, compress
+    from aifkit.budget._pack import _Measured  # pyright: ignore[reportPrivateUsage]
+
+    task = generate("niah", {"variant": "single", "depth": 0.9, "length": 1000}, 1, "gpt-4o")
+    doc, _ = decode(task.body, "openai-chat")
+    packer = Packer("gpt-4o")
+    packer.count(doc)
+    measured = _Measured(packer.counter.tokenizer, packer.measured_texts())  # pyright: ignore[reportAttributeAccessIssue]
+    for budget in (108, 300):
+        given = compress(
+            doc, CompressionTarget("gpt-4o", budget=budget, tokenizer=measured), method
+        )
+        alone = compress(doc, CompressionTarget("gpt-4o", budget=budget), method)
+        assert given.document == alone.document
+        assert given.tokens_after == alone.tokens_after
+
+
 def test_a_default_packs_work_counts_each_message_measured_once() -> None:
     tr = transcript(2, scale=0.25)
     n = len(decode(tr.body, "openai-chat")[0].messages)

@@ -314,12 +314,19 @@ def _compress_first(
 
 
 class _Measured:
-    """``tokenizer``, answering the counts of the texts in ``counts`` without tokenizing them."""
+    """``tokenizer``, answering the counts of the texts in ``counts`` without tokenizing them.
+
+    Everything else is the tokenizer's own (``decode``, where it has one: compressors
+    cut texts at token boundaries with it, and without it at estimated ones).
+    """
 
     def __init__(self, tokenizer: Tokenizer, counts: Mapping[str, int]) -> None:
         self._tokenizer = tokenizer
         self._counts = counts
         self.name = tokenizer.name
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tokenizer, name)
 
     def encode(self, text: str) -> list[int]:
         return self._tokenizer.encode(text)
