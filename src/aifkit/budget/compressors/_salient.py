@@ -63,7 +63,12 @@ _RELEVANCE = 1.0
 _DESCRIBE = 0.5
 """What a group's own marker is worth beside the pieces' priorities (see `_plan`)."""
 _TIER = 0.05
-"""A text's pieces this close to its best one are kept first with it (see `_plan`)."""
+"""A text's pieces this close to its most salient one are kept first with it (see `_plan`)."""
+_SALIENT = 0.5
+"""Salience that makes a text's best pieces come first: an error line, an outlier row, a
+constant, a standout result (see `_plan`); prose sentences score 0.1 to 0.6 by novelty."""
+_RELEVANT = 0.5 * _RELEVANCE
+"""Relevance (at most `_RELEVANCE`) that puts a piece among the first too: half the best match's."""
 _MAX_PIECE = 400
 _TRIES = 10
 _MIN_UNIT = 48
@@ -350,10 +355,13 @@ def _seek(ws: Workspace, plan: Callable[[int], Sequence[Change]]) -> Compression
 def _plan(ws: Workspace, laid: Sequence[_Laid], need: int, refs: dict[str, str]) -> list[Change]:
     """Keep the pieces worth most, across every text, within what saving ``need`` leaves.
 
-    Every text's best pieces come first (those within `_TIER` of its most salient
-    or of its most relevant; framing too; none of a repeated text): no text knows
-    which one a later question is about, so each keeps what it holds that is worth
-    most before any keeps its second best. Then the rest, best first, across the texts.
+    Every text's most salient pieces come first (those within `_TIER` of its most
+    salient, when that is `_SALIENT`; framing too; none of a repeated text): no
+    text knows which one a later question is about, so each keeps its error line,
+    its outlier, its constant before any keeps its second best. So does every
+    piece relevant to the current turn (at least half as much as the best match,
+    `_RELEVANT`), wherever it is: two answers in one text both stay. All of these
+    best first, then the rest, best first, across the texts.
 
     A text none of whose pieces is kept becomes one plain marker. Once a piece of
     it is kept, its elided pieces share one plain marker, unless their group's own
@@ -373,16 +381,15 @@ def _plan(ws: Workspace, laid: Sequence[_Laid], need: int, refs: dict[str, str])
     opened = [False] * len(laid)
     order: list[tuple[bool, float, int, int, str | None]] = []
     for u, lay in enumerate(laid):
-        # A text's best pieces: the most salient (its outliers, whatever the question)
-        # and the most relevant; a little relevance must not single out one outlier.
-        # A repeated text has none: its first copy keeps them.
+        # A text's best pieces: its most salient, when salient at all (an error, an
+        # outlier, a constant; not the best sentence of filler), whatever the question;
+        # and whatever is relevant to the question. A repeated text: its first copy.
         scores = [p.score for p in lay.layout.pieces]
-        salient = max((x for x in scores if x < FRAME), default=FRAME) - _TIER
-        best = max((p for p in lay.priority if p < FRAME), default=FRAME) - _TIER
-        if lay.repeated:
-            salient = best = FRAME
+        top = max((x for x in scores if x < FRAME), default=0.0)
+        tier = top - _TIER if top >= _SALIENT and not lay.repeated else FRAME
+        relevant = _RELEVANT if not lay.repeated else FRAME
         order += [
-            (p < FRAME and x < salient and p < best, -p, u, i, None)
+            (p < FRAME and x < tier and p - x < relevant, -p, u, i, None)
             for i, (p, x) in enumerate(zip(lay.priority, scores, strict=True))
         ]
         # After the text's own best piece: the text must be open.
