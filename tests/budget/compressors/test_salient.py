@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from aifkit.aif import Document, load_document
+from aifkit.aif import Document, decode, load_document
 from aifkit.budget import CompressionTarget, SalientCompressor, compress
 from aifkit.budget.compressors._layout import MARKER
 from aifkit.tokens import count_tokens
@@ -160,6 +160,23 @@ def test_a_repeated_text_does_not_keep_its_best_pieces_first() -> None:
     assert FACTS["search"] in search
     assert again.startswith("[400 log lines elided, ref ")  # the whole text: one marker
     assert len(MARKER.findall(again)) == 1
+
+
+@pytest.mark.parametrize("variant", ["multi_key", "multi_query"])
+def test_prose_fillers_best_sentences_do_not_push_out_what_the_question_is_near(
+    variant: str,
+) -> None:
+    # Ten essay passages, four needles: the asked one(s) and look-alikes for other keys,
+    # two in one passage. The passages' best sentences are filler (not salient): they
+    # do not come first; the needles do, by relevance.
+    from aifkit.bench._tasks import generate
+
+    task = generate("niah", {"depth": 0.5, "length": 2000, "variant": variant}, 0, "gpt-4o")
+    doc, _ = decode(task.body, "openai-chat")
+    before = count_tokens(doc, model="gpt-4o").total
+    result = compress(doc, CompressionTarget("gpt-4o", budget=before // 4))
+    text = _all_text(result.document)
+    assert [f for f in task.facts if f not in text] == []
 
 
 def test_a_loose_goal_says_what_each_group_of_elided_lines_was() -> None:
