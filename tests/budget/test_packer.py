@@ -395,3 +395,22 @@ def test_forget_reads_a_body_edited_in_place_whole() -> None:
     packer.forget()
     document = packer.read(body, format="openai-chat")
     assert [m.parts[0].text for m in document.messages] == ["CHANGED", "Hello", "And now?"]  # pyright: ignore[reportAttributeAccessIssue]
+
+
+@settings(max_examples=30, deadline=None)
+@given(conversations())
+def test_the_measured_texts_are_counted_as_the_tokenizer_counts_them(doc: Document) -> None:
+    from aifkit.tokens import get_tokenizer
+
+    packer = Packer("gpt-4o")
+    packer.count(doc)
+    known = packer.measured_texts()
+    tok = get_tokenizer("o200k_base")
+    assert all(tok.count(text) == n for text, n in known.items())
+    single = {
+        m.parts[0].text
+        for m in doc.messages
+        if len(m.parts) == 1 and isinstance(m.parts[0], TextPart)
+    }
+    assert single <= set(known)
+    assert fake_packer()[0].measured_texts() == {}  # another counter's ids are not tokens

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from aifkit.aif import Document, Instruction, Message, TextPart, Tool
 from aifkit.tokens import Tokenizer, get_tokenizer
 
@@ -11,19 +13,22 @@ def text(value: str) -> tuple[TextPart]:
 
 
 class CountingTokenizer:
-    """Wraps a real tokenizer and counts how often it is asked to tokenize."""
+    """Wraps a real tokenizer and counts how often it is asked to tokenize (each text too)."""
 
     def __init__(self, inner: Tokenizer, name: str = "counting") -> None:
         self.inner = inner
         self.name = name
         self.calls = 0
+        self.texts: Counter[str] = Counter()
 
     def encode(self, text: str) -> list[int]:
         self.calls += 1
+        self.texts[text] += 1
         return self.inner.encode(text)
 
     def count(self, text: str) -> int:
         self.calls += 1
+        self.texts[text] += 1
         return self.inner.count(text)
 
 

@@ -174,6 +174,11 @@ class TokensCounter:
         return ids
 
     @property
+    def tokenizer(self) -> Tokenizer:
+        """The tokenizer whose ids `measure` returns as terms."""
+        return self._tok
+
+    @property
     def name(self) -> str:
         """The model and tokenizer, e.g. ``"gpt-4o/o200k_base"``."""
         return f"{self._info.name}/{self._tok.name}"

@@ -15,6 +15,7 @@ from aifkit.errors import AifkitError, BudgetError, UsageError
 if TYPE_CHECKING:
     from aifkit.aif import Document, Message
     from aifkit.budget.compressors import CompressionResult, Compressor
+    from aifkit.tokens import Tokenizer
 
 __all__ = ["PackResult", "check_pinned", "pack", "pack_document"]
 
@@ -145,15 +146,20 @@ def pack_document(
 ) -> PackResult:
     """Pack ``document`` (read from a checked ``format`` body) with ``packer``; write ``format``.
 
-    The one implementation behind `pack` and `Packer.pack_body`.
+    The one implementation behind `pack` and `Packer.pack_body`. Its report's
+    ``work`` is that of every pack it made: with compression, the trial pack that
+    measured the request and the pack of the compressed request, which measured
+    only the messages compression changed.
     """
     from aifkit.aif import encode
 
     done = first = None
+    work: dict[str, int] = {}
     if compress is not None:
         first = packer.pack(document, budget=budget, reserve=reserve, pinned=pinned)
-        done = _compress_first(first.report, document, model, pinned, compress)
+        done = _compress_first(first.report, document, packer, model, pinned, compress)
         if done is not None:  # pack the compressed document afresh
+            work = dict(first.report.work)
             document, pinned, first = done.document, done.pinned, None
             packer.forget()
     limit = budget
@@ -165,12 +171,15 @@ def pack_document(
             else packer.pack(document, budget=limit, reserve=reserve, pinned=pinned)
         )
         first = None  # the trial pack of the uncompressed document serves once
+        for key, n in packed.report.work.items():
+            work[key] = work.get(key, 0) + n
         out, _ = encode(packed.document, format)
         counted_total = _count_packed(out, format, model, packed, packer)
         if hard < 0:
             hard = packed.report.limits.hard  # what the caller asked for
         if counted_total <= hard:
             report = packed.report
+            report.work = work
             if done is not None:  # restated over the request as given, not as compressed
                 report.account(
                     done.origins,
@@ -246,22 +255,33 @@ class _Compressed:
 def _compress_first(
     trial: PackReport,
     document: Document,
+    packer: Packer,
     model: str,
     pinned: Collection[int],
     method: str | Compressor,
 ) -> _Compressed | None:
     """Compress ``document`` to the pack's target when its ``trial`` pack drops messages.
 
+    The compressor counts with what the trial pack measured: a text the packer
+    tokenized is not tokenized again.
+
     Returns None when the document is packed as it is: nothing would be dropped,
     the target cannot be reached, a pinned message would be folded into a summary,
     or the compressor changed the list of messages in a way no report can follow.
     """
+    from aifkit.budget._measure import TokensCounter
     from aifkit.budget.compressors import CompressionTarget
     from aifkit.budget.compressors._pipeline import compress_checked as run
 
     if not trial.dropped:
         return None
-    target = CompressionTarget(model, budget=trial.limits.target)
+    counter = packer.counter
+    known = (
+        _Measured(counter.tokenizer, packer.measured_texts())
+        if isinstance(counter, TokensCounter)
+        else None
+    )
+    target = CompressionTarget(model, budget=trial.limits.target, tokenizer=known)
     try:
         result = run(document, target, method=method)
     except BudgetError:  # compressing cannot reach the target: drop as usual
@@ -291,6 +311,29 @@ def _compress_first(
         trial.tokens_before,
         result.elided,
     )
+
+
+class _Measured:
+    """``tokenizer``, answering the counts of the texts in ``counts`` without tokenizing them.
+
+    Everything else is the tokenizer's own (``decode``, where it has one: compressors
+    cut texts at token boundaries with it, and without it at estimated ones).
+    """
+
+    def __init__(self, tokenizer: Tokenizer, counts: Mapping[str, int]) -> None:
+        self._tokenizer = tokenizer
+        self._counts = counts
+        self.name = tokenizer.name
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tokenizer, name)
+
+    def encode(self, text: str) -> list[int]:
+        return self._tokenizer.encode(text)
+
+    def count(self, text: str) -> int:
+        n = self._counts.get(text)
+        return self._tokenizer.count(text) if n is None else n
 
 
 def _trace(

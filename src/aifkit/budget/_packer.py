@@ -310,6 +310,31 @@ class Packer:
                 reserve=reserve, pinned=pinned, compress=compress,
             )  # fmt: skip
 
+    def measured_texts(self) -> dict[str, int]:
+        """The tokens of the texts measured so far as a message's only text, by text.
+
+        The token ids of such a message are its text's (`TokensCounter.tokenizer`),
+        so whoever counts these texts again with that tokenizer can look them up
+        instead (`aifkit.pack` hands them to the compressor). Empty with another counter.
+        """
+        conv = self._conv
+        if not isinstance(self.counter, TokensCounter):
+            return {}
+        lengths = np.diff(conv.term_starts.view).tolist()
+        out: dict[str, int] = {}
+        for message, n in zip(conv.messages, lengths, strict=True):
+            parts = message.parts
+            if len(parts) != 1:
+                continue
+            part = parts[0]
+            if type(part) is TextPart:
+                out[part.text] = n
+            elif type(part) is ToolResultPart and len(part.content) == 1:
+                only = part.content[0]
+                if type(only) is TextPart:
+                    out[only.text] = n
+        return out
+
     def observe(self, output_tokens: int, kind: str | None = None) -> None:
         """Record the length of the reply to the last packed request (or to a ``kind`` task).
 

@@ -142,7 +142,9 @@ class PackReport:
         fixed: Tokens of the parts every request pays: instructions, tools, framing.
         query: The current turn's search words and their BM25 idf.
         prefix: How the previous pack's prefix was treated.
-        work: Messages measured and reused, and tokens indexed for relevance, by this pack.
+        work: Messages measured and reused, and tokens indexed for relevance, by this pack
+            (``pack(compress=...)``: by its trial pack and the pack of the compressed
+            request together).
     """
 
     def __init__(

@@ -79,6 +79,28 @@ def test_a_pipeline_stops_once_the_goal_is_met() -> None:
     assert result.ratio <= 0.6
 
 
+@pytest.mark.parametrize("method", ["auto", "summary", ("dedupe", "extract")])
+def test_every_method_counts_with_the_targets_tokenizer(method: str | tuple[str, ...]) -> None:
+    from aifkit.tokens import get_tokenizer
+    from tests.tokens.helpers import CountingTokenizer
+
+    page = "Revenue grew in every region last quarter, said the report. " * 40
+    doc = Document(messages=tuple(
+        Message(role=r, parts=(TextPart(text=t),)) for r, t in
+        [("user", page), ("assistant", "Noted."), ("user", page + " Again."),
+         ("assistant", "Noted again."), ("user", "How did revenue do?")]))  # fmt: skip
+    # A name of its own: counts cached under another tokenizer's name are not its.
+    tok = CountingTokenizer(get_tokenizer("o200k_base"), name=f"counting-{method}")
+    counted = compress(doc, CompressionTarget("gpt-4o", ratio=0.3, tokenizer=tok), method)
+    assert tok.texts[page] >= 1  # counted by the given tokenizer, which is o200k_base here
+    plain = compress(doc, CompressionTarget("gpt-4o", ratio=0.3), method)
+    assert counted.document == plain.document
+    assert (counted.tokens_before, counted.tokens_after) == (
+        plain.tokens_before,
+        plain.tokens_after,
+    )
+
+
 def test_compress_accepts_a_name_a_compressor_or_a_sequence() -> None:
     doc = Document(
         messages=(

@@ -10,10 +10,11 @@ from collections import Counter
 from types import FrameType
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from aifkit.aif import Document, load_document
+from aifkit.aif import Document, decode, load_document
 from aifkit.budget import CompressionTarget, SalientCompressor, compress
 from aifkit.budget.compressors._layout import MARKER
 from aifkit.tokens import count_tokens
@@ -95,6 +96,126 @@ def test_every_planted_fact_survives_a_question_about_something_else() -> None:
         text = _all_text(result.document)
         assert {k for k, v in FACTS.items() if v in text} == set(FACTS), ratio
         assert 0.95 * ratio <= result.ratio <= ratio
+
+
+def _busy_log(rng: random.Random, n: int) -> str:
+    """Traffic of a dozen templates, an ERROR line in ten, one FATAL line in the middle."""
+    lines: list[str] = []
+    for i in range(n):
+        ts = f"2026-03-04T10:{i // 60 % 60:02d}:{i % 60:02d}Z"
+        svc = rng.choice(["api", "auth", "billing", "cache", "worker", "search"])
+        if rng.random() < 0.1:
+            lines.append(f"{ts} ERROR [{svc}] upstream timeout after {rng.randint(3, 30)}s "
+                         f"path=/p/{rng.randint(1, 99)}")  # fmt: skip
+        else:
+            lines.append(f"{ts} INFO [{svc}] op{rng.randint(0, 11)} served "
+                         f"path=/a/{rng.randint(1, 9999)} ms={rng.randint(1, 99)}")  # fmt: skip
+    lines[n // 2] = "2026-03-04T10:05:00Z FATAL [ledger] checksum mismatch in seg-48213"
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("ratio", [0.1, 0.05, 0.03])
+def test_each_text_keeps_its_best_piece_before_another_keeps_its_second_best(
+    ratio: float,
+) -> None:
+    # Forty ERROR lines could fill the room; the FATAL line and the one search result
+    # unlike the others come first, and the elided log lines share one plain marker.
+    doc = _doc([_busy_log(random.Random(3), 400), _search(random.Random(3), 30)])
+    result = compress(doc, CompressionTarget("gpt-4o", ratio=ratio))
+    assert 0.95 * ratio <= result.ratio <= ratio
+    log, search = (_text_at(result.document, f"/messages/{i}/parts/0/content/0") for i in (2, 4))
+    assert FACTS["logs"] in log
+    assert FACTS["search"] in search
+    assert len(MARKER.findall(log)) == 1
+    assert "ERROR" in log  # the room left goes to the next best pieces
+
+
+@pytest.mark.parametrize("ratio", [0.06, 0.04])
+def test_a_row_the_question_names_does_not_push_out_the_other_outliers(ratio: float) -> None:
+    # Four rows of negative stock, the question naming one of them: relevance lifts that
+    # row; the others stay among the listing's best pieces, ahead of the log's ERRORs.
+    rng = random.Random(5)
+    rows: list[dict[str, Any]] = [
+        {"sku": f"SKU-{rng.randint(10**5, 10**6)}", "stock": rng.randint(0, 900),
+         "name": rng.choice(["bolt", "nut", "gear", "cog"])} for _ in range(200)
+    ]  # fmt: skip
+    for k, i in enumerate([30, 80, 130, 170]):
+        rows[i] = {"sku": f"SKU-90000{k}", "stock": -10 - k, "name": "widget" if k == 2 else "gear"}
+    listing = json.dumps({"items": rows}, indent=2)
+    doc = _doc([_busy_log(random.Random(3), 400), listing], "Do we still stock the widget?")
+    result = compress(doc, CompressionTarget("gpt-4o", ratio=ratio))
+    text = _text_at(result.document, "/messages/4/parts/0/content/0")
+    assert [f"SKU-90000{k}" in text for k in range(4)] == [True] * 4
+
+
+def test_a_repeated_text_does_not_keep_its_best_pieces_first() -> None:
+    # Its first copy keeps them; the second is worth a tenth and, when room is short,
+    # becomes one marker.
+    log = _busy_log(random.Random(3), 400)
+    doc = _doc([log, _search(random.Random(3), 30), log])
+    result = compress(doc, CompressionTarget("gpt-4o", ratio=0.06))
+    first, search, again = (
+        _text_at(result.document, f"/messages/{i}/parts/0/content/0") for i in (2, 4, 6)
+    )
+    assert FACTS["logs"] in first
+    assert FACTS["search"] in search
+    assert again.startswith("[400 log lines elided, ref ")  # the whole text: one marker
+    assert len(MARKER.findall(again)) == 1
+
+
+@pytest.mark.parametrize("variant", ["multi_key", "multi_query"])
+def test_prose_fillers_best_sentences_do_not_push_out_what_the_question_is_near(
+    variant: str,
+) -> None:
+    # Ten essay passages, four needles: the asked one(s) and look-alikes for other keys,
+    # two in one passage. The passages' best sentences are filler (not salient): they
+    # do not come first; the needles do, by relevance.
+    from aifkit.bench._tasks import generate
+
+    task = generate("niah", {"depth": 0.5, "length": 2000, "variant": variant}, 0, "gpt-4o")
+    doc, _ = decode(task.body, "openai-chat")
+    before = count_tokens(doc, model="gpt-4o").total
+    result = compress(doc, CompressionTarget("gpt-4o", budget=before // 4))
+    text = _all_text(result.document)
+    assert [f for f in task.facts if f not in text] == []
+
+
+def test_a_loose_goal_says_what_each_group_of_elided_lines_was() -> None:
+    doc = _doc([_busy_log(random.Random(3), 400), _search(random.Random(3), 30)])
+    result = compress(doc, CompressionTarget("gpt-4o", ratio=0.3))
+    log = _text_at(result.document, "/messages/2/parts/0/content/0")
+    # Every marker names its group's template (INFO op<*> served ...: the ERROR lines
+    # are salient and kept at this goal).
+    markers = MARKER.findall(log)
+    assert markers
+    assert log.count("log lines like") == len(markers)
+
+
+@pytest.mark.parametrize(
+    ("question", "boosted"),
+    [("Which sku has the odd stock?", False), ("Where is SKU-777001 stocked?", True)],
+)
+def test_a_question_word_every_row_shares_makes_no_row_relevant(
+    question: str, boosted: bool
+) -> None:
+    # "sku" and "stock" are in every row: what is left of their scores once the usual
+    # is taken off (shorter rows score a little higher) must not count as relevance.
+    from aifkit.budget.compressors._work import Workspace
+
+    doc = _doc([_records(random.Random(4), 300)], question)
+    ws = Workspace(doc, CompressionTarget("gpt-4o", ratio=0.1), "salient")
+    compressor = SalientCompressor()
+    (unit,) = [u for u in ws.units() if u.kind == "result_text"]
+    laid = compressor._lay(ws, unit, repeated=False)  # pyright: ignore[reportPrivateUsage]
+    before = list(laid.priority)
+    compressor._relevance(ws, [laid])  # pyright: ignore[reportPrivateUsage]
+    gain = {
+        p.text: a - b for p, a, b in zip(laid.layout.pieces, laid.priority, before, strict=True)
+    }
+    top = max(gain, key=lambda text: gain[text])
+    assert (gain[top] > 0.5) == boosted
+    assert FACTS["records"] in top or not boosted
+    assert sorted(gain.values())[-2] < 0.1  # no other row
 
 
 def test_rows_matching_the_question_are_kept_too() -> None:

@@ -16,6 +16,7 @@ from aifkit.aif import (
 from aifkit.budget import CompressionTarget
 from aifkit.budget.compressors._work import Workspace, current_turn, protected_messages
 from aifkit.errors import BudgetError
+from tests.tokens.helpers import counting
 
 
 def _m(role: str, *parts: object) -> Message:
@@ -62,3 +63,18 @@ def test_seek_raises_only_when_strict() -> None:
     assert ws.seek(lambda need: [], strict=False).tokens_after == ws.before
     with pytest.raises(BudgetError, match="never compressed"):
         ws.seek(lambda need: [], strict=True)
+
+
+def test_the_workspace_tokenizes_each_text_once_with_the_targets_tokenizer() -> None:
+    # Counting the document and listing its units both need every text's tokens.
+    tok = counting()
+    ws = Workspace(DOC, CompressionTarget("gpt-4o", ratio=0.5, tokenizer=tok), "demo")
+    units = list(ws.units())
+    assert ws.before == Workspace(DOC, CompressionTarget("gpt-4o", ratio=0.5), "demo").before
+    assert units
+    assert all(tok.texts[u.text] == 1 for u in units)
+    assert max(tok.texts.values()) == 1
+    change = ws.change(units[0], "short", "demo")
+    ws.finish([change])  # counting the result tokenizes only the new text
+    assert tok.texts["short"] == 1
+    assert max(tok.texts.values()) == 1

@@ -19,8 +19,8 @@ import copy
 import functools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol, cast, runtime_checkable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 from pydantic import TypeAdapter
 
@@ -28,6 +28,9 @@ from aifkit._registry import Registry
 from aifkit.aif._schema import Document, Message, document_adapter
 from aifkit.budget._thresholds import whole_number
 from aifkit.errors import InvalidInputError, UsageError
+
+if TYPE_CHECKING:
+    from aifkit.tokens import Tokenizer
 
 __all__ = [
     "COMPRESSORS",
@@ -56,6 +59,9 @@ class CompressionTarget:
             current (last user) turn.
         protect_last: How many of the last messages are never touched (at least the
             current turn is always kept whole).
+        tokenizer: Counts the tokens instead of the model's tokenizer, as
+            `aifkit.tokens.count_tokens`'s ``tokenizer`` does (tests pass fakes; `aifkit.pack`
+            passes one that already knows the texts it measured, so none is tokenized twice).
 
     Examples:
         >>> CompressionTarget("gpt-4o", ratio=0.25).goal(1000)
@@ -74,6 +80,7 @@ class CompressionTarget:
     budget: int | None = None
     query: str | None = None
     protect_last: int = 1
+    tokenizer: Tokenizer | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         # Checked here, before any document is read: a bad target costs nothing.

@@ -15,13 +15,25 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-__all__ = ["MARKER", "Layout", "Piece", "make_ref", "novelty", "render"]
+import numpy as np
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+__all__ = ["FAR", "FRAME", "MARKER", "Layout", "Piece", "make_ref", "novelty", "render", "robust_z"]
 
 MARKER = re.compile(r"ref ([0-9a-f]{10,64}): expand to see\]")
 """Finds the reference in a marker ``[… elided, ref 0123456789: expand to see]``."""
+
+FRAME = 3.0
+"""The score of framing (a listing's brackets, a table's header): kept whenever anything is."""
+
+FAR = 3.5
+"""A robust z-score (`robust_z`) past this makes a value an outlier (Iglewicz and Hoaglin)."""
 
 _WORD = re.compile(r"[A-Za-z]{3,}")
 _ENTITY = re.compile(r"\b(?:[A-Z][a-z]+[A-Z]?\w*|[A-Z]{2,}\w*|\d[\d,.:-]*\d|\d)\b")
@@ -34,7 +46,7 @@ class Piece:
     Attributes:
         text: The text shown, with its own line end.
         score: Salience without the question: about 0 (filler) to 1 (an error, an
-            outlier); 3 for framing that should stay whenever anything does.
+            outlier); `FRAME` for framing that should stay whenever anything does.
         group: Elided pieces of one group share one marker.
     """
 
@@ -86,38 +98,52 @@ def marker(count: int, noun: str, about: str, ref: str) -> str:
     return f"[{count:,} {noun}{what} elided, ref {ref}: expand to see]"
 
 
-def render(layout: Layout, keep: Sequence[bool]) -> tuple[str, dict[str, str]]:
+def render(
+    layout: Layout, keep: Sequence[bool], described: Collection[str] | None = None
+) -> tuple[str, dict[str, str]]:
     """Return the text with the unkept pieces elided, and the elided text by reference.
 
     The elided text of a group is its elided pieces joined in order, exactly as
     they would have been shown.
 
+    Args:
+        layout: The text as pieces.
+        keep: Which pieces are shown.
+        described: The groups whose elided pieces get a marker of their own, which
+            says what they were; the others share one plain marker. Default: every group.
+
     Examples:
-        >>> lay = Layout([Piece("a\\n", 1, "x"), Piece("b\\n", 0, "x"), Piece("c\\n", 0, "x")],
-        ...              "lines")
+        >>> lay = Layout([Piece("a\\n", 1, "x"), Piece("b\\n", 0, "x"), Piece("c\\n", 0, "y")],
+        ...              "lines", {"x": "of x", "y": "of y"})
         >>> text, elided = render(lay, [True, False, False])
-        >>> text
-        'a\\n[2 lines elided, ref bb9ead4c39: expand to see]\\n'
+        >>> print(text, end="")
+        a
+        [1 lines of x elided, ref 0263829989: expand to see]
+        [1 lines of y elided, ref a3a5e715f0: expand to see]
         >>> elided
-        {'bb9ead4c39': 'b\\nc\\n'}
+        {'0263829989': 'b\\n', 'a3a5e715f0': 'c\\n'}
+        >>> render(lay, [True, False, False], described=())
+        ('a\\n[2 lines elided, ref bb9ead4c39: expand to see]\\n', {'bb9ead4c39': 'b\\nc\\n'})
     """
     if not any(keep):  # one marker for the whole text
         body = "".join(p.text for p in layout.pieces)
         ref = make_ref(body)
         return marker(len(layout.pieces), layout.noun, "", ref), {ref: body}
-    gone: dict[str, list[str]] = {}
-    first: dict[str, int] = {}
+    gone: dict[str | None, list[str]] = {}  # None: the groups that share the plain marker
+    first: dict[str | None, int] = {}
     for i, (piece, k) in enumerate(zip(layout.pieces, keep, strict=True)):
         if not k:
-            gone.setdefault(piece.group, []).append(piece.text)
-            first.setdefault(piece.group, i)
+            group = piece.group if described is None or piece.group in described else None
+            gone.setdefault(group, []).append(piece.text)
+            first.setdefault(group, i)
     refs: dict[str, str] = {}
     marks: dict[int, str] = {}
     for group, texts in gone.items():
         body = "".join(texts)
         ref = make_ref(body)
         refs[ref] = body
-        marks[first[group]] = marker(len(texts), layout.noun, layout.about.get(group, ""), ref)
+        about = layout.about.get(group, "") if group is not None else ""
+        marks[first[group]] = marker(len(texts), layout.noun, about, ref)
     out: list[str] = []
     previous = True
     for i, (piece, k) in enumerate(zip(layout.pieces, keep, strict=True)):
@@ -161,3 +187,21 @@ def novelty(texts: Sequence[str]) -> list[float]:
         names = min(len(_ENTITY.findall(text)), 4) / 4
         out.append(0.5 * rare + 0.5 * names)
     return out
+
+
+def robust_z(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Return each value's robust z-score: its distance from the median in MADs, scaled
+    to a normal's standard deviation (0.6745), signed; when most values are equal (no
+    spread), plus or minus infinity for any other. `numpy.median` partitions: linear.
+
+    Examples:
+        >>> robust_z(np.array([10.0, 11, 9, 10, 12, 40])).round(2).tolist()
+        [-0.34, 0.34, -1.01, -0.34, 1.01, 19.9]
+        >>> robust_z(np.array([1.0, 1, 1, 5])).tolist()
+        [0.0, 0.0, 0.0, inf]
+    """
+    med = float(np.median(values))
+    mad = float(np.median(np.abs(values - med)))
+    if mad > 0:
+        return 0.6745 * (values - med) / mad
+    return np.where(values > med, np.inf, np.where(values < med, -np.inf, 0.0))

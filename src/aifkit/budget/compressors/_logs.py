@@ -1,5 +1,8 @@
 """Logs: keep errors, warnings, stack traces, the first and last lines and rare templates.
 
+Lines score by level: fatal (and the other levels above error) first, then errors
+and their stack traces, then warnings.
+
 Each line's message template is its text with the timestamp dropped and the
 variable fields (numbers, hex ids, quoted strings, ``key=value`` values) made
 ``<*>``. Lines of a frequent template collapse into one marker that says how many
@@ -25,11 +28,14 @@ _VARIABLE = re.compile(
     r"(?<==)[^\s,;)\]]+|\"[^\"]*\"|'[^']*'|\b0x[0-9a-fA-F]+\b|\b[0-9a-fA-F]{8,}\b|"
     r"\b[0-9a-fA-F]{8}-[0-9a-fA-F-]{27}\b|\d+(?:[.:]\d+)*"
 )
-_FATAL = re.compile(
-    r"\b(?:FATAL|CRITICAL|CRIT|PANIC|EMERG|ALERT|SEVERE|ERROR|ERR|Exception|Traceback|panic|"
-    r"fatal|error|failed|failure|denied|refused|timed? ?out|OOM|segfault|corrupt\w*)\b"
+# One scan of a line finds its words of every level (most lines have none); the
+# levels above ERROR are syslog's crit, alert and emerg, and their kin.
+_LEVEL = re.compile(
+    r"\b(?:(?P<fatal>FATAL|CRITICAL|CRIT|PANIC|EMERG|ALERT|SEVERE|panic|fatal|OOM|segfault|"
+    r"corrupt\w*)|(?P<error>ERROR|ERR|Exception|Traceback|error|failed|failure|denied|refused|"
+    r"timed? ?out)|(?P<warn>WARN|WARNING|warn|warning|deprecated|retry(?:ing)?|slow))\b"
 )
-_WARN = re.compile(r"\b(?:WARN|WARNING|warn|warning|deprecated|retry(?:ing)?|slow)\b")
+_RANK = {"fatal": 3, "error": 2, "warn": 1}
 _TRACE = re.compile(r"^(?:\s+(?:at |File |\.\.\.|in )|\s*Caused by|\s*Traceback|\s{2,}\S)")
 _GROUPS = 12
 _EDGE = 2
@@ -73,7 +79,7 @@ def log_layout(text: str) -> Layout:
             score = max(score, 0.8)
         seen.add(temp)
         pieces.append(Piece(line, score, groups.get(temp, "other")))
-    about = {g: _about(t, lines, temps) for t, g in groups.items()}
+    about = {groups[t]: _about(t, v) for t, v in _fields_of(groups, lines, temps).items()}
     about["other"] = "other"
     return Layout(pieces, "log lines", about, kind="logs")
 
@@ -133,14 +139,15 @@ def _score(line: str, count: int, seen: bool, after_error: bool) -> tuple[float,
     """Return a line's salience, and whether the lines after it may be its stack trace."""
     if after_error and _TRACE.match(line):
         return 0.9, True
-    # A repeat of a frequent error or warning says less than a line seen once: in a
-    # log under attack (sshd) the failures are the traffic and the one accepted
-    # login the news. The first of each template still scores as its severity.
-    repeat = seen and count > 3
-    if _FATAL.search(line):
-        return (0.5 if repeat else 1.0), True
-    if _WARN.search(line):
-        return (0.4 if repeat else 0.7), False
+    found = _LEVEL.search(line)
+    if found is not None:
+        level = max(_RANK[m.lastgroup or ""] for m in _LEVEL.finditer(line, found.start()))
+        # A repeat of a frequent error or warning says less than a line seen once: in a
+        # log under attack (sshd) the failures are the traffic and the one accepted
+        # login the news. The first of each template still scores as its severity.
+        if seen and count > 3:
+            return (0.5 if level > 1 else 0.4), level > 1
+        return (1.0, 0.9, 0.7)[3 - level], level > 1
     if count == 1:
         return 0.55, False
     if count <= 3:
@@ -148,17 +155,25 @@ def _score(line: str, count: int, seen: bool, after_error: bool) -> tuple[float,
     return (0.05 if seen else 0.35), False
 
 
-def _about(temp: str, lines: list[str], temps: list[str]) -> str:
-    """Describe a template's lines: the template and how its first fields varied."""
-    values: list[list[str]] = [[], [], []]
+def _fields_of(
+    groups: dict[str, str], lines: list[str], temps: list[str]
+) -> dict[str, list[list[str]]]:
+    """The values of the first three variable fields of each grouped template's lines (one pass)."""
+    found: dict[str, list[list[str]]] = {t: [[], [], []] for t in groups}
     for line, t in zip(lines, temps, strict=True):
-        if t != temp:
+        values = found.get(t)
+        if values is None:
             continue
         body = _TIMESTAMP.sub("", line, count=1)
         for k, m in enumerate(_VARIABLE.finditer(body)):
             if k >= len(values):
                 break
             values[k].append(m.group(0))
+    return found
+
+
+def _about(temp: str, values: list[list[str]]) -> str:
+    """Describe a template's lines: the template and how its first fields varied."""
     fields = [_field(v) for v in values if v]
     clip = temp if len(temp) <= 70 else temp[:69] + "…"
     return f'like "{clip}"' + (f" ({'; '.join(fields)})" if fields else "")

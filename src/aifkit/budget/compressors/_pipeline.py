@@ -60,7 +60,7 @@ class Pipeline:
 
         if len(self.stages) == 1:  # one stage counts for itself
             return self.stages[0].compress(document, target)
-        before = count_tokens(document, model=target.model).total
+        before = count_tokens(document, model=target.model, tokenizer=target.tokenizer).total
         goal = target.goal(before)
         staged = replace(target, ratio=None, budget=goal)
         current, after = document, before

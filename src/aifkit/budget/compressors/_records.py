@@ -1,7 +1,7 @@
 """Records (a JSON array of objects, a CSV table): schema, counts, a few rows, every outlier.
 
 A row is an outlier when one of its fields is: a number far from the field's
-median (robust z-score over the median absolute deviation above 3.5; when too
+median (a robust z-score over the median absolute deviation past 3.5; when too
 many are, a spread, only its largest and smallest), a
 negative number where nearly all are positive, a null or missing value where
 nearly all rows have one, or a category that nearly no row has. The fields of an
@@ -21,13 +21,11 @@ from typing import Any, cast
 import numpy as np
 
 from aifkit.budget.compressors._kinds import record_array
-from aifkit.budget.compressors._layout import Layout, Piece
+from aifkit.budget.compressors._layout import FAR, FRAME, Layout, Piece, robust_z
 
 __all__ = ["outliers", "records_layout", "table_layout"]
 
-_FRAME = 3.0
 _FIRST = 2
-_Z = 3.5
 _SEP = {"\t": "\t", ",": ",", "|": "|", ";": ";"}
 
 
@@ -83,9 +81,7 @@ def _column_outliers(cells: list[tuple[int, Any]], n: int) -> list[int]:
 
 def _numeric(nums: list[tuple[int, float]]) -> list[int]:
     arr = np.fromiter((v for _, v in nums), dtype=np.float64, count=len(nums))
-    med = float(np.median(arr))
-    mad = float(np.median(np.abs(arr - med)))
-    far = 0.6745 * np.abs(arr - med) / mad > _Z if mad > 0 else arr != med
+    far = np.abs(robust_z(arr)) > FAR
     negative = arr < 0
     negative_rare = int(negative.sum()) * 20 <= len(arr)
     flagged = np.flatnonzero(far | (negative & negative_rare)).tolist()
@@ -148,12 +144,12 @@ def records_layout(value: Any) -> Layout | None:
         frame = json.dumps({**cast("dict[str, Any]", value), key: placeholder}, ensure_ascii=False)
         cut = frame.index(spot)
         head, tail = frame[:cut] + "[\n", "]" + frame[cut + len(spot) :]
-    pieces = [Piece(head, _FRAME, "frame"), Piece(f"// {_schema(rows)}\n", _FRAME, "frame")]
+    pieces = [Piece(head, FRAME, "frame"), Piece(f"// {_schema(rows)}\n", FRAME, "frame")]
     for i, row in enumerate(rows):
         end = ",\n" if i < n - 1 else "\n"
         text = json.dumps(row, ensure_ascii=False) + end
         pieces.append(Piece(text, _row_score(i, n, odd[i]), "rows"))
-    pieces.append(Piece(tail, _FRAME, "frame"))
+    pieces.append(Piece(tail, FRAME, "frame"))
     return Layout(pieces, "rows", {"rows": "similar"}, kind="records")
 
 
@@ -174,12 +170,12 @@ def table_layout(text: str) -> Layout:
     header = [h.strip() for h in cells[0]] if cells else []
     rows = [dict(zip(header, (_cell(c) for c in row), strict=False)) for row in cells[1:]]
     odd: list[list[str]] = outliers(rows) if len(rows) >= 3 else [[] for _ in rows]
-    pieces = [Piece(lines[0], _FRAME, "frame")] if lines else []
+    pieces = [Piece(lines[0], FRAME, "frame")] if lines else []
     n = len(rows)
     for i, line in enumerate(lines[1:]):
         score = _row_score(i, n, odd[i]) if i < n else 0.05
         if line.lstrip().startswith("|-") or set(line.strip()) <= set("|-: "):
-            score = _FRAME
+            score = FRAME
         pieces.append(Piece(line, score, "rows"))
     return Layout(pieces, "rows", {"rows": "similar"}, kind="table")
 

@@ -5,10 +5,12 @@ knows its shape into scored pieces: error lines and stack traces of a log,
 outlier rows of a record set, the constants and signatures of a source file,
 novel snippets of search results, sentences of prose. A piece's priority is its
 salience (question-blind) plus its relevance to the current query (BM25), so the
-question's fact stays and so do the facts a later question may ask about. Pieces
-are then kept best first while they fit what the goal leaves, counting one
-marker per elided group, and the plan is counted exactly and planned again
-until it lands within the goal (a few percent under it).
+question's fact stays and so do the facts a later question may ask about. Each
+text's best pieces are kept first, then the rest best first while they fit what
+the goal leaves, counting the markers (one plain marker per text, and a group's
+own, descriptive marker when it is worth its tokens: see `_plan`); the plan is
+counted exactly and planned again until it lands within the goal (a few percent
+under it).
 
 Everything elided is kept: each marker names a reference (the hash of exactly
 the elided text), and the result's actions carry the elided texts, to put in an
@@ -38,7 +40,15 @@ from aifkit.budget.compressors._base import (
 )
 from aifkit.budget.compressors._code import code_layout
 from aifkit.budget.compressors._kinds import kind_and_value
-from aifkit.budget.compressors._layout import MARKER, Layout, Piece, marker, novelty, render
+from aifkit.budget.compressors._layout import (
+    FRAME,
+    MARKER,
+    Layout,
+    Piece,
+    marker,
+    novelty,
+    render,
+)
 from aifkit.budget.compressors._logs import log_layout
 from aifkit.budget.compressors._records import records_layout, table_layout
 from aifkit.budget.compressors._scorers import Scorer, get_scorer
@@ -50,6 +60,15 @@ from aifkit.errors import BudgetError
 __all__ = ["SalientCompressor", "layout_of"]
 
 _RELEVANCE = 1.0
+_DESCRIBE = 0.5
+"""What a group's own marker is worth beside the pieces' priorities (see `_plan`)."""
+_TIER = 0.05
+"""A text's pieces this close to its most salient one are kept first with it (see `_plan`)."""
+_SALIENT = 0.5
+"""Salience that makes a text's best pieces come first: an error line, an outlier row, a
+constant, a standout result (see `_plan`); prose sentences score 0.1 to 0.6 by novelty."""
+_RELEVANT = 0.5 * _RELEVANCE
+"""Relevance (at most `_RELEVANCE`) that puts a piece among the first too: half the best match's."""
 _MAX_PIECE = 400
 _TRIES = 10
 _MIN_UNIT = 48
@@ -110,9 +129,10 @@ class _Laid:
     layout: Layout
     tokens: list[int]
     priority: list[float]
-    marks: dict[str, int]  # marker tokens per group
+    marks: dict[str, int]  # tokens of each group's own marker (what its pieces were)
     counts: dict[str, int]  # pieces per group
-    whole: int  # marker tokens when nothing is kept
+    whole: int  # tokens of the plain marker: the one for the whole text, or shared by groups
+    repeated: bool  # the same text as an earlier one
 
 
 class SalientCompressor:
@@ -206,9 +226,9 @@ class SalientCompressor:
             g: ws.tokens(marker(c, layout.noun, layout.about.get(g, ""), "0123456789")) + 1
             for g, c in counts.items()
         }
-        whole = max(marks.values(), default=0)
+        whole = ws.tokens(marker(len(layout.pieces), layout.noun, "", "0123456789")) + 1
         prio = [p.score for p in layout.pieces]
-        return _Laid(unit, layout, tokens, prio, marks, counts, whole)
+        return _Laid(unit, layout, tokens, prio, marks, counts, whole, repeated)
 
     def _relevance(self, ws: Workspace, laid: Sequence[_Laid]) -> None:
         query = ws.query()
@@ -216,8 +236,11 @@ class SalientCompressor:
         if not query.strip() or not texts:
             return
         raw = np.asarray(self.scorer.score(query, texts), dtype=np.float64)
-        # Relevance counts above what is usual in its text: a word of the question that
-        # every row of a listing shares ("sku") says nothing about which row to keep.
+        # Relevance is a share of the best match anywhere, counted above what is usual
+        # in its text: a word of the question that every row of a listing shares ("sku")
+        # says nothing about which row to keep, and what is left of it (shorter rows
+        # score a little higher) must not become a full relevance when nothing else matches.
+        top = float(raw.max()) if len(raw) else 0.0
         pos = 0
         for lay in laid:
             k = len(lay.priority)
@@ -225,7 +248,6 @@ class SalientCompressor:
                 part = raw[pos : pos + k]
                 raw[pos : pos + k] = np.maximum(part - float(np.median(part)), 0.0)
             pos += k
-        top = float(raw.max()) if len(raw) else 0.0
         if top <= 0:
             return
         norm = raw / top
@@ -331,36 +353,82 @@ def _seek(ws: Workspace, plan: Callable[[int], Sequence[Change]]) -> Compression
 
 
 def _plan(ws: Workspace, laid: Sequence[_Laid], need: int, refs: dict[str, str]) -> list[Change]:
+    """Keep the pieces worth most, across every text, within what saving ``need`` leaves.
+
+    Every text's most salient pieces come first (those within `_TIER` of its most
+    salient, when that is `_SALIENT`; framing too; none of a repeated text): no
+    text knows which one a later question is about, so each keeps its error line,
+    its outlier, its constant before any keeps its second best. So does every
+    piece relevant to the current turn (at least half as much as the best match,
+    `_RELEVANT`), wherever it is: two answers in one text both stay. All of these
+    best first, then the rest, best first, across the texts.
+
+    A text none of whose pieces is kept becomes one plain marker. Once a piece of
+    it is kept, its elided pieces share one plain marker, unless their group's own
+    marker (what they were: ``13 log lines like "INFO served <*>" ...``) was bought
+    too. Buying it is worth `_DESCRIBE`: after the salient pieces, before the
+    filler; so a tight goal spends its tokens on the pieces, not on describing
+    what was left out.
+    """
     total = sum(lay.unit.tokens for lay in laid)
     # A little under: pieces joined and markers filled in count a few tokens off.
     margin = max(2, (total - need) // 200)
     room = total - need - margin - sum(lay.whole for lay in laid)
     keep = [[False] * len(lay.tokens) for lay in laid]
-    left = [dict(lay.counts) for lay in laid]
+    left = [dict(lay.counts) for lay in laid]  # elided pieces per group
+    plain = [len(lay.tokens) for lay in laid]  # elided pieces behind the plain marker
+    described: list[set[str]] = [set() for _ in laid]
     opened = [False] * len(laid)
-    order = sorted(
-        ((-p, u, i) for u, lay in enumerate(laid) for i, p in enumerate(lay.priority)),
-    )
-    for _, u, i in order:
+    order: list[tuple[bool, float, int, int, str | None]] = []
+    for u, lay in enumerate(laid):
+        # A text's best pieces: its most salient, when salient at all (an error, an
+        # outlier, a constant; not the best sentence of filler), whatever the question;
+        # and whatever is relevant to the question. A repeated text: its first copy.
+        scores = [p.score for p in lay.layout.pieces]
+        top = max((x for x in scores if x < FRAME), default=0.0)
+        tier = top - _TIER if top >= _SALIENT and not lay.repeated else FRAME
+        relevant = _RELEVANT if not lay.repeated else FRAME
+        order += [
+            (p < FRAME and x < tier and p - x < relevant, -p, u, i, None)
+            for i, (p, x) in enumerate(zip(lay.priority, scores, strict=True))
+        ]
+        # After the text's own best piece: the text must be open.
+        worth = -min(_DESCRIBE, max(lay.priority, default=0.0))
+        order += [(True, worth, u, len(lay.tokens) + k, g) for k, g in enumerate(lay.counts)]
+    order.sort()
+    for *_, u, i, described_group in order:
         if room <= 0:
             break
         lay = laid[u]
+        if described_group is not None:  # buy the group's own marker
+            n = left[u][described_group]
+            if not opened[u] or not n:
+                continue
+            spend = lay.marks[described_group] - (lay.whole if plain[u] == n else 0)
+            if spend <= room:
+                described[u].add(described_group)
+                plain[u] -= n
+                room -= spend
+            continue
         group = lay.layout.pieces[i].group
         spend = lay.tokens[i]
-        if not opened[u]:  # the first piece kept: group markers replace the whole one
-            spend += sum(lay.marks.values()) - lay.whole
-        if left[u][group] == 1:
-            spend -= lay.marks[group]  # the last elided piece of its group: no marker
+        if group in described[u]:
+            if left[u][group] == 1:
+                spend -= lay.marks[group]  # the last elided piece of its group: no marker
+        elif plain[u] == 1:
+            spend -= lay.whole  # the last piece behind the plain marker: none
         if spend <= room:
             keep[u][i] = True
             opened[u] = True
             left[u][group] -= 1
+            if group not in described[u]:
+                plain[u] -= 1
             room -= spend
     changes: list[Change] = []
-    for lay, kept in zip(laid, keep, strict=True):
+    for lay, kept, told in zip(laid, keep, described, strict=True):
         if all(kept):
             continue
-        text, elided = render(lay.layout, kept)
+        text, elided = render(lay.layout, kept, told)
         refs.update(elided)
         n = len(kept) - sum(kept)
         detail = f"{lay.layout.kind}: kept {sum(kept)} of {len(kept)} {lay.layout.noun}, {n} elided"

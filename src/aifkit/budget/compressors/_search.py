@@ -4,7 +4,9 @@ A result is a block: text separated by blank lines or a new numbered entry, or
 one object of a JSON array with a URL. Its first line and any URL line are its
 handle (kept before snippets); a repeated result (same URL or same snippet) is
 worth nothing; snippet lines score by novelty — the words no other result uses,
-the names and numbers they carry — with a small bonus for the engine's rank.
+the names and numbers they carry — with a small bonus for the engine's rank. A
+result whose novelty stands out from the others' (a robust z-score past 3.5, the
+records' outlier rule) says what no other does: it scores as an outlier row does.
 """
 
 from __future__ import annotations
@@ -12,11 +14,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import numpy as np
+
 from aifkit.budget.compressors._kinds import record_array
-from aifkit.budget.compressors._layout import Layout, Piece, novelty
+from aifkit.budget.compressors._layout import FAR, Layout, Piece, novelty, robust_z
 
 __all__ = ["search_layout"]
 
+_OUTLIER = 0.9
+"""A standout snippet's score: as an outlier row's (`aifkit.budget.compressors._records`)."""
 _URL = re.compile(r"https?://\S+")
 _ENTRY = re.compile(r"^\s*(?:\d+[.)]|#\d+|\[\d+\]|[-*]\s+\[)")
 _TITLE_KEYS = ("title", "name", "heading")
@@ -45,10 +51,14 @@ def search_layout(text: str, value: Any = None) -> Layout:
     blocks = _json_blocks(value) if value is not None else _text_blocks(text)
     flat = ["".join(line for line in b[1:] if not line.startswith(_REST)) for b in blocks]
     fresh = novelty(flat)
+    # Outliers among the results: one, or one in twenty (more are a spread, not outliers).
+    z = robust_z(np.array(fresh, dtype=np.float64)) if len(fresh) >= 5 else np.zeros(len(fresh))
+    far = z > FAR
+    standout = far.tolist() if int(far.sum()) <= max(1, len(fresh) // 20) else [False] * len(z)
     seen: set[str] = set()
     pieces: list[Piece] = []
     n = max(len(blocks), 1)
-    for rank, (block, new) in enumerate(zip(blocks, fresh, strict=True)):
+    for rank, (block, new, odd) in enumerate(zip(blocks, fresh, standout, strict=True)):
         key = _key(block)
         dup = key in seen
         seen.add(key)
@@ -63,7 +73,7 @@ def search_layout(text: str, value: Any = None) -> Layout:
             elif not line.strip():
                 score = 0.02
             else:
-                score = 0.1 + 0.7 * new + rank_bonus
+                score = _OUTLIER if odd else 0.1 + 0.7 * new + rank_bonus
             pieces.append(Piece(line, score, "duplicates" if dup else "results"))
     return Layout(
         pieces, "lines", {"duplicates": "of repeated results", "results": "of snippets"},

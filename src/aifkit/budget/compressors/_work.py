@@ -127,13 +127,14 @@ class Workspace:
         self.document = document
         self.target = target
         self.method = method
-        self.tokenizer = get_tokenizer(get_model(target.model).tokenizer)
+        self.tokenizer = target.tokenizer or get_tokenizer(get_model(target.model).tokenizer)
+        self._tokens: dict[str, int] = {}
         self._counts = _SameObjects()
+        self._memo = _Memo(self)
         self.before = self.count(document)
         self.goal = target.goal(self.before)
         self.protected = protected_messages(document.messages, target.protect_last)
         self.tool_names = _tool_names(document.messages)
-        self._tokens: dict[str, int] = {}
 
     @property
     def need(self) -> int:
@@ -154,11 +155,15 @@ class Workspace:
         """Return the exact prompt tokens of ``document`` on the target's model.
 
         Messages counted before (the same objects: what a change leaves alone) are
-        not counted again, nor hashed for the shared count cache.
+        not counted again, nor hashed for the shared count cache; their texts are
+        tokenized through `tokens`, so a text counted here (a unit, a planned
+        replacement) is not tokenized again, nor one counted there.
         """
         from aifkit.tokens import count_tokens
 
-        return count_tokens(document, model=self.target.model, cache=self._counts).total
+        return count_tokens(
+            document, model=self.target.model, tokenizer=self._memo, cache=self._counts
+        ).total
 
     def tokens(self, text: str) -> int:
         """Return the tokens of ``text`` (memoized)."""
@@ -290,6 +295,20 @@ def _tool_names(messages: Sequence[Message]) -> dict[str, str]:
             if isinstance(p, ToolCallPart):
                 names[p.id] = p.name
     return names
+
+
+class _Memo:
+    """The workspace's tokenizer with its counts memoized by `Workspace.tokens` (a `Tokenizer`)."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self._ws = ws
+        self.name = ws.tokenizer.name  # the cache keys stay the tokenizer's
+
+    def encode(self, text: str) -> list[int]:
+        return self._ws.tokenizer.encode(text)
+
+    def count(self, text: str) -> int:
+        return self._ws.tokens(text)
 
 
 class _SameObjects(CountCache):

@@ -63,8 +63,8 @@ class SummaryCompressor:
 
     def compress(self, document: Document, target: CompressionTarget) -> CompressionResult:
         """Summarize the messages before the protected tail, within what ``target`` leaves."""
-        model = target.model
-        counted = count_tokens(document, model=model)
+        model, given = target.model, target.tokenizer
+        counted = count_tokens(document, model=model, tokenizer=given)
         before = counted.total
         goal = target.goal(before)
         messages = document.messages
@@ -72,10 +72,10 @@ class SummaryCompressor:
         start, end = align_span(messages, 0, keep, mode="shrink")
         if before <= goal or end - start < 1:
             return CompressionResult(document, before, before, ())
-        tokenizer = get_tokenizer(get_model(model).tokenizer)
+        tokenizer = given or get_tokenizer(get_model(model).tokenizer)
         placeholder = summary_message("", messages[start:end], keep_originals=False)
         rest = document.model_copy(update={"messages": (placeholder, *messages[end:])})
-        budget = goal - count_tokens(rest, model=model).total - 1
+        budget = goal - count_tokens(rest, model=model, tokenizer=given).total - 1
         if budget < _MIN_SUMMARY:
             reason = (
                 f"the goal of {goal} tokens leaves {max(budget, 0)} for a summary of "
@@ -100,7 +100,7 @@ class SummaryCompressor:
         if not done.committed:
             return CompressionResult(document, before, before, ())
         after_doc = done.document
-        counted_after = count_tokens(after_doc, model=model)
+        counted_after = count_tokens(after_doc, model=model, tokenizer=given)
         action = CompressionAction(
             pointer="/messages",
             method=self.name,
