@@ -16,7 +16,7 @@ run-length counted when asked.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -198,17 +198,28 @@ class TermIndex:
             keys32 = np.left_shift(ids, _LOCAL_BITS, dtype=np.uint32)
             keys32 |= np.repeat(np.arange(end - first, dtype=np.uint32), lengths)
             keys32.sort()  # SIMD, in place
+            present, offsets = _runs(keys32 >> _LOCAL_BITS)
             keys32 &= (1 << _LOCAL_BITS) - 1
             local = keys32
         else:
             keys = np.left_shift(ids.astype(np.uint64), np.uint64(32))
             keys |= np.repeat(np.arange(end - first, dtype=np.uint64), lengths)
             keys.sort()
+            present, offsets = _runs(keys >> np.uint64(32))
             local = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-        per_id = np.bincount(ids, minlength=top + 1)
-        present = np.flatnonzero(per_id)
-        offsets = np.concatenate(([0], np.cumsum(per_id[present])))
         return _Block(first, end, hi - lo, present, offsets, local)
+
+
+def _runs(
+    ids: npt.NDArray[np.integer[Any]],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    # The distinct values of sorted ``ids`` and where each one's run starts (plus the
+    # end): read off the sorted keys, cheaper than counting ids into a table as
+    # large as the vocabulary (which needs a 64-bit copy of every id first).
+    cut = np.flatnonzero(ids[1:] != ids[:-1]) + 1
+    present = ids[np.concatenate(([0], cut))].astype(np.int64)
+    offsets = np.concatenate(([0], cut, [len(ids)]))
+    return present, offsets
 
 
 def _join(msgs: list[npt.NDArray[np.int64]], counts: list[npt.NDArray[np.int64]]) -> Postings:
