@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from aifkit.aif import Message, TextPart
 from aifkit.budget._index import TermIndex
 from aifkit.budget._items import Conversation
+from aifkit.budget._score import BM25Index
 from tests.budget.fakes import WordCounter
 from tests.budget.strategies import WORDS
 
@@ -64,3 +65,27 @@ def test_blocks_and_tail_equal_a_direct_count(
             assert index.frequency(ids) == {t: sum(per.values()) for t, per in naive.items()}
             assert index.indexed <= len(conv)
     assert np.array_equal(conv.term_starts.view[-1:], [len(conv.terms.view)])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from(WORDS), min_size=1, max_size=30), min_size=2, max_size=40),
+    st.lists(st.sampled_from(WORDS), min_size=1, max_size=6, unique=True),
+)
+def test_the_first_search_scans_and_scores_as_the_index_does(
+    texts: list[list[str]], query: list[str]
+) -> None:
+    # The first search scans the conversation; the second searches the blocks built
+    # then: the scores are the same floats, not just close.
+    counter = WordCounter()
+    conv = Conversation(counter)
+    conv.sync(tuple(Message(role="user", parts=(TextPart(text=" ".join(t)),)) for t in texts))
+    bm25 = BM25Index(conv, counter.terms)
+    corpus = np.ones(len(texts), dtype=np.bool_)
+    with patch("aifkit.budget._index.TAIL_TOKENS", 1):
+        scanned, scanned_idf = bm25.scores(query, corpus)
+        assert bm25.index.indexed == 0
+        indexed, indexed_idf = bm25.scores(query, corpus)
+        assert bm25.index.indexed == len(texts)
+    assert scanned.tolist() == indexed.tolist()
+    assert scanned_idf == indexed_idf

@@ -142,7 +142,8 @@ class PackReport:
         fixed: Tokens of the parts every request pays: instructions, tools, framing.
         query: The current turn's search words and their BM25 idf.
         prefix: How the previous pack's prefix was treated.
-        work: Messages measured and reused, and tokens indexed for relevance, by this pack.
+        work: Messages measured and reused, and tokens indexed for relevance, by this pack
+            (a first pack indexes none: it scans the conversation instead).
     """
 
     def __init__(
