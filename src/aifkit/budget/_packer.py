@@ -307,7 +307,7 @@ class Packer:
                 )
             return pack_document(
                 self, document, format=format, model=self.model, budget=budget,
-                reserve=reserve, pinned=pinned, compress=compress,
+                reserve=reserve, pinned=pinned, compress=compress, source=body,
             )  # fmt: skip
 
     def observe(self, output_tokens: int, kind: str | None = None) -> None:
