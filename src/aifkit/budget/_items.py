@@ -126,9 +126,7 @@ def shape(message: Message) -> Shape:
 _INSTRUCTION = frozenset({"system", "developer"})
 
 _TEXT_SHAPES: dict[Role, Shape] = {
-    role: Shape(
-        role, "system" if role in _INSTRUCTION else "history", role == "user", False, (), ()
-    )
+    role: Shape(role, "history", role == "user", False, (), ())
     for role in ("system", "developer", "user", "assistant", "tool")
 }
 
