@@ -12,6 +12,7 @@ of what the allocator keeps is the count the provider bills for the packed reque
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
@@ -28,7 +29,6 @@ from aifkit.aif._schema import (
     ToolCallPart,
     ToolResultPart,
 )
-from aifkit.aif.converters._common import _canonical  # pyright: ignore[reportPrivateUsage]
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -37,8 +37,8 @@ if TYPE_CHECKING:
 
 __all__ = ["EMPTY_TERMS", "Batch", "Measure", "MessageCounter", "TokensCounter"]
 
-_canonical_json = _canonical
-"""`aifkit._json.canonical_json` with the C encoder built once (arguments are JSON data)."""
+_canonical_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+"""`aifkit._json.canonical_json`, with the encoder built once."""
 
 EMPTY_TERMS: npt.NDArray[np.uint32] = np.zeros(0, dtype=np.uint32)
 """The terms of a message without text."""
