@@ -34,13 +34,14 @@ def _naive(conv: Conversation, ids: list[int]) -> dict[int, dict[int, int]]:
     st.lists(st.integers(1, 12), min_size=1, max_size=5),
     st.integers(1, 40),
     st.lists(st.integers(0, len(WORDS) + 1), min_size=1, max_size=8),
+    st.booleans(),
 )
 def test_blocks_and_tail_equal_a_direct_count(
-    texts: list[list[str]], steps: list[int], tail_tokens: int, ids: list[int]
+    texts: list[list[str]], steps: list[int], tail_tokens: int, ids: list[int], scan_first: bool
 ) -> None:
     counter = WordCounter()
     conv = Conversation(counter)
-    index = TermIndex(conv)
+    index = TermIndex(conv, scan_first=scan_first)
     messages: tuple[Message, ...] = ()
     done = 0
     with patch("aifkit.budget._index.TAIL_TOKENS", tail_tokens):  # blocks and merges early
@@ -80,7 +81,7 @@ def test_the_first_search_scans_and_scores_as_the_index_does(
     counter = WordCounter()
     conv = Conversation(counter)
     conv.sync(tuple(Message(role="user", parts=(TextPart(text=" ".join(t)),)) for t in texts))
-    bm25 = BM25Index(conv, counter.terms)
+    bm25 = BM25Index(conv, counter.terms, scan_first=True)
     corpus = np.ones(len(texts), dtype=np.bool_)
     with patch("aifkit.budget._index.TAIL_TOKENS", 1):
         scanned, scanned_idf = bm25.scores(query, corpus)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -265,3 +266,24 @@ def test_a_body_kept_whole_and_written_back_unchanged_is_read_once(
     assert out == body
     assert read == [body]  # the request; the packed body is not read back
     assert report.tokens_after == count_tokens(body, format="openai-chat", model="gpt-4o").total
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(conversations(), st.integers(30, 600))
+def test_a_single_pack_scans_and_packs_as_a_packer_does(doc: Document, budget: int) -> None:
+    # aifkit.pack searches once: it scans the token ids instead of indexing them
+    # (a Packer indexes at once); the packed body and the report are the same.
+    body, _ = encode(doc, "openai-chat")
+    with patch("aifkit.budget._index.TAIL_TOKENS", 1):  # any conversation is indexed
+        try:
+            out, report = pack(
+                body, format="openai-chat", model="gpt-4o", budget=budget, compress=None
+            )
+        except BudgetError:
+            return
+        again, indexed = Packer("gpt-4o").pack_body(body, format="openai-chat", budget=budget)
+    assert json.dumps(out) == json.dumps(again)
+    mine, theirs = report.to_json(), indexed.to_json()
+    assert mine.pop("work")["indexed"] == 0
+    theirs.pop("work")
+    assert mine == theirs

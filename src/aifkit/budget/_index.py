@@ -12,10 +12,11 @@ re-indexed O(log n) times over a conversation's life. A block is one sort of
 SIMD at a few ns per key); per id, the messages of its occurrences are kept and
 run-length counted when asked.
 
-A conversation searched only once (``aifkit.pack``) is not indexed at all: the first
-search scans the whole conversation as a tail, in one vectorized pass for the
-query's ids, which costs less than the sort that indexing needs; indexing starts
-with the second search.
+A conversation searched only once (``aifkit.pack``) need not be indexed at all: with
+``scan_first``, the first search scans the whole conversation as a tail, in one
+vectorized pass for the query's ids, which costs less than the sort that indexing
+needs; indexing starts with the second search (a `Packer` indexes at once: its
+next pack is the one that must be fast).
 """
 
 from __future__ import annotations
@@ -57,17 +58,19 @@ class TermIndex:
 
     Args:
         conversation: The conversation whose ``terms`` are indexed.
+        scan_first: Index nothing for the first search (it scans): for a
+            conversation searched once.
 
     Attributes:
         indexed_tokens: Tokens put into blocks so far (the work done).
     """
 
-    def __init__(self, conversation: Conversation) -> None:
+    def __init__(self, conversation: Conversation, *, scan_first: bool = False) -> None:
         self.conversation = conversation
         self.indexed_tokens = 0
         self._blocks: list[_Block] = []
         self._version = 0
-        self._searched = False
+        self._searched = not scan_first
 
     @property
     def indexed(self) -> int:
@@ -169,9 +172,9 @@ class TermIndex:
     def update(self) -> None:
         """Index the tail once it holds `TAIL_TOKENS` tokens; call before `blocks` and `tail`.
 
-        The first call indexes nothing: a conversation searched once (``aifkit.pack``)
-        is scanned for the query's ids, a pass that costs half of indexing it; the
-        index pays from the second search on (a `Packer` packing again).
+        With ``scan_first``, the first call indexes nothing: a conversation searched
+        once is scanned for the query's ids, a pass that costs about half of
+        indexing it.
         """
         if not self._searched:
             self._searched = True

@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from aifkit.budget._packer import Packed, Packer
+from aifkit.budget._packer import Packed, Packer, single_use
 from aifkit.budget._policy import Policy
 from aifkit.budget._report import PackReport
 from aifkit.budget._thresholds import check_limits, whole_number
@@ -126,7 +126,7 @@ def pack(
     # Every argument is checked before the body is read: a bad one costs nothing.
     check_limits(budget, reserve)
     check_pinned(pinned)
-    packer = Packer(model, policy=policy)  # an unknown model is refused here
+    packer = single_use(Packer(model, policy=policy))  # an unknown model is refused here
     return packer.pack_body(
         body, format=format, budget=budget, reserve=reserve, pinned=pinned, compress=compress
     )

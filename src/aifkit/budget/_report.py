@@ -143,7 +143,7 @@ class PackReport:
         query: The current turn's search words and their BM25 idf.
         prefix: How the previous pack's prefix was treated.
         work: Messages measured and reused, and tokens indexed for relevance, by this pack
-            (a first pack indexes none: it scans the conversation instead).
+            (``aifkit.pack`` indexes none: it scans the conversation instead).
     """
 
     def __init__(
