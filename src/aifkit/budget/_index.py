@@ -36,6 +36,9 @@ __all__ = ["TAIL_TOKENS", "Postings", "TermIndex"]
 TAIL_TOKENS = 4096
 """Tokens of new messages kept unindexed (and counted directly) before they become a block."""
 
+_TABLE_IDS = 1 << 22
+"""Term ids below this are looked up in a table (16 MB at most); larger ones with np.isin."""
+
 _LOCAL_BITS = 14  # messages per block when (id, message) keys pack into 32 bits
 _ID_BITS = 32 - _LOCAL_BITS
 
@@ -147,21 +150,33 @@ class TermIndex:
         if not len(terms) or not wanted:
             return out
         # One pass over the tail: a table lookup marks the wanted ids (np.isin costs
-        # three times as much); the hits are then grouped by (id, message) in one sort.
-        table = np.zeros(max(int(terms.max()), wanted[-1]) + 1, dtype=np.bool_)
-        table[wanted] = True
-        hits = np.flatnonzero(np.take(table, terms))
+        # twice as much) unless the ids are too large for a table (a counter of its
+        # own may hash words); the hits are then grouped by (rank among the wanted
+        # ids, message) in one sort of 64-bit keys.
+        ranked = np.array(wanted, dtype=np.int64)
+        top = int(terms.max())
+        if top < _TABLE_IDS:
+            inside = (ranked >= 0) & (ranked <= top)
+            table = np.zeros(top + 1, dtype=np.bool_)
+            table[ranked[inside]] = True
+            hits = np.flatnonzero(np.take(table, terms))
+            ranks = np.zeros(top + 1, dtype=np.int64)
+            ranks[ranked[inside]] = np.flatnonzero(inside)
+            rank = np.take(ranks, terms[hits])
+        else:
+            hits = np.flatnonzero(np.isin(terms, ranked))
+            rank = np.searchsorted(ranked, terms[hits])
         if not len(hits):
             return out
         n = len(conv)
         msgs = np.searchsorted(starts, hits + base, side="right") - 1
-        keys = np.sort(terms[hits].astype(np.int64) * n + msgs)
+        keys = np.sort(rank.astype(np.int64) * n + msgs)
         run = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
         counts = np.diff(np.append(run, len(keys)))
-        tids, where = np.divmod(keys[run], n)
-        cut = np.flatnonzero(np.concatenate(([True], tids[1:] != tids[:-1]))).tolist()
+        rank, msgs = np.divmod(keys[run], n)
+        cut = np.flatnonzero(np.concatenate(([True], rank[1:] != rank[:-1]))).tolist()
         for a, b in zip(cut, [*cut[1:], len(run)], strict=True):
-            out[int(tids[a])] = (where[a:b], counts[a:b])
+            out[wanted[int(rank[a])]] = (msgs[a:b], counts[a:b])
         return out
 
     @property
