@@ -6,7 +6,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aifkit.aif import (
+    AudioPart,
     Document,
+    DocumentPart,
     ImagePart,
     Message,
     TextPart,
@@ -14,7 +16,8 @@ from aifkit.aif import (
     ToolResultPart,
     UrlSource,
 )
-from aifkit.budget._items import CATEGORIES, CODES, Conversation, shape
+from aifkit.budget._items import CATEGORIES, CODES, Conversation, Shape, shape
+from tests.aif.strategies import documents
 from tests.budget import oracle
 from tests.budget.fakes import WordCounter
 from tests.budget.strategies import conversations
@@ -71,6 +74,38 @@ def test_shapes() -> None:
     assert (mixed.category, mixed.turn, mixed.results) == ("tool_results", True, ("c",))
     assert not shape(Message(role="tool", parts=(result,))).turn
     assert [CODES[c] for c in CATEGORIES] == list(range(len(CATEGORIES)))
+
+
+def _shape_of(message: Message) -> Shape:
+    # The rule in full, without the fast paths `shape` takes for one-part messages;
+    # one text part is history whatever its role (a summary note in a system
+    # message, `summary_message`, is not made mandatory by its role).
+    parts = message.parts
+    results = tuple(p.call_id for p in parts if isinstance(p, ToolResultPart))
+    calls = tuple(p.id for p in parts if isinstance(p, ToolCallPart))
+    documents = sum(isinstance(p, DocumentPart) for p in parts)
+    attachments = sum(isinstance(p, ImagePart | AudioPart | DocumentPart) for p in parts)
+    category = "tool_results" if results else "documents" if documents else "history"
+    one_text = len(parts) == 1 and isinstance(parts[0], TextPart)
+    if message.role in ("system", "developer") and not one_text:
+        category = "system"
+    turn = message.role == "user" and len(results) < len(parts)
+    only = bool(attachments) and attachments == len(parts)
+    return Shape(message.role, category, turn, only, calls, results)
+
+
+_ROLES = st.sampled_from(["system", "developer", "user", "assistant", "tool"])
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(documents(), conversations()), st.lists(_ROLES, max_size=40))
+def test_shape_equals_the_rule_in_full(doc: Document, roles: list[str]) -> None:
+    messages = [*doc.messages]
+    messages += [
+        m.model_copy(update={"role": r}) for m, r in zip(doc.messages, roles, strict=False)
+    ]
+    for message in messages:
+        assert shape(message) == _shape_of(message)
 
 
 def test_a_result_answers_the_latest_call_with_its_id() -> None:

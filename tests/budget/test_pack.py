@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aifkit.aif import Document, convert, encode
-from aifkit.budget import pack
-from aifkit.errors import BudgetError, UnknownNameError, UsageError
+from aifkit.budget import Packer, pack
+from aifkit.errors import AifkitError, BudgetError, UnknownNameError, UsageError
 from aifkit.tokens import count_tokens
+from tests.aif.strategies import documents
 from tests.budget.strategies import conversations
 
 
@@ -216,3 +219,71 @@ def test_the_cycle_collector_is_paused_while_packing_and_restored(
     with pytest.raises(BudgetError):
         pack(_chat(1), format="openai-chat", model="gpt-4o", budget=10)
     assert gc.isenabled()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(documents(), conversations()),
+    st.sampled_from(["openai-chat", "anthropic", "mistral", "gemini", "openai-responses"]),
+)
+def test_a_body_kept_whole_packs_as_a_session_pack_reading_it_back_does(
+    doc: Document, fmt: str
+) -> None:
+    # A body that fits is written back and, when it equals the body given, not read
+    # back: the result is the one the read-back path gives (a session's pack of the
+    # body read before has no body to compare with, so it reads back).
+    model = "gpt-4o"
+    try:
+        body, _ = encode(doc, fmt)
+        budget = 2 * count_tokens(body, format=fmt, model=model).total + 50
+    except AifkitError:  # a document this format cannot hold
+        return
+    out, report = pack(body, format=fmt, model=model, budget=budget, compress=None)
+    packer = Packer(model)
+    packer.read(body, format=fmt)
+    again, reference = packer.pack_body(format=fmt, budget=budget)
+    assert json.dumps(out) == json.dumps(again)
+    assert report.tokens_after == reference.tokens_after == report.tokens_before
+    assert report.tokens_after == count_tokens(out, format=fmt, model=model).total
+
+
+def test_a_body_kept_whole_and_written_back_unchanged_is_read_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aifkit.aif import FORMATS
+
+    converter = type(FORMATS.get("openai-chat"))
+    real = converter.decode
+    read: list[object] = []
+
+    def decode(self: Any, body: Any) -> Any:
+        read.append(body)
+        return real(self, body)
+
+    monkeypatch.setattr(converter, "decode", decode)
+    body = _chat(6)
+    out, report = pack(body, format="openai-chat", model="gpt-4o", budget=5000, compress=None)
+    assert out == body
+    assert read == [body]  # the request; the packed body is not read back
+    assert report.tokens_after == count_tokens(body, format="openai-chat", model="gpt-4o").total
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(conversations(), st.integers(30, 600))
+def test_a_single_pack_scans_and_packs_as_a_packer_does(doc: Document, budget: int) -> None:
+    # aifkit.pack searches once: it scans the token ids instead of indexing them
+    # (a Packer indexes at once); the packed body and the report are the same.
+    body, _ = encode(doc, "openai-chat")
+    with patch("aifkit.budget._index.TAIL_TOKENS", 1):  # any conversation is indexed
+        try:
+            out, report = pack(
+                body, format="openai-chat", model="gpt-4o", budget=budget, compress=None
+            )
+        except BudgetError:
+            return
+        again, indexed = Packer("gpt-4o").pack_body(body, format="openai-chat", budget=budget)
+    assert json.dumps(out) == json.dumps(again)
+    mine, theirs = report.to_json(), indexed.to_json()
+    assert mine.pop("work")["indexed"] == 0
+    theirs.pop("work")
+    assert mine == theirs

@@ -11,12 +11,18 @@ re-indexed O(log n) times over a conversation's life. A block is one sort of
 ``(id, message)`` keys packed into 32 bits when they fit (numpy sorts those with
 SIMD at a few ns per key); per id, the messages of its occurrences are kept and
 run-length counted when asked.
+
+A conversation searched only once (``aifkit.pack``) need not be indexed at all: with
+``scan_first``, the first search scans the whole conversation as a tail, in one
+vectorized pass for the query's ids, which costs less than the sort that indexing
+needs; indexing starts with the second search (a `Packer` indexes at once: its
+next pack is the one that must be fast).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,6 +35,9 @@ __all__ = ["TAIL_TOKENS", "Postings", "TermIndex"]
 
 TAIL_TOKENS = 4096
 """Tokens of new messages kept unindexed (and counted directly) before they become a block."""
+
+_TABLE_IDS = 1 << 22
+"""Term ids below this are looked up in a table (16 MB at most); larger ones with np.isin."""
 
 _LOCAL_BITS = 14  # messages per block when (id, message) keys pack into 32 bits
 _ID_BITS = 32 - _LOCAL_BITS
@@ -52,16 +61,19 @@ class TermIndex:
 
     Args:
         conversation: The conversation whose ``terms`` are indexed.
+        scan_first: Index nothing for the first search (it scans): for a
+            conversation searched once.
 
     Attributes:
         indexed_tokens: Tokens put into blocks so far (the work done).
     """
 
-    def __init__(self, conversation: Conversation) -> None:
+    def __init__(self, conversation: Conversation, *, scan_first: bool = False) -> None:
         self.conversation = conversation
         self.indexed_tokens = 0
         self._blocks: list[_Block] = []
         self._version = 0
+        self._searched = not scan_first
 
     @property
     def indexed(self) -> int:
@@ -130,26 +142,41 @@ class TermIndex:
         """Return, for each term id, where it occurs in the messages not indexed yet."""
         conv = self.conversation
         starts = conv.term_starts.view
-        first = self.indexed
-        base = int(starts[first])
+        base = int(starts[self.indexed])
         terms = conv.terms.view[base:]
         wanted = sorted(set(ids))
         empty = np.zeros(0, dtype=np.int64)
         out: dict[int, Postings] = dict.fromkeys(wanted, (empty, empty))
-        hits = np.flatnonzero(np.isin(terms, wanted))
+        if not len(terms) or not wanted:
+            return out
+        # One pass over the tail: a table lookup marks the wanted ids (np.isin costs
+        # twice as much) unless the ids are too large for a table (a counter of its
+        # own may hash words); the hits are then grouped by (rank among the wanted
+        # ids, message) in one sort of 64-bit keys.
+        ranked = np.array(wanted, dtype=np.int64)
+        top = int(terms.max())
+        if top < _TABLE_IDS:
+            inside = (ranked >= 0) & (ranked <= top)
+            table = np.zeros(top + 1, dtype=np.bool_)
+            table[ranked[inside]] = True
+            hits = np.flatnonzero(np.take(table, terms))
+            ranks = np.zeros(top + 1, dtype=np.int64)
+            ranks[ranked[inside]] = np.flatnonzero(inside)
+            rank = np.take(ranks, terms[hits])
+        else:
+            hits = np.flatnonzero(np.isin(terms, ranked))
+            rank = np.searchsorted(ranked, terms[hits])
         if not len(hits):
             return out
-        # Few hits in few messages: group them by (id, message) in Python.
-        msgs = (np.searchsorted(starts, hits + base, side="right") - 1).tolist()
-        found: dict[int, dict[int, int]] = {}
-        for tid, m in zip(terms[hits].tolist(), msgs, strict=True):
-            per = found.setdefault(tid, {})
-            per[m] = per.get(m, 0) + 1
-        for tid, per in found.items():
-            out[tid] = (
-                np.array(list(per), dtype=np.int64),
-                np.array(list(per.values()), dtype=np.int64),
-            )
+        n = len(conv)
+        msgs = np.searchsorted(starts, hits + base, side="right") - 1
+        keys = np.sort(rank.astype(np.int64) * n + msgs)
+        run = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        counts = np.diff(np.append(run, len(keys)))
+        rank, msgs = np.divmod(keys[run], n)
+        cut = np.flatnonzero(np.concatenate(([True], rank[1:] != rank[:-1]))).tolist()
+        for a, b in zip(cut, [*cut[1:], len(run)], strict=True):
+            out[wanted[int(rank[a])]] = (msgs[a:b], counts[a:b])
         return out
 
     @property
@@ -158,7 +185,15 @@ class TermIndex:
         return self._version
 
     def update(self) -> None:
-        """Index the tail once it holds `TAIL_TOKENS` tokens; call before `blocks` and `tail`."""
+        """Index the tail once it holds `TAIL_TOKENS` tokens; call before `blocks` and `tail`.
+
+        With ``scan_first``, the first call indexes nothing: a conversation searched
+        once is scanned for the query's ids, a pass that costs about half of
+        indexing it.
+        """
+        if not self._searched:
+            self._searched = True
+            return
         conv = self.conversation
         starts = conv.term_starts.view
         first, n = self.indexed, len(conv)
@@ -198,17 +233,28 @@ class TermIndex:
             keys32 = np.left_shift(ids, _LOCAL_BITS, dtype=np.uint32)
             keys32 |= np.repeat(np.arange(end - first, dtype=np.uint32), lengths)
             keys32.sort()  # SIMD, in place
+            present, offsets = _runs(keys32 >> _LOCAL_BITS)
             keys32 &= (1 << _LOCAL_BITS) - 1
             local = keys32
         else:
             keys = np.left_shift(ids.astype(np.uint64), np.uint64(32))
             keys |= np.repeat(np.arange(end - first, dtype=np.uint64), lengths)
             keys.sort()
+            present, offsets = _runs(keys >> np.uint64(32))
             local = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-        per_id = np.bincount(ids, minlength=top + 1)
-        present = np.flatnonzero(per_id)
-        offsets = np.concatenate(([0], np.cumsum(per_id[present])))
         return _Block(first, end, hi - lo, present, offsets, local)
+
+
+def _runs(
+    ids: npt.NDArray[np.integer[Any]],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    # The distinct values of sorted ``ids`` and where each one's run starts (plus the
+    # end): read off the sorted keys, cheaper than counting ids into a table as
+    # large as the vocabulary (which needs a 64-bit copy of every id first).
+    cut = np.flatnonzero(ids[1:] != ids[:-1]) + 1
+    present = ids[np.concatenate(([0], cut))].astype(np.int64)
+    offsets = np.concatenate(([0], cut, [len(ids)]))
+    return present, offsets
 
 
 def _join(msgs: list[npt.NDArray[np.int64]], counts: list[npt.NDArray[np.int64]]) -> Postings:

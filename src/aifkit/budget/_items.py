@@ -91,8 +91,17 @@ def shape(message: Message) -> Shape:
         Shape(role='tool', category='tool_results', turn=False, attachments=False, calls=(), results=('c1',))
     """
     parts = message.parts
-    if len(parts) == 1 and type(parts[0]) is TextPart:  # most messages: one text part
-        return _TEXT_SHAPES[message.role]
+    role = message.role
+    if len(parts) == 1:  # most messages: one text part, one tool result or one call
+        part = parts[0]
+        if type(part) is TextPart:
+            return _TEXT_SHAPES[role]
+        if type(part) is ToolResultPart:
+            category: Category = "system" if role in _INSTRUCTION else "tool_results"
+            return Shape(role, category, False, False, (), (part.call_id,))
+        if type(part) is ToolCallPart:
+            category = "system" if role in _INSTRUCTION else "history"
+            return Shape(role, category, role == "user", False, (part.id,), ())
     calls: list[str] = []
     results: list[str] = []
     documents = attachments = 0
@@ -106,13 +115,15 @@ def shape(message: Message) -> Shape:
             attachments += 1
         elif isinstance(part, ImagePart | AudioPart):
             attachments += 1
-    category: Category = "tool_results" if results else "documents" if documents else "history"
-    if message.role in ("system", "developer"):
+    category = "tool_results" if results else "documents" if documents else "history"
+    if role in _INSTRUCTION:
         category = "system"  # a system prompt mid-conversation is still never dropped
     turn = message.role == "user" and len(results) < len(parts)
     only_attachments = bool(attachments) and attachments == len(parts)
     return Shape(message.role, category, turn, only_attachments, tuple(calls), tuple(results))
 
+
+_INSTRUCTION = frozenset({"system", "developer"})
 
 _TEXT_SHAPES: dict[Role, Shape] = {
     role: Shape(role, "history", role == "user", False, (), ())
@@ -284,9 +295,19 @@ class Conversation:
     def _union(self, a: int, b: int, first_new: int) -> None:
         if a == b:
             return
-        head, other = min(a, b), max(a, b)
-        moved = self._members.pop(other, [other])  # only groups of several are listed
-        self._members.setdefault(head, [head]).extend(moved)
+        head, other = (a, b) if a < b else (b, a)
+        members = self._members
+        moved = members.pop(other, None)  # only groups of several are listed
+        into = members.get(head)
+        if into is None:
+            into = members[head] = [head]
+        if moved is None:  # the usual case: a tool result joins its call's group
+            into.append(other)
+            self._groups[other] = head
+            if other < first_new:  # already in the numpy array
+                self.group.view[other] = head
+            return
+        into.extend(moved)
         for idx in moved:
             self._groups[idx] = head
         old = [idx for idx in moved if idx < first_new]

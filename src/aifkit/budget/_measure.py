@@ -22,6 +22,7 @@ from aifkit.aif._schema import (
     Document,
     Instruction,
     Message,
+    Part,
     ReasoningPart,
     RefusalPart,
     TextPart,
@@ -238,8 +239,8 @@ class TokensCounter:
     def measure_many(self, messages: Sequence[Message]) -> Batch:
         """Measure many messages at once: `measure` for each, with less overhead per message.
 
-        Single-text messages (most of a conversation) skip building an array each:
-        their token buffers are joined once.
+        Messages of text, tool calls and text tool results (most of a conversation)
+        skip building an array each: their token buffers are joined once.
         """
         to_buffer = self._to_buffer
         if to_buffer is None:
@@ -250,43 +251,63 @@ class TokensCounter:
         tokens: list[int] = []
         lengths: list[int] = []
         buffers: list[Any] = []
+        add_tokens, add_length, add_buffer = tokens.append, lengths.append, buffers.append
         for message in messages:
-            # Inlined for the shapes most messages have: one text, one text tool
-            # result, one tool call; anything else goes through `measure`.
+            # Inlined: the loop runs once per message of a cold pack. One text part
+            # first (most messages), then any mix of texts, tool calls and text tool
+            # results; anything else (names, images, ...) goes through `measure`.
             parts = message.parts
-            text: str | None = None
-            extra = 0
-            if len(parts) == 1 and not message.name:
-                part = parts[0]
-                if type(part) is TextPart:
-                    text = part.text
-                elif type(part) is ToolResultPart:
-                    if len(part.content) == 1:
-                        first = part.content[0]
-                        if type(first) is TextPart:
-                            text = first.text
-                elif type(part) is ToolCallPart:
-                    text = part.raw_arguments
-                    if text is None:
-                        text = _canonical_json(part.arguments)
-                    extra = self._name_tokens(part.name) + 3
-            if text is None:
+            if message.name:
+                texts, extra = None, 0
+            elif len(parts) == 1 and type(parts[0]) is TextPart:
+                texts, extra = (parts[0].text,), 0
+            else:
+                texts, extra = self._plain_texts(parts)
+            if texts is None:
                 total, buffer = self.measure(message)
-                tokens.append(total)
-                lengths.append(len(buffer))
-                buffers.append(buffer)
+                add_tokens(total)
+                add_length(len(buffer))
+                add_buffer(buffer)
                 continue
-            buffer: Any
-            try:
-                buffer = to_buffer(text, nothing)
-            except UnicodeEncodeError:
-                buffer = self._encode(text)
-            count = memoryview(buffer).nbytes // 4  # its len() counts bytes
+            count = 0
+            for text in texts:
+                buffer: Any
+                try:
+                    buffer = to_buffer(text, nothing)
+                except UnicodeEncodeError:
+                    buffer = self._encode(text)
+                count += memoryview(buffer).nbytes >> 2  # its len() counts bytes
+                add_buffer(buffer)
             total = count + extra + base[message.role]
-            tokens.append(total if ratio is None else round(total * ratio))
-            lengths.append(count)
-            buffers.append(buffer)
+            add_tokens(total if ratio is None else round(total * ratio))
+            add_length(count)
         return Batch(tokens, np.frombuffer(b"".join(buffers), dtype=np.uint32), lengths)
+
+    def _plain_texts(self, parts: tuple[Part, ...]) -> tuple[list[str] | None, int]:
+        # The texts `measure` encodes for these parts and the framing tokens they add
+        # (tool calls: name + 3); None when a part has other rules (`_measure_slow`).
+        texts: list[str] = []
+        extra = 0
+        names = self._names
+        for part in parts:
+            if type(part) is ToolCallPart:
+                args = part.raw_arguments
+                texts.append(args if args is not None else _canonical_json(part.arguments))
+                name = names.get(part.name)
+                extra += (name if name is not None else self._name_tokens(part.name)) + 3
+            elif type(part) is ToolResultPart:
+                for item in part.content:
+                    if type(item) is not TextPart:
+                        return None, 0
+                    texts.append(item.text)
+            elif type(part) is TextPart or type(part) is RefusalPart:
+                texts.append(part.text)
+            elif type(part) is ReasoningPart:
+                if part.text:
+                    texts.append(part.text)
+            else:
+                return None, 0
+        return texts, extra
 
     def _measured(self, message: Message, text: int, terms: npt.NDArray[np.uint32]) -> Measure:
         # aifkit.tokens' count_item: 3 per message, the role, the name (+1), the parts.

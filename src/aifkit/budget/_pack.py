@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from aifkit.budget._packer import Packed, Packer
+from aifkit.budget._packer import Packed, Packer, single_use
 from aifkit.budget._policy import Policy
 from aifkit.budget._report import PackReport
 from aifkit.budget._thresholds import check_limits, whole_number
@@ -127,7 +127,7 @@ def pack(
     # Every argument is checked before the body is read: a bad one costs nothing.
     check_limits(budget, reserve)
     check_pinned(pinned)
-    packer = Packer(model, policy=policy)  # an unknown model is refused here
+    packer = single_use(Packer(model, policy=policy))  # an unknown model is refused here
     return packer.pack_body(
         body, format=format, budget=budget, reserve=reserve, pinned=pinned, compress=compress
     )
@@ -143,16 +143,19 @@ def pack_document(
     reserve: int | None,
     pinned: Collection[int],
     compress: Compressor | None,
+    source: Any = None,
 ) -> PackResult:
     """Pack ``document`` (read from a checked ``format`` body) with ``packer``; write ``format``.
 
-    The one implementation behind `pack` and `Packer.pack_body`. Its report's
-    ``work`` is that of every pack it made: with compression, the trial pack that
-    measured the request and the pack of the compressed request, which measured
+    The one implementation behind `pack` and `Packer.pack_body`. ``source`` is the
+    body ``document`` was read from (None: the packer's session, read before). Its
+    report's ``work`` is that of every pack it made: with compression, the trial pack
+    that measured the request and the pack of the compressed request, which measured
     only the messages compression changed.
     """
     from aifkit.aif import encode
 
+    read = document
     done = first = None
     work: dict[str, int] = {}
     if compress is not None:
@@ -174,7 +177,8 @@ def pack_document(
         for key, n in packed.report.work.items():
             work[key] = work.get(key, 0) + n
         out, _ = encode(packed.document, format)
-        counted_total = _count_packed(out, format, model, packed, packer)
+        given = source is not None and packed.document is read
+        counted_total = _count_packed(out, format, model, packed, packer, source if given else None)
         if hard < 0:
             hard = packed.report.limits.hard  # what the caller asked for
         if counted_total <= hard:
@@ -198,7 +202,9 @@ def pack_document(
     )
 
 
-def _count_packed(out: Any, format: str, model: str, packed: Packed, packer: Packer) -> int:
+def _count_packed(
+    out: Any, format: str, model: str, packed: Packed, packer: Packer, source: Any
+) -> int:
     """The tokens of the packed body ``out``, as `aifkit.tokens.count_tokens` counts it.
 
     The body is read back (without the edge checks: aifkit wrote it from a body
@@ -208,22 +214,25 @@ def _count_packed(out: Any, format: str, model: str, packed: Packed, packer: Pac
     otherwise (merged roles, a format's own framing), an estimated count or another
     counter's is counted afresh. Counting once is what keeps packing a wire
     body close to tokenizing it once.
+
+    ``source`` is the body the packed document was read from whole (nothing
+    dropped), if it was: when ``out`` equals it, ``out`` reads as that document
+    (reading is a function of the JSON), and it is not read again.
     """
     from aifkit.aif import FORMATS
     from aifkit.budget._measure import TokensCounter
     from aifkit.tokens import CountCache, count_tokens
 
+    exact = isinstance(packer.counter, TokensCounter) and packer.counter.exact
+    if exact and source is not None and out == source:  # compared in C
+        return packed.report.tokens_after
     back = FORMATS.get(format).decode(out).document
     doc = packed.document
-    if (
-        isinstance(packer.counter, TokensCounter)
-        and packer.counter.exact
-        and (
-            back.messages == doc.messages
-            and back.instructions == doc.instructions
-            and back.tools == doc.tools
-            and back.settings.tool_choice == doc.settings.tool_choice
-        )
+    if exact and (
+        back.messages == doc.messages
+        and back.instructions == doc.instructions
+        and back.tools == doc.tools
+        and back.settings.tool_choice == doc.settings.tool_choice
     ):
         return packed.report.tokens_after
     return count_tokens(back, model=model, cache=CountCache(maxsize=0)).total

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from aifkit.budget._pack import PackResult
     from aifkit.budget.compressors import Compressor
 
-__all__ = ["MAX_QUERY_WORDS", "Packed", "Packer"]
+__all__ = ["MAX_QUERY_WORDS", "Packed", "Packer", "single_use"]
 
 MAX_QUERY_WORDS = 64
 """Search words taken from the current turn at most (the longest, as the most specific)."""
@@ -307,7 +307,7 @@ class Packer:
                 )
             return pack_document(
                 self, document, format=format, model=self.model, budget=budget,
-                reserve=reserve, pinned=pinned, compress=compress,
+                reserve=reserve, pinned=pinned, compress=compress, source=body,
             )  # fmt: skip
 
     def measured_texts(self) -> dict[str, int]:
@@ -569,6 +569,18 @@ class Packer:
         corpus[heads[~current]] = True
         scores, idf = self._bm25.scores(words, corpus)
         return scores[heads], idf
+
+
+def single_use(packer: Packer) -> Packer:
+    """Return ``packer``, made to pack one request only (`aifkit.pack`).
+
+    Its first search for relevance scans the token ids instead of indexing them:
+    an index pays only from the second search on.
+    """
+    policy, conv = packer.policy, packer._conv  # pyright: ignore[reportPrivateUsage]
+    bm25 = BM25Index(conv, packer.counter.terms, k1=policy.k1, b=policy.b, scan_first=True)
+    packer._bm25 = bm25  # pyright: ignore[reportPrivateUsage]
+    return packer
 
 
 def _dense_groups(

@@ -144,7 +144,7 @@ class PackReport:
         prefix: How the previous pack's prefix was treated.
         work: Messages measured and reused, and tokens indexed for relevance, by this pack
             (``pack(compress=...)``: by its trial pack and the pack of the compressed
-            request together).
+            request together; ``aifkit.pack`` indexes none: it scans the conversation).
     """
 
     def __init__(

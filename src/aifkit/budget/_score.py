@@ -88,6 +88,7 @@ class BM25Index:
         encode: Returns the token ids of a text (the counter's tokenizer).
         k1: BM25's term-frequency saturation.
         b: BM25's length normalization.
+        scan_first: Scan on the first search instead of indexing (see `TermIndex`).
     """
 
     def __init__(
@@ -97,9 +98,10 @@ class BM25Index:
         *,
         k1: float = 1.5,
         b: float = 0.75,
+        scan_first: bool = False,
     ) -> None:
         self.conversation = conversation
-        self.index = TermIndex(conversation)
+        self.index = TermIndex(conversation, scan_first=scan_first)
         self.k1 = k1
         self.b = b
         self._encode = encode
