@@ -78,16 +78,16 @@ def test_shapes() -> None:
 
 def _shape_of(message: Message) -> Shape:
     # The rule in full, without the fast paths `shape` takes for one-part messages;
-    # one text part is history whatever its role (a summary note in a system
-    # message, `summary_message`, is not made mandatory by its role).
+    # a system or developer message is category system wherever it is, except a
+    # summary note (`summary_message`), which stands for history whatever its role.
     parts = message.parts
     results = tuple(p.call_id for p in parts if isinstance(p, ToolResultPart))
     calls = tuple(p.id for p in parts if isinstance(p, ToolCallPart))
     documents = sum(isinstance(p, DocumentPart) for p in parts)
     attachments = sum(isinstance(p, ImagePart | AudioPart | DocumentPart) for p in parts)
     category = "tool_results" if results else "documents" if documents else "history"
-    one_text = len(parts) == 1 and isinstance(parts[0], TextPart)
-    if message.role in ("system", "developer") and not one_text:
+    note = "summary" in message.extensions.get("aifkit", {})
+    if message.role in ("system", "developer") and not note:
         category = "system"
     turn = message.role == "user" and len(results) < len(parts)
     only = bool(attachments) and attachments == len(parts)
@@ -136,3 +136,13 @@ def test_a_system_message_mid_conversation_is_never_dropped() -> None:
     out, report = pack(body, format="openai-chat", model="gpt-4o", budget=40)
     assert {"role": "system", "content": "From now on answer in French."} in out["messages"]
     assert report.tokens_after <= 40
+
+
+def test_a_system_note_standing_for_history_is_weighed_as_history() -> None:
+    from aifkit.budget.memory import summary_message
+
+    note = summary_message("Dana owes 40 EUR.", [], role="system", keep_originals=False)
+    plain = Message(role="system", parts=(TextPart(text="Answer in French."),))
+    assert shape(note).category == "history"
+    assert shape(plain).category == "system"
+    assert shape(plain.model_copy(update={"role": "developer"})).category == "system"

@@ -95,6 +95,8 @@ def shape(message: Message) -> Shape:
     if len(parts) == 1:  # most messages: one text part, one tool result or one call
         part = parts[0]
         if type(part) is TextPart:
+            if role in _INSTRUCTION and not _is_note(message):
+                return _INSTRUCTION_SHAPES[role]
             return _TEXT_SHAPES[role]
         if type(part) is ToolResultPart:
             category: Category = "system" if role in _INSTRUCTION else "tool_results"
@@ -116,7 +118,7 @@ def shape(message: Message) -> Shape:
         elif isinstance(part, ImagePart | AudioPart):
             attachments += 1
     category = "tool_results" if results else "documents" if documents else "history"
-    if role in _INSTRUCTION:
+    if role in _INSTRUCTION and not _is_note(message):
         category = "system"  # a system prompt mid-conversation is still never dropped
     turn = message.role == "user" and len(results) < len(parts)
     only_attachments = bool(attachments) and attachments == len(parts)
@@ -124,6 +126,18 @@ def shape(message: Message) -> Shape:
 
 
 _INSTRUCTION = frozenset({"system", "developer"})
+
+_INSTRUCTION_SHAPES: dict[Role, Shape] = {
+    role: Shape(role, "system", False, False, (), ()) for role in ("system", "developer")
+}
+
+
+def _is_note(message: Message) -> bool:
+    # A summary note (`summary_message`) may take the system role to keep turns
+    # alternating; it stands for history and is weighed as history, not made mandatory.
+    ours = message.extensions.get("aifkit") if message.extensions else None
+    return ours is not None and "summary" in ours
+
 
 _TEXT_SHAPES: dict[Role, Shape] = {
     role: Shape(role, "history", role == "user", False, (), ())
