@@ -1,8 +1,9 @@
 """Reading an OpenAI Chat Completions request body into AIF.
 
-The document is built as plain dicts in AIF's JSON shape and validated by pydantic:
-messages a batch at a time as they are decoded, the rest with the document at the
-end. What AIF has no field for is kept under ``extensions["openai-chat"]``:
+Messages of the shapes agents send most are built as AIF models directly (with
+`build`: the fast path has checked every value it reads); any other message is
+built as plain dicts in AIF's JSON shape and validated by pydantic, a batch at a
+time as they are decoded, and the rest of the document with it at the end. What AIF has no field for is kept under ``extensions["openai-chat"]``:
 ``form`` for presentation choices an exact round trip needs, ``extra`` for wire
 fields (see ``docs/contributing/converters.md``).
 
@@ -26,7 +27,7 @@ Extra fields nested in a known object (``image_url``, ``input_audio``, ``file``,
 Speed (see ``benchmarks/convert.py``): the shapes agents send most (string
 content, text and image parts, function tool calls, string tool results) take
 fast paths that only check exact types and fall back to the general path for
-anything else; both build the same dicts. Two costs are paid only when needed:
+anything else; both make the same models (tests/aif/test_schema.py). Two costs are paid only when needed:
 
 * JSON: every value the decoder reads is type-checked as it goes; the values it
   keeps without reading (wire extras, provider blocks, tool parameters) are
@@ -49,7 +50,18 @@ from pydantic import TypeAdapter, ValidationError
 
 from aifkit._json import type_name
 from aifkit.aif._loss import Path, SourceMap
-from aifkit.aif._schema import Message, document_adapter
+from aifkit.aif._schema import (
+    MAX_INLINE_CHARS,
+    Base64Source,
+    ImagePart,
+    Message,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+    UrlSource,
+    build,
+    document_adapter,
+)
 from aifkit.aif.converters._base import Decoded
 from aifkit.aif.converters._common import (
     ensure_json,
@@ -286,10 +298,11 @@ class _Decoder:
         are validated with the document.
         """
         instructions: list[dict[str, Any]] = []
-        batch: list[dict[str, Any]] = []
+        batch: list[dict[str, Any] | Message] = []
         items = enumerate(raw)
         for src, item in items:  # the leading system and developer texts are instructions
-            out = self.one(item, src)
+            out = self.message(item, ("messages", src))
+            self.mapping = []  # recorded on demand (`_SourceMap`)
             role = out["role"]
             if (role == "system" or role == "developer") and all(
                 p["type"] == "text" for p in out["parts"]
@@ -302,11 +315,12 @@ class _Decoder:
         messages: list[Message] = []
         fast = self._fast
         for src, item in items:  # the rest (the same iterator)
-            out = fast(item) if item.__class__ is dict else None
-            if out is None:
-                out = self.message(item, ("messages", src))
+            msg = fast(item) if item.__class__ is dict else None
+            if msg is None:
+                batch.append(self.message(item, ("messages", src)))
                 self.mapping = []  # recorded on demand (`_SourceMap`)
-            batch.append(out)
+            else:
+                batch.append(msg)
             if len(batch) == _BATCH:
                 messages += self._validate(batch, len(messages), sm)
                 batch = []
@@ -314,21 +328,15 @@ class _Decoder:
             messages += self._validate(batch, len(messages), sm)
         return instructions, messages, sm
 
-    def one(self, item: Any, src: int) -> dict[str, Any]:
-        """Decode message ``src`` (on a fast path when it has a common shape)."""
-        out = self._fast(item) if item.__class__ is dict else None
-        if out is None:
-            out = self.message(item, ("messages", src))
-            self.mapping = []  # recorded on demand (`_SourceMap`)
-        return out
-
-    def _validate(self, batch: list[dict[str, Any]], first: int, sm: SourceMap) -> list[Message]:
+    def _validate(
+        self, batch: list[dict[str, Any] | Message], first: int, sm: SourceMap
+    ) -> list[Message]:
         try:
             return _message_list().validate_python(batch)
         except ValidationError as exc:
             raise _invalid(exc, ("messages", first), sm) from None
 
-    def _fast(self, m: dict[str, Any]) -> dict[str, Any] | None:
+    def _fast(self, m: dict[str, Any]) -> Message | None:
         """Decode a message of a common shape; None for any other (the general path's)."""
         role = m.get("role")
         content = m.get("content", MISSING)
@@ -336,7 +344,7 @@ class _Decoder:
         if content.__class__ is str:
             if size == 2:
                 if role.__class__ is str and role in _PLAIN_ROLES:
-                    return {"role": role, "parts": [{"type": "text", "text": content}]}
+                    return build(Message, role=role, parts=(_text(content),))
                 return None
             if size != 3:
                 return None
@@ -344,22 +352,20 @@ class _Decoder:
                 call_id = m.get("tool_call_id")
                 if call_id.__class__ is not str:
                     return None
-                result = {
-                    "type": "tool_result",
-                    "call_id": call_id,
-                    "content": [{"type": "text", "text": content}],
-                }
-                return {"role": "tool", "parts": [result]}
+                result = build(
+                    ToolResultPart, type="tool_result", call_id=call_id, content=(_text(content),)
+                )
+                return build(Message, role="tool", parts=(result,))
             if role == "assistant":
                 calls = _fast_calls(m.get("tool_calls"))
                 if calls is None:
                     return None
-                return {"role": role, "parts": [{"type": "text", "text": content}, *calls]}
+                return build(Message, role=role, parts=(_text(content), *calls))
             return None
         if content is None:
             if size == 3 and role == "assistant":
                 calls = _fast_calls(m.get("tool_calls"))
-                return None if calls is None else {"role": role, "parts": calls}
+                return None if calls is None else build(Message, role=role, parts=tuple(calls))
             return None
         if content.__class__ is list and size == 2 and role.__class__ is str:
             if role not in _PLAIN_ROLES:
@@ -367,11 +373,8 @@ class _Decoder:
             parts = _fast_parts(content)
             if parts is None:
                 return None
-            return {
-                "role": role,
-                "parts": parts,
-                "extensions": {NAME: {"form": {"content": "parts"}}},
-            }
+            ext = {NAME: {"form": {"content": "parts"}}}
+            return build(Message, role=role, parts=parts, extensions=ext)
         return None
 
     # -- the general path ------------------------------------------------------------
@@ -769,11 +772,11 @@ _TOOL_KEYS = frozenset({"type", "function"})
 _FUNCTION_KEYS = frozenset({"name", "description", "parameters", "strict"})
 
 
-def _fast_calls(calls: Any) -> list[dict[str, Any]] | None:
+def _fast_calls(calls: Any) -> list[ToolCallPart] | None:
     """Function tool calls of the common shape as parts; None for anything else."""
     if calls.__class__ is not list or not calls:
         return None
-    parts: list[dict[str, Any]] = []
+    parts: list[ToolCallPart] = []
     for call in calls:
         if call.__class__ is not dict or len(call) != 3:
             return None
@@ -787,13 +790,13 @@ def _fast_calls(calls: Any) -> list[dict[str, Any]] | None:
             return None
         if text.__class__ is not str:
             return None
-        parts.append(_call_part(call_id, name, text))
+        parts.append(build(ToolCallPart, **_call_part(call_id, name, text)))
     return parts
 
 
-def _fast_parts(items: list[Any]) -> list[dict[str, Any]] | None:
+def _fast_parts(items: list[Any]) -> tuple[TextPart | ImagePart, ...] | None:
     """Plain text and image-URL parts as AIF parts; None when there is any other kind."""
-    parts: list[dict[str, Any]] = []
+    parts: list[TextPart | ImagePart] = []
     for p in items:
         if p.__class__ is not dict or len(p) != 2:
             return None
@@ -802,7 +805,7 @@ def _fast_parts(items: list[Any]) -> list[dict[str, Any]] | None:
             text = p.get("text")
             if text.__class__ is not str:
                 return None
-            parts.append({"type": "text", "text": text})
+            parts.append(_text(text))
         elif kind == "image_url":
             image = p.get("image_url")
             if image.__class__ is not dict or len(image) != 1:
@@ -810,10 +813,20 @@ def _fast_parts(items: list[Any]) -> list[dict[str, Any]] | None:
             url = image.get("url")
             if url.__class__ is not str:
                 return None
-            parts.append({"type": "image", "source": url_source(url)})
+            source = url_source(url)
+            if source["kind"] == "url":
+                parts.append(build(ImagePart, type="image", source=build(UrlSource, **source)))
+            elif len(source["data"]) <= MAX_INLINE_CHARS:
+                parts.append(build(ImagePart, type="image", source=build(Base64Source, **source)))
+            else:  # the general path reports it
+                return None
         else:
             return None
-    return parts
+    return tuple(parts)
+
+
+def _text(text: str) -> TextPart:
+    return build(TextPart, type="text", text=text)
 
 
 def _call_part(call_id: str, name: str, text: str) -> dict[str, Any]:
