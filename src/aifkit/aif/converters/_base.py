@@ -150,6 +150,9 @@ class FormatConverter:
       ``body(body)`` collects the violations (see `Checker`);
     * ``render_only``: True for a format that can be written but not read back
       (``chatml``); `aifkit.aif.detect_format` never guesses such a format.
+    * ``checks_json``: True when ``decode`` refuses, as it reads, what
+      `aifkit._limits.check_json` refuses, with the same error; `convert` and
+      `decode` then do not walk the body first.
 
     The functions are stored with ``staticmethod`` so that they are not bound.
 
@@ -181,6 +184,7 @@ class FormatConverter:
     write: Callable[[Document, EncodeOptions], Encoded]
     checker: Callable[[str], Checker]
     render_only: ClassVar[bool] = False
+    checks_json: ClassVar[bool] = False
 
     def decode(self, body: Any) -> Decoded:
         """Read a request body into an AIF document.

@@ -49,6 +49,7 @@ from typing import Any, Final, cast
 from pydantic import TypeAdapter, ValidationError
 
 from aifkit._json import type_name
+from aifkit._limits import MAX_DEPTH, check_json, no_lone_surrogate
 from aifkit.aif._loss import Path, SourceMap
 from aifkit.aif._schema import (
     MAX_INLINE_CHARS,
@@ -133,19 +134,30 @@ def _nested(obj: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
 def decode_body(body: Any) -> Decoded:
     """Read a Chat Completions request body; see the module docstring for the mapping.
 
+    The body is checked as `aifkit._limits.check_json` checks it, as it is read:
+    a message of a common shape by the fast path, everything else by `check_json`
+    (see `_decode`).
+
     Raises:
-        InvalidInputError: the body is malformed; the pointer names where.
+        InvalidInputError: the body is malformed, or holds what no body may (see
+            `check_json`); the pointer names where.
     """
     try:
         return _decode(body)
-    except Exception:
-        ensure_json(body)  # a value that is not JSON is the problem to report, at its pointer
-        raise
+    except Exception as exc:
+        error = exc
+    # What no body may hold, then a value that is not JSON, is the problem to report
+    # at its pointer, as if the body had been checked up front.
+    check_json(body)
+    ensure_json(body)
+    raise error
 
 
 def _decode(body: Any) -> Decoded:
     root = expect_obj(body, ())
     raw_messages = expect_list(required(root, "messages", ()), ("messages",))
+    # The limits (`check_json`) on all but the messages here; on a message as it is read.
+    check_json({k: v for k, v in root.items() if k != "messages"})
     dec = _Decoder()
     doc: dict[str, Any] = {}
     instructions, messages, sm = dec.messages(raw_messages)
@@ -301,7 +313,7 @@ class _Decoder:
         batch: list[dict[str, Any] | Message] = []
         items = enumerate(raw)
         for src, item in items:  # the leading system and developer texts are instructions
-            out = self.message(item, ("messages", src))
+            out = self.message(_checked(item, src), ("messages", src))
             self.mapping = []  # recorded on demand (`_SourceMap`)
             role = out["role"]
             if (role == "system" or role == "developer") and all(
@@ -317,7 +329,7 @@ class _Decoder:
         for src, item in items:  # the rest (the same iterator)
             msg = fast(item) if item.__class__ is dict else None
             if msg is None:
-                batch.append(self.message(item, ("messages", src)))
+                batch.append(self.message(_checked(item, src), ("messages", src)))
                 self.mapping = []  # recorded on demand (`_SourceMap`)
             else:
                 batch.append(msg)
@@ -337,11 +349,17 @@ class _Decoder:
             raise _invalid(exc, ("messages", first), sm) from None
 
     def _fast(self, m: dict[str, Any]) -> Message | None:
-        """Decode a message of a common shape; None for any other (the general path's)."""
+        """Decode a message of a common shape; None for any other (the general path's).
+
+        A message it takes holds only known keys, strings it checks for lone
+        surrogates, and None: nothing else `check_json` could refuse.
+        """
         role = m.get("role")
         content = m.get("content", MISSING)
         size = len(m)
         if content.__class__ is str:
+            if not no_lone_surrogate(content):
+                return None
             if size == 2:
                 if role.__class__ is str and role in _PLAIN_ROLES:
                     return build(Message, role=role, parts=(_text(content),))
@@ -350,7 +368,7 @@ class _Decoder:
                 return None
             if role == "tool":
                 call_id = m.get("tool_call_id")
-                if call_id.__class__ is not str:
+                if call_id.__class__ is not str or not no_lone_surrogate(cast("str", call_id)):
                     return None
                 result = build(
                     ToolResultPart, type="tool_result", call_id=call_id, content=(_text(content),)
@@ -788,7 +806,9 @@ def _fast_calls(calls: Any) -> list[ToolCallPart] | None:
         text = fn.get("arguments")
         if call_id.__class__ is not str or name.__class__ is not str:
             return None
-        if text.__class__ is not str:
+        if text.__class__ is not str or not (
+            no_lone_surrogate(call_id) and no_lone_surrogate(name) and no_lone_surrogate(text)
+        ):
             return None
         parts.append(build(ToolCallPart, **_call_part(call_id, name, text)))
     return parts
@@ -803,7 +823,7 @@ def _fast_parts(items: list[Any]) -> tuple[TextPart | ImagePart, ...] | None:
         kind = p.get("type")
         if kind == "text":
             text = p.get("text")
-            if text.__class__ is not str:
+            if text.__class__ is not str or not no_lone_surrogate(text):
                 return None
             parts.append(_text(text))
         elif kind == "image_url":
@@ -811,7 +831,7 @@ def _fast_parts(items: list[Any]) -> tuple[TextPart | ImagePart, ...] | None:
             if image.__class__ is not dict or len(image) != 1:
                 return None
             url = image.get("url")
-            if url.__class__ is not str:
+            if url.__class__ is not str or not no_lone_surrogate(url):
                 return None
             source = url_source(url)
             if source["kind"] == "url":
@@ -823,6 +843,12 @@ def _fast_parts(items: list[Any]) -> tuple[TextPart | ImagePart, ...] | None:
         else:
             return None
     return tuple(parts)
+
+
+def _checked(message: Any, src: int) -> Any:
+    """``message`` (source message ``src``), once `check_json` passes it."""
+    check_json(message, at=("messages", src), max_depth=MAX_DEPTH - 2)
+    return message
 
 
 def _text(text: str) -> TextPart:
