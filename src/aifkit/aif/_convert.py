@@ -222,7 +222,8 @@ def _check_decoded(decoded: Decoded, format: str) -> None:
     # Inline data is read as base64 by every provider: refuse what is not, pointing
     # at the part in the body (load_document checks AIF documents itself).
     if format != "aif":
-        check_inline_data(decoded.document, decoded.source_map.translate)
+        locate = decoded.source_map.translate
+        check_inline_data(decoded.document, locate, messages=decoded.unchecked)
 
 
 def _with_model(doc: Document, options: EncodeOptions, foreign: bool = False) -> Document:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol
 
@@ -54,11 +54,15 @@ class Decoded:
         document: The AIF document.
         source_map: AIF paths -> source paths, for loss pointers.
         losses: What decoding itself changed (paths are source paths).
+        unchecked: The indices of the messages whose inline data the decoder did
+            not check to be base64 itself, in order; None (the default) for all of
+            them. `convert` checks these (`check_inline_data`).
     """
 
     document: Document
     source_map: SourceMap = field(default_factory=SourceMap)
     losses: LossLog = field(default_factory=LossLog)
+    unchecked: Sequence[int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from aifkit._json import type_name
 from aifkit._limits import MAX_DEPTH, check_json, no_lone_surrogate
+from aifkit.aif._codec import base64_problem
 from aifkit.aif._loss import Path, SourceMap
 from aifkit.aif._schema import (
     MAX_INLINE_CHARS,
@@ -160,7 +161,7 @@ def _decode(body: Any) -> Decoded:
     check_json({k: v for k, v in root.items() if k != "messages"})
     dec = _Decoder()
     doc: dict[str, Any] = {}
-    instructions, messages, sm = dec.messages(raw_messages)
+    instructions, messages, sm, unchecked = dec.messages(raw_messages)
     if instructions:
         doc["instructions"] = instructions
     doc["messages"] = messages
@@ -180,7 +181,7 @@ def _decode(body: Any) -> Decoded:
     if dec.kept and not is_json(dec.kept):
         raise fail((), "input was not a valid JSON value")  # decode_body finds where
     try:
-        return Decoded(document_adapter().validate_python(doc), sm)
+        return Decoded(document_adapter().validate_python(doc), sm, unchecked=unchecked)
     except ValidationError as exc:
         raise _invalid(exc, (), sm) from None
 
@@ -301,13 +302,17 @@ class _Decoder:
         self.kept.append(data)
         return {"type": "provider", "format": NAME, "data": data}
 
-    def messages(self, raw: list[Any]) -> tuple[list[dict[str, Any]], list[Message], _SourceMap]:
+    def messages(
+        self, raw: list[Any]
+    ) -> tuple[list[dict[str, Any]], list[Message], _SourceMap, list[int]]:
         """Decode the ``messages`` array: (instructions, validated messages, source map).
 
         Messages are validated a batch at a time as they are decoded, so that the
         dicts pydantic reads are freed while still in the CPU cache; on long
         conversations that is faster than building them all first. Instructions
-        are validated with the document.
+        are validated with the document. The fast path checks the inline data
+        of the messages it builds; the last list holds the indices of the others
+        (`Decoded.unchecked`).
         """
         instructions: list[dict[str, Any]] = []
         batch: list[dict[str, Any] | Message] = []
@@ -323,12 +328,14 @@ class _Decoder:
             else:
                 batch.append(out)
                 break
+        unchecked = [0] if batch else []
         sm = _SourceMap(raw, len(instructions))
         messages: list[Message] = []
         fast = self._fast
         for src, item in items:  # the rest (the same iterator)
             msg = fast(item) if item.__class__ is dict else None
             if msg is None:
+                unchecked.append(len(messages) + len(batch))
                 batch.append(self.message(_checked(item, src), ("messages", src)))
                 self.mapping = []  # recorded on demand (`_SourceMap`)
             else:
@@ -338,7 +345,7 @@ class _Decoder:
                 batch = []
         if batch:
             messages += self._validate(batch, len(messages), sm)
-        return instructions, messages, sm
+        return instructions, messages, sm, unchecked
 
     def _validate(
         self, batch: list[dict[str, Any] | Message], first: int, sm: SourceMap
@@ -836,9 +843,9 @@ def _fast_parts(items: list[Any]) -> tuple[TextPart | ImagePart, ...] | None:
             source = url_source(url)
             if source["kind"] == "url":
                 parts.append(build(ImagePart, type="image", source=build(UrlSource, **source)))
-            elif len(source["data"]) <= MAX_INLINE_CHARS:
+            elif len(data := source["data"]) <= MAX_INLINE_CHARS and base64_problem(data) is None:
                 parts.append(build(ImagePart, type="image", source=build(Base64Source, **source)))
-            else:  # the general path reports it
+            else:  # the general path builds it, and validation or the check reports it
                 return None
         else:
             return None
