@@ -23,7 +23,7 @@ from aifkit.aif import (
     json_schema,
     load_document,
 )
-from aifkit.aif._schema import build
+from aifkit.aif._schema import build, text_part
 from aifkit.aif.converters._openai_chat_decode import _Decoder  # pyright: ignore[reportPrivateUsage]
 from aifkit.errors import InvalidInputError, UnsupportedVersionError
 
@@ -188,6 +188,12 @@ def test_built_models_are_the_validated_ones(doc: Document) -> None:
     for target in ("anthropic", "gemini", "openai-chat"):
         assert encode(built, target) == encode(doc, target)
     assert _schema._NOTHING == {}  # the empty dict models share was not written to
+
+
+@given(st.text())
+def test_text_part_is_the_built_and_the_validated_text_part(text: str) -> None:
+    _same_model(text_part(text), TextPart(type="text", text=text))
+    _same_model(text_part(text), build(TextPart, type="text", text=text))
 
 
 _CHAT_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)

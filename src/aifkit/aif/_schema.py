@@ -69,6 +69,7 @@ __all__ = [
     "build",
     "document_adapter",
     "json_schema",
+    "text_part",
 ]
 
 AIF_VERSION = "1.0.0"
@@ -453,6 +454,21 @@ def build(cls: type[_M], /, **fields: Any) -> _M:
     return obj
 
 
+def text_part(text: str) -> TextPart:
+    """``build(TextPart, type="text", text=text)``: the model decoders make most, made faster.
+
+    Examples:
+        >>> text_part("hi") == TextPart(type="text", text="hi")
+        True
+    """
+    obj = _new(TextPart)
+    _set_dict(obj, {**_TEXT_PART, "text": text})
+    _set_fields_set(obj, {"type", "text"})
+    _set_extra(obj, _NOTHING)
+    _set_private(obj, None)
+    return obj
+
+
 _NOTHING: dict[str, Any] = {}
 """The empty dict `build` shares between models (frozen: none writes to it)."""
 
@@ -476,6 +492,9 @@ def _template(cls: type[BaseModel]) -> _Template:
         elif field.default_factory is not None:
             factories.append((name, cast("Callable[[], Any]", field.default_factory)))
     return template, tuple(factories)
+
+
+_TEXT_PART = {**_template(TextPart)[0], "type": "text"}
 
 
 @functools.cache

@@ -63,6 +63,7 @@ from aifkit.aif._schema import (
     UrlSource,
     build,
     document_adapter,
+    text_part,
 )
 from aifkit.aif.converters._base import Decoded
 from aifkit.aif.converters._common import (
@@ -369,7 +370,7 @@ class _Decoder:
                 return None
             if size == 2:
                 if role.__class__ is str and role in _PLAIN_ROLES:
-                    return build(Message, role=role, parts=(_text(content),))
+                    return build(Message, role=role, parts=(text_part(content),))
                 return None
             if size != 3:
                 return None
@@ -378,14 +379,17 @@ class _Decoder:
                 if call_id.__class__ is not str or not no_lone_surrogate(cast("str", call_id)):
                     return None
                 result = build(
-                    ToolResultPart, type="tool_result", call_id=call_id, content=(_text(content),)
+                    ToolResultPart,
+                    type="tool_result",
+                    call_id=call_id,
+                    content=(text_part(content),),
                 )
                 return build(Message, role="tool", parts=(result,))
             if role == "assistant":
                 calls = _fast_calls(m.get("tool_calls"))
                 if calls is None:
                     return None
-                return build(Message, role=role, parts=(_text(content), *calls))
+                return build(Message, role=role, parts=(text_part(content), *calls))
             return None
         if content is None:
             if size == 3 and role == "assistant":
@@ -832,7 +836,7 @@ def _fast_parts(items: list[Any]) -> tuple[TextPart | ImagePart, ...] | None:
             text = p.get("text")
             if text.__class__ is not str or not no_lone_surrogate(text):
                 return None
-            parts.append(_text(text))
+            parts.append(text_part(text))
         elif kind == "image_url":
             image = p.get("image_url")
             if image.__class__ is not dict or len(image) != 1:
@@ -856,10 +860,6 @@ def _checked(message: Any, src: int) -> Any:
     """``message`` (source message ``src``), once `check_json` passes it."""
     check_json(message, at=("messages", src), max_depth=MAX_DEPTH - 2)
     return message
-
-
-def _text(text: str) -> TextPart:
-    return build(TextPart, type="text", text=text)
 
 
 def _call_part(call_id: str, name: str, text: str) -> dict[str, Any]:
