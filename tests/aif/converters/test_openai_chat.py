@@ -1266,13 +1266,12 @@ def test_decode_refuses_what_check_json_refuses_with_the_same_error(data: st.Dat
     places = _places(body)[1:]
     for where in data.draw(st.lists(st.sampled_from(places), min_size=1, max_size=2)):
         bad = data.draw(_REFUSED)
-        parent = body
+        parent: Any = body
         try:
             for step in where[:-1]:
                 parent = parent[step]
-        except (KeyError, IndexError, TypeError):  # through a value the first edit replaced
-            continue
-        if not isinstance(parent, dict | list):
+            parent[where[-1]]  # still there after the first edit?
+        except (KeyError, IndexError, TypeError):  # no: under a value the first edit replaced
             continue
         if data.draw(st.booleans()) and isinstance(parent, dict):
             parent[f"{where[-1]}\ud800" if data.draw(st.booleans()) else "x"] = bad  # a new key
