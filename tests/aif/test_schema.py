@@ -188,6 +188,10 @@ def test_built_models_are_the_validated_ones(doc: Document) -> None:
     for target in ("anthropic", "gemini", "openai-chat"):
         assert encode(built, target) == encode(doc, target)
     assert _schema._NOTHING == {}  # the empty dict models share was not written to
+    assert all(set(names) == given for names, given in _schema._GIVEN.items())  # nor these
+    copied = built.model_copy(update={"id": "x"})
+    assert copied.model_fields_set == {*doc.model_fields_set, "id"}
+    assert built.model_fields_set == doc.model_fields_set
 
 
 @given(st.text())

@@ -424,9 +424,10 @@ def build(cls: type[_M], /, **fields: Any) -> _M:
     """Make a ``cls`` from field values that are already what validation would make.
 
     For decoders only, on their fast paths: they check every value they read, so
-    validating the model again repeats work, and building it here allocates less
-    (a model's empty ``extensions`` and extra fields are one shared empty dict,
-    which nothing writes to: models are frozen). The values must be exactly what
+    validating the model again repeats work, and building it here allocates less:
+    a model's empty ``extensions`` and extra fields are one shared empty dict, and
+    models given the same fields share one set of their names (nothing writes to
+    either: models are frozen, and pydantic copies the set before it changes it). The values must be exactly what
     validation produces: nested models built (or validated), tuples for tuple
     fields, every required field given. The result equals the validated model,
     field by field and in its dumps (tests/aif/test_schema.py proves it for the
@@ -446,9 +447,13 @@ def build(cls: type[_M], /, **fields: Any) -> _M:
     for name, factory in factories:
         if name not in fields:
             values[name] = factory()
+    names = tuple(fields)
+    given = _GIVEN.get(names)
+    if given is None:
+        given = _GIVEN[names] = set(names)
     obj = _new(cls)
     _set_dict(obj, values)
-    _set_fields_set(obj, set(fields))
+    _set_fields_set(obj, given)
     _set_extra(obj, _NOTHING)
     _set_private(obj, None)
     return obj
@@ -463,7 +468,7 @@ def text_part(text: str) -> TextPart:
     """
     obj = _new(TextPart)
     _set_dict(obj, {**_TEXT_PART, "text": text})
-    _set_fields_set(obj, {"type", "text"})
+    _set_fields_set(obj, _TEXT_GIVEN)
     _set_extra(obj, _NOTHING)
     _set_private(obj, None)
     return obj
@@ -471,6 +476,9 @@ def text_part(text: str) -> TextPart:
 
 _NOTHING: dict[str, Any] = {}
 """The empty dict `build` shares between models (frozen: none writes to it)."""
+
+_GIVEN: dict[tuple[str, ...], set[str]] = {}
+"""The fields-set `build` shares between models given the same fields, by their names."""
 
 _Template = tuple[dict[str, Any], tuple[tuple[str, Callable[[], Any]], ...]]
 _TEMPLATES: dict[type[BaseModel], _Template] = {}
@@ -495,6 +503,7 @@ def _template(cls: type[BaseModel]) -> _Template:
 
 
 _TEXT_PART = {**_template(TextPart)[0], "type": "text"}
+_TEXT_GIVEN = _GIVEN.setdefault(("type", "text"), {"type", "text"})
 
 
 @functools.cache
