@@ -23,7 +23,7 @@ from aifkit.aif import (
     json_schema,
     load_document,
 )
-from aifkit.aif._schema import build, text_part
+from aifkit.aif._schema import build, message, text_part
 from aifkit.aif.converters._openai_chat_decode import _Decoder  # pyright: ignore[reportPrivateUsage]
 from aifkit.errors import InvalidInputError, UnsupportedVersionError
 
@@ -198,6 +198,17 @@ def test_built_models_are_the_validated_ones(doc: Document) -> None:
 def test_text_part_is_the_built_and_the_validated_text_part(text: str) -> None:
     _same_model(text_part(text), TextPart(type="text", text=text))
     _same_model(text_part(text), build(TextPart, type="text", text=text))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents(), st.booleans())
+def test_message_is_the_validated_message(doc: Document, with_extensions: bool) -> None:
+    for m in doc.messages:
+        ext = {"openai-chat": {"form": {"content": "parts"}}} if with_extensions else None
+        data: dict[str, Any] = {"role": m.role, "parts": m.parts}
+        if ext is not None:
+            data["extensions"] = ext
+        _same_model(message(m.role, m.parts, ext), Message.model_validate(data))
 
 
 _CHAT_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)

@@ -69,6 +69,7 @@ __all__ = [
     "build",
     "document_adapter",
     "json_schema",
+    "message",
     "text_part",
 ]
 
@@ -474,6 +475,25 @@ def text_part(text: str) -> TextPart:
     return obj
 
 
+def message(role: Role, parts: tuple[Part, ...], extensions: Extensions | None = None) -> Message:
+    """``build(Message, role=role, parts=parts[, extensions=extensions])``, made faster.
+
+    Examples:
+        >>> message("user", (text_part("hi"),)) == Message(role="user", parts=[TextPart(text="hi")])
+        True
+    """
+    obj = _new(Message)
+    if extensions is None:
+        _set_dict(obj, {**_MESSAGE, "role": role, "parts": parts})
+        _set_fields_set(obj, _MESSAGE_GIVEN)
+    else:
+        _set_dict(obj, {**_MESSAGE, "extensions": extensions, "role": role, "parts": parts})
+        _set_fields_set(obj, _MESSAGE_EXT_GIVEN)
+    _set_extra(obj, _NOTHING)
+    _set_private(obj, None)
+    return obj
+
+
 _NOTHING: dict[str, Any] = {}
 """The empty dict `build` shares between models (frozen: none writes to it)."""
 
@@ -504,6 +524,11 @@ def _template(cls: type[BaseModel]) -> _Template:
 
 _TEXT_PART = {**_template(TextPart)[0], "type": "text"}
 _TEXT_GIVEN = _GIVEN.setdefault(("type", "text"), {"type", "text"})
+_MESSAGE = _template(Message)[0]
+_MESSAGE_GIVEN = _GIVEN.setdefault(("role", "parts"), {"role", "parts"})
+_MESSAGE_EXT_GIVEN = _GIVEN.setdefault(
+    ("role", "parts", "extensions"), {"role", "parts", "extensions"}
+)
 
 
 @functools.cache

@@ -63,6 +63,7 @@ from aifkit.aif._schema import (
     UrlSource,
     build,
     document_adapter,
+    message,
     text_part,
 )
 from aifkit.aif.converters._base import Decoded
@@ -370,7 +371,7 @@ class _Decoder:
                 return None
             if size == 2:
                 if role.__class__ is str and role in _PLAIN_ROLES:
-                    return build(Message, role=role, parts=(text_part(content),))
+                    return message(role, (text_part(content),))
                 return None
             if size != 3:
                 return None
@@ -384,17 +385,17 @@ class _Decoder:
                     call_id=call_id,
                     content=(text_part(content),),
                 )
-                return build(Message, role="tool", parts=(result,))
+                return message("tool", (result,))
             if role == "assistant":
                 calls = _fast_calls(m.get("tool_calls"))
                 if calls is None:
                     return None
-                return build(Message, role=role, parts=(text_part(content), *calls))
+                return message(role, (text_part(content), *calls))
             return None
         if content is None:
             if size == 3 and role == "assistant":
                 calls = _fast_calls(m.get("tool_calls"))
-                return None if calls is None else build(Message, role=role, parts=tuple(calls))
+                return None if calls is None else message(role, tuple(calls))
             return None
         if content.__class__ is list and size == 2 and role.__class__ is str:
             if role not in _PLAIN_ROLES:
@@ -403,7 +404,7 @@ class _Decoder:
             if parts is None:
                 return None
             ext = {NAME: {"form": {"content": "parts"}}}
-            return build(Message, role=role, parts=parts, extensions=ext)
+            return message(role, parts, ext)
         return None
 
     # -- the general path ------------------------------------------------------------
