@@ -31,7 +31,14 @@ from aifkit.errors import InvalidInputError
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-__all__ = ["MAX_DEPTH", "MAX_INT_DIGITS", "check_document", "check_json", "loads"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_INT_DIGITS",
+    "check_document",
+    "check_json",
+    "loads",
+    "no_lone_surrogate",
+]
 
 MAX_DEPTH = 128
 """The deepest nesting of objects and arrays aifkit reads (the body itself is level 1).
@@ -86,6 +93,19 @@ def check_json(value: Any, *, at: Sequence[str | int] = (), max_depth: int = MAX
         aifkit.errors.InvalidInputError: /temperature: NaN is not a JSON number; ...
     """
     return _walk(value, list(at), max_depth, _children)
+
+
+def no_lone_surrogate(text: str) -> bool:
+    """Whether `check_json` passes the string ``text`` (it holds no lone surrogate).
+
+    For readers that check the strings they read themselves instead of walking the
+    body first.
+
+    Examples:
+        >>> no_lone_surrogate("héllo"), no_lone_surrogate("\\ud800")
+        (True, False)
+    """
+    return text.isascii() or _SURROGATE.search(text) is None
 
 
 def _walk(

@@ -6,10 +6,13 @@ import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
+from pydantic import BaseModel
 
 from aifkit.aif import (
     AIF_VERSION,
@@ -17,12 +20,18 @@ from aifkit.aif import (
     Message,
     TextPart,
     ToolCallPart,
+    _schema,
     dump_document,
+    encode,
     json_schema,
     load_document,
 )
 from aifkit.aif._migrate import parse_version
+from aifkit.aif._schema import build, message, text_part
+from aifkit.aif.converters._openai_chat_decode import _Decoder  # pyright: ignore[reportPrivateUsage]
 from aifkit.errors import InvalidInputError
+
+from .strategies import documents
 
 ROOT = Path(__file__).parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "aif"
@@ -243,3 +252,117 @@ def test_extensions_shape_is_checked(extensions: object, pointer: str) -> None:
     with pytest.raises(InvalidInputError) as info:
         load_document(data)
     assert info.value.pointer == pointer
+
+
+def _rebuilt(value: Any) -> Any:
+    """``value`` made again with `build` from its fields, models within models too."""
+    if isinstance(value, BaseModel):
+        fields = {name: _rebuilt(getattr(value, name)) for name in value.model_fields_set}
+        return build(type(value), **fields)
+    if isinstance(value, tuple):
+        return tuple(_rebuilt(v) for v in cast("tuple[Any, ...]", value))
+    return value
+
+
+def _same_model(built: Any, validated: Any) -> None:
+    assert type(built) is type(validated)
+    if isinstance(validated, BaseModel):
+        assert built.__dict__.keys() == validated.__dict__.keys()  # field order: the dump's
+        assert built.model_fields_set == validated.model_fields_set
+        assert built.model_extra == validated.model_extra
+        for name in validated.__dict__:
+            _same_model(getattr(built, name), getattr(validated, name))
+    elif isinstance(validated, tuple):
+        assert len(built) == len(validated)
+        for b, v in zip(built, cast("tuple[Any, ...]", validated), strict=True):
+            _same_model(b, v)
+    else:
+        assert built == validated
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents())
+def test_built_models_are_the_validated_ones(doc: Document) -> None:
+    # build (the decoders' fast constructor) makes what validation makes, of any shape.
+    built = _rebuilt(doc)
+    _same_model(built, doc)
+    assert built == doc
+    assert built.model_dump() == doc.model_dump()
+    assert built.model_dump_json() == doc.model_dump_json()
+    assert dump_document(built) == dump_document(doc)
+    for target in ("anthropic", "gemini", "openai-chat"):
+        assert encode(built, target) == encode(doc, target)
+    assert _schema._NOTHING == {}  # the empty dict models share was not written to
+    assert all(set(names) == given for names, given in _schema._GIVEN.items())  # nor these
+    copied = built.model_copy(update={"id": "x"})
+    assert copied.model_fields_set == {*doc.model_fields_set, "id"}
+    assert built.model_fields_set == doc.model_fields_set
+
+
+@given(st.text())
+def test_text_part_is_the_built_and_the_validated_text_part(text: str) -> None:
+    _same_model(text_part(text), TextPart(type="text", text=text))
+    _same_model(text_part(text), build(TextPart, type="text", text=text))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents(), st.booleans())
+def test_message_is_the_validated_message(doc: Document, with_extensions: bool) -> None:
+    for m in doc.messages:
+        ext = {"openai-chat": {"form": {"content": "parts"}}} if with_extensions else None
+        data: dict[str, Any] = {"role": m.role, "parts": m.parts}
+        if ext is not None:
+            data["extensions"] = ext
+        _same_model(message(m.role, m.parts, ext), Message.model_validate(data))
+
+
+_CHAT_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
+_CHAT_ID = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+_ARGS = st.one_of(
+    st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5), max_size=3).map(
+        json.dumps
+    ),
+    st.sampled_from(['{"a": 1}', '{"a":1}', "not json", "", "[1, NaN]", '"x"', "{}"]),
+)
+_URL = st.one_of(
+    st.sampled_from(
+        ["data:image/png;base64,iVBORw0KGgo=", "data:image/gif;base64,R0lG", "data:,x"]
+    ),
+    st.builds(lambda u: f"https://example.com/{u}", st.text(max_size=8)),
+)
+_CHAT_PART = st.one_of(
+    st.builds(lambda t: {"type": "text", "text": t}, _CHAT_TEXT),
+    st.builds(lambda u: {"type": "image_url", "image_url": {"url": u}}, _URL),
+)
+_CALL = st.builds(
+    lambda i, n, a: {"id": i, "type": "function", "function": {"name": n, "arguments": a}},
+    _CHAT_ID,
+    _CHAT_ID,
+    _ARGS,
+)
+_CHAT_MESSAGE = st.one_of(
+    st.builds(
+        lambda r, c: {"role": r, "content": c},
+        st.sampled_from(["system", "developer", "user", "assistant"]),
+        _CHAT_TEXT | st.lists(_CHAT_PART, max_size=3),
+    ),
+    st.builds(lambda i, c: {"role": "tool", "tool_call_id": i, "content": c}, _CHAT_ID, _CHAT_TEXT),
+    st.builds(
+        lambda c, calls: {"role": "assistant", "content": c, "tool_calls": calls},
+        st.none() | _CHAT_TEXT,
+        st.lists(_CALL, min_size=1, max_size=3),
+    ),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_CHAT_MESSAGE)
+def test_chat_fast_path_builds_what_the_general_path_validates(message: dict[str, Any]) -> None:
+    # The Chat Completions decoder builds the messages of common shapes itself (with
+    # `build`) and validates the others: both make the same model.
+    dec = _Decoder()
+    fast = dec._fast(message)  # pyright: ignore[reportPrivateUsage]
+    validated = Message.model_validate(dec.message(message, ("messages", 0)))
+    assert fast is not None
+    _same_model(fast, validated)
+    assert fast.model_dump_json() == validated.model_dump_json()

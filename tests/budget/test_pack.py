@@ -126,12 +126,18 @@ def test_a_packed_body_that_reads_back_as_packed_is_not_counted_again(
 ) -> None:
     # Count once: the packer's per-message counts are count_tokens' (proven in
     # test_measure), so the packed body is neither re-checked nor tokenized again.
+    # The Chat Completions reader checks the limits as it reads (checks_json): the
+    # request is read (and so checked) once, the packed body read back once, and
+    # nothing is walked up front.
     import aifkit.aif._convert
     import aifkit.tokens
+    from aifkit.aif.converters.openai_chat import OpenAIChatConverter
 
     counted: list[Document] = []
     checked: list[object] = []
+    read: list[object] = []
     real, check = aifkit.tokens.count_tokens, aifkit.aif._convert.check_json
+    decode = OpenAIChatConverter.decode
 
     def count(doc: Any, **kwargs: Any) -> Any:
         counted.append(doc)
@@ -141,12 +147,19 @@ def test_a_packed_body_that_reads_back_as_packed_is_not_counted_again(
         checked.append(value)
         return check(value, **kwargs)
 
+    def reads(self: OpenAIChatConverter, value: Any) -> Any:
+        read.append(value)
+        return decode(self, value)
+
     monkeypatch.setattr(aifkit.tokens, "count_tokens", count)
     monkeypatch.setattr(aifkit.aif._convert, "check_json", check_json)
+    monkeypatch.setattr(OpenAIChatConverter, "decode", reads)
     body = _chat(12)
     out, report = pack(body, format="openai-chat", model="gpt-4o", budget=150, compress=None)
     assert [doc.messages for doc in counted if doc.messages] == []  # only the fixed parts
-    assert checked == [body]  # the request as given, once
+    assert read == [body, out]
+    assert read[0] is body  # the request as given, once
+    assert checked == []
     assert report.tokens_after == real(out, format="openai-chat", model="gpt-4o").total <= 150
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, cast
 
 from pydantic import BaseModel, ValidationError
@@ -21,6 +21,8 @@ from aifkit.aif._schema import (
     Document,
     DocumentPart,
     ImagePart,
+    Instruction,
+    Message,
     ToolResultPart,
     document_adapter,
 )
@@ -183,22 +185,38 @@ _BASE64 = re.compile(r"[A-Za-z0-9+/]*(={0,2})|[A-Za-z0-9_-]*(={0,2})")
 _NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/=_-]")
 
 
-def check_inline_data(document: Document, locate: Callable[[Path], Path] = tuple) -> None:
+def check_inline_data(
+    document: Document,
+    locate: Callable[[Path], Path] = tuple,
+    *,
+    messages: Sequence[int] | None = None,
+) -> None:
     """Check that the inline (base64) data of every part of ``document`` is base64.
 
     Runs once per read document, at decode time; ``locate`` turns the AIF path of a
-    part into the pointer the error names (a decoder's source map).
+    part into the pointer the error names (a decoder's source map). ``messages``
+    (indices, in order) limits the check to those messages and the instructions:
+    the decoder checked the others itself (`Decoded.unchecked`).
 
     Raises:
         InvalidInputError: a part's data is not base64; the pointer names the part.
     """
-    for name in ("instructions", "messages"):
-        items: tuple[Any, ...] = getattr(document, name)
-        for i, item in enumerate(items):
-            for j, part in enumerate(item.parts):
-                kind = part.__class__
-                if kind in _MEDIA or kind is ToolResultPart:  # the path only for these
-                    _check_part(part, (name, i, "parts", j), locate)
+    _check_items("instructions", document.instructions, range(len(document.instructions)), locate)
+    every = range(len(document.messages))
+    _check_items("messages", document.messages, every if messages is None else messages, locate)
+
+
+def _check_items(
+    name: str,
+    items: Sequence[Instruction | Message],
+    which: Iterable[int],
+    locate: Callable[[Path], Path],
+) -> None:
+    for i in which:
+        for j, part in enumerate(items[i].parts):
+            kind = part.__class__
+            if kind in _MEDIA or kind is ToolResultPart:  # the path only for these
+                _check_part(part, (name, i, "parts", j), locate)
 
 
 def _check_part(part: Any, at: Path, locate: Callable[[Path], Path]) -> None:

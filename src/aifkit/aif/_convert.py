@@ -99,7 +99,7 @@ def decode(body: Any, format: str) -> tuple[Document, LossReport]:
     """
     conv = FORMATS.get(format)
     check_not_objects(body, format)
-    _check(body, format)
+    _check(body, format, conv)
     with no_cycle_collection():
         decoded = conv.decode(body)
         _check_decoded(decoded, format)
@@ -185,7 +185,7 @@ def convert(
     src = FORMATS.get(source)
     dst = FORMATS.get(target)
     check_not_objects(body, source)
-    _check(body, source)
+    _check(body, source, src)
     with no_cycle_collection():
         decoded = src.decode(body)
         _check_decoded(decoded, source)
@@ -210,10 +210,11 @@ def convert(
     return Conversion(out, report)
 
 
-def _check(body: Any, format: str) -> None:
+def _check(body: Any, format: str, reader: Converter | None = None) -> None:
     # Once, before any converter walks the body. The aif format's reader
-    # (load_document) checks the documents it is given itself.
-    if format != "aif":
+    # (load_document) checks the documents it is given itself, and so does the
+    # ``reader`` about to decode the body when it says so (`FormatConverter`).
+    if format != "aif" and not getattr(reader, "checks_json", False):
         check_json(body)
 
 
@@ -221,7 +222,8 @@ def _check_decoded(decoded: Decoded, format: str) -> None:
     # Inline data is read as base64 by every provider: refuse what is not, pointing
     # at the part in the body (load_document checks AIF documents itself).
     if format != "aif":
-        check_inline_data(decoded.document, decoded.source_map.translate)
+        locate = decoded.source_map.translate
+        check_inline_data(decoded.document, locate, messages=decoded.unchecked)
 
 
 def _with_model(doc: Document, options: EncodeOptions, foreign: bool = False) -> Document:

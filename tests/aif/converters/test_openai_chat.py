@@ -5,14 +5,16 @@ from __future__ import annotations
 import functools
 import json
 import string
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
+from aifkit._limits import check_json
 from aifkit.aif import (
     AudioPart,
     Base64Source,
@@ -41,6 +43,7 @@ from aifkit.aif import (
     encode,
     load_document,
 )
+from aifkit.aif._codec import check_inline_data
 from aifkit.aif.converters.openai_chat import OpenAIChatConverter
 from aifkit.errors import InvalidInputError
 from tests.aif.recorded import today
@@ -1203,3 +1206,118 @@ def test_validate_never_raises() -> None:
     ]
     for body in junk:
         assert all(v.rule.startswith("openai-chat/") for v in CONV.validate(body))
+
+
+def _bench_body(n: int) -> dict[str, Any]:
+    """A conversation of every shape the decoder's fast path takes (as benchmarks/convert.py's)."""
+    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+    calls = [
+        {"id": f"call_{k}", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+        for k in range(2)
+    ]
+    block: list[dict[str, Any]] = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": None, "tool_calls": calls},
+        {"role": "tool", "tool_call_id": "call_0", "content": "1"},
+        {"role": "tool", "tool_call_id": "call_1", "content": "2"},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "And this?"},
+                {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{png}"}},
+            ],
+        },
+        {"role": "assistant", "content": "Done.", "tool_calls": calls[:1]},
+    ]
+    return {"model": "gpt-4o", "messages": [json.loads(json.dumps(m)) for m in block * n]}
+
+
+def _deep(levels: int) -> Any:
+    value: Any = "x"
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+_REFUSED = st.one_of(
+    st.sampled_from(["\ud800", "a\udfffb", float("nan"), float("inf"), 10**5000, "ok"]),
+    st.builds(_deep, st.integers(124, 128)),
+)
+
+
+def _places(value: Any, path: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """Every path in ``value`` (keys of objects and indices of arrays)."""
+    out = [path]
+    if isinstance(value, dict):
+        for k, v in cast("dict[str, Any]", value).items():
+            out += _places(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(cast("list[Any]", value)):
+            out += _places(v, (*path, i))
+    return out
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_decode_refuses_what_check_json_refuses_with_the_same_error(data: st.DataObject) -> None:
+    # The decoder checks the limits as it reads (no walk first): whatever it is given,
+    # it raises what checking the body first and then decoding raised.
+    body = _bench_body(data.draw(st.integers(1, 2)))
+    places = _places(body)[1:]
+    for where in data.draw(st.lists(st.sampled_from(places), min_size=1, max_size=2)):
+        bad = data.draw(_REFUSED)
+        parent: Any = body
+        try:
+            for step in where[:-1]:
+                parent = parent[step]
+            parent[where[-1]]  # still there after the first edit?
+        except (KeyError, IndexError, TypeError):  # no: under a value the first edit replaced
+            continue
+        if data.draw(st.booleans()) and isinstance(parent, dict):
+            parent[f"{where[-1]}\ud800" if data.draw(st.booleans()) else "x"] = bad  # a new key
+        else:
+            parent[where[-1]] = bad
+    expected = _raised(lambda: check_json(body))
+    got = _raised(lambda: OpenAIChatConverter().decode(body))
+    if expected is None:  # a body check_json passes: no refusal of its kind from the decoder
+        refused = ("lone surrogate", "JSON number", "nested at most", "as a string")
+        assert got is None or not any(why in got for why in refused)
+    else:
+        assert got == expected
+        assert _raised(lambda: convert(body, source="openai-chat", target="anthropic")) == expected
+
+
+def _raised(run: Callable[[], object]) -> str | None:
+    """The message of the `InvalidInputError` ``run`` raises, or None."""
+    try:
+        run()
+    except InvalidInputError as exc:
+        return str(exc)
+    return None
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_inline_data_left_unchecked_is_only_what_the_decoder_checked(data: st.DataObject) -> None:
+    # The decoder checks the base64 of the messages its fast path builds and names
+    # the others (Decoded.unchecked): checking only those finds what checking all finds.
+    body = _bench_body(2)
+    for m in body["messages"]:
+        if isinstance(m["content"], list):
+            image = m["content"][1]["image_url"]
+            image["url"] = data.draw(
+                st.sampled_from(
+                    [image["url"], "data:image/png;base64,a.b", "data:image/png;base64,A"]
+                )
+            )
+        if data.draw(st.integers(0, 3)) == 0:
+            m["x"] = 1  # a wire field: the message takes the general path
+    decoded = OpenAIChatConverter().decode(body)
+    locate = decoded.source_map.translate
+    assert decoded.unchecked is not None
+    assert list(decoded.unchecked) == sorted(set(decoded.unchecked))
+    every = _raised(lambda: check_inline_data(decoded.document, locate))
+    some = _raised(lambda: check_inline_data(decoded.document, locate, messages=decoded.unchecked))
+    assert some == every
+    assert _raised(lambda: convert(body, source="openai-chat", target="gemini")) == every

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol
 
@@ -54,11 +54,15 @@ class Decoded:
         document: The AIF document.
         source_map: AIF paths -> source paths, for loss pointers.
         losses: What decoding itself changed (paths are source paths).
+        unchecked: The indices of the messages whose inline data the decoder did
+            not check to be base64 itself, in order; None (the default) for all of
+            them. `convert` checks these (`check_inline_data`).
     """
 
     document: Document
     source_map: SourceMap = field(default_factory=SourceMap)
     losses: LossLog = field(default_factory=LossLog)
+    unchecked: Sequence[int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +154,9 @@ class FormatConverter:
       ``body(body)`` collects the violations (see `Checker`);
     * ``render_only``: True for a format that can be written but not read back
       (``chatml``); `aifkit.aif.detect_format` never guesses such a format.
+    * ``checks_json``: True when ``decode`` refuses, as it reads, what
+      `aifkit._limits.check_json` refuses, with the same error; `convert` and
+      `decode` then do not walk the body first.
 
     The functions are stored with ``staticmethod`` so that they are not bound.
 
@@ -181,6 +188,7 @@ class FormatConverter:
     write: Callable[[Document, EncodeOptions], Encoded]
     checker: Callable[[str], Checker]
     render_only: ClassVar[bool] = False
+    checks_json: ClassVar[bool] = False
 
     def decode(self, body: Any) -> Decoded:
         """Read a request body into an AIF document.

@@ -161,8 +161,12 @@ class BlockWriter(RuleLog):
 
     def part(self, part: Part, role: str, path: Path) -> Unit | None:
         """Write one message part; None when nothing of it can be sent."""
-        form, extra = self.ext(part.extensions, path) if part.extensions else NO_HINTS
         kind = part_type(part)
+        if kind is TextPart and not part.extensions and part.cache is None:
+            text = cast("TextPart", part).text  # plain text, the common case: inline
+            if text and not text.isspace():
+                return Unit([{"text": text}])
+        form, extra = self.ext(part.extensions, path) if part.extensions else NO_HINTS
         if kind is TextPart:
             block = self.text(cast("TextPart", part), path)
             if block is None:

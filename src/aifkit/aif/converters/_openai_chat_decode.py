@@ -1,8 +1,9 @@
 """Reading an OpenAI Chat Completions request body into AIF.
 
-The document is built as plain dicts in AIF's JSON shape and validated by pydantic:
-messages a batch at a time as they are decoded, the rest with the document at the
-end. What AIF has no field for is kept under ``extensions["openai-chat"]``:
+Messages of the shapes agents send most are built as AIF models directly (with
+`build`: the fast path has checked every value it reads); any other message is
+built as plain dicts in AIF's JSON shape and validated by pydantic, a batch at a
+time as they are decoded, and the rest of the document with it at the end. What AIF has no field for is kept under ``extensions["openai-chat"]``:
 ``form`` for presentation choices an exact round trip needs, ``extra`` for wire
 fields (see ``docs/contributing/converters.md``).
 
@@ -26,7 +27,7 @@ Extra fields nested in a known object (``image_url``, ``input_audio``, ``file``,
 Speed (see ``benchmarks/convert.py``): the shapes agents send most (string
 content, text and image parts, function tool calls, string tool results) take
 fast paths that only check exact types and fall back to the general path for
-anything else; both build the same dicts. Two costs are paid only when needed:
+anything else; both make the same models (tests/aif/test_schema.py). Two costs are paid only when needed:
 
 * JSON: every value the decoder reads is type-checked as it goes; the values it
   keeps without reading (wire extras, provider blocks, tool parameters) are
@@ -48,8 +49,23 @@ from typing import Any, Final, cast
 from pydantic import TypeAdapter, ValidationError
 
 from aifkit._json import type_name
+from aifkit._limits import MAX_DEPTH, check_json, no_lone_surrogate
+from aifkit.aif._codec import base64_problem
 from aifkit.aif._loss import Path, SourceMap
-from aifkit.aif._schema import Message, document_adapter
+from aifkit.aif._schema import (
+    MAX_INLINE_CHARS,
+    Base64Source,
+    ImagePart,
+    Message,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+    UrlSource,
+    build,
+    document_adapter,
+    message,
+    text_part,
+)
 from aifkit.aif.converters._base import Decoded
 from aifkit.aif.converters._common import (
     ensure_json,
@@ -121,22 +137,33 @@ def _nested(obj: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
 def decode_body(body: Any) -> Decoded:
     """Read a Chat Completions request body; see the module docstring for the mapping.
 
+    The body is checked as `aifkit._limits.check_json` checks it, as it is read:
+    a message of a common shape by the fast path, everything else by `check_json`
+    (see `_decode`).
+
     Raises:
-        InvalidInputError: the body is malformed; the pointer names where.
+        InvalidInputError: the body is malformed, or holds what no body may (see
+            `check_json`); the pointer names where.
     """
     try:
         return _decode(body)
-    except Exception:
-        ensure_json(body)  # a value that is not JSON is the problem to report, at its pointer
-        raise
+    except Exception as exc:
+        error = exc
+    # What no body may hold, then a value that is not JSON, is the problem to report
+    # at its pointer, as if the body had been checked up front.
+    check_json(body)
+    ensure_json(body)
+    raise error
 
 
 def _decode(body: Any) -> Decoded:
     root = expect_obj(body, ())
     raw_messages = expect_list(required(root, "messages", ()), ("messages",))
+    # The limits (`check_json`) on all but the messages here; on a message as it is read.
+    check_json({k: v for k, v in root.items() if k != "messages"})
     dec = _Decoder()
     doc: dict[str, Any] = {}
-    instructions, messages, sm = dec.messages(raw_messages)
+    instructions, messages, sm, unchecked = dec.messages(raw_messages)
     if instructions:
         doc["instructions"] = instructions
     doc["messages"] = messages
@@ -156,7 +183,7 @@ def _decode(body: Any) -> Decoded:
     if dec.kept and not is_json(dec.kept):
         raise fail((), "input was not a valid JSON value")  # decode_body finds where
     try:
-        return Decoded(document_adapter().validate_python(doc), sm)
+        return Decoded(document_adapter().validate_python(doc), sm, unchecked=unchecked)
     except ValidationError as exc:
         raise _invalid(exc, (), sm) from None
 
@@ -277,19 +304,24 @@ class _Decoder:
         self.kept.append(data)
         return {"type": "provider", "format": NAME, "data": data}
 
-    def messages(self, raw: list[Any]) -> tuple[list[dict[str, Any]], list[Message], _SourceMap]:
+    def messages(
+        self, raw: list[Any]
+    ) -> tuple[list[dict[str, Any]], list[Message], _SourceMap, list[int]]:
         """Decode the ``messages`` array: (instructions, validated messages, source map).
 
         Messages are validated a batch at a time as they are decoded, so that the
         dicts pydantic reads are freed while still in the CPU cache; on long
         conversations that is faster than building them all first. Instructions
-        are validated with the document.
+        are validated with the document. The fast path checks the inline data
+        of the messages it builds; the last list holds the indices of the others
+        (`Decoded.unchecked`).
         """
         instructions: list[dict[str, Any]] = []
-        batch: list[dict[str, Any]] = []
+        batch: list[dict[str, Any] | Message] = []
         items = enumerate(raw)
         for src, item in items:  # the leading system and developer texts are instructions
-            out = self.one(item, src)
+            out = self.message(_checked(item, src), ("messages", src))
+            self.mapping = []  # recorded on demand (`_SourceMap`)
             role = out["role"]
             if (role == "system" or role == "developer") and all(
                 p["type"] == "text" for p in out["parts"]
@@ -298,68 +330,72 @@ class _Decoder:
             else:
                 batch.append(out)
                 break
+        unchecked = [0] if batch else []
         sm = _SourceMap(raw, len(instructions))
         messages: list[Message] = []
         fast = self._fast
         for src, item in items:  # the rest (the same iterator)
-            out = fast(item) if item.__class__ is dict else None
-            if out is None:
-                out = self.message(item, ("messages", src))
+            msg = fast(item) if item.__class__ is dict else None
+            if msg is None:
+                unchecked.append(len(messages) + len(batch))
+                batch.append(self.message(_checked(item, src), ("messages", src)))
                 self.mapping = []  # recorded on demand (`_SourceMap`)
-            batch.append(out)
+            else:
+                batch.append(msg)
             if len(batch) == _BATCH:
                 messages += self._validate(batch, len(messages), sm)
                 batch = []
         if batch:
             messages += self._validate(batch, len(messages), sm)
-        return instructions, messages, sm
+        return instructions, messages, sm, unchecked
 
-    def one(self, item: Any, src: int) -> dict[str, Any]:
-        """Decode message ``src`` (on a fast path when it has a common shape)."""
-        out = self._fast(item) if item.__class__ is dict else None
-        if out is None:
-            out = self.message(item, ("messages", src))
-            self.mapping = []  # recorded on demand (`_SourceMap`)
-        return out
-
-    def _validate(self, batch: list[dict[str, Any]], first: int, sm: SourceMap) -> list[Message]:
+    def _validate(
+        self, batch: list[dict[str, Any] | Message], first: int, sm: SourceMap
+    ) -> list[Message]:
         try:
             return _message_list().validate_python(batch)
         except ValidationError as exc:
             raise _invalid(exc, ("messages", first), sm) from None
 
-    def _fast(self, m: dict[str, Any]) -> dict[str, Any] | None:
-        """Decode a message of a common shape; None for any other (the general path's)."""
+    def _fast(self, m: dict[str, Any]) -> Message | None:
+        """Decode a message of a common shape; None for any other (the general path's).
+
+        A message it takes holds only known keys, strings it checks for lone
+        surrogates, and None: nothing else `check_json` could refuse.
+        """
         role = m.get("role")
         content = m.get("content", MISSING)
         size = len(m)
         if content.__class__ is str:
+            if not no_lone_surrogate(content):
+                return None
             if size == 2:
                 if role.__class__ is str and role in _PLAIN_ROLES:
-                    return {"role": role, "parts": [{"type": "text", "text": content}]}
+                    return message(role, (text_part(content),))
                 return None
             if size != 3:
                 return None
             if role == "tool":
                 call_id = m.get("tool_call_id")
-                if call_id.__class__ is not str:
+                if call_id.__class__ is not str or not no_lone_surrogate(cast("str", call_id)):
                     return None
-                result = {
-                    "type": "tool_result",
-                    "call_id": call_id,
-                    "content": [{"type": "text", "text": content}],
-                }
-                return {"role": "tool", "parts": [result]}
+                result = build(
+                    ToolResultPart,
+                    type="tool_result",
+                    call_id=call_id,
+                    content=(text_part(content),),
+                )
+                return message("tool", (result,))
             if role == "assistant":
                 calls = _fast_calls(m.get("tool_calls"))
                 if calls is None:
                     return None
-                return {"role": role, "parts": [{"type": "text", "text": content}, *calls]}
+                return message(role, (text_part(content), *calls))
             return None
         if content is None:
             if size == 3 and role == "assistant":
                 calls = _fast_calls(m.get("tool_calls"))
-                return None if calls is None else {"role": role, "parts": calls}
+                return None if calls is None else message(role, tuple(calls))
             return None
         if content.__class__ is list and size == 2 and role.__class__ is str:
             if role not in _PLAIN_ROLES:
@@ -367,11 +403,8 @@ class _Decoder:
             parts = _fast_parts(content)
             if parts is None:
                 return None
-            return {
-                "role": role,
-                "parts": parts,
-                "extensions": {NAME: {"form": {"content": "parts"}}},
-            }
+            ext = {NAME: {"form": {"content": "parts"}}}
+            return message(role, parts, ext)
         return None
 
     # -- the general path ------------------------------------------------------------
@@ -769,11 +802,11 @@ _TOOL_KEYS = frozenset({"type", "function"})
 _FUNCTION_KEYS = frozenset({"name", "description", "parameters", "strict"})
 
 
-def _fast_calls(calls: Any) -> list[dict[str, Any]] | None:
+def _fast_calls(calls: Any) -> list[ToolCallPart] | None:
     """Function tool calls of the common shape as parts; None for anything else."""
     if calls.__class__ is not list or not calls:
         return None
-    parts: list[dict[str, Any]] = []
+    parts: list[ToolCallPart] = []
     for call in calls:
         if call.__class__ is not dict or len(call) != 3:
             return None
@@ -785,35 +818,49 @@ def _fast_calls(calls: Any) -> list[dict[str, Any]] | None:
         text = fn.get("arguments")
         if call_id.__class__ is not str or name.__class__ is not str:
             return None
-        if text.__class__ is not str:
+        if text.__class__ is not str or not (
+            no_lone_surrogate(call_id) and no_lone_surrogate(name) and no_lone_surrogate(text)
+        ):
             return None
-        parts.append(_call_part(call_id, name, text))
+        parts.append(build(ToolCallPart, **_call_part(call_id, name, text)))
     return parts
 
 
-def _fast_parts(items: list[Any]) -> list[dict[str, Any]] | None:
+def _fast_parts(items: list[Any]) -> tuple[TextPart | ImagePart, ...] | None:
     """Plain text and image-URL parts as AIF parts; None when there is any other kind."""
-    parts: list[dict[str, Any]] = []
+    parts: list[TextPart | ImagePart] = []
     for p in items:
         if p.__class__ is not dict or len(p) != 2:
             return None
         kind = p.get("type")
         if kind == "text":
             text = p.get("text")
-            if text.__class__ is not str:
+            if text.__class__ is not str or not no_lone_surrogate(text):
                 return None
-            parts.append({"type": "text", "text": text})
+            parts.append(text_part(text))
         elif kind == "image_url":
             image = p.get("image_url")
             if image.__class__ is not dict or len(image) != 1:
                 return None
             url = image.get("url")
-            if url.__class__ is not str:
+            if url.__class__ is not str or not no_lone_surrogate(url):
                 return None
-            parts.append({"type": "image", "source": url_source(url)})
+            source = url_source(url)
+            if source["kind"] == "url":
+                parts.append(build(ImagePart, type="image", source=build(UrlSource, **source)))
+            elif len(data := source["data"]) <= MAX_INLINE_CHARS and base64_problem(data) is None:
+                parts.append(build(ImagePart, type="image", source=build(Base64Source, **source)))
+            else:  # the general path builds it, and validation or the check reports it
+                return None
         else:
             return None
-    return parts
+    return tuple(parts)
+
+
+def _checked(message: Any, src: int) -> Any:
+    """``message`` (source message ``src``), once `check_json` passes it."""
+    check_json(message, at=("messages", src), max_depth=MAX_DEPTH - 2)
+    return message
 
 
 def _call_part(call_id: str, name: str, text: str) -> dict[str, Any]:

@@ -356,12 +356,14 @@ class OpenAIChatConverter(FormatConverter):
     read = staticmethod(decode_body)
     write = staticmethod(encode_document)
     checker = _Validator
+    checks_json = True
 
     def decode(self, body: Any) -> Decoded:
         """Read a Chat Completions request body into an AIF document.
 
         The reader checks that the body is JSON only when it fails (the fast path
-        of the most common format), so the base's upfront check is skipped.
+        of the most common format), so the base's upfront check is skipped; it
+        checks the limits of `aifkit._limits.check_json` as it reads.
 
         Raises:
             InvalidInputError: the body is malformed; the pointer names where.
