@@ -207,8 +207,9 @@ def _count_packed(
 ) -> int:
     """The tokens of the packed body ``out``, as `aifkit.tokens.count_tokens` counts it.
 
-    The body is read back (without the edge checks: aifkit wrote it from a body
-    already checked). When it reads as the packed document, the usual case, its
+    The body is read back through the format's decoder (`FormatConverter.decode`:
+    no separate edge walk first; a decoder that checks as it reads, as Chat
+    Completions' does, checks only what it has to). When it reads as the packed document, the usual case, its
     count is the packer's, already measured message by message with the same rules
     (`TokensCounter`; proven in tests/budget/test_measure.py); only a body that reads
     otherwise (merged roles, a format's own framing), an estimated count or another
