@@ -564,8 +564,11 @@ def test_an_anthropic_stream_loses_the_aif_expand_block_and_keeps_its_numbering(
         _served(model, expand=True, expand_rounds=1) as served,
         anthropic.Anthropic(base_url=served.url, api_key="sk-c", max_retries=0) as client,
         client.messages.stream(
-            model="gpt-4o", max_tokens=256, messages=request["messages"], tools=[lookup]
-        ) as stream,  # type: ignore[arg-type]  # fmt: skip
+            model="gpt-4o",
+            max_tokens=256,
+            messages=request["messages"],
+            tools=[lookup],  # pyright: ignore[reportArgumentType]
+        ) as stream,  # fmt: skip
     ):
         reply = stream.get_final_message()
     assert [b.type for b in reply.content] == ["text", "tool_use"]
@@ -615,7 +618,9 @@ def test_a_stream_cut_by_drop_expand_calls_assembles_to_the_stripped_reply(
     if rest is None:
         assert starts == []
         return
-    assert kept[-1].finish_reason == rest.finish_reason
+    end = kept[-1]
+    assert isinstance(end, ResponseEnd)
+    assert end.finish_reason == rest.finish_reason
     encoder = encode_stream(fmt)
     message = assemble(b"".join(encoder.encode(e) for e in kept) + encoder.close(), fmt)
 

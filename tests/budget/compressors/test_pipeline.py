@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aifkit.aif import Document, Message, TextPart
+from aifkit.aif._schema import Role
 from aifkit.budget import (
     COMPRESSORS,
     CompressionTarget,
@@ -87,8 +90,8 @@ def test_every_method_counts_with_the_targets_tokenizer(method: str | tuple[str,
     page = "Revenue grew in every region last quarter, said the report. " * 40
     doc = Document(messages=tuple(
         Message(role=r, parts=(TextPart(text=t),)) for r, t in
-        [("user", page), ("assistant", "Noted."), ("user", page + " Again."),
-         ("assistant", "Noted again."), ("user", "How did revenue do?")]))  # fmt: skip
+        cast("list[tuple[Role, str]]", [("user", page), ("assistant", "Noted."), ("user", page + " Again."),
+         ("assistant", "Noted again."), ("user", "How did revenue do?")])))  # fmt: skip
     # A name of its own: counts cached under another tokenizer's name are not its.
     tok = CountingTokenizer(get_tokenizer("o200k_base"), name=f"counting-{method}")
     counted = compress(doc, CompressionTarget("gpt-4o", ratio=0.3, tokenizer=tok), method)
