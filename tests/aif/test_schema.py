@@ -265,6 +265,10 @@ def _rebuilt(value: Any) -> Any:
 
 
 def _same_model(built: Any, validated: Any) -> None:
+    if type(validated) is dict and not validated:  # a default left empty: the shared one
+        assert built == {}
+        assert isinstance(built, dict)
+        return
     assert type(built) is type(validated)
     if isinstance(validated, BaseModel):
         assert built.__dict__.keys() == validated.__dict__.keys()  # field order: the dump's
@@ -366,3 +370,19 @@ def test_chat_fast_path_builds_what_the_general_path_validates(message: dict[str
     assert fast is not None
     _same_model(fast, validated)
     assert fast.model_dump_json() == validated.model_dump_json()
+
+
+def test_a_built_models_shared_empty_extensions_refuse_writes() -> None:
+    # One empty dict serves every built model's default extensions: a write to it
+    # would reach them all, so it is refused, and a new model is made instead.
+    part, other = text_part("hi"), build(TextPart, type="text", text="yo")
+    with pytest.raises(TypeError, match="model_copy"):
+        part.extensions["mine"] = {}
+    with pytest.raises(TypeError, match="model_copy"):
+        part.extensions.setdefault("mine", {})
+    assert other.extensions == {}
+    assert part.model_copy(update={"extensions": {"mine": {}}}).extensions == {"mine": {}}
+    assert message("user", (part,)).model_dump() == {
+        "role": "user",
+        "parts": ({"type": "text", "text": "hi"},),
+    }

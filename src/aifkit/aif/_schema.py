@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypeVar, cast, get_origin
+from typing import Annotated, Any, Literal, NoReturn, TypeVar, cast, get_origin
 
 from pydantic import (
     BaseModel,
@@ -426,7 +426,8 @@ def build(cls: type[_M], /, **fields: Any) -> _M:
 
     For decoders only, on their fast paths: they check every value they read, so
     validating the model again repeats work, and building it here allocates less:
-    a model's empty ``extensions`` and extra fields are one shared empty dict, and
+    a model's empty ``extensions`` and extra fields are shared empty dicts (the
+    ``extensions`` one refuses writes), and
     models given the same fields share one set of their names (nothing writes to
     either: models are frozen, and pydantic copies the set before it changes it). The values must be exactly what
     validation produces: nested models built (or validated), tuples for tuple
@@ -495,7 +496,28 @@ def message(role: Role, parts: tuple[Part, ...], extensions: Extensions | None =
 
 
 _NOTHING: dict[str, Any] = {}
-"""The empty dict `build` shares between models (frozen: none writes to it)."""
+"""The empty extra-fields dict `build` shares between models (pydantic copies a
+model's extra fields before it writes to them, in ``model_copy``)."""
+
+
+class _SharedEmpty(dict[str, Any]):
+    """The empty dict `build` shares as a default value (``extensions``): it refuses
+    writes, since a write would reach every model built this way (a validated model
+    holds a dict of its own; models are frozen, so neither is meant to be written)."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError(
+            "this empty dict is shared by decoded AIF models and is read-only; "
+            "make a new model instead: model.model_copy(update={'extensions': {...}})"
+        )
+
+    __setitem__ = __delitem__ = __ior__ = _refuse  # pyright: ignore[reportAssignmentType]
+    setdefault = update = pop = popitem = clear = _refuse  # pyright: ignore[reportAssignmentType]
+
+
+_EMPTY = _SharedEmpty()
 
 _GIVEN: dict[tuple[str, ...], set[str]] = {}
 """The fields-set `build` shares between models given the same fields, by their names."""
@@ -508,7 +530,7 @@ def _template(cls: type[BaseModel]) -> _Template:
     """The field values of a ``cls`` built from nothing, in field order, and its factories.
 
     A required field's slot holds None until the caller's value replaces it; a
-    field whose default is a new empty dict holds `_NOTHING`; any other default
+    field whose default is a new empty dict holds `_EMPTY`; any other default
     factory is called for each model.
     """
     template: dict[str, Any] = {}
@@ -516,7 +538,7 @@ def _template(cls: type[BaseModel]) -> _Template:
     for name, field in cls.model_fields.items():
         template[name] = None if field.is_required() else field.default
         if field.default_factory is dict:
-            template[name] = _NOTHING
+            template[name] = _EMPTY
         elif field.default_factory is not None:
             factories.append((name, cast("Callable[[], Any]", field.default_factory)))
     return template, tuple(factories)
