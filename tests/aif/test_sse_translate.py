@@ -36,6 +36,7 @@ from aifkit.aif import (
     UsageUpdate,
     assemble,
     atranslate_stream,
+    decode_response,
     decode_stream,
     encode_stream,
     translate_stream,
@@ -44,6 +45,7 @@ from aifkit.aif._framing import EventStreamParser, FrameParser, NDJSONParser, ev
 from aifkit.aif._response import Usage
 from aifkit.aif._sse_codec import PayloadDecoder
 from aifkit.aif._stream import SSEParser
+from aifkit.aif._stream_events import assemble_events
 from aifkit.errors import InvalidInputError, UnknownNameError, UsageError
 
 STREAMS = Path(__file__).parents[1] / "fixtures" / "streams"
@@ -136,11 +138,21 @@ def test_translated_stream_assembles_to_the_same_reply(path: Path, target: str) 
         ids = [p.id for p in before.parts if isinstance(p, ToolCallPart)]
         assert [p.id for p in after.parts if isinstance(p, ToolCallPart)] == ids
     if target != "openai-chat":  # chat puts its text before its calls, whatever the order
-        kinds = [p.type for p in before.parts if target in REASONING or p.type != "reasoning"]
+        # Reasoning with no text (redacted, or a signature alone) is its provider's only.
+        def opaque(p: Any) -> bool:
+            return isinstance(p, ReasoningPart) and not p.text and target != source
+
+        kinds = [
+            p.type
+            for p in before.parts
+            if (target in REASONING or p.type != "reasoning") and not opaque(p)
+        ]
         if target not in REFUSALS:
             kinds = ["text" if k == "refusal" else k for k in kinds]
         assert [
-            p.type for p in after.parts if source in REASONING or p.type != "reasoning"
+            p.type
+            for p in after.parts
+            if (source in REASONING or p.type != "reasoning") and not opaque(p)
         ] == kinds
 
 
@@ -336,6 +348,97 @@ def test_same_format_anthropic_frames_are_the_source_frames() -> None:
     out = [p for _, p in payloads(translate(raw, "anthropic", "anthropic"))]
     assert len(out) == len(src)
     assert all(covers(o, s) for o, s in zip(out, src, strict=True))
+
+
+def anthropic_body(raw: bytes) -> dict[str, Any]:
+    """The whole Messages response an Anthropic stream tells, rebuilt from its payloads."""
+    message: dict[str, Any] = {}
+    for _, p in payloads(raw):
+        if p["type"] == "message_start":
+            message = p["message"]
+        elif p["type"] == "content_block_start":
+            message["content"].append(dict(p["content_block"]))
+        elif p["type"] == "content_block_delta" and p["delta"]["type"] == "text_delta":
+            message["content"][p["index"]]["text"] += p["delta"]["text"]
+        elif p["type"] == "message_delta":
+            message |= p["delta"]
+            message["usage"] |= p["usage"]
+    return message
+
+
+def provider_scoped(message: Message) -> list[Any]:
+    """The message's parts, reasoning scoped to its provider alone."""
+    return [
+        p.model_copy(update={"valid_for": ReasoningScope(provider=p.valid_for.provider)})
+        if isinstance(p, ReasoningPart) and p.valid_for is not None
+        else p
+        for p in message.parts
+    ]
+
+
+REDACTED_STREAM = STREAMS / "anthropic__pydantic-ai-redacted-thinking.sse"
+
+
+def test_anthropic_redacted_thinking_streams_as_the_response_converter_reads_it_whole() -> None:
+    raw = REDACTED_STREAM.read_bytes()
+    whole = anthropic_body(raw)
+    assert [b["type"] for b in whole["content"]] == ["redacted_thinking"] * 2 + ["text"]
+    response, _ = decode_response(whole, "anthropic")
+    # Through the stream codec (what translation reads) and the Anthropic assembler.
+    streamed = assemble_events(raw, "anthropic")
+    assert streamed.parts == assemble(raw, "anthropic").parts
+    # The response converter scopes reasoning to the provider only (it reads no model).
+    assert provider_scoped(streamed) == provider_scoped(response.message)
+    first = streamed.parts[0]
+    assert isinstance(first, ReasoningPart)
+    assert first.redacted == whole["content"][0]["data"]
+    assert first.valid_for is not None
+    assert first.valid_for.provider == "anthropic"
+    # Written back to Anthropic: the same blocks, each a redacted_thinking block start (data
+    # whole) and its stop, as the SDK's event types read them.
+    again = translate(raw, "anthropic", "anthropic")
+    assert assemble(again, "anthropic").parts == streamed.parts
+    validate = sdk_validator("anthropic")
+    starts = [validate(p) for _, p in payloads(again) if p["type"] == "content_block_start"]
+    from anthropic.types import RawContentBlockStartEvent, RedactedThinkingBlock
+
+    assert all(isinstance(e, RawContentBlockStartEvent) for e in starts)
+    blocks = [e.content_block for e in starts]  # pyright: ignore[reportAttributeAccessIssue]
+    assert [type(b) for b in blocks[:2]] == [RedactedThinkingBlock] * 2
+    assert [b.data for b in blocks[:2]] == [b["data"] for b in whole["content"][:2]]
+    # Another provider cannot read Anthropic's redacted data: it is not written there.
+    data = whole["content"][0]["data"][:40].encode()
+    for target in FORMATS:
+        if target != "anthropic":
+            assert data not in translate(raw, "anthropic", target)
+
+
+def test_anthropic_opens_a_reasoning_block_at_its_first_delta() -> None:
+    # Whether a reasoning part is thinking or redacted_thinking is known only from its first
+    # delta; a part that waited behind another block is written the same way.
+    mine = ReasoningScope(provider="anthropic")
+    bedrock = ReasoningScope(provider="bedrock-converse")
+    events: list[StreamEvent] = [
+        ResponseStart(), PartStart(0, "text"), PartStart(1, "reasoning"),
+        PartDelta(1, redacted="cmVk", valid_for=mine), PartEnd(1), PartStart(2, "reasoning"),
+        PartDelta(2, redacted="b3RoZXI=", valid_for=bedrock), PartDelta(2, "Hm"), PartEnd(2),
+        PartStart(3, "reasoning"), PartEnd(3), PartDelta(0, "Hi"), PartEnd(0),
+        ResponseEnd("stop", "end_turn"),
+    ]  # fmt: skip
+    encoder = encode_stream("anthropic")
+    out = b"".join(encoder.encode(e) for e in events)
+    validate = sdk_validator("anthropic")
+    for _, p in payloads(out):
+        validate(p)
+    blocks = [p["content_block"] for _, p in payloads(out) if p["type"] == "content_block_start"]
+    assert blocks == [
+        {"type": "text", "text": ""},
+        {"type": "redacted_thinking", "data": "cmVk"},
+        {"type": "thinking", "thinking": "", "signature": ""},  # Bedrock's data is not ours
+        {"type": "thinking", "thinking": "", "signature": ""},  # no delta: opened at its stop
+    ]
+    reasoning = [p for p in assemble(out, "anthropic").parts if isinstance(p, ReasoningPart)]
+    assert [(r.text, r.redacted) for r in reasoning][:2] == [(None, "cmVk"), ("Hm", None)]
 
 
 def test_same_format_responses_frames_are_the_source_frames_with_new_item_ids() -> None:

@@ -96,7 +96,8 @@ class PartDelta:
             provider (an Anthropic signature sent to Gemini is rejected), and neither
             without a scope.
         redacted: A fragment of reasoning the provider sent encrypted or redacted (a
-            Bedrock ``redactedContent``), `ReasoningPart.redacted` once assembled; the
+            Bedrock ``redactedContent``, an Anthropic ``redacted_thinking`` block's
+            ``data``), `ReasoningPart.redacted` once assembled; the
             fragments of a part are joined as its text is.
     """
 
