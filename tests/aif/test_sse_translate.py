@@ -36,6 +36,7 @@ from aifkit.aif import (
     UsageUpdate,
     assemble,
     atranslate_stream,
+    decode,
     decode_response,
     decode_stream,
     encode_stream,
@@ -183,9 +184,11 @@ def test_signatures_carry_their_provider_and_go_back_only_to_it(
     signed = [
         e
         for e in [*decoder.feed(raw), *decoder.close()]
-        if isinstance(e, PartDelta) and e.signature
+        if isinstance(e, PartDelta) and (e.signature or e.redacted)
     ]
-    assert [e.signature for e in signed] == [signature]
+    # A Responses reasoning item's encrypted_content is redacted reasoning, as the converters
+    # read it; its id is the signature.
+    assert [e.redacted or e.signature for e in signed] == [signature]
     assert signed[0].valid_for is not None
     assert signed[0].valid_for.provider == provider
     same = assemble(translate(raw, source, source), source).parts[0]
@@ -205,16 +208,52 @@ def test_signatures_carry_their_provider_and_go_back_only_to_it(
         assert thought.text
 
 
+def test_responses_reasoning_reads_alike_on_every_path() -> None:
+    # OpenAI's docs: a reasoning item is replayed by its id; with store=false its
+    # encrypted_content (include=["reasoning.encrypted_content"]) carries the reasoning.
+    # The stream codec, the stream assembler, the response and the request converters all
+    # read the id as the signature and encrypted_content as redacted reasoning.
+    raw = (STREAMS / "openai-responses__reasoning-tool.sse").read_bytes()
+    events = [p for _, p in payloads(raw)]
+    whole = next(p["response"] for p in events if p["type"] == "response.completed")
+    # The recording's response.completed lists no items: the whole reply has each as done.
+    whole = whole | {"output": [p["item"] for p in events if p["type"].endswith("item.done")]}
+    item = next(i for i in whole["output"] if i["type"] == "reasoning")
+    assert item["encrypted_content"]
+    response, _ = decode_response(whole, "openai-responses")
+    request, _ = decode({"model": whole["model"], "input": [item]}, "openai-responses")
+    paths = [
+        assemble_events(raw, "openai-responses").parts[0],
+        assemble(raw, "openai-responses").parts[0],
+        response.message.parts[0],
+        request.messages[0].parts[0],
+    ]
+    read = {
+        (p.text, p.signature, p.redacted, p.valid_for.provider if p.valid_for else None)
+        for p in paths
+        if isinstance(p, ReasoningPart)
+    }
+    summary = "\n\n".join(s["text"] for s in item["summary"])
+    assert read == {(summary, item["id"], item["encrypted_content"], "openai")}
+    # Written back as a stream, encrypted_content is the item's again.
+    again = translate(raw, "openai-responses", "openai-responses")
+    done = next(p["item"] for _, p in payloads(again) if p["type"] == "response.output_item.done")
+    assert done["encrypted_content"] == item["encrypted_content"]
+
+
 def test_an_unscoped_signature_is_not_written() -> None:
     events = [ResponseStart(), PartStart(0, "reasoning"), PartDelta(0, "hm"),
-              PartDelta(0, signature="c2ln"), PartEnd(0), ResponseEnd("stop")]  # fmt: skip
+              PartDelta(0, signature="c2ln", redacted="c2ln"), PartEnd(0), ResponseEnd("stop")]  # fmt: skip
     for target in ("anthropic", "openai-responses", "gemini"):
         encoder = encode_stream(target)
         out = b"".join(encoder.encode(e) for e in events)
         assert b"c2ln" not in out
         scoped = {"anthropic": "anthropic", "openai-responses": "openai", "gemini": "google"}
         encoder = encode_stream(target)
-        own = PartDelta(0, signature="c2ln", valid_for=ReasoningScope(provider=scoped[target]))
+        scope = ReasoningScope(provider=scoped[target])
+        own = PartDelta(0, signature="c2ln", valid_for=scope)
+        if target == "openai-responses":  # an item's id is the encoder's own: only its content
+            own = PartDelta(0, redacted="c2ln", valid_for=scope)
         out = b"".join(encoder.encode(e) for e in [*events[:3], own, *events[4:]])
         assert b"c2ln" in out
 
@@ -317,8 +356,20 @@ def unknown_as_zero(events: list[StreamEvent]) -> list[StreamEvent]:
 @pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
 def test_same_format_decodes_to_the_same_events(path: Path) -> None:
     source = fmt(path)
-    events = unknown_as_zero(decoded(path.read_bytes(), source))
-    assert unknown_as_zero(decoded(translate(path.read_bytes(), source, source), source)) == events
+    events = own_ids(unknown_as_zero(decoded(path.read_bytes(), source)))
+    again = own_ids(unknown_as_zero(decoded(translate(path.read_bytes(), source, source), source)))
+    assert again == events
+
+
+def own_ids(events: list[StreamEvent]) -> list[StreamEvent]:
+    """Normalization: a Responses reasoning part's signature is its item's id, and the
+    encoder makes its own item ids."""
+    return [
+        replace(e, signature="rs_")
+        if isinstance(e, PartDelta) and e.signature and e.signature.startswith("rs_")
+        else e
+        for e in events
+    ]
 
 
 def covers(out: Any, src: Any) -> bool:
@@ -1153,7 +1204,7 @@ def test_a_done_text_longer_than_its_deltas_sends_the_rest() -> None:
     # Recorded: the summary deltas stop at "**Calculating a simple sum"; the .done has "**".
     raw = (STREAMS / "openai-responses__dotnet-reasoning-text.sse").read_bytes()
     deltas = [e for e in decoded(raw, "openai-responses") if isinstance(e, PartDelta)]
-    assert [e.text for e in deltas if e.index == 0][-1] == "**"
+    assert [e.text for e in deltas if e.index == 0 and e.text][-1] == "**"
     reasoning = assemble(translate(raw, "openai-responses", "anthropic"), "anthropic").parts[0]
     assert isinstance(reasoning, ReasoningPart)
     assert reasoning.text == "**Calculating a simple sum**"
