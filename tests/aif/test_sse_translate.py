@@ -36,6 +36,8 @@ from aifkit.aif import (
     UsageUpdate,
     assemble,
     atranslate_stream,
+    decode,
+    decode_response,
     decode_stream,
     encode_stream,
     translate_stream,
@@ -44,6 +46,7 @@ from aifkit.aif._framing import EventStreamParser, FrameParser, NDJSONParser, ev
 from aifkit.aif._response import Usage
 from aifkit.aif._sse_codec import PayloadDecoder
 from aifkit.aif._stream import SSEParser
+from aifkit.aif._stream_events import assemble_events
 from aifkit.errors import InvalidInputError, UnknownNameError, UsageError
 
 STREAMS = Path(__file__).parents[1] / "fixtures" / "streams"
@@ -136,11 +139,21 @@ def test_translated_stream_assembles_to_the_same_reply(path: Path, target: str) 
         ids = [p.id for p in before.parts if isinstance(p, ToolCallPart)]
         assert [p.id for p in after.parts if isinstance(p, ToolCallPart)] == ids
     if target != "openai-chat":  # chat puts its text before its calls, whatever the order
-        kinds = [p.type for p in before.parts if target in REASONING or p.type != "reasoning"]
+        # Reasoning with no text (redacted, or a signature alone) is its provider's only.
+        def opaque(p: Any) -> bool:
+            return isinstance(p, ReasoningPart) and not p.text and target != source
+
+        kinds = [
+            p.type
+            for p in before.parts
+            if (target in REASONING or p.type != "reasoning") and not opaque(p)
+        ]
         if target not in REFUSALS:
             kinds = ["text" if k == "refusal" else k for k in kinds]
         assert [
-            p.type for p in after.parts if source in REASONING or p.type != "reasoning"
+            p.type
+            for p in after.parts
+            if (source in REASONING or p.type != "reasoning") and not opaque(p)
         ] == kinds
 
 
@@ -171,9 +184,11 @@ def test_signatures_carry_their_provider_and_go_back_only_to_it(
     signed = [
         e
         for e in [*decoder.feed(raw), *decoder.close()]
-        if isinstance(e, PartDelta) and e.signature
+        if isinstance(e, PartDelta) and (e.signature or e.redacted)
     ]
-    assert [e.signature for e in signed] == [signature]
+    # A Responses reasoning item's encrypted_content is redacted reasoning, as the converters
+    # read it; its id is the signature.
+    assert [e.redacted or e.signature for e in signed] == [signature]
     assert signed[0].valid_for is not None
     assert signed[0].valid_for.provider == provider
     same = assemble(translate(raw, source, source), source).parts[0]
@@ -193,16 +208,52 @@ def test_signatures_carry_their_provider_and_go_back_only_to_it(
         assert thought.text
 
 
+def test_responses_reasoning_reads_alike_on_every_path() -> None:
+    # OpenAI's docs: a reasoning item is replayed by its id; with store=false its
+    # encrypted_content (include=["reasoning.encrypted_content"]) carries the reasoning.
+    # The stream codec, the stream assembler, the response and the request converters all
+    # read the id as the signature and encrypted_content as redacted reasoning.
+    raw = (STREAMS / "openai-responses__reasoning-tool.sse").read_bytes()
+    events = [p for _, p in payloads(raw)]
+    whole = next(p["response"] for p in events if p["type"] == "response.completed")
+    # The recording's response.completed lists no items: the whole reply has each as done.
+    whole = whole | {"output": [p["item"] for p in events if p["type"].endswith("item.done")]}
+    item = next(i for i in whole["output"] if i["type"] == "reasoning")
+    assert item["encrypted_content"]
+    response, _ = decode_response(whole, "openai-responses")
+    request, _ = decode({"model": whole["model"], "input": [item]}, "openai-responses")
+    paths = [
+        assemble_events(raw, "openai-responses").parts[0],
+        assemble(raw, "openai-responses").parts[0],
+        response.message.parts[0],
+        request.messages[0].parts[0],
+    ]
+    read = {
+        (p.text, p.signature, p.redacted, p.valid_for.provider if p.valid_for else None)
+        for p in paths
+        if isinstance(p, ReasoningPart)
+    }
+    summary = "\n\n".join(s["text"] for s in item["summary"])
+    assert read == {(summary, item["id"], item["encrypted_content"], "openai")}
+    # Written back as a stream, encrypted_content is the item's again.
+    again = translate(raw, "openai-responses", "openai-responses")
+    done = next(p["item"] for _, p in payloads(again) if p["type"] == "response.output_item.done")
+    assert done["encrypted_content"] == item["encrypted_content"]
+
+
 def test_an_unscoped_signature_is_not_written() -> None:
     events = [ResponseStart(), PartStart(0, "reasoning"), PartDelta(0, "hm"),
-              PartDelta(0, signature="c2ln"), PartEnd(0), ResponseEnd("stop")]  # fmt: skip
+              PartDelta(0, signature="c2ln", redacted="c2ln"), PartEnd(0), ResponseEnd("stop")]  # fmt: skip
     for target in ("anthropic", "openai-responses", "gemini"):
         encoder = encode_stream(target)
         out = b"".join(encoder.encode(e) for e in events)
         assert b"c2ln" not in out
         scoped = {"anthropic": "anthropic", "openai-responses": "openai", "gemini": "google"}
         encoder = encode_stream(target)
-        own = PartDelta(0, signature="c2ln", valid_for=ReasoningScope(provider=scoped[target]))
+        scope = ReasoningScope(provider=scoped[target])
+        own = PartDelta(0, signature="c2ln", valid_for=scope)
+        if target == "openai-responses":  # an item's id is the encoder's own: only its content
+            own = PartDelta(0, redacted="c2ln", valid_for=scope)
         out = b"".join(encoder.encode(e) for e in [*events[:3], own, *events[4:]])
         assert b"c2ln" in out
 
@@ -305,8 +356,20 @@ def unknown_as_zero(events: list[StreamEvent]) -> list[StreamEvent]:
 @pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
 def test_same_format_decodes_to_the_same_events(path: Path) -> None:
     source = fmt(path)
-    events = unknown_as_zero(decoded(path.read_bytes(), source))
-    assert unknown_as_zero(decoded(translate(path.read_bytes(), source, source), source)) == events
+    events = own_ids(unknown_as_zero(decoded(path.read_bytes(), source)))
+    again = own_ids(unknown_as_zero(decoded(translate(path.read_bytes(), source, source), source)))
+    assert again == events
+
+
+def own_ids(events: list[StreamEvent]) -> list[StreamEvent]:
+    """Normalization: a Responses reasoning part's signature is its item's id, and the
+    encoder makes its own item ids."""
+    return [
+        replace(e, signature="rs_")
+        if isinstance(e, PartDelta) and e.signature and e.signature.startswith("rs_")
+        else e
+        for e in events
+    ]
 
 
 def covers(out: Any, src: Any) -> bool:
@@ -336,6 +399,97 @@ def test_same_format_anthropic_frames_are_the_source_frames() -> None:
     out = [p for _, p in payloads(translate(raw, "anthropic", "anthropic"))]
     assert len(out) == len(src)
     assert all(covers(o, s) for o, s in zip(out, src, strict=True))
+
+
+def anthropic_body(raw: bytes) -> dict[str, Any]:
+    """The whole Messages response an Anthropic stream tells, rebuilt from its payloads."""
+    message: dict[str, Any] = {}
+    for _, p in payloads(raw):
+        if p["type"] == "message_start":
+            message = p["message"]
+        elif p["type"] == "content_block_start":
+            message["content"].append(dict(p["content_block"]))
+        elif p["type"] == "content_block_delta" and p["delta"]["type"] == "text_delta":
+            message["content"][p["index"]]["text"] += p["delta"]["text"]
+        elif p["type"] == "message_delta":
+            message |= p["delta"]
+            message["usage"] |= p["usage"]
+    return message
+
+
+def provider_scoped(message: Message) -> list[Any]:
+    """The message's parts, reasoning scoped to its provider alone."""
+    return [
+        p.model_copy(update={"valid_for": ReasoningScope(provider=p.valid_for.provider)})
+        if isinstance(p, ReasoningPart) and p.valid_for is not None
+        else p
+        for p in message.parts
+    ]
+
+
+REDACTED_STREAM = STREAMS / "anthropic__pydantic-ai-redacted-thinking.sse"
+
+
+def test_anthropic_redacted_thinking_streams_as_the_response_converter_reads_it_whole() -> None:
+    raw = REDACTED_STREAM.read_bytes()
+    whole = anthropic_body(raw)
+    assert [b["type"] for b in whole["content"]] == ["redacted_thinking"] * 2 + ["text"]
+    response, _ = decode_response(whole, "anthropic")
+    # Through the stream codec (what translation reads) and the Anthropic assembler.
+    streamed = assemble_events(raw, "anthropic")
+    assert streamed.parts == assemble(raw, "anthropic").parts
+    # The response converter scopes reasoning to the provider only (it reads no model).
+    assert provider_scoped(streamed) == provider_scoped(response.message)
+    first = streamed.parts[0]
+    assert isinstance(first, ReasoningPart)
+    assert first.redacted == whole["content"][0]["data"]
+    assert first.valid_for is not None
+    assert first.valid_for.provider == "anthropic"
+    # Written back to Anthropic: the same blocks, each a redacted_thinking block start (data
+    # whole) and its stop, as the SDK's event types read them.
+    again = translate(raw, "anthropic", "anthropic")
+    assert assemble(again, "anthropic").parts == streamed.parts
+    validate = sdk_validator("anthropic")
+    starts = [validate(p) for _, p in payloads(again) if p["type"] == "content_block_start"]
+    from anthropic.types import RawContentBlockStartEvent, RedactedThinkingBlock
+
+    assert all(isinstance(e, RawContentBlockStartEvent) for e in starts)
+    blocks = [e.content_block for e in starts]  # pyright: ignore[reportAttributeAccessIssue]
+    assert [type(b) for b in blocks[:2]] == [RedactedThinkingBlock] * 2
+    assert [b.data for b in blocks[:2]] == [b["data"] for b in whole["content"][:2]]
+    # Another provider cannot read Anthropic's redacted data: it is not written there.
+    data = whole["content"][0]["data"][:40].encode()
+    for target in FORMATS:
+        if target != "anthropic":
+            assert data not in translate(raw, "anthropic", target)
+
+
+def test_anthropic_opens_a_reasoning_block_at_its_first_delta() -> None:
+    # Whether a reasoning part is thinking or redacted_thinking is known only from its first
+    # delta; a part that waited behind another block is written the same way.
+    mine = ReasoningScope(provider="anthropic")
+    bedrock = ReasoningScope(provider="bedrock-converse")
+    events: list[StreamEvent] = [
+        ResponseStart(), PartStart(0, "text"), PartStart(1, "reasoning"),
+        PartDelta(1, redacted="cmVk", valid_for=mine), PartEnd(1), PartStart(2, "reasoning"),
+        PartDelta(2, redacted="b3RoZXI=", valid_for=bedrock), PartDelta(2, "Hm"), PartEnd(2),
+        PartStart(3, "reasoning"), PartEnd(3), PartDelta(0, "Hi"), PartEnd(0),
+        ResponseEnd("stop", "end_turn"),
+    ]  # fmt: skip
+    encoder = encode_stream("anthropic")
+    out = b"".join(encoder.encode(e) for e in events)
+    validate = sdk_validator("anthropic")
+    for _, p in payloads(out):
+        validate(p)
+    blocks = [p["content_block"] for _, p in payloads(out) if p["type"] == "content_block_start"]
+    assert blocks == [
+        {"type": "text", "text": ""},
+        {"type": "redacted_thinking", "data": "cmVk"},
+        {"type": "thinking", "thinking": "", "signature": ""},  # Bedrock's data is not ours
+        {"type": "thinking", "thinking": "", "signature": ""},  # no delta: opened at its stop
+    ]
+    reasoning = [p for p in assemble(out, "anthropic").parts if isinstance(p, ReasoningPart)]
+    assert [(r.text, r.redacted) for r in reasoning][:2] == [(None, "cmVk"), ("Hm", None)]
 
 
 def test_same_format_responses_frames_are_the_source_frames_with_new_item_ids() -> None:
@@ -1050,7 +1204,7 @@ def test_a_done_text_longer_than_its_deltas_sends_the_rest() -> None:
     # Recorded: the summary deltas stop at "**Calculating a simple sum"; the .done has "**".
     raw = (STREAMS / "openai-responses__dotnet-reasoning-text.sse").read_bytes()
     deltas = [e for e in decoded(raw, "openai-responses") if isinstance(e, PartDelta)]
-    assert [e.text for e in deltas if e.index == 0][-1] == "**"
+    assert [e.text for e in deltas if e.index == 0 and e.text][-1] == "**"
     reasoning = assemble(translate(raw, "openai-responses", "anthropic"), "anthropic").parts[0]
     assert isinstance(reasoning, ReasoningPart)
     assert reasoning.text == "**Calculating a simple sum**"

@@ -89,15 +89,17 @@ class PartDelta:
         text: The next fragment: text, reasoning or refusal text, or a fragment of a
             tool call's arguments JSON.
         signature: An opaque token the provider attached to the part (an Anthropic
-            thinking signature, a Gemini ``thoughtSignature``, an OpenAI
-            ``encrypted_content``).
+            thinking signature, a Gemini ``thoughtSignature``, an OpenAI reasoning
+            item's id, as the converters read them).
         valid_for: The provider (and model) the signature or redacted payload is valid
             for, as on a `ReasoningPart`: an encoder writes either only for its own
             provider (an Anthropic signature sent to Gemini is rejected), and neither
             without a scope.
         redacted: A fragment of reasoning the provider sent encrypted or redacted (a
-            Bedrock ``redactedContent``), `ReasoningPart.redacted` once assembled; the
-            fragments of a part are joined as its text is.
+            Bedrock ``redactedContent``, an Anthropic ``redacted_thinking`` block's
+            ``data``, an OpenAI reasoning item's ``encrypted_content``),
+            `ReasoningPart.redacted` once assembled; the fragments of a part are
+            joined as its text is.
     """
 
     index: int

@@ -2,8 +2,10 @@
 
 Decoding: ``message_start`` is `ResponseStart` (with the prompt's usage);
 ``content_block_start``/``_delta``/``_stop`` are a part's start, deltas and end
-(``text``, ``thinking`` and ``tool_use`` blocks; other block types, such as
-server tool blocks and ``redacted_thinking``, are skipped); ``message_delta`` is
+(``text``, ``thinking`` and ``tool_use`` blocks; a ``redacted_thinking`` block, whole in
+its start, is a reasoning part with its ``data`` as `PartDelta.redacted`, as the
+response converter reads it; other block types, such as server tool blocks, are
+skipped); ``message_delta`` is
 `ResponseEnd` (its stop reason and final usage; ``message_stop`` then adds
 nothing); ``ping`` is dropped; ``error`` is `StreamError`.
 
@@ -12,7 +14,10 @@ a part starts while another is still open (OpenAI interleaves parallel tool
 calls), its events wait until the open block stops: the only thing this encoder
 holds back. A chat stream never says a tool call ended, so an open tool call
 whose arguments are already whole JSON is stopped as soon as the next part
-starts; only a call still mid-arguments makes the next one wait. A refusal is written as a text block; a tool call id outside
+starts; only a call still mid-arguments makes the next one wait. A reasoning block
+opens at its first delta (or its end), which tells whether it is ``redacted_thinking``
+(Anthropic's own redacted reasoning, its ``data`` whole in ``content_block_start``; no
+delta follows) or ``thinking``. A refusal is written as a text block; a tool call id outside
 Anthropic's alphabet (``[a-zA-Z0-9_-]``) is rewritten the way the request
 converter rewrites it, so the call and its result keep matching. Final usage goes
 in ``message_delta``; ``message_start`` says what is known then (0 otherwise).
@@ -69,6 +74,7 @@ _DELTA_KEYS: Final[Mapping[PartKind, str]] = {  # the delta's type, then its fie
     "tool_call": 'input_json_delta","partial_json',
 }
 _JSON_MARKS: Final = re.compile(r'[\\"{}\[\]]')
+_THINKING: Final[Mapping[str, str]] = {"type": "thinking", "thinking": "", "signature": ""}
 
 
 class AnthropicStreamDecoder(PayloadDecoder):
@@ -130,9 +136,15 @@ class AnthropicStreamDecoder(PayloadDecoder):
         self._need_start(index)
         i = expect_int(payload.get("index"), index, ("index",))
         block = expect_obj(payload.get("content_block"), index, ("content_block",))
-        kind = _BLOCK_KINDS.get(text_or_none(block.get("type")) or "")
+        block_type = text_or_none(block.get("type")) or ""
+        kind = _BLOCK_KINDS.get(block_type)
         if kind is None:
-            self._skipped.add(i)
+            if block_type == "redacted_thinking":  # whole in its start: reasoning, redacted
+                data = expect_str(block.get("data"), index, ("content_block", "data"))
+                self._blocks[i] = part = self.new_part("reasoning", out)
+                out.append(self.signed(part, redacted=data))
+            else:
+                self._skipped.add(i)
             return
         if kind == "tool_call":
             call_id = expect_str(block.get("id"), index, ("content_block", "id"))
@@ -250,6 +262,10 @@ class AnthropicStreamEncoder(EventEncoder):
         self._kinds: dict[int, PartKind] = {}
         self._ids: IdMapper | None = None
         self._json = JsonDepth()  # where the open tool call's arguments stand
+        # A reasoning block opens at its first delta, which tells whether it is thinking
+        # or redacted_thinking (whose data comes whole in content_block_start).
+        self._unopened = False
+        self._redacted = False  # the open block is redacted_thinking: nothing more goes in
 
     def on_delta(self, event: PartDelta, out: list[str]) -> None:
         """Write the delta of the open block; hold one of a part that waits."""
@@ -282,6 +298,8 @@ class AnthropicStreamEncoder(EventEncoder):
 
     def on_error(self, event: StreamError, out: list[str]) -> None:
         """Write the ``error`` event."""
+        if self._unopened:
+            self._write_start(_THINKING, out)
         error = {"type": event.error_type, "message": event.message}
         out.append(frame({"type": "error", "error": error}, "error"))
 
@@ -319,9 +337,14 @@ class AnthropicStreamEncoder(EventEncoder):
                 "input": {},
             }
         elif kind == "reasoning":
-            block = {"type": "thinking", "thinking": "", "signature": ""}
+            self._unopened = True  # written by the first delta, or when the block stops
+            return
         else:
             block = {"type": "text", "text": ""}
+        self._write_start(block, out)
+
+    def _write_start(self, block: Mapping[str, Any], out: list[str]) -> None:
+        self._unopened = False
         out.append(
             frame(
                 {"type": "content_block_start", "index": self._blocks, "content_block": block},
@@ -339,6 +362,15 @@ class AnthropicStreamEncoder(EventEncoder):
         return self._ids.map(original)
 
     def _delta(self, event: PartDelta, out: list[str]) -> None:
+        if self._unopened:
+            data = self.own_redacted(event)
+            if data is not None:
+                self._write_start({"type": "redacted_thinking", "data": data}, out)
+                self._redacted = True
+            else:
+                self._write_start(_THINKING, out)
+        if self._redacted:
+            return  # a redacted_thinking block has no deltas
         kind = self._kinds[event.index]
         if event.text:
             if kind == "tool_call":
@@ -359,6 +391,9 @@ class AnthropicStreamEncoder(EventEncoder):
             )
 
     def _close_block(self, out: list[str]) -> None:
+        if self._unopened:
+            self._write_start(_THINKING, out)
+        self._redacted = False
         out.append(
             frame({"type": "content_block_stop", "index": self._blocks}, "content_block_stop")
         )

@@ -4,8 +4,9 @@ Decoding: ``response.created`` is `ResponseStart`; each ``output_text`` or
 ``refusal`` content part of a ``message`` item is a text or refusal part (from
 ``response.content_part.added`` to ``.done``); a ``reasoning`` item is one
 reasoning part (its summaries joined by blank lines, as the converter joins them;
-its ``encrypted_content``, on ``response.output_item.done``, is the part's
-signature); a ``function_call`` item is a tool call (``call_id`` is its id).
+on ``response.output_item.done``, its id is the part's signature and its
+``encrypted_content`` the part's redacted reasoning, as the converters read a
+reasoning item); a ``function_call`` item is a tool call (``call_id`` is its id).
 ``response.completed`` or ``response.incomplete`` is `ResponseEnd`;
 ``response.failed`` and ``error`` are `StreamError`. The ``*.done`` events repeat
 what the deltas built, and add nothing, except where their text goes on past it:
@@ -19,7 +20,9 @@ for the same stream every time. The ``*.done`` events repeat the part's whole
 text, as the API does, so the encoder keeps a copy of each part until it ends;
 ``response.completed`` carries every item and the usage; ``created_at`` is the
 source's, or 0 when it sent none. Parts may interleave: every event names its
-``output_index``.
+``output_index``. A reasoning item's ``encrypted_content`` is OpenAI's own redacted
+reasoning (`PartDelta.redacted`); its id, the part's signature, is not written back
+(item ids are the encoder's own).
 """
 
 from __future__ import annotations
@@ -249,12 +252,22 @@ class OpenAIResponsesStreamDecoder(PayloadDecoder):
                 text = item.get("arguments")
                 if isinstance(text, str) and text:
                     out.append(PartDelta(part, text))
-            signature = item.get("encrypted_content")
-            if isinstance(signature, str) and signature:
-                out.append(self.signed(part, signature))
+            if item.get("type") == "reasoning":  # its id replays it; its content is encrypted
+                self._reasoning_done(part, index, item, out)
             out.append(PartEnd(part))
         for key in [k for k in self._content if k[0] == oi]:
             out.append(PartEnd(self._content.pop(key)))
+
+    def _reasoning_done(
+        self, part: int, index: int, item: Mapping[str, Any], out: list[StreamEvent]
+    ) -> None:
+        item_id = item.get("id")
+        signature = expect_str(item_id, index, ("item", "id")) if item_id is not None else None
+        encrypted = item.get("encrypted_content")
+        if encrypted is not None:
+            encrypted = expect_str(encrypted, index, ("item", "encrypted_content")) or None
+        if signature or encrypted:
+            out.append(self.signed(part, signature or None, redacted=encrypted))
 
     def _close_all(self, out: list[StreamEvent]) -> None:
         ends = sorted([*self._items.values(), *self._content.values()])
@@ -271,14 +284,14 @@ class OpenAIResponsesStreamDecoder(PayloadDecoder):
 class _Item:
     """An output item being written: its wire shape and the text so far."""
 
-    __slots__ = ("delta", "done", "index", "item", "kind", "signature", "text")
+    __slots__ = ("delta", "done", "encrypted", "index", "item", "kind", "text")
 
     def __init__(self, index: int, kind: PartKind, item: dict[str, Any]) -> None:
         self.index = index
         self.kind: PartKind = kind
         self.item = item
         self.text: list[str] = []
-        self.signature: str | None = None
+        self.encrypted: str | None = None  # a reasoning item's encrypted_content
         self.done = False
         self.delta: tuple[str, str, str] = (
             "",
@@ -396,8 +409,8 @@ class OpenAIResponsesStreamEncoder(EventEncoder):
         item = self._items.get(event.index)
         if item is None or item.done:
             return
-        if event.signature:
-            item.signature = self.own_signature(event) or item.signature
+        if event.redacted:
+            item.encrypted = self.own_redacted(event) or item.encrypted
         if not event.text:
             return
         if item.kind == "reasoning" and not item.text:
@@ -454,8 +467,8 @@ class OpenAIResponsesStreamEncoder(EventEncoder):
                     out, "response.reasoning_summary_part.done", **where, summary_index=0, part=part
                 )
                 wire["summary"] = [part]
-            if item.signature:
-                wire["encrypted_content"] = item.signature
+            if item.encrypted:
+                wire["encrypted_content"] = item.encrypted
         self._emit(out, "response.output_item.done", output_index=item.index, item=wire)
 
     def on_end(self, event: ResponseEnd, out: list[str]) -> None:
