@@ -127,7 +127,9 @@ def trim(
 
     check_limits(budget, reserve)
     if budget is None:  # pyright: ignore[reportUnnecessaryComparison]
-        raise UsageError("trim needs a budget", hint="pass budget=, e.g. budget=8000")
+        raise UsageError(
+            "trim needs a budget", hint="pass budget=, e.g. budget=8000", cli_hint="pass --budget"
+        )
     counter = TokensCounter(model)  # an unknown model is refused here
     FORMATS.get(format)  # so is an unknown format, before the body is read
     document, _ = decode(body, format)
