@@ -223,9 +223,13 @@ def _written(
 
 
 def _detail(document: Document, counter: TokensCounter, current: int) -> str:
-    instructions = sum(counter.count_instruction(i) for i in document.instructions)
-    tools = counter.count_tools(document)
-    parts = [("instructions", instructions), ("tools", tools), ("current turn", current)]
+    # What the mandatory tokens are made of, named as `pack`'s BudgetError names them.
+    parts = [
+        ("instructions", sum(counter.count_instruction(i) for i in document.instructions)),
+        ("tools", counter.count_tools(document)),
+        ("framing", counter.overhead(document)),
+        ("current turn", current),
+    ]
     return ", ".join(f"{name} {n}" for name, n in parts if n)
 
 
