@@ -13,6 +13,11 @@ machine slows every figure alike):
 * ``wire, drop`` — what users call: ``aifkit.pack(body, format="openai-chat",
   model="gpt-4o", budget=..., compress=None)`` on the JSON body: read it, pack,
   write the packed body (its count is the packer's: counted once);
+* ``trim`` — ``aifkit.trim(body, format="openai-chat", model="gpt-4o",
+  budget=...)`` on the same JSON body: the recency-only operation of
+  ``trim_messages`` below (the newest messages that fit, starting on a user turn,
+  tool calls with their results), counting from the newest message backwards and
+  tokenizing none older than the first that does not fit; exact like ``pack``;
 * ``wire, auto`` — the same with the default ``compress="auto"``: content-aware
   compression to the pack's target before anything is dropped (fewer runs: it is
   slower by design);
@@ -20,7 +25,7 @@ machine slows every figure alike):
 * ``langchain`` — ``trim_messages(strategy="last", include_system=True,
   start_on="human")`` with a tiktoken counter on LangChain messages built
   beforehand (not timed), as its docs show; ``lc/drop``: how many times slower
-  than ``wire, drop``;
+  than ``wire, drop``; ``lc/trim``: how many times slower than ``trim``;
 * ``aif cold`` — a fresh `Packer` packing the AIF document (decoded beforehand);
 * ``repack +1`` — a warm `Packer` packing again after one appended user message
   (median of 20, words old and new); ``body +1`` the same through
@@ -40,7 +45,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aifkit.aif import Document, Message, TextPart, decode
-from aifkit.budget import Packer, pack
+from aifkit.budget import Packer, pack, trim
 from aifkit.tokens import get_tokenizer
 
 BUDGET = 100_000
@@ -241,6 +246,7 @@ def _row(n: int, repeat: int, auto_repeat: int) -> str:
         "drop": lambda: pack(
             body, format="openai-chat", model="gpt-4o", budget=budget, compress=None
         ),
+        "trim": lambda: trim(body, format="openai-chat", model="gpt-4o", budget=budget),
         "cold": lambda: Packer("gpt-4o").pack(doc, budget=budget),
     }
     lc = _langchain(body, budget)
@@ -261,12 +267,14 @@ def _row(n: int, repeat: int, auto_repeat: int) -> str:
     lower = wall["lower"]
     lc_s = f"{wall['langchain'] * 1000:.1f}ms" if lc is not None else "not installed"
     lc_r = f"{wall['langchain'] / wall['drop']:.2f}x" if lc is not None else ""
+    lc_t = f"{wall['langchain'] / wall['trim']:.2f}x" if lc is not None else ""
     return (
         f"{len(body['messages']):>9} {tokens:>10,} {lower * 1000:12.1f}ms "
         f"{wall['drop'] * 1000:9.1f}ms {wall['drop'] / lower:5.2f}x {cpu['drop'] / cpu['lower']:5.2f}x "
+        f"{wall['trim'] * 1000:8.1f}ms "
         f"{auto_wall['auto'] * 1000:9.1f}ms {auto_wall['auto'] / auto_wall['lower']:6.2f}x "
         f"{auto_cpu['auto'] / auto_cpu['lower']:6.2f}x "
-        f"{lc_s:>13} {lc_r:>8} {wall['cold'] * 1000:9.1f}ms {wall['cold'] / lower:5.2f}x "
+        f"{lc_s:>13} {lc_r:>8} {lc_t:>8} {wall['cold'] * 1000:9.1f}ms {wall['cold'] / lower:5.2f}x "
         f"{repack * 1000:8.2f}ms {wire_repack * 1000:8.2f}ms"
     )
 
@@ -280,18 +288,20 @@ def main(argv: list[str] | None = None) -> int:
     get_tokenizer("o200k_base").count("warm up")
     print(
         f"{'messages':>9} {'tokens':>10} {'tokenize once':>14} {'wire, drop':>11} {'ratio':>6} "
-        f"{'(cpu)':>6} {'wire, auto':>11} {'ratio':>7} {'(cpu)':>7} {'langchain':>13} "
-        f"{'lc/drop':>8} {'aif cold':>11} {'ratio':>6} {'repack +1':>10} {'body +1':>10}"
+        f"{'(cpu)':>6} {'trim':>10} {'wire, auto':>11} {'ratio':>7} {'(cpu)':>7} "
+        f"{'langchain':>13} {'lc/drop':>8} {'lc/trim':>8} {'aif cold':>11} {'ratio':>6} {'repack +1':>10} {'body +1':>10}"
     )
     for n in (int(s) for s in args.sizes.split(",")):
         print(_row(n, args.repeat, args.auto_repeat), flush=True)
     print(f"\nbudget: min({BUDGET:,}, half the conversation) tokens; model gpt-4o (o200k_base)")
     print("ratio: a time / tokenize once, best wall times; (cpu): the same in CPU time")
     print("lc/drop: LangChain trim_messages' time / aifkit.pack(compress=None)'s")
+    print("trim: aifkit.trim, newest messages first; lc/trim: trim_messages' time / trim's")
     print("repack +1 / body +1: median of 20 packs, each after one appended user turn,")
     print("of the AIF document / of the whole wire body resent (Packer.pack_body)")
     print("targets: wire, drop within 1.2x of tokenize once at 10,000 messages and 5x faster")
-    print("than LangChain; repack under 5 ms")
+    print("than LangChain (pack: relevance, every message counted; trim: recency, lazy);")
+    print("repack under 5 ms")
     return 0
 
 

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
         load_document,
         validate,
     )
-    from aifkit.budget import PackReport, PackResult, pack
+    from aifkit.budget import PackReport, PackResult, TrimReport, TrimResult, pack, trim
     from aifkit.errors import (
         AifkitError,
         BudgetError,
@@ -67,6 +67,8 @@ __all__ = [
     "PackResult",
     "Response",
     "TokenCount",
+    "TrimReport",
+    "TrimResult",
     "UnknownNameError",
     "UnsupportedVersionError",
     "UsageError",
@@ -78,6 +80,7 @@ __all__ = [
     "formats",
     "load_document",
     "pack",
+    "trim",
     "validate",
 ]
 
@@ -115,7 +118,9 @@ _LAZY = {
         ],
         "aifkit.errors",
     ),
-    **dict.fromkeys(["PackReport", "PackResult", "pack"], "aifkit.budget"),
+    **dict.fromkeys(
+        ["PackReport", "PackResult", "TrimReport", "TrimResult", "pack", "trim"], "aifkit.budget"
+    ),
     **dict.fromkeys(["TokenCount", "count_tokens"], "aifkit.tokens"),
 }
 

@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "formats": ("aifkit._cli.aif", "formats_command"),
     "count": ("aifkit._cli.count", "count_command"),
     "pack": ("aifkit._cli.pack", "pack_command"),
+    "trim": ("aifkit._cli.pack", "trim_command"),
     "compress": ("aifkit._cli.compress", "compress_command"),
     "expand": ("aifkit._cli.compress", "expand_command"),
     "usage": ("aifkit._cli.usage", "usage_command"),

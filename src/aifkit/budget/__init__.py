@@ -7,7 +7,9 @@ relevance to the current turn (BM25) x recency, and packs them within the budget
 never dropping the instructions, the tools or the current turn and never
 reordering messages. `Packer` does it pack after pack for a growing conversation,
 reusing earlier work and keeping the provider's prompt-cache prefix stable;
-`pack` does it once for a request body in any wire format.
+`pack` does it once for a request body in any wire format. `trim` keeps only the
+newest messages that fit, like LangChain's ``trim_messages``, and tokenizes no
+older one.
 
 Part of the default install: ``pip install aifkit``.
 
@@ -41,6 +43,7 @@ from aifkit.budget._policy import DEFAULT_RULES, CacheRule, Policy, ReserveRule,
 from aifkit.budget._prefix import PrefixReport
 from aifkit.budget._report import ItemReport, PackReport
 from aifkit.budget._thresholds import Limits, ReserveTracker
+from aifkit.budget._trim import TrimReport, TrimResult, trim
 from aifkit.budget.compressors import (
     COMPRESSORS,
     DEFAULT_STAGES,
@@ -118,6 +121,8 @@ __all__ = [
     "Thresholds",
     "TokensCounter",
     "ToolOutputClearer",
+    "TrimReport",
+    "TrimResult",
     "Truncator",
     "UsageRecord",
     "compress",
@@ -127,5 +132,6 @@ __all__ = [
     "expand_tool",
     "pack",
     "summarize_span",
+    "trim",
     "usage_from_response",
 ]

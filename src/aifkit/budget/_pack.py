@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from aifkit.budget.compressors import CompressionResult, Compressor
     from aifkit.tokens import Tokenizer
 
-__all__ = ["PackResult", "check_pinned", "pack", "pack_document"]
+__all__ = ["PackResult", "check_pinned", "count_written", "pack", "pack_document"]
 
 _REPAIRS = 3
 
@@ -220,22 +220,34 @@ def _count_packed(
     dropped), if it was: when ``out`` equals it, ``out`` reads as that document
     (reading is a function of the JSON), and it is not read again.
     """
-    from aifkit.aif import FORMATS
     from aifkit.budget._measure import TokensCounter
-    from aifkit.tokens import CountCache, count_tokens
 
     exact = isinstance(packer.counter, TokensCounter) and packer.counter.exact
     if exact and source is not None and out == source:  # compared in C
         return packed.report.tokens_after
+    return count_written(out, format, model, packed.document, packed.report.tokens_after, exact)
+
+
+def count_written(
+    out: Any, format: str, model: str, document: Document, tokens: int, exact: bool
+) -> int:
+    """The tokens of ``out``, ``document`` written in ``format``, whose messages count ``tokens``.
+
+    ``out`` is read back through the format's decoder; when it reads as ``document``
+    and ``tokens`` is exact, ``tokens`` is its count; otherwise it is counted afresh
+    with `aifkit.tokens.count_tokens`. Shared by `pack` and `aifkit.budget.trim`.
+    """
+    from aifkit.aif import FORMATS
+    from aifkit.tokens import CountCache, count_tokens
+
     back = FORMATS.get(format).decode(out).document
-    doc = packed.document
     if exact and (
-        back.messages == doc.messages
-        and back.instructions == doc.instructions
-        and back.tools == doc.tools
-        and back.settings.tool_choice == doc.settings.tool_choice
+        back.messages == document.messages
+        and back.instructions == document.instructions
+        and back.tools == document.tools
+        and back.settings.tool_choice == document.settings.tool_choice
     ):
-        return packed.report.tokens_after
+        return tokens
     return count_tokens(back, model=model, cache=CountCache(maxsize=0)).total
 
 
