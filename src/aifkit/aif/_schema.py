@@ -494,6 +494,44 @@ def message(role: Role, parts: tuple[Part, ...], extensions: Extensions | None =
     return obj
 
 
+def tool_call_part(
+    call_id: str,
+    name: str,
+    arguments: JsonData,
+    raw_arguments: str | None = None,
+    extensions: Extensions | None = None,
+) -> ToolCallPart:
+    """``build(ToolCallPart, type="tool_call", id=..., name=..., ...)``, made faster.
+
+    ``arguments`` is given when not None, and so are ``raw_arguments`` and
+    ``extensions``, as the build call would name them.
+
+    Examples:
+        >>> part = tool_call_part("c1", "f", {"a": 1})
+        >>> part == ToolCallPart(id="c1", name="f", arguments={"a": 1}), sorted(part.model_fields_set)
+        (True, ['arguments', 'id', 'name', 'type'])
+        >>> tool_call_part("c1", "f", None, "{") == ToolCallPart(id="c1", name="f", raw_arguments="{")
+        True
+    """
+    values = {**_TOOL_CALL_PART, "id": call_id, "name": name}
+    key = 0
+    if arguments is not None:
+        values["arguments"] = arguments
+        key = 1
+    if raw_arguments is not None:
+        values["raw_arguments"] = raw_arguments
+        key |= 2
+    if extensions is not None:
+        values["extensions"] = extensions
+        key |= 4
+    obj = _new(ToolCallPart)
+    _set_dict(obj, values)
+    _set_fields_set(obj, _TOOL_CALL_GIVEN[key])
+    _set_extra(obj, _NOTHING)
+    _set_private(obj, None)
+    return obj
+
+
 _NOTHING: dict[str, Any] = {}
 """The empty dict `build` shares between models (frozen: none writes to it)."""
 
@@ -529,6 +567,19 @@ _MESSAGE_GIVEN = _GIVEN.setdefault(("role", "parts"), {"role", "parts"})
 _MESSAGE_EXT_GIVEN = _GIVEN.setdefault(
     ("role", "parts", "extensions"), {"role", "parts", "extensions"}
 )
+_TOOL_CALL_PART = {**_template(ToolCallPart)[0], "type": "tool_call"}
+
+
+def _call_given(key: int) -> set[str]:
+    names = ("type", "id", "name")
+    names += tuple(
+        n for b, n in ((1, "arguments"), (2, "raw_arguments"), (4, "extensions")) if key & b
+    )
+    return _GIVEN.setdefault(names, set(names))
+
+
+_TOOL_CALL_GIVEN = tuple(_call_given(key) for key in range(8))
+"""The fields-set of a `tool_call_part`, by which optional fields it is given (bits)."""
 
 
 @functools.cache

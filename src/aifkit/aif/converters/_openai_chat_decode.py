@@ -65,6 +65,7 @@ from aifkit.aif._schema import (
     document_adapter,
     message,
     text_part,
+    tool_call_part,
 )
 from aifkit.aif.converters._base import Decoded
 from aifkit.aif.converters._common import (
@@ -822,7 +823,7 @@ def _fast_calls(calls: Any) -> list[ToolCallPart] | None:
             no_lone_surrogate(call_id) and no_lone_surrogate(name) and no_lone_surrogate(text)
         ):
             return None
-        parts.append(build(ToolCallPart, **_call_part(call_id, name, text)))
+        parts.append(_fast_call(call_id, name, text))
     return parts
 
 
@@ -877,6 +878,15 @@ def _call_part(call_id: str, name: str, text: str) -> dict[str, Any]:
     if keep:
         part["extensions"] = {NAME: {"form": {"arguments": text}}}
     return part
+
+
+def _fast_call(call_id: str, name: str, text: str) -> ToolCallPart:
+    """`_call_part` made as the model, for `_fast_calls`."""
+    arguments, raw_arguments, keep = parse_arguments(text)
+    if ("NaN" in text or "Infinity" in text) and not _finite(arguments):
+        return tool_call_part(call_id, name, None, text)
+    ext = {NAME: {"form": {"arguments": text}}} if keep else None
+    return tool_call_part(call_id, name, arguments, raw_arguments, ext)
 
 
 def _finite(value: Any) -> bool:
