@@ -48,6 +48,7 @@ __all__ = [
     "merge_ns",
     "own_hints",
     "part_type",
+    "quiet_for",
     "sniff_image",
     "sub_hint",
     "unknown_keys",
@@ -194,6 +195,25 @@ def ext(
     if len(extensions) > (own is not None):
         report_foreign_extensions(extensions, name, path, losses)
     return own_hints(extensions, name)
+
+
+def quiet_for(extensions: Extensions, name: str) -> bool:
+    """Whether ``extensions`` hold only ``form`` hints of formats other than ``name``.
+
+    Such extensions (e.g. openai-chat's exact arguments text on every tool call)
+    give format ``name`` nothing to write and `report_foreign_extensions` nothing
+    to report, so an encoder's fast path can skip `ext` for them.
+
+    Examples:
+        >>> quiet_for({"openai-chat": {"form": {"arguments": "{}"}}}, "gemini")
+        True
+        >>> quiet_for({"gemini": {"form": {}}}, "gemini"), quiet_for({"x": {"extra": {}}}, "gemini")
+        (False, False)
+    """
+    for ns, data in extensions.items():
+        if ns == name or "extra" in data or (data and "form" not in data):
+            return False
+    return True
 
 
 def own_hints(extensions: Extensions, name: str) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
