@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aifkit.aif import Document, EncodeOptions
+from aifkit.aif._loss import LossLog
 from aifkit.aif._schema import (
     Base64Source,
     CacheHint,
@@ -26,10 +27,11 @@ from aifkit.aif._schema import (
     ToolResultPart,
     UrlSource,
 )
-from aifkit.aif.converters import _gemini_encode
+from aifkit.aif.converters import _bedrock_encode, _gemini_encode
+from aifkit.aif.converters._bedrock_blocks import BlockWriter
 
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
-_IDS = st.sampled_from(["call_1", "call_2", "call_3"])
+_IDS = st.sampled_from(["call_1", "call_2", "call_3", "call.4"])
 _CHAT_FORM = {"openai-chat": {"form": {"arguments": '{"city": "c"}'}}}
 _EXTENSIONS = st.sampled_from(
     [{}, {}, {}, _CHAT_FORM, {"gemini": {"form": {}}}, {"openai-chat": {"extra": {"x": 1}}}]
@@ -133,3 +135,23 @@ def test_gemini_fast_path_writes_what_the_general_path_writes(
         assert fast == contents
         assert _loss_json(general) == "[]"  # the fast path only takes what logs nothing
     assert _gemini_encode.encode_document(doc, EncodeOptions()).body["contents"] == contents
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_agent_messages())
+def test_bedrock_fast_path_writes_what_the_general_path_writes(messages: list[Message]) -> None:
+    doc = Document.model_validate({"messages": messages})
+    general = BlockWriter(EncodeOptions(), LossLog(), doc)
+    system: list[Any] = []
+    wire = _bedrock_encode._general(general, doc.messages, system)
+    fast = _bedrock_encode._AgentTurns().write(doc.messages)
+    if fast is not None:
+        out, merged = fast
+        assert out == wire
+        assert system == []
+        logged = BlockWriter(EncodeOptions(), LossLog(), doc)
+        for i, role in merged:
+            logged.log(("messages", i), "alternating-roles", role)
+        assert _loss_json(logged) == _loss_json(general)  # the merges, all the general path logs
+    body = _bedrock_encode.encode_document(doc, EncodeOptions()).body
+    assert body.get("messages", []) == wire

@@ -56,7 +56,7 @@ from aifkit.aif.converters._common import (
 )
 from aifkit.aif.converters._wire import MEDIA_TYPES, NO_HINTS, RuleLog, call_ids, part_type
 
-__all__ = ["MISSING_RESULT", "RULES", "BlockWriter", "Unit", "text_of"]
+__all__ = ["IMAGE_MEDIA", "MISSING_RESULT", "RULES", "BlockWriter", "Unit", "text_of"]
 
 RULES: Final[dict[str, tuple[Action, Severity, str]]] = {
     # rule (after "bedrock-converse/"): action, severity, message ({} filled in by the caller)
@@ -294,7 +294,7 @@ class BlockWriter(RuleLog):
         if part.detail is not None:
             self.log((*path, "detail"), "image-detail")
         if isinstance(src, Base64Source):
-            fmt = _IMAGE_MEDIA.get(src.media_type or "")
+            fmt = IMAGE_MEDIA.get(src.media_type or "")
             if fmt is None:
                 self.log(path, "image-format", src.media_type or "untyped data")
                 return None
@@ -546,7 +546,8 @@ class BlockWriter(RuleLog):
 
 
 MISSING_RESULT: Final = "No result was recorded for this tool call."
-_IMAGE_MEDIA: Final = {mt: fmt for fmt, mt in IMAGE_FORMATS.items()} | {"image/jpg": "jpeg"}
+IMAGE_MEDIA: Final = {mt: fmt for fmt, mt in IMAGE_FORMATS.items()} | {"image/jpg": "jpeg"}
+"""Bedrock image format by media type."""
 
 
 def _accepts_id(value: str) -> bool:
