@@ -50,7 +50,7 @@ from aifkit.aif.converters._checks import as_obj
 from aifkit.aif.converters._common import own_extra, own_form
 from aifkit.aif.converters._reasoning import anthropic_write, nova_write
 from aifkit.aif.converters._settings import as_number, write_settings
-from aifkit.aif.converters._wire import EMPTY, hint_keys, quiet_for
+from aifkit.aif.converters._wire import EMPTY, AgentTurns, hint_keys, quiet_for
 
 __all__ = ["MISSING_RESULT_TEXT", "SYNTHESIZED_USER_TEXT", "encode_document"]
 
@@ -116,7 +116,7 @@ def _general(writer: BlockWriter, messages: Sequence[Message], system: list[Obj]
     return [_flatten(t) for t in turns]
 
 
-class _AgentTurns:
+class _AgentTurns(AgentTurns):
     """Writes a conversation as agents send it, in one pass (`_messages`' fast path).
 
     Such a conversation starts with the user and has user, assistant and tool
@@ -129,45 +129,27 @@ class _AgentTurns:
     and this does the same. For any other conversation `write` returns None.
     """
 
-    __slots__ = ("blocks", "calls", "merged", "others", "out", "results", "role")
+    name = NAME
 
     def __init__(self) -> None:
-        self.out: list[Obj] = []
-        self.merged: list[tuple[int, str]] = []  # (index, role) of messages merged into a turn
-        self.role = ""  # of the current turn
-        self.blocks: list[Obj] = []  # its content
+        super().__init__()
         self.calls: set[str] = set()  # the ids of the last assistant turn's calls
         self.results: set[str] = set()  # the calls this user turn answered
-        self.others = False  # this user turn has a block that is not a tool result
 
-    def write(self, messages: Sequence[Message]) -> tuple[list[Obj], list[tuple[int, str]]] | None:
-        """The wire messages and the ``(index, role)`` of each merged message (to log)."""
-        for i, m in enumerate(messages):
-            ext = m.extensions
-            if m.name is not None or (ext and not quiet_for(ext, NAME)) or not m.parts:
-                return None
-            role = m.role
-            if role == "tool":
-                role = "user"
-            elif role != "user" and role != "assistant":
-                return None  # system text moves to the top-level system
-            if role == self.role:
-                self.merged.append((i, role))
-            else:  # a new turn
-                if role == "user":
-                    self.results, self.others = set(), False
-                elif not self.role or len(self.results) != len(self.calls):
-                    return None  # the user must speak first; every call needs a result
-                else:
-                    self.calls = set()
-                self.role = role
-                self.blocks = []
-                self.out.append({"role": role, "content": self.blocks})
-            if not self.parts(m.parts, role == "assistant"):
-                return None
-        if self.calls if self.role == "assistant" else len(self.results) != len(self.calls):
-            return None  # a call has no result
-        return (self.out, self.merged) if self.out else None
+    def start_user(self) -> None:
+        self.results = set()
+
+    def start_assistant(self) -> None:
+        self.calls = set()
+
+    def answered(self) -> bool:
+        return len(self.results) == len(self.calls)
+
+    def assistant(self, parts: Sequence[Part]) -> bool:
+        return self.parts(parts, True)
+
+    def user(self, parts: Sequence[Part]) -> bool:
+        return self.parts(parts, False)
 
     def parts(self, parts: Sequence[Part], assistant: bool) -> bool:
         """Write a message's parts; False for one the fast path does not take."""
