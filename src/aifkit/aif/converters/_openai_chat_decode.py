@@ -54,18 +54,18 @@ from aifkit.aif._codec import base64_problem
 from aifkit.aif._loss import Path, SourceMap
 from aifkit.aif._schema import (
     MAX_INLINE_CHARS,
-    Base64Source,
     ImagePart,
     Message,
     TextPart,
     ToolCallPart,
-    ToolResultPart,
     UrlSource,
+    base64_image_part,
     build,
     document_adapter,
     message,
     text_part,
     tool_call_part,
+    tool_result_part,
 )
 from aifkit.aif.converters._base import Decoded
 from aifkit.aif.converters._common import (
@@ -380,12 +380,7 @@ class _Decoder:
                 call_id = m.get("tool_call_id")
                 if call_id.__class__ is not str or not no_lone_surrogate(cast("str", call_id)):
                     return None
-                result = build(
-                    ToolResultPart,
-                    type="tool_result",
-                    call_id=call_id,
-                    content=(text_part(content),),
-                )
+                result = tool_result_part(cast("str", call_id), (text_part(content),))
                 return message("tool", (result,))
             if role == "assistant":
                 calls = _fast_calls(m.get("tool_calls"))
@@ -850,7 +845,7 @@ def _fast_parts(items: list[Any]) -> tuple[TextPart | ImagePart, ...] | None:
             if source["kind"] == "url":
                 parts.append(build(ImagePart, type="image", source=build(UrlSource, **source)))
             elif len(data := source["data"]) <= MAX_INLINE_CHARS and base64_problem(data) is None:
-                parts.append(build(ImagePart, type="image", source=build(Base64Source, **source)))
+                parts.append(base64_image_part(source["media_type"], data))
             else:  # the general path builds it, and validation or the check reports it
                 return None
         else:
