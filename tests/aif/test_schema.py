@@ -16,10 +16,13 @@ from pydantic import BaseModel
 
 from aifkit.aif import (
     AIF_VERSION,
+    Base64Source,
     Document,
+    ImagePart,
     Message,
     TextPart,
     ToolCallPart,
+    ToolResultPart,
     _schema,
     dump_document,
     encode,
@@ -27,7 +30,14 @@ from aifkit.aif import (
     load_document,
 )
 from aifkit.aif._migrate import parse_version
-from aifkit.aif._schema import build, message, text_part
+from aifkit.aif._schema import (
+    base64_image_part,
+    build,
+    message,
+    text_part,
+    tool_call_part,
+    tool_result_part,
+)
 from aifkit.aif.converters._openai_chat_decode import _Decoder  # pyright: ignore[reportPrivateUsage]
 from aifkit.errors import InvalidInputError
 
@@ -318,6 +328,55 @@ def test_message_is_the_validated_message(doc: Document, with_extensions: bool) 
         if ext is not None:
             data["extensions"] = ext
         _same_model(message(m.role, m.parts, ext), Message.model_validate(data))
+
+
+_ARGUMENTS = st.one_of(
+    st.none(), st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5), max_size=3)
+)
+
+
+@given(
+    st.text(max_size=8),
+    st.text(max_size=8),
+    _ARGUMENTS,
+    st.none() | st.text(max_size=8),
+    st.booleans(),
+)
+def test_tool_call_part_is_the_built_and_the_validated_call(
+    call_id: str, name: str, arguments: Any, raw: str | None, with_extensions: bool
+) -> None:
+    ext = {"openai-chat": {"form": {"arguments": "{}"}}} if with_extensions else None
+    fields: dict[str, Any] = {"type": "tool_call", "id": call_id, "name": name}
+    for key, value in (("arguments", arguments), ("raw_arguments", raw), ("extensions", ext)):
+        if value is not None:
+            fields[key] = value
+    made = tool_call_part(call_id, name, arguments, raw, ext)
+    _same_model(made, ToolCallPart.model_validate(fields))
+    _same_model(made, build(ToolCallPart, **fields))
+
+
+@given(st.text(max_size=8), st.lists(st.text(max_size=5), max_size=3))
+def test_tool_result_part_is_the_built_and_the_validated_result(
+    call_id: str, texts: list[str]
+) -> None:
+    content = tuple(text_part(t) for t in texts)
+    made = tool_result_part(call_id, content)
+    fields: dict[str, Any] = {"type": "tool_result", "call_id": call_id, "content": content}
+    _same_model(made, ToolResultPart.model_validate(fields))
+    _same_model(made, build(ToolResultPart, **fields))
+
+
+@given(
+    st.none() | st.sampled_from(["image/png", "image/jpeg"]),
+    st.sampled_from(["", "AAAA", "iVBORw0KGgo="]),
+)
+def test_base64_image_part_is_the_built_and_the_validated_image(
+    media_type: str | None, data: str
+) -> None:
+    made = base64_image_part(media_type, data)
+    source = {"kind": "base64", "media_type": media_type, "data": data}
+    _same_model(made, ImagePart.model_validate({"type": "image", "source": source}))
+    _same_model(made, build(ImagePart, type="image", source=build(Base64Source, **source)))
 
 
 _CHAT_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)

@@ -44,7 +44,7 @@ from aifkit.aif.converters._common import (
     reasoning_replayable,
     report_foreign_extensions,
 )
-from aifkit.aif.converters._wire import RuleLog, call_ids, hint_keys, part_type
+from aifkit.aif.converters._wire import RuleLog, call_ids, hint_keys, part_type, quiet_for
 
 __all__ = ["CACHE_TTLS", "EMPTY", "REPEAT", "RULES", "BlockWriter", "Seg", "image_block", "quiet"]
 
@@ -444,7 +444,4 @@ def quiet(ext: Extensions) -> bool:
     Such extensions (e.g. openai-chat's exact arguments text on every tool call)
     can be skipped without `BlockWriter.ext`; see `report_foreign_extensions`.
     """
-    for ns, data in ext.items():
-        if ns == NAME or "extra" in data or (data and "form" not in data):
-            return False
-    return True
+    return quiet_for(ext, NAME)

@@ -54,7 +54,7 @@ from aifkit.aif.converters._anthropic_decode import NAME, SETTINGS, TOOL_ID, is_
 from aifkit.aif.converters._base import Encoded, EncodeOptions
 from aifkit.aif.converters._reasoning import anthropic_write
 from aifkit.aif.converters._settings import as_number, write_settings
-from aifkit.aif.converters._wire import hint_keys
+from aifkit.aif.converters._wire import AgentTurns, hint_keys
 
 __all__ = ["MISSING_RESULT_TEXT", "encode_document"]
 
@@ -367,7 +367,7 @@ class _Encoder(BlockWriter):
         return out
 
 
-class _AgentTurns:
+class _AgentTurns(AgentTurns):
     """Writes a conversation as agents send it, in one pass (`_Encoder.messages`' fast path).
 
     Such a conversation starts with the user and has user, assistant and tool
@@ -380,54 +380,34 @@ class _AgentTurns:
     conversation `write` returns None, and the general path writes it.
     """
 
-    __slots__ = ("blocks", "calls", "ids", "merged", "others", "out", "results", "role")
+    name = NAME
 
     def __init__(self) -> None:
-        self.out: list[dict[str, Any]] = []
-        self.merged: list[tuple[int, str]] = []  # (index, role) of messages merged into a turn
-        self.role = ""  # of the current turn
-        self.blocks: list[dict[str, Any]] = []  # its content
+        super().__init__()
         self.ids: set[str] = set()  # every call id so far
         # ids of the calls of the last assistant turn, in order (a dict: `in` is O(1))
         self.calls: dict[str, None] = {}
         self.results: dict[str, dict[str, Any]] = {}  # this user turn's results, by call id
-        self.others = False  # this user turn has a block that is not a tool result
 
     def write(
         self, messages: Sequence[Message]
     ) -> tuple[list[dict[str, Any]], list[tuple[int, str]]] | None:
-        """The wire messages and the ``(index, role)`` of each merged message (to log)."""
-        merged, assistant, user = self.merged, self.assistant, self.user
-        for i, m in enumerate(messages):
-            ext = m.extensions
-            if m.name is not None or (ext and not quiet(ext)) or not m.parts:
-                return None
-            role = m.role
-            if role == "tool":
-                role = "user"
-            elif role != "user" and role != "assistant":
-                return None  # system text moves to the top-level system
-            if role == self.role:
-                merged.append((i, role))
-            else:  # a new turn
-                if role == "user":
-                    self.results, self.others = {}, False
-                elif not self.role or not self.lead():
-                    return None  # the user must speak first; every call needs a result
-                else:
-                    self.calls = {}
-                self.role = role
-                self.blocks = []
-                self.out.append({"role": role, "content": self.blocks})
-            if not (assistant(m.parts) if role == "assistant" else user(m.parts)):
-                return None
-        if self.calls if self.role == "assistant" else not self.lead():
-            return None  # a call has no result
-        for message in self.out:  # one plain text is written as a string
-            content = message["content"]
-            if len(content) == 1 and len(content[0]) == 2 and content[0]["type"] == "text":
-                message["content"] = content[0]["text"]
-        return self.out, self.merged
+        simple = super().write(messages)
+        if simple is not None:
+            for message in simple[0]:  # one plain text is written as a string
+                content = message["content"]
+                if len(content) == 1 and len(content[0]) == 2 and content[0]["type"] == "text":
+                    message["content"] = content[0]["text"]
+        return simple
+
+    def start_user(self) -> None:
+        self.results = {}
+
+    def start_assistant(self) -> None:
+        self.calls = {}
+
+    def answered(self) -> bool:
+        return self.lead()
 
     def lead(self) -> bool:
         """End a user turn: its results go first, in call order; False when a call has none."""

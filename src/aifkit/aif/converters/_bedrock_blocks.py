@@ -56,7 +56,7 @@ from aifkit.aif.converters._common import (
 )
 from aifkit.aif.converters._wire import MEDIA_TYPES, NO_HINTS, RuleLog, call_ids, part_type
 
-__all__ = ["MISSING_RESULT", "RULES", "BlockWriter", "Unit", "text_of"]
+__all__ = ["IMAGE_MEDIA", "MISSING_RESULT", "RULES", "BlockWriter", "Unit", "text_of"]
 
 RULES: Final[dict[str, tuple[Action, Severity, str]]] = {
     # rule (after "bedrock-converse/"): action, severity, message ({} filled in by the caller)
@@ -140,8 +140,8 @@ class BlockWriter(RuleLog):
         super().__init__(NAME, RULES, losses, _unfilled)
         self.options = options
         self.model = document.settings.model
-        self.ids = IdMapper(_accepts_id, _sanitize, 64)
-        self.ids.reserve(call_ids(document))
+        self.doc = document
+        self.ids: IdMapper | None = None  # made for the first id Bedrock does not take
         self.names = IdMapper(_accepts_id, _sanitize, 64)
         self.names.reserve({t.name for t in document.tools})
         self.documents = 0
@@ -294,7 +294,7 @@ class BlockWriter(RuleLog):
         if part.detail is not None:
             self.log((*path, "detail"), "image-detail")
         if isinstance(src, Base64Source):
-            fmt = _IMAGE_MEDIA.get(src.media_type or "")
+            fmt = IMAGE_MEDIA.get(src.media_type or "")
             if fmt is None:
                 self.log(path, "image-format", src.media_type or "untyped data")
                 return None
@@ -435,8 +435,17 @@ class BlockWriter(RuleLog):
         blocks = self.finish(block, part.cache, extra, path, top=True)
         return Unit(blocks, "toolUse", part.id, path)
 
+    def wire_id(self, call_id: str) -> str:
+        """The id a call and its results are sent with (the call's when Bedrock takes it)."""
+        if self.ids is None:
+            if TOOL_ID.match(call_id):
+                return call_id
+            self.ids = IdMapper(_accepts_id, _sanitize, 64)
+            self.ids.reserve(call_ids(self.doc))
+        return self.ids.map(call_id)
+
     def tool_id(self, call_id: str, path: Path) -> str:
-        new = self.ids.map(call_id)
+        new = self.wire_id(call_id)
         if new != call_id:
             self.log(path, "tool-id")
         return new
@@ -457,7 +466,7 @@ class BlockWriter(RuleLog):
     ) -> Unit:
         del form
         nested = extra.get("toolResult")
-        inner: Obj = {"toolUseId": self.ids.map(part.call_id)}
+        inner: Obj = {"toolUseId": self.wire_id(part.call_id)}
         if isinstance(nested, dict) and "content" in nested:
             inner["content"] = cast("Obj", nested)["content"]
         else:
@@ -502,7 +511,7 @@ class BlockWriter(RuleLog):
         content = [{"text": MISSING_RESULT}]
         return {
             "toolResult": {
-                "toolUseId": self.ids.map(call_id),
+                "toolUseId": self.wire_id(call_id),
                 "content": content,
                 "status": "error",
             }
@@ -546,7 +555,8 @@ class BlockWriter(RuleLog):
 
 
 MISSING_RESULT: Final = "No result was recorded for this tool call."
-_IMAGE_MEDIA: Final = {mt: fmt for fmt, mt in IMAGE_FORMATS.items()} | {"image/jpg": "jpeg"}
+IMAGE_MEDIA: Final = {mt: fmt for fmt, mt in IMAGE_FORMATS.items()} | {"image/jpg": "jpeg"}
+"""Bedrock image format by media type."""
 
 
 def _accepts_id(value: str) -> bool:

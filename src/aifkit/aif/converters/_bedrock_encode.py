@@ -4,21 +4,44 @@
 turns starting with a user turn, pairs every ``toolUse`` with a ``toolResult`` at
 the head of the next user turn, and writes settings and tools. Every change is
 logged at the AIF path of what it changed; `RULES` lists every rule it applies.
+
+A conversation as agents send it (text, images, function calls answered in the
+next turn) needs none of these rules but turn merging; `_AgentTurns` writes it in
+one pass, and the general path (`_general`: turns, pairing) writes any other.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from aifkit.aif._loss import LossLog, Path
-from aifkit.aif._schema import Document, Instruction, Message, Settings, Tool
+from aifkit.aif._schema import (
+    Base64Source,
+    Document,
+    ImagePart,
+    Instruction,
+    Message,
+    Part,
+    Settings,
+    TextPart,
+    Tool,
+    ToolCallPart,
+    ToolResultPart,
+)
 from aifkit.aif.converters._base import Encoded, EncodeOptions
-from aifkit.aif.converters._bedrock_blocks import MISSING_RESULT, BlockWriter, Unit, text_of
+from aifkit.aif.converters._bedrock_blocks import (
+    IMAGE_MEDIA,
+    MISSING_RESULT,
+    BlockWriter,
+    Unit,
+    text_of,
+)
 from aifkit.aif.converters._bedrock_decode import (
     INFERENCE,
     NAME,
+    TOOL_ID,
     Obj,
     reasoning_field,
     top_k_path,
@@ -27,7 +50,7 @@ from aifkit.aif.converters._checks import as_obj
 from aifkit.aif.converters._common import own_extra, own_form
 from aifkit.aif.converters._reasoning import anthropic_write, nova_write
 from aifkit.aif.converters._settings import as_number, write_settings
-from aifkit.aif.converters._wire import EMPTY, hint_keys
+from aifkit.aif.converters._wire import EMPTY, AgentTurns, hint_keys, quiet_for
 
 __all__ = ["MISSING_RESULT_TEXT", "SYNTHESIZED_USER_TEXT", "encode_document"]
 
@@ -54,26 +77,133 @@ def encode_document(document: Document, options: EncodeOptions) -> Encoded:
     system: list[Obj] = []
     for k, ins in enumerate(document.instructions):
         system += _instruction(writer, ins, ("instructions", k))
+    messages = _messages(writer, document.messages, system)
+    if system or own_form(document.extensions, NAME).get("system") == "empty":
+        body["system"] = system
+    form = writer.ext(document.extensions, ())[0]
+    if messages or form.get("messages") == "empty":
+        body["messages"] = messages
+    _settings(writer, document, body)
+    for key, value in own_extra(document.extensions, NAME).items():
+        body.setdefault(key, value)
+    return Encoded(body, losses)
+
+
+def _messages(writer: BlockWriter, messages: Sequence[Message], system: list[Obj]) -> list[Obj]:
+    """The wire messages; system and developer messages' text joins ``system``."""
+    simple = _AgentTurns().write(messages)
+    if simple is not None:
+        out, merged = simple
+        for i, role in merged:
+            writer.log(("messages", i), "alternating-roles", role)
+        return out
+    return _general(writer, messages, system)
+
+
+def _general(writer: BlockWriter, messages: Sequence[Message], system: list[Obj]) -> list[Obj]:
+    """`_messages` for any conversation: turns, then pairing."""
     turns: list[_Turn] = []
-    for i, msg in enumerate(document.messages):
+    for i, msg in enumerate(messages):
         path: Path = ("messages", i)
         if msg.role in ("system", "developer"):
             system += _lift(writer, msg, path)
         else:
             _add_turn(writer, turns, msg, path)
-    if system or own_form(document.extensions, NAME).get("system") == "empty":
-        body["system"] = system
     _pair(writer, turns)
     if turns and turns[0].role != "user":
         writer.log(("messages", 0), "first-turn-user")
         turns.insert(0, _Turn("user", [Unit([{"text": SYNTHESIZED_USER_TEXT}])]))
-    form = writer.ext(document.extensions, ())[0]
-    if turns or form.get("messages") == "empty":
-        body["messages"] = [_flatten(t) for t in turns]
-    _settings(writer, document, body)
-    for key, value in own_extra(document.extensions, NAME).items():
-        body.setdefault(key, value)
-    return Encoded(body, losses)
+    return [_flatten(t) for t in turns]
+
+
+class _AgentTurns(AgentTurns):
+    """Writes a conversation as agents send it, in one pass (`_messages`' fast path).
+
+    Such a conversation starts with the user and has user, assistant and tool
+    messages of non-blank text, images Bedrock takes, function calls with object
+    arguments and ids and names Bedrock takes as they are, distinct in their turn,
+    and results holding text only that answer each call of the turn before, once,
+    ahead of any other content of their turn; no names, cache hints, image details
+    or extensions but other formats' ``form`` hints. The general path would only
+    merge consecutive messages of a role into one turn (logged by the caller),
+    and this does the same. For any other conversation `write` returns None.
+    """
+
+    name = NAME
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: set[str] = set()  # the ids of the last assistant turn's calls
+        self.results: set[str] = set()  # the calls this user turn answered
+
+    def start_user(self) -> None:
+        self.results = set()
+
+    def start_assistant(self) -> None:
+        self.calls = set()
+
+    def answered(self) -> bool:
+        return len(self.results) == len(self.calls)
+
+    def assistant(self, parts: Sequence[Part]) -> bool:
+        return self.parts(parts, True)
+
+    def user(self, parts: Sequence[Part]) -> bool:
+        return self.parts(parts, False)
+
+    def parts(self, parts: Sequence[Part], assistant: bool) -> bool:
+        """Write a message's parts; False for one the fast path does not take."""
+        blocks = self.blocks
+        for part in parts:
+            if part.cache is not None or (part.extensions and not quiet_for(part.extensions, NAME)):
+                return False
+            if type(part) is TextPart:
+                text = part.text
+                if not text or text.isspace():
+                    return False
+                blocks.append({"text": text})
+                self.others = True
+            elif type(part) is ImagePart:
+                src = part.source
+                if type(src) is not Base64Source or part.detail is not None:
+                    return False
+                fmt = IMAGE_MEDIA.get(src.media_type or "")
+                if fmt is None:
+                    return False
+                blocks.append({"image": {"format": fmt, "source": {"bytes": src.data}}})
+                self.others = True
+            elif type(part) is ToolCallPart and assistant:
+                call_id, args = part.id, part.arguments
+                if type(args) is not dict or call_id in self.calls:
+                    return False
+                if not TOOL_ID.match(call_id) or not TOOL_ID.match(part.name):
+                    return False  # sent with a new id or name (logged)
+                self.calls.add(call_id)
+                use: Obj = {"toolUseId": call_id, "name": part.name, "input": args}
+                blocks.append({"toolUse": use})
+            elif type(part) is ToolResultPart and not assistant:
+                if not self.result(part):
+                    return False
+            else:
+                return False
+        return True
+
+    def result(self, part: ToolResultPart) -> bool:
+        """Write a result answering a call of the turn before; False for any other."""
+        call_id = part.call_id
+        if self.others or call_id not in self.calls or call_id in self.results:
+            return False
+        content: list[Obj] = []
+        for item in part.content:
+            if type(item) is not TextPart or item.extensions or item.cache is not None:
+                return False
+            content.append({"text": item.text})
+        self.results.add(call_id)
+        inner: Obj = {"toolUseId": call_id, "content": content}
+        if part.is_error is not None:
+            inner["status"] = "error" if part.is_error else "success"
+        self.blocks.append({"toolResult": inner})
+        return True
 
 
 # -- instructions ---------------------------------------------------------------------

@@ -28,6 +28,10 @@ path (`RULES` lists them):
 
 A document this format produced is written back exactly through its ``form`` and
 ``extra`` hints (see ``_gemini_decode``).
+
+A conversation as agents send it (text, images, function calls answered by the
+next tool messages) needs none of these rules; `_AgentTurns` writes it in one
+pass, and the general path (turns, pairing) writes any other.
 """
 
 from __future__ import annotations
@@ -88,6 +92,7 @@ from aifkit.aif.converters._wire import (
     hint_keys,
     own_hints,
     part_type,
+    quiet_for,
 )
 
 __all__ = [
@@ -152,7 +157,9 @@ class _Encoder(RuleLog):
                 self.system.append(self.system_text(part, (*path, "parts", j)))
             if k == 0:
                 self.system_extra = iextra
-        body["contents"] = self.contents(doc.messages)
+        # Gemini 3 calls need a signature, which the general path adds.
+        simple = None if self.gemini3 else _AgentTurns().write(doc.messages)
+        body["contents"] = self.contents(doc.messages) if simple is None else simple
         if self.system:
             si: dict[str, Any] = {}
             system_form = form.get("system")
@@ -609,3 +616,125 @@ class _Encoder(RuleLog):
             mime = f"audio/{fmt}" if fmt else "application/octet-stream"
         self.log(path, "media-type", mime)
         return mime
+
+
+class _AgentTurns:
+    """Writes a conversation as agents send it, in one pass (`_Encoder.contents`' fast path).
+
+    Such a conversation starts with a user message and ends with a user or tool
+    message. Its user messages hold text and base64 images with a media type; its
+    assistant messages follow a user or tool message and hold text and function
+    calls with object arguments and distinct ids; the tool messages right after
+    an assistant message answer each of its calls once, with results of text
+    only. No names, cache hints, image details or extensions but other formats'
+    ``form`` hints. The general path logs nothing for such a conversation and
+    writes the same contents: each tool message run is one user turn of function
+    responses in call order. For any other conversation `write` returns None.
+    """
+
+    __slots__ = ("calls", "out", "results")
+
+    def __init__(self) -> None:
+        self.out: list[dict[str, Any]] = []
+        self.calls: dict[str, str] = {}  # the last model turn's calls: id -> name, in order
+        self.results: dict[str, dict[str, Any]] = {}  # their responses so far, by call id
+
+    def write(self, messages: Sequence[Message]) -> list[dict[str, Any]] | None:
+        """The wire contents, or None for a conversation the fast path does not take."""
+        out = self.out
+        prev = ""  # the role of the message before
+        for m in messages:
+            ext = m.extensions
+            if m.name is not None or (ext and not quiet_for(ext, NAME)) or not m.parts:
+                return None
+            role = m.role
+            if role == "tool":
+                if (prev != "assistant" and prev != "tool") or not self.answer(m.parts):
+                    return None
+            else:
+                if (prev == "tool" and not self.respond()) or (prev == "assistant" and self.calls):
+                    return None  # a call has no result
+                if role == "user":
+                    parts = _user_parts(m.parts)
+                    if parts is None:
+                        return None
+                    out.append({"role": "user", "parts": parts})
+                elif role == "assistant" and (prev == "user" or prev == "tool"):
+                    parts = self.model(m.parts)
+                    if parts is None:
+                        return None
+                    out.append({"role": "model", "parts": parts})
+                else:  # system text moves; a model turn comes first or after another
+                    return None
+            prev = role
+        if prev == "tool" and self.respond():
+            return out
+        return out if prev == "user" else None
+
+    def model(self, parts: Sequence[Part]) -> list[dict[str, Any]] | None:
+        """An assistant message's parts (its calls noted), or None."""
+        out: list[dict[str, Any]] = []
+        calls: dict[str, str] = {}
+        for part in parts:
+            if part.cache is not None or (part.extensions and not quiet_for(part.extensions, NAME)):
+                return None
+            if type(part) is TextPart:
+                out.append({"text": part.text})
+            elif type(part) is ToolCallPart:
+                call_id, args = part.id, part.arguments
+                if type(args) is not dict or call_id in calls:
+                    return None
+                calls[call_id] = part.name
+                out.append({"functionCall": {"id": call_id, "name": part.name, "args": args}})
+            else:
+                return None
+        self.calls, self.results = calls, {}
+        return out
+
+    def answer(self, parts: Sequence[Part]) -> bool:
+        """Note a tool message's responses; False when one answers no open call."""
+        calls, results = self.calls, self.results
+        for part in parts:
+            if type(part) is not ToolResultPart or part.cache is not None:
+                return False
+            if part.extensions and not quiet_for(part.extensions, NAME):
+                return False
+            call_id = part.call_id
+            if call_id not in calls or call_id in results:
+                return False
+            texts: list[str] = []
+            for item in part.content:
+                if type(item) is not TextPart:
+                    return False
+                texts.append(item.text)
+            response = {"error" if part.is_error else "output": "\n".join(texts)}
+            fr = {"id": call_id, "name": calls[call_id], "response": response}
+            results[call_id] = {"functionResponse": fr}
+        return True
+
+    def respond(self) -> bool:
+        """End a run of tool messages: one user turn of responses in call order."""
+        calls, results = self.calls, self.results
+        if len(results) != len(calls):
+            return False
+        self.out.append({"role": "user", "parts": [results[call_id] for call_id in calls]})
+        self.calls, self.results = {}, {}
+        return True
+
+
+def _user_parts(parts: Sequence[Part]) -> list[dict[str, Any]] | None:
+    """A user message's text and base64 images as parts, or None for anything else."""
+    out: list[dict[str, Any]] = []
+    for part in parts:
+        if part.cache is not None or (part.extensions and not quiet_for(part.extensions, NAME)):
+            return None
+        if type(part) is TextPart:
+            out.append({"text": part.text})
+        elif type(part) is ImagePart and part.detail is None:
+            src = part.source
+            if type(src) is not Base64Source or not src.media_type:
+                return None
+            out.append({"inlineData": {"mimeType": src.media_type, "data": src.data}})
+        else:
+            return None
+    return out

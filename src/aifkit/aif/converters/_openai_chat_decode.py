@@ -54,17 +54,18 @@ from aifkit.aif._codec import base64_problem
 from aifkit.aif._loss import Path, SourceMap
 from aifkit.aif._schema import (
     MAX_INLINE_CHARS,
-    Base64Source,
     ImagePart,
     Message,
     TextPart,
     ToolCallPart,
-    ToolResultPart,
     UrlSource,
+    base64_image_part,
     build,
     document_adapter,
     message,
     text_part,
+    tool_call_part,
+    tool_result_part,
 )
 from aifkit.aif.converters._base import Decoded
 from aifkit.aif.converters._common import (
@@ -379,12 +380,7 @@ class _Decoder:
                 call_id = m.get("tool_call_id")
                 if call_id.__class__ is not str or not no_lone_surrogate(cast("str", call_id)):
                     return None
-                result = build(
-                    ToolResultPart,
-                    type="tool_result",
-                    call_id=call_id,
-                    content=(text_part(content),),
-                )
+                result = tool_result_part(cast("str", call_id), (text_part(content),))
                 return message("tool", (result,))
             if role == "assistant":
                 calls = _fast_calls(m.get("tool_calls"))
@@ -822,7 +818,7 @@ def _fast_calls(calls: Any) -> list[ToolCallPart] | None:
             no_lone_surrogate(call_id) and no_lone_surrogate(name) and no_lone_surrogate(text)
         ):
             return None
-        parts.append(build(ToolCallPart, **_call_part(call_id, name, text)))
+        parts.append(_fast_call(call_id, name, text))
     return parts
 
 
@@ -849,7 +845,7 @@ def _fast_parts(items: list[Any]) -> tuple[TextPart | ImagePart, ...] | None:
             if source["kind"] == "url":
                 parts.append(build(ImagePart, type="image", source=build(UrlSource, **source)))
             elif len(data := source["data"]) <= MAX_INLINE_CHARS and base64_problem(data) is None:
-                parts.append(build(ImagePart, type="image", source=build(Base64Source, **source)))
+                parts.append(base64_image_part(source["media_type"], data))
             else:  # the general path builds it, and validation or the check reports it
                 return None
         else:
@@ -877,6 +873,15 @@ def _call_part(call_id: str, name: str, text: str) -> dict[str, Any]:
     if keep:
         part["extensions"] = {NAME: {"form": {"arguments": text}}}
     return part
+
+
+def _fast_call(call_id: str, name: str, text: str) -> ToolCallPart:
+    """`_call_part` made as the model, for `_fast_calls`."""
+    arguments, raw_arguments, keep = parse_arguments(text)
+    if ("NaN" in text or "Infinity" in text) and not _finite(arguments):
+        return tool_call_part(call_id, name, None, text)
+    ext = {NAME: {"form": {"arguments": text}}} if keep else None
+    return tool_call_part(call_id, name, arguments, raw_arguments, ext)
 
 
 def _finite(value: Any) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, cast
 
 from aifkit.aif._loss import Action, LossLog, Path, Severity
@@ -22,6 +22,7 @@ from aifkit.aif._schema import (
     DocumentPart,
     Extensions,
     ImagePart,
+    Message,
     Part,
     ProviderPart,
     ReasoningPart,
@@ -38,6 +39,7 @@ __all__ = [
     "MEDIA_TYPES",
     "MISSING",
     "NO_HINTS",
+    "AgentTurns",
     "RuleLog",
     "RuleTable",
     "b64_ok",
@@ -48,6 +50,7 @@ __all__ = [
     "merge_ns",
     "own_hints",
     "part_type",
+    "quiet_for",
     "sniff_image",
     "sub_hint",
     "unknown_keys",
@@ -194,6 +197,103 @@ def ext(
     if len(extensions) > (own is not None):
         report_foreign_extensions(extensions, name, path, losses)
     return own_hints(extensions, name)
+
+
+def quiet_for(extensions: Extensions, name: str) -> bool:
+    """Whether ``extensions`` hold only ``form`` hints of formats other than ``name``.
+
+    Such extensions (e.g. openai-chat's exact arguments text on every tool call)
+    give format ``name`` nothing to write and `report_foreign_extensions` nothing
+    to report, so an encoder's fast path can skip `ext` for them.
+
+    Examples:
+        >>> quiet_for({"openai-chat": {"form": {"arguments": "{}"}}}, "gemini")
+        True
+        >>> quiet_for({"gemini": {"form": {}}}, "gemini"), quiet_for({"x": {"extra": {}}}, "gemini")
+        (False, False)
+    """
+    for ns, data in extensions.items():
+        if ns == name or "extra" in data or (data and "form" not in data):
+            return False
+    return True
+
+
+class AgentTurns:
+    """The walk of an encoder's one-pass path for conversations as agents send them.
+
+    User, assistant and tool messages (tool ones join user turns) become turns of
+    consecutive messages of a role, each a wire message ``{"role": ..., "content":
+    blocks}``. A subclass writes a message's parts into `blocks` (`assistant`,
+    `user`), starts its bookkeeping of a turn (`start_user`, `start_assistant`) and
+    says whether a user turn answered every call of the turn before (`answered`).
+    Any other conversation (a system message, a name, format ``name``'s hints or
+    other formats' extra, an empty message, the assistant first, a call without
+    its result, a part the subclass refuses) makes `write` return None, and the
+    encoder's general path writes it.
+    """
+
+    name = ""
+    """The format, whose own extensions need its general path."""
+
+    def __init__(self) -> None:
+        self.out: list[dict[str, Any]] = []
+        self.merged: list[tuple[int, str]] = []  # (index, role) of messages merged into a turn
+        self.role = ""  # of the current turn
+        self.blocks: list[dict[str, Any]] = []  # its content
+        self.others = False  # this user turn has a block that is not a tool result
+
+    def write(
+        self, messages: Sequence[Message]
+    ) -> tuple[list[dict[str, Any]], list[tuple[int, str]]] | None:
+        """The wire messages and the ``(index, role)`` of each merged message (to log)."""
+        merged, assistant, user, name = self.merged, self.assistant, self.user, self.name
+        for i, m in enumerate(messages):
+            ext = m.extensions
+            if m.name is not None or (ext and not quiet_for(ext, name)) or not m.parts:
+                return None
+            role = m.role
+            if role == "tool":
+                role = "user"
+            elif role != "user" and role != "assistant":
+                return None  # system text moves to the top-level system
+            if role == self.role:
+                merged.append((i, role))
+            else:  # a new turn
+                if role == "user":
+                    self.others = False
+                    self.start_user()
+                elif not self.role or not self.answered():
+                    return None  # the user must speak first; every call needs a result
+                else:
+                    self.start_assistant()
+                self.role = role
+                self.blocks = []
+                self.out.append({"role": role, "content": self.blocks})
+            if not (assistant(m.parts) if role == "assistant" else user(m.parts)):
+                return None
+        if self.role == "assistant":  # no user turn answers its calls
+            self.start_user()
+        return (self.out, self.merged) if self.answered() else None
+
+    def start_user(self) -> None:
+        """Start a user turn."""
+
+    def start_assistant(self) -> None:
+        """Start an assistant turn (the user turn before it `answered`)."""
+
+    def answered(self) -> bool:
+        """End a user turn: whether it answered each call of the turn before."""
+        return True
+
+    def assistant(self, parts: Sequence[Part]) -> bool:
+        """Write an assistant message's parts; False for one the fast path does not take."""
+        del parts
+        return False
+
+    def user(self, parts: Sequence[Part]) -> bool:
+        """Write a user or tool message's parts; False for one the fast path does not take."""
+        del parts
+        return False
 
 
 def own_hints(extensions: Extensions, name: str) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
