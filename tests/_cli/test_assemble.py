@@ -19,6 +19,7 @@ WITHOUT_CALLS = {  # recorded replies that call no tool
     "cohere__vercel-ai-citations.sse": ["text"],
     "ollama__docs-chat.ndjson": ["text"],
     "bedrock-converse__pydantic-ai-claude-thinking.eventstream": ["reasoning", "text"],
+    "anthropic__pydantic-ai-redacted-thinking.sse": ["reasoning", "reasoning", "text"],
 }
 
 

@@ -25,6 +25,7 @@ READERS: dict[str, list[str]] = {
     "validate": ["validate", "{input}", "-f", "openai-chat"],
     "count": ["count", "{input}", "-f", "openai-chat", "-m", "gpt-4o"],
     "pack": ["pack", "{input}", "-f", "openai-chat", "-m", "gpt-4o", "-b", "100"],
+    "trim": ["trim", "{input}", "-f", "openai-chat", "-m", "gpt-4o", "-b", "100"],
     "compress": ["compress", "{input}", "-f", "openai-chat", "-m", "gpt-4o", "--ratio", "0.5"],
     "usage": ["usage", "{input}"],
     "assemble": ["assemble", "-f", "openai-chat", "{sse}"],
