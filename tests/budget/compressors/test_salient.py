@@ -14,9 +14,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from aifkit.aif import Document, decode, load_document
+from aifkit.aif import Document, Instruction, Message, TextPart, decode, load_document
 from aifkit.budget import CompressionTarget, SalientCompressor, compress
 from aifkit.budget.compressors._layout import MARKER
+from aifkit.errors import BudgetError
 from aifkit.tokens import count_tokens
 from tests.budget.compressors.strategies import floor, long_conversations
 
@@ -289,3 +290,32 @@ def _calls(doc: Document) -> int:
 def test_the_work_grows_linearly_with_the_input() -> None:
     small, large = _calls(_agent_doc(3, 1)), _calls(_agent_doc(3, 4))
     assert large <= 4 * small * 1.25
+
+
+def test_a_goal_the_character_estimate_misjudges_is_counted_not_refused() -> None:
+    # Code runs near two characters a token: four a token put the goal of this
+    # conversation at half its size, and a reachable goal was refused uncounted.
+    code = "import os\nimport sys\n\n" + "".join(
+        f"def alpha_{i}(x, y):\n"
+        + "".join(f"    x = x + {k} * y  # alpha\n" for k in range(n))
+        + "    return x\n\n"
+        for i, n in enumerate([16, 1, 1, 1, 1, 4])
+    )
+    doc = Document(
+        instructions=(
+            Instruction(role="system", parts=(TextPart(text="You are a careful assistant."),)),
+        ),
+        messages=(
+            Message(role="user", parts=(TextPart(text=code),)),
+            Message(
+                role="user", parts=(TextPart(text="What did the report say about the parser?"),)
+            ),
+        ),
+    )
+    target = CompressionTarget("gpt-4o", ratio=0.0625)
+    before = count_tokens(doc, model="gpt-4o").total
+    with pytest.raises(BudgetError) as caught:
+        compress(doc, target)
+    # Counted: the goal is out of reach by what counting shows (the estimate had put
+    # the cut at the goal itself and refused it uncounted).
+    assert caught.value.needed > target.goal(before)

@@ -77,6 +77,8 @@ _WHOLE = 22
 """About the tokens of the marker that replaces a whole text."""
 _CUT = 8
 """About the tokens of a bare cut marker (``[… 1,234 tokens cut]``)."""
+_SURELY_OVER = 4.0
+"""How far over the character estimate of the goal a cut must be to fail uncounted."""
 
 
 def layout_of(text: str) -> Layout:
@@ -170,7 +172,10 @@ class SalientCompressor:
         """Keep the most salient and relevant pieces of the unprotected texts within ``target``."""
         rough_before, rough_floor, rough_cut = _rough(document, target)
         rough_goal = target.goal(rough_before)
-        if rough_cut > rough_goal * 1.25:  # clearly out of reach: fail before counting
+        # Clearly out of reach: fail before counting. Four characters a token can be
+        # off by 4x (CJK text runs near one, code and digits near two), so only a cut
+        # that much over the estimated goal is sure; anything closer is counted.
+        if rough_cut > rough_goal * _SURELY_OVER:
             raise BudgetError(
                 rough_cut,
                 rough_goal,
