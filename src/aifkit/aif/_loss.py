@@ -9,7 +9,7 @@ caller named), at the nearest element of the source it belongs to.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, cast
 
@@ -135,15 +135,18 @@ class LossLog:
         (`SourceMap.invented`) are left out: the source never had them.
         """
         out: list[LossEntry] = []
+        append = out.append
+        locator = None if source is _UNKNOWN else (source_map or SourceMap())
+        invented = source_map is not None and bool(source_map.invented)
         for r in self.raw:
             path = r.path
-            if source_map is not None and source_map.made_up(path):
+            if invented and cast("SourceMap", source_map).made_up(path):
                 continue
-            if source is not _UNKNOWN:
-                path = (source_map or SourceMap()).locate(path, source)
+            if locator is not None:
+                path = locator.locate(path, source)
             elif source_map is not None:
                 path = source_map.translate(path)
-            out.append(LossEntry(format_pointer(path), r.action, r.rule, r.severity, r.detail))
+            append(_entry(format_pointer(path), r.action, r.rule, r.severity, r.detail))
         return out
 
 
@@ -219,6 +222,20 @@ class SourceMap:
         """
         mapped = self.translate(path)
         node: Any = source
+        for step in mapped:  # the common case, the source holds every step: `_child` inlined
+            if type(step) is str:
+                if type(node) is not dict:
+                    break
+                node = cast("dict[str, Any]", node).get(step, _ABSENT)
+                if node is _ABSENT:
+                    break
+            elif type(step) is int and type(node) is list and 0 <= step < len(cast("list[Any]", node)):  # fmt: skip
+                node = cast("list[Any]", node)[step]
+            else:
+                break
+        else:
+            return tuple(mapped)
+        node = source
         out: list[str | int] = []
         seen: list[tuple[int, Any]] = []  # (len(out), node) of each element passed
         i, n = 0, len(mapped)
@@ -256,6 +273,30 @@ class SourceMap:
                 if found is not _ABSENT:
                     return cut, rel, found
         return None
+
+
+_SetSlot = Callable[[LossEntry, object], None]
+_new: Final = object.__new__
+_set_pointer: Final = cast("_SetSlot", vars(LossEntry)["pointer"].__set__)
+_set_action: Final = cast("_SetSlot", vars(LossEntry)["action"].__set__)
+_set_rule: Final = cast("_SetSlot", vars(LossEntry)["rule"].__set__)
+_set_severity: Final = cast("_SetSlot", vars(LossEntry)["severity"].__set__)
+_set_detail: Final = cast("_SetSlot", vars(LossEntry)["detail"].__set__)
+
+
+def _entry(pointer: str, action: Action, rule: str, severity: Severity, detail: str) -> LossEntry:
+    """``LossEntry(...)`` without the frozen ``__init__``'s five ``object.__setattr__`` calls.
+
+    A report can hold an entry per message (every merged turn), so this is about
+    half the cost of building it; the slots are set exactly as ``__init__`` would.
+    """
+    entry = _new(LossEntry)
+    _set_pointer(entry, pointer)
+    _set_action(entry, action)
+    _set_rule(entry, rule)
+    _set_severity(entry, severity)
+    _set_detail(entry, detail)
+    return entry
 
 
 def _child(node: Any, step: str | int) -> Any:

@@ -207,8 +207,7 @@ class _Encoder(BlockWriter):
         simple = _AgentTurns().write(messages)
         if simple is not None:
             out, merged = simple
-            for i, role in merged:
-                self.log(("messages", i), "alternating-roles", role)
+            self.log_merged(merged)
             return out
         segs: list[Seg] = []
         for i, m in enumerate(messages):

@@ -94,8 +94,7 @@ def _messages(writer: BlockWriter, messages: Sequence[Message], system: list[Obj
     simple = _AgentTurns().write(messages)
     if simple is not None:
         out, merged = simple
-        for i, role in merged:
-            writer.log(("messages", i), "alternating-roles", role)
+        writer.log_merged(merged)
         return out
     return _general(writer, messages, system)
 

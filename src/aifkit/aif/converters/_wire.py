@@ -180,6 +180,27 @@ class RuleLog:
             message.format(*args) if args or self.unfilled is None else self.unfilled(message),
         )
 
+    def log_merged(self, merged: Sequence[tuple[int, str]]) -> None:
+        """Log ``alternating-roles`` at each ``(index, role)`` message merged into a turn.
+
+        The same as `log` per message, with the rule looked up and each role's
+        detail written once: an agent loop merges every third message or so.
+
+        Examples:
+            >>> log = RuleLog("demo", {"alternating-roles": ("transformed", "info", "into {}")})
+            >>> log.log_merged([(2, "tool"), (4, "tool")])
+            >>> [(e.pointer, e.detail) for e in log.losses.resolve(None)]
+            [('/messages/2', 'into tool'), ('/messages/4', 'into tool')]
+        """
+        action, severity, message = self.rules["alternating-roles"]
+        rule, add = f"{self.name}/alternating-roles", self.losses.add
+        details: dict[str, str] = {}
+        for i, role in merged:
+            detail = details.get(role)
+            if detail is None:
+                detail = details[role] = message.format(role)
+            add(("messages", i), action, rule, severity, detail)
+
     def ext(
         self, extensions: Extensions, path: Path
     ) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
