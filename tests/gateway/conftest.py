@@ -148,3 +148,58 @@ def ant(served: Served) -> Iterator[anthropic.Anthropic]:
     """The anthropic SDK pointed at the module's ``served`` gateway."""
     with anthropic.Anthropic(base_url=served.url, api_key="sk-c", max_retries=0) as client:
         yield client
+
+
+TOOL = ("get_weather", {"city": "Paris"})
+"""The call the fake upstreams make when scripted with a tool call: name, arguments."""
+ANSWER = "Hello from upstream"
+"""The text the fake upstreams are scripted to answer."""
+
+
+def ask_openai(
+    client: openai.OpenAI,
+    model: str,
+    *,
+    function: dict[str, Any] | None,
+    streamed: bool,
+    include_usage: bool = False,
+) -> Any:
+    """Ask through the OpenAI SDK (declaring ``function`` as a tool when given), streamed
+    or not; check the reply is the fake upstream's: `ANSWER`, or one call of `TOOL`.
+
+    Returns the usage the reply carried (None when a stream carried none).
+    """
+    import json
+
+    kwargs: dict[str, Any] = {"tools": [{"type": "function", "function": function}]} if function else {}  # fmt: skip
+    messages: Any = [{"role": "user", "content": "What is the weather in Paris?"}]
+    if not streamed:
+        reply = client.chat.completions.create(model=model, messages=messages, **kwargs)
+        message = reply.choices[0].message
+        if function:
+            (call,) = message.tool_calls or []
+            assert call.type == "function"
+            assert (call.function.name, json.loads(call.function.arguments)) == TOOL
+            assert reply.choices[0].finish_reason == "tool_calls"
+        else:
+            assert message.content == ANSWER
+        return reply.usage
+    if include_usage:
+        kwargs["stream_options"] = {"include_usage": True}
+    text, calls, usage = "", dict[int, dict[str, str]](), None
+    with client.chat.completions.create(model=model, messages=messages, stream=True, **kwargs) as stream:  # fmt: skip
+        for chunk in stream:
+            usage = chunk.usage or usage
+            for choice in chunk.choices:
+                text += choice.delta.content or ""
+                for delta in choice.delta.tool_calls or []:
+                    entry = calls.setdefault(delta.index, {"name": "", "args": ""})
+                    if delta.function is not None:
+                        entry["name"] += delta.function.name or ""
+                        entry["args"] += delta.function.arguments or ""
+    if function:
+        (call,) = calls.values()
+        assert (call["name"], json.loads(call["args"])) == TOOL
+    else:
+        assert text == ANSWER
+    return usage

@@ -5,7 +5,6 @@ its errors and broken streams reach the client in the client's format."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
@@ -17,14 +16,13 @@ import pytest
 from aifkit.aif import decode
 from aifkit.gateway import UPSTREAM_FORMATS, GatewayConfig, Route, create_app
 from aifkit.testing import FakeBedrockServer, FakeCohereServer, FakeOllamaServer, FakeReply
-from tests.gateway.conftest import Served, records, serve
+from tests.gateway.conftest import TOOL, Served, ask_openai, records, serve
 
 MODELS = {
     "anthropic.claude-sonnet-4-5-v1:0": "bedrock-converse",
     "llama3.2": "ollama",
     "command-a-03-2025": "cohere",
 }
-TOOL = ("get_weather", {"city": "Paris"})
 WEATHER = {
     "name": "get_weather",
     "description": "Weather in a city.",
@@ -111,45 +109,11 @@ def test_an_openai_client_through_each_upstream(upstreams: Served, model: str, s
     with openai.OpenAI(
         base_url=upstreams.url + "/v1", api_key="sk-client", max_retries=0
     ) as client:
-        kwargs: dict[str, Any] = (
-            {"tools": [{"type": "function", "function": WEATHER}]} if tools else {}
-        )
-        messages: Any = [{"role": "user", "content": "What is the weather in Paris?"}]
+        function = WEATHER if tools else None
+        usage = ask_openai(client, model, function=function, streamed=streamed, include_usage=True)
         if streamed:
-            text, calls, usage = "", {}, None
-            with client.chat.completions.create(
-                model=model,
-                messages=messages,
-                stream=True,
-                stream_options={"include_usage": True},
-                **kwargs,
-            ) as stream:
-                for chunk in stream:
-                    usage = chunk.usage or usage
-                    for choice in chunk.choices:
-                        text += choice.delta.content or ""
-                        for call in choice.delta.tool_calls or []:
-                            entry = calls.setdefault(call.index, {"name": "", "args": ""})
-                            if call.function is not None:
-                                entry["name"] += call.function.name or ""
-                                entry["args"] += call.function.arguments or ""
-            if tools:
-                (call,) = calls.values()
-                assert (call["name"], json.loads(call["args"])) == TOOL
-            else:
-                assert text == "Hello from upstream"
             assert usage is not None
             assert usage.completion_tokens == generated
-        else:
-            reply = client.chat.completions.create(model=model, messages=messages, **kwargs)
-            message = reply.choices[0].message
-            if tools:
-                (call,) = message.tool_calls or []
-                assert call.type == "function"
-                assert (call.function.name, json.loads(call.function.arguments)) == TOOL
-                assert reply.choices[0].finish_reason == "tool_calls"
-            else:
-                assert message.content == "Hello from upstream"
     _upstream_saw(fake, model, streamed=streamed)
     rec = records(upstreams.app, model, seen + 1)[-1]
     assert rec.output_tokens == generated  # the usage the upstream reported reached the ledger

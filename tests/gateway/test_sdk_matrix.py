@@ -17,10 +17,9 @@ import pytest
 
 from aifkit.aif import Base64Source, ImagePart, decode
 from aifkit.testing import FakeReply
-from tests.gateway.conftest import Served, record
+from tests.gateway.conftest import TOOL, Served, ask_openai, record
 
 UPSTREAMS = {"m-chat": "openai", "m-responses": "openai", "m-claude": "anthropic", "m-gemini": "gemini"}  # fmt: skip
-TOOL = ("get_weather", {"city": "Paris"})
 WEATHER = {
     "name": "get_weather",
     "description": "Weather in a city.",
@@ -79,37 +78,9 @@ def _script(gateway: Served, model: str, reply: FakeReply) -> Any:
 def test_openai_chat_client(gateway: Served, model: str, shape: str) -> None:
     tools = "tools" in shape
     fake = _script(gateway, model, FakeReply("Hello from upstream", tool_call=TOOL if tools else None))  # fmt: skip
-    client = _openai(gateway)
-    kwargs: dict[str, Any] = {"tools": [{"type": "function", "function": WEATHER}]} if tools else {}  # fmt: skip
-    messages: Any = [{"role": "user", "content": "What is the weather in Paris?"}]
-    if shape.startswith("streamed"):
-        text, calls = "", {}
-        with client.chat.completions.create(model=model, messages=messages, stream=True, **kwargs) as stream:  # fmt: skip
-            for chunk in stream:
-                for choice in chunk.choices:
-                    text += choice.delta.content or ""
-                    for call in choice.delta.tool_calls or []:
-                        entry = calls.setdefault(call.index, {"id": None, "name": "", "args": ""})
-                        entry["id"] = call.id or entry["id"]
-                        if call.function is not None:
-                            entry["name"] += call.function.name or ""
-                            entry["args"] += call.function.arguments or ""
-        if tools:
-            (call,) = calls.values()
-            assert (call["name"], json.loads(call["args"])) == TOOL
-        else:
-            assert text == "Hello from upstream"
-    else:
-        reply = client.chat.completions.create(model=model, messages=messages, **kwargs)
-        message = reply.choices[0].message
-        if tools:
-            (call,) = message.tool_calls or []
-            assert call.type == "function"
-            assert (call.function.name, json.loads(call.function.arguments)) == TOOL
-            assert reply.choices[0].finish_reason == "tool_calls"
-        else:
-            assert message.content == "Hello from upstream"
-    _upstream_saw(fake, model, streamed=shape.startswith("streamed"))
+    streamed = shape.startswith("streamed")
+    ask_openai(_openai(gateway), model, function=WEATHER if tools else None, streamed=streamed)
+    _upstream_saw(fake, model, streamed=streamed)
 
 
 @pytest.mark.parametrize("model", list(UPSTREAMS))
